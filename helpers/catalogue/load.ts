@@ -1,0 +1,115 @@
+// Loads the case catalogue (fixtures/cases/*.yaml) and expands it into case runs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { PolicyMode, Verdict } from '../model/types.ts';
+import { POLICY_MODES } from '../model/types.ts';
+import { UserError } from '../cli/errors.ts';
+import { loadResourceFiles } from '../istio/load.ts';
+import { parseProbeUrl } from '../probes/url.ts';
+import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
+
+export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+export const CASES_DIR = join(FIXTURES_DIR, 'cases');
+
+type Obj = Record<string, unknown>;
+
+function bad(file: string, what: string): never {
+  throw new UserError(`${file}: ${what}`);
+}
+
+const SIGNALS = new Set(['http-502', 'tcp-close']);
+
+/** `allowed outbound|5432||db.example.com` or `blocked BlackHoleCluster tcp-close`. */
+export function parsePinned(file: string, where: string, text: unknown): PinnedExpectation {
+  if (typeof text !== 'string') bad(file, `${where}: expected "allowed|blocked CLUSTER [SIGNAL]"`);
+  const [verdict, cluster, signal, ...rest] = text.trim().split(/\s+/);
+  if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length) bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
+  if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502 or tcp-close`);
+  return { verdict: verdict as Verdict, cluster, ...(signal ? { signal: signal as PinnedExpectation['signal'] } : {}) };
+}
+
+function parseScenario(file: string, fixturesDir: string): Scenario {
+  let doc: Obj;
+  try {
+    doc = parse(readFileSync(file, 'utf8')) as Obj;
+  } catch (e) {
+    bad(file, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!doc || typeof doc !== 'object') bad(file, 'a case file is a mapping with name, resources and probes');
+  const name = doc.name;
+  if (typeof name !== 'string' || !/^[a-z0-9][-a-z0-9]*$/.test(name)) bad(file, 'name must be a lower-case slug');
+  const resourceFiles = (doc.resources ?? []) as unknown[];
+  if (!Array.isArray(resourceFiles) || resourceFiles.some((r) => typeof r !== 'string')) bad(file, 'resources must be a list of paths under fixtures/');
+  const policies = (doc.policies ?? POLICY_MODES) as PolicyMode[];
+  if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) bad(file, 'policies must list ALLOW_ANY and/or REGISTRY_ONLY');
+  const resources = loadResourceFiles((resourceFiles as string[]).map((r) => resolve(fixturesDir, r)));
+  if (resources.mesh.source) bad(file, 'an IstioOperator in a scenario\'s resources; the policy comes from fixtures/istio/<policy>.yaml, other mesh settings from meshConfig:');
+  const mc = (doc.meshConfig ?? {}) as Obj;
+  if (typeof mc !== 'object' || Array.isArray(mc)) bad(file, 'meshConfig must be a mapping (IstioOperator spec.meshConfig fields)');
+  if ((mc.outboundTrafficPolicy as Obj | undefined)?.mode !== undefined) bad(file, 'meshConfig.outboundTrafficPolicy.mode is set per run by policies:, not here');
+  if (mc.defaultServiceExportTo !== undefined) resources.mesh.defaultServiceExportTo = mc.defaultServiceExportTo as string[];
+  if (typeof mc.rootNamespace === 'string') resources.mesh.rootNamespace = mc.rootNamespace;
+  const pm = ((mc.defaultConfig as Obj | undefined)?.proxyMetadata ?? {}) as Obj;
+  if (pm.ISTIO_META_DNS_CAPTURE !== undefined) resources.mesh.dnsCapture = String(pm.ISTIO_META_DNS_CAPTURE) === 'true';
+  resources.mesh.meshConfig = mc;
+
+  const probes = doc.probes;
+  if (!Array.isArray(probes) || probes.length === 0) bad(file, 'probes must be a non-empty list');
+  const parsed: CatalogueProbe[] = probes.map((p: Obj, i: number) => {
+    const where = `probes[${i}]`;
+    const from = typeof p.from === 'string' ? { namespace: p.from } : (p.from as { namespace: string; labels?: Record<string, string> });
+    if (!from || typeof from.namespace !== 'string') bad(file, `${where}.from must be a namespace or {namespace, labels}`);
+    if (typeof p.to !== 'string') bad(file, `${where}.to must be a probe URL`);
+    let to;
+    try {
+      to = parseProbeUrl(p.to, `${where}.to`);
+    } catch (e) {
+      bad(file, (e as Error).message);
+    }
+    const expect: CatalogueProbe['expect'] = {};
+    for (const [k, v] of Object.entries((p.expect ?? {}) as Obj)) {
+      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expect: "${k}" is not a policy`);
+      expect[k as PolicyMode] = parsePinned(file, `${where}.expect.${k}`, v);
+    }
+    for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);
+    return { from, to, expect };
+  });
+  return { name, description: String(doc.description ?? '').trim(), resourceFiles: resourceFiles as string[], resources, policies, probes: parsed, file };
+}
+
+export function loadCatalogue(dir = CASES_DIR, fixturesDir = FIXTURES_DIR): Scenario[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch {
+    throw new UserError(`${dir}: cannot read the case catalogue directory`);
+  }
+  const scenarios = files.map((f) => parseScenario(join(dir, f), fixturesDir));
+  const seen = new Set<string>();
+  for (const s of scenarios) {
+    if (seen.has(s.name)) bad(relative(process.cwd(), s.file), `scenario name "${s.name}" is used twice`);
+    seen.add(s.name);
+  }
+  return scenarios;
+}
+
+export function caseId(policy: PolicyMode, scenario: string, probe: CatalogueProbe): string {
+  return `${policy}/${scenario}/${probe.from.namespace}→${probe.to.raw}`;
+}
+
+/** Scenario × policy × probe, in a stable order (policy outermost, as lanes switch policy least often). */
+export function expandCases(scenarios: Scenario[], filter?: RegExp): CaseRun[] {
+  const out: CaseRun[] = [];
+  for (const policy of POLICY_MODES) {
+    for (const scenario of scenarios) {
+      if (!scenario.policies.includes(policy)) continue;
+      for (const probe of scenario.probes) {
+        const id = caseId(policy, scenario.name, probe);
+        if (!filter || filter.test(id)) out.push({ id, scenario, policy, probe });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+// The case catalogue as loaded from fixtures/cases/*.yaml.
+import type { BlockSignal, PolicyMode, Probe, ResourceSet, Verdict } from '../model/types.ts';
+
+export interface PinnedExpectation {
+  verdict: Verdict;
+  cluster: string;
+  /** How a blocked call shows itself (`http-502` or `tcp-close`), when pinned. */
+  signal?: BlockSignal;
+}
+
+export interface CatalogueProbe extends Probe {
+  /** Verdicts pinned by hand per policy, checked against the oracle by a unit test. */
+  expect: Partial<Record<PolicyMode, PinnedExpectation>>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Paths relative to fixtures/, as written in the case file. */
+  resourceFiles: string[];
+  /** Parsed resources; mesh settings other than the policy come from these files. */
+  resources: ResourceSet;
+  policies: PolicyMode[];
+  probes: CatalogueProbe[];
+  file: string;
+}
+
+/** One probe of one scenario under one policy: the unit every lane observes and every report lists. */
+export interface CaseRun {
+  /** `POLICY/scenario/from→to`, the test name in every report. */
+  id: string;
+  scenario: Scenario;
+  policy: PolicyMode;
+  probe: CatalogueProbe;
+}

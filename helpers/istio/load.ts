@@ -1,0 +1,191 @@
+// Reads multi-document YAML into a ResourceSet, checking each resource the way Istio would.
+// Errors name the file and document number; other kinds are skipped with a note.
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { ServiceEntry as SeModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
+import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
+import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
+import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
+import { UserError } from '../cli/errors.ts';
+import { exportToProblems, serviceEntryProblems, sidecarProblems } from './validate.ts';
+
+type Obj = Record<string, unknown>;
+const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+
+export function emptyResources(): ResourceSet {
+  return { mesh: { meshConfig: {} }, serviceEntries: [], sidecars: [] };
+}
+
+function where(ref: SourceRef): string {
+  return `${ref.file} (document ${ref.doc})`;
+}
+
+function fail(ref: SourceRef, what: string): never {
+  throw new UserError(`${where(ref)}: ${what}`);
+}
+
+/** Schema check through @kubernetes-models (the v1beta1 schema also describes v1 and v1alpha3 specs). */
+function schemaCheck(ref: SourceRef, kind: string, obj: Obj): void {
+  const Model = kind === 'ServiceEntry' ? SeModel : kind === 'Sidecar' ? ScModel : IopModel;
+  try {
+    const { apiVersion: _a, ...rest } = obj;
+    new (Model as unknown as new (o: Obj) => { validate(): void })(rest).validate();
+  } catch (e) {
+    const errors = (e as { errors?: { instancePath: string; message: string }[] }).errors;
+    const msg = errors?.length ? errors.map((x) => `${x.instancePath.replace(/^\//, '').replaceAll('/', '.')} ${x.message}`).join('; ') : (e as Error).message;
+    fail(ref, `${kind} ${metaName(obj)} does not match the ${kind} schema: ${msg}`);
+  }
+}
+
+function metaName(obj: Obj): string {
+  const md = (obj.metadata ?? {}) as Obj;
+  return `"${String(md.name ?? '(no name)')}"`;
+}
+
+function metadata(ref: SourceRef, kind: string, obj: Obj): { name: string; namespace: string } {
+  const md = obj.metadata as Obj | undefined;
+  const name = md?.name;
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) fail(ref, `${kind} needs metadata.name, a DNS-1123 name`);
+  const ns = md?.namespace ?? 'default';
+  if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) fail(ref, `${kind} "${name}": metadata.namespace "${String(ns)}" is not a namespace name`);
+  return { name, namespace: ns };
+}
+
+function toPolicy(ref: SourceRef, field: string, v: unknown, emptyMeans: PolicyMode): PolicyMode {
+  if (v === undefined || v === null) return emptyMeans;
+  if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY') return v;
+  fail(ref, `${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY`);
+}
+
+function toServiceEntry(ref: SourceRef, obj: Obj, order: number): ServiceEntry {
+  const { name, namespace } = metadata(ref, 'ServiceEntry', obj);
+  const spec = (obj.spec ?? {}) as Obj;
+  const problems = serviceEntryProblems(spec, namespace);
+  if (problems.length) fail(ref, `ServiceEntry ${namespace}/${name} would be rejected by Istio: ${problems.join('; ')}`);
+  const ports = ((spec.ports as Obj[] | undefined) ?? []).map((p) => ({
+    number: p.number as number,
+    name: p.name as string,
+    protocol: (typeof p.protocol === 'string' ? p.protocol.toUpperCase() : '') as PortProtocol,
+    ...(p.targetPort ? { targetPort: p.targetPort as number } : {}),
+  }));
+  return {
+    kind: 'ServiceEntry',
+    name,
+    namespace,
+    order,
+    hosts: (spec.hosts as string[]) ?? [],
+    addresses: (spec.addresses as string[] | undefined) ?? [],
+    ports,
+    location: (spec.location as ServiceEntry['location']) ?? 'MESH_EXTERNAL',
+    resolution: (spec.resolution as ServiceEntry['resolution']) ?? 'NONE',
+    endpoints: ((spec.endpoints as Obj[] | undefined) ?? []).map((e) => ({ address: String(e.address ?? ''), ...(e.ports ? { ports: e.ports as Record<string, number> } : {}) })),
+    exportTo: (spec.exportTo as string[] | undefined) ?? [],
+    ...(spec.workloadSelector ? { workloadSelector: ((spec.workloadSelector as Obj).labels ?? {}) as Record<string, string> } : {}),
+    source: ref,
+    manifest: obj,
+  };
+}
+
+function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
+  const { name, namespace } = metadata(ref, 'Sidecar', obj);
+  const spec = (obj.spec ?? {}) as Obj;
+  const problems = sidecarProblems(spec);
+  if (problems.length) fail(ref, `Sidecar ${namespace}/${name} would be rejected by Istio: ${problems.join('; ')}`);
+  const otp = spec.outboundTrafficPolicy as Obj | undefined;
+  const selector = spec.workloadSelector as Obj | undefined;
+  return {
+    kind: 'Sidecar',
+    name,
+    namespace,
+    order,
+    ...(selector ? { workloadSelector: (selector.labels ?? {}) as Record<string, string> } : {}),
+    egress: ((spec.egress as Obj[] | undefined) ?? []).map((e) => ({
+      hosts: (e.hosts as string[]) ?? [],
+      ...(e.port ? { port: e.port as { number: number; protocol?: string; name?: string } } : {}),
+      ...(e.bind ? { bind: e.bind as string } : {}),
+      ...(e.captureMode ? { captureMode: e.captureMode as string } : {}),
+    })),
+    // The API enum's zero value is REGISTRY_ONLY: a present outboundTrafficPolicy without mode means it.
+    ...(otp ? { outboundTrafficPolicy: toPolicy(ref, 'spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY') } : {}),
+    source: ref,
+    manifest: obj,
+  };
+}
+
+function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
+  const spec = (obj.spec ?? {}) as Obj;
+  const mc = (spec.meshConfig ?? {}) as Obj;
+  const out: MeshSettings = { meshConfig: mc, source: ref };
+  const otp = mc.outboundTrafficPolicy as Obj | undefined;
+  if (otp && otp.mode !== undefined) out.outboundTrafficPolicy = toPolicy(ref, 'spec.meshConfig.outboundTrafficPolicy.mode', otp.mode, 'ALLOW_ANY');
+  if (mc.defaultServiceExportTo !== undefined) {
+    const problems = exportToProblems(mc.defaultServiceExportTo, 'spec.meshConfig.defaultServiceExportTo');
+    if (problems.length) fail(ref, problems.join('; '));
+    out.defaultServiceExportTo = mc.defaultServiceExportTo as string[];
+  }
+  if (mc.rootNamespace !== undefined) {
+    if (typeof mc.rootNamespace !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(mc.rootNamespace)) fail(ref, 'spec.meshConfig.rootNamespace must be a namespace name');
+    out.rootNamespace = mc.rootNamespace;
+  }
+  const pm = ((mc.defaultConfig as Obj | undefined)?.proxyMetadata ?? {}) as Obj;
+  if (pm.ISTIO_META_DNS_CAPTURE !== undefined) out.dnsCapture = String(pm.ISTIO_META_DNS_CAPTURE) === 'true';
+  return out;
+}
+
+export interface LoadNotes {
+  notes: string[];
+}
+
+/** Parse one YAML text (named `file` in messages) into `into`. */
+export function loadYamlText(text: string, file: string, into: ResourceSet, notes: string[] = []): ResourceSet {
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((d, i) => {
+    const ref = { file, doc: i + 1 };
+    if (d.errors.length) fail(ref, `not valid YAML: ${d.errors[0].message.split('\n')[0]}; fix the syntax`);
+    const obj = d.toJS() as unknown;
+    if (obj === null || obj === undefined) return; // empty document (e.g. a trailing ---)
+    if (typeof obj !== 'object' || Array.isArray(obj)) fail(ref, 'expected a Kubernetes resource (a mapping with apiVersion and kind)');
+    const o = obj as Obj;
+    const kind = o.kind;
+    const api = o.apiVersion;
+    if (typeof kind !== 'string' || typeof api !== 'string') fail(ref, 'a resource needs apiVersion and kind');
+    if ((kind === 'ServiceEntry' || kind === 'Sidecar') && NETWORKING.includes(api)) {
+      schemaCheck(ref, kind, o);
+      const order = into.serviceEntries.length + into.sidecars.length;
+      if (kind === 'ServiceEntry') {
+        const se = toServiceEntry(ref, o, order);
+        if (into.serviceEntries.some((x) => x.namespace === se.namespace && x.name === se.name)) fail(ref, `ServiceEntry ${se.namespace}/${se.name} is defined twice`);
+        into.serviceEntries.push(se);
+      } else {
+        const sc = toSidecar(ref, o, order);
+        if (into.sidecars.some((x) => x.namespace === sc.namespace && x.name === sc.name)) fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
+        into.sidecars.push(sc);
+      }
+    } else if (kind === 'IstioOperator' && api === 'install.istio.io/v1alpha1') {
+      schemaCheck(ref, kind, o);
+      if (into.mesh.source) fail(ref, `a second IstioOperator; the first is ${where(into.mesh.source)}. Give one install at a time`);
+      into.mesh = toMesh(ref, o);
+    } else if (kind === 'ServiceEntry' || kind === 'Sidecar' || kind === 'IstioOperator') {
+      fail(ref, `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`);
+    } else {
+      notes.push(`${where(ref)}: ${kind} ignored (only IstioOperator, ServiceEntry and Sidecar change egress verdicts)`);
+    }
+  });
+  return into;
+}
+
+export function loadResourceFiles(files: string[], notes: string[] = []): ResourceSet {
+  const set = emptyResources();
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`${f}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}); check the -f path`);
+    }
+    loadYamlText(text, f, set, notes);
+  }
+  return set;
+}

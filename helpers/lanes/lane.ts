@@ -1,0 +1,29 @@
+// The one interface every lane implements, so one suite runs on any of them.
+// Setup, scenario application and probing are separate calls so a lab grader can drive them one at a time.
+import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+
+export interface LaneInfo {
+  lane: 'kind' | 'control-plane';
+  /** Exact Istio build observed (e.g. `1.30.3`, or a module pseudo-version for a source build). */
+  istioVersion: string;
+  /** Free-form facts for reports: tool versions, node image, binary path. */
+  details: Record<string, string>;
+}
+
+export interface ScenarioHandle {
+  name: string;
+  policy: PolicyMode;
+}
+
+export interface Lane {
+  /** Start what the lane needs (cluster, istiod, clients). Idempotent. */
+  setup(): Promise<LaneInfo>;
+  /** Make the mesh run under this policy (and mesh settings) and with exactly these resources. */
+  applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle>;
+  /** Observe what the mesh does with a probe under the applied scenario. */
+  observe(handle: ScenarioHandle, probe: Probe): Promise<Observation>;
+  /** Remove the scenario's resources. */
+  clearScenario(handle: ScenarioHandle): Promise<void>;
+  /** Remove everything this lane created (unless asked to keep it). Safe to call twice. */
+  teardown(): Promise<void>;
+}

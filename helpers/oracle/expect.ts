@@ -1,0 +1,200 @@
+// The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
+// Rule sources are cited in policy.ts, visibility.ts, listeners.ts and docs/SEMANTICS.md.
+import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
+import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
+import { exportedTo, importedBy } from './visibility.ts';
+import { buildListeners, clusterName, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
+import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { atLeast, parseIstioVersion, type IstioVersion } from './version.ts';
+import { ipInCidr } from './addresses.ts';
+import { creationSeconds } from './order.ts';
+
+export interface OracleOptions {
+  istioVersion: string;
+  /** Overrides the mesh-wide mode of the resources (the `--policy` flag, or the policy a scenario runs under). */
+  policy?: PolicyMode;
+}
+
+const PASSTHROUGH = 'PassthroughCluster';
+const BLACKHOLE = 'BlackHoleCluster';
+
+/**
+ * From 1.25 istiod gives entries without addresses a 240.240.0.0/16 address (resolution not NONE,
+ * host not a wildcard), and only sidecars that capture DNS use it (model/service.go
+ * nodeUsesAutoallocatedIPs). The exact address is istiod's choice: the oracle uses a stand-in from
+ * that range, stable per entry and host, and never compares it with a real one.
+ */
+function autoAddress(seIndex: number, hostIndex: number): string {
+  return `240.240.${seIndex % 256}.${(hostIndex + 1) % 256}`;
+}
+
+function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v: IstioVersion): boolean {
+  return !!resources.mesh.dnsCapture && atLeast(v, '1.25.0') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
+}
+
+interface Visibility {
+  ports: ServicePort[];
+  notes: string[];
+}
+
+/** Is the entry worth naming in the reason for this probe? */
+function relevant(se: ServiceEntry, probe: Probe): boolean {
+  return se.hosts.some((h) => subsetOf(probe.to.host, h)) || se.ports.some((p) => p.number === probe.to.port);
+}
+
+function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): Visibility {
+  const ports: ServicePort[] = [];
+  const notes: string[] = [];
+  const ns = probe.from.namespace;
+  resources.serviceEntries.forEach((se, seIndex) => {
+    const rel = relevant(se, probe);
+    const exp = exportedTo(se, ns, resources, v);
+    if (!exp.visible) {
+      if (rel) notes.push(`${exp.why}: not visible from ${ns}`);
+      return;
+    }
+    let importNote = '';
+    for (const p of se.ports) {
+      const kind = portKind(p.protocol);
+      if (!kind) continue;
+      const imp = importedBy(sidecar, se, p.number, ns, v);
+      if (p.number === probe.to.port || !importNote) importNote = imp.why;
+      if (!imp.imported) continue;
+      se.hosts.forEach((host, hostIndex) => {
+        const auto = autoAllocates(se, host, resources, v);
+        ports.push({
+          se,
+          host,
+          port: p.number,
+          kind,
+          ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.filter((a) => !a.includes('/')),
+          cidrs: auto ? [] : se.addresses.filter((a) => a.includes('/')),
+          autoAllocated: auto,
+          rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
+        });
+      });
+    }
+    if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
+  });
+  return { ports: dedupeHosts(ports, ns), notes };
+}
+
+/**
+ * The same host:port from entries in several namespaces: the sidecar keeps one, preferring the
+ * workload's own namespace (sidecar.go), otherwise the first in processing order.
+ */
+function dedupeHosts(ports: ServicePort[], ns: string): ServicePort[] {
+  const keep = new Map<string, ServicePort>();
+  for (const sp of ports) {
+    const key = `${sp.host}:${sp.port}`;
+    const cur = keep.get(key);
+    if (!cur) keep.set(key, sp);
+    else if (cur.se.namespace !== sp.se.namespace && sp.se.namespace === ns && cur.se.namespace !== ns) keep.set(key, sp);
+  }
+  return ports.filter((sp) => keep.get(`${sp.host}:${sp.port}`)!.se === sp.se);
+}
+
+/**
+ * The address a probe dials. An IP literal is itself. A hostname resolves outside every ServiceEntry
+ * address, except that a sidecar capturing DNS answers with the address of a visible entry.
+ */
+function destinationAddress(probe: Probe, ports: ServicePort[], resources: ResourceSet): string | undefined {
+  if (probe.to.isIp) return probe.to.host;
+  if (!resources.mesh.dnsCapture) return undefined;
+  return ports.find((p) => p.host === probe.to.host && p.ips.length > 0)?.ips[0];
+}
+
+interface Landing {
+  cluster: string;
+  blocked: boolean;
+  signal?: BlockSignal;
+  how: string;
+}
+
+function policyLanding(mode: PolicyMode, how: string, http502 = false): Landing {
+  if (mode === 'ALLOW_ANY') return { cluster: PASSTHROUGH, blocked: false, how: `${how} → PassthroughCluster (ALLOW_ANY)` };
+  if (http502) return { cluster: BLACKHOLE, blocked: true, signal: 'http-502', how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)` };
+  return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it` };
+}
+
+function toService(sp: ServicePort, how: string): Landing {
+  const c = clusterName(sp.port, sp.host);
+  const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
+  const note = dns ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)` : '';
+  return { cluster: c, blocked: false, how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
+}
+
+/** Envoy's virtual-host choice: exact domain, then the longest suffix wildcard; ports are ignored (ignore_port_in_host_matching). */
+function virtualHost(services: ServicePort[], host: string): ServicePort | undefined {
+  let best: { sp: ServicePort; rank: number; len: number } | undefined;
+  for (const sp of services) {
+    const m = domainMatches(host, sp.host);
+    if (!m || m === 'any') continue;
+    const rank = m === 'exact' ? 2 : 1;
+    if (!best || rank > best.rank || (rank === best.rank && sp.host.length > best.len)) best = { sp, rank, len: sp.host.length };
+  }
+  return best?.sp;
+}
+
+function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined {
+  return services.find((sp) => sp.host === sni) ?? services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0];
+}
+
+function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyMode): Landing {
+  const { scheme, host, port, isIp } = probe.to;
+  const at = `listener ${l.name}`;
+  if (scheme === 'http' && l.http) {
+    const vh = virtualHost(l.http, host);
+    if (vh) return toService(vh, `${at}, HTTP chain, route ${port}, virtual host ${vh.host}:${port}`);
+    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, true);
+  }
+  if (scheme === 'https' && !isIp) {
+    const sp = sniMatch(l.tls, host);
+    if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`);
+  }
+  if (dst) {
+    const sp = l.cidr.find((c) => c.cidrs.some((r) => ipInCidr(dst, r)));
+    if (sp) return toService(sp, `${at}, chain for ${sp.cidrs.join(',')}`);
+  }
+  const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
+  if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`);
+  const why =
+    scheme === 'https' ? (isIp ? 'TLS to an IP literal carries no SNI' : `no SNI chain for ${host}`) : scheme === 'http' ? 'no HTTP chain on this port' : 'no chain for non-HTTP traffic';
+  return policyLanding(mode, `${at}: ${why}; default chain`);
+}
+
+function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyMode): Landing {
+  if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`);
+  if (l.kind === 'address') {
+    const why = l.service.autoAllocated ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy` : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
+    return toService(l.service, `listener ${l.name} (${why}): every connection to it`);
+  }
+  return landWildcard(l, probe, dst, mode);
+}
+
+function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
+  return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
+}
+
+export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+  const v = parseIstioVersion(opts.istioVersion);
+  const choice = selectSidecar(resources, probe.from);
+  const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
+  const vis = visiblePorts(resources, probe, v, choice.sidecar);
+  const listeners = buildListeners(vis.ports, v);
+  const dst = destinationAddress(probe, vis.ports, resources);
+  const listener = pickListener(listeners, dst, probe.to.port);
+  const landing = land(listener, probe, dst, decision.mode);
+  const conflicts = listener?.conflicts.length
+    ? [`on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`]
+    : [];
+  const reason = [`${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
+  return {
+    verdict: landing.blocked ? 'blocked' : 'allowed',
+    cluster: landing.cluster,
+    reason,
+    listener: listener?.name ?? 'virtualOutbound',
+    ...(landing.signal ? { signal: landing.signal } : {}),
+    policy: decision.mode,
+  };
+}

@@ -1,0 +1,137 @@
+// The outbound listeners a sidecar gets for the ServiceEntry ports it sees, modelled as far as egress
+// reachability needs. Facts (pilot/pkg/networking/core/listener.go buildSidecarOutboundListener and
+// mergeTCPFilterChains, tls.go, httproute.go, listener_builder.go; checked at 1.30.3 and master):
+// - HTTP-family and unset-protocol ports without a VIP share `0.0.0.0_<port>`: an HTTP chain picked by
+//   ALPN sniffing (RDS `<port>`, one virtual host per HTTP-or-sniffed service, plus a catch-all);
+// - TLS ports without addresses add one SNI chain per host;
+// - TCP and unset-protocol ports without addresses add a match-all TCP chain; the first one processed
+//   keeps it, later ones conflict and are dropped;
+// - CIDR addresses bind the wildcard too, as a chain matching the destination prefix;
+// - IP addresses (and auto-allocated VIPs) bind `<ip>_<port>`, where everything goes to the service;
+// - a wildcard listener without a match-all chain falls back to the policy chain
+//   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
+import type { PortProtocol, ServiceEntry } from '../model/types.ts';
+import { atLeast, type IstioVersion } from './version.ts';
+
+export type PortKind = 'http' | 'tls' | 'tcp' | 'sniffed';
+
+/** SE ports take their protocol from `protocol` only (no name-based inference); empty means sniffed. */
+export function portKind(p: PortProtocol): PortKind | undefined {
+  switch (p) {
+    case 'HTTP':
+    case 'HTTP2':
+    case 'GRPC':
+    case 'GRPC-WEB':
+      return 'http';
+    case 'HTTPS':
+    case 'TLS':
+      return 'tls';
+    case 'TCP':
+    case 'MONGO':
+    case 'MYSQL':
+    case 'REDIS':
+      return 'tcp';
+    case '':
+      return 'sniffed';
+    case 'UDP':
+      return undefined; // only TCP is captured: UDP ports build no listener
+  }
+}
+
+/** One host:port of a visible ServiceEntry, the unit listeners and clusters are built from. */
+export interface ServicePort {
+  se: ServiceEntry;
+  host: string;
+  port: number;
+  kind: PortKind;
+  /** IP addresses (explicit or auto-allocated) the service binds; CIDRs are kept apart. */
+  ips: string[];
+  cidrs: string[];
+  autoAllocated: boolean;
+  /** Istio's processing order for the listening workload (export class, creation time, hostname). */
+  rank: (string | number)[];
+}
+
+export function clusterName(port: number, host: string): string {
+  return `outbound|${port}||${host}`;
+}
+
+export interface WildcardListener {
+  name: string;
+  kind: 'wildcard';
+  /** Services routed by Host on the sniffed HTTP chain; undefined when the listener has no HTTP chain. */
+  http?: ServicePort[];
+  tls: ServicePort[];
+  cidr: ServicePort[];
+  matchAll?: ServicePort;
+  conflicts: ServicePort[];
+}
+
+export interface AddressListener {
+  name: string;
+  kind: 'address';
+  ip: string;
+  service: ServicePort;
+  conflicts: ServicePort[];
+}
+
+export type ListenerModel = WildcardListener | AddressListener;
+
+function compareRank(a: ServicePort, b: ServicePort): number {
+  for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
+    const x = a.rank[i];
+    const y = b.rank[i];
+    if (x === y) continue;
+    return x! < y! ? -1 : 1;
+  }
+  return 0;
+}
+
+export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<string, ListenerModel> {
+  const out = new Map<string, ListenerModel>();
+  // master after 1.31 (commit 75893e6febb) merges the TCP chain of an unset-protocol service arriving on a
+  // wildcard port that already has an HTTP chain; 1.30/1.31 drop it.
+  const mergeSniffedTcp = atLeast(v, '1.32.0-alpha');
+  const wildcard = (port: number): WildcardListener => {
+    const name = `0.0.0.0_${port}`;
+    let l = out.get(name) as WildcardListener | undefined;
+    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [] }));
+    return l;
+  };
+  for (const sp of [...ports].sort(compareRank)) {
+    if (sp.kind !== 'http' && sp.ips.length > 0) {
+      for (const ip of sp.ips) {
+        const name = `${ip}_${sp.port}`;
+        const existing = out.get(name) as AddressListener | undefined;
+        if (existing) existing.conflicts.push(sp);
+        else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [] });
+      }
+      if (sp.cidrs.length === 0) continue;
+    }
+    const l = wildcard(sp.port);
+    if (sp.cidrs.length > 0 && sp.kind !== 'http') {
+      l.cidr.push(sp);
+      continue;
+    }
+    switch (sp.kind) {
+      case 'http':
+        (l.http ??= []).push(sp);
+        break;
+      case 'tls':
+        l.tls.push(sp);
+        break;
+      case 'tcp':
+        if (l.matchAll) l.conflicts.push(sp);
+        else l.matchAll = sp;
+        break;
+      case 'sniffed': {
+        const hadHttp = l.http !== undefined;
+        (l.http ??= []).push(sp);
+        if (l.matchAll || (hadHttp && !mergeSniffedTcp)) l.conflicts.push(sp);
+        else l.matchAll = sp;
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+// Which Sidecar applies to a workload, and which outbound policy follows from it.
+// Facts: pilot/pkg/model/push_context.go (getSidecarScope: selector match in the workload's namespace,
+// oldest first; then the namespace's selector-less Sidecar; then the root namespace's selector-less
+// Sidecar), pilot/pkg/model/sidecar.go (ConvertToSidecarScope: a Sidecar's outboundTrafficPolicy
+// replaces the mesh value whole; absent, the mesh value applies), mesh.go (default ALLOW_ANY).
+import type { PolicyMode, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
+import { creationSeconds } from './order.ts';
+
+export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+
+export function rootNamespace(resources: ResourceSet): string {
+  return resources.mesh.rootNamespace || DEFAULT_ROOT_NAMESPACE;
+}
+
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+function hasSelector(s: Sidecar): boolean {
+  return !!s.workloadSelector && Object.keys(s.workloadSelector).length > 0;
+}
+
+const byAge = (a: Sidecar, b: Sidecar) =>
+  creationSeconds(a.manifest) - creationSeconds(b.manifest) || a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace);
+
+export interface SidecarChoice {
+  sidecar?: Sidecar;
+  why: string;
+}
+
+export function selectSidecar(resources: ResourceSet, from: ProbeSource): SidecarChoice {
+  const labels = from.labels ?? {};
+  const inNs = resources.sidecars.filter((s) => s.namespace === from.namespace).sort(byAge);
+  const selected = inNs.find((s) => hasSelector(s) && selects(s.workloadSelector!, labels));
+  if (selected) return { sidecar: selected, why: `Sidecar ${selected.namespace}/${selected.name} selects the workload` };
+  const nsWide = inNs.find((s) => !hasSelector(s));
+  if (nsWide) return { sidecar: nsWide, why: `Sidecar ${nsWide.namespace}/${nsWide.name} applies to namespace ${from.namespace}` };
+  const root = rootNamespace(resources);
+  const rootWide = resources.sidecars.filter((s) => s.namespace === root && !hasSelector(s)).sort(byAge)[0];
+  if (rootWide) return { sidecar: rootWide, why: `root-namespace Sidecar ${rootWide.namespace}/${rootWide.name} applies (no Sidecar in ${from.namespace})` };
+  return { why: 'no Sidecar applies' };
+}
+
+export interface PolicyDecision {
+  mode: PolicyMode;
+  why: string;
+}
+
+/** `meshMode` is the mesh-wide mode in force (already resolved from flags, IstioOperator or default). */
+export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): PolicyDecision {
+  const sc = choice.sidecar;
+  if (sc?.outboundTrafficPolicy) {
+    return { mode: sc.outboundTrafficPolicy, why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}` };
+  }
+  return { mode: meshMode, why: `mesh outboundTrafficPolicy ${meshMode}` };
+}
+
+export function meshMode(resources: ResourceSet, override?: PolicyMode): PolicyMode {
+  return override ?? resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY';
+}

@@ -1,0 +1,99 @@
+// Which ServiceEntries a workload sees: exported to its namespace AND imported by its Sidecar.
+// Facts: pilot/pkg/model/push_context.go (initServiceRegistry: `*` makes a service public and wins,
+// `~` without `*` hides it, `.` or the own namespace's name export it to its own namespace, any
+// other name exports to that namespace; an empty exportTo takes meshConfig.defaultServiceExportTo),
+// pilot/pkg/model/sidecar.go (egress hosts `ns/dnsName`, the namespace being the one the service
+// lives in; `.` is the Sidecar's own namespace, `*` any, `~` none).
+import type { ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
+import { atLeast, type IstioVersion } from './version.ts';
+import { subsetOf } from './hosts.ts';
+
+export interface ExportDecision {
+  visible: boolean;
+  why: string;
+  /**
+   * Istio processes services exported to the namespace by name (or `.`) before public ones
+   * (servicesExportedToNamespace); up to 1.30.2 own-namespace ones came first of all. Lower is earlier.
+   */
+  exportClass: number;
+}
+
+/** The exportTo values Istio reads for a ServiceEntry, with the version-dependent default. */
+function effectiveExportTo(se: ServiceEntry, resources: ResourceSet, version: IstioVersion): { values: string[]; fromDefault: boolean } {
+  if (se.exportTo.length > 0) return { values: se.exportTo, fromDefault: false };
+  const def = resources.mesh.defaultServiceExportTo ?? ['*'];
+  if (atLeast(version, '1.30.3')) return { values: def, fromDefault: true };
+  // Before 1.30.3 only `.` and `*` in the default were honoured, `.` first; anything else exported nowhere.
+  if (def.includes('.')) return { values: ['.'], fromDefault: true };
+  if (def.includes('*')) return { values: ['*'], fromDefault: true };
+  return { values: [], fromDefault: true };
+}
+
+export function exportedTo(se: ServiceEntry, namespace: string, resources: ResourceSet, version: IstioVersion): ExportDecision {
+  const { values, fromDefault } = effectiveExportTo(se, resources, version);
+  const src = fromDefault
+    ? `exportTo unset, meshConfig.defaultServiceExportTo ${JSON.stringify(resources.mesh.defaultServiceExportTo ?? ['*'])}${resources.mesh.defaultServiceExportTo ? '' : ' (Istio default)'}`
+    : `exportTo ${JSON.stringify(values)}`;
+  const id = `ServiceEntry ${se.namespace}/${se.name}`;
+  const split = !atLeast(version, '1.30.3');
+  if (values.includes('*')) return { visible: true, why: `${id}: ${src} exports it to every namespace`, exportClass: split ? 2 : 1 };
+  if (values.includes('~')) return { visible: false, why: `${id}: ${src} hides it from every namespace`, exportClass: 9 };
+  for (const v of values) {
+    const target = v === '.' ? se.namespace : v;
+    if (target === namespace) return { visible: true, why: `${id}: ${src} exports it to ${namespace}`, exportClass: split && target !== se.namespace ? 1 : 0 };
+  }
+  if (values.length === 0) return { visible: false, why: `${id}: ${src}, which exports it nowhere${fromDefault && split ? ' (before Istio 1.30.3 only "." or "*" in that default were honoured)' : ''}`, exportClass: 9 };
+  return { visible: false, why: `${id}: ${src} does not include ${namespace}`, exportClass: 9 };
+}
+
+function splitImport(entry: string): { ns: string; dns: string } {
+  const slash = entry.indexOf('/');
+  return slash < 0 ? { ns: '*', dns: entry } : { ns: entry.slice(0, slash), dns: entry.slice(slash + 1) };
+}
+
+/**
+ * An egress host `ns/dnsName` imports a service when the namespace matches the service's namespace
+ * (`.` is the workload's own namespace, also for a root-namespace Sidecar) and the service's host is
+ * within dnsName (one way: an exact import does not pull in a wildcard ServiceEntry host).
+ */
+function importHostMatches(ns: string, dns: string, workloadNs: string, se: ServiceEntry): boolean {
+  if (ns !== '*' && (ns === '.' ? workloadNs : ns) !== se.namespace) return false;
+  return se.hosts.some((h) => subsetOf(h, dns));
+}
+
+export interface ImportDecision {
+  imported: boolean;
+  why: string;
+}
+
+/**
+ * Does the Sidecar import this ServiceEntry for this port? An egress listener with a port covers
+ * only that port; the port-less one covers the rest. Without a Sidecar, or without egress, `*\/*`.
+ * `~` before a namespace: up to 1.30 it is just a namespace name (nothing lives there, so it imports
+ * nothing); from 1.31 (commit 4c3c712eed2) it excludes matching hosts, `~/*` excluding everything.
+ */
+export function importedBy(sidecar: Sidecar | undefined, se: ServiceEntry, port: number, workloadNs: string, v: IstioVersion): ImportDecision {
+  if (!sidecar) return { imported: true, why: 'no Sidecar, so every exported service is imported (*/*)' };
+  const id = `Sidecar ${sidecar.namespace}/${sidecar.name}`;
+  if (sidecar.egress.length === 0) return { imported: true, why: `${id} has no egress section, so */* is imported` };
+  const forPort = sidecar.egress.filter((e) => e.port?.number === port);
+  const listeners = forPort.length > 0 ? forPort : sidecar.egress.filter((e) => !e.port);
+  const hosts = listeners.flatMap((e) => e.hosts);
+  const exclusions = atLeast(v, '1.31.0-alpha');
+  if (exclusions) {
+    const ex = hosts.find((h) => {
+      const { ns, dns } = splitImport(h);
+      if (!ns.startsWith('~')) return false;
+      const rest = ns.slice(1);
+      return importHostMatches(rest === '' ? '*' : rest, dns, workloadNs, se);
+    });
+    if (ex) return { imported: false, why: `${id} egress host "${ex}" excludes ${se.namespace}/${se.hosts.join(',')}` };
+  }
+  const hit = hosts.find((h) => {
+    const { ns, dns } = splitImport(h);
+    if (exclusions && ns.startsWith('~')) return false;
+    return importHostMatches(ns, dns, workloadNs, se);
+  });
+  if (hit) return { imported: true, why: `${id} imports it through egress host "${hit}"` };
+  return { imported: false, why: `${id} egress hosts ${JSON.stringify(hosts)} do not import ${se.namespace}/${se.hosts.join(',')}` };
+}
