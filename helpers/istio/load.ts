@@ -7,7 +7,7 @@ import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io
 import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
 import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
 import { UserError } from '../cli/errors.ts';
-import { exportToProblems, serviceEntryProblems, sidecarProblems } from './validate.ts';
+import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 
 type Obj = Record<string, unknown>;
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -31,8 +31,13 @@ function schemaCheck(ref: SourceRef, kind: string, obj: Obj): void {
     const { apiVersion: _a, ...rest } = obj;
     new (Model as unknown as new (o: Obj) => { validate(): void })(rest).validate();
   } catch (e) {
-    const errors = (e as { errors?: { instancePath: string; message: string }[] }).errors;
-    const msg = errors?.length ? errors.map((x) => `${x.instancePath.replace(/^\//, '').replaceAll('/', '.')} ${x.message}`).join('; ') : (e as Error).message;
+    const errors = (e as { errors?: { instancePath: string; message: string; data?: unknown; params?: { allowedValues?: unknown[] } }[] }).errors;
+    const describe = (x: NonNullable<typeof errors>[number]) => {
+      const path = x.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      if (x.params?.allowedValues) return `${path} ${JSON.stringify(x.data)} must be one of ${x.params.allowedValues.filter((v) => v !== null).join(', ')}`;
+      return `${path} ${x.message}`;
+    };
+    const msg = errors?.length ? errors.map(describe).join('; ') : (e as Error).message;
     fail(ref, `${kind} ${metaName(obj)} does not match the ${kind} schema: ${msg}`);
   }
 }
@@ -119,8 +124,10 @@ function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
   const otp = mc.outboundTrafficPolicy as Obj | undefined;
   if (otp && otp.mode !== undefined) out.outboundTrafficPolicy = toPolicy(ref, 'spec.meshConfig.outboundTrafficPolicy.mode', otp.mode, 'ALLOW_ANY');
   if (mc.defaultServiceExportTo !== undefined) {
-    const problems = exportToProblems(mc.defaultServiceExportTo, 'spec.meshConfig.defaultServiceExportTo');
-    if (problems.length) fail(ref, problems.join('; '));
+    // Istio does not validate this list the way it validates a resource's exportTo (no rule in
+    // pkg/config/validation), so "*" beside "." is legal here and its meaning is version-dependent.
+    const v = mc.defaultServiceExportTo;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(ref, 'spec.meshConfig.defaultServiceExportTo must be a list of strings such as ["*"] or ["."]');
     out.defaultServiceExportTo = mc.defaultServiceExportTo as string[];
   }
   if (mc.rootNamespace !== undefined) {
@@ -140,9 +147,12 @@ export interface LoadNotes {
 export function loadYamlText(text: string, file: string, into: ResourceSet, notes: string[] = []): ResourceSet {
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
+  // Syntax first, so a broken document is named even when an earlier one has other problems.
+  list.forEach((d, i) => {
+    if (d.errors.length) fail({ file, doc: i + 1 }, `not valid YAML: ${d.errors[0].message.split('\n')[0]}; fix the syntax`);
+  });
   list.forEach((d, i) => {
     const ref = { file, doc: i + 1 };
-    if (d.errors.length) fail(ref, `not valid YAML: ${d.errors[0].message.split('\n')[0]}; fix the syntax`);
     const obj = d.toJS() as unknown;
     if (obj === null || obj === undefined) return; // empty document (e.g. a trailing ---)
     if (typeof obj !== 'object' || Array.isArray(obj)) fail(ref, 'expected a Kubernetes resource (a mapping with apiVersion and kind)');

@@ -1,0 +1,33 @@
+// JUnit XML, the format CI systems show natively. Errors are <error>, not <failure>: a lane that could
+// not observe is not evidence against the mesh.
+import type { RunReport } from './results.ts';
+import { countOutcomes } from './results.ts';
+
+const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+export function renderJUnit(report: RunReport): string {
+  const c = countOutcomes(report.results);
+  const suite = `egress-conformance.${report.lane}`;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${esc(suite)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}">`,
+    `  <testsuite name="${esc(suite)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}" timestamp="${esc(report.startedAt)}">`,
+    '    <properties>',
+    `      <property name="istio.version" value="${esc(report.istioVersion)}"/>`,
+    ...Object.entries(report.versions).map(([k, v]) => `      <property name="${esc(k)}" value="${esc(v)}"/>`),
+    '    </properties>',
+  ];
+  if (report.setupError) {
+    lines.push(`    <testcase classname="${esc(suite)}" name="setup"><error message="${esc(report.setupError)}"/></testcase>`);
+  }
+  for (const r of report.results) {
+    lines.push(`    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}">`);
+    if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason)}</failure>`);
+    if (r.outcome === 'error') lines.push(`      <error message="${esc(r.message ?? '')}"/>`);
+    if (r.outcome === 'skipped') lines.push(`      <skipped message="${esc(r.message ?? '')}"/>`);
+    if (r.observed) lines.push(`      <system-out>${esc(JSON.stringify(r.observed.evidence))}</system-out>`);
+    lines.push('    </testcase>');
+  }
+  lines.push('  </testsuite>', '</testsuites>', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,49 @@
+// One lane result per case run: what the oracle expected, what the lane observed, and the outcome.
+import type { Expectation, Observation, PolicyMode } from '../model/types.ts';
+
+export type Outcome = 'pass' | 'fail' | 'error' | 'skipped';
+
+export interface CaseResult {
+  id: string;
+  policy: PolicyMode;
+  scenario: string;
+  from: string;
+  to: string;
+  expected: Expectation;
+  observed?: Observation;
+  outcome: Outcome;
+  /** Why it failed, errored or was skipped. */
+  message?: string;
+}
+
+export interface RunReport {
+  lane: string;
+  istioVersion: string;
+  versions: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+  results: CaseResult[];
+  /** Set when setup failed before any probe ran. */
+  setupError?: string;
+}
+
+/** Compare an observation with the oracle. `error` observations are never a pass. */
+export function judge(expected: Expectation, observed: Observation): { outcome: Outcome; message?: string } {
+  if (observed.verdict === 'error') return { outcome: 'error', message: observed.error ?? 'the lane could not observe a verdict' };
+  if (observed.verdict !== expected.verdict) {
+    return { outcome: 'fail', message: `expected ${expected.verdict} (${expected.cluster}), observed ${observed.verdict}${observed.cluster ? ` (${observed.cluster})` : ''}` };
+  }
+  if (observed.cluster && observed.cluster !== expected.cluster) {
+    return { outcome: 'fail', message: `verdict ${observed.verdict} as expected, but through ${observed.cluster} instead of ${expected.cluster}` };
+  }
+  if (expected.signal && observed.signal && observed.signal !== expected.signal) {
+    return { outcome: 'fail', message: `blocked as expected, but by ${observed.signal} instead of ${expected.signal}` };
+  }
+  return { outcome: 'pass' };
+}
+
+export function countOutcomes(results: CaseResult[]): Record<Outcome, number> {
+  const c: Record<Outcome, number> = { pass: 0, fail: 0, error: 0, skipped: 0 };
+  for (const r of results) c[r.outcome]++;
+  return c;
+}

@@ -1,0 +1,117 @@
+// The CLI contract other tools script against: exit codes, JSON shape, one-line errors on stderr.
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/egress-conformance.mjs', import.meta.url));
+const FIX = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const run = (...args: string[]) => execa('node', [BIN, ...args], { reject: false });
+
+function tmpFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-cli-'));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function expectCleanError(r: { exitCode?: number; stderr: string; stdout: string }, code: number, message: RegExp) {
+  expect(r.exitCode).toBe(code);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('egress-conformance expect', () => {
+  it('prints one JSON object per probe, in order, with the contract fields', async () => {
+    const r = await run('expect', '-f', join(FIX, 'serviceentries/db-course.yaml'), '-f', join(FIX, 'istio/REGISTRY_ONLY.yaml'),
+      '--probe', 'default=tcp://unlisted.example.com:5432', '--probe', 'frontend=http://unlisted.example.com/', '--json');
+    expect(r.exitCode).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows).toEqual([
+      { from: 'default', to: 'tcp://unlisted.example.com:5432', verdict: 'allowed', cluster: 'outbound|5432||db.example.com', reason: expect.any(String) },
+      { from: 'frontend', to: 'http://unlisted.example.com/', verdict: 'blocked', cluster: 'BlackHoleCluster', reason: expect.any(String) },
+    ]);
+  });
+
+  it('--policy overrides the IstioOperator; with neither, Istio\'s default ALLOW_ANY applies', async () => {
+    const se = join(FIX, 'serviceentries/api.yaml');
+    const flagged = JSON.parse((await run('expect', '-f', se, '-f', join(FIX, 'istio/ALLOW_ANY.yaml'), '--policy', 'REGISTRY_ONLY', '--probe', 'default=http://x.example.com/', '--json')).stdout);
+    expect(flagged[0]).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    const dflt = JSON.parse((await run('expect', '-f', se, '--probe', 'default=http://x.example.com/', '--json')).stdout);
+    expect(dflt[0]).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+  });
+
+  it('--istio-version changes version-dependent answers', async () => {
+    const f = tmpFile('mesh.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {defaultServiceExportTo: [default], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n---\n' +
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: frontend}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: pg, protocol: TCP}], resolution: DNS}\n');
+    const at = async (v: string) => JSON.parse((await run('expect', '-f', f, '--probe', 'default=tcp://db.example.com:5432', '--istio-version', v, '--json')).stdout)[0].verdict;
+    expect(await at('1.30.2')).toBe('blocked');
+    expect(await at('1.30.3')).toBe('allowed');
+  });
+
+  it('without --json prints a table naming the verdict and cluster', async () => {
+    const r = await run('expect', '-f', join(FIX, 'serviceentries/db-course.yaml'), '--probe', 'frontend=tcp://db.example.com:5432');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/frontend\s+tcp:\/\/db\.example\.com:5432\s+allowed\s+outbound\|5432\|\|db\.example\.com/);
+  });
+
+  it('notes ignored kinds on stderr and still answers', async () => {
+    const f = tmpFile('mixed.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n');
+    const r = await run('expect', '-f', f, '--probe', 'default=tcp://a.example.com:1', '--json');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/mixed\.yaml \(document 1\): ConfigMap ignored/);
+  });
+
+  it.each([
+    [['expect', '-f', 'missing.yaml', '--probe', 'a=tcp://x.example.com:1'], /missing\.yaml: cannot read the file/],
+    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--policy', 'DENY_ALL'], /--policy: "DENY_ALL" is not a policy/],
+    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'frontend'], /--probe: "frontend" must be NAMESPACE=URL/],
+    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com'], /needs a port/],
+    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--istio-version', 'latest'], /--istio-version: "latest" is not an Istio version/],
+    [['expect', '--probe', 'a=tcp://x.example.com:1'], /-f: give at least one file/],
+    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml'], /--probe: give at least one/],
+    [['expect', '--nope'], /unknown option '--nope'/],
+  ])('bad input %j exits 2 with one line', async (args, message) => {
+    const r = await run(...(args as string[]).map((a) => a.replace('@FIX@', FIX)));
+    expectCleanError(r, 2, message);
+  });
+
+  it('a resource Istio would reject names the file and document', async () => {
+    const f = tmpFile('bad.yaml', 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ok}\nspec: {hosts: [a.example.com]}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: wild}\nspec: {hosts: ["*"]}\n');
+    expectCleanError(await run('expect', '-f', f, '--probe', 'a=tcp://x.example.com:1'), 2, /bad\.yaml \(document 2\): ServiceEntry default\/wild would be rejected by Istio: spec\.hosts: host "\*" is not allowed/);
+  });
+
+  it('malformed YAML names the file and document', async () => {
+    const f = tmpFile('broken.yaml', 'apiVersion: v1\nkind: ServiceEntry\nspec: {hosts: [a\n');
+    expectCleanError(await run('expect', '-f', f, '--probe', 'a=tcp://x.example.com:1'), 2, /broken\.yaml \(document 1\): not valid YAML/);
+  });
+});
+
+describe('egress-conformance matrix', () => {
+  it('--json lists every case of the catalogue with the oracle verdict, agreeing with the pins', async () => {
+    const r = await run('matrix', '--json');
+    expect(r.exitCode).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.cases.length).toBe(168);
+    expect(m.cases.every((c: { pinned: string }) => c.pinned === 'agrees')).toBe(true);
+    expect(m.cases[0]).toMatchObject({ scenario: expect.any(String), policy: 'ALLOW_ANY', from: expect.any(String), to: expect.any(String), verdict: expect.stringMatching(/^(allowed|blocked)$/) });
+  });
+
+  it('prints a table by default', async () => {
+    const r = await run('matrix');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/course-db-serviceentry\s+REGISTRY_ONLY\s+default\s+tcp:\/\/unlisted\.example\.com:5432\s+allowed\s+outbound\|5432\|\|db\.example\.com/);
+  });
+});
+
+describe('egress-conformance --help', () => {
+  it('works with no build step and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/expect/);
+    expect(r.stdout).toMatch(/matrix/);
+  });
+});

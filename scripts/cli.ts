@@ -1,0 +1,68 @@
+// The `egress-conformance` command line. Every user-fixable problem ends as one line on stderr and a
+// non-zero exit code (2 bad input, 3 missing environment), never a stack trace.
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../helpers/cli/errors.ts';
+import { collect } from './commands/options.ts';
+import { runExpect } from './commands/expect.ts';
+import { runMatrix } from './commands/matrix.ts';
+
+const io = {
+  out: (s: string) => process.stdout.write(s + '\n'),
+  err: (s: string) => process.stderr.write(s + '\n'),
+};
+
+function buildProgram(result: { code: number | Promise<number> }): Command {
+  const program = new Command('egress-conformance')
+    .description('End-to-end conformance suite for Istio sidecar egress control')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  program
+    .command('expect')
+    .description("what Istio should do with each probe, given resources (the oracle)")
+    .addOption(new Option('-f, --file <file>', 'YAML with IstioOperator, ServiceEntry and Sidecar resources (repeatable)').argParser(collect))
+    .addOption(new Option('--probe <ns=url>', 'NAMESPACE=URL: http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)').argParser(collect))
+    .option('--policy <mode>', 'mesh outboundTrafficPolicy mode: ALLOW_ANY or REGISTRY_ONLY (overrides the IstioOperator)')
+    .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
+    .option('--json', 'print a JSON array, one object per probe')
+    .action((opts) => {
+      result.code = runExpect(opts, io);
+    });
+
+  program
+    .command('matrix')
+    .description('the whole case catalogue with expected verdicts (scenario × policy × source × destination)')
+    .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
+    .option('--json', 'print JSON')
+    .action((opts) => {
+      result.code = runMatrix(opts, io);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const result: { code: number | Promise<number> } = { code: 0 };
+  const program = buildProgram(result);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return await result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its one-line message (or the help text).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UserError) {
+      io.err(`egress-conformance: ${e.message}`);
+      return e.exitCode;
+    }
+    io.err(`egress-conformance: internal error: ${(e as Error)?.message ?? String(e)} (set EGRESS_DEBUG=1 for the stack, and please report it)`);
+    if (process.env.EGRESS_DEBUG) io.err((e as Error)?.stack ?? '');
+    return 1;
+  }
+}

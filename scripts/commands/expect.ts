@@ -1,0 +1,45 @@
+// `egress-conformance expect`: the oracle's verdict for probes against resources from YAML files.
+import type { Expectation } from '../../helpers/model/types.ts';
+import { UserError } from '../../helpers/cli/errors.ts';
+import { loadResourceFiles } from '../../helpers/istio/load.ts';
+import { parseProbeFlag } from '../../helpers/probes/url.ts';
+import { expectProbe } from '../../helpers/oracle/index.ts';
+import { renderTable } from '../../helpers/report/table.ts';
+import { istioVersionFlag, parsePolicy } from './options.ts';
+
+export interface ExpectFlags {
+  file?: string[];
+  probe?: string[];
+  policy?: string;
+  istioVersion?: string;
+  json?: boolean;
+}
+
+export interface ExpectRow {
+  from: string;
+  to: string;
+  verdict: Expectation['verdict'];
+  cluster: string;
+  reason: string;
+}
+
+export function runExpect(flags: ExpectFlags, io: { out: (s: string) => void; err: (s: string) => void }): number {
+  if (!flags.file?.length) throw new UserError('-f: give at least one file, e.g. -f fixtures/serviceentries/db-course.yaml (IstioOperator, ServiceEntry and Sidecar resources)');
+  if (!flags.probe?.length) throw new UserError('--probe: give at least one, e.g. --probe frontend=tcp://db.example.com:5432');
+  const policy = parsePolicy(flags.policy);
+  const istioVersion = istioVersionFlag(flags.istioVersion);
+  const probes = flags.probe.map(parseProbeFlag);
+  const notes: string[] = [];
+  const resources = loadResourceFiles(flags.file, notes);
+  for (const n of notes) io.err(`note: ${n}`);
+  const rows: ExpectRow[] = probes.map(({ namespace, target }) => {
+    const e = expectProbe(resources, { from: { namespace }, to: target }, { istioVersion, ...(policy ? { policy } : {}) });
+    return { from: namespace, to: target.raw, verdict: e.verdict, cluster: e.cluster, reason: e.reason };
+  });
+  if (flags.json) io.out(JSON.stringify(rows, null, 2));
+  else {
+    io.out(renderTable(['FROM', 'TO', 'VERDICT', 'CLUSTER', 'REASON'], rows.map((r) => [r.from, r.to, r.verdict, r.cluster, r.reason])));
+    io.out(`(Istio ${istioVersion}; policy ${policy ?? resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY (Istio default)'})`);
+  }
+  return 0;
+}

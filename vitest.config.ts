@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+import SummaryReporter from './helpers/report/vitest-summary.ts';
+
+// Two projects: `unit` (tests beside the code, no external services beyond what .ci/run starts)
+// and `e2e` (suites/, one lane chosen by EGRESS_LANE). `npm test` runs both; the e2e suite reports
+// itself skipped, with the reason, when its lane cannot run here.
+export default defineConfig({
+  test: {
+    reporters: ['default', new SummaryReporter()],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['helpers/**/*.test.ts', 'scripts/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['suites/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          // One lane at a time: suites share a cluster or an istiod.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
