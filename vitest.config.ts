@@ -22,8 +22,6 @@ export default defineConfig({
           include: ['suites/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
-          // One lane at a time: suites share a cluster or an istiod.
-          fileParallelism: false,
         },
       },
     ],

@@ -38,8 +38,9 @@ export function runExpect(flags: ExpectFlags, io: { out: (s: string) => void; er
   });
   if (flags.json) io.out(JSON.stringify(rows, null, 2));
   else {
-    io.out(renderTable(['FROM', 'TO', 'VERDICT', 'CLUSTER', 'REASON'], rows.map((r) => [r.from, r.to, r.verdict, r.cluster, r.reason])));
-    io.out(`(Istio ${istioVersion}; policy ${policy ?? resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY (Istio default)'})`);
+    io.out(renderTable(['#', 'FROM', 'TO', 'VERDICT', 'CLUSTER'], rows.map((r, i) => [String(i + 1), r.from, r.to, r.verdict, r.cluster])));
+    io.out(`\nWhy (Istio ${istioVersion}, mesh policy ${policy ?? resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY, Istio\'s default'}):`);
+    rows.forEach((r, i) => io.out(`  ${i + 1}. ${r.reason}`));
   }
   return 0;
 }

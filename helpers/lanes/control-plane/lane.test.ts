@@ -1,0 +1,137 @@
+// Against the real pinned pilot-discovery. Skipped, with the reason, when the binary is not installed.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
+import { parseProbeUrl } from '../../probes/url.ts';
+import { findPilotDiscoverySync, missingBinaryMessage } from '../../tools/pilot-discovery.ts';
+import { PROBE_IDENTITY } from './istiod.ts';
+import { ControlPlaneLane } from './lane.ts';
+import { API_HTTP, DB_TCP, resources, se, sidecar } from './testdata/resources.ts';
+
+const binary = findPilotDiscoverySync();
+const skipReason = binary ? '' : `skipped: ${missingBinaryMessage()}`;
+
+function probe(from: string, url: string, labels?: Record<string, string>): Probe {
+  return { from: { namespace: from, ...(labels ? { labels } : {}) }, to: parseProbeUrl(url) };
+}
+
+describe.skipIf(!binary)(`control-plane lane against real pilot-discovery ${skipReason}`, () => {
+  const lane = new ControlPlaneLane({ binary });
+  let pid: number | undefined;
+  let dir = '';
+
+  async function run(policy: PolicyMode, res: ResourceSet, p: Probe): Promise<Observation> {
+    const h = await lane.applyScenario('t', policy, res);
+    return lane.observe(h, p);
+  }
+
+  beforeAll(async () => {
+    const info = await lane.setup();
+    expect(info.lane).toBe('control-plane');
+    pid = lane.istiodProcess?.pid;
+    dir = lane.istiodProcess?.dir ?? '';
+  });
+
+  afterAll(async () => {
+    await lane.teardown();
+  });
+
+  it('starts on loopback and answers ADS with the sidecar catch-all listener', async () => {
+    const i = lane.istiodProcess!;
+    expect(i.running).toBe(true);
+    expect(i.addresses.grpc).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(i.readyAfterMs).toBeGreaterThan(0);
+    const snap = await i.snapshot(PROBE_IDENTITY('1.32.0'));
+    expect(snap.listeners.map((l) => l.name)).toContain('virtualOutbound');
+    expect(snap.clusters.map((c) => c.name)).toEqual(expect.arrayContaining(['PassthroughCluster', 'BlackHoleCluster']));
+  });
+
+  it('an unknown host: BlackHole under REGISTRY_ONLY, Passthrough under ALLOW_ANY', async () => {
+    const ro = await run('REGISTRY_ONLY', resources(), probe('frontend', 'tcp://unknown.example.com:6379'));
+    expect(ro).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'tcp-close' });
+    expect(ro.evidence).toMatchObject({ listener: 'virtualOutbound' });
+    const aa = await run('ALLOW_ANY', resources(), probe('frontend', 'tcp://unknown.example.com:6379'));
+    expect(aa).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+  });
+
+  it('a TCP ServiceEntry on 5432 captures the port for every host, under both policies', async () => {
+    for (const policy of ['REGISTRY_ONLY', 'ALLOW_ANY'] as const) {
+      const h = await lane.applyScenario('tcp', policy, resources([DB_TCP]));
+      for (const url of ['tcp://db.example.com:5432', 'tcp://unlisted.example.com:5432', 'tcp://198.51.100.4:5432']) {
+        const o = await lane.observe(h, probe('frontend', url));
+        expect(o, `${policy} ${url}`).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+        expect(o.evidence).toMatchObject({ listener: '0.0.0.0_5432' });
+      }
+    }
+  });
+
+  it('an HTTP ServiceEntry on 80: unknown host gets a 502 under REGISTRY_ONLY, its own host routes', async () => {
+    const h = await lane.applyScenario('http', 'REGISTRY_ONLY', resources([API_HTTP]));
+    const unknown = await lane.observe(h, probe('frontend', 'http://unknown.example.com/'));
+    expect(unknown).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'http-502' });
+    expect(unknown.evidence).toMatchObject({ listener: '0.0.0.0_80', routeConfig: '80', virtualHost: 'block_all' });
+    expect(await lane.observe(h, probe('frontend', 'http://api.example.com/'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||api.example.com' });
+    // No HTTP service on 8080: TCP-level close from the catch-all.
+    expect(await lane.observe(h, probe('frontend', 'http://api.example.com:8080/'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
+  });
+
+  it('exportTo "." hides a frontend entry from default', async () => {
+    const priv = se('external-db', 'frontend', ['db.example.com'], [{ number: 5432, name: 'tcp-postgres', protocol: 'TCP' }], { exportTo: ['.'] });
+    const h = await lane.applyScenario('export', 'REGISTRY_ONLY', resources([priv]));
+    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+
+  it('meshConfig.defaultServiceExportTo ["."] applies to entries without exportTo', async () => {
+    const h = await lane.applyScenario('default-export', 'REGISTRY_ONLY', resources([DB_TCP], [], { defaultServiceExportTo: ['.'] }));
+    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'allowed' });
+    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked' });
+  });
+
+  it('a Sidecar overrides the mesh policy and narrows imports; workloadSelector uses the pod labels', async () => {
+    const nsSidecar = sidecar('default', 'default', ['./*'], { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    const locked = sidecar('locked', 'frontend', ['*/*'], { outboundTrafficPolicy: 'REGISTRY_ONLY', workloadSelector: { app: 'locked' } });
+    const h = await lane.applyScenario('sidecar', 'ALLOW_ANY', resources([DB_TCP], [nsSidecar, locked]));
+    // default: its Sidecar says REGISTRY_ONLY and imports only ./*, so frontend's db entry is unknown there.
+    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    // frontend without the label: mesh ALLOW_ANY.
+    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379'))).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    // frontend pod labelled app=locked: its selected Sidecar blocks unknown hosts but still imports db.
+    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379', { app: 'locked' }))).toMatchObject({ verdict: 'blocked' });
+    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432', { app: 'locked' }))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+  });
+
+  it('a root-namespace Sidecar follows meshConfig.rootNamespace', async () => {
+    const root = sidecar('default', 'mesh-root', ['./*'], { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    const h = await lane.applyScenario('root', 'ALLOW_ANY', resources([], [root], { rootNamespace: 'mesh-root' }));
+    expect(await lane.observe(h, probe('frontend', 'tcp://x.example.com:6379'))).toMatchObject({ verdict: 'blocked' });
+    const h2 = await lane.applyScenario('root-elsewhere', 'ALLOW_ANY', resources([], [root]));
+    expect(await lane.observe(h2, probe('frontend', 'tcp://x.example.com:6379'))).toMatchObject({ verdict: 'allowed' });
+  });
+
+  it('DNS capture: the auto-allocated address gets the TCP listener, other hosts on the port fall to the policy', async () => {
+    const h = await lane.applyScenario('dns', 'REGISTRY_ONLY', resources([DB_TCP], [], { dnsCapture: true }));
+    const db = await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'));
+    expect(db).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+    expect(db.evidence.listener).toMatch(/^240\.240\.\d+\.\d+_5432$/);
+    expect(db.evidence.resolvedBy).toMatch(/NDS/);
+    expect(await lane.observe(h, probe('frontend', 'tcp://unlisted.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+
+  it('clearScenario removes the resources and a stale handle is refused', async () => {
+    const h = await lane.applyScenario('clear', 'REGISTRY_ONLY', resources([DB_TCP]));
+    await lane.clearScenario(h);
+    const stale = await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'));
+    expect(stale.verdict).toBe('error');
+    const h2 = await lane.applyScenario('after-clear', 'REGISTRY_ONLY', resources());
+    expect(await lane.observe(h2, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked' });
+  });
+
+  it('stop() leaves no process and removes its temp dir', async () => {
+    expect(pid).toBeDefined();
+    await lane.teardown();
+    expect(() => process.kill(pid!, 0)).toThrow();
+    expect(existsSync(dir)).toBe(false);
+    await lane.teardown(); // twice is fine
+  });
+});

@@ -1,0 +1,49 @@
+// On failure, keeps what explains it: proxy status, each sidecar's clusters and listeners (what Envoy was
+// told), sidecar and istiod logs. Best effort: a diagnostics failure never hides the original error.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClientSpec } from './plan.ts';
+import type { PlanExecutor } from './executor.ts';
+
+export interface DiagnosticsResult {
+  dir: string;
+  files: string[];
+  problems: string[];
+}
+
+export async function collectDiagnostics(executor: PlanExecutor, clients: ClientSpec[], dir: string): Promise<DiagnosticsResult> {
+  const out: DiagnosticsResult = { dir, files: [], problems: [] };
+  await mkdir(dir, { recursive: true });
+  const kc = executor.ctx.kubeconfig;
+  const save = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text);
+    out.files.push(name);
+  };
+  const istioctl = async (name: string, args: string[]) => {
+    const r = await executor.exec(['istioctl', ...args, '--kubeconfig', kc], executor.ctx.timeouts.docker, undefined, 1, 0, true);
+    if (r.exitCode === 0) await save(name, r.stdout);
+    else out.problems.push(`istioctl ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  };
+
+  await istioctl('proxy-status.txt', ['proxy-status']);
+  for (const c of clients.filter((c) => c.injected)) {
+    const target = `${c.name}.${c.namespace}`;
+    await istioctl(`${target}.clusters.txt`, ['proxy-config', 'clusters', target]);
+    await istioctl(`${target}.listeners.txt`, ['proxy-config', 'listeners', target]);
+    try {
+      await save(`${target}.istio-proxy.log`, await executor.k8s().logs(c.namespace, c.name, 'istio-proxy'));
+    } catch (err) {
+      out.problems.push(`logs ${target} istio-proxy: ${(err as Error).message}`);
+    }
+  }
+  try {
+    const k = executor.k8s();
+    for (const pod of await k.listPods('istio-system', 'app=istiod')) {
+      await save(`istiod.${pod.metadata.name}.log`, await k.logs('istio-system', pod.metadata.name, 'discovery'));
+    }
+  } catch (err) {
+    out.problems.push(`istiod logs: ${(err as Error).message}`);
+  }
+  if (out.problems.length) await save('problems.txt', `${out.problems.join('\n')}\n`);
+  return out;
+}

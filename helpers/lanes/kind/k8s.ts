@@ -1,0 +1,143 @@
+// The lane's only door to the Kubernetes API: a small interface (so tests use a recording fake) and its
+// @kubernetes/client-node implementation. The kubeconfig is always the run's own file, never the user's
+// current context.
+import { Writable } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import type { K8sObject } from './actions.ts';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface K8sOps {
+  get(ref: ObjectRef): Promise<K8sObject | undefined>;
+  /** `dryRun`: server-side dry run (admission webhooks run, nothing is stored). */
+  create(obj: K8sObject, opts?: { dryRun?: boolean }): Promise<void>;
+  /** Server-side apply, field manager `egress-conformance`, forced (we own what we write). */
+  apply(obj: K8sObject): Promise<void>;
+  /** false when it was already absent. */
+  delete(ref: ObjectRef): Promise<boolean>;
+  listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]>;
+  /** Runs argv in a named container (client pods also hold istio-proxy). */
+  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  logs(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
+}
+
+export const FIELD_MANAGER = 'egress-conformance';
+
+export function refOf(obj: K8sObject): ObjectRef {
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 404;
+}
+
+/** Loads the kubeconfig from this file only: loadFromFile ignores $KUBECONFIG and ~/.kube/config. */
+export function loadKubeConfig(file: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+export class ClientNodeK8s implements K8sOps {
+  private readonly objects: k8s.KubernetesObjectApi;
+  private readonly core: k8s.CoreV1Api;
+  private readonly execApi: k8s.Exec;
+
+  constructor(readonly kubeconfigFile: string) {
+    const kc = loadKubeConfig(kubeconfigFile);
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.execApi = new k8s.Exec(kc);
+  }
+
+  async get(ref: ObjectRef): Promise<K8sObject | undefined> {
+    try {
+      return (await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as unknown as K8sObject;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<void> {
+    await this.objects.create(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER);
+  }
+
+  async apply(obj: K8sObject): Promise<void> {
+    await this.objects.patch(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+  }
+
+  async delete(ref: ObjectRef): Promise<boolean> {
+    try {
+      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
+    const list = await this.core.listNamespacedPod({ namespace, labelSelector });
+    return list.items as unknown as K8sObject[];
+  }
+
+  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let status: k8s.V1Status | undefined;
+      const sink = (append: (s: string) => void) =>
+        new Writable({
+          write(chunk, _enc, cb) {
+            append(chunk.toString());
+            cb();
+          },
+        });
+      let socket: { close(): void } | undefined;
+      const timer = setTimeout(() => {
+        socket?.close();
+        reject(new Error(`exec in ${namespace}/${pod} [${container}] timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.execApi
+        .exec(namespace, pod, container, argv, sink((s) => (stdout += s)), sink((s) => (stderr += s)), null, false, (s) => {
+          status = s;
+        })
+        .then((ws) => {
+          socket = ws;
+          // The status arrives on the error channel before close; resolve on close so all output is in.
+          ws.on('close', () => {
+            clearTimeout(timer);
+            resolve({ exitCode: exitCodeOf(status), stdout, stderr });
+          });
+        }, (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+    });
+  }
+
+  async logs(namespace: string, pod: string, container: string, tailLines = 500): Promise<string> {
+    return await this.core.readNamespacedPodLog({ name: pod, namespace, container, tailLines });
+  }
+}
+
+/** The exec status channel: Success → 0; NonZeroExitCode carries the code in details.causes[ExitCode]. */
+export function exitCodeOf(status: k8s.V1Status | undefined): number {
+  if (!status) return -1;
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = Number(cause?.message);
+  return Number.isInteger(code) ? code : -1;
+}

@@ -1,0 +1,190 @@
+// Locates (and on request builds) the pinned pilot-discovery binary for the control-plane lane.
+//
+// Order: $PILOT_DISCOVERY, then the cache (`${XDG_CACHE_HOME:-$HOME/.cache}/istio-egress-conformance/bin/
+// pilot-discovery-<goModuleVersion>`), then a `pilot-discovery` on PATH whose build matches the pin.
+// A `go install` build reports `Version:"unknown"` from `pilot-discovery version`, so a PATH binary also
+// counts when `go version -m` shows the pinned istio.io/istio module version.
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from '../cli/errors.ts';
+import { PINNED } from './versions.ts';
+
+export interface PilotDiscoveryPin {
+  /** Go module version of istio.io/istio, e.g. `v0.0.0-20260827124520-eed52ebb66ad`. */
+  goModuleVersion: string;
+  /** The Istio version this build stands for, e.g. `1.32.0-alpha.eed52ebb66ad`. */
+  istioVersion: string;
+  commit: string;
+}
+
+export const PINNED_PILOT: PilotDiscoveryPin = {
+  goModuleVersion: PINNED.controlPlane.goModuleVersion,
+  istioVersion: PINNED.controlPlane.istioVersion,
+  commit: PINNED.controlPlane.commit,
+};
+
+export interface FoundBinary {
+  path: string;
+  source: 'env' | 'cache' | 'path';
+  pin: PilotDiscoveryPin;
+}
+
+export const GO_PACKAGE = 'istio.io/istio/pilot/cmd/pilot-discovery';
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
+  return join(base, 'istio-egress-conformance', 'bin');
+}
+
+export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDir(env), `pilot-discovery-${pin.goModuleVersion}`);
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    if (isExecutable(p)) return p;
+  }
+  return undefined;
+}
+
+/** True when the binary at `path` is the pinned build (by `version` output or Go build info). */
+export async function matchesPin(path: string, pin: PilotDiscoveryPin = PINNED_PILOT): Promise<boolean> {
+  const v = await execa(path, ['version'], { reject: false, timeout: 20_000 });
+  const out = `${v.stdout}\n${v.stderr}`;
+  if (out.includes(pin.istioVersion) || out.includes(pin.commit)) return true;
+  const m = await execa('go', ['version', '-m', path], { reject: false, timeout: 20_000 });
+  return m.exitCode === 0 && new RegExp(`\\bmod\\s+istio\\.io/istio\\s+${escapeRe(pin.goModuleVersion)}\\b`).test(m.stdout);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Finds the binary without building anything; undefined when there is none. */
+export async function findPilotDiscovery(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): Promise<FoundBinary | undefined> {
+  const fromEnv = env.PILOT_DISCOVERY;
+  if (fromEnv) {
+    // An explicit path that does not work is a mistake to report, not to paper over with another binary.
+    if (!isExecutable(fromEnv)) {
+      throw new EnvironmentError(`PILOT_DISCOVERY=${fromEnv} is not an executable file; fix the path or unset PILOT_DISCOVERY`);
+    }
+    return { path: fromEnv, source: 'env', pin };
+  }
+  const cached = cachedBinaryPath(pin, env);
+  if (isExecutable(cached)) return { path: cached, source: 'cache', pin };
+  const p = onPath('pilot-discovery', env);
+  if (p && (await matchesPin(p, pin))) return { path: p, source: 'path', pin };
+  return undefined;
+}
+
+/** Synchronous check used by `describe.skipIf` in tests: env or cache only (no subprocesses). */
+export function findPilotDiscoverySync(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PILOT_DISCOVERY) return isExecutable(env.PILOT_DISCOVERY) ? env.PILOT_DISCOVERY : undefined;
+  const cached = cachedBinaryPath(pin, env);
+  return isExecutable(cached) ? cached : undefined;
+}
+
+export interface EnsureOptions {
+  /** Build with `go install` when not found. */
+  build: boolean;
+  onProgress?: (line: string) => void;
+  pin?: PilotDiscoveryPin;
+}
+
+export function missingBinaryMessage(pin: PilotDiscoveryPin = PINNED_PILOT): string {
+  return `pilot-discovery ${pin.goModuleVersion} not found (looked at $PILOT_DISCOVERY, ${cachedBinaryPath(pin)}, PATH); ` +
+    'run `egress-conformance tools install pilot-discovery` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery';
+}
+
+export async function ensurePilotDiscovery(opts: EnsureOptions): Promise<FoundBinary> {
+  const pin = opts.pin ?? PINNED_PILOT;
+  const found = await findPilotDiscovery(pin);
+  if (found) return found;
+  if (!opts.build) throw new EnvironmentError(missingBinaryMessage(pin));
+  const path = await installPilotDiscovery({ onProgress: opts.onProgress, pin });
+  return { path, source: 'cache', pin };
+}
+
+export interface InstallOptions {
+  onProgress?: (line: string) => void;
+  pin?: PilotDiscoveryPin;
+  /** Rebuild even when the cache already holds the binary. */
+  force?: boolean;
+  /** Seconds between "still building" lines. */
+  tickSeconds?: number;
+}
+
+function fmtElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Builds the pinned pilot-discovery with `go install` into a temporary GOBIN inside the cache directory,
+ * then renames it into place, so a concurrent reader never sees a half-written binary.
+ * Returns the cached path. Usable as the body of `egress-conformance tools install pilot-discovery`.
+ */
+export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<string> {
+  const pin = opts.pin ?? PINNED_PILOT;
+  const say = opts.onProgress ?? ((line: string) => process.stderr.write(line + '\n'));
+  const target = cachedBinaryPath(pin);
+  if (!opts.force && isExecutable(target)) {
+    say(`pilot-discovery ${pin.goModuleVersion} already installed at ${target}`);
+    return target;
+  }
+  const goVersion = await execa('go', ['version'], { reject: false });
+  if (goVersion.failed) {
+    throw new EnvironmentError(
+      'building pilot-discovery needs the Go toolchain (`go` not found on PATH); install Go >= 1.24 from https://go.dev/dl/ ' +
+      'or download a pilot-discovery binary and set PILOT_DISCOVERY=/path/to/it',
+    );
+  }
+  const dir = cacheDir();
+  mkdirSync(dir, { recursive: true });
+  const gobin = await mkdtemp(join(dir, '.build-'));
+  const started = Date.now();
+  let step = 'starting';
+  say(`building ${GO_PACKAGE}@${pin.goModuleVersion} with ${goVersion.stdout.trim()} (this downloads ~1 GB of modules the first time)`);
+  const tick = setInterval(() => say(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), (opts.tickSeconds ?? 15) * 1000);
+  tick.unref();
+  try {
+    const child = execa('go', ['install', `${GO_PACKAGE}@${pin.goModuleVersion}`], {
+      env: { GOBIN: gobin, CGO_ENABLED: '0' },
+      reject: false,
+      all: true,
+      buffer: { all: true },
+    });
+    child.all?.on('data', (chunk: Buffer) => {
+      const lines = chunk.toString('utf8').split('\n').filter(Boolean);
+      const last = lines[lines.length - 1];
+      if (last) step = last.length > 120 ? last.slice(0, 117) + '...' : last;
+    });
+    const result = await child;
+    if (result.exitCode !== 0) {
+      const tail = String(result.all ?? '').split('\n').slice(-15).join('\n');
+      throw new EnvironmentError(`go install ${GO_PACKAGE}@${pin.goModuleVersion} failed (exit ${result.exitCode}):\n${tail}`);
+    }
+    const built = join(gobin, 'pilot-discovery');
+    if (!existsSync(built)) throw new EnvironmentError(`go install finished but ${built} is missing`);
+    renameSync(built, target);
+    say(`built pilot-discovery in ${fmtElapsed(Date.now() - started)} → ${target}`);
+    return target;
+  } finally {
+    clearInterval(tick);
+    rmSync(gobin, { recursive: true, force: true });
+  }
+}

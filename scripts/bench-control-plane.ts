@@ -1,0 +1,135 @@
+// Benchmark of the control-plane lane (not a test): istiod start, probe evaluation, push latency.
+//   npx tsx scripts/bench-control-plane.ts [--rewrites N] [--debounce 100ms]
+// Prints a table; runBenchmark() returns the numbers for other tools.
+import { fileURLToPath } from 'node:url';
+import { loadCatalogue } from '../helpers/catalogue/load.ts';
+import type { Scenario } from '../helpers/catalogue/types.ts';
+import { ControlPlaneLane } from '../helpers/lanes/control-plane/lane.ts';
+import type { PolicyMode } from '../helpers/model/types.ts';
+
+export interface BenchOptions {
+  /** Rewrites per scenario for the push-latency figures. */
+  rewrites?: number;
+  scenarios?: Scenario[];
+  binary?: string;
+  /** PILOT_DEBOUNCE_AFTER for istiod (its default is 100ms). */
+  debounceAfter?: string;
+  log?: (line: string) => void;
+}
+
+export interface Stat {
+  median: number;
+  max: number;
+  n: number;
+}
+
+export interface ScenarioBench {
+  scenario: string;
+  probes: number;
+  /** All probes, first time (one ADS fetch per source workload, then evaluation). */
+  evaluateColdMs: number;
+  /** All probes again (cached snapshots: evaluation only). */
+  evaluateWarmMs: number;
+  configReload: Stat;
+  meshPush: Stat;
+  apply: Stat;
+}
+
+export interface BenchResult {
+  istiodStartMs: number;
+  firstAdsMs: number;
+  scenarios: ScenarioBench[];
+}
+
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length === 0 ? NaN : s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, max: s.length ? s[s.length - 1] : NaN, n: s.length };
+}
+
+export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchResult> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const rewrites = opts.rewrites ?? 5;
+  const scenarios = opts.scenarios ?? loadCatalogue();
+  const lane = new ControlPlaneLane({ binary: opts.binary, debounceAfter: opts.debounceAfter, build: false });
+  const t0 = performance.now();
+  await lane.setup();
+  const istiodStartMs = performance.now() - t0;
+  const firstAdsMs = lane.istiodProcess!.readyAfterMs;
+  log(`istiod up in ${istiodStartMs.toFixed(0)} ms (first ADS answer ${firstAdsMs} ms after spawn)`);
+  const out: ScenarioBench[] = [];
+  try {
+    for (const sc of scenarios) {
+      const policies: PolicyMode[] = sc.policies.length > 0 ? sc.policies : ['REGISTRY_ONLY'];
+      const config: number[] = [];
+      const mesh: number[] = [];
+      const apply: number[] = [];
+      let cold = 0;
+      let warm = 0;
+      // Each rewrite alternates the policy, so the mesh file really changes and the config files are
+      // rewritten with a new generation: both reload paths are exercised every time.
+      for (let i = 0; i < Math.max(1, rewrites); i++) {
+        const policy = policies[i % policies.length];
+        const h = await lane.applyScenario(sc.name, policy, sc.resources);
+        const a = lane.lastApply!;
+        config.push(a.configMs + a.registryMs);
+        mesh.push(a.meshPushMs);
+        apply.push(a.totalMs);
+        if (i === 0) {
+          let t = performance.now();
+          for (const p of sc.probes) await lane.observe(h, p);
+          cold = performance.now() - t;
+          t = performance.now();
+          for (const p of sc.probes) await lane.observe(h, p);
+          warm = performance.now() - t;
+        }
+      }
+      out.push({
+        scenario: sc.name, probes: sc.probes.length, evaluateColdMs: cold, evaluateWarmMs: warm,
+        configReload: stat(config), meshPush: stat(mesh), apply: stat(apply),
+      });
+      log(`  ${sc.name}: done`);
+    }
+  } finally {
+    await lane.teardown();
+  }
+  return { istiodStartMs, firstAdsMs, scenarios: out };
+}
+
+export function formatTable(r: BenchResult): string {
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
+  const rows = [
+    ['scenario', 'probes', 'eval cold ms', 'eval warm ms', 'config reload med/max ms', 'mesh push med/max ms', 'apply med/max ms', 'n'],
+    ...r.scenarios.map((s) => [
+      s.scenario, String(s.probes), f(s.evaluateColdMs), f(s.evaluateWarmMs),
+      `${f(s.configReload.median)}/${f(s.configReload.max)}`, `${f(s.meshPush.median)}/${f(s.meshPush.max)}`,
+      `${f(s.apply.median)}/${f(s.apply.max)}`, String(s.apply.n),
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [
+    `istiod start → ready: ${f(r.istiodStartMs)} ms (first ADS answer ${f(r.firstAdsMs)} ms after spawn)`,
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const rewrites = Number(argValue('--rewrites') ?? 5);
+  try {
+    const result = await runBenchmark({ rewrites, debounceAfter: argValue('--debounce') });
+    console.log(formatTable(result));
+  } catch (err) {
+    const e = err as Error & { exitCode?: number };
+    console.error(`bench-control-plane: ${e.message}`);
+    process.exit(e.exitCode ?? 1);
+  }
+}
