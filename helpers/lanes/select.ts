@@ -1,0 +1,77 @@
+// Which lane a run uses, and building it from flags/environment. `auto` takes kind where a Docker
+// daemon answers and the control-plane lane otherwise, and says which and why.
+import { execa } from 'execa';
+import { UserError } from '../cli/errors.ts';
+import type { Lane } from './lane.ts';
+import { PINNED } from '../tools/versions.ts';
+import { PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+
+export type LaneName = 'kind' | 'control-plane';
+export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane'];
+
+export function parseLaneName(v: string | undefined, flag = '--lane'): LaneName | 'auto' {
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (!LANE_NAMES.includes(v as LaneName)) throw new UserError(`${flag}: "${v}" is not a lane; use kind, control-plane or auto`);
+  return v as LaneName;
+}
+
+export async function dockerAnswers(): Promise<boolean> {
+  const r = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 15_000 });
+  return r.exitCode === 0 && r.stdout.trim() !== '';
+}
+
+export async function chooseLane(requested: LaneName | 'auto', say: (l: string) => void): Promise<LaneName> {
+  if (requested !== 'auto') return requested;
+  if (await dockerAnswers()) {
+    say('lane: kind (a Docker daemon answers)');
+    return 'kind';
+  }
+  say('lane: control-plane (no Docker daemon answers, so no kind cluster; the real istiod runs on loopback instead)');
+  return 'control-plane';
+}
+
+/**
+ * The Istio version whose rules the oracle applies for a lane. The control-plane lane runs the
+ * pilot-discovery build pinned for it (or the one in PILOT_DISCOVERY, whose version the user names).
+ */
+export function oracleVersionFor(lane: LaneName, istioVersion: string | undefined): string {
+  if (lane === 'kind') return istioVersion ?? PINNED.istio;
+  return istioVersion ?? PINNED_PILOT.istioVersion;
+}
+
+export function controlPlanePin(istioVersion: string | undefined, env: NodeJS.ProcessEnv): PilotDiscoveryPin {
+  if (!istioVersion || istioVersion === PINNED_PILOT.istioVersion) return PINNED_PILOT;
+  if (!env.PILOT_DISCOVERY) {
+    throw new UserError(
+      `--istio-version ${istioVersion}: the control-plane lane builds only the pinned pilot-discovery (${PINNED_PILOT.istioVersion}); ` +
+        'for another version set PILOT_DISCOVERY=/path/to/pilot-discovery of that version',
+    );
+  }
+  return { goModuleVersion: `user-supplied (${env.PILOT_DISCOVERY})`, istioVersion, commit: 'unknown' };
+}
+
+export interface LaneOptions {
+  istioVersion?: string;
+  keep?: boolean;
+  reuse?: boolean;
+  runId?: string;
+  out?: (l: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function createLane(name: LaneName, opts: LaneOptions = {}): Promise<Lane> {
+  const env = opts.env ?? process.env;
+  if (name === 'kind') {
+    const { KindLane } = await import('./kind/index.ts');
+    return new KindLane({
+      istioVersion: opts.istioVersion ?? PINNED.istio,
+      keep: opts.keep,
+      reuse: opts.reuse,
+      ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.out ? { out: opts.out } : {}),
+      preloadImages: env.EGRESS_KIND_PRELOAD_IMAGES === '1',
+    });
+  }
+  const { ControlPlaneLane } = await import('./control-plane/lane.ts');
+  return new ControlPlaneLane({ pin: controlPlanePin(opts.istioVersion, env), build: env.EGRESS_BUILD_PILOT === '1', ...(opts.out ? { onProgress: opts.out } : {}) });
+}
