@@ -2,11 +2,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { PolicyMode, Verdict } from '../model/types.ts';
 import { POLICY_MODES } from '../model/types.ts';
 import { UserError } from '../cli/errors.ts';
-import { loadResourceFiles } from '../istio/load.ts';
+import { loadResourceFiles, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
 
@@ -30,7 +30,7 @@ export function parsePinned(file: string, where: string, text: unknown): PinnedE
   return { verdict: verdict as Verdict, cluster, ...(signal ? { signal: signal as PinnedExpectation['signal'] } : {}) };
 }
 
-function parseScenario(file: string, fixturesDir: string): Scenario {
+function parseScenario(file: string, fixturesDir: string, requirePins: boolean): Scenario {
   let doc: Obj;
   try {
     doc = parse(readFileSync(file, 'utf8')) as Obj;
@@ -45,6 +45,10 @@ function parseScenario(file: string, fixturesDir: string): Scenario {
   const policies = (doc.policies ?? POLICY_MODES) as PolicyMode[];
   if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) bad(file, 'policies must list ALLOW_ANY and/or REGISTRY_ONLY');
   const resources = loadResourceFiles((resourceFiles as string[]).map((r) => resolve(fixturesDir, r)));
+  // Small rule scenarios keep their resources inline, as a list of manifests.
+  const inline = doc.manifests ?? [];
+  if (!Array.isArray(inline)) bad(file, 'manifests must be a list of resources');
+  if (inline.length) loadYamlText(inline.map((m) => stringify(m)).join('---\n'), `${file} manifests`, resources);
   if (resources.mesh.source) bad(file, 'an IstioOperator in a scenario\'s resources; the policy comes from fixtures/istio/<policy>.yaml, other mesh settings from meshConfig:');
   const mc = (doc.meshConfig ?? {}) as Obj;
   if (typeof mc !== 'object' || Array.isArray(mc)) bad(file, 'meshConfig must be a mapping (IstioOperator spec.meshConfig fields)');
@@ -73,20 +77,27 @@ function parseScenario(file: string, fixturesDir: string): Scenario {
       if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expect: "${k}" is not a policy`);
       expect[k as PolicyMode] = parsePinned(file, `${where}.expect.${k}`, v);
     }
-    for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);
+    if (requirePins) for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);
     return { from, to, expect };
   });
   return { name, description: String(doc.description ?? '').trim(), resourceFiles: resourceFiles as string[], resources, policies, probes: parsed, file };
 }
 
-export function loadCatalogue(dir = CASES_DIR, fixturesDir = FIXTURES_DIR): Scenario[] {
+/**
+ * fixtures/cases: the catalogue every lane runs, each probe pinned by hand.
+ * fixtures/rules: small scenarios, one per semantic rule, that check the oracle against the real istiod
+ * (control-plane lane); pins are optional there, the oracle is the expectation.
+ */
+export const RULES_DIR = join(FIXTURES_DIR, 'rules');
+
+export function loadCatalogue(dir = CASES_DIR, fixturesDir = FIXTURES_DIR, opts: { requirePins?: boolean } = {}): Scenario[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
   } catch {
     throw new UserError(`${dir}: cannot read the case catalogue directory`);
   }
-  const scenarios = files.map((f) => parseScenario(join(dir, f), fixturesDir));
+  const scenarios = files.map((f) => parseScenario(join(dir, f), fixturesDir, opts.requirePins ?? true));
   const seen = new Set<string>();
   for (const s of scenarios) {
     if (seen.has(s.name)) bad(relative(process.cwd(), s.file), `scenario name "${s.name}" is used twice`);

@@ -1,0 +1,115 @@
+// Declares a vitest suite that runs case runs on one lane and compares each observation with the
+// oracle: one test per probe, named POLICY/scenario/from→to, reports written at the end (also when
+// setup failed). Used by suites/*.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { CaseRun } from '../catalogue/types.ts';
+import type { Lane, LaneInfo, ScenarioHandle } from '../lanes/lane.ts';
+import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../lanes/select.ts';
+import { expectProbe } from '../oracle/index.ts';
+import { judge, type CaseResult, type RunReport } from '../report/results.ts';
+import { writeReports } from '../report/write.ts';
+import { findPilotDiscoverySync } from '../tools/pilot-discovery.ts';
+
+export interface LaneChoice {
+  lane?: LaneName;
+  skip?: string;
+}
+
+/** EGRESS_LANE when set; otherwise the control-plane lane when the pinned pilot-discovery is there. */
+export function laneFromEnv(env: NodeJS.ProcessEnv = process.env): LaneChoice {
+  const requested = parseLaneName(env.EGRESS_LANE, 'EGRESS_LANE');
+  if (requested !== 'auto') return { lane: requested };
+  if (findPilotDiscoverySync(undefined, env)) return { lane: 'control-plane' };
+  return { skip: 'no lane can run: EGRESS_LANE is unset and the pinned pilot-discovery is not built (run `npx egress-conformance tools install pilot-discovery`)' };
+}
+
+/** Consecutive cases of one scenario under one policy: applied once, probed in turn. */
+export function scenarioBlocks(list: CaseRun[]): CaseRun[][] {
+  const out: CaseRun[][] = [];
+  for (const c of list) {
+    const last = out[out.length - 1];
+    if (last && last[0].policy === c.policy && last[0].scenario === c.scenario) last.push(c);
+    else out.push([c]);
+  }
+  return out;
+}
+
+export interface LaneSuiteOptions {
+  title: string;
+  choice: LaneChoice;
+  cases: CaseRun[];
+  /** Report file names are `<kind>-<reportName>.<ext>`. */
+  reportName: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function defineLaneSuite(opts: LaneSuiteOptions): void {
+  const env = opts.env ?? process.env;
+  const { lane: laneName, skip } = opts.choice;
+  const oracleVersion = laneName ? oracleVersionFor(laneName, env.EGRESS_ISTIO_VERSION) : '';
+
+  describe.skipIf(!!skip)(`${opts.title} on the ${laneName ?? 'unavailable'} lane${skip ? ` — skipped: ${skip}` : ''}`, () => {
+    let lane: Lane | undefined;
+    let info: LaneInfo | undefined;
+    let setupError: string | undefined;
+    const results: CaseResult[] = [];
+    const startedAt = new Date().toISOString();
+
+    beforeAll(async () => {
+      try {
+        lane = await createLane(laneName!, {
+          istioVersion: env.EGRESS_ISTIO_VERSION,
+          keep: env.EGRESS_KEEP === '1',
+          reuse: env.EGRESS_REUSE === '1',
+          ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
+        });
+        info = await lane.setup();
+      } catch (e) {
+        setupError = (e as Error).message;
+        throw e;
+      }
+    });
+
+    afterAll(async () => {
+      try {
+        await lane?.teardown();
+      } finally {
+        const report: RunReport = {
+          lane: opts.reportName,
+          istioVersion: info?.istioVersion ?? oracleVersion,
+          versions: { lane: laneName!, oracleIstioVersion: oracleVersion, ...(info?.details ?? {}) },
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          results,
+          ...(setupError ? { setupError } : {}),
+        };
+        const files = writeReports(env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts'), report);
+        process.stdout.write(`reports: ${files.join(', ')}\n`);
+      }
+    });
+
+    for (const block of scenarioBlocks(opts.cases)) {
+      const { scenario, policy } = block[0];
+      describe(`${policy}/${scenario.name}`, () => {
+        let handle: ScenarioHandle | undefined;
+        beforeAll(async () => {
+          handle = await lane!.applyScenario(scenario.name, policy, scenario.resources);
+        });
+        afterAll(async () => {
+          if (handle) await lane!.clearScenario(handle);
+        });
+
+        for (const c of block) {
+          it(c.id, async () => {
+            const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
+            const observed = await lane!.observe(handle!, c.probe);
+            const verdict = judge(expected, observed);
+            results.push({ id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, observed, ...verdict });
+            expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}\n  evidence: ${JSON.stringify(observed.evidence)}`).toBe('pass');
+          });
+        }
+      });
+    }
+  });
+}
