@@ -5,6 +5,8 @@ import { UserError } from '../helpers/cli/errors.ts';
 import { collect } from './commands/options.ts';
 import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
+import { dryRun, runLaneSuite } from './commands/run.ts';
+import { installTool } from './commands/tools.ts';
 
 const io = {
   out: (s: string) => process.stdout.write(s + '\n'),
@@ -37,6 +39,44 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .option('--json', 'print JSON')
     .action((opts) => {
       result.code = runMatrix(opts, io);
+    });
+
+  const runCmd = (name: string, description: string, forceDryRun: boolean) =>
+    program
+      .command(name)
+      .description(description)
+      .option('--lane <lane>', 'kind, control-plane or auto (kind where Docker answers, else control-plane)', 'auto')
+      .option('--dry-run', 'print every command and manifest the kind lane would run, and run nothing')
+      .option('--keep', 'kind: keep the cluster afterwards')
+      .option('--reuse', 'kind: use the existing cluster this tool created earlier')
+      .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches')
+      .option('--istio-version <x.y.z>', 'Istio version to install (kind) or whose rules apply (default: the pinned version)')
+      .option('--report-dir <dir>', 'where JSON, JUnit and Markdown reports go (default artifacts/<lane>)')
+      .action((opts) => {
+        result.code = forceDryRun ? dryRun(opts, io.out) : runLaneSuite(opts, io);
+      });
+  runCmd('run', 'run the catalogue on a lane and compare every probe with the oracle (the main job)', false);
+  runCmd('plan', 'print the kind lane\'s full plan (same as run --lane kind --dry-run)', true);
+
+  program
+    .command('tools')
+    .description('pinned tools')
+    .command('install <name>')
+    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl or kind')
+    .action((name: string) => {
+      result.code = installTool(name, io);
+    });
+
+  program
+    .command('bench')
+    .description('benchmark the control-plane lane: istiod start, catalogue time, push latency (prints a table)')
+    .option('--rewrites <n>', 'rewrites per scenario for the push-latency figures', '5')
+    .action(async (opts) => {
+      const { runBenchmark, formatTable } = await import('./bench-control-plane.ts');
+      const n = Number(opts.rewrites);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--rewrites: "${opts.rewrites}" must be a whole number from 1 to 100`);
+      io.out(formatTable(await runBenchmark({ rewrites: n })));
+      result.code = 0;
     });
 
   return program;

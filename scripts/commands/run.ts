@@ -1,0 +1,121 @@
+// `egress-conformance run`: the main job. Runs the catalogue suite (suites/egress.test.ts) on a lane in
+// a vitest child process, forwarding Ctrl-C to it and waiting until the lane has cleaned up what this
+// run created. `--dry-run` prints the kind lane's whole plan without Docker.
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../../helpers/cli/errors.ts';
+import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
+import { chooseLane, controlPlanePin, parseLaneName } from '../../helpers/lanes/select.ts';
+import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { istioVersionFlag, testFilter } from './options.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface RunFlags {
+  lane?: string;
+  dryRun?: boolean;
+  keep?: boolean;
+  reuse?: boolean;
+  test?: string;
+  istioVersion?: string;
+  reportDir?: string;
+}
+
+function newRunId(): string {
+  return `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+}
+
+export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise<number> {
+  const { buildPlan, renderDryRun } = await import('../../helpers/lanes/kind/index.ts');
+  const filter = testFilter(flags.test);
+  const cases = expandCases(loadCatalogue(), filter);
+  if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  const plan = buildPlan({
+    cases,
+    istioVersion: istioVersionFlag(flags.istioVersion),
+    keep: !!flags.keep,
+    reuse: !!flags.reuse,
+    runId: newRunId(),
+    preloadImages: process.env.EGRESS_KIND_PRELOAD_IMAGES === '1',
+  });
+  out(renderDryRun(plan));
+  return 0;
+}
+
+/** True while any process of the group is alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const requested = parseLaneName(flags.lane);
+  if (flags.dryRun) {
+    if (requested === 'control-plane') throw new UserError('--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane control-plane');
+    return dryRun(flags, io.out);
+  }
+  const filter = testFilter(flags.test);
+  if (flags.istioVersion) istioVersionFlag(flags.istioVersion);
+  if (filter && expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  const lane = await chooseLane(requested, io.err);
+  if (lane === 'control-plane') {
+    if (flags.keep || flags.reuse) throw new UserError('--keep and --reuse apply to the kind lane only');
+    // Build (or find) istiod here, so its progress shows before the suite starts.
+    const pin = controlPlanePin(flags.istioVersion, process.env);
+    await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
+  }
+  const started = Date.now();
+  const reportDir = flags.reportDir ?? join(process.cwd(), 'artifacts', lane);
+  const env: Record<string, string> = {
+    EGRESS_LANE: lane,
+    EGRESS_RUN_ID: newRunId(),
+    EGRESS_REPORT_DIR: reportDir,
+    ...(flags.test ? { EGRESS_TEST: flags.test } : {}),
+    ...(flags.istioVersion ? { EGRESS_ISTIO_VERSION: flags.istioVersion } : {}),
+    ...(flags.keep ? { EGRESS_KEEP: '1' } : {}),
+    ...(flags.reuse ? { EGRESS_REUSE: '1' } : {}),
+  };
+  io.err(`running the catalogue on the ${lane} lane (run ${env.EGRESS_RUN_ID}); reports go to ${reportDir}`);
+  const child = execa(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', 'suites/egress.test.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+    reject: false,
+    // Its own process group: Ctrl-C is forwarded by us, and we can wait for the lane's cleanup.
+    detached: true,
+  });
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted || child.pid === undefined) return;
+    interrupted = sig;
+    io.err(`\n${sig}: stopping the run; the lane removes what this run created…`);
+    try {
+      process.kill(-child.pid, 'SIGINT');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await child;
+    if (interrupted && child.pid !== undefined) {
+      // vitest's main process may exit before the worker has finished tearing the lane down.
+      const deadline = Date.now() + 10 * 60_000;
+      while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      io.err(groupAlive(child.pid) ? 'cleanup still running after 10 minutes; check `docker ps --filter label=egress-conformance.run`' : 'cleanup done');
+      return interrupted === 'SIGTERM' ? 143 : 130;
+    }
+    io.err(`${lane} lane finished in ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
+    return result.exitCode === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

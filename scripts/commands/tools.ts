@@ -1,0 +1,27 @@
+// `egress-conformance tools install NAME`: fetch or build a pinned tool into the cache.
+import { UserError } from '../../helpers/cli/errors.ts';
+import { installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
+import { resolveKind } from '../../helpers/tools/kind.ts';
+
+export async function installTool(name: string, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  switch (name) {
+    case 'pilot-discovery': {
+      const path = await installPilotDiscovery({ onProgress: io.err });
+      io.out(path);
+      return 0;
+    }
+    case 'istioctl': {
+      const t = await resolveIstioctl();
+      io.out(`${t.path} (${t.version}, from ${t.source})`);
+      return 0;
+    }
+    case 'kind': {
+      const t = await resolveKind();
+      io.out(`${t.path} (${t.version}, from ${t.source})`);
+      return 0;
+    }
+    default:
+      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl or kind`);
+  }
+}
