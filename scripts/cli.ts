@@ -62,7 +62,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .command('tools')
     .description('pinned tools')
     .command('install <name>')
-    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl or kind')
+    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release) or kind')
     .action((name: string) => {
       result.code = installTool(name, io);
     });

@@ -1,5 +1,8 @@
 // Bad input is reported with the file and document, as Istio's admission would reject it.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { emptyResources, loadYamlText } from './load.ts';
 import { UserError } from '../cli/errors.ts';
 
@@ -42,51 +45,27 @@ describe('loading resources', () => {
   it('rejects a second IstioOperator', () => rejects('apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n', /a second IstioOperator/));
 });
 
-describe('ServiceEntry admission rules (pkg/config/validation/validation.go ValidateServiceEntry)', () => {
-  const cases: [string, string, RegExp][] = [
-    ['no host', 'spec: {hosts: [], ports: [{number: 1, name: a}]}', /at least one host/],
-    ['"*" as a host', 'spec: {hosts: ["*"]}', /host "\*" is not allowed/],
-    ['a bad host name', 'spec: {hosts: ["Db_.example.com"]}', /not a valid DNS name/],
-    ['an all-digit top-level domain', 'spec: {hosts: ["a.b.123"]}', /all digits/],
-    ['a wildcard host with DNS and no endpoints', 'spec: {hosts: ["*.example.com"], resolution: DNS}', /wildcard hosts with resolution DNS need endpoints/],
-    ['duplicate port numbers', 'spec: {hosts: [a.example.com], ports: [{number: 80, name: a}, {number: 80, name: b}]}', /port 80 is declared twice/],
-    ['duplicate port names', 'spec: {hosts: [a.example.com], ports: [{number: 80, name: a}, {number: 81, name: a}]}', /"a" is used twice/],
-    ['an unknown protocol', 'spec: {hosts: [a.example.com], ports: [{number: 80, name: a, protocol: SMTP}]}', /not a protocol Istio knows/],
-    ['a port out of range', 'spec: {hosts: [a.example.com], ports: [{number: 70000, name: a}]}', /not a port number/],
-    ['a CIDR with DNS resolution', 'spec: {hosts: [a.example.com], addresses: [10.0.0.0/8], resolution: DNS}', /CIDR ranges are only allowed with resolution NONE or STATIC/],
-    ['a bad address', 'spec: {hosts: [a.example.com], addresses: [10.0.0.300]}', /not an IP address or CIDR/],
-    ['endpoints with NONE', 'spec: {hosts: [a.example.com], endpoints: [{address: 1.2.3.4}]}', /no endpoints may be given with resolution NONE/],
-    ['STATIC without endpoints', 'spec: {hosts: [a.example.com], resolution: STATIC}', /STATIC needs endpoints/],
-    ['STATIC with a DNS endpoint', 'spec: {hosts: [a.example.com], resolution: STATIC, endpoints: [{address: x.example.com}]}', /must be an IP address/],
-    ['DNS_ROUND_ROBIN with two endpoints', 'spec: {hosts: [a.example.com], resolution: DNS_ROUND_ROBIN, endpoints: [{address: 1.1.1.1}, {address: 2.2.2.2}]}', /at most one endpoint/],
-    ['several hosts with a TCP port and DNS', 'spec: {hosts: [a.example.com, b.example.com], resolution: DNS, ports: [{number: 5432, name: t, protocol: TCP}]}', /several hosts with a non-HTTP, non-TLS port/],
-    ['several hosts with an unset-protocol port and DNS', 'spec: {hosts: [a.example.com, b.example.com], resolution: DNS, ports: [{number: 5432, name: t}]}', /several hosts/],
-    ['"*" combined in exportTo', 'spec: {hosts: [a.example.com], exportTo: ["*", "."]}', /"\*" \(public\) cannot be combined/],
-    ['"~" combined in exportTo', 'spec: {hosts: [a.example.com], exportTo: ["~", "default"]}', /"~" \(no one\) cannot be combined/],
-    ['"." and the own namespace in exportTo', 'spec: {hosts: [a.example.com], exportTo: [".", frontend]}', /both name the resource's own namespace/],
-    ['workloadSelector with endpoints', 'spec: {hosts: [a.example.com], resolution: STATIC, workloadSelector: {labels: {a: b}}, endpoints: [{address: 1.1.1.1}]}', /only one of workloadSelector or endpoints/],
-    ['an unknown resolution', 'spec: {hosts: [a.example.com], resolution: MAGIC}', /spec\.resolution "MAGIC" must be one of NONE, STATIC, DNS, DNS_ROUND_ROBIN/],
-  ];
-  it.each(cases)('rejects %s', (_name, spec, message) => rejects(seHead + spec + '\n', message));
+interface ValidationCase {
+  name: string;
+  spec: string;
+  /** Pattern of our message when Istio rejects it; absent when Istio accepts it. */
+  rejects?: string;
+}
 
-  it('accepts what Istio accepts: several hosts with HTTP/TLS ports and DNS; a partial wildcard (only a warning); a wildcard with NONE', () => {
-    expect(() => load(seHead + 'spec: {hosts: [a.example.com, b.example.com], resolution: DNS, ports: [{number: 80, name: h, protocol: HTTP}, {number: 443, name: t, protocol: TLS}]}\n')).not.toThrow();
-    expect(() => load(seHead + 'spec: {hosts: ["*foo.example.com"], ports: [{number: 443, name: t, protocol: TLS}]}\n')).not.toThrow();
-    expect(() => load(seHead + 'spec: {hosts: ["*.example.com"], resolution: NONE, ports: [{number: 443, name: t, protocol: TLS}]}\n')).not.toThrow();
+const validation = parse(readFileSync(fileURLToPath(new URL('../../fixtures/validation/cases.yaml', import.meta.url)), 'utf8')) as Record<'serviceEntry' | 'sidecar', ValidationCase[]>;
+const seHeadOf = seHead;
+const scHead = 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: s, namespace: frontend}\n';
+
+describe('ServiceEntry admission rules (pkg/config/validation/validation.go ValidateServiceEntry)', () => {
+  it.each(validation.serviceEntry.filter((c) => c.rejects).map((c) => [c.name, c] as const))('rejects %s', (_n, c) => rejects(`${seHeadOf}spec: ${c.spec}\n`, new RegExp(c.rejects!)));
+  it.each(validation.serviceEntry.filter((c) => !c.rejects).map((c) => [c.name, c] as const))('accepts %s', (_n, c) => {
+    expect(() => load(`${seHeadOf}spec: ${c.spec}\n`)).not.toThrow();
   });
 });
 
 describe('Sidecar admission rules (ValidateSidecar)', () => {
-  const head = 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: s}\n';
-  const cases: [string, string, RegExp][] = [
-    ['an empty Sidecar', 'spec: {}', /needs egress, ingress or outboundTrafficPolicy/],
-    ['a host without namespace', 'spec: {egress: [{hosts: ["db.example.com"]}]}', /must be namespace\/dnsName/],
-    ['a short name', 'spec: {egress: [{hosts: ["./db"]}]}', /short name/],
-    ['a partial wildcard', 'spec: {egress: [{hosts: ["./*db.example.com"]}]}', /partial wildcard/],
-    ['a port-less listener before another', 'spec: {egress: [{hosts: ["./*"]}, {port: {number: 80, name: http, protocol: HTTP}, hosts: ["./*"]}]}', /must be the last one/],
-    ['an egress listener without hosts', 'spec: {egress: [{hosts: []}]}', /at least one host/],
-    ['an unknown mode', 'spec: {outboundTrafficPolicy: {mode: DENY}}', /spec\.outboundTrafficPolicy\.mode "DENY" must be one of REGISTRY_ONLY, ALLOW_ANY/],
-    ['egressProxy without ALLOW_ANY', 'spec: {outboundTrafficPolicy: {mode: REGISTRY_ONLY, egressProxy: {host: e.example.com, port: {number: 80}}}}', /egressProxy is only allowed with mode ALLOW_ANY/],
-  ];
-  it.each(cases)('rejects %s', (_name, spec, message) => rejects(head + spec + '\n', message));
+  it.each(validation.sidecar.filter((c) => c.rejects).map((c) => [c.name, c] as const))('rejects %s', (_n, c) => rejects(`${scHead}spec: ${c.spec}\n`, new RegExp(c.rejects!)));
+  it.each(validation.sidecar.filter((c) => !c.rejects).map((c) => [c.name, c] as const))('accepts %s', (_n, c) => {
+    expect(() => load(`${scHead}spec: ${c.spec}\n`)).not.toThrow();
+  });
 });

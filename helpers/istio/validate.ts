@@ -119,7 +119,7 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
       if (endpoints.length > 0) errs.push('spec.endpoints: no endpoints may be given with resolution NONE');
       break;
     case 'STATIC':
-      if (endpoints.length === 0 && !hasSelector) errs.push('spec.endpoints: resolution STATIC needs endpoints (or a workloadSelector)');
+      // No endpoints is accepted (istioctl validate agrees): the cluster is simply empty.
       for (const e of endpoints) {
         const a = e.address as string | undefined;
         if (a && isIP(a) === 0 && !a.startsWith('unix://')) errs.push(`spec.endpoints: "${a}" must be an IP address with resolution STATIC`);

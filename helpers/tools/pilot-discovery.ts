@@ -34,13 +34,23 @@ export interface FoundBinary {
 
 export const GO_PACKAGE = 'istio.io/istio/pilot/cmd/pilot-discovery';
 
+/** Istio programs built from the same pinned module version: istiod, and istioctl (used offline for `validate`). */
+export const GO_PROGRAMS = { 'pilot-discovery': GO_PACKAGE, istioctl: 'istio.io/istio/istioctl/cmd/istioctl' } as const;
+export type GoProgram = keyof typeof GO_PROGRAMS;
+
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
   return join(base, 'istio-egress-conformance', 'bin');
 }
 
-export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDir(env), `pilot-discovery-${pin.goModuleVersion}`);
+export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env, program: GoProgram = 'pilot-discovery'): string {
+  return join(cacheDir(env), `${program}-${pin.goModuleVersion}`);
+}
+
+/** The cached istioctl built from the pinned module version, if built (`tools install istioctl-build`). */
+export function findIstioctlBuildSync(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const p = cachedBinaryPath(pin, env, 'istioctl');
+  return isExecutable(p) ? p : undefined;
 }
 
 function isExecutable(path: string): boolean {
@@ -126,6 +136,7 @@ export interface InstallOptions {
   force?: boolean;
   /** Seconds between "still building" lines. */
   tickSeconds?: number;
+  program?: GoProgram;
 }
 
 function fmtElapsed(ms: number): string {
@@ -140,17 +151,19 @@ function fmtElapsed(ms: number): string {
  */
 export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<string> {
   const pin = opts.pin ?? PINNED_PILOT;
+  const program = opts.program ?? 'pilot-discovery';
+  const pkg = GO_PROGRAMS[program];
   const say = opts.onProgress ?? ((line: string) => process.stderr.write(line + '\n'));
-  const target = cachedBinaryPath(pin);
+  const target = cachedBinaryPath(pin, process.env, program);
   if (!opts.force && isExecutable(target)) {
-    say(`pilot-discovery ${pin.goModuleVersion} already installed at ${target}`);
+    say(`${program} ${pin.goModuleVersion} already installed at ${target}`);
     return target;
   }
   const goVersion = await execa('go', ['version'], { reject: false });
   if (goVersion.failed) {
     throw new EnvironmentError(
-      'building pilot-discovery needs the Go toolchain (`go` not found on PATH); install Go >= 1.24 from https://go.dev/dl/ ' +
-      'or download a pilot-discovery binary and set PILOT_DISCOVERY=/path/to/it',
+      `building ${program} needs the Go toolchain (\`go\` not found on PATH); install Go >= 1.24 from https://go.dev/dl/ ` +
+        (program === 'pilot-discovery' ? 'or download a pilot-discovery binary and set PILOT_DISCOVERY=/path/to/it' : 'first'),
     );
   }
   const dir = cacheDir();
@@ -158,11 +171,11 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
   const gobin = await mkdtemp(join(dir, '.build-'));
   const started = Date.now();
   let step = 'starting';
-  say(`building ${GO_PACKAGE}@${pin.goModuleVersion} with ${goVersion.stdout.trim()} (this downloads ~1 GB of modules the first time)`);
+  say(`building ${pkg}@${pin.goModuleVersion} with ${goVersion.stdout.trim()} (this downloads ~1 GB of modules the first time)`);
   const tick = setInterval(() => say(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), (opts.tickSeconds ?? 15) * 1000);
   tick.unref();
   try {
-    const child = execa('go', ['install', `${GO_PACKAGE}@${pin.goModuleVersion}`], {
+    const child = execa('go', ['install', `${pkg}@${pin.goModuleVersion}`], {
       env: { GOBIN: gobin, CGO_ENABLED: '0' },
       reject: false,
       all: true,
@@ -176,12 +189,12 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     const result = await child;
     if (result.exitCode !== 0) {
       const tail = String(result.all ?? '').split('\n').slice(-15).join('\n');
-      throw new EnvironmentError(`go install ${GO_PACKAGE}@${pin.goModuleVersion} failed (exit ${result.exitCode}):\n${tail}`);
+      throw new EnvironmentError(`go install ${pkg}@${pin.goModuleVersion} failed (exit ${result.exitCode}):\n${tail}`);
     }
-    const built = join(gobin, 'pilot-discovery');
+    const built = join(gobin, program);
     if (!existsSync(built)) throw new EnvironmentError(`go install finished but ${built} is missing`);
     renameSync(built, target);
-    say(`built pilot-discovery in ${fmtElapsed(Date.now() - started)} → ${target}`);
+    say(`built ${program} in ${fmtElapsed(Date.now() - started)} → ${target}`);
     return target;
   } finally {
     clearInterval(tick);

@@ -11,6 +11,12 @@ export async function installTool(name: string, io: { out: (s: string) => void; 
       io.out(path);
       return 0;
     }
+    case 'istioctl-build': {
+      // istioctl of the control-plane lane's pinned build, for offline `istioctl validate` in the tests.
+      const path = await installPilotDiscovery({ onProgress: io.err, program: 'istioctl' });
+      io.out(path);
+      return 0;
+    }
     case 'istioctl': {
       const t = await resolveIstioctl();
       io.out(`${t.path} (${t.version}, from ${t.source})`);
@@ -22,6 +28,6 @@ export async function installTool(name: string, io: { out: (s: string) => void; 
       return 0;
     }
     default:
-      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl or kind`);
+      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl or kind`);
   }
 }
