@@ -20,6 +20,8 @@ export default class SummaryReporter implements Reporter {
       failed += failedHere;
     }
     failed += errors.length;
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+    // Printed at exit so it is the last line, after vitest's own summary (CI reads the last line).
+    process.once('exit', () => process.stdout.write(`\n${line}\n`));
   }
 }
