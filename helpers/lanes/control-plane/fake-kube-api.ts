@@ -107,6 +107,12 @@ export class FakeKubeApi {
   /** key: `groupVersion|resource|namespace|name` */
   private readonly objects = new Map<string, KubeObject>();
   private readonly watchers = new Set<Watcher>();
+  /**
+   * Recent events with the resourceVersion they produced, so a watch that starts from a list's
+   * resourceVersion gets what happened in between (client-go lists, then watches from that version;
+   * without the replay an event landing in that gap is lost and an informer never sees it).
+   */
+  private readonly history: { rv: number; gv: string; resource: string; ns: string | undefined; line: string }[] = [];
   /** Request lines seen, for evidence when istiod misbehaves. */
   readonly requestLog: string[] = [];
   url = '';
@@ -209,10 +215,12 @@ export class FakeKubeApi {
   }
 
   private notify(gv: string, resource: string, ns: string | undefined, ev: { type: string; object: KubeObject }): void {
+    if (ev.type === 'DELETED') ev = { ...ev, object: { ...ev.object, metadata: { ...ev.object.metadata, resourceVersion: String(++this.rv) } } };
+    const line = JSON.stringify(ev) + '\n';
+    this.history.push({ rv: this.rv, gv, resource, ns, line });
+    if (this.history.length > 5000) this.history.splice(0, this.history.length - 5000);
     for (const w of this.watchers) {
-      if (w.groupVersion === gv && w.resource === resource && (!w.namespace || w.namespace === ns)) {
-        w.res.write(JSON.stringify(ev) + '\n');
-      }
+      if (w.groupVersion === gv && w.resource === resource && (!w.namespace || w.namespace === ns)) w.res.write(line);
     }
   }
 
@@ -326,6 +334,14 @@ export class FakeKubeApi {
           metadata: { resourceVersion: String(this.rv), annotations: { 'k8s.io/initial-events-end': 'true' } },
         },
       }) + '\n');
+    }
+    else {
+      const from = Number(url.searchParams.get('resourceVersion') ?? NaN);
+      if (Number.isFinite(from) && from > 0) {
+        for (const h of this.history) {
+          if (h.rv > from && h.gv === p.groupVersion && h.resource === p.resource && (!p.namespace || p.namespace === h.ns)) res.write(h.line);
+        }
+      }
     }
     const w: Watcher = { groupVersion: p.groupVersion, resource: p.resource, namespace: p.namespace, res };
     this.watchers.add(w);

@@ -286,7 +286,7 @@ export class Istiod {
     }
     live.delete(this);
     void this.kube.stop();
-    if (!this.opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
+    if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; removes the temp dir. Safe to call twice. */
@@ -306,6 +306,6 @@ export class Istiod {
     }
     live.delete(this);
     await this.kube.stop();
-    if (!this.opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
+    if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }
