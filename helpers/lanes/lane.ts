@@ -24,6 +24,11 @@ export interface Lane {
   observe(handle: ScenarioHandle, probe: Probe): Promise<Observation>;
   /** Remove the scenario's resources. */
   clearScenario(handle: ScenarioHandle): Promise<void>;
+  /**
+   * Keep what explains a failed or errored probe (the source sidecar's config, logs) under `dir`;
+   * returns the files written. Best effort: it never throws.
+   */
+  diagnose?(probe: Probe, dir: string): Promise<string[]>;
   /** Remove everything this lane created (unless asked to keep it). Safe to call twice. */
   teardown(): Promise<void>;
 }

@@ -54,6 +54,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     let info: LaneInfo | undefined;
     let setupError: string | undefined;
     const results: CaseResult[] = [];
+    const diagnosed = new Set<string>();
+    const reportDir = env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts');
     const startedAt = new Date().toISOString();
 
     beforeAll(async () => {
@@ -84,7 +86,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           results,
           ...(setupError ? { setupError } : {}),
         };
-        const files = writeReports(env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts'), report);
+        const files = writeReports(reportDir, report);
         process.stdout.write(`reports: ${files.join(', ')}\n`);
       }
     });
@@ -105,6 +107,16 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
             const observed = await lane!.observe(handle!, c.probe);
             const verdict = judge(expected, observed);
+            if (verdict.outcome !== 'pass' && lane!.diagnose) {
+              // Once per failing source and scenario: the same sidecar config explains all its probes.
+              const key = `${policy}/${scenario.name}/${c.probe.from.namespace}`;
+              if (!diagnosed.has(key)) {
+                diagnosed.add(key);
+                const dir = join(reportDir, 'diagnostics', key.replaceAll('/', '_'));
+                const files = await lane!.diagnose(c.probe, dir);
+                if (files.length) observed.evidence.diagnostics = dir;
+              }
+            }
             results.push({ id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, observed, ...verdict });
             expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}\n  evidence: ${JSON.stringify(observed.evidence)}`).toBe('pass');
           });

@@ -286,6 +286,7 @@ export class Istiod {
     }
     live.delete(this);
     void this.kube.stop();
+    if (process.env.EGRESS_KEEP_ISTIOD_DIR === '1') writeFileSync(join(this.dir, 'kube-requests.log'), this.kube.requestLog.join('\n'));
     if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -306,6 +307,7 @@ export class Istiod {
     }
     live.delete(this);
     await this.kube.stop();
+    if (process.env.EGRESS_KEEP_ISTIOD_DIR === '1') writeFileSync(join(this.dir, 'kube-requests.log'), this.kube.requestLog.join('\n'));
     if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,8 @@
 // The control-plane lane: the real istiod on loopback, a sidecar's xDS fetched over ADS, and an
 // evaluator that says which cluster a probe would land in. No Docker, no cluster, no traffic.
 import pRetry from 'p-retry';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../cli/errors.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { ensurePilotDiscovery, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
@@ -84,18 +86,8 @@ export class ControlPlaneLane implements Lane {
   }
 
   async setup(): Promise<LaneInfo> {
-    if (!this.istiod) {
-      const binary = this.opts.binary ?? (await ensurePilotDiscovery({ build: !!this.opts.build, onProgress: this.opts.onProgress, pin: this.pin })).path;
-      this.istiod = await Istiod.start({
-        binary,
-        istioVersion: this.pin.istioVersion,
-        namespaces: ['istio-system', 'default', 'frontend'],
-        keepDir: this.opts.keepDir,
-        debounceAfter: this.opts.debounceAfter,
-        mesh: meshConfigFor('ALLOW_ANY', {}, 0),
-      });
-    }
-    const i = this.istiod;
+    if (!this.istiod) await this.startIstiod();
+    const i = this.istiod!;
     return {
       lane: 'control-plane',
       istioVersion: this.pin.istioVersion,
@@ -110,12 +102,34 @@ export class ControlPlaneLane implements Lane {
     };
   }
 
+  private async startIstiod(): Promise<void> {
+    const binary = this.opts.binary ?? (await ensurePilotDiscovery({ build: !!this.opts.build, onProgress: this.opts.onProgress, pin: this.pin })).path;
+    this.istiod = await Istiod.start({
+      binary,
+      istioVersion: this.pin.istioVersion,
+      namespaces: ['istio-system', 'default', 'frontend'],
+      keepDir: this.opts.keepDir,
+      debounceAfter: this.opts.debounceAfter,
+      mesh: meshConfigFor('ALLOW_ANY', {}, 0),
+    });
+  }
+
+  /**
+   * istiod's IP auto-allocation controller is built after it wins leader election, and its ServiceEntry
+   * informer is only started if that happens before istiod starts its informer factory; when the election
+   * is won later (seen here under CPU load), istiod logs "waiting for sync... IP Autoallocator" forever and
+   * never allocates. That start-order race is istiod's; the lane answers it by starting a fresh istiod.
+   */
+  private allocatorStuck(): boolean {
+    return /waiting for sync\.\.\.\s+name=IP Autoallocator/.test(this.istiod?.log() ?? '');
+  }
+
   private requireIstiod(): Istiod {
     if (!this.istiod) throw new UserError('control-plane lane: setup() must run before scenarios are applied');
     return this.istiod;
   }
 
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
+  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, restarts = 0): Promise<ScenarioHandle> {
     const istiod = this.requireIstiod();
     const generation = ++this.generation;
     this.snapshots.clear();
@@ -125,7 +139,18 @@ export class ControlPlaneLane implements Lane {
     for (const ns of namespaces) istiod.kube.ensureNamespace(ns);
 
     const docs = [...resources.serviceEntries, ...resources.sidecars].map((r) => manifestFor(r, generation));
-    if (resources.mesh.dnsCapture) await this.allocateAddresses(istiod, docs);
+    if (resources.mesh.dnsCapture) {
+      try {
+        await this.allocateAddresses(istiod, docs);
+      } catch (err) {
+        if (restarts >= 2 || !this.allocatorStuck()) throw err;
+        this.opts.onProgress?.('istiod: IP auto-allocation controller never synced (istiod start-order race); starting a fresh istiod');
+        await istiod.stop();
+        this.istiod = undefined;
+        await this.startIstiod();
+        return this.applyScenario(name, policy, resources, restarts + 1);
+      }
+    }
     await this.writeAndWait(istiod, docs, meshConfigFor(policy, resources.mesh, generation), generation, resources);
     const handle: ScenarioHandle = { name, policy };
     this.current = { handle, generation, resources };
@@ -220,6 +245,28 @@ export class ControlPlaneLane implements Lane {
         `${rejected ? `; istiod rejected the mesh config: ${rejected.trim()}` : ''}; log: ${this.istiod?.logFile}`);
     }
     return attempts;
+  }
+
+  async diagnose(probe: Probe, dir: string): Promise<string[]> {
+    const files: string[] = [];
+    try {
+      mkdirSync(dir, { recursive: true });
+      const dnsCapture = !!this.current?.resources.mesh.dnsCapture;
+      const identity = this.identityFor(probe, dnsCapture);
+      const key = `${identity.namespace}|${JSON.stringify(Object.entries(identity.labels).sort())}|${dnsCapture}`;
+      const snap = this.snapshots.get(key);
+      if (snap) {
+        writeFileSync(join(dir, `xds-${identity.namespace}.json`), JSON.stringify(snap, null, 1));
+        files.push(`xds-${identity.namespace}.json`);
+      }
+      if (this.istiod) {
+        copyFileSync(this.istiod.logFile, join(dir, 'istiod.log'));
+        files.push('istiod.log');
+      }
+    } catch {
+      /* best effort */
+    }
+    return files;
   }
 
   private identityFor(probe: Probe, dnsCapture: boolean): SidecarIdentity {

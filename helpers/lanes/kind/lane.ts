@@ -8,6 +8,7 @@ import { InterruptedError } from './errors.ts';
 import { PlanExecutor, type ToolResolver } from './executor.ts';
 import { ClientNodeK8s, type K8sOps } from './k8s.ts';
 import { observeProbe } from './observe.ts';
+import { collectDiagnostics } from './diagnostics.ts';
 import {
   INJECTED_NAMESPACES,
   clientFor,
@@ -171,6 +172,15 @@ export class KindLane implements Lane {
     const action = probeAction({ id, scenario, policy: handle.policy, probe: catalogueProbe }, this.toolkit);
     await this.steps([{ phase: 'scenario', title: `probe ${id}`, actions: [action] }]);
     return this.executor.probes[this.executor.probes.length - 1].observation;
+  }
+
+  async diagnose(probe: Probe, dir: string): Promise<string[]> {
+    try {
+      const d = await collectDiagnostics(this.executor, [clientFor(probe.from)], dir);
+      return d.files;
+    } catch {
+      return [];
+    }
   }
 
   async clearScenario(handle: ScenarioHandle): Promise<void> {
