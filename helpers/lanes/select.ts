@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { UserError } from '../cli/errors.ts';
 import type { Lane } from './lane.ts';
 import { PINNED } from '../tools/versions.ts';
-import { PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { imagePin, PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 
 export type LaneName = 'kind' | 'control-plane';
 export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane'];
@@ -39,15 +39,15 @@ export function oracleVersionFor(lane: LaneName, istioVersion: string | undefine
   return istioVersion ?? PINNED_PILOT.istioVersion;
 }
 
+/**
+ * Which pilot-discovery the control-plane lane runs: the pinned source build; for another
+ * `--istio-version`, the binary in PILOT_DISCOVERY, else one copied out of Istio's pilot image
+ * (needs Docker; ensurePilotDiscovery says so when there is none).
+ */
 export function controlPlanePin(istioVersion: string | undefined, env: NodeJS.ProcessEnv): PilotDiscoveryPin {
   if (!istioVersion || istioVersion === PINNED_PILOT.istioVersion) return PINNED_PILOT;
-  if (!env.PILOT_DISCOVERY) {
-    throw new UserError(
-      `--istio-version ${istioVersion}: the control-plane lane builds only the pinned pilot-discovery (${PINNED_PILOT.istioVersion}); ` +
-        'for another version set PILOT_DISCOVERY=/path/to/pilot-discovery of that version',
-    );
-  }
-  return { goModuleVersion: `user-supplied (${env.PILOT_DISCOVERY})`, istioVersion, commit: 'unknown' };
+  if (env.PILOT_DISCOVERY) return { goModuleVersion: `user-supplied (${env.PILOT_DISCOVERY})`, istioVersion, commit: 'unknown' };
+  return imagePin(istioVersion);
 }
 
 export interface LaneOptions {

@@ -77,6 +77,13 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       try {
         await lane?.teardown();
       } finally {
+        // Cases that never ran (setup failed, or the run stopped) are listed as skipped, with the reason.
+        const ran = new Set(results.map((r) => r.id));
+        for (const c of opts.cases) {
+          if (ran.has(c.id)) continue;
+          const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
+          results.push({ id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, outcome: 'skipped', message: setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : 'not run' });
+        }
         const report: RunReport = {
           lane: opts.reportName,
           istioVersion: info?.istioVersion ?? oracleVersion,

@@ -44,7 +44,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env, program: GoProgram = 'pilot-discovery'): string {
-  return join(cacheDir(env), `${program}-${pin.goModuleVersion}`);
+  return join(cacheDir(env), `${program}-${pin.goModuleVersion.replaceAll(':', '-')}`);
 }
 
 /** The cached istioctl built from the pinned module version, if built (`tools install istioctl-build`). */
@@ -120,10 +120,46 @@ export function missingBinaryMessage(pin: PilotDiscoveryPin = PINNED_PILOT): str
     'run `egress-conformance tools install pilot-discovery` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery';
 }
 
+/** A pin for a release taken from Istio's pilot image (where Docker exists), e.g. `image:1.30.3`. */
+export const IMAGE_PREFIX = 'image:';
+
+export function imagePin(istioVersion: string): PilotDiscoveryPin {
+  return { goModuleVersion: `${IMAGE_PREFIX}${istioVersion}`, istioVersion, commit: `release ${istioVersion}` };
+}
+
+/**
+ * Copies pilot-discovery out of docker.io/istio/pilot:<version> into the cache: the way to run a release
+ * build where the Go module proxy serves only pseudo-versions. The container is created, never started.
+ */
+export async function copyFromPilotImage(pin: PilotDiscoveryPin, say: (l: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
+  const version = pin.goModuleVersion.slice(IMAGE_PREFIX.length);
+  const image = `docker.io/istio/pilot:${version}`;
+  const target = cachedBinaryPath(pin);
+  const info = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 15_000 });
+  if (info.exitCode !== 0) {
+    throw new EnvironmentError(`pilot-discovery ${version}: no Docker daemon answers to copy it from ${image}; set PILOT_DISCOVERY=/path/to/pilot-discovery of ${version}, or drop --istio-version to use the pinned build`);
+  }
+  say(`copying pilot-discovery out of ${image}`);
+  const created = await execa('docker', ['create', '--label', 'egress-conformance.io/managed=true', image], { reject: false, timeout: 600_000 });
+  if (created.exitCode !== 0) throw new EnvironmentError(`docker create ${image} failed: ${created.stderr.trim().split('\n').pop() ?? ''}`);
+  const id = created.stdout.trim();
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    const tmp = `${target}.part`;
+    const cp = await execa('docker', ['cp', `${id}:/usr/local/bin/pilot-discovery`, tmp], { reject: false, timeout: 300_000 });
+    if (cp.exitCode !== 0) throw new EnvironmentError(`docker cp from ${image} failed: ${cp.stderr.trim().split('\n').pop() ?? ''}`);
+    renameSync(tmp, target);
+    return target;
+  } finally {
+    await execa('docker', ['rm', '-f', id], { reject: false, timeout: 60_000 });
+  }
+}
+
 export async function ensurePilotDiscovery(opts: EnsureOptions): Promise<FoundBinary> {
   const pin = opts.pin ?? PINNED_PILOT;
   const found = await findPilotDiscovery(pin);
   if (found) return found;
+  if (pin.goModuleVersion.startsWith(IMAGE_PREFIX)) return { path: await copyFromPilotImage(pin, opts.onProgress), source: 'cache', pin };
   if (!opts.build) throw new EnvironmentError(missingBinaryMessage(pin));
   const path = await installPilotDiscovery({ onProgress: opts.onProgress, pin });
   return { path, source: 'cache', pin };

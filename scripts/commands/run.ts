@@ -9,6 +9,9 @@ import { UserError } from '../../helpers/cli/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { chooseLane, controlPlanePin, parseLaneName } from '../../helpers/lanes/select.ts';
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
+import { renderTable } from '../../helpers/report/table.ts';
+import { readFileSync } from 'node:fs';
 import { istioVersionFlag, testFilter } from './options.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,6 +45,26 @@ export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise
   });
   out(renderDryRun(plan));
   return 0;
+}
+
+/** The terminal table: counts, then every case that did not pass, from the run's JSON report. */
+function printSummary(file: string, out: (s: string) => void): void {
+  let report: RunReport;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+  } catch {
+    out(`no report at ${file}: the suite ended before writing it`);
+    return;
+  }
+  const c = countOutcomes(report.results);
+  out(`\n${report.lane} lane, Istio ${report.istioVersion}: ${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped`);
+  const bad = report.results.filter((r) => r.outcome !== 'pass');
+  if (bad.length) {
+    out(renderTable(['OUTCOME', 'CASE', 'EXPECTED', 'OBSERVED'], bad.map((r) => [
+      r.outcome, r.id, `${r.expected.verdict} ${r.expected.cluster}`,
+      r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.error ? ` (${r.observed.error})` : ''}` : (r.message ?? ''),
+    ])));
+  }
 }
 
 /** True while any process of the group is alive. */
@@ -112,6 +135,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       io.err(groupAlive(child.pid) ? 'cleanup still running after 10 minutes; check `docker ps --filter label=egress-conformance.run`' : 'cleanup done');
       return interrupted === 'SIGTERM' ? 143 : 130;
     }
+    printSummary(join(reportDir, `egress-${lane}.json`), io.out);
     io.err(`${lane} lane finished in ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
     return result.exitCode === 0 ? 0 : 1;
   } finally {
