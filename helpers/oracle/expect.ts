@@ -3,7 +3,7 @@
 import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { buildListeners, clusterName, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
+import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { atLeast, parseIstioVersion, type IstioVersion } from './version.ts';
 import { ipInCidr } from './addresses.ts';
@@ -37,6 +37,11 @@ interface Visibility {
   notes: string[];
 }
 
+/** A /32 or /128 range is a plain address to Istio (serviceentry/conversion.go). */
+function singleAddress(a: string): string {
+  return a.endsWith('/32') || a.endsWith('/128') ? a.slice(0, a.lastIndexOf('/')) : a;
+}
+
 /** Is the entry worth naming in the reason for this probe? */
 function relevant(se: ServiceEntry, probe: Probe): boolean {
   return se.hosts.some((h) => subsetOf(probe.to.host, h)) || se.ports.some((p) => p.number === probe.to.port);
@@ -67,8 +72,8 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
           host,
           port: p.number,
           kind,
-          ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.filter((a) => !a.includes('/')),
-          cidrs: auto ? [] : se.addresses.filter((a) => a.includes('/')),
+          ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
+          cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
         });
@@ -80,18 +85,19 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
 }
 
 /**
- * The same host:port from entries in several namespaces: the sidecar keeps one, preferring the
- * workload's own namespace (sidecar.go), otherwise the first in processing order.
+ * One host declared by entries in several namespaces: a sidecar keeps a single service per host name,
+ * the one in its own namespace, otherwise the first in processing order, and drops the others' ports
+ * too (checked on the real istiod: fixtures/rules/same-host-two-namespaces.yaml). Entries of one
+ * namespace with the same host are merged.
  */
 function dedupeHosts(ports: ServicePort[], ns: string): ServicePort[] {
-  const keep = new Map<string, ServicePort>();
-  for (const sp of ports) {
-    const key = `${sp.host}:${sp.port}`;
-    const cur = keep.get(key);
-    if (!cur) keep.set(key, sp);
-    else if (cur.se.namespace !== sp.se.namespace && sp.se.namespace === ns && cur.se.namespace !== ns) keep.set(key, sp);
+  const keepNs = new Map<string, string>();
+  const byRank = [...ports].sort(compareRank);
+  for (const sp of byRank) {
+    const cur = keepNs.get(sp.host);
+    if (cur === undefined || (cur !== ns && sp.se.namespace === ns)) keepNs.set(sp.host, sp.se.namespace);
   }
-  return ports.filter((sp) => keep.get(`${sp.host}:${sp.port}`)!.se === sp.se);
+  return ports.filter((sp) => keepNs.get(sp.host) === sp.se.namespace);
 }
 
 /**
@@ -128,6 +134,8 @@ function toService(sp: ServicePort, how: string): Landing {
 function virtualHost(services: ServicePort[], host: string): ServicePort | undefined {
   let best: { sp: ServicePort; rank: number; len: number } | undefined;
   for (const sp of services) {
+    // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains).
+    if (sp.ips.includes(host)) return sp;
     const m = domainMatches(host, sp.host);
     if (!m || m === 'any') continue;
     const rank = m === 'exact' ? 2 : 1;

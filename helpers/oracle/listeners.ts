@@ -77,7 +77,8 @@ export interface AddressListener {
 
 export type ListenerModel = WildcardListener | AddressListener;
 
-function compareRank(a: ServicePort, b: ServicePort): number {
+/** Istio's processing order of services for a workload: export class, creation time, host, namespace. */
+export function compareRank(a: ServicePort, b: ServicePort): number {
   for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
     const x = a.rank[i];
     const y = b.rank[i];
