@@ -112,9 +112,16 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
     })),
     // The API enum's zero value is REGISTRY_ONLY: a present outboundTrafficPolicy without mode means it.
     ...(otp ? { outboundTrafficPolicy: toPolicy(ref, 'spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY') } : {}),
+    ...(otp?.egressProxy ? { egressProxy: egressProxyOf(ref, otp.egressProxy as Obj) } : {}),
     source: ref,
     manifest: obj,
   };
+}
+
+function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number } {
+  const port = (ep.port as Obj | undefined)?.number;
+  if (typeof ep.host !== 'string' || !Number.isInteger(port)) fail(ref, 'spec.outboundTrafficPolicy.egressProxy needs host and port.number');
+  return { host: ep.host, port: port as number };
 }
 
 function toMesh(ref: SourceRef, obj: Obj): MeshSettings {

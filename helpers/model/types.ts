@@ -65,6 +65,8 @@ export interface Sidecar {
   egress: SidecarEgress[];
   /** undefined: no outboundTrafficPolicy field; otherwise its mode, REGISTRY_ONLY when mode is absent. */
   outboundTrafficPolicy?: PolicyMode;
+  /** outboundTrafficPolicy.egressProxy (ALLOW_ANY only): where unknown traffic goes instead of PassthroughCluster. */
+  egressProxy?: { host: string; port: number };
   source: SourceRef;
   manifest: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources are cited in policy.ts, visibility.ts, listeners.ts and docs/SEMANTICS.md.
 import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
-import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
+import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
@@ -15,7 +15,6 @@ export interface OracleOptions {
   policy?: PolicyMode;
 }
 
-const PASSTHROUGH = 'PassthroughCluster';
 const BLACKHOLE = 'BlackHoleCluster';
 
 /**
@@ -117,8 +116,8 @@ interface Landing {
   how: string;
 }
 
-function policyLanding(mode: PolicyMode, how: string, http502 = false): Landing {
-  if (mode === 'ALLOW_ANY') return { cluster: PASSTHROUGH, blocked: false, how: `${how} → PassthroughCluster (ALLOW_ANY)` };
+function policyLanding(policy: PolicyDecision, how: string, http502 = false): Landing {
+  if (policy.mode === 'ALLOW_ANY') return { cluster: policy.passthrough, blocked: false, how: `${how} → ${policy.passthrough} (ALLOW_ANY)` };
   if (http502) return { cluster: BLACKHOLE, blocked: true, signal: 'http-502', how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)` };
   return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it` };
 }
@@ -148,7 +147,7 @@ function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined
   return services.find((sp) => sp.host === sni) ?? services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0];
 }
 
-function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyMode): Landing {
+function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
   if (scheme === 'http' && l.http) {
@@ -171,7 +170,7 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   return policyLanding(mode, `${at}: ${why}; default chain`);
 }
 
-function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyMode): Landing {
+function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
   if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`);
   if (l.kind === 'address') {
     const why = l.service.autoAllocated ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy` : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
@@ -192,7 +191,7 @@ export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOp
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources);
   const listener = pickListener(listeners, dst, probe.to.port);
-  const landing = land(listener, probe, dst, decision.mode);
+  const landing = land(listener, probe, dst, decision);
   const conflicts = listener?.conflicts.length
     ? [`on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`]
     : [];

@@ -104,6 +104,12 @@ describe('§1 policy: mesh mode, Sidecar override and precedence (pkg/config/mes
     expect(oracle(r, 'frontend', 'tcp://x.example.com:1', { policy: 'ALLOW_ANY' }).verdict).toBe('allowed');
   });
 
+  it('an egressProxy in an ALLOW_ANY Sidecar takes unknown traffic instead of PassthroughCluster', () => {
+    const r = res(sidecar({ spec: '  outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: proxy.example.com, port: {number: 3128}}}' }));
+    expect(oracle(r, 'default', 'tcp://x.example.com:1', { policy: 'REGISTRY_ONLY' })).toMatchObject({ verdict: 'allowed', cluster: 'outbound|3128||proxy.example.com' });
+    expect(oracle(r, 'frontend', 'tcp://x.example.com:1', { policy: 'ALLOW_ANY' }).cluster).toBe('PassthroughCluster');
+  });
+
   it('meshConfig.rootNamespace moves the fallback Sidecar', () => {
     const r = res(iop('    rootNamespace: mesh-root') + sidecar({ name: 'root', ns: 'mesh-root', spec: '  outboundTrafficPolicy: {mode: REGISTRY_ONLY}' }) + sidecar({ name: 'old-root', ns: 'istio-system', spec: '  outboundTrafficPolicy: {mode: ALLOW_ANY}' }));
     expect(oracle(r, 'default', 'tcp://x.example.com:1').verdict).toBe('blocked');

@@ -44,15 +44,23 @@ export function selectSidecar(resources: ResourceSet, from: ProbeSource): Sideca
 export interface PolicyDecision {
   mode: PolicyMode;
   why: string;
+  /** Where ALLOW_ANY sends unknown traffic: PassthroughCluster, or a Sidecar's egressProxy cluster. */
+  passthrough: string;
 }
 
 /** `meshMode` is the mesh-wide mode in force (already resolved from flags, IstioOperator or default). */
 export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): PolicyDecision {
   const sc = choice.sidecar;
   if (sc?.outboundTrafficPolicy) {
-    return { mode: sc.outboundTrafficPolicy, why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}` };
+    const ep = sc.outboundTrafficPolicy === 'ALLOW_ANY' ? sc.egressProxy : undefined;
+    return {
+      mode: sc.outboundTrafficPolicy,
+      why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}${ep ? ` with egressProxy ${ep.host}:${ep.port}` : ''}`,
+      // listener_builder.go / httproute.go: the catch-alls use the egress proxy's cluster when one is set.
+      passthrough: ep ? `outbound|${ep.port}||${ep.host}` : 'PassthroughCluster',
+    };
   }
-  return { mode: meshMode, why: `mesh outboundTrafficPolicy ${meshMode}` };
+  return { mode: meshMode, why: `mesh outboundTrafficPolicy ${meshMode}`, passthrough: 'PassthroughCluster' };
 }
 
 export function meshMode(resources: ResourceSet, override?: PolicyMode): PolicyMode {
