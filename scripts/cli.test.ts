@@ -115,3 +115,40 @@ describe('egress-conformance --help', () => {
     expect(r.stdout).toMatch(/matrix/);
   });
 });
+
+describe('egress-conformance run / plan', () => {
+  it('run --lane kind --dry-run prints the whole plan and runs nothing', async () => {
+    const r = await run('run', '--lane', 'kind', '--dry-run', '--test', 'REGISTRY_ONLY/course-db');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/dry run \(nothing below is executed\)/);
+    expect(r.stdout).toMatch(/kind create cluster --name egress-conformance --config .*clusters\/kind\.yaml --image kindest\/node:v[\d.]+@sha256:[0-9a-f]{64} --kubeconfig \S+ --wait 180s/);
+    expect(r.stdout).toMatch(/istioctl install -y -f \S*REGISTRY_ONLY\S*/);
+    expect(r.stdout).not.toMatch(/istioctl install -y -f \S*ALLOW_ANY/);
+    expect(r.stdout).toMatch(/name: external-db/);
+  });
+
+  it('plan is the same dry run', async () => {
+    const r = await run('plan', '--test', 'ALLOW_ANY/no-serviceentry/frontend→tcp');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^# 2 case\(s\),/m);
+    expect(r.stdout).toContain('probe ALLOW_ANY/no-serviceentry/frontend→tcp://unlisted.example.com:5432');
+  });
+
+  it('--lane kind without a Docker daemon is one clear line and exit 3', async () => {
+    const dir = tmpFile('docker', '#!/bin/sh\necho "Cannot connect to the Docker daemon" >&2\nexit 1\n').replace(/\/docker$/, '');
+    const { chmodSync } = await import('node:fs');
+    chmodSync(join(dir, 'docker'), 0o755);
+    const r = await execa('node', [BIN, 'run', '--lane', 'kind'], { reject: false, env: { PATH: `${dir}:${process.env.PATH}` } });
+    expectCleanError(r, 3, /no Docker daemon answers.*--lane control-plane/);
+  });
+
+  it.each([
+    [['run', '--lane', 'bogus'], /--lane: "bogus" is not a lane/],
+    [['run', '--lane', 'control-plane', '--dry-run'], /only the kind lane has a plan/],
+    [['run', '--test', '('], /--test: "\(" is not a valid regular expression/],
+    [['run', '--test', 'no-such-case'], /matches no case/],
+    [['tools', 'install', 'nothing'], /"nothing" is not a tool this suite pins/],
+  ])('bad input %j exits 2 with one line', async (args, message) => {
+    expectCleanError(await run(...(args as string[])), 2, message);
+  });
+});

@@ -5,9 +5,9 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../helpers/cli/errors.ts';
+import { EnvironmentError, UserError } from '../../helpers/cli/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
-import { chooseLane, controlPlanePin, parseLaneName } from '../../helpers/lanes/select.ts';
+import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
@@ -87,6 +87,10 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   if (flags.istioVersion) istioVersionFlag(flags.istioVersion);
   if (filter && expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
+  if (lane === 'kind' && requested === 'kind' && !(await dockerAnswers())) {
+    // Said here, once and plainly, rather than as a failed hook inside the suite's output.
+    throw new EnvironmentError('--lane kind: no Docker daemon answers (`docker info` failed); start Docker, or run the control-plane lane: npm run e2e -- --lane control-plane');
+  }
   if (lane === 'control-plane') {
     if (flags.keep || flags.reuse) throw new UserError('--keep and --reuse apply to the kind lane only');
     // Build (or find) istiod here, so its progress shows before the suite starts.
