@@ -1,7 +1,7 @@
 // The CLI contract other tools script against: exit codes, JSON shape, one-line errors on stderr.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,12 @@ const BIN = fileURLToPath(new URL('../bin/egress-conformance.mjs', import.meta.u
 const FIX = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const run = (...args: string[]) => execa('node', [BIN, ...args], { reject: false });
 
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function tmpFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'egress-cli-'));
+  tmpDirs.push(dir);
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
@@ -104,6 +108,15 @@ describe('egress-conformance matrix', () => {
     const r = await run('matrix');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/course-db-serviceentry\s+REGISTRY_ONLY\s+default\s+tcp:\/\/unlisted\.example\.com:5432\s+allowed\s+outbound\|5432\|\|db\.example\.com/);
+  });
+});
+
+describe('output to a closed pipe', () => {
+  it('matrix | head ends quietly with exit 0', async () => {
+    const r = await execa('bash', ['-c', `node ${BIN} matrix | head -1; echo "rc=\${PIPESTATUS[0]}"`], { reject: false });
+    expect(r.stdout).toMatch(/^SCENARIO/);
+    expect(r.stdout).toMatch(/rc=0$/);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 });
 

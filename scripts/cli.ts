@@ -82,6 +82,14 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
   return program;
 }
 
+// `egress-conformance matrix | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const result: { code: number | Promise<number> } = { code: 0 };
   const program = buildProgram(result);

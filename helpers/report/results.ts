@@ -25,6 +25,8 @@ export interface RunReport {
   results: CaseResult[];
   /** Set when setup failed before any probe ran. */
   setupError?: string;
+  /** The exit code of a user-fixable setup failure (2 bad input, 3 missing environment). */
+  setupExitCode?: number;
 }
 
 /** Compare an observation with the oracle. `error` observations are never a pass. */

@@ -10,6 +10,7 @@ import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { writeReports } from '../report/write.ts';
 import { findPilotDiscoverySync } from '../tools/pilot-discovery.ts';
+import { UserError } from '../cli/errors.ts';
 
 export interface LaneChoice {
   lane?: LaneName;
@@ -53,6 +54,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     let lane: Lane | undefined;
     let info: LaneInfo | undefined;
     let setupError: string | undefined;
+    let setupExitCode: number | undefined;
     const results: CaseResult[] = [];
     const diagnosed = new Set<string>();
     const reportDir = env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts');
@@ -69,6 +71,9 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         info = await lane.setup();
       } catch (e) {
         setupError = (e as Error).message;
+        // A user-fixable problem (no Docker, a tool missing, a cluster not ours) keeps its exit code so
+        // `egress-conformance run` can end with that one line and code.
+        if (e instanceof UserError) setupExitCode = e.exitCode;
         throw e;
       }
     });
@@ -77,12 +82,12 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       try {
         await lane?.teardown();
       } finally {
-        // Cases that never ran (setup failed, or the run stopped) are listed as skipped, with the reason.
+        // Cases that never ran (the run stopped before them) are listed as skipped, with the reason.
         const ran = new Set(results.map((r) => r.id));
         for (const c of opts.cases) {
           if (ran.has(c.id)) continue;
           const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
-          results.push({ id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, outcome: 'skipped', message: setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : 'not run' });
+          results.push({ id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, outcome: 'skipped', message: 'not run: the run stopped first' });
         }
         const report: RunReport = {
           lane: opts.reportName,
@@ -91,7 +96,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           startedAt,
           finishedAt: new Date().toISOString(),
           results,
-          ...(setupError ? { setupError } : {}),
+          ...(setupError ? { setupError, ...(setupExitCode ? { setupExitCode } : {}) } : {}),
         };
         const files = writeReports(reportDir, report);
         process.stdout.write(`reports: ${files.join(', ')}\n`);
@@ -102,8 +107,16 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       const { scenario, policy } = block[0];
       describe(`${policy}/${scenario.name}`, () => {
         let handle: ScenarioHandle | undefined;
+        let scenarioError: string | undefined;
         beforeAll(async () => {
-          handle = await lane!.applyScenario(scenario.name, policy, scenario.resources);
+          if (setupError || !lane) return;
+          try {
+            handle = await lane.applyScenario(scenario.name, policy, scenario.resources);
+          } catch (e) {
+            // Not thrown: each probe of the scenario then fails as an `error` with this cause, and the
+            // reports say so, rather than listing the probes as skipped.
+            scenarioError = `applying ${policy}/${scenario.name} failed: ${(e as Error).message}`;
+          }
         });
         afterAll(async () => {
           if (handle) await lane!.clearScenario(handle);
@@ -112,7 +125,19 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         for (const c of block) {
           it(c.id, async () => {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
-            const observed = await lane!.observe(handle!, c.probe);
+            const base = { id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected };
+            const cause = setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : scenarioError;
+            if (cause) {
+              results.push({ ...base, outcome: 'error', message: cause });
+              throw new Error(cause);
+            }
+            let observed;
+            try {
+              observed = await lane!.observe(handle!, c.probe);
+            } catch (e) {
+              results.push({ ...base, outcome: 'error', message: `observing failed: ${(e as Error).message}` });
+              throw e;
+            }
             const verdict = judge(expected, observed);
             if (verdict.outcome !== 'pass' && lane!.diagnose) {
               // Once per failing source and scenario: the same sidecar config explains all its probes.
@@ -124,7 +149,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
                 if (files.length) observed.evidence.diagnostics = dir;
               }
             }
-            results.push({ id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, observed, ...verdict });
+            results.push({ ...base, observed, ...verdict });
             expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}\n  evidence: ${JSON.stringify(observed.evidence)}`).toBe('pass');
           });
         }

@@ -146,9 +146,13 @@ export async function copyFromPilotImage(pin: PilotDiscoveryPin, say: (l: string
   try {
     mkdirSync(cacheDir(), { recursive: true });
     const tmp = `${target}.part`;
-    const cp = await execa('docker', ['cp', `${id}:/usr/local/bin/pilot-discovery`, tmp], { reject: false, timeout: 300_000 });
-    if (cp.exitCode !== 0) throw new EnvironmentError(`docker cp from ${image} failed: ${cp.stderr.trim().split('\n').pop() ?? ''}`);
-    renameSync(tmp, target);
+    try {
+      const cp = await execa('docker', ['cp', `${id}:/usr/local/bin/pilot-discovery`, tmp], { reject: false, timeout: 300_000 });
+      if (cp.exitCode !== 0) throw new EnvironmentError(`docker cp from ${image} failed: ${cp.stderr.trim().split('\n').pop() ?? ''}`);
+      renameSync(tmp, target);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
     return target;
   } finally {
     await execa('docker', ['rm', '-f', id], { reject: false, timeout: 60_000 });
@@ -210,6 +214,15 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
   say(`building ${pkg}@${pin.goModuleVersion} with ${goVersion.stdout.trim()} (this downloads ~1 GB of modules the first time)`);
   const tick = setInterval(() => say(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), (opts.tickSeconds ?? 15) * 1000);
   tick.unref();
+  // Ctrl-C during a build of minutes: stop go and remove the half-built GOBIN, then exit as interrupted.
+  const onSignal = (sig: NodeJS.Signals) => {
+    clearInterval(tick);
+    rmSync(gobin, { recursive: true, force: true });
+    say(`${sig}: build stopped, ${gobin} removed`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const child = execa('go', ['install', `${pkg}@${pin.goModuleVersion}`], {
       env: { GOBIN: gobin, CGO_ENABLED: '0' },
@@ -233,6 +246,8 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     say(`built ${program} in ${fmtElapsed(Date.now() - started)} → ${target}`);
     return target;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     clearInterval(tick);
     rmSync(gobin, { recursive: true, force: true });
   }

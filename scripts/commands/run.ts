@@ -3,7 +3,7 @@
 // run created. `--dry-run` prints the kind lane's whole plan without Docker.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/cli/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
@@ -48,13 +48,13 @@ export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise
 }
 
 /** The terminal table: counts, then every case that did not pass, from the run's JSON report. */
-function printSummary(file: string, out: (s: string) => void): void {
+function printSummary(file: string, out: (s: string) => void): RunReport | undefined {
   let report: RunReport;
   try {
     report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
   } catch {
     out(`no report at ${file}: the suite ended before writing it`);
-    return;
+    return undefined;
   }
   const c = countOutcomes(report.results);
   out(`\n${report.lane} lane, Istio ${report.istioVersion}: ${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped`);
@@ -65,6 +65,7 @@ function printSummary(file: string, out: (s: string) => void): void {
       r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.error ? ` (${r.observed.error})` : ''}` : (r.message ?? ''),
     ])));
   }
+  return report;
 }
 
 /** True while any process of the group is alive. */
@@ -98,7 +99,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
   }
   const started = Date.now();
-  const reportDir = flags.reportDir ?? join(process.cwd(), 'artifacts', lane);
+  const reportDir = resolve(flags.reportDir ?? join('artifacts', lane));
   const env: Record<string, string> = {
     EGRESS_LANE: lane,
     EGRESS_RUN_ID: newRunId(),
@@ -139,8 +140,12 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       io.err(groupAlive(child.pid) ? 'cleanup still running after 10 minutes; check `docker ps --filter label=egress-conformance.run`' : 'cleanup done');
       return interrupted === 'SIGTERM' ? 143 : 130;
     }
-    printSummary(join(reportDir, `egress-${lane}.json`), io.out);
+    const report = printSummary(join(reportDir, `egress-${lane}.json`), io.out);
     io.err(`${lane} lane finished in ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
+    if (report?.setupError && report.setupExitCode) {
+      // The lane could not start for a reason the user can fix: end on that one line and its code.
+      throw new UserError(report.setupError.split('\n')[0], report.setupExitCode);
+    }
     return result.exitCode === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
