@@ -165,3 +165,24 @@ describe('egress-conformance run / plan', () => {
     expectCleanError(await run(...(args as string[])), 2, message);
   });
 });
+
+describe('egress-conformance lab', () => {
+  it('list and show work; an unknown lab is one line and exit 2', async () => {
+    const l = await run('lab', 'list');
+    expect(l.exitCode).toBe(0);
+    expect(l.stdout).toMatch(/db-for-frontend-only\s+REGISTRY_ONLY/);
+    const s = await run('lab', 'show', 'api-over-http', '--hints');
+    expect(s.exitCode).toBe(0);
+    expect(s.stdout).toMatch(/Hints:\n\s+1\. /);
+    expectCleanError(await run('lab', 'show', 'nope'), 2, /lab "nope" does not exist; labs: /);
+  });
+
+  it('check exits 0 for the reference solution and 1 for a wrong one (oracle grader)', async () => {
+    const good = await run('lab', 'check', 'api-over-http', '-f', join(FIX, 'labs/solutions/api-over-http.yaml'), '--grader', 'oracle');
+    expect(good.exitCode).toBe(0);
+    expect(good.stdout).toMatch(/PASS: api-over-http/);
+    const wrong = await run('lab', 'check', 'api-over-http', '-f', join(FIX, 'serviceentries/db-course.yaml'), '--grader', 'oracle');
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stdout).toMatch(/NOT YET/);
+  });
+});
