@@ -55,6 +55,8 @@ export interface LaneOptions {
   keep?: boolean;
   reuse?: boolean;
   runId?: string;
+  /** Where a lane keeps diagnostics of a failed setup or scenario (kind: `<dir>/diagnostics`). */
+  artifactsDir?: string;
   out?: (l: string) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -68,6 +70,7 @@ export async function createLane(name: LaneName, opts: LaneOptions = {}): Promis
       keep: opts.keep,
       reuse: opts.reuse,
       ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.artifactsDir ? { artifactsDir: opts.artifactsDir } : {}),
       ...(opts.out ? { out: opts.out } : {}),
       preloadImages: env.EGRESS_KIND_PRELOAD_IMAGES === '1',
     });

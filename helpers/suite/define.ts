@@ -67,6 +67,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           keep: env.EGRESS_KEEP === '1',
           reuse: env.EGRESS_REUSE === '1',
           ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
+          artifactsDir: reportDir,
         });
         info = await lane.setup();
       } catch (e) {

@@ -28,6 +28,10 @@ export function istioctlSpec(version: string = PINNED.istio, goModuleVersion?: s
       goModuleVersion && PSEUDO.test(goModuleVersion)
         ? { pkg: `istio.io/istio/istioctl/cmd/istioctl@${goModuleVersion}`, ldflags: `-X istio.io/istio/pkg/version.buildVersion=${version}` }
         : undefined,
+    noGoInstall:
+      `no go install route for istioctl ${version}: Istio release tags (like ${version}) are not Go module versions, so ` +
+      `\`go install istio.io/istio/istioctl/cmd/istioctl@${version}\` cannot work (only a pseudo-version v0.0.0-<date>-<commit> builds); ` +
+      `use the release download`,
     fix: `Install istioctl ${version} (https://istio.io/latest/docs/setup/additional-setup/download-istio-release/) and put it on PATH.`,
   };
 }

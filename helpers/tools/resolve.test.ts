@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../cli/errors.ts';
 import { istioctlSpec } from './istioctl.ts';
 import { kindSpec } from './kind.ts';
-import { cacheDir, resolveTool, type ResolveDeps } from './resolve.ts';
+import { GO_BUILD_TIMEOUT_MS, cacheDir, resolveTool, runBuild, type BuildOptions, type ResolveDeps } from './resolve.ts';
 
 function fakeBinary(dir: string, name: string, versionLine: string): string {
   mkdirSync(dir, { recursive: true });
@@ -86,6 +86,59 @@ describe('tool resolution', () => {
     expect(err).toBeInstanceOf(EnvironmentError);
     expect(err.exitCode).toBe(3);
     expect(err.message).toMatch(/istioctl 1\.30\.3 not found .*offline.*Install istioctl 1\.30\.3/);
+  });
+
+  it('an Istio release version says plainly that it has no go install route, even with go on PATH', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tools-'));
+    const bin = join(root, 'bin');
+    fakeBinary(bin, 'go', 'go version go1.25.5 linux/amd64');
+    const err = await resolveTool(istioctlSpec('1.30.3'), deps({ PATH: bin, XDG_CACHE_HOME: join(root, 'c') })).catch((e) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect(err.message).toMatch(/no go install route for istioctl 1\.30\.3: Istio release tags \(like 1\.30\.3\) are not Go module versions/);
+    expect(err.message).toContain('use the release download');
+  });
+
+  it('go install runs as a build of its own (20 min bound, not the 30 s version check) with progress lines', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tools-'));
+    const bin = join(root, 'bin');
+    mkdirSync(bin, { recursive: true });
+    // A go that takes a while, says what it is doing, and leaves kind in $GOBIN.
+    writeFileSync(
+      join(bin, 'go'),
+      `#!/bin/sh\necho "go: downloading sigs.k8s.io/kind v0.31.0"\nsleep 0.5\n` +
+        `printf '#!/bin/sh\\necho "kind v0.31.0 go1.25.5 linux/amd64"\\n' > "$GOBIN/kind"\nchmod +x "$GOBIN/kind"\n`,
+    );
+    chmodSync(join(bin, 'go'), 0o755);
+    const env = { PATH: `${bin}:/usr/bin:/bin`, XDG_CACHE_HOME: join(root, 'cache') };
+    const progress: string[] = [];
+    let bound: number | undefined;
+    const d: ResolveDeps = {
+      ...deps(env),
+      onProgress: (l) => progress.push(l),
+      build: (file: string, args: string[], e: NodeJS.ProcessEnv, o: BuildOptions) => {
+        bound = o.timeoutMs;
+        return runBuild(file, args, e, { ...o, tickMs: 100 });
+      },
+    };
+    const t = await resolveTool(kindSpec('v0.31.0'), d);
+    expect(t).toMatchObject({ source: 'go', version: 'v0.31.0', path: join(cacheDir(env), 'kind-v0.31.0') });
+    expect(bound).toBe(GO_BUILD_TIMEOUT_MS);
+    expect(GO_BUILD_TIMEOUT_MS).toBe(20 * 60_000);
+    expect(progress[0]).toBe('building kind v0.31.0: go install sigs.k8s.io/kind@v0.31.0 (a cold build takes minutes; bound 20m00s)');
+    expect(progress.some((l) => /^ {2}… \d+s — go: downloading sigs\.k8s\.io\/kind v0\.31\.0$/.test(l))).toBe(true);
+    expect(progress[progress.length - 1]).toMatch(/^built kind in \d+s$/);
+  });
+
+  it('a build that outlives its bound is stopped and reported as timed out', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tools-'));
+    const script = join(root, 'slow');
+    writeFileSync(script, '#!/bin/sh\necho compiling\nsleep 10\n');
+    chmodSync(script, 0o755);
+    const started = Date.now();
+    const r = await runBuild(script, [], { PATH: '/usr/bin:/bin' }, { timeoutMs: 300, onProgress: () => {} });
+    expect(r).toMatchObject({ ok: false, timedOut: true });
+    expect(r.tail).toContain('compiling');
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 
   it('knows the official asset names and that istio release tags cannot be go-installed', () => {

@@ -1,5 +1,6 @@
 // Finds a pinned tool binary: on PATH when its version matches, else in our cache, else downloaded from the
-// official release with its published sha256 checked, else built with `go install` where Go exists.
+// official release with its published sha256 checked, else built with `go install` where Go exists (a build
+// of its own, long bound, with progress lines; version checks stay bounded at 30 s).
 // Missing everywhere → EnvironmentError that says how to fix it.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +32,8 @@ export interface ToolSpec {
   download?(platform: Platform): { url: string; checksumUrl: string; archiveMember?: string };
   /** `go install` target (module@version) and ldflags; undefined when the Go proxy cannot serve the version. */
   goInstall?: { pkg: string; ldflags?: string };
+  /** Without goInstall: why this version has no `go install` route, said plainly in the error. */
+  noGoInstall?: string;
   /** How to fix it by hand, for the error. */
   fix: string;
 }
@@ -39,8 +42,80 @@ export interface ResolveDeps {
   env: NodeJS.ProcessEnv;
   platform: Platform;
   fetch: (url: string) => Promise<Uint8Array>;
-  /** Runs a binary; resolves stdout, or undefined when it cannot run or exits non-zero. */
+  /** Runs a binary (a version check: short bound); resolves stdout, or undefined when it cannot run or exits non-zero. */
   run: (file: string, args: string[], env: NodeJS.ProcessEnv) => Promise<string | undefined>;
+  /** Runs a build (`go install`): its own long bound, progress lines while it runs. Default runBuild. */
+  build?: (file: string, args: string[], env: NodeJS.ProcessEnv, opts: BuildOptions) => Promise<BuildResult>;
+  /** Progress lines of a build (default stderr). */
+  onProgress?: (line: string) => void;
+}
+
+/** A cold `go install` downloads modules and compiles for minutes; this bounds it, not the 30 s of a version check. */
+export const GO_BUILD_TIMEOUT_MS = 20 * 60_000;
+
+export interface BuildOptions {
+  timeoutMs: number;
+  onProgress: (line: string) => void;
+  /** Between "still building" lines (default 15 s). */
+  tickMs?: number;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  timedOut: boolean;
+  exitCode: number;
+  /** The last lines of its output, for the error. */
+  tail: string;
+}
+
+export function fmtElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Runs a build with its own bound, saying every tickMs how long it has run and what it is doing (its last
+ * output line), as helpers/tools/pilot-discovery.ts does for its build.
+ */
+export async function runBuild(file: string, args: string[], env: NodeJS.ProcessEnv, opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  let step = 'starting';
+  const tick = setInterval(() => opts.onProgress(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), opts.tickMs ?? 15_000);
+  tick.unref();
+  // Its own process group, so a timeout (or this process ending: Ctrl-C) stops the compilers go started
+  // too, not only go; otherwise they keep running and hold its output open.
+  const child = execa(file, args, { env, extendEnv: false, reject: false, detached: true, stdin: 'ignore', all: true, buffer: { all: true } });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  let timedOut = false;
+  let hardKill: NodeJS.Timeout | undefined;
+  const bound = setTimeout(() => {
+    timedOut = true;
+    killGroup('SIGTERM');
+    hardKill = setTimeout(() => killGroup('SIGKILL'), 5_000);
+  }, opts.timeoutMs);
+  try {
+    child.all?.on('data', (chunk: Buffer) => {
+      const lines = chunk.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+      const last = lines[lines.length - 1];
+      if (last) step = last.length > 120 ? `${last.slice(0, 117)}...` : last;
+    });
+    const r = await child;
+    const tail = String(r.all ?? '').trim().split('\n').slice(-15).join('\n');
+    return { ok: r.exitCode === 0 && !timedOut, timedOut, exitCode: r.exitCode ?? -1, tail: tail || (r.failed ? String(r.message ?? '') : '') };
+  } finally {
+    clearTimeout(bound);
+    clearTimeout(hardKill);
+    clearInterval(tick);
+    process.off('exit', onExit);
+  }
 }
 
 export function cacheDir(env: NodeJS.ProcessEnv): string {
@@ -109,23 +184,34 @@ export async function resolveTool(spec: ToolSpec, deps: ResolveDeps): Promise<Re
   if (spec.goInstall) {
     const go = onPath('go', deps.env)[0];
     if (go) {
-      const gobin = await mkdtemp(join(tmpdir(), `go-install-${spec.name}-`));
+      const say = deps.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+      // GOBIN inside the cache dir: the rename into place then never crosses file systems.
+      await mkdir(cacheDir(deps.env), { recursive: true });
+      const gobin = await mkdtemp(join(cacheDir(deps.env), `.go-install-${spec.name}-`));
+      const started = Date.now();
       try {
         const args = ['install', ...(spec.goInstall.ldflags ? ['-ldflags', spec.goInstall.ldflags] : []), spec.goInstall.pkg];
-        const ok = await deps.run(go, args, { ...deps.env, GOBIN: gobin });
-        if (ok !== undefined) {
-          await mkdir(cacheDir(deps.env), { recursive: true });
+        say(`building ${spec.name} ${spec.version}: go install ${spec.goInstall.pkg} (a cold build takes minutes; bound ${fmtElapsed(GO_BUILD_TIMEOUT_MS)})`);
+        const r = await (deps.build ?? runBuild)(go, args, { ...deps.env, GOBIN: gobin }, { timeoutMs: GO_BUILD_TIMEOUT_MS, onProgress: say });
+        if (r.ok) {
+          say(`built ${spec.name} in ${fmtElapsed(Date.now() - started)}`);
           await rename(join(gobin, spec.name), cached);
           const v = await versionOf(spec, cached, deps);
           if (v === spec.version) return { name: spec.name, path: cached, version: v, source: 'go' };
           tried.push(`go install ${spec.goInstall.pkg} reports ${v ?? 'nothing'}`);
         } else {
-          tried.push(`go install ${spec.goInstall.pkg} failed`);
+          const why = r.timedOut ? `timed out after ${fmtElapsed(GO_BUILD_TIMEOUT_MS)}` : `failed with exit code ${r.exitCode}`;
+          const last = r.tail.split('\n').pop();
+          tried.push(`go install ${spec.goInstall.pkg} ${why}${last ? `: ${last}` : ''}`);
         }
       } finally {
         await rm(gobin, { recursive: true, force: true });
       }
+    } else {
+      tried.push(`no \`go\` on PATH for go install ${spec.goInstall.pkg}`);
     }
+  } else if (spec.noGoInstall) {
+    tried.push(spec.noGoInstall);
   }
 
   throw new EnvironmentError(

@@ -159,6 +159,12 @@ export interface RemoveDirAction {
   path: string;
 }
 
+/** A line for the user (e.g. what --keep left behind and how to remove it); does nothing else. */
+export interface NoteAction {
+  type: 'note';
+  text: string;
+}
+
 export type Action =
   | ExecAction
   | ResolveToolAction
@@ -175,7 +181,8 @@ export type Action =
   | RemoveContainersAction
   | DeleteClusterAction
   | RemoveScenarioLeftoversAction
-  | RemoveDirAction;
+  | RemoveDirAction
+  | NoteAction;
 
 export type Phase = 'preflight' | 'cluster' | 'servers' | 'dns' | 'namespaces' | 'istio' | 'clients' | 'scenario' | 'teardown';
 

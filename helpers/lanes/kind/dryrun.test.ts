@@ -1,13 +1,11 @@
-// The dry run prints what a run would do, from the same plan the runner executes, and executes nothing.
+// The dry run prints what a run would do, from the same step builders KindLane executes, and executes nothing.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue } from '../../catalogue/load.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { buildPlan, REPO_ROOT } from './plan.ts';
 import { renderDryRun } from './render.ts';
-import { runKindLane } from './runner.ts';
-import { harness } from './testdata/harness.ts';
-import { SCENARIOS, cases, readShimLog, standinToolkit } from './testdata/standins.ts';
+import { SCENARIOS, cases, standinToolkit } from './testdata/standins.ts';
 
 const WORK = '/tmp/egress-conformance-dry';
 
@@ -69,7 +67,13 @@ describe('kind lane dry run', () => {
   });
 
   it('--keep and --reuse show in the plan', () => {
-    expect(render({ keep: true }).text).not.toContain('$ kind delete cluster');
+    const keep = render({ keep: true }).text;
+    expect(keep).not.toContain('$ kind delete cluster');
+    // The kept cluster's CoreDNS points at the server containers: they are kept too, and the plan says how to remove both.
+    expect(keep).not.toContain('docker rm -f -v');
+    expect(keep).toContain('teardown (--keep): keep cluster egress-conformance and this run\'s server containers');
+    expect(keep).toContain('Remove them with: kind delete cluster --name egress-conformance && docker rm -f $(docker ps -aq --filter label=egress-conformance.run=dry-1)');
+    expect(keep).toContain(`rm -rf ${WORK}`);
     const reuse = render({ reuse: true }).text;
     expect(reuse).toContain('reuse it only if it holds ConfigMap kube-system/egress-conformance-owner');
     expect(reuse).toContain(`$ kind export kubeconfig --name egress-conformance --kubeconfig ${WORK}/kubeconfig`);
@@ -88,15 +92,10 @@ describe('kind lane dry run', () => {
     expect(text).toContain('clients: recreate');
   });
 
-  it('runKindLane --dry-run prints exactly the plan and runs nothing', async () => {
-    const h = harness();
-    const lines: string[] = [];
-    const r = await runKindLane(h.options({ dryRun: true, out: (l) => lines.push(l) }));
-    expect(r.dryRun).toBe(true);
-    expect(r.results).toEqual([]);
-    expect(lines.join('\n')).toBe(renderDryRun(r.plan));
-    expect(readShimLog(h.log)).toEqual([]);
-    expect(h.fake.calls).toEqual([]);
+  it('the DNS step says what the Corefile gets: hosts ttl 1 (0 is rejected), kubernetes plugin ttl 0', () => {
+    const { text } = render();
+    expect(text).toMatch(/\] dns: CoreDNS hosts entries for the external hosts \(hosts ttl 1, kubernetes plugin ttl 0\)/);
+    expect(text).not.toMatch(/TTL 0/);
   });
 
   it('renders the real catalogue with the real probe commands: every resource applied and deleted', () => {

@@ -1,6 +1,8 @@
 // Executes plan actions: processes through a ProcessRunner (execa; shims in tests), the API through K8sOps
 // (client-node; a recording fake in tests). Keeps what the run learnt (captured values, resolved tools,
 // whether it created the cluster) so cleanup removes exactly what this run created.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parse as parseYaml } from 'yaml';
@@ -17,10 +19,12 @@ import type { PlanContext } from './plan.ts';
 import { OWNER_MARKER } from './plan.ts';
 import type { ProcessResult, ProcessRunner } from './processes.ts';
 
-export type ToolResolver = (tool: 'kind' | 'istioctl', version: string, env: NodeJS.ProcessEnv) => Promise<ResolvedTool>;
+export type ToolResolver = (tool: 'kind' | 'istioctl', version: string, env: NodeJS.ProcessEnv, log?: (line: string) => void) => Promise<ResolvedTool>;
 
-export const defaultToolResolver: ToolResolver = (tool, version, env) =>
-  tool === 'kind' ? resolveKind(version, defaultResolveDeps(env)) : resolveIstioctl(version, defaultResolveDeps(env));
+export const defaultToolResolver: ToolResolver = (tool, version, env, log) => {
+  const deps = { ...defaultResolveDeps(env), ...(log ? { onProgress: log } : {}) };
+  return tool === 'kind' ? resolveKind(version, deps) : resolveIstioctl(version, deps);
+};
 
 export interface ExecutorDeps {
   ctx: PlanContext;
@@ -49,12 +53,18 @@ export class PlanExecutor {
   readonly probes: ProbeRecord[] = [];
   /** Scenario resources applied and not yet deleted. */
   readonly scenarioObjects = new Map<string, ObjectRef>();
-  /** True once this run has started creating the cluster (it did not exist before): cleanup may delete it. */
+  /**
+   * True once this run has started creating the cluster (it did not exist before): cleanup may delete it.
+   * Cleared when `kind create` says the cluster already exists (another run won the race for the name).
+   */
   ownsCluster = false;
   clusterReady = false;
   private client: K8sOps | undefined;
-  /** Set during cleanup: actions then run even after Ctrl-C, and are not cancelled by it. */
-  private cleaning = false;
+  /**
+   * Marks the async call chain of a cleanup action: those run even after Ctrl-C and are not cancelled by
+   * it, while a step still in flight (not in this chain) keeps seeing the abort and stops.
+   */
+  private readonly cleanupScope = new AsyncLocalStorage<true>();
   private readonly signal: AbortSignal;
   private readonly log: (line: string) => void;
   private readonly pollMs: number;
@@ -69,16 +79,22 @@ export class PlanExecutor {
     return this.deps.ctx;
   }
 
+  private get cleaning(): boolean {
+    return this.cleanupScope.getStore() === true;
+  }
+
   /** Runs cleanup actions: not cancelled by the abort signal; failures are logged, never raised. */
   async runCleanup(action: Action): Promise<void> {
-    this.cleaning = true;
     try {
-      await this.run(action);
+      await this.cleanupScope.run(true, () => this.run(action));
     } catch (err) {
       this.log(`    (cleanup) ${action.type}: ${(err as Error).message}`);
-    } finally {
-      this.cleaning = false;
     }
+  }
+
+  /** Runs fn as cleanup (see runCleanup), e.g. diagnostics after a failure; errors are raised. */
+  asCleanup<T>(fn: () => Promise<T>): Promise<T> {
+    return this.cleanupScope.run(true, fn);
   }
 
   k8s(): K8sOps {
@@ -109,7 +125,7 @@ export class PlanExecutor {
         return;
       }
       case 'resolve-tool': {
-        const t = await (this.deps.tools ?? defaultToolResolver)(action.tool, action.version, this.childEnv());
+        const t = await (this.deps.tools ?? defaultToolResolver)(action.tool, action.version, this.childEnv(), this.log);
         this.tools.set(action.tool, t);
         this.log(`    ${t.name} ${t.version} (${t.source}: ${t.path})`);
         return;
@@ -185,6 +201,12 @@ export class PlanExecutor {
           this.log(`    cluster ${action.name} kept: this run did not create it`);
           return;
         }
+        const owner = await this.markerOwner(action.name);
+        if (owner !== undefined && owner !== this.ctx.runId) {
+          this.log(`    cluster ${action.name} kept: its owner marker names run ${owner}, not this run (${this.ctx.runId})`);
+          this.ownsCluster = false;
+          return;
+        }
         const r = await this.exec(action.argv, action.timeoutMs, undefined, 1, 0, true);
         if (r.exitCode !== 0) this.log(`    (cleanup) ${failure(action.argv, r)}`);
         else this.ownsCluster = false;
@@ -207,6 +229,34 @@ export class PlanExecutor {
       case 'remove-dir':
         await rm(action.path, { recursive: true, force: true });
         return;
+      case 'note':
+        this.log(`    ${action.text}`);
+        return;
+    }
+  }
+
+  /**
+   * The run id in the cluster's owner marker; undefined when it cannot be read (no kubeconfig yet, API not
+   * answering within the bound, no marker). Only a marker naming another run stops a delete.
+   */
+  private async markerOwner(name: string): Promise<string | undefined> {
+    if (!existsSync(this.ctx.kubeconfig)) return undefined;
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: OWNER_MARKER.namespace, name: OWNER_MARKER.name };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const marker = await Promise.race([
+        this.k8s().get(ref),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), this.ctx.timeouts.docker);
+          timer.unref();
+        }),
+      ]);
+      return ((marker?.data ?? {}) as Record<string, string>).runId;
+    } catch (err) {
+      this.log(`    (cleanup) owner marker of cluster ${name} not readable: ${(err as Error).message}`);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -260,10 +310,24 @@ export class PlanExecutor {
       return;
     }
     // From here anything named a.name is this run's (it did not exist a moment ago): cleanup may delete it,
-    // even if creation fails half-way or is interrupted.
+    // even if creation fails half-way or is interrupted. Unless kind says it already exists: then another
+    // run created it between our `kind get clusters` and `kind create`, and it is that run's to delete.
     this.ownsCluster = true;
-    const r = await this.exec(a.createArgv, a.timeoutMs, undefined, a.attempts, a.retryDelayMs);
-    if (r.exitCode !== 0 || r.timedOut) throw new StepError(failure(a.createArgv, r, a.attempts));
+    let r: ProcessResult | undefined;
+    for (let i = 1; i <= a.attempts; i++) {
+      if (i > 1) await this.sleep(a.retryDelayMs);
+      r = await this.exec(a.createArgv, a.timeoutMs);
+      if (r.exitCode === 0 && !r.timedOut) break;
+      if (ALREADY_EXISTS.test(`${r.stderr}\n${r.stdout}`)) {
+        this.ownsCluster = false;
+        throw new UserError(
+          `kind cluster "${a.name}" appeared while this run was creating it (another run, started at the same time?): ` +
+            `it is left alone. Use another cluster name, or wait for that run to end. [${failure(a.createArgv, r)}]`,
+        );
+      }
+      if (i < a.attempts) this.log(`    kind create failed (attempt ${i}/${a.attempts}); retrying`);
+    }
+    if (r!.exitCode !== 0 || r!.timedOut) throw new StepError(failure(a.createArgv, r!, a.attempts));
     this.clusterReady = true;
     await this.k8s().apply(a.marker);
   }
@@ -379,7 +443,8 @@ export class PlanExecutor {
     if (this.cleaning) return;
     if (this.signal.aborted || force) {
       const reason = this.signal.reason;
-      throw reason instanceof InterruptedError ? reason : new InterruptedError('SIGINT');
+      // Ctrl-C aborts with an InterruptedError; a lane torn down mid-step with its own error.
+      throw reason instanceof Error ? reason : new InterruptedError('SIGINT');
     }
   }
 
@@ -397,6 +462,9 @@ export class PlanExecutor {
     return text.includes('<<') ? (JSON.parse(this.fill(text)) as T) : obj;
   }
 }
+
+/** kind's words when the cluster's node containers exist already (`node(s) already exist for a cluster …`). */
+const ALREADY_EXISTS = /already exist/i;
 
 /** Kinds a scenario applies (and a run must not leave behind on a surviving cluster). */
 const SCENARIO_KINDS = new Set(['ServiceEntry', 'Sidecar']);

@@ -1,6 +1,5 @@
 // The kind lane's public surface: the CLI and the suites import from here.
 export { KindLane, type KindLaneOptions } from './lane.ts';
-export { runKindLane, type RunKindLaneOptions, type KindRunResult, type CaseResult } from './runner.ts';
 export { buildPlan, DEFAULT_TIMEOUTS, type KindPlan, type KindPlanOptions, type Timeouts } from './plan.ts';
 export { renderDryRun } from './render.ts';
 export { InterruptedError, StepError } from './errors.ts';

@@ -1,6 +1,6 @@
-// Builds the ordered plan of a kind-lane run as data. The dry run prints it and the runner executes it, so
-// what the dry run shows is exactly what a run does. Step builders are exported one by one so KindLane (and
-// later the exam labs) can drive setup, scenario application and probing separately.
+// Builds the ordered plan of a kind-lane run as data. The dry run prints the whole plan; KindLane (the lane
+// a run uses) executes the same step builders one call at a time (setup, scenario application, probing,
+// teardown), in the order buildPlan lays them out, so what the dry run shows is what a run does.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -297,7 +297,7 @@ export function nginxConf(ctx: PlanContext, dbContainer: string): string {
 export function dnsStep(ctx: PlanContext): Step {
   return {
     phase: 'dns',
-    title: 'dns: CoreDNS hosts entries for the external hosts, TTL 0, restart CoreDNS',
+    title: 'dns: CoreDNS hosts entries for the external hosts (hosts ttl 1, kubernetes plugin ttl 0), restart CoreDNS',
     actions: [
       {
         type: 'coredns-hosts',
@@ -489,25 +489,43 @@ export function scenarioClearStep(ctx: PlanContext, name: string, policy: Policy
 
 // ---------------------------------------------------------------------------------------------- teardown
 
+/** What to run by hand to remove what `--keep` left: the cluster and the run's server containers. */
+export function keptCleanupCommands(ctx: PlanContext): string[] {
+  return [`kind delete cluster --name ${ctx.clusterName}`, `docker rm -f $(docker ps -aq --filter label=${ctx.runLabel})`];
+}
+
 export function teardownStep(ctx: PlanContext): Step {
-  const actions: Action[] = [
-    // On a cluster that outlives the run (--keep, --reuse), a scenario interrupted half-way must not leave
-    // its ServiceEntries and Sidecars behind for the next run.
-    { type: 'remove-scenario-leftovers' },
-    { type: 'remove-containers', label: ctx.runLabel, listArgv: ['docker', 'ps', '-aq', '--filter', `label=${ctx.runLabel}`] },
-  ];
-  if (!ctx.keep) {
+  const listArgv = ['docker', 'ps', '-aq', '--filter', `label=${ctx.runLabel}`];
+  // On a cluster that outlives the run (--keep, --reuse), a scenario interrupted half-way must not leave
+  // its ServiceEntries and Sidecars behind for the next run.
+  const actions: Action[] = [{ type: 'remove-scenario-leftovers' }];
+  if (ctx.keep) {
+    // A kept cluster's CoreDNS points db/api/unlisted.example.com at the server containers: they stay too.
+    const [deleteCluster, removeContainers] = keptCleanupCommands(ctx);
     actions.push({
-      type: 'delete-cluster',
-      name: ctx.clusterName,
-      argv: ['kind', 'delete', 'cluster', '--name', ctx.clusterName, '--kubeconfig', ctx.kubeconfig],
-      timeoutMs: ctx.timeouts.kindDelete,
+      type: 'note',
+      text:
+        `--keep: kept kind cluster ${ctx.clusterName} and this run's server containers (label ${ctx.runLabel}); ` +
+        `kubectl access: kind export kubeconfig --name ${ctx.clusterName}. ` +
+        `Remove them with: ${deleteCluster} && ${removeContainers}`,
     });
+  } else {
+    actions.push(
+      { type: 'remove-containers', label: ctx.runLabel, listArgv },
+      {
+        type: 'delete-cluster',
+        name: ctx.clusterName,
+        argv: ['kind', 'delete', 'cluster', '--name', ctx.clusterName, '--kubeconfig', ctx.kubeconfig],
+        timeoutMs: ctx.timeouts.kindDelete,
+      },
+    );
   }
   actions.push({ type: 'remove-dir', path: ctx.workDir });
   return {
     phase: 'teardown',
-    title: `teardown: remove this run's containers${ctx.keep ? '' : ', its cluster (only if this run created it)'} and temp dir`,
+    title: ctx.keep
+      ? `teardown (--keep): keep cluster ${ctx.clusterName} and this run's server containers; remove the temp dir`
+      : `teardown: remove this run's containers, its cluster (only if this run created it) and temp dir`,
     actions,
   };
 }

@@ -80,6 +80,8 @@ function renderAction(a: Action): string {
       return `${pad}if the cluster stays (--keep, --reuse): delete the ServiceEntries and Sidecars a scenario left applied`;
     case 'remove-dir':
       return `${pad}rm -rf ${a.path}`;
+    case 'note':
+      return `${pad}say: ${a.text}`;
   }
   return `${pad}${(a as Action).type}`;
 }

@@ -1,9 +1,12 @@
 // Sets up one orchestration test: a temp HOME with a user kubeconfig that must stay untouched, the shims
-// first on PATH, a shim log, and runKindLane options wired to the fake API and the stand-in toolkit.
+// first on PATH, a shim log, and KindLane options wired to the fake API and the stand-in toolkit; and
+// runLane, which drives a KindLane through case runs as helpers/suite/define.ts does.
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { RunKindLaneOptions } from '../runner.ts';
+import type { CaseRun } from '../../../catalogue/types.ts';
+import type { Observation } from '../../../model/types.ts';
+import { KindLane, type KindLaneOptions } from '../lane.ts';
 import { FakeK8s, type FakeK8sOptions } from './fake-k8s.ts';
 import { SHIMS_DIR, cases, installedMode, standinToolkit } from './standins.ts';
 
@@ -17,7 +20,8 @@ export interface Harness {
   workDir: string;
   env: NodeJS.ProcessEnv;
   fake: FakeK8s;
-  options(extra?: Partial<RunKindLaneOptions>): RunKindLaneOptions;
+  options(extra?: Partial<KindLaneOptions>): KindLaneOptions;
+  lane(extra?: Partial<KindLaneOptions>): KindLane;
   /** The user's kubeconfig files are byte-for-byte and mtime unchanged, and ~/.kube holds nothing new. */
   userKubeconfigUntouched(): boolean;
 }
@@ -51,7 +55,6 @@ export function harness(env: Record<string, string> = {}, fakeOpts: FakeK8sOptio
     env: fullEnv,
     fake,
     options: (extra = {}) => ({
-      cases: cases(),
       runId: 'test-run-1',
       workDir,
       env: fullEnv,
@@ -65,10 +68,41 @@ export function harness(env: Record<string, string> = {}, fakeOpts: FakeK8sOptio
       timeouts: { settle: 0 },
       ...extra,
     }),
+    lane(extra = {}) {
+      return new KindLane(this.options(extra));
+    },
     userKubeconfigUntouched: () =>
       readFileSync(homeConfig, 'utf8') === USER_KUBECONFIG_TEXT &&
       readFileSync(userKubeconfig, 'utf8') === USER_KUBECONFIG_TEXT &&
       statSync(homeConfig).mtimeMs === before[0] &&
       statSync(userKubeconfig).mtimeMs === before[1],
   };
+}
+
+export interface CaseResult {
+  caseRun: CaseRun;
+  observation: Observation;
+}
+
+/**
+ * Drives the lane as helpers/suite/define.ts does: setup, then per scenario block apply, observe each probe,
+ * clear; teardown always (also when a call throws, which is then raised).
+ */
+export async function runLane(lane: KindLane, runs: CaseRun[] = cases()): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  try {
+    await lane.setup();
+    for (let i = 0; i < runs.length; ) {
+      const { scenario, policy } = runs[i];
+      let j = i;
+      while (j < runs.length && runs[j].scenario === scenario && runs[j].policy === policy) j++;
+      const handle = await lane.applyScenario(scenario.name, policy, scenario.resources);
+      for (const c of runs.slice(i, j)) results.push({ caseRun: c, observation: await lane.observe(handle, c.probe) });
+      await lane.clearScenario(handle);
+      i = j;
+    }
+  } finally {
+    await lane.teardown();
+  }
+  return results;
 }

@@ -1,5 +1,6 @@
 // Small stand-ins shared by the kind-lane tests: a probe toolkit with a trivial command and classifier,
 // hand-made case runs (two scenarios, both policies), and readers for the shim log.
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -85,4 +86,15 @@ export function installedMode(logFile: string): string | undefined {
   const file = last.argv[last.argv.indexOf('-f') + 1];
   const iop = parseYaml(readFileSync(file, 'utf8')) as { spec?: { meshConfig?: { outboundTrafficPolicy?: { mode?: string } } } };
   return iop.spec?.meshConfig?.outboundTrafficPolicy?.mode ?? 'ALLOW_ANY';
+}
+
+/** State the shims keep next to their log: `clusters` (names) or `containers` ({ id, name, labels }). */
+export function shimState<T = unknown>(logFile: string, name: 'clusters' | 'containers'): T[] {
+  const f = `${logFile}.${name}.json`;
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T[]) : [];
+}
+
+/** The id the docker shim gives a container of this name. */
+export function shimContainerId(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 12);
 }

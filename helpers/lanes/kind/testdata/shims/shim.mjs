@@ -6,7 +6,9 @@
 //   SHIM_FAIL_ONCE=tool:sub  only the first such call fails (a flaky `kind create`)
 //   SHIM_HANG=tool:sub[,…]   that call never ends (writes $SHIM_LOG.hanging first)
 //   SHIM_DOCKER_DOWN=1       docker info fails as with no engine
+//   SHIM_KIND_RACE=1         another run creates the same cluster just before our `kind create` (which fails)
 //   SHIM_KIND_VERSION / SHIM_ISTIOCTL_VERSION   report another version
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +71,7 @@ function docker() {
     case 'create': {
       const name = flag('--name');
       const labels = args.flatMap((a, i) => (args[i - 1] === '--label' ? [a] : []));
-      const id = Buffer.from(name).toString('hex').slice(0, 12).padEnd(12, '0');
+      const id = createHash('sha256').update(name).digest('hex').slice(0, 12);
       containers.set([...containers.get(), { id, name, labels }]);
       return out(id);
     }
@@ -117,6 +119,7 @@ function kind() {
       if (clusters.get().length === 0) return void process.stderr.write('No kind clusters found.\n');
       return out(clusters.get().join('\n'));
     case 'create': {
+      if (process.env.SHIM_KIND_RACE && !clusters.get().includes(name)) clusters.set([...clusters.get(), name]);
       if (clusters.get().includes(name)) fail(`ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`);
       clusters.set([...clusters.get(), name]);
       writeKubeconfig(flag('--kubeconfig') ?? process.env.KUBECONFIG, name);
