@@ -7,6 +7,7 @@ import SummaryReporter from './helpers/report/vitest-summary.ts';
 export default defineConfig({
   test: {
     reporters: ['default', new SummaryReporter()],
+    globalSetup: ['./helpers/testing/global-tmp.ts'],
     projects: [
       {
         test: {
