@@ -128,8 +128,10 @@ function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
   const spec = (obj.spec ?? {}) as Obj;
   const mc = (spec.meshConfig ?? {}) as Obj;
   const out: MeshSettings = { meshConfig: mc, source: ref };
-  const otp = mc.outboundTrafficPolicy as Obj | undefined;
-  if (otp && otp.mode !== undefined) out.outboundTrafficPolicy = toPolicy(ref, 'spec.meshConfig.outboundTrafficPolicy.mode', otp.mode, 'ALLOW_ANY');
+  const otp = mc.outboundTrafficPolicy as Obj | undefined | null;
+  // Present without mode is the enum's zero value, REGISTRY_ONLY: the mesh file replaces the default
+  // object whole (seen on the real istiod: helpers/oracle/mesh-default.test.ts).
+  if (otp !== undefined && otp !== null) out.outboundTrafficPolicy = toPolicy(ref, 'spec.meshConfig.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY');
   if (mc.defaultServiceExportTo !== undefined) {
     // Istio does not validate this list the way it validates a resource's exportTo (no rule in
     // pkg/config/validation), so "*" beside "." is legal here and its meaning is version-dependent.
