@@ -42,6 +42,10 @@ describe('loading resources', () => {
   it('rejects an unsupported apiVersion', () => rejects('apiVersion: networking.istio.io/v2\nkind: ServiceEntry\n', /not supported/));
   it('rejects a schema violation', () => rejects(seHead + 'spec: {hosts: a.example.com}\n', /does not match the ServiceEntry schema: spec\.hosts must be array/));
   it('rejects an unknown mesh policy', () => rejects('apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {outboundTrafficPolicy: {mode: DENY}}}\n', /"DENY" is not ALLOW_ANY or REGISTRY_ONLY/));
+  it('rejects mesh settings of the wrong shape', () => {
+    rejects('apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {defaultConfig: {proxyMetadata: 5}}}\n', /proxyMetadata must map names to strings/);
+    rejects('apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {outboundTrafficPolicy: REGISTRY_ONLY}}\n', /outboundTrafficPolicy must be a mapping/);
+  });
   it('rejects a second IstioOperator', () => rejects('apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n---\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n', /a second IstioOperator/));
 });
 

@@ -127,6 +127,15 @@ function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number } 
 function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
   const spec = (obj.spec ?? {}) as Obj;
   const mc = (spec.meshConfig ?? {}) as Obj;
+  // The IstioOperator schema leaves meshConfig open; check the parts the oracle reads.
+  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(mc)) fail(ref, 'spec.meshConfig must be a mapping');
+  if (mc.outboundTrafficPolicy != null && !isMap(mc.outboundTrafficPolicy)) fail(ref, 'spec.meshConfig.outboundTrafficPolicy must be a mapping such as {mode: REGISTRY_ONLY}');
+  if (mc.defaultConfig != null && !isMap(mc.defaultConfig)) fail(ref, 'spec.meshConfig.defaultConfig must be a mapping');
+  const md = (mc.defaultConfig as Obj | undefined)?.proxyMetadata;
+  if (md != null && (!isMap(md) || Object.values(md as Obj).some((v) => typeof v !== 'string'))) {
+    fail(ref, 'spec.meshConfig.defaultConfig.proxyMetadata must map names to strings, e.g. ISTIO_META_DNS_CAPTURE: "true"');
+  }
   const out: MeshSettings = { meshConfig: mc, source: ref };
   const otp = mc.outboundTrafficPolicy as Obj | undefined | null;
   // Present without mode is the enum's zero value, REGISTRY_ONLY: the mesh file replaces the default

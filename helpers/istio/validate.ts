@@ -2,7 +2,7 @@
 // bad input, never a case. Facts: pkg/config/validation/validation.go (ValidateServiceEntry,
 // ValidateSidecar, validateExportTo) and pkg/config/protocol (protocol names).
 import { isIP } from 'node:net';
-import { isCidr } from '../oracle/addresses.ts';
+import { isCidr } from '../net/addresses.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);

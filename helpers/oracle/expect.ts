@@ -6,7 +6,7 @@ import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { atLeast, parseIstioVersion, type IstioVersion } from './version.ts';
-import { ipInCidr } from './addresses.ts';
+import { ipInCidr } from '../net/addresses.ts';
 import { creationSeconds } from './order.ts';
 
 export interface OracleOptions {

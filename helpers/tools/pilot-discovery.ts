@@ -6,11 +6,11 @@
 // counts when `go version -m` shows the pinned istio.io/istio module version.
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../cli/errors.ts';
 import { PINNED } from './versions.ts';
+import { cacheDir as toolCacheDir, fmtElapsed } from './resolve.ts';
 
 export interface PilotDiscoveryPin {
   /** Go module version of istio.io/istio, e.g. `v0.0.0-20260827124520-eed52ebb66ad`. */
@@ -39,8 +39,7 @@ export const GO_PROGRAMS = { 'pilot-discovery': GO_PACKAGE, istioctl: 'istio.io/
 export type GoProgram = keyof typeof GO_PROGRAMS;
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
-  return join(base, 'istio-egress-conformance', 'bin');
+  return toolCacheDir(env);
 }
 
 export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env, program: GoProgram = 'pilot-discovery'): string {
@@ -179,10 +178,6 @@ export interface InstallOptions {
   program?: GoProgram;
 }
 
-function fmtElapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 /**
  * Builds the pinned pilot-discovery with `go install` into a temporary GOBIN inside the cache directory,

@@ -2,11 +2,11 @@
 // a vitest child process, forwarding Ctrl-C to it and waiting until the lane has cleaned up what this
 // run created. `--dry-run` prints the kind lane's whole plan without Docker.
 import { execa } from 'execa';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/cli/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
+import { newRunId } from '../../helpers/lanes/kind/plan.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
@@ -24,10 +24,6 @@ export interface RunFlags {
   test?: string;
   istioVersion?: string;
   reportDir?: string;
-}
-
-function newRunId(): string {
-  return `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
 export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise<number> {
@@ -86,7 +82,8 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   }
   const filter = testFilter(flags.test);
   if (flags.istioVersion) istioVersionFlag(flags.istioVersion);
-  if (filter && expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  // Read the catalogue here first: a broken case file is one line from us, not a failed suite.
+  if (expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
   if (lane === 'kind' && requested === 'kind' && !(await dockerAnswers())) {
     // Said here, once and plainly, rather than as a failed hook inside the suite's output.

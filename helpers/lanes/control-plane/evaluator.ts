@@ -11,8 +11,9 @@
 //   that leave it empty go on; if nothing is left the default_filter_chain applies, else the connection closes.
 // - Virtual hosts: exact domain, then the longest `*.suffix`, then the longest `prefix*`, then `*`.
 //   With ignore_port_in_host_matching the Host port is dropped first.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Observation, Scheme } from '../../model/types.ts';
+import { ipToBigInt } from '../../net/addresses.ts';
 
 type X = Record<string, any>;
 
@@ -95,20 +96,6 @@ export function connectionFacts(listener: X, target: EvalTarget, destinationIp: 
     facts.applicationProtocols = ['http/1.1'];
   }
   return facts;
-}
-
-function ipToBigInt(ip: string): { v: bigint; bits: number } | undefined {
-  if (isIPv4(ip)) {
-    return { v: ip.split('.').reduce((a, o) => (a << 8n) | BigInt(Number(o)), 0n), bits: 32 };
-  }
-  if (isIPv6(ip)) {
-    const [head, tail] = ip.split('::');
-    const h = head ? head.split(':') : [];
-    const t = tail !== undefined && tail ? tail.split(':') : [];
-    const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-    return { v: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g || '0', 16)), 0n), bits: 128 };
-  }
-  return undefined;
 }
 
 /** Length of the longest prefix range containing ip, or -1. */
