@@ -2,13 +2,8 @@
 // The dry run renders these; the executor runs them. Nothing here does I/O.
 import type { PolicyMode, Probe } from '../../model/types.ts';
 
-/** A Kubernetes object as applied (the catalogue's original YAML object, or a fixture). */
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [key: string]: unknown;
-}
+export type { K8sObject } from '../../k8s/client.ts';
+import type { K8sObject } from '../../k8s/client.ts';
 
 /**
  * Values known only at run time (a container's IP) are written `<<name>>` in argv and manifests and filled in

@@ -14,7 +14,7 @@ import { defaultResolveDeps, type ResolvedTool } from '../../tools/resolve.ts';
 import { patchCorefile } from '../../../clusters/coredns-hosts.ts';
 import type { Action, EnsureClusterAction, K8sObject, ProbeAction, WaitSpec } from './actions.ts';
 import { InterruptedError, StepError, excerpt } from './errors.ts';
-import { refOf, type K8sOps, type ObjectRef } from './k8s.ts';
+import { refOf, type K8sOps, type ObjectRef } from '../../k8s/client.ts';
 import type { PlanContext } from './plan.ts';
 import { OWNER_MARKER } from './plan.ts';
 import type { ProcessResult, ProcessRunner } from './processes.ts';

@@ -10,7 +10,7 @@ import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import type { Step } from './actions.ts';
 import { InterruptedError, StepError } from './errors.ts';
 import { PlanExecutor, type ToolResolver } from './executor.ts';
-import { ClientNodeK8s, type K8sOps } from './k8s.ts';
+import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { observeProbe } from './observe.ts';
 import { collectDiagnostics } from './diagnostics.ts';
 import {

@@ -5,7 +5,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Observation } from '../../model/types.ts';
 import type { ProbeAction } from './actions.ts';
 import { excerpt } from './errors.ts';
-import type { ExecResult, K8sOps } from './k8s.ts';
+import type { ExecResult, K8sOps } from '../../k8s/client.ts';
 import { CONSECUTIVE } from './plan.ts';
 import type { ProbeToolkit } from './probe-toolkit.ts';
 

@@ -3,7 +3,7 @@
 import type { Observation, ProbeTarget } from '../../model/types.ts';
 import { classifyProbe } from '../../probes/classify.ts';
 import { probeCommand, probeContainer } from '../../probes/commands.ts';
-import type { ExecResult } from './k8s.ts';
+import type { ExecResult } from '../../k8s/client.ts';
 import { POSTGRES } from './servers.ts';
 
 export interface ProbeToolkit {

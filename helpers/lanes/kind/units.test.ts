@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { patchCorefile } from '../../../clusters/coredns-hosts.ts';
 import type { ProbeAction } from './actions.ts';
 import { deploymentReady, podReadiness } from './executor.ts';
-import type { ExecResult } from './k8s.ts';
+import type { ExecResult } from '../../k8s/client.ts';
 import { observeProbe, SERVER_UNREACHABLE } from './observe.ts';
 import { FakeK8s } from './testdata/fake-k8s.ts';
 import { standinToolkit } from './testdata/standins.ts';

@@ -2,7 +2,7 @@
 // server exists. It answers like a healthy kind cluster: CoreDNS present, applied pods ready (with
 // istio-proxy in injected namespaces), istiod ready once installed, the mesh ConfigMap per meshMode().
 import type { K8sObject } from '../actions.ts';
-import type { ExecResult, K8sOps, ObjectRef } from '../k8s.ts';
+import type { ExecResult, K8sOps, ObjectRef } from '../../../k8s/client.ts';
 
 export interface FakeCall {
   op: 'get' | 'create' | 'dry-run-create' | 'apply' | 'delete' | 'list' | 'exec' | 'logs';

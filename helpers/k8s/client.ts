@@ -1,9 +1,16 @@
-// The lane's only door to the Kubernetes API: a small interface (so tests use a recording fake) and its
+// The only door to the Kubernetes API, for both lanes: a small interface (so tests use a recording fake) and its
 // @kubernetes/client-node implementation. The kubeconfig is always the run's own file, never the user's
 // current context.
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import type { K8sObject } from './actions.ts';
+
+/** A Kubernetes object as applied (a catalogue object as written, a fixture, or one istioctl rendered). */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
 
 export interface ExecResult {
   exitCode: number;
