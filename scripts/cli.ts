@@ -1,7 +1,7 @@
 // The `egress-conformance` command line. Every user-fixable problem ends as one line on stderr and a
 // non-zero exit code (2 bad input, 3 missing environment), never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '../helpers/cli/errors.ts';
+import { ExitCodeError, UserError } from '../helpers/model/errors.ts';
 import { collect } from './commands/options.ts';
 import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       // commander has already printed its one-line message (or the help text).
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof UserError) {
+    if (e instanceof ExitCodeError) {
       io.err(`egress-conformance: ${e.message}`);
       return e.exitCode;
     }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { PolicyMode, Verdict } from '../model/types.ts';
 import { POLICY_MODES } from '../model/types.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 import { loadResourceFiles, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';

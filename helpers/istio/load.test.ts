@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { emptyResources, loadYamlText } from './load.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 
 const load = (yaml: string, notes: string[] = []) => loadYamlText(yaml, 'in.yaml', emptyResources(), notes);
 

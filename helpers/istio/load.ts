@@ -6,7 +6,7 @@ import { ServiceEntry as SeModel } from '@kubernetes-models/istio/networking.ist
 import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
 import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
 import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 
 type Obj = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { PINNED } from '../tools/versions.ts';
 import { findPilotDiscoverySync, PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 
 const labs = loadLabs();
 const solution = (name: string) => join(LABS_DIR, findLab(name).solution);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { BlockSignal, PolicyMode, ProbeSource, ProbeTarget, Verdict } from '../model/types.ts';
 import { POLICY_MODES } from '../model/types.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 

@@ -1,7 +1,7 @@
 // Which lane a run uses, and building it from flags/environment. `auto` takes kind where a Docker
 // daemon answers and the control-plane lane otherwise, and says which and why.
 import { execa } from 'execa';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 import type { Lane } from './lane.ts';
 import { PINNED } from '../tools/versions.ts';
 import { imagePin, PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';

@@ -1,6 +1,6 @@
 // Istio versions are compared as semver (major.minor.patch, a pre-release sorts before its release),
 // so a master build like `1.32.0-alpha.eed52ebb66ad` sits after 1.31.x and before 1.32.0.
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 
 export interface IstioVersion {
   major: number;

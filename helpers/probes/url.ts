@@ -1,7 +1,7 @@
 // Parses probe destinations: http://host[:port][/path], https://host[:port][/path], tcp://host:port.
 import { isIP } from 'node:net';
 import type { ProbeTarget, Scheme } from '../model/types.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../model/errors.ts';
 
 const DEFAULT_PORT: Record<Scheme, number | undefined> = { http: 80, https: 443, tcp: undefined };
 

@@ -10,7 +10,7 @@ import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { writeReports } from '../report/write.ts';
 import { findPilotDiscoverySync } from '../tools/pilot-discovery.ts';
-import { UserError } from '../cli/errors.ts';
+import { ExitCodeError } from '../model/errors.ts';
 
 export interface LaneChoice {
   lane?: LaneName;
@@ -74,7 +74,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         setupError = (e as Error).message;
         // A user-fixable problem (no Docker, a tool missing, a cluster not ours) keeps its exit code so
         // `egress-conformance run` can end with that one line and code.
-        if (e instanceof UserError) setupExitCode = e.exitCode;
+        if (e instanceof ExitCodeError) setupExitCode = e.exitCode;
         throw e;
       }
     });

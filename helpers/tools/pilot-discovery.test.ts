@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../model/errors.ts';
 import { cachedBinaryPath, findPilotDiscovery, findPilotDiscoverySync, installPilotDiscovery, PINNED_PILOT } from './pilot-discovery.ts';
 
 const dirs: string[] = [];

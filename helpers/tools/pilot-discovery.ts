@@ -8,7 +8,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync
 import { mkdtemp } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../model/errors.ts';
 import { PINNED } from './versions.ts';
 import { cacheDir as toolCacheDir, fmtElapsed } from './resolve.ts';
 

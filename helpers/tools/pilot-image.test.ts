@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyFromPilotImage, imagePin } from './pilot-discovery.ts';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../model/errors.ts';
 
 const saved = { PATH: process.env.PATH, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
 afterEach(() => {

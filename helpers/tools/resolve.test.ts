@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../model/errors.ts';
 import { istioctlSpec } from './istioctl.ts';
 import { kindSpec } from './kind.ts';
 import { GO_BUILD_TIMEOUT_MS, cacheDir, resolveTool, runBuild, type BuildOptions, type ResolveDeps } from './resolve.ts';

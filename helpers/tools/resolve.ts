@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../model/errors.ts';
 
 export interface ResolvedTool {
   name: string;
@@ -58,6 +58,8 @@ export interface BuildOptions {
   onProgress: (line: string) => void;
   /** Between "still building" lines (default 15 s). */
   tickMs?: number;
+  /** Where to run it (a Go wrapper module's folder). */
+  cwd?: string;
 }
 
 export interface BuildResult {
@@ -84,7 +86,7 @@ export async function runBuild(file: string, args: string[], env: NodeJS.Process
   tick.unref();
   // Its own process group, so a timeout (or this process ending: Ctrl-C) stops the compilers go started
   // too, not only go; otherwise they keep running and hold its output open.
-  const child = execa(file, args, { env, extendEnv: false, reject: false, detached: true, stdin: 'ignore', all: true, buffer: { all: true } });
+  const child = execa(file, args, { env, extendEnv: false, ...(opts.cwd ? { cwd: opts.cwd } : {}), reject: false, detached: true, stdin: 'ignore', all: true, buffer: { all: true } });
   const killGroup = (signal: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, signal);

@@ -9,6 +9,7 @@ export interface PinnedVersions {
   kind: string;
   kindNodeImage: string;
   controlPlane: { istioVersion: string; goModuleVersion: string; commit: string; commitDate: string };
+  kubernetes: { version: string; etcd: string };
   images: Record<string, string>;
 }
 

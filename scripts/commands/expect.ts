@@ -1,6 +1,6 @@
 // `egress-conformance expect`: the oracle's verdict for probes against resources from YAML files.
 import type { Expectation } from '../../helpers/model/types.ts';
-import { UserError } from '../../helpers/cli/errors.ts';
+import { UserError } from '../../helpers/model/errors.ts';
 import { loadResourceFiles } from '../../helpers/istio/load.ts';
 import { parseProbeFlag } from '../../helpers/probes/url.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';

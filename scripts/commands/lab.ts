@@ -1,7 +1,7 @@
 // `egress-conformance lab`: Istio Certified Associate practice. list, show a task, check a solution.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../helpers/cli/errors.ts';
+import { UserError } from '../../helpers/model/errors.ts';
 import { findLab, LABS_DIR, loadLabs } from '../../helpers/labs/load.ts';
 import { gradeLab } from '../../helpers/labs/grade.ts';
 import { createLane } from '../../helpers/lanes/select.ts';

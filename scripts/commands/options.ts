@@ -1,7 +1,7 @@
 // Parsing of the flags several commands share, each failing with a message that names the flag.
 import type { PolicyMode } from '../../helpers/model/types.ts';
 import { POLICY_MODES } from '../../helpers/model/types.ts';
-import { UserError } from '../../helpers/cli/errors.ts';
+import { UserError } from '../../helpers/model/errors.ts';
 import { parseIstioVersion } from '../../helpers/oracle/version.ts';
 import { PINNED } from '../../helpers/tools/versions.ts';
 

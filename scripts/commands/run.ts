@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvironmentError, UserError } from '../../helpers/cli/errors.ts';
+import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/plan.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';

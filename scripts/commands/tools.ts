@@ -1,5 +1,5 @@
 // `egress-conformance tools install NAME`: fetch or build a pinned tool into the cache.
-import { UserError } from '../../helpers/cli/errors.ts';
+import { UserError } from '../../helpers/model/errors.ts';
 import { installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
 import { resolveKind } from '../../helpers/tools/kind.ts';

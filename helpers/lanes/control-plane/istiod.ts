@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { stringify } from 'yaml';
-import { EnvironmentError } from '../../cli/errors.ts';
+import { EnvironmentError } from '../../model/errors.ts';
 import { fetchSnapshot, type SidecarIdentity, type XdsSnapshot } from './ads-client.ts';
 import { FakeKubeApi } from './fake-kube-api.ts';
 

@@ -3,7 +3,7 @@
 import pRetry from 'p-retry';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { ensurePilotDiscovery, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';

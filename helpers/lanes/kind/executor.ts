@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parse as parseYaml } from 'yaml';
-import { EnvironmentError, UserError } from '../../cli/errors.ts';
+import { EnvironmentError, UserError } from '../../model/errors.ts';
 import type { Observation } from '../../model/types.ts';
 import { resolveIstioctl } from '../../tools/istioctl.ts';
 import { resolveKind } from '../../tools/kind.ts';

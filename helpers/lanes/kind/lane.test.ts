@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvironmentError, UserError } from '../../cli/errors.ts';
+import { EnvironmentError, UserError } from '../../model/errors.ts';
 import { parseProbeUrl } from '../../probes/url.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { StepError } from './errors.ts';
