@@ -2,7 +2,7 @@
 // a vitest child process, forwarding Ctrl-C to it and waiting until the lane has cleaned up what this
 // run created. `--dry-run` prints the kind lane's whole plan without Docker.
 import { execa } from 'execa';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
@@ -11,6 +11,7 @@ import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../..
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
+import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { readFileSync } from 'node:fs';
 import { istioVersionFlag, testFilter } from './options.ts';
 
@@ -82,6 +83,8 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   }
   const filter = testFilter(flags.test);
   if (flags.istioVersion) istioVersionFlag(flags.istioVersion);
+  // Checked before anything starts: a report dir that cannot be written is bad input, not a lost run.
+  const chosenReportDir = flags.reportDir === undefined ? undefined : prepareReportDir(flags.reportDir);
   // Read the catalogue here first: a broken case file is one line from us, not a failed suite.
   if (expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
@@ -96,7 +99,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
   }
   const started = Date.now();
-  const reportDir = resolve(flags.reportDir ?? join('artifacts', lane));
+  const reportDir = chosenReportDir ?? prepareReportDir(join('artifacts', lane), 'the default report dir (--report-dir)');
   const env: Record<string, string> = {
     EGRESS_LANE: lane,
     EGRESS_RUN_ID: newRunId(),
