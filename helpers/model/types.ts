@@ -136,8 +136,13 @@ export interface Expectation {
 /** What a lane saw for one probe. `error` never counts as allowed or blocked. */
 export interface Observation {
   verdict: Verdict | 'error';
-  /** The cluster (control-plane lane) or what the client saw summarised (kind lane). */
+  /**
+   * The Envoy cluster the call went through, set only when the lane saw it: from xDS (control-plane lane) or
+   * from the client sidecar's own access log (kind lane). `judge` compares it with the oracle's.
+   */
   cluster?: string;
+  /** What the client saw, in words ("HTTP 200 server=nginx", "psql: server closed the connection"); never judged. */
+  summary?: string;
   signal?: BlockSignal;
   /** Cause of an error, in words. */
   error?: string;

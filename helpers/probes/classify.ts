@@ -181,9 +181,9 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
       return error(`envoy answered ${status} "${excerpt(curl.body, 120)}": the server did not answer`, ev, `HTTP ${status} from envoy (upstream failure)`);
     }
     if (status === 502 && envoy && bodyBytes === 0 && curl.headers['x-envoy-upstream-service-time'] === undefined) {
-      return { verdict: 'blocked', signal: 'http-502', cluster: 'HTTP 502 server=envoy, empty body', evidence: ev };
+      return { verdict: 'blocked', signal: 'http-502', summary: 'HTTP 502 server=envoy, empty body', evidence: ev };
     }
-    return { verdict: 'allowed', cluster: `HTTP ${status}${curl.headers.server ? ` server=${curl.headers.server}` : ''}`, evidence: ev };
+    return { verdict: 'allowed', summary: `HTTP ${status}${curl.headers.server ? ` server=${curl.headers.server}` : ''}`, evidence: ev };
   }
 
   if (target.scheme === 'http' && (exit === 52 || exit === 56)) {
@@ -211,11 +211,11 @@ function classifyTelnet(curl: CurlOutput, result: ProbeResult): Observation {
   const connected = (curl.writeOut?.connects ?? 0) > 0 || (curl.writeOut?.connectSec ?? 0) > 0;
 
   if (exit === 0) {
-    if (bytes > 0) return { verdict: 'allowed', cluster: `TCP: server sent ${bytes} bytes, then closed`, evidence: ev };
+    if (bytes > 0) return { verdict: 'allowed', summary: `TCP: server sent ${bytes} bytes, then closed`, evidence: ev };
     return blockedTcp('TCP: accepted, then closed without a byte', ev);
   }
   if (exit === 28 && connected) {
-    return { verdict: 'allowed', cluster: `TCP: connection held open for the hold window${bytes > 0 ? `, ${bytes} bytes received` : ''}`, evidence: ev };
+    return { verdict: 'allowed', summary: `TCP: connection held open for the hold window${bytes > 0 ? `, ${bytes} bytes received` : ''}`, evidence: ev };
   }
   if (exit === 56) return blockedTcp(`TCP: reset (curl 56: ${msg})`, ev);
   return commonCurlError(exit, msg, curl, ev);
@@ -249,7 +249,7 @@ function classifyPsql(result: ProbeResult): Observation {
   const firstError = excerpt(/psql: error: (.*)/.exec(stderr)?.[1] ?? stderr, 160);
 
   if (result.exitCode === 0) {
-    if (result.stdout.trim() === '1') return { verdict: 'allowed', cluster: 'PostgreSQL answered select 1', evidence: ev };
+    if (result.stdout.trim() === '1') return { verdict: 'allowed', summary: 'PostgreSQL answered select 1', evidence: ev };
     return error(`psql exited 0 but printed ${JSON.stringify(excerpt(result.stdout, 60))}, not 1`, ev);
   }
   if (/Connection refused/i.test(stderr)) return error(`connection refused, so no sidecar took it: ${firstError}`, ev);
@@ -267,9 +267,9 @@ function classifyPsql(result: ProbeResult): Observation {
 // ---------------------------------------------------------------------------------------------
 
 function blockedTcp(summary: string, evidence: Record<string, unknown>): Observation {
-  return { verdict: 'blocked', signal: 'tcp-close', cluster: summary, evidence };
+  return { verdict: 'blocked', signal: 'tcp-close', summary, evidence };
 }
 
 function error(cause: string, evidence: Record<string, unknown>, summary?: string): Observation {
-  return { verdict: 'error', error: cause, ...(summary ? { cluster: summary } : {}), evidence };
+  return { verdict: 'error', error: cause, ...(summary ? { summary } : {}), evidence };
 }
