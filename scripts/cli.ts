@@ -63,7 +63,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .command('tools')
     .description('pinned tools')
     .command('install <name>')
-    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release) or kind')
+    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release), kind, or simulator (Istio\'s traffic simulator, the fuzzer\'s referee)')
     .action((name: string) => {
       result.code = installTool(name, io);
     });
@@ -91,6 +91,19 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('bench')
+  program
+    .command('fuzz')
+    .description('generated scenarios on the real istiod, every probe compared with the oracle (and Istio\'s simulator); disagreements shrunk into rule fixtures')
+    .option('--seed <n>', 'fast-check seed (default: random, printed)')
+    .option('--count <n>', 'scenarios to run', '100')
+    .option('--minutes <m>', 'stop starting scenarios after this many minutes')
+    .option('--out <dir>', 'where shrunk disagreements are written as rule fixtures', 'artifacts/fuzz')
+    .option('--no-simulator', 'compare the oracle with the lane only')
+    .action(async (opts) => {
+      const { runFuzzCommand } = await import('./commands/fuzz.ts');
+      result.code = runFuzzCommand(opts, io);
+    });
+
     .description('benchmark the control-plane lane: istiod start, catalogue time, push latency (prints a table)')
     .option('--rewrites <n>', 'rewrites per scenario for the push-latency figures', '5')
     .action(async (opts) => {

@@ -16,8 +16,14 @@ function selects(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
+/**
+ * A Sidecar has a selector when the field is present, even without labels: istiod tests
+ * `WorkloadSelector != nil` (push_context.go initSidecarScopes, doGetSidecarScope). An empty selector then
+ * matches every workload of its namespace (admission only warns), and in the root namespace it is not the
+ * mesh-wide default. Found by fuzzing: fixtures/rules/fuzz-s1-1.yaml.
+ */
 function hasSelector(s: Sidecar): boolean {
-  return !!s.workloadSelector && Object.keys(s.workloadSelector).length > 0;
+  return s.workloadSelector !== undefined;
 }
 
 const byAge = (a: Sidecar, b: Sidecar) =>

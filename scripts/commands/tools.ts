@@ -23,6 +23,12 @@ export async function installTool(name: string, io: { out: (s: string) => void; 
       return 0;
     }
     case 'kind': {
+    case 'simulator': {
+      // Istio's pilot/pkg/simulation at the pinned build, the fuzzer's referee for the evaluator.
+      const { installSimulator } = await import('../../helpers/tools/simulator.ts');
+      io.out(await installSimulator({ onProgress: io.err }));
+      return 0;
+    }
       const t = await resolveKind();
       io.out(`${t.path} (${t.version}, from ${t.source})`);
       return 0;

@@ -1,0 +1,225 @@
+// The fuzz loop: generated scenarios applied one at a time on a lane, every probe compared three ways
+// (oracle, the lane's evaluator, Istio's simulator on the same xDS), and each disagreement shrunk by
+// fast-check with the lane in the loop, then written as a rule fixture.
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lane } from '../lanes/lane.ts';
+import { expectProbe } from '../oracle/index.ts';
+import type { Expectation, Observation, Probe } from '../model/types.ts';
+import { simulate, type SimResult } from '../tools/simulator.ts';
+import { admit, toProbe, type FuzzScenario } from './scenario.ts';
+import { scenarioArb, type ScenarioArbOptions } from './arbitraries.ts';
+import { describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simCall, type Answer } from './referee.ts';
+
+export interface ProbeOutcome {
+  probe: Probe;
+  raw: FuzzScenario['probes'][number];
+  oracle: Expectation;
+  lane: Observation;
+  simulator?: SimResult;
+  /** Pairs that differ, e.g. `oracle≠lane`; empty when all agree. */
+  differences: string[];
+}
+
+export interface ScenarioOutcome {
+  probes: ProbeOutcome[];
+  disagreeing: ProbeOutcome[];
+}
+
+export interface FuzzOptions {
+  lane: Lane;
+  oracleVersion: string;
+  seed: number;
+  /** Scenarios to run (admitted ones; rejected ones come on top). */
+  count: number;
+  /** Stop starting scenarios after this long (ms); shrinking of what was found still happens. */
+  timeLimitMs?: number;
+  /** The simulator binary; undefined runs the comparison two ways (oracle, lane). */
+  simulator?: string;
+  /** Bound per shrink (ms): each step is a scenario on the lane. */
+  shrinkTimeMs?: number;
+  arb?: ScenarioArbOptions;
+  say?: (line: string) => void;
+}
+
+export interface Finding {
+  /** fast-check path of the generated scenario (replay: same seed, this path). */
+  path: string;
+  original: FuzzScenario;
+  shrunk: FuzzScenario;
+  shrinkPath: string;
+  shrinkSteps: number;
+  outcome: ScenarioOutcome;
+}
+
+export interface FuzzSummary {
+  scenarios: number;
+  probes: number;
+  rejected: number;
+  rejectReasons: Map<string, number>;
+  /** Probes where any two answers differ. */
+  disagreements: number;
+  /** Of those, where the oracle differs from the lane. */
+  oracleLane: number;
+  /** Where the simulator differs from the lane's evaluator. */
+  simulatorLane: number;
+  simulatorRuns: number;
+  findings: Finding[];
+  elapsedMs: number;
+  interrupted: boolean;
+}
+
+let scenarioCounter = 0;
+
+/** Reads the source sidecar's snapshot through Lane.diagnose (it writes `xds-<namespace>.json`). */
+async function snapshotFor(lane: Lane, probe: Probe): Promise<{ listeners: unknown[]; clusters: unknown[]; routes: unknown[] } | undefined> {
+  if (!lane.diagnose) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'egress-fuzz-xds-'));
+  try {
+    const files = await lane.diagnose(probe, dir);
+    const f = files.find((x) => /^xds-.*\.json$/.test(x));
+    return f ? JSON.parse(readFileSync(join(dir, f), 'utf8')) : undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sourceKey(p: Probe): string {
+  return `${p.from.namespace}|${JSON.stringify(Object.entries(p.from.labels ?? {}).sort())}`;
+}
+
+/** Applies one admitted scenario, observes every probe, compares, clears. */
+export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVersion: string; simulator?: string }): Promise<ScenarioOutcome> {
+  const a = admit(s);
+  if (!a.ok) throw new Error(`runScenario: scenario not admitted: ${a.why}`);
+  const resources = a.resources;
+  const handle = await lane.applyScenario(`fuzz-${++scenarioCounter}`, s.policy, resources);
+  const probes: ProbeOutcome[] = [];
+  try {
+    for (const raw of s.probes) {
+      const probe = toProbe(raw);
+      const oracle = expectProbe(resources, probe, { istioVersion: opts.oracleVersion, policy: s.policy });
+      const lane_ = await lane.observe(handle, probe);
+      probes.push({ probe, raw, oracle, lane: lane_, differences: [] });
+    }
+    if (opts.simulator) {
+      // One simulator run per source sidecar (its snapshot), with all of that source's calls.
+      const bySource = new Map<string, ProbeOutcome[]>();
+      for (const p of probes) bySource.set(sourceKey(p.probe), [...(bySource.get(sourceKey(p.probe)) ?? []), p]);
+      for (const group of bySource.values()) {
+        const snap = await snapshotFor(lane, group[0].probe);
+        if (!snap) continue;
+        const calls = group.map((p) => simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')));
+        const { results } = await simulate(opts.simulator, snap, calls);
+        group.forEach((p, i) => (p.simulator = results[i]));
+      }
+    }
+  } finally {
+    await lane.clearScenario(handle);
+  }
+  for (const p of probes) p.differences = differences(p);
+  return { probes, disagreeing: probes.filter((p) => p.differences.length > 0) };
+}
+
+export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator'>): string[] {
+  const answers: [string, Answer][] = [['oracle', fromOracle(p.oracle)], ['lane', fromObservation(p.lane)]];
+  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator)]);
+  const out: string[] = [];
+  for (let i = 0; i < answers.length; i++) {
+    for (let j = i + 1; j < answers.length; j++) {
+      const [an, a] = answers[i];
+      const [bn, b] = answers[j];
+      if (!sameAnswer(a, b)) out.push(`${an} ${describeAnswer(a)} ≠ ${bn} ${describeAnswer(b)}`);
+    }
+  }
+  return out;
+}
+
+function reasonKey(why: string): string {
+  return why.replace(/^.*would be rejected by Istio: /, '').replace(/"[^"]*"/g, '"…"').replace(/\[\d+\]/g, '[i]').split(';')[0];
+}
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
+  const say = opts.say ?? (() => {});
+  const arb = scenarioArb(opts.arb);
+  const started = Date.now();
+  const summary: FuzzSummary = {
+    scenarios: 0, probes: 0, rejected: 0, rejectReasons: new Map(), disagreements: 0, oracleLane: 0, simulatorLane: 0,
+    simulatorRuns: 0, findings: [], elapsedMs: 0, interrupted: false,
+  };
+  const found: { path: string; scenario: FuzzScenario; outcome: ScenarioOutcome }[] = [];
+  let index = -1;
+  const deadline = opts.timeLimitMs !== undefined ? started + opts.timeLimitMs : undefined;
+
+  // Main pass: every property call is one generated value, so its index is fast-check's replay path.
+  await fc.check(
+    fc.asyncProperty(arb, async (s) => {
+      index++;
+      if (deadline !== undefined && Date.now() > deadline) {
+        summary.interrupted = true;
+        return true; // fast-check's own interrupt is checked between runs; this ends the run promptly
+      }
+      const a = admit(s);
+      if (!a.ok) {
+        summary.rejected++;
+        const k = reasonKey(a.why);
+        summary.rejectReasons.set(k, (summary.rejectReasons.get(k) ?? 0) + 1);
+        fc.pre(false);
+      }
+      const outcome = await runScenario(opts.lane, s, opts);
+      summary.scenarios++;
+      summary.probes += outcome.probes.length;
+      if (opts.simulator) summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
+      for (const p of outcome.disagreeing) {
+        summary.disagreements++;
+        if (p.differences.some((d) => d.startsWith('oracle') && d.includes('≠ lane'))) summary.oracleLane++;
+        if (p.differences.some((d) => d.startsWith('lane') && d.includes('≠ simulator'))) summary.simulatorLane++;
+      }
+      if (outcome.disagreeing.length) {
+        found.push({ path: String(index), scenario: s, outcome });
+        say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${outcome.disagreeing[0].differences[0]}`);
+      } else if (summary.scenarios % 25 === 0) {
+        say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);
+      }
+      return true;
+    }),
+    {
+      seed: opts.seed,
+      numRuns: opts.count,
+      // Two thirds of generated scenarios are admitted; leave room for rejects.
+      maxSkipsPerRun: 20,
+      ...(opts.timeLimitMs !== undefined ? { interruptAfterTimeLimit: opts.timeLimitMs } : {}),
+    },
+  );
+  if (deadline !== undefined && Date.now() > deadline) summary.interrupted = true;
+
+  // Shrink each finding with the lane in the loop: replay its path, fail on any disagreement.
+  for (const f of found) {
+    say(`shrinking the scenario at path ${f.path} (each step runs on the lane)…`);
+    let steps = 0;
+    let last: { s: FuzzScenario; outcome: ScenarioOutcome } = { s: f.scenario, outcome: f.outcome };
+    const r = await fc.check(
+      fc.asyncProperty(arb, async (s) => {
+        fc.pre(admit(s).ok);
+        const outcome = await runScenario(opts.lane, s, opts);
+        if (outcome.disagreeing.length === 0) return true;
+        steps++;
+        last = { s, outcome };
+        return false;
+      }),
+      { seed: opts.seed, path: f.path, numRuns: 1, interruptAfterTimeLimit: opts.shrinkTimeMs ?? 180_000 },
+    );
+    summary.findings.push({
+      path: f.path,
+      original: f.scenario,
+      shrunk: last.s,
+      shrinkPath: r.counterexamplePath ?? f.path,
+      shrinkSteps: Math.max(0, steps - 1),
+      outcome: last.outcome,
+    });
+  }
+  summary.elapsedMs = Date.now() - started;
+  return summary;
+}

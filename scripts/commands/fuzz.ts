@@ -1,0 +1,93 @@
+// `egress-conformance fuzz [--seed N] [--count N] [--minutes M]`: generated scenarios on the real istiod
+// (control-plane lane), every probe compared with the oracle and Istio's simulator; each disagreement
+// shrunk and written as a rule fixture. Last line: `N scenarios, N probes, N disagreements`.
+import { join, relative } from 'node:path';
+import { UserError } from '../../helpers/model/errors.ts';
+import { createLane, oracleVersionFor } from '../../helpers/lanes/select.ts';
+import { runFuzz, type FuzzSummary } from '../../helpers/fuzz/run.ts';
+import { writeFixture } from '../../helpers/fuzz/fixture.ts';
+import { findSimulatorSync } from '../../helpers/tools/simulator.ts';
+import type { Lane } from '../../helpers/lanes/lane.ts';
+
+export interface FuzzFlags {
+  seed?: string;
+  count?: string;
+  minutes?: string;
+  out?: string;
+  simulator?: boolean;
+}
+
+export interface ParsedFuzzFlags {
+  seed: number;
+  count: number;
+  minutes?: number;
+  out: string;
+  simulator: boolean;
+}
+
+function wholeNumber(flag: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v.trim())) throw new UserError(`${flag}: "${v}" must be a whole number from ${min} to ${max}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UserError(`${flag}: "${v}" must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function parseFuzzFlags(f: FuzzFlags, randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 31)): ParsedFuzzFlags {
+  const seed = f.seed !== undefined ? wholeNumber('--seed', f.seed, 0, 2 ** 31 - 1) : randomSeed();
+  const count = f.count !== undefined ? wholeNumber('--count', f.count, 1, 1_000_000) : 100;
+  let minutes: number | undefined;
+  if (f.minutes !== undefined) {
+    minutes = Number(f.minutes);
+    if (!/^\d+(\.\d+)?$/.test(f.minutes.trim()) || !(minutes > 0) || minutes > 24 * 60) {
+      throw new UserError(`--minutes: "${f.minutes}" must be a number of minutes greater than 0 (at most 1440), e.g. 2 or 0.5`);
+    }
+  }
+  return { seed, count, ...(minutes !== undefined ? { minutes } : {}), out: f.out ?? join('artifacts', 'fuzz'), simulator: f.simulator !== false };
+}
+
+export function summaryLine(s: Pick<FuzzSummary, 'scenarios' | 'probes' | 'disagreements'>): string {
+  return `${s.scenarios} scenarios, ${s.probes} probes, ${s.disagreements} disagreements`;
+}
+
+export interface FuzzDeps {
+  makeLane?: () => Promise<Lane>;
+  simulator?: string | undefined;
+  istioVersion?: string;
+}
+
+export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) => void; err: (s: string) => void }, deps: FuzzDeps = {}): Promise<number> {
+  const p = parseFuzzFlags(flags);
+  const oracleVersion = deps.istioVersion ?? oracleVersionFor('control-plane', undefined);
+  const simulator = !p.simulator ? undefined : 'simulator' in deps ? deps.simulator : findSimulatorSync();
+  io.out(`fuzz: seed ${p.seed}, up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}, oracle rules of Istio ${oracleVersion}; ` +
+    `referees: the real istiod (control-plane lane)${simulator ? ` and Istio's simulator (${simulator})` : p.simulator ? '; Istio\'s simulator is not built (`egress-conformance tools install simulator`), so two-way only' : ''}`);
+  const lane = deps.makeLane ? await deps.makeLane() : await createLane('control-plane', { out: io.err });
+  let summary: FuzzSummary;
+  try {
+    const info = await lane.setup();
+    io.out(`lane: ${info.lane}, istiod ${info.istioVersion}`);
+    summary = await runFuzz({
+      lane,
+      oracleVersion,
+      seed: p.seed,
+      count: p.count,
+      ...(p.minutes ? { timeLimitMs: p.minutes * 60_000 } : {}),
+      ...(simulator ? { simulator } : {}),
+      say: io.out,
+    });
+    const rejects = [...summary.rejectReasons].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`);
+    io.out(`${summary.rejected} generated scenarios rejected by admission${rejects.length ? `: ${rejects.join('; ')}` : ''}`);
+    const minutes = summary.elapsedMs / 60_000;
+    io.out(`${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
+      (simulator ? `; simulator compared on ${summary.simulatorRuns} probes` : ''));
+    if (summary.disagreements) io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
+    for (const f of summary.findings) {
+      const file = writeFixture(p.out, f, { seed: p.seed, istio: info.istioVersion });
+      io.out(`shrunk scenario ${f.path} (${f.shrinkSteps} step(s)) → ${relative(process.cwd(), file)}; review, then move it into fixtures/rules/`);
+    }
+  } finally {
+    await lane.teardown();
+  }
+  io.out(summaryLine(summary));
+  return summary.disagreements > 0 ? 1 : 0;
+}
