@@ -5,14 +5,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Finding, ProbeOutcome } from './run.ts';
-import { describeAnswer, fromOracle, fromSimulator, simPath, xdsPath } from './referee.ts';
+import { describeAnswer, fromObservation, fromOracle, fromSimulator, simPath, xdsPath } from './referee.ts';
 
 type Obj = Record<string, unknown>;
 
+/** The pin is istiod's answer as the referee reads it (a missing cluster is a blocked call). */
 function pin(p: ProbeOutcome): string | undefined {
-  const o = p.lane;
-  if (o.verdict === 'error' || !o.cluster) return undefined;
-  return `${o.verdict} ${o.cluster}${o.signal ? ` ${o.signal}` : ''}`;
+  const a = fromObservation(p.lane);
+  if (a.verdict === 'error' || !a.cluster) return undefined;
+  return `${a.verdict} ${a.cluster}${p.lane.signal ? ` ${p.lane.signal}` : ''}`;
 }
 
 export function fixtureName(seed: number, path: string): string {
@@ -47,7 +48,7 @@ export function fixtureDocument(f: Finding, ctx: { seed: number; istio: string }
         oracleReason: p.oracle.reason,
         lane: `${p.lane.verdict}${p.lane.cluster ? ` ${p.lane.cluster}` : ''}${p.lane.error ? ` (${p.lane.error})` : ''}`,
         xdsPath: xdsPath(p.lane),
-        ...(p.simulator ? { simulator: describeAnswer(fromSimulator(p.simulator)), simulatorPath: simPath(p.simulator) } : {}),
+        ...(p.simulator ? { simulator: describeAnswer(fromSimulator(p.simulator, p.simulatorClusters)), simulatorPath: simPath(p.simulator) } : {}),
       })),
     },
   };

@@ -14,7 +14,18 @@ export function fromOracle(e: Expectation): Answer {
   return { verdict: e.verdict, cluster: e.cluster };
 }
 
+/** The evaluator's words for a route or tcp_proxy naming a cluster CDS does not carry. */
+const MISSING_CLUSTER = /^route points at cluster (\S+), which is not in the CDS snapshot$/;
+
+/**
+ * The lane's observation as an answer. A call routed to a cluster the sidecar does not have is, by Envoy's
+ * documented behaviour, a call that does not get out (tcp_proxy closes the connection; the router answers
+ * 503 with the NC flag): the evaluator reports it as an error it does not classify, the referee reads it as
+ * blocked through that cluster.
+ */
 export function fromObservation(o: Observation): Answer {
+  const m = o.verdict === 'error' ? MISSING_CLUSTER.exec(o.error ?? '') : null;
+  if (m) return { verdict: 'blocked', cluster: m[1] };
   return { verdict: o.verdict, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.error ? { error: o.error } : {}) };
 }
 
@@ -45,12 +56,14 @@ const NO_FILTER_CHAIN = 'no filter chains matched';
  * reports it); a TLS or raw-TCP call reaching an HTTP connection manager is a protocol error Envoy answers
  * by closing, which neither the oracle nor the evaluator model as a verdict.
  */
-export function fromSimulator(r: SimResult): Answer {
+export function fromSimulator(r: SimResult, knownClusters?: Set<string>): Answer {
   if (r.error === NO_FILTER_CHAIN) return { verdict: 'blocked', cluster: '(no filter chain)' };
   if (r.error) return { verdict: 'error', error: `simulator: ${r.error}` };
   if (r.directResponse) return r.directResponse === 502 ? { verdict: 'blocked', cluster: 'BlackHoleCluster' } : { verdict: 'error', error: `direct response ${r.directResponse}` };
   if (!r.cluster) return { verdict: 'error', error: 'simulator matched no cluster' };
   if (r.cluster === 'BlackHoleCluster') return { verdict: 'blocked', cluster: r.cluster };
+  // Simulation.Run does not look the cluster up in CDS; Envoy does (see fromObservation).
+  if (knownClusters && !knownClusters.has(r.cluster)) return { verdict: 'blocked', cluster: r.cluster };
   return { verdict: 'allowed', cluster: r.cluster };
 }
 

@@ -19,6 +19,8 @@ export interface ProbeOutcome {
   oracle: Expectation;
   lane: Observation;
   simulator?: SimResult;
+  /** Cluster names in the CDS snapshot the simulator ran on. */
+  simulatorClusters?: Set<string>;
   /** Pairs that differ, e.g. `oracle≠lane`; empty when all agree. */
   differences: string[];
 }
@@ -40,6 +42,8 @@ export interface FuzzOptions {
   simulator?: string;
   /** Bound per shrink (ms): each step is a scenario on the lane. */
   shrinkTimeMs?: number;
+  /** How many distinct kinds of disagreement to shrink (the rest are listed by path). */
+  maxShrinks?: number;
   arb?: ScenarioArbOptions;
   say?: (line: string) => void;
 }
@@ -52,6 +56,17 @@ export interface Finding {
   shrinkPath: string;
   shrinkSteps: number;
   outcome: ScenarioOutcome;
+}
+
+/**
+ * What kind of disagreement a probe shows, with names and numbers left out, so that one shrink stands for
+ * all the scenarios that hit the same rule.
+ */
+export function signature(p: Pick<ProbeOutcome, 'differences' | 'raw'>): string {
+  const scheme = p.raw.to.split(':')[0];
+  return `${scheme}: ${p.differences[0] ?? ''}`
+    .replace(/outbound\|\d+\|[^|\s]*\|\S+/g, (m) => (m.split('|')[2] ? 'outbound|P|subset|H' : 'outbound|P||H'))
+    .replace(/\([^)]*\)/g, '(…)');
 }
 
 export interface FuzzSummary {
@@ -67,6 +82,8 @@ export interface FuzzSummary {
   simulatorLane: number;
   simulatorRuns: number;
   findings: Finding[];
+  /** Disagreeing scenarios not shrunk because an earlier one had the same signature: signature → paths. */
+  alsoSeen: Map<string, string[]>;
   elapsedMs: number;
   interrupted: boolean;
 }
@@ -113,7 +130,11 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
         if (!snap) continue;
         const calls = group.map((p) => simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')));
         const { results } = await simulate(opts.simulator, snap, calls);
-        group.forEach((p, i) => (p.simulator = results[i]));
+        const known = new Set((snap.clusters as { name?: string }[]).map((c) => String(c.name)));
+        group.forEach((p, i) => {
+          p.simulator = results[i];
+          p.simulatorClusters = known;
+        });
       }
     }
   } finally {
@@ -123,9 +144,9 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
   return { probes, disagreeing: probes.filter((p) => p.differences.length > 0) };
 }
 
-export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator'>): string[] {
+export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters'>): string[] {
   const answers: [string, Answer][] = [['oracle', fromOracle(p.oracle)], ['lane', fromObservation(p.lane)]];
-  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator)]);
+  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters)]);
   const out: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     for (let j = i + 1; j < answers.length; j++) {
@@ -147,7 +168,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const started = Date.now();
   const summary: FuzzSummary = {
     scenarios: 0, probes: 0, rejected: 0, rejectReasons: new Map(), disagreements: 0, oracleLane: 0, simulatorLane: 0,
-    simulatorRuns: 0, findings: [], elapsedMs: 0, interrupted: false,
+    simulatorRuns: 0, findings: [], alsoSeen: new Map(), elapsedMs: 0, interrupted: false,
   };
   const found: { path: string; scenario: FuzzScenario; outcome: ScenarioOutcome }[] = [];
   let index = -1;
@@ -178,7 +199,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         if (p.differences.some((d) => d.startsWith('lane') && d.includes('≠ simulator'))) summary.simulatorLane++;
       }
       if (outcome.disagreeing.length) {
-        found.push({ path: String(index), scenario: s, outcome });
+        const sig = signature(outcome.disagreeing[0]);
+        const seen = summary.alsoSeen.get(sig);
+        if (seen) seen.push(String(index));
+        else if (found.length < (opts.maxShrinks ?? 5)) {
+          summary.alsoSeen.set(sig, []);
+          found.push({ path: String(index), scenario: s, outcome });
+        } else summary.alsoSeen.set(sig, [String(index)]);
         say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${outcome.disagreeing[0].differences[0]}`);
       } else if (summary.scenarios % 25 === 0) {
         say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);

@@ -121,7 +121,7 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
 function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number } {
   const port = (ep.port as Obj | undefined)?.number;
   if (typeof ep.host !== 'string' || !Number.isInteger(port)) fail(ref, 'spec.outboundTrafficPolicy.egressProxy needs host and port.number');
-  return { host: ep.host, port: port as number };
+  return { host: ep.host, port: port as number, ...(typeof ep.subset === 'string' && ep.subset ? { subset: ep.subset } : {}) };
 }
 
 function toMesh(ref: SourceRef, obj: Obj): MeshSettings {

@@ -66,7 +66,7 @@ export interface Sidecar {
   /** undefined: no outboundTrafficPolicy field; otherwise its mode, REGISTRY_ONLY when mode is absent. */
   outboundTrafficPolicy?: PolicyMode;
   /** outboundTrafficPolicy.egressProxy (ALLOW_ANY only): where unknown traffic goes instead of PassthroughCluster. */
-  egressProxy?: { host: string; port: number };
+  egressProxy?: { host: string; port: number; subset?: string };
   source: SourceRef;
   manifest: Record<string, unknown>;
 }

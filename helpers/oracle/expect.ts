@@ -5,7 +5,7 @@ import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from '.
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
-import { atLeast, parseIstioVersion, type IstioVersion } from './version.ts';
+import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { ipInCidr } from '../net/addresses.ts';
 import { creationSeconds } from './order.ts';
 
@@ -13,6 +13,8 @@ export interface OracleOptions {
   istioVersion: string;
   /** Overrides the mesh-wide mode of the resources (the `--policy` flag, or the policy a scenario runs under). */
   policy?: PolicyMode;
+  /** Version gates forced open or shut, to ask which rule a verdict depends on (see gateDependencies). */
+  gates?: Partial<Record<GateId, boolean>>;
 }
 
 const BLACKHOLE = 'BlackHoleCluster';
@@ -28,7 +30,7 @@ function autoAddress(seIndex: number, hostIndex: number): string {
 }
 
 function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v: IstioVersion): boolean {
-  return !!resources.mesh.dnsCapture && atLeast(v, '1.25.0') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
+  return !!resources.mesh.dnsCapture && gateOpen(v, 'dns-auto-allocation') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
 }
 
 interface Visibility {
@@ -100,6 +102,25 @@ function dedupeHosts(ports: ServicePort[], ns: string): ServicePort[] {
 }
 
 /**
+ * Does the sidecar have the egress proxy's cluster? Outbound clusters exist for every non-UDP port of each
+ * service in the sidecar's scope (cluster_builder.go buildOutboundClusters over SidecarScope.Services()),
+ * and a subset cluster only where a DestinationRule declares the subset, which this project never applies.
+ * Returns why the cluster is missing, or undefined when it exists.
+ */
+function missingEgressCluster(ep: { host: string; port: number; subset?: string }, resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): string | undefined {
+  if (ep.subset) return `subset ${ep.subset} needs a DestinationRule`;
+  const ns = probe.from.namespace;
+  const inScope = resources.serviceEntries.filter((se) => se.hosts.includes(ep.host) && exportedTo(se, ns, resources, v).visible &&
+    se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v).imported));
+  if (inScope.length === 0) return `no visible, imported ServiceEntry declares ${ep.host}`;
+  // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).
+  const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
+  const owners = inScope.filter((se) => se.namespace === chosen.namespace);
+  if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
+  return undefined;
+}
+
+/**
  * The address a probe dials. An IP literal is itself. A hostname resolves outside every ServiceEntry
  * address, except that a sidecar capturing DNS answers with the address of a visible entry.
  */
@@ -117,6 +138,11 @@ interface Landing {
 }
 
 function policyLanding(policy: PolicyDecision, how: string, http502 = false): Landing {
+  if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
+    // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
+    // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
+    return { cluster: policy.passthrough, blocked: true, how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call` };
+  }
   if (policy.mode === 'ALLOW_ANY') return { cluster: policy.passthrough, blocked: false, how: `${how} → ${policy.passthrough} (ALLOW_ANY)` };
   if (http502) return { cluster: BLACKHOLE, blocked: true, signal: 'http-502', how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)` };
   return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it` };
@@ -184,10 +210,41 @@ function pickListener(listeners: Map<string, ListenerModel>, dst: string | undef
 }
 
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+  const e = expectAt(resources, probe, opts);
+  const deps = gateDependencies(resources, probe, opts, e);
+  if (deps.length === 0) return e;
+  const said = deps.map((d) => `depends on version gate ${d.gate.id} (since ${d.gate.since}, ${d.gate.upstream}): Istio ${opts.istioVersion} ${d.open ? 'has' : 'lacks'} it; ${d.open ? 'without' : 'with'} it: ${d.otherwise.verdict} ${d.otherwise.cluster}`);
+  return { ...e, reason: `${e.reason}; ${said.join('; ')}` };
+}
+
+export interface GateDependency {
+  gate: VersionGate;
+  /** Whether the asked version has the gate's new behaviour. */
+  open: boolean;
+  /** The answer with the gate flipped. */
+  otherwise: { verdict: Expectation['verdict']; cluster: string };
+}
+
+/** The version gates this answer depends on: those whose flip alone changes the verdict or cluster. */
+export function gateDependencies(resources: ResourceSet, probe: Probe, opts: OracleOptions, answer = expectAt(resources, probe, opts)): GateDependency[] {
   const v = parseIstioVersion(opts.istioVersion);
+  const out: GateDependency[] = [];
+  for (const g of GATES) {
+    if (opts.gates?.[g.id] !== undefined) continue;
+    const open = gateOpen(v, g.id);
+    const flipped = expectAt(resources, probe, { ...opts, gates: { ...opts.gates, [g.id]: !open } });
+    if (flipped.verdict !== answer.verdict || flipped.cluster !== answer.cluster) out.push({ gate: g, open, otherwise: { verdict: flipped.verdict, cluster: flipped.cluster } });
+  }
+  return out;
+}
+
+function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+  const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
   const vis = visiblePorts(resources, probe, v, choice.sidecar);
+  const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar) : undefined;
+  if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources);
   const listener = pickListener(listeners, dst, probe.to.port);

@@ -42,3 +42,38 @@ spec:
     expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', policy: 'REGISTRY_ONLY' });
   });
 });
+
+describe('egressProxy (pilot/pkg/networking/core/listener_builder.go buildOutboundCatchAllNetworkFiltersOnly, httproute.go, route.GetDestinationCluster)', () => {
+  const sidecarWith = (ep: string) => `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: via-proxy, namespace: default}
+spec:
+  outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: ${ep}}
+---
+`;
+  const proxySe = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: proxy, namespace: default}
+spec: {hosts: [b.example.com], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}
+---
+`;
+  it('names the cluster outbound|port|subset|host, and a subset cluster without a DestinationRule does not exist: the call fails (fuzz seed 2)', () => {
+    const r = res(proxySe + sidecarWith('{host: b.example.com, subset: v1, port: {number: 8080}}'));
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|8080|v1|b.example.com' });
+  });
+
+  it('an egressProxy whose service the workload cannot see names a cluster it does not have: the call fails (fuzz seed 2)', () => {
+    const r = res(sidecarWith('{host: a.example.com, port: {number: 443}}'));
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||a.example.com' });
+    expect(probe(r, 'default', 'http://x.example.net/', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||a.example.com' });
+  });
+
+  it('with the service visible on that port the proxy takes the call', () => {
+    const r = res(proxySe + sidecarWith('{host: b.example.com, port: {number: 8080}}'));
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||b.example.com' });
+    const otherPort = res(proxySe + sidecarWith('{host: b.example.com, port: {number: 3128}}'));
+    expect(probe(otherPort, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|3128||b.example.com' });
+  });
+});

@@ -105,7 +105,9 @@ describe('§1 policy: mesh mode, Sidecar override and precedence (pkg/config/mes
   });
 
   it('an egressProxy in an ALLOW_ANY Sidecar takes unknown traffic instead of PassthroughCluster', () => {
-    const r = res(sidecar({ spec: '  outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: proxy.example.com, port: {number: 3128}}}' }));
+    // The proxy must be a service the workload sees, or its cluster does not exist (fuzz-findings.test.ts).
+    const r = res(se({ name: 'proxy', ns: 'default', hosts: ['proxy.example.com'], ports: '[{number: 3128, name: tcp, protocol: TCP}]' }) +
+      sidecar({ spec: '  outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: proxy.example.com, port: {number: 3128}}}' }));
     expect(oracle(r, 'default', 'tcp://x.example.com:1', { policy: 'REGISTRY_ONLY' })).toMatchObject({ verdict: 'allowed', cluster: 'outbound|3128||proxy.example.com' });
     expect(oracle(r, 'frontend', 'tcp://x.example.com:1', { policy: 'ALLOW_ANY' }).cluster).toBe('PassthroughCluster');
   });

@@ -52,6 +52,10 @@ export interface PolicyDecision {
   why: string;
   /** Where ALLOW_ANY sends unknown traffic: PassthroughCluster, or a Sidecar's egressProxy cluster. */
   passthrough: string;
+  /** The Sidecar's egressProxy, when `passthrough` is its cluster (which may not exist: see expect.ts). */
+  egressProxy?: { host: string; port: number; subset?: string };
+  /** Set when that cluster does not exist for the workload: why. */
+  missingEgressCluster?: string;
 }
 
 /** `meshMode` is the mesh-wide mode in force (already resolved from flags, IstioOperator or default). */
@@ -61,9 +65,11 @@ export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): Po
     const ep = sc.outboundTrafficPolicy === 'ALLOW_ANY' ? sc.egressProxy : undefined;
     return {
       mode: sc.outboundTrafficPolicy,
-      why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}${ep ? ` with egressProxy ${ep.host}:${ep.port}` : ''}`,
-      // listener_builder.go / httproute.go: the catch-alls use the egress proxy's cluster when one is set.
-      passthrough: ep ? `outbound|${ep.port}||${ep.host}` : 'PassthroughCluster',
+      why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}${ep ? ` with egressProxy ${ep.host}:${ep.port}${ep.subset ? ` subset ${ep.subset}` : ''}` : ''}`,
+      // listener_builder.go / httproute.go: the catch-alls use the egress proxy's cluster when one is set,
+      // named by route.GetDestinationCluster: outbound|port|subset|host (found by fuzzing: an egressProxy subset).
+      passthrough: ep ? `outbound|${ep.port}|${ep.subset ?? ''}|${ep.host}` : 'PassthroughCluster',
+      ...(ep ? { egressProxy: ep } : {}),
     };
   }
   return { mode: meshMode, why: `mesh outboundTrafficPolicy ${meshMode}`, passthrough: 'PassthroughCluster' };

@@ -81,6 +81,7 @@ export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) =>
     io.out(`${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
       (simulator ? `; simulator compared on ${summary.simulatorRuns} probes` : ''));
     if (summary.disagreements) io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
+    for (const [sig, paths] of summary.alsoSeen) if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);
     for (const f of summary.findings) {
       const file = writeFixture(p.out, f, { seed: p.seed, istio: info.istioVersion });
       io.out(`shrunk scenario ${f.path} (${f.shrinkSteps} step(s)) → ${relative(process.cwd(), file)}; review, then move it into fixtures/rules/`);
