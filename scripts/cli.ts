@@ -7,6 +7,7 @@ import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
 import { dryRun, runLaneSuite } from './commands/run.ts';
 import { installTool } from './commands/tools.ts';
+import { versionText } from './commands/version.ts';
 import { labCheck, labList, labShow } from './commands/lab.ts';
 
 const io = {
@@ -17,6 +18,7 @@ const io = {
 function buildProgram(result: { code: number | Promise<number> }): Command {
   const program = new Command('egress-conformance')
     .description('End-to-end conformance suite for Istio sidecar egress control')
+    .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });

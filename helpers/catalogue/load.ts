@@ -1,12 +1,13 @@
 // Loads the case catalogue (fixtures/cases/*.yaml) and expands it into case runs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import type { PolicyMode, Verdict } from '../model/types.ts';
 import { POLICY_MODES } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
-import { loadResourceFiles, loadYamlText } from '../istio/load.ts';
+import { loadResourceFiles, loadYamlText, policyCaseHint, toJs } from '../istio/load.ts';
+import { readYamlFile } from '../istio/input.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
 
@@ -31,19 +32,19 @@ export function parsePinned(file: string, where: string, text: unknown): PinnedE
 }
 
 function parseScenario(file: string, fixturesDir: string, requirePins: boolean): Scenario {
-  let doc: Obj;
-  try {
-    doc = parse(readFileSync(file, 'utf8')) as Obj;
-  } catch (e) {
-    bad(file, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const yamlDoc = parseDocument(readYamlFile(file), { prettyErrors: false });
+  if (yamlDoc.errors.length) bad(file, `not valid YAML: ${yamlDoc.errors[0].message.split('\n')[0]}`);
+  const doc = toJs(yamlDoc, { file, doc: 1 }) as Obj;
   if (!doc || typeof doc !== 'object') bad(file, 'a case file is a mapping with name, resources and probes');
   const name = doc.name;
   if (typeof name !== 'string' || !/^[a-z0-9][-a-z0-9]*$/.test(name)) bad(file, 'name must be a lower-case slug');
   const resourceFiles = (doc.resources ?? []) as unknown[];
   if (!Array.isArray(resourceFiles) || resourceFiles.some((r) => typeof r !== 'string')) bad(file, 'resources must be a list of paths under fixtures/');
   const policies = (doc.policies ?? POLICY_MODES) as PolicyMode[];
-  if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) bad(file, 'policies must list ALLOW_ANY and/or REGISTRY_ONLY');
+  if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) {
+    const wrong = Array.isArray(policies) ? policies.find((p) => !POLICY_MODES.includes(p)) : undefined;
+    bad(file, `policies must list ALLOW_ANY and/or REGISTRY_ONLY${policyCaseHint(wrong)}`);
+  }
   const resources = loadResourceFiles((resourceFiles as string[]).map((r) => resolve(fixturesDir, r)));
   // Small rule scenarios keep their resources inline, as a list of manifests.
   const inline = doc.manifests ?? [];
@@ -74,7 +75,7 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
     }
     const expect: CatalogueProbe['expect'] = {};
     for (const [k, v] of Object.entries((p.expect ?? {}) as Obj)) {
-      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expect: "${k}" is not a policy`);
+      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expect: "${k}" is not a policy${policyCaseHint(k)}`);
       expect[k as PolicyMode] = parsePinned(file, `${where}.expect.${k}`, v);
     }
     if (requirePins) for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);

@@ -1,13 +1,13 @@
 // Reads multi-document YAML into a ResourceSet, checking each resource the way Istio would.
 // Errors name the file and document number; other kinds are skipped with a note.
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type Document } from 'yaml';
 import { ServiceEntry as SeModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
 import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
 import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
+import { readInputs } from './input.ts';
 
 type Obj = Record<string, unknown>;
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -59,7 +59,13 @@ function metadata(ref: SourceRef, kind: string, obj: Obj): { name: string; names
 function toPolicy(ref: SourceRef, field: string, v: unknown, emptyMeans: PolicyMode): PolicyMode {
   if (v === undefined || v === null) return emptyMeans;
   if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY') return v;
-  fail(ref, `${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY`);
+  fail(ref, `${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}`);
+}
+
+/** Istio reads enum values by their exact name, so a lower-case mode is refused, with the spelling that works. */
+export function policyCaseHint(v: unknown): string {
+  const up = typeof v === 'string' ? v.toUpperCase() : '';
+  return up === 'ALLOW_ANY' || up === 'REGISTRY_ONLY' ? ` (Istio's values are upper-case: write ${up})` : '';
 }
 
 function toServiceEntry(ref: SourceRef, obj: Obj, order: number): ServiceEntry {
@@ -118,7 +124,7 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
   };
 }
 
-function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number } {
+function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number; subset?: string } {
   const port = (ep.port as Obj | undefined)?.number;
   if (typeof ep.host !== 'string' || !Number.isInteger(port)) fail(ref, 'spec.outboundTrafficPolicy.egressProxy needs host and port.number');
   return { host: ep.host, port: port as number, ...(typeof ep.subset === 'string' && ep.subset ? { subset: ep.subset } : {}) };
@@ -157,6 +163,20 @@ function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
   return out;
 }
 
+/**
+ * A document as plain data. Aliases are expanded at most `maxAliasCount` times (yaml's guard against
+ * "billion laughs" documents, which would otherwise take all memory); past that it is bad input.
+ */
+export function toJs(d: Document, ref: SourceRef): unknown {
+  try {
+    return d.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) fail(ref, 'YAML aliases expand too far (an alias bomb?); write the resources out without nested aliases');
+    if (e instanceof RangeError) fail(ref, 'YAML nested too deeply to read');
+    throw e;
+  }
+}
+
 export interface LoadNotes {
   notes: string[];
 }
@@ -171,7 +191,7 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
   });
   list.forEach((d, i) => {
     const ref = { file, doc: i + 1 };
-    const obj = d.toJS() as unknown;
+    const obj = toJs(d, ref);
     if (obj === null || obj === undefined) return; // empty document (e.g. a trailing ---)
     if (typeof obj !== 'object' || Array.isArray(obj)) fail(ref, 'expected a Kubernetes resource (a mapping with apiVersion and kind)');
     const o = obj as Obj;
@@ -203,17 +223,9 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
   return into;
 }
 
+/** Loads -f arguments: files, directories of YAML files, `-` for standard input. */
 export function loadResourceFiles(files: string[], notes: string[] = []): ResourceSet {
   const set = emptyResources();
-  for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`${f}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}); check the -f path`);
-    }
-    loadYamlText(text, f, set, notes);
-  }
+  for (const { name, text } of readInputs(files)) loadYamlText(text, name, set, notes);
   return set;
 }

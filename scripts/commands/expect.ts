@@ -3,6 +3,7 @@ import type { Expectation } from '../../helpers/model/types.ts';
 import { UserError } from '../../helpers/model/errors.ts';
 import { loadResourceFiles } from '../../helpers/istio/load.ts';
 import { parseProbeFlag } from '../../helpers/probes/url.ts';
+import { unknownSourceNotes } from '../../helpers/istio/namespaces.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { istioVersionFlag, parsePolicy } from './options.ts';
@@ -31,6 +32,7 @@ export function runExpect(flags: ExpectFlags, io: { out: (s: string) => void; er
   const probes = flags.probe.map(parseProbeFlag);
   const notes: string[] = [];
   const resources = loadResourceFiles(flags.file, notes);
+  notes.push(...unknownSourceNotes(resources, probes.map((p, i) => ({ namespace: p.namespace, flag: `--probe ${flags.probe![i]}` }))));
   for (const n of notes) io.err(`note: ${n}`);
   const rows: ExpectRow[] = probes.map(({ namespace, target }) => {
     const e = expectProbe(resources, { from: { namespace }, to: target }, { istioVersion, ...(policy ? { policy } : {}) });
