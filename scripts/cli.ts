@@ -7,7 +7,6 @@ import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
 import { dryRun, runLaneSuite } from './commands/run.ts';
 import { installTool } from './commands/tools.ts';
-import { versionText } from './commands/version.ts';
 import { labCheck, labList, labShow } from './commands/lab.ts';
 
 const io = {
@@ -18,7 +17,6 @@ const io = {
 function buildProgram(result: { code: number | Promise<number> }): Command {
   const program = new Command('egress-conformance')
     .description('End-to-end conformance suite for Istio sidecar egress control')
-    .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
@@ -92,8 +90,6 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     });
 
   program
-    .command('bench')
-  program
     .command('fuzz')
     .description('generated scenarios on the real istiod, every probe compared with the oracle (and Istio\'s simulator); disagreements shrunk into rule fixtures')
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
@@ -106,6 +102,8 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       result.code = runFuzzCommand(opts, io);
     });
 
+  program
+    .command('bench')
     .description('benchmark the control-plane lane: istiod start, catalogue time, push latency (prints a table)')
     .option('--rewrites <n>', 'rewrites per scenario for the push-latency figures', '5')
     .action(async (opts) => {

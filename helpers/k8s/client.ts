@@ -34,6 +34,10 @@ export interface K8sOps {
   /** false when it was already absent. */
   delete(ref: ObjectRef): Promise<boolean>;
   listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]>;
+  /** Objects of one kind (in a namespace, or in all when it is undefined), optionally by label selector. */
+  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]>;
+  /** Writes a Pod's status through the status subresource: what a kubelet does, for API servers without one. */
+  setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
   /** Runs argv in a named container (client pods also hold istio-proxy). */
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   logs(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
@@ -98,6 +102,16 @@ export class ClientNodeK8s implements K8sOps {
   async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
     const list = await this.core.listNamespacedPod({ namespace, labelSelector });
     return list.items as unknown as K8sObject[];
+  }
+
+  async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]> {
+    const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    // A list's items carry no apiVersion/kind; give them back so callers can apply or delete them as they are.
+    return res.items.map((o) => ({ ...(o as unknown as K8sObject), apiVersion, kind }));
+  }
+
+  async setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
+    await this.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
   }
 
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {

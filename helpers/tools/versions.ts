@@ -4,13 +4,41 @@ import { fileURLToPath } from 'node:url';
 
 export const VERSIONS_FILE = fileURLToPath(new URL('../../fixtures/versions.json', import.meta.url));
 
+/** An istiod build from a Go module pseudo-version of istio.io/istio. */
+export interface ControlPlaneBuild {
+  /** What the oracle applies to it, e.g. `1.32.0-alpha.eed52ebb66ad`. */
+  istioVersion: string;
+  goModuleVersion: string;
+  commit: string;
+  commitDate: string;
+  /** Short name for flags, e.g. `master-2026-08-27`. */
+  label?: string;
+  /** h1: sum of the istio.io/istio module the build came from. */
+  moduleSum?: string;
+  /** Extra environment for `go install` (GONOSUMDB for modules the checksum database lacks). */
+  goEnv?: Record<string, string>;
+  /** Sums of modules built without the checksum database, as the first build had them: `path@version` → h1:. */
+  unverifiedSums?: Record<string, string>;
+}
+
 export interface PinnedVersions {
   istio: string;
   kind: string;
   kindNodeImage: string;
-  controlPlane: { istioVersion: string; goModuleVersion: string; commit: string; commitDate: string };
+  controlPlane: ControlPlaneBuild;
+  /** Further istiod builds by label (upgrade validation); `$comment` aside. */
+  controlPlaneBuilds?: Record<string, ControlPlaneBuild | string>;
   kubernetes: { version: string; etcd: string };
   images: Record<string, string>;
 }
 
 export const PINNED: PinnedVersions = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8'));
+
+/** Every pinned istiod build, the lane's default first, each with its label. */
+export function controlPlaneBuilds(p: PinnedVersions = PINNED): (ControlPlaneBuild & { label: string })[] {
+  const first = { ...p.controlPlane, label: p.controlPlane.label ?? `master-${p.controlPlane.commitDate}` };
+  const rest = Object.entries(p.controlPlaneBuilds ?? {})
+    .filter((e): e is [string, ControlPlaneBuild] => !e[0].startsWith('$') && typeof e[1] === 'object')
+    .map(([label, b]) => ({ ...b, label }));
+  return [first, ...rest];
+}

@@ -3,6 +3,7 @@ import { UserError } from '../../helpers/model/errors.ts';
 import { installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
 import { resolveKind } from '../../helpers/tools/kind.ts';
+import { installKubeBinary, KUBE_PROGRAMS, type KubeProgram } from '../../helpers/tools/kube-builds.ts';
 
 export async function installTool(name: string, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   switch (name) {
@@ -22,18 +23,26 @@ export async function installTool(name: string, io: { out: (s: string) => void; 
       io.out(`${t.path} (${t.version}, from ${t.source})`);
       return 0;
     }
-    case 'kind': {
     case 'simulator': {
       // Istio's pilot/pkg/simulation at the pinned build, the fuzzer's referee for the evaluator.
       const { installSimulator } = await import('../../helpers/tools/simulator.ts');
       io.out(await installSimulator({ onProgress: io.err }));
       return 0;
     }
+    case 'kind': {
       const t = await resolveKind();
       io.out(`${t.path} (${t.version}, from ${t.source})`);
       return 0;
     }
+    case 'etcd':
+    case 'kube-apiserver':
+    case 'kubectl': {
+      // The control-plane lane's API server (etcd, kube-apiserver) and the labs' kubectl, built from the Go module proxy.
+      const path = await installKubeBinary(name as KubeProgram, { onProgress: io.err });
+      io.out(path);
+      return 0;
+    }
     default:
-      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl or kind`);
+      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl, kind, ${KUBE_PROGRAMS.join(', ')} or simulator`);
   }
 }

@@ -1,7 +1,7 @@
 // A recording, in-memory stand-in for the Kubernetes API (K8sOps), for orchestration tests where no API
 // server exists. It answers like a healthy kind cluster: CoreDNS present, applied pods ready (with
 // istio-proxy in injected namespaces), istiod ready once installed, the mesh ConfigMap per meshMode().
-import type { K8sObject } from '../actions.ts';
+import type { K8sObject } from '../runner.ts';
 import type { ExecResult, K8sOps, ObjectRef } from '../../../k8s/client.ts';
 
 export interface FakeCall {
@@ -58,6 +58,14 @@ export class FakeK8s implements K8sOps {
     this.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system' }, spec: { replicas: 2 } });
     this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     for (const o of opts.seed ?? []) this.put(o);
+  }
+
+  async list(apiVersion: string, kind: string, namespace?: string): Promise<K8sObject[]> {
+    return [...this.store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+  }
+
+  async setPodStatus(): Promise<void> {
+    throw new Error('FakeK8s: setPodStatus is not used by the kind lane (its kubelet writes pod status)');
   }
 
   private put(o: K8sObject) {

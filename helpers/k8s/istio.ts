@@ -1,0 +1,123 @@
+// Installing Istio from an IstioOperator and reading its mesh config back, for every lane.
+//
+// The IstioOperator is rendered by the real istioctl (`istioctl manifest generate -f`) and the objects it
+// renders are server-side applied through the API, CRDs first. `istioctl install` would apply the same
+// objects and then wait for istiod's Pods to be ready, which never happens on an API server without a
+// kubelet (and no flag skips that wait); rendering and applying is one path that works on both lanes,
+// and the kind lane adds its own readiness wait afterwards.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import pRetry from 'p-retry';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
+import { EnvironmentError } from '../model/errors.ts';
+import type { PolicyMode } from '../model/types.ts';
+import type { K8sObject, K8sOps } from './client.ts';
+import { shortHash } from './manifests.ts';
+
+export const ISTIO_NAMESPACE = 'istio-system';
+export const MESH_CONFIGMAP = 'istio';
+
+const rendered = new Map<string, K8sObject[]>();
+
+/** The objects `istioctl manifest generate -f` renders for an IstioOperator (cached per istioctl and content). */
+export async function renderIstioOperator(istioctl: string, operator: K8sObject, workDir: string): Promise<K8sObject[]> {
+  const text = stringify(operator);
+  const key = `${istioctl}\n${text}`;
+  const hit = rendered.get(key);
+  if (hit) return structuredClone(hit);
+  mkdirSync(workDir, { recursive: true });
+  const file = join(workDir, `istio-operator-${shortHash(text)}.yaml`);
+  writeFileSync(file, text);
+  const r = await execa(istioctl, ['manifest', 'generate', '-f', file], { reject: false, timeout: 120_000, env: { HOME: workDir } });
+  if (r.exitCode !== 0) {
+    const why = r.timedOut ? 'timed out' : String(r.stderr || r.stdout || r.message || '').trim().split('\n').slice(-3).join(' ');
+    throw new EnvironmentError(`istioctl manifest generate -f ${file} failed: ${why}`);
+  }
+  const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
+  rendered.set(key, objects);
+  return structuredClone(objects);
+}
+
+/** Cluster-scoped definitions first, so the objects that use them are accepted. */
+const ORDER = ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap'];
+
+function rank(o: K8sObject): number {
+  const i = ORDER.indexOf(o.kind);
+  return i === -1 ? ORDER.length : i;
+}
+
+export interface InstallOptions {
+  onProgress?: (line: string) => void;
+  /** Bound for each CRD to be Established. */
+  crdTimeoutMs?: number;
+}
+
+/**
+ * Server-side applies the rendered objects (the same field manager each time, so a second policy's install
+ * changes the ConfigMap in place, as `istioctl install` does), waiting for each CRD to be Established
+ * before anything that may use it.
+ */
+export async function applyIstioObjects(k8s: K8sOps, objects: K8sObject[], opts: InstallOptions = {}): Promise<void> {
+  const sorted = [...objects].sort((a, b) => rank(a) - rank(b));
+  if (!sorted.some((o) => o.kind === 'Namespace' && o.metadata.name === ISTIO_NAMESPACE)) {
+    await k8s.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } });
+  }
+  const crds = sorted.filter((o) => o.kind === 'CustomResourceDefinition');
+  for (const o of sorted.filter((x) => rank(x) <= 1)) await k8s.apply(o);
+  if (crds.length > 0) {
+    opts.onProgress?.(`waiting for ${crds.length} Istio CRDs to be Established`);
+    await Promise.all(crds.map((c) => waitEstablished(k8s, c.metadata.name, opts.crdTimeoutMs ?? 30_000)));
+  }
+  for (const o of sorted.filter((x) => rank(x) > 1)) await k8s.apply(o);
+}
+
+async function waitEstablished(k8s: K8sOps, name: string, timeoutMs: number): Promise<void> {
+  await pRetry(async () => {
+    const crd = await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+    const conds = ((crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+    if (!conds.some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`CRD ${name} is not Established`);
+  }, { retries: 1000, minTimeout: 25, maxTimeout: 250, factor: 1.5, maxRetryTime: timeoutMs });
+}
+
+/** The `mesh` key of ConfigMap istio-system/istio, parsed; undefined when Istio is not installed. */
+export async function readMeshConfig(k8s: K8sOps): Promise<Record<string, unknown> | undefined> {
+  const cm = await k8s.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: MESH_CONFIGMAP });
+  const text = (cm?.data as Record<string, string> | undefined)?.mesh;
+  if (text === undefined) return undefined;
+  return (parseYaml(text) ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * The outbound policy a mesh config text means: the field absent is Istio's default ALLOW_ANY
+ * (pkg/config/mesh DefaultMeshConfig); an outboundTrafficPolicy without `mode` is the enum's zero value,
+ * REGISTRY_ONLY (istio.io/api mesh/v1alpha1 OutboundTrafficPolicy.Mode).
+ */
+export function modeOf(mesh: Record<string, unknown>): PolicyMode | string {
+  const otp = mesh.outboundTrafficPolicy as { mode?: string } | undefined;
+  if (!otp) return 'ALLOW_ANY';
+  return otp.mode ?? 'REGISTRY_ONLY';
+}
+
+/** Replaces the `mesh` key of ConfigMap istio-system/istio (istiod watches it and pushes the change). */
+export async function writeMeshConfig(k8s: K8sOps, mesh: Record<string, unknown>): Promise<void> {
+  await k8s.apply({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: MESH_CONFIGMAP, namespace: ISTIO_NAMESPACE },
+    // YAML 1.1 quoting: istiod reads this with sigs.k8s.io/yaml, where a bare `off` or `yes` is a boolean.
+    data: { mesh: stringify(mesh, { version: '1.1' }) },
+  });
+}
+
+/** Installs and checks that the ConfigMap now carries the policy asked for; the mode read back is returned. */
+export async function installIstio(k8s: K8sOps, istioctl: string, operator: K8sObject, workDir: string, opts: InstallOptions = {}): Promise<string> {
+  const objects = await renderIstioOperator(istioctl, operator, workDir);
+  await applyIstioObjects(k8s, objects, opts);
+  const mesh = await readMeshConfig(k8s);
+  if (!mesh) throw new EnvironmentError(`Istio install applied ${objects.length} objects but ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} is missing`);
+  const want = ((operator.spec as { meshConfig?: { outboundTrafficPolicy?: { mode?: string } } }).meshConfig?.outboundTrafficPolicy?.mode);
+  const got = modeOf(mesh);
+  if (want && got !== want) throw new EnvironmentError(`after installing Istio, ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} says outboundTrafficPolicy ${got}, not ${want}`);
+  return got;
+}

@@ -1,0 +1,106 @@
+// The Kubernetes half both lanes share, on a real API server (etcd + kube-apiserver of the pinned
+// versions) with Istio rendered by the real istioctl. What needs a kubelet (exec, logs, Pods that run)
+// is the kind lane's alone and is not claimed here.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalApiServer } from '../lanes/control-plane/api-server.ts';
+import { findKubeBinarySync, missingKubeBinaryMessage } from '../tools/kube-builds.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { emptyResources, loadYamlText } from '../istio/load.ts';
+import { ClientNodeK8s } from './client.ts';
+import { installIstio, modeOf, readMeshConfig, renderIstioOperator, writeMeshConfig } from './istio.ts';
+import { clientFor, clientPodManifest, istioOperatorFor, namespaceObjects, RUN_LABEL, scenarioObjects } from './manifests.ts';
+import { ensureNamespaces, syncScenarioObjects } from './workloads.ts';
+
+const istioctl = findIstioctlBuildSync();
+const missing = !findKubeBinarySync('etcd') ? missingKubeBinaryMessage('etcd')
+  : !findKubeBinarySync('kube-apiserver') ? missingKubeBinaryMessage('kube-apiserver')
+  : !istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)' : '';
+
+const SCENARIO = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: external-db, namespace: frontend }
+spec:
+  hosts: [db.example.com]
+  ports: [{ number: 5432, name: tcp-postgres, protocol: TCP }]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: default, namespace: default }
+spec:
+  egress: [{ hosts: ["./*"] }]
+`;
+
+describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing ? ` — skipped: ${missing}` : ''}`, () => {
+  let dir = '';
+  let api: LocalApiServer;
+  let k8s: ClientNodeK8s;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'iec-k8s-test-'));
+    api = await LocalApiServer.start({ dir });
+    k8s = new ClientNodeK8s(api.kubeconfigFile);
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('renders the IstioOperator with istioctl and installs it; the mode reads back from ConfigMap istio', async () => {
+    const objects = await renderIstioOperator(istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toContain('serviceentries.networking.istio.io');
+    expect(await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'))).toBe('REGISTRY_ONLY');
+    const mesh = await readMeshConfig(k8s);
+    expect(mesh).toMatchObject({ accessLogFile: '/dev/stdout', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+  });
+
+  it('a second install under the other policy changes ConfigMap istio in place', async () => {
+    expect(await installIstio(k8s, istioctl!, istioOperatorFor('ALLOW_ANY', { defaultServiceExportTo: ['.'] }), join(dir, 'istio'))).toBe('ALLOW_ANY');
+    expect(await readMeshConfig(k8s)).toMatchObject({ defaultServiceExportTo: ['.'], outboundTrafficPolicy: { mode: 'ALLOW_ANY' } });
+  });
+
+  it('modeOf follows the mesh default and the enum zero value', async () => {
+    await writeMeshConfig(k8s, { outboundTrafficPolicy: {} });
+    expect(modeOf((await readMeshConfig(k8s))!)).toBe('REGISTRY_ONLY');
+    await writeMeshConfig(k8s, {});
+    expect(modeOf((await readMeshConfig(k8s))!)).toBe('ALLOW_ANY');
+  });
+
+  it('creates the client namespaces with their default ServiceAccount, and a client Pod', async () => {
+    await ensureNamespaces(k8s, namespaceObjects(['team-a'], { inject: false, runId: 'r1' }), { serviceAccount: true });
+    for (const ns of ['frontend', 'default', 'egress-control', 'team-a']) {
+      expect(await k8s.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name: 'default' })).toBeDefined();
+    }
+    const frontend = await k8s.get({ apiVersion: 'v1', kind: 'Namespace', name: 'frontend' });
+    expect(frontend?.metadata.labels).toMatchObject({ [RUN_LABEL]: 'r1' });
+    expect(frontend?.metadata.labels?.['istio-injection']).toBeUndefined();
+    const pod = clientPodManifest(clientFor({ namespace: 'team-a', labels: { app: 'web' } }), { curl: 'curl:x', postgres: 'pg:x' }, 'r1');
+    await k8s.create(pod);
+    await k8s.setPodStatus('team-a', pod.metadata.name, { phase: 'Running', podIP: '10.244.0.9', podIPs: [{ ip: '10.244.0.9' }] });
+    const [live] = await k8s.listPods('team-a', 'app=web');
+    expect(live?.metadata.name).toBe(pod.metadata.name);
+    expect((live?.status as { podIP?: string }).podIP).toBe('10.244.0.9');
+  });
+
+  it('syncs a scenario: applies its objects, then removes only this run\'s objects that left', async () => {
+    const resources = loadYamlText(SCENARIO, 'scenario.yaml', emptyResources());
+    await syncScenarioObjects(k8s, scenarioObjects(resources, 'r1', 1), 'r1');
+    const se = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name: 'external-db' });
+    expect(se?.metadata.annotations).toMatchObject({ 'egress-conformance.io/generation': '1' });
+    // Another run's object (or the user's) is never touched.
+    await k8s.create({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'theirs', namespace: 'frontend', labels: { [RUN_LABEL]: 'other' } }, spec: { egress: [{ hosts: ['*/*'] }] } });
+    const removed = await syncScenarioObjects(k8s, [], 'r1');
+    expect(removed.sort()).toEqual(['ServiceEntry/frontend/external-db', 'Sidecar/default/default']);
+    expect(await k8s.list('networking.istio.io/v1', 'Sidecar')).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'theirs' }) })]);
+  });
+
+  it('the API server refuses what its CRD schema refuses, with the reason', async () => {
+    const bad = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'bad', namespace: 'default' }, spec: { hosts: 'not-a-list' } };
+    await expect(k8s.create(bad)).rejects.toThrow(/hosts/);
+  });
+});
