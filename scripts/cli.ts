@@ -7,7 +7,7 @@ import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
 import { dryRun, runLaneSuite } from './commands/run.ts';
 import { installTool } from './commands/tools.ts';
-import { labCheck, labList, labShow } from './commands/lab.ts';
+import { registerLabCommands } from './commands/lab.ts';
 
 const io = {
   out: (s: string) => process.stdout.write(s + '\n'),
@@ -68,26 +68,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       result.code = installTool(name, io);
     });
 
-  const lab = program.command('lab').description('exam practice: tasks graded on behaviour (list, show, check)');
-  lab.command('list').description('the labs').action(() => {
-    result.code = labList(io);
-  });
-  lab
-    .command('show <name>')
-    .description('the task, the checks it is graded on')
-    .option('--hints', 'show the hints')
-    .option('--solution', 'show a reference solution')
-    .action((name: string, opts) => {
-      result.code = labShow(name, opts, io);
-    });
-  lab
-    .command('check <name>')
-    .description('grade your resources: every check probed on the real istiod (or the oracle)')
-    .addOption(new Option('-f, --file <file>', 'your YAML (repeatable)').argParser(collect))
-    .option('--grader <grader>', 'control-plane, oracle or auto (control-plane when pilot-discovery is built)', 'auto')
-    .action((name: string, opts) => {
-      result.code = labCheck(name, opts, io);
-    });
+  registerLabCommands(program, result, io);
 
   program
     .command('fuzz')

@@ -1,20 +1,35 @@
-// Grades a learner's resources for a lab by behaviour: every check is a probe, observed on a lane (the
-// real istiod where it can run) or, failing that, answered by the oracle. The learner's YAML is loaded
-// with the same admission checks as everything else, so a resource Istio would reject fails the lab.
-import { resolve } from 'node:path';
-import type { BlockSignal, Verdict } from '../model/types.ts';
+// Grades a lab's state by behaviour: every check is a probe answered by an observer (the real istiod's
+// xDS, through a lane or a live lab, or the oracle when no istiod can run). Each result carries what
+// was expected, what happened, the istiod path (listener → chain → cluster) and the oracle's reason,
+// so a failure can say why.
+import type { BlockSignal, Expectation, Observation, Probe, ResourceSet, Verdict } from '../model/types.ts';
 import type { Lane } from '../lanes/lane.ts';
-import { loadResourceFiles } from '../istio/load.ts';
-import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { expectProbe } from '../oracle/index.ts';
+import { meshMode } from '../oracle/policy.ts';
 import type { Lab, LabCheck } from './load.ts';
+
+export type Observe = (probe: Probe) => Promise<Observation>;
+
+export interface Grader {
+  /** For people: "istiod 1.32.0-alpha.…" or "the oracle (Istio 1.30.3 rules)". */
+  name: string;
+  /** True when the verdicts come from a real istiod (then the oracle only explains them). */
+  referee: boolean;
+  observe: Observe;
+}
 
 export interface CheckResult {
   check: LabCheck;
   got: Verdict | 'error';
   signal?: BlockSignal;
   pass: boolean;
-  detail: string;
+  /** listener → chain → … → cluster, from the observation's evidence; the oracle's when it graded. */
+  path: string;
+  /** The oracle's verdict and reason for the graded state. */
+  oracle: Expectation;
+  /** The referee and the oracle disagree on this probe (the referee's verdict counts). */
+  oracleDisagrees: boolean;
+  error?: string;
 }
 
 export interface LabGrade {
@@ -22,35 +37,81 @@ export interface LabGrade {
   gradedBy: string;
   results: CheckResult[];
   passed: boolean;
+  score: { passed: number; total: number };
+  notes: string[];
 }
 
-function judgeCheck(check: LabCheck, got: Verdict | 'error', signal: BlockSignal | undefined, detail: string): CheckResult {
-  const pass = got === check.want && (!check.signal || check.signal === signal);
-  return { check, got, ...(signal ? { signal } : {}), pass, detail };
+export function probeOf(check: LabCheck): Probe {
+  return { from: check.from, to: check.to };
+}
+
+function judged(check: LabCheck, got: Verdict | 'error', signal: BlockSignal | undefined): boolean {
+  return got === check.want && (!check.signal || check.signal === signal);
+}
+
+/** The istiod path, from the evidence the control-plane evaluator records. */
+export function pathOf(o: Observation): string {
+  const e = o.evidence ?? {};
+  const parts: string[] = [];
+  if (e.listener) parts.push(`listener ${String(e.listener)}${e.listenerMatch ? ` (${String(e.listenerMatch)})` : ''}`);
+  if (e.filterChain) parts.push(`chain ${String(e.filterChain)}`);
+  if (e.routeConfig) parts.push(`route ${String(e.routeConfig)}${e.virtualHost ? `, virtual host ${String(e.virtualHost)}` : ''}`);
+  if (e.directResponse !== undefined) parts.push(`direct response ${String(e.directResponse)}`);
+  else if (o.cluster) parts.push(`cluster ${o.cluster}`);
+  return parts.join(' → ');
+}
+
+export function oracleObserver(resources: ResourceSet, istioVersion: string): Observe {
+  return async (probe) => {
+    const e = expectProbe(resources, probe, { istioVersion });
+    return {
+      verdict: e.verdict,
+      cluster: e.cluster,
+      ...(e.signal ? { signal: e.signal } : {}),
+      evidence: { listener: e.listener, ...(e.signal === 'http-502' ? { directResponse: 502 } : {}), reason: e.reason },
+    };
+  };
+}
+
+export function oracleGrader(resources: ResourceSet, istioVersion: string): Grader {
+  return { name: `the oracle (Istio ${istioVersion} rules)`, referee: false, observe: oracleObserver(resources, istioVersion) };
 }
 
 /**
- * `lane`: a lane that is set up (the caller owns its lifetime), or `oracle` with the Istio version
- * whose rules apply.
+ * Grades `resources` (the lab's state) with `grader`. `oracleVersion` is the Istio version whose rules
+ * explain the verdicts (the referee's version when it is istiod).
  */
-export async function gradeLab(lab: Lab, files: string[], grader: { lane: Lane; name: string } | { oracle: string }): Promise<LabGrade> {
-  const resources = loadResourceFiles([...lab.start.map((f) => resolve(FIXTURES_DIR, f)), ...files]);
+export async function gradeState(lab: Lab, resources: ResourceSet, grader: Grader, oracleVersion: string, notes: string[] = []): Promise<LabGrade> {
   const results: CheckResult[] = [];
-  if ('oracle' in grader) {
-    for (const check of lab.checks) {
-      const e = expectProbe(resources, { from: check.from, to: check.to }, { istioVersion: grader.oracle, policy: lab.policy });
-      results.push(judgeCheck(check, e.verdict, e.signal, e.reason));
-    }
-    return { lab: lab.name, gradedBy: `oracle (Istio ${grader.oracle} rules)`, results, passed: results.every((r) => r.pass) };
+  for (const check of lab.checks) {
+    const probe = probeOf(check);
+    const o = await grader.observe(probe);
+    const oracle = expectProbe(resources, probe, { istioVersion: oracleVersion });
+    const got = o.verdict;
+    results.push({
+      check,
+      got,
+      ...(o.signal ? { signal: o.signal } : {}),
+      pass: judged(check, got, o.signal),
+      path: pathOf(o) || '(no path recorded)',
+      oracle,
+      oracleDisagrees: grader.referee && (got !== oracle.verdict || (got === 'blocked' && !!o.signal && !!oracle.signal && o.signal !== oracle.signal)),
+      ...(o.error ? { error: o.error } : {}),
+    });
   }
-  const handle = await grader.lane.applyScenario(`lab-${lab.name}`, lab.policy, resources);
+  const passed = results.filter((r) => r.pass).length;
+  return { lab: lab.name, gradedBy: grader.name, results, passed: passed === results.length, score: { passed, total: results.length }, notes };
+}
+
+/**
+ * Grades on a lane that is set up (the caller owns its lifetime): the state is applied as one
+ * scenario under its own mesh policy, probed, and cleared.
+ */
+export async function gradeOnLane(lab: Lab, resources: ResourceSet, lane: Lane, laneName: string, oracleVersion: string, notes: string[] = []): Promise<LabGrade> {
+  const handle = await lane.applyScenario(`lab-${lab.name}`, meshMode(resources), resources);
   try {
-    for (const check of lab.checks) {
-      const o = await grader.lane.observe(handle, { from: check.from, to: check.to });
-      results.push(judgeCheck(check, o.verdict, o.signal, o.error ?? `${o.cluster ?? ''}`));
-    }
+    return await gradeState(lab, resources, { name: laneName, referee: true, observe: (p) => lane.observe(handle, p) }, oracleVersion, notes);
   } finally {
-    await grader.lane.clearScenario(handle);
+    await lane.clearScenario(handle);
   }
-  return { lab: lab.name, gradedBy: grader.name, results, passed: results.every((r) => r.pass) };
 }

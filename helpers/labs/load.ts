@@ -1,12 +1,14 @@
-// Exam-practice labs (fixtures/labs/*.yaml): a task, a starting state, checks on behaviour, hints.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Exam-practice labs (fixtures/labs/*.yaml, data only): a task, the install and starting state, checks on
+// behaviour, hints, a reference solution, an explanation and wrong answers that must fail.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { BlockSignal, PolicyMode, ProbeSource, ProbeTarget, Verdict } from '../model/types.ts';
-import { POLICY_MODES } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
+import { loadResourceFiles } from '../istio/load.ts';
+import { meshMode } from '../oracle/policy.ts';
 
 export const LABS_DIR = join(FIXTURES_DIR, 'labs');
 
@@ -15,23 +17,47 @@ export interface LabCheck {
   to: ProbeTarget;
   want: Verdict;
   signal?: BlockSignal;
+  /** What the check stands for, in the task's terms (shown when it fails). */
+  because: string;
+}
+
+export interface WrongAnswer {
+  file: string;
+  mistake: string;
 }
 
 export interface Lab {
   name: string;
   title: string;
+  topic: string;
+  /** The IstioOperator the lab's Istio is installed from (absolute path). */
+  install: string;
+  /** Its mesh-wide outboundTrafficPolicy (Istio's default ALLOW_ANY when it sets none). */
   policy: PolicyMode;
   task: string;
-  /** Resource files (under fixtures/) present before the learner's. */
+  /** Resource files applied when the lab starts (absolute paths). */
   start: string[];
   checks: LabCheck[];
   hints: string[];
-  /** Path of the reference solution (under fixtures/labs/). */
+  /** Reference solution (absolute path): applied over the starting state, as `kubectl apply -f` does. */
   solution: string;
+  explanation: string;
+  /** Plausible wrong answers (absolute paths), each failing at least one check. */
+  wrong: WrongAnswer[];
   file: string;
 }
 
 type Obj = Record<string, unknown>;
+
+/** A check's source: `frontend`, or `{namespace: frontend, labels: {app: web}}`. */
+function parseSource(v: unknown, bad: (w: string) => never, at: string): ProbeSource {
+  if (typeof v === 'string' && v) return { namespace: v };
+  const o = v as Obj | undefined;
+  if (!o || typeof o !== 'object' || typeof o.namespace !== 'string') bad(`${at}.from must be a namespace or {namespace, labels}`);
+  const labels = o!.labels as Obj | undefined;
+  if (labels !== undefined && (typeof labels !== 'object' || Object.values(labels).some((x) => typeof x !== 'string'))) bad(`${at}.from.labels must map names to strings`);
+  return { namespace: o!.namespace as string, ...(labels ? { labels: labels as Record<string, string> } : {}) };
+}
 
 function parseLab(file: string): Lab {
   const bad = (what: string): never => {
@@ -45,32 +71,65 @@ function parseLab(file: string): Lab {
   }
   if (!parsed || typeof parsed !== 'object') bad('a lab is a mapping with name, task and checks');
   const doc = parsed as Obj;
-  if (typeof doc.name !== 'string' || typeof doc.task !== 'string') bad('a lab needs name and task');
-  if (!POLICY_MODES.includes(doc.policy as PolicyMode)) bad('policy must be ALLOW_ANY or REGISTRY_ONLY');
-  const checks = (doc.checks ?? []) as Obj[];
+  for (const k of ['name', 'title', 'topic', 'install', 'task', 'solution', 'explanation']) {
+    if (typeof doc[k] !== 'string' || !(doc[k] as string).trim()) bad(`a lab needs ${k} (a string)`);
+  }
+  const here = dirname(file);
+  const path = (p: unknown, what: string): string => {
+    if (typeof p !== 'string' || !p) bad(`${what} must be a file path relative to the lab`);
+    const abs = resolve(here, p as string);
+    if (!existsSync(abs)) bad(`${what} "${String(p)}" does not exist`);
+    return abs;
+  };
+  const checks = doc.checks as Obj[];
   if (!Array.isArray(checks) || checks.length === 0) bad('checks must be a non-empty list');
+  const hints = doc.hints as unknown[];
+  if (!Array.isArray(hints) || hints.length === 0) bad('hints must be a non-empty list');
+  const wrong = doc.wrong as Obj[];
+  if (!Array.isArray(wrong) || wrong.length === 0) bad('wrong must list at least one plausible wrong answer ({file, mistake})');
+  const install = path(doc.install, 'install');
   return {
     name: doc.name as string,
-    title: String(doc.title ?? doc.name),
-    policy: doc.policy as PolicyMode,
+    title: doc.title as string,
+    topic: doc.topic as string,
+    install,
+    policy: meshMode(loadResourceFiles([install])),
     task: (doc.task as string).trim(),
-    start: (doc.start ?? []) as string[],
+    start: ((doc.start ?? []) as unknown[]).map((p, i) => path(p, `start[${i}]`)),
     checks: checks.map((c, i) => {
+      const at = `checks[${i}]`;
       const [want, signal, ...rest] = String(c.want ?? '').split(/\s+/);
       if ((want !== 'allowed' && want !== 'blocked') || rest.length || (signal && want !== 'blocked') || (signal && signal !== 'http-502' && signal !== 'tcp-close')) {
-        bad(`checks[${i}].want must be allowed, blocked, "blocked http-502" or "blocked tcp-close"`);
+        bad(`${at}.want must be allowed, blocked, "blocked http-502" or "blocked tcp-close"`);
       }
-      const from = typeof c.from === 'string' ? { namespace: c.from } : (c.from as ProbeSource);
-      return { from, to: parseProbeUrl(String(c.to), `${file} checks[${i}].to`), want: want as Verdict, ...(signal ? { signal: signal as BlockSignal } : {}) };
+      if (typeof c.because !== 'string' || !c.because) bad(`${at}.because must say what the check stands for`);
+      return {
+        from: parseSource(c.from, bad, at),
+        to: parseProbeUrl(String(c.to), `${file} ${at}.to`),
+        want: want as Verdict,
+        ...(signal ? { signal: signal as BlockSignal } : {}),
+        because: c.because as string,
+      };
     }),
-    hints: ((doc.hints ?? []) as unknown[]).map(String),
-    solution: String(doc.solution ?? ''),
+    hints: hints.map(String),
+    solution: path(doc.solution, 'solution'),
+    explanation: (doc.explanation as string).trim(),
+    wrong: wrong.map((w, i) => {
+      if (typeof w?.mistake !== 'string') bad(`wrong[${i}].mistake must say what the mistake is`);
+      return { file: path(w.file, `wrong[${i}].file`), mistake: w.mistake as string };
+    }),
     file,
   };
 }
 
 export function loadLabs(dir = LABS_DIR): Lab[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => parseLab(join(dir, f)));
+  const labs = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => parseLab(join(dir, f)));
+  const seen = new Set<string>();
+  for (const l of labs) {
+    if (seen.has(l.name)) throw new UserError(`${l.file}: a second lab named "${l.name}"`);
+    seen.add(l.name);
+  }
+  return labs;
 }
 
 export function findLab(name: string, dir = LABS_DIR): Lab {
@@ -78,4 +137,11 @@ export function findLab(name: string, dir = LABS_DIR): Lab {
   const lab = labs.find((l) => l.name === name);
   if (!lab) throw new UserError(`lab "${name}" does not exist; labs: ${labs.map((l) => l.name).join(', ')}`);
   return lab;
+}
+
+/** The label sets the lab's checks probe from, per namespace: the client Pods a live lab needs. */
+export function clientsOf(lab: Lab): ProbeSource[] {
+  const out = new Map<string, ProbeSource>();
+  for (const c of lab.checks) out.set(JSON.stringify([c.from.namespace, Object.entries(c.from.labels ?? {}).sort()]), c.from);
+  return [...out.values()];
 }

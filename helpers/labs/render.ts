@@ -1,0 +1,54 @@
+// Feedback that teaches: each failed check says what was expected (and what it stands for), what
+// happened, the path the call took in the sidecar's config, and the oracle's reason; a pass shows the
+// lab's explanation; both end with a score.
+import type { Lab } from './load.ts';
+import type { CheckResult, LabGrade } from './grade.ts';
+
+export function percent(passed: number, total: number): number {
+  return total === 0 ? 0 : Math.round((100 * passed) / total);
+}
+
+function want(r: CheckResult): string {
+  return `${r.check.want}${r.check.signal ? ` (${r.check.signal})` : ''}`;
+}
+
+function got(r: CheckResult): string {
+  return `${r.got}${r.signal ? ` (${r.signal})` : ''}`;
+}
+
+export function sourceLabel(from: CheckResult['check']['from']): string {
+  const labels = Object.entries(from.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return labels.length ? `${from.namespace} (${labels.join(',')})` : from.namespace;
+}
+
+/** The whole report of one grading, as lines. */
+export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): string[] {
+  const lines: string[] = [`${lab.title} (${lab.name}), graded by ${g.gradedBy}`, ''];
+  g.results.forEach((r, i) => {
+    const head = `${i + 1}. from ${sourceLabel(r.check.from)} to ${r.check.to.raw}`;
+    if (r.pass) {
+      lines.push(`  ok    ${head}: ${got(r)}`);
+      return;
+    }
+    lines.push(`  FAIL  ${head}`);
+    lines.push(`          expected  ${want(r)}: ${r.check.because}`);
+    lines.push(`          got       ${got(r)}${r.error ? `: ${r.error}` : ''}`);
+    lines.push(`          ${opts.referee ? 'istiod  ' : 'path    '}  ${r.path}`);
+    lines.push(`          why       ${r.oracle.reason}`);
+    if (r.oracleDisagrees) {
+      lines.push(`          note      the oracle predicted ${r.oracle.verdict}; istiod's verdict counts (a gap in the oracle: please report it)`);
+    }
+  });
+  if (g.notes.length) {
+    lines.push('', 'Not applied by lab check:');
+    for (const n of g.notes) lines.push(`  - ${n}`);
+  }
+  const { passed, total } = g.score;
+  lines.push('', `Score: ${passed}/${total} checks (${percent(passed, total)}%)`);
+  if (g.passed) {
+    lines.push(`PASS: ${lab.name}`, '', 'Why it works:', ...lab.explanation.split('\n').map((l) => `  ${l}`));
+  } else {
+    lines.push(`NOT YET: ${total - passed} check(s) fail; \`egress-conformance lab show ${lab.name} --hints\` for hints`);
+  }
+  return lines;
+}
