@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { findLab, loadLabs, type Lab } from '../../helpers/labs/load.ts';
-import { applyFiles, startState } from '../../helpers/labs/apply.ts';
+import { applyFiles, startState, type LabState } from '../../helpers/labs/apply.ts';
 import { gradeOnLane, gradeState, oracleGrader, type LabGrade } from '../../helpers/labs/grade.ts';
 import { renderGrade } from '../../helpers/labs/render.ts';
 import { readAttempts, readExams, recordAttempt, recordExam, stateDir, summarise } from '../../helpers/labs/progress.ts';
@@ -27,6 +27,8 @@ export interface LabDeps {
   backend?: () => Promise<LiveBackend>;
   /** Exam terminal; defaults to stdin/stdout with a deadline. */
   examIO?: ExamIO;
+  /** The exam's draw; Math.random by default. */
+  random?: () => number;
 }
 
 async function defaultBackend(): Promise<LiveBackend> {
@@ -78,13 +80,13 @@ function record(lab: Lab, g: LabGrade, mode: 'file' | 'live', d: LabDeps): void 
   }
 }
 
-/** Grades files over the lab's starting state, on the real istiod when pilot-discovery is built. */
-async function gradeFiles(lab: Lab, files: string[], wanted: string, d: LabDeps): Promise<{ grade: LabGrade; referee: boolean }> {
-  const state = applyFiles(startState(lab), files);
+/** Grades a state built from files: on the real istiod when the control-plane lane can run (or is asked for). */
+async function gradeFileState(lab: Lab, state: LabState, wanted: string, d: LabDeps): Promise<{ grade: LabGrade; referee: boolean }> {
+  const byOracle = async () => ({ grade: await gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes), referee: false });
   const useLane = wanted === 'control-plane' || (wanted === 'auto' && (await findPilotDiscovery()) !== undefined);
   if (!useLane) {
-    d.io.err('grading with the oracle (no pilot-discovery built: `egress-conformance tools install pilot-discovery` grades on the real istiod)');
-    return { grade: await gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes), referee: false };
+    if (wanted === 'auto') d.io.err('grading with the oracle (no pilot-discovery built: `egress-conformance tools install pilot-discovery` grades on the real istiod)');
+    return byOracle();
   }
   d.io.err('grading on the control-plane lane: the real istiod decides');
   const lane = await createLane('control-plane', {});
@@ -96,7 +98,7 @@ async function gradeFiles(lab: Lab, files: string[], wanted: string, d: LabDeps)
       // auto means "istiod where it can run": a missing piece of the stack falls back to the oracle, said aloud.
       if (wanted !== 'auto' || !(e instanceof EnvironmentError)) throw e;
       d.io.err(`the control-plane lane cannot start (${e.message}); grading with the oracle instead`);
-      return { grade: await gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes), referee: false };
+      return byOracle();
     }
     return { grade: await gradeOnLane(lab, state.resources, lane, `istiod ${info.istioVersion}`, LAB_ISTIO_VERSION, state.notes), referee: true };
   } finally {
@@ -104,15 +106,20 @@ async function gradeFiles(lab: Lab, files: string[], wanted: string, d: LabDeps)
   }
 }
 
+function graderFlag(v: string | undefined): string {
+  const wanted = v ?? 'auto';
+  if (!['auto', 'control-plane', 'oracle'].includes(wanted)) throw new UserError(`--grader: "${wanted}" is not control-plane, oracle or auto`);
+  return wanted;
+}
+
 export async function labCheck(name: string, flags: { file?: string[]; grader?: string }, d: LabDeps): Promise<number> {
   const lab = findLab(name);
-  const wanted = flags.grader ?? 'auto';
-  if (!['auto', 'control-plane', 'oracle'].includes(wanted)) throw new UserError(`--grader: "${wanted}" is not control-plane, oracle or auto`);
+  const wanted = graderFlag(flags.grader);
   let grade: LabGrade;
   let referee: boolean;
   let mode: 'file' | 'live';
   if (flags.file?.length) {
-    ({ grade, referee } = await gradeFiles(lab, flags.file, wanted, d));
+    ({ grade, referee } = await gradeFileState(lab, applyFiles(startState(lab), flags.file), wanted, d));
     mode = 'file';
   } else {
     if (wanted === 'oracle') throw new UserError('--grader oracle grades files only: add -f FILE (a running lab is always graded by its istiod)');
@@ -205,7 +212,7 @@ function terminalExamIO(io: IO): ExamIO {
 }
 
 /** A task graded from files typed at the prompt (no live cluster): the candidate writes YAML and names it. */
-function fileTask(lab: Lab, d: LabDeps): ExamTask {
+function fileTask(lab: Lab, wanted: string, d: LabDeps): ExamTask {
   let state = startState(lab);
   return {
     howToWork: [`No live cluster: write your YAML and type its path here to apply it (as kubectl apply -f would). Already in the cluster: ${startingState(lab).join(', ') || 'nothing'}.`],
@@ -218,17 +225,7 @@ function fileTask(lab: Lab, d: LabDeps): ExamTask {
         throw e;
       }
     },
-    grade: async () => {
-      const referee = (await findPilotDiscovery()) !== undefined;
-      if (!referee) return gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes);
-      const lane = await createLane('control-plane', {});
-      try {
-        const info = await lane.setup();
-        return await gradeOnLane(lab, state.resources, lane, `istiod ${info.istioVersion}`, LAB_ISTIO_VERSION, state.notes);
-      } finally {
-        await lane.teardown();
-      }
-    },
+    grade: async () => (await gradeFileState(lab, state, wanted, d)).grade,
     end: async () => {},
   };
 }
@@ -242,15 +239,17 @@ async function liveTask(lab: Lab, backend: LiveBackend, d: LabDeps): Promise<Exa
   };
 }
 
-export async function labExam(flags: { minutes?: string; count?: string; files?: boolean }, d: LabDeps): Promise<number> {
+export async function labExam(flags: { minutes?: string; count?: string; files?: boolean; grader?: string }, d: LabDeps): Promise<number> {
   const labs = loadLabs();
   const count = positiveInt(flags.count, '--count', 5, labs.length);
   const minutes = positiveInt(flags.minutes, '--minutes', count * 8, 600);
+  const wanted = graderFlag(flags.grader);
+  if (!flags.files && flags.grader) throw new UserError('--grader applies to --files exams; a live exam is graded by its istiod');
   let backend: LiveBackend | undefined;
   if (!flags.files) backend = await backendOf(d);
   const io = d.examIO ?? terminalExamIO(d.io);
   try {
-    const { record } = await runExam(labs, { minutes, count }, (lab) => (backend ? liveTask(lab, backend, d) : Promise.resolve(fileTask(lab, d))), io);
+    const { record } = await runExam(labs, { minutes, count, ...(d.random ? { random: d.random } : {}) }, (lab) => (backend ? liveTask(lab, backend, d) : Promise.resolve(fileTask(lab, wanted, d))), io);
     try {
       recordExam(record, d.env);
       for (const t of record.tasks.filter((x) => !x.skipped)) {
@@ -301,6 +300,7 @@ export function registerLabCommands(program: Command, result: { code: number | P
     .option('--minutes <n>', 'time for the whole exam (default: 8 per task)')
     .option('--count <n>', 'number of tasks (default 5)')
     .option('--files', 'no live cluster: answer each task with YAML files typed at the prompt')
+    .option('--grader <grader>', 'with --files: control-plane, oracle or auto')
     .action((opts) => {
       result.code = labExam(opts, d);
     });
