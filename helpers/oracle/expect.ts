@@ -171,6 +171,24 @@ function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined
   return services.find((sp) => sp.host === sni) ?? services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0];
 }
 
+/**
+ * The CIDR chain Envoy picks for a destination: the longest matching prefix (FilterChainMatch prefix_ranges),
+ * the first entry processed among equal ones (istiod drops a chain whose ranges repeat an earlier one's once
+ * insignificant bits are masked). Upstream: TestServiceEntry "overlapping CIDR" and "identical CIDR (ignoring
+ * insignificant bits) is dropped" (serviceentry_simulation_test.go; fixtures/rules/upstream-serviceentry-cidr.yaml).
+ */
+function longestPrefix(services: ServicePort[], dst: string): ServicePort | undefined {
+  let best: { sp: ServicePort; len: number } | undefined;
+  for (const sp of services) {
+    for (const r of sp.cidrs) {
+      if (!ipInCidr(dst, r)) continue;
+      const len = Number(r.split('/')[1]);
+      if (!best || len > best.len) best = { sp, len };
+    }
+  }
+  return best?.sp;
+}
+
 function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
@@ -184,7 +202,7 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
     if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`);
   }
   if (dst) {
-    const sp = l.cidr.find((c) => c.cidrs.some((r) => ipInCidr(dst, r)));
+    const sp = longestPrefix(l.cidr, dst);
     if (sp) return toService(sp, `${at}, chain for ${sp.cidrs.join(',')}`);
   }
   const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
@@ -194,7 +212,16 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   return policyLanding(mode, `${at}: ${why}; default chain`);
 }
 
+/** meshConfig.proxyListenPort, the port virtualOutbound listens on (mesh.go default). */
+const PROXY_LISTEN_PORT = 15001;
+
 function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
+  if (!l && probe.to.port === PROXY_LISTEN_PORT) {
+    // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
+    // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
+    // (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml).
+    return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy` };
+  }
   if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`);
   if (l.kind === 'address') {
     const why = l.service.autoAllocated ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy` : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;

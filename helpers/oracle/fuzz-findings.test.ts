@@ -77,3 +77,25 @@ spec: {hosts: [b.example.com], ports: [{number: 8080, name: http, protocol: HTTP
     expect(probe(otherPort, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|3128||b.example.com' });
   });
 });
+
+// Found by Istio's own simulation tests translated into fixtures/rules/upstream-*.yaml.
+describe('CIDR chains on a shared port (listener.go, FilterChainMatch prefix_ranges; upstream TestServiceEntry)', () => {
+  const cidrSe = (name: string, host: string, cidr: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: default}
+spec: {hosts: [${host}], addresses: ["${cidr}"], ports: [{number: 9998, name: tcp, protocol: TCP}]}
+---
+`;
+  it('the longest matching prefix wins, whichever entry came first (upstream-serviceentry-cidr)', () => {
+    const r = res(cidrSe('se3', 'wide.example.com', '10.30.0.0/16') + cidrSe('se4', 'narrow.example.com', '10.30.7.0/24'));
+    expect(probe(r, 'default', 'tcp://10.30.7.7:9998', 'REGISTRY_ONLY').cluster).toBe('outbound|9998||narrow.example.com');
+    expect(probe(r, 'default', 'tcp://10.30.1.1:9998', 'REGISTRY_ONLY').cluster).toBe('outbound|9998||wide.example.com');
+  });
+});
+
+describe('the capture port (listener_builder.go blackholeFilterChain; upstream TestLoop)', () => {
+  it('a call to port 15001 is blocked under any policy (upstream-loop)', () => {
+    expect(probe(res(''), 'default', 'tcp://foo:15001', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+});

@@ -80,7 +80,7 @@ export async function installSimulator(opts: { onProgress?: (l: string) => void;
   say(`building the simulator (istio.io/istio/pilot/pkg/simulation @ ${PINNED_PILOT.goModuleVersion}) with ${go.stdout.trim()}`);
   try {
     const out = join(tmp, 'simulator');
-    const r = await runBuild('go', ['build', '-trimpath', '-o', out, '.'], { ...process.env, CGO_ENABLED: '0' }, {
+    const r = await runBuild('go', ['build', '-o', out, '.'], { ...process.env, CGO_ENABLED: '0' }, {
       onProgress: say,
       timeoutMs: opts.timeoutMs ?? 30 * 60_000,
       cwd: SIMULATOR_MODULE_DIR,
