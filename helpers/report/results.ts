@@ -29,7 +29,11 @@ export interface RunReport {
   setupExitCode?: number;
 }
 
-/** Compare an observation with the oracle. `error` observations are never a pass. */
+/**
+ * Compare an observation with the oracle. `error` observations are never a pass. The cluster is compared
+ * only when the lane saw it (`Observation.cluster`: xDS, or the client sidecar's access log); the human
+ * `summary` of what the client saw is never compared.
+ */
 export function judge(expected: Expectation, observed: Observation): { outcome: Outcome; message?: string } {
   if (observed.verdict === 'error') return { outcome: 'error', message: observed.error ?? 'the lane could not observe a verdict' };
   if (observed.verdict !== expected.verdict) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
-import { newRunId } from '../../helpers/lanes/kind/plan.ts';
+import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
@@ -28,11 +28,11 @@ export interface RunFlags {
 }
 
 export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise<number> {
-  const { buildPlan, renderDryRun } = await import('../../helpers/lanes/kind/index.ts');
+  const { dryRun: planRun } = await import('../../helpers/lanes/kind/index.ts');
   const filter = testFilter(flags.test);
   const cases = expandCases(loadCatalogue(), filter);
   if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
-  const plan = buildPlan({
+  const plan = await planRun({
     cases,
     istioVersion: istioVersionFlag(flags.istioVersion),
     keep: !!flags.keep,
@@ -40,7 +40,7 @@ export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise
     runId: newRunId(),
     preloadImages: process.env.EGRESS_KIND_PRELOAD_IMAGES === '1',
   });
-  out(renderDryRun(plan));
+  out(plan.text);
   return 0;
 }
 

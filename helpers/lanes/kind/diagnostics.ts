@@ -2,8 +2,9 @@
 // told), sidecar and istiod logs. Best effort: a diagnostics failure never hides the original error.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClientSpec } from './plan.ts';
-import type { PlanExecutor } from './executor.ts';
+import type { RunContext } from './context.ts';
+import type { LiveRunner } from './live-runner.ts';
+import { clientKey, isInjected, type ClientSpec } from './phases/workloads.ts';
 
 export interface DiagnosticsResult {
   dir: string;
@@ -11,33 +12,33 @@ export interface DiagnosticsResult {
   problems: string[];
 }
 
-export async function collectDiagnostics(executor: PlanExecutor, clients: ClientSpec[], dir: string): Promise<DiagnosticsResult> {
+export async function collectDiagnostics(runner: LiveRunner, ctx: RunContext, clients: ClientSpec[], dir: string): Promise<DiagnosticsResult> {
   const out: DiagnosticsResult = { dir, files: [], problems: [] };
   await mkdir(dir, { recursive: true });
-  const kc = executor.ctx.kubeconfig;
   const save = async (name: string, text: string) => {
     await writeFile(join(dir, name), text);
     out.files.push(name);
   };
   const istioctl = async (name: string, args: string[]) => {
-    const r = await executor.exec(['istioctl', ...args, '--kubeconfig', kc], executor.ctx.timeouts.docker, undefined, 1, 0, true);
+    const r = await runner.exec(['istioctl', ...args, '--kubeconfig', ctx.kubeconfig], { timeoutMs: ctx.timeouts.docker, cleanup: true });
     if (r.exitCode === 0) await save(name, r.stdout);
     else out.problems.push(`istioctl ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   };
 
   await istioctl('proxy-status.txt', ['proxy-status']);
-  for (const c of clients.filter((c) => c.injected)) {
+  for (const c of clients.filter(isInjected)) {
     const target = `${c.name}.${c.namespace}`;
     await istioctl(`${target}.clusters.txt`, ['proxy-config', 'clusters', target]);
     await istioctl(`${target}.listeners.txt`, ['proxy-config', 'listeners', target]);
     try {
-      await save(`${target}.istio-proxy.log`, await executor.k8s().logs(c.namespace, c.name, 'istio-proxy'));
+      // The sidecar's log holds its access log: which cluster each call went through.
+      await save(`${target}.istio-proxy.log`, await runner.k8s().logs(c.namespace, c.name, 'istio-proxy'));
     } catch (err) {
-      out.problems.push(`logs ${target} istio-proxy: ${(err as Error).message}`);
+      out.problems.push(`logs ${clientKey(c)} istio-proxy: ${(err as Error).message}`);
     }
   }
   try {
-    const k = executor.k8s();
+    const k = runner.k8s();
     for (const pod of await k.listPods('istio-system', 'app=istiod')) {
       await save(`istiod.${pod.metadata.name}.log`, await k.logs('istio-system', pod.metadata.name, 'discovery'));
     }

@@ -1,22 +1,24 @@
-// The dry run prints what a run would do, from the same step builders KindLane executes, and executes nothing.
+// The dry run drives KindLane with the recording runner, as the suite drives it, and executes nothing.
+// What it prints is what a run issues: the last test runs the lane against shims and compares.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue } from '../../catalogue/load.ts';
 import { PINNED } from '../../tools/versions.ts';
-import { buildPlan, REPO_ROOT } from './plan.ts';
-import { renderDryRun } from './render.ts';
+import { REPO_ROOT } from './context.ts';
+import { dryRun, driveLikeSuite } from './dry-run.ts';
+import type { TraceEntry } from './runner.ts';
+import { harness } from './testdata/harness.ts';
 import { SCENARIOS, cases, standinToolkit } from './testdata/standins.ts';
 
 const WORK = '/tmp/egress-conformance-dry';
 
-function render(extra: Partial<Parameters<typeof buildPlan>[0]> = {}) {
-  const plan = buildPlan({ cases: cases(), runId: 'dry-1', workDir: WORK, probeCommands: standinToolkit, ...extra });
-  return { plan, text: renderDryRun(plan) };
+async function render(extra: Partial<Parameters<typeof dryRun>[0]> = {}) {
+  return (await dryRun({ cases: cases(), runId: 'dry-1', workDir: WORK, toolkit: standinToolkit, ...extra })).text;
 }
 
 describe('kind lane dry run', () => {
-  it('prints kind create with the pinned digest image and the run\'s own kubeconfig', () => {
-    const { text } = render();
+  it('prints kind create with the pinned digest image and the run\'s own kubeconfig', async () => {
+    const text = await render();
     expect(text).toContain(
       `$ kind create cluster --name egress-conformance --config ${join(REPO_ROOT, 'clusters', 'kind.yaml')} ` +
         `--image ${PINNED.kindNodeImage} --kubeconfig ${WORK}/kubeconfig --wait 180s`,
@@ -27,90 +29,129 @@ describe('kind lane dry run', () => {
     expect(text).toContain(`resolve istioctl ${PINNED.istio}`);
   });
 
-  it('prints one istioctl install per policy, in order, each followed by the istiod, webhook and mesh checks', () => {
-    const { text } = render();
+  it('prints each IstioOperator in full, then istioctl install, istiod, the webhook and the mode read back', async () => {
+    const text = await render();
     const installs = text.split('\n').filter((l) => l.includes('$ istioctl install'));
     expect(installs).toHaveLength(2);
-    expect(installs[0]).toContain(`-f ${join(REPO_ROOT, 'fixtures', 'istio', 'ALLOW_ANY.yaml')} --kubeconfig ${WORK}/kubeconfig --readiness-timeout`);
-    expect(installs[1]).toContain('REGISTRY_ONLY.yaml');
-    expect(text).toMatch(/istioctl install[^\n]*ALLOW_ANY[^\n]*\n\s+wait for Deployment istio-system\/istiod available[^\n]*\n\s+wait until the validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode must be ALLOW_ANY/);
+    const iop = /write (\S+\/istio-ALLOW_ANY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/.exec(text);
+    expect(iop?.[1].startsWith(WORK)).toBe(true);
+    expect(iop?.[2]).toMatch(/\|\s+kind: IstioOperator/);
+    expect(iop?.[2]).toMatch(/\|\s+accessLogFile: \/dev\/stdout/);
+    expect(iop?.[2]).toMatch(/\|\s+mode: ALLOW_ANY/);
+    expect(installs[0]).toContain(`-f ${iop?.[1]} --kubeconfig ${WORK}/kubeconfig --readiness-timeout`);
+    expect(installs[1]).toMatch(/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml/);
+    expect(text).toMatch(/istioctl install[^\n]*ALLOW_ANY[^\n]*\n\s+wait until Deployment istio-system\/istiod available[^\n]*\n\s+wait until validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode/);
   });
 
-  it('prints every manifest: namespaces, client pods, each scenario resource, apply and delete', () => {
-    const { text } = render();
+  it('prints every manifest, the sync barrier, and each probe with its expected verdict and cluster', async () => {
+    const text = await render();
     for (const ns of ['frontend', 'default', 'egress-control']) {
       expect(text).toContain(`apply Namespace ${ns}:`);
-      expect(text).toContain(`apply (if absent; recreated if its egress-conformance.io/client-hash differs) Pod ${ns}/egress-client:`);
+      expect(text).toContain(`apply Pod ${ns}/egress-client:`);
     }
-    expect(text).toMatch(/apply ServiceEntry frontend\/db-external:\n\s+apiVersion: networking.istio.io\/v1\n\s+kind: ServiceEntry[\s\S]*?- db\.example\.com/);
+    expect(text).toMatch(/apply ServiceEntry frontend\/db-external:\n\s+apiVersion: networking.istio.io\/v1\n\s+kind: ServiceEntry[\s\S]*?egress-conformance.io\/generation: "1"[\s\S]*?- db\.example\.com/);
     expect(text.match(/apply ServiceEntry frontend\/db-external:/g)).toHaveLength(2);
-    expect(text.match(/delete ServiceEntry frontend\/db-external and wait until gone/g)).toHaveLength(2);
+    expect(text.match(/delete ServiceEntry frontend\/db-external/g)).toHaveLength(2);
     expect(text).toContain(`image: ${PINNED.images.curl}`);
-    expect(text).toContain(`proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true}'`);
-    // Servers, with the run label, and the CoreDNS entries filled at run time.
+    // Servers with the run label; the CoreDNS entries carry the addresses the containers will have.
     expect(text).toMatch(/\$ docker create --name egress-conformance-dry-1-db --network kind --label egress-conformance.run=dry-1 .*postgres/);
-    expect(text).toContain('<<ip.db>> db.example.com');
-    expect(text).toContain('<<ip.web>> unlisted.example.com');
+    expect(text).toContain('<IP of egress-conformance-dry-1-db on the kind network> db.example.com');
     expect(text).toContain('proxy_pass egress-conformance-dry-1-db:5432;');
-    // Probes and their control.
+    // The barrier, per scenario: istiod's store, the marker, every client sidecar.
+    expect(text).toMatch(/sync: every client sidecar ACKs generation 1 \(PassthroughCluster connect_timeout 10\.001s\)\n\s+wait until istiod's config store holds exactly this run's 1 ServiceEntry\/Sidecar object\(s\) at generation 1[\s\S]*?connectTimeout: 10\.001s[\s\S]*?wait until sidecar of frontend\/egress-client has generation 1[\s\S]*?wait until sidecar of default\/egress-client has generation 1/);
+    expect(text).not.toMatch(/^\s+(pause|sleep) /m);
+    // Probes: command, control, access log, expectation.
     expect(text).toContain('probe ALLOW_ANY/db-serviceentry/frontend→tcp://db.example.com:5432');
     expect(text).toContain('exec in frontend/egress-client [psql]: pg_isready -h db.example.com -p 5432');
     expect(text).toContain('control: same in egress-control/egress-client [psql]');
+    expect(text).toContain('cluster: the new line for the probe\'s port in the access log of frontend/egress-client [istio-proxy]');
+    expect(text).toMatch(/probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){4}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/);
+    expect(text).toMatch(/probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(tcp-close\)/);
     // Teardown last.
-    expect(text.trimEnd()).toMatch(/\[\d+\/\d+\] teardown:[\s\S]*\$ kind delete cluster --name egress-conformance --kubeconfig \/tmp\/egress-conformance-dry\/kubeconfig[\s\S]*rm -rf \/tmp\/egress-conformance-dry[\s\S]*also runs on failure/);
+    expect(text.trimEnd()).toMatch(/\nteardown:[\s\S]*\$ kind delete cluster --name egress-conformance --kubeconfig \/tmp\/egress-conformance-dry\/kubeconfig[\s\S]*rm -rf \/tmp\/egress-conformance-dry$/);
   });
 
-  it('with preloadImages, loads the client and Istio images into the new cluster', () => {
-    const { text } = render({ preloadImages: true });
-    expect(text).toContain(`$ kind load docker-image --name egress-conformance ${PINNED.images.curl} ${PINNED.images.postgres} docker.io/istio/pilot:${PINNED.istio} docker.io/istio/proxyv2:${PINNED.istio}`);
-    expect(render().text).not.toContain('kind load');
+  it('with preloadImages, loads the client and Istio images into the new cluster', async () => {
+    expect(await render({ preloadImages: true })).toContain(`$ kind load docker-image --name egress-conformance ${PINNED.images.curl} ${PINNED.images.postgres} docker.io/istio/pilot:${PINNED.istio} docker.io/istio/proxyv2:${PINNED.istio}`);
+    expect(await render()).not.toContain('kind load');
   });
 
-  it('--keep and --reuse show in the plan', () => {
-    const keep = render({ keep: true }).text;
+  it('--keep and --reuse show in the plan', async () => {
+    const keep = await render({ keep: true });
     expect(keep).not.toContain('$ kind delete cluster');
-    // The kept cluster's CoreDNS points at the server containers: they are kept too, and the plan says how to remove both.
     expect(keep).not.toContain('docker rm -f -v');
     expect(keep).toContain('teardown (--keep): keep cluster egress-conformance and this run\'s server containers');
     expect(keep).toContain('Remove them with: kind delete cluster --name egress-conformance && docker rm -f $(docker ps -aq --filter label=egress-conformance.run=dry-1)');
     expect(keep).toContain(`rm -rf ${WORK}`);
-    const reuse = render({ reuse: true }).text;
-    expect(reuse).toContain('reuse it only if it holds ConfigMap kube-system/egress-conformance-owner');
-    expect(reuse).toContain(`$ kind export kubeconfig --name egress-conformance --kubeconfig ${WORK}/kubeconfig`);
+    const reuse = await render({ reuse: true });
+    expect(reuse).toContain('--reuse: no cluster named egress-conformance yet, so one is created');
   });
 
-  it('a scenario with its own meshConfig gets a generated IstioOperator, printed, and fresh clients', () => {
+  it('a scenario with its own meshConfig gets its IstioOperator and fresh clients', async () => {
     const dns = { ...SCENARIOS[1], name: 'dns-capture', resources: { ...SCENARIOS[1].resources, mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } } } };
-    const runs = cases([SCENARIOS[0], dns]).filter((c) => c.policy === 'REGISTRY_ONLY');
-    const { text } = render({ cases: runs });
-    const block = /write (\S+\/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/.exec(text);
-    expect(block?.[1].startsWith(WORK)).toBe(true);
-    expect(block?.[2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
-    expect(block?.[2]).toContain('mode: REGISTRY_ONLY');
-    expect(text).toContain(`$ istioctl install -y -f ${block?.[1]} `);
-    expect(text.split('\n').filter((l) => l.includes('$ istioctl install'))).toHaveLength(2);
+    const text = await render({ cases: cases([SCENARIOS[0], dns]).filter((c) => c.policy === 'REGISTRY_ONLY') });
+    const blocks = [...text.matchAll(/write (\S+\/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/g)];
+    expect(blocks).toHaveLength(2);
+    expect(blocks[1][2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
+    expect(blocks[1][2]).toContain('mode: REGISTRY_ONLY');
     expect(text).toContain('clients: recreate');
+    expect(text).toMatch(/clients: recreate[\s\S]*?delete Pod frontend\/egress-client\n\s+wait until Pod frontend\/egress-client deleted/);
   });
 
-  it('the DNS step says what the Corefile gets: hosts ttl 1 (0 is rejected), kubernetes plugin ttl 0', () => {
-    const { text } = render();
-    expect(text).toMatch(/\] dns: CoreDNS hosts entries for the external hosts \(hosts ttl 1, kubernetes plugin ttl 0\)/);
-    expect(text).not.toMatch(/TTL 0/);
-  });
-
-  it('renders the real catalogue with the real probe commands: every resource applied and deleted', () => {
+  it('renders the real catalogue with the real probe commands and the oracle’s expectations', async () => {
     const scenarios = loadCatalogue();
-    const plan = buildPlan({ cases: expandCases(scenarios), runId: 'dry-2', workDir: WORK });
-    const text = renderDryRun(plan);
+    const all = expandCases(scenarios);
+    const text = (await dryRun({ cases: all, runId: 'dry-2', workDir: WORK })).text;
     for (const s of scenarios) {
       for (const r of [...s.resources.serviceEntries, ...s.resources.sidecars]) {
-        const ns = (r.manifest as { metadata?: { namespace?: string } }).metadata?.namespace ?? r.namespace;
-        expect(text).toContain(`apply ${r.kind} ${ns}/${r.name}:`);
-        expect(text).toContain(`delete ${r.kind} ${ns}/${r.name}`);
+        expect(text).toContain(`apply ${r.kind} ${r.namespace}/${r.name}:`);
+        expect(text).toContain(`delete ${r.kind} ${r.namespace}/${r.name}`);
       }
     }
-    expect(text.split('\n').filter((l) => l.includes('$ istioctl install'))).toHaveLength(2);
+    expect(text.split('\n').filter((l) => l.includes('$ istioctl install')).length).toBeGreaterThanOrEqual(2);
     expect(text).toMatch(/exec in frontend\/egress-client \[psql\]: psql /);
     expect(text).toMatch(/exec in frontend\/egress-client \[curl\]: curl /);
+    expect(text.match(/^\s+expect: /gm)).toHaveLength(all.length);
+    expect(text.match(/^\s+probe /gm)).toHaveLength(all.length);
+  });
+});
+
+/** A trace entry as compared: values only a live run knows (container ids, addresses) are left out. */
+function key(e: TraceEntry): string {
+  switch (e.op) {
+    case 'exec':
+      return `exec ${(e.argv[0] === 'docker' && e.argv[1] === 'rm' ? e.argv.slice(0, 4) : e.argv).join(' ')}`;
+    case 'apply':
+      return `apply ${e.object.kind} ${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`;
+    case 'delete':
+      return `delete ${e.ref.kind} ${e.ref.namespace ?? ''}/${e.ref.name}`;
+    case 'write':
+      return `write ${e.path}`;
+    case 'note':
+      return `note ${e.text.replace(/→ (<[^>]*>|[\d.]+)/g, '→ IP')}`;
+    case 'step':
+      return `step ${e.title}`;
+    case 'read':
+      return `read ${e.what}`;
+    case 'probe':
+      return `probe ${e.id} ${e.pod} ${e.argv.join(' ')}`;
+    default:
+      return `${e.op} ${JSON.stringify(e)}`;
+  }
+}
+
+describe('dry run and run', () => {
+  it('issue the same steps in the same order (the run against shims and the API fake)', async () => {
+    const h = harness();
+    const live: TraceEntry[] = [];
+    const lane = h.lane({ onTrace: (e) => live.push(e) });
+    await driveLikeSuite(lane, cases());
+    const dry = await dryRun({ cases: cases(), runId: 'test-run-1', workDir: h.workDir, toolkit: standinToolkit });
+    const liveKeys = live.map(key);
+    const dryKeys = dry.trace.map(key);
+    expect(liveKeys.length).toBeGreaterThan(100);
+    expect(liveKeys).toEqual(dryKeys);
+    // The notes that differ only by run-time values were compared without them; every process is in both.
+    expect(live.filter((e) => e.op === 'exec').length).toBe(dry.trace.filter((e) => e.op === 'exec').length);
   });
 });

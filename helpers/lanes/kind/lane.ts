@@ -1,110 +1,69 @@
-// KindLane: the kind lane's one implementation. The Lane interface over the plan's step builders and the
-// executor, so a suite (or an exam lab) drives setup, scenario application and probing one call at a time.
+// KindLane: the kind lane's one implementation. The Lane interface over the phase functions and a Runner:
+// the live runner for a run, the recording runner for the dry run (dry-run.ts drives this same class).
 // Each step is printed with its elapsed time; a failed setup or scenario keeps diagnostics under
 // <artifactsDir>/diagnostics; teardown (also on Ctrl-C and SIGTERM) removes what this run created and
 // nothing else.
 import { join } from 'node:path';
 import { caseId } from '../../catalogue/load.ts';
+import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
+import { InterruptedError, StepError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
-import type { Step } from './actions.ts';
-import { InterruptedError, StepError } from './errors.ts';
-import { PlanExecutor, type ToolResolver } from './executor.ts';
-import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
-import { observeProbe } from './observe.ts';
+import { runContext, type RunContext, type RunOptions } from './context.ts';
 import { collectDiagnostics } from './diagnostics.ts';
+import { LiveRunner, type ProcessRunner, type ToolResolver } from './live-runner.ts';
+import { ensureCluster, preflight } from './phases/cluster.ts';
+import { installIstio, installSpec, type InstallSpec } from './phases/istio.ts';
+import { observeProbe } from './phases/probe.ts';
+import { applyScenarioObjects, deleteScenarioObjects } from './phases/scenario.ts';
+import { clusterDns, startServers } from './phases/servers.ts';
+import { syncBarrier, type SyncEvidence } from './phases/sync.ts';
+import { teardown, teardownTitle } from './phases/teardown.ts';
 import {
-  INJECTED_NAMESPACES,
-  clientFor,
-  clientsStep,
-  clusterStep,
-  controlClient,
-  dnsStep,
-  installSpec,
-  istioStep,
-  namespaceManifests,
-  namespacesStep,
-  planContext,
-  preflightStep,
-  probeAction,
-  scenarioApplyStep,
-  scenarioClearStep,
-  scenarioManifests,
-  serversStep,
-  teardownStep,
-  type ClientSpec,
-  type InstallSpec,
-  type KindPlanOptions,
-  type PlanContext,
-} from './plan.ts';
+  applyNamespaces, clientFor, clientKey, controlClient, ensureClients, INJECTED_NAMESPACES, isInjected, namespaceManifests, type ClientSpec,
+} from './phases/workloads.ts';
 import { requireProbeToolkit, type ProbeToolkit } from './probe-toolkit.ts';
-import { execaRunner, type ProcessRunner } from './processes.ts';
+import type { K8sObject, Runner, TraceEntry } from './runner.ts';
+import { newRunState, type RunState } from './state.ts';
 
-export interface KindLaneOptions extends Omit<KindPlanOptions, 'cases' | 'probeCommands' | 'testFilter'> {
+export interface KindLaneOptions extends RunOptions {
   out?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   processes?: ProcessRunner;
   k8s?: (kubeconfigFile: string) => K8sOps;
   tools?: ToolResolver;
   toolkit?: ProbeToolkit;
-  /** Install SIGINT/SIGTERM handlers that tear down and exit (default true). */
+  /** Another runner (the dry run's); default the live one. */
+  runner?: Runner;
+  /** Every trace entry of the live runner (tests compare it with the dry run's). */
+  onTrace?: (e: TraceEntry) => void;
+  /** Install SIGINT/SIGTERM handlers that tear down and exit (default true for a live runner). */
   handleSignals?: boolean;
   /** Diagnostics of a failed setup or scenario go to <artifactsDir>/diagnostics (default artifacts/kind/<runId>). */
   artifactsDir?: string;
   pollMs?: number;
   probeIntervalMs?: number;
+  accessLogPollMs?: number;
 }
 
 interface Applied {
   handle: ScenarioHandle;
-  resources: ResourceSet;
-}
-
-export function laneInfo(executor: PlanExecutor): LaneInfo {
-  const c = executor.ctx;
-  const details: Record<string, string> = {
-    kind: executor.tools.get('kind')?.version ?? c.versions.kind,
-    kindNodeImage: c.versions.kindNodeImage,
-    cluster: c.clusterName,
-    runId: c.runId,
-    ...Object.fromEntries(Object.entries(c.versions.images).map(([k, v]) => [`image.${k}`, v])),
-  };
-  const istioctl = executor.tools.get('istioctl');
-  if (istioctl) details.istioctl = `${istioctl.version} (${istioctl.source})`;
-  const docker = executor.vars.get('docker.version');
-  if (docker) details.docker = docker;
-  const subnets = executor.vars.get('kind.subnets');
-  if (subnets) details.kindNetwork = subnets;
-  return { lane: 'kind', istioVersion: istioctl?.version ?? c.istioVersion, details };
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
-
-/** Runs steps in order, each printed with its elapsed time. */
-export async function runSteps(executor: PlanExecutor, steps: Step[], out: (l: string) => void): Promise<void> {
-  for (const [i, step] of steps.entries()) {
-    const started = Date.now();
-    out(`[${i + 1}/${steps.length}] ${step.title}`);
-    try {
-      for (const action of step.actions) await executor.run(action);
-    } catch (err) {
-      out(`  ✗ ${step.title} failed after ${seconds(Date.now() - started)}`);
-      throw err;
-    }
-    out(`  ✓ ${seconds(Date.now() - started)}`);
-  }
+  objects: K8sObject[];
+  sync: SyncEvidence;
 }
 
 export class KindLane implements Lane {
-  readonly ctx: PlanContext;
-  private readonly executor: PlanExecutor;
+  readonly ctx: RunContext;
+  readonly state: RunState = newRunState();
+  private readonly runner: Runner;
+  private readonly live: LiveRunner | undefined;
   private readonly controller = new AbortController();
   private readonly out: (line: string) => void;
   private readonly toolkit: ProbeToolkit;
   /** Where diagnostics of a failed setup or scenario go (under `diagnostics/`). */
   readonly artifactsDir: string;
+  /** The directory of the last diagnostics kept for a failed setup or scenario. */
+  lastDiagnostics: string | undefined;
   private info: LaneInfo | undefined;
   private installed: InstallSpec | undefined;
   private clientsProxyKey: string | undefined;
@@ -115,46 +74,48 @@ export class KindLane implements Lane {
   private untrap: () => void = () => {};
 
   constructor(private readonly opts: KindLaneOptions = {}) {
-    this.ctx = planContext({ ...opts, preloadImages: opts.preloadImages ?? (opts.env ?? process.env).EGRESS_KIND_PRELOAD_IMAGES === '1' });
+    this.ctx = runContext({ ...opts, preloadImages: opts.preloadImages ?? (opts.env ?? process.env).EGRESS_KIND_PRELOAD_IMAGES === '1' });
     this.out = opts.out ?? ((l) => process.stdout.write(`${l}\n`));
     this.toolkit = requireProbeToolkit(opts.toolkit);
     this.artifactsDir = opts.artifactsDir ?? join(process.cwd(), 'artifacts', 'kind', this.ctx.runId);
-    this.executor = new PlanExecutor({
-      ctx: this.ctx,
-      processes: opts.processes ?? execaRunner,
-      k8s: opts.k8s ?? ((file) => new ClientNodeK8s(file)),
-      tools: opts.tools,
-      env: opts.env,
-      log: this.out,
-      signal: this.controller.signal,
-      pollMs: opts.pollMs,
-      observe: (action, k8s, signal) =>
-        observeProbe(action, k8s, signal, {
-          classify: this.toolkit.classifyProbe,
-          timeoutMs: this.ctx.timeouts.probeConverge,
-          execTimeoutMs: this.ctx.timeouts.probeExec,
-          intervalMs: opts.probeIntervalMs,
-        }),
-    });
+    if (opts.runner) {
+      this.runner = opts.runner;
+    } else {
+      this.live = new LiveRunner({
+        ctx: this.ctx,
+        processes: opts.processes,
+        k8s: opts.k8s ?? ((file) => new ClientNodeK8s(file)),
+        tools: opts.tools,
+        env: opts.env,
+        log: this.out,
+        signal: this.controller.signal,
+        pollMs: opts.pollMs,
+        onTrace: opts.onTrace,
+      });
+      this.runner = this.live;
+    }
     for (const ns of INJECTED_NAMESPACES) this.addClient(clientFor({ namespace: ns }));
     this.addClient(controlClient());
   }
 
   private addClient(c: ClientSpec): boolean {
-    const key = `${c.namespace}/${c.name}`;
-    if (this.clients.has(key)) return false;
-    this.clients.set(key, c);
+    if (this.clients.has(clientKey(c))) return false;
+    this.clients.set(clientKey(c), c);
     return true;
   }
 
+  private injectedClients(): ClientSpec[] {
+    return [...this.clients.values()].filter(isInjected);
+  }
+
   /**
-   * Runs steps. On Ctrl-C the lane is torn down and the interruption raised. On a failure with
+   * Runs phases. On Ctrl-C the lane is torn down and the interruption raised. On a failure with
    * `diagnostics` set (a sub-directory of <artifactsDir>/diagnostics, '' for the directory itself), what
    * explains it is kept there first, and the path printed.
    */
-  private async steps(steps: Step[], diagnostics?: string): Promise<void> {
+  private async guarded<T>(fn: () => Promise<T>, diagnostics?: string): Promise<T> {
     try {
-      await runSteps(this.executor, steps, this.out);
+      return await fn();
     } catch (err) {
       if (this.controller.signal.aborted) {
         await this.teardown();
@@ -167,9 +128,10 @@ export class KindLane implements Lane {
 
   /** Best effort: a diagnostics failure never hides the original error. Nothing to ask before the cluster exists. */
   private async keepDiagnostics(dir: string): Promise<void> {
-    if (!this.executor.clusterReady) return;
+    if (!this.live || !this.state.clusterReady) return;
+    const live = this.live;
     try {
-      const d = await this.executor.asCleanup(() => collectDiagnostics(this.executor, [...this.clients.values()], dir));
+      const d = await live.asCleanup(() => collectDiagnostics(live, this.ctx, [...this.clients.values()], dir));
       this.lastDiagnostics = d.dir;
       this.out(`diagnostics: ${d.dir} (${d.files.length} file(s))`);
     } catch (err) {
@@ -177,76 +139,115 @@ export class KindLane implements Lane {
     }
   }
 
-  /** The directory of the last diagnostics kept for a failed setup or scenario. */
-  lastDiagnostics: string | undefined;
+  laneInfo(): LaneInfo {
+    const c = this.ctx;
+    const details: Record<string, string> = {
+      kind: this.live?.tools.get('kind')?.version ?? c.versions.kind,
+      kindNodeImage: c.versions.kindNodeImage,
+      cluster: c.clusterName,
+      runId: c.runId,
+      ...Object.fromEntries(Object.entries(c.versions.images).map(([k, v]) => [`image.${k}`, v])),
+      ...this.state.facts,
+    };
+    const istioctl = this.live?.tools.get('istioctl');
+    if (istioctl) details.istioctl = `${istioctl.version} (${istioctl.source})`;
+    return { lane: 'kind', istioVersion: istioctl?.version ?? c.istioVersion, details };
+  }
 
   async setup(): Promise<LaneInfo> {
     if (this.info) return this.info;
-    if (this.opts.handleSignals !== false) this.trap();
-    const nsManifests = namespaceManifests(this.ctx, [...this.clients.values()].map((c) => c.namespace), []);
+    if (this.live && this.opts.handleSignals !== false) this.trap();
+    const r = this.runner;
+    const nsManifests = namespaceManifests(this.ctx, [...this.clients.values()].map((c) => c.namespace));
     nsManifests.forEach((n) => this.namespaces.add(n.metadata.name));
-    await this.steps([preflightStep(this.ctx), clusterStep(this.ctx), serversStep(this.ctx), dnsStep(this.ctx), namespacesStep(this.ctx, nsManifests)], '');
-    this.info = laneInfo(this.executor);
+    await this.guarded(async () => {
+      await preflight(r, this.ctx, this.state);
+      await ensureCluster(r, this.ctx, this.state);
+      await startServers(r, this.ctx, this.state);
+      await clusterDns(r, this.ctx, this.state);
+      await applyNamespaces(r, nsManifests);
+    }, '');
+    this.info = this.laneInfo();
     return this.info;
   }
 
   async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
     if (!this.info) await this.setup();
     if (this.applied) await this.clearScenario(this.applied.handle);
-    const steps: Step[] = [];
-    const newNamespaces = scenarioManifests(resources)
-      .map((m) => m.metadata.namespace!)
-      .filter((ns) => !this.namespaces.has(ns));
-    if (newNamespaces.length) {
-      const manifests = namespaceManifests(this.ctx, [], newNamespaces).filter((n) => newNamespaces.includes(n.metadata.name));
-      manifests.forEach((n) => this.namespaces.add(n.metadata.name));
-      steps.push(namespacesStep(this.ctx, manifests));
-    }
+    const r = this.runner;
     const install = installSpec(this.ctx, policy, resources.mesh);
-    if (this.installed?.key !== install.key) {
-      const step = istioStep(this.ctx, install);
-      if (this.installed) step.actions.push({ type: 'sleep', ms: this.ctx.timeouts.settle, why: 'sidecars apply a changed mesh config after a short delay' });
-      steps.push(step);
-    }
-    if (this.clientsProxyKey !== install.proxyKey) {
-      steps.push(clientsStep(this.ctx, [...this.clients.values()], this.clientsProxyKey !== undefined, install.proxyKey));
-    }
-    steps.push(scenarioApplyStep(this.ctx, name, policy, resources));
-    await this.steps(steps, `${policy}_${name}`.replace(/[^\w.-]+/g, '_'));
-    this.installed = install;
-    this.clientsProxyKey = install.proxyKey;
     const handle = { name, policy };
-    this.applied = { handle, resources };
+    await this.guarded(async () => {
+      const newNamespaces = [...new Set([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace))].filter((ns) => !this.namespaces.has(ns));
+      if (newNamespaces.length) {
+        const manifests = namespaceManifests(this.ctx, newNamespaces).filter((n) => newNamespaces.includes(n.metadata.name));
+        manifests.forEach((n) => this.namespaces.add(n.metadata.name));
+        await applyNamespaces(r, manifests);
+      }
+      if (this.installed?.key !== install.key) {
+        await installIstio(r, this.ctx, install);
+        this.installed = install;
+      }
+      // Clients are created after the first install (the injector must exist) and recreated when the proxy
+      // defaults they were injected with change.
+      if (this.clientsProxyKey !== install.proxyKey) {
+        await ensureClients(r, this.ctx, [...this.clients.values()], this.clientsProxyKey !== undefined, install.proxyKey);
+        this.clientsProxyKey = install.proxyKey;
+      }
+      const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
+      const sync = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects, clients: this.injectedClients() });
+      this.applied = { handle, objects, sync };
+    }, `${policy}_${name}`.replace(/[^\w.-]+/g, '_'));
     return handle;
   }
 
   async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
     if (!this.applied || this.applied.handle !== handle) throw new Error(`scenario ${handle.name} is not the applied one`);
+    const applied = this.applied;
+    const r = this.runner;
     const client = clientFor(probe.from);
-    if (this.addClient(client)) {
-      // A probe from a namespace or label set not seen yet: its client is created now.
-      if (!this.namespaces.has(client.namespace)) {
-        const ns = namespaceManifests(this.ctx, [client.namespace], []).filter((n) => n.metadata.name === client.namespace);
-        this.namespaces.add(client.namespace);
-        await this.steps([namespacesStep(this.ctx, ns)]);
+    return this.guarded(async () => {
+      if (this.addClient(client)) {
+        // A probe from a namespace or label set not seen yet: its client is created now, and the barrier
+        // is passed again so its sidecar has the scenario too.
+        if (!this.namespaces.has(client.namespace)) {
+          this.namespaces.add(client.namespace);
+          await applyNamespaces(r, namespaceManifests(this.ctx, [client.namespace]).filter((n) => n.metadata.name === client.namespace));
+        }
+        await ensureClients(r, this.ctx, [client], false, this.clientsProxyKey ?? '');
+        if (isInjected(client)) {
+          const more = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects: applied.objects, clients: [client] });
+          Object.assign(applied.sync.proxies, more.proxies);
+        }
       }
-      await this.steps([clientsStep(this.ctx, [client], false, this.clientsProxyKey ?? '')]);
-    }
-    const catalogueProbe = { ...probe, expect: {} };
-    const id = caseId(handle.policy, handle.name, catalogueProbe);
-    const scenario = { name: handle.name, description: '', resourceFiles: [], resources: this.applied.resources, policies: [handle.policy], probes: [], file: '' };
-    const action = probeAction({ id, scenario, policy: handle.policy, probe: catalogueProbe }, this.toolkit);
-    await this.steps([{ phase: 'scenario', title: `probe ${id}`, actions: [action] }]);
-    // The record of this very action: never another probe's result that landed in the shared list.
-    const record = [...this.executor.probes].reverse().find((p) => p.action === action);
-    if (!record) throw new Error(`probe ${id}: no observation recorded`);
-    return record.observation;
+      const id = caseId(handle.policy, handle.name, { ...probe, expect: {} });
+      const obs = await observeProbe(r, this.state, {
+        id,
+        probe,
+        argv: this.toolkit.probeCommand(probe.to),
+        container: this.toolkit.probeContainer(probe.to),
+        client,
+        control: controlClient(),
+      }, {
+        classify: this.toolkit.classifyProbe,
+        timeoutMs: this.ctx.timeouts.probeConverge,
+        execTimeoutMs: this.ctx.timeouts.probeExec,
+        accessLogMs: this.ctx.timeouts.accessLog,
+        intervalMs: this.opts.probeIntervalMs,
+        accessLogPollMs: this.opts.accessLogPollMs,
+        signal: this.controller.signal,
+      });
+      const proxy = applied.sync.proxies[clientKey(client)];
+      obs.evidence.sync = { generation: applied.sync.generation, marker: applied.sync.marker, ...(proxy ? { proxy } : {}) };
+      if (!r.dryRun) this.out(`    ${id}: ${obs.verdict === 'error' ? `error: ${obs.error}` : `${obs.verdict}${obs.cluster ? ` via ${obs.cluster}` : ''}`}`);
+      return obs;
+    });
   }
 
   async diagnose(probe: Probe, dir: string): Promise<string[]> {
+    if (!this.live) return [];
     try {
-      const d = await collectDiagnostics(this.executor, [clientFor(probe.from)], dir);
-      return d.files;
+      return (await collectDiagnostics(this.live, this.ctx, [clientFor(probe.from)], dir)).files;
     } catch {
       return [];
     }
@@ -254,20 +255,18 @@ export class KindLane implements Lane {
 
   async clearScenario(handle: ScenarioHandle): Promise<void> {
     if (!this.applied || this.applied.handle !== handle) return;
-    await this.steps([scenarioClearStep(this.ctx, handle.name, handle.policy, this.applied.resources)]);
+    const { objects } = this.applied;
+    await this.guarded(() => deleteScenarioObjects(this.runner, this.ctx, this.state, `scenario ${handle.name} (${handle.policy}): delete its resources`, objects));
     this.applied = undefined;
   }
 
   teardown(): Promise<void> {
     this.tornDown ??= (async () => {
       // A step still in flight (a scenario being applied when the suite gives up) stops first; cleanup
-      // actions run in their own scope and ignore the abort.
+      // work runs in its own scope and ignores the abort.
       if (!this.controller.signal.aborted) this.controller.abort(new StepError('the kind lane was torn down while this step ran'));
-      const step = teardownStep(this.ctx);
-      const started = Date.now();
-      this.out(step.title);
-      for (const action of step.actions) await this.executor.runCleanup(action);
-      this.out(`  ✓ ${seconds(Date.now() - started)}`);
+      const r = this.runner;
+      await r.cleanup('teardown', () => r.step(teardownTitle(this.ctx), () => teardown(r, this.ctx, this.state)));
       this.untrap();
     })();
     return this.tornDown;

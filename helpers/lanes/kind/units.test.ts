@@ -1,13 +1,8 @@
-// Pure pieces of the kind lane: the CoreDNS patch, pod and deployment readiness, probe convergence.
+// Pure pieces of the kind lane: the CoreDNS patch, pod and deployment readiness.
 import { describe, expect, it } from 'vitest';
 import { patchCorefile } from '../../../clusters/coredns-hosts.ts';
-import type { ProbeAction } from './actions.ts';
-import { deploymentReady, podReadiness } from './executor.ts';
-import type { ExecResult } from '../../k8s/client.ts';
-import { observeProbe, SERVER_UNREACHABLE } from './observe.ts';
-import { FakeK8s } from './testdata/fake-k8s.ts';
-import { standinToolkit } from './testdata/standins.ts';
-import { parseProbeUrl } from '../../probes/url.ts';
+import { deploymentReady } from './phases/cluster.ts';
+import { podReadiness } from './phases/workloads.ts';
 
 const COREFILE = `.:53 {
     errors
@@ -75,54 +70,5 @@ describe('readiness', () => {
     expect(deploymentReady(d({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }))).toBe(false);
     expect(deploymentReady(d({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }))).toBe(false);
     expect(deploymentReady(undefined)).toBe(false);
-  });
-});
-
-describe('probe convergence', () => {
-  const action: ProbeAction = {
-    type: 'probe', caseId: 'REGISTRY_ONLY/s/frontend→http://api.example.com/', scenario: 's', policy: 'REGISTRY_ONLY',
-    probe: { from: { namespace: 'frontend' }, to: parseProbeUrl('http://api.example.com/') },
-    argv: ['curl', 'http://api.example.com/'], container: 'curl',
-    pod: { namespace: 'frontend', name: 'egress-client' }, controlPod: { namespace: 'egress-control', name: 'egress-client' },
-  };
-  const opts = { classify: standinToolkit.classifyProbe, timeoutMs: 60_000, execTimeoutMs: 1_000, intervalMs: 0 };
-  /** Mesh results in order (the control always answers unless told). */
-  const scripted = (mesh: number[], control: (i: number) => number = () => 0) => {
-    let m = 0;
-    let c = 0;
-    return new FakeK8s({
-      exec: (ns): ExecResult => (ns === 'egress-control' ? { exitCode: control(c++), stdout: '', stderr: 'down' } : { exitCode: mesh[Math.min(m++, mesh.length - 1)], stdout: '', stderr: '' }),
-    });
-  };
-
-  it('takes a verdict only after 3 equal results in a row; earlier flips are evidence', async () => {
-    const obs = await observeProbe(action, scripted([0, 52, 0, 52, 52, 52]), undefined, opts);
-    expect(obs.verdict).toBe('blocked');
-    expect(obs.signal).toBe('tcp-close');
-    expect(obs.evidence.attemptCount).toBe(6);
-    const attempts = obs.evidence.attempts as { outcome: string; control: { verdict: string } }[];
-    expect(attempts.map((a) => a.outcome)).toEqual(['allowed', 'blocked (tcp-close)', 'allowed', 'blocked (tcp-close)', 'blocked (tcp-close)', 'blocked (tcp-close)']);
-    expect(attempts.every((a) => a.control.verdict === 'allowed')).toBe(true);
-  });
-
-  it('a server the control client cannot reach makes the observation an error, never a verdict', async () => {
-    const obs = await observeProbe(action, scripted([52], () => 52), undefined, opts);
-    expect(obs.verdict).toBe('error');
-    expect(obs.error).toBe(SERVER_UNREACHABLE);
-    expect(obs.evidence.attemptCount).toBe(3);
-  });
-
-  it('no stable result within the bound is an error listing what was seen', async () => {
-    const flip = Array.from({ length: 20 }, (_, i) => (i % 2 ? 52 : 0));
-    const obs = await observeProbe(action, scripted(flip), undefined, { ...opts, maxAttempts: 8 });
-    expect(obs.verdict).toBe('error');
-    expect(obs.error).toMatch(/no stable result.*8 attempt\(s\).*allowed \| blocked \(tcp-close\)/);
-  });
-
-  it('an exec that throws is an error, not a verdict', async () => {
-    const k8s = new FakeK8s({ exec: () => { throw new Error('pods "egress-client" not found'); } });
-    const obs = await observeProbe(action, k8s, undefined, opts);
-    expect(obs.verdict).toBe('error');
-    expect(obs.error).toBe(SERVER_UNREACHABLE);
   });
 });

@@ -7,8 +7,8 @@ import { delimiter, join } from 'node:path';
 import type { CaseRun } from '../../../catalogue/types.ts';
 import type { Observation } from '../../../model/types.ts';
 import { KindLane, type KindLaneOptions } from '../lane.ts';
-import { FakeK8s, type FakeK8sOptions } from './fake-k8s.ts';
-import { SHIMS_DIR, cases, installedMode, standinToolkit } from './standins.ts';
+import { SimCluster, type SimOptions } from './sim-cluster.ts';
+import { SHIMS_DIR, cases, installCount, installedMode, standinToolkit } from './standins.ts';
 
 export const USER_KUBECONFIG_TEXT = 'apiVersion: v1\nkind: Config\ncurrent-context: users-production\n# must never change\n';
 
@@ -19,14 +19,14 @@ export interface Harness {
   userKubeconfig: string;
   workDir: string;
   env: NodeJS.ProcessEnv;
-  fake: FakeK8s;
+  fake: SimCluster;
   options(extra?: Partial<KindLaneOptions>): KindLaneOptions;
   lane(extra?: Partial<KindLaneOptions>): KindLane;
   /** The user's kubeconfig files are byte-for-byte and mtime unchanged, and ~/.kube holds nothing new. */
   userKubeconfigUntouched(): boolean;
 }
 
-export function harness(env: Record<string, string> = {}, fakeOpts: FakeK8sOptions = {}): Harness {
+export function harness(env: Record<string, string> = {}, fakeOpts: SimOptions = {}): Harness {
   const root = mkdtempSync(join(tmpdir(), 'kind-lane-test-'));
   const home = join(root, 'home');
   mkdirSync(join(home, '.kube'), { recursive: true });
@@ -45,7 +45,7 @@ export function harness(env: Record<string, string> = {}, fakeOpts: FakeK8sOptio
     SHIM_LOG: log,
     ...env,
   };
-  const fake = new FakeK8s({ meshMode: () => installedMode(log), ...fakeOpts });
+  const fake = new SimCluster({ meshMode: () => installedMode(log), installs: () => installCount(log), route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }), ...fakeOpts });
   return {
     root,
     log,
@@ -65,7 +65,8 @@ export function harness(env: Record<string, string> = {}, fakeOpts: FakeK8sOptio
       out: () => {},
       pollMs: 1,
       probeIntervalMs: 0,
-      timeouts: { settle: 0 },
+      accessLogPollMs: 1,
+      timeouts: { accessLog: 500 },
       ...extra,
     }),
     lane(extra = {}) {

@@ -3,11 +3,11 @@
 // waits to be interrupted. With SHIM_HANG set, applyScenario hangs instead and is interrupted mid-step.
 import { writeFileSync } from 'node:fs';
 import { KindLane } from '../lane.ts';
-import { FakeK8s } from './fake-k8s.ts';
-import { SCENARIOS, installedMode, standinToolkit } from './standins.ts';
+import { SimCluster } from './sim-cluster.ts';
+import { SCENARIOS, installCount, installedMode, standinToolkit } from './standins.ts';
 
 const log = process.env.SHIM_LOG!;
-const fake = new FakeK8s({ meshMode: () => installedMode(log) });
+const fake = new SimCluster({ meshMode: () => installedMode(log), installs: () => installCount(log), route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }) });
 const lane = new KindLane({
   runId: 'test-run-sig',
   workDir: process.env.RUN_WORK_DIR!,
@@ -16,7 +16,8 @@ const lane = new KindLane({
   toolkit: standinToolkit,
   pollMs: 1,
   probeIntervalMs: 0,
-  timeouts: { settle: 0 },
+  accessLogPollMs: 1,
+  timeouts: { accessLog: 500 },
   out: (l) => process.stdout.write(`${l}\n`),
 });
 try {

@@ -78,6 +78,10 @@ export function readShimLog(file: string): ShimCall[] {
 
 export const line = (c: ShimCall) => [c.tool, ...c.argv].join(' ');
 
+export function installCount(logFile: string): number {
+  return readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'install').length;
+}
+
 /** The outbound policy of the last `istioctl install -f FILE` in the shim log, read from FILE. */
 export function installedMode(logFile: string): string | undefined {
   const installs = readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'install');

@@ -1,0 +1,49 @@
+// A scenario's ServiceEntries and Sidecars: applied labelled with the run and annotated with the apply
+// generation (helpers/k8s/manifests.ts), deleted (and waited gone) when the scenario is cleared.
+import { GENERATION_ANNOTATION, scenarioObjects } from '../../../k8s/manifests.ts';
+import type { PolicyMode, ResourceSet } from '../../../model/types.ts';
+import type { RunContext } from '../context.ts';
+import type { K8sObject, ObjectRef, Runner } from '../runner.ts';
+import { objectKey, type RunState } from '../state.ts';
+
+export { GENERATION_ANNOTATION };
+
+export function refOf(o: K8sObject): ObjectRef {
+  return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace };
+}
+
+/** Applies the scenario at the next generation; returns what was applied. */
+export async function applyScenarioObjects(r: Runner, ctx: RunContext, state: RunState, name: string, policy: PolicyMode, resources: ResourceSet): Promise<K8sObject[]> {
+  state.generation++;
+  const objects = scenarioObjects(resources, ctx.runId, state.generation);
+  await r.step(`scenario ${name} (${policy}): apply ${objects.length} resource(s) at generation ${state.generation}`, async () => {
+    for (const o of objects) {
+      await r.apply(o);
+      state.scenarioObjects.set(objectKey(refOf(o)), refOf(o));
+    }
+  });
+  return objects;
+}
+
+export async function deleteScenarioObjects(r: Runner, ctx: RunContext, state: RunState, title: string, objects: K8sObject[]): Promise<void> {
+  await r.step(title, async () => {
+    for (const o of [...objects].reverse()) {
+      const ref = refOf(o);
+      await r.delete(ref);
+      state.scenarioObjects.delete(objectKey(ref));
+      await r.waitFor(`${ref.kind} ${ref.namespace}/${ref.name} deleted`, ctx.timeouts.deployment, async (k) => ((await k.get(ref)) ? undefined : true), { assumed: true });
+    }
+  });
+}
+
+/** Cleanup on a cluster that outlives the run (--keep, --reuse): scenario objects an interrupted run left. */
+export async function removeScenarioLeftovers(r: Runner, state: RunState): Promise<void> {
+  for (const ref of [...state.scenarioObjects.values()].reverse()) {
+    try {
+      await r.delete(ref);
+      state.scenarioObjects.delete(objectKey(ref));
+    } catch (err) {
+      r.note(`(cleanup) delete ${ref.kind} ${ref.namespace}/${ref.name}: ${(err as Error).message}`);
+    }
+  }
+}
