@@ -162,6 +162,41 @@ function reasonKey(why: string): string {
   return why.replace(/^.*would be rejected by Istio: /, '').replace(/"[^"]*"/g, '"…"').replace(/\[\d+\]/g, '[i]').split(';')[0];
 }
 
+/**
+ * fast-check's array shrinkers keep a suffix when they cut a list, so a needed first element can pin an
+ * unneeded second one. Finish by hand: keep only the disagreeing probes (a probe's answer never depends on
+ * the other probes), then drop each resource and each mesh setting the disagreement does not need, one lane
+ * run per attempt.
+ */
+async function greedyTrim(
+  start: { s: FuzzScenario; outcome: ScenarioOutcome },
+  opts: { lane: Lane; oracleVersion: string; simulator?: string },
+  step: () => void,
+): Promise<{ s: FuzzScenario; outcome: ScenarioOutcome }> {
+  if (start.outcome.disagreeing.length === 0) return start;
+  const keep = new Set(start.outcome.disagreeing);
+  let cur = {
+    s: { ...start.s, probes: start.outcome.probes.filter((p) => keep.has(p)).map((p) => p.raw) },
+    outcome: { probes: start.outcome.disagreeing, disagreeing: start.outcome.disagreeing },
+  };
+  const attempt = async (candidate: FuzzScenario): Promise<boolean> => {
+    if (!admit(candidate).ok) return false;
+    const outcome = await runScenario(opts.lane, candidate, opts);
+    if (outcome.disagreeing.length === 0) return false;
+    step();
+    cur = { s: candidate, outcome };
+    return true;
+  };
+  for (let i = cur.s.manifests.length - 1; i >= 0; i--) {
+    await attempt({ ...cur.s, manifests: cur.s.manifests.filter((_, j) => j !== i) });
+  }
+  for (const k of Object.keys(cur.s.meshConfig)) {
+    const { [k]: _drop, ...rest } = cur.s.meshConfig;
+    await attempt({ ...cur.s, meshConfig: rest });
+  }
+  return cur;
+}
+
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const say = opts.say ?? (() => {});
   const arb = scenarioArb(opts.arb);
@@ -238,6 +273,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       }),
       { seed: opts.seed, path: f.path, numRuns: 1, interruptAfterTimeLimit: opts.shrinkTimeMs ?? 180_000 },
     );
+    last = await greedyTrim(last, opts, () => steps++);
     summary.findings.push({
       path: f.path,
       original: f.scenario,

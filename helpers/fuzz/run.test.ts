@@ -1,0 +1,98 @@
+// The fuzz loop's machinery, with a stand-in lane whose answers are known: it agrees with the oracle except
+// on one planted rule, so the test can check that the run finds that rule, shrinks the scenario to a minimal
+// one, and writes a rule fixture that loads like any other. The real lane runs in `egress-conformance fuzz`.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { Lane, ScenarioHandle } from '../lanes/lane.ts';
+import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+import { expectProbe } from '../oracle/index.ts';
+import { loadCatalogue } from '../catalogue/load.ts';
+import { runFuzz, differences, signature } from './run.ts';
+import { writeFixture } from './fixture.ts';
+
+const V = '1.32.0-alpha.eed52ebb66ad';
+
+/** Answers as the oracle does, except that raw TCP to port 5432 always gets out (the planted disagreement). */
+class PlantedLane implements Lane {
+  applied = 0;
+  cleared = 0;
+  private current?: { handle: ScenarioHandle; resources: ResourceSet };
+  async setup() {
+    return { lane: 'control-plane' as const, istioVersion: V, details: {} };
+  }
+  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet) {
+    this.applied++;
+    const handle = { name, policy };
+    this.current = { handle, resources };
+    return handle;
+  }
+  async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
+    const e = expectProbe(this.current!.resources, probe, { istioVersion: V, policy: handle.policy });
+    if (probe.to.scheme === 'tcp' && probe.to.port === 5432) return { verdict: 'allowed', cluster: 'PassthroughCluster', evidence: { listener: 'virtualOutbound', cluster: 'PassthroughCluster' } };
+    return { verdict: e.verdict, cluster: e.cluster, evidence: { listener: e.listener, cluster: e.cluster } };
+  }
+  async clearScenario() {
+    this.cleared++;
+  }
+  async teardown() {}
+}
+
+describe('fuzz run', () => {
+  it('finds a planted disagreement, shrinks it to one probe, and writes a fixture that loads', async () => {
+    const lane = new PlantedLane();
+    const summary = await runFuzz({ lane, oracleVersion: V, seed: 7, count: 40, shrinkTimeMs: 30_000 });
+    expect(summary.scenarios).toBe(40);
+    expect(summary.rejected).toBeGreaterThan(0);
+    expect(lane.cleared).toBe(lane.applied);
+    expect(summary.disagreements).toBeGreaterThan(0);
+    expect(summary.findings.length).toBeGreaterThan(0);
+    const f = summary.findings[0];
+    // Shrunk: one probe, the planted one, and nothing the disagreement does not need.
+    expect(f.shrunk.probes).toHaveLength(1);
+    expect(f.shrunk.probes[0].to).toMatch(/^tcp:\/\/.*:5432$/);
+    expect(f.shrunk.manifests.length).toBeLessThanOrEqual(f.original.manifests.length);
+    expect(f.outcome.disagreeing[0].differences[0]).toMatch(/≠ lane allowed PassthroughCluster/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'fuzz-fixture-'));
+    try {
+      const file = writeFixture(dir, f, { seed: 7, istio: V });
+      const doc = parse(readFileSync(file, 'utf8'));
+      expect(doc.found.disagreements[0]).toMatchObject({ lane: 'allowed PassthroughCluster', xdsPath: expect.stringContaining('listener virtualOutbound') });
+      expect(doc.probes[0].expect[f.shrunk.policy]).toBe('allowed PassthroughCluster');
+      const [scenario] = loadCatalogue(dir, undefined, { requirePins: false });
+      expect(scenario.name).toBe(doc.name);
+      expect(scenario.probes[0].expect[f.shrunk.policy]).toEqual({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is deterministic per seed', async () => {
+    const a = await runFuzz({ lane: new PlantedLane(), oracleVersion: V, seed: 11, count: 15, maxShrinks: 0 });
+    const b = await runFuzz({ lane: new PlantedLane(), oracleVersion: V, seed: 11, count: 15, maxShrinks: 0 });
+    expect([a.scenarios, a.probes, a.rejected, a.disagreements]).toEqual([b.scenarios, b.probes, b.rejected, b.disagreements]);
+    expect([...a.alsoSeen]).toEqual([...b.alsoSeen]);
+  });
+
+  it('compares three answers pairwise and names every pair that differs', () => {
+    const oracle = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', reason: '', listener: 'virtualOutbound', policy: 'REGISTRY_ONLY' as const };
+    const lane: Observation = { verdict: 'allowed', cluster: 'PassthroughCluster', evidence: {} };
+    expect(differences({ oracle, lane, simulator: { cluster: 'PassthroughCluster' } })).toEqual([
+      'oracle blocked BlackHoleCluster ≠ lane allowed PassthroughCluster',
+      'oracle blocked BlackHoleCluster ≠ simulator allowed PassthroughCluster',
+    ]);
+    expect(differences({ oracle, lane: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} }, simulator: { directResponse: 502, route: 'block_all' } })).toEqual([]);
+    // A cluster CDS does not carry: Envoy fails the call, for the evaluator's error and the simulator alike.
+    const missing: Observation = { verdict: 'error', error: 'route points at cluster outbound|8080|v1|b.example.com, which is not in the CDS snapshot', evidence: {} };
+    expect(differences({ oracle: { ...oracle, cluster: 'outbound|8080|v1|b.example.com' }, lane: missing, simulator: { cluster: 'outbound|8080|v1|b.example.com' }, simulatorClusters: new Set(['PassthroughCluster']) })).toEqual([]);
+  });
+
+  it('groups disagreements by kind, not by names', () => {
+    const d = (s: string) => signature({ differences: [s], raw: { from: 'default', to: 'tcp://a:1' } });
+    expect(d('oracle allowed outbound|443||a.example.com ≠ lane blocked outbound|443||a.example.com (x)')).toBe(d('oracle allowed outbound|80||b.example.com ≠ lane blocked outbound|80||b.example.com (y)'));
+    expect(d('oracle allowed PassthroughCluster ≠ lane blocked BlackHoleCluster')).not.toBe(d('oracle blocked BlackHoleCluster ≠ lane allowed PassthroughCluster'));
+  });
+});
