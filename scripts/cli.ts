@@ -35,6 +35,16 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('matrix')
+  program
+    .command('rules')
+    .description('the version-gated rules of the oracle: since which Istio version, what changes, the upstream change, which pinned builds have it')
+    .option('--istio-version <x.y.z>', 'also mark which rules this version has')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const { runRules } = await import('./commands/rules.ts');
+      result.code = runRules(opts, io);
+    });
+
     .description('the whole case catalogue with expected verdicts (scenario × policy × source × destination)')
     .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
     .option('--json', 'print JSON')
@@ -64,8 +74,9 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .description('pinned tools')
     .command('install <name>')
     .description('build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release), kind, or simulator (Istio\'s traffic simulator, the fuzzer\'s referee)')
-    .action((name: string) => {
-      result.code = installTool(name, io);
+    .option('--version <build>', 'pilot-discovery and istioctl-build: which pinned istiod build (label or Go module version; default the lane\'s)')
+    .action((name: string, opts: { version?: string }) => {
+      result.code = installTool(name, io, opts);
     });
 
   registerLabCommands(program, result, io);

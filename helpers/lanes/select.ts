@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { UserError } from '../model/errors.ts';
 import type { Lane } from './lane.ts';
 import { PINNED } from '../tools/versions.ts';
-import { imagePin, PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { findPinnedBuild, imagePin, PINNED_PILOT, userPin, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 
 export type LaneName = 'kind' | 'control-plane';
 export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane'];
@@ -36,7 +36,7 @@ export async function chooseLane(requested: LaneName | 'auto', say: (l: string) 
  */
 export function oracleVersionFor(lane: LaneName, istioVersion: string | undefined): string {
   if (lane === 'kind') return istioVersion ?? PINNED.istio;
-  return istioVersion ?? PINNED_PILOT.istioVersion;
+  return istioVersion ? (findPinnedBuild(istioVersion)?.istioVersion ?? istioVersion) : PINNED_PILOT.istioVersion;
 }
 
 /**
@@ -45,13 +45,18 @@ export function oracleVersionFor(lane: LaneName, istioVersion: string | undefine
  * (needs Docker; ensurePilotDiscovery says so when there is none).
  */
 export function controlPlanePin(istioVersion: string | undefined, env: NodeJS.ProcessEnv): PilotDiscoveryPin {
-  if (!istioVersion || istioVersion === PINNED_PILOT.istioVersion) return PINNED_PILOT;
-  if (env.PILOT_DISCOVERY) return { goModuleVersion: `user-supplied (${env.PILOT_DISCOVERY})`, istioVersion, commit: 'unknown' };
+  if (!istioVersion) return PINNED_PILOT;
+  // A pinned build by label, module version or oracle version; the binary's Go build info is checked against it.
+  const pinned = findPinnedBuild(istioVersion);
+  if (pinned) return pinned;
+  if (env.PILOT_DISCOVERY) return userPin(istioVersion, env.PILOT_DISCOVERY);
   return imagePin(istioVersion);
 }
 
 export interface LaneOptions {
   istioVersion?: string;
+  /** The control-plane lane's istiod build, when the caller has chosen one (compare runs two). */
+  pin?: PilotDiscoveryPin;
   keep?: boolean;
   reuse?: boolean;
   runId?: string;
@@ -76,5 +81,5 @@ export async function createLane(name: LaneName, opts: LaneOptions = {}): Promis
     });
   }
   const { ControlPlaneLane } = await import('./control-plane/lane.ts');
-  return new ControlPlaneLane({ pin: controlPlanePin(opts.istioVersion, env), build: env.EGRESS_BUILD_PILOT === '1', ...(opts.out ? { onProgress: opts.out } : {}) });
+  return new ControlPlaneLane({ pin: opts.pin ?? controlPlanePin(opts.istioVersion, env), build: env.EGRESS_BUILD_PILOT === '1', ...(opts.out ? { onProgress: opts.out } : {}) });
 }

@@ -5,7 +5,7 @@ import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from '.
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
-import { atLeast, parseIstioVersion, type IstioVersion } from './version.ts';
+import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { ipInCidr } from '../net/addresses.ts';
 import { creationSeconds } from './order.ts';
 
@@ -13,6 +13,8 @@ export interface OracleOptions {
   istioVersion: string;
   /** Overrides the mesh-wide mode of the resources (the `--policy` flag, or the policy a scenario runs under). */
   policy?: PolicyMode;
+  /** Version gates forced open or shut, to ask which rule a verdict depends on (see gateDependencies). */
+  gates?: Partial<Record<GateId, boolean>>;
 }
 
 const BLACKHOLE = 'BlackHoleCluster';
@@ -28,7 +30,7 @@ function autoAddress(seIndex: number, hostIndex: number): string {
 }
 
 function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v: IstioVersion): boolean {
-  return !!resources.mesh.dnsCapture && atLeast(v, '1.25.0') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
+  return !!resources.mesh.dnsCapture && gateOpen(v, 'dns-auto-allocation') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
 }
 
 interface Visibility {
@@ -235,7 +237,36 @@ function pickListener(listeners: Map<string, ListenerModel>, dst: string | undef
 }
 
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+  const e = expectAt(resources, probe, opts);
+  const deps = gateDependencies(resources, probe, opts, e);
+  if (deps.length === 0) return e;
+  const said = deps.map((d) => `depends on version gate ${d.gate.id} (since ${d.gate.since}, ${d.gate.upstream}): Istio ${opts.istioVersion} ${d.open ? 'has' : 'lacks'} it; ${d.open ? 'without' : 'with'} it: ${d.otherwise.verdict} ${d.otherwise.cluster}`);
+  return { ...e, reason: `${e.reason}; ${said.join('; ')}` };
+}
+
+export interface GateDependency {
+  gate: VersionGate;
+  /** Whether the asked version has the gate's new behaviour. */
+  open: boolean;
+  /** The answer with the gate flipped. */
+  otherwise: { verdict: Expectation['verdict']; cluster: string };
+}
+
+/** The version gates this answer depends on: those whose flip alone changes the verdict or cluster. */
+export function gateDependencies(resources: ResourceSet, probe: Probe, opts: OracleOptions, answer = expectAt(resources, probe, opts)): GateDependency[] {
   const v = parseIstioVersion(opts.istioVersion);
+  const out: GateDependency[] = [];
+  for (const g of GATES) {
+    if (opts.gates?.[g.id] !== undefined) continue;
+    const open = gateOpen(v, g.id);
+    const flipped = expectAt(resources, probe, { ...opts, gates: { ...opts.gates, [g.id]: !open } });
+    if (flipped.verdict !== answer.verdict || flipped.cluster !== answer.cluster) out.push({ gate: g, open, otherwise: { verdict: flipped.verdict, cluster: flipped.cluster } });
+  }
+  return out;
+}
+
+function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+  const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
   const vis = visiblePorts(resources, probe, v, choice.sidecar);

@@ -1,3 +1,3 @@
 // The oracle's public face: one source of truth for expected verdicts, used by every lane and report.
-export { expectProbe, type OracleOptions } from './expect.ts';
-export { parseIstioVersion, compareVersions, atLeast } from './version.ts';
+export { expectProbe, gateDependencies, type GateDependency, type OracleOptions } from './expect.ts';
+export { parseIstioVersion, compareVersions, atLeast, GATES, gateOpen, gatesBetween, type GateId, type VersionGate } from './version.ts';

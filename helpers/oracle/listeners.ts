@@ -11,7 +11,7 @@
 // - a wildcard listener without a match-all chain falls back to the policy chain
 //   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
 import type { PortProtocol, ServiceEntry } from '../model/types.ts';
-import { atLeast, type IstioVersion } from './version.ts';
+import { gateOpen, type IstioVersion } from './version.ts';
 
 export type PortKind = 'http' | 'tls' | 'tcp' | 'sniffed';
 
@@ -92,7 +92,7 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
   const out = new Map<string, ListenerModel>();
   // master after 1.31 (commit 75893e6febb) merges the TCP chain of an unset-protocol service arriving on a
   // wildcard port that already has an HTTP chain; 1.30/1.31 drop it.
-  const mergeSniffedTcp = atLeast(v, '1.32.0-alpha');
+  const mergeSniffedTcp = gateOpen(v, 'sniffed-tcp-merge');
   const wildcard = (port: number): WildcardListener => {
     const name = `0.0.0.0_${port}`;
     let l = out.get(name) as WildcardListener | undefined;

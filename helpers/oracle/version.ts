@@ -1,6 +1,9 @@
 // Istio versions are compared as semver (major.minor.patch, a pre-release sorts before its release),
 // so a master build like `1.32.0-alpha.eed52ebb66ad` sits after 1.31.x and before 1.32.0.
+// Also the one list of version gates: the rules of the oracle that change with the Istio version.
 import { UserError } from '../model/errors.ts';
+
+export type GateId = 'dns-auto-allocation' | 'default-export-to' | 'sidecar-egress-exclusions' | 'sniffed-tcp-merge';
 
 export interface IstioVersion {
   major: number;
@@ -8,14 +11,48 @@ export interface IstioVersion {
   patch: number;
   pre: string;
   raw: string;
+  /** Gates forced open or shut whatever the version says: how the oracle asks "what if this rule did not apply". */
+  gates?: Partial<Record<GateId, boolean>>;
 }
 
-export function parseIstioVersion(raw: string, what = '--istio-version'): IstioVersion {
+/** The oldest and the first unknown version the oracle has rules for. */
+export const ORACLE_FIRST = '1.24.0';
+export const ORACLE_BEYOND = '1.33.0';
+
+function parseRaw(raw: string, what: string): IstioVersion {
   const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$/.exec(raw.trim());
   if (!m) throw new UserError(`${what}: "${raw}" is not an Istio version; use X.Y.Z, e.g. 1.30.3`);
   const v = { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), pre: m[4] ?? '', raw };
   if (v.major !== 1) throw new UserError(`${what}: "${raw}" is not an Istio 1.x version`);
   return v;
+}
+
+/** Parses a version and refuses one the oracle has no rules for (before 1.24, or past the newest known master). */
+export function parseIstioVersion(raw: string, what = '--istio-version'): IstioVersion {
+  const v = parseRaw(raw, what);
+  if (compareVersions(v, parseRaw(ORACLE_FIRST, what)) < 0 || compareVersions(v, parseRaw(ORACLE_BEYOND, what)) >= 0) {
+    throw new UserError(
+      `${what}: the oracle has no rules for Istio ${raw}; it knows ${ORACLE_FIRST} up to master before ${ORACLE_BEYOND} (\`egress-conformance rules\` lists what changes in between)`,
+    );
+  }
+  return v;
+}
+
+/** Pre-release identifiers compared as semver does: numeric ones as numbers, and below alphanumeric ones. */
+function comparePre(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] === undefined) return -1;
+    if (y[i] === undefined) return 1;
+    if (x[i] === y[i]) continue;
+    const nx = /^\d+$/.test(x[i]!);
+    const ny = /^\d+$/.test(y[i]!);
+    if (nx && ny) return Number(x[i]) - Number(y[i]);
+    if (nx !== ny) return nx ? -1 : 1;
+    return x[i]! < y[i]! ? -1 : 1;
+  }
+  return 0;
 }
 
 /** Negative when a < b, 0 when equal, positive when a > b. */
@@ -24,9 +61,79 @@ export function compareVersions(a: IstioVersion, b: IstioVersion): number {
   if (a.pre === b.pre) return 0;
   if (!a.pre) return 1;
   if (!b.pre) return -1;
-  return a.pre < b.pre ? -1 : 1;
+  return comparePre(a.pre, b.pre);
 }
 
 export function atLeast(v: IstioVersion, than: string): boolean {
-  return compareVersions(v, parseIstioVersion(than)) >= 0;
+  return compareVersions(v, parseRaw(than, 'version gate')) >= 0;
+}
+
+export interface VersionGate {
+  id: GateId;
+  /** The first version with the new behaviour (a pre-release bound such as `1.31.0-alpha` covers master builds of that line). */
+  since: string;
+  title: string;
+  before: string;
+  after: string;
+  /** The upstream change: PR and/or commit. */
+  upstream: string;
+  /** Istio source files where the difference is visible (compared between the two pinned builds). */
+  source: string[];
+}
+
+/**
+ * Every rule of the oracle that depends on the Istio version. The code paths read them with gateOpen;
+ * `egress-conformance rules` prints this list.
+ */
+export const GATES: readonly VersionGate[] = [
+  {
+    id: 'dns-auto-allocation',
+    since: '1.25.0',
+    title: 'istiod auto-allocates ServiceEntry addresses',
+    before: 'an entry without addresses gets no address of its own; with DNS capture its host still resolves to the real address and lands on the port\'s wildcard listener',
+    after: 'istiod gives entries without addresses (resolution not NONE, host not a wildcard) a 240.240.0.0/16 address; a sidecar capturing DNS answers with it, so calls land on a listener of their own',
+    upstream: 'istiod IP auto-allocation controller (releasenotes/notes/ip-allocation-v2-default.yaml)',
+    source: ['pilot/pkg/serviceregistry/serviceentry/ip_allocator.go', 'pilot/pkg/model/service.go nodeUsesAutoallocatedIPs'],
+  },
+  {
+    id: 'default-export-to',
+    since: '1.30.3',
+    title: 'meshConfig.defaultServiceExportTo honoured in full',
+    before: 'for an entry without exportTo only "." or "*" in defaultServiceExportTo count ("." first); named namespaces in the default export it nowhere',
+    after: 'an entry without exportTo takes the whole defaultServiceExportTo list, named namespaces included',
+    upstream: 'istio/istio#60701 (issue #60560; in 1.30.3)',
+    source: ['pilot/pkg/model/push_context.go IsServiceVisible / serviceExportTo'],
+  },
+  {
+    id: 'sidecar-egress-exclusions',
+    since: '1.31.0-alpha',
+    title: 'Sidecar egress hosts with a "~" namespace exclude',
+    before: '"~ns/host" is a host in a namespace literally named "~ns": it imports nothing',
+    after: '"~ns/host" excludes matching services of ns ("~/host" of every namespace) from what the listener imports',
+    upstream: 'istio/istio#60581 (issue #60139, commit 4c3c712eed2)',
+    source: ['pilot/pkg/model/sidecar.go excludePrefix / hostClassification.Excluded'],
+  },
+  {
+    id: 'sniffed-tcp-merge',
+    since: '1.32.0-alpha',
+    title: 'TCP chain of a sniffed port merged after an HTTP entry',
+    before: 'an unset-protocol entry arriving on a wildcard port that already has an HTTP entry loses its TCP chain: non-HTTP bytes take the port\'s default chain',
+    after: 'its TCP chain is merged beside the HTTP chain: non-HTTP bytes reach the entry',
+    upstream: 'istio/istio#60642 (commit 75893e6febb)',
+    source: ['pilot/pkg/networking/core/listener.go buildSidecarOutboundListener (AutoOverHTTP)'],
+  },
+];
+
+export function gate(id: GateId): VersionGate {
+  return GATES.find((g) => g.id === id)!;
+}
+
+/** Does this version have the gate's new behaviour? An override on the version wins. */
+export function gateOpen(v: IstioVersion, id: GateId): boolean {
+  return v.gates?.[id] ?? atLeast(v, gate(id).since);
+}
+
+/** The gates whose state differs between two versions, oldest first. */
+export function gatesBetween(a: IstioVersion, b: IstioVersion): VersionGate[] {
+  return GATES.filter((g) => gateOpen(a, g.id) !== gateOpen(b, g.id));
 }

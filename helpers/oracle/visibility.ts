@@ -5,7 +5,7 @@
 // pilot/pkg/model/sidecar.go (egress hosts `ns/dnsName`, the namespace being the one the service
 // lives in; `.` is the Sidecar's own namespace, `*` any, `~` none).
 import type { ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
-import { atLeast, type IstioVersion } from './version.ts';
+import { gateOpen, type IstioVersion } from './version.ts';
 import { subsetOf } from './hosts.ts';
 
 export interface ExportDecision {
@@ -22,7 +22,7 @@ export interface ExportDecision {
 function effectiveExportTo(se: ServiceEntry, resources: ResourceSet, version: IstioVersion): { values: string[]; fromDefault: boolean } {
   if (se.exportTo.length > 0) return { values: se.exportTo, fromDefault: false };
   const def = resources.mesh.defaultServiceExportTo ?? ['*'];
-  if (atLeast(version, '1.30.3')) return { values: def, fromDefault: true };
+  if (gateOpen(version, 'default-export-to')) return { values: def, fromDefault: true };
   // Before 1.30.3 only `.` and `*` in the default were honoured, `.` first; anything else exported nowhere.
   if (def.includes('.')) return { values: ['.'], fromDefault: true };
   if (def.includes('*')) return { values: ['*'], fromDefault: true };
@@ -35,7 +35,7 @@ export function exportedTo(se: ServiceEntry, namespace: string, resources: Resou
     ? `exportTo unset, meshConfig.defaultServiceExportTo ${JSON.stringify(resources.mesh.defaultServiceExportTo ?? ['*'])}${resources.mesh.defaultServiceExportTo ? '' : ' (Istio default)'}`
     : `exportTo ${JSON.stringify(values)}`;
   const id = `ServiceEntry ${se.namespace}/${se.name}`;
-  const split = !atLeast(version, '1.30.3');
+  const split = !gateOpen(version, 'default-export-to');
   if (values.includes('*')) return { visible: true, why: `${id}: ${src} exports it to every namespace`, exportClass: split ? 2 : 1 };
   if (values.includes('~')) return { visible: false, why: `${id}: ${src} hides it from every namespace`, exportClass: 9 };
   for (const v of values) {
@@ -79,7 +79,7 @@ export function importedBy(sidecar: Sidecar | undefined, se: ServiceEntry, port:
   const forPort = sidecar.egress.filter((e) => e.port?.number === port);
   const listeners = forPort.length > 0 ? forPort : sidecar.egress.filter((e) => !e.port);
   const hosts = listeners.flatMap((e) => e.hosts);
-  const exclusions = atLeast(v, '1.31.0-alpha');
+  const exclusions = gateOpen(v, 'sidecar-egress-exclusions');
   if (exclusions) {
     const ex = hosts.find((h) => {
       const { ns, dns } = splitImport(h);

@@ -8,8 +8,9 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync
 import { mkdtemp } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../model/errors.ts';
-import { PINNED } from './versions.ts';
+import { EnvironmentError, UserError } from '../model/errors.ts';
+import { controlPlaneBuilds } from './versions.ts';
+import { readGoBuildInfo, stampedIstioVersion, type GoBuildInfo } from './go-buildinfo.ts';
 import { cacheDir as toolCacheDir, fmtElapsed } from './resolve.ts';
 
 export interface PilotDiscoveryPin {
@@ -18,13 +19,34 @@ export interface PilotDiscoveryPin {
   /** The Istio version this build stands for, e.g. `1.32.0-alpha.eed52ebb66ad`. */
   istioVersion: string;
   commit: string;
+  /** Short name of a pinned build, e.g. `master-2026-04-23`. */
+  label?: string;
+  /** Extra environment for `go install` (GONOSUMDB for modules the checksum database lacks). */
+  goEnv?: Record<string, string>;
+  /** `path@version` → h1: sum recorded from the first build of modules fetched without the checksum database. */
+  unverifiedSums?: Record<string, string>;
 }
 
-export const PINNED_PILOT: PilotDiscoveryPin = {
-  goModuleVersion: PINNED.controlPlane.goModuleVersion,
-  istioVersion: PINNED.controlPlane.istioVersion,
-  commit: PINNED.controlPlane.commit,
-};
+/** Every pinned istiod build (fixtures/versions.json), the lane's default first. */
+export const PINNED_BUILDS: readonly PilotDiscoveryPin[] = controlPlaneBuilds().map((b) => ({
+  goModuleVersion: b.goModuleVersion,
+  istioVersion: b.istioVersion,
+  commit: b.commit,
+  label: b.label,
+  ...(b.goEnv ? { goEnv: b.goEnv } : {}),
+  ...(b.unverifiedSums ? { unverifiedSums: b.unverifiedSums } : {}),
+}));
+
+export const PINNED_PILOT: PilotDiscoveryPin = PINNED_BUILDS[0]!;
+
+/** The pinned build named by its label, Go module version, commit or oracle version; undefined when none is. */
+export function findPinnedBuild(id: string): PilotDiscoveryPin | undefined {
+  return PINNED_BUILDS.find((b) => id === b.label || id === b.goModuleVersion || id === b.istioVersion || id === b.commit);
+}
+
+export function pinnedBuildNames(): string {
+  return PINNED_BUILDS.map((b) => `${b.label} (${b.goModuleVersion}, rules of ${b.istioVersion})`).join(', ');
+}
 
 export interface FoundBinary {
   path: string;
@@ -122,6 +144,13 @@ export function missingBinaryMessage(pin: PilotDiscoveryPin = PINNED_PILOT): str
 /** A pin for a release taken from Istio's pilot image (where Docker exists), e.g. `image:1.30.3`. */
 export const IMAGE_PREFIX = 'image:';
 
+/** A pin for a binary the user supplies in PILOT_DISCOVERY for a release version: its build info must say that version. */
+export const USER_PREFIX = 'user-supplied:';
+
+export function userPin(istioVersion: string, path: string): PilotDiscoveryPin {
+  return { goModuleVersion: `${USER_PREFIX}${path}`, istioVersion, commit: `release ${istioVersion}` };
+}
+
 export function imagePin(istioVersion: string): PilotDiscoveryPin {
   return { goModuleVersion: `${IMAGE_PREFIX}${istioVersion}`, istioVersion, commit: `release ${istioVersion}` };
 }
@@ -158,10 +187,71 @@ export async function copyFromPilotImage(pin: PilotDiscoveryPin, say: (l: string
   }
 }
 
+/** What a binary's Go build info says it is, in words, e.g. `istio.io/istio v0.0.0-2026… (master-2026-04-23)`. */
+export function describeBuild(info: GoBuildInfo): string {
+  const stamped = stampedIstioVersion(info);
+  const pinned = PINNED_BUILDS.find((b) => b.goModuleVersion === info.main.version);
+  return `${info.path || 'a Go program'} from ${info.main.path || '?'} ${info.main.version || '?'}${stamped ? ` stamped ${stamped}` : ''}${pinned ? ` (pinned build ${pinned.label})` : ''}`;
+}
+
+/**
+ * Checks by the Go build info inside the binary (never by a flag or its `version` output) that it is the
+ * build the pin names: the istio.io/istio module version for a source build, the stamped release
+ * version for one from Istio's image. A user-supplied binary must be the version the user asked for.
+ * Returns the build info; throws when the binary is another build.
+ */
+export function verifyPilotBuild(path: string, pin: PilotDiscoveryPin, source: FoundBinary['source'] | 'built'): GoBuildInfo {
+  const info = readGoBuildInfo(path);
+  const where = source === 'env' ? `PILOT_DISCOVERY=${path}` : path;
+  const fix =
+    source === 'env'
+      ? `unset PILOT_DISCOVERY, or name its build with --istio-version (pinned builds: ${pinnedBuildNames()})`
+      : `delete it and run \`egress-conformance tools install pilot-discovery --version ${pin.label ?? pin.goModuleVersion}\``;
+  const Err = source === 'env' ? UserError : EnvironmentError;
+  if (info.path !== GO_PACKAGE) throw new Err(`${where} is not pilot-discovery: its Go build info says ${describeBuild(info)}; ${fix}`);
+  if (pin.goModuleVersion.startsWith(IMAGE_PREFIX) || pin.goModuleVersion.startsWith(USER_PREFIX)) {
+    // A release build: Istio's Makefile stamps the version (pkg/version.buildVersion) into the binary.
+    const stamped = stampedIstioVersion(info);
+    if (stamped !== pin.istioVersion) {
+      throw new Err(`${where} is ${describeBuild(info)}, not Istio ${pin.istioVersion}${stamped ? '' : ' (no release version stamped in it)'}; ${fix}`);
+    }
+    return info;
+  }
+  if (info.main.path !== 'istio.io/istio' || info.main.version !== pin.goModuleVersion) {
+    throw new Err(`${where} is ${describeBuild(info)}, not ${pin.label ?? ''} istio.io/istio ${pin.goModuleVersion}; ${fix}`);
+  }
+  return info;
+}
+
+/** Sums of modules fetched without the checksum database that differ from the ones recorded for the pin. */
+export function unverifiedSumMismatches(info: GoBuildInfo, pin: PilotDiscoveryPin): string[] {
+  const out: string[] = [];
+  for (const [key, want] of Object.entries(pin.unverifiedSums ?? {})) {
+    const at = key.lastIndexOf('@');
+    const dep = info.deps.find((d) => d.path === key.slice(0, at) && d.version === key.slice(at + 1));
+    if (!dep) out.push(`${key} is not among its modules`);
+    else if (dep.sum !== want) out.push(`${key} has ${dep.sum ?? 'no sum'}, recorded ${want}`);
+  }
+  return out;
+}
+
+/** The modules of a build that the checksum database cannot vouch for (matched by the pin's GONOSUMDB). */
+export function unverifiedModules(info: GoBuildInfo, pin: PilotDiscoveryPin): Record<string, string> {
+  const prefixes = (pin.goEnv?.GONOSUMDB ?? '').split(',').filter(Boolean);
+  const out: Record<string, string> = {};
+  for (const d of [info.main, ...info.deps]) {
+    if (d.sum && prefixes.some((p) => d.path === p || d.path.startsWith(`${p}/`))) out[`${d.path}@${d.version}`] = d.sum;
+  }
+  return out;
+}
+
 export async function ensurePilotDiscovery(opts: EnsureOptions): Promise<FoundBinary> {
   const pin = opts.pin ?? PINNED_PILOT;
   const found = await findPilotDiscovery(pin);
-  if (found) return found;
+  if (found) {
+    verifyPilotBuild(found.path, pin, found.source);
+    return found;
+  }
   if (pin.goModuleVersion.startsWith(IMAGE_PREFIX)) return { path: await copyFromPilotImage(pin, opts.onProgress), source: 'cache', pin };
   if (!opts.build) throw new EnvironmentError(missingBinaryMessage(pin));
   const path = await installPilotDiscovery({ onProgress: opts.onProgress, pin });
@@ -220,7 +310,7 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
   process.once('SIGTERM', onSignal);
   try {
     const child = execa('go', ['install', `${pkg}@${pin.goModuleVersion}`], {
-      env: { GOBIN: gobin, CGO_ENABLED: '0' },
+      env: { GOBIN: gobin, CGO_ENABLED: '0', ...(pin.goEnv ?? {}) },
       reject: false,
       all: true,
       buffer: { all: true },
@@ -237,6 +327,7 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     }
     const built = join(gobin, program);
     if (!existsSync(built)) throw new EnvironmentError(`go install finished but ${built} is missing`);
+    checkBuiltSums(built, pin, program, say);
     renameSync(built, target);
     say(`built ${program} in ${fmtElapsed(Date.now() - started)} → ${target}`);
     return target;
@@ -246,4 +337,22 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     clearInterval(tick);
     rmSync(gobin, { recursive: true, force: true });
   }
+}
+
+/**
+ * A build that fetched modules without the checksum database (the pin's GONOSUMDB) must have the sums
+ * recorded in fixtures/versions.json the first time; a build with other sums is refused, since the
+ * module proxy then served other code under the same version.
+ */
+function checkBuiltSums(built: string, pin: PilotDiscoveryPin, program: GoProgram, say: (l: string) => void): void {
+  if (!pin.goEnv?.GONOSUMDB) return;
+  const info = readGoBuildInfo(built);
+  if (program === 'pilot-discovery') verifyPilotBuild(built, pin, 'built');
+  const bad = unverifiedSumMismatches(info, pin);
+  if (bad.length) {
+    throw new EnvironmentError(`${program} ${pin.goModuleVersion}: modules fetched without the checksum database differ from the ones recorded in fixtures/versions.json: ${bad.join('; ')}`);
+  }
+  const got = unverifiedModules(info, pin);
+  const unrecorded = Object.keys(got).filter((k) => !(pin.unverifiedSums ?? {})[k]);
+  if (unrecorded.length) say(`record these sums under unverifiedSums of ${pin.label ?? pin.goModuleVersion} in fixtures/versions.json: ${JSON.stringify(Object.fromEntries(unrecorded.map((k) => [k, got[k]])))}`);
 }

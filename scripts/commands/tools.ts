@@ -1,20 +1,30 @@
 // `egress-conformance tools install NAME`: fetch or build a pinned tool into the cache.
 import { UserError } from '../../helpers/model/errors.ts';
-import { installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { findPinnedBuild, installPilotDiscovery, PINNED_PILOT, pinnedBuildNames, type PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
 import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
 import { resolveKind } from '../../helpers/tools/kind.ts';
 import { installKubeBinary, KUBE_PROGRAMS, type KubeProgram } from '../../helpers/tools/kube-builds.ts';
 
-export async function installTool(name: string, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+/** `--version`: a pinned istiod build by label or Go module version. */
+function buildPin(name: string, version: string | undefined): PilotDiscoveryPin {
+  if (version === undefined) return PINNED_PILOT;
+  if (name !== 'pilot-discovery' && name !== 'istioctl-build') throw new UserError(`--version: only pilot-discovery and istioctl-build have pinned builds to choose from, not ${name}`);
+  const pin = findPinnedBuild(version);
+  if (!pin) throw new UserError(`--version: "${version}" is not a pinned istiod build; use one of ${pinnedBuildNames()}`);
+  return pin;
+}
+
+export async function installTool(name: string, io: { out: (s: string) => void; err: (s: string) => void }, opts: { version?: string } = {}): Promise<number> {
+  const pin = buildPin(name, opts.version);
   switch (name) {
     case 'pilot-discovery': {
-      const path = await installPilotDiscovery({ onProgress: io.err });
+      const path = await installPilotDiscovery({ onProgress: io.err, pin });
       io.out(path);
       return 0;
     }
     case 'istioctl-build': {
       // istioctl of the control-plane lane's pinned build, for offline `istioctl validate` in the tests.
-      const path = await installPilotDiscovery({ onProgress: io.err, program: 'istioctl' });
+      const path = await installPilotDiscovery({ onProgress: io.err, program: 'istioctl', pin });
       io.out(path);
       return 0;
     }
