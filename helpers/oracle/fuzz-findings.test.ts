@@ -99,3 +99,23 @@ describe('the capture port (listener_builder.go blackholeFilterChain; upstream T
     expect(probe(res(''), 'default', 'tcp://foo:15001', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
   });
 });
+
+describe('resolution NONE entries that select workloads (listener.go buildSidecarOutboundListeners)', () => {
+  const selecting = (ports: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE, workloadSelector: {labels: {app: curl}}}
+---
+`;
+  it('build no wildcard listener for a TCP port: without selected workloads there is nothing to bind (fuzz-s3-119)', () => {
+    const r = res(selecting('[{number: 80, name: tcp, protocol: TCP}]'));
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+
+  it('still route HTTP on their ports (HTTP listeners are built for every service)', () => {
+    const r = res(selecting('[{number: 80, name: http, protocol: HTTP}]'));
+    expect(probe(r, 'default', 'http://a.example.com/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||a.example.com' });
+  });
+});

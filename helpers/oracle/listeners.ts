@@ -99,7 +99,13 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
     if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [] }));
     return l;
   };
+  const routeOnly: ServicePort[] = [];
   for (const sp of [...ports].sort(compareRank)) {
+    if (instancesOnly(sp)) {
+      // Its HTTP routes are built from the services, not the listeners: they appear if another service opens the port.
+      if (sp.kind === 'sniffed') routeOnly.push(sp);
+      continue;
+    }
     if (sp.kind !== 'http' && sp.ips.length > 0) {
       for (const ip of sp.ips) {
         const name = `${ip}_${sp.port}`;
@@ -134,5 +140,20 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
       }
     }
   }
+  for (const sp of routeOnly) {
+    const l = out.get(`0.0.0.0_${sp.port}`);
+    if (l?.kind === 'wildcard' && l.http) l.http.push(sp);
+  }
   return out;
+}
+
+/**
+ * A non-HTTP port of a resolution-NONE entry without addresses that selects workloads gets a listener per
+ * selected workload address, never the wildcard one (listener.go buildSidecarOutboundListeners: a Passthrough
+ * service with LabelSelectors binds its instances). This project declares no WorkloadEntries, so such a port
+ * builds no listener at all. Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml.
+ */
+export function instancesOnly(sp: ServicePort): boolean {
+  return sp.kind !== 'http' && sp.se.resolution === 'NONE' && sp.ips.length === 0 && sp.cidrs.length === 0 &&
+    Object.keys(sp.se.workloadSelector ?? {}).length > 0;
 }
