@@ -32,6 +32,10 @@ describe('KindLane', () => {
     const h1 = await lane.applyScenario(s.name, 'ALLOW_ANY', s.resources);
     const obs = await lane.observe(h1, { from: { namespace: 'frontend' }, to: parseProbeUrl('tcp://db.example.com:5432') });
     expect(obs.verdict).toBe('allowed');
+    // The cluster is what the client sidecar logged; the sync barrier's evidence comes with it.
+    expect(obs.cluster).toBe('PassthroughCluster');
+    expect(obs.evidence.accessLog).toEqual([expect.stringMatching(/ PassthroughCluster - 172\.18\.0\.4:5432 /)]);
+    expect(obs.evidence.sync).toMatchObject({ generation: 1, marker: '10.001s', proxy: { passthroughConnectTimeout: '10.001s', syncz: { cluster_acked: 'a1b2c3d4' } } });
     expect(obs.evidence.pod).toBe('frontend/egress-client');
     await lane.clearScenario(h1);
 
@@ -39,6 +43,8 @@ describe('KindLane', () => {
     // A probe from a labelled workload gets its own client pod, created on first use.
     const labelled = await lane.observe(h2, { from: { namespace: 'frontend', labels: { app: 'legacy' } }, to: parseProbeUrl('http://api.example.com/') });
     expect(labelled.evidence.pod).toMatch(/^frontend\/egress-client-[0-9a-f]{8}$/);
+    // Its sidecar passed the barrier of the applied generation before the probe.
+    expect(labelled.evidence.sync).toMatchObject({ generation: 2, proxy: { passthroughConnectTimeout: '10.002s' } });
     const pod = [...h.fake.store.values()].find((x) => x.kind === 'Pod' && x.metadata.labels?.app === 'legacy');
     expect(pod?.metadata.namespace).toBe('frontend');
 

@@ -94,6 +94,22 @@ export class LiveRunner implements Runner {
     if (!this.quiet) this.opts.onTrace?.(e);
   }
 
+  readonly kube: K8sOps = {
+    get: (ref) => this.k8s().get(ref),
+    create: async (obj, o) => {
+      this.checkAborted();
+      if (!o?.dryRun) this.trace({ op: 'apply', object: obj });
+      return this.k8s().create(obj, o);
+    },
+    apply: (obj) => this.apply(obj),
+    delete: (ref) => this.delete(ref),
+    listPods: (ns, sel) => this.k8s().listPods(ns, sel),
+    list: (...a) => this.k8s().list(...a),
+    setPodStatus: (...a) => this.k8s().setPodStatus(...a),
+    exec: (...a) => this.k8s().exec(...a),
+    logs: (...a) => this.k8s().logs(...a),
+  };
+
   /** The API client, made from the run's own kubeconfig file on first use. */
   k8s(): K8sOps {
     this.client ??= this.opts.k8s(this.ctx.kubeconfig);

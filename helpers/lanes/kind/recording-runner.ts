@@ -1,12 +1,27 @@
 // The dry run's runner: records what the phases ask for and runs nothing. Reads, waits and probes answer
 // with the assumption the caller states (a fresh kind cluster where everything comes up), so the phases
 // take the path a first run on a clean machine takes.
+import type { K8sOps } from '../../k8s/client.ts';
 import type { ResolvedTool } from '../../tools/resolve.ts';
 import type { ExecOptions, K8sObject, ObjectRef, ProcessResult, Runner, RunnerK8s, TraceEntry } from './runner.ts';
 
 export class RecordingRunner implements Runner {
   readonly dryRun = true;
   readonly trace: TraceEntry[] = [];
+
+  readonly kube: K8sOps = {
+    get: async () => undefined,
+    create: async (obj, o) => {
+      if (!o?.dryRun) this.record({ op: 'apply', object: obj });
+    },
+    apply: (obj) => this.apply(obj),
+    delete: (ref) => this.delete(ref),
+    listPods: async () => [],
+    list: async () => [],
+    setPodStatus: async () => {},
+    exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+    logs: async () => '',
+  };
 
   constructor(private readonly onTrace?: (e: TraceEntry) => void) {}
 

@@ -2,7 +2,7 @@
 // (live-runner.ts) runs processes and talks to the API server; the recording runner (recording-runner.ts)
 // does neither and answers with stated assumptions, so `--dry-run` runs the very same functions. Both emit
 // the same trace, which is what the dry run prints and what the equivalence test compares.
-import type { ExecResult, K8sObject, ObjectRef } from '../../k8s/client.ts';
+import type { ExecResult, K8sObject, K8sOps, ObjectRef } from '../../k8s/client.ts';
 import type { ResolvedTool } from '../../tools/resolve.ts';
 
 export type { ExecResult, K8sObject, ObjectRef };
@@ -48,6 +48,12 @@ export interface Runner {
   exec(argv: string[], opts: ExecOptions): Promise<ProcessResult>;
   /** Finds kind or istioctl at the pinned version; exec maps the tool's name to it. */
   resolveTool(tool: 'kind' | 'istioctl', version: string): Promise<ResolvedTool | undefined>;
+  /**
+   * The API for the shared Kubernetes module's functions (helpers/k8s): writes (apply, create, delete) are
+   * trace entries and honour Ctrl-C; reads are not traced (the calling phase names them with read or
+   * waitFor). The dry run's records writes and reads nothing (no objects, empty lists).
+   */
+  readonly kube: K8sOps;
   /** Server-side apply. */
   apply(obj: K8sObject): Promise<void>;
   delete(ref: ObjectRef): Promise<boolean>;
@@ -70,14 +76,8 @@ export interface Runner {
   cleanup(what: string, fn: () => Promise<void>): Promise<void>;
 }
 
-/** The API calls a read, wait or opaque block may make (untraced inside them). */
-export interface RunnerK8s {
-  get(ref: ObjectRef): Promise<K8sObject | undefined>;
-  create(obj: K8sObject, opts?: { dryRun?: boolean }): Promise<void>;
-  listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]>;
-  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
-  logs(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
-}
+/** The API as a read, wait or opaque block sees it (untraced inside them). */
+export type RunnerK8s = K8sOps;
 
 export function shellLine(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./<>-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');

@@ -3,7 +3,7 @@
 // validating webhook answering, and the effective mode read back from ConfigMap istio-system/istio (no
 // installed-state IstioOperator exists since 1.24).
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { modeOf, readMeshConfig } from '../../../k8s/istio.ts';
 import { istioOperatorFor, shortHash } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { MeshSettings, PolicyMode } from '../../../model/types.ts';
@@ -37,7 +37,6 @@ export function installSpec(ctx: RunContext, policy: PolicyMode, mesh?: MeshSett
   };
 }
 
-export const MESH_CONFIGMAP = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' };
 
 /** ServiceEntries applied before the validating webhook answers are rejected: it is probed with a server-side dry run. */
 export function webhookProbeObject(): K8sObject {
@@ -67,20 +66,16 @@ export async function installIstio(r: Runner, ctx: RunContext, spec: InstallSpec
         return undefined;
       }
     }, { assumed: true, state: () => lastError });
-    const effective = await r.read('ConfigMap istio-system/istio key mesh: outboundTrafficPolicy.mode', async (k) => meshModeOf(await k.get(MESH_CONFIGMAP)), spec.policy, spec.policy);
+    const effective = await r.read('ConfigMap istio-system/istio key mesh: outboundTrafficPolicy.mode', async (k) => {
+      const mesh = await readMeshConfig(k);
+      if (!mesh) throw new StepError('ConfigMap istio-system/istio has no `mesh` key: Istio did not install as expected');
+      return modeOf(mesh);
+    }, spec.policy, spec.policy);
     if (effective !== spec.policy) {
       throw new StepError(`after istioctl install the mesh config says outboundTrafficPolicy ${effective}, expected ${spec.policy}`);
     }
     r.note(`mesh outboundTrafficPolicy: ${effective}`);
   });
-}
-
-/** The effective mode in ConfigMap istio (ALLOW_ANY, Istio's default, when the field is absent). */
-export function meshModeOf(cm: K8sObject | undefined): string {
-  const meshText = (cm?.data as Record<string, string> | undefined)?.mesh;
-  if (meshText === undefined) throw new StepError('ConfigMap istio-system/istio has no `mesh` key: Istio did not install as expected');
-  const mesh = (parseYaml(meshText) ?? {}) as { outboundTrafficPolicy?: { mode?: string } };
-  return mesh.outboundTrafficPolicy?.mode ?? 'ALLOW_ANY';
 }
 
 export function errorText(err: unknown): string {

@@ -1,6 +1,7 @@
 // A scenario's ServiceEntries and Sidecars: applied labelled with the run and annotated with the apply
 // generation (helpers/k8s/manifests.ts), deleted (and waited gone) when the scenario is cleared.
 import { GENERATION_ANNOTATION, scenarioObjects } from '../../../k8s/manifests.ts';
+import { syncScenarioObjects } from '../../../k8s/workloads.ts';
 import type { PolicyMode, ResourceSet } from '../../../model/types.ts';
 import type { RunContext } from '../context.ts';
 import type { K8sObject, ObjectRef, Runner } from '../runner.ts';
@@ -17,10 +18,10 @@ export async function applyScenarioObjects(r: Runner, ctx: RunContext, state: Ru
   state.generation++;
   const objects = scenarioObjects(resources, ctx.runId, state.generation);
   await r.step(`scenario ${name} (${policy}): apply ${objects.length} resource(s) at generation ${state.generation}`, async () => {
-    for (const o of objects) {
-      await r.apply(o);
-      state.scenarioObjects.set(objectKey(refOf(o)), refOf(o));
-    }
+    for (const o of objects) state.scenarioObjects.set(objectKey(refOf(o)), refOf(o));
+    // Applies them and deletes any other ServiceEntry or Sidecar labelled with this run.
+    const removed = await syncScenarioObjects(r.kube, objects, ctx.runId);
+    if (removed.length) r.note(`removed this run's leftovers: ${removed.join(', ')}`);
   });
   return objects;
 }

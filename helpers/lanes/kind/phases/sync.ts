@@ -12,12 +12,11 @@
 //    (`pilot-agent request GET config_dump?...` in istio-proxy), and istiod's /debug/syncz shows every
 //    type it sent to that proxy ACKed (sent nonce = acked nonce), so listeners and routes of the same push
 //    are in too. A proxy that does not get there within the bound is named in the error.
-import { parse as parseYaml, stringify } from 'yaml';
+import { readMeshConfig, writeMeshConfig } from '../../../k8s/istio.ts';
 import { GENERATION_ANNOTATION, RUN_LABEL } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
 import type { K8sObject, Runner, RunnerK8s } from '../runner.ts';
-import { MESH_CONFIGMAP } from './istio.ts';
 import { clientKey, type ClientSpec } from './workloads.ts';
 
 const MARKER_SPAN = 50_000;
@@ -131,16 +130,12 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: { generation
       return problems.length === 0 ? true : undefined;
     }, { assumed: true, state: () => storeState });
 
-    const meshText = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
-      const cm = await k.get(MESH_CONFIGMAP);
-      const text = (cm?.data as Record<string, string> | undefined)?.mesh;
-      if (text === undefined) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
-      return text;
-    }, 'accessLogFile: /dev/stdout\n', 'the mesh config istioctl wrote');
-    const mesh = (parseYaml(meshText) ?? {}) as Record<string, unknown>;
-    mesh.connectTimeout = marker;
-    await r.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: MESH_CONFIGMAP.name, namespace: MESH_CONFIGMAP.namespace }, // YAML 1.1 quoting: istiod reads the mesh with sigs.k8s.io/yaml, where a bare `off` or `yes` is a boolean.
-    data: { mesh: stringify(mesh, { version: '1.1' }) } });
+    const mesh = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
+      const m = await readMeshConfig(k);
+      if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
+      return m;
+    }, { accessLogFile: '/dev/stdout' } as Record<string, unknown>, 'the mesh config istioctl wrote');
+    await writeMeshConfig(r.kube, { ...mesh, connectTimeout: marker });
 
     const want = markerMillis(generation);
     for (const c of clients) {

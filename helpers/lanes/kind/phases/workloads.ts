@@ -1,6 +1,7 @@
 // Namespaces (injection labels set before any client exists) and the client Pods: curl and psql in one
 // Pod per namespace and label set, sidecar-injected except in the control namespace.
 import { clientPodManifest, CONTROL_NAMESPACE, namespaceObjects, shortHash, type ClientSpec } from '../../../k8s/manifests.ts';
+import { ensureNamespaces } from '../../../k8s/workloads.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
 import { canonical } from '../context.ts';
@@ -29,7 +30,8 @@ export function namespaceManifests(ctx: RunContext, extra: string[]): K8sObject[
 
 export async function applyNamespaces(r: Runner, namespaces: K8sObject[]): Promise<void> {
   await r.step(`namespaces: ${namespaces.map((n) => n.metadata.name).join(', ')} (injection labels set before any client exists)`, async () => {
-    for (const ns of namespaces) await r.apply(ns);
+    // kind's controller manager makes each namespace's default ServiceAccount.
+    await ensureNamespaces(r.kube, namespaces, { serviceAccount: false });
   });
 }
 
