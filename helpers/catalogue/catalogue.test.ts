@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue } from './load.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { PINNED } from '../tools/versions.ts';
+import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
+import { pinFor } from './pins.ts';
 
 const scenarios = loadCatalogue();
 const cases = expandCases(scenarios);
@@ -30,9 +32,11 @@ describe('case catalogue', () => {
     expect(course.resources.serviceEntries[0]).toMatchObject({ namespace: 'frontend', exportTo: [], hosts: ['db.example.com'] });
   });
 
-  it.each(cases.map((c) => [c.id, c] as const))('%s: oracle agrees with the pinned verdict', (_id, c) => {
-    const got = expectProbe(c.scenario.resources, c.probe, { istioVersion: PINNED.istio, policy: c.policy });
-    const pin = c.probe.expect[c.policy]!;
+  // The kind lane's release and every pinned istiod build: version-gated cases pin each side of a gate.
+  const versions = [PINNED.istio, ...PINNED_BUILDS.map((b) => b.istioVersion)];
+  it.each(cases.flatMap((c) => versions.map((v) => [c.id, v, c] as const)))('%s at %s: oracle agrees with the pinned verdict', (_id, v, c) => {
+    const got = expectProbe(c.scenario.resources, c.probe, { istioVersion: v, policy: c.policy });
+    const pin = pinFor(c.probe, c.policy, v)!;
     expect({ verdict: got.verdict, cluster: got.cluster, ...(pin.signal ? { signal: got.signal } : {}) }).toEqual(pin);
   });
 });

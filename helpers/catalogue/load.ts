@@ -9,6 +9,7 @@ import { UserError } from '../model/errors.ts';
 import { loadResourceFiles, loadYamlText, policyCaseHint, toJs } from '../istio/load.ts';
 import { readYamlFile } from '../istio/input.ts';
 import { parseProbeUrl } from '../probes/url.ts';
+import { compareVersions, parseIstioVersion } from '../oracle/version.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -29,6 +30,27 @@ export function parsePinned(file: string, where: string, text: unknown): PinnedE
   if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length) bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
   if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502 or tcp-close`);
   return { verdict: verdict as Verdict, cluster, ...(signal ? { signal: signal as PinnedExpectation['signal'] } : {}) };
+}
+
+/** `expectBefore: {VERSION: {POLICY: pin}}`: pins for Istio versions before VERSION (a version gate's bound). */
+function parseExpectBefore(file: string, where: string, raw: unknown): CatalogueProbe['expectBefore'] {
+  if (raw === undefined) return undefined;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad(file, `${where}.expectBefore must map an Istio version to pins by policy`);
+  const out = Object.entries(raw as Obj).map(([before, pins]) => {
+    try {
+      parseIstioVersion(before, `${where}.expectBefore`);
+    } catch (e) {
+      bad(file, (e as Error).message);
+    }
+    if (!pins || typeof pins !== 'object') bad(file, `${where}.expectBefore.${before} must map policies to pins`);
+    const expect: CatalogueProbe['expect'] = {};
+    for (const [k, v] of Object.entries(pins as Obj)) {
+      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expectBefore.${before}: "${k}" is not a policy`);
+      expect[k as PolicyMode] = parsePinned(file, `${where}.expectBefore.${before}.${k}`, v);
+    }
+    return { before, expect };
+  });
+  return out.sort((a, b) => compareVersions(parseIstioVersion(a.before), parseIstioVersion(b.before)));
 }
 
 function parseScenario(file: string, fixturesDir: string, requirePins: boolean): Scenario {
@@ -79,7 +101,8 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
       expect[k as PolicyMode] = parsePinned(file, `${where}.expect.${k}`, v);
     }
     if (requirePins) for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);
-    return { from, to, expect };
+    const expectBefore = parseExpectBefore(file, where, p.expectBefore);
+    return { from, to, expect, ...(expectBefore ? { expectBefore } : {}) };
   });
   return { name, description: String(doc.description ?? '').trim(), resourceFiles: resourceFiles as string[], resources, policies, probes: parsed, file };
 }

@@ -11,6 +11,11 @@ export interface PinnedExpectation {
 export interface CatalogueProbe extends Probe {
   /** Verdicts pinned by hand per policy, checked against the oracle by a unit test. */
   expect: Partial<Record<PolicyMode, PinnedExpectation>>;
+  /**
+   * Pins for older Istio versions, where a version-gated rule answers otherwise: each applies to
+   * versions before its `before`, the lowest bound above the version winning (helpers/catalogue/pins.ts).
+   */
+  expectBefore?: { before: string; expect: Partial<Record<PolicyMode, PinnedExpectation>> }[];
 }
 
 export interface Scenario {

@@ -1,6 +1,7 @@
 // `egress-conformance matrix`: the whole catalogue with the oracle's verdicts.
 import { loadCatalogue, expandCases } from '../../helpers/catalogue/load.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
+import { pinFor } from '../../helpers/catalogue/pins.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { istioVersionFlag } from './options.ts';
 
@@ -13,7 +14,7 @@ export function runMatrix(flags: MatrixFlags, io: { out: (s: string) => void }):
   const istioVersion = istioVersionFlag(flags.istioVersion);
   const rows = expandCases(loadCatalogue()).map((c) => {
     const e = expectProbe(c.scenario.resources, c.probe, { istioVersion, policy: c.policy });
-    const pin = c.probe.expect[c.policy]!;
+    const pin = pinFor(c.probe, c.policy, istioVersion)!;
     return {
       scenario: c.scenario.name,
       policy: c.policy,
