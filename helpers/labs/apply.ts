@@ -12,7 +12,7 @@ import type { Lab } from './load.ts';
  * Namespaces of a lab's cluster: the API server's own, istio-system, and the two injected client
  * namespaces. A resource anywhere else is refused, as the API server refuses it.
  */
-export const LAB_NAMESPACES = ['default', 'frontend', 'istio-system', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+export const LAB_NAMESPACES = ['default', 'frontend', 'istio-system', 'egress-control', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
 /** meshConfig fields the oracle models; istiod gets the whole meshConfig either way. */
 const MODELLED_MESH_FIELDS = ['outboundTrafficPolicy', 'defaultServiceExportTo', 'rootNamespace', 'defaultConfig'];

@@ -9,6 +9,8 @@ import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../l
 import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { writeReports } from '../report/write.ts';
+import { keepSetupLogs } from '../report/logs.ts';
+import '../report/case-meta.ts';
 import { findPilotDiscoverySync } from '../tools/pilot-discovery.ts';
 import { ExitCodeError } from '../model/errors.ts';
 
@@ -71,12 +73,25 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         });
         info = await lane.setup();
       } catch (e) {
-        setupError = (e as Error).message;
+        setupError = keepSetupLogs((e as Error).message, reportDir);
+        // The reporters print this error: let it name the kept copies, not files already removed.
+        if (e instanceof Error) e.message = setupError;
         // A user-fixable problem (no Docker, a tool missing, a cluster not ours) keeps its exit code so
         // `egress-conformance run` can end with that one line and code.
         if (e instanceof ExitCodeError) setupExitCode = e.exitCode;
         throw e;
       }
+    });
+
+    const report = (partial: boolean): RunReport => ({
+      lane: opts.reportName,
+      istioVersion: info?.istioVersion ?? oracleVersion,
+      versions: { lane: laneName!, oracleIstioVersion: oracleVersion, ...(info?.details ?? {}) },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      results,
+      ...(setupError ? { setupError, ...(setupExitCode ? { setupExitCode } : {}) } : {}),
+      ...(partial ? { partial } : {}),
     });
 
     afterAll(async () => {
@@ -90,16 +105,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
           results.push({ id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, outcome: 'skipped', message: 'not run: the run stopped first' });
         }
-        const report: RunReport = {
-          lane: opts.reportName,
-          istioVersion: info?.istioVersion ?? oracleVersion,
-          versions: { lane: laneName!, oracleIstioVersion: oracleVersion, ...(info?.details ?? {}) },
-          startedAt,
-          finishedAt: new Date().toISOString(),
-          results,
-          ...(setupError ? { setupError, ...(setupExitCode ? { setupExitCode } : {}) } : {}),
-        };
-        const files = writeReports(reportDir, report);
+        const files = writeReports(reportDir, report(false));
         process.stdout.write(`reports: ${files.join(', ')}\n`);
       }
     });
@@ -120,23 +126,34 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           }
         });
         afterAll(async () => {
-          if (handle) await lane!.clearScenario(handle);
+          try {
+            if (handle) await lane!.clearScenario(handle);
+          } finally {
+            // The results so far, so an interrupted run still has a report (`run` marks it interrupted).
+            if (!setupError) writeReports(reportDir, report(true));
+          }
         });
 
         for (const c of block) {
-          it(c.id, async () => {
+          it(c.id, async ({ task }) => {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
             const base = { id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected };
+            // The run reporter prints the case from task meta, not the assertion below.
+            const record = (r: CaseResult) => {
+              results.push(r);
+              task.meta.egressCase = r;
+            };
+            const t0 = Date.now();
             const cause = setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : scenarioError;
             if (cause) {
-              results.push({ ...base, outcome: 'error', message: cause });
+              record({ ...base, outcome: 'error', message: cause });
               throw new Error(cause);
             }
             let observed;
             try {
               observed = await lane!.observe(handle!, c.probe);
             } catch (e) {
-              results.push({ ...base, outcome: 'error', message: `observing failed: ${(e as Error).message}` });
+              record({ ...base, outcome: 'error', message: `observing failed: ${(e as Error).message}`, durationMs: Date.now() - t0 });
               throw e;
             }
             const verdict = judge(expected, observed);
@@ -150,8 +167,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
                 if (files.length) observed.evidence.diagnostics = dir;
               }
             }
-            results.push({ ...base, observed, ...verdict });
-            expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}\n  evidence: ${JSON.stringify(observed.evidence)}`).toBe('pass');
+            record({ ...base, observed, ...verdict, durationMs: Date.now() - t0 });
+            expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}`).toBe('pass');
           });
         }
       });

@@ -7,15 +7,26 @@ import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
-import { chooseLane, controlPlanePin, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
+import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
 import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
+import { runEnd } from '../../helpers/report/outcome.ts';
+import { markInterrupted } from '../../helpers/report/interrupted.ts';
+import { writeReports } from '../../helpers/report/write.ts';
+import { expectProbe } from '../../helpers/oracle/index.ts';
+import { onInterrupt, type InterruptSignal } from '../../helpers/process/interrupt.ts';
+import { pollUntil } from '../../helpers/process/poll.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { istioVersionFlag, testFilter } from './options.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUN_REPORTER = join(ROOT, 'helpers/report/run-reporter.ts');
+
+/** How long Ctrl-C waits for the lane to remove what it created before stopping it (kind deletes a cluster). */
+const INTERRUPT_GRACE_MS: Record<string, number> = { kind: 90_000, 'control-plane': 15_000 };
 
 export interface RunFlags {
   lane?: string;
@@ -55,7 +66,8 @@ function printSummary(file: string, out: (s: string) => void): RunReport | undef
   }
   const c = countOutcomes(report.results);
   out(`\n${report.lane} lane, Istio ${report.istioVersion}: ${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped`);
-  const bad = report.results.filter((r) => r.outcome !== 'pass');
+  // Cases not run are counted above, not listed: a failed setup would otherwise print every case.
+  const bad = report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error');
   if (bad.length) {
     out(renderTable(['OUTCOME', 'CASE', 'EXPECTED', 'OBSERVED'], bad.map((r) => [
       r.outcome, r.id, `${r.expected.verdict} ${r.expected.cluster}`,
@@ -66,6 +78,22 @@ function printSummary(file: string, out: (s: string) => void): RunReport | undef
 }
 
 /** True while any process of the group is alive. */
+function readReport(file: string): RunReport | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+  } catch {
+    return undefined;
+  }
+}
+
+function killGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -86,7 +114,8 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   // Checked before anything starts: a report dir that cannot be written is bad input, not a lost run.
   const chosenReportDir = flags.reportDir === undefined ? undefined : prepareReportDir(flags.reportDir);
   // Read the catalogue here first: a broken case file is one line from us, not a failed suite.
-  if (expandCases(loadCatalogue(), filter).length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  const cases = expandCases(loadCatalogue(), filter);
+  if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
   if (lane === 'kind' && requested === 'kind' && !(await dockerAnswers())) {
     // Said here, once and plainly, rather than as a failed hook inside the suite's output.
@@ -110,45 +139,60 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     ...(flags.reuse ? { EGRESS_REUSE: '1' } : {}),
   };
   io.err(`running the catalogue on the ${lane} lane (run ${env.EGRESS_RUN_ID}); reports go to ${reportDir}`);
-  const child = execa(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', 'suites/egress.test.ts'], {
+  // Every temp dir of the run (istiod's, kubeconfigs, the tests' own) goes under one dir that this
+  // process removes, also when the suite is stopped before its own cleanup ran.
+  const tmp = mkdtempSync(join(tmpdir(), 'egress-run-'));
+  const startedAt = new Date().toISOString();
+  const child = execa(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', `--reporter=${RUN_REPORTER}`, 'suites/egress.test.ts'], {
     cwd: ROOT,
-    env,
+    // CI logs are files: no colour codes in them.
+    env: { ...env, TMPDIR: tmp, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }) },
     stdio: 'inherit',
     reject: false,
     // Its own process group: Ctrl-C is forwarded by us, and we can wait for the lane's cleanup.
     detached: true,
   });
-  let interrupted: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted || child.pid === undefined) return;
+  let interrupted: InterruptSignal | undefined;
+  const stopListening = onInterrupt((sig) => {
+    if (child.pid === undefined) return;
     interrupted = sig;
-    io.err(`\n${sig}: stopping the run; the lane removes what this run created…`);
-    try {
-      process.kill(-child.pid, 'SIGINT');
-    } catch {
-      /* already gone */
-    }
+    io.err(`\n${sig}: stopping the run; the lane removes what this run created (press Ctrl-C again to stop at once)…`);
+    killGroup(child.pid, 'SIGINT');
+  });
+  // A second Ctrl-C exits at once (helpers/process/interrupt.ts): still stop the suite and remove the temp dir.
+  const onExit = () => {
+    if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.once('exit', onExit);
   try {
     const result = await child;
+    const reportFile = join(reportDir, `egress-${lane}.json`);
     if (interrupted && child.pid !== undefined) {
-      // vitest's main process may exit before the worker has finished tearing the lane down.
-      const deadline = Date.now() + 10 * 60_000;
-      while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-      io.err(groupAlive(child.pid) ? 'cleanup still running after 10 minutes; check `docker ps --filter label=egress-conformance.run`' : 'cleanup done');
-      return interrupted === 'SIGTERM' ? 143 : 130;
+      // vitest's main process exits at once; its worker may still be tearing the lane down.
+      const grace = Number(process.env.EGRESS_INTERRUPT_GRACE_MS ?? INTERRUPT_GRACE_MS[lane]);
+      const pgid = child.pid;
+      if (!(await pollUntil(() => !groupAlive(pgid), { timeoutMs: grace, intervalMs: 100, maxIntervalMs: 500 }))) {
+        killGroup(pgid, 'SIGKILL');
+        io.err(`the lane's cleanup did not finish within ${Math.round(grace / 1000)} s and was stopped${lane === 'kind' ? `; check \`kind get clusters\` and \`docker ps --filter label=egress-conformance.run=${env.EGRESS_RUN_ID}\`` : ''}`);
+      }
+      const oracleVersion = oracleVersionFor(lane, flags.istioVersion);
+      const notRun = cases.map((c) => ({
+        id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw,
+        expected: expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy }),
+      }));
+      writeReports(reportDir, markInterrupted(readReport(reportFile), interrupted, notRun, {
+        lane, istioVersion: oracleVersion, versions: { lane, oracleIstioVersion: oracleVersion }, startedAt,
+      }));
     }
-    const report = printSummary(join(reportDir, `egress-${lane}.json`), io.out);
-    io.err(`${lane} lane finished in ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
-    if (report?.setupError && report.setupExitCode) {
-      // The lane could not start for a reason the user can fix: end on that one line and its code.
-      throw new UserError(report.setupError.split('\n')[0], report.setupExitCode);
-    }
-    return result.exitCode === 0 ? 0 : 1;
+    const report = printSummary(reportFile, io.out);
+    io.err(`${lane} lane ${interrupted ? 'stopped' : 'finished'} after ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
+    const end = runEnd(report, result.exitCode ?? 1);
+    if (end.line) io.err(`egress-conformance: ${end.line}`);
+    return end.code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
+    process.off('exit', onExit);
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
