@@ -48,3 +48,24 @@ export async function collectDiagnostics(runner: LiveRunner, ctx: RunContext, cl
   if (out.problems.length) await save('problems.txt', `${out.problems.join('\n')}\n`);
   return out;
 }
+
+/**
+ * The client sidecars' whole logs (their access logs: the cluster of every call), kept under
+ * <dir>/access-logs before the cluster goes away; the JSON report holds each probe's own lines.
+ */
+export async function saveAccessLogs(runner: LiveRunner, clients: ClientSpec[], dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const target = join(dir, 'access-logs');
+  for (const c of clients.filter(isInjected)) {
+    try {
+      const text = await runner.k8s().logs(c.namespace, c.name, 'istio-proxy', 100_000);
+      await mkdir(target, { recursive: true });
+      const file = join(target, `${c.name}.${c.namespace}.istio-proxy.log`);
+      await writeFile(file, text);
+      out.push(file);
+    } catch {
+      // Best effort: a pod already gone has nothing to keep.
+    }
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // executables on PATH (docker, kind, istioctl, openssl) and a recording fake of the Kubernetes API. Asserts
 // commands, their order and arguments, what is cleaned up, and that the user's kubeconfig is never used.
 // No Docker, no cluster.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,12 +21,12 @@ describe('KindLane', () => {
   it('setup, apply scenario per policy, observe, clear, teardown', async () => {
     const h = harness();
     const o = h.options();
-    const lane = new KindLane({ runId: 'lane-1', workDir: h.workDir, env: h.env, k8s: o.k8s, toolkit: standinToolkit, handleSignals: false, out: () => {}, pollMs: 1, probeIntervalMs: 0, accessLogPollMs: 1, timeouts: { accessLog: 500 } });
+    const lane = new KindLane({ runId: 'lane-1', workDir: h.workDir, artifactsDir: join(h.root, 'artifacts'), env: h.env, k8s: o.k8s, toolkit: standinToolkit, handleSignals: false, out: () => {}, pollMs: 1, probeIntervalMs: 0, accessLogPollMs: 1, timeouts: { accessLog: 500 } });
     const info = await lane.setup();
     expect(info).toMatchObject({ lane: 'kind', istioVersion: '1.30.3' });
     expect(info.details.kindNetwork).toContain('172.18.0.0/16');
     expect(await lane.setup()).toBe(info); // idempotent
-    expect(lane.artifactsDir).toBe(join(process.cwd(), 'artifacts', 'kind', 'lane-1'));
+    expect(new KindLane({ runId: 'lane-2', handleSignals: false }).artifactsDir).toBe(join(process.cwd(), 'artifacts', 'kind', 'lane-2'));
 
     const s = SCENARIOS[0];
     const h1 = await lane.applyScenario(s.name, 'ALLOW_ANY', s.resources);
@@ -56,6 +56,9 @@ describe('KindLane', () => {
     expect(lines.filter((l) => l.startsWith('docker rm -f -v'))).toHaveLength(1);
     expect(existsSync(h.workDir)).toBe(false);
     expect(h.userKubeconfigUntouched()).toBe(true);
+    // The client sidecars' access logs were kept before the cluster went.
+    const kept = readFileSync(join(lane.artifactsDir, 'access-logs', 'egress-client.frontend.istio-proxy.log'), 'utf8');
+    expect(kept).toMatch(/ PassthroughCluster - 172\.18\.0\.4:5432 /);
     // Cleared once explicitly; the second application goes with the cluster at teardown.
     expect(h.fake.calls.filter((c) => c.op === 'delete' && c.kind === 'ServiceEntry')).toHaveLength(1);
   });

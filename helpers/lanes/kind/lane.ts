@@ -10,7 +10,7 @@ import { InterruptedError, StepError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import { runContext, type RunContext, type RunOptions } from './context.ts';
-import { collectDiagnostics } from './diagnostics.ts';
+import { collectDiagnostics, saveAccessLogs } from './diagnostics.ts';
 import { LiveRunner, type ProcessRunner, type ToolResolver } from './live-runner.ts';
 import { ensureCluster, preflight } from './phases/cluster.ts';
 import { installIstio, installSpec, type InstallSpec } from './phases/istio.ts';
@@ -266,6 +266,11 @@ export class KindLane implements Lane {
       // work runs in its own scope and ignores the abort.
       if (!this.controller.signal.aborted) this.controller.abort(new StepError('the kind lane was torn down while this step ran'));
       const r = this.runner;
+      if (this.live && this.state.clusterReady && this.clientsProxyKey !== undefined) {
+        const live = this.live;
+        const files = await live.asCleanup(() => saveAccessLogs(live, [...this.clients.values()], this.artifactsDir)).catch(() => []);
+        if (files.length) this.out(`access logs: ${files.length} file(s) under ${join(this.artifactsDir, 'access-logs')}`);
+      }
       await r.cleanup('teardown', () => r.step(teardownTitle(this.ctx), () => teardown(r, this.ctx, this.state)));
       this.untrap();
     })();
