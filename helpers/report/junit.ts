@@ -3,6 +3,9 @@
 import type { RunReport } from './results.ts';
 import { countOutcomes } from './results.ts';
 
+/** JUnit times are seconds with a decimal point. */
+const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
+
 const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 export function renderJUnit(report: RunReport): string {
@@ -10,18 +13,18 @@ export function renderJUnit(report: RunReport): string {
   const suite = `egress-conformance.${report.lane}`;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${esc(suite)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}">`,
-    `  <testsuite name="${esc(suite)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}" timestamp="${esc(report.startedAt)}">`,
+    `<testsuites name="${esc(suite)}" time="${seconds(Date.parse(report.finishedAt) - Date.parse(report.startedAt) || 0)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}">`,
+    `  <testsuite name="${esc(suite)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error + (report.setupError ? 1 : 0)}" skipped="${c.skipped}" timestamp="${esc(report.startedAt)}" time="${seconds(Date.parse(report.finishedAt) - Date.parse(report.startedAt) || 0)}">`,
     '    <properties>',
     `      <property name="istio.version" value="${esc(report.istioVersion)}"/>`,
     ...Object.entries(report.versions).map(([k, v]) => `      <property name="${esc(k)}" value="${esc(v)}"/>`),
     '    </properties>',
   ];
   if (report.setupError) {
-    lines.push(`    <testcase classname="${esc(suite)}" name="setup"><error message="${esc(report.setupError)}"/></testcase>`);
+    lines.push(`    <testcase classname="${esc(suite)}" name="setup" time="0.000"><error message="${esc(report.setupError.split('\n')[0])}">${esc(report.setupError)}</error></testcase>`);
   }
   for (const r of report.results) {
-    lines.push(`    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}">`);
+    lines.push(`    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`);
     if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason)}</failure>`);
     if (r.outcome === 'error') lines.push(`      <error message="${esc(r.message ?? '')}"/>`);
     if (r.outcome === 'skipped') lines.push(`      <skipped message="${esc(r.message ?? '')}"/>`);

@@ -1,8 +1,12 @@
-// A Markdown summary for a CI step summary: counts, versions, then every case that did not pass.
-import type { RunReport } from './results.ts';
+// A Markdown summary for a CI step summary: counts and versions, every case that did not pass with why,
+// then the whole verdict matrix (policy × scenario × probe), also when everything passed, so the summary
+// shows what was proven and not only what broke.
+import type { CaseResult, RunReport } from './results.ts';
 import { countOutcomes } from './results.ts';
 
-const cell = (s: string) => s.replaceAll('|', '\\|');
+const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const observed = (r: CaseResult) => (r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}` : '—');
+const OUTCOME: Record<CaseResult['outcome'], string> = { pass: 'pass', fail: '**FAIL**', error: '**ERROR**', skipped: 'skipped' };
 
 export function renderMarkdown(report: RunReport): string {
   const c = countOutcomes(report.results);
@@ -14,14 +18,22 @@ export function renderMarkdown(report: RunReport): string {
     `**${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped**`,
     '',
   ];
-  if (report.setupError) out.push(`Setup failed: ${report.setupError}`, '');
-  const notPassed = report.results.filter((r) => r.outcome !== 'pass');
+  if (report.interrupted) out.push(`Interrupted by ${report.interrupted}: the results below are those observed before it.`, '');
+  if (report.setupError) out.push(`Setup failed: ${cell(report.setupError.split('\n')[0])}`, '');
+  const notPassed = report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error');
   if (notPassed.length) {
-    out.push('| outcome | case | expected | observed | why |', '|---|---|---|---|---|');
+    out.push('### Not passed', '', '| outcome | case | expected | observed | why |', '|---|---|---|---|---|');
     for (const r of notPassed) {
-      const obs = r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}` : '—';
-      out.push(`| ${r.outcome} | ${cell(r.id)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(obs)} | ${cell(r.message ?? '')} |`);
+      out.push(`| ${r.outcome} | ${cell(r.id)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${cell(r.message ?? '')} |`);
     }
+    out.push('');
   }
-  return out.join('\n') + '\n';
+  if (report.results.length) {
+    out.push('### Verdict matrix', '', '| policy | scenario | probe | expected | observed | outcome |', '|---|---|---|---|---|---|');
+    for (const r of report.results) {
+      out.push(`| ${r.policy} | ${cell(r.scenario)} | ${cell(`${r.from} → ${r.to}`)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${OUTCOME[r.outcome]} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }

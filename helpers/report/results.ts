@@ -14,6 +14,8 @@ export interface CaseResult {
   outcome: Outcome;
   /** Why it failed, errored or was skipped. */
   message?: string;
+  /** Time spent observing this probe (JUnit `time`). */
+  durationMs?: number;
 }
 
 export interface RunReport {
@@ -27,6 +29,10 @@ export interface RunReport {
   setupError?: string;
   /** The exit code of a user-fixable setup failure (2 bad input, 3 missing environment). */
   setupExitCode?: number;
+  /** Written while the run is still going (results so far); the last report of a finished run has none. */
+  partial?: boolean;
+  /** The signal that stopped the run (Ctrl-C is SIGINT); the results are those observed before it. */
+  interrupted?: string;
 }
 
 /**

@@ -1,0 +1,66 @@
+// The signal owner and the polling helper, each in a child process or with real timers (no wall-time
+// assertions: only order and outcome).
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll.ts';
+
+const INTERRUPT = fileURLToPath(new URL('./interrupt.ts', import.meta.url));
+
+/** A child that registers two handlers, then prints READY and waits. */
+const script = (body: string) => `
+import { onInterrupt } from ${JSON.stringify(INTERRUPT)};
+${body}
+console.log('READY');
+setInterval(() => {}, 1000);
+`;
+
+async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
+  const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(body)], { reject: false, timeout: 30_000 });
+  const seen = (text: string) => new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes(text) && resolve()));
+  await seen('READY');
+  for (const [s, after] of signals) {
+    child.kill(s);
+    if (after) await seen(after);
+  }
+  return child;
+}
+
+describe('onInterrupt', () => {
+  it('runs every handler, newest first, once per signal; handlers decide the exit', async () => {
+    const r = await interrupt(`
+      onInterrupt(async (s) => { console.log('first ' + s); process.exit(7); });
+      onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
+    `, [['SIGTERM']]);
+    expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGTERM', 'first SIGTERM']);
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('a second signal while handlers run exits at once with 128 + the signal number', async () => {
+    const r = await interrupt(`onInterrupt(async () => { console.log('cleaning'); await new Promise(() => {}); });`, [['SIGINT', 'cleaning'], ['SIGINT']]);
+    expect(r.stdout).toContain('cleaning');
+    expect(r.exitCode).toBe(130);
+  });
+
+  it('a removed handler leaves the default action (the process dies of the signal)', async () => {
+    const r = await interrupt(`const off = onInterrupt(() => console.log('never')); off();`, [['SIGTERM']]);
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stdout).not.toContain('never');
+  });
+});
+
+describe('pollUntil', () => {
+  it('resolves true once the check holds, asking again in between', async () => {
+    let n = 0;
+    expect(await pollUntil(() => ++n >= 3, { timeoutMs: 10_000, intervalMs: 1 })).toBe(true);
+    expect(n).toBe(3);
+  });
+
+  it('resolves false when the time is up', async () => {
+    expect(await pollUntil(() => false, { timeoutMs: 20, intervalMs: 5 })).toBe(false);
+  });
+
+  it('an error from the check ends the wait', async () => {
+    await expect(pollUntil(() => { throw new Error('broken'); }, { timeoutMs: 10_000, intervalMs: 1 })).rejects.toThrow('broken');
+  });
+});
