@@ -1,12 +1,13 @@
 // Loads the case catalogue (fixtures/cases/*.yaml) and expands it into case runs.
 import { readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, stringify } from 'yaml';
 import type { PolicyMode, Verdict } from '../model/types.ts';
 import { POLICY_MODES } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
-import { loadResourceFiles, loadYamlText, policyCaseHint, toJs } from '../istio/load.ts';
+import { loadResourceFiles, loadYamlText, toJs } from '../istio/load.ts';
+import { parseMeshConfig, policyCaseHint } from '../istio/mesh-config.ts';
 import { readYamlFile } from '../istio/input.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { compareVersions, parseIstioVersion } from '../oracle/version.ts';
@@ -73,14 +74,10 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   if (!Array.isArray(inline)) bad(file, 'manifests must be a list of resources');
   if (inline.length) loadYamlText(inline.map((m) => stringify(m)).join('---\n'), `${file} manifests`, resources);
   if (resources.mesh.source) bad(file, 'an IstioOperator in a scenario\'s resources; the policy comes from fixtures/istio/<policy>.yaml, other mesh settings from meshConfig:');
-  const mc = (doc.meshConfig ?? {}) as Obj;
-  if (typeof mc !== 'object' || Array.isArray(mc)) bad(file, 'meshConfig must be a mapping (IstioOperator spec.meshConfig fields)');
-  if ((mc.outboundTrafficPolicy as Obj | undefined)?.mode !== undefined) bad(file, 'meshConfig.outboundTrafficPolicy.mode is set per run by policies:, not here');
-  if (mc.defaultServiceExportTo !== undefined) resources.mesh.defaultServiceExportTo = mc.defaultServiceExportTo as string[];
-  if (typeof mc.rootNamespace === 'string') resources.mesh.rootNamespace = mc.rootNamespace;
-  const pm = ((mc.defaultConfig as Obj | undefined)?.proxyMetadata ?? {}) as Obj;
-  if (pm.ISTIO_META_DNS_CAPTURE !== undefined) resources.mesh.dnsCapture = String(pm.ISTIO_META_DNS_CAPTURE) === 'true';
-  resources.mesh.meshConfig = mc;
+  // The same reader as an IstioOperator's spec.meshConfig; only the policy is not the case file's to set.
+  const { outboundTrafficPolicy, ...mesh } = parseMeshConfig(doc.meshConfig, 'meshConfig', (what) => bad(file, `${what} (IstioOperator spec.meshConfig fields)`));
+  if (outboundTrafficPolicy !== undefined) bad(file, 'meshConfig.outboundTrafficPolicy is set per run by policies:, not here');
+  resources.mesh = { ...resources.mesh, ...mesh };
 
   const probes = doc.probes;
   if (!Array.isArray(probes) || probes.length === 0) bad(file, 'probes must be a non-empty list');
@@ -128,6 +125,11 @@ export function loadCatalogue(dir = CASES_DIR, fixturesDir = FIXTURES_DIR, opts:
     seen.add(s.name);
   }
   return scenarios;
+}
+
+/** A user's case files (`-f`): resources relative to each file, pins optional (the oracle is the expectation). */
+export function loadCaseFiles(files: string[]): Scenario[] {
+  return files.map((f) => parseScenario(resolve(f), dirname(resolve(f)), false));
 }
 
 export function caseId(policy: PolicyMode, scenario: string, probe: CatalogueProbe): string {

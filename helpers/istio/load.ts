@@ -8,6 +8,7 @@ import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry,
 import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 import { readInputs } from './input.ts';
+import { parseMeshConfig, toPolicy } from './mesh-config.ts';
 
 type Obj = Record<string, unknown>;
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -54,18 +55,6 @@ function metadata(ref: SourceRef, kind: string, obj: Obj): { name: string; names
   const ns = md?.namespace ?? 'default';
   if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) fail(ref, `${kind} "${name}": metadata.namespace "${String(ns)}" is not a namespace name`);
   return { name, namespace: ns };
-}
-
-function toPolicy(ref: SourceRef, field: string, v: unknown, emptyMeans: PolicyMode): PolicyMode {
-  if (v === undefined || v === null) return emptyMeans;
-  if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY') return v;
-  fail(ref, `${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}`);
-}
-
-/** Istio reads enum values by their exact name, so a lower-case mode is refused, with the spelling that works. */
-export function policyCaseHint(v: unknown): string {
-  const up = typeof v === 'string' ? v.toUpperCase() : '';
-  return up === 'ALLOW_ANY' || up === 'REGISTRY_ONLY' ? ` (Istio's values are upper-case: write ${up})` : '';
 }
 
 function toServiceEntry(ref: SourceRef, obj: Obj, order: number): ServiceEntry {
@@ -117,7 +106,7 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
       ...(e.captureMode ? { captureMode: e.captureMode as string } : {}),
     })),
     // The API enum's zero value is REGISTRY_ONLY: a present outboundTrafficPolicy without mode means it.
-    ...(otp ? { outboundTrafficPolicy: toPolicy(ref, 'spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY') } : {}),
+    ...(otp ? { outboundTrafficPolicy: toPolicy('spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY', (what) => fail(ref, what)) } : {}),
     ...(otp?.egressProxy ? { egressProxy: egressProxyOf(ref, otp.egressProxy as Obj) } : {}),
     source: ref,
     manifest: obj,
@@ -132,35 +121,7 @@ function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number; s
 
 function toMesh(ref: SourceRef, obj: Obj): MeshSettings {
   const spec = (obj.spec ?? {}) as Obj;
-  const mc = (spec.meshConfig ?? {}) as Obj;
-  // The IstioOperator schema leaves meshConfig open; check the parts the oracle reads.
-  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isMap(mc)) fail(ref, 'spec.meshConfig must be a mapping');
-  if (mc.outboundTrafficPolicy != null && !isMap(mc.outboundTrafficPolicy)) fail(ref, 'spec.meshConfig.outboundTrafficPolicy must be a mapping such as {mode: REGISTRY_ONLY}');
-  if (mc.defaultConfig != null && !isMap(mc.defaultConfig)) fail(ref, 'spec.meshConfig.defaultConfig must be a mapping');
-  const md = (mc.defaultConfig as Obj | undefined)?.proxyMetadata;
-  if (md != null && (!isMap(md) || Object.values(md as Obj).some((v) => typeof v !== 'string'))) {
-    fail(ref, 'spec.meshConfig.defaultConfig.proxyMetadata must map names to strings, e.g. ISTIO_META_DNS_CAPTURE: "true"');
-  }
-  const out: MeshSettings = { meshConfig: mc, source: ref };
-  const otp = mc.outboundTrafficPolicy as Obj | undefined | null;
-  // Present without mode is the enum's zero value, REGISTRY_ONLY: the mesh file replaces the default
-  // object whole (seen on the real istiod: helpers/oracle/mesh-default.test.ts).
-  if (otp !== undefined && otp !== null) out.outboundTrafficPolicy = toPolicy(ref, 'spec.meshConfig.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY');
-  if (mc.defaultServiceExportTo !== undefined) {
-    // Istio does not validate this list the way it validates a resource's exportTo (no rule in
-    // pkg/config/validation), so "*" beside "." is legal here and its meaning is version-dependent.
-    const v = mc.defaultServiceExportTo;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(ref, 'spec.meshConfig.defaultServiceExportTo must be a list of strings such as ["*"] or ["."]');
-    out.defaultServiceExportTo = mc.defaultServiceExportTo as string[];
-  }
-  if (mc.rootNamespace !== undefined) {
-    if (typeof mc.rootNamespace !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(mc.rootNamespace)) fail(ref, 'spec.meshConfig.rootNamespace must be a namespace name');
-    out.rootNamespace = mc.rootNamespace;
-  }
-  const pm = ((mc.defaultConfig as Obj | undefined)?.proxyMetadata ?? {}) as Obj;
-  if (pm.ISTIO_META_DNS_CAPTURE !== undefined) out.dnsCapture = String(pm.ISTIO_META_DNS_CAPTURE) === 'true';
-  return out;
+  return { ...parseMeshConfig(spec.meshConfig, 'spec.meshConfig', (what) => fail(ref, what)), source: ref };
 }
 
 /**
