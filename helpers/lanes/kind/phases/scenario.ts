@@ -21,6 +21,7 @@ export async function applyScenarioObjects(r: Runner, ctx: RunContext, state: Ru
     for (const o of objects) state.scenarioObjects.set(objectKey(refOf(o)), refOf(o));
     // Applies them and deletes any other ServiceEntry or Sidecar labelled with this run.
     const removed = await syncScenarioObjects(r.kube, objects, ctx.runId);
+    for (const key of removed) state.scenarioObjects.delete(key);
     if (removed.length) r.note(`removed this run's leftovers: ${removed.join(', ')}`);
   });
   return objects;

@@ -115,6 +115,16 @@ export interface SyncEvidence {
   proxies: Record<string, ProxySync>;
 }
 
+/** Writes the generation marker into the mesh config (ConfigMap istio-system/istio), keeping the rest of it. */
+export async function markGeneration(r: Runner, generation: number): Promise<void> {
+  const mesh = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
+    const m = await readMeshConfig(k);
+    if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
+    return m;
+  }, { accessLogFile: '/dev/stdout' } as Record<string, unknown>, 'the mesh config istioctl wrote');
+  await writeMeshConfig(r.kube, { ...mesh, connectTimeout: markerTimeout(generation) });
+}
+
 export async function syncBarrier(r: Runner, ctx: RunContext, opts: { generation: number; objects: K8sObject[]; clients: ClientSpec[] }): Promise<SyncEvidence> {
   const { generation, objects, clients } = opts;
   const marker = markerTimeout(generation);
@@ -130,12 +140,7 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: { generation
       return problems.length === 0 ? true : undefined;
     }, { assumed: true, state: () => storeState });
 
-    const mesh = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
-      const m = await readMeshConfig(k);
-      if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
-      return m;
-    }, { accessLogFile: '/dev/stdout' } as Record<string, unknown>, 'the mesh config istioctl wrote');
-    await writeMeshConfig(r.kube, { ...mesh, connectTimeout: marker });
+    await markGeneration(r, generation);
 
     const want = markerMillis(generation);
     for (const c of clients) {
