@@ -34,7 +34,21 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     });
 
   program
-    .command('matrix')
+    .command('compare')
+    .description('upgrade validation: the catalogue, the rule scenarios and your case files on version A and B; prints only the probes that change, each with the rule behind it or UNEXPLAINED')
+    .option('--from <build>', 'the version before: a pinned istiod build (label or Go module version); with --lane oracle also any Istio version')
+    .option('--to <build>', 'the version after, as --from')
+    .addOption(new Option('-f, --file <file>', 'a case file of your own (name, resources or manifests, probes; pins optional; repeatable)').argParser(collect))
+    .option('--cases <dir>', 'a directory of your case files')
+    .option('--no-builtin', 'leave out the built-in catalogue and rule scenarios (only your files)')
+    .option('--lane <lane>', 'control-plane (two real istiod builds) or oracle (the oracle\'s rules only)', 'control-plane')
+    .option('--json', 'print the comparison as JSON: {changes: [{id, from: {verdict, cluster}, to: {verdict, cluster}, rule}], …}')
+    .option('--report-dir <dir>', 'where compare.json and compare.md go (default artifacts/compare)')
+    .action(async (opts) => {
+      const { runCompare } = await import('./commands/compare.ts');
+      result.code = runCompare(opts, io);
+    });
+
   program
     .command('rules')
     .description('the version-gated rules of the oracle: since which Istio version, what changes, the upstream change, which pinned builds have it')

@@ -1,0 +1,64 @@
+// `egress-conformance compare --from A --to B`: upgrade validation. Runs the catalogue, the rule
+// scenarios and the user's case files on version A and on version B (two real istiod builds on the
+// control-plane lane, one after the other; or the oracle's rules with --lane oracle), lists only the
+// probes whose verdict or cluster changes, each with the version-gated rule behind it or UNEXPLAINED,
+// and exits 0 only when every observed change is predicted and no predicted change is missing.
+import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { Lane } from '../../helpers/lanes/lane.ts';
+import { UserError } from '../../helpers/model/errors.ts';
+import { prepareReportDir } from '../../helpers/report/dir.ts';
+import { gatherCases } from '../../helpers/compare/gather.ts';
+import { parseCompareLane, resolveTarget } from '../../helpers/compare/targets.ts';
+import { observe } from '../../helpers/compare/observe.ts';
+import { compareObservations, exitCodeOf } from '../../helpers/compare/diff.ts';
+import { renderMarkdown, renderTerminal, summaryLine, toDocument } from '../../helpers/compare/report.ts';
+
+export interface CompareFlags {
+  from?: string;
+  to?: string;
+  file?: string[];
+  cases?: string;
+  lane?: string;
+  json?: boolean;
+  reportDir?: string;
+  /** commander's --no-builtin. */
+  builtin?: boolean;
+}
+
+export async function runCompare(flags: CompareFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const lane = parseCompareLane(flags.lane);
+  const from = resolveTarget(flags.from, '--from', lane);
+  const to = resolveTarget(flags.to, '--to', lane);
+  if (from.oracleVersion === to.oracleVersion && from.label === to.label) throw new UserError(`--to: "${flags.to}" is the same build as --from; compare two different versions`);
+  const cases = gatherCases({ files: flags.file, casesDir: flags.cases, builtin: flags.builtin });
+  const reportDir = prepareReportDir(resolve(flags.reportDir ?? join('artifacts', 'compare')));
+
+  // Ctrl-C while an istiod build runs: tear down what the lane started, then exit as interrupted.
+  let current: Lane | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    io.err(`\n${sig}: stopping the comparison; tearing the lane down…`);
+    void (current?.teardown() ?? Promise.resolve()).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const say = (l: string) => io.err(l);
+    say(`compare: ${cases.length} probes on ${from.label} (rules of ${from.oracleVersion}), then ${to.label} (rules of ${to.oracleVersion}), ${lane} lane`);
+    const a = await observe(lane, cases, from, { say, onLane: (l) => (current = l) });
+    const b = await observe(lane, cases, to, { say, onLane: (l) => (current = l) });
+    const comparison = compareObservations(cases, from, to, a.observations, b.observations);
+    const doc = toDocument(lane, from, to, comparison, { from: a.details, to: b.details });
+    writeFileSync(join(reportDir, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
+    writeFileSync(join(reportDir, 'compare.md'), renderMarkdown(doc));
+    if (flags.json) {
+      io.out(JSON.stringify(doc, null, 2));
+      io.err(summaryLine(doc));
+    } else io.out(renderTerminal(doc));
+    io.err(`reports: ${join(reportDir, 'compare.json')}, ${join(reportDir, 'compare.md')}`);
+    return exitCodeOf(comparison);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
