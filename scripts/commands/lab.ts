@@ -17,6 +17,7 @@ import { createLane } from '../../helpers/lanes/select.ts';
 import { findPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { collect } from './options.ts';
+import { exitCodeFor, onInterrupt } from '../../helpers/process/interrupt.ts';
 
 type IO = { out: (s: string) => void; err: (s: string) => void };
 
@@ -56,7 +57,7 @@ export function labShow(name: string, flags: { hints?: boolean; solution?: boole
   out(`# ${lab.title}  (${lab.name})\n\nTopic: ${lab.topic}\nIstio: installed from ${fixturePath(lab.install)} (mesh outboundTrafficPolicy ${lab.policy})`);
   const start = startingState(lab);
   out(`Already in the cluster: ${start.length ? start.join(', ') : 'no ServiceEntry or Sidecar'}`);
-  out(`\n${lab.task}\n\nGraded on behaviour, by the real istiod:`);
+  out(`\n${lab.task}\n\nGraded on behaviour (the real istiod decides where it can run):`);
   for (const c of lab.checks) {
     const labels = Object.entries(c.from.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     out(`  - from ${c.from.namespace}${labels ? ` (pods ${labels})` : ''} to ${c.to.raw}: ${c.want}${c.signal ? ` (${c.signal})` : ''}`);
@@ -248,6 +249,12 @@ export async function labExam(flags: { minutes?: string; count?: string; files?:
   let backend: LiveBackend | undefined;
   if (!flags.files) backend = await backendOf(d);
   const io = d.examIO ?? terminalExamIO(d.io);
+  // Ctrl-C (or a closed terminal) mid-exam: the running lab is stopped before the process ends.
+  const unregister = onInterrupt(async (sig) => {
+    if (backend) await stopCurrent(backend, d.io.err, d.env);
+    d.io.err('exam interrupted; nothing recorded');
+    process.exit(exitCodeFor(sig));
+  });
   try {
     const { record } = await runExam(labs, { minutes, count, ...(d.random ? { random: d.random } : {}) }, (lab) => (backend ? liveTask(lab, backend, d) : Promise.resolve(fileTask(lab, wanted, d))), io);
     try {
@@ -258,8 +265,9 @@ export async function labExam(flags: { minutes?: string; count?: string; files?:
     } catch (e) {
       d.io.err(`progress not saved (${stateDir(d.env)}: ${(e as Error).message})`);
     }
-    return record.percent === 100 ? 0 : 1;
+    return 0;
   } finally {
+    unregister();
     (io as Partial<{ close(): void }>).close?.();
     if (backend) await stopCurrent(backend, d.io.err, d.env);
   }
