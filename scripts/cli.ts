@@ -18,6 +18,9 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
   const program = new Command('egress-conformance')
     .description('End-to-end conformance suite for Istio sidecar egress control')
     .exitOverride()
+    .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
+    // Program options only before the command, so `tools install pilot-discovery --version BUILD` reaches the subcommand.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
