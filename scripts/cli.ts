@@ -7,6 +7,7 @@ import { runExpect } from './commands/expect.ts';
 import { runMatrix } from './commands/matrix.ts';
 import { dryRun, runLaneSuite } from './commands/run.ts';
 import { installTool } from './commands/tools.ts';
+import { versionText } from './commands/version.ts';
 import { registerLabCommands } from './commands/lab.ts';
 
 const io = {
@@ -17,10 +18,10 @@ const io = {
 function buildProgram(result: { code: number | Promise<number> }): Command {
   const program = new Command('egress-conformance')
     .description('End-to-end conformance suite for Istio sidecar egress control')
-    .exitOverride()
     .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
     // Program options only before the command, so `tools install pilot-discovery --version BUILD` reaches the subcommand.
     .enablePositionalOptions()
+    .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
@@ -62,6 +63,8 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       result.code = runRules(opts, io);
     });
 
+  program
+    .command('matrix')
     .description('the whole case catalogue with expected verdicts (scenario × policy × source × destination)')
     .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
     .option('--json', 'print JSON')
