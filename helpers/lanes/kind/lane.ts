@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { caseId } from '../../catalogue/load.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { InterruptedError, StepError } from '../../model/errors.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import { runContext, type RunContext, type RunOptions } from './context.ts';
@@ -278,20 +279,14 @@ export class KindLane implements Lane {
   }
 
   private trap(): void {
-    const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
-      const h = () => {
-        if (this.controller.signal.aborted) {
-          this.out(`${sig} again: cleanup is under way, it stops by itself`);
-          return;
-        }
-        this.out(`\n${sig}: stopping, then removing what this run created…`);
-        const err = new InterruptedError(sig);
-        this.controller.abort(err);
-        void this.teardown().finally(() => process.exit(err.exitCode));
-      };
-      process.on(sig, h);
-      return [sig, h] as const;
+    // Through the process's one signal owner (helpers/process/interrupt.ts); a second Ctrl-C exits at once.
+    this.untrap = onInterrupt((signal) => {
+      if (this.controller.signal.aborted) return;
+      const sig = signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
+      this.out(`\n${sig}: stopping, then removing what this run created…`);
+      const err = new InterruptedError(sig);
+      this.controller.abort(err);
+      void this.teardown().finally(() => process.exit(err.exitCode));
     });
-    this.untrap = () => handlers.forEach(([sig, h]) => process.off(sig, h));
   }
 }
