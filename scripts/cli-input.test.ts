@@ -1,4 +1,4 @@
-// Bad input to the CLI (issue 12): each case one line on stderr naming the flag or file, a non-zero exit,
+// Bad input to the CLI: each case one line on stderr naming the flag or file, a non-zero exit,
 // no stack trace, and nothing hangs (execa's timeout turns a hang into a failure).
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';

@@ -1,4 +1,4 @@
-// The generators: deterministic per seed, varied over the fields issue 9 lists, and every scenario that
+// The generators: deterministic per seed, varied over the fields that decide egress, and every scenario that
 // passes admission loads the same way a rule fixture does.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

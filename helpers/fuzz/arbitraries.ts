@@ -1,4 +1,4 @@
-// fast-check generators of egress scenarios over the fields that decide egress (issue 9): ServiceEntry
+// fast-check generators of egress scenarios over the fields that decide egress: ServiceEntry
 // hosts, ports and protocols, resolution, addresses, endpoints, exportTo, workloadSelector, location,
 // labels and creation order; Sidecars (namespace-wide, selected, root), their egress hosts and ports and
 // outboundTrafficPolicy; mesh settings; probes over http, https and tcp to names and IP literals.

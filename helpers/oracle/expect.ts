@@ -1,5 +1,5 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
-// Rule sources are cited in policy.ts, visibility.ts, listeners.ts and docs/SEMANTICS.md.
+// Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
 import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';

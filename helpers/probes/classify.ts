@@ -1,6 +1,6 @@
 // Turns what a probe command printed into an Observation: allowed, blocked (with the signal) or an
-// error with its cause. Classification is by class of outcome (ISTIO-SEMANTICS §4, KIND-LANE-NOTES
-// "Reading what a client saw"); the raw result is always kept as evidence.
+// error with its cause. Classification is by class of outcome (the decisions below), not by exact
+// message; the raw result is always kept as evidence.
 //
 // Decisions, and why:
 // - Allowed = the upstream's own answer, whatever its status: a 404 or 500 from the server still
