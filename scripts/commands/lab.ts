@@ -2,7 +2,7 @@
 // lab), start/stop a live lab the candidate drives with kubectl, a timed exam, and past progress.
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { findLab, loadLabs, type Lab } from '../../helpers/labs/load.ts';
@@ -14,7 +14,7 @@ import { attachCurrent, gradeLive, readCurrent, startLab, stopCurrent, type Live
 import { runExam, type ExamIO, type ExamTask } from '../../helpers/labs/exam.ts';
 import { LAB_ISTIO_VERSION } from '../../helpers/labs/version.ts';
 import { createLane } from '../../helpers/lanes/select.ts';
-import { findPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { collect } from './options.ts';
 import { exitCodeFor, onInterrupt } from '../../helpers/process/interrupt.ts';
@@ -143,6 +143,20 @@ export async function labStart(name: string, d: LabDeps): Promise<number> {
   d.io.out(`# ${lab.title}  (${lab.name})\n\n${lab.task}\n`);
   d.io.out(`Work with kubectl (apply, edit, delete) against the lab's API server:\n\n  export KUBECONFIG=${live.kubeconfig}\n`);
   d.io.out(`Then: egress-conformance lab check ${lab.name}    (graded by the real istiod; lab stop when done)`);
+  return 0;
+}
+
+/** `istioctl install -f` for the running lab (it cannot run there itself: see helpers/labs/install.ts). */
+export async function labInstall(flags: { file?: string[] }, d: LabDeps): Promise<number> {
+  if (flags.file?.length !== 1) throw new UserError('-f: give one IstioOperator file, as to istioctl install -f');
+  const { current } = await attachCurrent(await backendOf(d), d.env);
+  const istioctl = findIstioctlBuildSync();
+  if (!istioctl) throw new EnvironmentError('istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)');
+  const { installOperator } = await import('../../helpers/labs/install.ts');
+  const { ClientNodeK8s } = await import('../../helpers/k8s/client.ts');
+  const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, flags.file[0], join(stateDir(d.env), 'install'));
+  for (const n of r.notes) d.io.err(`not applied: ${n}`);
+  d.io.out(`Istio installed from ${flags.file[0]} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`);
   return 0;
 }
 
@@ -299,6 +313,13 @@ export function registerLabCommands(program: Command, result: { code: number | P
   lab.command('start <name>').description('start a live lab: API server, Istio, istiod, client pods and the starting state; prints export KUBECONFIG=…').action((name: string) => {
     result.code = labStart(name, d);
   });
+  lab
+    .command('install')
+    .description('what istioctl install -f does, for the running lab: render the IstioOperator with the pinned istioctl and apply it')
+    .addOption(new Option('-f, --file <file>', 'the IstioOperator').argParser(collect))
+    .action((opts) => {
+      result.code = labInstall(opts, d);
+    });
   lab.command('stop').description('stop the running lab (only its own processes)').action(() => {
     result.code = labStop(d);
   });

@@ -1,0 +1,35 @@
+// lab install takes what istioctl install -f takes: one IstioOperator, checked; other resources are refused
+// with the command that applies them.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readOperator } from './install.ts';
+import { findLab } from './load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'labs-install-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string) => {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+};
+
+describe('readOperator', () => {
+  it('returns the IstioOperator of a reference solution', () => {
+    const { operator, notes } = readOperator(findLab('default-export-private').solution);
+    expect(operator).toMatchObject({ kind: 'IstioOperator', spec: { meshConfig: { defaultServiceExportTo: ['.'], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } } });
+    expect(notes).toEqual([]);
+  });
+
+  it('refuses a file without an IstioOperator, and one that mixes in ServiceEntries', () => {
+    expect(() => readOperator(findLab('api-over-http').solution)).toThrow(/no IstioOperator/);
+    expect(() => readOperator(findLab('lock-down-default').wrong.find((w) => /mesh/.test(w.file))!.file)).toThrow(/apply those with kubectl apply -f/);
+  });
+
+  it('refuses what Istio refuses and names fields it does not apply', () => {
+    const bad = write('bad.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {meshConfig: {outboundTrafficPolicy: {mode: REGISTRY-ONLY}}}\n');
+    expect(() => readOperator(bad)).toThrow(/bad\.yaml \(document 1\).*REGISTRY-ONLY/);
+    const extra = write('extra.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {profile: demo, meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n');
+    expect(readOperator(extra).notes).toEqual([expect.stringMatching(/spec\.profile "demo" is not applied/)]);
+  });
+});
