@@ -135,8 +135,8 @@ describe('egress-conformance run / plan', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/dry run \(nothing below is executed\)/);
     expect(r.stdout).toMatch(/kind create cluster --name egress-conformance --config .*clusters\/kind\.yaml --image kindest\/node:v[\d.]+@sha256:[0-9a-f]{64} --kubeconfig \S+ --wait 180s/);
-    expect(r.stdout).toMatch(/istioctl install -y -f \S*REGISTRY_ONLY\S*/);
-    expect(r.stdout).not.toMatch(/istioctl install -y -f \S*ALLOW_ANY/);
+    expect(r.stdout).toMatch(/istioctl manifest generate -f \S*REGISTRY_ONLY\S*/);
+    expect(r.stdout).not.toMatch(/istioctl manifest generate -f \S*ALLOW_ANY/);
     expect(r.stdout).toMatch(/name: external-db/);
   });
 

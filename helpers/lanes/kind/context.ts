@@ -22,6 +22,7 @@ export interface Timeouts {
   /** Back-off before another `kind create` attempt (a retry, not a settle time). */
   kindCreateRetryDelay: number;
   kindDelete: number;
+  /** Bound on rendering the IstioOperator (`istioctl manifest generate`). */
   istioInstall: number;
   deployment: number;
   webhook: number;
@@ -44,7 +45,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   kindCreate: 300_000,
   kindCreateRetryDelay: 5_000,
   kindDelete: 180_000,
-  istioInstall: 420_000,
+  istioInstall: 180_000,
   deployment: 180_000,
   webhook: 120_000,
   pods: 300_000,

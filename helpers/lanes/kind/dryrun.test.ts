@@ -29,18 +29,18 @@ describe('kind lane dry run', () => {
     expect(text).toContain(`resolve istioctl ${PINNED.istio}`);
   });
 
-  it('prints each IstioOperator in full, then istioctl install, istiod, the webhook and the mode read back', async () => {
+  it('prints each IstioOperator in full, then its rendering applied, istiod, the webhook and the mode read back', async () => {
     const text = await render();
-    const installs = text.split('\n').filter((l) => l.includes('$ istioctl install'));
+    const installs = text.split('\n').filter((l) => l.includes('$ istioctl manifest generate'));
     expect(installs).toHaveLength(2);
     const iop = /write (\S+\/istio-ALLOW_ANY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/.exec(text);
     expect(iop?.[1].startsWith(WORK)).toBe(true);
     expect(iop?.[2]).toMatch(/\|\s+kind: IstioOperator/);
     expect(iop?.[2]).toMatch(/\|\s+accessLogFile: \/dev\/stdout/);
     expect(iop?.[2]).toMatch(/\|\s+mode: ALLOW_ANY/);
-    expect(installs[0]).toContain(`-f ${iop?.[1]} --kubeconfig ${WORK}/kubeconfig --readiness-timeout`);
+    expect(installs[0]).toContain(`$ istioctl manifest generate -f ${iop?.[1]}   #`);
     expect(installs[1]).toMatch(/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml/);
-    expect(text).toMatch(/istioctl install[^\n]*ALLOW_ANY[^\n]*\n\s+wait until Deployment istio-system\/istiod available[^\n]*\n\s+wait until validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode/);
+    expect(text).toMatch(/istioctl manifest generate[^\n]*ALLOW_ANY[^\n]*\n\s+apply every object `istioctl manifest generate` printed: server-side apply, Namespace and CRDs first[^\n]*\n\s+wait until Deployment istio-system\/istiod available[^\n]*\n\s+wait until validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode/);
   });
 
   it('prints every manifest, the sync barrier, and each probe with its expected verdict and cluster', async () => {
@@ -108,7 +108,7 @@ describe('kind lane dry run', () => {
         expect(text).toContain(`delete ${r.kind} ${r.namespace}/${r.name}`);
       }
     }
-    expect(text.split('\n').filter((l) => l.includes('$ istioctl install')).length).toBeGreaterThanOrEqual(2);
+    expect(text.split('\n').filter((l) => l.includes('$ istioctl manifest generate')).length).toBeGreaterThanOrEqual(2);
     expect(text).toMatch(/exec in frontend\/egress-client \[psql\]: psql /);
     expect(text).toMatch(/exec in frontend\/egress-client \[curl\]: curl /);
     expect(text.match(/^\s+expect: /gm)).toHaveLength(all.length);

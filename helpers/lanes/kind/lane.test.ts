@@ -51,7 +51,7 @@ describe('KindLane', () => {
     await lane.teardown();
     await lane.teardown(); // safe twice
     const lines = readShimLog(h.log).map(line);
-    expect(lines.filter((l) => l.startsWith('istioctl install'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('istioctl manifest'))).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith('kind delete cluster'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('docker rm -f -v'))).toHaveLength(1);
     expect(existsSync(h.workDir)).toBe(false);
@@ -92,8 +92,8 @@ describe('KindLane', () => {
       /^docker create --name egress-conformance-test-run-1-web /,
       /^docker exec egress-conformance-test-run-1-db pg_isready/,
       /^docker inspect .* egress-conformance-test-run-1-db$/,
-      /^istioctl install -y -f \S+istio-ALLOW_ANY-[0-9a-f]{6}\.yaml/,
-      /^istioctl install -y -f \S+istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml/,
+      /^istioctl manifest generate -f \S+istio-ALLOW_ANY-[0-9a-f]{6}\.yaml/,
+      /^istioctl manifest generate -f \S+istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml/,
       /^docker ps -aq --filter label=egress-conformance\.run=test-run-1$/,
       /^docker rm -f -v /,
       /^kind delete cluster /,
@@ -106,8 +106,11 @@ describe('KindLane', () => {
       '--image', PINNED.kindNodeImage, '--kubeconfig', kubeconfig, '--wait', '180s',
     ]);
     expect(PINNED.kindNodeImage).toMatch(/^kindest\/node:v[\d.]+@sha256:[0-9a-f]{64}$/);
-    const install = calls.find((c) => c.tool === 'istioctl' && c.argv[0] === 'install')!;
-    expect(install.argv).toEqual(expect.arrayContaining(['--kubeconfig', kubeconfig, '--readiness-timeout']));
+    const install = calls.find((c) => c.tool === 'istioctl' && c.argv[0] === 'manifest')!;
+    expect(install.argv).toEqual(['manifest', 'generate', '-f', expect.stringMatching(/istio-ALLOW_ANY-[0-9a-f]{6}\.yaml$/)]);
+    // What istioctl rendered was applied through the API, the mesh ConfigMap from the IstioOperator included.
+    expect(h.fake.calls.some((c) => c.op === 'apply' && c.kind === 'CustomResourceDefinition' && c.name === 'serviceentries.networking.istio.io')).toBe(true);
+    expect((h.fake.store.get('ConfigMap/istio-system/istio')!.data as { mesh: string }).mesh).toMatch(/^accessLogFile: \/dev\/stdout\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\nconnectTimeout: 10\.\d{3}s/);
     expect(calls.filter((c) => c.tool === 'docker' && c.argv[0] === 'create').every((c) => c.argv.includes(RUN_LABEL) && c.argv.includes('kind'))).toBe(true);
     expect(lines.find((l) => l.startsWith('kind delete'))).toBe(`kind delete cluster --name egress-conformance --kubeconfig ${kubeconfig}`);
     // Both server containers removed, by the ids docker ps returned for the run label.
@@ -150,7 +153,7 @@ describe('KindLane', () => {
   });
 
   it('teardown stops a step in flight first, then cleans up with the aborted signal', async () => {
-    const h = harness({ SHIM_HANG: 'istioctl:install' });
+    const h = harness({ SHIM_HANG: 'istioctl:manifest' });
     const lane = h.lane();
     await lane.setup();
     const s = SCENARIOS[0];
@@ -164,28 +167,28 @@ describe('KindLane', () => {
     // Not the install's 420 s timeout: the hung istioctl was cancelled.
     expect(Date.now() - started).toBeLessThan(15_000);
     const lines = readShimLog(h.log).map(line);
-    const after = lines.slice(lines.findIndex((l) => l.startsWith('istioctl install')) + 1);
+    const after = lines.slice(lines.findIndex((l) => l.startsWith('istioctl manifest')) + 1);
     expect(after.some((l) => /^docker rm -f -v \S+ \S+$/.test(l))).toBe(true);
     expect(after.some((l) => l.startsWith('kind delete cluster --name egress-conformance'))).toBe(true);
     expect(shimState(h.log, 'clusters')).toEqual([]);
     expect(existsSync(h.workDir)).toBe(false);
   });
 
-  it('a failing istioctl install gives a clean error, keeps diagnostics under artifactsDir, and teardown removes containers and cluster', async () => {
-    const h = harness({ SHIM_FAIL: 'istioctl:install' });
+  it('a failing istioctl manifest generate gives a clean error, keeps diagnostics under artifactsDir, and teardown removes containers and cluster', async () => {
+    const h = harness({ SHIM_FAIL: 'istioctl:manifest' });
     const out: string[] = [];
     const err = await runLane(h.lane({ out: (l) => out.push(l) })).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(err.exitCode).not.toBe(0);
-    expect(err.message).toMatch(/istioctl install -y -f .*failed with exit code 1.*failed to install manifests/s);
+    expect(err.message).toMatch(/istioctl manifest generate -f .*failed with exit code 1.*unknown field/s);
     const lines = readShimLog(h.log).map(line);
-    const installAt = lines.findIndex((l) => l.startsWith('istioctl install'));
+    const installAt = lines.findIndex((l) => l.startsWith('istioctl manifest'));
     const after = lines.slice(installAt + 1);
     expect(after.some((l) => l.startsWith('istioctl proxy-status'))).toBe(true);
     expect(after.some((l) => /^docker rm -f -v \S+ \S+$/.test(l))).toBe(true);
     expect(after.some((l) => l.startsWith('kind delete cluster --name egress-conformance'))).toBe(true);
     // Only one install attempt, and nothing after the failure but diagnostics and cleanup.
-    expect(lines.filter((l) => l.startsWith('istioctl install'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('istioctl manifest'))).toHaveLength(1);
     expect(after.every((l) => /^(istioctl (proxy-status|proxy-config)|docker (ps|rm)|kind delete)/.test(l))).toBe(true);
     expect(existsSync(h.workDir)).toBe(false);
     const dir = join(h.root, 'artifacts', 'diagnostics', 'ALLOW_ANY_db-serviceentry');
@@ -211,10 +214,10 @@ describe('KindLane', () => {
   });
 
   it('a hung step ends at its timeout and teardown cleans up', async () => {
-    const h = harness({ SHIM_HANG: 'istioctl:install' });
+    const h = harness({ SHIM_HANG: 'istioctl:manifest' });
     const err = await runLane(h.lane({ timeouts: { accessLog: 500, istioInstall: 1_500 } })).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
-    expect(err.message).toMatch(/istioctl install .*timed out/);
+    expect(err.message).toMatch(/istioctl manifest generate .*timed out/);
     expect(existsSync(`${h.log}.hanging`)).toBe(true);
     const lines = readShimLog(h.log).map(line);
     expect(lines.some((l) => l.startsWith('docker rm -f -v'))).toBe(true);

@@ -24,6 +24,8 @@ export function renderEntry(e: TraceEntry): string {
       const m = e.object.metadata;
       return `${PAD}apply ${e.object.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}:\n${indentBlock(toYaml(e.object), `${PAD}  `)}`;
     }
+    case 'apply-rendered':
+      return `${PAD}apply every object \`${e.from}\` printed: ${e.how}`;
     case 'delete':
       return `${PAD}delete ${e.ref.kind} ${e.ref.namespace ? `${e.ref.namespace}/` : ''}${e.ref.name}`;
     case 'read':

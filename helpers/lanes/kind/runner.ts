@@ -31,6 +31,8 @@ export type TraceEntry =
   | { op: 'exec'; argv: string[]; timeoutMs: number; note?: string }
   | { op: 'resolve-tool'; tool: string; version: string }
   | { op: 'apply'; object: K8sObject }
+  /** Every object a command printed (istioctl's rendering), server-side applied by the shared module. */
+  | { op: 'apply-rendered'; from: string; how: string }
   | { op: 'delete'; ref: ObjectRef }
   | { op: 'read'; what: string; assumed?: string }
   | { op: 'wait'; what: string; timeoutMs: number }

@@ -56,14 +56,14 @@ describe('KindLane interrupted (own process, real signal handlers)', () => {
     const res = await runInterrupted('SIGINT');
     expect(res.r.exitCode, `${res.r.stdout}\n${res.r.stderr}`).toBe(130);
     expect(res.r.stdout).toMatch(/SIGINT: stopping, then removing what this run created/);
-    expect(res.lines.some((l) => l.startsWith('istioctl install'))).toBe(true);
+    expect(res.lines.some((l) => l.startsWith('istioctl manifest'))).toBe(true);
     expectCleanedUp(res);
   }, 60_000);
 
   it('Ctrl-C while a step hangs: the step stops, cleanup runs, no diagnostics, exit 130', async () => {
-    const res = await runInterrupted('SIGINT', { SHIM_HANG: 'istioctl:install' });
+    const res = await runInterrupted('SIGINT', { SHIM_HANG: 'istioctl:manifest' });
     expect(res.r.exitCode, `${res.r.stdout}\n${res.r.stderr}`).toBe(130);
-    const installAt = res.lines.findIndex((l) => l.startsWith('istioctl install'));
+    const installAt = res.lines.findIndex((l) => l.startsWith('istioctl manifest'));
     expect(installAt).toBeGreaterThan(0);
     // Interrupted, not failed: no diagnostics collection, nothing else started.
     expect(res.lines.slice(installAt + 1).every((l) => /^(docker (ps|rm)|kind delete)/.test(l))).toBe(true);

@@ -1,9 +1,12 @@
-// Istio per policy: `istioctl install -f` an IstioOperator (the policy's fixture with the scenario's own
-// meshConfig merged in, written to the run's dir so the dry run shows it), then istiod available, its
-// validating webhook answering, and the effective mode read back from ConfigMap istio-system/istio (no
-// installed-state IstioOperator exists since 1.24).
+// Istio per policy, as both lanes install it (helpers/k8s/istio.ts): the IstioOperator (the policy's fixture
+// with the scenario's own meshConfig merged in, written to the run's dir so the dry run shows it) rendered
+// by `istioctl manifest generate`, every object server-side applied (CRDs first), then what `istioctl
+// install` would have waited for: istiod available, its validating webhook answering; and the effective
+// mode read back from ConfigMap istio-system/istio (no installed-state IstioOperator exists since 1.24).
+// A second policy re-applies the same objects with the other mesh config: the ConfigMap changes in place.
 import { join } from 'node:path';
-import { modeOf, readMeshConfig } from '../../../k8s/istio.ts';
+import { parseAllDocuments } from 'yaml';
+import { applyIstioObjects, modeOf, readMeshConfig } from '../../../k8s/istio.ts';
 import { istioOperatorFor, shortHash } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { MeshSettings, PolicyMode } from '../../../model/types.ts';
@@ -51,9 +54,19 @@ export function webhookProbeObject(): K8sObject {
 export async function installIstio(r: Runner, ctx: RunContext, spec: InstallSpec): Promise<void> {
   await r.step(`istio ${ctx.istioVersion}: install with outboundTrafficPolicy ${spec.policy}`, async () => {
     await r.writeFile(spec.path, toYaml(spec.iop));
-    const argv = ['istioctl', 'install', '-y', '-f', spec.path, '--kubeconfig', ctx.kubeconfig, '--readiness-timeout', `${Math.round((ctx.timeouts.istioInstall * 0.7) / 1000)}s`];
-    const res = await r.exec(argv, { timeoutMs: ctx.timeouts.istioInstall });
+    const argv = ['istioctl', 'manifest', 'generate', '-f', spec.path];
+    // HOME: istioctl keeps its own state under $HOME/.istioctl; the run's dir, never the user's.
+    const res = await r.exec(argv, { timeoutMs: ctx.timeouts.istioInstall, env: { HOME: ctx.workDir }, assume: 'the Istio objects (CRDs, istiod, webhooks, ConfigMap istio)' });
     if (res.exitCode !== 0 || res.timedOut) throw new StepError(failure(argv, res));
+    const objects = parseAllDocuments(res.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
+    if (!r.dryRun && !objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod')) {
+      throw new StepError(`\`istioctl manifest generate -f ${spec.path}\` rendered no istiod Deployment (${objects.length} objects)`);
+    }
+    await r.opaque(
+      { op: 'apply-rendered', from: 'istioctl manifest generate', how: 'server-side apply, Namespace and CRDs first, each CRD Established before the rest' },
+      (k) => applyIstioObjects(k, objects),
+      undefined,
+    );
     await waitDeployment(r, 'istio-system', 'istiod', ctx.timeouts.deployment);
     const probe = webhookProbeObject();
     let lastError = '';

@@ -68,6 +68,8 @@ export class SimCluster extends FakeK8s {
 
   override async get(ref: ObjectRef): Promise<K8sObject | undefined> {
     const o = await super.get(ref);
+    // The API server sets a CRD Established once it serves it.
+    if (o && ref.kind === 'CustomResourceDefinition') return { ...o, status: { conditions: [{ type: 'Established', status: 'True' }] } };
     if (o && ref.kind === 'ConfigMap' && ref.namespace === 'istio-system' && ref.name === 'istio' && this.meshConnectTimeout() !== '10s') {
       const data = o.data as Record<string, string>;
       return { ...o, data: { ...data, mesh: `${data.mesh}connectTimeout: ${this.meshConnectTimeout()}\n` } };

@@ -79,12 +79,12 @@ export function readShimLog(file: string): ShimCall[] {
 export const line = (c: ShimCall) => [c.tool, ...c.argv].join(' ');
 
 export function installCount(logFile: string): number {
-  return readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'install').length;
+  return readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'manifest').length;
 }
 
-/** The outbound policy of the last `istioctl install -f FILE` in the shim log, read from FILE. */
+/** The outbound policy of the last `istioctl manifest generate -f FILE` in the shim log, read from FILE. */
 export function installedMode(logFile: string): string | undefined {
-  const installs = readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'install');
+  const installs = readShimLog(logFile).filter((c) => c.tool === 'istioctl' && c.argv[0] === 'manifest');
   const last = installs[installs.length - 1];
   if (!last) return undefined;
   const file = last.argv[last.argv.indexOf('-f') + 1];

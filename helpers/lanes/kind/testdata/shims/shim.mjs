@@ -51,7 +51,7 @@ function main() {
   if (failOnce) once.set([...once.get(), key]);
   if (failOnce || listed('SHIM_FAIL').includes(key)) {
     const msgs = {
-      'istioctl:install': 'Error: failed to install manifests: errors occurred during operation: creating default tag would conflict',
+      'istioctl:manifest': 'Error: generate config: unknown field "meshConfig.bogus" in IstioOperator',
       'kind:create': 'ERROR: failed to create cluster: failed to init node with kubeadm',
     };
     fail(msgs[key] ?? `${tool}: ${sub} failed (shim)`);
@@ -141,8 +141,19 @@ function istioctl() {
   switch (sub) {
     case 'version':
       return out(`client version: ${process.env.SHIM_ISTIOCTL_VERSION ?? pinned.istio}`);
-    case 'install':
-      return out('✔ Istio core installed ⛵️\n✔ Istiod installed 🧠\n✔ Installation complete');
+    case 'manifest': {
+      // What `istioctl manifest generate -f` prints, cut down: a CRD, the mesh ConfigMap, istiod, the webhooks.
+      const file = flag('-f');
+      const mesh = (readFileSync(file, 'utf8').split('meshConfig:')[1] ?? '').split('\n').filter((l) => /^ {4}\S|^ {6}/.test(l)).map((l) => l.slice(4)).join('\n    ');
+      return out([
+        'apiVersion: apiextensions.k8s.io/v1', 'kind: CustomResourceDefinition', 'metadata:', '  name: serviceentries.networking.istio.io',
+        'spec:', '  group: networking.istio.io', '  names: { kind: ServiceEntry, plural: serviceentries }', '  scope: Namespaced', '---',
+        'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: istio', '  namespace: istio-system', 'data:', '  mesh: |-', `    ${mesh}`, '---',
+        'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: istiod', '  namespace: istio-system', 'spec:', '  replicas: 1', '---',
+        'apiVersion: admissionregistration.k8s.io/v1', 'kind: MutatingWebhookConfiguration', 'metadata:', '  name: istio-sidecar-injector', '---',
+        'apiVersion: admissionregistration.k8s.io/v1', 'kind: ValidatingWebhookConfiguration', 'metadata:', '  name: istio-validator-istio-system',
+      ].join('\n'));
+    }
     case 'proxy-status':
       return out('NAME  CLUSTER  ISTIOD  VERSION  SUBSCRIBED TYPES');
     case 'proxy-config':
