@@ -213,6 +213,20 @@ describe('classifyProbe on canned results', () => {
     expect(classifyProbe(T, res(7, wo({ exit: 7, connects: 0, err: "Couldn't connect" })))).toMatchObject({ verdict: 'error' });
   });
 
+  it('never claims a cluster: what the client saw is a summary (only the sidecar knows the cluster)', () => {
+    const seen = [
+      classifyProbe(H, res(0, http(200, { server: 'nginx' }, 'x') + wo({ exit: 0, status: 200, size: 1 }))),
+      classifyProbe(H, res(0, http(502, { server: 'envoy' }) + wo({ exit: 0, status: 502 }))),
+      classifyProbe(H, res(52, wo({ exit: 52, err: 'Empty reply from server' }))),
+      classifyProbe(P, res(0, '1\n')),
+      classifyProbe(H, res(0, http(503, { server: 'envoy' }, 'no healthy upstream') + wo({ exit: 0, status: 503, size: 19 }))),
+    ];
+    expect(seen.map((o) => o.cluster)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(seen.map((o) => o.summary)).toEqual([
+      'HTTP 200 server=nginx', 'HTTP 502 server=envoy, empty body', 'curl 52: Empty reply from server', 'PostgreSQL answered select 1', 'HTTP 503 from envoy (upstream failure)',
+    ]);
+  });
+
   it('psql: only an answered query is allowed', () => {
     const ok = classifyProbe(P, res(0, '1\n'));
     expect(ok).toMatchObject({ verdict: 'allowed', evidence: { tool: 'psql', exitCode: 0, stdout: '1' } });

@@ -34,7 +34,7 @@ export interface Timeouts {
   probeExec: number;
   /** Bound on reaching CONSECUTIVE equal results for one probe. */
   probeConverge: number;
-  /** Bound on the probe's access-log line appearing (Envoy flushes its access log about once a second). */
+  /** Bound on the probe's access-log line appearing (pilot-agent starts Envoy with --file-flush-interval-msec 1000, pkg/envoy/proxy.go). */
   accessLog: number;
   tool: number;
 }
