@@ -154,4 +154,18 @@ describe('dry run and run', () => {
     // The notes that differ only by run-time values were compared without them; every process is in both.
     expect(live.filter((e) => e.op === 'exec').length).toBe(dry.trace.filter((e) => e.op === 'exec').length);
   });
+
+  it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (client made on first use)', async () => {
+    const dns = { ...SCENARIOS[1], name: 'dns-capture', resources: { ...SCENARIOS[1].resources, mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } } } };
+    const labelled = { ...dns.probes[0], from: { namespace: 'frontend', labels: { app: 'legacy' } } };
+    const runs = [...cases([SCENARIOS[0], dns]), { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: dns, policy: 'REGISTRY_ONLY' as const, probe: labelled }];
+    const h = harness();
+    const live: TraceEntry[] = [];
+    await driveLikeSuite(h.lane({ onTrace: (e) => live.push(e) }), runs);
+    const dry = await dryRun({ cases: runs, runId: 'test-run-1', workDir: h.workDir, toolkit: standinToolkit });
+    expect(live.map(key)).toEqual(dry.trace.map(key));
+    const steps = dry.trace.filter((e) => e.op === 'step').map((e) => (e as { title: string }).title);
+    expect(steps.some((t) => t.startsWith('clients: recreate'))).toBe(true);
+    expect(steps.some((t) => /^clients: deploy if absent frontend\/egress-client-[0-9a-f]{8}$/.test(t))).toBe(true);
+  });
 });
