@@ -2,6 +2,10 @@
 import { EnvironmentError } from '../model/errors.ts';
 import type { LiveBackend } from './live.ts';
 
-export async function stackBackend(): Promise<LiveBackend> {
-  throw new EnvironmentError('live labs need the control-plane stack (etcd, kube-apiserver, istiod), which this build does not provide yet; grade files with `lab check NAME -f FILE`, or `lab exam --files`');
+export interface StackBackendOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function stackBackend(_opts: StackBackendOptions = {}): Promise<LiveBackend> {
+  throw new EnvironmentError('live labs need the control-plane stack started detached (etcd, kube-apiserver, istiod) with a live observer, which this build does not have yet; grade files with `lab check NAME -f FILE`, or `lab exam --files`');
 }
