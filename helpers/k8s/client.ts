@@ -82,11 +82,11 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<void> {
-    await this.objects.create(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER);
+    await this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER);
   }
 
   async apply(obj: K8sObject): Promise<void> {
-    await this.objects.patch(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    await this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
@@ -152,6 +152,17 @@ export class ClientNodeK8s implements K8sOps {
   async logs(namespace: string, pod: string, container: string, tailLines = 500): Promise<string> {
     return await this.core.readNamespacedPodLog({ name: pod, namespace, container, tailLines });
   }
+}
+
+/**
+ * client-node serializes a built-in kind through its typed model, which knows fields by their model names
+ * (`xKubernetesIntOrString`) and drops the wire names (`x-kubernetes-int-or-string`) of a plain object:
+ * a CRD rendered by istioctl would lose its int-or-string markers and be refused. Reading the plain object
+ * into the model first (client-node's loadYaml does that) keeps every field.
+ */
+function toModel(obj: K8sObject): k8s.KubernetesObject {
+  // JSON is YAML; loadYaml is the exported door to the model deserializer.
+  return k8s.loadYaml<k8s.KubernetesObject>(JSON.stringify(obj));
 }
 
 /** The exec status channel: Success → 0; NonZeroExitCode carries the code in details.causes[ExitCode]. */

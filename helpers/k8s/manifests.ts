@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import type { PolicyMode, ProbeSource, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
+import type { MeshSettings, PolicyMode, ProbeSource, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
 import type { K8sObject } from './client.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,6 +49,24 @@ export function istioOperatorFor(policy: PolicyMode, scenarioMeshConfig: Obj = {
   const merged = deepMerge((base.spec.meshConfig as Obj | undefined) ?? {}, scenarioMeshConfig);
   merged.outboundTrafficPolicy = { ...((merged.outboundTrafficPolicy as Obj | undefined) ?? {}), mode: policy };
   return { ...base, spec: { ...base.spec, meshConfig: merged } };
+}
+
+/**
+ * A scenario's meshConfig: as its IstioOperator wrote it, with the typed settings written over it (they
+ * were read from the same place; hand-built resource sets have only those).
+ */
+export function meshConfigOf(mesh: Partial<MeshSettings>): Obj {
+  const out: Obj = structuredClone((mesh.meshConfig as Obj | undefined) ?? {});
+  if (mesh.defaultServiceExportTo !== undefined) out.defaultServiceExportTo = mesh.defaultServiceExportTo;
+  if (mesh.rootNamespace !== undefined) out.rootNamespace = mesh.rootNamespace;
+  if (mesh.dnsCapture !== undefined) {
+    const dc = { ...((out.defaultConfig as Obj | undefined) ?? {}) };
+    const pm = (dc.proxyMetadata as Obj | undefined) ?? {};
+    // Kept as written when the file had it (any spelling istiod accepts); typed-only sets get "true"/"false".
+    if (pm.ISTIO_META_DNS_CAPTURE === undefined) dc.proxyMetadata = { ...pm, ISTIO_META_DNS_CAPTURE: String(mesh.dnsCapture) };
+    out.defaultConfig = dc;
+  }
+  return out;
 }
 
 export interface NamespaceOptions {

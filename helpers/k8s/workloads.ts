@@ -10,10 +10,12 @@ import { RUN_LABEL } from './manifests.ts';
 export async function ensureNamespaces(k8s: K8sOps, namespaces: K8sObject[], opts: { serviceAccount: boolean }): Promise<void> {
   for (const ns of namespaces) await k8s.apply(ns);
   if (!opts.serviceAccount) return;
-  for (const ns of namespaces) {
-    const ref = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns.metadata.name, name: 'default' };
-    if (!(await k8s.get(ref))) await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns.metadata.name } });
-  }
+  for (const ns of namespaces) await ensureDefaultServiceAccount(k8s, ns.metadata.name);
+}
+
+export async function ensureDefaultServiceAccount(k8s: K8sOps, namespace: string): Promise<void> {
+  const ref = { apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 'default' };
+  if (!(await k8s.get(ref))) await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } });
 }
 
 export async function createIfAbsent(k8s: K8sOps, obj: K8sObject): Promise<void> {

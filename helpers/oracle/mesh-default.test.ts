@@ -1,26 +1,46 @@
 // The mesh-wide default, checked on the real istiod: with no outboundTrafficPolicy istiod is ALLOW_ANY;
 // with `outboundTrafficPolicy: {}` (present, no mode) it is REGISTRY_ONLY, the enum's zero value.
+// istiod reads the mesh from ConfigMap istio on the lane's real API server.
 // The oracle must say the same for an IstioOperator written either way.
 import { describe, expect, it } from 'vitest';
-import { Istiod, PROBE_IDENTITY } from '../lanes/control-plane/istiod.ts';
-import { findPilotDiscoverySync, PINNED_PILOT } from '../tools/pilot-discovery.ts';
+import pRetry from 'p-retry';
+import { afterAll } from 'vitest';
+import { ClientNodeK8s } from '../k8s/client.ts';
+import { writeMeshConfig } from '../k8s/istio.ts';
+import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
+import { PROBE_IDENTITY } from '../lanes/control-plane/istiod.ts';
+import { markerMillis, markerOf, markerTimeout } from '../lanes/control-plane/marker.ts';
+import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
+import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { expectProbe } from './index.ts';
 
-const binary = findPilotDiscoverySync();
+const runnable = !controlPlaneMissing();
+let lane: ControlPlaneLane | undefined;
+let generation = 1000;
 
+/** Writes ConfigMap istio's mesh as given (plus a marker) and reads the catch-all cluster istiod then pushes. */
 async function istiodCatchAll(mesh: Record<string, unknown>): Promise<string> {
-  const i = await Istiod.start({ binary: binary!, istioVersion: PINNED_PILOT.istioVersion, namespaces: ['istio-system', 'default'], mesh: { ingressControllerMode: 'OFF', ...mesh } });
-  try {
-    const snap = await i.snapshot(PROBE_IDENTITY(PINNED_PILOT.istioVersion), { timeoutMs: 10_000 });
+  if (!lane) {
+    lane = new ControlPlaneLane();
+    await lane.setup();
+  }
+  const gen = ++generation;
+  await writeMeshConfig(new ClientNodeK8s(lane.apiServer!.kubeconfigFile), { ...mesh, connectTimeout: markerTimeout(gen) });
+  const istiod = lane.istiodProcess!;
+  return pRetry(async () => {
+    const snap = await istiod.snapshot(PROBE_IDENTITY(PINNED_PILOT.istioVersion), { timeoutMs: 10_000 });
+    if (markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) !== markerMillis(gen)) throw new Error('mesh not pushed yet');
     const vo = snap.listeners.find((l) => l.name === 'virtualOutbound');
     const chain = vo?.filter_chains?.find((c: { name?: string }) => c.name === 'virtualOutbound-catchall-tcp');
-    return chain?.filters?.[0]?.typed_config?.cluster ?? 'not found';
-  } finally {
-    await i.stop();
-  }
+    return String(chain?.filters?.[0]?.typed_config?.cluster ?? 'not found');
+  }, { retries: 200, minTimeout: 20, maxTimeout: 200, maxRetryTime: 20_000 });
 }
+
+afterAll(async () => {
+  await lane?.teardown();
+});
 
 function oracleCatchAll(meshConfigYaml: string): string {
   const r = loadYamlText(`apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig: ${meshConfigYaml}\n`, 'iop.yaml', emptyResources());
@@ -34,7 +54,7 @@ describe('mesh default policy', () => {
     expect(oracleCatchAll('{outboundTrafficPolicy: {mode: ALLOW_ANY}}')).toBe('PassthroughCluster');
   });
 
-  it.skipIf(!binary)('istiod agrees', async () => {
+  it.skipIf(!runnable)('istiod agrees (mesh written to ConfigMap istio as given)', async () => {
     expect(await istiodCatchAll({})).toBe('PassthroughCluster');
     expect(await istiodCatchAll({ outboundTrafficPolicy: {} })).toBe('BlackHoleCluster');
   });

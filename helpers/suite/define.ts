@@ -11,7 +11,7 @@ import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { writeReports } from '../report/write.ts';
 import { keepSetupLogs } from '../report/logs.ts';
 import '../report/case-meta.ts';
-import { findPilotDiscoverySync } from '../tools/pilot-discovery.ts';
+import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
 
 export interface LaneChoice {
@@ -23,8 +23,9 @@ export interface LaneChoice {
 export function laneFromEnv(env: NodeJS.ProcessEnv = process.env): LaneChoice {
   const requested = parseLaneName(env.EGRESS_LANE, 'EGRESS_LANE');
   if (requested !== 'auto') return { lane: requested };
-  if (findPilotDiscoverySync(undefined, env)) return { lane: 'control-plane' };
-  return { skip: 'no lane can run: EGRESS_LANE is unset and the pinned pilot-discovery is not built (run `npx egress-conformance tools install pilot-discovery`)' };
+  const missing = controlPlaneMissing(env);
+  if (!missing) return { lane: 'control-plane' };
+  return { skip: `no lane can run: EGRESS_LANE is unset and ${missing}` };
 }
 
 /** Consecutive cases of one scenario under one policy: applied once, probed in turn. */

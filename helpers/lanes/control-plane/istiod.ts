@@ -1,39 +1,39 @@
-// Runs the real pilot-discovery (istiod) on loopback with file-based config, for the control-plane lane.
+// The real pilot-discovery (istiod) on loopback, in Kubernetes mode against the run's own API server.
 //
-// Facts this relies on (paths in istio.io/istio at the pinned commit):
-// - `--configDir` makes the config store a folder watch of *.yaml/*.yml files (pilot/pkg/config/kube/file,
-//   pkg/kube/krt/files/files.go): fsnotify events, debounced 250 ms, then the WHOLE folder is re-read; one file
-//   that fails to parse keeps the previous state, and an empty file is skipped (writes must be atomic).
-// - `--meshConfig FILE` is watched through pkg/filewatcher (parent directory, content hash), debounced 100 ms
-//   (pkg/kube/krt/files/files.go watchFile); a change triggers a full push.
-// - Pushes are debounced by PILOT_DEBOUNCE_AFTER (100 ms default, pilot/pkg/features).
-// - `/ready` needs the kube registry synced; readiness here is "an ADS stream answers", as the brief asks.
-// - istiod needs a kube client at this commit (see fake-kube-api.ts), so a loopback fake API is started too.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+// Facts this relies on (istio.io/istio at the pinned commit):
+// - With `--meshConfig` naming a file that does not exist, istiod reads its mesh config from ConfigMap
+//   `istio` in POD_NAMESPACE and watches it (pilot/pkg/bootstrap/mesh.go), so the mesh the IstioOperator
+//   installed is the one istiod runs with, and a change there is pushed to proxies.
+// - ServiceEntries and Sidecars come from the API server through its CRD config store
+//   (pilot/pkg/config/kube/crdclient); Pods through the Kubernetes registry, which matches a proxy to its
+//   Pod by IP and takes the Pod's labels for workload selectors (serviceregistry/kube/controller/pod.go).
+// - The IP auto-allocator shares the config store's ServiceEntry informer (same informer key in
+//   pkg/kube/informerfactory), so it is started with istiod's informers whenever it wins leader election.
+//   With file-based config there was no such informer, and one created after the factory had started was
+//   never started: the start-order race the earlier file-based lane had to restart istiod for.
+// - `/ready` on --httpAddr answers once the registries have synced; the lane then also waits for an ADS
+//   stream to answer.
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { stringify } from 'yaml';
 import { EnvironmentError } from '../../model/errors.ts';
 import { fetchSnapshot, type SidecarIdentity, type XdsSnapshot } from './ads-client.ts';
-import { FakeKubeApi } from './fake-kube-api.ts';
+import { freeLoopbackPort, ManagedProcess } from './process.ts';
+
+export { freeLoopbackPort } from './process.ts';
 
 export interface IstiodOptions {
   binary: string;
-  /** Istio version string sent as ISTIO_VERSION by probe clients. */
+  /** The run's kubeconfig (its own API server). */
+  kubeconfig: string;
+  /** Folder for the log and HOME. */
+  dir: string;
+  /** Istio version string sent as ISTIO_VERSION by the readiness client. */
   istioVersion: string;
-  /** Initial mesh config (MeshConfig as YAML-able object). */
-  mesh?: Record<string, unknown>;
-  /** Namespaces known to the fake API server (ServiceEntry/Sidecar namespaces, probe sources). */
-  namespaces?: string[];
-  /** Keep the temp dir (logs, config) after stop, for debugging. */
-  keepDir?: boolean;
+  detached?: boolean;
   /** PILOT_DEBOUNCE_AFTER; istiod's default is 100ms. */
   debounceAfter?: string;
-  /** Bound for the first ADS answer. */
   readyTimeoutMs?: number;
   extraEnv?: Record<string, string>;
 }
@@ -51,216 +51,88 @@ export const PROBE_IDENTITY = (istioVersion: string): SidecarIdentity => ({
   namespace: 'istio-system', ip: '10.244.255.250', podName: 'iec-readiness', labels: {}, istioVersion,
 });
 
-const live = new Set<Istiod>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // 'exit' handlers must be synchronous: SIGKILL whatever is left and remove temp dirs.
-  process.on('exit', () => {
-    for (const i of live) i.killSync();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = () => {
-      for (const i of live) i.killSync();
-      // Keep the default behaviour (terminate) unless someone else also listens and decides.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.once(sig, handler);
-  }
-}
-
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Writes through a temp name with an extension istiod ignores, then renames: readers never see half a file. */
-export function writeAtomic(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
-
 /**
- * YAML for istiod: it parses with YAML 1.1 rules (sigs.k8s.io/yaml), where OFF/on/yes/n are booleans.
- * An unparsable mesh file is silently replaced by the last good one ("invalid mesh config, using last
- * known state"), so strings must be quoted the 1.1 way — the yaml library does that with version 1.1.
+ * YAML for istiod: it parses with YAML 1.1 rules (sigs.k8s.io/yaml), where OFF/on/yes/n are booleans, and
+ * an unparsable mesh is silently replaced by the last good one, so strings are quoted the 1.1 way.
  */
 export function toIstioYaml(value: unknown): string {
   return stringify(value, { version: '1.1' });
 }
 
 export class Istiod {
-  readonly dir: string;
-  readonly configDir: string;
-  readonly meshFile: string;
   readonly logFile: string;
-  readonly addresses: IstiodAddresses;
-  readonly kube: FakeKubeApi;
-  readonly startedAt: number;
-  /** ms from spawn to the first ADS answer. */
   readyAfterMs = 0;
-  private child?: ChildProcess;
-  private exited?: { code: number | null; signal: NodeJS.Signals | null };
-  private exitPromise?: Promise<void>;
-  private stopped = false;
 
-  private constructor(readonly opts: IstiodOptions, dir: string, addresses: IstiodAddresses, kube: FakeKubeApi) {
-    this.dir = dir;
-    this.configDir = join(dir, 'config');
-    this.meshFile = join(dir, 'mesh', 'mesh.yaml');
-    this.logFile = join(dir, 'istiod.log');
-    this.addresses = addresses;
-    this.kube = kube;
-    this.startedAt = Date.now();
+  private constructor(readonly opts: IstiodOptions, readonly addresses: IstiodAddresses, readonly process: ManagedProcess) {
+    this.logFile = process.spec.logFile;
   }
 
   static async start(opts: IstiodOptions): Promise<Istiod> {
     if (!existsSync(opts.binary)) throw new EnvironmentError(`pilot-discovery binary ${opts.binary} does not exist`);
-    const dir = await mkdtemp(join(tmpdir(), 'iec-istiod-'));
-    const kube = new FakeKubeApi();
-    try {
-      await kube.start();
-      for (const ns of new Set(['istio-system', 'default', ...(opts.namespaces ?? [])])) kube.ensureNamespace(ns);
-      // The IP autoallocator (pilot/pkg/controllers/ipallocate) only watches ServiceEntries once their CRD
-      // exists; with it, the lane can mirror ServiceEntries there and read back the addresses istiod assigns.
-      kube.ensureCrd('networking.istio.io', 'v1', 'serviceentries', 'ServiceEntry');
-      const [grpc, http, monitoring, https, ctrlz] = await Promise.all([1, 2, 3, 4, 5].map(() => freeLoopbackPort()));
-      const addresses: IstiodAddresses = {
-        grpc: `127.0.0.1:${grpc}`, http: `127.0.0.1:${http}`, monitoring: `127.0.0.1:${monitoring}`, https: `127.0.0.1:${https}`, ctrlz,
-      };
-      const istiod = new Istiod(opts, dir, addresses, kube);
-      await istiod.spawnAndWait();
-      return istiod;
-    } catch (err) {
-      await kube.stop();
-      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
-  }
-
-  private async spawnAndWait(): Promise<void> {
-    mkdirSync(this.configDir, { recursive: true });
-    mkdirSync(join(this.dir, 'mesh'), { recursive: true });
-    writeFileSync(join(this.dir, 'kubeconfig'), this.kube.kubeconfig());
-    this.writeMesh(this.opts.mesh ?? {});
+    mkdirSync(opts.dir, { recursive: true });
+    const [grpc, http, monitoring, https, ctrlz] = await Promise.all([1, 2, 3, 4, 5].map(() => freeLoopbackPort()));
+    const addresses: IstiodAddresses = {
+      grpc: `127.0.0.1:${grpc}`, http: `127.0.0.1:${http}`, monitoring: `127.0.0.1:${monitoring}`, https: `127.0.0.1:${https}`, ctrlz: ctrlz!,
+    };
     const args = [
       'discovery',
-      `--configDir=${this.configDir}`,
-      `--meshConfig=${this.meshFile}`,
-      // A path that does not exist: istiod then uses default mesh networks (pilot/pkg/bootstrap/mesh.go).
-      `--networksConfig=${join(this.dir, 'mesh', 'absent-networks.yaml')}`,
+      `--kubeconfig=${opts.kubeconfig}`,
       '--registries=Kubernetes',
-      `--kubeconfig=${join(this.dir, 'kubeconfig')}`,
-      `--grpcAddr=${this.addresses.grpc}`,
-      `--httpAddr=${this.addresses.http}`,
-      `--httpsAddr=${this.addresses.https}`,
-      `--monitoringAddr=${this.addresses.monitoring}`,
-      // Empty secure address disables the TLS xDS port (server.go initSecureDiscoveryService).
+      // Files that do not exist: the mesh then comes from ConfigMap istio, networks from the defaults.
+      `--meshConfig=${join(opts.dir, 'no-mesh-file.yaml')}`,
+      `--networksConfig=${join(opts.dir, 'no-networks-file.yaml')}`,
+      `--grpcAddr=${addresses.grpc}`,
+      `--httpAddr=${addresses.http}`,
+      `--httpsAddr=${addresses.https}`,
+      `--monitoringAddr=${addresses.monitoring}`,
+      // Empty: no TLS xDS port (server.go initSecureDiscoveryService); the lane speaks plaintext on loopback.
       '--secureGRPCAddr=',
       '--ctrlz_address=127.0.0.1',
-      `--ctrlz_port=${this.addresses.ctrlz}`,
+      `--ctrlz_port=${ctrlz}`,
       '--shutdownDuration=1s',
       '--log_output_level=default:info',
     ];
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: this.dir,
+      HOME: opts.dir,
       POD_NAMESPACE: 'istio-system',
       POD_NAME: 'istiod-iec',
       // No CA: the lane only uses plaintext xDS (pilot/pkg/features ENABLE_CA_SERVER).
       ENABLE_CA_SERVER: 'false',
-      ...(this.opts.debounceAfter ? { PILOT_DEBOUNCE_AFTER: this.opts.debounceAfter } : {}),
-      ...(this.opts.extraEnv ?? {}),
+      ...(opts.debounceAfter ? { PILOT_DEBOUNCE_AFTER: opts.debounceAfter } : {}),
+      ...(opts.extraEnv ?? {}),
     };
-    const logFd = openSync(this.logFile, 'a');
-    try {
-      this.child = spawn(this.opts.binary, args, { cwd: this.dir, env, stdio: ['ignore', logFd, logFd] });
-    } finally {
-      closeSync(logFd);
-    }
-    installExitHooks();
-    live.add(this);
-    this.exitPromise = new Promise((resolve) => {
-      this.child!.once('exit', (code, signal) => {
-        this.exited = { code, signal };
-        resolve();
-      });
-    });
+    const proc = ManagedProcess.spawn({ name: 'pilot-discovery', binary: opts.binary, args, env, cwd: opts.dir, logFile: join(opts.dir, 'istiod.log'), detached: opts.detached });
+    const istiod = new Istiod(opts, addresses, proc);
     const t0 = Date.now();
-    const timeout = this.opts.readyTimeoutMs ?? 60_000;
+    const timeout = opts.readyTimeoutMs ?? 60_000;
     try {
-      await pRetry(
-        async () => {
-          if (this.exited) {
-            throw new AbortError(`pilot-discovery exited (${this.exited.code ?? this.exited.signal}) before answering ADS; log ${this.logFile}:\n${this.logTail(20)}`);
-          }
-          await fetchSnapshot(this.addresses.grpc, PROBE_IDENTITY(this.opts.istioVersion), { timeoutMs: 5000 });
-        },
-        { retries: 1000, minTimeout: 50, maxTimeout: 500, factor: 1.5, maxRetryTime: timeout },
-      );
+      await pRetry(async () => {
+        if (proc.exited) throw new AbortError(proc.describeExit(20));
+        const ready = await fetch(`http://${addresses.http}/ready`).then((r) => r.ok, () => false);
+        if (!ready) throw new Error('/ready does not answer 200 yet');
+        await fetchSnapshot(addresses.grpc, PROBE_IDENTITY(opts.istioVersion), { timeoutMs: 5000 });
+      }, { retries: 10_000, minTimeout: 50, maxTimeout: 400, factor: 1.4, maxRetryTime: timeout });
     } catch (err) {
-      await this.stop();
-      if (err instanceof AbortError || (err as Error).message?.startsWith('pilot-discovery exited')) {
-        throw new EnvironmentError((err as Error).message);
-      }
-      throw new EnvironmentError(`pilot-discovery did not answer ADS on ${this.addresses.grpc} within ${timeout} ms: ${(err as Error).message}\n${this.logTail(20)}`);
+      const died = !!proc.exited;
+      await proc.stop(1000);
+      if (died) throw new EnvironmentError(proc.describeExit(20));
+      throw new EnvironmentError(`pilot-discovery was not ready within ${timeout} ms: ${(err as Error).message}\n${proc.logTail(20)}`);
     }
-    this.readyAfterMs = Date.now() - t0;
+    istiod.readyAfterMs = Date.now() - t0;
+    return istiod;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return !!this.child && !this.exited;
-  }
-
-  logTail(lines = 40): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
+    return this.process.pid;
   }
 
   log(): string {
-    try {
-      return readFileSync(this.logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.process.log();
   }
 
-  /** Rewrites the mesh config file (MeshConfig fields, camelCase as in the `istio` ConfigMap). */
-  writeMesh(mesh: Record<string, unknown>): void {
-    // The Kubernetes Ingress controller would only watch the fake API; it is read at startup only
-    // (pilot/pkg/bootstrap/configcontroller.go), so it is switched off unless the caller insists.
-    writeAtomic(this.meshFile, toIstioYaml({ ingressControllerMode: 'OFF', ...mesh }));
-  }
-
-  /**
-   * Replaces the config dir contents: `files` maps a base name to YAML text. Files not listed are removed.
-   * Each file is renamed into place; istiod's 250 ms debounce folds the renames into one reload.
-   */
-  writeConfigFiles(files: Record<string, string>): void {
-    const wanted = new Set(Object.keys(files).map((n) => (n.endsWith('.yaml') ? n : `${n}.yaml`)));
-    for (const [name, text] of Object.entries(files)) {
-      const file = name.endsWith('.yaml') ? name : `${name}.yaml`;
-      writeAtomic(join(this.configDir, file), text);
-    }
-    for (const f of readdirSync(this.configDir)) {
-      if (!wanted.has(f)) unlinkSync(join(this.configDir, f));
-    }
+  logTail(lines = 40): string {
+    return this.process.logTail(lines);
   }
 
   /** GET a JSON debug endpoint on the loopback HTTP port (e.g. /debug/configz). */
@@ -275,39 +147,7 @@ export class Istiod {
     return fetchSnapshot(this.addresses.grpc, identity, opts);
   }
 
-  /** SIGKILL without waiting, for process exit hooks. */
-  killSync(): void {
-    if (this.child && !this.exited) {
-      try {
-        this.child.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    live.delete(this);
-    void this.kube.stop();
-    if (process.env.EGRESS_KEEP_ISTIOD_DIR === '1') writeFileSync(join(this.dir, 'kube-requests.log'), this.kube.requestLog.join('\n'));
-    if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; removes the temp dir. Safe to call twice. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.child && !this.exited) {
-      this.child.kill('SIGTERM');
-      const killed = await Promise.race([
-        this.exitPromise!.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
-      ]);
-      if (!killed) {
-        this.child.kill('SIGKILL');
-        await this.exitPromise;
-      }
-    }
-    live.delete(this);
-    await this.kube.stop();
-    if (process.env.EGRESS_KEEP_ISTIOD_DIR === '1') writeFileSync(join(this.dir, 'kube-requests.log'), this.kube.requestLog.join('\n'));
-    if (!this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.process.stop(3000);
   }
 }

@@ -1,23 +1,27 @@
-// Against the real pinned pilot-discovery. Skipped, with the reason, when the binary is not installed.
+// Against the real stack: etcd, kube-apiserver, Istio installed by the real istioctl, the pinned
+// pilot-discovery. Skipped, with the reason, when a binary is not built.
 import { existsSync } from 'node:fs';
+import { ClientNodeK8s } from '../../k8s/client.ts';
+import { controlPlaneMissing } from './requirements.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { parseProbeUrl } from '../../probes/url.ts';
-import { findPilotDiscoverySync, missingBinaryMessage } from '../../tools/pilot-discovery.ts';
+import { findPilotDiscoverySync } from '../../tools/pilot-discovery.ts';
 import { PROBE_IDENTITY } from './istiod.ts';
 import { ControlPlaneLane } from './lane.ts';
 import { API_HTTP, DB_TCP, resources, se, sidecar } from './testdata/resources.ts';
 
 const binary = findPilotDiscoverySync();
-const skipReason = binary ? '' : `skipped: ${missingBinaryMessage()}`;
+const missing = controlPlaneMissing() ?? '';
+const skipReason = missing ? `skipped: ${missing}` : '';
 
 function probe(from: string, url: string, labels?: Record<string, string>): Probe {
   return { from: { namespace: from, ...(labels ? { labels } : {}) }, to: parseProbeUrl(url) };
 }
 
-describe.skipIf(!binary)(`control-plane lane against real pilot-discovery ${skipReason}`, () => {
+describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod ${skipReason}`, () => {
   const lane = new ControlPlaneLane({ binary });
-  let pid: number | undefined;
+  let pids: number[] = [];
   let dir = '';
 
   async function run(policy: PolicyMode, res: ResourceSet, p: Probe): Promise<Observation> {
@@ -28,8 +32,8 @@ describe.skipIf(!binary)(`control-plane lane against real pilot-discovery ${skip
   beforeAll(async () => {
     const info = await lane.setup();
     expect(info.lane).toBe('control-plane');
-    pid = lane.istiodProcess?.pid;
-    dir = lane.istiodProcess?.dir ?? '';
+    pids = [lane.istiodProcess?.pid, lane.apiServer?.etcd.pid, lane.apiServer?.apiserver.pid].filter((p): p is number => !!p);
+    dir = lane.runDir ?? '';
   });
 
   afterAll(async () => {
@@ -38,8 +42,9 @@ describe.skipIf(!binary)(`control-plane lane against real pilot-discovery ${skip
 
   it('starts on loopback and answers ADS with the sidecar catch-all listener', async () => {
     const i = lane.istiodProcess!;
-    expect(i.running).toBe(true);
+    expect(pids).toHaveLength(3);
     expect(i.addresses.grpc).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(lane.apiServer!.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(i.readyAfterMs).toBeGreaterThan(0);
     const snap = await i.snapshot(PROBE_IDENTITY('1.32.0'));
     expect(snap.listeners.map((l) => l.name)).toContain('virtualOutbound');
@@ -127,10 +132,31 @@ describe.skipIf(!binary)(`control-plane lane against real pilot-discovery ${skip
     expect(await lane.observe(h2, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked' });
   });
 
-  it('stop() leaves no process and removes its temp dir', async () => {
-    expect(pid).toBeDefined();
+  it('Istio is installed from the IstioOperator and the client Pods are real API objects', async () => {
+    const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
+    const cm = await k8s.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' });
+    expect(String((cm?.data as Record<string, string>).mesh)).toMatch(/accessLogFile: \/dev\/stdout/);
+    expect(await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'serviceentries.networking.istio.io' })).toBeDefined();
+    const pods = await k8s.listPods('frontend');
+    expect(pods.map((p) => p.metadata.name)).toContain('egress-client');
+    expect((pods[0]!.status as { podIP?: string }).podIP).toMatch(/^10\.244\./);
+  });
+
+  it('a labelled probe source gets its own Pod, and the Sidecar selector matches that Pod', async () => {
+    const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
+    const web = sidecar('web-only', 'default', ['./*'], { outboundTrafficPolicy: 'REGISTRY_ONLY', workloadSelector: { app: 'web' } });
+    const h = await lane.applyScenario('selector', 'ALLOW_ANY', resources([], [web]));
+    expect(await lane.observe(h, probe('default', 'tcp://x.example.com:7000', { app: 'web' }))).toMatchObject({ verdict: 'blocked' });
+    expect(await lane.observe(h, probe('default', 'tcp://x.example.com:7000'))).toMatchObject({ verdict: 'allowed' });
+    const labelled = (await k8s.listPods('default', 'app=web')).map((p) => p.metadata.name);
+    expect(labelled).toHaveLength(1);
+    expect(labelled[0]).toMatch(/^egress-client-[0-9a-f]{8}$/);
+  });
+
+  it('teardown leaves no process and removes its temp dir', async () => {
+    expect(pids).toHaveLength(3);
     await lane.teardown();
-    expect(() => process.kill(pid!, 0)).toThrow();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(existsSync(dir)).toBe(false);
     await lane.teardown(); // twice is fine
   });

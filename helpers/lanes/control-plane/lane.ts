@@ -1,38 +1,79 @@
-// The control-plane lane: the real istiod on loopback, a sidecar's xDS fetched over ADS, and an
-// evaluator that says which cluster a probe would land in. No Docker, no cluster, no traffic.
-import pRetry from 'p-retry';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// The control-plane lane: a real Kubernetes API server (etcd + kube-apiserver) and the real istiod on
+// loopback, Istio installed from the same IstioOperator files as the kind lane, the client Pods as real API
+// objects, and an ADS client that connects as those Pods and receives what their sidecars would. The
+// verdict is the cluster a probe lands in, read from that config by the evaluator. No Docker, no traffic.
+//
+// The lane imports nothing from the oracle: what it sends istiod (node metadata, labels) is read from the
+// live API objects, never derived from a model of Istio, or it would share the oracle's mistakes.
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../model/errors.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
-import { ensurePilotDiscovery, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { randomBytes } from 'node:crypto';
+import pRetry from 'p-retry';
+import { EnvironmentError, UserError } from '../../model/errors.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../../model/types.ts';
+import { ClientNodeK8s, type K8sObject, type K8sOps } from '../../k8s/client.ts';
+import { applyIstioObjects, ISTIO_NAMESPACE, MESH_CONFIGMAP, modeOf, readMeshConfig, renderIstioOperator, writeMeshConfig } from '../../k8s/istio.ts';
+import {
+  clientFor, clientPodManifest, CONTROL_NAMESPACE, meshConfigOf, GENERATION_ANNOTATION, istioOperatorFor, namespaceObjects, RUN_LABEL, scenarioObjects, shortHash,
+} from '../../k8s/manifests.ts';
+import { ensureDefaultServiceAccount, ensureNamespaces, keyOf, syncScenarioObjects } from '../../k8s/workloads.ts';
+import { ensurePilotDiscovery, findIstioctlBuildSync, installPilotDiscovery, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { PINNED } from '../../tools/versions.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
+import { LocalApiServer } from './api-server.ts';
 import { evaluate } from './evaluator.ts';
-import { Istiod, PROBE_IDENTITY, toIstioYaml } from './istiod.ts';
-import { GENERATION_ANNOTATION, manifestFor, markerMillis, markerOf, meshConfigFor } from './manifests.ts';
+import { Istiod, PROBE_IDENTITY } from './istiod.ts';
+import { markerMillis, markerOf, markerTimeout } from './marker.ts';
 
 export interface ControlPlaneLaneOptions {
   /** pilot-discovery path; otherwise located (env, cache, PATH) or built when `build` is set. */
   binary?: string;
+  /** Build what is missing (pilot-discovery, istioctl, etcd, kube-apiserver) instead of refusing. */
   build?: boolean;
   pin?: PilotDiscoveryPin;
+  /** Keep the run dir (logs, kubeconfig, certificates) after teardown. */
   keepDir?: boolean;
-  /** Bound for a rewritten config to show up in a fresh ADS fetch. */
+  /** Processes outlive this Node process (exam labs); teardown still stops them. */
+  detached?: boolean;
+  /** Bound for each wait on istiod after a change. */
   applyTimeoutMs?: number;
   debounceAfter?: string;
   onProgress?: (line: string) => void;
+  runId?: string;
 }
 
-interface AppliedScenario {
-  handle: ScenarioHandle;
-  generation: number;
-  resources: ResourceSet;
+/** How long the last apply waited for each stage, for the benchmark and for evidence. */
+export interface ApplyTimings {
+  /** Istio objects (only when the policy or meshConfig changed) and the scenario's objects applied. */
+  applyMs: number;
+  /** → every auto-allocation istiod owes the new ServiceEntries is written. */
+  allocationMs: number;
+  /** → istiod's store holds exactly these objects at this generation, with the API's status. */
+  configMs: number;
+  /** → the ServiceEntry registry lists exactly these hosts. */
+  registryMs: number;
+  /** Mesh ConfigMap written → a fresh ADS fetch carries its marker (full push done). */
+  meshPushMs: number;
+  totalMs: number;
+  checks: number;
+}
+
+/** Timings of setup's stages, for the benchmark and the report. */
+export interface SetupTimings {
+  etcdMs: number;
+  apiServerMs: number;
+  istioInstallMs: number;
+  workloadsMs: number;
+  istiodMs: number;
 }
 
 interface ConfigzItem {
   kind: string;
   metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  status?: { addresses?: unknown[] } | null;
 }
 
 interface RegistryzItem {
@@ -40,11 +81,18 @@ interface RegistryzItem {
   Attributes?: { Name?: string; Namespace?: string; ServiceRegistry?: string };
 }
 
-/** The fixed pod IP sent as metadata for a source namespace (nothing is ever sent to it). */
-export function podIpFor(namespace: string): string {
-  let h = 0;
-  for (const c of namespace) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `10.244.${1 + (h % 200)}.10`;
+interface Applied {
+  handle: ScenarioHandle;
+  generation: number;
+  /** ISTIO_META_* of the live mesh's defaultConfig.proxyMetadata, as pilot-agent would send them. */
+  proxyMetadata: Record<string, string>;
+}
+
+interface ClientPod {
+  namespace: string;
+  name: string;
+  ip: string;
+  labels: Record<string, string>;
 }
 
 /**
@@ -57,36 +105,61 @@ export function externalAddressFor(host: string): string {
   return `203.0.113.${1 + (h % 254)}`;
 }
 
-/** How long the last apply waited for each stage, for the benchmark and for evidence. */
-export interface ApplyTimings {
-  /** Config dir written → istiod's store holds exactly these objects. */
-  configMs: number;
-  /** → the ServiceEntry registry lists exactly these hosts. */
-  registryMs: number;
-  /** Mesh file written → a fresh ADS fetch carries its marker (full push done). */
-  meshPushMs: number;
-  totalMs: number;
-  checks: number;
-}
+/** A ServiceEntry the IP allocator must address, created after a scenario's own: see awaitAllocator. */
+const SENTINEL_HOST = (gen: number) => `allocation-barrier-${gen}.egress-conformance.invalid`;
 
 export class ControlPlaneLane implements Lane {
   lastApply?: ApplyTimings;
+  setupTimings?: SetupTimings;
+  readonly runId: string;
+  private dir?: string;
+  private api?: LocalApiServer;
+  private k8s?: K8sOps;
   private istiod?: Istiod;
+  private istioctl?: string;
   private generation = 0;
-  private current?: AppliedScenario;
+  private current?: Applied;
+  /** Content hash of each Istio object as last applied, so a scenario re-applies only what changed. */
+  private readonly appliedIstio = new Map<string, string>();
+  private readonly clients = new Map<string, ClientPod>();
   private readonly snapshots = new Map<string, XdsSnapshot>();
   private readonly pin: PilotDiscoveryPin;
+  private nextPodIp = 10;
 
   constructor(private readonly opts: ControlPlaneLaneOptions = {}) {
     this.pin = opts.pin ?? PINNED_PILOT;
+    this.runId = opts.runId ?? `cp-${randomBytes(4).toString('hex')}`;
   }
 
   get istiodProcess(): Istiod | undefined {
     return this.istiod;
   }
 
+  get apiServer(): LocalApiServer | undefined {
+    return this.api;
+  }
+
+  get runDir(): string | undefined {
+    return this.dir;
+  }
+
+  private say(line: string): void {
+    this.opts.onProgress?.(line);
+  }
+
   async setup(): Promise<LaneInfo> {
-    if (!this.istiod) await this.startIstiod();
+    if (!this.istiod) {
+      try {
+        await this.start();
+      } catch (err) {
+        await this.teardown();
+        throw err;
+      }
+    }
+    return this.info();
+  }
+
+  info(): LaneInfo {
     const i = this.istiod!;
     return {
       lane: 'control-plane',
@@ -95,140 +168,186 @@ export class ControlPlaneLane implements Lane {
         binary: i.opts.binary,
         goModuleVersion: this.pin.goModuleVersion,
         commit: this.pin.commit,
+        kubernetes: PINNED.kubernetes.version,
+        etcd: PINNED.kubernetes.etcd,
+        apiServer: this.api!.url,
         xds: i.addresses.grpc,
-        istiodLog: i.logFile,
-        readyAfterMs: String(i.readyAfterMs),
+        runDir: this.dir!,
+        istiodReadyAfterMs: String(i.readyAfterMs),
       },
     };
   }
 
-  private async startIstiod(): Promise<void> {
-    const binary = this.opts.binary ?? (await ensurePilotDiscovery({ build: !!this.opts.build, onProgress: this.opts.onProgress, pin: this.pin })).path;
+  private async start(): Promise<void> {
+    const build = !!this.opts.build;
+    const binary = this.opts.binary ?? (await ensurePilotDiscovery({ build, onProgress: this.opts.onProgress, pin: this.pin })).path;
+    this.istioctl = findIstioctlBuildSync(this.pin) ?? (build ? await installPilotDiscovery({ program: 'istioctl', pin: this.pin, onProgress: this.opts.onProgress }) : undefined);
+    if (!this.istioctl) {
+      throw new EnvironmentError(`istioctl of the pinned Istio build ${this.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`);
+    }
+    this.dir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
+    const t0 = performance.now();
+    this.say('control-plane: starting etcd and kube-apiserver');
+    this.api = await LocalApiServer.start({ dir: this.dir, build, detached: this.opts.detached, onProgress: this.opts.onProgress });
+    this.k8s = new ClientNodeK8s(this.api.kubeconfigFile);
+    const t1 = performance.now();
+    this.say(`control-plane: API server ready (${Math.round(t1 - t0)} ms); installing Istio from fixtures/istio/ALLOW_ANY.yaml`);
+    await this.installIstio('ALLOW_ANY', {}, 0, true);
+    const t2 = performance.now();
+    await ensureNamespaces(this.k8s, namespaceObjects([], { inject: false, runId: this.runId }), { serviceAccount: true });
+    for (const ns of ['frontend', 'default', CONTROL_NAMESPACE]) await this.clientFor({ namespace: ns });
+    const t3 = performance.now();
+    this.say('control-plane: starting istiod');
     this.istiod = await Istiod.start({
-      binary,
-      istioVersion: this.pin.istioVersion,
-      namespaces: ['istio-system', 'default', 'frontend'],
-      keepDir: this.opts.keepDir,
-      debounceAfter: this.opts.debounceAfter,
-      mesh: meshConfigFor('ALLOW_ANY', {}, 0),
+      binary, kubeconfig: this.api.kubeconfigFile, dir: join(this.dir, 'istiod'), istioVersion: this.pin.istioVersion,
+      detached: this.opts.detached, debounceAfter: this.opts.debounceAfter,
     });
+    const t4 = performance.now();
+    this.setupTimings = {
+      etcdMs: this.api.etcdReadyAfterMs, apiServerMs: this.api.readyAfterMs, istioInstallMs: t2 - t1, workloadsMs: t3 - t2, istiodMs: t4 - t3,
+    };
+    this.say(`control-plane: istiod ready (${Math.round(t4 - t3)} ms)`);
   }
 
   /**
-   * istiod's IP auto-allocation controller is built after it wins leader election, and its ServiceEntry
-   * informer is only started if that happens before istiod starts its informer factory; when the election
-   * is won later (seen here under CPU load), istiod logs "waiting for sync... IP Autoallocator" forever and
-   * never allocates. That start-order race is istiod's; the lane answers it by starting a fresh istiod.
+   * Installs (or re-installs) Istio for a policy and a scenario's meshConfig: the rendered objects that
+   * changed since the last install are applied, except ConfigMap istio, whose mesh is written last with the
+   * generation marker (see marker.ts) so the lane can tell when istiod has pushed it.
    */
-  private allocatorStuck(): boolean {
-    return /waiting for sync\.\.\.\s+name=IP Autoallocator/.test(this.istiod?.log() ?? '');
+  private async installIstio(policy: PolicyMode, meshConfig: Record<string, unknown>, generation: number, initial = false): Promise<Record<string, unknown>> {
+    const k8s = this.k8s!;
+    const objects = await renderIstioOperator(this.istioctl!, istioOperatorFor(policy, meshConfig), join(this.dir!, 'istio'));
+    const meshCm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === MESH_CONFIGMAP && o.metadata.namespace === ISTIO_NAMESPACE);
+    if (!meshCm) throw new EnvironmentError(`istioctl manifest generate rendered no ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP}`);
+    const changed = objects.filter((o) => o !== meshCm && this.appliedIstio.get(keyOf(o)) !== shortHash(JSON.stringify(o)));
+    if (changed.length > 0) {
+      await applyIstioObjects(k8s, changed, { onProgress: initial ? this.opts.onProgress : undefined });
+      for (const o of changed) this.appliedIstio.set(keyOf(o), shortHash(JSON.stringify(o)));
+    }
+    const { parse } = await import('yaml');
+    const mesh = (parse(String((meshCm.data as Record<string, string>).mesh ?? '')) ?? {}) as Record<string, unknown>;
+    mesh.connectTimeout = markerTimeout(generation);
+    await writeMeshConfig(k8s, mesh);
+    const back = await readMeshConfig(k8s);
+    if (!back || modeOf(back) !== policy) throw new EnvironmentError(`ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} reads back outboundTrafficPolicy ${back ? modeOf(back) : '(missing)'}, not ${policy}`);
+    return back;
   }
 
-  private requireIstiod(): Istiod {
-    if (!this.istiod) throw new UserError('control-plane lane: setup() must run before scenarios are applied');
-    return this.istiod;
+  private requireStarted(): { k8s: K8sOps; istiod: Istiod } {
+    if (!this.istiod || !this.k8s) throw new UserError('control-plane lane: setup() must run before scenarios are applied');
+    return { k8s: this.k8s, istiod: this.istiod };
   }
 
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, restarts = 0): Promise<ScenarioHandle> {
-    const istiod = this.requireIstiod();
+  /** The client Pod of a probe source: created on first use, its IP and readiness written as a kubelet would. */
+  private async clientFor(source: ProbeSource): Promise<ClientPod> {
+    const k8s = this.k8s!;
+    const spec = clientFor(source);
+    const key = `${spec.namespace}/${spec.name}`;
+    const known = this.clients.get(key);
+    if (known) return known;
+    await ensureNamespaces(k8s, namespaceObjects([spec.namespace], { inject: false, runId: this.runId }).filter((n) => n.metadata.name === spec.namespace), { serviceAccount: false });
+    // Also in namespaces the run does not own (istio-system): a Pod is refused until its ServiceAccount exists.
+    await ensureDefaultServiceAccount(k8s, spec.namespace);
+    const manifest = clientPodManifest(spec, { curl: PINNED.images.curl!, postgres: PINNED.images.postgres! }, this.runId);
+    await k8s.create(manifest);
+    const ip = `10.244.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`;
+    this.nextPodIp++;
+    // istiod's pod cache only indexes Pods that have an IP and are Ready (serviceregistry/kube/controller/pod.go).
+    const now = new Date().toISOString();
+    await k8s.setPodStatus(spec.namespace, spec.name, {
+      phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '127.0.0.1', startTime: now,
+      conditions: ['Initialized', 'ContainersReady', 'PodScheduled', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+    });
+    const live = await k8s.get({ apiVersion: 'v1', kind: 'Pod', namespace: spec.namespace, name: spec.name });
+    const pod: ClientPod = { namespace: spec.namespace, name: spec.name, ip, labels: { ...(live?.metadata.labels ?? {}) } };
+    this.clients.set(key, pod);
+    return pod;
+  }
+
+  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
+    const { k8s, istiod } = this.requireStarted();
     const generation = ++this.generation;
     this.snapshots.clear();
     this.current = undefined;
-    const namespaces = new Set<string>([...resources.serviceEntries, ...resources.sidecars].map((r) => r.namespace));
-    if (resources.mesh.rootNamespace) namespaces.add(resources.mesh.rootNamespace);
-    for (const ns of namespaces) istiod.kube.ensureNamespace(ns);
-
-    const docs = [...resources.serviceEntries, ...resources.sidecars].map((r) => manifestFor(r, generation));
-    if (resources.mesh.dnsCapture) {
-      try {
-        await this.allocateAddresses(istiod, docs);
-      } catch (err) {
-        if (restarts >= 2 || !this.allocatorStuck()) throw err;
-        this.opts.onProgress?.('istiod: IP auto-allocation controller never synced (istiod start-order race); starting a fresh istiod');
-        await istiod.stop();
-        this.istiod = undefined;
-        await this.startIstiod();
-        return this.applyScenario(name, policy, resources, restarts + 1);
-      }
-    }
-    await this.writeAndWait(istiod, docs, meshConfigFor(policy, resources.mesh, generation), generation, resources);
+    const timeout = this.opts.applyTimeoutMs ?? 20_000;
+    const t0 = performance.now();
+    const objects = scenarioObjects(resources, this.runId, generation);
+    const namespaces = new Set(objects.map((o) => o.metadata.namespace!));
+    await ensureNamespaces(k8s, namespaceObjects([...namespaces], { inject: false, runId: this.runId }).filter((n) => namespaces.has(n.metadata.name)), { serviceAccount: false });
+    const sentinel = this.sentinel(generation);
+    await syncScenarioObjects(k8s, [...objects, sentinel], this.runId);
+    const t1 = performance.now();
+    let checks = await this.awaitAllocator(k8s, sentinel, timeout);
+    const t2 = performance.now();
+    checks += await this.awaitStore(k8s, istiod, [...objects, sentinel], generation, timeout);
+    const t3 = performance.now();
+    const wantHosts = new Set(resources.serviceEntries.flatMap((se) => se.hosts.map((h) => `${se.namespace}/${h}`)));
+    wantHosts.add(`${ISTIO_NAMESPACE}/${SENTINEL_HOST(generation)}`);
+    checks += await this.poll('ServiceEntry services in the registry', timeout, async () => {
+      const items = await istiod.debug<RegistryzItem[]>('/debug/registryz');
+      const have = new Set(items.filter((s) => s.Attributes?.ServiceRegistry === 'External').map((s) => `${s.Attributes?.Namespace}/${s.hostname ?? s.Attributes?.Name}`));
+      return sameSet(have, wantHosts);
+    });
+    const t4 = performance.now();
+    const mesh = await this.installIstio(policy, meshConfigOf(resources.mesh), generation);
+    checks += await this.awaitMarker(istiod, generation, timeout);
+    const t5 = performance.now();
+    this.lastApply = { applyMs: t1 - t0, allocationMs: t2 - t1, configMs: t3 - t2, registryMs: t4 - t3, meshPushMs: t5 - t4, totalMs: t5 - t0, checks };
     const handle: ScenarioHandle = { name, policy };
-    this.current = { handle, generation, resources };
+    this.current = { handle, generation, proxyMetadata: proxyMetadataOf(mesh) };
     return handle;
   }
 
   /**
-   * Writes config then mesh, and returns once a fresh ADS fetch proves istiod pushed both:
-   * 1. config dir → poll /debug/configz until exactly our objects at this generation are in the store;
-   * 2. poll /debug/registryz until the ServiceEntry hosts (and only those) are services;
-   * 3. mesh file with the generation marker → poll a fresh ADS fetch until PassthroughCluster carries it.
-   *    The mesh change forces a full push whose push context is built from the store seen in 1–2.
+   * Exported to no namespace (`~`), so no proxy sees it; DNS resolution and a non-wildcard host make it one
+   * the IP allocator addresses (pilot/pkg/networking/serviceentry autoallocate ShouldV2AutoAllocateIP).
    */
-  private async writeAndWait(istiod: Istiod, docs: Record<string, unknown>[], mesh: Record<string, unknown>, generation: number, resources: ResourceSet): Promise<void> {
-    const timeout = this.opts.applyTimeoutMs ?? 20_000;
-    const t0 = performance.now();
-    const files: Record<string, string> = {};
-    if (docs.length > 0) files['scenario.yaml'] = docs.map((d) => toIstioYaml(d)).join('---\n');
-    istiod.writeConfigFiles(files);
-    const want = new Set(docs.map((d) => keyOf(d.kind as string, (d.metadata as any).namespace, (d.metadata as any).name)));
-    let checks = await this.poll(`config files at generation ${generation}`, timeout, async () => {
-      const items = await istiod.debug<ConfigzItem[]>('/debug/configz');
-      const ours = items.filter((c) => c.kind === 'ServiceEntry' || c.kind === 'Sidecar');
-      const fresh = ours.every((c) => c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation));
-      const have = new Set(ours.map((c) => keyOf(c.kind, c.metadata.namespace, c.metadata.name)));
-      return fresh && sameSet(have, want);
-    });
-    const t1 = performance.now();
-    const wantHosts = new Set(resources.serviceEntries.flatMap((se) => se.hosts.map((h) => `${se.namespace}/${h}`)));
-    checks += await this.poll('ServiceEntry services in the registry', timeout, async () => {
-      const items = await istiod.debug<RegistryzItem[]>('/debug/registryz');
-      const have = new Set(items
-        .filter((s) => s.Attributes?.ServiceRegistry === 'External')
-        .map((s) => `${s.Attributes?.Namespace}/${s.hostname ?? s.Attributes?.Name}`));
-      return sameSet(have, wantHosts);
-    });
-    const t2 = performance.now();
-    istiod.writeMesh(mesh);
-    checks += await this.poll('mesh config pushed over ADS', timeout, async () => {
-      const snap = await istiod.snapshot(PROBE_IDENTITY(this.pin.istioVersion), { timeoutMs: 5000 });
-      return markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) === markerMillis(generation);
-    });
-    const t3 = performance.now();
-    this.lastApply = { configMs: t1 - t0, registryMs: t2 - t1, meshPushMs: t3 - t2, totalMs: t3 - t0, checks };
+  private sentinel(generation: number): K8sObject {
+    return {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'egress-conformance-allocation-barrier', namespace: ISTIO_NAMESPACE, labels: { [RUN_LABEL]: this.runId }, annotations: { [GENERATION_ANNOTATION]: String(generation) } },
+      spec: { hosts: [SENTINEL_HOST(generation)], ports: [{ number: 9, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS', exportTo: ['~'] },
+    };
   }
 
   /**
-   * DNS capture: istiod assigns ServiceEntry addresses (240.240.0.0/16) with its IP autoallocate controller,
-   * which patches `status.addresses` of ServiceEntries in the Kubernetes API; the ServiceEntry registry then
-   * reads them back from the config's status (pilot/pkg/serviceregistry/serviceentry/conversion.go) and
-   * sidecars learn them through NDS. With file config there is no API object to patch, so the lane mirrors
-   * the ServiceEntries into the loopback API, lets the real allocator run, and writes the status it produced
-   * into the config files. Which entries get addresses follows ShouldV2AutoAllocateIP
-   * (pilot/pkg/networking/serviceentry/ip_autoallocation.go): resolution not NONE, no spec.addresses, no
-   * opt-out label; wildcard hosts get none.
+   * The allocator works through one queue in order (pilot/pkg/controllers/ipallocate), so once the barrier
+   * entry, applied after the scenario's, carries its address for this generation's host, every entry
+   * before it has been addressed (or left alone) too. No model of which entries get addresses is needed.
    */
-  private async allocateAddresses(istiod: Istiod, docs: Record<string, any>[]): Promise<void> {
-    const GV = 'apis/networking.istio.io/v1';
-    const ses = docs.filter((d) => d.kind === 'ServiceEntry');
-    const keep = new Set(ses.map((d) => `${d.metadata.namespace}/${d.metadata.name}`));
-    for (const old of istiod.kube.listAll(GV, 'serviceentries')) {
-      if (!keep.has(`${old.metadata.namespace}/${old.metadata.name}`)) istiod.kube.remove(GV, 'serviceentries', old.metadata.namespace, old.metadata.name);
+  private async awaitAllocator(k8s: K8sOps, sentinel: K8sObject, timeout: number): Promise<number> {
+    const host = (sentinel.spec as { hosts: string[] }).hosts[0];
+    return this.poll('the IP allocator to reach the barrier entry', timeout, async () => {
+      const live = await k8s.get({ apiVersion: sentinel.apiVersion, kind: sentinel.kind, namespace: sentinel.metadata.namespace, name: sentinel.metadata.name });
+      const addrs = ((live?.status as { addresses?: { host?: string }[] } | undefined)?.addresses) ?? [];
+      return addrs.some((a) => a.host === host);
+    });
+  }
+
+  /** istiod's store holds exactly the run's objects at this generation, each with the status the API has. */
+  private async awaitStore(k8s: K8sOps, istiod: Istiod, objects: K8sObject[], generation: number, timeout: number): Promise<number> {
+    const want = new Map<string, string>();
+    for (const o of objects) {
+      const live = await k8s.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+      want.set(keyOf(o), canonicalJson(((live?.status as { addresses?: unknown[] } | undefined)?.addresses) ?? []));
     }
-    for (const d of ses) istiod.kube.upsert(GV, 'serviceentries', d.metadata.namespace, d);
-    const expected = (d: Record<string, any>): string[] => {
-      const spec = d.spec ?? {};
-      const optOut = String(d.metadata?.labels?.['networking.istio.io/enable-autoallocate-ip'] ?? '').toLowerCase() === 'false';
-      if (spec.resolution === 'NONE' || (spec.resolution ?? 'NONE') === 'NONE' || optOut || (spec.addresses ?? []).length > 0) return [];
-      return (spec.hosts ?? []).filter((h: string) => !h.startsWith('*'));
-    };
-    await this.poll('auto-allocated ServiceEntry addresses', this.opts.applyTimeoutMs ?? 20_000, async () => ses.every((d) => {
-      const got = istiod.kube.get(GV, 'serviceentries', d.metadata.namespace, d.metadata.name)?.status?.addresses ?? [];
-      return expected(d).every((h) => got.some((a: { host?: string }) => a.host === h));
-    }));
-    for (const d of ses) {
-      const status = istiod.kube.get(GV, 'serviceentries', d.metadata.namespace, d.metadata.name)?.status;
-      if (status?.addresses?.length) d.status = { addresses: status.addresses };
-    }
+    return this.poll(`istiod's config store at generation ${generation}`, timeout, async () => {
+      const items = (await istiod.debug<ConfigzItem[]>('/debug/configz')).filter((c) => (c.kind === 'ServiceEntry' || c.kind === 'Sidecar'));
+      if (items.length !== want.size) return false;
+      return items.every((c) => {
+        const k = `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`;
+        return want.get(k) === canonicalJson(c.status?.addresses ?? []) && c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation);
+      });
+    });
+  }
+
+  /** The mesh change forces a full push, whose push context is built from the store checked above. */
+  private async awaitMarker(istiod: Istiod, generation: number, timeout: number): Promise<number> {
+    return this.poll('mesh config pushed over ADS', timeout, async () => {
+      const snap = await istiod.snapshot(PROBE_IDENTITY(this.pin.istioVersion), { timeoutMs: 5000 });
+      return markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) === markerMillis(generation);
+    });
   }
 
   private async poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
@@ -237,27 +356,36 @@ export class ControlPlaneLane implements Lane {
       await pRetry(async () => {
         attempts++;
         if (!(await check())) throw new Error(`not yet: ${what}`);
-      }, { retries: 10_000, minTimeout: 20, maxTimeout: 250, factor: 1.5, maxRetryTime: timeoutMs });
-    } catch (err) {
+      }, { retries: 10_000, minTimeout: 10, maxTimeout: 200, factor: 1.5, maxRetryTime: timeoutMs });
+    } catch {
       // istiod keeps the last good mesh when a new one does not validate; say so instead of just timing out.
-      const rejected = (this.istiod?.log() ?? '').split('\n').filter((l) => l.includes('invalid mesh config')).at(-1);
+      const rejected = (this.istiod?.log() ?? '').split('\n').filter((l) => l.includes('invalid mesh config') || l.includes('failed to read mesh')).at(-1);
       throw new Error(`istiod did not reflect ${what} within ${timeoutMs} ms (${attempts} checks)` +
         `${rejected ? `; istiod rejected the mesh config: ${rejected.trim()}` : ''}; log: ${this.istiod?.logFile}`);
     }
     return attempts;
   }
 
+  private async identityFor(probe: Probe): Promise<SidecarIdentity> {
+    const pod = await this.clientFor(probe.from);
+    return {
+      namespace: pod.namespace,
+      ip: pod.ip,
+      podName: pod.name,
+      labels: pod.labels,
+      istioVersion: this.pin.istioVersion,
+      extraMetadata: this.current?.proxyMetadata,
+    };
+  }
+
   async diagnose(probe: Probe, dir: string): Promise<string[]> {
     const files: string[] = [];
     try {
       mkdirSync(dir, { recursive: true });
-      const dnsCapture = !!this.current?.resources.mesh.dnsCapture;
-      const identity = this.identityFor(probe, dnsCapture);
-      const key = `${identity.namespace}|${JSON.stringify(Object.entries(identity.labels).sort())}|${dnsCapture}`;
-      const snap = this.snapshots.get(key);
+      const snap = this.snapshots.get(clientFor(probe.from).name + '/' + probe.from.namespace);
       if (snap) {
-        writeFileSync(join(dir, `xds-${identity.namespace}.json`), JSON.stringify(snap, null, 1));
-        files.push(`xds-${identity.namespace}.json`);
+        writeFileSync(join(dir, `xds-${probe.from.namespace}.json`), JSON.stringify(snap, null, 1));
+        files.push(`xds-${probe.from.namespace}.json`);
       }
       if (this.istiod) {
         copyFileSync(this.istiod.logFile, join(dir, 'istiod.log'));
@@ -269,48 +397,44 @@ export class ControlPlaneLane implements Lane {
     return files;
   }
 
-  private identityFor(probe: Probe, dnsCapture: boolean): SidecarIdentity {
-    const ns = probe.from.namespace;
-    return {
-      namespace: ns,
-      ip: podIpFor(ns),
-      podName: `egress-client-${ns}`,
-      labels: probe.from.labels ?? {},
-      istioVersion: this.pin.istioVersion,
-      // pilot-agent turns ISTIO_META_* env (from proxyMetadata) into node metadata.
-      extraMetadata: dnsCapture ? { DNS_CAPTURE: 'true' } : undefined,
-    };
+  /** The xDS a probe's source sidecar received under the current scenario (fetched once per scenario). */
+  async snapshotFor(probe: Probe): Promise<{ snapshot: XdsSnapshot; identity: SidecarIdentity; fresh: boolean }> {
+    const { istiod } = this.requireStarted();
+    const identity = await this.identityFor(probe);
+    const key = clientFor(probe.from).name + '/' + probe.from.namespace;
+    const cached = this.snapshots.get(key);
+    if (cached) return { snapshot: cached, identity, fresh: false };
+    // pilot-agent runs its DNS proxy, and asks for the name table, when ISTIO_META_DNS_CAPTURE parses as a
+    // Go bool that is true (pkg/env bool variables use strconv.ParseBool; anything else is the default, off).
+    const dnsProxy = GO_TRUE.has(identity.extraMetadata?.DNS_CAPTURE ?? '');
+    const snapshot = await istiod.snapshot(identity, { nameTable: dnsProxy });
+    this.snapshots.set(key, snapshot);
+    return { snapshot, identity, fresh: true };
   }
 
   async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
-    const istiod = this.requireIstiod();
+    const { istiod } = this.requireStarted();
     const cur = this.current;
     if (!cur || cur.handle !== handle) {
       return { verdict: 'error', error: `scenario ${handle.name} is not the one currently applied`, evidence: {} };
     }
-    istiod.kube.ensureNamespace(probe.from.namespace);
-    const dnsCapture = !!cur.resources.mesh.dnsCapture;
-    const identity = this.identityFor(probe, dnsCapture);
-    const key = `${identity.namespace}|${JSON.stringify(Object.entries(identity.labels).sort())}|${dnsCapture}`;
-    let snap = this.snapshots.get(key);
-    let fetched = false;
-    if (!snap) {
-      try {
-        snap = await istiod.snapshot(identity, { nameTable: dnsCapture });
-      } catch (err) {
-        return { verdict: 'error', error: `ADS fetch failed: ${(err as Error).message}`, evidence: { istiodLog: istiod.logFile } };
-      }
-      this.snapshots.set(key, snap);
-      fetched = true;
+    let got;
+    try {
+      got = await this.snapshotFor(probe);
+    } catch (err) {
+      return { verdict: 'error', error: `ADS fetch failed: ${(err as Error).message}`, evidence: { istiodLog: istiod.logFile } };
     }
+    const { snapshot: snap, identity, fresh } = got;
     const t = probe.to;
     let resolved: string;
     let resolvedBy: string;
+    const fromNds = snap.nameTable?.[t.host]?.ips?.[0];
     if (t.isIp) {
       resolved = t.host;
       resolvedBy = 'ip-literal';
-    } else if (dnsCapture && snap.nameTable?.[t.host]?.ips?.[0]) {
-      resolved = snap.nameTable[t.host].ips[0];
+    } else if (fromNds) {
+      // The sidecar's DNS proxy answers from the name table istiod sent (NDS), as it would in the pod.
+      resolved = fromNds;
       resolvedBy = 'istio-dns-proxy (NDS)';
     } else {
       resolved = externalAddressFor(t.host);
@@ -320,37 +444,62 @@ export class ControlPlaneLane implements Lane {
     obs.evidence = {
       ...obs.evidence,
       resolvedBy,
-      node: { namespace: identity.namespace, labels: identity.labels, dnsCapture },
+      node: { pod: `${identity.namespace}/${identity.podName}`, ip: identity.ip, labels: identity.labels, metadata: identity.extraMetadata ?? {} },
       xdsVersions: snap.versions,
       generation: cur.generation,
-      freshFetch: fetched,
+      freshFetch: fresh,
       attempts: 1,
     };
     return obs;
   }
 
   async clearScenario(handle: ScenarioHandle): Promise<void> {
-    const istiod = this.requireIstiod();
+    const { k8s, istiod } = this.requireStarted();
     if (this.current && this.current.handle !== handle) return;
     const generation = ++this.generation;
     this.snapshots.clear();
     this.current = undefined;
-    await this.writeAndWait(istiod, [], meshConfigFor(handle.policy, {}, generation), generation,
-      { mesh: { meshConfig: {} }, serviceEntries: [], sidecars: [] });
+    const timeout = this.opts.applyTimeoutMs ?? 20_000;
+    await syncScenarioObjects(k8s, [], this.runId);
+    await this.awaitStore(k8s, istiod, [], generation, timeout);
+    await this.installIstio(handle.policy, {}, generation);
+    await this.awaitMarker(istiod, generation, timeout);
   }
 
   async teardown(): Promise<void> {
-    const i = this.istiod;
+    const istiod = this.istiod;
+    const api = this.api;
     this.istiod = undefined;
+    this.api = undefined;
+    this.k8s = undefined;
     this.current = undefined;
     this.snapshots.clear();
-    if (i) await i.stop();
+    this.clients.clear();
+    this.appliedIstio.clear();
+    // istiod first (it would log every failed watch), then the API server and etcd.
+    await istiod?.stop();
+    await api?.stop();
+    if (this.dir && !this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-function keyOf(kind: string, ns: string | undefined, name: string): string {
-  return `${kind}/${ns ?? ''}/${name}`;
+/** ISTIO_META_<NAME> entries of defaultConfig.proxyMetadata become node metadata <NAME>, verbatim as strings. */
+export function proxyMetadataOf(mesh: Record<string, unknown>): Record<string, string> {
+  const pm = ((mesh.defaultConfig as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata) ?? {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(pm)) if (k.startsWith('ISTIO_META_')) out[k.slice('ISTIO_META_'.length)] = String(v);
+  return out;
 }
+
+/** JSON with object keys sorted: the API server and istiod's debug dump order fields differently. */
+function canonicalJson(v: unknown): string {
+  const sort = (x: unknown): unknown => Array.isArray(x) ? x.map(sort)
+    : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)).map(([k, y]) => [k, sort(y)])) : x;
+  return JSON.stringify(sort(v));
+}
+
+/** The spellings strconv.ParseBool reads as true. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PolicyMode } from '../../../model/types.ts';
 import type { XdsSnapshot } from '../ads-client.ts';
-import { ControlPlaneLane, podIpFor } from '../lane.ts';
+import { ControlPlaneLane } from '../lane.ts';
+import { parseProbeUrl } from '../../../probes/url.ts';
 import { API_HTTP, DB_TCP, DB_WITH_ADDRESS, resources, WILDCARD_TLS } from './resources.ts';
 
 const DROP = new Set(['access_log', 'http_filters', 'tracing', 'upgrade_configs', 'typed_extension_protocol_options', 'metadata',
@@ -47,11 +48,8 @@ async function main(): Promise<void> {
   const info = await lane.setup();
   try {
     for (const policy of ['REGISTRY_ONLY', 'ALLOW_ANY'] as PolicyMode[]) {
-      const handle = await lane.applyScenario('capture', policy, resources([DB_TCP, API_HTTP, WILDCARD_TLS, DB_WITH_ADDRESS]));
-      void handle;
-      const snap = await lane.istiodProcess!.snapshot({
-        namespace: 'frontend', ip: podIpFor('frontend'), podName: 'capture', labels: {}, istioVersion: info.istioVersion,
-      });
+      await lane.applyScenario('capture', policy, resources([DB_TCP, API_HTTP, WILDCARD_TLS, DB_WITH_ADDRESS]));
+      const { snapshot: snap } = await lane.snapshotFor({ from: { namespace: 'frontend' }, to: parseProbeUrl('tcp://capture.example.com:1') });
       const file = fileURLToPath(new URL(`./snapshot-frontend-${policy}.json`, import.meta.url));
       writeFileSync(file, JSON.stringify({ capturedFrom: `pilot-discovery ${info.details.goModuleVersion}`, ...trimSnapshot(snap) }, null, 1) + '\n');
       console.log(`wrote ${file}`);
