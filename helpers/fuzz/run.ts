@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Lane } from '../lanes/lane.ts';
 import { expectProbe } from '../oracle/index.ts';
 import type { Expectation, Observation, Probe } from '../model/types.ts';
-import { simulate, type SimResult } from '../tools/simulator.ts';
+import { Simulator, type SimResult } from '../tools/simulator.ts';
 import { admit, toProbe, type FuzzScenario } from './scenario.ts';
 import { scenarioArb, type ScenarioArbOptions } from './arbitraries.ts';
 import { describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simCall, type Answer } from './referee.ts';
@@ -108,7 +108,7 @@ function sourceKey(p: Probe): string {
 }
 
 /** Applies one admitted scenario, observes every probe, compares, clears. */
-export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVersion: string; simulator?: string }): Promise<ScenarioOutcome> {
+export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVersion: string; simulator?: Simulator }): Promise<ScenarioOutcome> {
   const a = admit(s);
   if (!a.ok) throw new Error(`runScenario: scenario not admitted: ${a.why}`);
   const resources = a.resources;
@@ -129,7 +129,7 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
         const snap = await snapshotFor(lane, group[0].probe);
         if (!snap) continue;
         const calls = group.map((p) => simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')));
-        const { results } = await simulate(opts.simulator, snap, calls);
+        const { results } = await opts.simulator.run(snap, calls);
         const known = new Set((snap.clusters as { name?: string }[]).map((c) => String(c.name)));
         group.forEach((p, i) => {
           p.simulator = results[i];
@@ -170,7 +170,7 @@ function reasonKey(why: string): string {
  */
 async function greedyTrim(
   start: { s: FuzzScenario; outcome: ScenarioOutcome },
-  opts: { lane: Lane; oracleVersion: string; simulator?: string },
+  opts: { lane: Lane; oracleVersion: string; simulator?: Simulator },
   step: () => void,
 ): Promise<{ s: FuzzScenario; outcome: ScenarioOutcome }> {
   if (start.outcome.disagreeing.length === 0) return start;
@@ -206,82 +206,88 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     simulatorRuns: 0, findings: [], alsoSeen: new Map(), elapsedMs: 0, interrupted: false,
   };
   const found: { path: string; scenario: FuzzScenario; outcome: ScenarioOutcome }[] = [];
-  let index = -1;
-  const deadline = opts.timeLimitMs !== undefined ? started + opts.timeLimitMs : undefined;
+  const simulator = opts.simulator ? new Simulator(opts.simulator) : undefined;
+  const ctx = { lane: opts.lane, oracleVersion: opts.oracleVersion, ...(simulator ? { simulator } : {}) };
+  try {
+    let index = -1;
+    const deadline = opts.timeLimitMs !== undefined ? started + opts.timeLimitMs : undefined;
 
-  // Main pass: every property call is one generated value, so its index is fast-check's replay path.
-  await fc.check(
-    fc.asyncProperty(arb, async (s) => {
-      index++;
-      if (deadline !== undefined && Date.now() > deadline) {
-        summary.interrupted = true;
-        return true; // fast-check's own interrupt is checked between runs; this ends the run promptly
-      }
-      const a = admit(s);
-      if (!a.ok) {
-        summary.rejected++;
-        const k = reasonKey(a.why);
-        summary.rejectReasons.set(k, (summary.rejectReasons.get(k) ?? 0) + 1);
-        fc.pre(false);
-      }
-      const outcome = await runScenario(opts.lane, s, opts);
-      summary.scenarios++;
-      summary.probes += outcome.probes.length;
-      if (opts.simulator) summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
-      for (const p of outcome.disagreeing) {
-        summary.disagreements++;
-        if (p.differences.some((d) => d.startsWith('oracle') && d.includes('≠ lane'))) summary.oracleLane++;
-        if (p.differences.some((d) => d.startsWith('lane') && d.includes('≠ simulator'))) summary.simulatorLane++;
-      }
-      if (outcome.disagreeing.length) {
-        const sig = signature(outcome.disagreeing[0]);
-        const seen = summary.alsoSeen.get(sig);
-        if (seen) seen.push(String(index));
-        else if (found.length < (opts.maxShrinks ?? 5)) {
-          summary.alsoSeen.set(sig, []);
-          found.push({ path: String(index), scenario: s, outcome });
-        } else summary.alsoSeen.set(sig, [String(index)]);
-        say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${outcome.disagreeing[0].differences[0]}`);
-      } else if (summary.scenarios % 25 === 0) {
-        say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);
-      }
-      return true;
-    }),
-    {
-      seed: opts.seed,
-      numRuns: opts.count,
-      // Two thirds of generated scenarios are admitted; leave room for rejects.
-      maxSkipsPerRun: 20,
-      ...(opts.timeLimitMs !== undefined ? { interruptAfterTimeLimit: opts.timeLimitMs } : {}),
-    },
-  );
-  if (deadline !== undefined && Date.now() > deadline) summary.interrupted = true;
-
-  // Shrink each finding with the lane in the loop: replay its path, fail on any disagreement.
-  for (const f of found) {
-    say(`shrinking the scenario at path ${f.path} (each step runs on the lane)…`);
-    let steps = 0;
-    let last: { s: FuzzScenario; outcome: ScenarioOutcome } = { s: f.scenario, outcome: f.outcome };
-    const r = await fc.check(
+    // Main pass: every property call is one generated value, so its index is fast-check's replay path.
+    await fc.check(
       fc.asyncProperty(arb, async (s) => {
-        fc.pre(admit(s).ok);
-        const outcome = await runScenario(opts.lane, s, opts);
-        if (outcome.disagreeing.length === 0) return true;
-        steps++;
-        last = { s, outcome };
-        return false;
+        index++;
+        if (deadline !== undefined && Date.now() > deadline) {
+          summary.interrupted = true;
+          return true; // fast-check's own interrupt is checked between runs; this ends the run promptly
+        }
+        const a = admit(s);
+        if (!a.ok) {
+          summary.rejected++;
+          const k = reasonKey(a.why);
+          summary.rejectReasons.set(k, (summary.rejectReasons.get(k) ?? 0) + 1);
+          fc.pre(false);
+        }
+        const outcome = await runScenario(opts.lane, s, ctx);
+        summary.scenarios++;
+        summary.probes += outcome.probes.length;
+        if (opts.simulator) summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
+        for (const p of outcome.disagreeing) {
+          summary.disagreements++;
+          if (p.differences.some((d) => d.startsWith('oracle') && d.includes('≠ lane'))) summary.oracleLane++;
+          if (p.differences.some((d) => d.startsWith('lane') && d.includes('≠ simulator'))) summary.simulatorLane++;
+        }
+        if (outcome.disagreeing.length) {
+          const sig = signature(outcome.disagreeing[0]);
+          const seen = summary.alsoSeen.get(sig);
+          if (seen) seen.push(String(index));
+          else if (found.length < (opts.maxShrinks ?? 5)) {
+            summary.alsoSeen.set(sig, []);
+            found.push({ path: String(index), scenario: s, outcome });
+          } else summary.alsoSeen.set(sig, [String(index)]);
+          say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${outcome.disagreeing[0].differences[0]}`);
+        } else if (summary.scenarios % 25 === 0) {
+          say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);
+        }
+        return true;
       }),
-      { seed: opts.seed, path: f.path, numRuns: 1, interruptAfterTimeLimit: opts.shrinkTimeMs ?? 180_000 },
+      {
+        seed: opts.seed,
+        numRuns: opts.count,
+        // Two thirds of generated scenarios are admitted; leave room for rejects.
+        maxSkipsPerRun: 20,
+        ...(opts.timeLimitMs !== undefined ? { interruptAfterTimeLimit: opts.timeLimitMs } : {}),
+      },
     );
-    last = await greedyTrim(last, opts, () => steps++);
-    summary.findings.push({
-      path: f.path,
-      original: f.scenario,
-      shrunk: last.s,
-      shrinkPath: r.counterexamplePath ?? f.path,
-      shrinkSteps: Math.max(0, steps - 1),
-      outcome: last.outcome,
-    });
+    if (deadline !== undefined && Date.now() > deadline) summary.interrupted = true;
+
+    // Shrink each finding with the lane in the loop: replay its path, fail on any disagreement.
+    for (const f of found) {
+      say(`shrinking the scenario at path ${f.path} (each step runs on the lane)…`);
+      let steps = 0;
+      let last: { s: FuzzScenario; outcome: ScenarioOutcome } = { s: f.scenario, outcome: f.outcome };
+      const r = await fc.check(
+        fc.asyncProperty(arb, async (s) => {
+          fc.pre(admit(s).ok);
+          const outcome = await runScenario(opts.lane, s, ctx);
+          if (outcome.disagreeing.length === 0) return true;
+          steps++;
+          last = { s, outcome };
+          return false;
+        }),
+        { seed: opts.seed, path: f.path, numRuns: 1, interruptAfterTimeLimit: opts.shrinkTimeMs ?? 180_000 },
+      );
+      last = await greedyTrim(last, ctx, () => steps++);
+      summary.findings.push({
+        path: f.path,
+        original: f.scenario,
+        shrunk: last.s,
+        shrinkPath: r.counterexamplePath ?? f.path,
+        shrinkSteps: Math.max(0, steps - 1),
+        outcome: last.outcome,
+      });
+    }
+  } finally {
+    await simulator?.close();
   }
   summary.elapsedMs = Date.now() - started;
   return summary;

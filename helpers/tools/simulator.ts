@@ -1,7 +1,9 @@
 // Istio's own traffic simulator (pilot/pkg/simulation) at the control-plane lane's pinned build, wrapped in
 // helpers/tools/go/simulator: located in the tool cache, built there on request, and run on one sidecar's
 // xDS snapshot with a batch of calls. It referees the TypeScript evaluator (helpers/lanes/control-plane).
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +43,15 @@ export interface SimSnapshot {
   routes: unknown[];
 }
 
+/** The wrapper's own source is part of the cache key: a changed main.go must not run as a stale binary. */
+function sourceDigest(): string {
+  const h = createHash('sha256');
+  for (const f of ['main.go', 'go.mod', 'go.sum']) h.update(readFileSync(join(SIMULATOR_MODULE_DIR, f)));
+  return h.digest('hex').slice(0, 12);
+}
+
 export function simulatorPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDir(env), `simulator-${pin.goModuleVersion}`);
+  return join(cacheDir(env), `simulator-${pin.goModuleVersion}-${sourceDigest()}`);
 }
 
 function isExecutable(p: string): boolean {
@@ -95,12 +104,52 @@ export async function installSimulator(opts: { onProgress?: (l: string) => void;
   }
 }
 
-/** Runs the simulator on one snapshot; one result per call, in order. */
-export async function simulate(binary: string, snapshot: SimSnapshot, calls: SimCall[]): Promise<{ results: SimResult[]; unknownTypes: string[] }> {
-  const input = JSON.stringify({ snapshot: { listeners: snapshot.listeners, clusters: snapshot.clusters, routes: snapshot.routes }, calls });
-  const r = await execa(binary, [], { input, reject: false, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-  if (r.exitCode !== 0) throw new StepError(`simulator ${binary} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  const parsed = JSON.parse(r.stdout) as { results: SimResult[]; unknownTypes?: string[] };
-  if (parsed.results.length !== calls.length) throw new StepError(`simulator answered ${parsed.results.length} results for ${calls.length} calls`);
-  return { results: parsed.results, unknownTypes: parsed.unknownTypes ?? [] };
+export interface SimAnswer {
+  results: SimResult[];
+  unknownTypes: string[];
+}
+
+/**
+ * One simulator process for a whole run: requests go down its stdin one JSON document at a time and each
+ * answer comes back as one line, in order (starting the binary costs more than a simulation).
+ */
+export class Simulator {
+  private readonly child;
+  private readonly waiting: { resolve: (a: SimAnswer) => void; reject: (e: Error) => void; calls: number }[] = [];
+  private stderr = '';
+  private exited?: string;
+
+  constructor(readonly binary: string) {
+    this.child = execa(binary, [], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
+    this.child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const w = this.waiting.shift();
+      if (!w) return;
+      try {
+        const parsed = JSON.parse(line) as { results?: SimResult[]; unknownTypes?: string[]; error?: string };
+        if (parsed.error) throw new StepError(`simulator could not read the snapshot: ${parsed.error}`);
+        if (parsed.results?.length !== w.calls) throw new StepError(`simulator answered ${parsed.results?.length ?? 0} results for ${w.calls} calls`);
+        w.resolve({ results: parsed.results, unknownTypes: parsed.unknownTypes ?? [] });
+      } catch (e) {
+        w.reject(e as Error);
+      }
+    });
+    void this.child.then((r) => {
+      this.exited = `simulator ${binary} exited (${r.exitCode ?? r.signal}): ${this.stderr.trim().split('\n').pop() ?? ''}`;
+      for (const w of this.waiting.splice(0)) w.reject(new StepError(this.exited));
+    });
+  }
+
+  run(snapshot: SimSnapshot, calls: SimCall[]): Promise<SimAnswer> {
+    if (this.exited) return Promise.reject(new StepError(this.exited));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject, calls: calls.length });
+      this.child.stdin!.write(JSON.stringify({ snapshot: { listeners: snapshot.listeners, clusters: snapshot.clusters, routes: snapshot.routes }, calls }) + '\n');
+    });
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin?.end();
+    await this.child;
+  }
 }

@@ -2,12 +2,12 @@
 // Istio's sidecar_simulation_test.go uses) on a sidecar's xDS snapshot, as a referee for this project's
 // TypeScript evaluator. All matching is Istio's code; this program only decodes the snapshot and calls.
 //
-// Input (stdin, JSON): {"snapshot": {"listeners": [...], "clusters": [...], "routes": [...]}, "calls": [Call...]}
+// Input (stdin, JSON, one request after another): {"snapshot": {"listeners": [...], "clusters": [...], "routes": [...]}, "calls": [Call...]}
 // where the snapshot is what the control-plane lane's ADS client decoded (@grpc/proto-loader JSON:
 // snake_case fields, enums as names, int64 as strings, google.protobuf.Any expanded with "@type" or kept as
 // {type_url, value}), and a Call is {"address", "port", "protocol": "http"|"tcp", "tls": "plaintext"|"tls",
 // "sni", "hostHeader", "path"}.
-// Output (stdout, JSON): one result per call: {"listener", "filterChain", "routeConfig", "virtualHost",
+// Output (stdout, one JSON line per request): {"results": [...], "unknownTypes": [...], "error"}, one result per call: {"listener", "filterChain", "routeConfig", "virtualHost",
 // "route", "cluster", "directResponse", "error"}.
 package main
 
@@ -64,6 +64,8 @@ type result struct {
 
 type output struct {
 	Results []result `json:"results"`
+	// The snapshot could not be decoded; no results.
+	Error string `json:"error,omitempty"`
 	// Any types the decoder could not resolve (left unset); they never carry routing decisions the
 	// simulator reads (HCM and TcpProxy are always registered), but they are reported, not hidden.
 	UnknownTypes []string `json:"unknownTypes,omitempty"`
@@ -74,32 +76,45 @@ func main() {
 	for _, s := range istiolog.Scopes() {
 		s.SetOutputLevel(istiolog.NoneLevel)
 	}
-	var in input
+	// One JSON request after another on stdin, one JSON line out per request, so a caller can keep one
+	// process for a whole run (starting this binary costs more than a simulation).
 	dec := json.NewDecoder(os.Stdin)
 	dec.UseNumber()
-	if err := dec.Decode(&in); err != nil && err != io.EOF {
-		fail("reading the input JSON: %v", err)
+	enc := json.NewEncoder(os.Stdout)
+	for {
+		var in input
+		if err := dec.Decode(&in); err == io.EOF {
+			return
+		} else if err != nil {
+			fail("reading the input JSON: %v", err)
+		}
+		if err := enc.Encode(answer(in)); err != nil {
+			fail("writing the output: %v", err)
+		}
 	}
+}
+
+func answer(in input) output {
 	d := &decoder{unknown: map[string]bool{}}
 	sim := &simulation.Simulation{}
 	for i, l := range in.Snapshot.Listeners {
 		m := &listener.Listener{}
 		if err := d.message(m.ProtoReflect(), l); err != nil {
-			fail("listener %d: %v", i, err)
+			return output{Error: fmt.Sprintf("listener %d: %v", i, err)}
 		}
 		sim.Listeners = append(sim.Listeners, m)
 	}
 	for i, c := range in.Snapshot.Clusters {
 		m := &cluster.Cluster{}
 		if err := d.message(m.ProtoReflect(), c); err != nil {
-			fail("cluster %d: %v", i, err)
+			return output{Error: fmt.Sprintf("cluster %d: %v", i, err)}
 		}
 		sim.Clusters = append(sim.Clusters, m)
 	}
 	for i, r := range in.Snapshot.Routes {
 		m := &route.RouteConfiguration{}
 		if err := d.message(m.ProtoReflect(), r); err != nil {
-			fail("route %d: %v", i, err)
+			return output{Error: fmt.Sprintf("route %d: %v", i, err)}
 		}
 		sim.Routes = append(sim.Routes, m)
 	}
@@ -111,10 +126,7 @@ func main() {
 		out.UnknownTypes = append(out.UnknownTypes, t)
 	}
 	sort.Strings(out.UnknownTypes)
-	enc := json.NewEncoder(os.Stdout)
-	if err := enc.Encode(out); err != nil {
-		fail("writing the output: %v", err)
-	}
+	return out
 }
 
 func fail(format string, args ...any) {
