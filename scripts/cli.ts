@@ -29,10 +29,11 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .command('expect')
     .description("what Istio should do with each probe, given resources (the oracle)")
     .addOption(new Option('-f, --file <file>', 'YAML with IstioOperator, ServiceEntry and Sidecar resources (repeatable)').argParser(collect))
-    .addOption(new Option('--probe <ns=url>', 'NAMESPACE=URL: http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)').argParser(collect))
+    .addOption(new Option('--probe <ns=url>', 'NAMESPACE=URL or NAMESPACE[key=value,...]=URL (a labelled workload): http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)').argParser(collect))
     .option('--policy <mode>', 'mesh outboundTrafficPolicy mode: ALLOW_ANY or REGISTRY_ONLY (overrides the IstioOperator)')
     .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
     .option('--json', 'print a JSON array, one object per probe')
+    .option('--lane <lane>', 'oracle (default), or control-plane: ask the real istiod too, its answer beside the oracle\'s (exit 1 where they differ)')
     .action((opts) => {
       result.code = runExpect(opts, io);
     });

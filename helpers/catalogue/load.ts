@@ -9,7 +9,7 @@ import { UserError } from '../model/errors.ts';
 import { loadResourceFiles, loadYamlText, toJs } from '../istio/load.ts';
 import { parseMeshConfig, policyCaseHint } from '../istio/mesh-config.ts';
 import { readYamlFile } from '../istio/input.ts';
-import { parseProbeUrl } from '../probes/url.ts';
+import { formatProbeSource, parseProbeSource, parseProbeUrl } from '../probes/url.ts';
 import { compareVersions, parseIstioVersion } from '../oracle/version.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
 
@@ -54,6 +54,14 @@ function parseExpectBefore(file: string, where: string, raw: unknown): Catalogue
   return out.sort((a, b) => compareVersions(parseIstioVersion(a.before), parseIstioVersion(b.before)));
 }
 
+function parseFromString(file: string, where: string, text: string) {
+  try {
+    return parseProbeSource(text, where);
+  } catch (e) {
+    bad(file, (e as Error).message);
+  }
+}
+
 function parseScenario(file: string, fixturesDir: string, requirePins: boolean): Scenario {
   const yamlDoc = parseDocument(readYamlFile(file), { prettyErrors: false });
   if (yamlDoc.errors.length) bad(file, `not valid YAML: ${yamlDoc.errors[0].message.split('\n')[0]}`);
@@ -83,8 +91,8 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   if (!Array.isArray(probes) || probes.length === 0) bad(file, 'probes must be a non-empty list');
   const parsed: CatalogueProbe[] = probes.map((p: Obj, i: number) => {
     const where = `probes[${i}]`;
-    const from = typeof p.from === 'string' ? { namespace: p.from } : (p.from as { namespace: string; labels?: Record<string, string> });
-    if (!from || typeof from.namespace !== 'string') bad(file, `${where}.from must be a namespace or {namespace, labels}`);
+    const from = typeof p.from === 'string' ? parseFromString(file, `${where}.from`, p.from) : (p.from as { namespace: string; labels?: Record<string, string> });
+    if (!from || typeof from.namespace !== 'string') bad(file, `${where}.from must be a namespace, NAMESPACE[key=value,...] or {namespace, labels}`);
     if (typeof p.to !== 'string') bad(file, `${where}.to must be a probe URL`);
     let to;
     try {
@@ -133,7 +141,7 @@ export function loadCaseFiles(files: string[]): Scenario[] {
 }
 
 export function caseId(policy: PolicyMode, scenario: string, probe: CatalogueProbe): string {
-  return `${policy}/${scenario}/${probe.from.namespace}→${probe.to.raw}`;
+  return `${policy}/${scenario}/${formatProbeSource(probe.from)}→${probe.to.raw}`;
 }
 
 /** Scenario × policy × probe, in a stable order (policy outermost, as lanes switch policy least often). */

@@ -11,7 +11,7 @@
 // - a wildcard listener without a match-all chain falls back to the policy chain
 //   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
 import type { PortProtocol, ServiceEntry } from '../model/types.ts';
-import { gateOpen, type IstioVersion } from './version.ts';
+import type { IstioVersion } from './version.ts';
 
 export type PortKind = 'http' | 'tls' | 'tcp' | 'sniffed';
 
@@ -90,9 +90,9 @@ export function compareRank(a: ServicePort, b: ServicePort): number {
 
 export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<string, ListenerModel> {
   const out = new Map<string, ListenerModel>();
-  // master after 1.31 (commit 75893e6febb) merges the TCP chain of an unset-protocol service arriving on a
-  // wildcard port that already has an HTTP chain; 1.30/1.31 drop it.
-  const mergeSniffedTcp = gateOpen(v, 'sniffed-tcp-merge');
+  // An unset-protocol service arriving on a wildcard port that already has an HTTP chain loses its TCP chain:
+  // the HTTP service left the entry Unsupported and an Auto port meeting that exits early
+  // (buildSidecarOutboundListener, pilot/pkg/networking/core/listener.go; the same in both pinned builds).
   const wildcard = (port: number): WildcardListener => {
     const name = `0.0.0.0_${port}`;
     let l = out.get(name) as WildcardListener | undefined;
@@ -134,7 +134,7 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
       case 'sniffed': {
         const hadHttp = l.http !== undefined;
         (l.http ??= []).push(sp);
-        if (l.matchAll || (hadHttp && !mergeSniffedTcp)) l.conflicts.push(sp);
+        if (l.matchAll || hadHttp) l.conflicts.push(sp);
         else l.matchAll = sp;
         break;
       }

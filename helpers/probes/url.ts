@@ -1,6 +1,6 @@
 // Parses probe destinations: http://host[:port][/path], https://host[:port][/path], tcp://host:port.
 import { isIP } from 'node:net';
-import type { ProbeTarget, Scheme } from '../model/types.ts';
+import type { ProbeSource, ProbeTarget, Scheme } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 
 const DEFAULT_PORT: Record<Scheme, number | undefined> = { http: 80, https: 443, tcp: undefined };
@@ -32,15 +32,47 @@ export function parseProbeUrl(raw: string, what = '--probe'): ProbeTarget {
   return { scheme, host, port, path: m[4] ?? '/', isIp, raw };
 }
 
-/** `NAMESPACE=URL` as given to `--probe`. */
-export function parseProbeFlag(flag: string): { namespace: string; target: ProbeTarget } {
-  const eq = flag.indexOf('=');
+/**
+ * A probe's source: `NAMESPACE` or `NAMESPACE[key=value,key=value]`, a workload with those pod labels
+ * (what a Sidecar's workloadSelector matches).
+ */
+export function parseProbeSource(text: string, what = '--probe'): ProbeSource {
+  const m = /^([^[\]=]+)(?:\[([^\]]*)\])?$/.exec(text.trim());
+  const namespace = m?.[1] ?? text;
+  if (!m || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+    throw new UserError(`${what}: "${namespace}" is not a valid namespace name (DNS-1123 label); a labelled workload is written NAMESPACE[key=value,...]`);
+  }
+  if (m[2] === undefined) return { namespace };
+  const labels: Record<string, string> = {};
+  for (const pair of m[2].split(',')) {
+    const [k, v, ...rest] = pair.split('=');
+    // Label keys: an optional DNS prefix and a name; values: up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends.
+    if (!k || v === undefined || rest.length || !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+      throw new UserError(`${what}: "${pair}" in "${text}" is not a pod label key=value, e.g. default[app=web]`);
+    }
+    labels[k] = v;
+  }
+  if (Object.keys(labels).length === 0) throw new UserError(`${what}: "${text}" has empty brackets; write NAMESPACE or NAMESPACE[key=value]`);
+  return { namespace, labels };
+}
+
+/** `NAMESPACE[labels]` as printed in tables and case ids: `default[app=web]`. */
+export function formatProbeSource(from: ProbeSource): string {
+  const labels = Object.entries(from.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return labels.length ? `${from.namespace}[${labels.map(([k, v]) => `${k}=${v}`).join(',')}]` : from.namespace;
+}
+
+/** `NAMESPACE=URL` or `NAMESPACE[key=value,...]=URL` as given to `--probe`. */
+export function parseProbeFlag(flag: string): { namespace: string; labels?: Record<string, string>; from: ProbeSource; target: ProbeTarget } {
+  // The source ends at the first "=" outside the label brackets.
+  const open = flag.indexOf('[');
+  const first = flag.indexOf('=');
+  const labelled = open >= 0 && (first < 0 || open < first);
+  const close = labelled ? flag.indexOf(']') : -1;
+  const eq = labelled ? (close < 0 ? -1 : flag.indexOf('=', close)) : first;
   if (eq <= 0) {
-    throw new UserError(`--probe: "${flag}" must be NAMESPACE=URL, e.g. --probe frontend=tcp://db.example.com:5432`);
+    throw new UserError(`--probe: "${flag}" must be NAMESPACE=URL, e.g. --probe frontend=tcp://db.example.com:5432 (or NAMESPACE[app=web]=URL for a labelled workload)`);
   }
-  const namespace = flag.slice(0, eq);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
-    throw new UserError(`--probe: "${namespace}" is not a valid namespace name (DNS-1123 label)`);
-  }
-  return { namespace, target: parseProbeUrl(flag.slice(eq + 1)) };
+  const from = parseProbeSource(flag.slice(0, eq));
+  return { namespace: from.namespace, ...(from.labels ? { labels: from.labels } : {}), from, target: parseProbeUrl(flag.slice(eq + 1)) };
 }

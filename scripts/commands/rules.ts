@@ -1,5 +1,5 @@
 // `egress-conformance rules`: the version-gated rules of the oracle, and which pinned builds have each.
-import { GATES, gateOpen, ORACLE_BEYOND, ORACLE_FIRST, parseIstioVersion } from '../../helpers/oracle/version.ts';
+import { CHECKED_NOT_GATES, GATES, gateOpen, ORACLE_BEYOND, ORACLE_FIRST, parseIstioVersion } from '../../helpers/oracle/version.ts';
 import { PINNED_BUILDS } from '../../helpers/tools/pilot-discovery.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 
@@ -24,7 +24,7 @@ export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): n
     ...(asked ? { applies: gateOpen(asked, g.id) } : {}),
   }));
   if (flags.json) {
-    io.out(JSON.stringify({ knownVersions: { from: ORACLE_FIRST, before: ORACLE_BEYOND }, builds: builds.map(({ v: _v, ...b }) => b), rules }, null, 2));
+    io.out(JSON.stringify({ knownVersions: { from: ORACLE_FIRST, before: ORACLE_BEYOND }, builds: builds.map(({ v: _v, ...b }) => b), rules, checkedNotGates: CHECKED_NOT_GATES }, null, 2));
     return 0;
   }
   const cols = ['RULE', 'SINCE', 'UPSTREAM', ...(asked ? [flags.istioVersion!] : []), ...builds.map((b) => b.label)];
@@ -36,6 +36,7 @@ export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): n
     io.out(`  since:  ${r.after}`);
     io.out(`  source: ${r.source.join('; ')}`);
   }
+  for (const c of CHECKED_NOT_GATES) io.out(`\nChecked, not a gate: ${c.claim} (${c.upstream}): ${c.finding}.`);
   io.out(`\nThe oracle knows Istio ${ORACLE_FIRST} up to master before ${ORACLE_BEYOND}; pinned builds: ${builds.map((b) => `${b.label} = rules of ${b.istioVersion}`).join(', ')}.`);
   return 0;
 }
