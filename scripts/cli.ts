@@ -84,6 +84,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches')
       .option('--istio-version <x.y.z>', 'Istio version to install (kind) or whose rules apply (default: the pinned version)')
       .option('--report-dir <dir>', 'where JSON, JUnit and Markdown reports go (default artifacts/<lane>)')
+      .option('--cases <dir>', 'run your own case files (name, resources or manifests, probes) instead of the catalogue; pins optional: without them the oracle is the expectation, with them they are checked too')
       .action((opts) => {
         result.code = forceDryRun ? dryRun(opts, io.out) : runLaneSuite(opts, io);
       });

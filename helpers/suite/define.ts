@@ -8,11 +8,23 @@ import type { Lane, LaneInfo, ScenarioHandle } from '../lanes/lane.ts';
 import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../lanes/select.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
+import { pinFor } from '../catalogue/pins.ts';
+import type { PinnedExpectation } from '../catalogue/types.ts';
+import type { Observation } from '../model/types.ts';
 import { writeReports } from '../report/write.ts';
 import { keepSetupLogs } from '../report/logs.ts';
 import '../report/case-meta.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
+
+/** A passing probe still fails when it contradicts the case's own pin for this version. */
+export function checkPin(verdict: ReturnType<typeof judge>, pin: PinnedExpectation | undefined, observed: Observation): ReturnType<typeof judge> {
+  if (verdict.outcome !== 'pass' || !pin) return verdict;
+  if (pin.verdict !== observed.verdict || (observed.cluster && pin.cluster !== observed.cluster)) {
+    return { outcome: 'fail', message: `agrees with the oracle, but the case pins ${pin.verdict} ${pin.cluster} and the lane observed ${observed.verdict}${observed.cluster ? ` ${observed.cluster}` : ''}` };
+  }
+  return verdict;
+}
 
 export interface LaneChoice {
   lane?: LaneName;
@@ -157,7 +169,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
               record({ ...base, outcome: 'error', message: `observing failed: ${(e as Error).message}`, durationMs: Date.now() - t0 });
               throw e;
             }
-            const verdict = judge(expected, observed);
+            // Hand pins, where the case has them, are checked as well as the oracle (user case files may pin).
+            const verdict = checkPin(judge(expected, observed), pinFor(c.probe, policy, oracleVersion), observed);
             if (verdict.outcome !== 'pass' && lane!.diagnose) {
               // Once per failing source and scenario: the same sidecar config explains all its probes.
               const key = `${policy}/${scenario.name}/${c.probe.from.namespace}`;

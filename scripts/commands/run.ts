@@ -2,13 +2,13 @@
 // a vitest child process, forwarding Ctrl-C to it and waiting until the lane has cleaned up what this
 // run created. `--dry-run` prints the kind lane's whole plan without Docker.
 import { execa } from 'execa';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
-import { ensurePilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { ensurePilotDiscovery, findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
@@ -36,6 +36,8 @@ export interface RunFlags {
   test?: string;
   istioVersion?: string;
   reportDir?: string;
+  /** A directory of the user's case files instead of the built-in catalogue (pins optional). */
+  cases?: string;
 }
 
 export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise<number> {
@@ -110,13 +112,18 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     return dryRun(flags, io.out);
   }
   const filter = testFilter(flags.test);
-  if (flags.istioVersion) istioVersionFlag(flags.istioVersion);
+  // A pinned istiod build's label is a version too (control-plane lane); anything else must be one the oracle knows.
+  if (flags.istioVersion && !findPinnedBuild(flags.istioVersion)) istioVersionFlag(flags.istioVersion);
   // Checked before anything starts: a report dir that cannot be written is bad input, not a lost run.
   const chosenReportDir = flags.reportDir === undefined ? undefined : prepareReportDir(flags.reportDir);
   // Read the catalogue here first: a broken case file is one line from us, not a failed suite.
-  const cases = expandCases(loadCatalogue(), filter);
+  const casesDir = flags.cases === undefined ? undefined : resolve(flags.cases);
+  const cases = expandCases(casesDir ? loadCatalogue(casesDir, casesDir, { requirePins: false }) : loadCatalogue(), filter);
   if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
+  if (lane === 'kind' && flags.istioVersion && findPinnedBuild(flags.istioVersion)) {
+    throw new UserError(`--istio-version: "${flags.istioVersion}" is an istiod source build, which only the control-plane lane runs; the kind lane installs Istio releases such as 1.30.3`);
+  }
   if (lane === 'kind' && requested === 'kind' && !(await dockerAnswers())) {
     // Said here, once and plainly, rather than as a failed hook inside the suite's output.
     throw new EnvironmentError('--lane kind: no Docker daemon answers (`docker info` failed); start Docker, or run the control-plane lane: npm run e2e -- --lane control-plane');
@@ -134,6 +141,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     EGRESS_RUN_ID: newRunId(),
     EGRESS_REPORT_DIR: reportDir,
     ...(flags.test ? { EGRESS_TEST: flags.test } : {}),
+    ...(casesDir ? { EGRESS_CASES_DIR: casesDir } : {}),
     ...(flags.istioVersion ? { EGRESS_ISTIO_VERSION: flags.istioVersion } : {}),
     ...(flags.keep ? { EGRESS_KEEP: '1' } : {}),
     ...(flags.reuse ? { EGRESS_REUSE: '1' } : {}),
