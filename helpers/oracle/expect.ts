@@ -117,6 +117,7 @@ function missingEgressCluster(ep: { host: string; port: number; subset?: string 
   const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
   const owners = inScope.filter((se) => se.namespace === chosen.namespace);
   if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
+  if (owners.every((se) => clusterNotBuilt(se))) return `${ep.host} is a DNS entry without endpoints`;
   return undefined;
 }
 
@@ -148,8 +149,21 @@ function policyLanding(policy: PolicyDecision, how: string, http502 = false): La
   return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it` };
 }
 
+/**
+ * A DNS cluster needs endpoints: the entry's own, else its host name, but only without a workloadSelector
+ * (serviceentry/conversion.go); selected workloads are the endpoints otherwise, and this project declares
+ * none. istiod skips a DNS cluster without endpoints (cluster_builder.go buildCluster) while listeners and
+ * routes still name it, so Envoy fails the call. Found by fuzzing: fixtures/rules/fuzz-s1-239.yaml.
+ */
+export function clusterNotBuilt(se: ServiceEntry): boolean {
+  return (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && se.endpoints.length === 0 && se.workloadSelector !== undefined;
+}
+
 function toService(sp: ServicePort, how: string): Landing {
   const c = clusterName(sp.port, sp.host);
+  if (clusterNotBuilt(sp.se)) {
+    return { cluster: c, blocked: true, how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call` };
+  }
   const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
   const note = dns ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)` : '';
   return { cluster: c, blocked: false, how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
@@ -174,26 +188,35 @@ function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined
 }
 
 /**
- * The CIDR chain Envoy picks for a destination: the longest matching prefix (FilterChainMatch prefix_ranges),
- * the first entry processed among equal ones (istiod drops a chain whose ranges repeat an earlier one's once
- * insignificant bits are masked). Upstream: TestServiceEntry "overlapping CIDR" and "identical CIDR (ignoring
+ * The CIDR chains Envoy keeps for a destination: those of the longest matching prefix (FilterChainMatch
+ * prefix_ranges), in processing order, so the first entry wins among equal plain TCP ones (istiod drops a chain
+ * whose ranges repeat an earlier one's once insignificant bits are masked). Upstream: TestServiceEntry "overlapping CIDR" and "identical CIDR (ignoring
  * insignificant bits) is dropped" (serviceentry_simulation_test.go; fixtures/rules/upstream-serviceentry-cidr.yaml).
  */
-function longestPrefix(services: ServicePort[], dst: string): ServicePort | undefined {
-  let best: { sp: ServicePort; len: number } | undefined;
-  for (const sp of services) {
-    for (const r of sp.cidrs) {
-      if (!ipInCidr(dst, r)) continue;
-      const len = Number(r.split('/')[1]);
-      if (!best || len > best.len) best = { sp, len };
-    }
-  }
-  return best?.sp;
+function longestPrefixChains(services: ServicePort[], dst: string): ServicePort[] {
+  const lens = services.map((sp) => Math.max(-1, ...sp.cidrs.filter((r) => ipInCidr(dst, r)).map((r) => Number(r.split('/')[1]))));
+  const best = Math.max(-1, ...lens);
+  return best < 0 ? [] : services.filter((_, i) => lens[i] === best);
 }
 
 function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
+  // Envoy narrows filter chains by destination prefix before SNI, transport or ALPN: a destination inside an
+  // entry's CIDR only ever reaches the chains of the longest matching prefix (a TLS one still needs its SNI),
+  // else the default chain. Found by fuzzing: fixtures/rules/fuzz-s1-355.yaml.
+  const inRange = dst ? longestPrefixChains(l.cidr, dst) : [];
+  if (inRange.length > 0) {
+    const cidr = inRange[0].cidrs.join(',');
+    const tls = inRange.filter((sp) => sp.kind === 'tls');
+    if (scheme === 'https' && !isIp) {
+      const sp = sniMatch(tls, host);
+      if (sp) return toService(sp, `${at}, chain for ${cidr} with SNI ${sp.host}`);
+    }
+    const plain = inRange.find((sp) => sp.kind !== 'tls');
+    if (plain) return toService(plain, `${at}, chain for ${cidr}`);
+    return policyLanding(mode, `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`);
+  }
   if (scheme === 'http' && l.http) {
     const vh = virtualHost(l.http, host);
     if (vh) return toService(vh, `${at}, HTTP chain, route ${port}, virtual host ${vh.host}:${port}`);
@@ -202,10 +225,6 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   if (scheme === 'https' && !isIp) {
     const sp = sniMatch(l.tls, host);
     if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`);
-  }
-  if (dst) {
-    const sp = longestPrefix(l.cidr, dst);
-    if (sp) return toService(sp, `${at}, chain for ${sp.cidrs.join(',')}`);
   }
   const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
   if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`);

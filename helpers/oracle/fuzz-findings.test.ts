@@ -119,3 +119,29 @@ spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE, workloadSelect
     expect(probe(r, 'default', 'http://a.example.com/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||a.example.com' });
   });
 });
+
+describe('clusters istiod does not build (cluster_builder.go buildCluster, serviceentry/conversion.go)', () => {
+  it('a DNS entry with a workloadSelector and no endpoints has no cluster: its listener names it and the call fails (fuzz-s1-239)', () => {
+    const r = res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], ports: [{number: 80, name: tcp, protocol: TCP}], resolution: DNS, workloadSelector: {labels: {app: curl}}}
+`);
+    expect(probe(r, 'default', 'tcp://192.0.2.10:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||a.example.com' });
+  });
+});
+
+describe('filter chain order on a wildcard listener (Envoy FilterChainMatch: prefix ranges before server names)', () => {
+  const tlsCidr = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], addresses: [192.0.2.0/28], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}
+`;
+  it('a TLS entry with a CIDR takes only TLS to that range with its SNI; anything else in the range gets the default chain (fuzz-s1-355, fuzz-s1-448)', () => {
+    const r = res(tlsCidr);
+    expect(probe(r, 'frontend', 'https://192.0.2.5:443/', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(probe(r, 'frontend', 'tcp://192.0.2.10:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+});
