@@ -1,0 +1,165 @@
+// compare: which probes change between two versions and whether the version gates explain them.
+// On the oracle lane always; on the control-plane lane (two real istiod builds) when both are built.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expandCases, loadCaseFiles } from '../catalogue/load.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_BUILDS } from '../tools/pilot-discovery.ts';
+import { findKubeBinarySync } from '../tools/kube-builds.ts';
+import { runCompare } from '../../scripts/commands/compare.ts';
+import { compareObservations, exitCodeOf } from './diff.ts';
+import { gatherCases } from './gather.ts';
+import { observeWithOracle, type Observations } from './observe.ts';
+import { renderMarkdown, toDocument } from './report.ts';
+import { resolveTarget } from './targets.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/egress-conformance.mjs');
+const USER_CASES = fileURLToPath(new URL('./testdata/upgrade-cases.yaml', import.meta.url));
+const APRIL = 'master-2026-04-23';
+const AUGUST = 'master-2026-08-27';
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'iec-cmp-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
+}
+
+describe('compare on the oracle lane', () => {
+  const from = resolveTarget(APRIL, '--from', 'oracle');
+  const to = resolveTarget(AUGUST, '--to', 'oracle');
+
+  it('between the two pinned builds: the catalogue\'s upgrade scenarios and the rule scenarios change, each explained by its gate', () => {
+    const cases = gatherCases({});
+    const c = compareObservations(cases, from, to, observeWithOracle(cases, from), observeWithOracle(cases, to));
+    expect(exitCodeOf(c)).toBe(0);
+    const byScenario = new Map<string, Set<string>>();
+    for (const x of c.changes) {
+      expect(x.status).toBe('explained');
+      expect(x.rules).toHaveLength(1);
+      (byScenario.get(x.scenario) ?? byScenario.set(x.scenario, new Set()).get(x.scenario)!).add(x.rules[0]!.id);
+    }
+    expect(Object.fromEntries([...byScenario].map(([k, v]) => [k, [...v]]))).toEqual({
+      'version-default-export-to': ['default-export-to'],
+      'version-sidecar-excludes-namespace': ['sidecar-egress-exclusions'],
+      'export-default-mixed': ['default-export-to'],
+      'export-default-named': ['default-export-to'],
+      'import-exclusion': ['sidecar-egress-exclusions'],
+    });
+    // Only default's 5432 calls change in the catalogue's upgrade scenarios, under both policies.
+    expect(c.changes.filter((x) => x.scenario.startsWith('version-')).map((x) => x.id).sort()).toEqual(
+      ['version-default-export-to', 'version-sidecar-excludes-namespace'].flatMap((s) => ['ALLOW_ANY', 'REGISTRY_ONLY'].flatMap((p) => [`${p}/${s}/default→tcp://db.example.com:5432`, `${p}/${s}/default→tcp://unlisted.example.com:5432`])).sort(),
+    );
+  });
+
+  it('an observed change the oracle does not predict is UNEXPLAINED, a predicted one that does not happen is MISSING, errors count; exit 1', () => {
+    const cases = expandCases(loadCaseFiles([USER_CASES]));
+    const a = observeWithOracle(cases, from);
+    const b: Observations = new Map(observeWithOracle(cases, to));
+    const [dbFromDefault, dbFromFrontend, cacheFromWeb, cacheFromDefault] = cases.map((c) => c.id);
+    b.set(dbFromDefault!, a.get(dbFromDefault!)!); // the predicted change does not happen
+    b.set(dbFromFrontend!, { verdict: 'blocked', cluster: 'BlackHoleCluster' }); // a change nobody predicted
+    b.set(cacheFromDefault!, { verdict: 'error', cluster: '', error: 'istiod went away' });
+    const c = compareObservations(cases, from, to, a, b);
+    expect(exitCodeOf(c)).toBe(1);
+    const status = Object.fromEntries(c.changes.map((x) => [x.id, x.status]));
+    expect(status).toEqual({ [dbFromDefault!]: 'missing', [dbFromFrontend!]: 'unexplained', [cacheFromWeb!]: 'explained' });
+    expect(c.errors).toEqual([{ id: cacheFromDefault, side: 'to', error: 'istiod went away' }]);
+    const doc = toDocument('oracle', from, to, c);
+    expect(doc.ok).toBe(false);
+    expect(doc.counts).toEqual({ changes: 2, explained: 1, unexplained: 1, missing: 1, errors: 1 });
+    const unexplained = doc.changes.find((x) => x.id === dbFromFrontend)!;
+    expect(unexplained).toMatchObject({ rule: 'UNEXPLAINED', from: { verdict: 'allowed', cluster: 'outbound|5432||db.example.com' }, to: { verdict: 'blocked', cluster: 'BlackHoleCluster' } });
+    expect(unexplained.note).toMatch(/the oracle predicts no change/);
+    const md = renderMarkdown(doc);
+    expect(md).toMatch(/^## Upgrade check: master-2026-04-23 → master-2026-08-27/);
+    expect(md).toContain(`| \`${dbFromFrontend}\` | allowed outbound\\|5432\\|\\|db.example.com | blocked BlackHoleCluster | UNEXPLAINED`);
+    expect(md).toMatch(/MISSING \(predicted by default-export-to\)/);
+  });
+
+  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses both gates; 1.30.3 → 1.30.4 crosses none and changes nothing', () => {
+    const cases = gatherCases({});
+    const at = (a: string, b: string) => {
+      const f = resolveTarget(a, '--from', 'oracle');
+      const t = resolveTarget(b, '--to', 'oracle');
+      return compareObservations(cases, f, t, observeWithOracle(cases, f), observeWithOracle(cases, t));
+    };
+    expect(at('1.30.2', '1.31.0').gates.map((g) => g.id)).toEqual(['default-export-to', 'sidecar-egress-exclusions']);
+    const none = at('1.30.3', '1.30.4');
+    expect(none.gates).toEqual([]);
+    expect(none.changes).toEqual([]);
+  });
+
+  it('the control-plane lane runs only pinned builds; the oracle lane any version it has rules for', () => {
+    expect(() => resolveTarget('1.30.2', '--from', 'control-plane')).toThrow(/--from: "1\.30\.2" is not a pinned istiod build.*master-2026-08-27.*use --lane oracle/);
+    expect(() => resolveTarget('1.19.0', '--to', 'oracle')).toThrow(/--to: the oracle has no rules for Istio 1\.19\.0/);
+    expect(resolveTarget(PINNED_BUILDS[1]!.goModuleVersion, '--from', 'control-plane')).toMatchObject({ label: APRIL, pin: { goModuleVersion: PINNED_BUILDS[1]!.goModuleVersion } });
+  });
+});
+
+describe('egress-conformance compare (CLI)', () => {
+  it('--json: one object per change with id, from, to and rule; exit 0; reports written', async () => {
+    const dir = tmp();
+    const r = await execa('node', [BIN, 'compare', '--lane', 'oracle', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--json', '--report-dir', dir], { reject: false });
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.changes).toHaveLength(2);
+    for (const c of doc.changes) {
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'from', 'to', 'rule']));
+      expect(Object.keys(c.from).sort()).toEqual(['cluster', 'verdict']);
+      expect(c.rule).toMatchObject({ id: expect.any(String), since: expect.any(String), effect: expect.any(String), upstream: expect.stringMatching(/istio\/istio#/) });
+    }
+    expect(doc.changes.map((c: { id: string }) => c.id)).toContain('REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379');
+    expect(JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8'))).toEqual(doc);
+    expect(readFileSync(join(dir, 'compare.md'), 'utf8')).toMatch(/\| 1 \| `REGISTRY_ONLY\/upgrade-user-case/);
+  });
+
+  it.each([
+    [['compare', '--from', '1.30.2', '--to', AUGUST], /--from: "1\.30\.2" is not a pinned istiod build/],
+    [['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'kind'], /--lane: "kind" cannot compare versions/],
+    [['compare', '--to', AUGUST, '--lane', 'oracle'], /--from: required/],
+    [['compare', '--from', APRIL, '--to', APRIL, '--lane', 'oracle'], /same build as --from/],
+    [['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'oracle', '--cases', '/nonexistent-dir'], /--cases: \/nonexistent-dir is not a directory/],
+  ])('bad input %j exits 2 with one line', async (args, message) => {
+    const r = await execa('node', [BIN, ...(args as string[]), '--report-dir', tmp()], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+// Both builds, their istioctl and the API server binaries: what the control-plane lane needs for each side.
+const missing = [
+  ...PINNED_BUILDS.flatMap((p) => [
+    findPilotDiscoverySync(p, { ...process.env, PILOT_DISCOVERY: '' }) ? [] : [`pilot-discovery ${p.label} (tools install pilot-discovery --version ${p.label})`],
+    findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
+  ].flat()),
+  ...(['etcd', 'kube-apiserver'] as const).filter((k) => !findKubeBinarySync(k)).map((k) => `${k} (tools install ${k})`),
+];
+
+describe.skipIf(missing.length > 0)(`compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`, () => {
+  it('April → August: the user case file\'s changes are the ones the gates predict, each explained; exit 0', async () => {
+    const cap = capture();
+    const code = await runCompare({ from: APRIL, to: AUGUST, file: [USER_CASES], builtin: false, lane: 'control-plane', json: true, reportDir: tmp() }, cap.io);
+    const doc = JSON.parse(cap.out.join('\n'));
+    expect(doc.errors).toEqual([]);
+    expect(doc.changes.map((c: { id: string; status: string; rule: { id: string } }) => [c.id, c.status, c.rule.id])).toEqual([
+      ['REGISTRY_ONLY/upgrade-user-case/default→tcp://db.example.com:5432', 'explained', 'default-export-to'],
+      ['REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379', 'explained', 'sidecar-egress-exclusions'],
+    ]);
+    expect(doc.from.details.istioVersion).toBe(PINNED_BUILDS.find((b) => b.label === APRIL)!.istioVersion);
+    expect(code).toBe(0);
+  }, 600_000);
+});
