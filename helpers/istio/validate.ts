@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { isCidr } from '../net/addresses.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
+const PROTOCOLS = new Set(['HTTP', 'HTTP_PROXY', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
 
 /**
  * A host as Istio accepts it (agent.ValidateWildcardDomain): DNS-1123 labels, a first label that may be
@@ -111,7 +111,7 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
     if (p.targetPort !== undefined && (!Number.isInteger(p.targetPort) || (p.targetPort as number) < 1 || (p.targetPort as number) > 65535)) {
       errs.push(`spec.ports[${i}].targetPort: ${String(p.targetPort)} is not a port number`);
     }
-    if (!['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'TLS'].includes(proto)) nonHttpTls = true;
+    if (!['HTTP', 'HTTP_PROXY', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'TLS'].includes(proto)) nonHttpTls = true;
   }
 
   switch (resolution) {

@@ -19,6 +19,7 @@ export type PortKind = 'http' | 'tls' | 'tcp' | 'sniffed';
 export function portKind(p: PortProtocol): PortKind | undefined {
   switch (p) {
     case 'HTTP':
+    case 'HTTP_PROXY': // pkg/config/protocol: IsHTTP
     case 'HTTP2':
     case 'GRPC':
     case 'GRPC-WEB':
