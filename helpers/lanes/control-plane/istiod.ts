@@ -13,7 +13,7 @@
 //   never started: the start-order race the earlier file-based lane had to restart istiod for.
 // - `/ready` on --httpAddr answers once the registries have synced; the lane then also waits for an ADS
 //   stream to answer.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { stringify } from 'yaml';
@@ -63,8 +63,13 @@ export class Istiod {
   readonly logFile: string;
   readyAfterMs = 0;
 
-  private constructor(readonly opts: IstiodOptions, readonly addresses: IstiodAddresses, readonly process: ManagedProcess) {
-    this.logFile = process.spec.logFile;
+  private constructor(readonly opts: IstiodOptions, readonly addresses: IstiodAddresses, readonly process: ManagedProcess | undefined, logFile: string) {
+    this.logFile = logFile;
+  }
+
+  /** An istiod started by an earlier command (a detached exam lab): talked to, never stopped from here. */
+  static attach(opts: IstiodOptions, addresses: IstiodAddresses, logFile: string): Istiod {
+    return new Istiod(opts, addresses, undefined, logFile);
   }
 
   static async start(opts: IstiodOptions): Promise<Istiod> {
@@ -103,7 +108,7 @@ export class Istiod {
       ...(opts.extraEnv ?? {}),
     };
     const proc = ManagedProcess.spawn({ name: 'pilot-discovery', binary: opts.binary, args, env, cwd: opts.dir, logFile: join(opts.dir, 'istiod.log'), detached: opts.detached });
-    const istiod = new Istiod(opts, addresses, proc);
+    const istiod = new Istiod(opts, addresses, proc, proc.spec.logFile);
     const t0 = Date.now();
     const timeout = opts.readyTimeoutMs ?? 60_000;
     try {
@@ -124,15 +129,19 @@ export class Istiod {
   }
 
   get pid(): number | undefined {
-    return this.process.pid;
+    return this.process?.pid;
   }
 
   log(): string {
-    return this.process.log();
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   logTail(lines = 40): string {
-    return this.process.logTail(lines);
+    return this.log().trimEnd().split('\n').slice(-lines).join('\n');
   }
 
   /** GET a JSON debug endpoint on the loopback HTTP port (e.g. /debug/configz). */
@@ -147,7 +156,7 @@ export class Istiod {
     return fetchSnapshot(this.addresses.grpc, identity, opts);
   }
 
-  stop(): Promise<void> {
-    return this.process.stop(3000);
+  async stop(): Promise<void> {
+    await this.process?.stop(3000);
   }
 }

@@ -161,3 +161,32 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     await lane.teardown(); // twice is fine
   });
 });
+
+describe.skipIf(!!missing)(`a detached stack, attached to by a later command (exam labs) ${skipReason}`, () => {
+  it('outlives its lane object, observes what a user applied, and stopRecorded ends only its own processes', async () => {
+    const starter = new ControlPlaneLane({ detached: true });
+    await starter.setup();
+    const state = starter.state();
+    expect(state.processes.map((p) => p.name)).toEqual(['pilot-discovery', 'kube-apiserver', 'etcd']);
+    try {
+      expect(ControlPlaneLane.isAlive(state)).toBe(true);
+      // As `kubectl apply` would: no run label, no generation annotation.
+      const user = new ClientNodeK8s(state.kubeconfig);
+      await user.create({
+        apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'db', namespace: 'frontend' },
+        spec: { hosts: ['db.example.com'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }], resolution: 'NONE' },
+      });
+      const lane = ControlPlaneLane.attach(state);
+      const mesh = await lane.syncLive();
+      expect(mesh).toMatchObject({ outboundTrafficPolicy: { mode: 'ALLOW_ANY' } });
+      expect(await lane.observeLive(probe('default', 'tcp://other.example.com:5432'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+      await lane.teardown(); // an attached lane leaves the stack running
+      expect(ControlPlaneLane.isAlive(state)).toBe(true);
+    } finally {
+      ControlPlaneLane.stopRecorded(state);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    for (const p of state.processes) expect(() => process.kill(p.pid, 0), p.name).toThrow();
+    expect(existsSync(state.runDir)).toBe(false);
+  });
+});

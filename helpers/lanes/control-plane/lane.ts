@@ -24,8 +24,10 @@ import { PINNED } from '../../tools/versions.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
 import { LocalApiServer } from './api-server.ts';
+import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
 import { evaluate } from './evaluator.ts';
-import { Istiod, PROBE_IDENTITY } from './istiod.ts';
+import { Istiod, PROBE_IDENTITY, type IstiodAddresses } from './istiod.ts';
 import { markerMillis, markerOf, markerTimeout } from './marker.ts';
 
 export interface ControlPlaneLaneOptions {
@@ -70,9 +72,23 @@ export interface SetupTimings {
   istiodMs: number;
 }
 
+/** What a detached stack leaves behind for a later command (exam labs): enough to talk to it and stop it. */
+export interface LaneState {
+  runId: string;
+  runDir: string;
+  kubeconfig: string;
+  apiServer: string;
+  istioVersion: string;
+  goModuleVersion: string;
+  istiod: { addresses: IstiodAddresses; logFile: string; binary: string; pid: number };
+  processes: { name: string; pid: number; binary: string }[];
+  generation: number;
+  startedAt: string;
+}
+
 interface ConfigzItem {
   kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; resourceVersion?: string };
   status?: { addresses?: unknown[] } | null;
 }
 
@@ -125,6 +141,9 @@ export class ControlPlaneLane implements Lane {
   private readonly snapshots = new Map<string, XdsSnapshot>();
   private readonly pin: PilotDiscoveryPin;
   private nextPodIp = 10;
+  private releaseInterrupt?: () => void;
+  private releaseDir?: () => void;
+  private attached = false;
 
   constructor(private readonly opts: ControlPlaneLaneOptions = {}) {
     this.pin = opts.pin ?? PINNED_PILOT;
@@ -149,6 +168,8 @@ export class ControlPlaneLane implements Lane {
 
   async setup(): Promise<LaneInfo> {
     if (!this.istiod) {
+      // Ctrl-C while the stack starts or runs: stop what this lane started and remove its run dir.
+      if (!this.opts.detached) this.releaseInterrupt = onInterrupt(() => this.teardown());
       try {
         await this.start();
       } catch (err) {
@@ -186,6 +207,7 @@ export class ControlPlaneLane implements Lane {
       throw new EnvironmentError(`istioctl of the pinned Istio build ${this.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`);
     }
     this.dir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
+    if (!this.opts.detached && !this.opts.keepDir) this.releaseDir = removeOnExit(this.dir);
     const t0 = performance.now();
     this.say('control-plane: starting etcd and kube-apiserver');
     this.api = await LocalApiServer.start({ dir: this.dir, build, detached: this.opts.detached, onProgress: this.opts.onProgress });
@@ -249,15 +271,23 @@ export class ControlPlaneLane implements Lane {
     // Also in namespaces the run does not own (istio-system): a Pod is refused until its ServiceAccount exists.
     await ensureDefaultServiceAccount(k8s, spec.namespace);
     const manifest = clientPodManifest(spec, { curl: PINNED.images.curl!, postgres: PINNED.images.postgres! }, this.runId);
-    await k8s.create(manifest);
-    const ip = `10.244.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`;
-    this.nextPodIp++;
-    // istiod's pod cache only indexes Pods that have an IP and are Ready (serviceregistry/kube/controller/pod.go).
-    const now = new Date().toISOString();
-    await k8s.setPodStatus(spec.namespace, spec.name, {
-      phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '127.0.0.1', startTime: now,
-      conditions: ['Initialized', 'ContainersReady', 'PodScheduled', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
-    });
+    const existing = await k8s.get({ apiVersion: 'v1', kind: 'Pod', namespace: spec.namespace, name: spec.name });
+    let ip = (existing?.status as { podIP?: string } | undefined)?.podIP;
+    if (!existing) await k8s.create(manifest);
+    if (!ip) {
+      // Addresses not taken by any client Pod yet (a detached stack's earlier command made some).
+      const taken = new Set((await k8s.list('v1', 'Pod', undefined, 'egress-conformance.io/client=true')).map((p) => (p.status as { podIP?: string } | undefined)?.podIP));
+      do {
+        ip = `10.244.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`;
+        this.nextPodIp++;
+      } while (taken.has(ip));
+      // istiod's pod cache only indexes Pods that have an IP and are Ready (serviceregistry/kube/controller/pod.go).
+      const now = new Date().toISOString();
+      await k8s.setPodStatus(spec.namespace, spec.name, {
+        phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '127.0.0.1', startTime: now,
+        conditions: ['Initialized', 'ContainersReady', 'PodScheduled', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+      });
+    }
     const live = await k8s.get({ apiVersion: 'v1', kind: 'Pod', namespace: spec.namespace, name: spec.name });
     const pod: ClientPod = { namespace: spec.namespace, name: spec.name, ip, labels: { ...(live?.metadata.labels ?? {}) } };
     this.clients.set(key, pod);
@@ -326,18 +356,21 @@ export class ControlPlaneLane implements Lane {
   }
 
   /** istiod's store holds exactly the run's objects at this generation, each with the status the API has. */
-  private async awaitStore(k8s: K8sOps, istiod: Istiod, objects: K8sObject[], generation: number, timeout: number): Promise<number> {
+  private async awaitStore(k8s: K8sOps, istiod: Istiod, objects: K8sObject[], generation: number | undefined, timeout: number): Promise<number> {
     const want = new Map<string, string>();
+    const versions = new Map<string, string>();
     for (const o of objects) {
       const live = await k8s.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+      versions.set(keyOf(o), String(live?.metadata.resourceVersion ?? ''));
       want.set(keyOf(o), canonicalJson(((live?.status as { addresses?: unknown[] } | undefined)?.addresses) ?? []));
     }
-    return this.poll(`istiod's config store at generation ${generation}`, timeout, async () => {
+    return this.poll(generation === undefined ? "istiod's config store" : `istiod's config store at generation ${generation}`, timeout, async () => {
       const items = (await istiod.debug<ConfigzItem[]>('/debug/configz')).filter((c) => (c.kind === 'ServiceEntry' || c.kind === 'Sidecar'));
       if (items.length !== want.size) return false;
       return items.every((c) => {
         const k = `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`;
-        return want.get(k) === canonicalJson(c.status?.addresses ?? []) && c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation);
+        const fresh = generation === undefined ? c.metadata.resourceVersion === versions.get(k) : c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation);
+        return want.get(k) === canonicalJson(c.status?.addresses ?? []) && fresh;
       });
     });
   }
@@ -467,6 +500,14 @@ export class ControlPlaneLane implements Lane {
   }
 
   async teardown(): Promise<void> {
+    this.releaseInterrupt?.();
+    this.releaseInterrupt = undefined;
+    if (this.attached) {
+      // Attached to a detached stack: leave it running; `stopRecorded` ends it.
+      this.istiod = undefined;
+      this.k8s = undefined;
+      return;
+    }
     const istiod = this.istiod;
     const api = this.api;
     this.istiod = undefined;
@@ -480,6 +521,87 @@ export class ControlPlaneLane implements Lane {
     await istiod?.stop();
     await api?.stop();
     if (this.dir && !this.opts.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
+    this.releaseDir?.();
+    this.releaseDir = undefined;
+  }
+
+  // ------------------------------------------------------------------ a detached stack (exam labs)
+
+  /** The running stack, for a state file; only meaningful after setup(). */
+  state(): LaneState {
+    const { istiod } = this.requireStarted();
+    const api = this.api!;
+    return {
+      runId: this.runId,
+      runDir: this.dir!,
+      kubeconfig: api.kubeconfigFile,
+      apiServer: api.url,
+      istioVersion: this.pin.istioVersion,
+      goModuleVersion: this.pin.goModuleVersion,
+      istiod: { addresses: istiod.addresses, logFile: istiod.logFile, binary: istiod.opts.binary, pid: istiod.pid! },
+      processes: [
+        { name: 'pilot-discovery', pid: istiod.pid!, binary: istiod.opts.binary },
+        { name: 'kube-apiserver', pid: api.apiserver.pid!, binary: api.apiserver.spec.binary },
+        { name: 'etcd', pid: api.etcd.pid!, binary: api.etcd.spec.binary },
+      ],
+      generation: this.generation,
+      startedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Whether every process of a recorded stack is still the one it started. */
+  static isAlive(state: LaneState): boolean {
+    return state.processes.every((p) => isRecordedAlive(p.pid, p.binary));
+  }
+
+  /** Ends a recorded stack (its own pids only) and removes its run dir. */
+  static stopRecorded(state: LaneState): void {
+    for (const p of state.processes) killRecorded(p.pid, p.binary);
+    rmSync(state.runDir, { recursive: true, force: true });
+  }
+
+  /** A lane over a stack an earlier command started detached: it observes the live cluster as it is. */
+  static attach(state: LaneState, opts: ControlPlaneLaneOptions = {}): ControlPlaneLane {
+    const lane = new ControlPlaneLane({ ...opts, runId: state.runId, pin: { ...(opts.pin ?? PINNED_PILOT), istioVersion: state.istioVersion, goModuleVersion: state.goModuleVersion } });
+    lane.attached = true;
+    lane.dir = state.runDir;
+    lane.k8s = new ClientNodeK8s(state.kubeconfig);
+    lane.istiod = Istiod.attach({ binary: state.istiod.binary, kubeconfig: state.kubeconfig, dir: join(state.runDir, 'istiod'), istioVersion: state.istioVersion }, state.istiod.addresses, state.istiod.logFile);
+    // A later command must not reuse an earlier one's markers: start past them, by wall clock.
+    lane.generation = Math.max(state.generation, Math.floor(Date.now() / 1000) % 40_000);
+    return lane;
+  }
+
+  /**
+   * Waits until istiod has pushed the cluster's current ServiceEntries, Sidecars and mesh config, however
+   * they got there (kubectl, an IstioOperator install): the same barrier as applyScenario, over every
+   * object in the cluster rather than this run's. Returns the live mesh config.
+   */
+  async syncLive(): Promise<Record<string, unknown>> {
+    const { k8s, istiod } = this.requireStarted();
+    const generation = ++this.generation;
+    const timeout = this.opts.applyTimeoutMs ?? 20_000;
+    this.snapshots.clear();
+    const sentinel = this.sentinel(generation);
+    await k8s.apply(sentinel);
+    await this.awaitAllocator(k8s, sentinel, timeout);
+    const objects = [
+      ...(await k8s.list('networking.istio.io/v1', 'ServiceEntry')),
+      ...(await k8s.list('networking.istio.io/v1', 'Sidecar')),
+    ];
+    await this.awaitStore(k8s, istiod, objects, undefined, timeout);
+    const mesh = (await readMeshConfig(k8s)) ?? {};
+    await writeMeshConfig(k8s, { ...mesh, connectTimeout: markerTimeout(generation) });
+    await this.awaitMarker(istiod, generation, timeout);
+    const handle: ScenarioHandle = { name: 'live', policy: modeOf(mesh) === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY' };
+    this.current = { handle, generation, proxyMetadata: proxyMetadataOf(mesh) };
+    return mesh;
+  }
+
+  /** Observes a probe against the live cluster, after syncLive(). */
+  async observeLive(probe: Probe): Promise<Observation> {
+    if (!this.current) await this.syncLive();
+    return this.observe(this.current!.handle, probe);
   }
 }
 

@@ -3,7 +3,7 @@
 // exits for any reason, so a run never leaves a server behind. A detached process (exam labs) outlives
 // this process on purpose; its pid goes into the lab's state file and `lab stop` ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 export interface ProcessSpec {
@@ -18,15 +18,27 @@ export interface ProcessSpec {
 }
 
 const live = new Set<ManagedProcess>();
+const tempDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // 'exit' handlers run synchronously, after signal handlers decided to end the process: kill what is left.
+  // 'exit' handlers run synchronously, after signal handlers decided to end the process: kill what is
+  // left, then remove the run dirs they wrote into.
   process.on('exit', () => {
     for (const p of live) p.killSync();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
+}
+
+/** A run dir removed when this process exits, whatever the reason, until `release` is called. */
+export function removeOnExit(dir: string): () => void {
+  installExitHook();
+  tempDirs.add(dir);
+  return () => {
+    tempDirs.delete(dir);
+  };
 }
 
 /** Every process still owned by this Node process (for signal handlers that clean up before exiting). */
@@ -148,12 +160,19 @@ export class ManagedProcess {
   }
 }
 
+/** Whether `pid` is alive and still the program recorded for it (a recycled pid belongs to someone else). */
+export function isRecordedAlive(pid: number, binary: string): boolean {
+  try {
+    return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '') === binary;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills a detached process recorded in a state file, if it is still the program we started. */
 export function killRecorded(pid: number, binary: string): boolean {
+  if (!isRecordedAlive(pid, binary)) return false;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    // A recycled pid belongs to someone else: leave it alone.
-    if (cmdline !== binary) return false;
     process.kill(pid, 'SIGKILL');
     return true;
   } catch {
