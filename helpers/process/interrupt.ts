@@ -1,7 +1,9 @@
 // The one owner of SIGINT, SIGTERM and SIGHUP in this process. Modules register what an interrupt must
 // do (stop a child, remove a temp dir) instead of each adding its own listener: the first signal calls
-// every handler, newest first; a second signal while they run exits at once with 128 + the signal number.
-// With no handler registered there is no listener, so the signal's default action applies.
+// every handler, newest first, then ends the process with 128 + the signal number, unless a handler
+// asked to keep it running (a command that still has a report to write). A second signal while the
+// handlers run exits at once. With no handler registered there is no listener, so the signal's default
+// action applies.
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export type InterruptHandler = (signal: InterruptSignal) => void | Promise<void>;
@@ -9,7 +11,12 @@ export type InterruptHandler = (signal: InterruptSignal) => void | Promise<void>
 const SIGNALS: InterruptSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const CODES: Record<InterruptSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-const handlers: InterruptHandler[] = [];
+interface Registration {
+  handler: InterruptHandler;
+  keepRunning: boolean;
+}
+
+const handlers: Registration[] = [];
 let running: InterruptSignal | undefined;
 
 export const exitCodeFor = (signal: InterruptSignal): number => CODES[signal];
@@ -22,23 +29,28 @@ function listener(signal: NodeJS.Signals): void {
   running = sig;
   const todo = [...handlers].reverse();
   void (async () => {
-    for (const h of todo) {
+    for (const r of todo) {
       try {
-        await h(sig);
+        await r.handler(sig);
       } catch {
         // One handler failing must not keep the others from cleaning up.
       }
     }
     running = undefined;
+    if (!todo.some((r) => r.keepRunning)) process.exit(CODES[sig]);
   })();
 }
 
-/** Registers `handler`; returns the function that removes it. */
-export function onInterrupt(handler: InterruptHandler): () => void {
+/**
+ * Registers `handler`; returns the function that removes it. With `keepRunning`, the process goes on
+ * after the handlers ran (the handler's owner ends it); otherwise the owner exits once they are done.
+ */
+export function onInterrupt(handler: InterruptHandler, opts: { keepRunning?: boolean } = {}): () => void {
   if (handlers.length === 0) for (const s of SIGNALS) process.on(s, listener);
-  handlers.push(handler);
+  const reg: Registration = { handler, keepRunning: !!opts.keepRunning };
+  handlers.push(reg);
   return () => {
-    const i = handlers.indexOf(handler);
+    const i = handlers.indexOf(reg);
     if (i < 0) return;
     handlers.splice(i, 1);
     if (handlers.length === 0) for (const s of SIGNALS) process.off(s, listener);

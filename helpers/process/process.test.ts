@@ -27,7 +27,25 @@ async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
 }
 
 describe('onInterrupt', () => {
-  it('runs every handler, newest first, once per signal; handlers decide the exit', async () => {
+  it('runs every handler, newest first, then exits with 128 + the signal number', async () => {
+    const r = await interrupt(`
+      onInterrupt(async (s) => { console.log('first ' + s); });
+      onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
+    `, [['SIGINT']]);
+    expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGINT', 'first SIGINT']);
+    expect(r.exitCode).toBe(130);
+  });
+
+  it('a handler registered with keepRunning keeps the process going after the handlers', async () => {
+    const r = await interrupt(`
+      onInterrupt(() => console.log('cleaned'));
+      onInterrupt(() => { console.log('forwarded'); setTimeout(() => { console.log('report written'); process.exit(3); }, 50); }, { keepRunning: true });
+    `, [['SIGTERM']]);
+    expect(r.stdout.split('\n')).toEqual(['READY', 'forwarded', 'cleaned', 'report written']);
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('a handler may end the process itself', async () => {
     const r = await interrupt(`
       onInterrupt(async (s) => { console.log('first ' + s); process.exit(7); });
       onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });

@@ -8,7 +8,8 @@ import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
-import { ensurePilotDiscovery, findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
+import { ensurePilotDiscovery, findIstioctlBuildSync, findPinnedBuild, installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
@@ -25,8 +26,12 @@ import { istioVersionFlag, testFilter } from './options.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_REPORTER = join(ROOT, 'helpers/report/run-reporter.ts');
 
-/** How long Ctrl-C waits for the lane to remove what it created before stopping it (kind deletes a cluster). */
-const INTERRUPT_GRACE_MS: Record<string, number> = { kind: 90_000, 'control-plane': 15_000 };
+/**
+ * How long Ctrl-C waits for the lane to remove what it created before the run's process group is killed.
+ * kind deletes a cluster and containers, which live outside the group; every process of the control-plane
+ * lane is inside it, so killing the group leaves nothing behind.
+ */
+const INTERRUPT_GRACE_MS: Record<string, number> = { kind: 90_000, 'control-plane': 5_000 };
 
 export interface RunFlags {
   lane?: string;
@@ -130,9 +135,11 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   }
   if (lane === 'control-plane') {
     if (flags.keep || flags.reuse) throw new UserError('--keep and --reuse apply to the kind lane only');
-    // Build (or find) istiod here, so its progress shows before the suite starts.
+    // Build (or find) istiod, istioctl and the API server here, so their progress shows before the suite starts.
     const pin = controlPlanePin(flags.istioVersion, process.env);
     await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
+    if (!findIstioctlBuildSync(pin)) await installPilotDiscovery({ program: 'istioctl', pin, onProgress: io.err });
+    for (const program of ['etcd', 'kube-apiserver'] as const) await ensureKubeBinary(program, { build: true, onProgress: io.err });
   }
   const started = Date.now();
   const reportDir = chosenReportDir ?? prepareReportDir(join('artifacts', lane), 'the default report dir (--report-dir)');
@@ -166,7 +173,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     interrupted = sig;
     io.err(`\n${sig}: stopping the run; the lane removes what this run created (press Ctrl-C again to stop at once)…`);
     killGroup(child.pid, 'SIGINT');
-  });
+  }, { keepRunning: true });
   // A second Ctrl-C exits at once (helpers/process/interrupt.ts): still stop the suite and remove the temp dir.
   const onExit = () => {
     if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
