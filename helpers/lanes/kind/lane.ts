@@ -196,7 +196,7 @@ export class KindLane implements Lane {
         this.clientsProxyKey = install.proxyKey;
       }
       const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
-      const sync = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects, clients: this.injectedClients() });
+      const sync = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects, clients: this.injectedClients(), meshConfig: install.meshConfig });
       this.applied = { handle, objects, sync };
     }, `${policy}_${name}`.replace(/[^\w.-]+/g, '_'));
     return handle;
@@ -217,7 +217,7 @@ export class KindLane implements Lane {
         }
         await ensureClients(r, this.ctx, [client], false, this.clientsProxyKey ?? '');
         if (isInjected(client)) {
-          const more = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects: applied.objects, clients: [client] });
+          const more = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects: applied.objects, clients: [client], meshConfig: this.installed?.meshConfig });
           Object.assign(applied.sync.proxies, more.proxies);
         }
       }

@@ -19,6 +19,8 @@ import { CONTROL_NAMESPACE } from '../../../k8s/manifests.ts';
 export interface InstallSpec {
   policy: PolicyMode;
   iop: K8sObject;
+  /** Its spec.meshConfig. */
+  meshConfig: Record<string, unknown>;
   /** Where the IstioOperator is written for istioctl. */
   path: string;
   /** Same key, same install: consecutive scenarios do not reinstall. */
@@ -34,6 +36,7 @@ export function installSpec(ctx: RunContext, policy: PolicyMode, mesh?: MeshSett
   return {
     policy,
     iop,
+    meshConfig,
     path: join(ctx.workDir, `istio-${policy}-${shortHash(key).slice(0, 6)}.yaml`),
     key,
     proxyKey: JSON.stringify(canonical(meshConfig.defaultConfig ?? {})),

@@ -115,17 +115,28 @@ export interface SyncEvidence {
   proxies: Record<string, ProxySync>;
 }
 
-/** Writes the generation marker into the mesh config (ConfigMap istio-system/istio), keeping the rest of it. */
-export async function markGeneration(r: Runner, generation: number): Promise<void> {
+/**
+ * Writes the generation marker into the mesh config (ConfigMap istio-system/istio), keeping the rest of it.
+ * `installed`: the meshConfig the IstioOperator set, what the dry run takes the ConfigMap to hold.
+ */
+export async function markGeneration(r: Runner, generation: number, installed: Record<string, unknown> = {}): Promise<void> {
   const mesh = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
     const m = await readMeshConfig(k);
     if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
     return m;
-  }, { accessLogFile: '/dev/stdout' } as Record<string, unknown>, 'the mesh config istioctl wrote');
+  }, installed, 'the meshConfig of the IstioOperator installed');
   await writeMeshConfig(r.kube, { ...mesh, connectTimeout: markerTimeout(generation) });
 }
 
-export async function syncBarrier(r: Runner, ctx: RunContext, opts: { generation: number; objects: K8sObject[]; clients: ClientSpec[] }): Promise<SyncEvidence> {
+export interface BarrierOptions {
+  generation: number;
+  objects: K8sObject[];
+  clients: ClientSpec[];
+  /** The meshConfig of the IstioOperator installed (what the dry run shows the marker added to). */
+  meshConfig?: Record<string, unknown>;
+}
+
+export async function syncBarrier(r: Runner, ctx: RunContext, opts: BarrierOptions): Promise<SyncEvidence> {
   const { generation, objects, clients } = opts;
   const marker = markerTimeout(generation);
   const evidence: SyncEvidence = { generation, marker, proxies: {} };
@@ -140,7 +151,7 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: { generation
       return problems.length === 0 ? true : undefined;
     }, { assumed: true, state: () => storeState });
 
-    await markGeneration(r, generation);
+    await markGeneration(r, generation, opts.meshConfig);
 
     const want = markerMillis(generation);
     for (const c of clients) {
