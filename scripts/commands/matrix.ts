@@ -2,6 +2,7 @@
 import { loadCatalogue, expandCases } from '../../helpers/catalogue/load.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { pinFor } from '../../helpers/catalogue/pins.ts';
+import { findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { istioVersionFlag } from './options.ts';
 
@@ -11,7 +12,8 @@ export interface MatrixFlags {
 }
 
 export function runMatrix(flags: MatrixFlags, io: { out: (s: string) => void }): number {
-  const istioVersion = istioVersionFlag(flags.istioVersion);
+  // A pinned istiod build's label stands for the rules of its oracle version.
+  const istioVersion = istioVersionFlag(flags.istioVersion === undefined ? undefined : (findPinnedBuild(flags.istioVersion)?.istioVersion ?? flags.istioVersion));
   const rows = expandCases(loadCatalogue()).map((c) => {
     const e = expectProbe(c.scenario.resources, c.probe, { istioVersion, policy: c.policy });
     const pin = pinFor(c.probe, c.policy, istioVersion)!;
