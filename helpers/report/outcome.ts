@@ -27,5 +27,6 @@ export function runEnd(report: RunReport | undefined, suiteExitCode: number): Ru
     const reason = report.results.find((r) => r.outcome === 'skipped')?.message ?? 'no reason given';
     return { code: 3, line: `${c.skipped} of ${report.results.length} cases were skipped on the ${report.lane} lane (${reason}); a run passes only when its cases ran` };
   }
-  return { code: suiteExitCode === 0 ? 0 : 1 };
+  if (suiteExitCode !== 0) return { code: 1, line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above' };
+  return { code: 0 };
 }

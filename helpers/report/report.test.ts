@@ -99,6 +99,10 @@ describe('how a run ends', () => {
     expect(runEnd(report([]), 0)).toEqual({ code: 3, line: 'the control-plane lane ran no case' });
   });
 
+  it('every case passed but the suite failed (a teardown): 1 with a reason', () => {
+    expect(runEnd(report([passed('a', 1)]), 1)).toEqual({ code: 1, line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above' });
+  });
+
   it('no report at all: 3 when the suite claims success (it was skipped), 1 when it failed', () => {
     expect(runEnd(undefined, 0).code).toBe(3);
     expect(runEnd(undefined, 1).code).toBe(1);

@@ -74,8 +74,11 @@ export default class RunReporter implements Reporter {
   onTestSuiteResult(suite: TestSuite): void {
     const errors = suite.errors();
     if (errors.length) {
-      // A failed beforeAll: on the lane suite this is the setup failure, said once in a few lines.
-      this.write([`${isScenario(suite) ? `scenario ${suite.name}` : 'setup'} failed:`, ...errors.flatMap((e) => firstLines(e.message, 8).map((l) => `  ${l}`))].join('\n'));
+      // A hook failed. On the lane suite with no case run, that is the setup, said once in a few lines;
+      // otherwise a teardown (the lane's, or a scenario's clean-up).
+      const ran = [...suite.children.allTests()].some((t) => ['passed', 'failed'].includes(t.result().state));
+      const what = isScenario(suite) ? `clearing scenario ${suite.name}` : ran ? 'lane teardown' : 'setup';
+      this.write([`${what} failed:`, ...errors.flatMap((e) => firstLines(e.message, 8).map((l) => `  ${l}`))].join('\n'));
     }
     if (!isScenario(suite) || suite.state() === 'skipped') return;
     this.done++;
