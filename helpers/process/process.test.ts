@@ -2,6 +2,9 @@
 // assertions: only order and outcome).
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pollUntil } from './poll.ts';
 
@@ -80,5 +83,28 @@ describe('pollUntil', () => {
 
   it('an error from the check ends the wait', async () => {
     await expect(pollUntil(() => { throw new Error('broken'); }, { timeoutMs: 10_000, intervalMs: 1 })).rejects.toThrow('broken');
+  });
+});
+
+describe('one owner of signal handling', () => {
+  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+  let files: string[] = [];
+  try {
+    files = execFileSync('git', ['ls-files', '-z', 'helpers', 'scripts', 'suites', 'bin'], { cwd: ROOT, encoding: 'utf8' }).split('\0');
+  } catch {
+    // not a git checkout: nothing to scan reliably
+  }
+  const modules = files.filter((f) => /\.(ts|mjs)$/.test(f) && !f.endsWith('.test.ts') && f !== 'helpers/process/interrupt.ts');
+
+  it.runIf(modules.length > 0)('no other module listens for SIGINT, SIGTERM or SIGHUP', () => {
+    const listening = /process\.(on|once|addListener|prependListener)\(\s*['"](SIGINT|SIGTERM|SIGHUP)['"]|process\.(on|once)\(\s*sig\b/;
+    const offenders = modules.filter((f) => {
+      try {
+        return listening.test(readFileSync(join(ROOT, f), 'utf8'));
+      } catch {
+        return false; // listed by git but deleted in the working tree
+      }
+    });
+    expect(offenders).toEqual([]);
   });
 });

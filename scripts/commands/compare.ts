@@ -13,6 +13,7 @@ import { parseCompareLane, resolveTarget } from '../../helpers/compare/targets.t
 import { observe } from '../../helpers/compare/observe.ts';
 import { compareObservations, exitCodeOf } from '../../helpers/compare/diff.ts';
 import { renderMarkdown, renderTerminal, summaryLine, toDocument } from '../../helpers/compare/report.ts';
+import { onInterrupt } from '../../helpers/process/interrupt.ts';
 
 export interface CompareFlags {
   from?: string;
@@ -36,12 +37,11 @@ export async function runCompare(flags: CompareFlags, io: { out: (s: string) => 
 
   // Ctrl-C while an istiod build runs: tear down what the lane started, then exit as interrupted.
   let current: Lane | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
+  // Through the process's one signal owner, which exits 130/143 once the lane is down.
+  const stopListening = onInterrupt(async (sig) => {
     io.err(`\n${sig}: stopping the comparison; tearing the lane down…`);
-    void (current?.teardown() ?? Promise.resolve()).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    await current?.teardown();
+  });
   try {
     const say = (l: string) => io.err(l);
     say(`compare: ${cases.length} probes on ${from.label} (rules of ${from.oracleVersion}), then ${to.label} (rules of ${to.oracleVersion}), ${lane} lane`);
@@ -58,7 +58,6 @@ export async function runCompare(flags: CompareFlags, io: { out: (s: string) => 
     io.err(`reports: ${join(reportDir, 'compare.json')}, ${join(reportDir, 'compare.md')}`);
     return exitCodeOf(comparison);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 }

@@ -6,6 +6,7 @@ import { controlPlanePin, createLane } from '../../helpers/lanes/select.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { formatProbeSource } from '../../helpers/probes/url.ts';
 import { renderTable } from '../../helpers/report/table.ts';
+import { onInterrupt } from '../../helpers/process/interrupt.ts';
 
 export interface LaneExpectRow {
   from: string;
@@ -36,9 +37,8 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
   const pin = controlPlanePin(o.istioVersion, process.env);
   const policy: PolicyMode = o.policy ?? o.resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY';
   const lane: Lane = await (o.createLane ?? createLane)('control-plane', { pin, out: o.io.err });
-  const onSignal = (sig: NodeJS.Signals) => void lane.teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Through the process's one signal owner, which exits 130/143 once the lane is down.
+  const stopListening = onInterrupt(() => lane.teardown());
   const rows: LaneExpectRow[] = [];
   let istioVersion = pin.istioVersion;
   try {
@@ -68,8 +68,7 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
     }
     await lane.clearScenario(handle);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await lane.teardown();
   }
   if (o.json) o.io.out(JSON.stringify(rows, null, 2));
