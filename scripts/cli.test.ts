@@ -99,7 +99,7 @@ describe('egress-conformance matrix', () => {
     const r = await run('matrix', '--json');
     expect(r.exitCode).toBe(0);
     const m = JSON.parse(r.stdout);
-    expect(m.cases.length).toBe(168);
+    expect(m.cases.length).toBe(216);
     expect(m.cases.every((c: { pinned: string }) => c.pinned === 'agrees')).toBe(true);
     expect(m.cases[0]).toMatchObject({ scenario: expect.any(String), policy: 'ALLOW_ANY', from: expect.any(String), to: expect.any(String), verdict: expect.stringMatching(/^(allowed|blocked)$/) });
   });
