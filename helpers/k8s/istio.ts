@@ -5,8 +5,10 @@
 // objects and then wait for istiod's Pods to be ready, which never happens on an API server without a
 // kubelet (and no flag skips that wait); rendering and applying is one path that works on both lanes,
 // and the kind lane adds its own readiness wait afterwards.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import pRetry from 'p-retry';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
@@ -20,12 +22,34 @@ export const MESH_CONFIGMAP = 'istio';
 
 const rendered = new Map<string, K8sObject[]>();
 
+/**
+ * Where rendered manifests are kept between runs: the output of one istioctl binary for one IstioOperator
+ * never changes, and rendering costs 1–2 s a time. The key covers the binary (path, size, mtime) and the
+ * IstioOperator's text; EGRESS_RENDER_CACHE=off turns it off.
+ */
+function diskCacheFile(istioctl: string, text: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.EGRESS_RENDER_CACHE === 'off') return undefined;
+  try {
+    const st = statSync(istioctl);
+    const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+    return join(base, 'istio-egress-conformance', 'rendered', `${createHash('sha256').update(`${istioctl}|${st.size}|${st.mtimeMs}|${text}`).digest('hex').slice(0, 24)}.yaml`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The objects `istioctl manifest generate -f` renders for an IstioOperator (cached per istioctl and content). */
 export async function renderIstioOperator(istioctl: string, operator: K8sObject, workDir: string): Promise<K8sObject[]> {
   const text = stringify(operator);
   const key = `${istioctl}\n${text}`;
   const hit = rendered.get(key);
   if (hit) return structuredClone(hit);
+  const cacheFile = diskCacheFile(istioctl, text);
+  if (cacheFile && existsSync(cacheFile)) {
+    const objects = parseManifest(readFileSync(cacheFile, 'utf8'));
+    rendered.set(key, objects);
+    return structuredClone(objects);
+  }
   mkdirSync(workDir, { recursive: true });
   const file = join(workDir, `istio-operator-${shortHash(text)}.yaml`);
   writeFileSync(file, text);
@@ -34,9 +58,19 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
     const why = r.timedOut ? 'timed out' : String(r.stderr || r.stdout || r.message || '').trim().split('\n').slice(-3).join(' ');
     throw new EnvironmentError(`istioctl manifest generate -f ${file} failed: ${why}`);
   }
-  const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
+  const objects = parseManifest(r.stdout);
   rendered.set(key, objects);
+  if (cacheFile) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, r.stdout);
+    renameSync(tmp, cacheFile);
+  }
   return structuredClone(objects);
+}
+
+function parseManifest(text: string): K8sObject[] {
+  return parseAllDocuments(text).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
 }
 
 /** Cluster-scoped definitions first, so the objects that use them are accepted. */
