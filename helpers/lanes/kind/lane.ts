@@ -280,13 +280,13 @@ export class KindLane implements Lane {
 
   private trap(): void {
     // Through the process's one signal owner (helpers/process/interrupt.ts); a second Ctrl-C exits at once.
-    this.untrap = onInterrupt((signal) => {
+    // The owner exits (130, 143) once the handlers it awaits are done: the teardown is awaited here.
+    this.untrap = onInterrupt(async (signal) => {
       if (this.controller.signal.aborted) return;
       const sig = signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
       this.out(`\n${sig}: stopping, then removing what this run created…`);
-      const err = new InterruptedError(sig);
-      this.controller.abort(err);
-      void this.teardown().finally(() => process.exit(err.exitCode));
+      this.controller.abort(new InterruptedError(sig));
+      await this.teardown();
     });
   }
 }
