@@ -34,7 +34,7 @@ describe('prepareReportDir', () => {
     const e = failure(join(file, 'sub', 'dir'));
     expect(e).toBeInstanceOf(UserError);
     expect((e as UserError).exitCode).toBe(2);
-    expect((e as Error).message).toBe(`--report-dir: ${join(file, 'sub', 'dir')}: ${file} is a file, not a directory; choose a directory you can write, e.g. --report-dir ./artifacts`);
+    expect((e as Error).message).toBe(`--report-dir: ${join(file, 'sub', 'dir')}: ${file} is a file, not a directory; choose a directory you can write (--report-dir DIR)`);
     expect((e as Error).message).not.toContain('\n');
   });
 

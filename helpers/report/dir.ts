@@ -26,8 +26,9 @@ const reason = (e: unknown) => {
  */
 export function prepareReportDir(dir: string, flag = '--report-dir'): string {
   const abs = resolve(dir);
+  const how = /^[A-Z_]+$/.test(flag) ? `${flag}=DIR` : '--report-dir DIR';
   const bad = (what: string): never => {
-    throw new UserError(`${flag}: ${abs}: ${what}; choose a directory you can write, e.g. ${flag} ./artifacts`);
+    throw new UserError(`${flag}: ${abs}: ${what}; choose a directory you can write (${how})`);
   };
   const missing: string[] = [];
   for (let p = abs; ; p = dirname(p)) {

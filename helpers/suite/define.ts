@@ -13,6 +13,7 @@ import type { PinnedExpectation } from '../catalogue/types.ts';
 import type { Observation } from '../model/types.ts';
 import { writeReports } from '../report/write.ts';
 import { keepSetupLogs } from '../report/logs.ts';
+import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
@@ -77,6 +78,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
 
     beforeAll(async () => {
       try {
+        // A report dir that cannot be written fails here, in one line, before the lane creates anything.
+        prepareReportDir(reportDir, 'EGRESS_REPORT_DIR');
         lane = await createLane(laneName!, {
           istioVersion: env.EGRESS_ISTIO_VERSION,
           keep: env.EGRESS_KEEP === '1',
