@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { BlockSignal, PolicyMode, ProbeSource, ProbeTarget, Verdict } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { FIXTURES_DIR } from '../catalogue/load.ts';
-import { parseProbeUrl } from '../probes/url.ts';
+import { parseProbeSource, parseProbeUrl } from '../probes/url.ts';
 import { loadResourceFiles } from '../istio/load.ts';
 import { meshMode } from '../oracle/policy.ts';
 
@@ -49,9 +49,15 @@ export interface Lab {
 
 type Obj = Record<string, unknown>;
 
-/** A check's source: `frontend`, or `{namespace: frontend, labels: {app: web}}`. */
+/** A check's source: `frontend`, `frontend[app=web]`, or `{namespace: frontend, labels: {app: web}}`. */
 function parseSource(v: unknown, bad: (w: string) => never, at: string): ProbeSource {
-  if (typeof v === 'string' && v) return { namespace: v };
+  if (typeof v === 'string' && v) {
+    try {
+      return parseProbeSource(v, `${at}.from`);
+    } catch (e) {
+      bad((e as Error).message);
+    }
+  }
   const o = v as Obj | undefined;
   if (!o || typeof o !== 'object' || typeof o.namespace !== 'string') bad(`${at}.from must be a namespace or {namespace, labels}`);
   const labels = o!.labels as Obj | undefined;
