@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { isNotFound, type K8sObject, type K8sOps } from '../k8s/client.ts';
 import { readMeshConfig } from '../k8s/istio.ts';
+import { RUN_LABEL } from '../k8s/manifests.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { UserError } from '../model/errors.ts';
 import type { ResourceSet } from '../model/types.ts';
@@ -36,7 +37,10 @@ export async function readClusterResources(k8s: K8sOps): Promise<{ resources: Re
     const iop = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: 'installed', namespace: 'istio-system' }, spec: { meshConfig: mesh } };
     loadYamlText(stringify(iop), 'ConfigMap istio-system/istio', set, notes);
   }
-  const objects = [...(await k8s.list(NETWORKING, 'ServiceEntry')), ...(await k8s.list(NETWORKING, 'Sidecar'))].sort(byAge);
+  // The lane's own objects (its allocation barrier entry) carry its run label; the lab's and the candidate's do not.
+  const objects = [...(await k8s.list(NETWORKING, 'ServiceEntry')), ...(await k8s.list(NETWORKING, 'Sidecar'))]
+    .filter((o) => !o.metadata.labels?.[RUN_LABEL])
+    .sort(byAge);
   for (const o of objects) {
     const where = `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
     try {

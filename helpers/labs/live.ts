@@ -25,7 +25,10 @@ export interface LiveLab {
 }
 
 export interface LiveBackend {
-  /** Starts the cluster for `lab`: Istio installed from its IstioOperator, its clients and starting state. */
+  /**
+   * Starts the cluster for `lab`: Istio installed from its IstioOperator, its clients and starting state.
+   * Whatever an earlier start left (a crashed shell's lab, a half-started stack) is removed first.
+   */
   start(lab: Lab, say: (line: string) => void): Promise<{ live: LiveLab; handle: string }>;
   /** The running lab's cluster from its handle (what start returned), or undefined when it is gone. */
   attach(handle: string): Promise<LiveLab | undefined>;
@@ -67,8 +70,8 @@ export function clearCurrent(env: NodeJS.ProcessEnv = process.env): void {
 export async function startLab(lab: Lab, backend: LiveBackend, say: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LiveLab> {
   const stale = readCurrent(env);
   if (stale) {
-    say(`a lab is still recorded as running (${stale.lab}, started ${stale.startedAt}); stopping it first`);
-    await backend.stop(stale.handle, say);
+    // The backend finds what is left of it (by its own state file) and removes it before starting.
+    say(`lab ${stale.lab} (started ${stale.startedAt}) is still recorded as running; it is removed first`);
     clearCurrent(env);
   }
   const { live, handle } = await backend.start(lab, say);

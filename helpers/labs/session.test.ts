@@ -38,6 +38,8 @@ class SimBackend implements LiveBackend {
   }
 
   async start(lab: Lab) {
+    // As the stack does: what an earlier start left behind is removed first.
+    for (const h of [...this.running.keys()]) await this.stop(h);
     const handle = `run-${++this.n}`;
     this.running.set(handle, { lab, state: startState(lab) });
     return { live: this.liveOf(handle), handle };
@@ -109,7 +111,7 @@ describe('a live lab', () => {
     await labStart('postgres-serviceentry', deps);
     expect(backend.stopped).toEqual(['run-1']);
     expect([...backend.running.values()].map((r) => r.lab.name)).toEqual(['postgres-serviceentry']);
-    expect(err.join('\n')).toMatch(/api-over-http.*stopping it first/);
+    expect(err.join('\n')).toMatch(/lab api-over-http .* is still recorded as running; it is removed first/);
   });
 
   it('check names the running lab when asked about another, and says so when its processes are gone', async () => {

@@ -12,6 +12,7 @@ import { renderGrade } from '../../helpers/labs/render.ts';
 import { readAttempts, readExams, recordAttempt, recordExam, stateDir, summarise } from '../../helpers/labs/progress.ts';
 import { attachCurrent, gradeLive, readCurrent, startLab, stopCurrent, type LiveBackend } from '../../helpers/labs/live.ts';
 import { runExam, type ExamIO, type ExamTask } from '../../helpers/labs/exam.ts';
+import { chooseKubectl } from '../../helpers/labs/kubectl.ts';
 import { LAB_ISTIO_VERSION } from '../../helpers/labs/version.ts';
 import { createLane } from '../../helpers/lanes/select.ts';
 import { findIstioctlBuildSync, findPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
@@ -141,7 +142,17 @@ export async function labStart(name: string, d: LabDeps): Promise<number> {
   const lab = findLab(name);
   const live = await startLab(lab, await backendOf(d), d.io.err, d.env);
   d.io.out(`# ${lab.title}  (${lab.name})\n\n${lab.task}\n`);
-  d.io.out(`Work with kubectl (apply, edit, delete) against the lab's API server:\n\n  export KUBECONFIG=${live.kubeconfig}\n`);
+  const exports = [`export KUBECONFIG=${live.kubeconfig}`];
+  try {
+    const k = await chooseKubectl(join(stateDir(d.env), 'bin'), { env: d.env ?? process.env });
+    if (k.pathDir) exports.push(`export PATH=${k.pathDir}:$PATH`);
+    d.io.err(k.why);
+  } catch (e) {
+    if (!(e instanceof EnvironmentError)) throw e;
+    d.io.err(`kubectl: ${e.message}`);
+  }
+  d.io.out(`Work with kubectl (apply, edit, delete) against the lab's API server:\n\n${exports.map((l) => `  ${l}`).join('\n')}\n`);
+  d.io.out(`An IstioOperator is installed with: egress-conformance lab install -f FILE   (what istioctl install -f does)`);
   d.io.out(`Then: egress-conformance lab check ${lab.name}    (graded by the real istiod; lab stop when done)`);
   return 0;
 }
@@ -248,7 +259,7 @@ function fileTask(lab: Lab, wanted: string, d: LabDeps): ExamTask {
 async function liveTask(lab: Lab, backend: LiveBackend, d: LabDeps): Promise<ExamTask> {
   const live = await startLab(lab, backend, d.io.err, d.env);
   return {
-    howToWork: [`In another terminal:  export KUBECONFIG=${live.kubeconfig}  and work with kubectl.`],
+    howToWork: [`In another terminal:  export KUBECONFIG=${live.kubeconfig}  and work with kubectl (an IstioOperator: egress-conformance lab install -f FILE).`],
     grade: () => gradeLive(lab, live),
     end: async () => {},
   };
