@@ -2,8 +2,9 @@
 //
 // Order: $PILOT_DISCOVERY, then the cache (`${XDG_CACHE_HOME:-$HOME/.cache}/istio-egress-conformance/bin/
 // pilot-discovery-<goModuleVersion>`), then a `pilot-discovery` on PATH whose build matches the pin.
-// A `go install` build reports `Version:"unknown"` from `pilot-discovery version`, so a PATH binary also
-// counts when `go version -m` shows the pinned istio.io/istio module version.
+// A `go install` build reports `Version:"unknown"` from `pilot-discovery version`, so which build a binary
+// is comes from the Go build info inside it (go-buildinfo.ts): the istio.io/istio module version, or the
+// release version stamped into an official build. Every pinned build is in fixtures/versions.json.
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -93,17 +94,14 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-/** True when the binary at `path` is the pinned build (by `version` output or Go build info). */
+/** True when the binary at `path` is the pinned build, by the Go build info inside it (not its `version` output). */
 export async function matchesPin(path: string, pin: PilotDiscoveryPin = PINNED_PILOT): Promise<boolean> {
-  const v = await execa(path, ['version'], { reject: false, timeout: 20_000 });
-  const out = `${v.stdout}\n${v.stderr}`;
-  if (out.includes(pin.istioVersion) || out.includes(pin.commit)) return true;
-  const m = await execa('go', ['version', '-m', path], { reject: false, timeout: 20_000 });
-  return m.exitCode === 0 && new RegExp(`\\bmod\\s+istio\\.io/istio\\s+${escapeRe(pin.goModuleVersion)}\\b`).test(m.stdout);
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  try {
+    verifyPilotBuild(path, pin, 'path');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Finds the binary without building anything; undefined when there is none. */
@@ -139,7 +137,7 @@ export interface EnsureOptions {
 
 export function missingBinaryMessage(pin: PilotDiscoveryPin = PINNED_PILOT): string {
   return `pilot-discovery ${pin.goModuleVersion} not found (looked at $PILOT_DISCOVERY, ${cachedBinaryPath(pin)}, PATH); ` +
-    'run `egress-conformance tools install pilot-discovery` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery';
+    `run \`egress-conformance tools install pilot-discovery${pin.label && pin.goModuleVersion !== PINNED_PILOT.goModuleVersion ? ` --version ${pin.label}` : ''}\` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery`;
 }
 
 /** A pin for a release taken from Istio's pilot image (where Docker exists), e.g. `image:1.30.3`. */
