@@ -37,6 +37,17 @@ describe('Go build info from the ELF file', () => {
     });
   }
 
+  for (const pin of PINNED_BUILDS.filter((p) => p.goEnv?.GONOSUMDB)) {
+    const istioctl = cachedBinaryPath(pin, process.env, 'istioctl');
+    it.skipIf(!existsSync(istioctl))(`istioctl ${pin.label}: the modules built without the checksum database have the recorded sums${existsSync(istioctl) ? '' : ' (skipped: not built)'}`, () => {
+      const info = readGoBuildInfo(istioctl);
+      expect(info.main).toMatchObject({ path: 'istio.io/istio', version: pin.goModuleVersion });
+      expect(unverifiedSumMismatches(info, pin)).toEqual([]);
+      // Every such module it links is among the recorded ones.
+      expect(Object.keys(unverifiedModules(info, pin)).filter((k) => !(k in (pin.unverifiedSums ?? {})))).toEqual([]);
+    });
+  }
+
   const [a, b] = PINNED_BUILDS;
   const binA = a && cachedBinaryPath(a);
   it.skipIf(!a || !b || !existsSync(binA!))('a binary of another build is refused: bad input from PILOT_DISCOVERY, a broken cache otherwise', () => {
