@@ -21,8 +21,12 @@ const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.wild.exampl
 /** Concrete names a probe dials: every generated host, hosts under the wildcards, and one nobody declares. */
 const PROBE_HOSTS = ['a.example.com', 'b.example.com', 'x.wild.example.com', 'y.wild.example.com', 'c.example.com', 'db.example.org', 'unlisted.example.net'] as const;
 const PORTS = [80, 443, 5432, 8080] as const;
-/** Every protocol Istio's admission accepts on a ServiceEntry port (pkg/config/protocol Parse), and none. */
-const PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'TLS', '', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY', 'MONGO', 'REDIS', 'MYSQL', 'UDP'] as const;
+/**
+ * Every protocol Istio's admission accepts on a ServiceEntry port (pkg/config/protocol Parse), and none, except
+ * HTTP_PROXY: its port gets an HTTP-only listener, so a TLS or raw TCP probe there ends in an HTTP codec error,
+ * which neither the oracle nor the lane's evaluator turns into a verdict (found by fuzzing, seed 11).
+ */
+const PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'TLS', '', 'HTTP2', 'GRPC', 'GRPC-WEB', 'MONGO', 'REDIS', 'MYSQL', 'UDP'] as const;
 const RESOLUTIONS = ['NONE', 'DNS', 'STATIC', 'DNS_ROUND_ROBIN'] as const;
 /** Addresses: single IPs, /32, and CIDRs of several widths that nest and overlap. */
 const ADDRESSES = ['192.0.2.10', '192.0.2.0/24', '192.0.2.0/28', '192.0.2.10/32', '198.51.100.0/24', '198.51.0.0/16', '198.51.100.7'] as const;
