@@ -1,0 +1,85 @@
+// The sync barrier's first condition read from the real istiod of the pinned build, on a real API server:
+// its /debug/configz (what `pilot-discovery request GET /debug/configz` prints in a kind cluster) is
+// compared with a catalogue scenario applied by the kind lane's phase at each generation, until istiod's
+// store holds exactly this run's objects. The same reader the kind lane polls (phases/sync.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalogue } from '../../catalogue/load.ts';
+import { ClientNodeK8s } from '../../k8s/client.ts';
+import { installIstio } from '../../k8s/istio.ts';
+import { istioOperatorFor, namespaceObjects } from '../../k8s/manifests.ts';
+import { ensureNamespaces } from '../../k8s/workloads.ts';
+import { findKubeBinarySync, missingKubeBinaryMessage } from '../../tools/kube-builds.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT } from '../../tools/pilot-discovery.ts';
+import { LocalApiServer } from '../control-plane/api-server.ts';
+import { Istiod } from '../control-plane/istiod.ts';
+import { runContext } from './context.ts';
+import { LiveRunner } from './live-runner.ts';
+import { applyScenarioObjects } from './phases/scenario.ts';
+import { configzMismatch } from './phases/sync.ts';
+import type { K8sObject } from './runner.ts';
+import { newRunState } from './state.ts';
+
+const istioctl = findIstioctlBuildSync();
+const pilot = findPilotDiscoverySync();
+const missing = !findKubeBinarySync('etcd') ? missingKubeBinaryMessage('etcd')
+  : !findKubeBinarySync('kube-apiserver') ? missingKubeBinaryMessage('kube-apiserver')
+  : !istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
+  : !pilot ? 'pilot-discovery of the pinned build is not built (egress-conformance tools install pilot-discovery)' : '';
+
+describe.skipIf(!!missing)(`sync barrier: istiod's config store, read from the real istiod${missing ? ` — skipped: ${missing}` : ''}`, () => {
+  let dir = '';
+  let api: LocalApiServer;
+  let istiod: Istiod;
+  let k8s: ClientNodeK8s;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'iec-kind-istiod-'));
+    api = await LocalApiServer.start({ dir: join(dir, 'api') });
+    k8s = new ClientNodeK8s(api.kubeconfigFile);
+    await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
+    await ensureNamespaces(k8s, namespaceObjects([], { inject: false, runId: 'istiod-1' }), { serviceAccount: true });
+    istiod = await Istiod.start({ binary: pilot!, kubeconfig: api.kubeconfigFile, dir: join(dir, 'istiod'), istioVersion: PINNED_PILOT.istioVersion });
+  }, 240_000);
+
+  afterAll(async () => {
+    await istiod?.stop();
+    await api?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Polls istiod's /debug/configz until it matches (bounded); returns the mismatches seen on the way. */
+  async function untilMatches(objects: K8sObject[], generation: number): Promise<string[][]> {
+    const seen: string[][] = [];
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const m = configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', objects, generation);
+      seen.push(m);
+      if (m.length === 0 || Date.now() > deadline) return seen;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('istiod holds exactly the scenario applied at each generation, earlier objects of the run gone', async () => {
+    const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
+    const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
+    const state = newRunState();
+    const scenarios = loadCatalogue();
+    const course = scenarios.find((s) => s.name === 'course-db-serviceentry')!;
+    const withSidecar = scenarios.find((s) => s.resources.sidecars.length > 0 && s.name !== course.name)!;
+
+    const first = await applyScenarioObjects(runner, ctx, state, course.name, 'REGISTRY_ONLY', course.resources);
+    const one = await untilMatches(first, 1);
+    expect(one.at(-1)).toEqual([]);
+
+    const second = await applyScenarioObjects(runner, ctx, state, withSidecar.name, 'REGISTRY_ONLY', withSidecar.resources);
+    // Right after the apply, generation 1's picture no longer matches generation 2 (istiod catches up).
+    expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', second, 1).length).toBeGreaterThan(0);
+    const two = await untilMatches(second, 2);
+    expect(two.at(-1)).toEqual([]);
+    // What the barrier would have said had istiod lagged: named objects, never an empty complaint.
+    expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', first, 1)).toEqual(expect.arrayContaining([expect.stringMatching(/ (missing|at generation 2|still present)$/)]));
+  }, 120_000);
+});
