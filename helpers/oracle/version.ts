@@ -101,7 +101,7 @@ export const GATES: readonly VersionGate[] = [
     title: 'meshConfig.defaultServiceExportTo honoured in full',
     before: 'for an entry without exportTo only "." or "*" in defaultServiceExportTo count ("." first); named namespaces in the default export it nowhere',
     after: 'an entry without exportTo takes the whole defaultServiceExportTo list, named namespaces included',
-    upstream: 'istio/istio#60701 (issue #60560; in 1.30.3)',
+    upstream: 'istio/istio#60701 (fixes #60560, opened 2026-06-25; the 1.30.3 bound is the oracle\'s, not checked on a release build)',
     source: ['pilot/pkg/model/push_context.go IsServiceVisible / serviceExportTo'],
   },
   {
@@ -110,7 +110,7 @@ export const GATES: readonly VersionGate[] = [
     title: 'Sidecar egress hosts with a "~" namespace exclude',
     before: '"~ns/host" is a host in a namespace literally named "~ns": it imports nothing',
     after: '"~ns/host" excludes matching services of ns ("~/host" of every namespace) from what the listener imports',
-    upstream: 'istio/istio#60581 (issue #60139, commit 4c3c712eed2)',
+    upstream: 'istio/istio#60581 (issue #60139, opened 2026-06-13)',
     source: ['pilot/pkg/model/sidecar.go excludePrefix / hostClassification.Excluded'],
   },
 ];
@@ -126,7 +126,8 @@ export const CHECKED_NOT_GATES: readonly { claim: string; upstream: string; find
     finding:
       'not in either pinned build: buildSidecarOutboundListener in pilot/pkg/networking/core/listener.go is the same in master-2026-04-23 and ' +
       'master-2026-08-27 (an Auto port meeting the Unsupported entry an HTTP service left on 0.0.0.0 exits early), and both istiods drop the ' +
-      'chain when the HTTP entry comes first and keep it when the sniffed one does (fixtures/rules/sniffed-after-http.yaml, sniffed-before-http.yaml)',
+      'chain when the HTTP entry comes first and keep it when the sniffed one does (fixtures/rules/sniffed-after-http.yaml, sniffed-before-http.yaml); ' +
+      'no pull request #60642 about this was found',
   },
 ];
 

@@ -28,7 +28,7 @@ export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): n
     return 0;
   }
   const cols = ['RULE', 'SINCE', 'UPSTREAM', ...(asked ? [flags.istioVersion!] : []), ...builds.map((b) => b.label)];
-  io.out(renderTable(cols, rules.map((r) => [r.id, r.since, r.upstream, ...(asked ? [r.applies ? 'yes' : 'no'] : []), ...builds.map((b) => (r.builds[b.label] ? 'yes' : 'no'))])));
+  io.out(renderTable(cols, rules.map((r) => [r.id, r.since, r.upstream.split(' ')[0]!, ...(asked ? [r.applies ? 'yes' : 'no'] : []), ...builds.map((b) => (r.builds[b.label] ? 'yes' : 'no'))])));
   io.out('');
   for (const r of rules) {
     io.out(`${r.id} — ${r.title} (since ${r.since}; ${r.upstream})`);
