@@ -92,7 +92,7 @@ export const GATES: readonly VersionGate[] = [
     title: 'istiod auto-allocates ServiceEntry addresses',
     before: 'an entry without addresses gets no address of its own; with DNS capture its host still resolves to the real address and lands on the port\'s wildcard listener',
     after: 'istiod gives entries without addresses (resolution not NONE, host not a wildcard) a 240.240.0.0/16 address; a sidecar capturing DNS answers with it, so calls land on a listener of their own',
-    upstream: 'istiod IP auto-allocation controller (releasenotes/notes/ip-allocation-v2-default.yaml)',
+    upstream: 'releasenotes/notes/ip-allocation-v2-default.yaml (istiod\'s IP auto-allocation controller)',
     source: ['pilot/pkg/serviceregistry/serviceentry/ip_allocator.go', 'pilot/pkg/model/service.go nodeUsesAutoallocatedIPs'],
   },
   {
