@@ -122,7 +122,7 @@ export const GATES: readonly VersionGate[] = [
 export const CHECKED_NOT_GATES: readonly { claim: string; upstream: string; finding: string }[] = [
   {
     claim: 'the TCP chain of an unset-protocol (sniffed) entry arriving after an HTTP entry on the same wildcard port is merged on master after 1.31',
-    upstream: 'istio/istio#60642 (commit 75893e6febb), as named in issue 10',
+    upstream: 'istio/istio#60642 (commit 75893e6febb)',
     finding:
       'not in either pinned build: buildSidecarOutboundListener in pilot/pkg/networking/core/listener.go is the same in master-2026-04-23 and ' +
       'master-2026-08-27 (an Auto port meeting the Unsupported entry an HTTP service left on 0.0.0.0 exits early), and both istiods drop the ' +
