@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keepSetupLogs } from './logs.ts';
+import { keepRunLogs, keepSetupLogs } from './logs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'egress-logs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,5 +34,24 @@ describe('keepSetupLogs', () => {
 
   it('a message without paths is kept as it is', () => {
     expect(keepSetupLogs('no Docker daemon answers', join(root, 'r3'))).toBe('no Docker daemon answers');
+  });
+});
+
+describe('keepRunLogs', () => {
+  it('copies the logs of a run dir and a log file named by the lane\'s details, and names the copies', () => {
+    const run = join(root, 'run-dir');
+    mkdirSync(join(run, 'etcd'), { recursive: true });
+    writeFileSync(join(run, 'istiod.log'), 'istiod\n');
+    writeFileSync(join(run, 'etcd', 'etcd.log'), 'etcd\n');
+    writeFileSync(join(run, 'kubeconfig'), 'secret-ish');
+    const single = join(root, 'single.log');
+    writeFileSync(single, 'one\n');
+    const reportDir = join(root, 'r4');
+    const out = keepRunLogs({ runDir: run, log: single, xds: '127.0.0.1:1', gone: join(root, 'nope.log') }, reportDir);
+    expect(out).toEqual({ runDir: join(reportDir, 'logs', 'runDir'), log: join(reportDir, 'logs', 'log'), xds: '127.0.0.1:1', gone: join(root, 'nope.log') });
+    expect(readFileSync(join(reportDir, 'logs', 'runDir', 'istiod.log'), 'utf8')).toBe('istiod\n');
+    expect(readFileSync(join(reportDir, 'logs', 'runDir', 'etcd', 'etcd.log'), 'utf8')).toBe('etcd\n');
+    expect(existsSync(join(reportDir, 'logs', 'runDir', 'kubeconfig'))).toBe(false);
+    expect(readFileSync(join(reportDir, 'logs', 'log', 'single.log'), 'utf8')).toBe('one\n');
   });
 });

@@ -1,8 +1,8 @@
 // A setup failure often names a log file inside a temp dir the lane removes while failing. The report
 // dir keeps a copy of every log still there, and the full error text, so the message never points at a
 // file that is already gone.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { prepareReportDir } from './dir.ts';
 
 const LOG_PATH = /(\/[\w.@+-]+(?:\/[\w.@+-]+)*\.(?:log|txt))\b/g;
@@ -33,6 +33,48 @@ export function keepSetupLogs(message: string, reportDir: string): string {
   } catch {
     // Best effort: the report dir was checked before the run; the original message is still true.
     return message;
+  }
+  return out;
+}
+
+/** The `.log` files in `dir` and its subdirectories, `depth` levels down. */
+function logsUnder(dir: string, depth: number): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isFile() && e.name.endsWith('.log')) return [p];
+    return e.isDirectory() && depth > 0 ? logsUnder(p, depth - 1) : [];
+  });
+}
+
+/**
+ * Before teardown: the logs behind a lane's details (a log file, or a run dir holding logs) are copied
+ * to `<reportDir>/logs/<key>/`, and the detail then names the copy, since teardown removes the original.
+ * Best effort: a detail that cannot be copied is left as it is.
+ */
+export function keepRunLogs(details: Record<string, string>, reportDir: string): Record<string, string> {
+  const out = { ...details };
+  for (const [key, value] of Object.entries(details)) {
+    if (!isAbsolute(value) || value.startsWith(reportDir)) continue;
+    try {
+      const st = statSync(value);
+      const files = st.isDirectory() ? logsUnder(value, 2) : value.endsWith('.log') ? [value] : [];
+      if (!files.length) continue;
+      const dest = join(reportDir, 'logs', key);
+      for (const f of files) {
+        const to = join(dest, st.isDirectory() ? relative(value, f) : basename(f));
+        mkdirSync(join(to, '..'), { recursive: true });
+        copyFileSync(f, to);
+      }
+      out[key] = dest;
+    } catch {
+      // gone already, or unreadable: keep the detail as the lane gave it
+    }
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { pinFor } from '../catalogue/pins.ts';
 import type { PinnedExpectation } from '../catalogue/types.ts';
 import type { Observation } from '../model/types.ts';
 import { writeReports } from '../report/write.ts';
-import { keepSetupLogs } from '../report/logs.ts';
+import { keepRunLogs, keepSetupLogs } from '../report/logs.ts';
 import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
@@ -112,6 +112,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
 
     afterAll(async () => {
       try {
+        // Teardown removes the lane's run dir: its logs go with the reports first.
+        if (info) info = { ...info, details: keepRunLogs(info.details, reportDir) };
         await lane?.teardown();
       } finally {
         // Cases that never ran (the run stopped before them) are listed as skipped, with the reason.
