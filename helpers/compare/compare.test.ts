@@ -140,6 +140,17 @@ describe('egress-conformance compare (CLI)', () => {
   });
 });
 
+describe('compare on the control-plane lane without the builds', () => {
+  it('names the commands that build what is missing (exit 3), and refuses PILOT_DISCOVERY (exit 2)', async () => {
+    const empty = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], { reject: false, env: { XDG_CACHE_HOME: tmp() } });
+    expect(empty.exitCode).toBe(3);
+    expect(empty.stderr).toMatch(/needs both istiod builds; run `egress-conformance tools install pilot-discovery --version master-2026-04-23`, `egress-conformance tools install istioctl-build --version master-2026-04-23`/);
+    const env = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], { reject: false, env: { PILOT_DISCOVERY: '/bin/sh' } });
+    expect(env.exitCode).toBe(2);
+    expect(env.stderr).toMatch(/PILOT_DISCOVERY is set, but compare runs two pinned istiod builds/);
+  });
+});
+
 // Both builds, their istioctl and the API server binaries: what the control-plane lane needs for each side.
 const missing = [
   ...PINNED_BUILDS.flatMap((p) => [

@@ -6,10 +6,11 @@
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Lane } from '../../helpers/lanes/lane.ts';
-import { UserError } from '../../helpers/model/errors.ts';
+import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../helpers/tools/pilot-discovery.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { gatherCases } from '../../helpers/compare/gather.ts';
-import { parseCompareLane, resolveTarget } from '../../helpers/compare/targets.ts';
+import { parseCompareLane, resolveTarget, type CompareTarget } from '../../helpers/compare/targets.ts';
 import { observe } from '../../helpers/compare/observe.ts';
 import { compareObservations, exitCodeOf } from '../../helpers/compare/diff.ts';
 import { renderMarkdown, renderTerminal, summaryLine, toDocument } from '../../helpers/compare/report.ts';
@@ -27,11 +28,26 @@ export interface CompareFlags {
   builtin?: boolean;
 }
 
+/** Both builds must be in the cache before either starts: one line naming the commands that build them. */
+function requireBuilds(targets: CompareTarget[], env: NodeJS.ProcessEnv = process.env): void {
+  if (env.PILOT_DISCOVERY) {
+    throw new UserError('PILOT_DISCOVERY is set, but compare runs two pinned istiod builds from the cache, one per side; unset PILOT_DISCOVERY');
+  }
+  const commands = targets.flatMap((t) => [
+    ...(findPilotDiscoverySync(t.pin, env) ? [] : [`tools install pilot-discovery --version ${t.label}`]),
+    ...(findIstioctlBuildSync(t.pin, env) ? [] : [`tools install istioctl-build --version ${t.label}`]),
+  ]);
+  if (commands.length) {
+    throw new EnvironmentError(`compare on the control-plane lane needs both istiod builds; run ${commands.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go, a few minutes each), or use --lane oracle`);
+  }
+}
+
 export async function runCompare(flags: CompareFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   const lane = parseCompareLane(flags.lane);
   const from = resolveTarget(flags.from, '--from', lane);
   const to = resolveTarget(flags.to, '--to', lane);
   if (from.oracleVersion === to.oracleVersion && from.label === to.label) throw new UserError(`--to: "${flags.to}" is the same build as --from; compare two different versions`);
+  if (lane === 'control-plane') requireBuilds([from, to]);
   const cases = gatherCases({ files: flags.file, casesDir: flags.cases, builtin: flags.builtin });
   const reportDir = prepareReportDir(resolve(flags.reportDir ?? join('artifacts', 'compare')));
 
