@@ -158,6 +158,7 @@ const missing = [
     findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
   ].flat()),
   ...(['etcd', 'kube-apiserver'] as const).filter((k) => !findKubeBinarySync(k)).map((k) => `${k} (tools install ${k})`),
+  ...(process.env.PILOT_DISCOVERY ? ['(PILOT_DISCOVERY is set; compare runs the cached builds only)'] : []),
 ];
 
 describe.skipIf(missing.length > 0)(`compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`, () => {
