@@ -1,7 +1,9 @@
 // The sync barrier's first condition read from the real istiod of the pinned build, on a real API server:
 // its /debug/configz (what `pilot-discovery request GET /debug/configz` prints in a kind cluster) is
 // compared with a catalogue scenario applied by the kind lane's phase at each generation, until istiod's
-// store holds exactly this run's objects. The same reader the kind lane polls (phases/sync.ts).
+// store holds exactly this run's objects; and its /debug/syncz for a connected sidecar (an ADS client
+// with the client Pod's identity, as pilot-agent would connect) found by the Pod's name and namespace,
+// everything sent ACKed. The same readers the kind lane polls (phases/sync.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +16,12 @@ import { ensureNamespaces } from '../../k8s/workloads.ts';
 import { findKubeBinarySync, missingKubeBinaryMessage } from '../../tools/kube-builds.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT } from '../../tools/pilot-discovery.ts';
 import { LocalApiServer } from '../control-plane/api-server.ts';
+import { AdsClient } from '../control-plane/ads-client.ts';
 import { Istiod } from '../control-plane/istiod.ts';
 import { runContext } from './context.ts';
 import { LiveRunner } from './live-runner.ts';
 import { applyScenarioObjects } from './phases/scenario.ts';
-import { configzMismatch } from './phases/sync.ts';
+import { configzMismatch, syncFor, unacked } from './phases/sync.ts';
 import type { K8sObject } from './runner.ts';
 import { newRunState } from './state.ts';
 
@@ -82,4 +85,26 @@ describe.skipIf(!!missing)(`sync barrier: istiod's config store, read from the r
     // What the barrier would have said had istiod lagged: named objects, never an empty complaint.
     expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', first, 1)).toEqual(expect.arrayContaining([expect.stringMatching(/ (missing|at generation 2|still present)$/)]));
   }, 120_000);
+
+  it('/debug/syncz lists a connected sidecar by its Pod, every type it was sent ACKed', async () => {
+    const client = { namespace: 'frontend', name: 'egress-client', labels: {} };
+    const ads = new AdsClient(istiod.addresses.grpc, { namespace: 'frontend', ip: '10.244.0.9', podName: 'egress-client', labels: {}, istioVersion: PINNED_PILOT.istioVersion });
+    try {
+      await ads.fetch();
+      let entry;
+      const deadline = Date.now() + 20_000;
+      do {
+        entry = syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), client);
+        if (entry && unacked(entry).length === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      } while (Date.now() < deadline);
+      // The proxy's ID, not its node id: what syncFor matches.
+      expect(entry?.proxy).toBe('egress-client.frontend');
+      expect(entry?.cluster_sent).toBeTruthy();
+      expect(unacked(entry!)).toEqual([]);
+      expect(syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), { namespace: 'default', name: 'egress-client', labels: {} })).toBeUndefined();
+    } finally {
+      ads.close();
+    }
+  }, 60_000);
 });

@@ -53,13 +53,15 @@ describe('sync barrier readers', () => {
 
   it('a proxy’s entry in /debug/syncz and what it has not ACKed', () => {
     const syncz = JSON.stringify([
-      { cluster_id: 'Kubernetes', proxy: 'sidecar~10.244.0.9~egress-client.frontend~frontend.svc.cluster.local', proxy_type: 'sidecar', cluster_sent: 'n1', cluster_acked: 'n1', listener_sent: 'n2', listener_acked: 'n0', route_sent: 'n3', route_acked: 'n3', endpoint_sent: 'n4', endpoint_acked: 'n4' },
+      { cluster_id: 'Kubernetes', proxy: 'egress-client.frontend', proxy_type: 'sidecar', cluster_sent: 'n1', cluster_acked: 'n1', listener_sent: 'n2', listener_acked: 'n0', route_sent: 'n3', route_acked: 'n3', endpoint_sent: 'n4', endpoint_acked: 'n4' },
       { proxy: 'sidecar~10.244.0.10~egress-client.default~default.svc.cluster.local', cluster_sent: 'm1', cluster_acked: 'm1' },
     ]);
     const front = syncFor(syncz, { namespace: 'frontend', name: 'egress-client', labels: {} })!;
     expect(unacked(front)).toEqual(['listener']);
     expect(unacked(syncFor(syncz, { namespace: 'default', name: 'egress-client', labels: {} })!)).toEqual([]);
     expect(syncFor(syncz, { namespace: 'frontend', name: 'egress-client-1a2b3c4d', labels: {} })).toBeUndefined();
+    // A prefix of another proxy's ID is not that proxy.
+    expect(syncFor(JSON.stringify([{ proxy: 'egress-client.frontend-2' }]), { namespace: 'frontend', name: 'egress-client', labels: {} })).toBeUndefined();
   });
 });
 

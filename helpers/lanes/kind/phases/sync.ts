@@ -83,10 +83,15 @@ export interface SyncStatus {
   [field: string]: unknown;
 }
 
-/** The sidecar's entry in istiod's /debug/syncz: proxy ids are `sidecar~IP~POD.NAMESPACE~…`. */
+/**
+ * The sidecar's entry in istiod's /debug/syncz. Its `proxy` is the proxy's ID, `POD.NAMESPACE` (model.Proxy.ID,
+ * from the node id `sidecar~IP~POD.NAMESPACE~NAMESPACE.svc.cluster.local`; seen on the pinned istiod); the full
+ * node id is accepted too.
+ */
 export function syncFor(syncz: string, client: ClientSpec): SyncStatus | undefined {
   const items = (JSON.parse(syncz) ?? []) as SyncStatus[];
-  return items.find((s) => (s.proxy ?? '').includes(`~${client.name}.${client.namespace}~`));
+  const id = `${client.name}.${client.namespace}`;
+  return items.find((s) => s.proxy === id || (s.proxy ?? '').includes(`~${id}~`));
 }
 
 /** Types istiod sent and the proxy has not ACKed yet; [] when in sync. */

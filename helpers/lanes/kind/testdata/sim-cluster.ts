@@ -92,9 +92,10 @@ export class SimCluster extends FakeK8s {
 
   private syncz(): string {
     const pods = [...this.store.values()].filter((o) => o.kind === 'Pod' && o.metadata.namespace !== 'egress-control');
-    return JSON.stringify(pods.map((p, i) => ({
+    return JSON.stringify(pods.map((p) => ({
       cluster_id: 'Kubernetes',
-      proxy: `sidecar~10.244.0.${9 + i}~${p.metadata.name}.${p.metadata.namespace}~${p.metadata.namespace}.svc.cluster.local`,
+      // The proxy's ID, as the pinned istiod prints it (sync-istiod.test.ts).
+      proxy: `${p.metadata.name}.${p.metadata.namespace}`,
       proxy_type: 'sidecar',
       istio_version: '1.30.3',
       cluster_sent: 'a1b2c3d4', cluster_acked: 'a1b2c3d4',
