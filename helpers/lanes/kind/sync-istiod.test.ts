@@ -1,9 +1,11 @@
-// The sync barrier's first condition read from the real istiod of the pinned build, on a real API server:
+// The sync barrier against the real istiod of the pinned build, on a real API server. Its first condition:
 // its /debug/configz (what `pilot-discovery request GET /debug/configz` prints in a kind cluster) is
 // compared with a catalogue scenario applied by the kind lane's phase at each generation, until istiod's
 // store holds exactly this run's objects; and its /debug/syncz for a connected sidecar (an ADS client
 // with the client Pod's identity, as pilot-agent would connect) found by the Pod's name and namespace,
-// everything sent ACKed. The same readers the kind lane polls (phases/sync.ts).
+// everything sent ACKed; the debug endpoints on the monitoring port; and the generation marker, written
+// by the kind lane's phase into ConfigMap istio, pushed by istiod as PassthroughCluster's connect timeout.
+// The same readers the kind lane polls (phases/sync.ts); only Envoy's own config_dump is not run here.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +18,12 @@ import { ensureNamespaces } from '../../k8s/workloads.ts';
 import { findKubeBinarySync, missingKubeBinaryMessage } from '../../tools/kube-builds.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT } from '../../tools/pilot-discovery.ts';
 import { LocalApiServer } from '../control-plane/api-server.ts';
-import { AdsClient } from '../control-plane/ads-client.ts';
+import { AdsClient, fetchSnapshot } from '../control-plane/ads-client.ts';
 import { Istiod } from '../control-plane/istiod.ts';
 import { runContext } from './context.ts';
 import { LiveRunner } from './live-runner.ts';
 import { applyScenarioObjects } from './phases/scenario.ts';
-import { configzMismatch, syncFor, unacked } from './phases/sync.ts';
+import { configzMismatch, markerMillis, markGeneration, syncFor, unacked } from './phases/sync.ts';
 import type { K8sObject } from './runner.ts';
 import { newRunState } from './state.ts';
 
@@ -107,4 +109,29 @@ describe.skipIf(!!missing)(`sync barrier: istiod's config store, read from the r
       ads.close();
     }
   }, 60_000);
+
+  it('the debug endpoints are served on the monitoring port, the one `pilot-discovery request` asks (15014 in a pod)', async () => {
+    const res = await fetch(`http://${istiod.addresses.monitoring}/debug/configz`);
+    expect(res.status).toBe(200);
+    expect(Array.isArray(await res.json())).toBe(true);
+  });
+
+  it('the generation marker written by the kind lane reaches every sidecar as PassthroughCluster\'s connect timeout', async () => {
+    const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
+    const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
+    const identity = { namespace: 'default', ip: '10.244.0.10', podName: 'egress-client', labels: {}, istioVersion: PINNED_PILOT.istioVersion };
+    for (const generation of [5, 6]) {
+      await markGeneration(runner, generation);
+      let ms: number | undefined;
+      const deadline = Date.now() + 30_000;
+      do {
+        const snap = await fetchSnapshot(istiod.addresses.grpc, identity);
+        const ct = snap.clusters.find((c) => c.name === 'PassthroughCluster')?.connect_timeout as { seconds?: string | number; nanos?: number } | undefined;
+        ms = ct ? Number(ct.seconds ?? 0) * 1000 + Math.round((ct.nanos ?? 0) / 1e6) : undefined;
+        if (ms === markerMillis(generation)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      } while (Date.now() < deadline);
+      expect(ms).toBe(markerMillis(generation));
+    }
+  }, 90_000);
 });
