@@ -74,6 +74,14 @@ describe('observing a probe', () => {
     expect(obs.verdict).toBe('error');
   });
 
+  it('a sidecar log that cannot be read makes the attempt an error with that cause', async () => {
+    const { sim, observe } = scripted([allowed()]);
+    sim.logs = async () => { throw new Error('container "istio-proxy" in pod "egress-client" is waiting to start'); };
+    const obs = await observe();
+    expect(obs.verdict).toBe('error');
+    expect(obs.error).toMatch(/the sidecar's log could not be read: container "istio-proxy" in pod "egress-client" is waiting to start/);
+  });
+
   it('a server the control client cannot reach makes the observation an error, never a verdict', async () => {
     const obs = await scripted([blocked()], () => 52).observe();
     expect(obs).toMatchObject({ verdict: 'error', error: SERVER_UNREACHABLE, evidence: { attemptCount: 3 } });

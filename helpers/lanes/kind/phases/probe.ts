@@ -83,7 +83,13 @@ function markSeen(state: RunState, c: ClientSpec, entries: AccessLogEntry[]): vo
 async function readCluster(k: RunnerK8s, state: RunState, c: ClientSpec, port: number, opts: ObserveOptions): Promise<ClusterReading> {
   const deadline = Date.now() + opts.accessLogMs;
   for (;;) {
-    const fresh = await freshEntries(k, state, c);
+    let fresh: AccessLogEntry[];
+    try {
+      fresh = await freshEntries(k, state, c);
+    } catch (err) {
+      // The log API failing is no verdict either way: the attempt becomes an error with this cause.
+      return { lines: [], problem: `the sidecar's log could not be read: ${(err as Error).message}` };
+    }
     const reading = clusterForPort(fresh, port);
     if (reading.lines.length > 0 || Date.now() >= deadline) {
       markSeen(state, c, fresh);
@@ -139,7 +145,7 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
   let streakKey = '';
   let last: Observation | undefined;
   // Lines already in the log belong to earlier probes.
-  if (logged) markSeen(state, spec.client, await freshEntries(k, state, spec.client));
+  if (logged) markSeen(state, spec.client, await freshEntries(k, state, spec.client).catch(() => []));
   while (attempts.length < maxAttempts) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const mesh = await runSide(k, spec.client, spec, opts);
