@@ -51,6 +51,8 @@ function relevant(se: ServiceEntry, probe: Probe): boolean {
 function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): Visibility {
   const ports: ServicePort[] = [];
   const notes: string[] = [];
+  /** Every visible, imported entry's hosts, ports or not: a port-less entry still owns its host name. */
+  const owners: HostOwner[] = [];
   const ns = probe.from.namespace;
   resources.serviceEntries.forEach((se, seIndex) => {
     const rel = relevant(se, probe);
@@ -60,6 +62,9 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
       return;
     }
     let importNote = '';
+    if (se.ports.length === 0 ? importedBy(sidecar, se, 0, ns, v).imported : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v).imported)) {
+      for (const host of se.hosts) owners.push({ host, namespace: se.namespace, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
+    }
     for (const p of se.ports) {
       const kind = portKind(p.protocol);
       if (!kind) continue;
@@ -82,21 +87,28 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
     }
     if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
   });
-  return { ports: dedupeHosts(ports, ns), notes };
+  return { ports: dedupeHosts(ports, owners, ns), notes };
+}
+
+interface HostOwner {
+  host: string;
+  namespace: string;
+  rank: (string | number)[];
 }
 
 /**
  * One host declared by entries in several namespaces: a sidecar keeps a single service per host name,
  * the one in its own namespace, otherwise the first in processing order, and drops the others' ports
  * too (checked on the real istiod: fixtures/rules/same-host-two-namespaces.yaml). Entries of one
- * namespace with the same host are merged.
+ * namespace with the same host are merged. An entry without ports owns its host name all the same
+ * (sidecar.go appendSidecarServices works on services, not ports; found by fuzzing, seed 12 path 300).
  */
-function dedupeHosts(ports: ServicePort[], ns: string): ServicePort[] {
+function dedupeHosts(ports: ServicePort[], owners: HostOwner[], ns: string): ServicePort[] {
   const keepNs = new Map<string, string>();
-  const byRank = [...ports].sort(compareRank);
-  for (const sp of byRank) {
-    const cur = keepNs.get(sp.host);
-    if (cur === undefined || (cur !== ns && sp.se.namespace === ns)) keepNs.set(sp.host, sp.se.namespace);
+  const byRank = [...owners].sort(compareRank);
+  for (const o of byRank) {
+    const cur = keepNs.get(o.host);
+    if (cur === undefined || (cur !== ns && o.namespace === ns)) keepNs.set(o.host, o.namespace);
   }
   return ports.filter((sp) => keepNs.get(sp.host) === sp.se.namespace);
 }

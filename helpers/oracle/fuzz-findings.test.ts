@@ -145,3 +145,37 @@ spec: {hosts: [a.example.com], addresses: [192.0.2.0/28], ports: [{number: 443, 
     expect(probe(r, 'frontend', 'tcp://192.0.2.10:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
   });
 });
+
+describe('ports istiod does not share (listener.go isConflictWithWellKnownPort; sidecar.go appendSidecarServices)', () => {
+  const se = (name: string, spec: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: default}
+spec: ${spec}
+---
+`;
+  it('a MySQL entry processed after another protocol on its port loses the port (fuzz-s12-306)', () => {
+    const http = se('b', '{hosts: [b.example.com], addresses: [192.0.2.10], ports: [{number: 443, name: p, protocol: GRPC-WEB}], resolution: STATIC, exportTo: [frontend]}');
+    const mysql = se('a', '{hosts: ["*.wild.example.com"], ports: [{number: 443, name: p, protocol: MYSQL}], resolution: STATIC, endpoints: [{address: 10.1.2.3}]}');
+    expect(probe(res(http + mysql), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    // The same entry with TCP is merged into the sniffed listener instead.
+    const tcp = mysql.replace('MYSQL', 'TCP');
+    expect(probe(res(http + tcp), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||*.wild.example.com' });
+  });
+
+  it('an entry without ports still owns its host name in its namespace (fuzz-s12-300)', () => {
+    const portless = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec: {hosts: ["*.example.com"], resolution: NONE, exportTo: ["."]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec: {hosts: ["*.example.com"], addresses: [192.0.2.0/24], ports: [{number: 443, name: p, protocol: TCP}], resolution: STATIC, exportTo: [default, frontend]}
+`;
+    expect(probe(res(portless), 'default', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(probe(res(portless), 'frontend', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||*.example.com' });
+  });
+});

@@ -66,6 +66,8 @@ export interface WildcardListener {
   cidr: ServicePort[];
   matchAll?: ServicePort;
   conflicts: ServicePort[];
+  /** The listener entry's protocol as istiod tracks it for conflicts ('UNSUPPORTED' once sniffed). */
+  protocol: string;
 }
 
 export interface AddressListener {
@@ -79,7 +81,7 @@ export interface AddressListener {
 export type ListenerModel = WildcardListener | AddressListener;
 
 /** Istio's processing order of services for a workload: export class, creation time, host, namespace. */
-export function compareRank(a: ServicePort, b: ServicePort): number {
+export function compareRank(a: Pick<ServicePort, 'rank'>, b: Pick<ServicePort, 'rank'>): number {
   for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
     const x = a.rank[i];
     const y = b.rank[i];
@@ -97,7 +99,7 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
   const wildcard = (port: number): WildcardListener => {
     const name = `0.0.0.0_${port}`;
     let l = out.get(name) as WildcardListener | undefined;
-    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [] }));
+    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [], protocol: '' }));
     return l;
   };
   const routeOnly: ServicePort[] = [];
@@ -116,7 +118,17 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
       }
       if (sp.cidrs.length === 0) continue;
     }
+    const isNew = !out.has(`0.0.0.0_${sp.port}`);
     const l = wildcard(sp.port);
+    const proto = portProtocol(sp);
+    if (isNew) l.protocol = sp.kind === 'http' || sp.kind === 'sniffed' ? 'UNSUPPORTED' : proto;
+    else if ((WELL_KNOWN.has(proto) || WELL_KNOWN.has(l.protocol)) && proto !== l.protocol) {
+      // listener.go isConflictWithWellKnownPort: a server-first protocol (MongoDB, MySQL) never shares a port
+      // with another protocol, because sniffing would break it; the service processed later loses the port.
+      // Found by fuzzing (seed 12, path 306).
+      l.conflicts.push(sp);
+      continue;
+    } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
     if (sp.cidrs.length > 0 && sp.kind !== 'http') {
       l.cidr.push(sp);
       continue;
@@ -154,6 +166,12 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
  * service with LabelSelectors binds its instances). This project declares no WorkloadEntries, so such a port
  * builds no listener at all. Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml.
  */
+const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
+
+function portProtocol(sp: ServicePort): string {
+  return sp.se.ports.find((p) => p.number === sp.port)?.protocol || 'UNSUPPORTED';
+}
+
 export function instancesOnly(sp: ServicePort): boolean {
   return sp.kind !== 'http' && sp.se.resolution === 'NONE' && sp.ips.length === 0 && sp.cidrs.length === 0 &&
     Object.keys(sp.se.workloadSelector ?? {}).length > 0;
