@@ -3,14 +3,14 @@
 // `kubectl apply` would have created it. The stack's state file (pids, ports, kubeconfig) lives in the
 // lab's XDG state directory; a later command attaches to it, and a second start stops whatever an
 // earlier one left there (by its recorded pids only).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlaneLane, type LaneState } from '../lanes/control-plane/lane.ts';
 import { ClientNodeK8s, isNotFound, type K8sObject, type K8sOps } from '../k8s/client.ts';
 import { RUN_LABEL } from '../k8s/manifests.ts';
 import { loadResourceFiles } from '../istio/load.ts';
 import { EnvironmentError } from '../model/errors.ts';
-import { onInterrupt } from '../process/interrupt.ts';
+import { exitCodeFor, onInterrupt } from '../process/interrupt.ts';
 import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
 import { readClusterResources } from './cluster.ts';
 import { installOperator } from './install.ts';
@@ -36,6 +36,28 @@ export function asKubectlApplied(manifest: Record<string, unknown>, namespace: s
   const applied = JSON.stringify(m);
   m.metadata.annotations = { ...(m.metadata.annotations ?? {}), [LAST_APPLIED]: applied };
   return m;
+}
+
+/** SIGKILL to every process whose command line names `runDir`, a directory this command created. */
+export function killByRunDir(runDir: string): number[] {
+  const killed: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    if (pid === process.pid) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!cmd.split('\0').some((arg) => arg.includes(`${runDir}/`) || arg.endsWith(runDir))) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
 }
 
 function readState(file: string): LaneState | undefined {
@@ -119,7 +141,15 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
     mkdirSync(dir, { recursive: true });
     const lane = new ControlPlaneLane({ detached: true, onProgress: say });
     // Ctrl-C before the state file exists: nothing else knows these pids, so stop them here.
-    const release = onInterrupt(() => lane.teardown());
+    const release = onInterrupt(async (sig) => {
+      // The lane stops what it has registered; a server still starting is not registered yet, so its
+      // processes are found by the fresh run dir on their command line (theirs alone: mkdtemp names it).
+      const runDir = lane.runDir;
+      await lane.teardown();
+      if (runDir) killByRunDir(runDir);
+      say('interrupted: the lab stack that was starting is stopped');
+      process.exit(exitCodeFor(sig));
+    });
     try {
       await lane.setup();
       const state = lane.state();
