@@ -70,6 +70,28 @@ describe('fuzz run', () => {
     }
   });
 
+  it('reports a scenario the lane fails on and goes on; three failures in a row end the run', async () => {
+    const flaky = new PlantedLane();
+    const apply = flaky.applyScenario.bind(flaky);
+    flaky.applyScenario = async (...a) => {
+      if (flaky.applied === 2) {
+        flaky.applied++;
+        throw new Error('istiod did not reflect config files within 20000 ms');
+      }
+      return apply(...a);
+    };
+    const s = await runFuzz({ lane: flaky, oracleVersion: V, seed: 3, count: 6, maxShrinks: 0 });
+    expect(s.laneErrors).toBe(1);
+    expect(s.laneErrorCauses[0]).toMatch(/did not reflect/);
+    expect(s.scenarios).toBe(6);
+
+    const broken = new PlantedLane();
+    broken.applyScenario = async () => {
+      throw new Error('connection refused');
+    };
+    await expect(runFuzz({ lane: broken, oracleVersion: V, seed: 3, count: 6 })).rejects.toThrow(/3 scenarios in a row; last: connection refused/);
+  });
+
   it('is deterministic per seed', async () => {
     const a = await runFuzz({ lane: new PlantedLane(), oracleVersion: V, seed: 11, count: 15, maxShrinks: 0 });
     const b = await runFuzz({ lane: new PlantedLane(), oracleVersion: V, seed: 11, count: 15, maxShrinks: 0 });

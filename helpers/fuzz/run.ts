@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lane } from '../lanes/lane.ts';
+import { StepError } from '../model/errors.ts';
 import { expectProbe } from '../oracle/index.ts';
 import type { Expectation, Observation, Probe } from '../model/types.ts';
 import { Simulator, type SimResult } from '../tools/simulator.ts';
@@ -82,6 +83,9 @@ export interface FuzzSummary {
   simulatorLane: number;
   simulatorRuns: number;
   findings: Finding[];
+  /** Scenarios the lane failed to apply or observe (infrastructure, not a verdict); the first causes. */
+  laneErrors: number;
+  laneErrorCauses: string[];
   /** Disagreeing scenarios not shrunk because an earlier one had the same signature: signature → paths. */
   alsoSeen: Map<string, string[]>;
   elapsedMs: number;
@@ -181,7 +185,12 @@ async function greedyTrim(
   };
   const attempt = async (candidate: FuzzScenario): Promise<boolean> => {
     if (!admit(candidate).ok) return false;
-    const outcome = await runScenario(opts.lane, candidate, opts);
+    let outcome: ScenarioOutcome;
+    try {
+      outcome = await runScenario(opts.lane, candidate, opts);
+    } catch {
+      return false;
+    }
     if (outcome.disagreeing.length === 0) return false;
     step();
     cur = { s: candidate, outcome };
@@ -203,17 +212,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const started = Date.now();
   const summary: FuzzSummary = {
     scenarios: 0, probes: 0, rejected: 0, rejectReasons: new Map(), disagreements: 0, oracleLane: 0, simulatorLane: 0,
-    simulatorRuns: 0, findings: [], alsoSeen: new Map(), elapsedMs: 0, interrupted: false,
+    simulatorRuns: 0, findings: [], laneErrors: 0, laneErrorCauses: [], alsoSeen: new Map(), elapsedMs: 0, interrupted: false,
   };
   const found: { path: string; scenario: FuzzScenario; outcome: ScenarioOutcome }[] = [];
   const simulator = opts.simulator ? new Simulator(opts.simulator) : undefined;
   const ctx = { lane: opts.lane, oracleVersion: opts.oracleVersion, ...(simulator ? { simulator } : {}) };
   try {
     let index = -1;
+    let consecutiveErrors = 0;
     const deadline = opts.timeLimitMs !== undefined ? started + opts.timeLimitMs : undefined;
 
     // Main pass: every property call is one generated value, so its index is fast-check's replay path.
-    await fc.check(
+    const main = await fc.check(
       fc.asyncProperty(arb, async (s) => {
         index++;
         if (deadline !== undefined && Date.now() > deadline) {
@@ -227,7 +237,19 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           summary.rejectReasons.set(k, (summary.rejectReasons.get(k) ?? 0) + 1);
           fc.pre(false);
         }
-        const outcome = await runScenario(opts.lane, s, ctx);
+        let outcome: ScenarioOutcome;
+        try {
+          outcome = await runScenario(opts.lane, s, ctx);
+          consecutiveErrors = 0;
+        } catch (e) {
+          // A lane that times out once is reported and the run goes on; one that keeps failing ends it.
+          summary.laneErrors++;
+          if (summary.laneErrorCauses.length < 3) summary.laneErrorCauses.push((e as Error).message.split('\n')[0]);
+          say(`generated scenario ${index}: the lane failed: ${(e as Error).message.split('\n')[0]}`);
+          if (++consecutiveErrors >= 3) throw new StepError(`the lane failed on 3 scenarios in a row; last: ${(e as Error).message.split('\n')[0]}`);
+          fc.pre(false); // skipped, like a rejected scenario, so the run still reaches --count scenarios
+          return true;
+        }
         summary.scenarios++;
         summary.probes += outcome.probes.length;
         if (opts.simulator) summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
@@ -255,9 +277,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         numRuns: opts.count,
         // Two thirds of generated scenarios are admitted; leave room for rejects.
         maxSkipsPerRun: 20,
+        // The main pass only fails when the lane is broken: no shrinking then.
+        endOnFailure: true,
         ...(opts.timeLimitMs !== undefined ? { interruptAfterTimeLimit: opts.timeLimitMs } : {}),
       },
     );
+    if (main.failed && main.errorInstance instanceof Error) throw main.errorInstance;
     if (deadline !== undefined && Date.now() > deadline) summary.interrupted = true;
 
     // Shrink each finding with the lane in the loop: replay its path, fail on any disagreement.
@@ -268,7 +293,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       const r = await fc.check(
         fc.asyncProperty(arb, async (s) => {
           fc.pre(admit(s).ok);
-          const outcome = await runScenario(opts.lane, s, ctx);
+          let outcome: ScenarioOutcome;
+          try {
+            outcome = await runScenario(opts.lane, s, ctx);
+          } catch {
+            return true; // a lane failure is not the disagreement being shrunk
+          }
           if (outcome.disagreeing.length === 0) return true;
           steps++;
           last = { s, outcome };

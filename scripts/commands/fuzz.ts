@@ -80,6 +80,7 @@ export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) =>
     const minutes = summary.elapsedMs / 60_000;
     io.out(`${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
       (simulator ? `; simulator compared on ${summary.simulatorRuns} probes` : ''));
+    if (summary.laneErrors) io.out(`${summary.laneErrors} generated scenario(s) the lane failed to apply or observe (not counted): ${summary.laneErrorCauses.join('; ')}`);
     if (summary.disagreements) io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
     for (const [sig, paths] of summary.alsoSeen) if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);
     for (const f of summary.findings) {
@@ -90,5 +91,5 @@ export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) =>
     await lane.teardown();
   }
   io.out(summaryLine(summary));
-  return summary.disagreements > 0 ? 1 : 0;
+  return summary.disagreements > 0 || summary.laneErrors > 0 ? 1 : 0;
 }
