@@ -37,8 +37,20 @@ function listener(signal: NodeJS.Signals): void {
       }
     }
     running = undefined;
-    if (!todo.some((r) => r.keepRunning)) process.exit(CODES[sig]);
+    if (!todo.some((r) => r.keepRunning)) end(sig);
   })();
+}
+
+/**
+ * Ends the process as the signal would have: our listener removed, the signal is raised again, so its
+ * default action applies (the parent sees "killed by SIGINT"). A listener that only watches for exits
+ * (signal-exit, which execa loads) re-raises it in turn. This also ends a vitest worker, where
+ * process.exit is intercepted. If another listener keeps the process alive, exit with 128 + n.
+ */
+function end(sig: InterruptSignal): void {
+  for (const s of SIGNALS) process.off(s, listener);
+  process.kill(process.pid, sig);
+  setTimeout(() => process.exit(CODES[sig]), 1000);
 }
 
 /**

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pollUntil } from './poll.ts';
+import { childrenOf } from './children.ts';
 
 const INTERRUPT = fileURLToPath(new URL('./interrupt.ts', import.meta.url));
 
@@ -30,13 +31,13 @@ async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
 }
 
 describe('onInterrupt', () => {
-  it('runs every handler, newest first, then exits with 128 + the signal number', async () => {
+  it('runs every handler, newest first, then ends the process by the signal', async () => {
     const r = await interrupt(`
       onInterrupt(async (s) => { console.log('first ' + s); });
       onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
     `, [['SIGINT']]);
     expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGINT', 'first SIGINT']);
-    expect(r.exitCode).toBe(130);
+    expect(r.signal).toBe('SIGINT');
   });
 
   it('a handler registered with keepRunning keeps the process going after the handlers', async () => {
@@ -106,5 +107,19 @@ describe('one owner of signal handling', () => {
       }
     });
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('childrenOf', () => {
+  it.runIf(process.platform === 'linux')('lists a child this process started, and not itself', async () => {
+    const child = execa('sleep', ['30']);
+    try {
+      await pollUntil(() => childrenOf(process.pid).includes(child.pid!), { timeoutMs: 10_000, intervalMs: 20 });
+      expect(childrenOf(process.pid)).toContain(child.pid);
+      expect(childrenOf(process.pid)).not.toContain(process.pid);
+    } finally {
+      child.kill();
+      await child.catch(() => {});
+    }
   });
 });

@@ -18,6 +18,7 @@ import { writeReports } from '../../helpers/report/write.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { onInterrupt, type InterruptSignal } from '../../helpers/process/interrupt.ts';
 import { pollUntil } from '../../helpers/process/poll.ts';
+import { childrenOf } from '../../helpers/process/children.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,14 @@ function readReport(file: string): RunReport | undefined {
   }
 }
 
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
 function killGroup(pgid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(-pgid, sig);
@@ -162,17 +171,27 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     cwd: ROOT,
     // CI logs are files: no colour codes in them.
     env: { ...env, TMPDIR: tmp, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }) },
-    stdio: 'inherit',
+    // stderr passes through us: once the run is interrupted, vitest's complaints about the workers it
+    // lost (stack traces of its IPC channel) are not the user's business.
+    stdio: ['inherit', 'inherit', 'pipe'],
+    buffer: false,
     reject: false,
     // Its own process group: Ctrl-C is forwarded by us, and we can wait for the lane's cleanup.
     detached: true,
   });
   let interrupted: InterruptSignal | undefined;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (!interrupted) process.stderr.write(chunk);
+  });
   const stopListening = onInterrupt((sig) => {
     if (child.pid === undefined) return;
     interrupted = sig;
     io.err(`\n${sig}: stopping the run; the lane removes what this run created (press Ctrl-C again to stop at once)…`);
-    killGroup(child.pid, 'SIGINT');
+    // The lanes clean up in vitest's workers: they get the signal, and vitest's main process stays to see
+    // them end. Signalled first, vitest's main process exits at once and its workers run on, orphaned.
+    const workers = childrenOf(child.pid);
+    if (workers.length) for (const w of workers) signal(w, 'SIGINT');
+    else killGroup(child.pid, 'SIGINT');
   }, { keepRunning: true });
   // A second Ctrl-C exits at once (helpers/process/interrupt.ts): still stop the suite and remove the temp dir.
   const onExit = () => {
