@@ -63,7 +63,7 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
   const say = (...lines: string[]) => lines.forEach((l) => io.out(l));
   const chosen = pickLabs(labs, opts.count, opts.random);
   const began = io.now();
-  const deadline = began + opts.minutes * 60_000;
+  let deadline = began + opts.minutes * 60_000;
   io.out(`Exam: ${chosen.length} tasks, ${opts.minutes} minutes. A task counts when every one of its checks passes.`);
   const results: TaskResult[] = chosen.map((l) => ({ lab: l.name, title: l.title, skipped: true }));
   let over = false;
@@ -74,7 +74,10 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
       break;
     }
     say('', `── Task ${i + 1}/${chosen.length}: ${lab.title}  (${clock(deadline - io.now())} left) ──`, '', lab.task, '');
+    // Setting a task up (a cluster starting) is not the candidate's time: the clock waits for it.
+    const setupStarted = io.now();
     const task = await startTask(lab);
+    deadline += io.now() - setupStarted;
     try {
       for (const l of task.howToWork) io.out(l);
       io.out(HELP);
@@ -105,7 +108,8 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
     const how = r.grade ? `${r.grade.passed ? 'solved    ' : 'not solved'} ${r.grade.score.passed}/${r.grade.score.total} checks` : 'skipped   ';
     io.out(`  ${i + 1}. ${how}  ${r.lab}: ${r.title}`);
   });
-  const usedMinutes = Math.round(((Math.min(io.now(), deadline) - began) / 60_000) * 10) / 10;
+  // Minutes of the candidate's own time: setup time was added to the deadline, so it is taken out here.
+  const usedMinutes = Math.round(((opts.minutes * 60_000 - Math.max(0, deadline - io.now())) / 60_000) * 10) / 10;
   say('', `Score: ${score}% (${solved} of ${chosen.length} tasks solved) in ${usedMinutes} of ${opts.minutes} minutes`);
   const unsolved = results.filter((r) => !r.grade?.passed).map((r) => r.lab);
   if (unsolved.length) io.out(`Practise: ${unsolved.map((n) => `egress-conformance lab show ${n} --hints`).join('; ')}`);

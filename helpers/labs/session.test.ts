@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyFiles, startState, type LabState } from './apply.ts';
 import { findLab, loadLabs, type Lab } from './load.ts';
-import { oracleObserver } from './grade.ts';
+import { gradeState, oracleGrader, oracleObserver } from './grade.ts';
 import type { LiveBackend, LiveLab } from './live.ts';
 import type { ExamIO } from './exam.ts';
-import { pickLabs } from './exam.ts';
+import { pickLabs, runExam } from './exam.ts';
 import { LAB_ISTIO_VERSION } from './version.ts';
 import { labCheck, labExam, labProgress, labStart, labStop, type LabDeps } from '../../scripts/commands/lab.ts';
 import { UserError } from '../model/errors.ts';
@@ -205,6 +205,26 @@ describe('lab exam', () => {
     expect(backend.stopped).toEqual(['run-1', 'run-2']);
     expect(io.lines.join('\n')).toMatch(/Score: 100% \(2 of 2 tasks solved\)/);
     expect(io.lines.join('\n')).toMatch(/export KUBECONFIG=\/sim\/run-1\/kubeconfig/);
+  });
+
+  it('the clock waits while a task is set up (a cluster starting is not the candidate\'s time)', async () => {
+    const io = scripted(['', '']);
+    let t = 0;
+    io.now = () => t;
+    const ask = io.ask;
+    io.ask = async (p, d) => {
+      t += 60_000; // one minute of work per task
+      return ask(p, d);
+    };
+    const labs = [findLab('api-over-http'), findLab('postgres-serviceentry')];
+    const { record } = await runExam(labs, { minutes: 10, count: 2, random: () => 0 }, async (lab) => {
+      t += 5 * 60_000; // a slow start
+      const state = startState(lab);
+      return { howToWork: [], grade: () => gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION), end: async () => {} };
+    }, io);
+    expect(io.lines.filter((l) => l.startsWith('── Task')).map((l) => /\((\S+) left\)/.exec(l)![1])).toEqual(['10:00', '9:00']);
+    expect(record.usedMinutes).toBe(2);
+    expect(record.tasks.every((x) => !x.skipped)).toBe(true);
   });
 
   it('bad flags are one clear error', async () => {

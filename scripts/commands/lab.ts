@@ -138,11 +138,9 @@ export async function labCheck(name: string, flags: { file?: string[]; grader?: 
   return grade.passed ? 0 : 1;
 }
 
-export async function labStart(name: string, d: LabDeps): Promise<number> {
-  const lab = findLab(name);
-  const live = await startLab(lab, await backendOf(d), d.io.err, d.env);
-  d.io.out(`# ${lab.title}  (${lab.name})\n\n${lab.task}\n`);
-  const exports = [`export KUBECONFIG=${live.kubeconfig}`];
+/** The lines the candidate pastes into a shell: KUBECONFIG, and PATH when the kubectl on it is too far from the server. */
+async function kubectlExports(kubeconfig: string, d: LabDeps): Promise<string[]> {
+  const exports = [`export KUBECONFIG=${kubeconfig}`];
   try {
     const k = await chooseKubectl(join(stateDir(d.env), 'bin'), { env: d.env ?? process.env });
     if (k.pathDir) exports.push(`export PATH=${k.pathDir}:$PATH`);
@@ -151,6 +149,14 @@ export async function labStart(name: string, d: LabDeps): Promise<number> {
     if (!(e instanceof EnvironmentError)) throw e;
     d.io.err(`kubectl: ${e.message}`);
   }
+  return exports;
+}
+
+export async function labStart(name: string, d: LabDeps): Promise<number> {
+  const lab = findLab(name);
+  const live = await startLab(lab, await backendOf(d), d.io.err, d.env);
+  d.io.out(`# ${lab.title}  (${lab.name})\n\n${lab.task}\n`);
+  const exports = await kubectlExports(live.kubeconfig, d);
   d.io.out(`Work with kubectl (apply, edit, delete) against the lab's API server:\n\n${exports.map((l) => `  ${l}`).join('\n')}\n`);
   d.io.out(`An IstioOperator is installed with: egress-conformance lab install -f FILE   (what istioctl install -f does)`);
   d.io.out(`Then: egress-conformance lab check ${lab.name}    (graded by the real istiod; lab stop when done)`);
@@ -259,7 +265,10 @@ function fileTask(lab: Lab, wanted: string, d: LabDeps): ExamTask {
 async function liveTask(lab: Lab, backend: LiveBackend, d: LabDeps): Promise<ExamTask> {
   const live = await startLab(lab, backend, d.io.err, d.env);
   return {
-    howToWork: [`In another terminal:  export KUBECONFIG=${live.kubeconfig}  and work with kubectl (an IstioOperator: egress-conformance lab install -f FILE).`],
+    howToWork: [
+      'In another terminal, work with kubectl (an IstioOperator: egress-conformance lab install -f FILE):',
+      ...(await kubectlExports(live.kubeconfig, d)).map((l) => `  ${l}`),
+    ],
     grade: () => gradeLive(lab, live),
     end: async () => {},
   };
