@@ -1,6 +1,6 @@
 // compare: which probes change between two versions and whether the version gates explain them.
 // On the oracle lane always; on the control-plane lane (two real istiod builds) when both are built.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,4 +174,61 @@ describe.skipIf(missing.length > 0)(`compare on the control-plane lane, two real
     expect(doc.from.details.istioVersion).toBe(PINNED_BUILDS.find((b) => b.label === APRIL)!.istioVersion);
     expect(code).toBe(0);
   }, 600_000);
+});
+
+/** Every live descendant of a process, from /proc (Linux). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(d));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(missing.length > 0)(`compare interrupted${missing.length ? ' — skipped: builds missing' : ''}`, () => {
+  it('Ctrl-C while an istiod build runs: the lane is torn down, no process it started is left, exit 130', async () => {
+    const child = execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--report-dir', tmp()], { reject: false, forceKillAfterDelay: false });
+    let seen: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (b: Buffer) => {
+        if (/istiod ready/.test(b.toString())) {
+          seen = descendants(child.pid!);
+          resolve();
+        }
+      });
+      child.on('exit', () => reject(new Error('compare ended before istiod was ready')));
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const r = await child;
+    expect([r.exitCode, r.signal ?? null]).toEqual([130, null]);
+    expect(r.stderr).toMatch(/SIGINT: stopping the comparison; tearing the lane down/);
+    // Processes the lane started (etcd, kube-apiserver, istiod) are gone once compare has exited.
+    const deadline = Date.now() + 10_000;
+    while (seen.some(alive) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    expect(seen.filter(alive)).toEqual([]);
+  }, 300_000);
 });
