@@ -42,15 +42,19 @@ function listener(signal: NodeJS.Signals): void {
 }
 
 /**
- * Ends the process as the signal would have: our listener removed, the signal is raised again, so its
- * default action applies (the parent sees "killed by SIGINT"). A listener that only watches for exits
- * (signal-exit, which execa loads) re-raises it in turn. This also ends a vitest worker, where
- * process.exit is intercepted. If another listener keeps the process alive, exit with 128 + n.
+ * Ends the process with 128 + the signal number, as shells report a process stopped by a signal. In a
+ * vitest worker process.exit is intercepted; there the signal is raised again with our listener gone, so
+ * its default action ends the worker (a listener that only watches for exits, such as execa's
+ * signal-exit, re-raises it in turn).
  */
 function end(sig: InterruptSignal): void {
   for (const s of SIGNALS) process.off(s, listener);
+  try {
+    process.exit(CODES[sig]);
+  } catch {
+    // intercepted: fall through to the signal
+  }
   process.kill(process.pid, sig);
-  setTimeout(() => process.exit(CODES[sig]), 1000);
 }
 
 /**

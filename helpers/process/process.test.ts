@@ -31,13 +31,13 @@ async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
 }
 
 describe('onInterrupt', () => {
-  it('runs every handler, newest first, then ends the process by the signal', async () => {
+  it('runs every handler, newest first, then exits with 128 + the signal number', async () => {
     const r = await interrupt(`
       onInterrupt(async (s) => { console.log('first ' + s); });
       onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
     `, [['SIGINT']]);
     expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGINT', 'first SIGINT']);
-    expect(r.signal).toBe('SIGINT');
+    expect(r.exitCode).toBe(130);
   });
 
   it('a handler registered with keepRunning keeps the process going after the handlers', async () => {
@@ -62,6 +62,15 @@ describe('onInterrupt', () => {
     const r = await interrupt(`onInterrupt(async () => { console.log('cleaning'); await new Promise(() => {}); });`, [['SIGINT', 'cleaning'], ['SIGINT']]);
     expect(r.stdout).toContain('cleaning');
     expect(r.exitCode).toBe(130);
+  });
+
+  it('where process.exit is intercepted (a vitest worker), the signal itself ends the process', async () => {
+    const r = await interrupt(`
+      process.exit = () => { throw new Error('intercepted'); };
+      onInterrupt(() => console.log('cleaned'));
+    `, [['SIGTERM']]);
+    expect(r.stdout.split('\n')).toEqual(['READY', 'cleaned']);
+    expect(r.signal).toBe('SIGTERM');
   });
 
   it('a removed handler leaves the default action (the process dies of the signal)', async () => {
