@@ -40,7 +40,7 @@ export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): 
     }
   });
   if (g.notes.length) {
-    lines.push('', 'Not applied by lab check:');
+    lines.push('', 'Notes (what grading did not use, or used without the oracle modelling it):');
     for (const n of g.notes) lines.push(`  - ${n}`);
   }
   const { passed, total } = g.score;
