@@ -53,7 +53,7 @@ function judged(check: LabCheck, got: Verdict | 'error', signal: BlockSignal | u
 export function pathOf(o: Observation): string {
   const e = o.evidence ?? {};
   const parts: string[] = [];
-  if (e.listener) parts.push(`listener ${String(e.listener)}${e.listenerMatch ? ` (${String(e.listenerMatch)})` : ''}`);
+  if (e.listener) parts.push(`listener ${String(e.listener)}${e.listenerMatch && e.listenerMatch !== e.listener ? ` (${String(e.listenerMatch)})` : ''}`);
   if (e.filterChain) parts.push(`chain ${String(e.filterChain)}`);
   if (e.routeConfig) parts.push(`route ${String(e.routeConfig)}${e.virtualHost ? `, virtual host ${String(e.virtualHost)}` : ''}`);
   if (e.directResponse !== undefined) parts.push(`direct response ${String(e.directResponse)}`);
