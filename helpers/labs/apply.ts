@@ -76,7 +76,12 @@ type Obj = Record<string, unknown>;
  * values, hub, a profile other than minimal: a lab runs istiod alone), and, for the oracle, meshConfig
  * fields it does not model. Files only: standard input has been read already and is not read twice.
  */
-export function ignoredIstioOperatorFields(files: string[]): string[] {
+export function ignoredIstioOperatorFields(files: string[], opts: { installed?: boolean } = {}): string[] {
+  // -f grading reads the meshConfig alone; `lab install` applies everything istioctl renders, but nothing
+  // runs the Deployments it makes (a lab has no kubelet), so only the mesh config changes behaviour.
+  const outside = opts.installed
+    ? 'is rendered and applied, but a lab runs istiod alone (no kubelet starts what it adds), so only spec.meshConfig changes what is graded'
+    : 'is not applied: a lab installs istiod alone (profile minimal) and grades the mesh config';
   const notes: string[] = [];
   for (const f of files) {
     let text: string;
@@ -94,7 +99,7 @@ export function ignoredIstioOperatorFields(files: string[]): string[] {
       for (const k of Object.keys(spec)) {
         if (k === 'meshConfig') continue;
         if (k === 'profile' && spec.profile === 'minimal') continue;
-        notes.push(`${where} spec.${k}${k === 'profile' ? ` "${String(spec.profile)}"` : ''} is not applied: a lab installs istiod alone (profile minimal) and grades the mesh config`);
+        notes.push(`${where} spec.${k}${k === 'profile' ? ` "${String(spec.profile)}"` : ''} ${outside}`);
       }
       for (const k of Object.keys((spec.meshConfig ?? {}) as Obj)) {
         if (!MODELLED_MESH_FIELDS.includes(k)) notes.push(`${where} spec.meshConfig.${k} is passed to istiod but plays no part in egress verdicts (the oracle ignores it)`);

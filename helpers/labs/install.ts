@@ -25,7 +25,7 @@ export function readOperator(file: string): { operator: K8sObject; notes: string
   }
   const docs = parseAllDocuments(readFileSync(file, 'utf8'));
   const operator = docs[set.mesh.source.doc - 1].toJS() as K8sObject;
-  return { operator, notes: ignoredIstioOperatorFields([file]) };
+  return { operator, notes: ignoredIstioOperatorFields([file], { installed: true }) };
 }
 
 export async function installOperator(k8s: K8sOps, istioctl: string, file: string, workDir: string): Promise<InstallResult> {

@@ -172,7 +172,7 @@ export async function labInstall(flags: { file?: string[] }, d: LabDeps): Promis
   const { installOperator } = await import('../../helpers/labs/install.ts');
   const { ClientNodeK8s } = await import('../../helpers/k8s/client.ts');
   const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, flags.file[0], join(stateDir(d.env), 'install'));
-  for (const n of r.notes) d.io.err(`not applied: ${n}`);
+  for (const n of r.notes) d.io.err(`note: ${n}`);
   d.io.out(`Istio installed from ${flags.file[0]} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`);
   return 0;
 }
