@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import pRetry from 'p-retry';
+import { pollUntil } from '../process/poll.ts';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { EnvironmentError } from '../model/errors.ts';
 import type { PolicyMode } from '../model/types.ts';
@@ -107,11 +107,12 @@ export async function applyIstioObjects(k8s: K8sOps, objects: K8sObject[], opts:
 }
 
 async function waitEstablished(k8s: K8sOps, name: string, timeoutMs: number): Promise<void> {
-  await pRetry(async () => {
-    const crd = await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+  const established = await pollUntil(async () => {
+    const crd = await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }).catch(() => undefined);
     const conds = ((crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
-    if (!conds.some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`CRD ${name} is not Established`);
-  }, { retries: 1000, minTimeout: 25, maxTimeout: 250, factor: 1.5, maxRetryTime: timeoutMs });
+    return conds.some((c) => c.type === 'Established' && c.status === 'True');
+  }, { timeoutMs, intervalMs: 25, maxIntervalMs: 250, factor: 1.5 });
+  if (!established) throw new Error(`CRD ${name} is not Established after ${timeoutMs} ms`);
 }
 
 /** The `mesh` key of ConfigMap istio-system/istio, parsed; undefined when Istio is not installed. */

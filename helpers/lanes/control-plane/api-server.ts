@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pRetry, { AbortError } from 'p-retry';
+import { pollUntil } from '../../process/poll.ts';
 import { stringify } from 'yaml';
 import { EnvironmentError } from '../../model/errors.ts';
 import { ensureKubeBinary } from '../../tools/kube-builds.ts';
@@ -161,21 +161,10 @@ export class LocalApiServer {
 
 /** Polls `ready` until it holds; a process that ends meanwhile is reported with its log, at once. */
 async function waitFor(p: ManagedProcess, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
-  try {
-    await pRetry(async () => {
-      if (p.exited) throw new AbortError(p.describeExit());
-      let ok = false;
-      try {
-        ok = await ready();
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw new Error(`${p.spec.name} not ready yet`);
-    }, { retries: 10_000, minTimeout: 50, maxTimeout: 250, factor: 1.3, maxRetryTime: timeoutMs });
-  } catch (err) {
-    if (p.exited) throw new EnvironmentError(p.describeExit());
-    throw new EnvironmentError(`${p.spec.name} was not ready within ${timeoutMs} ms (${(err as Error).message}); log ${p.spec.logFile}:\n${p.logTail(10)}`);
-  }
+  // A process that ended is an answer too: the check then stops the wait.
+  const ok = await pollUntil(async () => !!p.exited || (await ready().catch(() => false)), { timeoutMs, intervalMs: 50, maxIntervalMs: 250, factor: 1.3 });
+  if (p.exited) throw new EnvironmentError(p.describeExit());
+  if (!ok) throw new EnvironmentError(`${p.spec.name} was not ready within ${timeoutMs} ms; log ${p.spec.logFile}:\n${p.logTail(10)}`);
 }
 
 /** A self-signed serving certificate for 127.0.0.1 and localhost, which the kubeconfig then trusts. */

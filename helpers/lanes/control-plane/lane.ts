@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pRetry from 'p-retry';
+import { pollUntil } from '../../process/poll.ts';
 import { EnvironmentError, UserError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../../model/types.ts';
 import { ClientNodeK8s, type K8sObject, type K8sOps } from '../../k8s/client.ts';
@@ -385,12 +385,11 @@ export class ControlPlaneLane implements Lane {
 
   private async poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
     let attempts = 0;
-    try {
-      await pRetry(async () => {
-        attempts++;
-        if (!(await check())) throw new Error(`not yet: ${what}`);
-      }, { retries: 10_000, minTimeout: 10, maxTimeout: 200, factor: 1.5, maxRetryTime: timeoutMs });
-    } catch {
+    const seen = await pollUntil(async () => {
+      attempts++;
+      return check().catch(() => false);
+    }, { timeoutMs, intervalMs: 10, maxIntervalMs: 200, factor: 1.5 });
+    if (!seen) {
       // istiod keeps the last good mesh when a new one does not validate; say so instead of just timing out.
       const rejected = (this.istiod?.log() ?? '').split('\n').filter((l) => l.includes('invalid mesh config') || l.includes('failed to read mesh')).at(-1);
       throw new Error(`istiod did not reflect ${what} within ${timeoutMs} ms (${attempts} checks)` +
