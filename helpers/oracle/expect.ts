@@ -1,6 +1,6 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
-import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
+import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
@@ -30,7 +30,19 @@ function autoAddress(seIndex: number, hostIndex: number): string {
 }
 
 function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v: IstioVersion): boolean {
-  return !!resources.mesh.dnsCapture && gateOpen(v, 'dns-auto-allocation') && se.addresses.length === 0 && se.resolution !== 'NONE' && !isWildcard(host);
+  return !!resources.mesh.dnsCapture && gateOpen(v, 'dns-auto-allocation') && se.addresses.length === 0 && se.resolution !== 'NONE' &&
+    !isWildcard(host) && !optsOutOfAutoAllocation(se);
+}
+
+/**
+ * The label `networking.istio.io/enable-autoallocate-ip: "false"` (any case) opts an entry out
+ * (pilot/pkg/networking/serviceentry/ip_autoallocation.go shouldV2AutoAllocateIPFromPieces).
+ * Found by fuzzing: fixtures/rules/fuzz-s5-559.yaml.
+ */
+function optsOutOfAutoAllocation(se: ServiceEntry): boolean {
+  const labels = (se.manifest.metadata as { labels?: Record<string, unknown> } | undefined)?.labels;
+  const v = labels?.['networking.istio.io/enable-autoallocate-ip'];
+  return typeof v === 'string' && v.toLowerCase() === 'false';
 }
 
 interface Visibility {
@@ -66,8 +78,11 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
       for (const host of se.hosts) owners.push({ host, namespace: se.namespace, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
     }
     for (const p of se.ports) {
-      const kind = portKind(p.protocol);
-      if (!kind) continue;
+      // A Sidecar egress listener on this port sets the listener's protocol (found by fuzzing: fuzz-s2-301).
+      const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
+      const sidecarPortProtocol = egressPort ? (egressPort.protocol ?? '').toUpperCase() : undefined;
+      const kind = sidecarPortProtocol !== undefined ? portKind(sidecarPortProtocol as PortProtocol) : portKind(p.protocol);
+      if (!kind || !portKind(p.protocol)) continue;
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (!imp.imported) continue;
@@ -81,6 +96,7 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
           ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
+          ...(sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {}),
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
         });
       });

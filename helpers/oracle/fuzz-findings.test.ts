@@ -179,3 +179,37 @@ spec: {hosts: ["*.example.com"], addresses: [192.0.2.0/24], ports: [{number: 443
     expect(probe(res(portless), 'frontend', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||*.example.com' });
   });
 });
+
+describe('address auto-allocation opt-out (serviceentry/ip_autoallocation.go)', () => {
+  it('an entry labelled enable-autoallocate-ip "false" keeps the wildcard listener under DNS capture (fuzz-s5-559)', () => {
+    const r = res(`
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultConfig: {proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default, labels: {networking.istio.io/enable-autoallocate-ip: "False"}}
+spec: {hosts: [x.wild.example.com], ports: [{number: 5432, name: p, protocol: REDIS}], resolution: STATIC}
+`);
+    expect(probe(r, 'default', 'tcp://db.example.org:5432', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||x.wild.example.com', listener: '0.0.0.0_5432' });
+  });
+});
+
+describe('Sidecar egress ports (listener.go buildSidecarOutboundListeners)', () => {
+  it("a Sidecar egress listener's port protocol (unset: sniffed) builds the listener, and it always binds (fuzz-s2-301)", () => {
+    const r = res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec: {hosts: [db.example.org], ports: [{number: 443, name: p, protocol: REDIS}], resolution: NONE, workloadSelector: {labels: {app: curl}}}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec: {workloadSelector: {labels: {app: curl}}, egress: [{port: {number: 443, name: e443}, hosts: ["./*"]}]}
+`);
+    expect(probe(r, 'default', 'https://b.example.com/', 'ALLOW_ANY', { app: 'curl' })).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org' });
+    expect(probe(r, 'default', 'tcp://b.example.com:443', 'ALLOW_ANY')).toMatchObject({ cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
+  });
+});

@@ -49,6 +49,11 @@ export interface ServicePort {
   ips: string[];
   cidrs: string[];
   autoAllocated: boolean;
+  /**
+   * Set when a Sidecar egress listener declares this port: istiod builds the listener with that listener's
+   * protocol (unset: sniffed), not the entry's (listener.go buildSidecarOutboundListeners).
+   */
+  sidecarPortProtocol?: string;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
 }
@@ -169,10 +174,12 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
 const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
 
 function portProtocol(sp: ServicePort): string {
+  if (sp.sidecarPortProtocol !== undefined) return sp.sidecarPortProtocol || 'UNSUPPORTED';
   return sp.se.ports.find((p) => p.number === sp.port)?.protocol || 'UNSUPPORTED';
 }
 
 export function instancesOnly(sp: ServicePort): boolean {
-  return sp.kind !== 'http' && sp.se.resolution === 'NONE' && sp.ips.length === 0 && sp.cidrs.length === 0 &&
+  // Only the catch-all egress listener (or no Sidecar) binds per workload; a Sidecar port always binds.
+  return sp.sidecarPortProtocol === undefined && sp.kind !== 'http' && sp.se.resolution === 'NONE' && sp.ips.length === 0 && sp.cidrs.length === 0 &&
     Object.keys(sp.se.workloadSelector ?? {}).length > 0;
 }
