@@ -15,7 +15,7 @@
 //   stream to answer.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pRetry, { AbortError } from 'p-retry';
+import { pollUntil } from '../../process/poll.ts';
 import { stringify } from 'yaml';
 import { EnvironmentError } from '../../model/errors.ts';
 import { fetchSnapshot, type SidecarIdentity, type XdsSnapshot } from './ads-client.ts';
@@ -111,18 +111,24 @@ export class Istiod {
     const istiod = new Istiod(opts, addresses, proc, proc.spec.logFile);
     const t0 = Date.now();
     const timeout = opts.readyTimeoutMs ?? 60_000;
-    try {
-      await pRetry(async () => {
-        if (proc.exited) throw new AbortError(proc.describeExit(20));
-        const ready = await fetch(`http://${addresses.http}/ready`).then((r) => r.ok, () => false);
-        if (!ready) throw new Error('/ready does not answer 200 yet');
-        await fetchSnapshot(addresses.grpc, PROBE_IDENTITY(opts.istioVersion), { timeoutMs: 5000 });
-      }, { retries: 10_000, minTimeout: 50, maxTimeout: 400, factor: 1.4, maxRetryTime: timeout });
-    } catch (err) {
+    let notYet = 'not asked yet';
+    // Ready once /ready answers 200 and ADS serves a snapshot; a process that ended stops the wait.
+    const ready = await pollUntil(async () => {
+      if (proc.exited) return true;
+      if (!(await fetch(`http://${addresses.http}/ready`).then((r) => r.ok, () => false))) {
+        notYet = '/ready does not answer 200 yet';
+        return false;
+      }
+      return fetchSnapshot(addresses.grpc, PROBE_IDENTITY(opts.istioVersion), { timeoutMs: 5000 }).then(() => true, (e: Error) => {
+        notYet = e.message;
+        return false;
+      });
+    }, { timeoutMs: timeout, intervalMs: 50, maxIntervalMs: 400, factor: 1.4 });
+    if (!ready || proc.exited) {
       const died = !!proc.exited;
       await proc.stop(1000);
       if (died) throw new EnvironmentError(proc.describeExit(20));
-      throw new EnvironmentError(`pilot-discovery was not ready within ${timeout} ms: ${(err as Error).message}\n${proc.logTail(20)}`);
+      throw new EnvironmentError(`pilot-discovery was not ready within ${timeout} ms: ${notYet}\n${proc.logTail(20)}`);
     }
     istiod.readyAfterMs = Date.now() - t0;
     return istiod;
