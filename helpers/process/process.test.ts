@@ -96,7 +96,7 @@ describe('pollUntil', () => {
   });
 });
 
-describe('one owner of signal handling', () => {
+describe('one owner of signal handling, one polling helper', () => {
   const ROOT = fileURLToPath(new URL('../../', import.meta.url));
   let files: string[] = [];
   try {
@@ -105,6 +105,17 @@ describe('one owner of signal handling', () => {
     // not a git checkout: nothing to scan reliably
   }
   const modules = files.filter((f) => /\.(ts|mjs)$/.test(f) && !f.endsWith('.test.ts') && f !== 'helpers/process/interrupt.ts');
+
+  it.runIf(modules.length > 0)('p-retry is used through helpers/process/poll.ts alone', () => {
+    const direct = modules.filter((f) => f !== 'helpers/process/poll.ts').filter((f) => {
+      try {
+        return /from\s+'p-retry'/.test(readFileSync(join(ROOT, f), 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+    expect(direct).toEqual([]);
+  });
 
   it.runIf(modules.length > 0)('no other module listens for SIGINT, SIGTERM or SIGHUP', () => {
     const listening = /process\.(on|once|addListener|prependListener)\(\s*['"](SIGINT|SIGTERM|SIGHUP)['"]|process\.(on|once)\(\s*sig\b/;
