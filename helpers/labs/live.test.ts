@@ -14,6 +14,7 @@ import { stateDir } from './progress.ts';
 import { chooseKubectl, type KubectlChoice } from './kubectl.ts';
 import { readCurrent, type LiveBackend } from './live.ts';
 import { isRecordedAlive } from '../lanes/control-plane/process.ts';
+import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
 import { EnvironmentError } from '../model/errors.ts';
 import { labCheck, labInstall, labStart, labStop, type LabDeps } from '../../scripts/commands/lab.ts';
 
@@ -36,8 +37,16 @@ beforeAll(async () => {
     missing = e.message;
   }
 }, 60_000);
+// The stack is detached on purpose (it outlives a command); a test worker that ends without its afterAll
+// (killed on a timeout) must not leave it behind, so its recorded pids are also ended on exit.
+const stackFile = join(stateDir(env), 'lab', 'stack.json');
+const endRecorded = () => {
+  if (existsSync(stackFile)) ControlPlaneLane.stopRecorded(JSON.parse(readFileSync(stackFile, 'utf8')));
+};
+process.once('exit', endRecorded);
 afterAll(async () => {
-  if (backend) await labStop(deps()).catch(() => {});
+  if (backend && readCurrent(env)) await labStop(deps());
+  endRecorded();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +69,7 @@ async function answer(file: string): Promise<void> {
   if (operator) expect(await labInstall({ file: [operator] }, deps())).toBe(0);
   if (resources) {
     const kubeconfig = JSON.parse(readFileSync(join(stateDir(env), 'current-lab.json'), 'utf8')).kubeconfig as string;
-    const r = await execa(kubectl.path, ['apply', '-f', resources], { env: { ...env, KUBECONFIG: kubeconfig }, reject: false });
+    const r = await execa(kubectl.path, ['apply', '-f', resources], { env: { ...env, KUBECONFIG: kubeconfig }, reject: false, timeout: 60_000 });
     expect(r.exitCode, r.stderr).toBe(0);
   }
 }
