@@ -72,6 +72,3 @@ export function onInterrupt(handler: InterruptHandler, opts: { keepRunning?: boo
     if (handlers.length === 0) for (const s of SIGNALS) process.off(s, listener);
   };
 }
-
-/** Whether an interrupt is being handled (for tests and for code deciding to stop early). */
-export const interruptInProgress = (): InterruptSignal | undefined => running;
