@@ -3,7 +3,7 @@
 // exits for any reason, so a run never leaves a server behind. A detached process (exam labs) outlives
 // this process on purpose; its pid goes into the lab's state file and `lab stop` ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 export interface ProcessSpec {
@@ -16,6 +16,8 @@ export interface ProcessSpec {
   /** Outlive this Node process (own session, no exit hook). */
   detached?: boolean;
 }
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => existsSync(f));
 
 const live = new Set<ManagedProcess>();
 const tempDirs = new Set<string>();
@@ -67,8 +69,12 @@ export class ManagedProcess {
   static spawn(spec: ProcessSpec): ManagedProcess {
     const p = new ManagedProcess(spec);
     const fd = openSync(spec.logFile, 'a');
+    // An owned server must not outlive this process even when it dies without running its exit hooks
+    // (SIGKILL, a test runner killing a hung worker): setpriv (util-linux) sets the kernel's parent-death
+    // signal, then execs the server in the same pid. Detached servers (exam labs) outlive us on purpose.
+    const [file, args] = !spec.detached && SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.binary, ...spec.args]] : [spec.binary, spec.args];
     try {
-      p.child = spawn(spec.binary, spec.args, {
+      p.child = spawn(file, args, {
         cwd: spec.cwd,
         env: spec.env,
         stdio: ['ignore', fd, fd],
