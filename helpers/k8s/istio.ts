@@ -93,17 +93,20 @@ export interface InstallOptions {
  * before anything that may use it.
  */
 export async function applyIstioObjects(k8s: K8sOps, objects: K8sObject[], opts: InstallOptions = {}): Promise<void> {
-  const sorted = [...objects].sort((a, b) => rank(a) - rank(b));
-  if (!sorted.some((o) => o.kind === 'Namespace' && o.metadata.name === ISTIO_NAMESPACE)) {
+  if (!objects.some((o) => o.kind === 'Namespace' && o.metadata.name === ISTIO_NAMESPACE)) {
     await k8s.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } });
   }
-  const crds = sorted.filter((o) => o.kind === 'CustomResourceDefinition');
-  for (const o of sorted.filter((x) => rank(x) <= 1)) await k8s.apply(o);
-  if (crds.length > 0) {
-    opts.onProgress?.(`waiting for ${crds.length} Istio CRDs to be Established`);
-    await Promise.all(crds.map((c) => waitEstablished(k8s, c.metadata.name, opts.crdTimeoutMs ?? 30_000)));
+  // Objects of one rank do not depend on each other, so each rank is applied at once.
+  const ranks = [...new Set(objects.map(rank))].sort((a, b) => a - b);
+  for (const r of ranks) {
+    const group = objects.filter((o) => rank(o) === r);
+    await Promise.all(group.map((o) => k8s.apply(o)));
+    const crds = group.filter((o) => o.kind === 'CustomResourceDefinition');
+    if (crds.length > 0) {
+      opts.onProgress?.(`waiting for ${crds.length} Istio CRDs to be Established`);
+      await Promise.all(crds.map((c) => waitEstablished(k8s, c.metadata.name, opts.crdTimeoutMs ?? 30_000)));
+    }
   }
-  for (const o of sorted.filter((x) => rank(x) > 1)) await k8s.apply(o);
 }
 
 async function waitEstablished(k8s: K8sOps, name: string, timeoutMs: number): Promise<void> {
