@@ -34,6 +34,7 @@ const SCENARIO_KINDS = ['ServiceEntry', 'Sidecar'];
  * deletes those of this run that are not among them. Returns what was deleted.
  */
 export async function syncScenarioObjects(k8s: K8sOps, objects: K8sObject[], runId: string): Promise<string[]> {
+  // One after the other, in the order given: creation time is how Istio breaks ties between entries.
   for (const o of objects) await k8s.apply(o);
   const keep = new Set(objects.map(keyOf));
   const removed: string[] = [];

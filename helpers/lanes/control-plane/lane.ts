@@ -224,7 +224,10 @@ export class ControlPlaneLane implements Lane {
     })();
     const istiod = Istiod.start({
       binary, kubeconfig: this.api.kubeconfigFile, dir: join(this.dir, 'istiod'), istioVersion: this.pin.istioVersion,
-      detached: this.opts.detached, debounceAfter: this.opts.debounceAfter,
+      // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
+      // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
+      // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
+      detached: this.opts.detached, debounceAfter: this.opts.debounceAfter ?? '10ms',
     });
     const [w, i] = await Promise.allSettled([workloads, istiod]);
     if (i.status === 'fulfilled') this.istiod = i.value;
@@ -312,7 +315,9 @@ export class ControlPlaneLane implements Lane {
     const namespaces = new Set(objects.map((o) => o.metadata.namespace!));
     await ensureNamespaces(k8s, namespaceObjects([...namespaces], { inject: false, runId: this.runId }).filter((n) => namespaces.has(n.metadata.name)), { serviceAccount: false });
     const sentinel = this.sentinel(generation);
-    await syncScenarioObjects(k8s, [...objects, sentinel], this.runId);
+    await syncScenarioObjects(k8s, objects, this.runId);
+    // Strictly after the scenario's entries: the barrier relies on the allocator's queue order.
+    await k8s.apply(sentinel);
     const t1 = performance.now();
     let checks = await this.awaitAllocator(k8s, sentinel, timeout);
     const t2 = performance.now();
