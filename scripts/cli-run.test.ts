@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { laneFromEnv, scenarioBlocks } from '../helpers/suite/define.ts';
 import { expandCases, loadCatalogue } from '../helpers/catalogue/load.ts';
 import type { RunReport } from '../helpers/report/results.ts';
+import { pollUntil } from '../helpers/process/poll.ts';
 
 const BIN = fileURLToPath(new URL('../bin/egress-conformance.mjs', import.meta.url));
 const ESC = '\x1b';
@@ -76,5 +77,27 @@ describe.runIf(LANE_HERE)('run on the control-plane lane', () => {
     expect(new Set(notRun.map((x) => x.message))).toEqual(new Set(['not run: interrupted by SIGINT']));
     expect(readFileSync(join(reports, 'summary-control-plane.md'), 'utf8')).toContain('Interrupted by SIGINT');
     expect(leftIn(tmp)).toEqual([]);
+  });
+
+  it('a second Ctrl-C stops at once: exit 130, the suite\'s processes killed, the temp dir removed', async () => {
+    const tmp = mkdtempSync(join(root, 'tmp-'));
+    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', join(root, 'twice')], { reject: false, timeout: 600_000, env: { TMPDIR: tmp } });
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
+    }));
+    // The second once the first is being handled (two signals sent at once arrive as one).
+    const stopping = new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => d.toString().includes('stopping the run') && resolve()));
+    child.kill('SIGINT');
+    await stopping;
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).not.toContain('partial report written'); // it did not wait for the lane
+    expect(leftIn(tmp)).toEqual([]);
+    // etcd, kube-apiserver and istiod ran with paths under tmp: none of them outlives the run.
+    const alive = () => execa('ps', ['-eo', 'args'], { reject: false }).then((p) => p.stdout.split('\n').filter((l) => l.includes(tmp)));
+    expect(await pollUntil(async () => (await alive()).length === 0, { timeoutMs: 10_000, intervalMs: 100 })).toBe(true);
   });
 });

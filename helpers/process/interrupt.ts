@@ -1,8 +1,8 @@
 // The one owner of SIGINT, SIGTERM and SIGHUP in this process. Modules register what an interrupt must
 // do (stop a child, remove a temp dir) instead of each adding its own listener: the first signal calls
 // every handler, newest first, then ends the process with 128 + the signal number, unless a handler
-// asked to keep it running (a command that still has a report to write). A second signal while the
-// handlers run exits at once. With no handler registered there is no listener, so the signal's default
+// asked to keep it running (a command that still has a report to write). A second signal, while the
+// handlers run or after, exits at once. With no handler registered there is no listener, so the signal's default
 // action applies.
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -17,16 +17,15 @@ interface Registration {
 }
 
 const handlers: Registration[] = [];
-let running: InterruptSignal | undefined;
+/** Set by the first signal and never cleared: any later one means "stop now". */
+let interrupted = false;
 
 export const exitCodeFor = (signal: InterruptSignal): number => CODES[signal];
 
 function listener(signal: NodeJS.Signals): void {
   const sig = signal as InterruptSignal;
-  if (running) {
-    process.exit(CODES[sig]);
-  }
-  running = sig;
+  if (interrupted) process.exit(CODES[sig]);
+  interrupted = true;
   const todo = [...handlers].reverse();
   void (async () => {
     for (const r of todo) {
@@ -36,7 +35,6 @@ function listener(signal: NodeJS.Signals): void {
         // One handler failing must not keep the others from cleaning up.
       }
     }
-    running = undefined;
     if (!todo.some((r) => r.keepRunning)) end(sig);
   })();
 }

@@ -1,5 +1,5 @@
 // Writes a run's reports (JSON with evidence, JUnit, Markdown) into one folder.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from './results.ts';
 import { renderJUnit } from './junit.ts';
@@ -18,4 +18,15 @@ export function writeReports(dir: string, report: RunReport): string[] {
     writeFileSync(p, text);
     return p;
   });
+}
+
+/**
+ * The JSON report alone, written after every case while a run goes on, so an interrupted run keeps what it
+ * observed (JUnit and Markdown are written at the end). Written to a temp name and renamed, so a reader
+ * never sees half a file.
+ */
+export function writePartialReport(dir: string, report: RunReport): void {
+  const p = join(dir, `egress-${report.lane}.json`);
+  writeFileSync(`${p}.tmp`, JSON.stringify(report, null, 2) + '\n');
+  renameSync(`${p}.tmp`, p);
 }

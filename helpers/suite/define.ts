@@ -11,7 +11,7 @@ import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { pinFor } from '../catalogue/pins.ts';
 import type { PinnedExpectation } from '../catalogue/types.ts';
 import type { Observation } from '../model/types.ts';
-import { writeReports } from '../report/write.ts';
+import { writePartialReport, writeReports } from '../report/write.ts';
 import { keepRunLogs, keepSetupLogs } from '../report/logs.ts';
 import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
@@ -144,12 +144,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           }
         });
         afterAll(async () => {
-          try {
-            if (handle) await lane!.clearScenario(handle);
-          } finally {
-            // The results so far, so an interrupted run still has a report (`run` marks it interrupted).
-            if (!setupError) writeReports(reportDir, report(true));
-          }
+          if (handle) await lane!.clearScenario(handle);
         });
 
         for (const c of block) {
@@ -160,6 +155,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
             const record = (r: CaseResult) => {
               results.push(r);
               task.meta.egressCase = r;
+              // The results so far, so an interrupted run still has a report (`run` marks it interrupted).
+              if (!setupError) writePartialReport(reportDir, report(true));
             };
             const t0 = Date.now();
             const cause = setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : scenarioError;
