@@ -9,6 +9,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { Filter as EnvoyFilter } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/listener/v3/Filter.js';
+import type { ListenerFilter as EnvoyListenerFilter } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/listener/v3/ListenerFilter.js';
+import type { FilterChain as EnvoyFilterChain } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/listener/v3/FilterChain.js';
+import type { Listener as EnvoyListener } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/listener/v3/Listener.js';
+import type { RouteConfiguration as EnvoyRouteConfiguration } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/route/v3/RouteConfiguration.js';
+import type { Cluster as EnvoyCluster } from '@grpc/grpc-js-xds/build/src/generated/envoy/config/cluster/v3/Cluster.js';
+import type { DiscoveryRequest } from '@grpc/grpc-js-xds/build/src/generated/envoy/service/discovery/v3/DiscoveryRequest.js';
+import type { DiscoveryResponse as EnvoyDiscoveryResponse } from '@grpc/grpc-js-xds/build/src/generated/envoy/service/discovery/v3/DiscoveryResponse.js';
+import type { HttpConnectionManager as EnvoyHttpConnectionManager } from '@grpc/grpc-js-xds/build/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
 
 export const TYPE = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -18,13 +27,70 @@ export const TYPE = {
   nameTable: 'type.googleapis.com/istio.networking.nds.v1.NameTable',
 } as const;
 
-/** Plain decoded Envoy resources (snake_case field names, enums as strings). */
-export type XdsResource = Record<string, any>;
+// The decoded shapes are the Envoy types @grpc/grpc-js-xds generated with keepCase (snake_case, like what we
+// decode). Its *input* variants are used, not `__Output`: with `defaults: false` absent fields stay absent, and
+// the input variants make every field optional. Two differences from those types are patched here: an expanded
+// google.protobuf.Any is `{'@type', ...fields}` rather than `{type_url, value}`, and TcpProxy is not shipped.
+
+/** A google.protobuf.Any as protobufjs expands it under `json: true`; narrow it with a type guard on `@type`. */
+export interface ExpandedAny {
+  '@type': string;
+  [field: string]: unknown;
+}
+/** An Any protobufjs could not expand (Istio-private types), left as proto-loader gives it. */
+export interface OpaqueAny {
+  type_url?: string;
+  value?: Uint8Array | string;
+}
+export type DecodedAny = ExpandedAny | OpaqueAny;
+
+type WithTypedConfig<T> = Omit<T, 'typed_config'> & { typed_config?: DecodedAny | null };
+export type XdsFilter = WithTypedConfig<EnvoyFilter>;
+export type XdsListenerFilter = WithTypedConfig<EnvoyListenerFilter>;
+export type XdsFilterChain = Omit<EnvoyFilterChain, 'filters'> & {
+  filters?: XdsFilter[];
+};
+export type XdsListener = Omit<
+  EnvoyListener,
+  'filter_chains' | 'default_filter_chain' | 'listener_filters'
+> & {
+  filter_chains?: XdsFilterChain[];
+  default_filter_chain?: XdsFilterChain | null;
+  listener_filters?: XdsListenerFilter[];
+};
+export type XdsRouteConfiguration = EnvoyRouteConfiguration;
+export type XdsCluster = EnvoyCluster;
+export type HttpConnectionManager = EnvoyHttpConnectionManager;
+/** The fields of envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy the evaluator reads (tcp_proxy.proto; not in grpc-js-xds). */
+export interface TcpProxy {
+  stat_prefix?: string;
+  cluster?: string;
+  weighted_clusters?: { clusters?: Array<{ name?: string; weight?: number }> } | null;
+  cluster_specifier?: 'cluster' | 'weighted_clusters' | 'on_demand';
+}
+
+/** The message name of a type URL: what follows the last `/` (any host prefix is allowed, as in protobuf). */
+export function typeNameOf(typeUrl: string): string {
+  return typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
+}
+export function isExpandedAny(a: DecodedAny | null | undefined): a is ExpandedAny {
+  return !!a && typeof (a as ExpandedAny)['@type'] === 'string';
+}
+export function isHcm(a: DecodedAny | null | undefined): a is ExpandedAny & HttpConnectionManager {
+  return isExpandedAny(a) && typeNameOf(a['@type']) === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+}
+export function isTcpProxy(a: DecodedAny | null | undefined): a is ExpandedAny & TcpProxy {
+  return isExpandedAny(a) && typeNameOf(a['@type']) === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+}
+
+/** A DiscoveryResponse as decoded: its resources are expanded Anys (or opaque ones, e.g. NDS). */
+type DiscoveryResponse = Omit<EnvoyDiscoveryResponse, 'resources'> & { resources?: DecodedAny[] };
+type AdsStream = grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
 
 export interface XdsSnapshot {
-  clusters: XdsResource[];
-  listeners: XdsResource[];
-  routes: XdsResource[];
+  clusters: XdsCluster[];
+  listeners: XdsListener[];
+  routes: XdsRouteConfiguration[];
   /** Hostname → addresses from NDS, present when the proxy asked for DNS capture. */
   nameTable?: Record<string, { ips: string[]; registry?: string; namespace?: string }>;
   /** version_info per type, as istiod sent it (istiod uses the push version). */
@@ -156,16 +222,19 @@ let loaded: Loaded | undefined;
 export function loadAdsProtos(): Loaded {
   if (loaded) return loaded;
   const def = protoLoader.loadSync(EXTRA_PROTOS, { ...LOADER_OPTS, includeDirs: protoIncludeDirs() });
-  const pkg = grpc.loadPackageDefinition(def) as any;
-  const Ads = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService as grpc.ServiceClientConstructor;
+  const Ads = def['envoy.service.discovery.v3.AggregatedDiscoveryService'];
+  // Message and enum definitions carry `format`; a service definition is a plain map of methods.
+  if (!Ads || 'format' in Ads) throw new AdsError('the grpc-js-xds protos define no envoy.service.discovery.v3.AggregatedDiscoveryService');
+  // What grpc.loadPackageDefinition would do for this one service.
+  const AdsClientCtor = grpc.makeClientConstructor(Ads, 'AggregatedDiscoveryService');
   // NDS is decoded separately: it is not in the Envoy root, and a separate tiny root keeps that root untouched.
   const ndsDef = protoLoader.fromJSON(NDS_JSON, LOADER_OPTS);
   const nameTableType = ndsDef['istio.networking.nds.v1.NameTable'] as protoLoader.MessageTypeDefinition<object, object>;
   const decodeNameTable = (buf: Uint8Array) => {
-    const decoded = nameTableType.deserialize(Buffer.from(buf)) as any;
+    const decoded = nameTableType.deserialize(Buffer.from(buf)) as { table?: XdsSnapshot['nameTable'] };
     return decoded.table ?? {};
   };
-  loaded = { Ads, decodeNameTable };
+  loaded = { Ads: AdsClientCtor, decodeNameTable };
   return loaded;
 }
 
@@ -173,7 +242,7 @@ export class AdsError extends Error {}
 
 interface Pending {
   typeUrl: string;
-  resolve: (r: any) => void;
+  resolve: (r: DiscoveryResponse) => void;
   reject: (e: Error) => void;
 }
 
@@ -182,10 +251,10 @@ interface Pending {
  * version_info and response_nonce, so istiod treats us as an up-to-date proxy.
  */
 export class AdsClient {
-  private readonly client: grpc.Client;
-  private call?: grpc.ClientDuplexStream<any, any>;
+  private readonly client: InstanceType<grpc.ServiceClientConstructor>;
+  private call?: AdsStream;
   private readonly waiting: Pending[] = [];
-  private readonly latest = new Map<string, any>();
+  private readonly latest = new Map<string, DiscoveryResponse>();
   private closed = false;
   private streamError?: Error;
   private sentNode = false;
@@ -197,11 +266,14 @@ export class AdsClient {
     });
   }
 
-  private ensureStream(): grpc.ClientDuplexStream<any, any> {
+  private ensureStream(): AdsStream {
     if (this.call) return this.call;
     if (this.closed) throw new AdsError('ADS client is closed');
-    const call = (this.client as any).StreamAggregatedResources() as grpc.ClientDuplexStream<any, any>;
-    call.on('data', (resp: any) => this.onResponse(resp));
+    // makeClientConstructor adds one method per RPC, named after it; grpc-js types them only as Function.
+    const open = this.client['StreamAggregatedResources'];
+    if (typeof open !== 'function') throw new AdsError('the ADS client has no StreamAggregatedResources method');
+    const call = open.call(this.client) as AdsStream;
+    call.on('data', (resp: DiscoveryResponse) => this.onResponse(resp));
     call.on('error', (err: Error) => this.fail(err));
     call.on('end', () => this.fail(new AdsError('istiod closed the ADS stream')));
     this.call = call;
@@ -209,13 +281,13 @@ export class AdsClient {
   }
 
   private fail(err: Error): void {
-    if (this.closed && (err as any).code === grpc.status.CANCELLED) return;
+    if (this.closed && (err as Partial<grpc.ServiceError>).code === grpc.status.CANCELLED) return;
     this.streamError ??= err;
     for (const p of this.waiting.splice(0)) p.reject(err);
   }
 
   private send(typeUrl: string, names: string[], ack?: { version: string; nonce: string }): void {
-    const req: any = {
+    const req: DiscoveryRequest = {
       type_url: typeUrl,
       resource_names: names,
       version_info: ack?.version ?? '',
@@ -229,19 +301,20 @@ export class AdsClient {
     this.ensureStream().write(req);
   }
 
-  private onResponse(resp: any): void {
-    const typeUrl: string = resp.type_url;
+  private onResponse(resp: DiscoveryResponse): void {
+    const typeUrl = resp.type_url ?? '';
     // ACK every response (also unsolicited pushes), keeping the names we subscribed to.
     const names = typeUrl === TYPE.route ? this.routeNames : [];
     this.send(typeUrl, names, { version: resp.version_info ?? '', nonce: resp.nonce ?? '' });
     this.latest.set(typeUrl, resp);
     const i = this.waiting.findIndex((p) => p.typeUrl === typeUrl);
-    if (i >= 0) this.waiting.splice(i, 1)[0].resolve(resp);
+    const [p] = i >= 0 ? this.waiting.splice(i, 1) : [];
+    p?.resolve(resp);
   }
 
   private routeNames: string[] = [];
 
-  private request(typeUrl: string, names: string[], timeoutMs: number): Promise<any> {
+  private request(typeUrl: string, names: string[], timeoutMs: number): Promise<DiscoveryResponse> {
     if (this.streamError) return Promise.reject(this.streamError);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -266,15 +339,15 @@ export class AdsClient {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const cds = await this.request(TYPE.cluster, [], timeoutMs);
     const lds = await this.request(TYPE.listener, [], timeoutMs);
-    const clusters = decodeResources(cds);
-    const listeners = decodeResources(lds);
+    const clusters = decodeResources(cds, TYPE.cluster);
+    const listeners = decodeResources(lds, TYPE.listener);
     this.routeNames = [...new Set(listeners.flatMap(routeNamesOf))].sort();
-    let routes: XdsResource[] = [];
-    const versions: Record<string, string> = { cds: cds.version_info, lds: lds.version_info };
+    let routes: XdsRouteConfiguration[] = [];
+    const versions: Record<string, string> = { cds: cds.version_info ?? '', lds: lds.version_info ?? '' };
     if (this.routeNames.length > 0) {
       const rds = await this.request(TYPE.route, this.routeNames, timeoutMs);
-      routes = decodeResources(rds);
-      versions.rds = rds.version_info;
+      routes = decodeResources(rds, TYPE.route);
+      versions.rds = rds.version_info ?? '';
     }
     const snap: XdsSnapshot = { clusters, listeners, routes, versions };
     if (opts.nameTable) {
@@ -282,10 +355,12 @@ export class AdsClient {
       const { decodeNameTable } = loadAdsProtos();
       const table: NonNullable<XdsSnapshot['nameTable']> = {};
       for (const r of nds.resources ?? []) {
+        // NameTable is not in the Envoy root, so protobufjs leaves it as raw bytes for decodeNameTable.
+        if (isExpandedAny(r) || typeof r.value === 'string') throw new AdsError(`istiod sent an NDS resource that is not raw NameTable bytes`);
         Object.assign(table, decodeNameTable(r.value ?? Buffer.alloc(0)));
       }
       snap.nameTable = table;
-      versions.nds = nds.version_info;
+      versions.nds = nds.version_info ?? '';
     }
     return snap;
   }
@@ -311,21 +386,38 @@ export async function fetchSnapshot(address: string, identity: SidecarIdentity, 
   }
 }
 
-function decodeResources(resp: any): XdsResource[] {
-  return (resp.resources ?? []).map((r: any) => {
+const RESOURCE_WRAPPER = 'type.googleapis.com/envoy.service.discovery.v3.Resource';
+
+interface ResourceByType {
+  [TYPE.cluster]: XdsCluster;
+  [TYPE.listener]: XdsListener;
+  [TYPE.route]: XdsRouteConfiguration;
+}
+
+/**
+ * The resources of one response, checked to be of the type asked for. This is the one place where decoded
+ * JSON becomes a typed Envoy object: protobufjs decoded it against that very message type, which is what
+ * makes the cast sound once `@type` is checked.
+ */
+function decodeResources<U extends keyof ResourceByType>(resp: DiscoveryResponse, typeUrl: U): Array<ResourceByType[U]> {
+  return (resp.resources ?? []).map((r) => {
     // Istio may wrap resources in envoy.service.discovery.v3.Resource; unwrap to the payload.
-    if (r && r['@type'] === 'type.googleapis.com/envoy.service.discovery.v3.Resource' && r.resource) return r.resource;
-    return r;
+    const inner = isExpandedAny(r) && r['@type'] === RESOURCE_WRAPPER && isExpandedAny(r.resource as DecodedAny) ? (r.resource as ExpandedAny) : r;
+    if (!isExpandedAny(inner) || inner['@type'] !== typeUrl) {
+      const got = isExpandedAny(inner) ? inner['@type'] : inner.type_url;
+      throw new AdsError(`istiod sent a ${got ?? 'resource without a type'} in a ${typeUrl} response`);
+    }
+    return inner as unknown as ResourceByType[U];
   });
 }
 
 /** Route config names referenced by HCM filters (rds.route_config_name) anywhere in a listener. */
-export function routeNamesOf(listener: XdsResource): string[] {
+export function routeNamesOf(listener: XdsListener): string[] {
   const names: string[] = [];
   for (const chain of [...(listener.filter_chains ?? []), ...(listener.default_filter_chain ? [listener.default_filter_chain] : [])]) {
     for (const f of chain.filters ?? []) {
       const tc = f.typed_config;
-      if (tc?.rds?.route_config_name) names.push(tc.rds.route_config_name);
+      if (isHcm(tc) && tc.rds?.route_config_name) names.push(tc.rds.route_config_name);
     }
   }
   return names;

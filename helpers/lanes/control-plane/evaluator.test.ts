@@ -127,20 +127,17 @@ describe('Envoy matching rules', () => {
     expect(longestPrefixMatch(ranges, '10.1.2.3')).toBe(16);
     expect(longestPrefixMatch(ranges, '10.2.2.3')).toBe(8);
     expect(longestPrefixMatch(ranges, '11.0.0.1')).toBe(-1);
-    expect(longestPrefixMatch([{ address_prefix: '2001:db8::', prefix_len: 32 }], '2001:db8::5')).toBe(32);
+    expect(longestPrefixMatch([{ address_prefix: '2001:db8::', prefix_len: { value: 32 } }], '2001:db8::5')).toBe(32);
   });
 
   it('filter chains: a chain with a matching criterion beats one without; none matching → chains without it', () => {
-    const l = {
-      filter_chains: [
-        { name: 'any', filter_chain_match: {} },
-        { name: 'net', filter_chain_match: { prefix_ranges: [{ address_prefix: '192.0.2.0', prefix_len: { value: 24 } }] } },
-      ],
-    };
+    const any = { name: 'any', filter_chain_match: {} };
+    const net = { name: 'net', filter_chain_match: { prefix_ranges: [{ address_prefix: '192.0.2.0', prefix_len: { value: 24 } }] } };
+    const l = { filter_chains: [any, net] };
     const facts = { destinationPort: 1, transportProtocol: 'raw_buffer' as const, applicationProtocols: [] };
     expect(selectFilterChain(l, { ...facts, destinationIp: '192.0.2.9' }).chain?.name).toBe('net');
     expect(selectFilterChain(l, { ...facts, destinationIp: '198.51.100.9' }).chain?.name).toBe('any');
-    expect(selectFilterChain({ filter_chains: [l.filter_chains[1]] }, { ...facts, destinationIp: '198.51.100.9' }).chain).toBeUndefined();
+    expect(selectFilterChain({ filter_chains: [net] }, { ...facts, destinationIp: '198.51.100.9' }).chain).toBeUndefined();
   });
 
   it('virtual hosts: exact, then longest suffix wildcard, then prefix, then *; port ignored when asked', () => {

@@ -14,13 +14,22 @@
 import { isIPv6 } from 'node:net';
 import type { Observation, Scheme } from '../../model/types.ts';
 import { ipToBigInt } from '../../net/addresses.ts';
+import {
+  isExpandedAny, isHcm, isTcpProxy, typeNameOf,
+  type DecodedAny, type HttpConnectionManager, type TcpProxy, type XdsCluster, type XdsFilterChain, type XdsListener, type XdsRouteConfiguration,
+} from './ads-client.ts';
 
-type X = Record<string, any>;
+type FilterChainMatch = NonNullable<XdsFilterChain['filter_chain_match']>;
+type CidrRange = NonNullable<FilterChainMatch['prefix_ranges']>[number];
+type VirtualHost = NonNullable<XdsRouteConfiguration['virtual_hosts']>[number];
+type Route = NonNullable<VirtualHost['routes']>[number];
+type RouteMatch = NonNullable<Route['match']>;
+type RouteAction = NonNullable<Route['route']>;
 
 export interface ConfigSnapshot {
-  listeners: X[];
-  routes: X[];
-  clusters: X[];
+  listeners: XdsListener[];
+  routes: XdsRouteConfiguration[];
+  clusters: XdsCluster[];
 }
 
 export interface EvalTarget {
@@ -42,28 +51,25 @@ export interface ConnectionFacts {
   applicationProtocols: string[];
 }
 
-const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const TCP_PROXY = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
 
-function typeName(any: X | undefined): string {
-  const t: string = any?.['@type'] ?? any?.type_url ?? '';
-  return t.slice(t.lastIndexOf('/') + 1);
+function typeName(any: DecodedAny | null | undefined): string {
+  return typeNameOf((isExpandedAny(any) ? any['@type'] : any?.type_url) ?? '');
 }
 
-function hasListenerFilter(listener: X, type: string, legacyName: string): boolean {
-  return (listener.listener_filters ?? []).some((f: X) => typeName(f.typed_config) === type || f.name === legacyName);
+function hasListenerFilter(listener: XdsListener, type: string, legacyName: string): boolean {
+  return (listener.listener_filters ?? []).some((f) => typeName(f.typed_config) === type || f.name === legacyName);
 }
 
-function socketOf(listener: X): { address: string; port: number } | undefined {
+function socketOf(listener: XdsListener): { address: string; port: number } | undefined {
   const sa = listener.address?.socket_address;
-  if (!sa) return undefined;
+  if (!sa?.address) return undefined;
   return { address: sa.address, port: Number(sa.port_value) };
 }
 
 /** Listener selection after original-destination recovery. */
-export function selectListener(listeners: X[], ip: string, port: number): { listener?: X; how: 'exact' | 'wildcard' | 'virtualOutbound' } {
+export function selectListener(listeners: XdsListener[], ip: string, port: number): { listener?: XdsListener; how: 'exact' | 'wildcard' | 'virtualOutbound' } {
   const wildcard = isIPv6(ip) ? '::' : '0.0.0.0';
   const byAddr = (addr: string) => listeners.find((l) => {
     const s = socketOf(l);
@@ -74,11 +80,11 @@ export function selectListener(listeners: X[], ip: string, port: number): { list
   const wild = byAddr(wildcard);
   if (wild) return { listener: wild, how: 'wildcard' };
   const vo = listeners.find((l) => l.name === 'virtualOutbound') ??
-    listeners.find((l) => l.use_original_dst?.value === true || l.use_original_dst === true);
+    listeners.find((l) => l.use_original_dst?.value === true);
   return { listener: vo, how: 'virtualOutbound' };
 }
 
-export function connectionFacts(listener: X, target: EvalTarget, destinationIp: string): ConnectionFacts {
+export function connectionFacts(listener: XdsListener, target: EvalTarget, destinationIp: string): ConnectionFacts {
   const tlsInspected = hasListenerFilter(listener, TLS_INSPECTOR, 'envoy.filters.listener.tls_inspector');
   const httpInspected = hasListenerFilter(listener, HTTP_INSPECTOR, 'envoy.filters.listener.http_inspector');
   const facts: ConnectionFacts = {
@@ -99,14 +105,14 @@ export function connectionFacts(listener: X, target: EvalTarget, destinationIp: 
 }
 
 /** Length of the longest prefix range containing ip, or -1. */
-export function longestPrefixMatch(ranges: X[], ip: string): number {
+export function longestPrefixMatch(ranges: CidrRange[], ip: string): number {
   const addr = ipToBigInt(ip);
   if (!addr) return -1;
   let best = -1;
   for (const r of ranges) {
-    const net = ipToBigInt(r.address_prefix);
+    const net = ipToBigInt(r.address_prefix ?? '');
     if (!net || net.bits !== addr.bits) continue;
-    const len = r.prefix_len?.value ?? r.prefix_len ?? addr.bits;
+    const len = r.prefix_len?.value ?? addr.bits;
     const n = Number(len);
     const shift = BigInt(addr.bits - n);
     if (n === 0 || (addr.v >> shift) === (net.v >> shift)) best = Math.max(best, n);
@@ -126,16 +132,16 @@ export function serverNameRank(names: string[], sni: string | undefined): number
 }
 
 interface ChainPick {
-  chain?: X;
+  chain?: XdsFilterChain;
   usedDefault: boolean;
   steps: string[];
 }
 
 /** Envoy's FilterChainMatch selection, criterion by criterion. */
-export function selectFilterChain(listener: X, facts: ConnectionFacts): ChainPick {
-  let cands: X[] = listener.filter_chains ?? [];
+export function selectFilterChain(listener: XdsListener, facts: ConnectionFacts): ChainPick {
+  let cands: XdsFilterChain[] = listener.filter_chains ?? [];
   const steps: string[] = [];
-  const narrow = (label: string, isSet: (m: X) => boolean, rank: (m: X) => number) => {
+  const narrow = (label: string, isSet: (m: FilterChainMatch) => boolean, rank: (m: FilterChainMatch) => number) => {
     if (cands.length === 0) return;
     const withIt = cands.filter((c) => isSet(c.filter_chain_match ?? {}));
     const scored = withIt.map((c) => ({ c, r: rank(c.filter_chain_match ?? {}) })).filter((x) => x.r >= 0);
@@ -149,12 +155,12 @@ export function selectFilterChain(listener: X, facts: ConnectionFacts): ChainPic
     }
   };
   narrow('destination_port', (m) => m.destination_port !== undefined,
-    (m) => (Number(m.destination_port?.value ?? m.destination_port) === facts.destinationPort ? 0 : -1));
-  narrow('prefix_ranges', (m) => (m.prefix_ranges ?? []).length > 0, (m) => longestPrefixMatch(m.prefix_ranges, facts.destinationIp));
-  narrow('server_names', (m) => (m.server_names ?? []).length > 0, (m) => serverNameRank(m.server_names, facts.serverName));
+    (m) => (Number(m.destination_port?.value) === facts.destinationPort ? 0 : -1));
+  narrow('prefix_ranges', (m) => (m.prefix_ranges ?? []).length > 0, (m) => longestPrefixMatch(m.prefix_ranges ?? [], facts.destinationIp));
+  narrow('server_names', (m) => (m.server_names ?? []).length > 0, (m) => serverNameRank(m.server_names ?? [], facts.serverName));
   narrow('transport_protocol', (m) => !!m.transport_protocol, (m) => (m.transport_protocol === facts.transportProtocol ? 0 : -1));
   narrow('application_protocols', (m) => (m.application_protocols ?? []).length > 0,
-    (m) => ((m.application_protocols as string[]).some((p) => facts.applicationProtocols.includes(p)) ? 0 : -1));
+    (m) => ((m.application_protocols ?? []).some((p) => facts.applicationProtocols.includes(p)) ? 0 : -1));
   if (cands.length > 0) return { chain: cands[0], usedDefault: false, steps };
   if (listener.default_filter_chain) return { chain: listener.default_filter_chain, usedDefault: true, steps };
   return { usedDefault: false, steps };
@@ -168,14 +174,14 @@ export function hostHeader(target: EvalTarget): string {
 }
 
 /** Envoy virtual host selection. Returns the vhost and how it matched. */
-export function selectVirtualHost(routeConfig: X, host: string): { vhost?: X; how?: string } {
+export function selectVirtualHost(routeConfig: XdsRouteConfiguration, host: string): { vhost?: VirtualHost; how?: string } {
   let h = host.toLowerCase();
   if (routeConfig.ignore_port_in_host_matching) h = h.replace(/:\d+$/, '');
-  const vhosts: X[] = routeConfig.virtual_hosts ?? [];
-  const domainsOf = (v: X) => (v.domains ?? []).map((d: string) => d.toLowerCase());
+  const vhosts = routeConfig.virtual_hosts ?? [];
+  const domainsOf = (v: VirtualHost) => (v.domains ?? []).map((d) => d.toLowerCase());
   const exact = vhosts.find((v) => domainsOf(v).includes(h));
   if (exact) return { vhost: exact, how: `exact ${h}` };
-  let best: { v: X; len: number; d: string } | undefined;
+  let best: { v: VirtualHost; len: number; d: string } | undefined;
   for (const v of vhosts) {
     for (const d of domainsOf(v)) {
       // `*.x` / `*x` suffix wildcards: the wildcard must stand for at least one character.
@@ -197,17 +203,17 @@ export function selectVirtualHost(routeConfig: X, host: string): { vhost?: X; ho
   return star ? { vhost: star, how: 'wildcard *' } : {};
 }
 
-function routeMatches(match: X, path: string): boolean {
+function routeMatches(match: RouteMatch, path: string): boolean {
+  const pathOnly = path.split('?')[0] ?? path;
   if ((match.headers ?? []).length > 0 || (match.query_parameters ?? []).length > 0) return false;
   if (match.prefix !== undefined) return path.startsWith(match.prefix);
-  if (match.path !== undefined) return path.split('?')[0] === match.path;
+  if (match.path !== undefined) return pathOnly === match.path;
   if (match.path_separated_prefix !== undefined) {
-    const p = path.split('?')[0];
-    return p === match.path_separated_prefix || p.startsWith(match.path_separated_prefix + '/');
+    return pathOnly === match.path_separated_prefix || pathOnly.startsWith(match.path_separated_prefix + '/');
   }
   if (match.safe_regex?.regex !== undefined) {
     try {
-      return new RegExp(`^(?:${match.safe_regex.regex})$`).test(path.split('?')[0]);
+      return new RegExp(`^(?:${match.safe_regex.regex})$`).test(pathOnly);
     } catch {
       return false;
     }
@@ -215,25 +221,30 @@ function routeMatches(match: X, path: string): boolean {
   return false;
 }
 
-function clusterOfAction(action: X | undefined): string | undefined {
+/** The cluster of a route action or a TcpProxy (the first of weighted clusters). */
+function clusterOfAction(action: RouteAction | TcpProxy | null | undefined): string | undefined {
   if (!action) return undefined;
   if (action.cluster) return action.cluster;
-  const wc = action.weighted_clusters?.clusters;
-  if (Array.isArray(wc) && wc.length > 0) return wc[0].name;
-  return undefined;
+  return action.weighted_clusters?.clusters?.[0]?.name;
 }
 
-function terminalFilter(chain: X): { kind: 'hcm' | 'tcp' | 'other'; config?: X; name?: string } {
+type Terminal =
+  | { kind: 'hcm'; config?: HttpConnectionManager; name?: string }
+  | { kind: 'tcp'; config?: TcpProxy; name?: string }
+  | { kind: 'other'; name?: string };
+
+function terminalFilter(chain: XdsFilterChain): Terminal {
   for (const f of chain.filters ?? []) {
-    const t = typeName(f.typed_config);
-    if (t === HCM || f.name === 'envoy.filters.network.http_connection_manager') return { kind: 'hcm', config: f.typed_config, name: f.name };
-    if (t === TCP_PROXY || f.name === 'envoy.filters.network.tcp_proxy') return { kind: 'tcp', config: f.typed_config, name: f.name };
+    const tc = f.typed_config;
+    // A filter named by its legacy name but without a decoded config still decides the kind; its config is then absent.
+    if (isHcm(tc) || f.name === 'envoy.filters.network.http_connection_manager') return { kind: 'hcm', config: isHcm(tc) ? tc : undefined, name: f.name };
+    if (isTcpProxy(tc) || f.name === 'envoy.filters.network.tcp_proxy') return { kind: 'tcp', config: isTcpProxy(tc) ? tc : undefined, name: f.name };
   }
   const last = (chain.filters ?? []).at(-1);
-  return { kind: 'other', config: last?.typed_config, name: last?.name };
+  return { kind: 'other', name: last?.name };
 }
 
-function chainLabel(chain: X, listener: X, usedDefault: boolean): string {
+function chainLabel(chain: XdsFilterChain, listener: XdsListener, usedDefault: boolean): string {
   if (chain.name) return chain.name;
   if (usedDefault) return 'default_filter_chain';
   const i = (listener.filter_chains ?? []).indexOf(chain);
@@ -254,7 +265,7 @@ function verdictForCluster(cluster: string, evidence: Record<string, unknown>, k
  */
 export function evaluate(snapshot: ConfigSnapshot, target: EvalTarget, resolvedAddress: string): Observation {
   const evidence: Record<string, unknown> = { destination: `${resolvedAddress}:${target.port}` };
-  const known = new Set(snapshot.clusters.map((c) => c.name as string));
+  const known = new Set(snapshot.clusters.flatMap((c) => (c.name === undefined ? [] : [c.name])));
   const { listener, how } = selectListener(snapshot.listeners, resolvedAddress, target.port);
   if (!listener) {
     return { verdict: 'error', error: 'no listener for the destination and no virtualOutbound listener in the snapshot', evidence };
@@ -286,7 +297,7 @@ export function evaluate(snapshot: ConfigSnapshot, target: EvalTarget, resolvedA
   if (target.scheme === 'tcp') {
     return { verdict: 'error', error: 'a raw TCP probe reached an HTTP connection manager; the outcome depends on the client bytes', evidence };
   }
-  const rcName: string | undefined = term.config?.rds?.route_config_name;
+  const rcName = term.config?.rds?.route_config_name;
   const rc = rcName !== undefined ? snapshot.routes.find((r) => r.name === rcName) : term.config?.route_config;
   evidence.routeConfig = rcName ?? '(inline)';
   if (!rc) return { verdict: 'error', error: `route config ${rcName} missing from the RDS snapshot`, evidence };
@@ -300,7 +311,7 @@ export function evaluate(snapshot: ConfigSnapshot, target: EvalTarget, resolvedA
   evidence.virtualHost = vhost.name;
   evidence.virtualHostMatch = vhHow;
   const path = target.path ?? '/';
-  const route = (vhost.routes ?? []).find((r: X) => routeMatches(r.match ?? {}, path));
+  const route = (vhost.routes ?? []).find((r) => routeMatches(r.match ?? {}, path));
   if (!route) return { verdict: 'error', error: `no route in virtual host ${vhost.name} matches ${path}: Envoy would answer 404`, evidence };
   evidence.route = route.name ?? '(unnamed)';
   if (route.direct_response) {
