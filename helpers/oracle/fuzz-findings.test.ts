@@ -213,3 +213,16 @@ spec: {workloadSelector: {labels: {app: curl}}, egress: [{port: {number: 443, na
     expect(probe(r, 'default', 'tcp://b.example.com:443', 'ALLOW_ANY')).toMatchObject({ cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
   });
 });
+
+describe('HTTP routes of sniffed ports with CIDR addresses (httproute.go)', () => {
+  it('the host keeps its virtual host on the port\'s HTTP chain (fuzz-s3-187)', () => {
+    const r = res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec: {hosts: ["*.example.com"], addresses: [198.51.0.0/16], ports: [{number: 8080, name: p8080}], resolution: NONE}
+`);
+    expect(probe(r, 'default', 'http://y.wild.example.com:8080/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
+    expect(probe(r, 'default', 'http://unlisted.example.net:8080/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', signal: 'http-502' });
+  });
+});

@@ -136,6 +136,9 @@ export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<strin
     } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
     if (sp.cidrs.length > 0 && sp.kind !== 'http') {
       l.cidr.push(sp);
+      // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
+      // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
+      if (sp.kind === 'sniffed') (l.http ??= []).push(sp);
       continue;
     }
     switch (sp.kind) {
