@@ -40,7 +40,7 @@ export function patchCorefile(corefile: string, entries: HostEntry[]): string {
   if (at < 0) {
     throw new Error('CoreDNS Corefile has no `kubernetes` plugin line; cannot place the hosts block');
   }
-  const indent = /^(\s*)/.exec(lines[at])![1];
+  const indent = /^(\s*)/.exec(lines[at] ?? '')?.[1] ?? '';
   lines.splice(at, 0, hostsBlock(entries, indent));
   return lines.join('\n').replace(/^(\s*)ttl 30$/m, '$1ttl 0');
 }

@@ -57,12 +57,14 @@ function applyOver(state: LabState, incoming: ResourceSet, notes: string[]): Lab
   let next = Math.max(-1, ...out.serviceEntries.map((s) => s.order), ...out.sidecars.map((s) => s.order)) + 1;
   for (const se of incoming.serviceEntries) {
     const i = out.serviceEntries.findIndex((x) => x.namespace === se.namespace && x.name === se.name);
-    if (i >= 0) out.serviceEntries[i] = { ...se, order: out.serviceEntries[i].order };
+    const existing = out.serviceEntries[i];
+    if (existing) out.serviceEntries[i] = { ...se, order: existing.order };
     else out.serviceEntries.push({ ...se, order: next++ });
   }
   for (const sc of incoming.sidecars) {
     const i = out.sidecars.findIndex((x) => x.namespace === sc.namespace && x.name === sc.name);
-    if (i >= 0) out.sidecars[i] = { ...sc, order: out.sidecars[i].order };
+    const existing = out.sidecars[i];
+    if (existing) out.sidecars[i] = { ...sc, order: existing.order };
     else out.sidecars.push({ ...sc, order: next++ });
   }
   if (incoming.mesh.source) out.mesh = incoming.mesh;

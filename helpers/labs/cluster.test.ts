@@ -49,8 +49,8 @@ describe('readClusterResources', () => {
     expect(resources.mesh.outboundTrafficPolicy).toBe('REGISTRY_ONLY');
     expect(resources.serviceEntries.map((s) => `${s.namespace}/${s.name}`)).toEqual(['frontend/external-db']);
     expect(resources.sidecars.map((s) => `${s.namespace}/${s.name}`)).toEqual(['default/default']);
-    expect(resources.serviceEntries[0].manifest).not.toHaveProperty('status');
-    expect((resources.serviceEntries[0].manifest.metadata as Record<string, unknown>).creationTimestamp).toBe('2026-11-29T10:00:01Z');
+    expect(resources.serviceEntries[0]?.manifest).not.toHaveProperty('status');
+    expect((resources.serviceEntries[0]?.manifest.metadata as Record<string, unknown> | undefined)?.creationTimestamp).toBe('2026-11-29T10:00:01Z');
     const probe = { from: { namespace: 'default' }, to: parseProbeUrl('tcp://db.example.com:5432') };
     expect(expectProbe(resources, probe, { istioVersion: LAB_ISTIO_VERSION })).toMatchObject({ verdict: 'blocked' });
   });

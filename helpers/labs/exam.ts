@@ -47,7 +47,8 @@ export function pickLabs(labs: Lab[], count: number, random: () => number = Math
   const pool = [...labs];
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [pool[i], pool[j]] = [pool[j], pool[i]];
+    // i and j are both within [0, pool.length).
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
   return pool.slice(0, Math.min(count, pool.length));
 }
@@ -68,7 +69,7 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
   const results: TaskResult[] = chosen.map((l) => ({ lab: l.name, title: l.title, skipped: true }));
   let over = false;
   for (let i = 0; i < chosen.length && !over; i++) {
-    const lab = chosen[i];
+    const lab = chosen[i]!; // i < chosen.length (loop condition)
     if (io.now() >= deadline) {
       say('', 'Time is up.');
       break;

@@ -24,7 +24,9 @@ export function readOperator(file: string): { operator: K8sObject; notes: string
     throw new UserError(`${file}: holds ServiceEntries or Sidecars besides the IstioOperator; apply those with kubectl apply -f, and give lab install the IstioOperator alone`);
   }
   const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-  const operator = docs[set.mesh.source.doc - 1].toJS() as K8sObject;
+  const doc = docs[set.mesh.source.doc - 1];
+  if (!doc) throw new UserError(`${file}: the IstioOperator is document ${set.mesh.source.doc}, but the file has ${docs.length} documents`);
+  const operator = doc.toJS() as K8sObject;
   return { operator, notes: ignoredIstioOperatorFields([file], { installed: true }) };
 }
 

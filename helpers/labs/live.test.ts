@@ -103,7 +103,9 @@ describe('labs on the live stack (lab start, kubectl apply, lab check)', () => {
 
   it('lab stop ends the stack\'s own processes and removes its run dir', async (ctx) => {
     if (missing) ctx.skip(`skipped: ${missing}`);
-    if (!readCurrent(env)) await labStart(labs[0].name, deps());
+    const [lab] = labs;
+    if (!lab) throw new Error('no labs to start');
+    if (!readCurrent(env)) await labStart(lab.name, deps());
     const state = JSON.parse(readFileSync(join(stateDir(env), 'lab', 'stack.json'), 'utf8')) as { runDir: string; processes: { pid: number; binary: string }[] };
     expect(state.processes.every((p) => isRecordedAlive(p.pid, p.binary))).toBe(true);
     expect(await labStop(deps())).toBe(0);

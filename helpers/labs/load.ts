@@ -43,7 +43,7 @@ export interface Lab {
   solution: string;
   explanation: string;
   /** Plausible wrong answers (absolute paths), each failing at least one check. */
-  wrong: WrongAnswer[];
+  wrong: [WrongAnswer, ...WrongAnswer[]];
   file: string;
 }
 
@@ -120,10 +120,10 @@ function parseLab(file: string): Lab {
     hints: hints.map(String),
     solution: path(doc.solution, 'solution'),
     explanation: (doc.explanation as string).trim(),
-    wrong: wrong.map((w, i) => {
+    wrong: nonEmpty(wrong.map((w, i) => {
       if (typeof w?.mistake !== 'string') bad(`wrong[${i}].mistake must say what the mistake is`);
       return { file: path(w.file, `wrong[${i}].file`), mistake: w.mistake as string };
-    }),
+    }), () => bad('wrong must list at least one plausible wrong answer ({file, mistake})')),
     file,
   };
 }
@@ -150,4 +150,9 @@ export function clientsOf(lab: Lab): ProbeSource[] {
   const out = new Map<string, ProbeSource>();
   for (const c of lab.checks) out.set(JSON.stringify([c.from.namespace, Object.entries(c.from.labels ?? {}).sort()]), c.from);
   return [...out.values()];
+}
+
+function nonEmpty<T>(xs: T[], empty: () => never): [T, ...T[]] {
+  const [first, ...rest] = xs;
+  return first === undefined ? empty() : [first, ...rest];
 }

@@ -23,7 +23,9 @@ class SimBackend implements LiveBackend {
 
   /** What `kubectl apply -f` does to the running cluster. */
   kubectlApply(files: string[]): void {
-    const [h, c] = [...this.running.entries()][0];
+    const [running] = this.running.entries();
+    if (!running) throw new Error('kubectl apply with no running lab');
+    const [h, c] = running;
     this.running.set(h, { ...c, state: applyFiles(c.state, files) });
   }
 
@@ -159,7 +161,7 @@ describe('lab exam', () => {
   it('picks distinct labs at random', () => {
     const labs = ['a', 'b', 'c', 'd'].map((name) => ({ name }) as Lab);
     let x = 0;
-    const seq = () => [0.9, 0.1, 0.5][x++ % 3];
+    const seq = () => [0.9, 0.1, 0.5][x++ % 3] ?? 0;
     const picked = pickLabs(labs, 3, seq).map((l) => l.name);
     expect(new Set(picked).size).toBe(3);
     expect(picked).not.toEqual(['a', 'b', 'c']);
@@ -168,6 +170,7 @@ describe('lab exam', () => {
   it('files mode: a solved task, a skipped one, and one graded when the clock runs out; score in percent, progress kept', async () => {
     const random = () => 0.42;
     const [first] = pickLabs(loadLabs(), 3, random);
+    if (!first) throw new Error('pickLabs picked nothing');
     const io = scripted([first.solution, '', 's', 'timeout']);
     deps.examIO = io;
     deps.random = random;
@@ -192,7 +195,9 @@ describe('lab exam', () => {
     const io = scripted([]);
     const seen: string[] = [];
     io.ask = async () => {
-      const [h, run] = [...backend.running.entries()][0];
+      const [first] = backend.running.entries();
+      if (!first) throw new Error('the exam asked with no lab running');
+      const [h, run] = first;
       if (!seen.includes(h)) {
         seen.push(h);
         backend.kubectlApply([run.lab.solution]);

@@ -37,7 +37,7 @@ describe('exit-code errors', () => {
   it('no module under helpers/ imports the CLI (scripts/ or helpers/cli/); tests of CLI commands may', () => {
     const offenders = tsFiles(HELPERS).filter((f) => !f.endsWith('.test.ts')).filter((f) => {
       const text = readFileSync(f, 'utf8');
-      return [...text.matchAll(/from\s+'([^']+)'/g)].some(([, spec]) => spec.startsWith('.') && /(^|\/)(scripts|cli)\//.test(relative(HELPERS, join(f, '..', spec))));
+      return [...text.matchAll(/from\s+'([^']+)'/g)].some(([, spec = '']) => spec.startsWith('.') && /(^|\/)(scripts|cli)\//.test(relative(HELPERS, join(f, '..', spec))));
     });
     expect(offenders.map((f) => relative(HELPERS, f))).toEqual([]);
   });

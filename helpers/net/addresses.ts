@@ -19,7 +19,7 @@ export function ipToBigInt(ip: string): { v: bigint; bits: number } | undefined 
 
 export function isCidr(s: string): boolean {
   const [ip, len, extra] = s.split('/');
-  if (extra !== undefined || len === undefined || !/^\d+$/.test(len)) return false;
+  if (ip === undefined || extra !== undefined || len === undefined || !/^\d+$/.test(len)) return false;
   const parsed = ipToBigInt(ip);
   return !!parsed && Number(len) <= parsed.bits;
 }
@@ -27,7 +27,7 @@ export function isCidr(s: string): boolean {
 export function ipInCidr(ip: string, cidr: string): boolean {
   const [net, lenStr] = cidr.split('/');
   const a = ipToBigInt(ip);
-  const n = ipToBigInt(net);
+  const n = ipToBigInt(net ?? '');
   if (!a || !n || a.bits !== n.bits) return false;
   const shift = BigInt(a.bits - Number(lenStr));
   return a.v >> shift === n.v >> shift;

@@ -8,6 +8,7 @@ import { afterAll } from 'vitest';
 import { ClientNodeK8s } from '../k8s/client.ts';
 import { writeMeshConfig } from '../k8s/istio.ts';
 import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
+import { isTcpProxy } from '../lanes/control-plane/ads-client.ts';
 import { PROBE_IDENTITY } from '../lanes/control-plane/istiod.ts';
 import { markerMillis, markerOf, markerTimeout } from '../lanes/control-plane/marker.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
@@ -34,7 +35,8 @@ async function istiodCatchAll(mesh: Record<string, unknown>): Promise<string> {
     if (markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) !== markerMillis(gen)) throw new Error('mesh not pushed yet');
     const vo = snap.listeners.find((l) => l.name === 'virtualOutbound');
     const chain = vo?.filter_chains?.find((c: { name?: string }) => c.name === 'virtualOutbound-catchall-tcp');
-    return String(chain?.filters?.[0]?.typed_config?.cluster ?? 'not found');
+    const tc = chain?.filters?.[0]?.typed_config;
+    return String((isTcpProxy(tc) ? tc.cluster : undefined) ?? 'not found');
   }, { retries: 200, minTimeout: 20, maxTimeout: 200, maxRetryTime: 20_000 });
 }
 

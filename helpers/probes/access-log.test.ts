@@ -8,6 +8,11 @@ const LOG = readFileSync(new URL('./testdata/istio-proxy-log.txt', import.meta.u
 
 describe('Istio access log (default TEXT format)', () => {
   const entries = parseAccessLog(LOG);
+  const entry = (i: number) => {
+    const e = entries[i];
+    if (!e) throw new Error(`testdata/istio-proxy-log.txt has no access-log entry ${i}`);
+    return e;
+  };
 
   it('keeps access-log lines only, skipping the agent and Envoy lines around them', () => {
     expect(entries).toHaveLength(9);
@@ -20,11 +25,11 @@ describe('Istio access log (default TEXT format)', () => {
       upstreamHost: '172.18.0.3:5432', upstreamCluster: 'outbound|5432||db.example.com',
       downstreamLocalAddress: '172.18.0.3:5432', downstreamRemoteAddress: '10.244.0.9:39866', routeName: '-',
     });
-    expect(clusterOf(entries[0])).toBe('outbound|5432||db.example.com');
+    expect(clusterOf(entry(0))).toBe('outbound|5432||db.example.com');
   });
 
   it('names the block_all direct 502 BlackHoleCluster, as the oracle does', () => {
-    const e = entries[1];
+    const e = entry(1);
     expect(e).toMatchObject({ method: 'GET', path: '/', responseCode: 502, responseCodeDetails: 'direct_response', upstreamCluster: '-', routeName: 'block_all', authority: 'unlisted.example.com' });
     expect(clusterOf(e)).toBe('BlackHoleCluster');
   });
@@ -58,13 +63,13 @@ describe('Istio access log (default TEXT format)', () => {
   });
 
   it('a probe’s cluster: the lines for its port, which must agree', () => {
-    expect(clusterForPort(entries, 5432)).toEqual({ cluster: 'outbound|5432||db.example.com', lines: [entries[0].line] });
-    expect(clusterForPort([entries[1]], 80).cluster).toBe('BlackHoleCluster');
+    expect(clusterForPort(entries, 5432)).toEqual({ cluster: 'outbound|5432||db.example.com', lines: [entry(0).line] });
+    expect(clusterForPort([entry(1)], 80).cluster).toBe('BlackHoleCluster');
     expect(clusterForPort(entries, 8080)).toMatchObject({ problem: 'no access-log line for port 8080', lines: [] });
     const split = clusterForPort(entries, 5433);
     expect(split.cluster).toBeUndefined();
     expect(split.problem).toMatch(/disagree: BlackHoleCluster, PassthroughCluster/);
-    const local = parseAccessLogLine(entries[1].line.replace('block_all', 'some_route'))!;
+    const local = parseAccessLogLine(entry(1).line.replace('block_all', 'some_route'))!;
     expect(clusterForPort([local], 80).problem).toMatch(/names no cluster \(route some_route, direct_response\)/);
   });
 });

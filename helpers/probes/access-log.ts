@@ -63,8 +63,9 @@ const LINE = new RegExp(
 export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
   const m = LINE.exec(line.trim());
   if (!m) return undefined;
-  const [, startTime, method, path, protocol, code, flags, details, termination, transport, rx, tx, duration, , , , , authority, upstreamHost,
-    cluster, upstreamLocal, downstreamLocal, downstreamRemote, sni, route] = m;
+  // Every group of LINE is required, so the defaults never apply; they only tell the compiler so.
+  const [, startTime = '', method = '', path = '', protocol = '', code = '', flags = '', details = '', termination = '', transport = '', rx = '', tx = '', duration = '', , , , , authority = '',
+    upstreamHost = '', cluster = '', upstreamLocal = '', downstreamLocal = '', downstreamRemote = '', sni = '', route = ''] = m;
   return {
     startTime,
     method,
@@ -124,10 +125,11 @@ export interface ClusterReading {
 export function clusterForPort(entries: AccessLogEntry[], port: number): ClusterReading {
   const mine = entries.filter((e) => portOf(e.downstreamLocalAddress) === port);
   const lines = mine.map((e) => e.line);
-  if (mine.length === 0) return { lines, problem: `no access-log line for port ${port}` };
   const clusters = [...new Set(mine.map((e) => clusterOf(e) ?? `(none: route ${e.routeName}, ${e.responseCodeDetails})`))];
   if (clusters.length > 1) return { lines, problem: `access-log lines for port ${port} disagree: ${clusters.join(', ')}` };
-  const cluster = clusterOf(mine[0]);
-  if (!cluster) return { lines, problem: `access-log line for port ${port} names no cluster (route ${mine[0].routeName}, ${mine[0].responseCodeDetails})` };
+  const [first] = mine;
+  if (!first) return { lines, problem: `no access-log line for port ${port}` };
+  const cluster = clusterOf(first);
+  if (!cluster) return { lines, problem: `access-log line for port ${port} names no cluster (route ${first.routeName}, ${first.responseCodeDetails})` };
   return { cluster, lines };
 }

@@ -77,9 +77,10 @@ export function parseCurlOutput(stdout: string): CurlOutput {
   const lines = stdout.split('\n');
   let markerAt = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i].startsWith(`${PROBE_MARKER} `)) { markerAt = i; break; }
+    if (lines[i]?.startsWith(`${PROBE_MARKER} `)) { markerAt = i; break; }
   }
-  const writeOut = markerAt >= 0 ? parseWriteOut(lines[markerAt]) : undefined;
+  const markerLine = lines[markerAt];
+  const writeOut = markerLine !== undefined ? parseWriteOut(markerLine) : undefined;
   // The write-out starts with "\n": splitting on it already dropped that separator, so joining the
   // lines before the marker gives back exactly what came before it.
   const before = markerAt >= 0 ? lines.slice(0, markerAt).join('\n') : stdout;
@@ -90,7 +91,7 @@ export function parseCurlOutput(stdout: string): CurlOutput {
     const end = rest.search(/\r?\n\r?\n/);
     const block = end >= 0 ? rest.slice(0, end) : rest;
     rest = end >= 0 ? rest.slice(end).replace(/^\r?\n\r?\n/, '') : '';
-    const [statusLine, ...headerLines] = block.split(/\r?\n/);
+    const [statusLine = '', ...headerLines] = block.split(/\r?\n/); // split always yields at least one element
     const code = Number(/^HTTP\/[0-9.]+ (\d{3})/.exec(statusLine)?.[1]);
     if (code >= 100 && code < 200) continue;
     out.statusLine = statusLine.trim();
@@ -133,7 +134,7 @@ function curlExit(curl: CurlOutput, result: ProbeResult): number {
 function curlMessage(curl: CurlOutput, result: ProbeResult): string {
   if (curl.writeOut?.errormsg) return curl.writeOut.errormsg;
   const m = /curl: \(\d+\) (.*)/.exec(result.stderr);
-  return m ? m[1].trim() : excerpt(result.stderr, 120);
+  return m?.[1] !== undefined ? m[1].trim() : excerpt(result.stderr, 120);
 }
 
 function curlEvidence(curl: CurlOutput, result: ProbeResult, exit: number): Record<string, unknown> {

@@ -77,9 +77,9 @@ interface Pin {
 
 function parsePin(resolve: string): Pin {
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(resolve);
-  if (v6) return { address: v6[1], port: v6[2] === undefined ? undefined : Number(v6[2]) };
+  if (v6?.[1] !== undefined) return { address: v6[1], port: v6[2] === undefined ? undefined : Number(v6[2]) };
   const v4 = /^([0-9.]+)(?::(\d+))?$/.exec(resolve);
-  if (v4) return { address: v4[1], port: v4[2] === undefined ? undefined : Number(v4[2]) };
+  if (v4?.[1] !== undefined) return { address: v4[1], port: v4[2] === undefined ? undefined : Number(v4[2]) };
   if (/^[0-9a-fA-F:]+$/.test(resolve)) return { address: resolve };
   throw new Error(`probeCommand: resolve "${resolve}" must be IP, IP:PORT or [IPv6]:PORT`);
 }

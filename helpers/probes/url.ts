@@ -14,7 +14,8 @@ export function parseProbeUrl(raw: string, what = '--probe'): ProbeTarget {
   if (!(scheme in DEFAULT_PORT)) {
     throw new UserError(`${what}: scheme "${m[1]}" in "${raw}" is not supported; use http, https or tcp`);
   }
-  const host = m[2].replace(/^\[|\]$/g, '').toLowerCase();
+  // Group 2 is not optional: a match always has it.
+  const host = m[2]!.replace(/^\[|\]$/g, '').toLowerCase();
   const isIp = isIP(host) !== 0;
   if (!isIp && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
     throw new UserError(`${what}: "${host}" in "${raw}" is not a valid hostname or IP address`);

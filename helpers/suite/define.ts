@@ -42,8 +42,8 @@ export function laneFromEnv(env: NodeJS.ProcessEnv = process.env): LaneChoice {
 }
 
 /** Consecutive cases of one scenario under one policy: applied once, probed in turn. */
-export function scenarioBlocks(list: CaseRun[]): CaseRun[][] {
-  const out: CaseRun[][] = [];
+export function scenarioBlocks(list: CaseRun[]): Array<[CaseRun, ...CaseRun[]]> {
+  const out: Array<[CaseRun, ...CaseRun[]]> = [];
   for (const c of list) {
     const last = out[out.length - 1];
     if (last && last[0].policy === c.policy && last[0].scenario === c.scenario) last.push(c);

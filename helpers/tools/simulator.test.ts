@@ -32,7 +32,8 @@ describe.skipIf(!binary)(`Istio's simulator on an istiod snapshot${binary ? '' :
     const { results, unknownTypes } = await sim!.run(snap, targets.map(({ t, ip }) => simCall(t, ip)));
     expect(unknownTypes).toEqual([]);
     const known = new Set<string>(snap.clusters.map((c: { name: string }) => c.name));
-    const got = targets.map(({ t, ip }, i) => ({ url: t.raw, sim: fromSimulator(results[i], known), evaluator: fromObservation(evaluate(snap, t, ip)) }));
+    expect(results).toHaveLength(targets.length);
+    const got = targets.map(({ t, ip }, i) => ({ url: t.raw, sim: fromSimulator(results[i]!, known), evaluator: fromObservation(evaluate(snap, t, ip)) }));
     for (const g of got) expect(g.sim, g.url).toEqual({ verdict: g.evaluator.verdict, cluster: g.evaluator.cluster });
     expect(got.map((g) => `${g.sim.verdict} ${g.sim.cluster}`)).toEqual([
       'allowed outbound|5432||db.example.com',
@@ -50,7 +51,7 @@ describe.skipIf(!binary)(`Istio's simulator on an istiod snapshot${binary ? '' :
   it('answers requests in order on one process', async () => {
     const one = await sim!.run(snap, [simCall(parseProbeUrl('tcp://x.example.com:7000'), '203.0.113.1')]);
     const two = await sim!.run(snap, [simCall(parseProbeUrl('http://api.example.com/'), '203.0.113.9')]);
-    expect(one.results[0].listener).toBe('virtualOutbound');
-    expect(two.results[0].listener).toBe('0.0.0.0_80');
+    expect(one.results[0]?.listener).toBe('virtualOutbound');
+    expect(two.results[0]?.listener).toBe('0.0.0.0_80');
   });
 });

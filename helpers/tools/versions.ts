@@ -29,10 +29,18 @@ export interface PinnedVersions {
   /** Further istiod builds by label (upgrade validation); `$comment` aside. */
   controlPlaneBuilds?: Record<string, ControlPlaneBuild | string>;
   kubernetes: { version: string; etcd: string };
-  images: Record<string, string>;
+  /** Client and stand-in server images; the lanes name these three, more may be listed. */
+  images: { curl: string; postgres: string; nginx: string } & Record<string, string>;
 }
 
-export const PINNED: PinnedVersions = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8'));
+function loadPinned(file: string): PinnedVersions {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as PinnedVersions;
+  const missing = (['curl', 'postgres', 'nginx'] as const).filter((k) => typeof p.images?.[k] !== 'string');
+  if (missing.length > 0) throw new Error(`${file}: images.${missing.join(', images.')} missing; pin every image the lanes use`);
+  return p;
+}
+
+export const PINNED: PinnedVersions = loadPinned(VERSIONS_FILE);
 
 /** Every pinned istiod build, the lane's default first, each with its label. */
 export function controlPlaneBuilds(p: PinnedVersions = PINNED): (ControlPlaneBuild & { label: string })[] {

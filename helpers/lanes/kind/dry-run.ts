@@ -21,8 +21,8 @@ export interface DryRunOptions extends RunOptions {
 }
 
 /** Consecutive cases of one scenario under one policy: applied once, probed in turn (as helpers/suite/define.ts). */
-export function scenarioBlocks(list: CaseRun[]): CaseRun[][] {
-  const out: CaseRun[][] = [];
+export function scenarioBlocks(list: CaseRun[]): Array<[CaseRun, ...CaseRun[]]> {
+  const out: Array<[CaseRun, ...CaseRun[]]> = [];
   for (const c of list) {
     const last = out[out.length - 1];
     if (last && last[0].policy === c.policy && last[0].scenario === c.scenario) last.push(c);

@@ -34,7 +34,7 @@ describe('kind lane dry run', () => {
     const installs = text.split('\n').filter((l) => l.includes('$ istioctl manifest generate'));
     expect(installs).toHaveLength(2);
     const iop = /write (\S+\/istio-ALLOW_ANY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/.exec(text);
-    expect(iop?.[1].startsWith(WORK)).toBe(true);
+    expect(iop?.[1]?.startsWith(WORK)).toBe(true);
     expect(iop?.[2]).toMatch(/\|\s+kind: IstioOperator/);
     expect(iop?.[2]).toMatch(/\|\s+accessLogFile: \/dev\/stdout/);
     expect(iop?.[2]).toMatch(/\|\s+mode: ALLOW_ANY/);
@@ -92,8 +92,8 @@ describe('kind lane dry run', () => {
     const text = await render({ cases: cases([SCENARIOS[0], dns]).filter((c) => c.policy === 'REGISTRY_ONLY') });
     const blocks = [...text.matchAll(/write (\S+\/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/g)];
     expect(blocks).toHaveLength(2);
-    expect(blocks[1][2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
-    expect(blocks[1][2]).toContain('mode: REGISTRY_ONLY');
+    expect(blocks[1]?.[2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
+    expect(blocks[1]?.[2]).toContain('mode: REGISTRY_ONLY');
     expect(text).toContain('clients: recreate');
     expect(text).toMatch(/clients: recreate[\s\S]*?delete Pod frontend\/egress-client\n\s+wait until Pod frontend\/egress-client deleted/);
   });
@@ -157,7 +157,9 @@ describe('dry run and run', () => {
 
   it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (client made on first use)', async () => {
     const dns = { ...SCENARIOS[1], name: 'dns-capture', resources: { ...SCENARIOS[1].resources, mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } } } };
-    const labelled = { ...dns.probes[0], from: { namespace: 'frontend', labels: { app: 'legacy' } } };
+    const [probe] = dns.probes;
+    if (!probe) throw new Error('SCENARIOS[1] has no probes');
+    const labelled = { ...probe, from: { namespace: 'frontend', labels: { app: 'legacy' } } };
     const runs = [...cases([SCENARIOS[0], dns]), { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: dns, policy: 'REGISTRY_ONLY' as const, probe: labelled }];
     const h = harness();
     const live: TraceEntry[] = [];

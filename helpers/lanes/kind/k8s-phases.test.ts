@@ -110,7 +110,9 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
     const other = scenarios.find((s) => s.resources.sidecars.length > 0)!;
     await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
     const first = await applyScenarioObjects(runner, ctx, state, course.name, 'REGISTRY_ONLY', course.resources);
-    const se = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name: first[0].metadata.name });
+    const [applied] = first;
+    if (!applied) throw new Error('applyScenarioObjects applied nothing for course-db-serviceentry');
+    const se = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name: applied.metadata.name });
     expect(se?.metadata.labels).toMatchObject({ [RUN_LABEL]: 'kapi-1' });
     expect(se?.metadata.annotations).toMatchObject({ [GENERATION_ANNOTATION]: String(state.generation) });
     // Another scenario applied over it (an interrupted clear): the run's earlier objects go.

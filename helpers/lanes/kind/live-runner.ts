@@ -19,6 +19,7 @@ export interface ProcessRunner {
 export const execaRunner: ProcessRunner = {
   async run(argv, { env, timeoutMs, signal }) {
     const [file, ...args] = argv;
+    if (file === undefined) throw new Error('execaRunner: empty argv');
     const r = await execa(file, args, {
       env,
       // The env given is complete (it already holds PATH and KUBECONFIG); nothing else leaks in.
@@ -139,9 +140,11 @@ export class LiveRunner implements Runner {
     const cleanup = o.cleanup || this.cleaning;
     if (!cleanup) this.checkAborted();
     this.trace({ op: 'exec', argv, timeoutMs: o.timeoutMs });
-    const tool = this.tools.get(argv[0]);
+    const [name, ...rest] = argv;
+    if (name === undefined) throw new Error('LiveRunner.exec: empty argv');
+    const tool = this.tools.get(name);
     if (!this.quiet) this.log(`    $ ${shellLine(argv)}`);
-    const r = await (this.opts.processes ?? execaRunner).run([tool ? tool.path : argv[0], ...argv.slice(1)], {
+    const r = await (this.opts.processes ?? execaRunner).run([tool ? tool.path : name, ...rest], {
       env: this.childEnv(o.env),
       timeoutMs: o.timeoutMs,
       signal: cleanup ? undefined : this.signal,

@@ -25,7 +25,12 @@ function scripted(mesh: ProbeRoute[], control: (i: number) => number = () => 0) 
   let m = 0;
   let c = 0;
   const sim = new SimCluster({
-    route: (ns) => (ns === 'egress-control' ? { exitCode: control(c++), stderr: 'down' } : mesh[Math.min(m++, mesh.length - 1)]),
+    route: (ns) => {
+      if (ns === 'egress-control') return { exitCode: control(c++), stderr: 'down' };
+      const r = mesh[Math.min(m++, mesh.length - 1)];
+      if (!r) throw new Error('scripted(): give at least one mesh route');
+      return r;
+    },
   });
   const runner = new LiveRunner({ ctx: runContext({ runId: 'obs-1', workDir: '/tmp/obs-1' }), k8s: () => sim });
   return { sim, observe: (o: Partial<ObserveOptions> = {}) => observeProbe(runner, newRunState(), spec, { ...opts, ...o }) };

@@ -338,8 +338,8 @@ export interface StandinFixture extends Fixture {
 export async function startStandin(mode: StandinMode, opts: { host?: string; port?: number; netns?: string } = {}): Promise<StandinFixture> {
   const host = opts.host ?? '127.0.0.1';
   const nodeArgv = [process.execPath, '-e', STANDIN_SOURCE, mode, host, String(opts.port ?? 0)];
-  const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...nodeArgv] : nodeArgv;
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...nodeArgv] : nodeArgv;
+  const child = spawn(cmd ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const unregister = onExit(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -398,7 +398,7 @@ export function createNetnsPair(): NetnsPair {
     ip('link', 'add', `${tag}a`, 'netns', clientNs, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', serverNs);
     ip('-n', clientNs, 'addr', 'add', `${SUBNET}.1/24`, 'dev', `${tag}a`);
     ip('-n', serverNs, 'addr', 'add', `${SUBNET}.2/24`, 'dev', `${tag}b`);
-    for (const [ns, dev] of [[clientNs, `${tag}a`], [serverNs, `${tag}b`]]) {
+    for (const [ns, dev] of [[clientNs, `${tag}a`], [serverNs, `${tag}b`]] as const) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
@@ -434,6 +434,8 @@ export function netnsUnavailable(): string | undefined {
 
 /** Runs a probe argv as the kind lane would exec it: no stdin, exit code and both streams kept. */
 export async function runArgv(argv: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa(argv[0], argv.slice(1), { reject: false, stdin: 'ignore', stripFinalNewline: false });
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('runArgv: empty argv');
+  const r = await execa(file, args, { reject: false, stdin: 'ignore', stripFinalNewline: false });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

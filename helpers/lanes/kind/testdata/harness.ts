@@ -94,9 +94,9 @@ export async function runLane(lane: KindLane, runs: CaseRun[] = cases()): Promis
   try {
     await lane.setup();
     for (let i = 0; i < runs.length; ) {
-      const { scenario, policy } = runs[i];
+      const { scenario, policy } = runs[i]!; // i < runs.length (loop condition)
       let j = i;
-      while (j < runs.length && runs[j].scenario === scenario && runs[j].policy === policy) j++;
+      while (j < runs.length && runs[j]!.scenario === scenario && runs[j]!.policy === policy) j++;
       const handle = await lane.applyScenario(scenario.name, policy, scenario.resources);
       for (const c of runs.slice(i, j)) results.push({ caseRun: c, observation: await lane.observe(handle, c.probe) });
       await lane.clearScenario(handle);

@@ -56,7 +56,7 @@ export class SimCluster extends FakeK8s {
   override async apply(obj: K8sObject): Promise<void> {
     await super.apply(obj);
     if (obj.kind === 'ConfigMap' && obj.metadata.namespace === 'istio-system' && obj.metadata.name === 'istio') {
-      const mesh = (parseYaml((obj.data as Record<string, string>).mesh) ?? {}) as { connectTimeout?: string };
+      const mesh = (parseYaml((obj.data as Record<string, string>).mesh ?? '') ?? {}) as { connectTimeout?: string };
       this.marker = mesh.connectTimeout ? { installs: this.installs(), timeout: mesh.connectTimeout } : undefined;
     }
   }

@@ -49,7 +49,7 @@ function scenario(name: string, resources: Partial<ResourceSet>, probes: [string
   };
 }
 
-export const SCENARIOS: Scenario[] = [
+export const SCENARIOS: [Scenario, Scenario, ...Scenario[]] = [
   scenario('db-serviceentry', { serviceEntries: [serviceEntry('db-external', 'frontend', 'db.example.com', 5432, 'TCP')] }, [
     ['frontend', 'tcp://db.example.com:5432'],
     ['default', 'tcp://db.example.com:5432'],
@@ -88,6 +88,7 @@ export function installedMode(logFile: string): string | undefined {
   const last = installs[installs.length - 1];
   if (!last) return undefined;
   const file = last.argv[last.argv.indexOf('-f') + 1];
+  if (file === undefined) throw new Error(`istioctl install was run without -f: ${last.argv.join(' ')}`);
   const iop = parseYaml(readFileSync(file, 'utf8')) as { spec?: { meshConfig?: { outboundTrafficPolicy?: { mode?: string } } } };
   return iop.spec?.meshConfig?.outboundTrafficPolicy?.mode ?? 'ALLOW_ANY';
 }
