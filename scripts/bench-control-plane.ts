@@ -50,8 +50,9 @@ export interface BenchResult {
 function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  const median = s.length === 0 ? NaN : s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, max: s.length ? s[s.length - 1] : NaN, n: s.length };
+  const at = (i: number) => s[i] ?? NaN;
+  const median = s.length === 0 ? NaN : s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+  return { median, max: s.length ? at(s.length - 1) : NaN, n: s.length };
 }
 
 export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchResult> {
@@ -80,6 +81,7 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchResult
       // rewritten with a new generation: both reload paths are exercised every time.
       for (let i = 0; i < Math.max(1, rewrites); i++) {
         const policy = policies[i % policies.length];
+        if (policy === undefined) throw new Error('bench: no policies to apply');
         const h = await lane.applyScenario(sc.name, policy, sc.resources);
         const a = lane.lastApply!;
         config.push(a.allocationMs + a.configMs + a.registryMs);
@@ -130,14 +132,15 @@ export function formatTable(r: BenchResult): string {
       `${f(s.apply.median)}/${f(s.apply.max)}`, String(s.apply.n),
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const [head = []] = rows;
+  const widths = head.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
   const all = r.scenarios.flatMap((x) => x.apply.n > 0 ? [x.apply] : []);
   return [
     `setup ${f(r.setup.totalMs)} ms: etcd ready ${f(r.setup.etcdMs)}, kube-apiserver ready ${f(r.setup.apiServerMs)}, Istio install ${f(r.setup.istioInstallMs)}, namespaces+pods ${f(r.setup.workloadsMs)}, istiod ready ${f(r.setup.istiodMs)} (first ADS answer ${f(r.firstAdsMs)} ms after spawn)`,
     `scenario apply: median of medians ${f(stat(all.map((a) => a.median)).median)} ms, max ${f(Math.max(...all.map((a) => a.max)))} ms`,
     `full catalogue: ${r.catalogue.cases} cases in ${f(r.catalogue.ms)} ms`,
-    line(rows[0]),
+    line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
   ].join('\n');

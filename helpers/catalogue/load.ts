@@ -64,7 +64,7 @@ function parseFromString(file: string, where: string, text: string) {
 
 function parseScenario(file: string, fixturesDir: string, requirePins: boolean): Scenario {
   const yamlDoc = parseDocument(readYamlFile(file), { prettyErrors: false });
-  if (yamlDoc.errors.length) bad(file, `not valid YAML: ${yamlDoc.errors[0].message.split('\n')[0]}`);
+  if (yamlDoc.errors.length) bad(file, `not valid YAML: ${yamlDoc.errors[0]?.message.split('\n')[0]}`);
   const doc = toJs(yamlDoc, { file, doc: 1 }) as Obj;
   if (!doc || typeof doc !== 'object') bad(file, 'a case file is a mapping with name, resources and probes');
   const name = doc.name;

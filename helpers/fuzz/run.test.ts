@@ -50,11 +50,12 @@ describe('fuzz run', () => {
     expect(summary.disagreements).toBeGreaterThan(0);
     expect(summary.findings.length).toBeGreaterThan(0);
     const f = summary.findings[0];
+    if (!f) throw new Error('no finding');
     // Shrunk: one probe, the planted one, and nothing the disagreement does not need.
     expect(f.shrunk.probes).toHaveLength(1);
-    expect(f.shrunk.probes[0].to).toMatch(/^tcp:\/\/.*:5432$/);
+    expect(f.shrunk.probes[0]?.to).toMatch(/^tcp:\/\/.*:5432$/);
     expect(f.shrunk.manifests.length).toBeLessThanOrEqual(f.original.manifests.length);
-    expect(f.outcome.disagreeing[0].differences[0]).toMatch(/≠ lane allowed PassthroughCluster/);
+    expect(f.outcome.disagreeing[0]?.differences[0]).toMatch(/≠ lane allowed PassthroughCluster/);
 
     const dir = mkdtempSync(join(tmpdir(), 'fuzz-fixture-'));
     try {
@@ -63,8 +64,9 @@ describe('fuzz run', () => {
       expect(doc.found.disagreements[0]).toMatchObject({ lane: 'allowed PassthroughCluster', xdsPath: expect.stringContaining('listener virtualOutbound') });
       expect(doc.probes[0].expect[f.shrunk.policy]).toBe('allowed PassthroughCluster');
       const [scenario] = loadCatalogue(dir, undefined, { requirePins: false });
+      if (!scenario) throw new Error(`${file}: loadCatalogue found no scenario`);
       expect(scenario.name).toBe(doc.name);
-      expect(scenario.probes[0].expect[f.shrunk.policy]).toEqual({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+      expect(scenario.probes[0]?.expect[f.shrunk.policy]).toEqual({ verdict: 'allowed', cluster: 'PassthroughCluster' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -130,7 +130,9 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
       const bySource = new Map<string, ProbeOutcome[]>();
       for (const p of probes) bySource.set(sourceKey(p.probe), [...(bySource.get(sourceKey(p.probe)) ?? []), p]);
       for (const group of bySource.values()) {
-        const snap = await snapshotFor(lane, group[0].probe);
+        const [head] = group;
+        if (!head) continue;
+        const snap = await snapshotFor(lane, head.probe);
         if (!snap) continue;
         const calls = group.map((p) => simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')));
         const { results } = await opts.simulator.run(snap, calls);
@@ -154,8 +156,8 @@ export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator
   const out: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     for (let j = i + 1; j < answers.length; j++) {
-      const [an, a] = answers[i];
-      const [bn, b] = answers[j];
+      const [an, a] = answers[i]!; // i, j < answers.length (loop bounds)
+      const [bn, b] = answers[j]!;
       if (!sameAnswer(a, b)) out.push(`${an} ${describeAnswer(a)} ≠ ${bn} ${describeAnswer(b)}`);
     }
   }
@@ -163,7 +165,7 @@ export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator
 }
 
 function reasonKey(why: string): string {
-  return why.replace(/^.*would be rejected by Istio: /, '').replace(/"[^"]*"/g, '"…"').replace(/\[\d+\]/g, '[i]').split(';')[0];
+  return why.replace(/^.*would be rejected by Istio: /, '').replace(/"[^"]*"/g, '"…"').replace(/\[\d+\]/g, '[i]').split(';')[0] ?? '';
 }
 
 /**
@@ -244,7 +246,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         } catch (e) {
           // A lane that times out once is reported and the run goes on; one that keeps failing ends it.
           summary.laneErrors++;
-          if (summary.laneErrorCauses.length < 3) summary.laneErrorCauses.push((e as Error).message.split('\n')[0]);
+          if (summary.laneErrorCauses.length < 3) summary.laneErrorCauses.push((e as Error).message.split('\n')[0] ?? '');
           say(`generated scenario ${index}: the lane failed: ${(e as Error).message.split('\n')[0]}`);
           if (++consecutiveErrors >= 3) throw new StepError(`the lane failed on 3 scenarios in a row; last: ${(e as Error).message.split('\n')[0]}`);
           fc.pre(false); // skipped, like a rejected scenario, so the run still reaches --count scenarios
@@ -258,15 +260,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           if (p.differences.some((d) => d.startsWith('oracle') && d.includes('≠ lane'))) summary.oracleLane++;
           if (p.differences.some((d) => d.startsWith('lane') && d.includes('≠ simulator'))) summary.simulatorLane++;
         }
-        if (outcome.disagreeing.length) {
-          const sig = signature(outcome.disagreeing[0]);
+        const [firstDisagreeing] = outcome.disagreeing;
+        if (firstDisagreeing) {
+          const sig = signature(firstDisagreeing);
           const seen = summary.alsoSeen.get(sig);
           if (seen) seen.push(String(index));
           else if (found.length < (opts.maxShrinks ?? 5)) {
             summary.alsoSeen.set(sig, []);
             found.push({ path: String(index), scenario: s, outcome });
           } else summary.alsoSeen.set(sig, [String(index)]);
-          say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${outcome.disagreeing[0].differences[0]}`);
+          say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${firstDisagreeing.differences[0]}`);
         } else if (summary.scenarios % 25 === 0) {
           say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);
         }

@@ -148,7 +148,7 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
   const list = Array.isArray(docs) ? docs : [docs];
   // Syntax first, so a broken document is named even when an earlier one has other problems.
   list.forEach((d, i) => {
-    if (d.errors.length) fail({ file, doc: i + 1 }, `not valid YAML: ${d.errors[0].message.split('\n')[0]}; fix the syntax`);
+    if (d.errors.length) fail({ file, doc: i + 1 }, `not valid YAML: ${d.errors[0]?.message.split('\n')[0]}; fix the syntax`);
   });
   list.forEach((d, i) => {
     const ref = { file, doc: i + 1 };

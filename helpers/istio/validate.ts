@@ -18,17 +18,17 @@ export function hostProblem(host: string, opts: { allowPartial?: boolean } = {})
   if (host.length === 0) return 'an empty host is not allowed';
   if (host.length > 255) return `host "${host}" is longer than 255 characters`;
   const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
-  const [first, ...rest] = labels;
+  const [first = '', ...rest] = labels; // split yields at least one label
   const bad = `host "${host}" is not a valid DNS name (labels are lower-case letters, digits and "-"; only the first label may hold a wildcard)`;
   if (first !== '*') {
     const m = /^\*(-?)(.*)$/.exec(first);
     if (m) {
-      if (!DNS1123_LABEL.test(m[2]) || first.length > 63) return bad;
+      if (!DNS1123_LABEL.test(m[2] ?? '') || first.length > 63) return bad;
       if (!opts.allowPartial) return `host "${host}": partial wildcard "${first}" is not allowed; use "*.${rest.join('.')}"`;
     } else if (!DNS1123_LABEL.test(first) || first.length > 63) return bad;
   }
   for (const label of rest) if (label.length > 63 || !DNS1123_LABEL.test(label)) return bad;
-  const tld = labels[labels.length - 1];
+  const tld = labels[labels.length - 1] ?? '';
   if (labels.length > 1 && /^\d+$/.test(tld)) return `host "${host}" is not a valid DNS name (top-level domain "${tld}" cannot be all digits)`;
   return undefined;
 }
@@ -180,7 +180,7 @@ export function sidecarProblems(spec: Obj): string[] {
         errs.push(`spec.egress[${i}].hosts: "${h}" must be namespace/dnsName, e.g. "./*" or "istio-system/*"`);
         continue;
       }
-      const [ns, dns] = parts;
+      const [ns = '', dns = ''] = parts; // exactly two, checked above
       const bare = ns.startsWith('~') ? ns.slice(1) : ns;
       if (bare !== '' && bare !== '*' && bare !== '.' && !DNS1123_LABEL.test(bare)) errs.push(`spec.egress[${i}].hosts: "${ns}" in "${h}" is not a namespace, ".", "*" or "~"`);
       if (dns !== '*') {

@@ -143,6 +143,7 @@ function missingEgressCluster(ep: { host: string; port: number; subset?: string 
   if (inScope.length === 0) return `no visible, imported ServiceEntry declares ${ep.host}`;
   // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).
   const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
+  if (!chosen) return `no visible, imported ServiceEntry declares ${ep.host}`;
   const owners = inScope.filter((se) => se.namespace === chosen.namespace);
   if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
   if (owners.every((se) => clusterNotBuilt(se))) return `${ep.host} is a DNS entry without endpoints`;
@@ -234,8 +235,9 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   // entry's CIDR only ever reaches the chains of the longest matching prefix (a TLS one still needs its SNI),
   // else the default chain. Found by fuzzing: fixtures/rules/fuzz-s1-355.yaml.
   const inRange = dst ? longestPrefixChains(l.cidr, dst) : [];
-  if (inRange.length > 0) {
-    const cidr = inRange[0].cidrs.join(',');
+  const [nearest] = inRange;
+  if (nearest) {
+    const cidr = nearest.cidrs.join(',');
     const tls = inRange.filter((sp) => sp.kind === 'tls');
     if (scheme === 'https' && !isIp) {
       const sp = sniMatch(tls, host);

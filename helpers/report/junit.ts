@@ -21,7 +21,7 @@ export function renderJUnit(report: RunReport): string {
     '    </properties>',
   ];
   if (report.setupError) {
-    lines.push(`    <testcase classname="${esc(suite)}" name="setup" time="0.000"><error message="${esc(report.setupError.split('\n')[0])}">${esc(report.setupError)}</error></testcase>`);
+    lines.push(`    <testcase classname="${esc(suite)}" name="setup" time="0.000"><error message="${esc(report.setupError.split('\n')[0] ?? '')}">${esc(report.setupError)}</error></testcase>`);
   }
   for (const r of report.results) {
     lines.push(`    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`);

@@ -19,7 +19,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
   ];
   if (report.interrupted) out.push(`Interrupted by ${report.interrupted}: the results below are those observed before it.`, '');
-  if (report.setupError) out.push(`Setup failed: ${cell(report.setupError.split('\n')[0])}`, '');
+  if (report.setupError) out.push(`Setup failed: ${cell(report.setupError.split('\n')[0] ?? '')}`, '');
   const notPassed = report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error');
   if (notPassed.length) {
     out.push('### Not passed', '', '| outcome | case | expected | observed | why |', '|---|---|---|---|---|');

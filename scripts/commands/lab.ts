@@ -171,9 +171,11 @@ export async function labInstall(flags: { file?: string[] }, d: LabDeps): Promis
   if (!istioctl) throw new EnvironmentError('istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)');
   const { installOperator } = await import('../../helpers/labs/install.ts');
   const { ClientNodeK8s } = await import('../../helpers/k8s/client.ts');
-  const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, flags.file[0], join(stateDir(d.env), 'install'));
+  const [file] = flags.file;
+  if (file === undefined) throw new UserError('-f: give one IstioOperator file, as to istioctl install -f');
+  const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, file, join(stateDir(d.env), 'install'));
   for (const n of r.notes) d.io.err(`note: ${n}`);
-  d.io.out(`Istio installed from ${flags.file[0]} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`);
+  d.io.out(`Istio installed from ${file} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`);
   return 0;
 }
 

@@ -5,7 +5,7 @@ import '../case-meta.ts';
 import type { CaseResult } from '../results.ts';
 
 const expected = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', reason: 'REGISTRY_ONLY and no ServiceEntry', listener: '0.0.0.0_80', policy: 'REGISTRY_ONLY' as const };
-const base = (id: string) => ({ id, policy: 'REGISTRY_ONLY' as const, scenario: id.split('/')[1], from: 'frontend', to: 'http://x.example.com/', expected });
+const base = (id: string) => ({ id, policy: 'REGISTRY_ONLY' as const, scenario: id.split('/')[1] ?? '', from: 'frontend', to: 'http://x.example.com/', expected });
 
 describe('egress conformance on the fixture lane', () => {
   if (process.env.REPORTER_FIXTURE === 'setup') {
