@@ -10,7 +10,7 @@ import { writeMeshConfig } from '../k8s/istio.ts';
 import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
 import { isTcpProxy } from '../lanes/control-plane/ads-client.ts';
 import { PROBE_IDENTITY } from '../lanes/control-plane/istiod.ts';
-import { markerMillis, markerOf, markerTimeout } from '../lanes/control-plane/marker.ts';
+import { markerMillis, markerOf, markerTimeout } from '../k8s/marker.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';

@@ -2,13 +2,13 @@
 // kube-apiserver, and kubectl for exam labs. Neither project publishes an installable main on the Go
 // module proxy, so each is built from a wrapper module in helpers/tools/go/ (go.mod and go.sum committed:
 // the checksums of what was built are part of the project), cached per machine next to pilot-discovery.
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { EnvironmentError } from '../model/errors.ts';
-import { cacheDir, fmtElapsed, GO_BUILD_TIMEOUT_MS, runBuild } from './resolve.ts';
+import { cacheDir, fmtElapsed, GO_BUILD_TIMEOUT_MS, isExecutable, runBuild } from './resolve.ts';
 import { PINNED } from './versions.ts';
 
 export type KubeProgram = 'etcd' | 'kube-apiserver' | 'kubectl';
@@ -39,14 +39,6 @@ export function cachedKubeBinary(program: KubeProgram, env: NodeJS.ProcessEnv = 
   return join(cacheDir(env), `${program}-${buildSpec(program).version}`);
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** ETCD / KUBE_APISERVER / KUBECTL override the cache, as PILOT_DISCOVERY does for istiod. */
 const ENV_OVERRIDE: Record<KubeProgram, string> = { etcd: 'ETCD', 'kube-apiserver': 'KUBE_APISERVER', kubectl: 'KUBECTL' };

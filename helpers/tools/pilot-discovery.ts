@@ -5,7 +5,7 @@
 // A `go install` build reports `Version:"unknown"` from `pilot-discovery version`, so which build a binary
 // is comes from the Go build info inside it (go-buildinfo.ts): the istio.io/istio module version, or the
 // release version stamped into an official build. Every pinned build is in fixtures/versions.json.
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
@@ -13,7 +13,7 @@ import { EnvironmentError, UserError } from '../model/errors.ts';
 import { exitCodeFor, onInterrupt } from '../process/interrupt.ts';
 import { controlPlaneBuilds } from './versions.ts';
 import { readGoBuildInfo, stampedIstioVersion, type GoBuildInfo } from './go-buildinfo.ts';
-import { cacheDir as toolCacheDir, fmtElapsed } from './resolve.ts';
+import { cacheDir as toolCacheDir, fmtElapsed, isExecutable } from './resolve.ts';
 
 export interface PilotDiscoveryPin {
   /** Go module version of istio.io/istio, e.g. `v0.0.0-20260827124520-eed52ebb66ad`. */
@@ -76,14 +76,6 @@ export function findIstioctlBuildSync(pin: PilotDiscoveryPin = PINNED_PILOT, env
   return isExecutable(p) ? p : undefined;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {

@@ -4,7 +4,7 @@
 // Missing everywhere → EnvironmentError that says how to fix it.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
@@ -117,6 +117,16 @@ export async function runBuild(file: string, args: string[], env: NodeJS.Process
     clearTimeout(hardKill);
     clearInterval(tick);
     process.off('exit', onExit);
+  }
+}
+
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

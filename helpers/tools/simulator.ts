@@ -1,7 +1,7 @@
 // Istio's own traffic simulator (pilot/pkg/simulation) at the control-plane lane's pinned build, wrapped in
 // helpers/tools/go/simulator: located in the tool cache, built there on request, and run on one sidecar's
 // xDS snapshot with a batch of calls. It referees the TypeScript evaluator (helpers/lanes/control-plane).
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { mkdtemp } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { EnvironmentError, StepError } from '../model/errors.ts';
 import { PINNED_PILOT, type PilotDiscoveryPin } from './pilot-discovery.ts';
-import { cacheDir, fmtElapsed, runBuild } from './resolve.ts';
+import { cacheDir, fmtElapsed, runBuild, isExecutable } from './resolve.ts';
 
 export const SIMULATOR_MODULE_DIR = fileURLToPath(new URL('./go/simulator/', import.meta.url));
 
@@ -54,14 +54,6 @@ export function simulatorPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS
   return join(cacheDir(env), `simulator-${pin.goModuleVersion}-${sourceDigest()}`);
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The cached simulator, or undefined (no subprocess, usable in describe.skipIf). */
 export function findSimulatorSync(env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -28,7 +28,7 @@ import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { evaluate } from './evaluator.ts';
 import { Istiod, PROBE_IDENTITY, type IstiodAddresses } from './istiod.ts';
-import { markerMillis, markerOf, markerTimeout } from './marker.ts';
+import { markerMillis, markerOf, markerTimeout } from '../../k8s/marker.ts';
 
 export interface ControlPlaneLaneOptions {
   /** pilot-discovery path; otherwise located (env, cache, PATH) or built when `build` is set. */

@@ -13,23 +13,14 @@
 //    type it sent to that proxy ACKed (sent nonce = acked nonce), so listeners and routes of the same push
 //    are in too. A proxy that does not get there within the bound is named in the error.
 import { readMeshConfig, writeMeshConfig } from '../../../k8s/istio.ts';
+import { markerMillis, markerTimeout } from '../../../k8s/marker.ts';
+
+export { markerMillis, markerTimeout };
 import { GENERATION_ANNOTATION, RUN_LABEL } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
 import type { K8sObject, Runner, RunnerK8s } from '../runner.ts';
 import { clientKey, type ClientSpec } from './workloads.ts';
-
-const MARKER_SPAN = 50_000;
-
-/** istiod accepts only millisecond precision (pkg/config/validation): 10–59.999 s. */
-export function markerMillis(generation: number): number {
-  return 10_000 + (generation % MARKER_SPAN);
-}
-
-export function markerTimeout(generation: number): string {
-  const ms = markerMillis(generation);
-  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}s`;
-}
 
 /** A protobuf JSON Duration ("10.005s", "10s") in ms. */
 export function durationMillis(d: string): number | undefined {
