@@ -1,6 +1,8 @@
 // Declares a vitest suite that runs case runs on one lane and compares each observation with the
 // oracle: one test per probe, named POLICY/scenario/from→to, reports written at the end (also when
 // setup failed). Used by suites/*.test.ts.
+import { scenarioBlocks } from '../catalogue/blocks.ts';
+export { scenarioBlocks };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { CaseRun } from '../catalogue/types.ts';
@@ -41,16 +43,6 @@ export function laneFromEnv(env: NodeJS.ProcessEnv = process.env): LaneChoice {
   return { skip: `no lane can run: EGRESS_LANE is unset and ${missing}` };
 }
 
-/** Consecutive cases of one scenario under one policy: applied once, probed in turn. */
-export function scenarioBlocks(list: CaseRun[]): Array<[CaseRun, ...CaseRun[]]> {
-  const out: Array<[CaseRun, ...CaseRun[]]> = [];
-  for (const c of list) {
-    const last = out[out.length - 1];
-    if (last && last[0].policy === c.policy && last[0].scenario === c.scenario) last.push(c);
-    else out.push([c]);
-  }
-  return out;
-}
 
 export interface LaneSuiteOptions {
   title: string;

@@ -2,6 +2,7 @@
 // drives it in a run (setup; per scenario block apply, observe each probe, clear; teardown) and prints
 // every command and manifest in order, with each probe's expected verdict and cluster from the oracle.
 // Nothing is executed.
+import { scenarioBlocks } from '../../catalogue/blocks.ts';
 import type { CaseRun } from '../../catalogue/types.ts';
 import { expectProbe } from '../../oracle/index.ts';
 import { PINNED } from '../../tools/versions.ts';
@@ -20,16 +21,6 @@ export interface DryRunOptions extends RunOptions {
   oracleVersion?: string;
 }
 
-/** Consecutive cases of one scenario under one policy: applied once, probed in turn (as helpers/suite/define.ts). */
-export function scenarioBlocks(list: CaseRun[]): Array<[CaseRun, ...CaseRun[]]> {
-  const out: Array<[CaseRun, ...CaseRun[]]> = [];
-  for (const c of list) {
-    const last = out[out.length - 1];
-    if (last && last[0].policy === c.policy && last[0].scenario === c.scenario) last.push(c);
-    else out.push([c]);
-  }
-  return out;
-}
 
 /** Drives a lane through the cases as the suite does; `afterObserve` sees each case. */
 export async function driveLikeSuite(lane: KindLane, cases: CaseRun[], afterObserve: (c: CaseRun) => void = () => {}): Promise<void> {

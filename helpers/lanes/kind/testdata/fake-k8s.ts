@@ -1,6 +1,7 @@
 // A recording, in-memory stand-in for the Kubernetes API (K8sOps), for orchestration tests where no API
 // server exists. It answers like a healthy kind cluster: CoreDNS present, applied pods ready (with
 // istio-proxy in injected namespaces), istiod ready once installed, the mesh ConfigMap per meshMode().
+import { KIND_DEFAULT_COREFILE } from '../phases/servers.ts';
 import type { K8sObject } from '../runner.ts';
 import type { ExecResult, K8sOps, ObjectRef } from '../../../k8s/client.ts';
 
@@ -25,27 +26,6 @@ export interface FakeK8sOptions {
   failOn?: (call: FakeCall, nth: number) => boolean;
 }
 
-const COREFILE = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-`;
 
 const key = (r: { kind: string; namespace?: string; name: string }) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
@@ -54,7 +34,7 @@ export class FakeK8s implements K8sOps {
   readonly store = new Map<string, K8sObject>();
 
   constructor(private readonly opts: FakeK8sOptions = {}) {
-    this.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: COREFILE } });
+    this.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: KIND_DEFAULT_COREFILE } });
     this.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system' }, spec: { replicas: 2 } });
     this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     for (const o of opts.seed ?? []) this.put(o);
