@@ -97,8 +97,13 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchResult
         }
       }
       out.push({
-        scenario: sc.name, probes: sc.probes.length, evaluateColdMs: cold, evaluateWarmMs: warm,
-        configReload: stat(config), meshPush: stat(mesh), apply: stat(apply),
+        scenario: sc.name,
+        probes: sc.probes.length,
+        evaluateColdMs: cold,
+        evaluateWarmMs: warm,
+        configReload: stat(config),
+        meshPush: stat(mesh),
+        apply: stat(apply),
       });
       log(`  ${sc.name}: done`);
     }
@@ -125,17 +130,31 @@ export async function runBenchmark(opts: BenchOptions = {}): Promise<BenchResult
 export function formatTable(r: BenchResult): string {
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
   const rows = [
-    ['scenario', 'probes', 'eval cold ms', 'eval warm ms', 'alloc+store+registry med/max ms', 'mesh push med/max ms', 'apply med/max ms', 'n'],
+    [
+      'scenario',
+      'probes',
+      'eval cold ms',
+      'eval warm ms',
+      'alloc+store+registry med/max ms',
+      'mesh push med/max ms',
+      'apply med/max ms',
+      'n',
+    ],
     ...r.scenarios.map((s) => [
-      s.scenario, String(s.probes), f(s.evaluateColdMs), f(s.evaluateWarmMs),
-      `${f(s.configReload.median)}/${f(s.configReload.max)}`, `${f(s.meshPush.median)}/${f(s.meshPush.max)}`,
-      `${f(s.apply.median)}/${f(s.apply.max)}`, String(s.apply.n),
+      s.scenario,
+      String(s.probes),
+      f(s.evaluateColdMs),
+      f(s.evaluateWarmMs),
+      `${f(s.configReload.median)}/${f(s.configReload.max)}`,
+      `${f(s.meshPush.median)}/${f(s.meshPush.max)}`,
+      `${f(s.apply.median)}/${f(s.apply.max)}`,
+      String(s.apply.n),
     ]),
   ];
   const [head = []] = rows;
   const widths = head.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
-  const all = r.scenarios.flatMap((x) => x.apply.n > 0 ? [x.apply] : []);
+  const all = r.scenarios.flatMap((x) => (x.apply.n > 0 ? [x.apply] : []));
   return [
     `setup ${f(r.setup.totalMs)} ms: etcd ready ${f(r.setup.etcdMs)}, kube-apiserver ready ${f(r.setup.apiServerMs)}, Istio install ${f(r.setup.istioInstallMs)}, namespaces+pods ${f(r.setup.workloadsMs)}, istiod ready ${f(r.setup.istiodMs)} (first ADS answer ${f(r.firstAdsMs)} ms after spawn)`,
     `scenario apply: median of medians ${f(stat(all.map((a) => a.median)).median)} ms, max ${f(Math.max(...all.map((a) => a.max)))} ms`,

@@ -25,11 +25,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 // The control-plane lane starts etcd first (helpers/lanes/control-plane/api-server.ts): ETCD=/bin/false is a
 // setup failure that names a log.
 describe.runIf(LANE_HERE)('run: a setup failure', () => {
-  it('prints a few lines, no ANSI, no stack; exits with the setup\'s code; the quoted log is in the report dir', async () => {
+  it("prints a few lines, no ANSI, no stack; exits with the setup's code; the quoted log is in the report dir", async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
     const reports = join(root, 'setup-failure');
     const r = await execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', reports], {
-      reject: false, timeout: 300_000, env: { ETCD: '/bin/false', TMPDIR: tmp },
+      reject: false,
+      timeout: 300_000,
+      env: { ETCD: '/bin/false', TMPDIR: tmp },
     });
     expect(r.exitCode).toBe(3);
     const all = `${r.stdout}\n${r.stderr}`;
@@ -38,7 +40,9 @@ describe.runIf(LANE_HERE)('run: a setup failure', () => {
     expect(all.trim().split('\n').length).toBeLessThan(20);
     expect(r.stdout).toMatch(/^setup failed:$/m);
     expect(r.stdout).toContain(`${CASES.length} case(s) not run`);
-    expect(r.stderr.trim().split('\n').pop()).toMatch(/^egress-conformance: control-plane lane setup failed: etcd .*; log \S+setup-error\.log \(the lane removed etcd\.log/);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(
+      /^egress-conformance: control-plane lane setup failed: etcd .*; log \S+setup-error\.log \(the lane removed etcd\.log/,
+    );
     // Every path the output names exists.
     for (const p of all.match(/\/[\w./-]+\.(?:log|json|xml|md)\b/g) ?? []) expect(existsSync(p), p).toBe(true);
     expect(readFileSync(join(reports, 'setup-error.log'), 'utf8')).toMatch(/^etcd /);
@@ -52,12 +56,18 @@ describe.runIf(LANE_HERE)('run on the control-plane lane', () => {
   it('prints one plain progress line per scenario; Ctrl-C writes a partial report, removes temp dirs, exits 130', async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
     const reports = join(root, 'interrupted');
-    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', reports], { reject: false, timeout: 600_000, env: { TMPDIR: tmp } });
+    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', reports], {
+      reject: false,
+      timeout: 600_000,
+      env: { TMPDIR: tmp },
+    });
     let out = '';
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
+      }),
+    );
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
@@ -79,16 +89,24 @@ describe.runIf(LANE_HERE)('run on the control-plane lane', () => {
     expect(leftIn(tmp)).toEqual([]);
   });
 
-  it('a second Ctrl-C stops at once: exit 130, the suite\'s processes killed, the temp dir removed', async () => {
+  it("a second Ctrl-C stops at once: exit 130, the suite's processes killed, the temp dir removed", async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
-    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', join(root, 'twice')], { reject: false, timeout: 600_000, env: { TMPDIR: tmp } });
+    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', join(root, 'twice')], {
+      reject: false,
+      timeout: 600_000,
+      env: { TMPDIR: tmp },
+    });
     let out = '';
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
+      }),
+    );
     // The second once the first is being handled (two signals sent at once arrive as one).
-    const stopping = new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => d.toString().includes('stopping the run') && resolve()));
+    const stopping = new Promise<void>((resolve) =>
+      child.stderr!.on('data', (d: Buffer) => d.toString().includes('stopping the run') && resolve()),
+    );
     child.kill('SIGINT');
     await stopping;
     child.kill('SIGINT');

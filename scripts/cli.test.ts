@@ -30,28 +30,64 @@ function expectCleanError(r: { exitCode?: number; stderr: string; stdout: string
 
 describe('egress-conformance expect', () => {
   it('prints one JSON object per probe, in order, with the contract fields', async () => {
-    const r = await run('expect', '-f', join(FIX, 'serviceentries/db-course.yaml'), '-f', join(FIX, 'istio/REGISTRY_ONLY.yaml'),
-      '--probe', 'default=tcp://unlisted.example.com:5432', '--probe', 'frontend=http://unlisted.example.com/', '--json');
+    const r = await run(
+      'expect',
+      '-f',
+      join(FIX, 'serviceentries/db-course.yaml'),
+      '-f',
+      join(FIX, 'istio/REGISTRY_ONLY.yaml'),
+      '--probe',
+      'default=tcp://unlisted.example.com:5432',
+      '--probe',
+      'frontend=http://unlisted.example.com/',
+      '--json',
+    );
     expect(r.exitCode).toBe(0);
     const rows = JSON.parse(r.stdout);
     expect(rows).toEqual([
-      { from: 'default', to: 'tcp://unlisted.example.com:5432', verdict: 'allowed', cluster: 'outbound|5432||db.example.com', reason: expect.any(String) },
+      {
+        from: 'default',
+        to: 'tcp://unlisted.example.com:5432',
+        verdict: 'allowed',
+        cluster: 'outbound|5432||db.example.com',
+        reason: expect.any(String),
+      },
       { from: 'frontend', to: 'http://unlisted.example.com/', verdict: 'blocked', cluster: 'BlackHoleCluster', reason: expect.any(String) },
     ]);
   });
 
-  it('--policy overrides the IstioOperator; with neither, Istio\'s default ALLOW_ANY applies', async () => {
+  it("--policy overrides the IstioOperator; with neither, Istio's default ALLOW_ANY applies", async () => {
     const se = join(FIX, 'serviceentries/api.yaml');
-    const flagged = JSON.parse((await run('expect', '-f', se, '-f', join(FIX, 'istio/ALLOW_ANY.yaml'), '--policy', 'REGISTRY_ONLY', '--probe', 'default=http://x.example.com/', '--json')).stdout);
+    const flagged = JSON.parse(
+      (
+        await run(
+          'expect',
+          '-f',
+          se,
+          '-f',
+          join(FIX, 'istio/ALLOW_ANY.yaml'),
+          '--policy',
+          'REGISTRY_ONLY',
+          '--probe',
+          'default=http://x.example.com/',
+          '--json',
+        )
+      ).stdout,
+    );
     expect(flagged[0]).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
     const dflt = JSON.parse((await run('expect', '-f', se, '--probe', 'default=http://x.example.com/', '--json')).stdout);
     expect(dflt[0]).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
   });
 
   it('--istio-version changes version-dependent answers', async () => {
-    const f = tmpFile('mesh.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {defaultServiceExportTo: [default], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n---\n' +
-      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: frontend}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: pg, protocol: TCP}], resolution: DNS}\n');
-    const at = async (v: string) => JSON.parse((await run('expect', '-f', f, '--probe', 'default=tcp://db.example.com:5432', '--istio-version', v, '--json')).stdout)[0].verdict;
+    const f = tmpFile(
+      'mesh.yaml',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: {defaultServiceExportTo: [default], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n---\n' +
+        'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: frontend}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: pg, protocol: TCP}], resolution: DNS}\n',
+    );
+    const at = async (v: string) =>
+      JSON.parse((await run('expect', '-f', f, '--probe', 'default=tcp://db.example.com:5432', '--istio-version', v, '--json')).stdout)[0]
+        .verdict;
     expect(await at('1.30.2')).toBe('blocked');
     expect(await at('1.30.3')).toBe('allowed');
   });
@@ -71,10 +107,16 @@ describe('egress-conformance expect', () => {
 
   it.each([
     [['expect', '-f', 'missing.yaml', '--probe', 'a=tcp://x.example.com:1'], /missing\.yaml: cannot read the file/],
-    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--policy', 'DENY_ALL'], /--policy: "DENY_ALL" is not a policy/],
+    [
+      ['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--policy', 'DENY_ALL'],
+      /--policy: "DENY_ALL" is not a policy/,
+    ],
     [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'frontend'], /--probe: "frontend" must be NAMESPACE=URL/],
     [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com'], /needs a port/],
-    [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--istio-version', 'latest'], /--istio-version: "latest" is not an Istio version/],
+    [
+      ['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml', '--probe', 'a=tcp://x.example.com:1', '--istio-version', 'latest'],
+      /--istio-version: "latest" is not an Istio version/,
+    ],
     [['expect', '--probe', 'a=tcp://x.example.com:1'], /-f: give at least one file/],
     [['expect', '-f', '@FIX@istio/ALLOW_ANY.yaml'], /--probe: give at least one/],
     [['expect', '--nope'], /unknown option '--nope'/],
@@ -84,8 +126,15 @@ describe('egress-conformance expect', () => {
   });
 
   it('a resource Istio would reject names the file and document', async () => {
-    const f = tmpFile('bad.yaml', 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ok}\nspec: {hosts: [a.example.com]}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: wild}\nspec: {hosts: ["*"]}\n');
-    expectCleanError(await run('expect', '-f', f, '--probe', 'a=tcp://x.example.com:1'), 2, /bad\.yaml \(document 2\): ServiceEntry default\/wild would be rejected by Istio: spec\.hosts: host "\*" is not allowed/);
+    const f = tmpFile(
+      'bad.yaml',
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ok}\nspec: {hosts: [a.example.com]}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: wild}\nspec: {hosts: ["*"]}\n',
+    );
+    expectCleanError(
+      await run('expect', '-f', f, '--probe', 'a=tcp://x.example.com:1'),
+      2,
+      /bad\.yaml \(document 2\): ServiceEntry default\/wild would be rejected by Istio: spec\.hosts: host "\*" is not allowed/,
+    );
   });
 
   it('malformed YAML names the file and document', async () => {
@@ -101,13 +150,21 @@ describe('egress-conformance matrix', () => {
     const m = JSON.parse(r.stdout);
     expect(m.cases.length).toBe(216);
     expect(m.cases.every((c: { pinned: string }) => c.pinned === 'agrees')).toBe(true);
-    expect(m.cases[0]).toMatchObject({ scenario: expect.any(String), policy: 'ALLOW_ANY', from: expect.any(String), to: expect.any(String), verdict: expect.stringMatching(/^(allowed|blocked)$/) });
+    expect(m.cases[0]).toMatchObject({
+      scenario: expect.any(String),
+      policy: 'ALLOW_ANY',
+      from: expect.any(String),
+      to: expect.any(String),
+      verdict: expect.stringMatching(/^(allowed|blocked)$/),
+    });
   });
 
   it('prints a table by default', async () => {
     const r = await run('matrix');
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/course-db-serviceentry\s+REGISTRY_ONLY\s+default\s+tcp:\/\/unlisted\.example\.com:5432\s+allowed\s+outbound\|5432\|\|db\.example\.com/);
+    expect(r.stdout).toMatch(
+      /course-db-serviceentry\s+REGISTRY_ONLY\s+default\s+tcp:\/\/unlisted\.example\.com:5432\s+allowed\s+outbound\|5432\|\|db\.example\.com/,
+    );
   });
 });
 
@@ -134,7 +191,9 @@ describe('egress-conformance run / plan', () => {
     const r = await run('run', '--lane', 'kind', '--dry-run', '--test', 'REGISTRY_ONLY/course-db');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/dry run \(nothing below is executed\)/);
-    expect(r.stdout).toMatch(/kind create cluster --name egress-conformance --config .*clusters\/kind\.yaml --image kindest\/node:v[\d.]+@sha256:[0-9a-f]{64} --kubeconfig \S+ --wait 180s/);
+    expect(r.stdout).toMatch(
+      /kind create cluster --name egress-conformance --config .*clusters\/kind\.yaml --image kindest\/node:v[\d.]+@sha256:[0-9a-f]{64} --kubeconfig \S+ --wait 180s/,
+    );
     expect(r.stdout).toMatch(/istioctl manifest generate -f \S*REGISTRY_ONLY\S*/);
     expect(r.stdout).not.toMatch(/istioctl manifest generate -f \S*ALLOW_ANY/);
     expect(r.stdout).toMatch(/name: external-db/);

@@ -11,8 +11,8 @@ import { versionText } from './commands/version.ts';
 import { registerLabCommands } from './commands/lab.ts';
 
 const io = {
-  out: (s: string) => process.stdout.write(s + '\n'),
-  err: (s: string) => process.stderr.write(s + '\n'),
+  out: (s: string) => process.stdout.write(`${s}\n`),
+  err: (s: string) => process.stderr.write(`${s}\n`),
 };
 
 function buildProgram(result: { code: number | Promise<number> }): Command {
@@ -27,26 +27,46 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('expect')
-    .description("what Istio should do with each probe, given resources (the oracle)")
-    .addOption(new Option('-f, --file <file>', 'YAML with IstioOperator, ServiceEntry and Sidecar resources (repeatable)').argParser(collect))
-    .addOption(new Option('--probe <ns=url>', 'NAMESPACE=URL or NAMESPACE[key=value,...]=URL (a labelled workload): http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)').argParser(collect))
+    .description('what Istio should do with each probe, given resources (the oracle)')
+    .addOption(
+      new Option('-f, --file <file>', 'YAML with IstioOperator, ServiceEntry and Sidecar resources (repeatable)').argParser(collect),
+    )
+    .addOption(
+      new Option(
+        '--probe <ns=url>',
+        'NAMESPACE=URL or NAMESPACE[key=value,...]=URL (a labelled workload): http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)',
+      ).argParser(collect),
+    )
     .option('--policy <mode>', 'mesh outboundTrafficPolicy mode: ALLOW_ANY or REGISTRY_ONLY (overrides the IstioOperator)')
     .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
     .option('--json', 'print a JSON array, one object per probe')
-    .option('--lane <lane>', 'oracle (default), or control-plane: ask the real istiod too, its answer beside the oracle\'s (exit 1 where they differ)')
+    .option(
+      '--lane <lane>',
+      "oracle (default), or control-plane: ask the real istiod too, its answer beside the oracle's (exit 1 where they differ)",
+    )
     .action((opts) => {
       result.code = runExpect(opts, io);
     });
 
   program
     .command('compare')
-    .description('upgrade validation: the catalogue, the rule scenarios and your case files on version A and B; prints only the probes that change, each with the rule behind it or UNEXPLAINED')
-    .option('--from <build>', 'the version before: a pinned istiod build (label or Go module version); with --lane oracle also any Istio version')
+    .description(
+      'upgrade validation: the catalogue, the rule scenarios and your case files on version A and B; prints only the probes that change, each with the rule behind it or UNEXPLAINED',
+    )
+    .option(
+      '--from <build>',
+      'the version before: a pinned istiod build (label or Go module version); with --lane oracle also any Istio version',
+    )
     .option('--to <build>', 'the version after, as --from')
-    .addOption(new Option('-f, --file <file>', 'a case file of your own (name, resources or manifests, probes; pins optional; repeatable)').argParser(collect))
+    .addOption(
+      new Option(
+        '-f, --file <file>',
+        'a case file of your own (name, resources or manifests, probes; pins optional; repeatable)',
+      ).argParser(collect),
+    )
     .option('--cases <dir>', 'a directory of your case files')
     .option('--no-builtin', 'leave out the built-in catalogue and rule scenarios (only your files)')
-    .option('--lane <lane>', 'control-plane (two real istiod builds) or oracle (the oracle\'s rules only)', 'control-plane')
+    .option('--lane <lane>', "control-plane (two real istiod builds) or oracle (the oracle's rules only)", 'control-plane')
     .option('--json', 'print the comparison as JSON: {changes: [{id, from: {verdict, cluster}, to: {verdict, cluster}, rule}], …}')
     .option('--report-dir <dir>', 'where compare.json and compare.md go (default artifacts/compare)')
     .action(async (opts) => {
@@ -56,7 +76,9 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('rules')
-    .description('the version-gated rules of the oracle: since which Istio version, what changes, the upstream change, which pinned builds have it')
+    .description(
+      'the version-gated rules of the oracle: since which Istio version, what changes, the upstream change, which pinned builds have it',
+    )
     .option('--istio-version <x.y.z>', 'also mark which rules this version has')
     .option('--json', 'print JSON')
     .action(async (opts) => {
@@ -84,19 +106,27 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches')
       .option('--istio-version <x.y.z>', 'Istio version to install (kind) or whose rules apply (default: the pinned version)')
       .option('--report-dir <dir>', 'where JSON, JUnit and Markdown reports go (default artifacts/<lane>)')
-      .option('--cases <dir>', 'run your own case files (name, resources or manifests, probes) instead of the catalogue; pins optional: without them the oracle is the expectation, with them they are checked too')
+      .option(
+        '--cases <dir>',
+        'run your own case files (name, resources or manifests, probes) instead of the catalogue; pins optional: without them the oracle is the expectation, with them they are checked too',
+      )
       .action((opts) => {
         result.code = forceDryRun ? dryRun(opts, io.out) : runLaneSuite(opts, io);
       });
   runCmd('run', 'run the catalogue on a lane and compare every probe with the oracle (the main job)', false);
-  runCmd('plan', 'print the kind lane\'s full plan (same as run --lane kind --dry-run)', true);
+  runCmd('plan', "print the kind lane's full plan (same as run --lane kind --dry-run)", true);
 
   program
     .command('tools')
     .description('pinned tools')
     .command('install <name>')
-    .description('build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release), kind, or simulator (Istio\'s traffic simulator, the fuzzer\'s referee)')
-    .option('--version <build>', 'pilot-discovery and istioctl-build: which pinned istiod build (label or Go module version; default the lane\'s)')
+    .description(
+      "build or download a pinned tool into the cache: pilot-discovery, istioctl-build (istioctl of the control-plane build, for offline validation), istioctl (the kind lane release), kind, or simulator (Istio's traffic simulator, the fuzzer's referee)",
+    )
+    .option(
+      '--version <build>',
+      "pilot-discovery and istioctl-build: which pinned istiod build (label or Go module version; default the lane's)",
+    )
     .action((name: string, opts: { version?: string }) => {
       result.code = installTool(name, io, opts);
     });
@@ -105,7 +135,9 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('fuzz')
-    .description('generated scenarios on the real istiod, every probe compared with the oracle (and Istio\'s simulator); disagreements shrunk into rule fixtures')
+    .description(
+      "generated scenarios on the real istiod, every probe compared with the oracle (and Istio's simulator); disagreements shrunk into rule fixtures",
+    )
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
     .option('--count <n>', 'scenarios to run', '100')
     .option('--minutes <m>', 'stop starting scenarios after this many minutes')
@@ -123,7 +155,8 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .action(async (opts) => {
       const { runBenchmark, formatTable } = await import('./bench-control-plane.ts');
       const n = Number(opts.rewrites);
-      if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--rewrites: "${opts.rewrites}" must be a whole number from 1 to 100`);
+      if (!Number.isInteger(n) || n < 1 || n > 100)
+        throw new UserError(`--rewrites: "${opts.rewrites}" must be a whole number from 1 to 100`);
       io.out(formatTable(await runBenchmark({ rewrites: n })));
       result.code = 0;
     });
@@ -158,7 +191,9 @@ export async function main(argv: string[]): Promise<number> {
       io.err(`egress-conformance: ${e.message}`);
       return e.exitCode;
     }
-    io.err(`egress-conformance: internal error: ${(e as Error)?.message ?? String(e)} (set EGRESS_DEBUG=1 for the stack, and please report it)`);
+    io.err(
+      `egress-conformance: internal error: ${(e as Error)?.message ?? String(e)} (set EGRESS_DEBUG=1 for the stack, and please report it)`,
+    );
     if (process.env.EGRESS_DEBUG) io.err((e as Error)?.stack ?? '');
     return 1;
   }

@@ -33,13 +33,16 @@ describe('references in source files', () => {
   it.runIf(files.length > 0)('name no document outside the repository and no local issue number', () => {
     const problems: string[] = [];
     for (const f of files) {
-      readFileSync(join(ROOT, f), 'utf8').split('\n').forEach((line, i) => {
-        if (OUTSIDE.test(line)) problems.push(`${f}:${i + 1}: ${line.trim()}`);
-        if (LOCAL_ISSUE.test(line)) problems.push(`${f}:${i + 1}: ${line.trim()}`);
-        for (const m of line.matchAll(MD_PATH)) {
-          if (!existsSync(join(ROOT, m[0])) && !existsSync(join(ROOT, dirname(f), m[0]))) problems.push(`${f}:${i + 1}: ${m[0]} does not exist`);
-        }
-      });
+      readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (OUTSIDE.test(line)) problems.push(`${f}:${i + 1}: ${line.trim()}`);
+          if (LOCAL_ISSUE.test(line)) problems.push(`${f}:${i + 1}: ${line.trim()}`);
+          for (const m of line.matchAll(MD_PATH)) {
+            if (!existsSync(join(ROOT, m[0])) && !existsSync(join(ROOT, dirname(f), m[0])))
+              problems.push(`${f}:${i + 1}: ${m[0]} does not exist`);
+          }
+        });
     }
     expect(problems).toEqual([]);
   });

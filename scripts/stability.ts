@@ -38,16 +38,28 @@ const times: number[] = [];
 for (let n = 1; n <= runs; n++) {
   const base = mkdtempSync(join(tmpdir(), 'iec-stability-'));
   const t0 = performance.now();
-  const r = await execa('node', ['bin/egress-conformance.mjs', 'run', '--lane', 'control-plane'], { cwd: REPO, reject: false, all: true, env: { TMPDIR: base } });
+  const r = await execa('node', ['bin/egress-conformance.mjs', 'run', '--lane', 'control-plane'], {
+    cwd: REPO,
+    reject: false,
+    all: true,
+    env: { TMPDIR: base },
+  });
   const ms = performance.now() - t0;
   times.push(ms);
-  const summary = String(r.all ?? '').split('\n').find((l) => /^control-plane lane.*passed/.test(l)) ?? `exit ${r.exitCode}`;
+  const summary =
+    String(r.all ?? '')
+      .split('\n')
+      .find((l) => /^control-plane lane.*passed/.test(l)) ?? `exit ${r.exitCode}`;
   const left = leftovers(base);
   rmSync(base, { recursive: true, force: true });
   const ok = r.exitCode === 0 && left.length === 0;
   if (ok) passed++;
-  console.log(`run ${n}/${runs}: ${ok ? 'pass' : 'FAIL'} in ${(ms / 1000).toFixed(1)} s — ${summary}${left.length ? `; left behind: ${left.join(', ')}` : ''}`);
+  console.log(
+    `run ${n}/${runs}: ${ok ? 'pass' : 'FAIL'} in ${(ms / 1000).toFixed(1)} s — ${summary}${left.length ? `; left behind: ${left.join(', ')}` : ''}`,
+  );
 }
 times.sort((a, b) => a - b);
-console.log(`${passed}/${runs} runs passed; median ${(times[Math.floor(times.length / 2)]! / 1000).toFixed(1)} s, max ${(times[times.length - 1]! / 1000).toFixed(1)} s`);
+console.log(
+  `${passed}/${runs} runs passed; median ${(times[Math.floor(times.length / 2)]! / 1000).toFixed(1)} s, max ${(times[times.length - 1]! / 1000).toFixed(1)} s`,
+);
 process.exit(passed === runs ? 0 : 1);

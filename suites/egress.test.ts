@@ -10,7 +10,9 @@ defineLaneSuite({
   choice: laneFromEnv(),
   // EGRESS_CASES_DIR (`run --cases DIR`): the user's case files, resources relative to the dir, pins optional.
   cases: expandCases(
-    process.env.EGRESS_CASES_DIR ? loadCatalogue(process.env.EGRESS_CASES_DIR, process.env.EGRESS_CASES_DIR, { requirePins: false }) : loadCatalogue(),
+    process.env.EGRESS_CASES_DIR
+      ? loadCatalogue(process.env.EGRESS_CASES_DIR, process.env.EGRESS_CASES_DIR, { requirePins: false })
+      : loadCatalogue(),
     process.env.EGRESS_TEST ? new RegExp(process.env.EGRESS_TEST) : undefined,
   ),
   reportName: process.env.EGRESS_LANE === 'kind' ? 'kind' : 'control-plane',

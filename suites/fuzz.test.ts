@@ -10,7 +10,9 @@ import { PINNED_PILOT } from '../helpers/tools/pilot-discovery.ts';
 
 const SEED = 1;
 const COUNT = Number(process.env.EGRESS_FUZZ_COUNT ?? 60);
-const missing = controlPlaneMissing() ?? (findSimulatorSync() ? undefined : 'Istio\'s simulator is not built (egress-conformance tools install simulator)');
+const missing =
+  controlPlaneMissing() ??
+  (findSimulatorSync() ? undefined : "Istio's simulator is not built (egress-conformance tools install simulator)");
 
 describe.skipIf(!!missing)(`short fuzz, seed ${SEED}${missing ? ` — skipped: ${missing}` : ''}`, () => {
   const lane = new ControlPlaneLane();
@@ -22,8 +24,18 @@ describe.skipIf(!!missing)(`short fuzz, seed ${SEED}${missing ? ` — skipped: $
   });
 
   it(`${COUNT} generated scenarios: oracle, istiod and Istio's simulator agree on every probe`, async () => {
-    const s = await runFuzz({ lane, oracleVersion: PINNED_PILOT.istioVersion, seed: SEED, count: COUNT, simulator: findSimulatorSync(), maxShrinks: 0 });
-    const where = s.findings.map((f) => f.path).concat([...s.alsoSeen.values()].flat()).join(', ');
+    const s = await runFuzz({
+      lane,
+      oracleVersion: PINNED_PILOT.istioVersion,
+      seed: SEED,
+      count: COUNT,
+      simulator: findSimulatorSync(),
+      maxShrinks: 0,
+    });
+    const where = s.findings
+      .map((f) => f.path)
+      .concat([...s.alsoSeen.values()].flat())
+      .join(', ');
     expect(s.scenarios).toBe(COUNT);
     expect(s.probes).toBeGreaterThan(COUNT);
     expect(s.simulatorRuns).toBeGreaterThan(0);

@@ -8,6 +8,9 @@ const choice = laneFromEnv();
 defineLaneSuite({
   title: 'oracle rules',
   choice: choice.lane === 'kind' ? { skip: 'rule scenarios probe hosts that exist only for the control-plane lane' } : choice,
-  cases: expandCases(loadCatalogue(RULES_DIR, undefined, { requirePins: false }), process.env.EGRESS_TEST ? new RegExp(process.env.EGRESS_TEST) : undefined),
+  cases: expandCases(
+    loadCatalogue(RULES_DIR, undefined, { requirePins: false }),
+    process.env.EGRESS_TEST ? new RegExp(process.env.EGRESS_TEST) : undefined,
+  ),
   reportName: 'rules',
 });

@@ -12,7 +12,17 @@ const cases = expandCases(scenarios);
 describe('case catalogue', () => {
   it('covers what the foundation asks for: both sources, both policies, the six destinations', () => {
     const names = scenarios.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['no-serviceentry', 'course-db-serviceentry', 'db-serviceentry-own-namespace', 'api-serviceentries', 'sidecar-default-registry-only', 'sidecar-default-allow-any', 'sidecar-default-imports-local']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'no-serviceentry',
+        'course-db-serviceentry',
+        'db-serviceentry-own-namespace',
+        'api-serviceentries',
+        'sidecar-default-registry-only',
+        'sidecar-default-allow-any',
+        'sidecar-default-imports-local',
+      ]),
+    );
     for (const s of scenarios) {
       expect(s.policies).toEqual(['ALLOW_ANY', 'REGISTRY_ONLY']);
       const seen = new Set(s.probes.map((p) => `${p.from.namespace} ${p.to.raw}`));
@@ -26,7 +36,7 @@ describe('case catalogue', () => {
     }
   });
 
-  it('the course ServiceEntry is the learner\'s: in frontend, no exportTo', () => {
+  it("the course ServiceEntry is the learner's: in frontend, no exportTo", () => {
     const course = scenarios.find((s) => s.name === 'course-db-serviceentry')!;
     expect(course.resources.serviceEntries).toHaveLength(1);
     expect(course.resources.serviceEntries[0]).toMatchObject({ namespace: 'frontend', exportTo: [], hosts: ['db.example.com'] });
@@ -34,9 +44,12 @@ describe('case catalogue', () => {
 
   // The kind lane's release and every pinned istiod build: version-gated cases pin each side of a gate.
   const versions = [PINNED.istio, ...PINNED_BUILDS.map((b) => b.istioVersion)];
-  it.each(cases.flatMap((c) => versions.map((v) => [c.id, v, c] as const)))('%s at %s: oracle agrees with the pinned verdict', (_id, v, c) => {
-    const got = expectProbe(c.scenario.resources, c.probe, { istioVersion: v, policy: c.policy });
-    const pin = pinFor(c.probe, c.policy, v)!;
-    expect({ verdict: got.verdict, cluster: got.cluster, ...(pin.signal ? { signal: got.signal } : {}) }).toEqual(pin);
-  });
+  it.each(cases.flatMap((c) => versions.map((v) => [c.id, v, c] as const)))(
+    '%s at %s: oracle agrees with the pinned verdict',
+    (_id, v, c) => {
+      const got = expectProbe(c.scenario.resources, c.probe, { istioVersion: v, policy: c.policy });
+      const pin = pinFor(c.probe, c.policy, v)!;
+      expect({ verdict: got.verdict, cluster: got.cluster, ...(pin.signal ? { signal: got.signal } : {}) }).toEqual(pin);
+    },
+  );
 });

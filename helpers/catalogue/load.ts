@@ -28,7 +28,8 @@ const SIGNALS = new Set(['http-502', 'tcp-close']);
 export function parsePinned(file: string, where: string, text: unknown): PinnedExpectation {
   if (typeof text !== 'string') bad(file, `${where}: expected "allowed|blocked CLUSTER [SIGNAL]"`);
   const [verdict, cluster, signal, ...rest] = text.trim().split(/\s+/);
-  if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length) bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
+  if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length)
+    bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
   if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502 or tcp-close`);
   return { verdict: verdict as Verdict, cluster, ...(signal ? { signal: signal as PinnedExpectation['signal'] } : {}) };
 }
@@ -70,7 +71,8 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   const name = doc.name;
   if (typeof name !== 'string' || !/^[a-z0-9][-a-z0-9]*$/.test(name)) bad(file, 'name must be a lower-case slug');
   const resourceFiles = (doc.resources ?? []) as unknown[];
-  if (!Array.isArray(resourceFiles) || resourceFiles.some((r) => typeof r !== 'string')) bad(file, 'resources must be a list of paths under fixtures/');
+  if (!Array.isArray(resourceFiles) || resourceFiles.some((r) => typeof r !== 'string'))
+    bad(file, 'resources must be a list of paths under fixtures/');
   const policies = (doc.policies ?? POLICY_MODES) as PolicyMode[];
   if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) {
     const wrong = Array.isArray(policies) ? policies.find((p) => !POLICY_MODES.includes(p)) : undefined;
@@ -81,9 +83,15 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   const inline = doc.manifests ?? [];
   if (!Array.isArray(inline)) bad(file, 'manifests must be a list of resources');
   if (inline.length) loadYamlText(inline.map((m) => stringify(m)).join('---\n'), `${file} manifests`, resources);
-  if (resources.mesh.source) bad(file, 'an IstioOperator in a scenario\'s resources; the policy comes from fixtures/istio/<policy>.yaml, other mesh settings from meshConfig:');
+  if (resources.mesh.source)
+    bad(
+      file,
+      "an IstioOperator in a scenario's resources; the policy comes from fixtures/istio/<policy>.yaml, other mesh settings from meshConfig:",
+    );
   // The same reader as an IstioOperator's spec.meshConfig; only the policy is not the case file's to set.
-  const { outboundTrafficPolicy, ...mesh } = parseMeshConfig(doc.meshConfig, 'meshConfig', (what) => bad(file, `${what} (IstioOperator spec.meshConfig fields)`));
+  const { outboundTrafficPolicy, ...mesh } = parseMeshConfig(doc.meshConfig, 'meshConfig', (what) =>
+    bad(file, `${what} (IstioOperator spec.meshConfig fields)`),
+  );
   if (outboundTrafficPolicy !== undefined) bad(file, 'meshConfig.outboundTrafficPolicy is set per run by policies:, not here');
   resources.mesh = { ...resources.mesh, ...mesh };
 
@@ -91,8 +99,12 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   if (!Array.isArray(probes) || probes.length === 0) bad(file, 'probes must be a non-empty list');
   const parsed: CatalogueProbe[] = probes.map((p: Obj, i: number) => {
     const where = `probes[${i}]`;
-    const from = typeof p.from === 'string' ? parseFromString(file, `${where}.from`, p.from) : (p.from as { namespace: string; labels?: Record<string, string> });
-    if (!from || typeof from.namespace !== 'string') bad(file, `${where}.from must be a namespace, NAMESPACE[key=value,...] or {namespace, labels}`);
+    const from =
+      typeof p.from === 'string'
+        ? parseFromString(file, `${where}.from`, p.from)
+        : (p.from as { namespace: string; labels?: Record<string, string> });
+    if (!from || typeof from.namespace !== 'string')
+      bad(file, `${where}.from must be a namespace, NAMESPACE[key=value,...] or {namespace, labels}`);
     if (typeof p.to !== 'string') bad(file, `${where}.to must be a probe URL`);
     let to;
     try {
@@ -109,7 +121,15 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
     const expectBefore = parseExpectBefore(file, where, p.expectBefore);
     return { from, to, expect, ...(expectBefore ? { expectBefore } : {}) };
   });
-  return { name, description: String(doc.description ?? '').trim(), resourceFiles: resourceFiles as string[], resources, policies, probes: parsed, file };
+  return {
+    name,
+    description: String(doc.description ?? '').trim(),
+    resourceFiles: resourceFiles as string[],
+    resources,
+    policies,
+    probes: parsed,
+    file,
+  };
 }
 
 /**
@@ -122,7 +142,9 @@ export const RULES_DIR = join(FIXTURES_DIR, 'rules');
 export function loadCatalogue(dir = CASES_DIR, fixturesDir = FIXTURES_DIR, opts: { requirePins?: boolean } = {}): Scenario[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .sort();
   } catch {
     throw new UserError(`${dir}: cannot read the case catalogue directory`);
   }

@@ -13,11 +13,17 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const SE = '  - {apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: db, namespace: default}, spec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}}\n';
+const SE =
+  '  - {apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: db, namespace: default}, spec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}}\n';
 
 describe('per-version pins', () => {
   it('the lowest bound above the version wins; a policy a bound leaves out keeps the newer pin', () => {
-    const [s] = loadCaseFiles([file('a.yaml', `name: a\nmanifests:\n${SE}probes:\n  - from: default\n    to: tcp://db.example.com:5432\n    expect: {ALLOW_ANY: allowed A, REGISTRY_ONLY: allowed R}\n    expectBefore:\n      1.31.0-alpha: {REGISTRY_ONLY: blocked R131}\n      1.30.3: {ALLOW_ANY: allowed A1303, REGISTRY_ONLY: blocked R1303}\n`)]);
+    const [s] = loadCaseFiles([
+      file(
+        'a.yaml',
+        `name: a\nmanifests:\n${SE}probes:\n  - from: default\n    to: tcp://db.example.com:5432\n    expect: {ALLOW_ANY: allowed A, REGISTRY_ONLY: allowed R}\n    expectBefore:\n      1.31.0-alpha: {REGISTRY_ONLY: blocked R131}\n      1.30.3: {ALLOW_ANY: allowed A1303, REGISTRY_ONLY: blocked R1303}\n`,
+      ),
+    ]);
     const p = s!.probes[0]!;
     expect(pinFor(p, 'REGISTRY_ONLY', '1.32.0-alpha.x')?.cluster).toBe('R');
     expect(pinFor(p, 'REGISTRY_ONLY', '1.31.0-alpha')?.cluster).toBe('R');
@@ -41,6 +47,9 @@ describe('per-version pins', () => {
   it('the built-in catalogue has version-sensitive probes whose pins differ across the pinned builds', () => {
     const versioned = loadCatalogue().flatMap((s) => s.probes.filter((p) => p.expectBefore?.length).map((p) => ({ s: s.name, p })));
     expect(new Set(versioned.map((x) => x.s))).toEqual(new Set(['version-default-export-to', 'version-sidecar-excludes-namespace']));
-    for (const { p } of versioned) expect(pinFor(p, 'REGISTRY_ONLY', '1.30.0-alpha.1.48.b01690e6db7d')).not.toEqual(pinFor(p, 'REGISTRY_ONLY', '1.32.0-alpha.eed52ebb66ad'));
+    for (const { p } of versioned)
+      expect(pinFor(p, 'REGISTRY_ONLY', '1.30.0-alpha.1.48.b01690e6db7d')).not.toEqual(
+        pinFor(p, 'REGISTRY_ONLY', '1.32.0-alpha.eed52ebb66ad'),
+      );
   });
 });

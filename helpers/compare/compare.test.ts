@@ -41,7 +41,7 @@ describe('compare on the oracle lane', () => {
   const from = resolveTarget(APRIL, '--from', 'oracle');
   const to = resolveTarget(AUGUST, '--to', 'oracle');
 
-  it('between the two pinned builds: the catalogue\'s upgrade scenarios and the rule scenarios change, each explained by its gate', () => {
+  it("between the two pinned builds: the catalogue's upgrade scenarios and the rule scenarios change, each explained by its gate", () => {
     const cases = gatherCases({});
     const c = compareObservations(cases, from, to, observeWithOracle(cases, from), observeWithOracle(cases, to));
     expect(exitCodeOf(c)).toBe(0);
@@ -59,8 +59,20 @@ describe('compare on the oracle lane', () => {
       'import-exclusion': ['sidecar-egress-exclusions'],
     });
     // Only default's 5432 calls change in the catalogue's upgrade scenarios, under both policies.
-    expect(c.changes.filter((x) => x.scenario.startsWith('version-')).map((x) => x.id).sort()).toEqual(
-      ['version-default-export-to', 'version-sidecar-excludes-namespace'].flatMap((s) => ['ALLOW_ANY', 'REGISTRY_ONLY'].flatMap((p) => [`${p}/${s}/default→tcp://db.example.com:5432`, `${p}/${s}/default→tcp://unlisted.example.com:5432`])).sort(),
+    expect(
+      c.changes
+        .filter((x) => x.scenario.startsWith('version-'))
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual(
+      ['version-default-export-to', 'version-sidecar-excludes-namespace']
+        .flatMap((s) =>
+          ['ALLOW_ANY', 'REGISTRY_ONLY'].flatMap((p) => [
+            `${p}/${s}/default→tcp://db.example.com:5432`,
+            `${p}/${s}/default→tcp://unlisted.example.com:5432`,
+          ]),
+        )
+        .sort(),
     );
   });
 
@@ -81,7 +93,11 @@ describe('compare on the oracle lane', () => {
     expect(doc.ok).toBe(false);
     expect(doc.counts).toEqual({ changes: 2, explained: 1, unexplained: 1, missing: 1, errors: 1 });
     const unexplained = doc.changes.find((x) => x.id === dbFromFrontend)!;
-    expect(unexplained).toMatchObject({ rule: 'UNEXPLAINED', from: { verdict: 'allowed', cluster: 'outbound|5432||db.example.com' }, to: { verdict: 'blocked', cluster: 'BlackHoleCluster' } });
+    expect(unexplained).toMatchObject({
+      rule: 'UNEXPLAINED',
+      from: { verdict: 'allowed', cluster: 'outbound|5432||db.example.com' },
+      to: { verdict: 'blocked', cluster: 'BlackHoleCluster' },
+    });
     expect(unexplained.note).toMatch(/the oracle predicts no change/);
     const md = renderMarkdown(doc);
     expect(md).toMatch(/^## Upgrade check: master-2026-04-23 → master-2026-08-27/);
@@ -103,25 +119,56 @@ describe('compare on the oracle lane', () => {
   });
 
   it('the control-plane lane runs only pinned builds; the oracle lane any version it has rules for', () => {
-    expect(() => resolveTarget('1.30.2', '--from', 'control-plane')).toThrow(/--from: "1\.30\.2" is not a pinned istiod build.*master-2026-08-27.*use --lane oracle/);
+    expect(() => resolveTarget('1.30.2', '--from', 'control-plane')).toThrow(
+      /--from: "1\.30\.2" is not a pinned istiod build.*master-2026-08-27.*use --lane oracle/,
+    );
     expect(() => resolveTarget('1.19.0', '--to', 'oracle')).toThrow(/--to: the oracle has no rules for Istio 1\.19\.0/);
-    expect(resolveTarget(PINNED_BUILDS[1]!.goModuleVersion, '--from', 'control-plane')).toMatchObject({ label: APRIL, pin: { goModuleVersion: PINNED_BUILDS[1]!.goModuleVersion } });
+    expect(resolveTarget(PINNED_BUILDS[1]!.goModuleVersion, '--from', 'control-plane')).toMatchObject({
+      label: APRIL,
+      pin: { goModuleVersion: PINNED_BUILDS[1]!.goModuleVersion },
+    });
   });
 });
 
 describe('egress-conformance compare (CLI)', () => {
   it('--json: one object per change with id, from, to and rule; exit 0; reports written', async () => {
     const dir = tmp();
-    const r = await execa('node', [BIN, 'compare', '--lane', 'oracle', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--json', '--report-dir', dir], { reject: false });
+    const r = await execa(
+      'node',
+      [
+        BIN,
+        'compare',
+        '--lane',
+        'oracle',
+        '--from',
+        APRIL,
+        '--to',
+        AUGUST,
+        '--no-builtin',
+        '-f',
+        USER_CASES,
+        '--json',
+        '--report-dir',
+        dir,
+      ],
+      { reject: false },
+    );
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.changes).toHaveLength(2);
     for (const c of doc.changes) {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'from', 'to', 'rule']));
       expect(Object.keys(c.from).sort()).toEqual(['cluster', 'verdict']);
-      expect(c.rule).toMatchObject({ id: expect.any(String), since: expect.any(String), effect: expect.any(String), upstream: expect.stringMatching(/istio\/istio#/) });
+      expect(c.rule).toMatchObject({
+        id: expect.any(String),
+        since: expect.any(String),
+        effect: expect.any(String),
+        upstream: expect.stringMatching(/istio\/istio#/),
+      });
     }
-    expect(doc.changes.map((c: { id: string }) => c.id)).toContain('REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379');
+    expect(doc.changes.map((c: { id: string }) => c.id)).toContain(
+      'REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379',
+    );
     expect(JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8'))).toEqual(doc);
     expect(readFileSync(join(dir, 'compare.md'), 'utf8')).toMatch(/\| 1 \| `REGISTRY_ONLY\/upgrade-user-case/);
   });
@@ -131,7 +178,10 @@ describe('egress-conformance compare (CLI)', () => {
     [['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'kind'], /--lane: "kind" cannot compare versions/],
     [['compare', '--to', AUGUST, '--lane', 'oracle'], /--from: required/],
     [['compare', '--from', APRIL, '--to', APRIL, '--lane', 'oracle'], /same build as --from/],
-    [['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'oracle', '--cases', '/nonexistent-dir'], /--cases: \/nonexistent-dir is not a directory/],
+    [
+      ['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'oracle', '--cases', '/nonexistent-dir'],
+      /--cases: \/nonexistent-dir is not a directory/,
+    ],
   ])('bad input %j exits 2 with one line', async (args, message) => {
     const r = await execa('node', [BIN, ...(args as string[]), '--report-dir', tmp()], { reject: false });
     expect(r.exitCode).toBe(2);
@@ -142,10 +192,18 @@ describe('egress-conformance compare (CLI)', () => {
 
 describe('compare on the control-plane lane without the builds', () => {
   it('names the commands that build what is missing (exit 3), and refuses PILOT_DISCOVERY (exit 2)', async () => {
-    const empty = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], { reject: false, env: { XDG_CACHE_HOME: tmp() } });
+    const empty = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], {
+      reject: false,
+      env: { XDG_CACHE_HOME: tmp() },
+    });
     expect(empty.exitCode).toBe(3);
-    expect(empty.stderr).toMatch(/needs both istiod builds; run `egress-conformance tools install pilot-discovery --version master-2026-04-23`, `egress-conformance tools install istioctl-build --version master-2026-04-23`/);
-    const env = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], { reject: false, env: { PILOT_DISCOVERY: '/bin/sh' } });
+    expect(empty.stderr).toMatch(
+      /needs both istiod builds; run `egress-conformance tools install pilot-discovery --version master-2026-04-23`, `egress-conformance tools install istioctl-build --version master-2026-04-23`/,
+    );
+    const env = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], {
+      reject: false,
+      env: { PILOT_DISCOVERY: '/bin/sh' },
+    });
     expect(env.exitCode).toBe(2);
     expect(env.stderr).toMatch(/PILOT_DISCOVERY is set, but compare runs two pinned istiod builds/);
   });
@@ -153,28 +211,38 @@ describe('compare on the control-plane lane without the builds', () => {
 
 // Both builds, their istioctl and the API server binaries: what the control-plane lane needs for each side.
 const missing = [
-  ...PINNED_BUILDS.flatMap((p) => [
-    findPilotDiscoverySync(p, { ...process.env, PILOT_DISCOVERY: '' }) ? [] : [`pilot-discovery ${p.label} (tools install pilot-discovery --version ${p.label})`],
-    findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
-  ].flat()),
+  ...PINNED_BUILDS.flatMap((p) =>
+    [
+      findPilotDiscoverySync(p, { ...process.env, PILOT_DISCOVERY: '' })
+        ? []
+        : [`pilot-discovery ${p.label} (tools install pilot-discovery --version ${p.label})`],
+      findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
+    ].flat(),
+  ),
   ...(['etcd', 'kube-apiserver'] as const).filter((k) => !findKubeBinarySync(k)).map((k) => `${k} (tools install ${k})`),
   ...(process.env.PILOT_DISCOVERY ? ['(PILOT_DISCOVERY is set; compare runs the cached builds only)'] : []),
 ];
 
-describe.skipIf(missing.length > 0)(`compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`, () => {
-  it('April → August: the user case file\'s changes are the ones the gates predict, each explained; exit 0', async () => {
-    const cap = capture();
-    const code = await runCompare({ from: APRIL, to: AUGUST, file: [USER_CASES], builtin: false, lane: 'control-plane', json: true, reportDir: tmp() }, cap.io);
-    const doc = JSON.parse(cap.out.join('\n'));
-    expect(doc.errors).toEqual([]);
-    expect(doc.changes.map((c: { id: string; status: string; rule: { id: string } }) => [c.id, c.status, c.rule.id])).toEqual([
-      ['REGISTRY_ONLY/upgrade-user-case/default→tcp://db.example.com:5432', 'explained', 'default-export-to'],
-      ['REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379', 'explained', 'sidecar-egress-exclusions'],
-    ]);
-    expect(doc.from.details.istioVersion).toBe(PINNED_BUILDS.find((b) => b.label === APRIL)!.istioVersion);
-    expect(code).toBe(0);
-  }, 600_000);
-});
+describe.skipIf(missing.length > 0)(
+  `compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`,
+  () => {
+    it("April → August: the user case file's changes are the ones the gates predict, each explained; exit 0", async () => {
+      const cap = capture();
+      const code = await runCompare(
+        { from: APRIL, to: AUGUST, file: [USER_CASES], builtin: false, lane: 'control-plane', json: true, reportDir: tmp() },
+        cap.io,
+      );
+      const doc = JSON.parse(cap.out.join('\n'));
+      expect(doc.errors).toEqual([]);
+      expect(doc.changes.map((c: { id: string; status: string; rule: { id: string } }) => [c.id, c.status, c.rule.id])).toEqual([
+        ['REGISTRY_ONLY/upgrade-user-case/default→tcp://db.example.com:5432', 'explained', 'default-export-to'],
+        ['REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379', 'explained', 'sidecar-egress-exclusions'],
+      ]);
+      expect(doc.from.details.istioVersion).toBe(PINNED_BUILDS.find((b) => b.label === APRIL)!.istioVersion);
+      expect(code).toBe(0);
+    }, 600_000);
+  },
+);
 
 /** Every live descendant of a process, from /proc (Linux). */
 function descendants(root: number): number[] {
@@ -210,7 +278,11 @@ function alive(pid: number): boolean {
 
 describe.skipIf(missing.length > 0)(`compare interrupted${missing.length ? ' — skipped: builds missing' : ''}`, () => {
   it('Ctrl-C while an istiod build runs: the lane is torn down, no process it started is left, exit 130', async () => {
-    const child = execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--report-dir', tmp()], { reject: false, forceKillAfterDelay: false });
+    const child = execa(
+      'node',
+      [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--report-dir', tmp()],
+      { reject: false, forceKillAfterDelay: false },
+    );
     let seen: number[] = [];
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (b: Buffer) => {

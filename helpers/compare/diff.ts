@@ -67,13 +67,20 @@ function attribute(c: CaseRun, from: CompareTarget, to: CompareTarget, predTo: A
   const vFrom = parseIstioVersion(from.oracleVersion);
   const vTo = parseIstioVersion(to.oracleVersion);
   const differing = gatesBetween(vFrom, vTo);
-  const at = (gates: Record<string, boolean>) => answer(expectProbe(c.scenario.resources, c.probe, { istioVersion: from.oracleVersion, policy: c.policy, gates }));
+  const at = (gates: Record<string, boolean>) =>
+    answer(expectProbe(c.scenario.resources, c.probe, { istioVersion: from.oracleVersion, policy: c.policy, gates }));
   const alone = differing.filter((g) => key(at({ [g.id]: gateOpen(vTo, g.id) })) === key(predTo));
   if (alone.length) return alone;
   return differing.filter((g) => key(at({ [g.id]: gateOpen(vTo, g.id) })) !== key(predFrom));
 }
 
-export function compareObservations(cases: CaseRun[], from: CompareTarget, to: CompareTarget, seenFrom: Observations, seenTo: Observations): Comparison {
+export function compareObservations(
+  cases: CaseRun[],
+  from: CompareTarget,
+  to: CompareTarget,
+  seenFrom: Observations,
+  seenTo: Observations,
+): Comparison {
   const changes: Change[] = [];
   const errors: ProbeError[] = [];
   const steadyDisagreements: Comparison['steadyDisagreements'] = [];
@@ -81,7 +88,10 @@ export function compareObservations(cases: CaseRun[], from: CompareTarget, to: C
     const a = seenFrom.get(c.id);
     const b = seenTo.get(c.id);
     let broken = false;
-    for (const [side, s] of [['from', a], ['to', b]] as const) {
+    for (const [side, s] of [
+      ['from', a],
+      ['to', b],
+    ] as const) {
       if (!s || s.verdict === 'error') {
         errors.push({ id: c.id, side, error: s?.error ?? 'not observed' });
         broken = true;
@@ -94,7 +104,14 @@ export function compareObservations(cases: CaseRun[], from: CompareTarget, to: C
     const obsTo = answer(b!);
     const observedChange = key(obsFrom) !== key(obsTo);
     const predictedChange = key(predFrom) !== key(predTo);
-    const base = { id: c.id, scenario: c.scenario.name, file: c.scenario.file, from: obsFrom, to: obsTo, predicted: { from: predFrom, to: predTo } };
+    const base = {
+      id: c.id,
+      scenario: c.scenario.name,
+      file: c.scenario.file,
+      from: obsFrom,
+      to: obsTo,
+      predicted: { from: predFrom, to: predTo },
+    };
     if (observedChange) {
       if (predictedChange && key(obsFrom) === key(predFrom) && key(obsTo) === key(predTo)) {
         changes.push({ ...base, status: 'explained', rules: attribute(c, from, to, predTo, predFrom).map(ruleRef) });
@@ -105,12 +122,23 @@ export function compareObservations(cases: CaseRun[], from: CompareTarget, to: C
         changes.push({ ...base, status: 'unexplained', rules: [], note });
       }
     } else if (predictedChange) {
-      changes.push({ ...base, status: 'missing', rules: attribute(c, from, to, predTo, predFrom).map(ruleRef), note: `the oracle predicts ${key(predFrom)} → ${key(predTo)}, both builds give ${key(obsFrom)}` });
+      changes.push({
+        ...base,
+        status: 'missing',
+        rules: attribute(c, from, to, predTo, predFrom).map(ruleRef),
+        note: `the oracle predicts ${key(predFrom)} → ${key(predTo)}, both builds give ${key(obsFrom)}`,
+      });
     } else if (key(obsFrom) !== key(predFrom)) {
       steadyDisagreements.push({ id: c.id, observed: obsFrom, predicted: predFrom });
     }
   }
-  return { probes: cases.length, changes, errors, steadyDisagreements, gates: gatesBetween(parseIstioVersion(from.oracleVersion), parseIstioVersion(to.oracleVersion)) };
+  return {
+    probes: cases.length,
+    changes,
+    errors,
+    steadyDisagreements,
+    gates: gatesBetween(parseIstioVersion(from.oracleVersion), parseIstioVersion(to.oracleVersion)),
+  };
 }
 
 /** 0 when every observed change is predicted and explained, nothing predicted is missing and nothing errored. */

@@ -44,7 +44,11 @@ export interface LaneRunOptions {
 }
 
 /** Runs every case on the control-plane lane with the target's istiod build; setup failures throw. */
-export async function observeOnLane(cases: CaseRun[], target: CompareTarget, opts: LaneRunOptions): Promise<{ observations: Observations; details: Record<string, string> }> {
+export async function observeOnLane(
+  cases: CaseRun[],
+  target: CompareTarget,
+  opts: LaneRunOptions,
+): Promise<{ observations: Observations; details: Record<string, string> }> {
   const make = opts.createLane ?? createLane;
   const lane = await make('control-plane', { pin: target.pin, out: opts.say });
   opts.onLane?.(lane);
@@ -85,7 +89,12 @@ export async function observeOnLane(cases: CaseRun[], target: CompareTarget, opt
   }
 }
 
-export async function observe(lane: CompareLane, cases: CaseRun[], target: CompareTarget, opts: LaneRunOptions): Promise<{ observations: Observations; details: Record<string, string> }> {
+export async function observe(
+  lane: CompareLane,
+  cases: CaseRun[],
+  target: CompareTarget,
+  opts: LaneRunOptions,
+): Promise<{ observations: Observations; details: Record<string, string> }> {
   if (lane === 'oracle') return { observations: observeWithOracle(cases, target), details: { oracleIstioVersion: target.oracleVersion } };
   return observeOnLane(cases, target, opts);
 }

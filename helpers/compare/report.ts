@@ -35,12 +35,29 @@ export interface TargetInfo {
 }
 
 function targetInfo(t: CompareTarget, details?: Record<string, string>): TargetInfo {
-  return { label: t.label, oracleVersion: t.oracleVersion, ...(t.pin ? { goModuleVersion: t.pin.goModuleVersion } : {}), ...(details ? { details } : {}) };
+  return {
+    label: t.label,
+    oracleVersion: t.oracleVersion,
+    ...(t.pin ? { goModuleVersion: t.pin.goModuleVersion } : {}),
+    ...(details ? { details } : {}),
+  };
 }
 
-export function toDocument(lane: CompareLane, from: CompareTarget, to: CompareTarget, c: Comparison, details: { from?: Record<string, string>; to?: Record<string, string> } = {}): CompareDocument {
+export function toDocument(
+  lane: CompareLane,
+  from: CompareTarget,
+  to: CompareTarget,
+  c: Comparison,
+  details: { from?: Record<string, string>; to?: Record<string, string> } = {},
+): CompareDocument {
   const n = (s: Change['status']) => c.changes.filter((x) => x.status === s).length;
-  const counts = { changes: c.changes.filter((x) => x.status !== 'missing').length, explained: n('explained'), unexplained: n('unexplained'), missing: n('missing'), errors: c.errors.length };
+  const counts = {
+    changes: c.changes.filter((x) => x.status !== 'missing').length,
+    explained: n('explained'),
+    unexplained: n('unexplained'),
+    missing: n('missing'),
+    errors: c.errors.length,
+  };
   return {
     lane,
     from: targetInfo(from, details.from),
@@ -60,7 +77,12 @@ export function toDocument(lane: CompareLane, from: CompareTarget, to: CompareTa
     })),
     errors: c.errors,
     steadyDisagreements: c.steadyDisagreements,
-    gates: c.gates.map((g) => ({ id: g.id, since: g.since, effect: `${g.title}: before, ${g.before}; since, ${g.after}`, upstream: g.upstream })),
+    gates: c.gates.map((g) => ({
+      id: g.id,
+      since: g.since,
+      effect: `${g.title}: before, ${g.before}; since, ${g.after}`,
+      upstream: g.upstream,
+    })),
   };
 }
 
@@ -80,7 +102,13 @@ export function summaryLine(d: CompareDocument): string {
 export function renderTerminal(d: CompareDocument): string {
   const lines = [summaryLine(d)];
   if (d.changes.length) {
-    lines.push('', renderTable(['#', 'PROBE', d.from.label, d.to.label, 'RULE'], d.changes.map((x, i) => [String(i + 1), x.id, ans(x.from), ans(x.to), ruleCell(x)])));
+    lines.push(
+      '',
+      renderTable(
+        ['#', 'PROBE', d.from.label, d.to.label, 'RULE'],
+        d.changes.map((x, i) => [String(i + 1), x.id, ans(x.from), ans(x.to), ruleCell(x)]),
+      ),
+    );
     const rules = new Map<string, RuleRef>();
     for (const x of d.changes) for (const r of x.rules) rules.set(r.id, r);
     if (rules.size) {
@@ -90,7 +118,13 @@ export function renderTerminal(d: CompareDocument): string {
     const notes = d.changes.map((x, i) => (x.note ? `  ${i + 1}. ${x.note}` : '')).filter(Boolean);
     if (notes.length) lines.push('', 'Not explained by the oracle:', ...notes);
   }
-  if (d.errors.length) lines.push('', `Errors (${d.errors.length}):`, ...d.errors.slice(0, 20).map((e) => `  ${e.id} [${e.side}]: ${e.error}`), ...(d.errors.length > 20 ? [`  … ${d.errors.length - 20} more in the JSON report`] : []));
+  if (d.errors.length)
+    lines.push(
+      '',
+      `Errors (${d.errors.length}):`,
+      ...d.errors.slice(0, 20).map((e) => `  ${e.id} [${e.side}]: ${e.error}`),
+      ...(d.errors.length > 20 ? [`  … ${d.errors.length - 20} more in the JSON report`] : []),
+    );
   return lines.join('\n');
 }
 
@@ -116,14 +150,28 @@ export function renderMarkdown(d: CompareDocument): string {
   }
   if (d.changes.length) {
     out.push('| # | probe | before | after | rule |', '|---|---|---|---|---|');
-    d.changes.forEach((x, i) => out.push(`| ${i + 1} | \`${md(x.id)}\` | ${md(ans(x.from))} | ${md(ans(x.to))} | ${md(ruleCell(x))}${x.note ? ` — ${md(x.note)}` : ''} |`));
+    d.changes.forEach((x, i) =>
+      out.push(
+        `| ${i + 1} | \`${md(x.id)}\` | ${md(ans(x.from))} | ${md(ans(x.to))} | ${md(ruleCell(x))}${x.note ? ` — ${md(x.note)}` : ''} |`,
+      ),
+    );
     out.push('');
   } else out.push('No probe changes its verdict or cluster.', '');
   if (d.errors.length) {
-    out.push(`<details><summary>${d.errors.length} probes could not be observed</summary>`, '', ...d.errors.map((e) => `- \`${md(e.id)}\` (${e.side}): ${md(e.error)}`), '', '</details>', '');
+    out.push(
+      `<details><summary>${d.errors.length} probes could not be observed</summary>`,
+      '',
+      ...d.errors.map((e) => `- \`${md(e.id)}\` (${e.side}): ${md(e.error)}`),
+      '',
+      '</details>',
+      '',
+    );
   }
   if (d.steadyDisagreements.length) {
-    out.push(`${d.steadyDisagreements.length} probes disagree with the oracle the same way on both versions (not an upgrade change): ${d.steadyDisagreements.map((s) => `\`${md(s.id)}\``).join(', ')}`, '');
+    out.push(
+      `${d.steadyDisagreements.length} probes disagree with the oracle the same way on both versions (not an upgrade change): ${d.steadyDisagreements.map((s) => `\`${md(s.id)}\``).join(', ')}`,
+      '',
+    );
   }
   return out.join('\n');
 }

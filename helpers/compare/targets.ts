@@ -18,15 +18,23 @@ export interface CompareTarget {
 
 export function parseCompareLane(v: string | undefined): CompareLane {
   if (v === undefined || v === 'control-plane' || v === 'oracle') return v ?? 'control-plane';
-  throw new UserError(`--lane: "${v}" cannot compare versions; use control-plane (two real istiod builds) or oracle (the oracle's rules only)`);
+  throw new UserError(
+    `--lane: "${v}" cannot compare versions; use control-plane (two real istiod builds) or oracle (the oracle's rules only)`,
+  );
 }
 
 export function resolveTarget(raw: string | undefined, flag: '--from' | '--to', lane: CompareLane): CompareTarget {
-  if (!raw) throw new UserError(`${flag}: required; name a pinned istiod build (${pinnedBuildNames()})${lane === 'oracle' ? ' or an Istio version such as 1.30.2' : ''}`);
+  if (!raw)
+    throw new UserError(
+      `${flag}: required; name a pinned istiod build (${pinnedBuildNames()})${lane === 'oracle' ? ' or an Istio version such as 1.30.2' : ''}`,
+    );
   const pin = findPinnedBuild(raw);
-  if (pin) return { label: pin.label ?? pin.goModuleVersion, oracleVersion: pin.istioVersion, ...(lane === 'control-plane' ? { pin } : {}) };
+  if (pin)
+    return { label: pin.label ?? pin.goModuleVersion, oracleVersion: pin.istioVersion, ...(lane === 'control-plane' ? { pin } : {}) };
   if (lane === 'control-plane') {
-    throw new UserError(`${flag}: "${raw}" is not a pinned istiod build, and the control-plane lane runs only those: ${pinnedBuildNames()}; for any other version use --lane oracle`);
+    throw new UserError(
+      `${flag}: "${raw}" is not a pinned istiod build, and the control-plane lane runs only those: ${pinnedBuildNames()}; for any other version use --lane oracle`,
+    );
   }
   parseIstioVersion(raw, flag);
   return { label: raw, oracleVersion: raw };

@@ -37,7 +37,20 @@ describe('scenario generators', () => {
     const ses = all.flatMap((s) => s.manifests.filter((m) => m.kind === 'ServiceEntry')).map((m) => m.spec as Record<string, any>);
     const scs = all.flatMap((s) => s.manifests.filter((m) => m.kind === 'Sidecar')).map((m) => m as Record<string, any>);
     const protocols = new Set(ses.flatMap((s) => s.ports.map((p: { protocol?: string }) => p.protocol ?? '')));
-    expect([...protocols].sort()).toEqual(['', 'GRPC', 'GRPC-WEB', 'HTTP', 'HTTP2', 'HTTPS', 'MONGO', 'MYSQL', 'REDIS', 'TCP', 'TLS', 'UDP']);
+    expect([...protocols].sort()).toEqual([
+      '',
+      'GRPC',
+      'GRPC-WEB',
+      'HTTP',
+      'HTTP2',
+      'HTTPS',
+      'MONGO',
+      'MYSQL',
+      'REDIS',
+      'TCP',
+      'TLS',
+      'UDP',
+    ]);
     expect(new Set(ses.map((s) => s.resolution))).toEqual(new Set(['NONE', 'DNS', 'STATIC', 'DNS_ROUND_ROBIN']));
     expect(ses.some((s) => s.ports.length === 0)).toBe(true);
     expect(ses.some((s) => (s.addresses ?? []).some((a: string) => a.includes('/') && !a.endsWith('/32')))).toBe(true);

@@ -19,7 +19,15 @@ export const CUSTOM_ROOT = 'mesh-root';
 
 const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.wild.example.com', '*.wild.example.com', 'db.example.org'] as const;
 /** Concrete names a probe dials: every generated host, hosts under the wildcards, and one nobody declares. */
-const PROBE_HOSTS = ['a.example.com', 'b.example.com', 'x.wild.example.com', 'y.wild.example.com', 'c.example.com', 'db.example.org', 'unlisted.example.net'] as const;
+const PROBE_HOSTS = [
+  'a.example.com',
+  'b.example.com',
+  'x.wild.example.com',
+  'y.wild.example.com',
+  'c.example.com',
+  'db.example.org',
+  'unlisted.example.net',
+] as const;
 const PORTS = [80, 443, 5432, 8080] as const;
 /**
  * Every protocol Istio's admission accepts on a ServiceEntry port (pkg/config/protocol Parse), and none, except
@@ -29,7 +37,15 @@ const PORTS = [80, 443, 5432, 8080] as const;
 const PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'TLS', '', 'HTTP2', 'GRPC', 'GRPC-WEB', 'MONGO', 'REDIS', 'MYSQL', 'UDP'] as const;
 const RESOLUTIONS = ['NONE', 'DNS', 'STATIC', 'DNS_ROUND_ROBIN'] as const;
 /** Addresses: single IPs, /32, and CIDRs of several widths that nest and overlap. */
-const ADDRESSES = ['192.0.2.10', '192.0.2.0/24', '192.0.2.0/28', '192.0.2.10/32', '198.51.100.0/24', '198.51.0.0/16', '198.51.100.7'] as const;
+const ADDRESSES = [
+  '192.0.2.10',
+  '192.0.2.0/24',
+  '192.0.2.0/28',
+  '192.0.2.10/32',
+  '198.51.100.0/24',
+  '198.51.0.0/16',
+  '198.51.100.7',
+] as const;
 /** IP literals a probe dials: inside and outside every range above. */
 const PROBE_IPS = ['192.0.2.10', '192.0.2.5', '192.0.2.200', '198.51.100.7', '198.51.7.1', '100.64.0.1'] as const;
 const ENDPOINTS = ['192.0.2.50', '10.1.2.3', 'backend.example.com'] as const;
@@ -40,15 +56,31 @@ const SIDECAR_NAMES = ['a', 'z'] as const;
 
 /** Egress hosts a Sidecar imports: own namespace, all, none, named namespaces, a host, exclusions. */
 const EGRESS_HOSTS = [
-  '*/*', './*', '~/*', 'default/*', 'frontend/*', 'istio-system/*', '*/*.example.com', '*/a.example.com', './a.example.com',
-  'frontend/*.wild.example.com', '*/x.wild.example.com', '~default/*', '~frontend/a.example.com', '~/a.example.com',
+  '*/*',
+  './*',
+  '~/*',
+  'default/*',
+  'frontend/*',
+  'istio-system/*',
+  '*/*.example.com',
+  '*/a.example.com',
+  './a.example.com',
+  'frontend/*.wild.example.com',
+  '*/x.wild.example.com',
+  '~default/*',
+  '~frontend/a.example.com',
+  '~/a.example.com',
 ] as const;
 
 const seArb = fc.record({
   name: fc.constantFrom(...SE_NAMES),
   namespace: fc.constantFrom<string>(...NAMESPACES, 'istio-system'),
   hosts: fc.uniqueArray(fc.constantFrom(...HOSTS), { minLength: 1, maxLength: 2 }),
-  ports: fc.uniqueArray(fc.record({ number: fc.constantFrom(...PORTS), protocol: fc.constantFrom(...PROTOCOLS) }), { minLength: 0, maxLength: 2, selector: (p) => p.number }),
+  ports: fc.uniqueArray(fc.record({ number: fc.constantFrom(...PORTS), protocol: fc.constantFrom(...PROTOCOLS) }), {
+    minLength: 0,
+    maxLength: 2,
+    selector: (p) => p.number,
+  }),
   resolution: fc.constantFrom(...RESOLUTIONS),
   addresses: fc.uniqueArray(fc.constantFrom(...ADDRESSES), { maxLength: 2 }),
   endpoints: fc.uniqueArray(fc.constantFrom(...ENDPOINTS), { maxLength: 2 }),
@@ -81,7 +113,13 @@ function seManifest(g: GeneratedServiceEntry): Obj {
 }
 
 const egressListenerArb = fc.record({
-  port: fc.option(fc.record({ number: fc.constantFrom(...PORTS), protocol: fc.option(fc.constantFrom('HTTP', 'TCP', 'TLS', 'HTTPS'), { nil: undefined }) }), { nil: undefined, freq: 3 }),
+  port: fc.option(
+    fc.record({
+      number: fc.constantFrom(...PORTS),
+      protocol: fc.option(fc.constantFrom('HTTP', 'TCP', 'TLS', 'HTTPS'), { nil: undefined }),
+    }),
+    { nil: undefined, freq: 3 },
+  ),
   hosts: fc.uniqueArray(fc.constantFrom(...EGRESS_HOSTS), { minLength: 1, maxLength: 3 }),
 });
 
@@ -109,7 +147,9 @@ export type GeneratedSidecar = typeof sidecarArb extends fc.Arbitrary<infer T> ?
 function sidecarManifest(g: GeneratedSidecar, root: string): Obj {
   // The port-less egress listener must come last (admission): keep the generated order otherwise.
   const egress = [...g.egress.filter((e) => e.port), ...g.egress.filter((e) => !e.port)].map((e) => ({
-    ...(e.port ? { port: { number: e.port.number, name: `e${e.port.number}`, ...(e.port.protocol ? { protocol: e.port.protocol } : {}) } } : {}),
+    ...(e.port
+      ? { port: { number: e.port.number, name: `e${e.port.number}`, ...(e.port.protocol ? { protocol: e.port.protocol } : {}) } }
+      : {}),
     hosts: e.hosts,
   }));
   const spec: Obj = {};

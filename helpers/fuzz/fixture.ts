@@ -29,7 +29,7 @@ export function fixtureDocument(f: Finding, ctx: { seed: number; istio: string }
     description:
       `Found by \`egress-conformance fuzz --seed ${ctx.seed}\` (generated scenario ${f.path}, shrunk in ${f.shrinkSteps} step(s)) ` +
       `on istiod ${ctx.istio}: ${first ? first.differences.join('; ') : 'the disagreement did not reproduce while shrinking'}. ` +
-      'The pins are what istiod programmed; the oracle must be fixed from Istio\'s source to match them.',
+      "The pins are what istiod programmed; the oracle must be fixed from Istio's source to match them.",
     policies: [s.policy],
     ...(Object.keys(s.meshConfig).length ? { meshConfig: s.meshConfig } : {}),
     manifests: s.manifests,
@@ -48,7 +48,9 @@ export function fixtureDocument(f: Finding, ctx: { seed: number; istio: string }
         oracleReason: p.oracle.reason,
         lane: `${p.lane.verdict}${p.lane.cluster ? ` ${p.lane.cluster}` : ''}${p.lane.error ? ` (${p.lane.error})` : ''}`,
         xdsPath: xdsPath(p.lane),
-        ...(p.simulator ? { simulator: describeAnswer(fromSimulator(p.simulator, p.simulatorClusters)), simulatorPath: simPath(p.simulator) } : {}),
+        ...(p.simulator
+          ? { simulator: describeAnswer(fromSimulator(p.simulator, p.simulatorClusters)), simulatorPath: simPath(p.simulator) }
+          : {}),
       })),
     },
   };

@@ -42,10 +42,19 @@ function hostHeader(t: ProbeTarget): string {
  */
 export function simCall(t: ProbeTarget, address: string): SimCall {
   if (t.scheme === 'tcp') return { address, port: t.port, protocol: 'tcp', tls: 'plaintext' };
-  if (t.scheme === 'http') return { address, port: t.port, protocol: 'http', tls: 'plaintext', hostHeader: hostHeader(t), path: t.path || '/' };
+  if (t.scheme === 'http')
+    return { address, port: t.port, protocol: 'http', tls: 'plaintext', hostHeader: hostHeader(t), path: t.path || '/' };
   // An empty SNI would be filled from the Host header by Call.FillDefaults; a placeholder that matches no
   // server name keeps an IP literal SNI-less in effect.
-  return { address, port: t.port, protocol: 'http', tls: 'tls', sni: t.isIp ? 'no-sni.invalid' : t.host, hostHeader: hostHeader(t), path: t.path || '/' };
+  return {
+    address,
+    port: t.port,
+    protocol: 'http',
+    tls: 'tls',
+    sni: t.isIp ? 'no-sni.invalid' : t.host,
+    hostHeader: hostHeader(t),
+    path: t.path || '/',
+  };
 }
 
 const NO_FILTER_CHAIN = 'no filter chains matched';
@@ -59,7 +68,10 @@ const NO_FILTER_CHAIN = 'no filter chains matched';
 export function fromSimulator(r: SimResult, knownClusters?: Set<string>): Answer {
   if (r.error === NO_FILTER_CHAIN) return { verdict: 'blocked', cluster: '(no filter chain)' };
   if (r.error) return { verdict: 'error', error: `simulator: ${r.error}` };
-  if (r.directResponse) return r.directResponse === 502 ? { verdict: 'blocked', cluster: 'BlackHoleCluster' } : { verdict: 'error', error: `direct response ${r.directResponse}` };
+  if (r.directResponse)
+    return r.directResponse === 502
+      ? { verdict: 'blocked', cluster: 'BlackHoleCluster' }
+      : { verdict: 'error', error: `direct response ${r.directResponse}` };
   if (!r.cluster) return { verdict: 'error', error: 'simulator matched no cluster' };
   if (r.cluster === 'BlackHoleCluster') return { verdict: 'blocked', cluster: r.cluster };
   // Simulation.Run does not look the cluster up in CDS; Envoy does (see fromObservation).
@@ -99,5 +111,7 @@ export function simPath(r: SimResult): string {
     r.directResponse && `direct response ${r.directResponse}`,
     r.cluster && `cluster ${r.cluster}`,
     r.error && `error: ${r.error}`,
-  ].filter(Boolean).join(' → ');
+  ]
+    .filter(Boolean)
+    .join(' → ');
 }

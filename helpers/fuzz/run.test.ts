@@ -31,7 +31,12 @@ class PlantedLane implements Lane {
   }
   async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
     const e = expectProbe(this.current!.resources, probe, { istioVersion: V, policy: handle.policy });
-    if (probe.to.scheme === 'tcp' && probe.to.port === 5432) return { verdict: 'allowed', cluster: 'PassthroughCluster', evidence: { listener: 'virtualOutbound', cluster: 'PassthroughCluster' } };
+    if (probe.to.scheme === 'tcp' && probe.to.port === 5432)
+      return {
+        verdict: 'allowed',
+        cluster: 'PassthroughCluster',
+        evidence: { listener: 'virtualOutbound', cluster: 'PassthroughCluster' },
+      };
     return { verdict: e.verdict, cluster: e.cluster, evidence: { listener: e.listener, cluster: e.cluster } };
   }
   async clearScenario() {
@@ -61,7 +66,10 @@ describe('fuzz run', () => {
     try {
       const file = writeFixture(dir, f, { seed: 7, istio: V });
       const doc = parse(readFileSync(file, 'utf8'));
-      expect(doc.found.disagreements[0]).toMatchObject({ lane: 'allowed PassthroughCluster', xdsPath: expect.stringContaining('listener virtualOutbound') });
+      expect(doc.found.disagreements[0]).toMatchObject({
+        lane: 'allowed PassthroughCluster',
+        xdsPath: expect.stringContaining('listener virtualOutbound'),
+      });
       expect(doc.probes[0].expect[f.shrunk.policy]).toBe('allowed PassthroughCluster');
       const [scenario] = loadCatalogue(dir, undefined, { requirePins: false });
       if (!scenario) throw new Error(`${file}: loadCatalogue found no scenario`);
@@ -91,7 +99,9 @@ describe('fuzz run', () => {
     broken.applyScenario = async () => {
       throw new Error('connection refused');
     };
-    await expect(runFuzz({ lane: broken, oracleVersion: V, seed: 3, count: 6 })).rejects.toThrow(/3 scenarios in a row; last: connection refused/);
+    await expect(runFuzz({ lane: broken, oracleVersion: V, seed: 3, count: 6 })).rejects.toThrow(
+      /3 scenarios in a row; last: connection refused/,
+    );
   });
 
   it('is deterministic per seed', async () => {
@@ -102,21 +112,48 @@ describe('fuzz run', () => {
   });
 
   it('compares three answers pairwise and names every pair that differs', () => {
-    const oracle = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', reason: '', listener: 'virtualOutbound', policy: 'REGISTRY_ONLY' as const };
+    const oracle = {
+      verdict: 'blocked' as const,
+      cluster: 'BlackHoleCluster',
+      reason: '',
+      listener: 'virtualOutbound',
+      policy: 'REGISTRY_ONLY' as const,
+    };
     const lane: Observation = { verdict: 'allowed', cluster: 'PassthroughCluster', evidence: {} };
     expect(differences({ oracle, lane, simulator: { cluster: 'PassthroughCluster' } })).toEqual([
       'oracle blocked BlackHoleCluster ≠ lane allowed PassthroughCluster',
       'oracle blocked BlackHoleCluster ≠ simulator allowed PassthroughCluster',
     ]);
-    expect(differences({ oracle, lane: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} }, simulator: { directResponse: 502, route: 'block_all' } })).toEqual([]);
+    expect(
+      differences({
+        oracle,
+        lane: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} },
+        simulator: { directResponse: 502, route: 'block_all' },
+      }),
+    ).toEqual([]);
     // A cluster CDS does not carry: Envoy fails the call, for the evaluator's error and the simulator alike.
-    const missing: Observation = { verdict: 'error', error: 'route points at cluster outbound|8080|v1|b.example.com, which is not in the CDS snapshot', evidence: {} };
-    expect(differences({ oracle: { ...oracle, cluster: 'outbound|8080|v1|b.example.com' }, lane: missing, simulator: { cluster: 'outbound|8080|v1|b.example.com' }, simulatorClusters: new Set(['PassthroughCluster']) })).toEqual([]);
+    const missing: Observation = {
+      verdict: 'error',
+      error: 'route points at cluster outbound|8080|v1|b.example.com, which is not in the CDS snapshot',
+      evidence: {},
+    };
+    expect(
+      differences({
+        oracle: { ...oracle, cluster: 'outbound|8080|v1|b.example.com' },
+        lane: missing,
+        simulator: { cluster: 'outbound|8080|v1|b.example.com' },
+        simulatorClusters: new Set(['PassthroughCluster']),
+      }),
+    ).toEqual([]);
   });
 
   it('groups disagreements by kind, not by names', () => {
     const d = (s: string) => signature({ differences: [s], raw: { from: 'default', to: 'tcp://a:1' } });
-    expect(d('oracle allowed outbound|443||a.example.com ≠ lane blocked outbound|443||a.example.com (x)')).toBe(d('oracle allowed outbound|80||b.example.com ≠ lane blocked outbound|80||b.example.com (y)'));
-    expect(d('oracle allowed PassthroughCluster ≠ lane blocked BlackHoleCluster')).not.toBe(d('oracle blocked BlackHoleCluster ≠ lane allowed PassthroughCluster'));
+    expect(d('oracle allowed outbound|443||a.example.com ≠ lane blocked outbound|443||a.example.com (x)')).toBe(
+      d('oracle allowed outbound|80||b.example.com ≠ lane blocked outbound|80||b.example.com (y)'),
+    );
+    expect(d('oracle allowed PassthroughCluster ≠ lane blocked BlackHoleCluster')).not.toBe(
+      d('oracle blocked BlackHoleCluster ≠ lane allowed PassthroughCluster'),
+    );
   });
 });

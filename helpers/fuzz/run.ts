@@ -95,7 +95,10 @@ export interface FuzzSummary {
 let scenarioCounter = 0;
 
 /** Reads the source sidecar's snapshot through Lane.diagnose (it writes `xds-<namespace>.json`). */
-async function snapshotFor(lane: Lane, probe: Probe): Promise<{ listeners: unknown[]; clusters: unknown[]; routes: unknown[] } | undefined> {
+async function snapshotFor(
+  lane: Lane,
+  probe: Probe,
+): Promise<{ listeners: unknown[]; clusters: unknown[]; routes: unknown[] } | undefined> {
   if (!lane.diagnose) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'egress-fuzz-xds-'));
   try {
@@ -112,7 +115,11 @@ function sourceKey(p: Probe): string {
 }
 
 /** Applies one admitted scenario, observes every probe, compares, clears. */
-export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVersion: string; simulator?: Simulator }): Promise<ScenarioOutcome> {
+export async function runScenario(
+  lane: Lane,
+  s: FuzzScenario,
+  opts: { oracleVersion: string; simulator?: Simulator },
+): Promise<ScenarioOutcome> {
   const a = admit(s);
   if (!a.ok) throw new Error(`runScenario: scenario not admitted: ${a.why}`);
   const resources = a.resources;
@@ -134,7 +141,9 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
         if (!head) continue;
         const snap = await snapshotFor(lane, head.probe);
         if (!snap) continue;
-        const calls = group.map((p) => simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')));
+        const calls = group.map((p) =>
+          simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')),
+        );
         const { results } = await opts.simulator.run(snap, calls);
         const known = new Set((snap.clusters as { name?: string }[]).map((c) => String(c.name)));
         group.forEach((p, i) => {
@@ -151,7 +160,10 @@ export async function runScenario(lane: Lane, s: FuzzScenario, opts: { oracleVer
 }
 
 export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters'>): string[] {
-  const answers: [string, Answer][] = [['oracle', fromOracle(p.oracle)], ['lane', fromObservation(p.lane)]];
+  const answers: [string, Answer][] = [
+    ['oracle', fromOracle(p.oracle)],
+    ['lane', fromObservation(p.lane)],
+  ];
   if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters)]);
   const out: string[] = [];
   for (let i = 0; i < answers.length; i++) {
@@ -165,7 +177,13 @@ export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator
 }
 
 function reasonKey(why: string): string {
-  return why.replace(/^.*would be rejected by Istio: /, '').replace(/"[^"]*"/g, '"…"').replace(/\[\d+\]/g, '[i]').split(';')[0] ?? '';
+  return (
+    why
+      .replace(/^.*would be rejected by Istio: /, '')
+      .replace(/"[^"]*"/g, '"…"')
+      .replace(/\[\d+\]/g, '[i]')
+      .split(';')[0] ?? ''
+  );
 }
 
 /**
@@ -213,8 +231,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const arb = scenarioArb(opts.arb);
   const started = Date.now();
   const summary: FuzzSummary = {
-    scenarios: 0, probes: 0, rejected: 0, rejectReasons: new Map(), disagreements: 0, oracleLane: 0, simulatorLane: 0,
-    simulatorRuns: 0, findings: [], laneErrors: 0, laneErrorCauses: [], alsoSeen: new Map(), elapsedMs: 0, interrupted: false,
+    scenarios: 0,
+    probes: 0,
+    rejected: 0,
+    rejectReasons: new Map(),
+    disagreements: 0,
+    oracleLane: 0,
+    simulatorLane: 0,
+    simulatorRuns: 0,
+    findings: [],
+    laneErrors: 0,
+    laneErrorCauses: [],
+    alsoSeen: new Map(),
+    elapsedMs: 0,
+    interrupted: false,
   };
   const found: { path: string; scenario: FuzzScenario; outcome: ScenarioOutcome }[] = [];
   const simulator = opts.simulator ? new Simulator(opts.simulator) : undefined;
@@ -248,7 +278,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           summary.laneErrors++;
           if (summary.laneErrorCauses.length < 3) summary.laneErrorCauses.push((e as Error).message.split('\n')[0] ?? '');
           say(`generated scenario ${index}: the lane failed: ${(e as Error).message.split('\n')[0]}`);
-          if (++consecutiveErrors >= 3) throw new StepError(`the lane failed on 3 scenarios in a row; last: ${(e as Error).message.split('\n')[0]}`);
+          if (++consecutiveErrors >= 3)
+            throw new StepError(`the lane failed on 3 scenarios in a row; last: ${(e as Error).message.split('\n')[0]}`);
           fc.pre(false); // skipped, like a rejected scenario, so the run still reaches --count scenarios
           return true;
         }
@@ -269,9 +300,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
             summary.alsoSeen.set(sig, []);
             found.push({ path: String(index), scenario: s, outcome });
           } else summary.alsoSeen.set(sig, [String(index)]);
-          say(`scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${firstDisagreeing.differences[0]}`);
+          say(
+            `scenario ${summary.scenarios} (path ${index}): ${outcome.disagreeing.length} disagreeing probe(s): ${firstDisagreeing.differences[0]}`,
+          );
         } else if (summary.scenarios % 25 === 0) {
-          say(`${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`);
+          say(
+            `${summary.scenarios} scenarios, ${summary.probes} probes, ${summary.disagreements} disagreements (${Math.round((Date.now() - started) / 1000)} s)`,
+          );
         }
         return true;
       }),

@@ -26,7 +26,10 @@ describe('readInputs', () => {
     writeFileSync(join(dir, 'b.yml'), 'b');
     writeFileSync(join(dir, 'a.yaml'), 'a');
     writeFileSync(join(dir, 'c.json'), 'c');
-    expect(readInputs([dir])).toEqual([{ name: join(dir, 'a.yaml'), text: 'a' }, { name: join(dir, 'b.yml'), text: 'b' }]);
+    expect(readInputs([dir])).toEqual([
+      { name: join(dir, 'a.yaml'), text: 'a' },
+      { name: join(dir, 'b.yml'), text: 'b' },
+    ]);
   });
 
   it('`-` reads the given descriptor (standard input), once', () => {
@@ -55,14 +58,18 @@ describe('readInputs', () => {
     writeFileSync(f, 'x'.repeat(2048));
     const fd = openSync(f, 'r');
     try {
-      expect(thrown(() => readInputs(['-'], { stdinFd: fd, limit: 1024 })).message).toMatch(/^-f - \(standard input\): more than 0\.0 MiB of YAML/);
+      expect(thrown(() => readInputs(['-'], { stdinFd: fd, limit: 1024 })).message).toMatch(
+        /^-f - \(standard input\): more than 0\.0 MiB of YAML/,
+      );
     } finally {
       closeSync(fd);
     }
   });
 
   it('missing paths and empty directories are one line naming the path', () => {
-    expect(thrown(() => readInputs([join(root, 'nope.yaml')])).message).toMatch(/nope\.yaml: cannot read the file \(no such file\); check the -f path$/);
+    expect(thrown(() => readInputs([join(root, 'nope.yaml')])).message).toMatch(
+      /nope\.yaml: cannot read the file \(no such file\); check the -f path$/,
+    );
     mkdirSync(join(root, 'empty'));
     expect(thrown(() => readInputs([join(root, 'empty')])).message).toMatch(/empty: a directory with no \.yaml or \.yml files/);
   });
@@ -73,7 +80,12 @@ describe('YAML aliases', () => {
     const ok = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: &x "1", b: *x}\n';
     expect(() => loadYamlText(ok, 'ok.yaml', emptyResources())).not.toThrow();
     const lines = ['  l0: &l0 [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) lines.push(`  l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `  l${i}: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
     const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n${lines.join('\n')}\n`;
     const e = thrown(() => loadYamlText(`kind: A\napiVersion: v1\n---\n${bomb}`, 'bomb.yaml', emptyResources()));
     expect(e).toBeInstanceOf(UserError);

@@ -13,7 +13,10 @@ import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
 
 const istioctl = findIstioctlBuildSync();
 const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const validation = parse(readFileSync(join(FIX, 'validation/cases.yaml'), 'utf8')) as Record<'serviceEntry' | 'sidecar', { name: string; spec: string; rejects?: string }[]>;
+const validation = parse(readFileSync(join(FIX, 'validation/cases.yaml'), 'utf8')) as Record<
+  'serviceEntry' | 'sidecar',
+  { name: string; spec: string; rejects?: string }[]
+>;
 const heads = {
   serviceEntry: 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: frontend}\n',
   sidecar: 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: s, namespace: frontend}\n',
@@ -40,17 +43,22 @@ function oursAccepts(yaml: string): boolean {
   }
 }
 
-describe.skipIf(!istioctl)(`our admission checks agree with istioctl validate${istioctl ? '' : ' — skipped: run `npx egress-conformance tools install istioctl-build`'}`, () => {
-  const all = (['serviceEntry', 'sidecar'] as const).flatMap((kind) => validation[kind].map((c) => [`${kind}: ${c.name}`, heads[kind] + `spec: ${c.spec}\n`, !c.rejects] as const));
-  it.each(all)('%s', async (_name, yaml, expectAccepted) => {
-    const real = await istioAccepts(yaml);
-    expect(real.ok, `istioctl validate said: ${real.output}`).toBe(expectAccepted);
-    expect(oursAccepts(yaml)).toBe(expectAccepted);
-  });
+describe.skipIf(!istioctl)(
+  `our admission checks agree with istioctl validate${istioctl ? '' : ' — skipped: run `npx egress-conformance tools install istioctl-build`'}`,
+  () => {
+    const all = (['serviceEntry', 'sidecar'] as const).flatMap((kind) =>
+      validation[kind].map((c) => [`${kind}: ${c.name}`, `${heads[kind]}spec: ${c.spec}\n`, !c.rejects] as const),
+    );
+    it.each(all)('%s', async (_name, yaml, expectAccepted) => {
+      const real = await istioAccepts(yaml);
+      expect(real.ok, `istioctl validate said: ${real.output}`).toBe(expectAccepted);
+      expect(oursAccepts(yaml)).toBe(expectAccepted);
+    });
 
-  const fixtureFiles = ['serviceentries', 'sidecars'].flatMap((d) => readdirSync(join(FIX, d)).map((f) => join(FIX, d, f)));
-  it.each(fixtureFiles)('fixture %s is valid for Istio', async (file) => {
-    const real = await istioAccepts(readFileSync(file, 'utf8'));
-    expect(real.ok, real.output).toBe(true);
-  });
-});
+    const fixtureFiles = ['serviceentries', 'sidecars'].flatMap((d) => readdirSync(join(FIX, d)).map((f) => join(FIX, d, f)));
+    it.each(fixtureFiles)('fixture %s is valid for Istio', async (file) => {
+      const real = await istioAccepts(readFileSync(file, 'utf8'));
+      expect(real.ok, real.output).toBe(true);
+    });
+  },
+);

@@ -4,7 +4,7 @@ import { parseAllDocuments, type Document } from 'yaml';
 import { ServiceEntry as SeModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
 import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
-import type { MeshSettings, PolicyMode, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
+import type { MeshSettings, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 import { readInputs } from './input.ts';
@@ -32,10 +32,12 @@ function schemaCheck(ref: SourceRef, kind: string, obj: Obj): void {
     const { apiVersion: _a, ...rest } = obj;
     new (Model as unknown as new (o: Obj) => { validate(): void })(rest).validate();
   } catch (e) {
-    const errors = (e as { errors?: { instancePath: string; message: string; data?: unknown; params?: { allowedValues?: unknown[] } }[] }).errors;
+    const errors = (e as { errors?: { instancePath: string; message: string; data?: unknown; params?: { allowedValues?: unknown[] } }[] })
+      .errors;
     const describe = (x: NonNullable<typeof errors>[number]) => {
       const path = x.instancePath.replace(/^\//, '').replaceAll('/', '.');
-      if (x.params?.allowedValues) return `${path} ${JSON.stringify(x.data)} must be one of ${x.params.allowedValues.filter((v) => v !== null).join(', ')}`;
+      if (x.params?.allowedValues)
+        return `${path} ${JSON.stringify(x.data)} must be one of ${x.params.allowedValues.filter((v) => v !== null).join(', ')}`;
       return `${path} ${x.message}`;
     };
     const msg = errors?.length ? errors.map(describe).join('; ') : (e as Error).message;
@@ -53,7 +55,8 @@ function metadata(ref: SourceRef, kind: string, obj: Obj): { name: string; names
   const name = md?.name;
   if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) fail(ref, `${kind} needs metadata.name, a DNS-1123 name`);
   const ns = md?.namespace ?? 'default';
-  if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) fail(ref, `${kind} "${name}": metadata.namespace "${String(ns)}" is not a namespace name`);
+  if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+    fail(ref, `${kind} "${name}": metadata.namespace "${String(ns)}" is not a namespace name`);
   return { name, namespace: ns };
 }
 
@@ -78,7 +81,10 @@ function toServiceEntry(ref: SourceRef, obj: Obj, order: number): ServiceEntry {
     ports,
     location: (spec.location as ServiceEntry['location']) ?? 'MESH_EXTERNAL',
     resolution: (spec.resolution as ServiceEntry['resolution']) ?? 'NONE',
-    endpoints: ((spec.endpoints as Obj[] | undefined) ?? []).map((e) => ({ address: String(e.address ?? ''), ...(e.ports ? { ports: e.ports as Record<string, number> } : {}) })),
+    endpoints: ((spec.endpoints as Obj[] | undefined) ?? []).map((e) => ({
+      address: String(e.address ?? ''),
+      ...(e.ports ? { ports: e.ports as Record<string, number> } : {}),
+    })),
     exportTo: (spec.exportTo as string[] | undefined) ?? [],
     ...(spec.workloadSelector ? { workloadSelector: ((spec.workloadSelector as Obj).labels ?? {}) as Record<string, string> } : {}),
     source: ref,
@@ -106,7 +112,9 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
       ...(e.captureMode ? { captureMode: e.captureMode as string } : {}),
     })),
     // The API enum's zero value is REGISTRY_ONLY: a present outboundTrafficPolicy without mode means it.
-    ...(otp ? { outboundTrafficPolicy: toPolicy('spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY', (what) => fail(ref, what)) } : {}),
+    ...(otp
+      ? { outboundTrafficPolicy: toPolicy('spec.outboundTrafficPolicy.mode', otp.mode, 'REGISTRY_ONLY', (what) => fail(ref, what)) }
+      : {}),
     ...(otp?.egressProxy ? { egressProxy: egressProxyOf(ref, otp.egressProxy as Obj) } : {}),
     source: ref,
     manifest: obj,
@@ -115,7 +123,8 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
 
 function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number; subset?: string } {
   const port = (ep.port as Obj | undefined)?.number;
-  if (typeof ep.host !== 'string' || !Number.isInteger(port)) fail(ref, 'spec.outboundTrafficPolicy.egressProxy needs host and port.number');
+  if (typeof ep.host !== 'string' || !Number.isInteger(port))
+    fail(ref, 'spec.outboundTrafficPolicy.egressProxy needs host and port.number');
   return { host: ep.host, port: port as number, ...(typeof ep.subset === 'string' && ep.subset ? { subset: ep.subset } : {}) };
 }
 
@@ -132,7 +141,8 @@ export function toJs(d: Document, ref: SourceRef): unknown {
   try {
     return d.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    if (e instanceof ReferenceError && /alias/i.test(e.message)) fail(ref, 'YAML aliases expand too far (an alias bomb?); write the resources out without nested aliases');
+    if (e instanceof ReferenceError && /alias/i.test(e.message))
+      fail(ref, 'YAML aliases expand too far (an alias bomb?); write the resources out without nested aliases');
     if (e instanceof RangeError) fail(ref, 'YAML nested too deeply to read');
     throw e;
   }
@@ -164,11 +174,13 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
       const order = into.serviceEntries.length + into.sidecars.length;
       if (kind === 'ServiceEntry') {
         const se = toServiceEntry(ref, o, order);
-        if (into.serviceEntries.some((x) => x.namespace === se.namespace && x.name === se.name)) fail(ref, `ServiceEntry ${se.namespace}/${se.name} is defined twice`);
+        if (into.serviceEntries.some((x) => x.namespace === se.namespace && x.name === se.name))
+          fail(ref, `ServiceEntry ${se.namespace}/${se.name} is defined twice`);
         into.serviceEntries.push(se);
       } else {
         const sc = toSidecar(ref, o, order);
-        if (into.sidecars.some((x) => x.namespace === sc.namespace && x.name === sc.name)) fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
+        if (into.sidecars.some((x) => x.namespace === sc.namespace && x.name === sc.name))
+          fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
         into.sidecars.push(sc);
       }
     } else if (kind === 'IstioOperator' && api === 'install.istio.io/v1alpha1') {
@@ -176,7 +188,10 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
       if (into.mesh.source) fail(ref, `a second IstioOperator; the first is ${where(into.mesh.source)}. Give one install at a time`);
       into.mesh = toMesh(ref, o);
     } else if (kind === 'ServiceEntry' || kind === 'Sidecar' || kind === 'IstioOperator') {
-      fail(ref, `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`);
+      fail(
+        ref,
+        `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`,
+      );
     } else {
       notes.push(`${where(ref)}: ${kind} ignored (only IstioOperator, ServiceEntry and Sidecar change egress verdicts)`);
     }

@@ -26,7 +26,13 @@ const message = (f: () => unknown) => {
 
 /** The message for this meshConfig (as YAML flow text) from an IstioOperator and from a case file. */
 function bothMessages(meshConfig: string): { iop: string; caseFile: string } {
-  const iop = message(() => loadYamlText(`apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: ${meshConfig}}\n`, 'iop.yaml', emptyResources()));
+  const iop = message(() =>
+    loadYamlText(
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {meshConfig: ${meshConfig}}\n`,
+      'iop.yaml',
+      emptyResources(),
+    ),
+  );
   const dir = mkdtempSync(join(root, 'cases-'));
   writeFileSync(join(dir, 'c.yaml'), `name: c\nmeshConfig: ${meshConfig}\nprobes: [{from: default, to: "tcp://a.example.com:1"}]\n`);
   const caseFile = message(() => loadCatalogue(dir, root, { requirePins: false }));
@@ -35,8 +41,22 @@ function bothMessages(meshConfig: string): { iop: string; caseFile: string } {
 
 describe('parseMeshConfig', () => {
   it('reads the fields the oracle uses', () => {
-    expect(parseMeshConfig({ defaultServiceExportTo: ['.'], rootNamespace: 'mesh-root', defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } }, outboundTrafficPolicy: {} }, 'meshConfig', fail)).toMatchObject({
-      defaultServiceExportTo: ['.'], rootNamespace: 'mesh-root', dnsCapture: true, outboundTrafficPolicy: 'REGISTRY_ONLY',
+    expect(
+      parseMeshConfig(
+        {
+          defaultServiceExportTo: ['.'],
+          rootNamespace: 'mesh-root',
+          defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } },
+          outboundTrafficPolicy: {},
+        },
+        'meshConfig',
+        fail,
+      ),
+    ).toMatchObject({
+      defaultServiceExportTo: ['.'],
+      rootNamespace: 'mesh-root',
+      dnsCapture: true,
+      outboundTrafficPolicy: 'REGISTRY_ONLY',
     });
     expect(parseMeshConfig(undefined, 'meshConfig', fail)).toEqual({ meshConfig: {} });
   });
@@ -53,11 +73,17 @@ describe('parseMeshConfig', () => {
   });
 
   it('a case file may not set the policy; a lower-case mode gets the upper-case spelling', () => {
-    expect(bothMessages('{outboundTrafficPolicy: {mode: ALLOW_ANY}}').caseFile).toMatch(/c\.yaml: meshConfig\.outboundTrafficPolicy is set per run by policies:/);
-    expect(bothMessages('{outboundTrafficPolicy: {mode: allow_any}}').iop).toMatch(/"allow_any" is not ALLOW_ANY or REGISTRY_ONLY \(Istio's values are upper-case: write ALLOW_ANY\)/);
+    expect(bothMessages('{outboundTrafficPolicy: {mode: ALLOW_ANY}}').caseFile).toMatch(
+      /c\.yaml: meshConfig\.outboundTrafficPolicy is set per run by policies:/,
+    );
+    expect(bothMessages('{outboundTrafficPolicy: {mode: allow_any}}').iop).toMatch(
+      /"allow_any" is not ALLOW_ANY or REGISTRY_ONLY \(Istio's values are upper-case: write ALLOW_ANY\)/,
+    );
     const dir = join(root, 'lower-policies');
     mkdirSync(dir);
     writeFileSync(join(dir, 'c.yaml'), 'name: c\npolicies: [registry_only]\nprobes: [{from: default, to: "tcp://a.example.com:1"}]\n');
-    expect(message(() => loadCatalogue(dir, root, { requirePins: false }))).toMatch(/policies must list ALLOW_ANY and\/or REGISTRY_ONLY \(Istio's values are upper-case: write REGISTRY_ONLY\)/);
+    expect(message(() => loadCatalogue(dir, root, { requirePins: false }))).toMatch(
+      /policies must list ALLOW_ANY and\/or REGISTRY_ONLY \(Istio's values are upper-case: write REGISTRY_ONLY\)/,
+    );
   });
 });

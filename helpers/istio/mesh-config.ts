@@ -27,7 +27,8 @@ export function toPolicy(field: string, v: unknown, emptyMeans: PolicyMode, fail
 export function parseMeshConfig(raw: unknown, at: string, fail: (what: string) => never): Omit<MeshSettings, 'source'> {
   const mc = raw ?? {};
   if (!isMap(mc)) fail(`${at} must be a mapping`);
-  if (mc.outboundTrafficPolicy != null && !isMap(mc.outboundTrafficPolicy)) fail(`${at}.outboundTrafficPolicy must be a mapping such as {mode: REGISTRY_ONLY}`);
+  if (mc.outboundTrafficPolicy != null && !isMap(mc.outboundTrafficPolicy))
+    fail(`${at}.outboundTrafficPolicy must be a mapping such as {mode: REGISTRY_ONLY}`);
   if (mc.defaultConfig != null && !isMap(mc.defaultConfig)) fail(`${at}.defaultConfig must be a mapping`);
   const pm = (mc.defaultConfig as Obj | undefined)?.proxyMetadata;
   if (pm != null && (!isMap(pm) || Object.values(pm).some((v) => typeof v !== 'string'))) {
@@ -37,12 +38,14 @@ export function parseMeshConfig(raw: unknown, at: string, fail: (what: string) =
   const otp = mc.outboundTrafficPolicy as Obj | undefined | null;
   // Present without mode is the enum's zero value, REGISTRY_ONLY: the mesh file replaces the default
   // object whole (seen on the real istiod: helpers/oracle/mesh-default.test.ts).
-  if (otp !== undefined && otp !== null) out.outboundTrafficPolicy = toPolicy(`${at}.outboundTrafficPolicy.mode`, otp.mode, 'REGISTRY_ONLY', fail);
+  if (otp !== undefined && otp !== null)
+    out.outboundTrafficPolicy = toPolicy(`${at}.outboundTrafficPolicy.mode`, otp.mode, 'REGISTRY_ONLY', fail);
   if (mc.defaultServiceExportTo !== undefined) {
     // Istio does not validate this list the way it validates a resource's exportTo (no rule in
     // pkg/config/validation), so "*" beside "." is legal here and its meaning is version-dependent.
     const v = mc.defaultServiceExportTo;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`${at}.defaultServiceExportTo must be a list of strings such as ["*"] or ["."]`);
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      fail(`${at}.defaultServiceExportTo must be a list of strings such as ["*"] or ["."]`);
     out.defaultServiceExportTo = v as string[];
   }
   if (mc.rootNamespace !== undefined) {

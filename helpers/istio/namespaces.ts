@@ -31,5 +31,8 @@ export function unknownSourceNotes(r: ResourceSet, sources: { namespace: string;
   const known = mentionedNamespaces(r);
   return sources
     .filter((s) => !known.has(s.namespace))
-    .map((s) => `${s.flag}: no resource mentions namespace "${s.namespace}"; it gets the mesh defaults, as any namespace without its own Sidecar or ServiceEntries (known: ${[...known].sort().join(', ')})`);
+    .map(
+      (s) =>
+        `${s.flag}: no resource mentions namespace "${s.namespace}"; it gets the mesh defaults, as any namespace without its own Sidecar or ServiceEntries (known: ${[...known].sort().join(', ')})`,
+    );
 }

@@ -29,7 +29,8 @@ export function hostProblem(host: string, opts: { allowPartial?: boolean } = {})
   }
   for (const label of rest) if (label.length > 63 || !DNS1123_LABEL.test(label)) return bad;
   const tld = labels[labels.length - 1] ?? '';
-  if (labels.length > 1 && /^\d+$/.test(tld)) return `host "${host}" is not a valid DNS name (top-level domain "${tld}" cannot be all digits)`;
+  if (labels.length > 1 && /^\d+$/.test(tld))
+    return `host "${host}" is not a valid DNS name (top-level domain "${tld}" cannot be all digits)`;
   return undefined;
 }
 
@@ -53,7 +54,8 @@ export function exportToProblems(exportTo: unknown, field = 'spec.exportTo', own
       errs.push(`${field} "${e}" is not ".", "*", "~" or a namespace name`);
     }
   }
-  if (ownNamespace && seen.has('.') && seen.has(ownNamespace)) errs.push(`${field}: "." and "${ownNamespace}" both name the resource's own namespace`);
+  if (ownNamespace && seen.has('.') && seen.has(ownNamespace))
+    errs.push(`${field}: "." and "${ownNamespace}" both name the resource's own namespace`);
   if (seen.size > 1 && seen.has('*')) errs.push(`${field}: "*" (public) cannot be combined with other values`);
   if (seen.size > 1 && seen.has('~')) errs.push(`${field}: "~" (no one) cannot be combined with other values`);
   return errs;
@@ -80,7 +82,8 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
 
   let cidrs = 0;
   for (const a of addresses) {
-    if (typeof a !== 'string' || (isIP(a) === 0 && !isCidr(a))) errs.push(`spec.addresses: "${String(a)}" is not an IP address or CIDR range`);
+    if (typeof a !== 'string' || (isIP(a) === 0 && !isCidr(a)))
+      errs.push(`spec.addresses: "${String(a)}" is not an IP address or CIDR range`);
     else if (a.includes('/')) cidrs++;
   }
 
@@ -100,7 +103,8 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
     const num = p.number as number;
     const name = p.name as string | undefined;
     const proto = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : '';
-    if (!Number.isInteger(num) || num < 1 || num > 65535) errs.push(`spec.ports[${i}].number: ${String(num)} is not a port number (1-65535)`);
+    if (!Number.isInteger(num) || num < 1 || num > 65535)
+      errs.push(`spec.ports[${i}].number: ${String(num)} is not a port number (1-65535)`);
     else if (numbers.has(num)) errs.push(`spec.ports[${i}].number: port ${num} is declared twice`);
     numbers.add(num);
     if (!name) errs.push(`spec.ports[${i}].name: every port needs a name`);
@@ -108,7 +112,10 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
     else if (!DNS1123_LABEL.test(name) || name.length > 63) errs.push(`spec.ports[${i}].name: "${name}" is not a valid port name`);
     if (name) names.add(name);
     if (proto && !PROTOCOLS.has(proto)) errs.push(`spec.ports[${i}].protocol: "${String(p.protocol)}" is not a protocol Istio knows`);
-    if (p.targetPort !== undefined && (!Number.isInteger(p.targetPort) || (p.targetPort as number) < 1 || (p.targetPort as number) > 65535)) {
+    if (
+      p.targetPort !== undefined &&
+      (!Number.isInteger(p.targetPort) || (p.targetPort as number) < 1 || (p.targetPort as number) > 65535)
+    ) {
       errs.push(`spec.ports[${i}].targetPort: ${String(p.targetPort)} is not a port number`);
     }
     if (!['HTTP', 'HTTP_PROXY', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'TLS'].includes(proto)) nonHttpTls = true;
@@ -122,17 +129,20 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
       // No endpoints is accepted (istioctl validate agrees): the cluster is simply empty.
       for (const e of endpoints) {
         const a = e.address as string | undefined;
-        if (a && isIP(a) === 0 && !a.startsWith('unix://')) errs.push(`spec.endpoints: "${a}" must be an IP address with resolution STATIC`);
+        if (a && isIP(a) === 0 && !a.startsWith('unix://'))
+          errs.push(`spec.endpoints: "${a}" must be an IP address with resolution STATIC`);
       }
       break;
     default:
       // DNS and DNS_ROUND_ROBIN resolve the hosts themselves unless endpoints are given.
       if (endpoints.length === 0) {
         for (const h of hosts) {
-          if (typeof h === 'string' && !isFqdnHost(h)) errs.push(`spec.hosts: "${h}" cannot be resolved by DNS; wildcard hosts with resolution ${resolution} need endpoints`);
+          if (typeof h === 'string' && !isFqdnHost(h))
+            errs.push(`spec.hosts: "${h}" cannot be resolved by DNS; wildcard hosts with resolution ${resolution} need endpoints`);
         }
       }
-      if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) errs.push('spec.endpoints: resolution DNS_ROUND_ROBIN takes at most one endpoint');
+      if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1)
+        errs.push('spec.endpoints: resolution DNS_ROUND_ROBIN takes at most one endpoint');
       for (const e of endpoints) {
         const a = e.address as string | undefined;
         if (a && isIP(a) === 0 && !isFqdnHost(a)) errs.push(`spec.endpoints: "${a}" is neither an IP address nor a DNS name`);
@@ -144,12 +154,16 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
   for (const e of endpoints) {
     if (!e.address && !hasSelector) errs.push('spec.endpoints: every endpoint needs an address');
     for (const [pn, pv] of Object.entries((e.ports as Obj | undefined) ?? {})) {
-      if (!names.has(pn)) errs.push(`spec.endpoints: port name "${pn}" of endpoint ${String(e.address)} is not a port of this ServiceEntry`);
-      if (!Number.isInteger(pv) || (pv as number) < 1 || (pv as number) > 65535) errs.push(`spec.endpoints: port ${String(pv)} of endpoint ${String(e.address)} is out of range`);
+      if (!names.has(pn))
+        errs.push(`spec.endpoints: port name "${pn}" of endpoint ${String(e.address)} is not a port of this ServiceEntry`);
+      if (!Number.isInteger(pv) || (pv as number) < 1 || (pv as number) > 65535)
+        errs.push(`spec.endpoints: port ${String(pv)} of endpoint ${String(e.address)} is out of range`);
     }
   }
   if (resolution !== 'NONE' && hosts.length > 1 && nonHttpTls) {
-    errs.push('spec.hosts: several hosts with a non-HTTP, non-TLS port cannot be told apart; use one ServiceEntry per host, or resolution NONE');
+    errs.push(
+      'spec.hosts: several hosts with a non-HTTP, non-TLS port cannot be told apart; use one ServiceEntry per host, or resolution NONE',
+    );
   }
   errs.push(...exportToProblems(spec.exportTo, 'spec.exportTo', namespace));
   return errs;
@@ -182,7 +196,8 @@ export function sidecarProblems(spec: Obj): string[] {
       }
       const [ns = '', dns = ''] = parts; // exactly two, checked above
       const bare = ns.startsWith('~') ? ns.slice(1) : ns;
-      if (bare !== '' && bare !== '*' && bare !== '.' && !DNS1123_LABEL.test(bare)) errs.push(`spec.egress[${i}].hosts: "${ns}" in "${h}" is not a namespace, ".", "*" or "~"`);
+      if (bare !== '' && bare !== '*' && bare !== '.' && !DNS1123_LABEL.test(bare))
+        errs.push(`spec.egress[${i}].hosts: "${ns}" in "${h}" is not a namespace, ".", "*" or "~"`);
       if (dns !== '*') {
         if (!dns.includes('.')) errs.push(`spec.egress[${i}].hosts: "${dns}" in "${h}" is a short name; use a fully qualified name`);
         else {

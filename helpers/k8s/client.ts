@@ -8,7 +8,13 @@ import * as k8s from '@kubernetes/client-node';
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -74,7 +80,11 @@ export class ClientNodeK8s implements K8sOps {
 
   async get(ref: ObjectRef): Promise<K8sObject | undefined> {
     try {
-      return (await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as unknown as K8sObject;
+      return (await this.objects.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      })) as unknown as K8sObject;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -111,7 +121,10 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
-    await this.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await this.core.patchNamespacedPodStatus(
+      { name, namespace, body: { status } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   }
 
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
@@ -132,20 +145,33 @@ export class ClientNodeK8s implements K8sOps {
         reject(new Error(`exec in ${namespace}/${pod} [${container}] timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.execApi
-        .exec(namespace, pod, container, argv, sink((s) => (stdout += s)), sink((s) => (stderr += s)), null, false, (s) => {
-          status = s;
-        })
-        .then((ws) => {
-          socket = ws;
-          // The status arrives on the error channel before close; resolve on close so all output is in.
-          ws.on('close', () => {
+        .exec(
+          namespace,
+          pod,
+          container,
+          argv,
+          sink((s) => (stdout += s)),
+          sink((s) => (stderr += s)),
+          null,
+          false,
+          (s) => {
+            status = s;
+          },
+        )
+        .then(
+          (ws) => {
+            socket = ws;
+            // The status arrives on the error channel before close; resolve on close so all output is in.
+            ws.on('close', () => {
+              clearTimeout(timer);
+              resolve({ exitCode: exitCodeOf(status), stdout, stderr });
+            });
+          },
+          (err) => {
             clearTimeout(timer);
-            resolve({ exitCode: exitCodeOf(status), stdout, stderr });
-          });
-        }, (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
+            reject(err);
+          },
+        );
     });
   }
 

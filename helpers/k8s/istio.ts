@@ -32,7 +32,12 @@ function diskCacheFile(istioctl: string, text: string, env: NodeJS.ProcessEnv = 
   try {
     const st = statSync(istioctl);
     const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-    return join(base, 'istio-egress-conformance', 'rendered', `${createHash('sha256').update(`${istioctl}|${st.size}|${st.mtimeMs}|${text}`).digest('hex').slice(0, 24)}.yaml`);
+    return join(
+      base,
+      'istio-egress-conformance',
+      'rendered',
+      `${createHash('sha256').update(`${istioctl}|${st.size}|${st.mtimeMs}|${text}`).digest('hex').slice(0, 24)}.yaml`,
+    );
   } catch {
     return undefined;
   }
@@ -55,7 +60,13 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
   writeFileSync(file, text);
   const r = await execa(istioctl, ['manifest', 'generate', '-f', file], { reject: false, timeout: 120_000, env: { HOME: workDir } });
   if (r.exitCode !== 0) {
-    const why = r.timedOut ? 'timed out' : String(r.stderr || r.stdout || r.message || '').trim().split('\n').slice(-3).join(' ');
+    const why = r.timedOut
+      ? 'timed out'
+      : String(r.stderr || r.stdout || r.message || '')
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' ');
     throw new EnvironmentError(`istioctl manifest generate -f ${file} failed: ${why}`);
   }
   const objects = parseManifest(r.stdout);
@@ -70,11 +81,22 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
 }
 
 function parseManifest(text: string): K8sObject[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => !!o && !!o.kind);
 }
 
 /** Cluster-scoped definitions first, so the objects that use them are accepted. */
-const ORDER = ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap'];
+const ORDER = [
+  'Namespace',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ConfigMap',
+];
 
 function rank(o: K8sObject): number {
   const i = ORDER.indexOf(o.kind);
@@ -110,11 +132,14 @@ export async function applyIstioObjects(k8s: K8sOps, objects: K8sObject[], opts:
 }
 
 async function waitEstablished(k8s: K8sOps, name: string, timeoutMs: number): Promise<void> {
-  const established = await pollUntil(async () => {
-    const crd = await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }).catch(() => undefined);
-    const conds = ((crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
-    return conds.some((c) => c.type === 'Established' && c.status === 'True');
-  }, { timeoutMs, intervalMs: 25, maxIntervalMs: 250, factor: 1.5 });
+  const established = await pollUntil(
+    async () => {
+      const crd = await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }).catch(() => undefined);
+      const conds = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+      return conds.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    { timeoutMs, intervalMs: 25, maxIntervalMs: 250, factor: 1.5 },
+  );
   if (!established) throw new Error(`CRD ${name} is not Established after ${timeoutMs} ms`);
 }
 
@@ -149,13 +174,25 @@ export async function writeMeshConfig(k8s: K8sOps, mesh: Record<string, unknown>
 }
 
 /** Installs and checks that the ConfigMap now carries the policy asked for; the mode read back is returned. */
-export async function installIstio(k8s: K8sOps, istioctl: string, operator: K8sObject, workDir: string, opts: InstallOptions = {}): Promise<string> {
+export async function installIstio(
+  k8s: K8sOps,
+  istioctl: string,
+  operator: K8sObject,
+  workDir: string,
+  opts: InstallOptions = {},
+): Promise<string> {
   const objects = await renderIstioOperator(istioctl, operator, workDir);
   await applyIstioObjects(k8s, objects, opts);
   const mesh = await readMeshConfig(k8s);
-  if (!mesh) throw new EnvironmentError(`Istio install applied ${objects.length} objects but ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} is missing`);
-  const want = ((operator.spec as { meshConfig?: { outboundTrafficPolicy?: { mode?: string } } }).meshConfig?.outboundTrafficPolicy?.mode);
+  if (!mesh)
+    throw new EnvironmentError(
+      `Istio install applied ${objects.length} objects but ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} is missing`,
+    );
+  const want = (operator.spec as { meshConfig?: { outboundTrafficPolicy?: { mode?: string } } }).meshConfig?.outboundTrafficPolicy?.mode;
   const got = modeOf(mesh);
-  if (want && got !== want) throw new EnvironmentError(`after installing Istio, ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} says outboundTrafficPolicy ${got}, not ${want}`);
+  if (want && got !== want)
+    throw new EnvironmentError(
+      `after installing Istio, ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} says outboundTrafficPolicy ${got}, not ${want}`,
+    );
   return got;
 }

@@ -15,9 +15,13 @@ import { clientFor, clientPodManifest, istioOperatorFor, namespaceObjects, RUN_L
 import { ensureNamespaces, syncScenarioObjects } from './workloads.ts';
 
 const istioctl = findIstioctlBuildSync();
-const missing = !findKubeBinarySync('etcd') ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver') ? missingKubeBinaryMessage('kube-apiserver')
-  : !istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)' : '';
+const missing = !findKubeBinarySync('etcd')
+  ? missingKubeBinaryMessage('etcd')
+  : !findKubeBinarySync('kube-apiserver')
+    ? missingKubeBinaryMessage('kube-apiserver')
+    : !istioctl
+      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
+      : '';
 
 const SCENARIO = `
 apiVersion: networking.istio.io/v1
@@ -53,14 +57,18 @@ describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing
 
   it('renders the IstioOperator with istioctl and installs it; the mode reads back from ConfigMap istio', async () => {
     const objects = await renderIstioOperator(istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
-    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toContain('serviceentries.networking.istio.io');
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toContain(
+      'serviceentries.networking.istio.io',
+    );
     expect(await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'))).toBe('REGISTRY_ONLY');
     const mesh = await readMeshConfig(k8s);
     expect(mesh).toMatchObject({ accessLogFile: '/dev/stdout', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
   });
 
   it('a second install under the other policy changes ConfigMap istio in place', async () => {
-    expect(await installIstio(k8s, istioctl!, istioOperatorFor('ALLOW_ANY', { defaultServiceExportTo: ['.'] }), join(dir, 'istio'))).toBe('ALLOW_ANY');
+    expect(await installIstio(k8s, istioctl!, istioOperatorFor('ALLOW_ANY', { defaultServiceExportTo: ['.'] }), join(dir, 'istio'))).toBe(
+      'ALLOW_ANY',
+    );
     expect(await readMeshConfig(k8s)).toMatchObject({ defaultServiceExportTo: ['.'], outboundTrafficPolicy: { mode: 'ALLOW_ANY' } });
   });
 
@@ -84,23 +92,35 @@ describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing
     await k8s.setPodStatus('team-a', pod.metadata.name, { phase: 'Running', podIP: '10.244.0.9', podIPs: [{ ip: '10.244.0.9' }] });
     const [live] = await k8s.listPods('team-a', 'app=web');
     expect(live?.metadata.name).toBe(pod.metadata.name);
-    expect((live?.status as { podIP?: string }).podIP).toBe('10.244.0.9');
+    expect((live?.status as { podIP?: string } | undefined)?.podIP).toBe('10.244.0.9');
   });
 
-  it('syncs a scenario: applies its objects, then removes only this run\'s objects that left', async () => {
+  it("syncs a scenario: applies its objects, then removes only this run's objects that left", async () => {
     const resources = loadYamlText(SCENARIO, 'scenario.yaml', emptyResources());
     await syncScenarioObjects(k8s, scenarioObjects(resources, 'r1', 1), 'r1');
     const se = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name: 'external-db' });
     expect(se?.metadata.annotations).toMatchObject({ 'egress-conformance.io/generation': '1' });
     // Another run's object (or the user's) is never touched.
-    await k8s.create({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'theirs', namespace: 'frontend', labels: { [RUN_LABEL]: 'other' } }, spec: { egress: [{ hosts: ['*/*'] }] } });
+    await k8s.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'theirs', namespace: 'frontend', labels: { [RUN_LABEL]: 'other' } },
+      spec: { egress: [{ hosts: ['*/*'] }] },
+    });
     const removed = await syncScenarioObjects(k8s, [], 'r1');
     expect(removed.sort()).toEqual(['ServiceEntry/frontend/external-db', 'Sidecar/default/default']);
-    expect(await k8s.list('networking.istio.io/v1', 'Sidecar')).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'theirs' }) })]);
+    expect(await k8s.list('networking.istio.io/v1', 'Sidecar')).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ name: 'theirs' }) }),
+    ]);
   });
 
   it('the API server refuses what its CRD schema refuses, with the reason', async () => {
-    const bad = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'bad', namespace: 'default' }, spec: { hosts: 'not-a-list' } };
+    const bad = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'bad', namespace: 'default' },
+      spec: { hosts: 'not-a-list' },
+    };
     await expect(k8s.create(bad)).rejects.toThrow(/hosts/);
   });
 });

@@ -83,7 +83,12 @@ export function namespaceObjects(extra: string[], opts: NamespaceOptions): K8sOb
   for (const ns of extra) {
     if (names.has(ns) || ns === 'istio-system' || ns === 'kube-system') continue;
     names.add(ns);
-    out.push(withInjection({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled', [MANAGED_LABEL]: 'true' } } }, opts));
+    out.push(
+      withInjection(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled', [MANAGED_LABEL]: 'true' } } },
+        opts,
+      ),
+    );
   }
   return out;
 }
@@ -116,7 +121,9 @@ export interface ClientImages {
 
 /** fixtures/workloads/client.yaml with the name, namespace, extra labels, run label and pinned images filled in. */
 export function clientPodManifest(client: ClientSpec, images: ClientImages, runId: string): K8sObject {
-  const pod = parseYaml(readFileSync(join(FIXTURES, 'workloads', 'client.yaml'), 'utf8')) as K8sObject & { spec: { containers: { name: string; image: string }[] } };
+  const pod = parseYaml(readFileSync(join(FIXTURES, 'workloads', 'client.yaml'), 'utf8')) as K8sObject & {
+    spec: { containers: { name: string; image: string }[] };
+  };
   pod.metadata.name = client.name;
   pod.metadata.namespace = client.namespace;
   pod.metadata.labels = { ...pod.metadata.labels, ...client.labels, [RUN_LABEL]: runId };
@@ -157,7 +164,10 @@ export function renderSidecar(sc: Sidecar): Obj {
   };
   if (sc.workloadSelector) spec.workloadSelector = { labels: sc.workloadSelector };
   if (sc.outboundTrafficPolicy) {
-    spec.outboundTrafficPolicy = { mode: sc.outboundTrafficPolicy, ...(sc.egressProxy ? { egressProxy: { host: sc.egressProxy.host, port: { number: sc.egressProxy.port } } } : {}) };
+    spec.outboundTrafficPolicy = {
+      mode: sc.outboundTrafficPolicy,
+      ...(sc.egressProxy ? { egressProxy: { host: sc.egressProxy.host, port: { number: sc.egressProxy.port } } } : {}),
+    };
   }
   return { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: sc.name, namespace: sc.namespace }, spec };
 }
@@ -169,9 +179,12 @@ export function renderSidecar(sc: Sidecar): Obj {
  */
 export function scenarioObjects(resources: ResourceSet, runId: string, generation: number): K8sObject[] {
   return [...resources.serviceEntries, ...resources.sidecars].map((r) => {
-    const base: Obj = r.manifest && Object.keys(r.manifest).length > 0
-      ? structuredClone(r.manifest) as Obj
-      : r.kind === 'ServiceEntry' ? renderServiceEntry(r) : renderSidecar(r);
+    const base: Obj =
+      r.manifest && Object.keys(r.manifest).length > 0
+        ? (structuredClone(r.manifest) as Obj)
+        : r.kind === 'ServiceEntry'
+          ? renderServiceEntry(r)
+          : renderSidecar(r);
     delete base.status;
     const meta = { ...((base.metadata as Obj | undefined) ?? {}) };
     for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation', 'selfLink']) delete meta[k];

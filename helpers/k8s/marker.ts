@@ -30,4 +30,3 @@ export function markerOf(cluster: ConnectTimeoutCarrier | undefined): number | u
   if (!ct) return undefined;
   return Number(ct.seconds ?? 0) * 1000 + Math.round(Number(ct.nanos ?? 0) / 1e6);
 }
-

@@ -15,7 +15,8 @@ export async function ensureNamespaces(k8s: K8sOps, namespaces: K8sObject[], opt
 
 export async function ensureDefaultServiceAccount(k8s: K8sOps, namespace: string): Promise<void> {
   const ref = { apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 'default' };
-  if (!(await k8s.get(ref))) await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } });
+  if (!(await k8s.get(ref)))
+    await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } });
 }
 
 export async function createIfAbsent(k8s: K8sOps, obj: K8sObject): Promise<void> {

@@ -12,7 +12,15 @@ import type { Lab } from './load.ts';
  * Namespaces of a lab's cluster: the API server's own, istio-system, and the two injected client
  * namespaces. A resource anywhere else is refused, as the API server refuses it.
  */
-export const LAB_NAMESPACES = ['default', 'frontend', 'istio-system', 'egress-control', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+export const LAB_NAMESPACES = [
+  'default',
+  'frontend',
+  'istio-system',
+  'egress-control',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+] as const;
 
 /** meshConfig fields the oracle models; istiod gets the whole meshConfig either way. */
 const MODELLED_MESH_FIELDS = ['outboundTrafficPolicy', 'defaultServiceExportTo', 'rootNamespace', 'defaultConfig'];
@@ -95,7 +103,7 @@ export function ignoredIstioOperatorFields(files: string[], opts: { installed?: 
     }
     parseAllDocuments(text).forEach((d, i) => {
       const o = (Array.isArray(d) ? undefined : d.toJS()) as Obj | null | undefined;
-      if (!o || o.kind !== 'IstioOperator') return;
+      if (o?.kind !== 'IstioOperator') return;
       const where = `${f} (document ${i + 1}): IstioOperator`;
       const spec = (o.spec ?? {}) as Obj;
       for (const k of Object.keys(spec)) {
@@ -104,7 +112,8 @@ export function ignoredIstioOperatorFields(files: string[], opts: { installed?: 
         notes.push(`${where} spec.${k}${k === 'profile' ? ` "${String(spec.profile)}"` : ''} ${outside}`);
       }
       for (const k of Object.keys((spec.meshConfig ?? {}) as Obj)) {
-        if (!MODELLED_MESH_FIELDS.includes(k)) notes.push(`${where} spec.meshConfig.${k} is passed to istiod but plays no part in egress verdicts (the oracle ignores it)`);
+        if (!MODELLED_MESH_FIELDS.includes(k))
+          notes.push(`${where} spec.meshConfig.${k} is passed to istiod but plays no part in egress verdicts (the oracle ignores it)`);
       }
     });
   }

@@ -14,7 +14,12 @@ function served(kind: string, namespace: string, name: string, spec: object, cre
     apiVersion: 'networking.istio.io/v1',
     kind,
     metadata: {
-      name, namespace, uid: 'u', resourceVersion: '7', creationTimestamp: created, managedFields: [{ manager: 'kubectl' }],
+      name,
+      namespace,
+      uid: 'u',
+      resourceVersion: '7',
+      creationTimestamp: created,
+      managedFields: [{ manager: 'kubectl' }],
       annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
     },
     spec,
@@ -27,12 +32,21 @@ function fakeCluster(objects: K8sObject[], mesh: object | undefined): K8sOps {
     throw new Error('not used by readClusterResources');
   };
   return {
-    get: async (ref) => (ref.kind === 'ConfigMap' && mesh ? ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: stringify(mesh) } }) : undefined),
+    get: async (ref) =>
+      ref.kind === 'ConfigMap' && mesh
+        ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: stringify(mesh) } }
+        : undefined,
     list: async (_api, kind) => {
       if (kind === 'WorkloadEntry') throw Object.assign(new Error('the server could not find the requested resource'), { code: 404 });
       return objects.filter((o) => o.kind === kind);
     },
-    create: notImplemented, apply: notImplemented, delete: notImplemented, listPods: notImplemented, setPodStatus: notImplemented, exec: notImplemented, logs: notImplemented,
+    create: notImplemented,
+    apply: notImplemented,
+    delete: notImplemented,
+    listPods: notImplemented,
+    setPodStatus: notImplemented,
+    exec: notImplemented,
+    logs: notImplemented,
   } as K8sOps;
 }
 
@@ -40,34 +54,51 @@ const DB = { hosts: ['db.example.com'], ports: [{ number: 5432, name: 'tcp', pro
 
 describe('readClusterResources', () => {
   it('reads the mesh config from ConfigMap istio and the entries and Sidecars as written, oldest first', async () => {
-    const k8s = fakeCluster([
-      served('Sidecar', 'default', 'default', { egress: [{ hosts: ['./*'] }] }, '2026-11-29T10:00:05Z'),
-      served('ServiceEntry', 'frontend', 'external-db', { ...DB, exportTo: ['.'] }, '2026-11-29T10:00:01Z'),
-    ], { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, defaultServiceExportTo: ['*'] });
+    const k8s = fakeCluster(
+      [
+        served('Sidecar', 'default', 'default', { egress: [{ hosts: ['./*'] }] }, '2026-11-29T10:00:05Z'),
+        served('ServiceEntry', 'frontend', 'external-db', { ...DB, exportTo: ['.'] }, '2026-11-29T10:00:01Z'),
+      ],
+      { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, defaultServiceExportTo: ['*'] },
+    );
     const { resources, notes } = await readClusterResources(k8s);
     expect(notes).toEqual([]);
     expect(resources.mesh.outboundTrafficPolicy).toBe('REGISTRY_ONLY');
     expect(resources.serviceEntries.map((s) => `${s.namespace}/${s.name}`)).toEqual(['frontend/external-db']);
     expect(resources.sidecars.map((s) => `${s.namespace}/${s.name}`)).toEqual(['default/default']);
     expect(resources.serviceEntries[0]?.manifest).not.toHaveProperty('status');
-    expect((resources.serviceEntries[0]?.manifest.metadata as Record<string, unknown> | undefined)?.creationTimestamp).toBe('2026-11-29T10:00:01Z');
+    expect((resources.serviceEntries[0]?.manifest.metadata as Record<string, unknown> | undefined)?.creationTimestamp).toBe(
+      '2026-11-29T10:00:01Z',
+    );
     const probe = { from: { namespace: 'default' }, to: parseProbeUrl('tcp://db.example.com:5432') };
     expect(expectProbe(resources, probe, { istioVersion: LAB_ISTIO_VERSION })).toMatchObject({ verdict: 'blocked' });
   });
 
-  it('a mesh config without outboundTrafficPolicy is Istio\'s default ALLOW_ANY', async () => {
+  it("a mesh config without outboundTrafficPolicy is Istio's default ALLOW_ANY", async () => {
     const { resources } = await readClusterResources(fakeCluster([], { accessLogFile: '/dev/stdout' }));
     expect(resources.mesh.outboundTrafficPolicy).toBeUndefined();
     const probe = { from: { namespace: 'default' }, to: parseProbeUrl('https://unlisted.example.com/') };
-    expect(expectProbe(resources, probe, { istioVersion: LAB_ISTIO_VERSION })).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(expectProbe(resources, probe, { istioVersion: LAB_ISTIO_VERSION })).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
   });
 
   it('names an object Istio would refuse and a VirtualService, instead of failing or dropping them silently', async () => {
-    const k8s = fakeCluster([
-      served('ServiceEntry', 'default', 'star', { hosts: ['*'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] }, '2026-11-29T10:00:01Z'),
-      served('ServiceEntry', 'default', 'ok', DB, '2026-11-29T10:00:02Z'),
-      served('VirtualService', 'default', 'api', { hosts: ['api.example.com'] }, '2026-11-29T10:00:03Z'),
-    ], { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+    const k8s = fakeCluster(
+      [
+        served(
+          'ServiceEntry',
+          'default',
+          'star',
+          { hosts: ['*'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] },
+          '2026-11-29T10:00:01Z',
+        ),
+        served('ServiceEntry', 'default', 'ok', DB, '2026-11-29T10:00:02Z'),
+        served('VirtualService', 'default', 'api', { hosts: ['api.example.com'] }, '2026-11-29T10:00:03Z'),
+      ],
+      { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
+    );
     const { resources, notes } = await readClusterResources(k8s);
     expect(resources.serviceEntries.map((s) => s.name)).toEqual(['ok']);
     expect(notes).toHaveLength(2);

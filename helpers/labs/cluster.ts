@@ -18,23 +18,37 @@ const UNMODELLED = ['VirtualService', 'DestinationRule', 'Gateway', 'WorkloadEnt
 function asWritten(o: K8sObject): K8sObject {
   const { metadata, status: _s, ...rest } = o as K8sObject & { status?: unknown };
   const { name, namespace, labels, annotations, creationTimestamp } = metadata as K8sObject['metadata'] & { creationTimestamp?: string };
-  const keep = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'));
+  const keep = Object.fromEntries(
+    Object.entries(annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'),
+  );
   return {
     ...rest,
-    metadata: { name, namespace, ...(labels ? { labels } : {}), ...(Object.keys(keep).length ? { annotations: keep } : {}), ...(creationTimestamp ? { creationTimestamp } : {}) },
+    metadata: {
+      name,
+      namespace,
+      ...(labels ? { labels } : {}),
+      ...(Object.keys(keep).length ? { annotations: keep } : {}),
+      ...(creationTimestamp ? { creationTimestamp } : {}),
+    },
   } as K8sObject;
 }
 
 const byAge = (a: K8sObject, b: K8sObject) =>
-  String((a.metadata as { creationTimestamp?: string }).creationTimestamp ?? '').localeCompare(String((b.metadata as { creationTimestamp?: string }).creationTimestamp ?? '')) ||
-  a.metadata.name.localeCompare(b.metadata.name);
+  String((a.metadata as { creationTimestamp?: string }).creationTimestamp ?? '').localeCompare(
+    String((b.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''),
+  ) || a.metadata.name.localeCompare(b.metadata.name);
 
 export async function readClusterResources(k8s: K8sOps): Promise<{ resources: ResourceSet; notes: string[] }> {
   const notes: string[] = [];
   const set = emptyResources();
   const mesh = await readMeshConfig(k8s);
   if (mesh) {
-    const iop = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: 'installed', namespace: 'istio-system' }, spec: { meshConfig: mesh } };
+    const iop = {
+      apiVersion: 'install.istio.io/v1alpha1',
+      kind: 'IstioOperator',
+      metadata: { name: 'installed', namespace: 'istio-system' },
+      spec: { meshConfig: mesh },
+    };
     loadYamlText(stringify(iop), 'ConfigMap istio-system/istio', set, notes);
   }
   // The lane's own objects (its allocation barrier entry) carry its run label; the lab's and the candidate's do not.
@@ -60,7 +74,9 @@ export async function readClusterResources(k8s: K8sOps): Promise<{ resources: Re
       throw e;
     }
     for (const o of found) {
-      notes.push(`${kind} ${o.metadata.namespace}/${o.metadata.name}: istiod applies it, so the verdicts include its effect, but the oracle's reasons do not model ${kind}s`);
+      notes.push(
+        `${kind} ${o.metadata.namespace}/${o.metadata.name}: istiod applies it, so the verdicts include its effect, but the oracle's reasons do not model ${kind}s`,
+      );
     }
   }
   return { resources: set, notes };

@@ -60,7 +60,12 @@ export function clock(ms: number): string {
 
 const HELP = 'Enter: grade this task and go on · s: skip · q: grade this task and end the exam';
 
-export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: Lab) => Promise<ExamTask>, io: ExamIO): Promise<{ results: TaskResult[]; record: ExamRecord }> {
+export async function runExam(
+  labs: Lab[],
+  opts: ExamOptions,
+  startTask: (lab: Lab) => Promise<ExamTask>,
+  io: ExamIO,
+): Promise<{ results: TaskResult[]; record: ExamRecord }> {
   const say = (...lines: string[]) => lines.forEach((l) => io.out(l));
   const chosen = pickLabs(labs, opts.count, opts.random);
   const began = io.now();
@@ -106,7 +111,9 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
   const score = percent(solved, chosen.length);
   say('', 'Result', '');
   results.forEach((r, i) => {
-    const how = r.grade ? `${r.grade.passed ? 'solved    ' : 'not solved'} ${r.grade.score.passed}/${r.grade.score.total} checks` : 'skipped   ';
+    const how = r.grade
+      ? `${r.grade.passed ? 'solved    ' : 'not solved'} ${r.grade.score.passed}/${r.grade.score.total} checks`
+      : 'skipped   ';
     io.out(`  ${i + 1}. ${how}  ${r.lab}: ${r.title}`);
   });
   // Minutes of the candidate's own time: setup time was added to the deadline, so it is taken out here.
@@ -119,7 +126,13 @@ export async function runExam(labs: Lab[], opts: ExamOptions, startTask: (lab: L
     minutes: opts.minutes,
     usedMinutes,
     percent: score,
-    tasks: results.map((r) => ({ lab: r.lab, solved: !!r.grade?.passed, passed: r.grade?.score.passed ?? 0, total: r.grade?.score.total ?? 0, ...(r.skipped ? { skipped: true } : {}) })),
+    tasks: results.map((r) => ({
+      lab: r.lab,
+      solved: !!r.grade?.passed,
+      passed: r.grade?.score.passed ?? 0,
+      total: r.grade?.score.total ?? 0,
+      ...(r.skipped ? { skipped: true } : {}),
+    })),
   };
   return { results, record };
 }

@@ -53,7 +53,8 @@ function judged(check: LabCheck, got: Verdict | 'error', signal: BlockSignal | u
 export function pathOf(o: Observation): string {
   const e = o.evidence ?? {};
   const parts: string[] = [];
-  if (e.listener) parts.push(`listener ${String(e.listener)}${e.listenerMatch && e.listenerMatch !== e.listener ? ` (${String(e.listenerMatch)})` : ''}`);
+  if (e.listener)
+    parts.push(`listener ${String(e.listener)}${e.listenerMatch && e.listenerMatch !== e.listener ? ` (${String(e.listenerMatch)})` : ''}`);
   if (e.filterChain) parts.push(`chain ${String(e.filterChain)}`);
   if (e.routeConfig) parts.push(`route ${String(e.routeConfig)}${e.virtualHost ? `, virtual host ${String(e.virtualHost)}` : ''}`);
   if (e.directResponse !== undefined) parts.push(`direct response ${String(e.directResponse)}`);
@@ -81,7 +82,13 @@ export function oracleGrader(resources: ResourceSet, istioVersion: string): Grad
  * Grades `resources` (the lab's state) with `grader`. `oracleVersion` is the Istio version whose rules
  * explain the verdicts (the referee's version when it is istiod).
  */
-export async function gradeState(lab: Lab, resources: ResourceSet, grader: Grader, oracleVersion: string, notes: string[] = []): Promise<LabGrade> {
+export async function gradeState(
+  lab: Lab,
+  resources: ResourceSet,
+  grader: Grader,
+  oracleVersion: string,
+  notes: string[] = [],
+): Promise<LabGrade> {
   const results: CheckResult[] = [];
   for (const check of lab.checks) {
     const probe = probeOf(check);
@@ -95,22 +102,43 @@ export async function gradeState(lab: Lab, resources: ResourceSet, grader: Grade
       pass: judged(check, got, o.signal),
       path: pathOf(o) || '(no path recorded)',
       oracle,
-      oracleDisagrees: grader.referee && (got !== oracle.verdict || (got === 'blocked' && !!o.signal && !!oracle.signal && o.signal !== oracle.signal)),
+      oracleDisagrees:
+        grader.referee && (got !== oracle.verdict || (got === 'blocked' && !!o.signal && !!oracle.signal && o.signal !== oracle.signal)),
       ...(o.error ? { error: o.error } : {}),
     });
   }
   const passed = results.filter((r) => r.pass).length;
-  return { lab: lab.name, gradedBy: grader.name, results, passed: passed === results.length, score: { passed, total: results.length }, notes };
+  return {
+    lab: lab.name,
+    gradedBy: grader.name,
+    results,
+    passed: passed === results.length,
+    score: { passed, total: results.length },
+    notes,
+  };
 }
 
 /**
  * Grades on a lane that is set up (the caller owns its lifetime): the state is applied as one
  * scenario under its own mesh policy, probed, and cleared.
  */
-export async function gradeOnLane(lab: Lab, resources: ResourceSet, lane: Lane, laneName: string, oracleVersion: string, notes: string[] = []): Promise<LabGrade> {
+export async function gradeOnLane(
+  lab: Lab,
+  resources: ResourceSet,
+  lane: Lane,
+  laneName: string,
+  oracleVersion: string,
+  notes: string[] = [],
+): Promise<LabGrade> {
   const handle = await lane.applyScenario(`lab-${lab.name}`, meshMode(resources), resources);
   try {
-    return await gradeState(lab, resources, { name: laneName, referee: true, observe: (p) => lane.observe(handle, p) }, oracleVersion, notes);
+    return await gradeState(
+      lab,
+      resources,
+      { name: laneName, referee: true, observe: (p) => lane.observe(handle, p) },
+      oracleVersion,
+      notes,
+    );
   } finally {
     await lane.clearScenario(handle);
   }

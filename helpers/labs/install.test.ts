@@ -17,19 +17,32 @@ const write = (name: string, text: string) => {
 describe('readOperator', () => {
   it('returns the IstioOperator of a reference solution', () => {
     const { operator, notes } = readOperator(findLab('default-export-private').solution);
-    expect(operator).toMatchObject({ kind: 'IstioOperator', spec: { meshConfig: { defaultServiceExportTo: ['.'], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } } });
+    expect(operator).toMatchObject({
+      kind: 'IstioOperator',
+      spec: { meshConfig: { defaultServiceExportTo: ['.'], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } },
+    });
     expect(notes).toEqual([]);
   });
 
   it('refuses a file without an IstioOperator, and one that mixes in ServiceEntries', () => {
     expect(() => readOperator(findLab('api-over-http').solution)).toThrow(/no IstioOperator/);
-    expect(() => readOperator(findLab('lock-down-default').wrong.find((w) => /mesh/.test(w.file))!.file)).toThrow(/apply those with kubectl apply -f/);
+    expect(() => readOperator(findLab('lock-down-default').wrong.find((w) => /mesh/.test(w.file))!.file)).toThrow(
+      /apply those with kubectl apply -f/,
+    );
   });
 
   it('refuses what Istio refuses and names fields it does not apply', () => {
-    const bad = write('bad.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {meshConfig: {outboundTrafficPolicy: {mode: REGISTRY-ONLY}}}\n');
+    const bad = write(
+      'bad.yaml',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {meshConfig: {outboundTrafficPolicy: {mode: REGISTRY-ONLY}}}\n',
+    );
     expect(() => readOperator(bad)).toThrow(/bad\.yaml \(document 1\).*REGISTRY-ONLY/);
-    const extra = write('extra.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {profile: demo, meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n');
-    expect(readOperator(extra).notes).toEqual([expect.stringMatching(/spec\.profile "demo" is rendered and applied, but a lab runs istiod alone/)]);
+    const extra = write(
+      'extra.yaml',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec: {profile: demo, meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}}\n',
+    );
+    expect(readOperator(extra).notes).toEqual([
+      expect.stringMatching(/spec\.profile "demo" is rendered and applied, but a lab runs istiod alone/),
+    ]);
   });
 });

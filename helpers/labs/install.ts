@@ -19,9 +19,12 @@ export interface InstallResult {
 /** The file's one IstioOperator, checked; anything else in it is bad input (it belongs to kubectl apply). */
 export function readOperator(file: string): { operator: K8sObject; notes: string[] } {
   const set = loadResourceFiles([file]);
-  if (!set.mesh.source) throw new UserError(`${file}: no IstioOperator (install.istio.io/v1alpha1) in it; lab install takes what istioctl install -f takes`);
+  if (!set.mesh.source)
+    throw new UserError(`${file}: no IstioOperator (install.istio.io/v1alpha1) in it; lab install takes what istioctl install -f takes`);
   if (set.serviceEntries.length || set.sidecars.length) {
-    throw new UserError(`${file}: holds ServiceEntries or Sidecars besides the IstioOperator; apply those with kubectl apply -f, and give lab install the IstioOperator alone`);
+    throw new UserError(
+      `${file}: holds ServiceEntries or Sidecars besides the IstioOperator; apply those with kubectl apply -f, and give lab install the IstioOperator alone`,
+    );
   }
   const docs = parseAllDocuments(readFileSync(file, 'utf8'));
   const doc = docs[set.mesh.source.doc - 1];

@@ -44,15 +44,26 @@ describe('chooseKubectl', () => {
 
   it('links the matching build when the PATH kubectl is more than one minor away, and says why', async () => {
     const kubectl = built();
-    const c = await chooseKubectl(join(dir, 'link-b'), { serverVersion: 'v1.35.4', env: { PATH: pathWithKubectl('v1.32.4-dispatcher'), KUBECTL: kubectl } });
+    const c = await chooseKubectl(join(dir, 'link-b'), {
+      serverVersion: 'v1.35.4',
+      env: { PATH: pathWithKubectl('v1.32.4-dispatcher'), KUBECTL: kubectl },
+    });
     expect(c.pathDir).toBe(join(dir, 'link-b'));
     expect(readlinkSync(join(dir, 'link-b', 'kubectl'))).toBe(kubectl);
     expect(c.why).toMatch(/v1\.32\.4-dispatcher, more than one minor version from the API server \(v1\.35\.4\)/);
   });
 
   it('without a usable kubectl, names the install command', async () => {
-    const p = chooseKubectl(join(dir, 'link-c'), { serverVersion: 'v1.35.4', env: { PATH: pathWithKubectl('v1.30.0'), XDG_CACHE_HOME: join(dir, 'no-cache'), HOME: join(dir, 'home') } });
+    const p = chooseKubectl(join(dir, 'link-c'), {
+      serverVersion: 'v1.35.4',
+      env: { PATH: pathWithKubectl('v1.30.0'), XDG_CACHE_HOME: join(dir, 'no-cache'), HOME: join(dir, 'home') },
+    });
     await expect(p).rejects.toBeInstanceOf(EnvironmentError);
-    await expect(chooseKubectl(join(dir, 'link-c'), { serverVersion: 'v1.35.4', env: { PATH: pathWithKubectl('v1.30.0'), XDG_CACHE_HOME: join(dir, 'no-cache'), HOME: join(dir, 'home') } })).rejects.toThrow(/tools install kubectl/);
+    await expect(
+      chooseKubectl(join(dir, 'link-c'), {
+        serverVersion: 'v1.35.4',
+        env: { PATH: pathWithKubectl('v1.30.0'), XDG_CACHE_HOME: join(dir, 'no-cache'), HOME: join(dir, 'home') },
+      }),
+    ).rejects.toThrow(/tools install kubectl/);
   });
 });

@@ -40,7 +40,10 @@ export async function pathKubectlMinor(env: NodeJS.ProcessEnv = process.env): Pr
  * `linkDir`: where to put the `kubectl` link to the cached build when the PATH one is too far from
  * the server (the lab's own state directory).
  */
-export async function chooseKubectl(linkDir: string, opts: { serverVersion?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KubectlChoice> {
+export async function chooseKubectl(
+  linkDir: string,
+  opts: { serverVersion?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<KubectlChoice> {
   const env = opts.env ?? process.env;
   const server = opts.serverVersion ?? PINNED.kubernetes.version;
   const serverMinor = minorOf(server)!;
@@ -50,7 +53,9 @@ export async function chooseKubectl(linkDir: string, opts: { serverVersion?: str
   }
   const built = findKubeBinarySync('kubectl', env);
   if (!built) {
-    const found = onPath ? `kubectl on PATH is ${onPath.version}, more than one minor version from the API server (${server})` : 'no kubectl on PATH';
+    const found = onPath
+      ? `kubectl on PATH is ${onPath.version}, more than one minor version from the API server (${server})`
+      : 'no kubectl on PATH';
     throw new EnvironmentError(`${found}, and ${missingKubeBinaryMessage('kubectl')}`);
   }
   mkdirSync(linkDir, { recursive: true });

@@ -16,8 +16,17 @@ import { EnvironmentError, UserError } from '../model/errors.ts';
 
 const labs = loadLabs();
 const TOPICS = [
-  /IstioOperator/, /HTTP API/, /HTTPS API/, /TCP database/, /trap/, /exportTo "\."/, /exportTo a named/, /defaultServiceExportTo/,
-  /Sidecar egress hosts/, /per-namespace outboundTrafficPolicy/, /workloadSelector/,
+  /IstioOperator/,
+  /HTTP API/,
+  /HTTPS API/,
+  /TCP database/,
+  /trap/,
+  /exportTo "\."/,
+  /exportTo a named/,
+  /defaultServiceExportTo/,
+  /Sidecar egress hosts/,
+  /per-namespace outboundTrafficPolicy/,
+  /workloadSelector/,
 ];
 
 async function oracleGrade(name: string, files: string[]) {
@@ -26,12 +35,17 @@ async function oracleGrade(name: string, files: string[]) {
   return gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes);
 }
 
-const failing = (g: Awaited<ReturnType<typeof oracleGrade>>) => g.results.filter((r) => !r.pass).map((r) => `${r.check.from.namespace}→${r.check.to.raw}: ${r.got} (${r.oracle.reason})`);
+const failing = (g: Awaited<ReturnType<typeof oracleGrade>>) =>
+  g.results.filter((r) => !r.pass).map((r) => `${r.check.from.namespace}→${r.check.to.raw}: ${r.got} (${r.oracle.reason})`);
 
 describe('labs graded by the oracle', () => {
   it('at least 12 labs cover every topic of the exam issue, two of them troubleshooting', () => {
     expect(labs.length).toBeGreaterThanOrEqual(12);
-    for (const t of TOPICS) expect(labs.some((l) => t.test(l.topic)), String(t)).toBe(true);
+    for (const t of TOPICS)
+      expect(
+        labs.some((l) => t.test(l.topic)),
+        String(t),
+      ).toBe(true);
     expect(labs.filter((l) => /^troubleshooting/.test(l.topic)).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -47,10 +61,13 @@ describe('labs graded by the oracle', () => {
     expect(g.passed).toBe(false);
   });
 
-  it.each(labs.flatMap((l) => l.wrong.map((w) => [l.name, w.file.split('/').pop()!, w.file])))('%s: wrong answer %s is accepted by the cluster and fails a check', async (name, _short, file) => {
-    const g = await oracleGrade(name, [file]);
-    expect(g.passed).toBe(false);
-  });
+  it.each(labs.flatMap((l) => l.wrong.map((w) => [l.name, w.file.split('/').pop()!, w.file])))(
+    '%s: wrong answer %s is accepted by the cluster and fails a check',
+    async (name, _short, file) => {
+      const g = await oracleGrade(name, [file]);
+      expect(g.passed).toBe(false);
+    },
+  );
 
   it('a failed check carries the oracle reason and the listener → cluster path', async () => {
     const lab = findLab('tcp-trap-addresses');
@@ -64,7 +81,9 @@ describe('labs graded by the oracle', () => {
   it('applying a resource with an existing name replaces it, as kubectl apply does', async () => {
     const lab = findLab('https-api-by-sni');
     const state = applyFiles(startState(lab), [lab.solution]);
-    expect(state.resources.serviceEntries.map((s) => `${s.namespace}/${s.name}:${s.ports.map((p) => p.number)}`)).toEqual(['default/external-api:80,443']);
+    expect(state.resources.serviceEntries.map((s) => `${s.namespace}/${s.name}:${s.ports.map((p) => p.number)}`)).toEqual([
+      'default/external-api:80,443',
+    ]);
   });
 
   it('an IstioOperator replaces the install: a mesh config without the mode falls back to ALLOW_ANY', async () => {
@@ -87,21 +106,30 @@ describe('labs graded by the oracle', () => {
     };
 
     it('a resource in a namespace the lab cluster does not have is refused like the API server refuses it', () => {
-      const f = write('ns.yaml', 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: frontnd}\nspec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n');
+      const f = write(
+        'ns.yaml',
+        'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: frontnd}\nspec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n',
+      );
       expect(() => applyFiles(startState(findLab('open-one-namespace')), [f])).toThrow(UserError);
       expect(() => applyFiles(startState(findLab('open-one-namespace')), [f])).toThrow(/namespaces "frontnd" not found/);
     });
 
     it('a resource Istio validation rejects is refused, naming the file and document', () => {
-      const f = write('bad.yaml', 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: default}\nspec: {hosts: ["*"], ports: [{number: 80, name: http, protocol: HTTP}]}\n');
+      const f = write(
+        'bad.yaml',
+        'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: default}\nspec: {hosts: ["*"], ports: [{number: 80, name: http, protocol: HTTP}]}\n',
+      );
       expect(() => applyFiles(startState(findLab('api-over-http')), [f])).toThrow(/bad\.yaml \(document 1\).*rejected/);
     });
 
     it('a VirtualService and IstioOperator fields outside meshConfig are named as not applied', () => {
-      const f = write('extra.yaml', [
-        'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: default}\nspec: {hosts: [api.example.com], http: [{route: [{destination: {host: api.example.com}}]}]}',
-        'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  profile: demo\n  components: {egressGateways: [{name: istio-egressgateway, enabled: true}]}\n  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}',
-      ].join('\n---\n'));
+      const f = write(
+        'extra.yaml',
+        [
+          'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: default}\nspec: {hosts: [api.example.com], http: [{route: [{destination: {host: api.example.com}}]}]}',
+          'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  profile: demo\n  components: {egressGateways: [{name: istio-egressgateway, enabled: true}]}\n  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}',
+        ].join('\n---\n'),
+      );
       const state = applyFiles(startState(findLab('mesh-registry-only')), [f]);
       expect(state.notes.join('\n')).toMatch(/VirtualService ignored/);
       expect(state.notes.join('\n')).toMatch(/spec\.profile "demo" is not applied/);
@@ -137,18 +165,26 @@ describe('labs graded by the real istiod', () => {
     return gradeOnLane(lab, state.resources, lane!, 'istiod', LAB_ISTIO_VERSION);
   };
 
-  it.for(labs.map((l) => [l.name] as [string]))('%s: istiod passes the reference solution (the oracle agreeing), fails the start and every wrong answer', { timeout: 60_000 }, async ([name], ctx) => {
-    if (missing) ctx.skip(`skipped: ${missing}`);
-    const lab = findLab(name);
-    const ok = await onIstiod(name, [lab.solution]);
-    expect(ok.results.filter((r) => !r.pass).map((r) => `${r.check.to.raw}: ${r.got} via ${r.path}`)).toEqual([]);
-    expect(ok.results.filter((r) => r.oracleDisagrees).map((r) => r.check.to.raw)).toEqual([]);
-    const start = await onIstiod(name, []);
-    expect(start.passed).toBe(false);
-    const wrong = [];
-    for (const w of lab.wrong) wrong.push(await onIstiod(name, [w.file])); // one scenario at a time on a lane
-    wrong.forEach((g, i) => expect(g.passed, lab.wrong[i]?.file).toBe(false));
-    // The oracle explains every failure, so it must agree with istiod on the start and the wrong answers too.
-    expect([start, ...wrong].flatMap((g) => g.results.filter((r) => r.oracleDisagrees).map((r) => `${r.check.to.raw}: istiod ${r.got}, oracle ${r.oracle.verdict}`))).toEqual([]);
-  });
+  it.for(labs.map((l) => [l.name] as [string]))(
+    '%s: istiod passes the reference solution (the oracle agreeing), fails the start and every wrong answer',
+    { timeout: 60_000 },
+    async ([name], ctx) => {
+      if (missing) ctx.skip(`skipped: ${missing}`);
+      const lab = findLab(name);
+      const ok = await onIstiod(name, [lab.solution]);
+      expect(ok.results.filter((r) => !r.pass).map((r) => `${r.check.to.raw}: ${r.got} via ${r.path}`)).toEqual([]);
+      expect(ok.results.filter((r) => r.oracleDisagrees).map((r) => r.check.to.raw)).toEqual([]);
+      const start = await onIstiod(name, []);
+      expect(start.passed).toBe(false);
+      const wrong = [];
+      for (const w of lab.wrong) wrong.push(await onIstiod(name, [w.file])); // one scenario at a time on a lane
+      wrong.forEach((g, i) => expect(g.passed, lab.wrong[i]?.file).toBe(false));
+      // The oracle explains every failure, so it must agree with istiod on the start and the wrong answers too.
+      expect(
+        [start, ...wrong].flatMap((g) =>
+          g.results.filter((r) => r.oracleDisagrees).map((r) => `${r.check.to.raw}: istiod ${r.got}, oracle ${r.oracle.verdict}`),
+        ),
+      ).toEqual([]);
+    },
+  );
 });

@@ -52,7 +52,9 @@ afterAll(async () => {
 
 /** An answer file split as a candidate applies it: the IstioOperator to lab install, the rest to kubectl. */
 function split(file: string): { operator?: string; resources?: string } {
-  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toString()).filter((t) => t.trim() && !/^\s*#[^\n]*\s*$/.test(t));
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toString())
+    .filter((t) => t.trim() && !/^\s*#[^\n]*\s*$/.test(t));
   const iop = docs.filter((t) => /kind:\s*IstioOperator/.test(t));
   const rest = docs.filter((t) => !/kind:\s*IstioOperator/.test(t));
   const put = (name: string, parts: string[]) => {
@@ -69,7 +71,11 @@ async function answer(file: string): Promise<void> {
   if (operator) expect(await labInstall({ file: [operator] }, deps())).toBe(0);
   if (resources) {
     const kubeconfig = JSON.parse(readFileSync(join(stateDir(env), 'current-lab.json'), 'utf8')).kubeconfig as string;
-    const r = await execa(kubectl.path, ['apply', '-f', resources], { env: { ...env, KUBECONFIG: kubeconfig }, reject: false, timeout: 60_000 });
+    const r = await execa(kubectl.path, ['apply', '-f', resources], {
+      env: { ...env, KUBECONFIG: kubeconfig },
+      reject: false,
+      timeout: 60_000,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
   }
 }
@@ -101,17 +107,23 @@ describe('labs on the live stack (lab start, kubectl apply, lab check)', () => {
     }
   });
 
-  it('lab stop ends the stack\'s own processes and removes its run dir', async (ctx) => {
+  it("lab stop ends the stack's own processes and removes its run dir", async (ctx) => {
     if (missing) ctx.skip(`skipped: ${missing}`);
     const [lab] = labs;
     if (!lab) throw new Error('no labs to start');
     if (!readCurrent(env)) await labStart(lab.name, deps());
-    const state = JSON.parse(readFileSync(join(stateDir(env), 'lab', 'stack.json'), 'utf8')) as { runDir: string; processes: { pid: number; binary: string }[] };
+    const state = JSON.parse(readFileSync(join(stateDir(env), 'lab', 'stack.json'), 'utf8')) as {
+      runDir: string;
+      processes: { pid: number; binary: string }[];
+    };
     expect(state.processes.every((p) => isRecordedAlive(p.pid, p.binary))).toBe(true);
     expect(await labStop(deps())).toBe(0);
-    await pRetry(() => {
-      if (state.processes.some((p) => isRecordedAlive(p.pid, p.binary))) throw new Error('a stack process is still alive');
-    }, { retries: 50, minTimeout: 100, maxTimeout: 100 });
+    await pRetry(
+      () => {
+        if (state.processes.some((p) => isRecordedAlive(p.pid, p.binary))) throw new Error('a stack process is still alive');
+      },
+      { retries: 50, minTimeout: 100, maxTimeout: 100 },
+    );
     expect(existsSync(state.runDir)).toBe(false);
     expect(readCurrent(env)).toBeUndefined();
   });

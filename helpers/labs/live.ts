@@ -59,7 +59,7 @@ export function readCurrent(env: NodeJS.ProcessEnv = process.env): CurrentLab | 
 
 export function writeCurrent(c: CurrentLab, env: NodeJS.ProcessEnv = process.env): void {
   mkdirSync(stateDir(env), { recursive: true });
-  writeFileSync(join(stateDir(env), CURRENT), JSON.stringify(c, null, 2) + '\n');
+  writeFileSync(join(stateDir(env), CURRENT), `${JSON.stringify(c, null, 2)}\n`);
 }
 
 export function clearCurrent(env: NodeJS.ProcessEnv = process.env): void {
@@ -67,7 +67,12 @@ export function clearCurrent(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /** Starts `lab`, first stopping a lab left running (or crashed) by an earlier shell. */
-export async function startLab(lab: Lab, backend: LiveBackend, say: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LiveLab> {
+export async function startLab(
+  lab: Lab,
+  backend: LiveBackend,
+  say: (l: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LiveLab> {
   const stale = readCurrent(env);
   if (stale) {
     // The backend finds what is left of it (by its own state file) and removes it before starting.
@@ -80,18 +85,30 @@ export async function startLab(lab: Lab, backend: LiveBackend, say: (l: string) 
 }
 
 /** The running lab, attached; a UserError naming the fix when there is none or it is gone. */
-export async function attachCurrent(backend: LiveBackend, env: NodeJS.ProcessEnv = process.env): Promise<{ current: CurrentLab; live: LiveLab }> {
+export async function attachCurrent(
+  backend: LiveBackend,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ current: CurrentLab; live: LiveLab }> {
   const current = readCurrent(env);
-  if (!current) throw new UserError('no lab is running; start one with `egress-conformance lab start NAME`, or grade a file with `lab check NAME -f FILE`');
+  if (!current)
+    throw new UserError(
+      'no lab is running; start one with `egress-conformance lab start NAME`, or grade a file with `lab check NAME -f FILE`',
+    );
   const live = await backend.attach(current.handle);
   if (!live) {
     clearCurrent(env);
-    throw new UserError(`lab ${current.lab} is no longer running (its processes are gone); start it again with \`egress-conformance lab start ${current.lab}\``);
+    throw new UserError(
+      `lab ${current.lab} is no longer running (its processes are gone); start it again with \`egress-conformance lab start ${current.lab}\``,
+    );
   }
   return { current, live };
 }
 
-export async function stopCurrent(backend: LiveBackend, say: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function stopCurrent(
+  backend: LiveBackend,
+  say: (l: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const current = readCurrent(env);
   if (!current) return undefined;
   await backend.stop(current.handle, say);

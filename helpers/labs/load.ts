@@ -61,7 +61,8 @@ function parseSource(v: unknown, bad: (w: string) => never, at: string): ProbeSo
   const o = v as Obj | undefined;
   if (!o || typeof o !== 'object' || typeof o.namespace !== 'string') bad(`${at}.from must be a namespace or {namespace, labels}`);
   const labels = o!.labels as Obj | undefined;
-  if (labels !== undefined && (typeof labels !== 'object' || Object.values(labels).some((x) => typeof x !== 'string'))) bad(`${at}.from.labels must map names to strings`);
+  if (labels !== undefined && (typeof labels !== 'object' || Object.values(labels).some((x) => typeof x !== 'string')))
+    bad(`${at}.from.labels must map names to strings`);
   return { namespace: o!.namespace as string, ...(labels ? { labels: labels as Record<string, string> } : {}) };
 }
 
@@ -105,7 +106,12 @@ function parseLab(file: string): Lab {
     checks: checks.map((c, i) => {
       const at = `checks[${i}]`;
       const [want, signal, ...rest] = String(c.want ?? '').split(/\s+/);
-      if ((want !== 'allowed' && want !== 'blocked') || rest.length || (signal && want !== 'blocked') || (signal && signal !== 'http-502' && signal !== 'tcp-close')) {
+      if (
+        (want !== 'allowed' && want !== 'blocked') ||
+        rest.length ||
+        (signal && want !== 'blocked') ||
+        (signal && signal !== 'http-502' && signal !== 'tcp-close')
+      ) {
         bad(`${at}.want must be allowed, blocked, "blocked http-502" or "blocked tcp-close"`);
       }
       if (typeof c.because !== 'string' || !c.because) bad(`${at}.because must say what the check stands for`);
@@ -120,16 +126,22 @@ function parseLab(file: string): Lab {
     hints: hints.map(String),
     solution: path(doc.solution, 'solution'),
     explanation: (doc.explanation as string).trim(),
-    wrong: nonEmpty(wrong.map((w, i) => {
-      if (typeof w?.mistake !== 'string') bad(`wrong[${i}].mistake must say what the mistake is`);
-      return { file: path(w.file, `wrong[${i}].file`), mistake: w.mistake as string };
-    }), () => bad('wrong must list at least one plausible wrong answer ({file, mistake})')),
+    wrong: nonEmpty(
+      wrong.map((w, i) => {
+        if (typeof w?.mistake !== 'string') bad(`wrong[${i}].mistake must say what the mistake is`);
+        return { file: path(w.file, `wrong[${i}].file`), mistake: w.mistake as string };
+      }),
+      () => bad('wrong must list at least one plausible wrong answer ({file, mistake})'),
+    ),
     file,
   };
 }
 
 export function loadLabs(dir = LABS_DIR): Lab[] {
-  const labs = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => parseLab(join(dir, f)));
+  const labs = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => parseLab(join(dir, f)));
   const seen = new Set<string>();
   for (const l of labs) {
     if (seen.has(l.name)) throw new UserError(`${l.file}: a second lab named "${l.name}"`);

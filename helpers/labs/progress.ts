@@ -36,7 +36,7 @@ const EXAMS = 'exams.jsonl';
 function append(file: string, record: object, env: NodeJS.ProcessEnv): void {
   const dir = stateDir(env);
   mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, file), JSON.stringify(record) + '\n');
+  appendFileSync(join(dir, file), `${JSON.stringify(record)}\n`);
 }
 
 function readLines<T>(file: string, env: NodeJS.ProcessEnv): T[] {

@@ -36,7 +36,9 @@ export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): 
     lines.push(`          ${opts.referee ? 'istiod  ' : 'path    '}  ${r.path}`);
     lines.push(`          why       ${r.oracle.reason}`);
     if (r.oracleDisagrees) {
-      lines.push(`          note      the oracle predicted ${r.oracle.verdict}; istiod's verdict counts (a gap in the oracle: please report it)`);
+      lines.push(
+        `          note      the oracle predicted ${r.oracle.verdict}; istiod's verdict counts (a gap in the oracle: please report it)`,
+      );
     }
   });
   if (g.notes.length) {

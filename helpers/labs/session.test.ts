@@ -82,7 +82,10 @@ describe('a live lab', () => {
     expect(await labStart(lab.name, deps)).toBe(0);
     expect(stdout()).toContain('export KUBECONFIG=/sim/run-1/kubeconfig');
     expect(stdout()).toContain(lab.task.split('\n')[0]);
-    expect(JSON.parse(readFileSync(join(env.XDG_STATE_HOME!, 'istio-egress-conformance', 'current-lab.json'), 'utf8'))).toMatchObject({ lab: lab.name, handle: 'run-1' });
+    expect(JSON.parse(readFileSync(join(env.XDG_STATE_HOME!, 'istio-egress-conformance', 'current-lab.json'), 'utf8'))).toMatchObject({
+      lab: lab.name,
+      handle: 'run-1',
+    });
 
     out = [];
     expect(await labCheck(lab.name, {}, deps)).toBe(1);
@@ -118,7 +121,9 @@ describe('a live lab', () => {
 
   it('check names the running lab when asked about another, and says so when its processes are gone', async () => {
     await labStart('api-over-http', deps);
-    await expect(labCheck('postgres-serviceentry', {}, deps)).rejects.toThrow(/the running lab is api-over-http, not postgres-serviceentry/);
+    await expect(labCheck('postgres-serviceentry', {}, deps)).rejects.toThrow(
+      /the running lab is api-over-http, not postgres-serviceentry/,
+    );
     backend.running.clear(); // the stack died with the shell
     await expect(labCheck('api-over-http', {}, deps)).rejects.toThrow(/lab api-over-http is no longer running .* lab start api-over-http/);
     // ... and the stale record is gone, so the next command says plainly that nothing runs.
@@ -131,7 +136,10 @@ describe('a live lab', () => {
     expect(await labCheck(lab.name, { file: [lab.wrong[0].file], grader: 'oracle' }, deps)).toBe(1);
     expect(stdout()).toMatch(/FAIL {2}2\. from default to https:\/\/api\.example\.com\//);
     const f = join(dir, 'typo.yaml');
-    writeFileSync(f, 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: fronted}\nspec: {hosts: [api.example.com], ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}\n');
+    writeFileSync(
+      f,
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: fronted}\nspec: {hosts: [api.example.com], ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}\n',
+    );
     await expect(labCheck(lab.name, { file: [f], grader: 'oracle' }, deps)).rejects.toThrow(/namespaces "fronted" not found/);
   });
 });
@@ -212,7 +220,7 @@ describe('lab exam', () => {
     expect(io.lines.join('\n')).toMatch(/export KUBECONFIG=\/sim\/run-1\/kubeconfig/);
   });
 
-  it('the clock waits while a task is set up (a cluster starting is not the candidate\'s time)', async () => {
+  it("the clock waits while a task is set up (a cluster starting is not the candidate's time)", async () => {
     const io = scripted(['', '']);
     let t = 0;
     io.now = () => t;
@@ -222,11 +230,20 @@ describe('lab exam', () => {
       return ask(p, d);
     };
     const labs = [findLab('api-over-http'), findLab('postgres-serviceentry')];
-    const { record } = await runExam(labs, { minutes: 10, count: 2, random: () => 0 }, async (lab) => {
-      t += 5 * 60_000; // a slow start
-      const state = startState(lab);
-      return { howToWork: [], grade: () => gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION), end: async () => {} };
-    }, io);
+    const { record } = await runExam(
+      labs,
+      { minutes: 10, count: 2, random: () => 0 },
+      async (lab) => {
+        t += 5 * 60_000; // a slow start
+        const state = startState(lab);
+        return {
+          howToWork: [],
+          grade: () => gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION),
+          end: async () => {},
+        };
+      },
+      io,
+    );
     expect(io.lines.filter((l) => l.startsWith('── Task')).map((l) => /\((\S+) left\)/.exec(l)![1])).toEqual(['10:00', '9:00']);
     expect(record.usedMinutes).toBe(2);
     expect(record.tasks.every((x) => !x.skipped)).toBe(true);
@@ -238,4 +255,3 @@ describe('lab exam', () => {
     await expect(labExam({ grader: 'oracle' }, deps)).rejects.toThrow(/--grader applies to --files/);
   });
 });
-

@@ -41,7 +41,9 @@ export function asKubectlApplied(manifest: Record<string, unknown>, namespace: s
 /** SIGKILL to every process whose command line names `runDir`, a directory this command created. */
 export function killByRunDir(runDir: string): number[] {
   const killed: number[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+  for (const pid of readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)) {
     if (pid === process.pid) continue;
     let cmd: string;
     try {
@@ -89,7 +91,12 @@ async function clearLab(k8s: K8sOps): Promise<void> {
 
 class StackLiveLab implements LiveLab {
   private synced?: Promise<unknown>;
-  constructor(readonly lane: ControlPlaneLane, readonly k8s: K8sOps, readonly kubeconfig: string, readonly gradedBy: string) {}
+  constructor(
+    readonly lane: ControlPlaneLane,
+    readonly k8s: K8sOps,
+    readonly kubeconfig: string,
+    readonly gradedBy: string,
+  ) {}
 
   /** One barrier per command: istiod has pushed what the cluster holds now, however it got there. */
   private sync(): Promise<unknown> {
@@ -118,7 +125,10 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
   const dir = join(stateDir(env), 'lab');
   const stateFile = join(dir, 'stack.json');
   const istioctl = findIstioctlBuildSync(undefined, env);
-  if (!istioctl) throw new EnvironmentError('istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)');
+  if (!istioctl)
+    throw new EnvironmentError(
+      'istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)',
+    );
 
   const stopRecorded = (say: (l: string) => void): boolean => {
     const state = readState(stateFile);
@@ -153,7 +163,7 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
     try {
       await lane.setup();
       const state = lane.state();
-      writeFileSync(stateFile, JSON.stringify(state, null, 2) + '\n');
+      writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
       return state;
     } catch (e) {
       await lane.teardown();

@@ -81,5 +81,9 @@ export async function createLane(name: LaneName, opts: LaneOptions = {}): Promis
     });
   }
   const { ControlPlaneLane } = await import('./control-plane/lane.ts');
-  return new ControlPlaneLane({ pin: opts.pin ?? controlPlanePin(opts.istioVersion, env), build: env.EGRESS_BUILD_PILOT === '1', ...(opts.out ? { onProgress: opts.out } : {}) });
+  return new ControlPlaneLane({
+    pin: opts.pin ?? controlPlanePin(opts.istioVersion, env),
+    build: env.EGRESS_BUILD_PILOT === '1',
+    ...(opts.out ? { onProgress: opts.out } : {}),
+  });
 }

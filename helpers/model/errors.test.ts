@@ -12,9 +12,14 @@ const HELPERS = fileURLToPath(new URL('../', import.meta.url));
 /** The repository's modules under helpers/ (what git tracks; a checkout without git: every file). */
 function tsFiles(dir: string): string[] {
   try {
-    return execFileSync('git', ['ls-files', '-z', '--', '.'], { cwd: dir, encoding: 'utf8' }).split('\0').filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+    return execFileSync('git', ['ls-files', '-z', '--', '.'], { cwd: dir, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f));
   } catch {
-    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f));
   }
 }
 
@@ -35,10 +40,14 @@ describe('exit-code errors', () => {
   });
 
   it('no module under helpers/ imports the CLI (scripts/ or helpers/cli/); tests of CLI commands may', () => {
-    const offenders = tsFiles(HELPERS).filter((f) => !f.endsWith('.test.ts')).filter((f) => {
-      const text = readFileSync(f, 'utf8');
-      return [...text.matchAll(/from\s+'([^']+)'/g)].some(([, spec = '']) => spec.startsWith('.') && /(^|\/)(scripts|cli)\//.test(relative(HELPERS, join(f, '..', spec))));
-    });
+    const offenders = tsFiles(HELPERS)
+      .filter((f) => !f.endsWith('.test.ts'))
+      .filter((f) => {
+        const text = readFileSync(f, 'utf8');
+        return [...text.matchAll(/from\s+'([^']+)'/g)].some(
+          ([, spec = '']) => spec.startsWith('.') && /(^|\/)(scripts|cli)\//.test(relative(HELPERS, join(f, '..', spec))),
+        );
+      });
     expect(offenders.map((f) => relative(HELPERS, f))).toEqual([]);
   });
 });

@@ -38,7 +38,10 @@ export class StepError extends ExitCodeError {
 
 /** Ctrl-C / SIGTERM: cleanup has run; exit 130 (SIGINT) or 143 (SIGTERM) as shells do. */
 export class InterruptedError extends ExitCodeError {
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM', message = `interrupted by ${signal}; this run's containers, cluster and temp dirs were removed`) {
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message = `interrupted by ${signal}; this run's containers, cluster and temp dirs were removed`,
+  ) {
     super(message, signal === 'SIGINT' ? 130 : 143);
     this.name = 'InterruptedError';
   }

@@ -12,7 +12,20 @@ export interface SourceRef {
   doc: number;
 }
 
-export type PortProtocol = 'HTTP' | 'HTTP_PROXY' | 'HTTP2' | 'GRPC' | 'GRPC-WEB' | 'HTTPS' | 'TLS' | 'TCP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UDP' | '';
+export type PortProtocol =
+  | 'HTTP'
+  | 'HTTP_PROXY'
+  | 'HTTP2'
+  | 'GRPC'
+  | 'GRPC-WEB'
+  | 'HTTPS'
+  | 'TLS'
+  | 'TCP'
+  | 'MONGO'
+  | 'REDIS'
+  | 'MYSQL'
+  | 'UDP'
+  | '';
 export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
 export type Location = 'MESH_EXTERNAL' | 'MESH_INTERNAL';
 

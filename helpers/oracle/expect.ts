@@ -3,7 +3,15 @@
 import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { buildListeners, clusterName, compareRank, portKind, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
+import {
+  buildListeners,
+  clusterName,
+  compareRank,
+  portKind,
+  type ListenerModel,
+  type ServicePort,
+  type WildcardListener,
+} from './listeners.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { ipInCidr } from '../net/addresses.ts';
@@ -30,8 +38,14 @@ function autoAddress(seIndex: number, hostIndex: number): string {
 }
 
 function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v: IstioVersion): boolean {
-  return !!resources.mesh.dnsCapture && gateOpen(v, 'dns-auto-allocation') && se.addresses.length === 0 && se.resolution !== 'NONE' &&
-    !isWildcard(host) && !optsOutOfAutoAllocation(se);
+  return (
+    !!resources.mesh.dnsCapture &&
+    gateOpen(v, 'dns-auto-allocation') &&
+    se.addresses.length === 0 &&
+    se.resolution !== 'NONE' &&
+    !isWildcard(host) &&
+    !optsOutOfAutoAllocation(se)
+  );
 }
 
 /**
@@ -74,8 +88,13 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
       return;
     }
     let importNote = '';
-    if (se.ports.length === 0 ? importedBy(sidecar, se, 0, ns, v).imported : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v).imported)) {
-      for (const host of se.hosts) owners.push({ host, namespace: se.namespace, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
+    if (
+      se.ports.length === 0
+        ? importedBy(sidecar, se, 0, ns, v).imported
+        : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v).imported)
+    ) {
+      for (const host of se.hosts)
+        owners.push({ host, namespace: se.namespace, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
     }
     for (const p of se.ports) {
       // A Sidecar egress listener on this port sets the listener's protocol (found by fuzzing: fuzz-s2-301).
@@ -135,11 +154,21 @@ function dedupeHosts(ports: ServicePort[], owners: HostOwner[], ns: string): Ser
  * and a subset cluster only where a DestinationRule declares the subset, which this project never applies.
  * Returns why the cluster is missing, or undefined when it exists.
  */
-function missingEgressCluster(ep: { host: string; port: number; subset?: string }, resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): string | undefined {
+function missingEgressCluster(
+  ep: { host: string; port: number; subset?: string },
+  resources: ResourceSet,
+  probe: Probe,
+  v: IstioVersion,
+  sidecar: Sidecar | undefined,
+): string | undefined {
   if (ep.subset) return `subset ${ep.subset} needs a DestinationRule`;
   const ns = probe.from.namespace;
-  const inScope = resources.serviceEntries.filter((se) => se.hosts.includes(ep.host) && exportedTo(se, ns, resources, v).visible &&
-    se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v).imported));
+  const inScope = resources.serviceEntries.filter(
+    (se) =>
+      se.hosts.includes(ep.host) &&
+      exportedTo(se, ns, resources, v).visible &&
+      se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v).imported),
+  );
   if (inScope.length === 0) return `no visible, imported ServiceEntry declares ${ep.host}`;
   // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).
   const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
@@ -171,11 +200,27 @@ function policyLanding(policy: PolicyDecision, how: string, http502 = false): La
   if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
     // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
     // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
-    return { cluster: policy.passthrough, blocked: true, how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call` };
+    return {
+      cluster: policy.passthrough,
+      blocked: true,
+      how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call`,
+    };
   }
-  if (policy.mode === 'ALLOW_ANY') return { cluster: policy.passthrough, blocked: false, how: `${how} → ${policy.passthrough} (ALLOW_ANY)` };
-  if (http502) return { cluster: BLACKHOLE, blocked: true, signal: 'http-502', how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)` };
-  return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it` };
+  if (policy.mode === 'ALLOW_ANY')
+    return { cluster: policy.passthrough, blocked: false, how: `${how} → ${policy.passthrough} (ALLOW_ANY)` };
+  if (http502)
+    return {
+      cluster: BLACKHOLE,
+      blocked: true,
+      signal: 'http-502',
+      how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)`,
+    };
+  return {
+    cluster: BLACKHOLE,
+    blocked: true,
+    signal: 'tcp-close',
+    how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it`,
+  };
 }
 
 /**
@@ -191,10 +236,16 @@ export function clusterNotBuilt(se: ServiceEntry): boolean {
 function toService(sp: ServicePort, how: string): Landing {
   const c = clusterName(sp.port, sp.host);
   if (clusterNotBuilt(sp.se)) {
-    return { cluster: c, blocked: true, how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call` };
+    return {
+      cluster: c,
+      blocked: true,
+      how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call`,
+    };
   }
   const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
-  const note = dns ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)` : '';
+  const note = dns
+    ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)`
+    : '';
   return { cluster: c, blocked: false, how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
 }
 
@@ -213,7 +264,10 @@ function virtualHost(services: ServicePort[], host: string): ServicePort | undef
 }
 
 function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined {
-  return services.find((sp) => sp.host === sni) ?? services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0];
+  return (
+    services.find((sp) => sp.host === sni) ??
+    services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0]
+  );
 }
 
 /**
@@ -245,7 +299,10 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
     }
     const plain = inRange.find((sp) => sp.kind !== 'tls');
     if (plain) return toService(plain, `${at}, chain for ${cidr}`);
-    return policyLanding(mode, `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`);
+    return policyLanding(
+      mode,
+      `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`,
+    );
   }
   if (scheme === 'http' && l.http) {
     const vh = virtualHost(l.http, host);
@@ -259,7 +316,13 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
   if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`);
   const why =
-    scheme === 'https' ? (isIp ? 'TLS to an IP literal carries no SNI' : `no SNI chain for ${host}`) : scheme === 'http' ? 'no HTTP chain on this port' : 'no chain for non-HTTP traffic';
+    scheme === 'https'
+      ? isIp
+        ? 'TLS to an IP literal carries no SNI'
+        : `no SNI chain for ${host}`
+      : scheme === 'http'
+        ? 'no HTTP chain on this port'
+        : 'no chain for non-HTTP traffic';
   return policyLanding(mode, `${at}: ${why}; default chain`);
 }
 
@@ -271,11 +334,18 @@ function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefine
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
     // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
     // (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml).
-    return { cluster: BLACKHOLE, blocked: true, signal: 'tcp-close', how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy` };
+    return {
+      cluster: BLACKHOLE,
+      blocked: true,
+      signal: 'tcp-close',
+      how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
+    };
   }
   if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`);
   if (l.kind === 'address') {
-    const why = l.service.autoAllocated ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy` : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
+    const why = l.service.autoAllocated
+      ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
+      : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
     return toService(l.service, `listener ${l.name} (${why}): every connection to it`);
   }
   return landWildcard(l, probe, dst, mode);
@@ -289,7 +359,10 @@ export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOp
   const e = expectAt(resources, probe, opts);
   const deps = gateDependencies(resources, probe, opts, e);
   if (deps.length === 0) return e;
-  const said = deps.map((d) => `depends on version gate ${d.gate.id} (since ${d.gate.since}, ${d.gate.upstream}): Istio ${opts.istioVersion} ${d.open ? 'has' : 'lacks'} it; ${d.open ? 'without' : 'with'} it: ${d.otherwise.verdict} ${d.otherwise.cluster}`);
+  const said = deps.map(
+    (d) =>
+      `depends on version gate ${d.gate.id} (since ${d.gate.since}, ${d.gate.upstream}): Istio ${opts.istioVersion} ${d.open ? 'has' : 'lacks'} it; ${d.open ? 'without' : 'with'} it: ${d.otherwise.verdict} ${d.otherwise.cluster}`,
+  );
   return { ...e, reason: `${e.reason}; ${said.join('; ')}` };
 }
 
@@ -302,14 +375,20 @@ export interface GateDependency {
 }
 
 /** The version gates this answer depends on: those whose flip alone changes the verdict or cluster. */
-export function gateDependencies(resources: ResourceSet, probe: Probe, opts: OracleOptions, answer = expectAt(resources, probe, opts)): GateDependency[] {
+export function gateDependencies(
+  resources: ResourceSet,
+  probe: Probe,
+  opts: OracleOptions,
+  answer = expectAt(resources, probe, opts),
+): GateDependency[] {
   const v = parseIstioVersion(opts.istioVersion);
   const out: GateDependency[] = [];
   for (const g of GATES) {
     if (opts.gates?.[g.id] !== undefined) continue;
     const open = gateOpen(v, g.id);
     const flipped = expectAt(resources, probe, { ...opts, gates: { ...opts.gates, [g.id]: !open } });
-    if (flipped.verdict !== answer.verdict || flipped.cluster !== answer.cluster) out.push({ gate: g, open, otherwise: { verdict: flipped.verdict, cluster: flipped.cluster } });
+    if (flipped.verdict !== answer.verdict || flipped.cluster !== answer.cluster)
+      out.push({ gate: g, open, otherwise: { verdict: flipped.verdict, cluster: flipped.cluster } });
   }
   return out;
 }
@@ -326,7 +405,9 @@ function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Ex
   const listener = pickListener(listeners, dst, probe.to.port);
   const landing = land(listener, probe, dst, decision);
   const conflicts = listener?.conflicts.length
-    ? [`on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`]
+    ? [
+        `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
+      ]
     : [];
   const reason = [`${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
   return {

@@ -25,7 +25,10 @@ spec:
 `;
   it('a root-namespace Sidecar with an empty workloadSelector is not the mesh default (fuzz-s1-1)', () => {
     // istiod tests `WorkloadSelector != nil`, not the number of labels.
-    expect(probe(res(emptySelector('istio-system')), 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(probe(res(emptySelector('istio-system')), 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
   });
 
   it('an empty workloadSelector selects every workload of its own namespace, ahead of a selector-less Sidecar', () => {
@@ -38,7 +41,10 @@ spec:
 ---
 `;
     const r = res(nsWide + emptySelector('default', 'z-empty'));
-    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY', { app: 'curl' })).toMatchObject({ verdict: 'blocked', policy: 'REGISTRY_ONLY' });
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY', { app: 'curl' })).toMatchObject({
+      verdict: 'blocked',
+      policy: 'REGISTRY_ONLY',
+    });
     expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', policy: 'REGISTRY_ONLY' });
   });
 });
@@ -61,20 +67,35 @@ spec: {hosts: [b.example.com], ports: [{number: 8080, name: http, protocol: HTTP
 `;
   it('names the cluster outbound|port|subset|host, and a subset cluster without a DestinationRule does not exist: the call fails (fuzz seed 2)', () => {
     const r = res(proxySe + sidecarWith('{host: b.example.com, subset: v1, port: {number: 8080}}'));
-    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|8080|v1|b.example.com' });
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|8080|v1|b.example.com',
+    });
   });
 
   it('an egressProxy whose service the workload cannot see names a cluster it does not have: the call fails (fuzz seed 2)', () => {
     const r = res(sidecarWith('{host: a.example.com, port: {number: 443}}'));
-    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||a.example.com' });
-    expect(probe(r, 'default', 'http://x.example.net/', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||a.example.com' });
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|443||a.example.com',
+    });
+    expect(probe(r, 'default', 'http://x.example.net/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|443||a.example.com',
+    });
   });
 
   it('with the service visible on that port the proxy takes the call', () => {
     const r = res(proxySe + sidecarWith('{host: b.example.com, port: {number: 8080}}'));
-    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||b.example.com' });
+    expect(probe(r, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|8080||b.example.com',
+    });
     const otherPort = res(proxySe + sidecarWith('{host: b.example.com, port: {number: 3128}}'));
-    expect(probe(otherPort, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|3128||b.example.com' });
+    expect(probe(otherPort, 'default', 'tcp://x.example.net:7000', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|3128||b.example.com',
+    });
   });
 });
 
@@ -110,13 +131,23 @@ spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE, workloadSelect
 `;
   it('build no wildcard listener for a TCP port: without selected workloads there is nothing to bind (fuzz-s3-119)', () => {
     const r = res(selecting('[{number: 80, name: tcp, protocol: TCP}]'));
-    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
-    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
   });
 
   it('still route HTTP on their ports (HTTP listeners are built for every service)', () => {
     const r = res(selecting('[{number: 80, name: http, protocol: HTTP}]'));
-    expect(probe(r, 'default', 'http://a.example.com/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||a.example.com' });
+    expect(probe(r, 'default', 'http://a.example.com/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+    });
   });
 });
 
@@ -128,7 +159,10 @@ kind: ServiceEntry
 metadata: {name: a, namespace: default}
 spec: {hosts: [a.example.com], ports: [{number: 80, name: tcp, protocol: TCP}], resolution: DNS, workloadSelector: {labels: {app: curl}}}
 `);
-    expect(probe(r, 'default', 'tcp://192.0.2.10:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||a.example.com' });
+    expect(probe(r, 'default', 'tcp://192.0.2.10:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+    });
   });
 });
 
@@ -141,8 +175,14 @@ spec: {hosts: [a.example.com], addresses: [192.0.2.0/28], ports: [{number: 443, 
 `;
   it('a TLS entry with a CIDR takes only TLS to that range with its SNI; anything else in the range gets the default chain (fuzz-s1-355, fuzz-s1-448)', () => {
     const r = res(tlsCidr);
-    expect(probe(r, 'frontend', 'https://192.0.2.5:443/', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
-    expect(probe(r, 'frontend', 'tcp://192.0.2.10:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(probe(r, 'frontend', 'https://192.0.2.5:443/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
+    expect(probe(r, 'frontend', 'tcp://192.0.2.10:443', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
   });
 });
 
@@ -155,12 +195,24 @@ spec: ${spec}
 ---
 `;
   it('a MySQL entry processed after another protocol on its port loses the port (fuzz-s12-306)', () => {
-    const http = se('b', '{hosts: [b.example.com], addresses: [192.0.2.10], ports: [{number: 443, name: p, protocol: GRPC-WEB}], resolution: STATIC, exportTo: [frontend]}');
-    const mysql = se('a', '{hosts: ["*.wild.example.com"], ports: [{number: 443, name: p, protocol: MYSQL}], resolution: STATIC, endpoints: [{address: 10.1.2.3}]}');
-    expect(probe(res(http + mysql), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    const http = se(
+      'b',
+      '{hosts: [b.example.com], addresses: [192.0.2.10], ports: [{number: 443, name: p, protocol: GRPC-WEB}], resolution: STATIC, exportTo: [frontend]}',
+    );
+    const mysql = se(
+      'a',
+      '{hosts: ["*.wild.example.com"], ports: [{number: 443, name: p, protocol: MYSQL}], resolution: STATIC, endpoints: [{address: 10.1.2.3}]}',
+    );
+    expect(probe(res(http + mysql), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
     // The same entry with TCP is merged into the sniffed listener instead.
     const tcp = mysql.replace('MYSQL', 'TCP');
-    expect(probe(res(http + tcp), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||*.wild.example.com' });
+    expect(probe(res(http + tcp), 'frontend', 'tcp://x.wild.example.com:443', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|443||*.wild.example.com',
+    });
   });
 
   it('an entry without ports still owns its host name in its namespace (fuzz-s12-300)', () => {
@@ -175,8 +227,14 @@ kind: ServiceEntry
 metadata: {name: z, namespace: frontend}
 spec: {hosts: ["*.example.com"], addresses: [192.0.2.0/24], ports: [{number: 443, name: p, protocol: TCP}], resolution: STATIC, exportTo: [default, frontend]}
 `;
-    expect(probe(res(portless), 'default', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
-    expect(probe(res(portless), 'frontend', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||*.example.com' });
+    expect(probe(res(portless), 'default', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
+    expect(probe(res(portless), 'frontend', 'tcp://192.0.2.5:443', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|443||*.example.com',
+    });
   });
 });
 
@@ -192,7 +250,11 @@ kind: ServiceEntry
 metadata: {name: z, namespace: default, labels: {networking.istio.io/enable-autoallocate-ip: "False"}}
 spec: {hosts: [x.wild.example.com], ports: [{number: 5432, name: p, protocol: REDIS}], resolution: STATIC}
 `);
-    expect(probe(r, 'default', 'tcp://db.example.org:5432', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||x.wild.example.com', listener: '0.0.0.0_5432' });
+    expect(probe(r, 'default', 'tcp://db.example.org:5432', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||x.wild.example.com',
+      listener: '0.0.0.0_5432',
+    });
   });
 });
 
@@ -209,20 +271,32 @@ kind: Sidecar
 metadata: {name: a, namespace: default}
 spec: {workloadSelector: {labels: {app: curl}}, egress: [{port: {number: 443, name: e443}, hosts: ["./*"]}]}
 `);
-    expect(probe(r, 'default', 'https://b.example.com/', 'ALLOW_ANY', { app: 'curl' })).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org' });
-    expect(probe(r, 'default', 'tcp://b.example.com:443', 'ALLOW_ANY')).toMatchObject({ cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
+    expect(probe(r, 'default', 'https://b.example.com/', 'ALLOW_ANY', { app: 'curl' })).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|443||db.example.org',
+    });
+    expect(probe(r, 'default', 'tcp://b.example.com:443', 'ALLOW_ANY')).toMatchObject({
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
   });
 });
 
 describe('HTTP routes of sniffed ports with CIDR addresses (httproute.go)', () => {
-  it('the host keeps its virtual host on the port\'s HTTP chain (fuzz-s3-187)', () => {
+  it("the host keeps its virtual host on the port's HTTP chain (fuzz-s3-187)", () => {
     const r = res(`
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: b, namespace: default}
 spec: {hosts: ["*.example.com"], addresses: [198.51.0.0/16], ports: [{number: 8080, name: p8080}], resolution: NONE}
 `);
-    expect(probe(r, 'default', 'http://y.wild.example.com:8080/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
-    expect(probe(r, 'default', 'http://unlisted.example.net:8080/', 'REGISTRY_ONLY')).toMatchObject({ verdict: 'blocked', signal: 'http-502' });
+    expect(probe(r, 'default', 'http://y.wild.example.com:8080/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|8080||*.example.com',
+    });
+    expect(probe(r, 'default', 'http://unlisted.example.net:8080/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-502',
+    });
   });
 });

@@ -96,7 +96,7 @@ export function compareRank(a: Pick<ServicePort, 'rank'>, b: Pick<ServicePort, '
   return 0;
 }
 
-export function buildListeners(ports: ServicePort[], v: IstioVersion): Map<string, ListenerModel> {
+export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<string, ListenerModel> {
   const out = new Map<string, ListenerModel>();
   // An unset-protocol service arriving on a wildcard port that already has an HTTP chain loses its TCP chain:
   // the HTTP service left the entry Unsupported and an Auto port meeting that exits early
@@ -183,6 +183,12 @@ function portProtocol(sp: ServicePort): string {
 
 export function instancesOnly(sp: ServicePort): boolean {
   // Only the catch-all egress listener (or no Sidecar) binds per workload; a Sidecar port always binds.
-  return sp.sidecarPortProtocol === undefined && sp.kind !== 'http' && sp.se.resolution === 'NONE' && sp.ips.length === 0 && sp.cidrs.length === 0 &&
-    Object.keys(sp.se.workloadSelector ?? {}).length > 0;
+  return (
+    sp.sidecarPortProtocol === undefined &&
+    sp.kind !== 'http' &&
+    sp.se.resolution === 'NONE' &&
+    sp.ips.length === 0 &&
+    sp.cidrs.length === 0 &&
+    Object.keys(sp.se.workloadSelector ?? {}).length > 0
+  );
 }

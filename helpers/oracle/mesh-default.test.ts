@@ -30,14 +30,18 @@ async function istiodCatchAll(mesh: Record<string, unknown>): Promise<string> {
   const gen = ++generation;
   await writeMeshConfig(new ClientNodeK8s(lane.apiServer!.kubeconfigFile), { ...mesh, connectTimeout: markerTimeout(gen) });
   const istiod = lane.istiodProcess!;
-  return pRetry(async () => {
-    const snap = await istiod.snapshot(PROBE_IDENTITY(PINNED_PILOT.istioVersion), { timeoutMs: 10_000 });
-    if (markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) !== markerMillis(gen)) throw new Error('mesh not pushed yet');
-    const vo = snap.listeners.find((l) => l.name === 'virtualOutbound');
-    const chain = vo?.filter_chains?.find((c: { name?: string }) => c.name === 'virtualOutbound-catchall-tcp');
-    const tc = chain?.filters?.[0]?.typed_config;
-    return String((isTcpProxy(tc) ? tc.cluster : undefined) ?? 'not found');
-  }, { retries: 200, minTimeout: 20, maxTimeout: 200, maxRetryTime: 20_000 });
+  return pRetry(
+    async () => {
+      const snap = await istiod.snapshot(PROBE_IDENTITY(PINNED_PILOT.istioVersion), { timeoutMs: 10_000 });
+      if (markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) !== markerMillis(gen))
+        throw new Error('mesh not pushed yet');
+      const vo = snap.listeners.find((l) => l.name === 'virtualOutbound');
+      const chain = vo?.filter_chains?.find((c: { name?: string }) => c.name === 'virtualOutbound-catchall-tcp');
+      const tc = chain?.filters?.[0]?.typed_config;
+      return String((isTcpProxy(tc) ? tc.cluster : undefined) ?? 'not found');
+    },
+    { retries: 200, minTimeout: 20, maxTimeout: 200, maxRetryTime: 20_000 },
+  );
 }
 
 afterAll(async () => {
@@ -45,8 +49,16 @@ afterAll(async () => {
 });
 
 function oracleCatchAll(meshConfigYaml: string): string {
-  const r = loadYamlText(`apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig: ${meshConfigYaml}\n`, 'iop.yaml', emptyResources());
-  return expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl('tcp://x.example.com:7000') }, { istioVersion: PINNED_PILOT.istioVersion }).cluster;
+  const r = loadYamlText(
+    `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig: ${meshConfigYaml}\n`,
+    'iop.yaml',
+    emptyResources(),
+  );
+  return expectProbe(
+    r,
+    { from: { namespace: 'default' }, to: parseProbeUrl('tcp://x.example.com:7000') },
+    { istioVersion: PINNED_PILOT.istioVersion },
+  ).cluster;
 }
 
 describe('mesh default policy', () => {

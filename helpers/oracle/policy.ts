@@ -43,7 +43,11 @@ export function selectSidecar(resources: ResourceSet, from: ProbeSource): Sideca
   if (nsWide) return { sidecar: nsWide, why: `Sidecar ${nsWide.namespace}/${nsWide.name} applies to namespace ${from.namespace}` };
   const root = rootNamespace(resources);
   const rootWide = resources.sidecars.filter((s) => s.namespace === root && !hasSelector(s)).sort(byAge)[0];
-  if (rootWide) return { sidecar: rootWide, why: `root-namespace Sidecar ${rootWide.namespace}/${rootWide.name} applies (no Sidecar in ${from.namespace})` };
+  if (rootWide)
+    return {
+      sidecar: rootWide,
+      why: `root-namespace Sidecar ${rootWide.namespace}/${rootWide.name} applies (no Sidecar in ${from.namespace})`,
+    };
   return { why: 'no Sidecar applies' };
 }
 

@@ -31,7 +31,8 @@ describe('Istio versions', () => {
   });
 
   it('knows 1.24.0 up to master before 1.33, and every pinned build', () => {
-    for (const raw of ['1.24.0', '1.30.3', '1.32.9', ...PINNED_BUILDS.map((b) => b.istioVersion)]) expect(() => parseIstioVersion(raw)).not.toThrow();
+    for (const raw of ['1.24.0', '1.30.3', '1.32.9', ...PINNED_BUILDS.map((b) => b.istioVersion)])
+      expect(() => parseIstioVersion(raw)).not.toThrow();
   });
 });
 
@@ -46,7 +47,10 @@ describe('version gates', () => {
   it('the April build lacks the exclusions and the defaultServiceExportTo fix; the August build has both', () => {
     const april = PINNED_BUILDS.find((b) => b.label === 'master-2026-04-23')!;
     const august = PINNED_BUILDS.find((b) => b.label === 'master-2026-08-27')!;
-    expect(gatesBetween(v(april.istioVersion), v(august.istioVersion)).map((g) => g.id)).toEqual(['default-export-to', 'sidecar-egress-exclusions']);
+    expect(gatesBetween(v(april.istioVersion), v(august.istioVersion)).map((g) => g.id)).toEqual([
+      'default-export-to',
+      'sidecar-egress-exclusions',
+    ]);
   });
 
   it('an override on the version wins over its number (what-if questions)', () => {
@@ -57,11 +61,15 @@ describe('version gates', () => {
   it('a verdict that depends on a gate says so, with the answer on the other side of it', () => {
     const after = expectProbe(EXCLUDING, probe, { istioVersion: '1.31.0', policy: 'REGISTRY_ONLY' });
     expect(after).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
-    expect(after.reason).toMatch(/depends on version gate sidecar-egress-exclusions \(since 1\.31\.0-alpha, istio\/istio#60581.*\): Istio 1\.31\.0 has it; without it: allowed outbound\|5432\|\|db\.example\.com/);
+    expect(after.reason).toMatch(
+      /depends on version gate sidecar-egress-exclusions \(since 1\.31\.0-alpha, istio\/istio#60581.*\): Istio 1\.31\.0 has it; without it: allowed outbound\|5432\|\|db\.example\.com/,
+    );
     const before = expectProbe(EXCLUDING, probe, { istioVersion: '1.30.3', policy: 'REGISTRY_ONLY' });
     expect(before).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
     expect(before.reason).toMatch(/Istio 1\.30\.3 lacks it; with it: blocked BlackHoleCluster/);
-    expect(gateDependencies(EXCLUDING, probe, { istioVersion: '1.30.3', policy: 'REGISTRY_ONLY' }).map((d) => d.gate.id)).toEqual(['sidecar-egress-exclusions']);
+    expect(gateDependencies(EXCLUDING, probe, { istioVersion: '1.30.3', policy: 'REGISTRY_ONLY' }).map((d) => d.gate.id)).toEqual([
+      'sidecar-egress-exclusions',
+    ]);
   });
 
   it('a verdict no gate changes names none', () => {

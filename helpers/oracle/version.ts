@@ -90,18 +90,21 @@ export const GATES: readonly VersionGate[] = [
     id: 'dns-auto-allocation',
     since: '1.25.0',
     title: 'istiod auto-allocates ServiceEntry addresses',
-    before: 'an entry without addresses gets no address of its own; with DNS capture its host still resolves to the real address and lands on the port\'s wildcard listener',
-    after: 'istiod gives entries without addresses (resolution not NONE, host not a wildcard) a 240.240.0.0/16 address; a sidecar capturing DNS answers with it, so calls land on a listener of their own',
-    upstream: 'releasenotes/notes/ip-allocation-v2-default.yaml (istiod\'s IP auto-allocation controller)',
+    before:
+      "an entry without addresses gets no address of its own; with DNS capture its host still resolves to the real address and lands on the port's wildcard listener",
+    after:
+      'istiod gives entries without addresses (resolution not NONE, host not a wildcard) a 240.240.0.0/16 address; a sidecar capturing DNS answers with it, so calls land on a listener of their own',
+    upstream: "releasenotes/notes/ip-allocation-v2-default.yaml (istiod's IP auto-allocation controller)",
     source: ['pilot/pkg/serviceregistry/serviceentry/ip_allocator.go', 'pilot/pkg/model/service.go nodeUsesAutoallocatedIPs'],
   },
   {
     id: 'default-export-to',
     since: '1.30.3',
     title: 'meshConfig.defaultServiceExportTo honoured in full',
-    before: 'for an entry without exportTo only "." or "*" in defaultServiceExportTo count ("." first); named namespaces in the default export it nowhere',
+    before:
+      'for an entry without exportTo only "." or "*" in defaultServiceExportTo count ("." first); named namespaces in the default export it nowhere',
     after: 'an entry without exportTo takes the whole defaultServiceExportTo list, named namespaces included',
-    upstream: 'istio/istio#60701 (fixes #60560, opened 2026-06-25; the 1.30.3 bound is the oracle\'s, not checked on a release build)',
+    upstream: "istio/istio#60701 (fixes #60560, opened 2026-06-25; the 1.30.3 bound is the oracle's, not checked on a release build)",
     source: ['pilot/pkg/model/push_context.go IsServiceVisible / serviceExportTo'],
   },
   {
@@ -121,7 +124,8 @@ export const GATES: readonly VersionGate[] = [
  */
 export const CHECKED_NOT_GATES: readonly { claim: string; upstream: string; finding: string }[] = [
   {
-    claim: 'the TCP chain of an unset-protocol (sniffed) entry arriving after an HTTP entry on the same wildcard port is merged on master after 1.31',
+    claim:
+      'the TCP chain of an unset-protocol (sniffed) entry arriving after an HTTP entry on the same wildcard port is merged on master after 1.31',
     upstream: 'istio/istio#60642 (commit 75893e6febb)',
     finding:
       'not in either pinned build: buildSidecarOutboundListener in pilot/pkg/networking/core/listener.go is the same in master-2026-04-23 and ' +

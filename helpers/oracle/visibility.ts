@@ -40,9 +40,15 @@ export function exportedTo(se: ServiceEntry, namespace: string, resources: Resou
   if (values.includes('~')) return { visible: false, why: `${id}: ${src} hides it from every namespace`, exportClass: 9 };
   for (const v of values) {
     const target = v === '.' ? se.namespace : v;
-    if (target === namespace) return { visible: true, why: `${id}: ${src} exports it to ${namespace}`, exportClass: split && target !== se.namespace ? 1 : 0 };
+    if (target === namespace)
+      return { visible: true, why: `${id}: ${src} exports it to ${namespace}`, exportClass: split && target !== se.namespace ? 1 : 0 };
   }
-  if (values.length === 0) return { visible: false, why: `${id}: ${src}, which exports it nowhere${fromDefault && split ? ' (before Istio 1.30.3 only "." or "*" in that default were honoured)' : ''}`, exportClass: 9 };
+  if (values.length === 0)
+    return {
+      visible: false,
+      why: `${id}: ${src}, which exports it nowhere${fromDefault && split ? ' (before Istio 1.30.3 only "." or "*" in that default were honoured)' : ''}`,
+      exportClass: 9,
+    };
   return { visible: false, why: `${id}: ${src} does not include ${namespace}`, exportClass: 9 };
 }
 
@@ -72,7 +78,13 @@ export interface ImportDecision {
  * `~` before a namespace: up to 1.30 it is just a namespace name (nothing lives there, so it imports
  * nothing); from 1.31 (commit 4c3c712eed2) it excludes matching hosts, `~/*` excluding everything.
  */
-export function importedBy(sidecar: Sidecar | undefined, se: ServiceEntry, port: number, workloadNs: string, v: IstioVersion): ImportDecision {
+export function importedBy(
+  sidecar: Sidecar | undefined,
+  se: ServiceEntry,
+  port: number,
+  workloadNs: string,
+  v: IstioVersion,
+): ImportDecision {
   if (!sidecar) return { imported: true, why: 'no Sidecar, so every exported service is imported (*/*)' };
   const id = `Sidecar ${sidecar.namespace}/${sidecar.name}`;
   if (sidecar.egress.length === 0) return { imported: true, why: `${id} has no egress section, so */* is imported` };

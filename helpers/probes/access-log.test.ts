@@ -21,33 +21,65 @@ describe('Istio access log (default TEXT format)', () => {
 
   it('reads a TCP connection to a ServiceEntry: cluster, original destination, upstream host', () => {
     expect(entries[0]).toMatchObject({
-      method: '-', protocol: '-', responseCode: 0, responseFlags: '-', bytesReceived: 88, bytesSent: 415, durationMs: 25,
-      upstreamHost: '172.18.0.3:5432', upstreamCluster: 'outbound|5432||db.example.com',
-      downstreamLocalAddress: '172.18.0.3:5432', downstreamRemoteAddress: '10.244.0.9:39866', routeName: '-',
+      method: '-',
+      protocol: '-',
+      responseCode: 0,
+      responseFlags: '-',
+      bytesReceived: 88,
+      bytesSent: 415,
+      durationMs: 25,
+      upstreamHost: '172.18.0.3:5432',
+      upstreamCluster: 'outbound|5432||db.example.com',
+      downstreamLocalAddress: '172.18.0.3:5432',
+      downstreamRemoteAddress: '10.244.0.9:39866',
+      routeName: '-',
     });
     expect(clusterOf(entry(0))).toBe('outbound|5432||db.example.com');
   });
 
   it('names the block_all direct 502 BlackHoleCluster, as the oracle does', () => {
     const e = entry(1);
-    expect(e).toMatchObject({ method: 'GET', path: '/', responseCode: 502, responseCodeDetails: 'direct_response', upstreamCluster: '-', routeName: 'block_all', authority: 'unlisted.example.com' });
+    expect(e).toMatchObject({
+      method: 'GET',
+      path: '/',
+      responseCode: 502,
+      responseCodeDetails: 'direct_response',
+      upstreamCluster: '-',
+      routeName: 'block_all',
+      authority: 'unlisted.example.com',
+    });
     expect(clusterOf(e)).toBe('BlackHoleCluster');
   });
 
   it('reads BlackHoleCluster for a TCP connection with nothing matched (UH)', () => {
-    expect(entries[2]).toMatchObject({ responseFlags: 'UH', upstreamCluster: 'BlackHoleCluster', upstreamHost: '-', downstreamLocalAddress: '172.18.0.4:443' });
+    expect(entries[2]).toMatchObject({
+      responseFlags: 'UH',
+      upstreamCluster: 'BlackHoleCluster',
+      upstreamHost: '-',
+      downstreamLocalAddress: '172.18.0.4:443',
+    });
   });
 
   it('reads an HTTP request through a ServiceEntry route and through allow_any', () => {
-    expect(entries[3]).toMatchObject({ path: '/hello', responseCode: 200, responseCodeDetails: 'via_upstream', durationMs: 4, upstreamCluster: 'outbound|80||api.example.com', routeName: 'default' });
+    expect(entries[3]).toMatchObject({
+      path: '/hello',
+      responseCode: 200,
+      responseCodeDetails: 'via_upstream',
+      durationMs: 4,
+      upstreamCluster: 'outbound|80||api.example.com',
+      routeName: 'default',
+    });
     expect(entries[4]).toMatchObject({ upstreamCluster: 'PassthroughCluster', routeName: 'allow_any' });
     expect(entries[5]).toMatchObject({ upstreamCluster: 'PassthroughCluster', requestedServerName: 'api.example.com' });
   });
 
   it('reads a failed upstream connection with its transport failure reason', () => {
     expect(entries[6]).toMatchObject({
-      responseCode: 503, responseFlags: 'UF', responseCodeDetails: 'upstream_reset_before_response_started{remote_connection_failure}',
-      upstreamTransportFailureReason: 'delayed_connect_error:_Connection_refused', upstreamLocalAddress: '-',
+      responseCode: 503,
+      responseFlags: 'UF',
+      responseCodeDetails: 'upstream_reset_before_response_started{remote_connection_failure}',
+      upstreamTransportFailureReason: 'delayed_connect_error:_Connection_refused',
+      upstreamLocalAddress: '-',
     });
   });
 

@@ -54,7 +54,11 @@ const LINE = new RegExp(
     String.raw`(\d+) (\S+) (\S+) (.*?)`,
     q,
     String.raw`(\d+) (\d+) (\d+|-) (\S+)`,
-    q, q, q, q, q,
+    q,
+    q,
+    q,
+    q,
+    q,
     String.raw`(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\s*$`,
   ].join(' '),
 );
@@ -64,8 +68,33 @@ export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
   const m = LINE.exec(line.trim());
   if (!m) return undefined;
   // Every group of LINE is required, so the defaults never apply; they only tell the compiler so.
-  const [, startTime = '', method = '', path = '', protocol = '', code = '', flags = '', details = '', termination = '', transport = '', rx = '', tx = '', duration = '', , , , , authority = '',
-    upstreamHost = '', cluster = '', upstreamLocal = '', downstreamLocal = '', downstreamRemote = '', sni = '', route = ''] = m;
+  const [
+    ,
+    startTime = '',
+    method = '',
+    path = '',
+    protocol = '',
+    code = '',
+    flags = '',
+    details = '',
+    termination = '',
+    transport = '',
+    rx = '',
+    tx = '',
+    duration = '',
+    ,
+    ,
+    ,
+    ,
+    authority = '',
+    upstreamHost = '',
+    cluster = '',
+    upstreamLocal = '',
+    downstreamLocal = '',
+    downstreamRemote = '',
+    sni = '',
+    route = '',
+  ] = m;
   return {
     startTime,
     method,
@@ -92,7 +121,10 @@ export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
 }
 
 export function parseAccessLog(text: string): AccessLogEntry[] {
-  return text.split('\n').map(parseAccessLogLine).filter((e): e is AccessLogEntry => e !== undefined);
+  return text
+    .split('\n')
+    .map(parseAccessLogLine)
+    .filter((e): e is AccessLogEntry => e !== undefined);
 }
 
 /** The port of an Envoy address field (`10.0.0.1:5432`, `[fd00::1]:80`); undefined for `-`. */
@@ -130,6 +162,7 @@ export function clusterForPort(entries: AccessLogEntry[], port: number): Cluster
   const [first] = mine;
   if (!first) return { lines, problem: `no access-log line for port ${port}` };
   const cluster = clusterOf(first);
-  if (!cluster) return { lines, problem: `access-log line for port ${port} names no cluster (route ${first.routeName}, ${first.responseCodeDetails})` };
+  if (!cluster)
+    return { lines, problem: `access-log line for port ${port} names no cluster (route ${first.routeName}, ${first.responseCodeDetails})` };
   return { cluster, lines };
 }

@@ -22,9 +22,21 @@ import { classifyProbe, parseCurlOutput, type ProbeResult } from './classify.ts'
 import { PROBE_MARKER, probeCommand, probeContainer, type ProbeCommandOptions } from './commands.ts';
 import { parseProbeUrl } from './url.ts';
 import {
-  createNetnsPair, freePort, missingTools, netnsUnavailable, runArgv, startHttpUpstream, startHttpsUpstream,
-  startPostgres, startStandin, UPSTREAM_SERVER_HEADER,
-  type HttpFixture, type NetnsPair, type PgFixture, type StandinFixture, type StandinMode,
+  createNetnsPair,
+  freePort,
+  missingTools,
+  netnsUnavailable,
+  runArgv,
+  startHttpUpstream,
+  startHttpsUpstream,
+  startPostgres,
+  startStandin,
+  UPSTREAM_SERVER_HEADER,
+  type HttpFixture,
+  type NetnsPair,
+  type PgFixture,
+  type StandinFixture,
+  type StandinMode,
 } from './testing/servers.ts';
 
 const t = (url: string): ProbeTarget => parseProbeUrl(url);
@@ -32,12 +44,16 @@ const t = (url: string): ProbeTarget => parseProbeUrl(url);
 /** curl's write-out line as probeCommand asks for it. */
 function wo(fields: { exit: number; status?: number; connects?: number; size?: number; err?: string }): string {
   const connects = fields.connects ?? 1;
-  return `\n${PROBE_MARKER} exit=${fields.exit} status=${String(fields.status ?? 0).padStart(3, '0')} connects=${connects} ` +
-    `connect_s=${connects ? '0.000300' : '0.000000'} size=${fields.size ?? 0} remote=${connects ? '10.0.0.1:80' : ':0'} err=${fields.err ?? ''}\n`;
+  return (
+    `\n${PROBE_MARKER} exit=${fields.exit} status=${String(fields.status ?? 0).padStart(3, '0')} connects=${connects} ` +
+    `connect_s=${connects ? '0.000300' : '0.000000'} size=${fields.size ?? 0} remote=${connects ? '10.0.0.1:80' : ':0'} err=${fields.err ?? ''}\n`
+  );
 }
 
 function http(status: number, headers: Record<string, string>, body = ''): string {
-  const h = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const h = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `HTTP/1.1 ${status} X\r\n${h}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
@@ -77,7 +93,10 @@ describe('probeContainer / probeCommand', () => {
 
   it('maps resolve IP:PORT to --connect-to, and brackets IPv6', () => {
     const a = probeCommand(t('http://api.example.com:8080/p'), { resolve: '127.0.0.1:4000' });
-    expect(a.slice(a.indexOf('--connect-to'), a.indexOf('--connect-to') + 2)).toEqual(['--connect-to', 'api.example.com:8080:127.0.0.1:4000']);
+    expect(a.slice(a.indexOf('--connect-to'), a.indexOf('--connect-to') + 2)).toEqual([
+      '--connect-to',
+      'api.example.com:8080:127.0.0.1:4000',
+    ]);
     expect(a).not.toContain('--resolve');
     const b = probeCommand(t('http://[fd00::5]:8080/'), { resolve: '[::1]:4000' });
     expect(b.slice(b.indexOf('--connect-to'), b.indexOf('--connect-to') + 2)).toEqual(['--connect-to', '[fd00::5]:8080:[::1]:4000']);
@@ -99,7 +118,7 @@ describe('probeContainer / probeCommand', () => {
     expect(argv[8]).toBe('-d');
     expect(argv[9]).toBe(
       "host='db.example.com' hostaddr='127.0.0.1' port='6000' user='u' password='it\\'s a \\\\ pw' dbname='d' " +
-      "connect_timeout='3' sslmode='disable' application_name='egress-probe'",
+        "connect_timeout='3' sslmode='disable' application_name='egress-probe'",
     );
     expect(() => probeCommand(t('tcp://db.example.com:5432'))).toThrow(/opts\.pg/);
   });
@@ -109,7 +128,9 @@ describe('probeContainer / probeCommand', () => {
 
 describe('parseCurlOutput', () => {
   it('skips interim 1xx blocks and keeps the body exactly, newlines included', () => {
-    const out = parseCurlOutput(`HTTP/1.1 100 Continue\r\n\r\n${http(200, { server: 'envoy' }, 'a\nb\n')}${wo({ exit: 0, status: 200, size: 4 })}`);
+    const out = parseCurlOutput(
+      `HTTP/1.1 100 Continue\r\n\r\n${http(200, { server: 'envoy' }, 'a\nb\n')}${wo({ exit: 0, status: 200, size: 4 })}`,
+    );
     expect(out.statusLine).toBe('HTTP/1.1 200 X');
     expect(out.headers.server).toBe('envoy');
     expect(out.body).toBe('a\nb\n');
@@ -117,7 +138,9 @@ describe('parseCurlOutput', () => {
   });
 
   it('reads an HTTP/2 status line and a write-out with a multi-word error', () => {
-    const out = parseCurlOutput(`HTTP/2 404\r\nserver: x\r\n\r\n${wo({ exit: 22, status: 404, err: 'The requested URL returned error: 404' })}`);
+    const out = parseCurlOutput(
+      `HTTP/2 404\r\nserver: x\r\n\r\n${wo({ exit: 22, status: 404, err: 'The requested URL returned error: 404' })}`,
+    );
     expect(out.statusLine).toBe('HTTP/2 404');
     expect(out.writeOut?.errormsg).toBe('The requested URL returned error: 404');
   });
@@ -130,7 +153,11 @@ describe('classifyProbe on canned results', () => {
   const P = t('tcp://db.example.com:5432');
 
   it('allowed: any status the upstream itself sends, server rewritten to envoy or not', () => {
-    for (const [status, server] of [[200, 'envoy'], [404, 'nginx'], [500, 'envoy']] as const) {
+    for (const [status, server] of [
+      [200, 'envoy'],
+      [404, 'nginx'],
+      [500, 'envoy'],
+    ] as const) {
       const o = classifyProbe(H, res(0, http(status, { server }, 'x') + wo({ exit: 0, status, size: 1 })));
       expect(o).toMatchObject({ verdict: 'allowed', evidence: { tool: 'curl', exitCode: 0, status, server } });
       expect(o.signal).toBeUndefined();
@@ -143,11 +170,17 @@ describe('classifyProbe on canned results', () => {
   });
 
   it('a 502 that is the upstream’s own answer is allowed: it has a body, another server, or came through the router', () => {
-    const withBody = classifyProbe(H, res(0, http(502, { server: 'envoy' }, 'bad gateway from app') + wo({ exit: 0, status: 502, size: 20 })));
+    const withBody = classifyProbe(
+      H,
+      res(0, http(502, { server: 'envoy' }, 'bad gateway from app') + wo({ exit: 0, status: 502, size: 20 })),
+    );
     expect(withBody.verdict).toBe('allowed');
     const otherServer = classifyProbe(H, res(0, http(502, { server: 'nginx' }) + wo({ exit: 0, status: 502 })));
     expect(otherServer.verdict).toBe('allowed');
-    const routed = classifyProbe(H, res(0, http(502, { server: 'envoy', 'x-envoy-upstream-service-time': '3' }) + wo({ exit: 0, status: 502 })));
+    const routed = classifyProbe(
+      H,
+      res(0, http(502, { server: 'envoy', 'x-envoy-upstream-service-time': '3' }) + wo({ exit: 0, status: 502 })),
+    );
     expect(routed).toMatchObject({ verdict: 'allowed', evidence: { envoyUpstreamServiceTime: '3' } });
   });
 
@@ -165,37 +198,53 @@ describe('classifyProbe on canned results', () => {
   });
 
   it('blocked tcp-close: curl 52 or 56 over plain HTTP', () => {
-    for (const [exit, err] of [[52, 'Empty reply from server'], [56, 'Recv failure: Connection reset by peer']] as const) {
+    for (const [exit, err] of [
+      [52, 'Empty reply from server'],
+      [56, 'Recv failure: Connection reset by peer'],
+    ] as const) {
       const o = classifyProbe(H, res(exit, wo({ exit, err }), `curl: (${exit}) ${err}\n`));
       expect(o).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: exit, curlError: err } });
     }
   });
 
   it('blocked tcp-close: curl 35 on EOF/reset in the TLS handshake; other TLS failures are errors', () => {
-    for (const err of ['OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to api.example.com:443 ', 'Recv failure: Connection reset by peer',
-      'TLS connect error: error:0A000126:SSL routines::unexpected eof while reading']) {
+    for (const err of [
+      'OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to api.example.com:443 ',
+      'Recv failure: Connection reset by peer',
+      'TLS connect error: error:0A000126:SSL routines::unexpected eof while reading',
+    ]) {
       expect(classifyProbe(S, res(35, wo({ exit: 35, err })))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
     }
     const o = classifyProbe(S, res(35, wo({ exit: 35, err: 'error:0A00010B:SSL routines::wrong version number' })));
     expect(o.verdict).toBe('error');
     expect(o.error).toMatch(/not by a close.*wrong version number/);
     // 52 over TLS is not the sidecar's close (that happens in the handshake): error naming it.
-    expect(classifyProbe(S, res(52, wo({ exit: 52, err: 'Empty reply from server' })))).toMatchObject({ verdict: 'error', error: expect.stringMatching(/unexpected curl exit 52/) });
+    expect(classifyProbe(S, res(52, wo({ exit: 52, err: 'Empty reply from server' })))).toMatchObject({
+      verdict: 'error',
+      error: expect.stringMatching(/unexpected curl exit 52/),
+    });
   });
 
   it('errors with their cause: 6 name, 7 refused, 28 connect vs answer timeout', () => {
     expect(classifyProbe(H, res(6, wo({ exit: 6, connects: 0, err: 'Could not resolve host: x' }))).error).toMatch(/^name not resolved/);
     expect(classifyProbe(H, res(7, wo({ exit: 7, connects: 0, err: "Couldn't connect to server" }))).error).toMatch(/^connection refused/);
-    expect(classifyProbe(H, res(28, wo({ exit: 28, connects: 0, err: 'Connection timed out after 1001 milliseconds' }))).error).toMatch(/^connect timed out/);
-    expect(classifyProbe(H, res(28, wo({ exit: 28, connects: 1, err: 'Operation timed out' }))).error).toMatch(/^timed out waiting for an answer/);
-    expect(classifyProbe(H, res(47, wo({ exit: 47, err: 'Maximum redirects' }))).error).toMatch(/^unexpected curl exit 47: Maximum redirects/);
+    expect(classifyProbe(H, res(28, wo({ exit: 28, connects: 0, err: 'Connection timed out after 1001 milliseconds' }))).error).toMatch(
+      /^connect timed out/,
+    );
+    expect(classifyProbe(H, res(28, wo({ exit: 28, connects: 1, err: 'Operation timed out' }))).error).toMatch(
+      /^timed out waiting for an answer/,
+    );
+    expect(classifyProbe(H, res(47, wo({ exit: 47, err: 'Maximum redirects' }))).error).toMatch(
+      /^unexpected curl exit 47: Maximum redirects/,
+    );
   });
 
   it('falls back to the exec exit code and stderr when the write-out is missing (curl < 7.75)', () => {
     const o = classifyProbe(H, res(52, '', 'curl: (52) Empty reply from server\n'));
     expect(o).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 52, writeOut: 'missing' } });
     expect(classifyProbe(H, res(127, '', 'exec: "curl": executable file not found in $PATH'))).toMatchObject({
-      verdict: 'error', error: expect.stringMatching(/did not run \(exit 127\)/),
+      verdict: 'error',
+      error: expect.stringMatching(/did not run \(exit 127\)/),
     });
   });
 
@@ -206,10 +255,19 @@ describe('classifyProbe on canned results', () => {
 
   it('telnet: closed without a byte or reset = blocked; held open or spoke = allowed', () => {
     expect(classifyProbe(T, res(0, wo({ exit: 0 })))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
-    expect(classifyProbe(T, res(56, wo({ exit: 56, err: 'Recv failure: Connection reset by peer' })))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
+    expect(classifyProbe(T, res(56, wo({ exit: 56, err: 'Recv failure: Connection reset by peer' })))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+    });
     expect(classifyProbe(T, res(28, wo({ exit: 28, err: 'Time-out' })))).toMatchObject({ verdict: 'allowed' });
-    expect(classifyProbe(T, res(0, `220 hi\r\n${wo({ exit: 0, size: 8 })}`))).toMatchObject({ verdict: 'allowed', evidence: { body: '220 hi', bytes: 8 } });
-    expect(classifyProbe(T, res(28, wo({ exit: 28, connects: 0, err: 'Connection timed out' })))).toMatchObject({ verdict: 'error', error: expect.stringMatching(/connect timed out/) });
+    expect(classifyProbe(T, res(0, `220 hi\r\n${wo({ exit: 0, size: 8 })}`))).toMatchObject({
+      verdict: 'allowed',
+      evidence: { body: '220 hi', bytes: 8 },
+    });
+    expect(classifyProbe(T, res(28, wo({ exit: 28, connects: 0, err: 'Connection timed out' })))).toMatchObject({
+      verdict: 'error',
+      error: expect.stringMatching(/connect timed out/),
+    });
     expect(classifyProbe(T, res(7, wo({ exit: 7, connects: 0, err: "Couldn't connect" })))).toMatchObject({ verdict: 'error' });
   });
 
@@ -223,7 +281,11 @@ describe('classifyProbe on canned results', () => {
     ];
     expect(seen.map((o) => o.cluster)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(seen.map((o) => o.summary)).toEqual([
-      'HTTP 200 server=nginx', 'HTTP 502 server=envoy, empty body', 'curl 52: Empty reply from server', 'PostgreSQL answered select 1', 'HTTP 503 from envoy (upstream failure)',
+      'HTTP 200 server=nginx',
+      'HTTP 502 server=envoy, empty body',
+      'curl 52: Empty reply from server',
+      'PostgreSQL answered select 1',
+      'HTTP 503 from envoy (upstream failure)',
     ]);
   });
 
@@ -246,10 +308,16 @@ describe('classifyProbe on canned results', () => {
 
   it('psql: refused, unresolved, timeout and a refused session are errors with their cause', () => {
     const cases: [string, RegExp][] = [
-      ['psql: error: connection to server at "10.0.0.1", port 5432 failed: Connection refused\n\tIs the server running…', /^connection refused/],
+      [
+        'psql: error: connection to server at "10.0.0.1", port 5432 failed: Connection refused\n\tIs the server running…',
+        /^connection refused/,
+      ],
       ['psql: error: could not translate host name "db.example.com" to address: Name or service not known', /^name not resolved/],
       ['psql: error: connection to server at "10.0.0.1", port 5432 failed: timeout expired', /^timed out/],
-      ['psql: error: connection to server at "10.0.0.1", port 5432 failed: FATAL:  password authentication failed for user "u"', /answered but refused the session/],
+      [
+        'psql: error: connection to server at "10.0.0.1", port 5432 failed: FATAL:  password authentication failed for user "u"',
+        /answered but refused the session/,
+      ],
       ['psql: error: something new', /^unexpected psql exit 2: something new/],
     ];
     for (const [stderr, cause] of cases) {
@@ -288,7 +356,8 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
   beforeAll(async () => {
     upstream = await startHttpUpstream();
     secure = await startHttpsUpstream('api.example.com');
-    for (const mode of ['close', 'reset', 'hold', 'banner', 'envoy-502', 'envoy-503'] as const) standins.set(mode, await startStandin(mode));
+    for (const mode of ['close', 'reset', 'hold', 'banner', 'envoy-502', 'envoy-503'] as const)
+      standins.set(mode, await startStandin(mode));
   }, 60_000);
   afterAll(async () => {
     await upstream?.stop();
@@ -298,13 +367,22 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
 
   it('allowed: the real HTTP upstream answers, with the probe’s Host', async () => {
     const o = await probe('http://api.example.com/hello', pin(upstream.port));
-    expect(o).toMatchObject({ verdict: 'allowed', evidence: { exitCode: 0, status: 200, server: UPSTREAM_SERVER_HEADER, body: 'hello from upstream' } });
+    expect(o).toMatchObject({
+      verdict: 'allowed',
+      evidence: { exitCode: 0, status: 200, server: UPSTREAM_SERVER_HEADER, body: 'hello from upstream' },
+    });
     expect(upstream.seen.at(-1)).toMatchObject({ host: 'api.example.com', path: '/hello' });
   });
 
   it('allowed: the upstream’s own 502, with a body or with an empty body from a non-envoy server', async () => {
-    expect(await probe('http://api.example.com/status/502', pin(upstream.port))).toMatchObject({ verdict: 'allowed', evidence: { status: 502, body: 'upstream says 502' } });
-    expect(await probe('http://api.example.com/empty/502', pin(upstream.port))).toMatchObject({ verdict: 'allowed', evidence: { status: 502, bytes: 0, server: UPSTREAM_SERVER_HEADER } });
+    expect(await probe('http://api.example.com/status/502', pin(upstream.port))).toMatchObject({
+      verdict: 'allowed',
+      evidence: { status: 502, body: 'upstream says 502' },
+    });
+    expect(await probe('http://api.example.com/empty/502', pin(upstream.port))).toMatchObject({
+      verdict: 'allowed',
+      evidence: { status: 502, bytes: 0, server: UPSTREAM_SERVER_HEADER },
+    });
   });
 
   it('allowed: the real HTTPS upstream with a self-signed cert, SNI = the hostname', async () => {
@@ -315,7 +393,9 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
 
   it('blocked http-502: the block_all direct response (observed: exit 0, status 502)', async () => {
     expect(await probe('http://api.example.com/', at('envoy-502'))).toMatchObject({
-      verdict: 'blocked', signal: 'http-502', evidence: { exitCode: 0, status: 502, server: 'envoy', bytes: 0 },
+      verdict: 'blocked',
+      signal: 'http-502',
+      evidence: { exitCode: 0, status: 502, server: 'envoy', bytes: 0 },
     });
   });
 
@@ -326,8 +406,16 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
   });
 
   it('blocked tcp-close over HTTP: close → curl 52, reset → curl 56', async () => {
-    expect(await probe('http://api.example.com/', at('close'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 52 } });
-    expect(await probe('http://api.example.com/', at('reset'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 56 } });
+    expect(await probe('http://api.example.com/', at('close'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 52 },
+    });
+    expect(await probe('http://api.example.com/', at('reset'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 56 },
+    });
   });
 
   it('blocked tcp-close over TLS: close and reset both → curl 35', async () => {
@@ -357,17 +445,34 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
   });
 
   it('telnet: close → exit 0 with no byte = blocked; reset → 56 = blocked', async () => {
-    expect(await probe('tcp://cache.example.com:6379', at('close'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 0, bytes: 0 } });
-    expect(await probe('tcp://cache.example.com:6379', at('reset'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 56 } });
+    expect(await probe('tcp://cache.example.com:6379', at('close'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 0, bytes: 0 },
+    });
+    expect(await probe('tcp://cache.example.com:6379', at('reset'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 56 },
+    });
   });
 
   it('telnet: held open through the window → 28 = allowed; banner → exit 0 with bytes = allowed', async () => {
-    expect(await probe('tcp://cache.example.com:6379', { ...at('hold'), maxTimeSec: 1 })).toMatchObject({ verdict: 'allowed', evidence: { exitCode: 28, connects: 1 } });
-    expect(await probe('tcp://mail.example.com:25', at('banner'))).toMatchObject({ verdict: 'allowed', evidence: { exitCode: 0, body: '220 banner from upstream' } });
+    expect(await probe('tcp://cache.example.com:6379', { ...at('hold'), maxTimeSec: 1 })).toMatchObject({
+      verdict: 'allowed',
+      evidence: { exitCode: 28, connects: 1 },
+    });
+    expect(await probe('tcp://mail.example.com:25', at('banner'))).toMatchObject({
+      verdict: 'allowed',
+      evidence: { exitCode: 0, body: '220 banner from upstream' },
+    });
   });
 
   it('telnet: nothing listening → 7 = error', async () => {
-    expect(await probe('tcp://cache.example.com:6379', pin(await freePort()))).toMatchObject({ verdict: 'error', evidence: { exitCode: 7 } });
+    expect(await probe('tcp://cache.example.com:6379', pin(await freePort()))).toMatchObject({
+      verdict: 'error',
+      evidence: { exitCode: 7 },
+    });
   });
 });
 
@@ -377,7 +482,8 @@ describe.skipIf(pgMissing !== undefined)(`psql probes against a real PostgreSQL$
   let pg: PgFixture;
   const standins = new Map<StandinMode, StandinFixture>();
   const opts = (port: number, creds?: Partial<PgFixture>) => ({
-    resolve: `127.0.0.1:${port}`, connectTimeoutSec: 2,
+    resolve: `127.0.0.1:${port}`,
+    connectTimeoutSec: 2,
     pg: { user: pg.user, password: pg.password, database: pg.database, ...creds },
   });
   const DB = 'tcp://db.example.com:5432';
@@ -440,16 +546,22 @@ describe.skipIf(netnsReason !== undefined)(`probes across network namespaces${ne
 
   it('blocked tcp-close: close over HTTP → 52, over TLS → 35 (--resolve pins the name, port as in the URL)', async () => {
     expect(await probe('http://api.example.com/', { resolve: net.serverIp }, inClient)).toMatchObject({
-      verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 52, remote: `${net.serverIp}:80` },
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 52, remote: `${net.serverIp}:80` },
     });
     expect(await probe('https://api.example.com/', { resolve: net.serverIp }, inClient)).toMatchObject({
-      verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 35, remote: `${net.serverIp}:443` },
+      verdict: 'blocked',
+      signal: 'tcp-close',
+      evidence: { exitCode: 35, remote: `${net.serverIp}:443` },
     });
   });
 
   it('blocked http-502 from an envoy-like direct response', async () => {
     expect(await probe('http://api.example.com:8080/', { resolve: net.serverIp }, inClient)).toMatchObject({
-      verdict: 'blocked', signal: 'http-502', evidence: { exitCode: 0, status: 502 },
+      verdict: 'blocked',
+      signal: 'http-502',
+      evidence: { exitCode: 0, status: 502 },
     });
   });
 

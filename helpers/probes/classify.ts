@@ -45,7 +45,9 @@ export function classifyProbe(target: ProbeTarget, result: ProbeResult): Observa
   const curl = parseCurlOutput(result.stdout);
   if (!curl.writeOut && (result.exitCode === 126 || result.exitCode === 127)) {
     return error(`probe command did not run (exit ${result.exitCode}): ${excerpt(result.stderr, 120)}`, {
-      tool: 'curl', exitCode: result.exitCode, stderr: excerpt(result.stderr),
+      tool: 'curl',
+      exitCode: result.exitCode,
+      stderr: excerpt(result.stderr),
     });
   }
   return target.scheme === 'tcp' ? classifyTelnet(curl, result) : classifyHttp(target, curl, result);
@@ -77,7 +79,10 @@ export function parseCurlOutput(stdout: string): CurlOutput {
   const lines = stdout.split('\n');
   let markerAt = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]?.startsWith(`${PROBE_MARKER} `)) { markerAt = i; break; }
+    if (lines[i]?.startsWith(`${PROBE_MARKER} `)) {
+      markerAt = i;
+      break;
+    }
   }
   const markerLine = lines[markerAt];
   const writeOut = markerLine !== undefined ? parseWriteOut(markerLine) : undefined;
@@ -179,7 +184,11 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
     const envoy = (curl.headers.server ?? '').toLowerCase() === 'envoy';
     const bodyBytes = curl.writeOut?.size ?? curl.body.length;
     if (envoy && ENVOY_LOCAL_REPLY.test(curl.body)) {
-      return error(`envoy answered ${status} "${excerpt(curl.body, 120)}": the server did not answer`, ev, `HTTP ${status} from envoy (upstream failure)`);
+      return error(
+        `envoy answered ${status} "${excerpt(curl.body, 120)}": the server did not answer`,
+        ev,
+        `HTTP ${status} from envoy (upstream failure)`,
+      );
     }
     if (status === 502 && envoy && bodyBytes === 0 && curl.headers['x-envoy-upstream-service-time'] === undefined) {
       return { verdict: 'blocked', signal: 'http-502', summary: 'HTTP 502 server=envoy, empty body', evidence: ev };
@@ -193,7 +202,11 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
   if (target.scheme === 'https' && exit === 35) {
     // EOF or reset during the handshake = the peer closed; anything else (alert, non-TLS bytes,
     // version mismatch) means something answered, which is not what a blocking sidecar does.
-    if (/SSL_ERROR_SYSCALL|unexpected eof|EOF|reset by peer|connection reset|closed abruptly|Connection was reset/i.test(`${msg} ${result.stderr}`)) {
+    if (
+      /SSL_ERROR_SYSCALL|unexpected eof|EOF|reset by peer|connection reset|closed abruptly|Connection was reset/i.test(
+        `${msg} ${result.stderr}`,
+      )
+    ) {
       return blockedTcp(`curl 35: ${msg}`, ev);
     }
     return error(`TLS handshake failed, but not by a close: curl 35: ${msg}`, ev);
@@ -216,7 +229,11 @@ function classifyTelnet(curl: CurlOutput, result: ProbeResult): Observation {
     return blockedTcp('TCP: accepted, then closed without a byte', ev);
   }
   if (exit === 28 && connected) {
-    return { verdict: 'allowed', summary: `TCP: connection held open for the hold window${bytes > 0 ? `, ${bytes} bytes received` : ''}`, evidence: ev };
+    return {
+      verdict: 'allowed',
+      summary: `TCP: connection held open for the hold window${bytes > 0 ? `, ${bytes} bytes received` : ''}`,
+      evidence: ev,
+    };
   }
   if (exit === 56) return blockedTcp(`TCP: reset (curl 56: ${msg})`, ev);
   return commonCurlError(exit, msg, curl, ev);
@@ -240,7 +257,8 @@ function commonCurlError(exit: number, msg: string, curl: CurlOutput, ev: Record
 // ---------------------------------------------------------------------------------------------
 // psql
 
-const PG_CLOSED = /server closed the connection unexpectedly|could not receive data from server|SSL SYSCALL error|Connection reset by peer|EOF detected/i;
+const PG_CLOSED =
+  /server closed the connection unexpectedly|could not receive data from server|SSL SYSCALL error|Connection reset by peer|EOF detected/i;
 
 function classifyPsql(result: ProbeResult): Observation {
   const stderr = result.stderr;

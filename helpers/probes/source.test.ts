@@ -6,7 +6,10 @@ describe('probe sources', () => {
   it('a namespace, or a namespace with pod labels', () => {
     expect(parseProbeSource('default')).toEqual({ namespace: 'default' });
     expect(parseProbeSource('default[app=web,tier=front-1]')).toEqual({ namespace: 'default', labels: { app: 'web', tier: 'front-1' } });
-    expect(parseProbeSource('default[app.kubernetes.io/name=web]')).toEqual({ namespace: 'default', labels: { 'app.kubernetes.io/name': 'web' } });
+    expect(parseProbeSource('default[app.kubernetes.io/name=web]')).toEqual({
+      namespace: 'default',
+      labels: { 'app.kubernetes.io/name': 'web' },
+    });
   });
 
   it('--probe splits at the first "=" after the labels', () => {

@@ -8,7 +8,9 @@ const DEFAULT_PORT: Record<Scheme, number | undefined> = { http: 80, https: 443,
 export function parseProbeUrl(raw: string, what = '--probe'): ProbeTarget {
   const m = /^([a-z]+):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#\s]+)(?::(\d+))?(\/[^\s]*)?$/.exec(raw.trim());
   if (!m) {
-    throw new UserError(`${what}: "${raw}" is not a probe URL; use http://HOST[:PORT][/PATH], https://HOST[:PORT][/PATH] or tcp://HOST:PORT`);
+    throw new UserError(
+      `${what}: "${raw}" is not a probe URL; use http://HOST[:PORT][/PATH], https://HOST[:PORT][/PATH] or tcp://HOST:PORT`,
+    );
   }
   const scheme = m[1] as Scheme;
   if (!(scheme in DEFAULT_PORT)) {
@@ -41,19 +43,28 @@ export function parseProbeSource(text: string, what = '--probe'): ProbeSource {
   const m = /^([^[\]=]+)(?:\[([^\]]*)\])?$/.exec(text.trim());
   const namespace = m?.[1] ?? text;
   if (!m || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
-    throw new UserError(`${what}: "${namespace}" is not a valid namespace name (DNS-1123 label); a labelled workload is written NAMESPACE[key=value,...]`);
+    throw new UserError(
+      `${what}: "${namespace}" is not a valid namespace name (DNS-1123 label); a labelled workload is written NAMESPACE[key=value,...]`,
+    );
   }
   if (m[2] === undefined) return { namespace };
   const labels: Record<string, string> = {};
   for (const pair of m[2].split(',')) {
     const [k, v, ...rest] = pair.split('=');
     // Label keys: an optional DNS prefix and a name; values: up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends.
-    if (!k || v === undefined || rest.length || !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+    if (
+      !k ||
+      v === undefined ||
+      rest.length ||
+      !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) ||
+      !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)
+    ) {
       throw new UserError(`${what}: "${pair}" in "${text}" is not a pod label key=value, e.g. default[app=web]`);
     }
     labels[k] = v;
   }
-  if (Object.keys(labels).length === 0) throw new UserError(`${what}: "${text}" has empty brackets; write NAMESPACE or NAMESPACE[key=value]`);
+  if (Object.keys(labels).length === 0)
+    throw new UserError(`${what}: "${text}" has empty brackets; write NAMESPACE or NAMESPACE[key=value]`);
   return { namespace, labels };
 }
 
@@ -64,7 +75,12 @@ export function formatProbeSource(from: ProbeSource): string {
 }
 
 /** `NAMESPACE=URL` or `NAMESPACE[key=value,...]=URL` as given to `--probe`. */
-export function parseProbeFlag(flag: string): { namespace: string; labels?: Record<string, string>; from: ProbeSource; target: ProbeTarget } {
+export function parseProbeFlag(flag: string): {
+  namespace: string;
+  labels?: Record<string, string>;
+  from: ProbeSource;
+  target: ProbeTarget;
+} {
   // The source ends at the first "=" outside the label brackets.
   const open = flag.indexOf('[');
   const first = flag.indexOf('=');
@@ -72,7 +88,9 @@ export function parseProbeFlag(flag: string): { namespace: string; labels?: Reco
   const close = labelled ? flag.indexOf(']') : -1;
   const eq = labelled ? (close < 0 ? -1 : flag.indexOf('=', close)) : first;
   if (eq <= 0) {
-    throw new UserError(`--probe: "${flag}" must be NAMESPACE=URL, e.g. --probe frontend=tcp://db.example.com:5432 (or NAMESPACE[app=web]=URL for a labelled workload)`);
+    throw new UserError(
+      `--probe: "${flag}" must be NAMESPACE=URL, e.g. --probe frontend=tcp://db.example.com:5432 (or NAMESPACE[app=web]=URL for a labelled workload)`,
+    );
   }
   const from = parseProbeSource(flag.slice(0, eq));
   return { namespace: from.namespace, ...(from.labels ? { labels: from.labels } : {}), from, target: parseProbeUrl(flag.slice(eq + 1)) };

@@ -21,7 +21,8 @@ setInterval(() => {}, 1000);
 
 async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
   const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(body)], { reject: false, timeout: 30_000 });
-  const seen = (text: string) => new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes(text) && resolve()));
+  const seen = (text: string) =>
+    new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes(text) && resolve()));
   await seen('READY');
   for (const [s, after] of signals) {
     child.kill(s);
@@ -32,43 +33,58 @@ async function interrupt(body: string, signals: [NodeJS.Signals, string?][]) {
 
 describe('onInterrupt', () => {
   it('runs every handler, newest first, then exits with 128 + the signal number', async () => {
-    const r = await interrupt(`
+    const r = await interrupt(
+      `
       onInterrupt(async (s) => { console.log('first ' + s); });
       onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
-    `, [['SIGINT']]);
+    `,
+      [['SIGINT']],
+    );
     expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGINT', 'first SIGINT']);
     expect(r.exitCode).toBe(130);
   });
 
   it('a handler registered with keepRunning keeps the process going after the handlers', async () => {
-    const r = await interrupt(`
+    const r = await interrupt(
+      `
       onInterrupt(() => console.log('cleaned'));
       onInterrupt(() => { console.log('forwarded'); setTimeout(() => { console.log('report written'); process.exit(3); }, 50); }, { keepRunning: true });
-    `, [['SIGTERM']]);
+    `,
+      [['SIGTERM']],
+    );
     expect(r.stdout.split('\n')).toEqual(['READY', 'forwarded', 'cleaned', 'report written']);
     expect(r.exitCode).toBe(3);
   });
 
   it('a handler may end the process itself', async () => {
-    const r = await interrupt(`
+    const r = await interrupt(
+      `
       onInterrupt(async (s) => { console.log('first ' + s); process.exit(7); });
       onInterrupt(async (s) => { await new Promise((r) => setTimeout(r, 50)); console.log('second ' + s); throw new Error('ignored'); });
-    `, [['SIGTERM']]);
+    `,
+      [['SIGTERM']],
+    );
     expect(r.stdout.split('\n')).toEqual(['READY', 'second SIGTERM', 'first SIGTERM']);
     expect(r.exitCode).toBe(7);
   });
 
   it('a second signal while handlers run exits at once with 128 + the signal number', async () => {
-    const r = await interrupt(`onInterrupt(async () => { console.log('cleaning'); await new Promise(() => {}); });`, [['SIGINT', 'cleaning'], ['SIGINT']]);
+    const r = await interrupt(`onInterrupt(async () => { console.log('cleaning'); await new Promise(() => {}); });`, [
+      ['SIGINT', 'cleaning'],
+      ['SIGINT'],
+    ]);
     expect(r.stdout).toContain('cleaning');
     expect(r.exitCode).toBe(130);
   });
 
   it('where process.exit is intercepted (a vitest worker), the signal itself ends the process', async () => {
-    const r = await interrupt(`
+    const r = await interrupt(
+      `
       process.exit = () => { throw new Error('intercepted'); };
       onInterrupt(() => console.log('cleaned'));
-    `, [['SIGTERM']]);
+    `,
+      [['SIGTERM']],
+    );
     expect(r.stdout.split('\n')).toEqual(['READY', 'cleaned']);
     expect(r.signal).toBe('SIGTERM');
   });
@@ -92,7 +108,14 @@ describe('pollUntil', () => {
   });
 
   it('an error from the check ends the wait', async () => {
-    await expect(pollUntil(() => { throw new Error('broken'); }, { timeoutMs: 10_000, intervalMs: 1 })).rejects.toThrow('broken');
+    await expect(
+      pollUntil(
+        () => {
+          throw new Error('broken');
+        },
+        { timeoutMs: 10_000, intervalMs: 1 },
+      ),
+    ).rejects.toThrow('broken');
   });
 });
 
@@ -107,13 +130,15 @@ describe('one owner of signal handling, one polling helper', () => {
   const modules = files.filter((f) => /\.(ts|mjs)$/.test(f) && !f.endsWith('.test.ts') && f !== 'helpers/process/interrupt.ts');
 
   it.runIf(modules.length > 0)('p-retry is used through helpers/process/poll.ts alone', () => {
-    const direct = modules.filter((f) => f !== 'helpers/process/poll.ts').filter((f) => {
-      try {
-        return /from\s+'p-retry'/.test(readFileSync(join(ROOT, f), 'utf8'));
-      } catch {
-        return false;
-      }
-    });
+    const direct = modules
+      .filter((f) => f !== 'helpers/process/poll.ts')
+      .filter((f) => {
+        try {
+          return /from\s+'p-retry'/.test(readFileSync(join(ROOT, f), 'utf8'));
+        } catch {
+          return false;
+        }
+      });
     expect(direct).toEqual([]);
   });
 

@@ -7,5 +7,3 @@ declare module '@vitest/runner' {
     egressCase?: CaseResult;
   }
 }
-
-export {};

@@ -34,7 +34,9 @@ describe('prepareReportDir', () => {
     const e = failure(join(file, 'sub', 'dir'));
     expect(e).toBeInstanceOf(UserError);
     expect((e as UserError).exitCode).toBe(2);
-    expect((e as Error).message).toBe(`--report-dir: ${join(file, 'sub', 'dir')}: ${file} is a file, not a directory; choose a directory you can write (--report-dir DIR)`);
+    expect((e as Error).message).toBe(
+      `--report-dir: ${join(file, 'sub', 'dir')}: ${file} is a file, not a directory; choose a directory you can write (--report-dir DIR)`,
+    );
     expect((e as Error).message).not.toContain('\n');
   });
 
@@ -53,6 +55,8 @@ describe('prepareReportDir', () => {
 
   it.runIf(existsSync('/proc/self'))('writeReports refuses such a dir too (the suite under npm test with EGRESS_REPORT_DIR)', () => {
     const report = { lane: 'x', istioVersion: '1', versions: {}, startedAt: '', finishedAt: '', results: [] };
-    expect(() => writeReports('/proc/egress-conformance-report', report)).toThrow(/^EGRESS_REPORT_DIR: \/proc\/egress-conformance-report: cannot be created/);
+    expect(() => writeReports('/proc/egress-conformance-report', report)).toThrow(
+      /^EGRESS_REPORT_DIR: \/proc\/egress-conformance-report: cannot be created/,
+    );
   });
 });

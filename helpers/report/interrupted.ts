@@ -11,7 +11,10 @@ export function markInterrupted(
   const report: RunReport = partial ? { ...partial } : { ...base, finishedAt: '', results: [] };
   const seen = new Set(report.results.map((r) => r.id));
   const reason = `not run: interrupted by ${signal}`;
-  report.results = [...report.results, ...notRun.filter((c) => !seen.has(c.id)).map((c) => ({ ...c, outcome: 'skipped' as const, message: reason }))];
+  report.results = [
+    ...report.results,
+    ...notRun.filter((c) => !seen.has(c.id)).map((c) => ({ ...c, outcome: 'skipped' as const, message: reason })),
+  ];
   report.finishedAt = new Date().toISOString();
   report.interrupted = signal;
   delete report.partial;

@@ -21,10 +21,14 @@ export function renderJUnit(report: RunReport): string {
     '    </properties>',
   ];
   if (report.setupError) {
-    lines.push(`    <testcase classname="${esc(suite)}" name="setup" time="0.000"><error message="${esc(report.setupError.split('\n')[0] ?? '')}">${esc(report.setupError)}</error></testcase>`);
+    lines.push(
+      `    <testcase classname="${esc(suite)}" name="setup" time="0.000"><error message="${esc(report.setupError.split('\n')[0] ?? '')}">${esc(report.setupError)}</error></testcase>`,
+    );
   }
   for (const r of report.results) {
-    lines.push(`    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`);
+    lines.push(
+      `    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`,
+    );
     if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason)}</failure>`);
     if (r.outcome === 'error') lines.push(`      <error message="${esc(r.message ?? '')}"/>`);
     if (r.outcome === 'skipped') lines.push(`      <skipped message="${esc(r.message ?? '')}"/>`);

@@ -38,7 +38,7 @@ describe('keepSetupLogs', () => {
 });
 
 describe('keepRunLogs', () => {
-  it('copies the logs of a run dir and a log file named by the lane\'s details, and names the copies', () => {
+  it("copies the logs of a run dir and a log file named by the lane's details, and names the copies", () => {
     const run = join(root, 'run-dir');
     mkdirSync(join(run, 'etcd'), { recursive: true });
     writeFileSync(join(run, 'istiod.log'), 'istiod\n');
@@ -48,7 +48,12 @@ describe('keepRunLogs', () => {
     writeFileSync(single, 'one\n');
     const reportDir = join(root, 'r4');
     const out = keepRunLogs({ runDir: run, log: single, xds: '127.0.0.1:1', gone: join(root, 'nope.log') }, reportDir);
-    expect(out).toEqual({ runDir: join(reportDir, 'logs', 'runDir'), log: join(reportDir, 'logs', 'log'), xds: '127.0.0.1:1', gone: join(root, 'nope.log') });
+    expect(out).toEqual({
+      runDir: join(reportDir, 'logs', 'runDir'),
+      log: join(reportDir, 'logs', 'log'),
+      xds: '127.0.0.1:1',
+      gone: join(root, 'nope.log'),
+    });
     expect(readFileSync(join(reportDir, 'logs', 'runDir', 'istiod.log'), 'utf8')).toBe('istiod\n');
     expect(readFileSync(join(reportDir, 'logs', 'runDir', 'etcd', 'etcd.log'), 'utf8')).toBe('etcd\n');
     expect(existsSync(join(reportDir, 'logs', 'runDir', 'kubeconfig'))).toBe(false);

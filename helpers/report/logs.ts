@@ -13,7 +13,9 @@ const LOG_PATH = /(\/[\w.@+-]+(?:\/[\w.@+-]+)*\.(?:log|txt))\b/g;
  * file already removed, by a pointer to setup-error.log, which holds the lines the message quoted).
  */
 export function keepSetupLogs(message: string, reportDir: string): string {
-  const paths = [...new Set([...message.matchAll(LOG_PATH)].flatMap((m) => (m[1] === undefined ? [] : [m[1]])))].filter((p) => !p.startsWith(reportDir));
+  const paths = [...new Set([...message.matchAll(LOG_PATH)].flatMap((m) => (m[1] === undefined ? [] : [m[1]])))].filter(
+    (p) => !p.startsWith(reportDir),
+  );
   const errorFile = join(reportDir, 'setup-error.log');
   let out = message;
   try {

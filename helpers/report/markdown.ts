@@ -13,7 +13,9 @@ export function renderMarkdown(report: RunReport): string {
   const out = [
     `## Istio egress conformance — ${report.lane} lane`,
     '',
-    `Istio ${report.istioVersion}; ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `Istio ${report.istioVersion}; ${Object.entries(report.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     '',
     `**${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped**`,
     '',
@@ -24,14 +26,18 @@ export function renderMarkdown(report: RunReport): string {
   if (notPassed.length) {
     out.push('### Not passed', '', '| outcome | case | expected | observed | why |', '|---|---|---|---|---|');
     for (const r of notPassed) {
-      out.push(`| ${r.outcome} | ${cell(r.id)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${cell(r.message ?? '')} |`);
+      out.push(
+        `| ${r.outcome} | ${cell(r.id)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${cell(r.message ?? '')} |`,
+      );
     }
     out.push('');
   }
   if (report.results.length) {
     out.push('### Verdict matrix', '', '| policy | scenario | probe | expected | observed | outcome |', '|---|---|---|---|---|---|');
     for (const r of report.results) {
-      out.push(`| ${r.policy} | ${cell(r.scenario)} | ${cell(`${r.from} → ${r.to}`)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${OUTCOME[r.outcome]} |`);
+      out.push(
+        `| ${r.policy} | ${cell(r.scenario)} | ${cell(`${r.from} → ${r.to}`)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${OUTCOME[r.outcome]} |`,
+      );
     }
     out.push('');
   }

@@ -15,7 +15,10 @@ export function runEnd(report: RunReport | undefined, suiteExitCode: number): Ru
     return { code: report.interrupted === 'SIGTERM' ? 143 : 130, line: `interrupted by ${report.interrupted}; partial report written` };
   }
   if (!report) {
-    return { code: suiteExitCode === 0 ? 3 : 1, line: 'the suite ended without writing its report, so no case was checked; see the output above' };
+    return {
+      code: suiteExitCode === 0 ? 3 : 1,
+      line: 'the suite ended without writing its report, so no case was checked; see the output above',
+    };
   }
   if (report.setupError) {
     return { code: report.setupExitCode ?? 1, line: `${report.lane} lane setup failed: ${report.setupError.split('\n')[0]}` };
@@ -25,8 +28,12 @@ export function runEnd(report: RunReport | undefined, suiteExitCode: number): Ru
   if (report.results.length === 0) return { code: 3, line: `the ${report.lane} lane ran no case` };
   if (c.skipped) {
     const reason = report.results.find((r) => r.outcome === 'skipped')?.message ?? 'no reason given';
-    return { code: 3, line: `${c.skipped} of ${report.results.length} cases were skipped on the ${report.lane} lane (${reason}); a run passes only when its cases ran` };
+    return {
+      code: 3,
+      line: `${c.skipped} of ${report.results.length} cases were skipped on the ${report.lane} lane (${reason}); a run passes only when its cases ran`,
+    };
   }
-  if (suiteExitCode !== 0) return { code: 1, line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above' };
+  if (suiteExitCode !== 0)
+    return { code: 1, line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above' };
   return { code: 0 };
 }

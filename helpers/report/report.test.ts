@@ -8,14 +8,35 @@ import { runEnd } from './outcome.ts';
 import { evidenceLine, failureBlock, firstLines } from './run-reporter.ts';
 import { markInterrupted } from './interrupted.ts';
 
-const expected = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', reason: 'mesh outboundTrafficPolicy REGISTRY_ONLY; no ServiceEntry', listener: '0.0.0.0_80', signal: 'http-502' as const, policy: 'REGISTRY_ONLY' as const };
+const expected = {
+  verdict: 'blocked' as const,
+  cluster: 'BlackHoleCluster',
+  reason: 'mesh outboundTrafficPolicy REGISTRY_ONLY; no ServiceEntry',
+  listener: '0.0.0.0_80',
+  signal: 'http-502' as const,
+  policy: 'REGISTRY_ONLY' as const,
+};
 const result = (id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult => ({
-  id: `REGISTRY_ONLY/s/${id}`, policy: 'REGISTRY_ONLY', scenario: 's', from: 'frontend', to: `http://${id}.example.com/`, expected, outcome, ...extra,
+  id: `REGISTRY_ONLY/s/${id}`,
+  policy: 'REGISTRY_ONLY',
+  scenario: 's',
+  from: 'frontend',
+  to: `http://${id}.example.com/`,
+  expected,
+  outcome,
+  ...extra,
 });
 const report = (results: CaseResult[], extra: Partial<RunReport> = {}): RunReport => ({
-  lane: 'control-plane', istioVersion: '1.32.0', versions: { lane: 'control-plane' }, startedAt: '2026-11-29T10:00:00.000Z', finishedAt: '2026-11-29T10:01:30.500Z', results, ...extra,
+  lane: 'control-plane',
+  istioVersion: '1.32.0',
+  versions: { lane: 'control-plane' },
+  startedAt: '2026-11-29T10:00:00.000Z',
+  finishedAt: '2026-11-29T10:01:30.500Z',
+  results,
+  ...extra,
 });
-const passed = (id: string, ms: number) => result(id, 'pass', { durationMs: ms, observed: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} } });
+const passed = (id: string, ms: number) =>
+  result(id, 'pass', { durationMs: ms, observed: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} } });
 
 describe('JUnit', () => {
   it('every test case and the suite carry time in seconds', () => {
@@ -29,7 +50,9 @@ describe('JUnit', () => {
 
   it('a setup failure is one test case whose message is the first line and whose body is the whole text', () => {
     const xml = renderJUnit(report([], { setupError: 'pilot-discovery exited (1)\nlog line 1' }));
-    expect(xml).toContain('<testcase classname="egress-conformance.control-plane" name="setup" time="0.000"><error message="pilot-discovery exited (1)">pilot-discovery exited (1)\nlog line 1</error></testcase>');
+    expect(xml).toContain(
+      '<testcase classname="egress-conformance.control-plane" name="setup" time="0.000"><error message="pilot-discovery exited (1)">pilot-discovery exited (1)\nlog line 1</error></testcase>',
+    );
   });
 });
 
@@ -39,15 +62,24 @@ describe('Markdown summary', () => {
     expect(md).toContain('**2 passed, 0 failed, 0 errors, 0 skipped**');
     expect(md).not.toContain('### Not passed');
     expect(md).toContain('### Verdict matrix');
-    expect(md).toContain('| REGISTRY_ONLY | s | frontend → http://a.example.com/ | blocked BlackHoleCluster | blocked BlackHoleCluster | pass |');
-    expect(md).toContain('| REGISTRY_ONLY | s | frontend → http://b.example.com/ | blocked BlackHoleCluster | blocked BlackHoleCluster | pass |');
+    expect(md).toContain(
+      '| REGISTRY_ONLY | s | frontend → http://a.example.com/ | blocked BlackHoleCluster | blocked BlackHoleCluster | pass |',
+    );
+    expect(md).toContain(
+      '| REGISTRY_ONLY | s | frontend → http://b.example.com/ | blocked BlackHoleCluster | blocked BlackHoleCluster | pass |',
+    );
   });
 
   it('lists failures first, escapes pipes, and marks an interrupted run', () => {
-    const fail = result('c', 'fail', { observed: { verdict: 'allowed', cluster: 'outbound|80||c.example.com', evidence: {} }, message: 'expected blocked, observed allowed' });
+    const fail = result('c', 'fail', {
+      observed: { verdict: 'allowed', cluster: 'outbound|80||c.example.com', evidence: {} },
+      message: 'expected blocked, observed allowed',
+    });
     const md = renderMarkdown(report([fail], { interrupted: 'SIGINT' }));
     expect(md).toContain('Interrupted by SIGINT');
-    expect(md).toContain('| fail | REGISTRY_ONLY/s/c | blocked BlackHoleCluster | allowed outbound\\|80\\|\\|c.example.com | expected blocked, observed allowed |');
+    expect(md).toContain(
+      '| fail | REGISTRY_ONLY/s/c | blocked BlackHoleCluster | allowed outbound\\|80\\|\\|c.example.com | expected blocked, observed allowed |',
+    );
     expect(md).toContain('| **FAIL** |');
     expect(md.indexOf('### Not passed')).toBeLessThan(md.indexOf('### Verdict matrix'));
   });
@@ -56,7 +88,12 @@ describe('Markdown summary', () => {
 describe('failure blocks (run reporter)', () => {
   it('a failed case is an expected/observed block, evidence as key=value, no JSON', () => {
     const fail = result('c', 'fail', {
-      observed: { verdict: 'allowed', cluster: 'PassthroughCluster', summary: 'HTTP 200 server=nginx', evidence: { listener: 'virtualOutbound', attempts: 3, path: { nested: true } } },
+      observed: {
+        verdict: 'allowed',
+        cluster: 'PassthroughCluster',
+        summary: 'HTTP 200 server=nginx',
+        evidence: { listener: 'virtualOutbound', attempts: 3, path: { nested: true } },
+      },
       message: 'expected blocked (BlackHoleCluster), observed allowed (PassthroughCluster)',
     });
     expect(failureBlock(fail)).toEqual([
@@ -80,7 +117,11 @@ describe('failure blocks (run reporter)', () => {
   });
 
   it('messages lose ANSI codes and stack frames, and are cut to a few lines', () => {
-    expect(firstLines('\x1b[31mboom\x1b[39m\n    at f (x.ts:1:1)\n\nline 2\nline 3', 2)).toEqual(['boom', 'line 2', '… (1 more lines in the JSON report)']);
+    expect(firstLines('\x1b[31mboom\x1b[39m\n    at f (x.ts:1:1)\n\nline 2\nline 3', 2)).toEqual([
+      'boom',
+      'line 2',
+      '… (1 more lines in the JSON report)',
+    ]);
     expect(evidenceLine({ long: 'x'.repeat(300) })).toHaveLength(240);
   });
 });
@@ -95,12 +136,17 @@ describe('how a run ends', () => {
   it('cases skipped by the lane: exit 3 with the reason, even if the suite exited 0', () => {
     const end = runEnd(report([passed('a', 1), result('b', 'skipped', { message: 'no lane can run: pilot-discovery is not built' })]), 0);
     expect(end.code).toBe(3);
-    expect(end.line).toBe('1 of 2 cases were skipped on the control-plane lane (no lane can run: pilot-discovery is not built); a run passes only when its cases ran');
+    expect(end.line).toBe(
+      '1 of 2 cases were skipped on the control-plane lane (no lane can run: pilot-discovery is not built); a run passes only when its cases ran',
+    );
     expect(runEnd(report([]), 0)).toEqual({ code: 3, line: 'the control-plane lane ran no case' });
   });
 
   it('every case passed but the suite failed (a teardown): 1 with a reason', () => {
-    expect(runEnd(report([passed('a', 1)]), 1)).toEqual({ code: 1, line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above' });
+    expect(runEnd(report([passed('a', 1)]), 1)).toEqual({
+      code: 1,
+      line: 'every case passed, but the suite failed outside them (a teardown or hook); see the output above',
+    });
   });
 
   it('no report at all: 3 when the suite claims success (it was skipped), 1 when it failed', () => {
@@ -109,7 +155,10 @@ describe('how a run ends', () => {
   });
 
   it('a setup failure keeps its own code and first line', () => {
-    expect(runEnd(report([result('a', 'skipped')], { setupError: 'no Docker\nmore', setupExitCode: 3 }), 1)).toEqual({ code: 3, line: 'control-plane lane setup failed: no Docker' });
+    expect(runEnd(report([result('a', 'skipped')], { setupError: 'no Docker\nmore', setupExitCode: 3 }), 1)).toEqual({
+      code: 3,
+      line: 'control-plane lane setup failed: no Docker',
+    });
     expect(runEnd(report([], { setupError: 'bug' }), 1).code).toBe(1);
   });
 

@@ -43,10 +43,16 @@ export interface RunReport {
 export function judge(expected: Expectation, observed: Observation): { outcome: Outcome; message?: string } {
   if (observed.verdict === 'error') return { outcome: 'error', message: observed.error ?? 'the lane could not observe a verdict' };
   if (observed.verdict !== expected.verdict) {
-    return { outcome: 'fail', message: `expected ${expected.verdict} (${expected.cluster}), observed ${observed.verdict}${observed.cluster ? ` (${observed.cluster})` : ''}` };
+    return {
+      outcome: 'fail',
+      message: `expected ${expected.verdict} (${expected.cluster}), observed ${observed.verdict}${observed.cluster ? ` (${observed.cluster})` : ''}`,
+    };
   }
   if (observed.cluster && observed.cluster !== expected.cluster) {
-    return { outcome: 'fail', message: `verdict ${observed.verdict} as expected, but through ${observed.cluster} instead of ${expected.cluster}` };
+    return {
+      outcome: 'fail',
+      message: `verdict ${observed.verdict} as expected, but through ${observed.cluster} instead of ${expected.cluster}`,
+    };
   }
   if (expected.signal && observed.signal && observed.signal !== expected.signal) {
     return { outcome: 'fail', message: `blocked as expected, but by ${observed.signal} instead of ${expected.signal}` };

@@ -14,9 +14,23 @@ const config = join(dir, 'vitest.config.mjs');
 writeFileSync(config, `export default { test: { include: ['helpers/report/testdata/reporter-suite.fixture.ts'] } };\n`);
 
 const runFixture = (mode: string) =>
-  execa(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', ROOT, '--config', config, `--reporter=${join(ROOT, 'helpers/report/run-reporter.ts')}`], {
-    reject: false, timeout: 120_000, env: { REPORTER_FIXTURE: mode, NO_COLOR: '1', TMPDIR: dir },
-  });
+  execa(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/vitest/vitest.mjs'),
+      'run',
+      '--root',
+      ROOT,
+      '--config',
+      config,
+      `--reporter=${join(ROOT, 'helpers/report/run-reporter.ts')}`,
+    ],
+    {
+      reject: false,
+      timeout: 120_000,
+      env: { REPORTER_FIXTURE: mode, NO_COLOR: '1', TMPDIR: dir },
+    },
+  );
 
 describe('run reporter', () => {
   it('one progress line per scenario, the failure once as a block, nothing else', async () => {

@@ -11,7 +11,9 @@ const plain = (s: string) => s.replace(ANSI, '');
 
 /** The first lines of a message, without the stack vitest may have appended. */
 export function firstLines(message: string, n: number): string[] {
-  const lines = plain(message).split('\n').filter((l) => !/^\s+at /.test(l) && l.trim() !== '');
+  const lines = plain(message)
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l) && l.trim() !== '');
   return lines.length > n ? [...lines.slice(0, n), `… (${lines.length - n} more lines in the JSON report)`] : lines;
 }
 
@@ -49,7 +51,7 @@ export default class RunReporter implements Reporter {
   private done = 0;
   private notRun = 0;
   /** Where lines go; vitest constructs reporters itself, so tests replace this field. */
-  write: (s: string) => void = (s) => process.stdout.write(s + '\n');
+  write: (s: string) => void = (s) => process.stdout.write(`${s}\n`);
 
   onTestRunStart(): void {
     this.started = Date.now();
@@ -68,7 +70,10 @@ export default class RunReporter implements Reporter {
     if (state !== 'failed') return;
     const meta = test.meta().egressCase;
     if (meta) this.write(failureBlock(meta).join('\n'));
-    else this.write([`FAIL ${test.name}`, ...(test.result().errors ?? []).flatMap((e) => firstLines(e.message, 6).map((l) => `  ${l}`))].join('\n'));
+    else
+      this.write(
+        [`FAIL ${test.name}`, ...(test.result().errors ?? []).flatMap((e) => firstLines(e.message, 6).map((l) => `  ${l}`))].join('\n'),
+      );
   }
 
   onTestSuiteResult(suite: TestSuite): void {
@@ -89,7 +94,11 @@ export default class RunReporter implements Reporter {
       else if (s === 'failed') counts.failed++;
       else counts.skipped++;
     }
-    const parts = [`${counts.passed} passed`, ...(counts.failed ? [`${counts.failed} failed`] : []), ...(counts.skipped ? [`${counts.skipped} not run`] : [])];
+    const parts = [
+      `${counts.passed} passed`,
+      ...(counts.failed ? [`${counts.failed} failed`] : []),
+      ...(counts.skipped ? [`${counts.skipped} not run`] : []),
+    ];
     this.write(`[${this.done}/${this.total}] ${suite.name}: ${parts.join(', ')} (${fmtElapsed(Date.now() - this.started)})`);
   }
 

@@ -9,7 +9,7 @@ import { prepareReportDir } from './dir.ts';
 export function writeReports(dir: string, report: RunReport): string[] {
   prepareReportDir(dir, 'EGRESS_REPORT_DIR');
   const files = {
-    [`egress-${report.lane}.json`]: JSON.stringify(report, null, 2) + '\n',
+    [`egress-${report.lane}.json`]: `${JSON.stringify(report, null, 2)}\n`,
     [`junit-${report.lane}.xml`]: renderJUnit(report),
     [`summary-${report.lane}.md`]: renderMarkdown(report),
   };
@@ -27,6 +27,6 @@ export function writeReports(dir: string, report: RunReport): string[] {
  */
 export function writePartialReport(dir: string, report: RunReport): void {
   const p = join(dir, `egress-${report.lane}.json`);
-  writeFileSync(`${p}.tmp`, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(`${p}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(`${p}.tmp`, p);
 }

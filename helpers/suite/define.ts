@@ -21,10 +21,17 @@ import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
 
 /** A passing probe still fails when it contradicts the case's own pin for this version. */
-export function checkPin(verdict: ReturnType<typeof judge>, pin: PinnedExpectation | undefined, observed: Observation): ReturnType<typeof judge> {
+export function checkPin(
+  verdict: ReturnType<typeof judge>,
+  pin: PinnedExpectation | undefined,
+  observed: Observation,
+): ReturnType<typeof judge> {
   if (verdict.outcome !== 'pass' || !pin) return verdict;
   if (pin.verdict !== observed.verdict || (observed.cluster && pin.cluster !== observed.cluster)) {
-    return { outcome: 'fail', message: `agrees with the oracle, but the case pins ${pin.verdict} ${pin.cluster} and the lane observed ${observed.verdict}${observed.cluster ? ` ${observed.cluster}` : ''}` };
+    return {
+      outcome: 'fail',
+      message: `agrees with the oracle, but the case pins ${pin.verdict} ${pin.cluster} and the lane observed ${observed.verdict}${observed.cluster ? ` ${observed.cluster}` : ''}`,
+    };
   }
   return verdict;
 }
@@ -42,7 +49,6 @@ export function laneFromEnv(env: NodeJS.ProcessEnv = process.env): LaneChoice {
   if (!missing) return { lane: 'control-plane' };
   return { skip: `no lane can run: EGRESS_LANE is unset and ${missing}` };
 }
-
 
 export interface LaneSuiteOptions {
   title: string;
@@ -113,7 +119,16 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         for (const c of opts.cases) {
           if (ran.has(c.id)) continue;
           const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
-          results.push({ id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected, outcome: 'skipped', message: 'not run: the run stopped first' });
+          results.push({
+            id: c.id,
+            policy: c.policy,
+            scenario: c.scenario.name,
+            from: c.probe.from.namespace,
+            to: c.probe.to.raw,
+            expected,
+            outcome: 'skipped',
+            message: 'not run: the run stopped first',
+          });
         }
         const files = writeReports(reportDir, report(false));
         process.stdout.write(`reports: ${files.join(', ')}\n`);

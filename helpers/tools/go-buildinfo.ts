@@ -42,7 +42,8 @@ function readAt(fd: number, offset: number, length: number): Buffer {
 /** The `.go.buildinfo` section's bytes, found through the ELF section headers (64-bit, little-endian). */
 function buildInfoSection(fd: number, file: string): Buffer {
   const ehdr = readAt(fd, 0, 64);
-  if (ehdr.length < 64 || ehdr.readUInt32BE(0) !== 0x7f454c46) throw new UserError(`${file}: not an ELF executable, so not a Linux pilot-discovery build`);
+  if (ehdr.length < 64 || ehdr.readUInt32BE(0) !== 0x7f454c46)
+    throw new UserError(`${file}: not an ELF executable, so not a Linux pilot-discovery build`);
   if (ehdr[4] !== 2 || ehdr[5] !== 1) throw new UserError(`${file}: only 64-bit little-endian ELF binaries are read`);
   const shoff = Number(ehdr.readBigUInt64LE(0x28));
   const shentsize = ehdr.readUInt16LE(0x3a);
@@ -107,7 +108,10 @@ export function readGoBuildInfo(file: string): GoBuildInfo {
     const at = sec.indexOf(MAGIC);
     if (at < 0) throw new UserError(`${file}: .go.buildinfo holds no Go build-info header`);
     const flags = sec[at + 15]!;
-    if (!(flags & FLAGS_VERSION_INLINE)) throw new UserError(`${file}: built by a Go older than 1.18, whose build info this reader does not decode; use \`go version -m ${file}\``);
+    if (!(flags & FLAGS_VERSION_INLINE))
+      throw new UserError(
+        `${file}: built by a Go older than 1.18, whose build info this reader does not decode; use \`go version -m ${file}\``,
+      );
     let p = at + 32;
     const v = uvarint(sec, p);
     const goVersion = sec.toString('utf8', v.next, v.next + v.value);

@@ -26,7 +26,10 @@ export function istioctlSpec(version: string = PINNED.istio, goModuleVersion?: s
     // pseudo-version; the build then reports the version we stamp into it.
     goInstall:
       goModuleVersion && PSEUDO.test(goModuleVersion)
-        ? { pkg: `istio.io/istio/istioctl/cmd/istioctl@${goModuleVersion}`, ldflags: `-X istio.io/istio/pkg/version.buildVersion=${version}` }
+        ? {
+            pkg: `istio.io/istio/istioctl/cmd/istioctl@${goModuleVersion}`,
+            ldflags: `-X istio.io/istio/pkg/version.buildVersion=${version}`,
+          }
         : undefined,
     noGoInstall:
       `no go install route for istioctl ${version}: Istio release tags (like ${version}) are not Go module versions, so ` +
@@ -36,6 +39,10 @@ export function istioctlSpec(version: string = PINNED.istio, goModuleVersion?: s
   };
 }
 
-export function resolveIstioctl(version?: string, deps: ResolveDeps = defaultResolveDeps(), goModuleVersion?: string): Promise<ResolvedTool> {
+export function resolveIstioctl(
+  version?: string,
+  deps: ResolveDeps = defaultResolveDeps(),
+  goModuleVersion?: string,
+): Promise<ResolvedTool> {
   return resolveTool(istioctlSpec(version, goModuleVersion), deps);
 }

@@ -34,7 +34,9 @@ describe('Kubernetes control-plane builds', () => {
   });
 
   it('an override that is not executable is one clear error', () => {
-    expect(() => findKubeBinarySync('etcd', { ETCD: '/nonexistent/etcd', HOME: '/tmp' })).toThrow(/ETCD=\/nonexistent\/etcd is not an executable file/);
+    expect(() => findKubeBinarySync('etcd', { ETCD: '/nonexistent/etcd', HOME: '/tmp' })).toThrow(
+      /ETCD=\/nonexistent\/etcd is not an executable file/,
+    );
     expect(cachedKubeBinary('etcd', { XDG_CACHE_HOME: '/c' })).toBe(`/c/istio-egress-conformance/bin/etcd-${PINNED.kubernetes.etcd}`);
   });
 });

@@ -30,8 +30,9 @@ export function buildSpec(program: KubeProgram): BuildSpec {
   if (program === 'etcd') return { module: 'etcd', pkg: '.', version: k.etcd, ldflags: '-s -w' };
   const [major, minor] = k.version.replace(/^v/, '').split('.');
   // istioctl (and kubectl's version skew check) read the server version; an unstamped build says v0.0.0.
-  const stamp = ['gitVersion=' + k.version, `gitMajor=${major}`, `gitMinor=${minor}`, 'gitTreeState=clean']
-    .map((kv) => `-X k8s.io/component-base/version.${kv}`).join(' ');
+  const stamp = [`gitVersion=${k.version}`, `gitMajor=${major}`, `gitMinor=${minor}`, 'gitTreeState=clean']
+    .map((kv) => `-X k8s.io/component-base/version.${kv}`)
+    .join(' ');
   return { module: 'kube', pkg: `k8s.io/kubernetes/cmd/${program}`, version: k.version, ldflags: `-s -w ${stamp}` };
 }
 
@@ -39,14 +40,16 @@ export function cachedKubeBinary(program: KubeProgram, env: NodeJS.ProcessEnv = 
   return join(cacheDir(env), `${program}-${buildSpec(program).version}`);
 }
 
-
 /** ETCD / KUBE_APISERVER / KUBECTL override the cache, as PILOT_DISCOVERY does for istiod. */
 const ENV_OVERRIDE: Record<KubeProgram, string> = { etcd: 'ETCD', 'kube-apiserver': 'KUBE_APISERVER', kubectl: 'KUBECTL' };
 
 export function findKubeBinarySync(program: KubeProgram, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[ENV_OVERRIDE[program]];
   if (override) {
-    if (!isExecutable(override)) throw new EnvironmentError(`${ENV_OVERRIDE[program]}=${override} is not an executable file; fix the path or unset ${ENV_OVERRIDE[program]}`);
+    if (!isExecutable(override))
+      throw new EnvironmentError(
+        `${ENV_OVERRIDE[program]}=${override} is not an executable file; fix the path or unset ${ENV_OVERRIDE[program]}`,
+      );
     return override;
   }
   const cached = cachedKubeBinary(program, env);
@@ -54,8 +57,10 @@ export function findKubeBinarySync(program: KubeProgram, env: NodeJS.ProcessEnv 
 }
 
 export function missingKubeBinaryMessage(program: KubeProgram): string {
-  return `${program} ${buildSpec(program).version} is not built (looked at $${ENV_OVERRIDE[program]} and ${cachedKubeBinary(program)}); ` +
-    `run \`egress-conformance tools install ${program}\` (needs Go)`;
+  return (
+    `${program} ${buildSpec(program).version} is not built (looked at $${ENV_OVERRIDE[program]} and ${cachedKubeBinary(program)}); ` +
+    `run \`egress-conformance tools install ${program}\` (needs Go)`
+  );
 }
 
 export interface KubeInstallOptions {
@@ -79,18 +84,35 @@ export async function installKubeBinary(program: KubeProgram, opts: KubeInstallO
     return target;
   }
   const go = await execa('go', ['version'], { reject: false, env });
-  if (go.failed) throw new EnvironmentError(`building ${program} needs the Go toolchain (\`go\` not found on PATH); install Go >= 1.25 from https://go.dev/dl/`);
+  if (go.failed)
+    throw new EnvironmentError(
+      `building ${program} needs the Go toolchain (\`go\` not found on PATH); install Go >= 1.25 from https://go.dev/dl/`,
+    );
   const dir = cacheDir(env);
   mkdirSync(dir, { recursive: true });
   const out = await mkdtemp(join(dir, `.build-${program}-`));
   const started = Date.now();
   say(`building ${program} ${spec.version} from helpers/tools/go/${spec.module} with ${go.stdout.trim()}`);
   try {
-    const r = await runBuild('go', ['build', '-trimpath', '-ldflags', spec.ldflags, '-o', join(out, program), spec.pkg], {
-      ...env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly',
-    }, { timeoutMs: GO_BUILD_TIMEOUT_MS, onProgress: say, cwd: join(GO_WRAPPERS_DIR, spec.module), ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) });
+    const r = await runBuild(
+      'go',
+      ['build', '-trimpath', '-ldflags', spec.ldflags, '-o', join(out, program), spec.pkg],
+      {
+        ...env,
+        CGO_ENABLED: '0',
+        GOFLAGS: '-mod=readonly',
+      },
+      {
+        timeoutMs: GO_BUILD_TIMEOUT_MS,
+        onProgress: say,
+        cwd: join(GO_WRAPPERS_DIR, spec.module),
+        ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+      },
+    );
     if (!r.ok) {
-      throw new EnvironmentError(`building ${program} ${spec.version} ${r.timedOut ? `timed out after ${fmtElapsed(GO_BUILD_TIMEOUT_MS)}` : `failed (exit ${r.exitCode})`}:\n${r.tail}`);
+      throw new EnvironmentError(
+        `building ${program} ${spec.version} ${r.timedOut ? `timed out after ${fmtElapsed(GO_BUILD_TIMEOUT_MS)}` : `failed (exit ${r.exitCode})`}:\n${r.tail}`,
+      );
     }
     if (!existsSync(join(out, program))) throw new EnvironmentError(`go build finished but ${join(out, program)} is missing`);
     renameSync(join(out, program), target);

@@ -17,8 +17,12 @@ afterEach(() => {
 
 describe('pilot-discovery locator', () => {
   it('cache path follows XDG_CACHE_HOME and the pinned module version', () => {
-    expect(cachedBinaryPath(PINNED_PILOT, { XDG_CACHE_HOME: '/c' })).toBe(`/c/istio-egress-conformance/bin/pilot-discovery-${PINNED_PILOT.goModuleVersion}`);
-    expect(cachedBinaryPath(PINNED_PILOT, { HOME: '/h' })).toBe(`/h/.cache/istio-egress-conformance/bin/pilot-discovery-${PINNED_PILOT.goModuleVersion}`);
+    expect(cachedBinaryPath(PINNED_PILOT, { XDG_CACHE_HOME: '/c' })).toBe(
+      `/c/istio-egress-conformance/bin/pilot-discovery-${PINNED_PILOT.goModuleVersion}`,
+    );
+    expect(cachedBinaryPath(PINNED_PILOT, { HOME: '/h' })).toBe(
+      `/h/.cache/istio-egress-conformance/bin/pilot-discovery-${PINNED_PILOT.goModuleVersion}`,
+    );
   });
 
   it('prefers $PILOT_DISCOVERY, then the cache; a bad $PILOT_DISCOVERY is an EnvironmentError', async () => {

@@ -66,7 +66,11 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return toolCacheDir(env);
 }
 
-export function cachedBinaryPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env, program: GoProgram = 'pilot-discovery'): string {
+export function cachedBinaryPath(
+  pin: PilotDiscoveryPin = PINNED_PILOT,
+  env: NodeJS.ProcessEnv = process.env,
+  program: GoProgram = 'pilot-discovery',
+): string {
   return join(cacheDir(env), `${program}-${pin.goModuleVersion.replaceAll(':', '-')}`);
 }
 
@@ -75,7 +79,6 @@ export function findIstioctlBuildSync(pin: PilotDiscoveryPin = PINNED_PILOT, env
   const p = cachedBinaryPath(pin, env, 'istioctl');
   return isExecutable(p) ? p : undefined;
 }
-
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
@@ -97,7 +100,10 @@ export async function matchesPin(path: string, pin: PilotDiscoveryPin = PINNED_P
 }
 
 /** Finds the binary without building anything; undefined when there is none. */
-export async function findPilotDiscovery(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS.ProcessEnv = process.env): Promise<FoundBinary | undefined> {
+export async function findPilotDiscovery(
+  pin: PilotDiscoveryPin = PINNED_PILOT,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FoundBinary | undefined> {
   const fromEnv = env.PILOT_DISCOVERY;
   if (fromEnv) {
     // An explicit path that does not work is a mistake to report, not to paper over with another binary.
@@ -128,8 +134,10 @@ export interface EnsureOptions {
 }
 
 export function missingBinaryMessage(pin: PilotDiscoveryPin = PINNED_PILOT): string {
-  return `pilot-discovery ${pin.goModuleVersion} not found (looked at $PILOT_DISCOVERY, ${cachedBinaryPath(pin)}, PATH); ` +
-    `run \`egress-conformance tools install pilot-discovery${pin.label && pin.goModuleVersion !== PINNED_PILOT.goModuleVersion ? ` --version ${pin.label}` : ''}\` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery`;
+  return (
+    `pilot-discovery ${pin.goModuleVersion} not found (looked at $PILOT_DISCOVERY, ${cachedBinaryPath(pin)}, PATH); ` +
+    `run \`egress-conformance tools install pilot-discovery${pin.label && pin.goModuleVersion !== PINNED_PILOT.goModuleVersion ? ` --version ${pin.label}` : ''}\` (needs Go) or set PILOT_DISCOVERY=/path/to/pilot-discovery`
+  );
 }
 
 /** A pin for a release taken from Istio's pilot image (where Docker exists), e.g. `image:1.30.3`. */
@@ -150,16 +158,24 @@ export function imagePin(istioVersion: string): PilotDiscoveryPin {
  * Copies pilot-discovery out of docker.io/istio/pilot:<version> into the cache: the way to run a release
  * build where the Go module proxy serves only pseudo-versions. The container is created, never started.
  */
-export async function copyFromPilotImage(pin: PilotDiscoveryPin, say: (l: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
+export async function copyFromPilotImage(
+  pin: PilotDiscoveryPin,
+  say: (l: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<string> {
   const version = pin.goModuleVersion.slice(IMAGE_PREFIX.length);
   const image = `docker.io/istio/pilot:${version}`;
   const target = cachedBinaryPath(pin);
   const info = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 15_000 });
   if (info.exitCode !== 0) {
-    throw new EnvironmentError(`pilot-discovery ${version}: no Docker daemon answers to copy it from ${image}; set PILOT_DISCOVERY=/path/to/pilot-discovery of ${version}, or drop --istio-version to use the pinned build`);
+    throw new EnvironmentError(
+      `pilot-discovery ${version}: no Docker daemon answers to copy it from ${image}; set PILOT_DISCOVERY=/path/to/pilot-discovery of ${version}, or drop --istio-version to use the pinned build`,
+    );
   }
   say(`copying pilot-discovery out of ${image}`);
-  const created = await execa('docker', ['create', '--label', 'egress-conformance.io/managed=true', image], { reject: false, timeout: 600_000 });
+  const created = await execa('docker', ['create', '--label', 'egress-conformance.io/managed=true', image], {
+    reject: false,
+    timeout: 600_000,
+  });
   if (created.exitCode !== 0) throw new EnvironmentError(`docker create ${image} failed: ${created.stderr.trim().split('\n').pop() ?? ''}`);
   const id = created.stdout.trim();
   try {
@@ -204,7 +220,9 @@ export function verifyPilotBuild(path: string, pin: PilotDiscoveryPin, source: F
     // A release build: Istio's Makefile stamps the version (pkg/version.buildVersion) into the binary.
     const stamped = stampedIstioVersion(info);
     if (stamped !== pin.istioVersion) {
-      throw new Err(`${where} is ${describeBuild(info)}, not Istio ${pin.istioVersion}${stamped ? '' : ' (no release version stamped in it)'}; ${fix}`);
+      throw new Err(
+        `${where} is ${describeBuild(info)}, not Istio ${pin.istioVersion}${stamped ? '' : ' (no release version stamped in it)'}; ${fix}`,
+      );
     }
     return info;
   }
@@ -259,7 +277,6 @@ export interface InstallOptions {
   program?: GoProgram;
 }
 
-
 /**
  * Builds the pinned pilot-discovery with `go install` into a temporary GOBIN inside the cache directory,
  * then renames it into place, so a concurrent reader never sees a half-written binary.
@@ -269,7 +286,7 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
   const pin = opts.pin ?? PINNED_PILOT;
   const program = opts.program ?? 'pilot-discovery';
   const pkg = GO_PROGRAMS[program];
-  const say = opts.onProgress ?? ((line: string) => process.stderr.write(line + '\n'));
+  const say = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const target = cachedBinaryPath(pin, process.env, program);
   if (!opts.force && isExecutable(target)) {
     if (program === 'pilot-discovery') verifyPilotBuild(target, pin, 'cache');
@@ -308,11 +325,14 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     child.all?.on('data', (chunk: Buffer) => {
       const lines = chunk.toString('utf8').split('\n').filter(Boolean);
       const last = lines[lines.length - 1];
-      if (last) step = last.length > 120 ? last.slice(0, 117) + '...' : last;
+      if (last) step = last.length > 120 ? `${last.slice(0, 117)}...` : last;
     });
     const result = await child;
     if (result.exitCode !== 0) {
-      const tail = String(result.all ?? '').split('\n').slice(-15).join('\n');
+      const tail = String(result.all ?? '')
+        .split('\n')
+        .slice(-15)
+        .join('\n');
       throw new EnvironmentError(`go install ${pkg}@${pin.goModuleVersion} failed (exit ${result.exitCode}):\n${tail}`);
     }
     const built = join(gobin, program);
@@ -339,9 +359,14 @@ function checkBuiltSums(built: string, pin: PilotDiscoveryPin, program: GoProgra
   if (program === 'pilot-discovery') verifyPilotBuild(built, pin, 'built');
   const bad = unverifiedSumMismatches(info, pin);
   if (bad.length) {
-    throw new EnvironmentError(`${program} ${pin.goModuleVersion}: modules fetched without the checksum database differ from the ones recorded in fixtures/versions.json: ${bad.join('; ')}`);
+    throw new EnvironmentError(
+      `${program} ${pin.goModuleVersion}: modules fetched without the checksum database differ from the ones recorded in fixtures/versions.json: ${bad.join('; ')}`,
+    );
   }
   const got = unverifiedModules(info, pin);
-  const unrecorded = Object.keys(got).filter((k) => !(pin.unverifiedSums ?? {})[k]);
-  if (unrecorded.length) say(`record these sums under unverifiedSums of ${pin.label ?? pin.goModuleVersion} in fixtures/versions.json: ${JSON.stringify(Object.fromEntries(unrecorded.map((k) => [k, got[k]])))}`);
+  const unrecorded = Object.keys(got).filter((k) => !pin.unverifiedSums?.[k]);
+  if (unrecorded.length)
+    say(
+      `record these sums under unverifiedSums of ${pin.label ?? pin.goModuleVersion} in fixtures/versions.json: ${JSON.stringify(Object.fromEntries(unrecorded.map((k) => [k, got[k]])))}`,
+    );
 }

@@ -17,7 +17,9 @@ afterEach(() => {
 function shim(daemonUp: boolean): { dir: string; log: string } {
   const dir = mkdtempSync(join(tmpdir(), 'docker-shim-'));
   const log = join(dir, 'calls.log');
-  writeFileSync(join(dir, 'docker'), `#!/usr/bin/env bash
+  writeFileSync(
+    join(dir, 'docker'),
+    `#!/usr/bin/env bash
 echo "$*" >> "${log}"
 case "$1" in
   info) ${daemonUp ? 'echo 28.2.2' : 'echo "Cannot connect to the Docker daemon" >&2; exit 1'} ;;
@@ -25,7 +27,8 @@ case "$1" in
   cp) printf 'pilot-binary' > "$3" ;;
   rm) ;;
 esac
-`);
+`,
+  );
   chmodSync(join(dir, 'docker'), 0o755);
   process.env.PATH = `${dir}:${saved.PATH}`;
   process.env.XDG_CACHE_HOME = join(dir, 'cache');

@@ -53,7 +53,11 @@ describe('tool resolution', () => {
     const env = { PATH: join(root, 'bin'), XDG_CACHE_HOME: join(root, 'cache') };
     fakeBinary(cacheDir(env), 'istioctl-1.30.3', 'client version: 1.30.3');
     const t = await resolveTool(istioctlSpec('1.30.3'), deps(env));
-    expect(t).toMatchObject({ source: 'cache', version: '1.30.3', path: join(root, 'cache', 'istio-egress-conformance', 'bin', 'istioctl-1.30.3') });
+    expect(t).toMatchObject({
+      source: 'cache',
+      version: '1.30.3',
+      path: join(root, 'cache', 'istio-egress-conformance', 'bin', 'istioctl-1.30.3'),
+    });
   });
 
   it('downloads the release asset, checks its sha256 file, and caches it', async () => {
@@ -94,7 +98,9 @@ describe('tool resolution', () => {
     fakeBinary(bin, 'go', 'go version go1.25.5 linux/amd64');
     const err = await resolveTool(istioctlSpec('1.30.3'), deps({ PATH: bin, XDG_CACHE_HOME: join(root, 'c') })).catch((e) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
-    expect(err.message).toMatch(/no go install route for istioctl 1\.30\.3: Istio release tags \(like 1\.30\.3\) are not Go module versions/);
+    expect(err.message).toMatch(
+      /no go install route for istioctl 1\.30\.3: Istio release tags \(like 1\.30\.3\) are not Go module versions/,
+    );
     expect(err.message).toContain('use the release download');
   });
 
@@ -143,10 +149,15 @@ describe('tool resolution', () => {
 
   it('knows the official asset names and that istio release tags cannot be go-installed', () => {
     const k = kindSpec('v0.31.0');
-    expect(k.download!({ os: 'darwin', arch: 'arm64' }).url).toBe('https://github.com/kubernetes-sigs/kind/releases/download/v0.31.0/kind-darwin-arm64');
+    expect(k.download!({ os: 'darwin', arch: 'arm64' }).url).toBe(
+      'https://github.com/kubernetes-sigs/kind/releases/download/v0.31.0/kind-darwin-arm64',
+    );
     expect(k.goInstall?.pkg).toBe('sigs.k8s.io/kind@v0.31.0');
     const i = istioctlSpec('1.30.3');
-    expect(i.download!({ os: 'darwin', arch: 'amd64' })).toMatchObject({ url: 'https://github.com/istio/istio/releases/download/1.30.3/istioctl-1.30.3-osx-amd64.tar.gz', archiveMember: 'istioctl' });
+    expect(i.download!({ os: 'darwin', arch: 'amd64' })).toMatchObject({
+      url: 'https://github.com/istio/istio/releases/download/1.30.3/istioctl-1.30.3-osx-amd64.tar.gz',
+      archiveMember: 'istioctl',
+    });
     expect(i.goInstall).toBeUndefined();
     const pseudo = istioctlSpec('1.32.0-alpha.eed52ebb66ad', 'v0.0.0-20260827124520-eed52ebb66ad');
     expect(pseudo.goInstall?.pkg).toBe('istio.io/istio/istioctl/cmd/istioctl@v0.0.0-20260827124520-eed52ebb66ad');

@@ -86,7 +86,16 @@ export async function runBuild(file: string, args: string[], env: NodeJS.Process
   tick.unref();
   // Its own process group, so a timeout (or this process ending: Ctrl-C) stops the compilers go started
   // too, not only go; otherwise they keep running and hold its output open.
-  const child = execa(file, args, { env, extendEnv: false, ...(opts.cwd ? { cwd: opts.cwd } : {}), reject: false, detached: true, stdin: 'ignore', all: true, buffer: { all: true } });
+  const child = execa(file, args, {
+    env,
+    extendEnv: false,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    reject: false,
+    detached: true,
+    stdin: 'ignore',
+    all: true,
+    buffer: { all: true },
+  });
   const killGroup = (signal: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, signal);
@@ -105,13 +114,26 @@ export async function runBuild(file: string, args: string[], env: NodeJS.Process
   }, opts.timeoutMs);
   try {
     child.all?.on('data', (chunk: Buffer) => {
-      const lines = chunk.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = chunk
+        .toString('utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const last = lines[lines.length - 1];
       if (last) step = last.length > 120 ? `${last.slice(0, 117)}...` : last;
     });
     const r = await child;
-    const tail = String(r.all ?? '').trim().split('\n').slice(-15).join('\n');
-    return { ok: r.exitCode === 0 && !timedOut, timedOut, exitCode: r.exitCode ?? -1, tail: tail || (r.failed ? String(r.message ?? '') : '') };
+    const tail = String(r.all ?? '')
+      .trim()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
+    return {
+      ok: r.exitCode === 0 && !timedOut,
+      timedOut,
+      exitCode: r.exitCode ?? -1,
+      tail: tail || (r.failed ? String(r.message ?? '') : ''),
+    };
   } finally {
     clearTimeout(bound);
     clearTimeout(hardKill);
@@ -156,7 +178,11 @@ export const defaultResolveDeps = (env: NodeJS.ProcessEnv = process.env): Resolv
 });
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string[] {
-  return (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name)).filter((p) => existsSync(p));
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, name))
+    .filter((p) => existsSync(p));
 }
 
 async function versionOf(spec: ToolSpec, path: string, deps: ResolveDeps): Promise<string | undefined> {
@@ -203,8 +229,15 @@ export async function resolveTool(spec: ToolSpec, deps: ResolveDeps): Promise<Re
       const started = Date.now();
       try {
         const args = ['install', ...(spec.goInstall.ldflags ? ['-ldflags', spec.goInstall.ldflags] : []), spec.goInstall.pkg];
-        say(`building ${spec.name} ${spec.version}: go install ${spec.goInstall.pkg} (a cold build takes minutes; bound ${fmtElapsed(GO_BUILD_TIMEOUT_MS)})`);
-        const r = await (deps.build ?? runBuild)(go, args, { ...deps.env, GOBIN: gobin }, { timeoutMs: GO_BUILD_TIMEOUT_MS, onProgress: say });
+        say(
+          `building ${spec.name} ${spec.version}: go install ${spec.goInstall.pkg} (a cold build takes minutes; bound ${fmtElapsed(GO_BUILD_TIMEOUT_MS)})`,
+        );
+        const r = await (deps.build ?? runBuild)(
+          go,
+          args,
+          { ...deps.env, GOBIN: gobin },
+          { timeoutMs: GO_BUILD_TIMEOUT_MS, onProgress: say },
+        );
         if (r.ok) {
           say(`built ${spec.name} in ${fmtElapsed(Date.now() - started)}`);
           await rename(join(gobin, spec.name), cached);
@@ -234,7 +267,11 @@ export async function resolveTool(spec: ToolSpec, deps: ResolveDeps): Promise<Re
 
 export class ChecksumError extends Error {}
 
-async function downloadVerified(asset: { url: string; checksumUrl: string; archiveMember?: string }, dest: string, deps: ResolveDeps): Promise<void> {
+async function downloadVerified(
+  asset: { url: string; checksumUrl: string; archiveMember?: string },
+  dest: string,
+  deps: ResolveDeps,
+): Promise<void> {
   const sumText = Buffer.from(await deps.fetch(asset.checksumUrl)).toString('utf8');
   // Published as `<hex>  <file name>` (sha256sum / shasum -a 256 format).
   const expected = /^([0-9a-f]{64})\b/i.exec(sumText.trim())?.[1]?.toLowerCase();

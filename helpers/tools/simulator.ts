@@ -54,7 +54,6 @@ export function simulatorPath(pin: PilotDiscoveryPin = PINNED_PILOT, env: NodeJS
   return join(cacheDir(env), `simulator-${pin.goModuleVersion}-${sourceDigest()}`);
 }
 
-
 /** The cached simulator, or undefined (no subprocess, usable in describe.skipIf). */
 export function findSimulatorSync(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const p = env.EGRESS_SIMULATOR || simulatorPath(PINNED_PILOT, env);
@@ -65,15 +64,20 @@ export function findSimulatorSync(env: NodeJS.ProcessEnv = process.env): string 
  * `go build` of the wrapper module (its go.mod requires istio.io/istio at the pinned version) into a temp
  * dir in the cache, then renamed into place so a reader never sees a half-written binary.
  */
-export async function installSimulator(opts: { onProgress?: (l: string) => void; force?: boolean; timeoutMs?: number } = {}): Promise<string> {
-  const say = opts.onProgress ?? ((l: string) => process.stderr.write(l + '\n'));
+export async function installSimulator(
+  opts: { onProgress?: (l: string) => void; force?: boolean; timeoutMs?: number } = {},
+): Promise<string> {
+  const say = opts.onProgress ?? ((l: string) => process.stderr.write(`${l}\n`));
   const target = simulatorPath();
   if (!opts.force && isExecutable(target)) {
     say(`simulator ${PINNED_PILOT.goModuleVersion} already installed at ${target}`);
     return target;
   }
   const go = await execa('go', ['version'], { reject: false });
-  if (go.failed) throw new EnvironmentError('building the simulator needs the Go toolchain (`go` not found on PATH); install Go >= 1.26 from https://go.dev/dl/');
+  if (go.failed)
+    throw new EnvironmentError(
+      'building the simulator needs the Go toolchain (`go` not found on PATH); install Go >= 1.26 from https://go.dev/dl/',
+    );
   const dir = cacheDir(process.env);
   mkdirSync(dir, { recursive: true });
   const tmp = await mkdtemp(join(dir, '.build-simulator-'));
@@ -81,12 +85,20 @@ export async function installSimulator(opts: { onProgress?: (l: string) => void;
   say(`building the simulator (istio.io/istio/pilot/pkg/simulation @ ${PINNED_PILOT.goModuleVersion}) with ${go.stdout.trim()}`);
   try {
     const out = join(tmp, 'simulator');
-    const r = await runBuild('go', ['build', '-o', out, '.'], { ...process.env, CGO_ENABLED: '0' }, {
-      onProgress: say,
-      timeoutMs: opts.timeoutMs ?? 30 * 60_000,
-      cwd: SIMULATOR_MODULE_DIR,
-    });
-    if (!r.ok) throw new EnvironmentError(`go build of ${SIMULATOR_MODULE_DIR} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode})`}:\n${r.tail}`);
+    const r = await runBuild(
+      'go',
+      ['build', '-o', out, '.'],
+      { ...process.env, CGO_ENABLED: '0' },
+      {
+        onProgress: say,
+        timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+        cwd: SIMULATOR_MODULE_DIR,
+      },
+    );
+    if (!r.ok)
+      throw new EnvironmentError(
+        `go build of ${SIMULATOR_MODULE_DIR} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode})`}:\n${r.tail}`,
+      );
     if (!existsSync(out)) throw new EnvironmentError(`go build finished but ${out} is missing`);
     renameSync(out, target);
     say(`built the simulator in ${fmtElapsed(Date.now() - started)} → ${target}`);
@@ -120,7 +132,8 @@ export class Simulator {
       try {
         const parsed = JSON.parse(line) as { results?: SimResult[]; unknownTypes?: string[]; error?: string };
         if (parsed.error) throw new StepError(`simulator could not read the snapshot: ${parsed.error}`);
-        if (parsed.results?.length !== w.calls) throw new StepError(`simulator answered ${parsed.results?.length ?? 0} results for ${w.calls} calls`);
+        if (parsed.results?.length !== w.calls)
+          throw new StepError(`simulator answered ${parsed.results?.length ?? 0} results for ${w.calls} calls`);
         w.resolve({ results: parsed.results, unknownTypes: parsed.unknownTypes ?? [] });
       } catch (e) {
         w.reject(e as Error);
@@ -136,7 +149,9 @@ export class Simulator {
     if (this.exited) return Promise.reject(new StepError(this.exited));
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject, calls: calls.length });
-      this.child.stdin!.write(JSON.stringify({ snapshot: { listeners: snapshot.listeners, clusters: snapshot.clusters, routes: snapshot.routes }, calls }) + '\n');
+      this.child.stdin!.write(
+        `${JSON.stringify({ snapshot: { listeners: snapshot.listeners, clusters: snapshot.clusters, routes: snapshot.routes }, calls })}\n`,
+      );
     });
   }
 

@@ -31,14 +31,18 @@ export interface CompareFlags {
 /** Both builds must be in the cache before either starts: one line naming the commands that build them. */
 function requireBuilds(targets: CompareTarget[], env: NodeJS.ProcessEnv = process.env): void {
   if (env.PILOT_DISCOVERY) {
-    throw new UserError('PILOT_DISCOVERY is set, but compare runs two pinned istiod builds from the cache, one per side; unset PILOT_DISCOVERY');
+    throw new UserError(
+      'PILOT_DISCOVERY is set, but compare runs two pinned istiod builds from the cache, one per side; unset PILOT_DISCOVERY',
+    );
   }
   const commands = targets.flatMap((t) => [
     ...(findPilotDiscoverySync(t.pin, env) ? [] : [`tools install pilot-discovery --version ${t.label}`]),
     ...(findIstioctlBuildSync(t.pin, env) ? [] : [`tools install istioctl-build --version ${t.label}`]),
   ]);
   if (commands.length) {
-    throw new EnvironmentError(`compare on the control-plane lane needs both istiod builds; run ${commands.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go, a few minutes each), or use --lane oracle`);
+    throw new EnvironmentError(
+      `compare on the control-plane lane needs both istiod builds; run ${commands.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go, a few minutes each), or use --lane oracle`,
+    );
   }
 }
 
@@ -46,7 +50,8 @@ export async function runCompare(flags: CompareFlags, io: { out: (s: string) => 
   const lane = parseCompareLane(flags.lane);
   const from = resolveTarget(flags.from, '--from', lane);
   const to = resolveTarget(flags.to, '--to', lane);
-  if (from.oracleVersion === to.oracleVersion && from.label === to.label) throw new UserError(`--to: "${flags.to}" is the same build as --from; compare two different versions`);
+  if (from.oracleVersion === to.oracleVersion && from.label === to.label)
+    throw new UserError(`--to: "${flags.to}" is the same build as --from; compare two different versions`);
   if (lane === 'control-plane') requireBuilds([from, to]);
   const cases = gatherCases({ files: flags.file, casesDir: flags.cases, builtin: flags.builtin });
   const reportDir = prepareReportDir(resolve(flags.reportDir ?? join('artifacts', 'compare')));
@@ -60,12 +65,14 @@ export async function runCompare(flags: CompareFlags, io: { out: (s: string) => 
   });
   try {
     const say = (l: string) => io.err(l);
-    say(`compare: ${cases.length} probes on ${from.label} (rules of ${from.oracleVersion}), then ${to.label} (rules of ${to.oracleVersion}), ${lane} lane`);
+    say(
+      `compare: ${cases.length} probes on ${from.label} (rules of ${from.oracleVersion}), then ${to.label} (rules of ${to.oracleVersion}), ${lane} lane`,
+    );
     const a = await observe(lane, cases, from, { say, onLane: (l) => (current = l) });
     const b = await observe(lane, cases, to, { say, onLane: (l) => (current = l) });
     const comparison = compareObservations(cases, from, to, a.observations, b.observations);
     const doc = toDocument(lane, from, to, comparison, { from: a.details, to: b.details });
-    writeFileSync(join(reportDir, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
+    writeFileSync(join(reportDir, 'compare.json'), `${JSON.stringify(doc, null, 2)}\n`);
     writeFileSync(join(reportDir, 'compare.md'), renderMarkdown(doc));
     if (flags.json) {
       io.out(JSON.stringify(doc, null, 2));

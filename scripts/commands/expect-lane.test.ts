@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedBinaryPath, findIstioctlBuildSync, findPilotDiscoverySync, PINNED_BUILDS, PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import {
+  cachedBinaryPath,
+  findIstioctlBuildSync,
+  findPilotDiscoverySync,
+  PINNED_BUILDS,
+  PINNED_PILOT,
+} from '../../helpers/tools/pilot-discovery.ts';
 import { findKubeBinarySync } from '../../helpers/tools/kube-builds.ts';
 import { runExpect } from './expect.ts';
 
@@ -40,41 +46,72 @@ const missing = [
   ...(['etcd', 'kube-apiserver'] as const).map((k) => (findKubeBinarySync(k) ? '' : k)),
 ].filter(Boolean);
 
-describe.skipIf(missing.length > 0)(`expect --lane control-plane${missing.length ? ` — skipped: not built: ${missing.join(', ')} (egress-conformance tools install …)` : ''}`, () => {
-  it('answers from the real istiod, the oracle beside it; the labelled workload gets its Sidecar, the unlabelled one does not', async () => {
-    const out: string[] = [];
-    const code = await runExpect(
-      { file: [FILE], probe: ['default[app=web]=tcp://db.example.com:5432', 'default=tcp://db.example.com:5432', 'default[app=web]=http://unlisted.example.com/'], lane: 'control-plane', json: true },
-      { out: (s) => void out.push(s), err: () => {} },
-    );
-    const rows = JSON.parse(out.join('\n'));
-    expect(rows.map((r: { from: string; verdict: string; cluster: string; agrees: boolean }) => [r.from, r.verdict, r.cluster, r.agrees])).toEqual([
-      ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
-      ['default', 'allowed', 'outbound|5432||db.example.com', true],
-      ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
-    ]);
-    for (const r of rows) {
-      expect(Object.keys(r)).toEqual(expect.arrayContaining(['from', 'to', 'verdict', 'cluster', 'reason', 'oracle', 'agrees', 'evidence']));
-      expect(r.oracle).toEqual({ verdict: r.verdict, cluster: r.cluster });
-    }
-    expect(rows[0].reason).toMatch(/Sidecar default\/web/);
-    expect(code).toBe(0);
-  }, 300_000);
-});
+describe.skipIf(missing.length > 0)(
+  `expect --lane control-plane${missing.length ? ` — skipped: not built: ${missing.join(', ')} (egress-conformance tools install …)` : ''}`,
+  () => {
+    it('answers from the real istiod, the oracle beside it; the labelled workload gets its Sidecar, the unlabelled one does not', async () => {
+      const out: string[] = [];
+      const code = await runExpect(
+        {
+          file: [FILE],
+          probe: [
+            'default[app=web]=tcp://db.example.com:5432',
+            'default=tcp://db.example.com:5432',
+            'default[app=web]=http://unlisted.example.com/',
+          ],
+          lane: 'control-plane',
+          json: true,
+        },
+        { out: (s) => void out.push(s), err: () => {} },
+      );
+      const rows = JSON.parse(out.join('\n'));
+      expect(
+        rows.map((r: { from: string; verdict: string; cluster: string; agrees: boolean }) => [r.from, r.verdict, r.cluster, r.agrees]),
+      ).toEqual([
+        ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
+        ['default', 'allowed', 'outbound|5432||db.example.com', true],
+        ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
+      ]);
+      for (const r of rows) {
+        expect(Object.keys(r)).toEqual(
+          expect.arrayContaining(['from', 'to', 'verdict', 'cluster', 'reason', 'oracle', 'agrees', 'evidence']),
+        );
+        expect(r.oracle).toEqual({ verdict: r.verdict, cluster: r.cluster });
+      }
+      expect(rows[0].reason).toMatch(/Sidecar default\/web/);
+      expect(code).toBe(0);
+    }, 300_000);
+  },
+);
 
 const april = PINNED_BUILDS.find((b) => b.label === 'master-2026-04-23')!;
 const aprilBinary = findPilotDiscoverySync(april, { ...process.env, PILOT_DISCOVERY: '' });
-describe.skipIf(!aprilBinary)(`a binary that is not the named build${aprilBinary ? '' : ` — skipped: ${cachedBinaryPath(april)} not built`}`, () => {
-  it.each([
-    [PINNED_PILOT.label!, new RegExp(`is .*istio\\.io/istio ${april.goModuleVersion} \\(pinned build master-2026-04-23\\), not master-2026-08-27`)],
-    ['1.30.3', /not Istio 1\.30\.3 \(no release version stamped in it\)/],
-  ])('PILOT_DISCOVERY=<April build> with --istio-version %s exits 2 with one line', async (version, message) => {
-    const r = await execa('node', [BIN, 'expect', '--lane', 'control-plane', '--istio-version', version, '-f', FILE, '--probe', 'default=tcp://db.example.com:5432'], {
-      reject: false,
-      env: { PILOT_DISCOVERY: aprilBinary },
+describe.skipIf(!aprilBinary)(
+  `a binary that is not the named build${aprilBinary ? '' : ` — skipped: ${cachedBinaryPath(april)} not built`}`,
+  () => {
+    it.each([
+      [
+        PINNED_PILOT.label!,
+        new RegExp(`is .*istio\\.io/istio ${april.goModuleVersion} \\(pinned build master-2026-04-23\\), not master-2026-08-27`),
+      ],
+      ['1.30.3', /not Istio 1\.30\.3 \(no release version stamped in it\)/],
+    ])('PILOT_DISCOVERY=<April build> with --istio-version %s exits 2 with one line', async (version, message) => {
+      const r = await execa(
+        'node',
+        [BIN, 'expect', '--lane', 'control-plane', '--istio-version', version, '-f', FILE, '--probe', 'default=tcp://db.example.com:5432'],
+        {
+          reject: false,
+          env: { PILOT_DISCOVERY: aprilBinary },
+        },
+      );
+      expect(r.exitCode).toBe(2);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('egress-conformance:')),
+      ).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
     });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('egress-conformance:'))).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-  });
-});
+  },
+);

@@ -73,10 +73,22 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
   }
   if (o.json) o.io.out(JSON.stringify(rows, null, 2));
   else {
-    o.io.out(renderTable(['#', 'FROM', 'TO', 'VERDICT', 'CLUSTER', 'ORACLE'], rows.map((r, i) => [
-      String(i + 1), r.from, r.to, r.verdict, r.cluster || (r.error ?? ''), r.agrees ? 'agrees' : `DIFFERS: ${r.oracle.verdict} ${r.oracle.cluster}`,
-    ])));
-    o.io.out(`\nAnswered by the real istiod ${istioVersion} (${pin.label ?? pin.goModuleVersion}, control-plane lane), mesh policy ${policy}. The oracle's reasons (rules of ${pin.istioVersion}):`);
+    o.io.out(
+      renderTable(
+        ['#', 'FROM', 'TO', 'VERDICT', 'CLUSTER', 'ORACLE'],
+        rows.map((r, i) => [
+          String(i + 1),
+          r.from,
+          r.to,
+          r.verdict,
+          r.cluster || (r.error ?? ''),
+          r.agrees ? 'agrees' : `DIFFERS: ${r.oracle.verdict} ${r.oracle.cluster}`,
+        ]),
+      ),
+    );
+    o.io.out(
+      `\nAnswered by the real istiod ${istioVersion} (${pin.label ?? pin.goModuleVersion}, control-plane lane), mesh policy ${policy}. The oracle's reasons (rules of ${pin.istioVersion}):`,
+    );
     rows.forEach((r, i) => o.io.out(`  ${i + 1}. ${r.reason}`));
   }
   const differ = rows.filter((r) => !r.agrees).length;

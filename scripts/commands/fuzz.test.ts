@@ -78,7 +78,11 @@ describe('fuzz command', () => {
   it('ends with the summary line and exit 0 when every probe agrees; the lane is set up once and torn down', async () => {
     const lane = oracleLane();
     const { out, io: sink } = io();
-    const code = await runFuzzCommand({ seed: '5', count: '12' }, sink, { makeLane: async () => lane, simulator: undefined, istioVersion: V });
+    const code = await runFuzzCommand({ seed: '5', count: '12' }, sink, {
+      makeLane: async () => lane,
+      simulator: undefined,
+      istioVersion: V,
+    });
     expect(code).toBe(0);
     expect(out.at(-1)).toMatch(/^12 scenarios, \d+ probes, 0 disagreements$/);
     expect([lane.setups, lane.teardowns]).toEqual([1, 1]);
@@ -88,8 +92,11 @@ describe('fuzz command', () => {
     const { out, io: sink } = io();
     const dir = mkdtempSync(join(tmpdir(), 'fuzz-cmd-'));
     try {
-      const code = await runFuzzCommand({ seed: '5', count: '12', out: dir }, sink,
-        { makeLane: async () => oracleLane((p) => p.to.scheme === 'https'), simulator: undefined, istioVersion: V });
+      const code = await runFuzzCommand({ seed: '5', count: '12', out: dir }, sink, {
+        makeLane: async () => oracleLane((p) => p.to.scheme === 'https'),
+        simulator: undefined,
+        istioVersion: V,
+      });
       expect(code).toBe(1);
       expect(out.at(-1)).toMatch(/^12 scenarios, \d+ probes, [1-9]\d* disagreements$/);
       expect(out.some((l) => /→ .*fuzz-s5-\d+\.yaml; review, then move it into fixtures\/rules\//.test(l))).toBe(true);

@@ -42,7 +42,13 @@ export function parseFuzzFlags(f: FuzzFlags, randomSeed: () => number = () => Ma
       throw new UserError(`--minutes: "${f.minutes}" must be a number of minutes greater than 0 (at most 1440), e.g. 2 or 0.5`);
     }
   }
-  return { seed, count, ...(minutes !== undefined ? { minutes } : {}), out: f.out ?? join('artifacts', 'fuzz'), simulator: f.simulator !== false };
+  return {
+    seed,
+    count,
+    ...(minutes !== undefined ? { minutes } : {}),
+    out: f.out ?? join('artifacts', 'fuzz'),
+    simulator: f.simulator !== false,
+  };
 }
 
 export function summaryLine(s: Pick<FuzzSummary, 'scenarios' | 'probes' | 'disagreements'>): string {
@@ -55,12 +61,18 @@ export interface FuzzDeps {
   istioVersion?: string;
 }
 
-export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) => void; err: (s: string) => void }, deps: FuzzDeps = {}): Promise<number> {
+export async function runFuzzCommand(
+  flags: FuzzFlags,
+  io: { out: (s: string) => void; err: (s: string) => void },
+  deps: FuzzDeps = {},
+): Promise<number> {
   const p = parseFuzzFlags(flags);
   const oracleVersion = deps.istioVersion ?? oracleVersionFor('control-plane', undefined);
   const simulator = !p.simulator ? undefined : 'simulator' in deps ? deps.simulator : findSimulatorSync();
-  io.out(`fuzz: seed ${p.seed}, up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}, oracle rules of Istio ${oracleVersion}; ` +
-    `referees: the real istiod (control-plane lane)${simulator ? ` and Istio's simulator (${simulator})` : p.simulator ? '; Istio\'s simulator is not built (`egress-conformance tools install simulator`), so two-way only' : ''}`);
+  io.out(
+    `fuzz: seed ${p.seed}, up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}, oracle rules of Istio ${oracleVersion}; ` +
+      `referees: the real istiod (control-plane lane)${simulator ? ` and Istio's simulator (${simulator})` : p.simulator ? "; Istio's simulator is not built (`egress-conformance tools install simulator`), so two-way only" : ''}`,
+  );
   const lane = deps.makeLane ? await deps.makeLane() : await createLane('control-plane', { out: io.err });
   let summary: FuzzSummary;
   try {
@@ -75,17 +87,29 @@ export async function runFuzzCommand(flags: FuzzFlags, io: { out: (s: string) =>
       ...(simulator ? { simulator } : {}),
       say: io.out,
     });
-    const rejects = [...summary.rejectReasons].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`);
+    const rejects = [...summary.rejectReasons]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([k, n]) => `${n}× ${k}`);
     io.out(`${summary.rejected} generated scenarios rejected by admission${rejects.length ? `: ${rejects.join('; ')}` : ''}`);
     const minutes = summary.elapsedMs / 60_000;
-    io.out(`${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
-      (simulator ? `; simulator compared on ${summary.simulatorRuns} probes` : ''));
-    if (summary.laneErrors) io.out(`${summary.laneErrors} generated scenario(s) the lane failed to apply or observe (not counted): ${summary.laneErrorCauses.join('; ')}`);
-    if (summary.disagreements) io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
-    for (const [sig, paths] of summary.alsoSeen) if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);
+    io.out(
+      `${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
+        (simulator ? `; simulator compared on ${summary.simulatorRuns} probes` : ''),
+    );
+    if (summary.laneErrors)
+      io.out(
+        `${summary.laneErrors} generated scenario(s) the lane failed to apply or observe (not counted): ${summary.laneErrorCauses.join('; ')}`,
+      );
+    if (summary.disagreements)
+      io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
+    for (const [sig, paths] of summary.alsoSeen)
+      if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);
     for (const f of summary.findings) {
       const file = writeFixture(p.out, f, { seed: p.seed, istio: info.istioVersion });
-      io.out(`shrunk scenario ${f.path} (${f.shrinkSteps} step(s)) → ${relative(process.cwd(), file)}; review, then move it into fixtures/rules/`);
+      io.out(
+        `shrunk scenario ${f.path} (${f.shrinkSteps} step(s)) → ${relative(process.cwd(), file)}; review, then move it into fixtures/rules/`,
+      );
     }
   } finally {
     await lane.teardown();

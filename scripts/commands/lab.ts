@@ -42,7 +42,12 @@ const backendOf = (d: LabDeps) => (d.backend ?? defaultBackend)();
 const fixturePath = (p: string) => relative(process.cwd(), p) || p;
 
 export function labList(d: LabDeps): number {
-  d.io.out(renderTable(['LAB', 'MESH POLICY', 'TOPIC'], loadLabs().map((l) => [l.name, l.policy, l.topic])));
+  d.io.out(
+    renderTable(
+      ['LAB', 'MESH POLICY', 'TOPIC'],
+      loadLabs().map((l) => [l.name, l.policy, l.topic]),
+    ),
+  );
   d.io.out('\negress-conformance lab show NAME; then lab start NAME (a live cluster, kubectl) or lab check NAME -f your.yaml');
   return 0;
 }
@@ -55,12 +60,16 @@ function startingState(lab: Lab): string[] {
 export function labShow(name: string, flags: { hints?: boolean; solution?: boolean }, d: LabDeps): number {
   const lab = findLab(name);
   const out = d.io.out;
-  out(`# ${lab.title}  (${lab.name})\n\nTopic: ${lab.topic}\nIstio: installed from ${fixturePath(lab.install)} (mesh outboundTrafficPolicy ${lab.policy})`);
+  out(
+    `# ${lab.title}  (${lab.name})\n\nTopic: ${lab.topic}\nIstio: installed from ${fixturePath(lab.install)} (mesh outboundTrafficPolicy ${lab.policy})`,
+  );
   const start = startingState(lab);
   out(`Already in the cluster: ${start.length ? start.join(', ') : 'no ServiceEntry or Sidecar'}`);
   out(`\n${lab.task}\n\nGraded on behaviour (the real istiod decides where it can run):`);
   for (const c of lab.checks) {
-    const labels = Object.entries(c.from.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const labels = Object.entries(c.from.labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     out(`  - from ${c.from.namespace}${labels ? ` (pods ${labels})` : ''} to ${c.to.raw}: ${c.want}${c.signal ? ` (${c.signal})` : ''}`);
   }
   if (flags.hints) {
@@ -68,15 +77,25 @@ export function labShow(name: string, flags: { hints?: boolean; solution?: boole
     lab.hints.forEach((h, i) => out(`  ${i + 1}. ${h}`));
   } else out(`\n(${lab.hints.length} hint(s): add --hints)`);
   if (flags.solution) {
-    out(`\nA solution (${fixturePath(lab.solution)}), applied with kubectl apply -f over the starting state:\n\n${readFileSync(lab.solution, 'utf8')}`);
-    out(`Why it works:\n${lab.explanation.split('\n').map((l) => `  ${l}`).join('\n')}`);
+    out(
+      `\nA solution (${fixturePath(lab.solution)}), applied with kubectl apply -f over the starting state:\n\n${readFileSync(lab.solution, 'utf8')}`,
+    );
+    out(
+      `Why it works:\n${lab.explanation
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+    );
   }
   return 0;
 }
 
 function record(lab: Lab, g: LabGrade, mode: 'file' | 'live', d: LabDeps): void {
   try {
-    recordAttempt({ at: new Date().toISOString(), lab: lab.name, mode, passed: g.score.passed, total: g.score.total, gradedBy: g.gradedBy }, d.env);
+    recordAttempt(
+      { at: new Date().toISOString(), lab: lab.name, mode, passed: g.score.passed, total: g.score.total, gradedBy: g.gradedBy },
+      d.env,
+    );
   } catch (e) {
     d.io.err(`progress not saved (${stateDir(d.env)}: ${(e as Error).message})`);
   }
@@ -84,10 +103,16 @@ function record(lab: Lab, g: LabGrade, mode: 'file' | 'live', d: LabDeps): void 
 
 /** Grades a state built from files: on the real istiod when the control-plane lane can run (or is asked for). */
 async function gradeFileState(lab: Lab, state: LabState, wanted: string, d: LabDeps): Promise<{ grade: LabGrade; referee: boolean }> {
-  const byOracle = async () => ({ grade: await gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes), referee: false });
+  const byOracle = async () => ({
+    grade: await gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes),
+    referee: false,
+  });
   const useLane = wanted === 'control-plane' || (wanted === 'auto' && (await findPilotDiscovery()) !== undefined);
   if (!useLane) {
-    if (wanted === 'auto') d.io.err('grading with the oracle (no pilot-discovery built: `egress-conformance tools install pilot-discovery` grades on the real istiod)');
+    if (wanted === 'auto')
+      d.io.err(
+        'grading with the oracle (no pilot-discovery built: `egress-conformance tools install pilot-discovery` grades on the real istiod)',
+      );
     return byOracle();
   }
   d.io.err('grading on the control-plane lane: the real istiod decides');
@@ -102,7 +127,10 @@ async function gradeFileState(lab: Lab, state: LabState, wanted: string, d: LabD
       d.io.err(`the control-plane lane cannot start (${e.message}); grading with the oracle instead`);
       return byOracle();
     }
-    return { grade: await gradeOnLane(lab, state.resources, lane, `istiod ${info.istioVersion}`, LAB_ISTIO_VERSION, state.notes), referee: true };
+    return {
+      grade: await gradeOnLane(lab, state.resources, lane, `istiod ${info.istioVersion}`, LAB_ISTIO_VERSION, state.notes),
+      referee: true,
+    };
   } finally {
     await lane.teardown();
   }
@@ -110,7 +138,8 @@ async function gradeFileState(lab: Lab, state: LabState, wanted: string, d: LabD
 
 function graderFlag(v: string | undefined): string {
   const wanted = v ?? 'auto';
-  if (!['auto', 'control-plane', 'oracle'].includes(wanted)) throw new UserError(`--grader: "${wanted}" is not control-plane, oracle or auto`);
+  if (!['auto', 'control-plane', 'oracle'].includes(wanted))
+    throw new UserError(`--grader: "${wanted}" is not control-plane, oracle or auto`);
   return wanted;
 }
 
@@ -124,10 +153,17 @@ export async function labCheck(name: string, flags: { file?: string[]; grader?: 
     ({ grade, referee } = await gradeFileState(lab, applyFiles(startState(lab), flags.file), wanted, d));
     mode = 'file';
   } else {
-    if (wanted === 'oracle') throw new UserError('--grader oracle grades files only: add -f FILE (a running lab is always graded by its istiod)');
+    if (wanted === 'oracle')
+      throw new UserError('--grader oracle grades files only: add -f FILE (a running lab is always graded by its istiod)');
     const current = readCurrent(d.env);
-    if (!current) throw new UserError(`no lab is running: \`egress-conformance lab start ${name}\` and work with kubectl, or grade a file with \`lab check ${name} -f FILE\``);
-    if (current.lab !== name) throw new UserError(`the running lab is ${current.lab}, not ${name}: \`lab check ${current.lab}\`, or \`lab start ${name}\` (this stops ${current.lab})`);
+    if (!current)
+      throw new UserError(
+        `no lab is running: \`egress-conformance lab start ${name}\` and work with kubectl, or grade a file with \`lab check ${name} -f FILE\``,
+      );
+    if (current.lab !== name)
+      throw new UserError(
+        `the running lab is ${current.lab}, not ${name}: \`lab check ${current.lab}\`, or \`lab start ${name}\` (this stops ${current.lab})`,
+      );
     const { live } = await attachCurrent(await backendOf(d), d.env);
     grade = await gradeLive(lab, live);
     referee = true;
@@ -168,14 +204,19 @@ export async function labInstall(flags: { file?: string[] }, d: LabDeps): Promis
   if (flags.file?.length !== 1) throw new UserError('-f: give one IstioOperator file, as to istioctl install -f');
   const { current } = await attachCurrent(await backendOf(d), d.env);
   const istioctl = findIstioctlBuildSync();
-  if (!istioctl) throw new EnvironmentError('istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)');
+  if (!istioctl)
+    throw new EnvironmentError(
+      'istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)',
+    );
   const { installOperator } = await import('../../helpers/labs/install.ts');
   const { ClientNodeK8s } = await import('../../helpers/k8s/client.ts');
   const [file] = flags.file;
   if (file === undefined) throw new UserError('-f: give one IstioOperator file, as to istioctl install -f');
   const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, file, join(stateDir(d.env), 'install'));
   for (const n of r.notes) d.io.err(`note: ${n}`);
-  d.io.out(`Istio installed from ${file} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`);
+  d.io.out(
+    `Istio installed from ${file} in lab ${current.lab}: ConfigMap istio-system/istio now says outboundTrafficPolicy ${r.mode}; istiod pushes it to the sidecars without a restart`,
+  );
   return 0;
 }
 
@@ -187,19 +228,38 @@ export async function labStop(d: LabDeps): Promise<number> {
 
 export function labProgress(d: LabDeps): number {
   const labs = loadLabs();
-  const rows = summarise(labs.map((l) => l.name), readAttempts(d.env));
-  d.io.out(renderTable(['LAB', 'ATTEMPTS', 'SOLVED', 'BEST', 'LAST'], rows.map((r) => [
-    r.lab, String(r.attempts), r.solved ? 'yes' : r.attempts ? 'not yet' : '-',
-    r.best ? `${r.best.passed}/${r.best.total}` : '-', r.last ?? '-',
-  ])));
+  const rows = summarise(
+    labs.map((l) => l.name),
+    readAttempts(d.env),
+  );
+  d.io.out(
+    renderTable(
+      ['LAB', 'ATTEMPTS', 'SOLVED', 'BEST', 'LAST'],
+      rows.map((r) => [
+        r.lab,
+        String(r.attempts),
+        r.solved ? 'yes' : r.attempts ? 'not yet' : '-',
+        r.best ? `${r.best.passed}/${r.best.total}` : '-',
+        r.last ?? '-',
+      ]),
+    ),
+  );
   const solved = rows.filter((r) => r.solved).length;
   d.io.out(`\n${solved} of ${labs.length} labs solved`);
   const exams = readExams(d.env);
   if (exams.length) {
     d.io.out('\nExams:');
-    d.io.out(renderTable(['WHEN', 'SCORE', 'TASKS SOLVED', 'MINUTES'], exams.map((e) => [
-      e.at, `${e.percent}%`, `${e.tasks.filter((t) => t.solved).length}/${e.tasks.length}`, `${e.usedMinutes}/${e.minutes}`,
-    ])));
+    d.io.out(
+      renderTable(
+        ['WHEN', 'SCORE', 'TASKS SOLVED', 'MINUTES'],
+        exams.map((e) => [
+          e.at,
+          `${e.percent}%`,
+          `${e.tasks.filter((t) => t.solved).length}/${e.tasks.length}`,
+          `${e.usedMinutes}/${e.minutes}`,
+        ]),
+      ),
+    );
   }
   d.io.out(`\n(kept in ${stateDir(d.env)})`);
   return 0;
@@ -218,7 +278,15 @@ function terminalExamIO(io: IO): ExamIO {
   const lines: string[] = [];
   let waiting: ((l: string | 'eof') => void) | undefined;
   let closed = false;
-  rl.on('line', (l) => (waiting ? (waiting(l), (waiting = undefined)) : lines.push(l)));
+  rl.on('line', (l) => {
+    if (!waiting) {
+      lines.push(l);
+      return;
+    }
+    const answer = waiting;
+    waiting = undefined;
+    answer(l);
+  });
   rl.on('close', () => {
     closed = true;
     waiting?.('eof');
@@ -231,10 +299,13 @@ function terminalExamIO(io: IO): ExamIO {
       if (lines.length) return Promise.resolve(lines.shift()!);
       if (closed) return Promise.resolve('eof');
       return new Promise((resolve) => {
-        const t = setTimeout(() => {
-          waiting = undefined;
-          resolve('timeout');
-        }, Math.max(0, deadline - Date.now()));
+        const t = setTimeout(
+          () => {
+            waiting = undefined;
+            resolve('timeout');
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         waiting = (l) => {
           clearTimeout(t);
           resolve(l);
@@ -249,7 +320,9 @@ function terminalExamIO(io: IO): ExamIO {
 function fileTask(lab: Lab, wanted: string, d: LabDeps): ExamTask {
   let state = startState(lab);
   return {
-    howToWork: [`No live cluster: write your YAML and type its path here to apply it (as kubectl apply -f would). Already in the cluster: ${startingState(lab).join(', ') || 'nothing'}.`],
+    howToWork: [
+      `No live cluster: write your YAML and type its path here to apply it (as kubectl apply -f would). Already in the cluster: ${startingState(lab).join(', ') || 'nothing'}.`,
+    ],
     input: async (line) => {
       try {
         state = applyFiles(state, line.split(/\s+/));
@@ -292,11 +365,26 @@ export async function labExam(flags: { minutes?: string; count?: string; files?:
     process.exit(exitCodeFor(sig));
   });
   try {
-    const { record } = await runExam(labs, { minutes, count, ...(d.random ? { random: d.random } : {}) }, (lab) => (backend ? liveTask(lab, backend, d) : Promise.resolve(fileTask(lab, wanted, d))), io);
+    const { record } = await runExam(
+      labs,
+      { minutes, count, ...(d.random ? { random: d.random } : {}) },
+      (lab) => (backend ? liveTask(lab, backend, d) : Promise.resolve(fileTask(lab, wanted, d))),
+      io,
+    );
     try {
       recordExam(record, d.env);
       for (const t of record.tasks.filter((x) => !x.skipped)) {
-        recordAttempt({ at: record.at, lab: t.lab, mode: 'exam', passed: t.passed, total: t.total, gradedBy: backend ? 'istiod (live)' : 'exam (files)' }, d.env);
+        recordAttempt(
+          {
+            at: record.at,
+            lab: t.lab,
+            mode: 'exam',
+            passed: t.passed,
+            total: t.total,
+            gradedBy: backend ? 'istiod (live)' : 'exam (files)',
+          },
+          d.env,
+        );
       }
     } catch (e) {
       d.io.err(`progress not saved (${stateDir(d.env)}: ${(e as Error).message})`);
@@ -312,10 +400,15 @@ export async function labExam(flags: { minutes?: string; count?: string; files?:
 /** The `lab` command and its subcommands; `result.code` receives each action's exit code. */
 export function registerLabCommands(program: Command, result: { code: number | Promise<number> }, io: IO): void {
   const d: LabDeps = { io };
-  const lab = program.command('lab').description('exam practice: tasks on a live cluster or from files, graded on behaviour by the real istiod');
-  lab.command('list').description('the labs').action(() => {
-    result.code = labList(d);
-  });
+  const lab = program
+    .command('lab')
+    .description('exam practice: tasks on a live cluster or from files, graded on behaviour by the real istiod');
+  lab
+    .command('list')
+    .description('the labs')
+    .action(() => {
+      result.code = labList(d);
+    });
   lab
     .command('show <name>')
     .description('the task, the starting state and the checks it is graded on')
@@ -326,15 +419,22 @@ export function registerLabCommands(program: Command, result: { code: number | P
     });
   lab
     .command('check <name>')
-    .description('grade the running lab (after lab start), or your YAML with -f over the lab\'s starting state')
-    .addOption(new Option('-f, --file <file>', 'your YAML, applied over the starting state as kubectl apply -f would (repeatable)').argParser(collect))
+    .description("grade the running lab (after lab start), or your YAML with -f over the lab's starting state")
+    .addOption(
+      new Option('-f, --file <file>', 'your YAML, applied over the starting state as kubectl apply -f would (repeatable)').argParser(
+        collect,
+      ),
+    )
     .option('--grader <grader>', 'for -f: control-plane, oracle or auto (control-plane when pilot-discovery is built)', 'auto')
     .action((name: string, opts) => {
       result.code = labCheck(name, opts, d);
     });
-  lab.command('start <name>').description('start a live lab: API server, Istio, istiod, client pods and the starting state; prints export KUBECONFIG=…').action((name: string) => {
-    result.code = labStart(name, d);
-  });
+  lab
+    .command('start <name>')
+    .description('start a live lab: API server, Istio, istiod, client pods and the starting state; prints export KUBECONFIG=…')
+    .action((name: string) => {
+      result.code = labStart(name, d);
+    });
   lab
     .command('install')
     .description('what istioctl install -f does, for the running lab: render the IstioOperator with the pinned istioctl and apply it')
@@ -342,9 +442,12 @@ export function registerLabCommands(program: Command, result: { code: number | P
     .action((opts) => {
       result.code = labInstall(opts, d);
     });
-  lab.command('stop').description('stop the running lab (only its own processes)').action(() => {
-    result.code = labStop(d);
-  });
+  lab
+    .command('stop')
+    .description('stop the running lab (only its own processes)')
+    .action(() => {
+      result.code = labStop(d);
+    });
   lab
     .command('exam')
     .description('a timed exam: random labs, each started in turn, a score in percent')
@@ -355,7 +458,10 @@ export function registerLabCommands(program: Command, result: { code: number | P
     .action((opts) => {
       result.code = labExam(opts, d);
     });
-  lab.command('progress').description(`past attempts and exams (kept in ${'${XDG_STATE_HOME:-~/.local/state}'}/istio-egress-conformance)`).action(() => {
-    result.code = labProgress(d);
-  });
+  lab
+    .command('progress')
+    .description(`past attempts and exams (kept in ${'${XDG_STATE_HOME:-~/.local/state}'}/istio-egress-conformance)`)
+    .action(() => {
+      result.code = labProgress(d);
+    });
 }

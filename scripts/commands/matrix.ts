@@ -13,7 +13,9 @@ export interface MatrixFlags {
 
 export function runMatrix(flags: MatrixFlags, io: { out: (s: string) => void }): number {
   // A pinned istiod build's label stands for the rules of its oracle version.
-  const istioVersion = istioVersionFlag(flags.istioVersion === undefined ? undefined : (findPinnedBuild(flags.istioVersion)?.istioVersion ?? flags.istioVersion));
+  const istioVersion = istioVersionFlag(
+    flags.istioVersion === undefined ? undefined : (findPinnedBuild(flags.istioVersion)?.istioVersion ?? flags.istioVersion),
+  );
   const rows = expandCases(loadCatalogue()).map((c) => {
     const e = expectProbe(c.scenario.resources, c.probe, { istioVersion, policy: c.policy });
     const pin = pinFor(c.probe, c.policy, istioVersion)!;
@@ -39,6 +41,8 @@ export function runMatrix(flags: MatrixFlags, io: { out: (s: string) => void }):
       rows.map((r) => [r.scenario, r.policy, r.from, r.to, r.verdict + (r.pinned === 'agrees' ? '' : ' (!)'), r.cluster, r.signal ?? '']),
     ),
   );
-  io.out(`${rows.length} cases, Istio ${istioVersion}${rows.some((r) => r.pinned !== 'agrees') ? '; (!) marks a case whose pinned verdict disagrees with the oracle' : ''}`);
+  io.out(
+    `${rows.length} cases, Istio ${istioVersion}${rows.some((r) => r.pinned !== 'agrees') ? '; (!) marks a case whose pinned verdict disagrees with the oracle' : ''}`,
+  );
   return 0;
 }

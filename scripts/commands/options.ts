@@ -9,7 +9,8 @@ export function parsePolicy(v: string | undefined): PolicyMode | undefined {
   if (v === undefined) return undefined;
   // Flags are typed by hand: any case is accepted (`registry_only`). Files are not: Istio refuses them.
   const up = v.toUpperCase();
-  if (!POLICY_MODES.includes(up as PolicyMode)) throw new UserError(`--policy: "${v}" is not a policy; use ALLOW_ANY or REGISTRY_ONLY (any case)`);
+  if (!POLICY_MODES.includes(up as PolicyMode))
+    throw new UserError(`--policy: "${v}" is not a policy; use ALLOW_ANY or REGISTRY_ONLY (any case)`);
   return up as PolicyMode;
 }
 

@@ -13,8 +13,18 @@ describe('egress-conformance rules', () => {
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
     const byId = Object.fromEntries(doc.rules.map((g: { id: string }) => [g.id, g]));
-    expect(byId['sidecar-egress-exclusions']).toMatchObject({ since: '1.31.0-alpha', upstream: expect.stringContaining('istio/istio#60581'), applies: false, builds: { 'master-2026-04-23': false, 'master-2026-08-27': true } });
-    expect(byId['default-export-to']).toMatchObject({ since: '1.30.3', upstream: expect.stringContaining('istio/istio#60701'), applies: true, builds: { 'master-2026-04-23': false, 'master-2026-08-27': true } });
+    expect(byId['sidecar-egress-exclusions']).toMatchObject({
+      since: '1.31.0-alpha',
+      upstream: expect.stringContaining('istio/istio#60581'),
+      applies: false,
+      builds: { 'master-2026-04-23': false, 'master-2026-08-27': true },
+    });
+    expect(byId['default-export-to']).toMatchObject({
+      since: '1.30.3',
+      upstream: expect.stringContaining('istio/istio#60701'),
+      applies: true,
+      builds: { 'master-2026-04-23': false, 'master-2026-08-27': true },
+    });
     expect(doc.checkedNotGates.map((c: { upstream: string }) => c.upstream).join()).toMatch(/#60642/);
   });
 
@@ -30,7 +40,16 @@ describe('egress-conformance rules', () => {
 
 describe('matrix across versions', () => {
   it('the two pinned builds differ on the upgrade scenarios only, every pin agreeing on each side', async () => {
-    const at = async (v: string) => JSON.parse((await run('matrix', '--json', '--istio-version', v)).stdout).cases as { scenario: string; policy: string; from: string; to: string; verdict: string; cluster: string; pinned: string }[];
+    const at = async (v: string) =>
+      JSON.parse((await run('matrix', '--json', '--istio-version', v)).stdout).cases as {
+        scenario: string;
+        policy: string;
+        from: string;
+        to: string;
+        verdict: string;
+        cluster: string;
+        pinned: string;
+      }[];
     const [april, august] = await Promise.all([at('master-2026-04-23'), at('master-2026-08-27')]);
     expect(april.length).toBe(august.length);
     for (const rows of [april, august]) expect(rows.filter((r) => r.pinned !== 'agrees')).toEqual([]);

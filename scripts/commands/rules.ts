@@ -11,7 +11,12 @@ export interface RulesFlags {
 
 export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): number {
   const asked = flags.istioVersion ? parseIstioVersion(flags.istioVersion) : undefined;
-  const builds = PINNED_BUILDS.map((b) => ({ label: b.label ?? b.goModuleVersion, goModuleVersion: b.goModuleVersion, istioVersion: b.istioVersion, v: parseIstioVersion(b.istioVersion, 'fixtures/versions.json') }));
+  const builds = PINNED_BUILDS.map((b) => ({
+    label: b.label ?? b.goModuleVersion,
+    goModuleVersion: b.goModuleVersion,
+    istioVersion: b.istioVersion,
+    v: parseIstioVersion(b.istioVersion, 'fixtures/versions.json'),
+  }));
   const rules = GATES.map((g) => ({
     id: g.id,
     since: g.since,
@@ -24,11 +29,33 @@ export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): n
     ...(asked ? { applies: gateOpen(asked, g.id) } : {}),
   }));
   if (flags.json) {
-    io.out(JSON.stringify({ knownVersions: { from: ORACLE_FIRST, before: ORACLE_BEYOND }, builds: builds.map(({ v: _v, ...b }) => b), rules, checkedNotGates: CHECKED_NOT_GATES }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          knownVersions: { from: ORACLE_FIRST, before: ORACLE_BEYOND },
+          builds: builds.map(({ v: _v, ...b }) => b),
+          rules,
+          checkedNotGates: CHECKED_NOT_GATES,
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const cols = ['RULE', 'SINCE', 'UPSTREAM', ...(asked ? [flags.istioVersion!] : []), ...builds.map((b) => b.label)];
-  io.out(renderTable(cols, rules.map((r) => [r.id, r.since, r.upstream.split(' ')[0]!, ...(asked ? [r.applies ? 'yes' : 'no'] : []), ...builds.map((b) => (r.builds[b.label] ? 'yes' : 'no'))])));
+  io.out(
+    renderTable(
+      cols,
+      rules.map((r) => [
+        r.id,
+        r.since,
+        r.upstream.split(' ')[0]!,
+        ...(asked ? [r.applies ? 'yes' : 'no'] : []),
+        ...builds.map((b) => (r.builds[b.label] ? 'yes' : 'no')),
+      ]),
+    ),
+  );
   io.out('');
   for (const r of rules) {
     io.out(`${r.id} — ${r.title} (since ${r.since}; ${r.upstream})`);
@@ -37,6 +64,8 @@ export function runRules(flags: RulesFlags, io: { out: (s: string) => void }): n
     io.out(`  source: ${r.source.join('; ')}`);
   }
   for (const c of CHECKED_NOT_GATES) io.out(`\nChecked, not a gate: ${c.claim} (${c.upstream}): ${c.finding}.`);
-  io.out(`\nThe oracle knows Istio ${ORACLE_FIRST} up to master before ${ORACLE_BEYOND}; pinned builds: ${builds.map((b) => `${b.label} = rules of ${b.istioVersion}`).join(', ')}.`);
+  io.out(
+    `\nThe oracle knows Istio ${ORACLE_FIRST} up to master before ${ORACLE_BEYOND}; pinned builds: ${builds.map((b) => `${b.label} = rules of ${b.istioVersion}`).join(', ')}.`,
+  );
   return 0;
 }

@@ -15,10 +15,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const cases = join(root, 'cases');
 mkdirSync(cases);
-const SE = '  - {apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: db, namespace: frontend}, spec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}}\n';
-writeFileSync(join(cases, 'mine.yaml'), `name: mine\npolicies: [REGISTRY_ONLY]\nmanifests:\n${SE}probes:\n  - {from: default, to: "tcp://db.example.com:5432"}\n  - {from: "frontend[app=web]", to: "http://unlisted.example.com/"}\n`);
+const SE =
+  '  - {apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: db, namespace: frontend}, spec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}}\n';
+writeFileSync(
+  join(cases, 'mine.yaml'),
+  `name: mine\npolicies: [REGISTRY_ONLY]\nmanifests:\n${SE}probes:\n  - {from: default, to: "tcp://db.example.com:5432"}\n  - {from: "frontend[app=web]", to: "http://unlisted.example.com/"}\n`,
+);
 // The oracle (and istiod) say allowed outbound|5432||db.example.com; this pin says otherwise.
-writeFileSync(join(cases, 'wrong-pin.yaml'), `name: wrong-pin\npolicies: [REGISTRY_ONLY]\nmanifests:\n${SE}probes:\n  - from: default\n    to: tcp://db.example.com:5432\n    expect: {REGISTRY_ONLY: blocked BlackHoleCluster}\n`);
+writeFileSync(
+  join(cases, 'wrong-pin.yaml'),
+  `name: wrong-pin\npolicies: [REGISTRY_ONLY]\nmanifests:\n${SE}probes:\n  - from: default\n    to: tcp://db.example.com:5432\n    expect: {REGISTRY_ONLY: blocked BlackHoleCluster}\n`,
+);
 
 const missing = [
   findPilotDiscoverySync(PINNED_PILOT, { ...process.env, PILOT_DISCOVERY: '' }) ? '' : 'pilot-discovery',
@@ -34,16 +41,28 @@ describe('run --cases', () => {
     expect(r.stderr).toMatch(/nope: cannot read the case catalogue directory/);
   });
 
-  it.skipIf(missing.length > 0)(`runs the user's cases on the real istiod: unpinned ones against the oracle, pinned ones against their pins too${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`, async () => {
-    const reports = join(root, 'reports');
-    const r = await execa('node', [BIN, 'run', '--lane', 'control-plane', '--cases', cases, '--report-dir', reports], { reject: false, env: { TMPDIR: root } });
-    expect(r.exitCode).toBe(1);
-    const report = JSON.parse(readFileSync(join(reports, 'egress-control-plane.json'), 'utf8'));
-    const outcomes = Object.fromEntries(report.results.map((x: { id: string; outcome: string; message?: string }) => [x.id, [x.outcome, x.message ?? '']]));
-    expect(outcomes).toEqual({
-      'REGISTRY_ONLY/mine/default→tcp://db.example.com:5432': ['pass', ''],
-      'REGISTRY_ONLY/mine/frontend[app=web]→http://unlisted.example.com/': ['pass', ''],
-      'REGISTRY_ONLY/wrong-pin/default→tcp://db.example.com:5432': ['fail', 'agrees with the oracle, but the case pins blocked BlackHoleCluster and the lane observed allowed outbound|5432||db.example.com'],
-    });
-  }, 600_000);
+  it.skipIf(missing.length > 0)(
+    `runs the user's cases on the real istiod: unpinned ones against the oracle, pinned ones against their pins too${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`,
+    async () => {
+      const reports = join(root, 'reports');
+      const r = await execa('node', [BIN, 'run', '--lane', 'control-plane', '--cases', cases, '--report-dir', reports], {
+        reject: false,
+        env: { TMPDIR: root },
+      });
+      expect(r.exitCode).toBe(1);
+      const report = JSON.parse(readFileSync(join(reports, 'egress-control-plane.json'), 'utf8'));
+      const outcomes = Object.fromEntries(
+        report.results.map((x: { id: string; outcome: string; message?: string }) => [x.id, [x.outcome, x.message ?? '']]),
+      );
+      expect(outcomes).toEqual({
+        'REGISTRY_ONLY/mine/default→tcp://db.example.com:5432': ['pass', ''],
+        'REGISTRY_ONLY/mine/frontend[app=web]→http://unlisted.example.com/': ['pass', ''],
+        'REGISTRY_ONLY/wrong-pin/default→tcp://db.example.com:5432': [
+          'fail',
+          'agrees with the oracle, but the case pins blocked BlackHoleCluster and the lane observed allowed outbound|5432||db.example.com',
+        ],
+      });
+    },
+    600_000,
+  );
 });

@@ -8,7 +8,12 @@ import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
-import { ensurePilotDiscovery, findIstioctlBuildSync, findPinnedBuild, installPilotDiscovery } from '../../helpers/tools/pilot-discovery.ts';
+import {
+  ensurePilotDiscovery,
+  findIstioctlBuildSync,
+  findPinnedBuild,
+  installPilotDiscovery,
+} from '../../helpers/tools/pilot-discovery.ts';
 import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
 import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
@@ -77,10 +82,19 @@ function printSummary(file: string, out: (s: string) => void): RunReport | undef
   // Cases not run are counted above, not listed: a failed setup would otherwise print every case.
   const bad = report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error');
   if (bad.length) {
-    out(renderTable(['OUTCOME', 'CASE', 'EXPECTED', 'OBSERVED'], bad.map((r) => [
-      r.outcome, r.id, `${r.expected.verdict} ${r.expected.cluster}`,
-      r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.error ? ` (${r.observed.error})` : ''}` : (r.message ?? ''),
-    ])));
+    out(
+      renderTable(
+        ['OUTCOME', 'CASE', 'EXPECTED', 'OBSERVED'],
+        bad.map((r) => [
+          r.outcome,
+          r.id,
+          `${r.expected.verdict} ${r.expected.cluster}`,
+          r.observed
+            ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.error ? ` (${r.observed.error})` : ''}`
+            : (r.message ?? ''),
+        ]),
+      ),
+    );
   }
   return report;
 }
@@ -122,7 +136,8 @@ function groupAlive(pgid: number): boolean {
 export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   const requested = parseLaneName(flags.lane);
   if (flags.dryRun) {
-    if (requested === 'control-plane') throw new UserError('--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane control-plane');
+    if (requested === 'control-plane')
+      throw new UserError('--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane control-plane');
     return dryRun(flags, io.out);
   }
   const filter = testFilter(flags.test);
@@ -136,11 +151,15 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
   const lane = await chooseLane(requested, io.err);
   if (lane === 'kind' && flags.istioVersion && findPinnedBuild(flags.istioVersion)) {
-    throw new UserError(`--istio-version: "${flags.istioVersion}" is an istiod source build, which only the control-plane lane runs; the kind lane installs Istio releases such as 1.30.3`);
+    throw new UserError(
+      `--istio-version: "${flags.istioVersion}" is an istiod source build, which only the control-plane lane runs; the kind lane installs Istio releases such as 1.30.3`,
+    );
   }
   if (lane === 'kind' && requested === 'kind' && !(await dockerAnswers())) {
     // Said here, once and plainly, rather than as a failed hook inside the suite's output.
-    throw new EnvironmentError('--lane kind: no Docker daemon answers (`docker info` failed); start Docker, or run the control-plane lane: npm run e2e -- --lane control-plane');
+    throw new EnvironmentError(
+      '--lane kind: no Docker daemon answers (`docker info` failed); start Docker, or run the control-plane lane: npm run e2e -- --lane control-plane',
+    );
   }
   if (lane === 'control-plane') {
     if (flags.keep || flags.reuse) throw new UserError('--keep and --reuse apply to the kind lane only');
@@ -167,32 +186,39 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   // process removes, also when the suite is stopped before its own cleanup ran.
   const tmp = mkdtempSync(join(tmpdir(), 'egress-run-'));
   const startedAt = new Date().toISOString();
-  const child = execa(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', `--reporter=${RUN_REPORTER}`, 'suites/egress.test.ts'], {
-    cwd: ROOT,
-    // CI logs are files: no colour codes in them.
-    env: { ...env, TMPDIR: tmp, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }) },
-    // stderr passes through us: once the run is interrupted, vitest's complaints about the workers it
-    // lost (stack traces of its IPC channel) are not the user's business.
-    stdio: ['inherit', 'inherit', 'pipe'],
-    buffer: false,
-    reject: false,
-    // Its own process group: Ctrl-C is forwarded by us, and we can wait for the lane's cleanup.
-    detached: true,
-  });
+  const child = execa(
+    process.execPath,
+    [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', `--reporter=${RUN_REPORTER}`, 'suites/egress.test.ts'],
+    {
+      cwd: ROOT,
+      // CI logs are files: no colour codes in them.
+      env: { ...env, TMPDIR: tmp, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }) },
+      // stderr passes through us: once the run is interrupted, vitest's complaints about the workers it
+      // lost (stack traces of its IPC channel) are not the user's business.
+      stdio: ['inherit', 'inherit', 'pipe'],
+      buffer: false,
+      reject: false,
+      // Its own process group: Ctrl-C is forwarded by us, and we can wait for the lane's cleanup.
+      detached: true,
+    },
+  );
   let interrupted: InterruptSignal | undefined;
   child.stderr?.on('data', (chunk: Buffer) => {
     if (!interrupted) process.stderr.write(chunk);
   });
-  const stopListening = onInterrupt((sig) => {
-    if (child.pid === undefined) return;
-    interrupted = sig;
-    io.err(`\n${sig}: stopping the run; the lane removes what this run created (press Ctrl-C again to stop at once)…`);
-    // The lanes clean up in vitest's workers: they get the signal, and vitest's main process stays to see
-    // them end. Signalled first, vitest's main process exits at once and its workers run on, orphaned.
-    const workers = childrenOf(child.pid);
-    if (workers.length) for (const w of workers) signal(w, 'SIGINT');
-    else killGroup(child.pid, 'SIGINT');
-  }, { keepRunning: true });
+  const stopListening = onInterrupt(
+    (sig) => {
+      if (child.pid === undefined) return;
+      interrupted = sig;
+      io.err(`\n${sig}: stopping the run; the lane removes what this run created (press Ctrl-C again to stop at once)…`);
+      // The lanes clean up in vitest's workers: they get the signal, and vitest's main process stays to see
+      // them end. Signalled first, vitest's main process exits at once and its workers run on, orphaned.
+      const workers = childrenOf(child.pid);
+      if (workers.length) for (const w of workers) signal(w, 'SIGINT');
+      else killGroup(child.pid, 'SIGINT');
+    },
+    { keepRunning: true },
+  );
   // A second Ctrl-C exits at once (helpers/process/interrupt.ts): still stop the suite and remove the temp dir.
   const onExit = () => {
     if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
@@ -208,19 +234,33 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       const pgid = child.pid;
       if (!(await pollUntil(() => !groupAlive(pgid), { timeoutMs: grace, intervalMs: 100, maxIntervalMs: 500 }))) {
         killGroup(pgid, 'SIGKILL');
-        io.err(`the lane's cleanup did not finish within ${Math.round(grace / 1000)} s and was stopped${lane === 'kind' ? `; check \`kind get clusters\` and \`docker ps --filter label=egress-conformance.run=${env.EGRESS_RUN_ID}\`` : ''}`);
+        io.err(
+          `the lane's cleanup did not finish within ${Math.round(grace / 1000)} s and was stopped${lane === 'kind' ? `; check \`kind get clusters\` and \`docker ps --filter label=egress-conformance.run=${env.EGRESS_RUN_ID}\`` : ''}`,
+        );
       }
       const oracleVersion = oracleVersionFor(lane, flags.istioVersion);
       const notRun = cases.map((c) => ({
-        id: c.id, policy: c.policy, scenario: c.scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw,
+        id: c.id,
+        policy: c.policy,
+        scenario: c.scenario.name,
+        from: c.probe.from.namespace,
+        to: c.probe.to.raw,
         expected: expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy }),
       }));
-      writeReports(reportDir, markInterrupted(readReport(reportFile), interrupted, notRun, {
-        lane, istioVersion: oracleVersion, versions: { lane, oracleIstioVersion: oracleVersion }, startedAt,
-      }));
+      writeReports(
+        reportDir,
+        markInterrupted(readReport(reportFile), interrupted, notRun, {
+          lane,
+          istioVersion: oracleVersion,
+          versions: { lane, oracleIstioVersion: oracleVersion },
+          startedAt,
+        }),
+      );
     }
     const report = printSummary(reportFile, io.out);
-    io.err(`${lane} lane ${interrupted ? 'stopped' : 'finished'} after ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`);
+    io.err(
+      `${lane} lane ${interrupted ? 'stopped' : 'finished'} after ${Math.round((Date.now() - started) / 1000)}s; reports in ${reportDir}`,
+    );
     const end = runEnd(report, result.exitCode ?? 1);
     if (end.line) io.err(`egress-conformance: ${end.line}`);
     return end.code;

@@ -1,6 +1,12 @@
 // `egress-conformance tools install NAME`: fetch or build a pinned tool into the cache.
 import { UserError } from '../../helpers/model/errors.ts';
-import { findPinnedBuild, installPilotDiscovery, PINNED_PILOT, pinnedBuildNames, type PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
+import {
+  findPinnedBuild,
+  installPilotDiscovery,
+  PINNED_PILOT,
+  pinnedBuildNames,
+  type PilotDiscoveryPin,
+} from '../../helpers/tools/pilot-discovery.ts';
 import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
 import { resolveKind } from '../../helpers/tools/kind.ts';
 import { installKubeBinary, KUBE_PROGRAMS, type KubeProgram } from '../../helpers/tools/kube-builds.ts';
@@ -8,13 +14,18 @@ import { installKubeBinary, KUBE_PROGRAMS, type KubeProgram } from '../../helper
 /** `--version`: a pinned istiod build by label or Go module version. */
 function buildPin(name: string, version: string | undefined): PilotDiscoveryPin {
   if (version === undefined) return PINNED_PILOT;
-  if (name !== 'pilot-discovery' && name !== 'istioctl-build') throw new UserError(`--version: only pilot-discovery and istioctl-build have pinned builds to choose from, not ${name}`);
+  if (name !== 'pilot-discovery' && name !== 'istioctl-build')
+    throw new UserError(`--version: only pilot-discovery and istioctl-build have pinned builds to choose from, not ${name}`);
   const pin = findPinnedBuild(version);
   if (!pin) throw new UserError(`--version: "${version}" is not a pinned istiod build; use one of ${pinnedBuildNames()}`);
   return pin;
 }
 
-export async function installTool(name: string, io: { out: (s: string) => void; err: (s: string) => void }, opts: { version?: string } = {}): Promise<number> {
+export async function installTool(
+  name: string,
+  io: { out: (s: string) => void; err: (s: string) => void },
+  opts: { version?: string } = {},
+): Promise<number> {
   const pin = buildPin(name, opts.version);
   switch (name) {
     case 'pilot-discovery': {
@@ -53,6 +64,8 @@ export async function installTool(name: string, io: { out: (s: string) => void; 
       return 0;
     }
     default:
-      throw new UserError(`tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl, kind, ${KUBE_PROGRAMS.join(', ')} or simulator`);
+      throw new UserError(
+        `tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl, kind, ${KUBE_PROGRAMS.join(', ')} or simulator`,
+      );
   }
 }

@@ -50,10 +50,7 @@ export type XdsListenerFilter = WithTypedConfig<EnvoyListenerFilter>;
 export type XdsFilterChain = Omit<EnvoyFilterChain, 'filters'> & {
   filters?: XdsFilter[];
 };
-export type XdsListener = Omit<
-  EnvoyListener,
-  'filter_chains' | 'default_filter_chain' | 'listener_filters'
-> & {
+export type XdsListener = Omit<EnvoyListener, 'filter_chains' | 'default_filter_chain' | 'listener_filters'> & {
   filter_chains?: XdsFilterChain[];
   default_filter_chain?: XdsFilterChain | null;
   listener_filters?: XdsListenerFilter[];
@@ -177,22 +174,36 @@ const EXTRA_PROTOS = [
 // istio.networking.nds.v1) is small enough to declare here as data.
 const NDS_JSON = {
   nested: {
-    istio: { nested: { networking: { nested: { nds: { nested: { v1: { nested: {
-      NameTable: {
-        fields: { table: { keyType: 'string', type: 'NameInfo', id: 1 } },
-        nested: {
-          NameInfo: {
-            fields: {
-              ips: { rule: 'repeated', type: 'string', id: 1 },
-              registry: { type: 'string', id: 2 },
-              shortname: { type: 'string', id: 3 },
-              namespace: { type: 'string', id: 4 },
-              alt_hosts: { rule: 'repeated', type: 'string', id: 5 },
+    istio: {
+      nested: {
+        networking: {
+          nested: {
+            nds: {
+              nested: {
+                v1: {
+                  nested: {
+                    NameTable: {
+                      fields: { table: { keyType: 'string', type: 'NameInfo', id: 1 } },
+                      nested: {
+                        NameInfo: {
+                          fields: {
+                            ips: { rule: 'repeated', type: 'string', id: 1 },
+                            registry: { type: 'string', id: 2 },
+                            shortname: { type: 'string', id: 3 },
+                            namespace: { type: 'string', id: 4 },
+                            alt_hosts: { rule: 'repeated', type: 'string', id: 5 },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
         },
       },
-    } } } } } } } },
+    },
   },
 };
 
@@ -259,7 +270,10 @@ export class AdsClient {
   private streamError?: Error;
   private sentNode = false;
 
-  constructor(readonly address: string, readonly identity: SidecarIdentity) {
+  constructor(
+    readonly address: string,
+    readonly identity: SidecarIdentity,
+  ) {
     const { Ads } = loadAdsProtos();
     this.client = new Ads(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -270,7 +284,7 @@ export class AdsClient {
     if (this.call) return this.call;
     if (this.closed) throw new AdsError('ADS client is closed');
     // makeClientConstructor adds one method per RPC, named after it; grpc-js types them only as Function.
-    const open = this.client['StreamAggregatedResources'];
+    const open = this.client.StreamAggregatedResources;
     if (typeof open !== 'function') throw new AdsError('the ADS client has no StreamAggregatedResources method');
     const call = open.call(this.client) as AdsStream;
     call.on('data', (resp: DiscoveryResponse) => this.onResponse(resp));
@@ -324,8 +338,14 @@ export class AdsClient {
       }, timeoutMs);
       const p: Pending = {
         typeUrl,
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       this.waiting.push(p);
       const prev = this.latest.get(typeUrl);
@@ -356,7 +376,8 @@ export class AdsClient {
       const table: NonNullable<XdsSnapshot['nameTable']> = {};
       for (const r of nds.resources ?? []) {
         // NameTable is not in the Envoy root, so protobufjs leaves it as raw bytes for decodeNameTable.
-        if (isExpandedAny(r) || typeof r.value === 'string') throw new AdsError(`istiod sent an NDS resource that is not raw NameTable bytes`);
+        if (isExpandedAny(r) || typeof r.value === 'string')
+          throw new AdsError(`istiod sent an NDS resource that is not raw NameTable bytes`);
         Object.assign(table, decodeNameTable(r.value ?? Buffer.alloc(0)));
       }
       snap.nameTable = table;
@@ -377,7 +398,11 @@ export class AdsClient {
 }
 
 /** One-shot: connect, fetch, close. A fresh stream always gets istiod's current push context. */
-export async function fetchSnapshot(address: string, identity: SidecarIdentity, opts: { timeoutMs?: number; nameTable?: boolean } = {}): Promise<XdsSnapshot> {
+export async function fetchSnapshot(
+  address: string,
+  identity: SidecarIdentity,
+  opts: { timeoutMs?: number; nameTable?: boolean } = {},
+): Promise<XdsSnapshot> {
   const c = new AdsClient(address, identity);
   try {
     return await c.fetch(opts);
@@ -402,7 +427,8 @@ interface ResourceByType {
 function decodeResources<U extends keyof ResourceByType>(resp: DiscoveryResponse, typeUrl: U): Array<ResourceByType[U]> {
   return (resp.resources ?? []).map((r) => {
     // Istio may wrap resources in envoy.service.discovery.v3.Resource; unwrap to the payload.
-    const inner = isExpandedAny(r) && r['@type'] === RESOURCE_WRAPPER && isExpandedAny(r.resource as DecodedAny) ? (r.resource as ExpandedAny) : r;
+    const inner =
+      isExpandedAny(r) && r['@type'] === RESOURCE_WRAPPER && isExpandedAny(r.resource as DecodedAny) ? (r.resource as ExpandedAny) : r;
     if (!isExpandedAny(inner) || inner['@type'] !== typeUrl) {
       const got = isExpandedAny(inner) ? inner['@type'] : inner.type_url;
       throw new AdsError(`istiod sent a ${got ?? 'resource without a type'} in a ${typeUrl} response`);

@@ -124,7 +124,11 @@ export class LocalApiServer {
       });
       try {
         await waitFor(apiserver, timeout, async () => {
-          const r = await execa('curl', ['-sS', '--max-time', '2', '--cacert', caFile, '-H', `Authorization: Bearer ${token}`, `${url}/readyz`], { reject: false });
+          const r = await execa(
+            'curl',
+            ['-sS', '--max-time', '2', '--cacert', caFile, '-H', `Authorization: Bearer ${token}`, `${url}/readyz`],
+            { reject: false },
+          );
           return r.exitCode === 0 && r.stdout.trim() === 'ok';
         });
       } catch (err) {
@@ -147,7 +151,11 @@ export class LocalApiServer {
     return {
       url: this.url,
       kubeconfig: this.kubeconfigFile,
-      etcd: { pid: this.etcd.pid!, binary: this.etcd.spec.binary, clientUrl: this.etcd.spec.args.find((a) => a.startsWith('--listen-client-urls='))!.split('=')[1]! },
+      etcd: {
+        pid: this.etcd.pid!,
+        binary: this.etcd.spec.binary,
+        clientUrl: this.etcd.spec.args.find((a) => a.startsWith('--listen-client-urls='))!.split('=')[1]!,
+      },
       apiserver: { pid: this.apiserver.pid!, binary: this.apiserver.spec.binary },
     };
   }
@@ -164,22 +172,47 @@ export class LocalApiServer {
 /** Polls `ready` until it holds; a process that ends meanwhile is reported with its log, at once. */
 async function waitFor(p: ManagedProcess, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
   // A process that ended is an answer too: the check then stops the wait.
-  const ok = await pollUntil(async () => !!p.exited || (await ready().catch(() => false)), { timeoutMs, intervalMs: 50, maxIntervalMs: 250, factor: 1.3 });
+  const ok = await pollUntil(async () => !!p.exited || (await ready().catch(() => false)), {
+    timeoutMs,
+    intervalMs: 50,
+    maxIntervalMs: 250,
+    factor: 1.3,
+  });
   if (p.exited) throw new EnvironmentError(p.describeExit());
   if (!ok) throw new EnvironmentError(`${p.spec.name} was not ready within ${timeoutMs} ms; log ${p.spec.logFile}:\n${p.logTail(10)}`);
 }
 
 /** A self-signed serving certificate for 127.0.0.1 and localhost, which the kubeconfig then trusts. */
 async function selfSignedCert(certFile: string, keyFile: string, cwd: string): Promise<void> {
-  const r = await execa('openssl', [
-    'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', keyFile, '-out', certFile, '-days', '7', '-subj', '/CN=egress-conformance-apiserver',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { reject: false, cwd });
+  const r = await execa(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '7',
+      '-subj',
+      '/CN=egress-conformance-apiserver',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { reject: false, cwd },
+  );
   if (r.failed) {
-    throw new EnvironmentError(r.exitCode === undefined || (r as { code?: string }).code === 'ENOENT'
-      ? 'openssl not found on PATH; the local API server needs it for its serving certificate (apt-get install openssl)'
-      : `openssl could not make the API server's certificate: ${r.stderr.trim().split('\n').pop()}`);
+    throw new EnvironmentError(
+      r.exitCode === undefined || (r as { code?: string }).code === 'ENOENT'
+        ? 'openssl not found on PATH; the local API server needs it for its serving certificate (apt-get install openssl)'
+        : `openssl could not make the API server's certificate: ${r.stderr.trim().split('\n').pop()}`,
+    );
   }
 }
 

@@ -1,17 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { evaluate, hostHeader, longestPrefixMatch, selectFilterChain, selectVirtualHost, serverNameRank, type ConfigSnapshot, type EvalTarget } from './evaluator.ts';
+import {
+  evaluate,
+  hostHeader,
+  longestPrefixMatch,
+  selectFilterChain,
+  selectVirtualHost,
+  serverNameRank,
+  type ConfigSnapshot,
+  type EvalTarget,
+} from './evaluator.ts';
 
 const TCP = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 const tcp = (cluster: string) => ({ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP, cluster } }] });
-const hcm = (route: string) => ({ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, rds: { route_config_name: route } } }] });
-const listener = (name: string, address: string, port: number, rest: Record<string, unknown>) => ({
-  name, address: { socket_address: { address, port_value: port } }, ...rest,
+const hcm = (route: string) => ({
+  filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, rds: { route_config_name: route } } }],
 });
-const tlsInspector = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } };
-const httpInspector = { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' } };
+const listener = (name: string, address: string, port: number, rest: Record<string, unknown>) => ({
+  name,
+  address: { socket_address: { address, port_value: port } },
+  ...rest,
+});
+const tlsInspector = {
+  name: 'envoy.filters.listener.tls_inspector',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+};
+const httpInspector = {
+  name: 'envoy.filters.listener.http_inspector',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' },
+};
 
 function virtualOutbound(catchAll: string) {
   return listener('virtualOutbound', '0.0.0.0', 15001, {
@@ -26,15 +45,24 @@ function virtualOutbound(catchAll: string) {
 function handMade(policyCluster: 'PassthroughCluster' | 'BlackHoleCluster'): ConfigSnapshot {
   const blocked = policyCluster === 'BlackHoleCluster';
   return {
-    clusters: ['PassthroughCluster', 'BlackHoleCluster', 'outbound|5432||db.example.com', 'outbound|80||api.example.com',
-      'outbound|443||api.example.com', 'outbound|443||*.wild.example.com', 'outbound|5433||pinned.example.com'].map((name) => ({ name })),
+    clusters: [
+      'PassthroughCluster',
+      'BlackHoleCluster',
+      'outbound|5432||db.example.com',
+      'outbound|80||api.example.com',
+      'outbound|443||api.example.com',
+      'outbound|443||*.wild.example.com',
+      'outbound|5433||pinned.example.com',
+    ].map((name) => ({ name })),
     listeners: [
       virtualOutbound(policyCluster),
       listener('0.0.0.0_5432', '0.0.0.0', 5432, { filter_chains: [tcp('outbound|5432||db.example.com')] }),
       listener('192.0.2.10_5433', '192.0.2.10', 5433, { filter_chains: [tcp('outbound|5433||pinned.example.com')] }),
       listener('0.0.0.0_80', '0.0.0.0', 80, {
         listener_filters: [httpInspector],
-        filter_chains: [{ filter_chain_match: { transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c'] }, ...hcm('80') }],
+        filter_chains: [
+          { filter_chain_match: { transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c'] }, ...hcm('80') },
+        ],
         default_filter_chain: { name: 'PassthroughFilterChain', ...tcp(policyCluster) },
       }),
       listener('0.0.0.0_443', '0.0.0.0', 443, {
@@ -46,16 +74,30 @@ function handMade(policyCluster: 'PassthroughCluster' | 'BlackHoleCluster'): Con
         default_filter_chain: { name: 'PassthroughFilterChain', ...tcp(policyCluster) },
       }),
     ],
-    routes: [{
-      name: '80',
-      ignore_port_in_host_matching: true,
-      virtual_hosts: [
-        { name: 'api.example.com:80', domains: ['api.example.com', 'api.example.com.'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|80||api.example.com' } }] },
-        blocked
-          ? { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }] }
-          : { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }] },
-      ],
-    }],
+    routes: [
+      {
+        name: '80',
+        ignore_port_in_host_matching: true,
+        virtual_hosts: [
+          {
+            name: 'api.example.com:80',
+            domains: ['api.example.com', 'api.example.com.'],
+            routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|80||api.example.com' } }],
+          },
+          blocked
+            ? {
+                name: 'block_all',
+                domains: ['*'],
+                routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }],
+              }
+            : {
+                name: 'allow_any',
+                domains: ['*'],
+                routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }],
+              },
+        ],
+      },
+    ],
   };
 }
 
@@ -75,23 +117,36 @@ describe('evaluate (hand-made config)', () => {
   });
 
   it('an unknown port falls to virtualOutbound: BlackHole (tcp-close) or Passthrough', () => {
-    expect(evaluate(ro, t('tcp', 'x.example.com', 6379), ELSEWHERE)).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'tcp-close' });
+    expect(evaluate(ro, t('tcp', 'x.example.com', 6379), ELSEWHERE)).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      signal: 'tcp-close',
+    });
     const o = evaluate(aa, t('tcp', 'x.example.com', 6379), ELSEWHERE);
     expect(o).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
     expect(o.evidence).toMatchObject({ listener: 'virtualOutbound', filterChain: 'virtualOutbound-catchall-tcp' });
   });
 
   it('an exact address listener wins over virtualOutbound only for its address', () => {
-    expect(evaluate(ro, t('tcp', '192.0.2.10', 5433, true), '192.0.2.10')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5433||pinned.example.com' });
+    expect(evaluate(ro, t('tcp', '192.0.2.10', 5433, true), '192.0.2.10')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5433||pinned.example.com',
+    });
     expect(evaluate(ro, t('tcp', 'other.example.com', 5433), ELSEWHERE)).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
   });
 
   it('HTTP to a known host routes to its cluster; an unknown host gets the catch-all', () => {
-    expect(evaluate(ro, t('http', 'api.example.com', 80), ELSEWHERE)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||api.example.com' });
+    expect(evaluate(ro, t('http', 'api.example.com', 80), ELSEWHERE)).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||api.example.com',
+    });
     const blocked = evaluate(ro, t('http', 'unknown.example.com', 80), ELSEWHERE);
     expect(blocked).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'http-502' });
     expect(blocked.evidence).toMatchObject({ routeConfig: '80', virtualHost: 'block_all', directResponse: 502 });
-    expect(evaluate(aa, t('http', 'unknown.example.com', 80), ELSEWHERE)).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(evaluate(aa, t('http', 'unknown.example.com', 80), ELSEWHERE)).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
   });
 
   it('raw TCP on an HTTP port misses the http/1.1 chain and takes the default chain', () => {
@@ -105,7 +160,10 @@ describe('evaluate (hand-made config)', () => {
     expect(evaluate(ro, t('https', 'a.b.wild.example.com', 443), ELSEWHERE)).toMatchObject({ cluster: 'outbound|443||*.wild.example.com' });
     expect(evaluate(ro, t('https', 'wild.example.com', 443), ELSEWHERE)).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
     // An IP literal sends no SNI.
-    expect(evaluate(aa, t('https', '198.51.100.1', 443, true), '198.51.100.1')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(evaluate(aa, t('https', '198.51.100.1', 443, true), '198.51.100.1')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
   });
 
   it('a route to a cluster missing from CDS is an error, not a verdict', () => {
@@ -123,7 +181,10 @@ describe('Envoy matching rules', () => {
   });
 
   it('prefix ranges: longest prefix, IPv4 and IPv6', () => {
-    const ranges = [{ address_prefix: '10.0.0.0', prefix_len: { value: 8 } }, { address_prefix: '10.1.0.0', prefix_len: { value: 16 } }];
+    const ranges = [
+      { address_prefix: '10.0.0.0', prefix_len: { value: 8 } },
+      { address_prefix: '10.1.0.0', prefix_len: { value: 16 } },
+    ];
     expect(longestPrefixMatch(ranges, '10.1.2.3')).toBe(16);
     expect(longestPrefixMatch(ranges, '10.2.2.3')).toBe(8);
     expect(longestPrefixMatch(ranges, '11.0.0.1')).toBe(-1);
@@ -175,16 +236,59 @@ function real(policy: 'REGISTRY_ONLY' | 'ALLOW_ANY'): ConfigSnapshot {
 
 describe('evaluate (snapshots from the real istiod)', () => {
   const cases: Array<[EvalTarget, string, Record<'REGISTRY_ONLY' | 'ALLOW_ANY', [string, string, string?]>]> = [
-    [t('tcp', 'db.example.com', 5432), ELSEWHERE, { REGISTRY_ONLY: ['allowed', 'outbound|5432||db.example.com'], ALLOW_ANY: ['allowed', 'outbound|5432||db.example.com'] }],
-    [t('tcp', 'unlisted.example.com', 5432), ELSEWHERE, { REGISTRY_ONLY: ['allowed', 'outbound|5432||db.example.com'], ALLOW_ANY: ['allowed', 'outbound|5432||db.example.com'] }],
-    [t('http', 'api.example.com', 80), ELSEWHERE, { REGISTRY_ONLY: ['allowed', 'outbound|80||api.example.com'], ALLOW_ANY: ['allowed', 'outbound|80||api.example.com'] }],
-    [t('http', 'unlisted.example.com', 80), ELSEWHERE, { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'http-502'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] }],
-    [t('https', 'api.example.com', 443), ELSEWHERE, { REGISTRY_ONLY: ['allowed', 'outbound|443||api.example.com'], ALLOW_ANY: ['allowed', 'outbound|443||api.example.com'] }],
-    [t('https', 'x.wild.example.com', 443), ELSEWHERE, { REGISTRY_ONLY: ['allowed', 'outbound|443||*.wild.example.com'], ALLOW_ANY: ['allowed', 'outbound|443||*.wild.example.com'] }],
-    [t('https', 'unlisted.example.com', 443), ELSEWHERE, { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] }],
-    [t('http', 'unlisted.example.com', 8080), ELSEWHERE, { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] }],
-    [t('tcp', '192.0.2.10', 5433, true), '192.0.2.10', { REGISTRY_ONLY: ['allowed', 'outbound|5433||pinned-db.example.com'], ALLOW_ANY: ['allowed', 'outbound|5433||pinned-db.example.com'] }],
-    [t('tcp', 'pinned-db.example.com', 5433), ELSEWHERE, { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] }],
+    [
+      t('tcp', 'db.example.com', 5432),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['allowed', 'outbound|5432||db.example.com'], ALLOW_ANY: ['allowed', 'outbound|5432||db.example.com'] },
+    ],
+    [
+      t('tcp', 'unlisted.example.com', 5432),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['allowed', 'outbound|5432||db.example.com'], ALLOW_ANY: ['allowed', 'outbound|5432||db.example.com'] },
+    ],
+    [
+      t('http', 'api.example.com', 80),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['allowed', 'outbound|80||api.example.com'], ALLOW_ANY: ['allowed', 'outbound|80||api.example.com'] },
+    ],
+    [
+      t('http', 'unlisted.example.com', 80),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'http-502'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] },
+    ],
+    [
+      t('https', 'api.example.com', 443),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['allowed', 'outbound|443||api.example.com'], ALLOW_ANY: ['allowed', 'outbound|443||api.example.com'] },
+    ],
+    [
+      t('https', 'x.wild.example.com', 443),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['allowed', 'outbound|443||*.wild.example.com'], ALLOW_ANY: ['allowed', 'outbound|443||*.wild.example.com'] },
+    ],
+    [
+      t('https', 'unlisted.example.com', 443),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] },
+    ],
+    [
+      t('http', 'unlisted.example.com', 8080),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] },
+    ],
+    [
+      t('tcp', '192.0.2.10', 5433, true),
+      '192.0.2.10',
+      {
+        REGISTRY_ONLY: ['allowed', 'outbound|5433||pinned-db.example.com'],
+        ALLOW_ANY: ['allowed', 'outbound|5433||pinned-db.example.com'],
+      },
+    ],
+    [
+      t('tcp', 'pinned-db.example.com', 5433),
+      ELSEWHERE,
+      { REGISTRY_ONLY: ['blocked', 'BlackHoleCluster', 'tcp-close'], ALLOW_ANY: ['allowed', 'PassthroughCluster'] },
+    ],
   ];
   for (const policy of ['REGISTRY_ONLY', 'ALLOW_ANY'] as const) {
     for (const [target, addr, want] of cases) {

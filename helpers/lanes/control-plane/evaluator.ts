@@ -15,8 +15,17 @@ import { isIPv6 } from 'node:net';
 import type { Observation, Scheme } from '../../model/types.ts';
 import { ipToBigInt } from '../../net/addresses.ts';
 import {
-  isExpandedAny, isHcm, isTcpProxy, typeNameOf,
-  type DecodedAny, type HttpConnectionManager, type TcpProxy, type XdsCluster, type XdsFilterChain, type XdsListener, type XdsRouteConfiguration,
+  isExpandedAny,
+  isHcm,
+  isTcpProxy,
+  typeNameOf,
+  type DecodedAny,
+  type HttpConnectionManager,
+  type TcpProxy,
+  type XdsCluster,
+  type XdsFilterChain,
+  type XdsListener,
+  type XdsRouteConfiguration,
 } from './ads-client.ts';
 
 type FilterChainMatch = NonNullable<XdsFilterChain['filter_chain_match']>;
@@ -69,18 +78,22 @@ function socketOf(listener: XdsListener): { address: string; port: number } | un
 }
 
 /** Listener selection after original-destination recovery. */
-export function selectListener(listeners: XdsListener[], ip: string, port: number): { listener?: XdsListener; how: 'exact' | 'wildcard' | 'virtualOutbound' } {
+export function selectListener(
+  listeners: XdsListener[],
+  ip: string,
+  port: number,
+): { listener?: XdsListener; how: 'exact' | 'wildcard' | 'virtualOutbound' } {
   const wildcard = isIPv6(ip) ? '::' : '0.0.0.0';
-  const byAddr = (addr: string) => listeners.find((l) => {
-    const s = socketOf(l);
-    return s && s.port === port && s.address === addr && l.name !== 'virtualOutbound' && l.name !== 'virtualInbound';
-  });
+  const byAddr = (addr: string) =>
+    listeners.find((l) => {
+      const s = socketOf(l);
+      return s && s.port === port && s.address === addr && l.name !== 'virtualOutbound' && l.name !== 'virtualInbound';
+    });
   const exact = byAddr(ip);
   if (exact) return { listener: exact, how: 'exact' };
   const wild = byAddr(wildcard);
   if (wild) return { listener: wild, how: 'wildcard' };
-  const vo = listeners.find((l) => l.name === 'virtualOutbound') ??
-    listeners.find((l) => l.use_original_dst?.value === true);
+  const vo = listeners.find((l) => l.name === 'virtualOutbound') ?? listeners.find((l) => l.use_original_dst?.value === true);
   return { listener: vo, how: 'virtualOutbound' };
 }
 
@@ -115,7 +128,7 @@ export function longestPrefixMatch(ranges: CidrRange[], ip: string): number {
     const len = r.prefix_len?.value ?? addr.bits;
     const n = Number(len);
     const shift = BigInt(addr.bits - n);
-    if (n === 0 || (addr.v >> shift) === (net.v >> shift)) best = Math.max(best, n);
+    if (n === 0 || addr.v >> shift === net.v >> shift) best = Math.max(best, n);
   }
   return best;
 }
@@ -154,13 +167,31 @@ export function selectFilterChain(listener: XdsListener, facts: ConnectionFacts)
       if (withIt.length > 0) steps.push(`${label}: no match among ${withIt.length}, ${cands.length} without it`);
     }
   };
-  narrow('destination_port', (m) => m.destination_port !== undefined,
-    (m) => (Number(m.destination_port?.value) === facts.destinationPort ? 0 : -1));
-  narrow('prefix_ranges', (m) => (m.prefix_ranges ?? []).length > 0, (m) => longestPrefixMatch(m.prefix_ranges ?? [], facts.destinationIp));
-  narrow('server_names', (m) => (m.server_names ?? []).length > 0, (m) => serverNameRank(m.server_names ?? [], facts.serverName));
-  narrow('transport_protocol', (m) => !!m.transport_protocol, (m) => (m.transport_protocol === facts.transportProtocol ? 0 : -1));
-  narrow('application_protocols', (m) => (m.application_protocols ?? []).length > 0,
-    (m) => ((m.application_protocols ?? []).some((p) => facts.applicationProtocols.includes(p)) ? 0 : -1));
+  narrow(
+    'destination_port',
+    (m) => m.destination_port !== undefined,
+    (m) => (Number(m.destination_port?.value) === facts.destinationPort ? 0 : -1),
+  );
+  narrow(
+    'prefix_ranges',
+    (m) => (m.prefix_ranges ?? []).length > 0,
+    (m) => longestPrefixMatch(m.prefix_ranges ?? [], facts.destinationIp),
+  );
+  narrow(
+    'server_names',
+    (m) => (m.server_names ?? []).length > 0,
+    (m) => serverNameRank(m.server_names ?? [], facts.serverName),
+  );
+  narrow(
+    'transport_protocol',
+    (m) => !!m.transport_protocol,
+    (m) => (m.transport_protocol === facts.transportProtocol ? 0 : -1),
+  );
+  narrow(
+    'application_protocols',
+    (m) => (m.application_protocols ?? []).length > 0,
+    (m) => ((m.application_protocols ?? []).some((p) => facts.applicationProtocols.includes(p)) ? 0 : -1),
+  );
   if (cands.length > 0) return { chain: cands[0], usedDefault: false, steps };
   if (listener.default_filter_chain) return { chain: listener.default_filter_chain, usedDefault: true, steps };
   return { usedDefault: false, steps };
@@ -209,7 +240,7 @@ function routeMatches(match: RouteMatch, path: string): boolean {
   if (match.prefix !== undefined) return path.startsWith(match.prefix);
   if (match.path !== undefined) return pathOnly === match.path;
   if (match.path_separated_prefix !== undefined) {
-    return pathOnly === match.path_separated_prefix || pathOnly.startsWith(match.path_separated_prefix + '/');
+    return pathOnly === match.path_separated_prefix || pathOnly.startsWith(`${match.path_separated_prefix}/`);
   }
   if (match.safe_regex?.regex !== undefined) {
     try {
@@ -237,8 +268,10 @@ function terminalFilter(chain: XdsFilterChain): Terminal {
   for (const f of chain.filters ?? []) {
     const tc = f.typed_config;
     // A filter named by its legacy name but without a decoded config still decides the kind; its config is then absent.
-    if (isHcm(tc) || f.name === 'envoy.filters.network.http_connection_manager') return { kind: 'hcm', config: isHcm(tc) ? tc : undefined, name: f.name };
-    if (isTcpProxy(tc) || f.name === 'envoy.filters.network.tcp_proxy') return { kind: 'tcp', config: isTcpProxy(tc) ? tc : undefined, name: f.name };
+    if (isHcm(tc) || f.name === 'envoy.filters.network.http_connection_manager')
+      return { kind: 'hcm', config: isHcm(tc) ? tc : undefined, name: f.name };
+    if (isTcpProxy(tc) || f.name === 'envoy.filters.network.tcp_proxy')
+      return { kind: 'tcp', config: isTcpProxy(tc) ? tc : undefined, name: f.name };
   }
   const last = (chain.filters ?? []).at(-1);
   return { kind: 'other', name: last?.name };
@@ -295,7 +328,11 @@ export function evaluate(snapshot: ConfigSnapshot, target: EvalTarget, resolvedA
   }
   // HTTP connection manager: a non-HTTP client (tcp:// probe) on an HTTP chain never gets a response.
   if (target.scheme === 'tcp') {
-    return { verdict: 'error', error: 'a raw TCP probe reached an HTTP connection manager; the outcome depends on the client bytes', evidence };
+    return {
+      verdict: 'error',
+      error: 'a raw TCP probe reached an HTTP connection manager; the outcome depends on the client bytes',
+      evidence,
+    };
   }
   const rcName = term.config?.rds?.route_config_name;
   const rc = rcName !== undefined ? snapshot.routes.find((r) => r.name === rcName) : term.config?.route_config;
@@ -312,7 +349,8 @@ export function evaluate(snapshot: ConfigSnapshot, target: EvalTarget, resolvedA
   evidence.virtualHostMatch = vhHow;
   const path = target.path ?? '/';
   const route = (vhost.routes ?? []).find((r) => routeMatches(r.match ?? {}, path));
-  if (!route) return { verdict: 'error', error: `no route in virtual host ${vhost.name} matches ${path}: Envoy would answer 404`, evidence };
+  if (!route)
+    return { verdict: 'error', error: `no route in virtual host ${vhost.name} matches ${path}: Envoy would answer 404`, evidence };
   evidence.route = route.name ?? '(unnamed)';
   if (route.direct_response) {
     const status = Number(route.direct_response.status);

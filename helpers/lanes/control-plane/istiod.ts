@@ -48,7 +48,11 @@ export interface IstiodAddresses {
 
 /** The identity used for readiness and marker checks: a plain sidecar in the root namespace. */
 export const PROBE_IDENTITY = (istioVersion: string): SidecarIdentity => ({
-  namespace: 'istio-system', ip: '10.244.255.250', podName: 'iec-readiness', labels: {}, istioVersion,
+  namespace: 'istio-system',
+  ip: '10.244.255.250',
+  podName: 'iec-readiness',
+  labels: {},
+  istioVersion,
 });
 
 /**
@@ -63,7 +67,12 @@ export class Istiod {
   readonly logFile: string;
   readyAfterMs = 0;
 
-  private constructor(readonly opts: IstiodOptions, readonly addresses: IstiodAddresses, readonly process: ManagedProcess | undefined, logFile: string) {
+  private constructor(
+    readonly opts: IstiodOptions,
+    readonly addresses: IstiodAddresses,
+    readonly process: ManagedProcess | undefined,
+    logFile: string,
+  ) {
     this.logFile = logFile;
   }
 
@@ -77,7 +86,11 @@ export class Istiod {
     mkdirSync(opts.dir, { recursive: true });
     const [grpc, http, monitoring, https, ctrlz] = await Promise.all([1, 2, 3, 4, 5].map(() => freeLoopbackPort()));
     const addresses: IstiodAddresses = {
-      grpc: `127.0.0.1:${grpc}`, http: `127.0.0.1:${http}`, monitoring: `127.0.0.1:${monitoring}`, https: `127.0.0.1:${https}`, ctrlz: ctrlz!,
+      grpc: `127.0.0.1:${grpc}`,
+      http: `127.0.0.1:${http}`,
+      monitoring: `127.0.0.1:${monitoring}`,
+      https: `127.0.0.1:${https}`,
+      ctrlz: ctrlz!,
     };
     const args = [
       'discovery',
@@ -107,23 +120,42 @@ export class Istiod {
       ...(opts.debounceAfter ? { PILOT_DEBOUNCE_AFTER: opts.debounceAfter } : {}),
       ...(opts.extraEnv ?? {}),
     };
-    const proc = ManagedProcess.spawn({ name: 'pilot-discovery', binary: opts.binary, args, env, cwd: opts.dir, logFile: join(opts.dir, 'istiod.log'), detached: opts.detached });
+    const proc = ManagedProcess.spawn({
+      name: 'pilot-discovery',
+      binary: opts.binary,
+      args,
+      env,
+      cwd: opts.dir,
+      logFile: join(opts.dir, 'istiod.log'),
+      detached: opts.detached,
+    });
     const istiod = new Istiod(opts, addresses, proc, proc.spec.logFile);
     const t0 = Date.now();
     const timeout = opts.readyTimeoutMs ?? 60_000;
     let notYet = 'not asked yet';
     // Ready once /ready answers 200 and ADS serves a snapshot; a process that ended stops the wait.
-    const ready = await pollUntil(async () => {
-      if (proc.exited) return true;
-      if (!(await fetch(`http://${addresses.http}/ready`).then((r) => r.ok, () => false))) {
-        notYet = '/ready does not answer 200 yet';
-        return false;
-      }
-      return fetchSnapshot(addresses.grpc, PROBE_IDENTITY(opts.istioVersion), { timeoutMs: 5000 }).then(() => true, (e: Error) => {
-        notYet = e.message;
-        return false;
-      });
-    }, { timeoutMs: timeout, intervalMs: 50, maxIntervalMs: 400, factor: 1.4 });
+    const ready = await pollUntil(
+      async () => {
+        if (proc.exited) return true;
+        if (
+          !(await fetch(`http://${addresses.http}/ready`).then(
+            (r) => r.ok,
+            () => false,
+          ))
+        ) {
+          notYet = '/ready does not answer 200 yet';
+          return false;
+        }
+        return fetchSnapshot(addresses.grpc, PROBE_IDENTITY(opts.istioVersion), { timeoutMs: 5000 }).then(
+          () => true,
+          (e: Error) => {
+            notYet = e.message;
+            return false;
+          },
+        );
+      },
+      { timeoutMs: timeout, intervalMs: 50, maxIntervalMs: 400, factor: 1.4 },
+    );
     if (!ready || proc.exited) {
       const died = !!proc.exited;
       await proc.stop(1000);

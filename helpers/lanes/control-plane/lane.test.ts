@@ -75,16 +75,30 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     const unknown = await lane.observe(h, probe('frontend', 'http://unknown.example.com/'));
     expect(unknown).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'http-502' });
     expect(unknown.evidence).toMatchObject({ listener: '0.0.0.0_80', routeConfig: '80', virtualHost: 'block_all' });
-    expect(await lane.observe(h, probe('frontend', 'http://api.example.com/'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||api.example.com' });
+    expect(await lane.observe(h, probe('frontend', 'http://api.example.com/'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||api.example.com',
+    });
     // No HTTP service on 8080: TCP-level close from the catch-all.
-    expect(await lane.observe(h, probe('frontend', 'http://api.example.com:8080/'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
+    expect(await lane.observe(h, probe('frontend', 'http://api.example.com:8080/'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'tcp-close',
+    });
   });
 
   it('exportTo "." hides a frontend entry from default', async () => {
-    const priv = se('external-db', 'frontend', ['db.example.com'], [{ number: 5432, name: 'tcp-postgres', protocol: 'TCP' }], { exportTo: ['.'] });
+    const priv = se('external-db', 'frontend', ['db.example.com'], [{ number: 5432, name: 'tcp-postgres', protocol: 'TCP' }], {
+      exportTo: ['.'],
+    });
     const h = await lane.applyScenario('export', 'REGISTRY_ONLY', resources([priv]));
-    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
-    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||db.example.com',
+    });
+    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
   });
 
   it('meshConfig.defaultServiceExportTo ["."] applies to entries without exportTo', async () => {
@@ -98,12 +112,23 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     const locked = sidecar('locked', 'frontend', ['*/*'], { outboundTrafficPolicy: 'REGISTRY_ONLY', workloadSelector: { app: 'locked' } });
     const h = await lane.applyScenario('sidecar', 'ALLOW_ANY', resources([DB_TCP], [nsSidecar, locked]));
     // default: its Sidecar says REGISTRY_ONLY and imports only ./*, so frontend's db entry is unknown there.
-    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(await lane.observe(h, probe('default', 'tcp://db.example.com:5432'))).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
     // frontend without the label: mesh ALLOW_ANY.
-    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379'))).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
     // frontend pod labelled app=locked: its selected Sidecar blocks unknown hosts but still imports db.
-    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379', { app: 'locked' }))).toMatchObject({ verdict: 'blocked' });
-    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432', { app: 'locked' }))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+    expect(await lane.observe(h, probe('frontend', 'tcp://other.example.com:6379', { app: 'locked' }))).toMatchObject({
+      verdict: 'blocked',
+    });
+    expect(await lane.observe(h, probe('frontend', 'tcp://db.example.com:5432', { app: 'locked' }))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||db.example.com',
+    });
   });
 
   it('a root-namespace Sidecar follows meshConfig.rootNamespace', async () => {
@@ -120,7 +145,10 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     expect(db).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
     expect(db.evidence.listener).toMatch(/^240\.240\.\d+\.\d+_5432$/);
     expect(db.evidence.resolvedBy).toMatch(/NDS/);
-    expect(await lane.observe(h, probe('frontend', 'tcp://unlisted.example.com:5432'))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(await lane.observe(h, probe('frontend', 'tcp://unlisted.example.com:5432'))).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
   });
 
   it('clearScenario removes the resources and a stale handle is refused', async () => {
@@ -135,8 +163,14 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
   it('Istio is installed from the IstioOperator and the client Pods are real API objects', async () => {
     const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
     const cm = await k8s.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' });
-    expect(String((cm?.data as Record<string, string>).mesh)).toMatch(/accessLogFile: \/dev\/stdout/);
-    expect(await k8s.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'serviceentries.networking.istio.io' })).toBeDefined();
+    expect(String((cm?.data as Record<string, string> | undefined)?.mesh)).toMatch(/accessLogFile: \/dev\/stdout/);
+    expect(
+      await k8s.get({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name: 'serviceentries.networking.istio.io',
+      }),
+    ).toBeDefined();
     const pods = await k8s.listPods('frontend');
     expect(pods.map((p) => p.metadata.name)).toContain('egress-client');
     expect((pods[0]!.status as { podIP?: string }).podIP).toMatch(/^10\.244\./);
@@ -173,13 +207,18 @@ describe.skipIf(!!missing)(`a detached stack, attached to by a later command (ex
       // As `kubectl apply` would: no run label, no generation annotation.
       const user = new ClientNodeK8s(state.kubeconfig);
       await user.create({
-        apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'db', namespace: 'frontend' },
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: { name: 'db', namespace: 'frontend' },
         spec: { hosts: ['db.example.com'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }], resolution: 'NONE' },
       });
       const lane = ControlPlaneLane.attach(state);
       const mesh = await lane.syncLive();
       expect(mesh).toMatchObject({ outboundTrafficPolicy: { mode: 'ALLOW_ANY' } });
-      expect(await lane.observeLive(probe('default', 'tcp://other.example.com:5432'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.com' });
+      expect(await lane.observeLive(probe('default', 'tcp://other.example.com:5432'))).toMatchObject({
+        verdict: 'allowed',
+        cluster: 'outbound|5432||db.example.com',
+      });
       await lane.teardown(); // an attached lane leaves the stack running
       expect(ControlPlaneLane.isAlive(state)).toBe(true);
     } finally {

@@ -14,12 +14,35 @@ import { pollUntil } from '../../process/poll.ts';
 import { EnvironmentError, UserError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../../model/types.ts';
 import { ClientNodeK8s, type K8sObject, type K8sOps } from '../../k8s/client.ts';
-import { applyIstioObjects, ISTIO_NAMESPACE, MESH_CONFIGMAP, modeOf, readMeshConfig, renderIstioOperator, writeMeshConfig } from '../../k8s/istio.ts';
 import {
-  clientFor, clientPodManifest, CONTROL_NAMESPACE, meshConfigOf, GENERATION_ANNOTATION, istioOperatorFor, namespaceObjects, RUN_LABEL, scenarioObjects, shortHash,
+  applyIstioObjects,
+  ISTIO_NAMESPACE,
+  MESH_CONFIGMAP,
+  modeOf,
+  readMeshConfig,
+  renderIstioOperator,
+  writeMeshConfig,
+} from '../../k8s/istio.ts';
+import {
+  clientFor,
+  clientPodManifest,
+  CONTROL_NAMESPACE,
+  meshConfigOf,
+  GENERATION_ANNOTATION,
+  istioOperatorFor,
+  namespaceObjects,
+  RUN_LABEL,
+  scenarioObjects,
+  shortHash,
 } from '../../k8s/manifests.ts';
 import { ensureDefaultServiceAccount, ensureNamespaces, keyOf, syncScenarioObjects } from '../../k8s/workloads.ts';
-import { ensurePilotDiscovery, findIstioctlBuildSync, installPilotDiscovery, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import {
+  ensurePilotDiscovery,
+  findIstioctlBuildSync,
+  installPilotDiscovery,
+  PINNED_PILOT,
+  type PilotDiscoveryPin,
+} from '../../tools/pilot-discovery.ts';
 import { PINNED } from '../../tools/versions.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
@@ -202,9 +225,13 @@ export class ControlPlaneLane implements Lane {
   private async start(): Promise<void> {
     const build = !!this.opts.build;
     const binary = this.opts.binary ?? (await ensurePilotDiscovery({ build, onProgress: this.opts.onProgress, pin: this.pin })).path;
-    this.istioctl = findIstioctlBuildSync(this.pin) ?? (build ? await installPilotDiscovery({ program: 'istioctl', pin: this.pin, onProgress: this.opts.onProgress }) : undefined);
+    this.istioctl =
+      findIstioctlBuildSync(this.pin) ??
+      (build ? await installPilotDiscovery({ program: 'istioctl', pin: this.pin, onProgress: this.opts.onProgress }) : undefined);
     if (!this.istioctl) {
-      throw new EnvironmentError(`istioctl of the pinned Istio build ${this.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`);
+      throw new EnvironmentError(
+        `istioctl of the pinned Istio build ${this.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`,
+      );
     }
     this.dir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
     if (!this.opts.detached && !this.opts.keepDir) this.releaseDir = removeOnExit(this.dir);
@@ -223,11 +250,15 @@ export class ControlPlaneLane implements Lane {
       return performance.now();
     })();
     const istiod = Istiod.start({
-      binary, kubeconfig: this.api.kubeconfigFile, dir: join(this.dir, 'istiod'), istioVersion: this.pin.istioVersion,
+      binary,
+      kubeconfig: this.api.kubeconfigFile,
+      dir: join(this.dir, 'istiod'),
+      istioVersion: this.pin.istioVersion,
       // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
       // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
       // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
-      detached: this.opts.detached, debounceAfter: this.opts.debounceAfter ?? '10ms',
+      detached: this.opts.detached,
+      debounceAfter: this.opts.debounceAfter ?? '10ms',
     });
     const [w, i] = await Promise.allSettled([workloads, istiod]);
     if (i.status === 'fulfilled') this.istiod = i.value;
@@ -236,7 +267,11 @@ export class ControlPlaneLane implements Lane {
     const t3 = w.value;
     const t4 = performance.now();
     this.setupTimings = {
-      etcdMs: this.api.etcdReadyAfterMs, apiServerMs: this.api.readyAfterMs, istioInstallMs: t2 - t1, workloadsMs: t3 - t2, istiodMs: t4 - t2,
+      etcdMs: this.api.etcdReadyAfterMs,
+      apiServerMs: this.api.readyAfterMs,
+      istioInstallMs: t2 - t1,
+      workloadsMs: t3 - t2,
+      istiodMs: t4 - t2,
     };
     this.say(`control-plane: istiod ready (${Math.round(t4 - t2)} ms)`);
   }
@@ -246,10 +281,17 @@ export class ControlPlaneLane implements Lane {
    * changed since the last install are applied, except ConfigMap istio, whose mesh is written last with the
    * generation marker (see marker.ts) so the lane can tell when istiod has pushed it.
    */
-  private async installIstio(policy: PolicyMode, meshConfig: Record<string, unknown>, generation: number, initial = false): Promise<Record<string, unknown>> {
+  private async installIstio(
+    policy: PolicyMode,
+    meshConfig: Record<string, unknown>,
+    generation: number,
+    initial = false,
+  ): Promise<Record<string, unknown>> {
     const k8s = this.k8s!;
     const objects = await renderIstioOperator(this.istioctl!, istioOperatorFor(policy, meshConfig), join(this.dir!, 'istio'));
-    const meshCm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === MESH_CONFIGMAP && o.metadata.namespace === ISTIO_NAMESPACE);
+    const meshCm = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === MESH_CONFIGMAP && o.metadata.namespace === ISTIO_NAMESPACE,
+    );
     if (!meshCm) throw new EnvironmentError(`istioctl manifest generate rendered no ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP}`);
     const changed = objects.filter((o) => o !== meshCm && this.appliedIstio.get(keyOf(o)) !== shortHash(JSON.stringify(o)));
     if (changed.length > 0) {
@@ -261,7 +303,10 @@ export class ControlPlaneLane implements Lane {
     mesh.connectTimeout = markerTimeout(generation);
     await writeMeshConfig(k8s, mesh);
     const back = await readMeshConfig(k8s);
-    if (!back || modeOf(back) !== policy) throw new EnvironmentError(`ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} reads back outboundTrafficPolicy ${back ? modeOf(back) : '(missing)'}, not ${policy}`);
+    if (!back || modeOf(back) !== policy)
+      throw new EnvironmentError(
+        `ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} reads back outboundTrafficPolicy ${back ? modeOf(back) : '(missing)'}, not ${policy}`,
+      );
     return back;
   }
 
@@ -277,7 +322,11 @@ export class ControlPlaneLane implements Lane {
     const key = `${spec.namespace}/${spec.name}`;
     const known = this.clients.get(key);
     if (known) return known;
-    await ensureNamespaces(k8s, namespaceObjects([spec.namespace], { inject: false, runId: this.runId }).filter((n) => n.metadata.name === spec.namespace), { serviceAccount: false });
+    await ensureNamespaces(
+      k8s,
+      namespaceObjects([spec.namespace], { inject: false, runId: this.runId }).filter((n) => n.metadata.name === spec.namespace),
+      { serviceAccount: false },
+    );
     // Also in namespaces the run does not own (istio-system): a Pod is refused until its ServiceAccount exists.
     await ensureDefaultServiceAccount(k8s, spec.namespace);
     const manifest = clientPodManifest(spec, { curl: PINNED.images.curl!, postgres: PINNED.images.postgres! }, this.runId);
@@ -286,7 +335,11 @@ export class ControlPlaneLane implements Lane {
     if (!existing) await k8s.create(manifest);
     if (!ip) {
       // Addresses not taken by any client Pod yet (a detached stack's earlier command made some).
-      const taken = new Set((await k8s.list('v1', 'Pod', undefined, 'egress-conformance.io/client=true')).map((p) => (p.status as { podIP?: string } | undefined)?.podIP));
+      const taken = new Set(
+        (await k8s.list('v1', 'Pod', undefined, 'egress-conformance.io/client=true')).map(
+          (p) => (p.status as { podIP?: string } | undefined)?.podIP,
+        ),
+      );
       do {
         ip = `10.244.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`;
         this.nextPodIp++;
@@ -294,8 +347,16 @@ export class ControlPlaneLane implements Lane {
       // istiod's pod cache only indexes Pods that have an IP and are Ready (serviceregistry/kube/controller/pod.go).
       const now = new Date().toISOString();
       await k8s.setPodStatus(spec.namespace, spec.name, {
-        phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '127.0.0.1', startTime: now,
-        conditions: ['Initialized', 'ContainersReady', 'PodScheduled', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+        phase: 'Running',
+        podIP: ip,
+        podIPs: [{ ip }],
+        hostIP: '127.0.0.1',
+        startTime: now,
+        conditions: ['Initialized', 'ContainersReady', 'PodScheduled', 'Ready'].map((type) => ({
+          type,
+          status: 'True',
+          lastTransitionTime: now,
+        })),
       });
     }
     const live = await k8s.get({ apiVersion: 'v1', kind: 'Pod', namespace: spec.namespace, name: spec.name });
@@ -313,7 +374,11 @@ export class ControlPlaneLane implements Lane {
     const t0 = performance.now();
     const objects = scenarioObjects(resources, this.runId, generation);
     const namespaces = new Set(objects.map((o) => o.metadata.namespace!));
-    await ensureNamespaces(k8s, namespaceObjects([...namespaces], { inject: false, runId: this.runId }).filter((n) => namespaces.has(n.metadata.name)), { serviceAccount: false });
+    await ensureNamespaces(
+      k8s,
+      namespaceObjects([...namespaces], { inject: false, runId: this.runId }).filter((n) => namespaces.has(n.metadata.name)),
+      { serviceAccount: false },
+    );
     const sentinel = this.sentinel(generation);
     await syncScenarioObjects(k8s, objects, this.runId);
     // Strictly after the scenario's entries: the barrier relies on the allocator's queue order.
@@ -327,14 +392,26 @@ export class ControlPlaneLane implements Lane {
     wantHosts.add(`${ISTIO_NAMESPACE}/${SENTINEL_HOST(generation)}`);
     checks += await this.poll('ServiceEntry services in the registry', timeout, async () => {
       const items = await istiod.debug<RegistryzItem[]>('/debug/registryz');
-      const have = new Set(items.filter((s) => s.Attributes?.ServiceRegistry === 'External').map((s) => `${s.Attributes?.Namespace}/${s.hostname ?? s.Attributes?.Name}`));
+      const have = new Set(
+        items
+          .filter((s) => s.Attributes?.ServiceRegistry === 'External')
+          .map((s) => `${s.Attributes?.Namespace}/${s.hostname ?? s.Attributes?.Name}`),
+      );
       return sameSet(have, wantHosts);
     });
     const t4 = performance.now();
     const mesh = await this.installIstio(policy, meshConfigOf(resources.mesh), generation);
     checks += await this.awaitMarker(istiod, generation, timeout);
     const t5 = performance.now();
-    this.lastApply = { applyMs: t1 - t0, allocationMs: t2 - t1, configMs: t3 - t2, registryMs: t4 - t3, meshPushMs: t5 - t4, totalMs: t5 - t0, checks };
+    this.lastApply = {
+      applyMs: t1 - t0,
+      allocationMs: t2 - t1,
+      configMs: t3 - t2,
+      registryMs: t4 - t3,
+      meshPushMs: t5 - t4,
+      totalMs: t5 - t0,
+      checks,
+    };
     const handle: ScenarioHandle = { name, policy };
     this.current = { handle, generation, proxyMetadata: proxyMetadataOf(mesh) };
     return handle;
@@ -348,8 +425,18 @@ export class ControlPlaneLane implements Lane {
     return {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
-      metadata: { name: 'egress-conformance-allocation-barrier', namespace: ISTIO_NAMESPACE, labels: { [RUN_LABEL]: this.runId }, annotations: { [GENERATION_ANNOTATION]: String(generation) } },
-      spec: { hosts: [SENTINEL_HOST(generation)], ports: [{ number: 9, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS', exportTo: ['~'] },
+      metadata: {
+        name: 'egress-conformance-allocation-barrier',
+        namespace: ISTIO_NAMESPACE,
+        labels: { [RUN_LABEL]: this.runId },
+        annotations: { [GENERATION_ANNOTATION]: String(generation) },
+      },
+      spec: {
+        hosts: [SENTINEL_HOST(generation)],
+        ports: [{ number: 9, name: 'tcp', protocol: 'TCP' }],
+        resolution: 'DNS',
+        exportTo: ['~'],
+      },
     };
   }
 
@@ -361,30 +448,50 @@ export class ControlPlaneLane implements Lane {
   private async awaitAllocator(k8s: K8sOps, sentinel: K8sObject, timeout: number): Promise<number> {
     const host = (sentinel.spec as { hosts: string[] }).hosts[0];
     return this.poll('the IP allocator to reach the barrier entry', timeout, async () => {
-      const live = await k8s.get({ apiVersion: sentinel.apiVersion, kind: sentinel.kind, namespace: sentinel.metadata.namespace, name: sentinel.metadata.name });
-      const addrs = ((live?.status as { addresses?: { host?: string }[] } | undefined)?.addresses) ?? [];
+      const live = await k8s.get({
+        apiVersion: sentinel.apiVersion,
+        kind: sentinel.kind,
+        namespace: sentinel.metadata.namespace,
+        name: sentinel.metadata.name,
+      });
+      const addrs = (live?.status as { addresses?: { host?: string }[] } | undefined)?.addresses ?? [];
       return addrs.some((a) => a.host === host);
     });
   }
 
   /** istiod's store holds exactly the run's objects at this generation, each with the status the API has. */
-  private async awaitStore(k8s: K8sOps, istiod: Istiod, objects: K8sObject[], generation: number | undefined, timeout: number): Promise<number> {
+  private async awaitStore(
+    k8s: K8sOps,
+    istiod: Istiod,
+    objects: K8sObject[],
+    generation: number | undefined,
+    timeout: number,
+  ): Promise<number> {
     const want = new Map<string, string>();
     const versions = new Map<string, string>();
     for (const o of objects) {
       const live = await k8s.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
       versions.set(keyOf(o), String(live?.metadata.resourceVersion ?? ''));
-      want.set(keyOf(o), canonicalJson(((live?.status as { addresses?: unknown[] } | undefined)?.addresses) ?? []));
+      want.set(keyOf(o), canonicalJson((live?.status as { addresses?: unknown[] } | undefined)?.addresses ?? []));
     }
-    return this.poll(generation === undefined ? "istiod's config store" : `istiod's config store at generation ${generation}`, timeout, async () => {
-      const items = (await istiod.debug<ConfigzItem[]>('/debug/configz')).filter((c) => (c.kind === 'ServiceEntry' || c.kind === 'Sidecar'));
-      if (items.length !== want.size) return false;
-      return items.every((c) => {
-        const k = `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`;
-        const fresh = generation === undefined ? c.metadata.resourceVersion === versions.get(k) : c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation);
-        return want.get(k) === canonicalJson(c.status?.addresses ?? []) && fresh;
-      });
-    });
+    return this.poll(
+      generation === undefined ? "istiod's config store" : `istiod's config store at generation ${generation}`,
+      timeout,
+      async () => {
+        const items = (await istiod.debug<ConfigzItem[]>('/debug/configz')).filter(
+          (c) => c.kind === 'ServiceEntry' || c.kind === 'Sidecar',
+        );
+        if (items.length !== want.size) return false;
+        return items.every((c) => {
+          const k = `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`;
+          const fresh =
+            generation === undefined
+              ? c.metadata.resourceVersion === versions.get(k)
+              : c.metadata.annotations?.[GENERATION_ANNOTATION] === String(generation);
+          return want.get(k) === canonicalJson(c.status?.addresses ?? []) && fresh;
+        });
+      },
+    );
   }
 
   /** The mesh change forces a full push, whose push context is built from the store checked above. */
@@ -397,15 +504,23 @@ export class ControlPlaneLane implements Lane {
 
   private async poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
     let attempts = 0;
-    const seen = await pollUntil(async () => {
-      attempts++;
-      return check().catch(() => false);
-    }, { timeoutMs, intervalMs: 10, maxIntervalMs: 200, factor: 1.5 });
+    const seen = await pollUntil(
+      async () => {
+        attempts++;
+        return check().catch(() => false);
+      },
+      { timeoutMs, intervalMs: 10, maxIntervalMs: 200, factor: 1.5 },
+    );
     if (!seen) {
       // istiod keeps the last good mesh when a new one does not validate; say so instead of just timing out.
-      const rejected = (this.istiod?.log() ?? '').split('\n').filter((l) => l.includes('invalid mesh config') || l.includes('failed to read mesh')).at(-1);
-      throw new Error(`istiod did not reflect ${what} within ${timeoutMs} ms (${attempts} checks)` +
-        `${rejected ? `; istiod rejected the mesh config: ${rejected.trim()}` : ''}; log: ${this.istiod?.logFile}`);
+      const rejected = (this.istiod?.log() ?? '')
+        .split('\n')
+        .filter((l) => l.includes('invalid mesh config') || l.includes('failed to read mesh'))
+        .at(-1);
+      throw new Error(
+        `istiod did not reflect ${what} within ${timeoutMs} ms (${attempts} checks)` +
+          `${rejected ? `; istiod rejected the mesh config: ${rejected.trim()}` : ''}; log: ${this.istiod?.logFile}`,
+      );
     }
     return attempts;
   }
@@ -426,7 +541,7 @@ export class ControlPlaneLane implements Lane {
     const files: string[] = [];
     try {
       mkdirSync(dir, { recursive: true });
-      const snap = this.snapshots.get(clientFor(probe.from).name + '/' + probe.from.namespace);
+      const snap = this.snapshots.get(`${clientFor(probe.from).name}/${probe.from.namespace}`);
       if (snap) {
         writeFileSync(join(dir, `xds-${probe.from.namespace}.json`), JSON.stringify(snap, null, 1));
         files.push(`xds-${probe.from.namespace}.json`);
@@ -445,7 +560,7 @@ export class ControlPlaneLane implements Lane {
   async snapshotFor(probe: Probe): Promise<{ snapshot: XdsSnapshot; identity: SidecarIdentity; fresh: boolean }> {
     const { istiod } = this.requireStarted();
     const identity = await this.identityFor(probe);
-    const key = clientFor(probe.from).name + '/' + probe.from.namespace;
+    const key = `${clientFor(probe.from).name}/${probe.from.namespace}`;
     const cached = this.snapshots.get(key);
     if (cached) return { snapshot: cached, identity, fresh: false };
     // pilot-agent runs its DNS proxy, and asks for the name table, when ISTIO_META_DNS_CAPTURE parses as a
@@ -488,7 +603,12 @@ export class ControlPlaneLane implements Lane {
     obs.evidence = {
       ...obs.evidence,
       resolvedBy,
-      node: { pod: `${identity.namespace}/${identity.podName}`, ip: identity.ip, labels: identity.labels, metadata: identity.extraMetadata ?? {} },
+      node: {
+        pod: `${identity.namespace}/${identity.podName}`,
+        ip: identity.ip,
+        labels: identity.labels,
+        metadata: identity.extraMetadata ?? {},
+      },
       xdsVersions: snap.versions,
       generation: cur.generation,
       freshFetch: fresh,
@@ -573,11 +693,19 @@ export class ControlPlaneLane implements Lane {
 
   /** A lane over a stack an earlier command started detached: it observes the live cluster as it is. */
   static attach(state: LaneState, opts: ControlPlaneLaneOptions = {}): ControlPlaneLane {
-    const lane = new ControlPlaneLane({ ...opts, runId: state.runId, pin: { ...(opts.pin ?? PINNED_PILOT), istioVersion: state.istioVersion, goModuleVersion: state.goModuleVersion } });
+    const lane = new ControlPlaneLane({
+      ...opts,
+      runId: state.runId,
+      pin: { ...(opts.pin ?? PINNED_PILOT), istioVersion: state.istioVersion, goModuleVersion: state.goModuleVersion },
+    });
     lane.attached = true;
     lane.dir = state.runDir;
     lane.k8s = new ClientNodeK8s(state.kubeconfig);
-    lane.istiod = Istiod.attach({ binary: state.istiod.binary, kubeconfig: state.kubeconfig, dir: join(state.runDir, 'istiod'), istioVersion: state.istioVersion }, state.istiod.addresses, state.istiod.logFile);
+    lane.istiod = Istiod.attach(
+      { binary: state.istiod.binary, kubeconfig: state.kubeconfig, dir: join(state.runDir, 'istiod'), istioVersion: state.istioVersion },
+      state.istiod.addresses,
+      state.istiod.logFile,
+    );
     // A later command must not reuse an earlier one's markers: start past them, by wall clock.
     lane.generation = Math.max(state.generation, Math.floor(Date.now() / 1000) % 40_000);
     return lane;
@@ -618,7 +746,7 @@ export class ControlPlaneLane implements Lane {
 
 /** ISTIO_META_<NAME> entries of defaultConfig.proxyMetadata become node metadata <NAME>, verbatim as strings. */
 export function proxyMetadataOf(mesh: Record<string, unknown>): Record<string, string> {
-  const pm = ((mesh.defaultConfig as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata) ?? {};
+  const pm = (mesh.defaultConfig as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata ?? {};
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(pm)) if (k.startsWith('ISTIO_META_')) out[k.slice('ISTIO_META_'.length)] = String(v);
   return out;
@@ -626,8 +754,16 @@ export function proxyMetadataOf(mesh: Record<string, unknown>): Record<string, s
 
 /** JSON with object keys sorted: the API server and istiod's debug dump order fields differently. */
 function canonicalJson(v: unknown): string {
-  const sort = (x: unknown): unknown => Array.isArray(x) ? x.map(sort)
-    : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)).map(([k, y]) => [k, sort(y)])) : x;
+  const sort = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.entries(x)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, y]) => [k, sort(y)]),
+          )
+        : x;
   return JSON.stringify(sort(v));
 }
 

@@ -72,7 +72,8 @@ export class ManagedProcess {
     // An owned server must not outlive this process even when it dies without running its exit hooks
     // (SIGKILL, a test runner killing a hung worker): setpriv (util-linux) sets the kernel's parent-death
     // signal, then execs the server in the same pid. Detached servers (exam labs) outlive us on purpose.
-    const [file, args] = !spec.detached && SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.binary, ...spec.args]] : [spec.binary, spec.args];
+    const [file, args] =
+      !spec.detached && SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.binary, ...spec.args]] : [spec.binary, spec.args];
     try {
       p.child = spawn(file, args, {
         cwd: spec.cwd,

@@ -12,7 +12,12 @@ export interface DiagnosticsResult {
   problems: string[];
 }
 
-export async function collectDiagnostics(runner: LiveRunner, ctx: RunContext, clients: ClientSpec[], dir: string): Promise<DiagnosticsResult> {
+export async function collectDiagnostics(
+  runner: LiveRunner,
+  ctx: RunContext,
+  clients: ClientSpec[],
+  dir: string,
+): Promise<DiagnosticsResult> {
   const out: DiagnosticsResult = { dir, files: [], problems: [] };
   await mkdir(dir, { recursive: true });
   const save = async (name: string, text: string) => {

@@ -21,7 +21,6 @@ export interface DryRunOptions extends RunOptions {
   oracleVersion?: string;
 }
 
-
 /** Drives a lane through the cases as the suite does; `afterObserve` sees each case. */
 export async function driveLikeSuite(lane: KindLane, cases: CaseRun[], afterObserve: (c: CaseRun) => void = () => {}): Promise<void> {
   try {
@@ -53,13 +52,17 @@ export async function dryRun(opts: DryRunOptions): Promise<DryRun> {
   const oracleVersion = opts.oracleVersion ?? opts.istioVersion ?? PINNED.istio;
   await driveLikeSuite(lane, opts.cases, (run) => {
     const e = expectProbe(run.scenario.resources, run.probe, { istioVersion: oracleVersion, policy: run.policy });
-    lines.push(`${' '.repeat(6)}expect: ${e.verdict} via ${e.cluster}${e.signal ? ` (${e.signal})` : ''}   # oracle, Istio ${oracleVersion}`);
+    lines.push(
+      `${' '.repeat(6)}expect: ${e.verdict} via ${e.cluster}${e.signal ? ` (${e.signal})` : ''}   # oracle, Istio ${oracleVersion}`,
+    );
   });
   const header = [
     '# egress-conformance kind lane: dry run (nothing below is executed)',
     `# run ${c.runId}; cluster ${c.clusterName}${c.reuse ? ' (--reuse)' : ''}${c.keep ? ' (--keep)' : ''}`,
     `# istio ${c.istioVersion}; kind ${c.versions.kind}; node image ${c.versions.kindNodeImage}`,
-    `# images: ${Object.entries(c.versions.images).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `# images: ${Object.entries(c.versions.images)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     `# every command runs with KUBECONFIG=${c.kubeconfig} (the run's own file; the user's kubeconfig is never read or written)`,
     `# containers are labelled ${c.runLabel}; temp dir ${c.workDir}`,
     `# ${opts.cases.length} case(s), in the order the suite runs them; the dry run assumes a fresh machine where every wait succeeds`,

@@ -17,7 +17,7 @@ async function render(extra: Partial<Parameters<typeof dryRun>[0]> = {}) {
 }
 
 describe('kind lane dry run', () => {
-  it('prints kind create with the pinned digest image and the run\'s own kubeconfig', async () => {
+  it("prints kind create with the pinned digest image and the run's own kubeconfig", async () => {
     const text = await render();
     expect(text).toContain(
       `$ kind create cluster --name egress-conformance --config ${join(REPO_ROOT, 'clusters', 'kind.yaml')} ` +
@@ -40,7 +40,9 @@ describe('kind lane dry run', () => {
     expect(iop?.[2]).toMatch(/\|\s+mode: ALLOW_ANY/);
     expect(installs[0]).toContain(`$ istioctl manifest generate -f ${iop?.[1]}   #`);
     expect(installs[1]).toMatch(/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml/);
-    expect(text).toMatch(/istioctl manifest generate[^\n]*ALLOW_ANY[^\n]*\n\s+apply every object `istioctl manifest generate` printed: server-side apply, Namespace and CRDs first[^\n]*\n\s+wait until Deployment istio-system\/istiod available[^\n]*\n\s+wait until validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode/);
+    expect(text).toMatch(
+      /istioctl manifest generate[^\n]*ALLOW_ANY[^\n]*\n\s+apply every object `istioctl manifest generate` printed: server-side apply, Namespace and CRDs first[^\n]*\n\s+wait until Deployment istio-system\/istiod available[^\n]*\n\s+wait until validating webhook answers[^\n]*\n\s+read ConfigMap istio-system\/istio key mesh: outboundTrafficPolicy.mode/,
+    );
   });
 
   it('prints every manifest, the sync barrier, and each probe with its expected verdict and cluster', async () => {
@@ -49,30 +51,44 @@ describe('kind lane dry run', () => {
       expect(text).toContain(`apply Namespace ${ns}:`);
       expect(text).toContain(`apply Pod ${ns}/egress-client:`);
     }
-    expect(text).toMatch(/apply ServiceEntry frontend\/db-external:\n\s+apiVersion: networking.istio.io\/v1\n\s+kind: ServiceEntry[\s\S]*?egress-conformance.io\/generation: "1"[\s\S]*?- db\.example\.com/);
+    expect(text).toMatch(
+      /apply ServiceEntry frontend\/db-external:\n\s+apiVersion: networking.istio.io\/v1\n\s+kind: ServiceEntry[\s\S]*?egress-conformance.io\/generation: "1"[\s\S]*?- db\.example\.com/,
+    );
     expect(text.match(/apply ServiceEntry frontend\/db-external:/g)).toHaveLength(2);
     expect(text.match(/delete ServiceEntry frontend\/db-external/g)).toHaveLength(2);
     expect(text).toContain(`image: ${PINNED.images.curl}`);
     // Servers with the run label; the CoreDNS entries carry the addresses the containers will have.
-    expect(text).toMatch(/\$ docker create --name egress-conformance-dry-1-db --network kind --label egress-conformance.run=dry-1 .*postgres/);
+    expect(text).toMatch(
+      /\$ docker create --name egress-conformance-dry-1-db --network kind --label egress-conformance.run=dry-1 .*postgres/,
+    );
     expect(text).toContain('<IP of egress-conformance-dry-1-db on the kind network> db.example.com');
     expect(text).toContain('proxy_pass egress-conformance-dry-1-db:5432;');
     // The barrier, per scenario: istiod's store, the marker, every client sidecar.
-    expect(text).toMatch(/sync: every client sidecar ACKs generation 1 \(PassthroughCluster connect_timeout 10\.001s\)\n\s+wait until istiod's config store holds exactly this run's 1 ServiceEntry\/Sidecar object\(s\) at generation 1[\s\S]*?connectTimeout: 10\.001s[\s\S]*?wait until sidecar of frontend\/egress-client has generation 1[\s\S]*?wait until sidecar of default\/egress-client has generation 1/);
+    expect(text).toMatch(
+      /sync: every client sidecar ACKs generation 1 \(PassthroughCluster connect_timeout 10\.001s\)\n\s+wait until istiod's config store holds exactly this run's 1 ServiceEntry\/Sidecar object\(s\) at generation 1[\s\S]*?connectTimeout: 10\.001s[\s\S]*?wait until sidecar of frontend\/egress-client has generation 1[\s\S]*?wait until sidecar of default\/egress-client has generation 1/,
+    );
     expect(text).not.toMatch(/^\s+(pause|sleep) /m);
     // Probes: command, control, access log, expectation.
     expect(text).toContain('probe ALLOW_ANY/db-serviceentry/frontend→tcp://db.example.com:5432');
     expect(text).toContain('exec in frontend/egress-client [psql]: pg_isready -h db.example.com -p 5432');
     expect(text).toContain('control: same in egress-control/egress-client [psql]');
-    expect(text).toContain('cluster: the new line for the probe\'s port in the access log of frontend/egress-client [istio-proxy]');
-    expect(text).toMatch(/probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){4}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/);
-    expect(text).toMatch(/probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(tcp-close\)/);
+    expect(text).toContain("cluster: the new line for the probe's port in the access log of frontend/egress-client [istio-proxy]");
+    expect(text).toMatch(
+      /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){4}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
+    );
+    expect(text).toMatch(
+      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(tcp-close\)/,
+    );
     // Teardown last.
-    expect(text.trimEnd()).toMatch(/\nteardown:[\s\S]*\$ kind delete cluster --name egress-conformance --kubeconfig \/tmp\/egress-conformance-dry\/kubeconfig[\s\S]*rm -rf \/tmp\/egress-conformance-dry$/);
+    expect(text.trimEnd()).toMatch(
+      /\nteardown:[\s\S]*\$ kind delete cluster --name egress-conformance --kubeconfig \/tmp\/egress-conformance-dry\/kubeconfig[\s\S]*rm -rf \/tmp\/egress-conformance-dry$/,
+    );
   });
 
   it('with preloadImages, loads the client and Istio images into the new cluster', async () => {
-    expect(await render({ preloadImages: true })).toContain(`$ kind load docker-image --name egress-conformance ${PINNED.images.curl} ${PINNED.images.postgres} docker.io/istio/pilot:${PINNED.istio} docker.io/istio/proxyv2:${PINNED.istio}`);
+    expect(await render({ preloadImages: true })).toContain(
+      `$ kind load docker-image --name egress-conformance ${PINNED.images.curl} ${PINNED.images.postgres} docker.io/istio/pilot:${PINNED.istio} docker.io/istio/proxyv2:${PINNED.istio}`,
+    );
     expect(await render()).not.toContain('kind load');
   });
 
@@ -80,15 +96,24 @@ describe('kind lane dry run', () => {
     const keep = await render({ keep: true });
     expect(keep).not.toContain('$ kind delete cluster');
     expect(keep).not.toContain('docker rm -f -v');
-    expect(keep).toContain('teardown (--keep): keep cluster egress-conformance and this run\'s server containers');
-    expect(keep).toContain('Remove them with: kind delete cluster --name egress-conformance && docker rm -f $(docker ps -aq --filter label=egress-conformance.run=dry-1)');
+    expect(keep).toContain("teardown (--keep): keep cluster egress-conformance and this run's server containers");
+    expect(keep).toContain(
+      'Remove them with: kind delete cluster --name egress-conformance && docker rm -f $(docker ps -aq --filter label=egress-conformance.run=dry-1)',
+    );
     expect(keep).toContain(`rm -rf ${WORK}`);
     const reuse = await render({ reuse: true });
     expect(reuse).toContain('--reuse: no cluster named egress-conformance yet, so one is created');
   });
 
   it('a scenario with its own meshConfig gets its IstioOperator and fresh clients', async () => {
-    const dns = { ...SCENARIOS[1], name: 'dns-capture', resources: { ...SCENARIOS[1].resources, mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } } } };
+    const dns = {
+      ...SCENARIOS[1],
+      name: 'dns-capture',
+      resources: {
+        ...SCENARIOS[1].resources,
+        mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } },
+      },
+    };
     const text = await render({ cases: cases([SCENARIOS[0], dns]).filter((c) => c.policy === 'REGISTRY_ONLY') });
     const blocks = [...text.matchAll(/write (\S+\/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/g)];
     expect(blocks).toHaveLength(2);
@@ -156,11 +181,21 @@ describe('dry run and run', () => {
   });
 
   it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (client made on first use)', async () => {
-    const dns = { ...SCENARIOS[1], name: 'dns-capture', resources: { ...SCENARIOS[1].resources, mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } } } };
+    const dns = {
+      ...SCENARIOS[1],
+      name: 'dns-capture',
+      resources: {
+        ...SCENARIOS[1].resources,
+        mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } },
+      },
+    };
     const [probe] = dns.probes;
     if (!probe) throw new Error('SCENARIOS[1] has no probes');
     const labelled = { ...probe, from: { namespace: 'frontend', labels: { app: 'legacy' } } };
-    const runs = [...cases([SCENARIOS[0], dns]), { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: dns, policy: 'REGISTRY_ONLY' as const, probe: labelled }];
+    const runs = [
+      ...cases([SCENARIOS[0], dns]),
+      { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: dns, policy: 'REGISTRY_ONLY' as const, probe: labelled },
+    ];
     const h = harness();
     const live: TraceEntry[] = [];
     await driveLikeSuite(h.lane({ onTrace: (e) => live.push(e) }), runs);

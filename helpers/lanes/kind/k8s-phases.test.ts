@@ -19,14 +19,25 @@ import { runContext } from './context.ts';
 import { LiveRunner } from './live-runner.ts';
 import { applyScenarioObjects, deleteScenarioObjects } from './phases/scenario.ts';
 import { markGeneration } from './phases/sync.ts';
-import { applyNamespaces, CLIENT_HASH_ANNOTATION, clientFor, controlClient, ensureClients, namespaceManifests } from './phases/workloads.ts';
+import {
+  applyNamespaces,
+  CLIENT_HASH_ANNOTATION,
+  clientFor,
+  controlClient,
+  ensureClients,
+  namespaceManifests,
+} from './phases/workloads.ts';
 import type { TraceEntry } from './runner.ts';
 import { newRunState } from './state.ts';
 
 const istioctl = findIstioctlBuildSync();
-const missing = !findKubeBinarySync('etcd') ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver') ? missingKubeBinaryMessage('kube-apiserver')
-  : !istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)' : '';
+const missing = !findKubeBinarySync('etcd')
+  ? missingKubeBinaryMessage('etcd')
+  : !findKubeBinarySync('kube-apiserver')
+    ? missingKubeBinaryMessage('kube-apiserver')
+    : !istioctl
+      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
+      : '';
 
 describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let dir = '';
@@ -58,24 +69,36 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
     expect(await labels('team-a')).toMatchObject({ 'istio-injection': 'enabled' });
     expect(await labels('egress-control')).toMatchObject({ 'istio-injection': 'disabled' });
     expect(await labels('default')).toMatchObject({ 'istio-injection': 'enabled' });
-    expect(trace.filter((e) => e.op === 'apply').map((e) => (e as { object: { metadata: { name: string } } }).object.metadata.name)).toEqual(['frontend', 'default', 'egress-control', 'team-a']);
+    expect(
+      trace.filter((e) => e.op === 'apply').map((e) => (e as { object: { metadata: { name: string } } }).object.metadata.name),
+    ).toEqual(['frontend', 'default', 'egress-control', 'team-a']);
   });
 
-  it('clients: the fixture Pod is accepted, ready once the kubelet says so, recreated when the proxy defaults change; the API server\'s refusal in an injected namespace is reported', async () => {
+  it("clients: the fixture Pod is accepted, ready once the kubelet says so, recreated when the proxy defaults change; the API server's refusal in an injected namespace is reported", async () => {
     // kind's controller manager makes each namespace's default ServiceAccount; there is none here.
-    for (const ns of ['frontend', 'egress-control']) await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
+    for (const ns of ['frontend', 'egress-control'])
+      await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
     // A stand-in kubelet: every Pod it sees runs, with all its containers ready.
     const kubelet = setInterval(() => {
       void (async () => {
         for (const ns of ['frontend', 'egress-control']) {
           for (const pod of await k8s.listPods(ns)) {
             if ((pod.status as { phase?: string } | undefined)?.phase === 'Running') continue;
-            const names = ((pod.spec as { containers: { name: string; image: string }[] }).containers);
-            await k8s.setPodStatus(ns, pod.metadata.name, {
-              phase: 'Running',
-              conditions: [{ type: 'Ready', status: 'True' }],
-              containerStatuses: names.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: '2026-11-29T18:40:00Z' } } })),
-            }).catch(() => {});
+            const names = (pod.spec as { containers: { name: string; image: string }[] }).containers;
+            await k8s
+              .setPodStatus(ns, pod.metadata.name, {
+                phase: 'Running',
+                conditions: [{ type: 'Ready', status: 'True' }],
+                containerStatuses: names.map((c) => ({
+                  name: c.name,
+                  image: c.image,
+                  imageID: '',
+                  ready: true,
+                  restartCount: 0,
+                  state: { running: { startedAt: '2026-11-29T18:40:00Z' } },
+                })),
+              })
+              .catch(() => {});
           }
         }
       })();
@@ -85,7 +108,12 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
       const ref = { apiVersion: 'v1', kind: 'Pod', namespace: control.namespace, name: control.name };
       await ensureClients(runner, ctx, [control], false, 'proxy-a');
       const first = await k8s.get(ref);
-      expect((first?.spec as { containers: { name: string; image: string }[] }).containers.map((c) => [c.name, c.image])).toEqual([['curl', ctx.versions.images.curl], ['psql', ctx.versions.images.postgres]]);
+      expect(
+        (first?.spec as { containers: { name: string; image: string }[] } | undefined)?.containers.map((c) => [c.name, c.image]),
+      ).toEqual([
+        ['curl', ctx.versions.images.curl],
+        ['psql', ctx.versions.images.postgres],
+      ]);
       expect(first?.metadata.labels).toMatchObject({ app: 'egress-client', [RUN_LABEL]: 'kapi-1' });
       // The same client again: kept as it is.
       await ensureClients(runner, ctx, [control], false, 'proxy-a');
@@ -104,7 +132,7 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
     }
   }, 60_000);
 
-  it('scenario objects: a catalogue scenario at each generation, this run\'s leftovers removed, deleted and gone on clear', async () => {
+  it("scenario objects: a catalogue scenario at each generation, this run's leftovers removed, deleted and gone on clear", async () => {
     const scenarios = loadCatalogue();
     const course = scenarios.find((s) => s.name === 'course-db-serviceentry')!;
     const other = scenarios.find((s) => s.resources.sidecars.length > 0)!;
@@ -112,15 +140,23 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
     const first = await applyScenarioObjects(runner, ctx, state, course.name, 'REGISTRY_ONLY', course.resources);
     const [applied] = first;
     if (!applied) throw new Error('applyScenarioObjects applied nothing for course-db-serviceentry');
-    const se = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name: applied.metadata.name });
+    const se = await k8s.get({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      namespace: 'frontend',
+      name: applied.metadata.name,
+    });
     expect(se?.metadata.labels).toMatchObject({ [RUN_LABEL]: 'kapi-1' });
     expect(se?.metadata.annotations).toMatchObject({ [GENERATION_ANNOTATION]: String(state.generation) });
     // Another scenario applied over it (an interrupted clear): the run's earlier objects go.
     const second = await applyScenarioObjects(runner, ctx, state, other.name, 'REGISTRY_ONLY', other.resources);
-    const ours = async () => [
-      ...await k8s.list('networking.istio.io/v1', 'ServiceEntry', undefined, `${RUN_LABEL}=kapi-1`),
-      ...await k8s.list('networking.istio.io/v1', 'Sidecar', undefined, `${RUN_LABEL}=kapi-1`),
-    ].map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} @${o.metadata.annotations?.[GENERATION_ANNOTATION]}`).sort();
+    const ours = async () =>
+      [
+        ...(await k8s.list('networking.istio.io/v1', 'ServiceEntry', undefined, `${RUN_LABEL}=kapi-1`)),
+        ...(await k8s.list('networking.istio.io/v1', 'Sidecar', undefined, `${RUN_LABEL}=kapi-1`)),
+      ]
+        .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} @${o.metadata.annotations?.[GENERATION_ANNOTATION]}`)
+        .sort();
     expect(await ours()).toEqual(second.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} @2`).sort());
     await deleteScenarioObjects(runner, ctx, state, 'clear', second);
     expect(await ours()).toEqual([]);

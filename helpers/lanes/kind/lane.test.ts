@@ -15,13 +15,27 @@ import { harness, runLane } from './testdata/harness.ts';
 import { SCENARIOS, line, readShimLog, shimState, standinToolkit } from './testdata/standins.ts';
 
 const RUN_LABEL = 'egress-conformance.run=test-run-1';
-const diagnosticsPrinted = (out: string[]) => /^diagnostics: (\S+) \(/.exec(out.filter((l) => l.startsWith('diagnostics: ')).pop() ?? '')?.[1];
+const diagnosticsPrinted = (out: string[]) =>
+  /^diagnostics: (\S+) \(/.exec(out.filter((l) => l.startsWith('diagnostics: ')).pop() ?? '')?.[1];
 
 describe('KindLane', () => {
   it('setup, apply scenario per policy, observe, clear, teardown', async () => {
     const h = harness();
     const o = h.options();
-    const lane = new KindLane({ runId: 'lane-1', workDir: h.workDir, artifactsDir: join(h.root, 'artifacts'), env: h.env, k8s: o.k8s, toolkit: standinToolkit, handleSignals: false, out: () => {}, pollMs: 1, probeIntervalMs: 0, accessLogPollMs: 1, timeouts: { accessLog: 500 } });
+    const lane = new KindLane({
+      runId: 'lane-1',
+      workDir: h.workDir,
+      artifactsDir: join(h.root, 'artifacts'),
+      env: h.env,
+      k8s: o.k8s,
+      toolkit: standinToolkit,
+      handleSignals: false,
+      out: () => {},
+      pollMs: 1,
+      probeIntervalMs: 0,
+      accessLogPollMs: 1,
+      timeouts: { accessLog: 500 },
+    });
     const info = await lane.setup();
     expect(info).toMatchObject({ lane: 'kind', istioVersion: '1.30.3' });
     expect(info.details.kindNetwork).toContain('172.18.0.0/16');
@@ -35,13 +49,20 @@ describe('KindLane', () => {
     // The cluster is what the client sidecar logged; the sync barrier's evidence comes with it.
     expect(obs.cluster).toBe('PassthroughCluster');
     expect(obs.evidence.accessLog).toEqual([expect.stringMatching(/ PassthroughCluster - 172\.18\.0\.4:5432 /)]);
-    expect(obs.evidence.sync).toMatchObject({ generation: 1, marker: '10.001s', proxy: { passthroughConnectTimeout: '10.001s', syncz: { cluster_acked: 'a1b2c3d4' } } });
+    expect(obs.evidence.sync).toMatchObject({
+      generation: 1,
+      marker: '10.001s',
+      proxy: { passthroughConnectTimeout: '10.001s', syncz: { cluster_acked: 'a1b2c3d4' } },
+    });
     expect(obs.evidence.pod).toBe('frontend/egress-client');
     await lane.clearScenario(h1);
 
     const h2 = await lane.applyScenario(s.name, 'REGISTRY_ONLY', s.resources);
     // A probe from a labelled workload gets its own client pod, created on first use.
-    const labelled = await lane.observe(h2, { from: { namespace: 'frontend', labels: { app: 'legacy' } }, to: parseProbeUrl('http://api.example.com/') });
+    const labelled = await lane.observe(h2, {
+      from: { namespace: 'frontend', labels: { app: 'legacy' } },
+      to: parseProbeUrl('http://api.example.com/'),
+    });
     expect(labelled.evidence.pod).toMatch(/^frontend\/egress-client-[0-9a-f]{8}$/);
     // Its sidecar passed the barrier of the applied generation before the probe.
     expect(labelled.evidence.sync).toMatchObject({ generation: 2, proxy: { passthroughConnectTimeout: '10.002s' } });
@@ -102,19 +123,44 @@ describe('KindLane', () => {
 
     const create = calls.find((c) => c.tool === 'kind' && c.argv[0] === 'create')!;
     expect(create.argv).toEqual([
-      'create', 'cluster', '--name', 'egress-conformance', '--config', expect.stringMatching(/clusters\/kind\.yaml$/),
-      '--image', PINNED.kindNodeImage, '--kubeconfig', kubeconfig, '--wait', '180s',
+      'create',
+      'cluster',
+      '--name',
+      'egress-conformance',
+      '--config',
+      expect.stringMatching(/clusters\/kind\.yaml$/),
+      '--image',
+      PINNED.kindNodeImage,
+      '--kubeconfig',
+      kubeconfig,
+      '--wait',
+      '180s',
     ]);
     expect(PINNED.kindNodeImage).toMatch(/^kindest\/node:v[\d.]+@sha256:[0-9a-f]{64}$/);
     const install = calls.find((c) => c.tool === 'istioctl' && c.argv[0] === 'manifest')!;
     expect(install.argv).toEqual(['manifest', 'generate', '-f', expect.stringMatching(/istio-ALLOW_ANY-[0-9a-f]{6}\.yaml$/)]);
     // What istioctl rendered was applied through the API, the mesh ConfigMap from the IstioOperator included.
-    expect(h.fake.calls.some((c) => c.op === 'apply' && c.kind === 'CustomResourceDefinition' && c.name === 'serviceentries.networking.istio.io')).toBe(true);
-    expect((h.fake.store.get('ConfigMap/istio-system/istio')!.data as { mesh: string }).mesh).toMatch(/^accessLogFile: \/dev\/stdout\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\nconnectTimeout: 10\.\d{3}s/);
-    expect(calls.filter((c) => c.tool === 'docker' && c.argv[0] === 'create').every((c) => c.argv.includes(RUN_LABEL) && c.argv.includes('kind'))).toBe(true);
+    expect(
+      h.fake.calls.some(
+        (c) => c.op === 'apply' && c.kind === 'CustomResourceDefinition' && c.name === 'serviceentries.networking.istio.io',
+      ),
+    ).toBe(true);
+    expect((h.fake.store.get('ConfigMap/istio-system/istio')!.data as { mesh: string }).mesh).toMatch(
+      /^accessLogFile: \/dev\/stdout\noutboundTrafficPolicy:\n {2}mode: REGISTRY_ONLY\nconnectTimeout: 10\.\d{3}s/,
+    );
+    expect(
+      calls
+        .filter((c) => c.tool === 'docker' && c.argv[0] === 'create')
+        .every((c) => c.argv.includes(RUN_LABEL) && c.argv.includes('kind')),
+    ).toBe(true);
     expect(lines.find((l) => l.startsWith('kind delete'))).toBe(`kind delete cluster --name egress-conformance --kubeconfig ${kubeconfig}`);
     // Both server containers removed, by the ids docker ps returned for the run label.
-    expect(lines.find((l) => l.startsWith('docker rm'))!.split(' ').slice(4)).toHaveLength(2);
+    expect(
+      lines
+        .find((l) => l.startsWith('docker rm'))!
+        .split(' ')
+        .slice(4),
+    ).toHaveLength(2);
     expect(shimState(h.log, 'containers')).toEqual([]);
     expect(existsSync(h.workDir)).toBe(false);
 
@@ -210,7 +256,11 @@ describe('KindLane', () => {
     expect(lane.lastDiagnostics).toBe(dir);
     expect(out.some((l) => l.startsWith(`diagnostics: ${dir} (`))).toBe(true);
     await lane.teardown();
-    expect(readShimLog(h.log).map(line).some((l) => l.startsWith('kind delete cluster'))).toBe(true);
+    expect(
+      readShimLog(h.log)
+        .map(line)
+        .some((l) => l.startsWith('kind delete cluster')),
+    ).toBe(true);
   });
 
   it('a hung step ends at its timeout and teardown cleans up', async () => {
@@ -248,7 +298,7 @@ describe('KindLane', () => {
     expect(lines.some((l) => l.startsWith('kind delete'))).toBe(false);
   });
 
-  it('losing a race for the cluster name (kind create: already exists): not this run\'s, never deleted', async () => {
+  it("losing a race for the cluster name (kind create: already exists): not this run's, never deleted", async () => {
     const h = harness({ SHIM_KIND_RACE: '1' });
     const out: string[] = [];
     const err = await runLane(h.lane({ out: (l) => out.push(l), timeouts: { accessLog: 500, kindCreateRetryDelay: 0 } })).catch((e) => e);
@@ -269,7 +319,10 @@ describe('KindLane', () => {
     await lane.setup();
     // Someone deleted our cluster and another run made one of the same name.
     const marker = h.fake.store.get('ConfigMap/kube-system/egress-conformance-owner')!;
-    h.fake.store.set('ConfigMap/kube-system/egress-conformance-owner', { ...marker, data: { ...(marker.data as object), runId: 'other-run' } });
+    h.fake.store.set('ConfigMap/kube-system/egress-conformance-owner', {
+      ...marker,
+      data: { ...(marker.data as object), runId: 'other-run' },
+    });
     await lane.teardown();
     const lines = readShimLog(h.log).map(line);
     expect(lines.some((l) => l.startsWith('kind delete'))).toBe(false);
@@ -288,7 +341,7 @@ describe('KindLane', () => {
     expect(shimState(h.log, 'containers')).toHaveLength(2);
     expect(existsSync(h.workDir)).toBe(false);
     const text = out.join('\n');
-    expect(text).toContain('teardown (--keep): keep cluster egress-conformance and this run\'s server containers');
+    expect(text).toContain("teardown (--keep): keep cluster egress-conformance and this run's server containers");
     expect(text).toContain('kind delete cluster --name egress-conformance');
     expect(text).toContain('docker rm -f $(docker ps -aq --filter label=egress-conformance.run=test-run-1)');
   });
@@ -331,12 +384,16 @@ describe('KindLane', () => {
     expect(lines.filter((l) => l.startsWith('kind delete cluster'))).toHaveLength(1);
   });
 
-  it('gives up on kind create after 3 attempts, with kind\'s error', async () => {
+  it("gives up on kind create after 3 attempts, with kind's error", async () => {
     const h = harness({ SHIM_FAIL: 'kind:create' });
     const err = await runLane(h.lane({ timeouts: { accessLog: 500, kindCreateRetryDelay: 0 } })).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toMatch(/kind create cluster .*\(3 attempts\).*failed to init node/s);
-    expect(readShimLog(h.log).map(line).filter((l) => l.startsWith('kind create cluster'))).toHaveLength(3);
+    expect(
+      readShimLog(h.log)
+        .map(line)
+        .filter((l) => l.startsWith('kind create cluster')),
+    ).toHaveLength(3);
   });
 
   it('on a reused cluster, a failed run deletes the scenario resources it left applied', async () => {
@@ -346,14 +403,20 @@ describe('KindLane', () => {
     expect(err.message).toMatch(/fake API: delete ServiceEntry db-external failed/);
     expect(h.fake.calls.filter((c) => c.op === 'delete' && c.name === 'db-external')).toHaveLength(2);
     expect([...h.fake.store.values()].some((o) => o.kind === 'ServiceEntry')).toBe(false);
-    expect(readShimLog(h.log).map(line).some((l) => l.startsWith('kind delete'))).toBe(false);
+    expect(
+      readShimLog(h.log)
+        .map(line)
+        .some((l) => l.startsWith('kind delete')),
+    ).toBe(false);
   });
 
   it('on a reused cluster, a client made differently by an earlier run is recreated', async () => {
     const h = harness();
     await runLane(h.lane({ keep: true }), []);
     h.fake.store.set('Pod/frontend/egress-client', {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'egress-client', namespace: 'frontend', annotations: { 'egress-conformance.io/client-hash': 'old' } },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'egress-client', namespace: 'frontend', annotations: { 'egress-conformance.io/client-hash': 'old' } },
       spec: { containers: [{ name: 'curl' }, { name: 'psql' }] },
     });
     await runLane(h.lane({ runId: 'test-run-2', reuse: true }));

@@ -21,7 +21,15 @@ import { clusterDns, startServers } from './phases/servers.ts';
 import { syncBarrier, type SyncEvidence } from './phases/sync.ts';
 import { teardown, teardownTitle } from './phases/teardown.ts';
 import {
-  applyNamespaces, clientFor, clientKey, controlClient, ensureClients, INJECTED_NAMESPACES, isInjected, namespaceManifests, type ClientSpec,
+  applyNamespaces,
+  clientFor,
+  clientKey,
+  controlClient,
+  ensureClients,
+  INJECTED_NAMESPACES,
+  isInjected,
+  namespaceManifests,
+  type ClientSpec,
 } from './phases/workloads.ts';
 import { requireProbeToolkit, type ProbeToolkit } from './probe-toolkit.ts';
 import type { K8sObject, Runner, TraceEntry } from './runner.ts';
@@ -159,7 +167,10 @@ export class KindLane implements Lane {
     if (this.info) return this.info;
     if (this.live && this.opts.handleSignals !== false) this.trap();
     const r = this.runner;
-    const nsManifests = namespaceManifests(this.ctx, [...this.clients.values()].map((c) => c.namespace));
+    const nsManifests = namespaceManifests(
+      this.ctx,
+      [...this.clients.values()].map((c) => c.namespace),
+    );
     nsManifests.forEach((n) => this.namespaces.add(n.metadata.name));
     await this.guarded(async () => {
       await preflight(r, this.ctx, this.state);
@@ -178,27 +189,37 @@ export class KindLane implements Lane {
     const r = this.runner;
     const install = installSpec(this.ctx, policy, resources.mesh);
     const handle = { name, policy };
-    await this.guarded(async () => {
-      const newNamespaces = [...new Set([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace))].filter((ns) => !this.namespaces.has(ns));
-      if (newNamespaces.length) {
-        const manifests = namespaceManifests(this.ctx, newNamespaces).filter((n) => newNamespaces.includes(n.metadata.name));
-        manifests.forEach((n) => this.namespaces.add(n.metadata.name));
-        await applyNamespaces(r, manifests);
-      }
-      if (this.installed?.key !== install.key) {
-        await installIstio(r, this.ctx, install);
-        this.installed = install;
-      }
-      // Clients are created after the first install (the injector must exist) and recreated when the proxy
-      // defaults they were injected with change.
-      if (this.clientsProxyKey !== install.proxyKey) {
-        await ensureClients(r, this.ctx, [...this.clients.values()], this.clientsProxyKey !== undefined, install.proxyKey);
-        this.clientsProxyKey = install.proxyKey;
-      }
-      const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
-      const sync = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects, clients: this.injectedClients(), meshConfig: install.meshConfig });
-      this.applied = { handle, objects, sync };
-    }, `${policy}_${name}`.replace(/[^\w.-]+/g, '_'));
+    await this.guarded(
+      async () => {
+        const newNamespaces = [...new Set([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace))].filter(
+          (ns) => !this.namespaces.has(ns),
+        );
+        if (newNamespaces.length) {
+          const manifests = namespaceManifests(this.ctx, newNamespaces).filter((n) => newNamespaces.includes(n.metadata.name));
+          manifests.forEach((n) => this.namespaces.add(n.metadata.name));
+          await applyNamespaces(r, manifests);
+        }
+        if (this.installed?.key !== install.key) {
+          await installIstio(r, this.ctx, install);
+          this.installed = install;
+        }
+        // Clients are created after the first install (the injector must exist) and recreated when the proxy
+        // defaults they were injected with change.
+        if (this.clientsProxyKey !== install.proxyKey) {
+          await ensureClients(r, this.ctx, [...this.clients.values()], this.clientsProxyKey !== undefined, install.proxyKey);
+          this.clientsProxyKey = install.proxyKey;
+        }
+        const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
+        const sync = await syncBarrier(r, this.ctx, {
+          generation: this.state.generation,
+          objects,
+          clients: this.injectedClients(),
+          meshConfig: install.meshConfig,
+        });
+        this.applied = { handle, objects, sync };
+      },
+      `${policy}_${name}`.replace(/[^\w.-]+/g, '_'),
+    );
     return handle;
   }
 
@@ -213,34 +234,50 @@ export class KindLane implements Lane {
         // is passed again so its sidecar has the scenario too.
         if (!this.namespaces.has(client.namespace)) {
           this.namespaces.add(client.namespace);
-          await applyNamespaces(r, namespaceManifests(this.ctx, [client.namespace]).filter((n) => n.metadata.name === client.namespace));
+          await applyNamespaces(
+            r,
+            namespaceManifests(this.ctx, [client.namespace]).filter((n) => n.metadata.name === client.namespace),
+          );
         }
         await ensureClients(r, this.ctx, [client], false, this.clientsProxyKey ?? '');
         if (isInjected(client)) {
-          const more = await syncBarrier(r, this.ctx, { generation: this.state.generation, objects: applied.objects, clients: [client], meshConfig: this.installed?.meshConfig });
+          const more = await syncBarrier(r, this.ctx, {
+            generation: this.state.generation,
+            objects: applied.objects,
+            clients: [client],
+            meshConfig: this.installed?.meshConfig,
+          });
           Object.assign(applied.sync.proxies, more.proxies);
         }
       }
       const id = caseId(handle.policy, handle.name, { ...probe, expect: {} });
-      const obs = await observeProbe(r, this.state, {
-        id,
-        probe,
-        argv: this.toolkit.probeCommand(probe.to),
-        container: this.toolkit.probeContainer(probe.to),
-        client,
-        control: controlClient(),
-      }, {
-        classify: this.toolkit.classifyProbe,
-        timeoutMs: this.ctx.timeouts.probeConverge,
-        execTimeoutMs: this.ctx.timeouts.probeExec,
-        accessLogMs: this.ctx.timeouts.accessLog,
-        intervalMs: this.opts.probeIntervalMs,
-        accessLogPollMs: this.opts.accessLogPollMs,
-        signal: this.controller.signal,
-      });
+      const obs = await observeProbe(
+        r,
+        this.state,
+        {
+          id,
+          probe,
+          argv: this.toolkit.probeCommand(probe.to),
+          container: this.toolkit.probeContainer(probe.to),
+          client,
+          control: controlClient(),
+        },
+        {
+          classify: this.toolkit.classifyProbe,
+          timeoutMs: this.ctx.timeouts.probeConverge,
+          execTimeoutMs: this.ctx.timeouts.probeExec,
+          accessLogMs: this.ctx.timeouts.accessLog,
+          intervalMs: this.opts.probeIntervalMs,
+          accessLogPollMs: this.opts.accessLogPollMs,
+          signal: this.controller.signal,
+        },
+      );
       const proxy = applied.sync.proxies[clientKey(client)];
       obs.evidence.sync = { generation: applied.sync.generation, marker: applied.sync.marker, ...(proxy ? { proxy } : {}) };
-      if (!r.dryRun) this.out(`    ${id}: ${obs.verdict === 'error' ? `error: ${obs.error}` : `${obs.verdict}${obs.cluster ? ` via ${obs.cluster}` : ''}`}`);
+      if (!r.dryRun)
+        this.out(
+          `    ${id}: ${obs.verdict === 'error' ? `error: ${obs.error}` : `${obs.verdict}${obs.cluster ? ` via ${obs.cluster}` : ''}`}`,
+        );
       return obs;
     });
   }
@@ -257,7 +294,9 @@ export class KindLane implements Lane {
   async clearScenario(handle: ScenarioHandle): Promise<void> {
     if (!this.applied || this.applied.handle !== handle) return;
     const { objects } = this.applied;
-    await this.guarded(() => deleteScenarioObjects(this.runner, this.ctx, this.state, `scenario ${handle.name} (${handle.policy}): delete its resources`, objects));
+    await this.guarded(() =>
+      deleteScenarioObjects(this.runner, this.ctx, this.state, `scenario ${handle.name} (${handle.policy}): delete its resources`, objects),
+    );
     this.applied = undefined;
   }
 

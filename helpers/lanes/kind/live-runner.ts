@@ -10,7 +10,16 @@ import { resolveIstioctl } from '../../tools/istioctl.ts';
 import { resolveKind } from '../../tools/kind.ts';
 import { defaultResolveDeps, type ResolvedTool } from '../../tools/resolve.ts';
 import type { RunContext } from './context.ts';
-import { shellLine, type ExecOptions, type K8sObject, type ObjectRef, type ProcessResult, type Runner, type RunnerK8s, type TraceEntry } from './runner.ts';
+import {
+  shellLine,
+  type ExecOptions,
+  type K8sObject,
+  type ObjectRef,
+  type ProcessResult,
+  type Runner,
+  type RunnerK8s,
+  type TraceEntry,
+} from './runner.ts';
 
 export interface ProcessRunner {
   run(argv: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal }): Promise<ProcessResult>;
@@ -41,7 +50,12 @@ export const execaRunner: ProcessRunner = {
   },
 };
 
-export type ToolResolver = (tool: 'kind' | 'istioctl', version: string, env: NodeJS.ProcessEnv, log?: (line: string) => void) => Promise<ResolvedTool>;
+export type ToolResolver = (
+  tool: 'kind' | 'istioctl',
+  version: string,
+  env: NodeJS.ProcessEnv,
+  log?: (line: string) => void,
+) => Promise<ResolvedTool>;
 
 export const defaultToolResolver: ToolResolver = (tool, version, env, log) => {
   const deps = { ...defaultResolveDeps(env), ...(log ? { onProgress: log } : {}) };
@@ -180,7 +194,12 @@ export class LiveRunner implements Runner {
     return fn(this.k8s());
   }
 
-  async waitFor<T>(what: string, timeoutMs: number, check: (k: RunnerK8s) => Promise<T | undefined>, opts: { state?: () => string; pollMs?: number }): Promise<T> {
+  async waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: (k: RunnerK8s) => Promise<T | undefined>,
+    opts: { state?: () => string; pollMs?: number },
+  ): Promise<T> {
     this.trace({ op: 'wait', what, timeoutMs });
     const deadline = Date.now() + timeoutMs;
     const pollMs = opts.pollMs ?? this.opts.pollMs ?? 2_000;

@@ -18,7 +18,14 @@ const spec: ProbeSpec = {
   client: { namespace: 'frontend', name: 'egress-client', labels: {} },
   control: { namespace: 'egress-control', name: 'egress-client', labels: {} },
 };
-const opts = { classify: standinToolkit.classifyProbe, timeoutMs: 60_000, execTimeoutMs: 1_000, intervalMs: 0, accessLogMs: 300, accessLogPollMs: 1 };
+const opts = {
+  classify: standinToolkit.classifyProbe,
+  timeoutMs: 60_000,
+  execTimeoutMs: 1_000,
+  intervalMs: 0,
+  accessLogMs: 300,
+  accessLogPollMs: 1,
+};
 
 /** Mesh results in order (the control always answers unless told). */
 function scripted(mesh: ProbeRoute[], control: (i: number) => number = () => 0) {
@@ -46,8 +53,12 @@ describe('observing a probe', () => {
     expect(obs.evidence.attemptCount).toBe(6);
     const attempts = obs.evidence.attempts as { outcome: string; accessLog: string[] }[];
     expect(attempts.map((a) => a.outcome)).toEqual([
-      'allowed via PassthroughCluster', 'blocked (tcp-close) via BlackHoleCluster', 'allowed via PassthroughCluster',
-      'blocked (tcp-close) via BlackHoleCluster', 'blocked (tcp-close) via BlackHoleCluster', 'blocked (tcp-close) via BlackHoleCluster',
+      'allowed via PassthroughCluster',
+      'blocked (tcp-close) via BlackHoleCluster',
+      'allowed via PassthroughCluster',
+      'blocked (tcp-close) via BlackHoleCluster',
+      'blocked (tcp-close) via BlackHoleCluster',
+      'blocked (tcp-close) via BlackHoleCluster',
     ]);
     // Each attempt reads only its own line.
     expect(attempts.every((a) => a.accessLog.length === 1)).toBe(true);
@@ -55,7 +66,12 @@ describe('observing a probe', () => {
   });
 
   it('a change of cluster with the same verdict restarts the count', async () => {
-    const obs = await scripted([allowed('PassthroughCluster'), allowed('outbound|80||api.example.com'), allowed('outbound|80||api.example.com'), allowed('outbound|80||api.example.com')]).observe();
+    const obs = await scripted([
+      allowed('PassthroughCluster'),
+      allowed('outbound|80||api.example.com'),
+      allowed('outbound|80||api.example.com'),
+      allowed('outbound|80||api.example.com'),
+    ]).observe();
     expect(obs).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||api.example.com', evidence: { attemptCount: 4 } });
   });
 
@@ -81,7 +97,9 @@ describe('observing a probe', () => {
 
   it('a sidecar log that cannot be read makes the attempt an error with that cause', async () => {
     const { sim, observe } = scripted([allowed()]);
-    sim.logs = async () => { throw new Error('container "istio-proxy" in pod "egress-client" is waiting to start'); };
+    sim.logs = async () => {
+      throw new Error('container "istio-proxy" in pod "egress-client" is waiting to start');
+    };
     const obs = await observe();
     expect(obs.verdict).toBe('error');
     expect(obs.error).toMatch(/the sidecar's log could not be read: container "istio-proxy" in pod "egress-client" is waiting to start/);
@@ -96,11 +114,17 @@ describe('observing a probe', () => {
     const flip = Array.from({ length: 20 }, (_, i) => (i % 2 ? blocked() : allowed()));
     const obs = await scripted(flip).observe({ maxAttempts: 8 });
     expect(obs.verdict).toBe('error');
-    expect(obs.error).toMatch(/no stable result.*8 attempt\(s\).*allowed via PassthroughCluster \| blocked \(tcp-close\) via BlackHoleCluster/);
+    expect(obs.error).toMatch(
+      /no stable result.*8 attempt\(s\).*allowed via PassthroughCluster \| blocked \(tcp-close\) via BlackHoleCluster/,
+    );
   });
 
   it('an exec that throws is an error, not a verdict', async () => {
-    const sim = new SimCluster({ exec: () => { throw new Error('pods "egress-client" not found'); } });
+    const sim = new SimCluster({
+      exec: () => {
+        throw new Error('pods "egress-client" not found');
+      },
+    });
     const runner = new LiveRunner({ ctx: runContext({ runId: 'obs-2', workDir: '/tmp/obs-2' }), k8s: () => sim });
     const obs = await observeProbe(runner, newRunState(), spec, opts);
     expect(obs.verdict).toBe('error');

@@ -5,7 +5,11 @@ import { shellLine, type TraceEntry } from './runner.ts';
 const PAD = '    ';
 
 function indentBlock(text: string, pad: string): string {
-  return text.trimEnd().split('\n').map((l) => `${pad}${l}`).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${pad}${l}`)
+    .join('\n');
 }
 
 function secs(ms: number): string {

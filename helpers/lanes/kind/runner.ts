@@ -65,7 +65,12 @@ export interface Runner {
    * Bounded polling until `check` returns a value. One trace entry; the calls made inside are not traced.
    * The dry run does not poll and returns `assumed`.
    */
-  waitFor<T>(what: string, timeoutMs: number, check: (k: RunnerK8s) => Promise<T | undefined>, opts: { assumed: T; state?: () => string; pollMs?: number }): Promise<T>;
+  waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: (k: RunnerK8s) => Promise<T | undefined>,
+    opts: { assumed: T; state?: () => string; pollMs?: number },
+  ): Promise<T>;
   /** Work shown as one entry (a probe and its attempts); the dry run returns `assumed` without running it. */
   opaque<T>(entry: TraceEntry, fn: (k: RunnerK8s) => Promise<T>, assumed: T): Promise<T>;
   writeFile(path: string, content: string): Promise<void>;

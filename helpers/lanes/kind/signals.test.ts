@@ -31,7 +31,12 @@ async function runInterrupted(signal: 'SIGINT' | 'SIGTERM', shimEnv: Record<stri
     await sleep(50);
   }
   // The lane created its servers and cluster before the signal.
-  const before = { containers: shimState<{ id: string }>(h.log, 'containers').map((c) => c.id).sort(), clusters: shimState(h.log, 'clusters') };
+  const before = {
+    containers: shimState<{ id: string }>(h.log, 'containers')
+      .map((c) => c.id)
+      .sort(),
+    clusters: shimState(h.log, 'clusters'),
+  };
   child.kill(signal);
   const r = await child;
   return { h, r, before, lines: readShimLog(h.log).map(line) };
@@ -44,7 +49,11 @@ function expectCleanedUp({ h, before, lines }: Awaited<ReturnType<typeof runInte
   expect(listAt).toBeGreaterThan(0);
   const rm = lines.slice(listAt).find((l) => l.startsWith('docker rm -f -v '));
   expect(rm?.split(' ').slice(4).sort()).toEqual(RUN_IDS);
-  expect(lines.slice(listAt).some((l) => l.startsWith(`kind delete cluster --name egress-conformance --kubeconfig ${join(h.workDir, 'kubeconfig')}`))).toBe(true);
+  expect(
+    lines
+      .slice(listAt)
+      .some((l) => l.startsWith(`kind delete cluster --name egress-conformance --kubeconfig ${join(h.workDir, 'kubeconfig')}`)),
+  ).toBe(true);
   expect(shimState(h.log, 'containers')).toEqual([]);
   expect(shimState(h.log, 'clusters')).toEqual([]);
   expect(existsSync(h.workDir)).toBe(false);

@@ -22,7 +22,15 @@ export interface RunState {
 }
 
 export function newRunState(): RunState {
-  return { facts: {}, ownsCluster: false, clusterReady: false, serverIps: {}, scenarioObjects: new Map(), logCursors: new Map(), generation: 0 };
+  return {
+    facts: {},
+    ownsCluster: false,
+    clusterReady: false,
+    serverIps: {},
+    scenarioObjects: new Map(),
+    logCursors: new Map(),
+    generation: 0,
+  };
 }
 
 export function objectKey(r: ObjectRef): string {

@@ -29,109 +29,140 @@ import { newRunState } from './state.ts';
 
 const istioctl = findIstioctlBuildSync();
 const pilot = findPilotDiscoverySync();
-const missing = !findKubeBinarySync('etcd') ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver') ? missingKubeBinaryMessage('kube-apiserver')
-  : !istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
-  : !pilot ? 'pilot-discovery of the pinned build is not built (egress-conformance tools install pilot-discovery)' : '';
+const missing = !findKubeBinarySync('etcd')
+  ? missingKubeBinaryMessage('etcd')
+  : !findKubeBinarySync('kube-apiserver')
+    ? missingKubeBinaryMessage('kube-apiserver')
+    : !istioctl
+      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
+      : !pilot
+        ? 'pilot-discovery of the pinned build is not built (egress-conformance tools install pilot-discovery)'
+        : '';
 
-describe.skipIf(!!missing)(`sync barrier: istiod's config store, read from the real istiod${missing ? ` — skipped: ${missing}` : ''}`, () => {
-  let dir = '';
-  let api: LocalApiServer;
-  let istiod: Istiod;
-  let k8s: ClientNodeK8s;
+describe.skipIf(!!missing)(
+  `sync barrier: istiod's config store, read from the real istiod${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let dir = '';
+    let api: LocalApiServer;
+    let istiod: Istiod;
+    let k8s: ClientNodeK8s;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'iec-kind-istiod-'));
-    api = await LocalApiServer.start({ dir: join(dir, 'api') });
-    k8s = new ClientNodeK8s(api.kubeconfigFile);
-    await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
-    await ensureNamespaces(k8s, namespaceObjects([], { inject: false, runId: 'istiod-1' }), { serviceAccount: true });
-    istiod = await Istiod.start({ binary: pilot!, kubeconfig: api.kubeconfigFile, dir: join(dir, 'istiod'), istioVersion: PINNED_PILOT.istioVersion });
-  }, 240_000);
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'iec-kind-istiod-'));
+      api = await LocalApiServer.start({ dir: join(dir, 'api') });
+      k8s = new ClientNodeK8s(api.kubeconfigFile);
+      await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
+      await ensureNamespaces(k8s, namespaceObjects([], { inject: false, runId: 'istiod-1' }), { serviceAccount: true });
+      istiod = await Istiod.start({
+        binary: pilot!,
+        kubeconfig: api.kubeconfigFile,
+        dir: join(dir, 'istiod'),
+        istioVersion: PINNED_PILOT.istioVersion,
+      });
+    }, 240_000);
 
-  afterAll(async () => {
-    await istiod?.stop();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await istiod?.stop();
+      await api?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
 
-  /** Polls istiod's /debug/configz until it matches (bounded); returns the mismatches seen on the way. */
-  async function untilMatches(objects: K8sObject[], generation: number): Promise<string[][]> {
-    const seen: string[][] = [];
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const m = configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', objects, generation);
-      seen.push(m);
-      if (m.length === 0 || Date.now() > deadline) return seen;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  it('istiod holds exactly the scenario applied at each generation, earlier objects of the run gone', async () => {
-    const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
-    const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
-    const state = newRunState();
-    const scenarios = loadCatalogue();
-    const course = scenarios.find((s) => s.name === 'course-db-serviceentry')!;
-    const withSidecar = scenarios.find((s) => s.resources.sidecars.length > 0 && s.name !== course.name)!;
-
-    const first = await applyScenarioObjects(runner, ctx, state, course.name, 'REGISTRY_ONLY', course.resources);
-    const one = await untilMatches(first, 1);
-    expect(one.at(-1)).toEqual([]);
-
-    const second = await applyScenarioObjects(runner, ctx, state, withSidecar.name, 'REGISTRY_ONLY', withSidecar.resources);
-    // Right after the apply, generation 1's picture no longer matches generation 2 (istiod catches up).
-    expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', second, 1).length).toBeGreaterThan(0);
-    const two = await untilMatches(second, 2);
-    expect(two.at(-1)).toEqual([]);
-    // What the barrier would have said had istiod lagged: named objects, never an empty complaint.
-    expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', first, 1)).toEqual(expect.arrayContaining([expect.stringMatching(/ (missing|at generation 2|still present)$/)]));
-  }, 120_000);
-
-  it('/debug/syncz lists a connected sidecar by its Pod, every type it was sent ACKed', async () => {
-    const client = { namespace: 'frontend', name: 'egress-client', labels: {} };
-    const ads = new AdsClient(istiod.addresses.grpc, { namespace: 'frontend', ip: '10.244.0.9', podName: 'egress-client', labels: {}, istioVersion: PINNED_PILOT.istioVersion });
-    try {
-      await ads.fetch();
-      let entry;
-      const deadline = Date.now() + 20_000;
-      do {
-        entry = syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), client);
-        if (entry && unacked(entry).length === 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      } while (Date.now() < deadline);
-      // The proxy's ID, not its node id: what syncFor matches.
-      expect(entry?.proxy).toBe('egress-client.frontend');
-      expect(entry?.cluster_sent).toBeTruthy();
-      expect(unacked(entry!)).toEqual([]);
-      expect(syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), { namespace: 'default', name: 'egress-client', labels: {} })).toBeUndefined();
-    } finally {
-      ads.close();
-    }
-  }, 60_000);
-
-  it('the debug endpoints are served on the monitoring port, the one `pilot-discovery request` asks (15014 in a pod)', async () => {
-    const res = await fetch(`http://${istiod.addresses.monitoring}/debug/configz`);
-    expect(res.status).toBe(200);
-    expect(Array.isArray(await res.json())).toBe(true);
-  });
-
-  it('the generation marker written by the kind lane reaches every sidecar as PassthroughCluster\'s connect timeout', async () => {
-    const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
-    const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
-    const identity = { namespace: 'default', ip: '10.244.0.10', podName: 'egress-client', labels: {}, istioVersion: PINNED_PILOT.istioVersion };
-    for (const generation of [5, 6]) {
-      await markGeneration(runner, generation);
-      let ms: number | undefined;
+    /** Polls istiod's /debug/configz until it matches (bounded); returns the mismatches seen on the way. */
+    async function untilMatches(objects: K8sObject[], generation: number): Promise<string[][]> {
+      const seen: string[][] = [];
       const deadline = Date.now() + 30_000;
-      do {
-        const snap = await fetchSnapshot(istiod.addresses.grpc, identity);
-        const ct = snap.clusters.find((c) => c.name === 'PassthroughCluster')?.connect_timeout as { seconds?: string | number; nanos?: number } | undefined;
-        ms = ct ? Number(ct.seconds ?? 0) * 1000 + Math.round((ct.nanos ?? 0) / 1e6) : undefined;
-        if (ms === markerMillis(generation)) break;
-        await new Promise((r) => setTimeout(r, 200));
-      } while (Date.now() < deadline);
-      expect(ms).toBe(markerMillis(generation));
+      for (;;) {
+        const m = configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', objects, generation);
+        seen.push(m);
+        if (m.length === 0 || Date.now() > deadline) return seen;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }, 90_000);
-});
+
+    it('istiod holds exactly the scenario applied at each generation, earlier objects of the run gone', async () => {
+      const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
+      const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
+      const state = newRunState();
+      const scenarios = loadCatalogue();
+      const course = scenarios.find((s) => s.name === 'course-db-serviceentry')!;
+      const withSidecar = scenarios.find((s) => s.resources.sidecars.length > 0 && s.name !== course.name)!;
+
+      const first = await applyScenarioObjects(runner, ctx, state, course.name, 'REGISTRY_ONLY', course.resources);
+      const one = await untilMatches(first, 1);
+      expect(one.at(-1)).toEqual([]);
+
+      const second = await applyScenarioObjects(runner, ctx, state, withSidecar.name, 'REGISTRY_ONLY', withSidecar.resources);
+      // Right after the apply, generation 1's picture no longer matches generation 2 (istiod catches up).
+      expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', second, 1).length).toBeGreaterThan(0);
+      const two = await untilMatches(second, 2);
+      expect(two.at(-1)).toEqual([]);
+      // What the barrier would have said had istiod lagged: named objects, never an empty complaint.
+      expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', first, 1)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/ (missing|at generation 2|still present)$/)]),
+      );
+    }, 120_000);
+
+    it('/debug/syncz lists a connected sidecar by its Pod, every type it was sent ACKed', async () => {
+      const client = { namespace: 'frontend', name: 'egress-client', labels: {} };
+      const ads = new AdsClient(istiod.addresses.grpc, {
+        namespace: 'frontend',
+        ip: '10.244.0.9',
+        podName: 'egress-client',
+        labels: {},
+        istioVersion: PINNED_PILOT.istioVersion,
+      });
+      try {
+        await ads.fetch();
+        let entry;
+        const deadline = Date.now() + 20_000;
+        do {
+          entry = syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), client);
+          if (entry && unacked(entry).length === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        } while (Date.now() < deadline);
+        // The proxy's ID, not its node id: what syncFor matches.
+        expect(entry?.proxy).toBe('egress-client.frontend');
+        expect(entry?.cluster_sent).toBeTruthy();
+        expect(unacked(entry!)).toEqual([]);
+        expect(
+          syncFor(JSON.stringify(await istiod.debug('/debug/syncz')), { namespace: 'default', name: 'egress-client', labels: {} }),
+        ).toBeUndefined();
+      } finally {
+        ads.close();
+      }
+    }, 60_000);
+
+    it('the debug endpoints are served on the monitoring port, the one `pilot-discovery request` asks (15014 in a pod)', async () => {
+      const res = await fetch(`http://${istiod.addresses.monitoring}/debug/configz`);
+      expect(res.status).toBe(200);
+      expect(Array.isArray(await res.json())).toBe(true);
+    });
+
+    it("the generation marker written by the kind lane reaches every sidecar as PassthroughCluster's connect timeout", async () => {
+      const ctx = runContext({ runId: 'istiod-1', workDir: join(dir, 'work') });
+      const runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50 });
+      const identity = {
+        namespace: 'default',
+        ip: '10.244.0.10',
+        podName: 'egress-client',
+        labels: {},
+        istioVersion: PINNED_PILOT.istioVersion,
+      };
+      for (const generation of [5, 6]) {
+        await markGeneration(runner, generation);
+        let ms: number | undefined;
+        const deadline = Date.now() + 30_000;
+        do {
+          const snap = await fetchSnapshot(istiod.addresses.grpc, identity);
+          const ct = snap.clusters.find((c) => c.name === 'PassthroughCluster')?.connect_timeout as
+            | { seconds?: string | number; nanos?: number }
+            | undefined;
+          ms = ct ? Number(ct.seconds ?? 0) * 1000 + Math.round((ct.nanos ?? 0) / 1e6) : undefined;
+          if (ms === markerMillis(generation)) break;
+          await new Promise((r) => setTimeout(r, 200));
+        } while (Date.now() < deadline);
+        expect(ms).toBe(markerMillis(generation));
+      }
+    }, 90_000);
+  },
+);

@@ -22,7 +22,11 @@ export interface Fixture {
 const exitCleanups = new Set<() => void>();
 process.once('exit', () => {
   for (const fn of exitCleanups) {
-    try { fn(); } catch { /* best effort while exiting */ }
+    try {
+      fn();
+    } catch {
+      /* best effort while exiting */
+    }
   }
 });
 
@@ -37,7 +41,12 @@ function onExit(fn: () => void): () => void {
 export function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const p = join(dir, cmd);
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -49,7 +58,9 @@ export function which(cmd: string): string | undefined {
 export function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const majors = readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+    const majors = readdirSync(root)
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(b) - Number(a));
     for (const m of majors) {
       const bin = join(root, m, 'bin');
       if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'postgres'))) return bin;
@@ -107,13 +118,24 @@ export async function startPostgres(): Promise<PgFixture> {
     rmSync(dir, { recursive: true, force: true });
   });
   try {
-    await execa(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'], { env, extendEnv: false, cwd: dir, ...ids });
+    await execa(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      { env, extendEnv: false, cwd: dir, ...ids },
+    );
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
-      child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], {
-        env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...ids,
-      });
+      child = spawn(
+        join(bin, 'postgres'),
+        ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+        {
+          env,
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...ids,
+        },
+      );
       try {
         await waitForLog(child, /database system is ready to accept connections/);
       } catch (e) {
@@ -124,11 +146,17 @@ export async function startPostgres(): Promise<PgFixture> {
       const psql = existsSync(join(bin, 'psql')) ? join(bin, 'psql') : 'psql';
       const sqlPassword = PG_PROBE_PASSWORD.replace(/'/g, "''");
       for (const sql of [`CREATE ROLE probe LOGIN PASSWORD '${sqlPassword}'`, 'CREATE DATABASE probedb OWNER probe']) {
-        await execa(psql, ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env });
+        await execa(psql, ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+          env,
+        });
       }
       const proc = child;
       return {
-        host: '127.0.0.1', port, user: 'probe', password: PG_PROBE_PASSWORD, database: 'probedb',
+        host: '127.0.0.1',
+        port,
+        user: 'probe',
+        password: PG_PROBE_PASSWORD,
+        database: 'probedb',
         async stop() {
           unregister();
           await stopChild(proc, 'SIGINT'); // fast shutdown
@@ -146,7 +174,9 @@ export async function startPostgres(): Promise<PgFixture> {
 }
 
 function postgresIds(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('running as root but there is no `postgres` user (the Debian postgresql package creates it)');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -161,7 +191,8 @@ function waitForLog(child: ChildProcess, ready: RegExp, timeoutMs = 30_000): Pro
       log += d.toString();
       if (ready.test(log)) done();
     };
-    const onExitEarly = (code: number | null, signal: string | null) => done(new Error(`exited (${code ?? signal}) before ready:\n${log.slice(-2000)}`));
+    const onExitEarly = (code: number | null, signal: string | null) =>
+      done(new Error(`exited (${code ?? signal}) before ready:\n${log.slice(-2000)}`));
     const done = (err?: Error) => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -170,7 +201,8 @@ function waitForLog(child: ChildProcess, ready: RegExp, timeoutMs = 30_000): Pro
       // Keep draining so a chatty server never blocks on a full pipe.
       child.stdout?.resume();
       child.stderr?.resume();
-      if (err) reject(err); else resolve();
+      if (err) reject(err);
+      else resolve();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -248,14 +280,31 @@ export async function makeSelfSignedCert(hostname: string): Promise<{ cert: stri
   const unregister = onExit(cleanup);
   try {
     await execa('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2',
-      '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname}`,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${hostname}`,
+      '-addext',
+      `subjectAltName=DNS:${hostname}`,
     ]);
     return {
       cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
       key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cleanup: () => { unregister(); cleanup(); },
+      cleanup: () => {
+        unregister();
+        cleanup();
+      },
     };
   } catch (e) {
     unregister();
@@ -335,14 +384,21 @@ export interface StandinFixture extends Fixture {
 }
 
 /** Starts a stand-in; `netns` runs it inside that namespace. Port 0 = a free one. */
-export async function startStandin(mode: StandinMode, opts: { host?: string; port?: number; netns?: string } = {}): Promise<StandinFixture> {
+export async function startStandin(
+  mode: StandinMode,
+  opts: { host?: string; port?: number; netns?: string } = {},
+): Promise<StandinFixture> {
   const host = opts.host ?? '127.0.0.1';
   const nodeArgv = [process.execPath, '-e', STANDIN_SOURCE, mode, host, String(opts.port ?? 0)];
   const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...nodeArgv] : nodeArgv;
   const child = spawn(cmd ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const unregister = onExit(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const unregister = onExit(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   try {
     await waitForLog(child, /listening \d+/);
   } catch (e) {
@@ -352,7 +408,8 @@ export async function startStandin(mode: StandinMode, opts: { host?: string; por
   }
   const port = Number(/listening (\d+)/.exec(out)?.[1]);
   return {
-    host, port,
+    host,
+    port,
     async stop() {
       unregister();
       await stopChild(child, 'SIGTERM');
@@ -388,7 +445,11 @@ export function createNetnsPair(): NetnsPair {
   const serverNs = `${tag}s`;
   const deleteAll = () => {
     for (const ns of [clientNs, serverNs]) {
-      try { ip('netns', 'del', ns); } catch { /* not created or already gone */ }
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        /* not created or already gone */
+      }
     }
   };
   const unregister = onExit(deleteAll);
@@ -398,7 +459,10 @@ export function createNetnsPair(): NetnsPair {
     ip('link', 'add', `${tag}a`, 'netns', clientNs, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', serverNs);
     ip('-n', clientNs, 'addr', 'add', `${SUBNET}.1/24`, 'dev', `${tag}a`);
     ip('-n', serverNs, 'addr', 'add', `${SUBNET}.2/24`, 'dev', `${tag}b`);
-    for (const [ns, dev] of [[clientNs, `${tag}a`], [serverNs, `${tag}b`]] as const) {
+    for (const [ns, dev] of [
+      [clientNs, `${tag}a`],
+      [serverNs, `${tag}b`],
+    ] as const) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
@@ -408,8 +472,11 @@ export function createNetnsPair(): NetnsPair {
     throw e;
   }
   return {
-    clientNs, serverNs,
-    clientIp: `${SUBNET}.1`, serverIp: `${SUBNET}.2`, silentIp: `${SUBNET}.3`,
+    clientNs,
+    serverNs,
+    clientIp: `${SUBNET}.1`,
+    serverIp: `${SUBNET}.2`,
+    silentIp: `${SUBNET}.3`,
     inClient: (argv) => ['ip', 'netns', 'exec', clientNs, ...argv],
     async stop() {
       unregister();

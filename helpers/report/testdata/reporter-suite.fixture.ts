@@ -4,8 +4,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '../case-meta.ts';
 import type { CaseResult } from '../results.ts';
 
-const expected = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', reason: 'REGISTRY_ONLY and no ServiceEntry', listener: '0.0.0.0_80', policy: 'REGISTRY_ONLY' as const };
-const base = (id: string) => ({ id, policy: 'REGISTRY_ONLY' as const, scenario: id.split('/')[1] ?? '', from: 'frontend', to: 'http://x.example.com/', expected });
+const expected = {
+  verdict: 'blocked' as const,
+  cluster: 'BlackHoleCluster',
+  reason: 'REGISTRY_ONLY and no ServiceEntry',
+  listener: '0.0.0.0_80',
+  policy: 'REGISTRY_ONLY' as const,
+};
+const base = (id: string) => ({
+  id,
+  policy: 'REGISTRY_ONLY' as const,
+  scenario: id.split('/')[1] ?? '',
+  from: 'frontend',
+  to: 'http://x.example.com/',
+  expected,
+});
 
 describe('egress conformance on the fixture lane', () => {
   if (process.env.REPORTER_FIXTURE === 'setup') {
@@ -16,7 +29,8 @@ describe('egress conformance on the fixture lane', () => {
   describe('REGISTRY_ONLY/one', () => {
     it('REGISTRY_ONLY/one/frontend→http://x.example.com/', ({ task }) => {
       const r: CaseResult = {
-        ...base('REGISTRY_ONLY/one/frontend→http://x.example.com/'), outcome: 'fail',
+        ...base('REGISTRY_ONLY/one/frontend→http://x.example.com/'),
+        outcome: 'fail',
         observed: { verdict: 'allowed', cluster: 'PassthroughCluster', evidence: { listener: 'virtualOutbound', path: { deep: 1 } } },
         message: 'expected blocked (BlackHoleCluster), observed allowed (PassthroughCluster)',
       };

@@ -10,11 +10,31 @@ import { ControlPlaneLane } from '../lane.ts';
 import { parseProbeUrl } from '../../../probes/url.ts';
 import { API_HTTP, DB_TCP, DB_WITH_ADDRESS, resources, WILDCARD_TLS } from './resources.ts';
 
-const DROP = new Set(['access_log', 'http_filters', 'tracing', 'upgrade_configs', 'typed_extension_protocol_options', 'metadata',
-  'circuit_breakers', 'common_http_protocol_options', 'stat_prefix', 'request_id_extension', 'retry_policy', 'decorator',
-  'transport_socket', 'transport_socket_matches', 'load_assignment', 'dns_lookup_family', 'alt_stat_name', 'common_lb_config',
-  'max_connections_to_accept_per_socket_event', 'max_direct_response_body_size_bytes', 'request_headers_to_remove',
-  'internal_address_config', 'local_reply_config']);
+const DROP = new Set([
+  'access_log',
+  'http_filters',
+  'tracing',
+  'upgrade_configs',
+  'typed_extension_protocol_options',
+  'metadata',
+  'circuit_breakers',
+  'common_http_protocol_options',
+  'stat_prefix',
+  'request_id_extension',
+  'retry_policy',
+  'decorator',
+  'transport_socket',
+  'transport_socket_matches',
+  'load_assignment',
+  'dns_lookup_family',
+  'alt_stat_name',
+  'common_lb_config',
+  'max_connections_to_accept_per_socket_event',
+  'max_direct_response_body_size_bytes',
+  'request_headers_to_remove',
+  'internal_address_config',
+  'local_reply_config',
+]);
 
 function strip(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(strip);
@@ -49,9 +69,15 @@ async function main(): Promise<void> {
   try {
     for (const policy of ['REGISTRY_ONLY', 'ALLOW_ANY'] as PolicyMode[]) {
       await lane.applyScenario('capture', policy, resources([DB_TCP, API_HTTP, WILDCARD_TLS, DB_WITH_ADDRESS]));
-      const { snapshot: snap } = await lane.snapshotFor({ from: { namespace: 'frontend' }, to: parseProbeUrl('tcp://capture.example.com:1') });
+      const { snapshot: snap } = await lane.snapshotFor({
+        from: { namespace: 'frontend' },
+        to: parseProbeUrl('tcp://capture.example.com:1'),
+      });
       const file = fileURLToPath(new URL(`./snapshot-frontend-${policy}.json`, import.meta.url));
-      writeFileSync(file, JSON.stringify({ capturedFrom: `pilot-discovery ${info.details.goModuleVersion}`, ...trimSnapshot(snap) }, null, 1) + '\n');
+      writeFileSync(
+        file,
+        `${JSON.stringify({ capturedFrom: `pilot-discovery ${info.details.goModuleVersion}`, ...trimSnapshot(snap) }, null, 1)}\n`,
+      );
       console.log(`wrote ${file}`);
     }
   } finally {

@@ -9,7 +9,10 @@ import type { RunState } from '../state.ts';
 
 export async function preflight(r: Runner, ctx: RunContext, state: RunState): Promise<void> {
   await r.step('preflight: Docker reachable, pinned tools', async () => {
-    const docker = await r.exec(['docker', 'info', '--format', '{{.ServerVersion}}'], { timeoutMs: ctx.timeouts.docker, assume: '<Docker server version>' });
+    const docker = await r.exec(['docker', 'info', '--format', '{{.ServerVersion}}'], {
+      timeoutMs: ctx.timeouts.docker,
+      assume: '<Docker server version>',
+    });
     if (docker.exitCode !== 0) {
       throw new EnvironmentError(
         'Docker is not reachable (`docker info` failed): the kind lane needs a running Docker engine. ' +
@@ -19,7 +22,9 @@ export async function preflight(r: Runner, ctx: RunContext, state: RunState): Pr
     state.facts.docker = docker.stdout.trim();
     const openssl = await r.exec(['openssl', 'version'], { timeoutMs: ctx.timeouts.tool });
     if (openssl.exitCode !== 0) {
-      throw new EnvironmentError(`openssl not found: it generates the HTTPS server's self-signed certificate. Install it (apt-get install openssl) [${failure(['openssl', 'version'], openssl)}]`);
+      throw new EnvironmentError(
+        `openssl not found: it generates the HTTPS server's self-signed certificate. Install it (apt-get install openssl) [${failure(['openssl', 'version'], openssl)}]`,
+      );
     }
     await r.resolveTool('kind', ctx.versions.kind);
     await r.resolveTool('istioctl', ctx.istioVersion);
@@ -47,7 +52,12 @@ const CREATE_ATTEMPTS = 3;
  * the Istio version). Preloaded in CI so runs do not hit registry rate limits.
  */
 export function clusterImages(ctx: RunContext): string[] {
-  return [ctx.versions.images.curl, ctx.versions.images.postgres, `docker.io/istio/pilot:${ctx.istioVersion}`, `docker.io/istio/proxyv2:${ctx.istioVersion}`];
+  return [
+    ctx.versions.images.curl,
+    ctx.versions.images.postgres,
+    `docker.io/istio/pilot:${ctx.istioVersion}`,
+    `docker.io/istio/proxyv2:${ctx.istioVersion}`,
+  ];
 }
 
 export async function ensureCluster(r: Runner, ctx: RunContext, state: RunState): Promise<void> {
@@ -55,7 +65,10 @@ export async function ensureCluster(r: Runner, ctx: RunContext, state: RunState)
     const name = ctx.clusterName;
     const list = await r.exec(['kind', 'get', 'clusters'], { timeoutMs: ctx.timeouts.docker, assume: '(no clusters)' });
     if (list.exitCode !== 0) throw new StepError(failure(['kind', 'get', 'clusters'], list));
-    const exists = list.stdout.split('\n').map((s) => s.trim()).includes(name);
+    const exists = list.stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .includes(name);
     if (exists && !ctx.reuse) {
       throw new UserError(
         `a kind cluster named "${name}" already exists; it is left alone. Pass --reuse to run on it (only a cluster ` +
@@ -82,7 +95,11 @@ async function reuseCluster(r: Runner, ctx: RunContext): Promise<void> {
   const argv = ['kind', 'export', 'kubeconfig', '--name', ctx.clusterName, '--kubeconfig', ctx.kubeconfig];
   const res = await r.exec(argv, { timeoutMs: ctx.timeouts.docker });
   if (res.exitCode !== 0) throw new StepError(failure(argv, res));
-  const marker = await r.read(`owner marker ConfigMap ${OWNER_MARKER.namespace}/${OWNER_MARKER.name}`, (k) => k.get(MARKER_REF), ownerMarker(ctx));
+  const marker = await r.read(
+    `owner marker ConfigMap ${OWNER_MARKER.namespace}/${OWNER_MARKER.name}`,
+    (k) => k.get(MARKER_REF),
+    ownerMarker(ctx),
+  );
   const data = (marker?.data ?? {}) as Record<string, string>;
   if (data.createdBy !== 'istio-egress-conformance') {
     throw new UserError(
@@ -95,12 +112,19 @@ async function reuseCluster(r: Runner, ctx: RunContext): Promise<void> {
 
 async function createCluster(r: Runner, ctx: RunContext, state: RunState): Promise<void> {
   const argv = [
-    'kind', 'create', 'cluster',
-    '--name', ctx.clusterName,
-    '--config', join(ctx.repoRoot, 'clusters', 'kind.yaml'),
-    '--image', ctx.versions.kindNodeImage,
-    '--kubeconfig', ctx.kubeconfig,
-    '--wait', '180s',
+    'kind',
+    'create',
+    'cluster',
+    '--name',
+    ctx.clusterName,
+    '--config',
+    join(ctx.repoRoot, 'clusters', 'kind.yaml'),
+    '--image',
+    ctx.versions.kindNodeImage,
+    '--kubeconfig',
+    ctx.kubeconfig,
+    '--wait',
+    '180s',
   ];
   // From here anything named so is this run's (it did not exist a moment ago): cleanup may delete it, even
   // if creation fails half-way or is interrupted. Unless kind says it already exists: then another run
@@ -129,13 +153,23 @@ async function createCluster(r: Runner, ctx: RunContext, state: RunState): Promi
 
 export async function waitDeployment(r: Runner, namespace: string, name: string, timeoutMs: number): Promise<void> {
   const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name };
-  await r.waitFor(`Deployment ${namespace}/${name} available`, timeoutMs, async (k) => (deploymentReady(await k.get(ref)) ? true : undefined), { assumed: true });
+  await r.waitFor(
+    `Deployment ${namespace}/${name} available`,
+    timeoutMs,
+    async (k) => (deploymentReady(await k.get(ref)) ? true : undefined),
+    { assumed: true },
+  );
 }
 
 export function deploymentReady(d: K8sObject | undefined): boolean {
   if (!d) return false;
   const spec = (d.spec ?? {}) as { replicas?: number };
-  const status = (d.status ?? {}) as { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
+  const status = (d.status ?? {}) as {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+  };
   const generation = (d.metadata as { generation?: number }).generation ?? 0;
   const want = spec.replicas ?? 1;
   return (
@@ -152,23 +186,27 @@ export function deploymentReady(d: K8sObject | undefined): boolean {
  * answering within the bound, no marker). Only a marker naming another run stops a delete.
  */
 async function markerOwner(r: Runner, ctx: RunContext): Promise<string | undefined> {
-  return r.read(`owner marker of cluster ${ctx.clusterName} (only a marker naming another run stops the delete)`, async (k) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const marker = await Promise.race([
-        k.get(MARKER_REF),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), ctx.timeouts.docker);
-          timer.unref();
-        }),
-      ]);
-      return ((marker?.data ?? {}) as Record<string, string>).runId;
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
-  }, ctx.runId);
+  return r.read(
+    `owner marker of cluster ${ctx.clusterName} (only a marker naming another run stops the delete)`,
+    async (k) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const marker = await Promise.race([
+          k.get(MARKER_REF),
+          new Promise<undefined>((resolve) => {
+            timer = setTimeout(() => resolve(undefined), ctx.timeouts.docker);
+            timer.unref();
+          }),
+        ]);
+        return ((marker?.data ?? {}) as Record<string, string>).runId;
+      } catch {
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    ctx.runId,
+  );
 }
 
 /** Cleanup: deletes the cluster, but only if this run created it and its marker does not name another run. */

@@ -43,14 +43,17 @@ export function installSpec(ctx: RunContext, policy: PolicyMode, mesh?: MeshSett
   };
 }
 
-
 /** ServiceEntries applied before the validating webhook answers are rejected: it is probed with a server-side dry run. */
 export function webhookProbeObject(): K8sObject {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
     metadata: { name: 'egress-conformance-webhook-probe', namespace: CONTROL_NAMESPACE },
-    spec: { hosts: ['webhook-probe.egress-conformance.invalid'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' },
+    spec: {
+      hosts: ['webhook-probe.egress-conformance.invalid'],
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+      resolution: 'DNS',
+    },
   };
 }
 
@@ -59,34 +62,54 @@ export async function installIstio(r: Runner, ctx: RunContext, spec: InstallSpec
     await r.writeFile(spec.path, toYaml(spec.iop));
     const argv = ['istioctl', 'manifest', 'generate', '-f', spec.path];
     // HOME: istioctl keeps its own state under $HOME/.istioctl; the run's dir, never the user's.
-    const res = await r.exec(argv, { timeoutMs: ctx.timeouts.istioInstall, env: { HOME: ctx.workDir }, assume: 'the Istio objects (CRDs, istiod, webhooks, ConfigMap istio)' });
+    const res = await r.exec(argv, {
+      timeoutMs: ctx.timeouts.istioInstall,
+      env: { HOME: ctx.workDir },
+      assume: 'the Istio objects (CRDs, istiod, webhooks, ConfigMap istio)',
+    });
     if (res.exitCode !== 0 || res.timedOut) throw new StepError(failure(argv, res));
-    const objects = parseAllDocuments(res.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => !!o && !!o.kind);
+    const objects = parseAllDocuments(res.stdout)
+      .map((d) => d.toJS() as K8sObject | null)
+      .filter((o): o is K8sObject => !!o && !!o.kind);
     if (!r.dryRun && !objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod')) {
       throw new StepError(`\`istioctl manifest generate -f ${spec.path}\` rendered no istiod Deployment (${objects.length} objects)`);
     }
     await r.opaque(
-      { op: 'apply-rendered', from: 'istioctl manifest generate', how: 'server-side apply, Namespace and CRDs first, each CRD Established before the rest' },
+      {
+        op: 'apply-rendered',
+        from: 'istioctl manifest generate',
+        how: 'server-side apply, Namespace and CRDs first, each CRD Established before the rest',
+      },
       (k) => applyIstioObjects(k, objects),
       undefined,
     );
     await waitDeployment(r, 'istio-system', 'istiod', ctx.timeouts.deployment);
     const probe = webhookProbeObject();
     let lastError = '';
-    await r.waitFor(`validating webhook answers (server-side dry-run create of ServiceEntry ${probe.metadata.namespace}/${probe.metadata.name})`, ctx.timeouts.webhook, async (k) => {
-      try {
-        await k.create(probe, { dryRun: true });
-        return true;
-      } catch (err) {
-        lastError = errorText(err);
-        return undefined;
-      }
-    }, { assumed: true, state: () => lastError });
-    const effective = await r.read('ConfigMap istio-system/istio key mesh: outboundTrafficPolicy.mode', async (k) => {
-      const mesh = await readMeshConfig(k);
-      if (!mesh) throw new StepError('ConfigMap istio-system/istio has no `mesh` key: Istio did not install as expected');
-      return modeOf(mesh);
-    }, spec.policy, spec.policy);
+    await r.waitFor(
+      `validating webhook answers (server-side dry-run create of ServiceEntry ${probe.metadata.namespace}/${probe.metadata.name})`,
+      ctx.timeouts.webhook,
+      async (k) => {
+        try {
+          await k.create(probe, { dryRun: true });
+          return true;
+        } catch (err) {
+          lastError = errorText(err);
+          return undefined;
+        }
+      },
+      { assumed: true, state: () => lastError },
+    );
+    const effective = await r.read(
+      'ConfigMap istio-system/istio key mesh: outboundTrafficPolicy.mode',
+      async (k) => {
+        const mesh = await readMeshConfig(k);
+        if (!mesh) throw new StepError('ConfigMap istio-system/istio has no `mesh` key: Istio did not install as expected');
+        return modeOf(mesh);
+      },
+      spec.policy,
+      spec.policy,
+    );
     if (effective !== spec.policy) {
       throw new StepError(`after istioctl install the mesh config says outboundTrafficPolicy ${effective}, expected ${spec.policy}`);
     }

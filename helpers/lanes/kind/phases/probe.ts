@@ -99,7 +99,12 @@ async function readCluster(k: RunnerK8s, state: RunState, c: ClientSpec, port: n
   }
 }
 
-async function runSide(k: RunnerK8s, pod: ClientSpec, spec: ProbeSpec, opts: ObserveOptions): Promise<{ result: ExecResult; obs: Observation }> {
+async function runSide(
+  k: RunnerK8s,
+  pod: ClientSpec,
+  spec: ProbeSpec,
+  opts: ObserveOptions,
+): Promise<{ result: ExecResult; obs: Observation }> {
   try {
     const result = await k.exec(pod.namespace, pod.name, spec.container, spec.argv, opts.execTimeoutMs);
     return { result, obs: opts.classify(spec.probe.to, result) };
@@ -150,7 +155,8 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
     if (opts.signal?.aborted) throw opts.signal.reason;
     const mesh = await runSide(k, spec.client, spec, opts);
     const control = await runSide(k, spec.control, spec, opts);
-    let obs: Observation = control.obs.verdict === 'allowed' ? mesh.obs : { verdict: 'error', error: SERVER_UNREACHABLE, evidence: { control: control.obs } };
+    let obs: Observation =
+      control.obs.verdict === 'allowed' ? mesh.obs : { verdict: 'error', error: SERVER_UNREACHABLE, evidence: { control: control.obs } };
     let lines: string[] | undefined;
     if (logged) {
       const reading = await readCluster(k, state, spec.client, spec.probe.to.port, opts);
@@ -158,7 +164,13 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
       obs = withCluster(obs, reading, opts.accessLogMs);
     }
     const key = keyOf(obs);
-    attempts.push({ attempt: attempts.length + 1, mesh: record(mesh), control: record(control), ...(lines ? { accessLog: lines } : {}), outcome: key });
+    attempts.push({
+      attempt: attempts.length + 1,
+      mesh: record(mesh),
+      control: record(control),
+      ...(lines ? { accessLog: lines } : {}),
+      outcome: key,
+    });
     last = obs;
     streak = key === streakKey ? streak + 1 : 1;
     streakKey = key;

@@ -14,7 +14,14 @@ export function refOf(o: K8sObject): ObjectRef {
 }
 
 /** Applies the scenario at the next generation; returns what was applied. */
-export async function applyScenarioObjects(r: Runner, ctx: RunContext, state: RunState, name: string, policy: PolicyMode, resources: ResourceSet): Promise<K8sObject[]> {
+export async function applyScenarioObjects(
+  r: Runner,
+  ctx: RunContext,
+  state: RunState,
+  name: string,
+  policy: PolicyMode,
+  resources: ResourceSet,
+): Promise<K8sObject[]> {
   state.generation++;
   const objects = scenarioObjects(resources, ctx.runId, state.generation);
   await r.step(`scenario ${name} (${policy}): apply ${objects.length} resource(s) at generation ${state.generation}`, async () => {
@@ -27,13 +34,24 @@ export async function applyScenarioObjects(r: Runner, ctx: RunContext, state: Ru
   return objects;
 }
 
-export async function deleteScenarioObjects(r: Runner, ctx: RunContext, state: RunState, title: string, objects: K8sObject[]): Promise<void> {
+export async function deleteScenarioObjects(
+  r: Runner,
+  ctx: RunContext,
+  state: RunState,
+  title: string,
+  objects: K8sObject[],
+): Promise<void> {
   await r.step(title, async () => {
     for (const o of [...objects].reverse()) {
       const ref = refOf(o);
       await r.delete(ref);
       state.scenarioObjects.delete(objectKey(ref));
-      await r.waitFor(`${ref.kind} ${ref.namespace}/${ref.name} deleted`, ctx.timeouts.deployment, async (k) => ((await k.get(ref)) ? undefined : true), { assumed: true });
+      await r.waitFor(
+        `${ref.kind} ${ref.namespace}/${ref.name} deleted`,
+        ctx.timeouts.deployment,
+        async (k) => ((await k.get(ref)) ? undefined : true),
+        { assumed: true },
+      );
     }
   });
 }

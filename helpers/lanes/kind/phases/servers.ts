@@ -22,17 +22,52 @@ export async function startServers(r: Runner, ctx: RunContext, state: RunState):
       return res.stdout.trim();
     };
     // kind creates the network; its subnets go into the report so container IPs can be read against them.
-    state.facts.kindNetwork = await run(['docker', 'network', 'inspect', 'kind', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}'], ctx.timeouts.docker, '<subnets of the kind network>');
+    state.facts.kindNetwork = await run(
+      ['docker', 'network', 'inspect', 'kind', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}'],
+      ctx.timeouts.docker,
+      '<subnets of the kind network>',
+    );
     await r.mkdir(tls);
-    await run([
-      'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-      '-subj', '/CN=api.example.com',
-      '-addext', 'subjectAltName=DNS:api.example.com,DNS:unlisted.example.com',
-      '-keyout', join(tls, 'tls.key'), '-out', join(tls, 'tls.crt'),
-    ], ctx.timeouts.tool);
-    await run(['docker', 'create', '--name', db, '--network', 'kind', ...labels,
-      '-e', `POSTGRES_USER=${POSTGRES.user}`, '-e', `POSTGRES_PASSWORD=${POSTGRES.password}`, '-e', `POSTGRES_DB=${POSTGRES.database}`,
-      ctx.versions.images.postgres], ctx.timeouts.dockerPull);
+    await run(
+      [
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=api.example.com',
+        '-addext',
+        'subjectAltName=DNS:api.example.com,DNS:unlisted.example.com',
+        '-keyout',
+        join(tls, 'tls.key'),
+        '-out',
+        join(tls, 'tls.crt'),
+      ],
+      ctx.timeouts.tool,
+    );
+    await run(
+      [
+        'docker',
+        'create',
+        '--name',
+        db,
+        '--network',
+        'kind',
+        ...labels,
+        '-e',
+        `POSTGRES_USER=${POSTGRES.user}`,
+        '-e',
+        `POSTGRES_PASSWORD=${POSTGRES.password}`,
+        '-e',
+        `POSTGRES_DB=${POSTGRES.database}`,
+        ctx.versions.images.postgres,
+      ],
+      ctx.timeouts.dockerPull,
+    );
     await run(['docker', 'start', db]);
     await r.writeFile(join(ctx.workDir, 'nginx.conf'), nginxConf(ctx, db));
     await run(['docker', 'create', '--name', web, '--network', 'kind', ...labels, ctx.versions.images.nginx], ctx.timeouts.dockerPull);
@@ -43,21 +78,46 @@ export async function startServers(r: Runner, ctx: RunContext, state: RunState):
     await serverAnswers(r, ctx, ['docker', 'exec', db, 'pg_isready', '-h', '127.0.0.1', '-U', POSTGRES.user, '-d', POSTGRES.database]);
     await serverAnswers(r, ctx, ['docker', 'exec', web, 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/']);
     // PostgreSQL through the web server's pass-through, checked from the db container over the kind network.
-    await serverAnswers(r, ctx, ['docker', 'exec', db, 'pg_isready', '-h', web, '-p', '5432', '-U', POSTGRES.user, '-d', POSTGRES.database]);
-    for (const [server, name] of [['db', db], ['web', web]] as const) {
-      state.serverIps[server] = await run(['docker', 'inspect', '--format', '{{(index .NetworkSettings.Networks "kind").IPAddress}}', name], ctx.timeouts.docker, `<IP of ${name} on the kind network>`);
+    await serverAnswers(r, ctx, [
+      'docker',
+      'exec',
+      db,
+      'pg_isready',
+      '-h',
+      web,
+      '-p',
+      '5432',
+      '-U',
+      POSTGRES.user,
+      '-d',
+      POSTGRES.database,
+    ]);
+    for (const [server, name] of [
+      ['db', db],
+      ['web', web],
+    ] as const) {
+      state.serverIps[server] = await run(
+        ['docker', 'inspect', '--format', '{{(index .NetworkSettings.Networks "kind").IPAddress}}', name],
+        ctx.timeouts.docker,
+        `<IP of ${name} on the kind network>`,
+      );
     }
   });
 }
 
 async function serverAnswers(r: Runner, ctx: RunContext, argv: string[]): Promise<void> {
   let last = '';
-  await r.waitFor(`server answers: ${argv.slice(2).join(' ')}`, ctx.timeouts.server, async () => {
-    // Polled without a trace entry per attempt: the wait is the entry.
-    const res = await r.exec(argv, { timeoutMs: ctx.timeouts.docker });
-    last = res.stderr || res.stdout;
-    return res.exitCode === 0 ? true : undefined;
-  }, { assumed: true, state: () => last.trim().split('\n').slice(-3).join(' ') });
+  await r.waitFor(
+    `server answers: ${argv.slice(2).join(' ')}`,
+    ctx.timeouts.server,
+    async () => {
+      // Polled without a trace entry per attempt: the wait is the entry.
+      const res = await r.exec(argv, { timeoutMs: ctx.timeouts.docker });
+      last = res.stderr || res.stdout;
+      return res.exitCode === 0 ? true : undefined;
+    },
+    { assumed: true, state: () => last.trim().split('\n').slice(-3).join(' ') },
+  );
 }
 
 /** fixtures/servers/nginx.conf with the PostgreSQL container as the 5432 upstream. */
@@ -97,9 +157,19 @@ export async function clusterDns(r: Runner, ctx: RunContext, state: RunState): P
       }
     }
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'coredns' };
-    const corefile = await r.read('ConfigMap kube-system/coredns (its Corefile)', async (k) => ((await k.get(ref))?.data as Record<string, string> | undefined)?.Corefile, KIND_DEFAULT_COREFILE, "kind's default Corefile");
+    const corefile = await r.read(
+      'ConfigMap kube-system/coredns (its Corefile)',
+      async (k) => ((await k.get(ref))?.data as Record<string, string> | undefined)?.Corefile,
+      KIND_DEFAULT_COREFILE,
+      "kind's default Corefile",
+    );
     if (!corefile) throw new StepError('ConfigMap kube-system/coredns has no Corefile');
-    await r.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: patchCorefile(corefile, entries) } });
+    await r.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      data: { Corefile: patchCorefile(corefile, entries) },
+    });
     // Restart rather than wait for the reload plugin (which sees ConfigMap changes only after kubelet sync).
     await r.apply({
       apiVersion: 'apps/v1',
@@ -115,7 +185,11 @@ export async function clusterDns(r: Runner, ctx: RunContext, state: RunState): P
 /** Cleanup: every container carrying the run label. */
 export async function removeServers(r: Runner, ctx: RunContext): Promise<void> {
   const listArgv = ['docker', 'ps', '-aq', '--filter', `label=${ctx.runLabel}`];
-  const list = await r.exec(listArgv, { timeoutMs: ctx.timeouts.docker, cleanup: true, assume: `<ids of the containers labelled ${ctx.runLabel}>` });
+  const list = await r.exec(listArgv, {
+    timeoutMs: ctx.timeouts.docker,
+    cleanup: true,
+    assume: `<ids of the containers labelled ${ctx.runLabel}>`,
+  });
   if (list.exitCode !== 0) {
     r.note(`(cleanup) ${failure(listArgv, list)}`);
     return;
@@ -126,4 +200,3 @@ export async function removeServers(r: Runner, ctx: RunContext): Promise<void> {
   const res = await r.exec(argv, { timeoutMs: ctx.timeouts.docker, cleanup: true });
   if (res.exitCode !== 0) r.note(`(cleanup) ${failure(argv, res)}`);
 }
-

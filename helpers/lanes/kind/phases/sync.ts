@@ -34,7 +34,10 @@ export function passthroughTimeout(configDump: string): string | undefined {
   let found: string | undefined;
   const walk = (v: unknown): void => {
     if (found !== undefined || typeof v !== 'object' || v === null) return;
-    if (Array.isArray(v)) return v.forEach(walk);
+    if (Array.isArray(v)) {
+      v.forEach(walk);
+      return;
+    }
     const o = v as Record<string, unknown>;
     if (o.name === 'PassthroughCluster' && typeof o.connect_timeout === 'string') {
       found = o.connect_timeout;
@@ -56,7 +59,9 @@ export function configzMismatch(configz: string, runId: string, objects: K8sObje
   const items = (JSON.parse(configz) ?? []) as ConfigzItem[];
   const ours = items.filter((c) => (c.kind === 'ServiceEntry' || c.kind === 'Sidecar') && c.metadata.labels?.[RUN_LABEL] === runId);
   const key = (kind: string, ns: string | undefined, name: string) => `${kind} ${ns}/${name}`;
-  const have = new Map(ours.map((c) => [key(c.kind, c.metadata.namespace, c.metadata.name), c.metadata.annotations?.[GENERATION_ANNOTATION]]));
+  const have = new Map(
+    ours.map((c) => [key(c.kind, c.metadata.namespace, c.metadata.name), c.metadata.annotations?.[GENERATION_ANNOTATION]]),
+  );
   const out: string[] = [];
   for (const o of objects) {
     const k = key(o.kind, o.metadata.namespace, o.metadata.name);
@@ -96,7 +101,8 @@ async function istiodPods(k: RunnerK8s): Promise<string[]> {
 
 async function istiodDebug(k: RunnerK8s, ctx: RunContext, pod: string, path: string): Promise<string> {
   const res = await k.exec('istio-system', pod, 'discovery', ['pilot-discovery', 'request', 'GET', path], ctx.timeouts.probeExec);
-  if (res.exitCode !== 0) throw new StepError(`pilot-discovery request GET ${path} in istio-system/${pod} exited ${res.exitCode}: ${res.stderr.trim()}`);
+  if (res.exitCode !== 0)
+    throw new StepError(`pilot-discovery request GET ${path} in istio-system/${pod} exited ${res.exitCode}: ${res.stderr.trim()}`);
   return res.stdout;
 }
 
@@ -116,11 +122,16 @@ export interface SyncEvidence {
  * `installed`: the meshConfig the IstioOperator set, what the dry run takes the ConfigMap to hold.
  */
 export async function markGeneration(r: Runner, generation: number, installed: Record<string, unknown> = {}): Promise<void> {
-  const mesh = await r.read('ConfigMap istio-system/istio key mesh (to set the generation marker)', async (k) => {
-    const m = await readMeshConfig(k);
-    if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
-    return m;
-  }, installed, 'the meshConfig of the IstioOperator installed');
+  const mesh = await r.read(
+    'ConfigMap istio-system/istio key mesh (to set the generation marker)',
+    async (k) => {
+      const m = await readMeshConfig(k);
+      if (!m) throw new StepError('ConfigMap istio-system/istio has no `mesh` key');
+      return m;
+    },
+    installed,
+    'the meshConfig of the IstioOperator installed',
+  );
   await writeMeshConfig(r.kube, { ...mesh, connectTimeout: markerTimeout(generation) });
 }
 
@@ -138,39 +149,64 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: BarrierOptio
   const evidence: SyncEvidence = { generation, marker, proxies: {} };
   return r.step(`sync: every client sidecar ACKs generation ${generation} (PassthroughCluster connect_timeout ${marker})`, async () => {
     let storeState = '';
-    await r.waitFor(`istiod's config store holds exactly this run's ${objects.length} ServiceEntry/Sidecar object(s) at generation ${generation} (/debug/configz)`, ctx.timeouts.sync, async (k) => {
-      const pods = await istiodPods(k);
-      if (pods.length === 0) return void (storeState = 'no istiod pod');
-      const problems: string[] = [];
-      for (const pod of pods) problems.push(...configzMismatch(await istiodDebug(k, ctx, pod, '/debug/configz'), ctx.runId, objects, generation).map((p) => `${pod}: ${p}`));
-      storeState = problems.join('; ');
-      return problems.length === 0 ? true : undefined;
-    }, { assumed: true, state: () => storeState });
+    await r.waitFor(
+      `istiod's config store holds exactly this run's ${objects.length} ServiceEntry/Sidecar object(s) at generation ${generation} (/debug/configz)`,
+      ctx.timeouts.sync,
+      async (k) => {
+        const pods = await istiodPods(k);
+        if (pods.length === 0) return void (storeState = 'no istiod pod');
+        const problems: string[] = [];
+        for (const pod of pods)
+          problems.push(
+            ...configzMismatch(await istiodDebug(k, ctx, pod, '/debug/configz'), ctx.runId, objects, generation).map((p) => `${pod}: ${p}`),
+          );
+        storeState = problems.join('; ');
+        return problems.length === 0 ? true : undefined;
+      },
+      { assumed: true, state: () => storeState },
+    );
 
     await markGeneration(r, generation, opts.meshConfig);
 
     const want = markerMillis(generation);
     for (const c of clients) {
       let state = 'not asked yet';
-      const seen = await r.waitFor<ProxySync>(`sidecar of ${clientKey(c)} has generation ${generation}: PassthroughCluster connect_timeout ${marker}, and istiod sees every type ACKed (/debug/syncz)`, ctx.timeouts.sync, async (k) => {
-        const dump = await k.exec(c.namespace, c.name, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_clusters&name_regex=PassthroughCluster'], ctx.timeouts.probeExec);
-        if (dump.exitCode !== 0) return void (state = `config_dump failed (exit ${dump.exitCode}): ${dump.stderr.trim()}`);
-        const timeout = passthroughTimeout(dump.stdout);
-        const ms = timeout === undefined ? undefined : durationMillis(timeout);
-        if (ms !== want) return void (state = `its PassthroughCluster connect_timeout is ${timeout ?? 'absent'}${ms !== undefined && ms >= 10_000 ? ` (generation ${ms - 10_000})` : ''}, not ${marker}`);
-        for (const pod of await istiodPods(k)) {
-          const s = syncFor(await istiodDebug(k, ctx, pod, '/debug/syncz'), c);
-          if (!s) continue;
-          const pending = unacked(s);
-          if (pending.length) return void (state = `marker applied, but istiod (${pod}) still waits for its ACK of ${pending.join(', ')}`);
-          return { passthroughConnectTimeout: timeout!, syncz: s };
-        }
-        state = `marker applied, but no istiod lists the proxy in /debug/syncz`;
-        return undefined;
-      }, { assumed: { passthroughConnectTimeout: marker }, state: () => state }).catch((err: Error) => {
-        if (!(err instanceof StepError) || !err.message.startsWith('timed out')) throw err;
-        throw new StepError(`sync barrier: the sidecar of ${clientKey(c)} did not get generation ${generation} within ${Math.round(ctx.timeouts.sync / 1000)} s: ${state}`);
-      });
+      const seen = await r
+        .waitFor<ProxySync>(
+          `sidecar of ${clientKey(c)} has generation ${generation}: PassthroughCluster connect_timeout ${marker}, and istiod sees every type ACKed (/debug/syncz)`,
+          ctx.timeouts.sync,
+          async (k) => {
+            const dump = await k.exec(
+              c.namespace,
+              c.name,
+              'istio-proxy',
+              ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_clusters&name_regex=PassthroughCluster'],
+              ctx.timeouts.probeExec,
+            );
+            if (dump.exitCode !== 0) return void (state = `config_dump failed (exit ${dump.exitCode}): ${dump.stderr.trim()}`);
+            const timeout = passthroughTimeout(dump.stdout);
+            const ms = timeout === undefined ? undefined : durationMillis(timeout);
+            if (ms !== want)
+              return void (state = `its PassthroughCluster connect_timeout is ${timeout ?? 'absent'}${ms !== undefined && ms >= 10_000 ? ` (generation ${ms - 10_000})` : ''}, not ${marker}`);
+            for (const pod of await istiodPods(k)) {
+              const s = syncFor(await istiodDebug(k, ctx, pod, '/debug/syncz'), c);
+              if (!s) continue;
+              const pending = unacked(s);
+              if (pending.length)
+                return void (state = `marker applied, but istiod (${pod}) still waits for its ACK of ${pending.join(', ')}`);
+              return { passthroughConnectTimeout: timeout!, syncz: s };
+            }
+            state = `marker applied, but no istiod lists the proxy in /debug/syncz`;
+            return undefined;
+          },
+          { assumed: { passthroughConnectTimeout: marker }, state: () => state },
+        )
+        .catch((err: Error) => {
+          if (!(err instanceof StepError) || !err.message.startsWith('timed out')) throw err;
+          throw new StepError(
+            `sync barrier: the sidecar of ${clientKey(c)} did not get generation ${generation} within ${Math.round(ctx.timeouts.sync / 1000)} s: ${state}`,
+          );
+        });
       evidence.proxies[clientKey(c)] = seen;
     }
     return evidence;

@@ -29,10 +29,13 @@ export function namespaceManifests(ctx: RunContext, extra: string[]): K8sObject[
 }
 
 export async function applyNamespaces(r: Runner, namespaces: K8sObject[]): Promise<void> {
-  await r.step(`namespaces: ${namespaces.map((n) => n.metadata.name).join(', ')} (injection labels set before any client exists)`, async () => {
-    // kind's controller manager makes each namespace's default ServiceAccount.
-    await ensureNamespaces(r.kube, namespaces, { serviceAccount: false });
-  });
+  await r.step(
+    `namespaces: ${namespaces.map((n) => n.metadata.name).join(', ')} (injection labels set before any client exists)`,
+    async () => {
+      // kind's controller manager makes each namespace's default ServiceAccount.
+      await ensureNamespaces(r.kube, namespaces, { serviceAccount: false });
+    },
+  );
 }
 
 /** Annotation holding a hash of what a client was made from (its manifest and the proxy defaults). */
@@ -59,15 +62,22 @@ export async function ensureClients(r: Runner, ctx: RunContext, clients: ClientS
       const manifest = clientManifest(ctx, c, proxyKey);
       const ref = { apiVersion: 'v1', kind: 'Pod', namespace: c.namespace, name: c.name };
       const want = manifest.metadata.annotations![CLIENT_HASH_ANNOTATION];
-      const existing = await r.read(`Pod ${clientKey(c)}: present, and made the same way (annotation ${CLIENT_HASH_ANNOTATION})?`, async (k) => {
-        const pod = await k.get(ref);
-        return pod ? (pod.metadata.annotations?.[CLIENT_HASH_ANNOTATION] ?? '') : null;
-      }, recreate ? 'earlier' : null, recreate ? 'present, made with the earlier proxy defaults' : 'absent');
+      const existing = await r.read(
+        `Pod ${clientKey(c)}: present, and made the same way (annotation ${CLIENT_HASH_ANNOTATION})?`,
+        async (k) => {
+          const pod = await k.get(ref);
+          return pod ? (pod.metadata.annotations?.[CLIENT_HASH_ANNOTATION] ?? '') : null;
+        },
+        recreate ? 'earlier' : null,
+        recreate ? 'present, made with the earlier proxy defaults' : 'absent',
+      );
       if (existing === want && !recreate) continue;
       if (existing !== null) {
         r.note(`Pod ${clientKey(c)} was made differently (earlier run or other proxy defaults): recreating`);
         await r.delete(ref);
-        await r.waitFor(`Pod ${clientKey(c)} deleted`, ctx.timeouts.pods, async (k) => ((await k.get(ref)) ? undefined : true), { assumed: true });
+        await r.waitFor(`Pod ${clientKey(c)} deleted`, ctx.timeouts.pods, async (k) => ((await k.get(ref)) ? undefined : true), {
+          assumed: true,
+        });
       }
       await r.apply(manifest);
     }
@@ -75,12 +85,17 @@ export async function ensureClients(r: Runner, ctx: RunContext, clients: ClientS
       const containers = isInjected(c) ? ['curl', 'psql', 'istio-proxy'] : ['curl', 'psql'];
       const ref = { apiVersion: 'v1', kind: 'Pod', namespace: c.namespace, name: c.name };
       let state = 'not found';
-      await r.waitFor(`Pod ${clientKey(c)} ready (${containers.join(', ')})`, ctx.timeouts.pods, async (k) => {
-        const res = podReadiness(await k.get(ref), containers);
-        state = res.state;
-        if (res.fatal) throw new StepError(`Pod ${clientKey(c)}: ${res.state}`);
-        return res.ready ? true : undefined;
-      }, { assumed: true, state: () => state });
+      await r.waitFor(
+        `Pod ${clientKey(c)} ready (${containers.join(', ')})`,
+        ctx.timeouts.pods,
+        async (k) => {
+          const res = podReadiness(await k.get(ref), containers);
+          state = res.state;
+          if (res.fatal) throw new StepError(`Pod ${clientKey(c)}: ${res.state}`);
+          return res.ready ? true : undefined;
+        },
+        { assumed: true, state: () => state },
+      );
     }
   });
 }
@@ -98,7 +113,11 @@ export function podReadiness(pod: K8sObject | undefined, containers: string[]): 
   const spec = (pod.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[] };
   const declared = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
   if (containers.includes('istio-proxy') && declared.length > 0 && !declared.includes('istio-proxy')) {
-    return { ready: false, fatal: true, state: 'no istio-proxy container: the sidecar was not injected (namespace label or injector not ready when the pod was created)' };
+    return {
+      ready: false,
+      fatal: true,
+      state: 'no istio-proxy container: the sidecar was not injected (namespace label or injector not ready when the pod was created)',
+    };
   }
   const statuses = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? [])];
   const missing: string[] = [];
@@ -112,7 +131,7 @@ export function podReadiness(pod: K8sObject | undefined, containers: string[]): 
       missing.push(`${name}${waiting?.reason ? ` (${waiting.reason})` : ''}`);
     }
   }
-  const conditions = ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []);
+  const conditions = (pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   const podReady = conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   if (missing.length === 0 && podReady) return { ready: true, fatal: false, state: 'ready' };
   return { ready: false, fatal: false, state: `phase ${status.phase ?? '?'}; not ready: ${missing.join(', ') || 'pod condition'}` };

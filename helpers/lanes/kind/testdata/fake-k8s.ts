@@ -26,7 +26,6 @@ export interface FakeK8sOptions {
   failOn?: (call: FakeCall, nth: number) => boolean;
 }
 
-
 const key = (r: { kind: string; namespace?: string; name: string }) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
 export class FakeK8s implements K8sOps {
@@ -34,14 +33,21 @@ export class FakeK8s implements K8sOps {
   readonly store = new Map<string, K8sObject>();
 
   constructor(private readonly opts: FakeK8sOptions = {}) {
-    this.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: KIND_DEFAULT_COREFILE } });
+    this.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      data: { Corefile: KIND_DEFAULT_COREFILE },
+    });
     this.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system' }, spec: { replicas: 2 } });
     this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     for (const o of opts.seed ?? []) this.put(o);
   }
 
   async list(apiVersion: string, kind: string, namespace?: string): Promise<K8sObject[]> {
-    return [...this.store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+    return [...this.store.values()].filter(
+      (o) => o.apiVersion === apiVersion && o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace),
+    );
   }
 
   async setPodStatus(): Promise<void> {
@@ -62,11 +68,21 @@ export class FakeK8s implements K8sOps {
     if (ref.kind === 'ConfigMap' && ref.namespace === 'istio-system' && ref.name === 'istio') {
       const mode = this.opts.meshMode?.();
       if (mode === undefined) return undefined;
-      return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: `accessLogFile: /dev/stdout\noutboundTrafficPolicy:\n  mode: ${mode}\n` } };
+      return {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh: `accessLogFile: /dev/stdout\noutboundTrafficPolicy:\n  mode: ${mode}\n` },
+      };
     }
     if (ref.kind === 'Deployment' && ref.namespace === 'istio-system' && ref.name === 'istiod') {
       if (this.opts.meshMode?.() === undefined) return undefined;
-      return this.withStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' }, spec: { replicas: 1 } });
+      return this.withStatus({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'istiod', namespace: 'istio-system' },
+        spec: { replicas: 1 },
+      });
     }
     const o = this.store.get(key(ref));
     return o ? this.withStatus(structuredClone(o)) : undefined;
@@ -76,7 +92,11 @@ export class FakeK8s implements K8sOps {
   private withStatus(o: K8sObject): K8sObject {
     if (o.kind === 'Deployment') {
       const replicas = (o.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-      return { ...o, metadata: { ...o.metadata, generation: 2 } as K8sObject['metadata'], status: { observedGeneration: 2, replicas, updatedReplicas: replicas, availableReplicas: replicas } };
+      return {
+        ...o,
+        metadata: { ...o.metadata, generation: 2 } as K8sObject['metadata'],
+        status: { observedGeneration: 2, replicas, updatedReplicas: replicas, availableReplicas: replicas },
+      };
     }
     if (o.kind === 'Pod') {
       const spec = o.spec as { containers: { name: string }[] };
@@ -86,27 +106,37 @@ export class FakeK8s implements K8sOps {
       return {
         ...o,
         spec: { ...spec, ...(inject ? { initContainers: [{ name: 'istio-init' }, { name: 'istio-proxy' }] } : {}) },
-        status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: all.map((name) => ({ name, ready: true })) },
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }],
+          containerStatuses: all.map((name) => ({ name, ready: true })),
+        },
       };
     }
     return o;
   }
 
   async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<void> {
-    this.calls.push({ op: opts.dryRun ? 'dry-run-create' : 'create', kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
+    this.calls.push({
+      op: opts.dryRun ? 'dry-run-create' : 'create',
+      kind: obj.kind,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
+    });
     if (!opts.dryRun) this.put(obj);
   }
 
   private record(call: FakeCall) {
     this.calls.push(call);
     const nth = this.calls.filter((c) => c.op === call.op && c.kind === call.kind && c.name === call.name).length;
-    if (this.opts.failOn?.(call, nth)) throw Object.assign(new Error(`fake API: ${call.op} ${call.kind} ${call.name} failed`), { code: 500 });
+    if (this.opts.failOn?.(call, nth))
+      throw Object.assign(new Error(`fake API: ${call.op} ${call.kind} ${call.name} failed`), { code: 500 });
   }
 
   async apply(obj: K8sObject): Promise<void> {
     this.record({ op: 'apply', kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
     const prev = this.store.get(key({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }));
-    this.put(prev ? merge(prev, obj) as K8sObject : obj);
+    this.put(prev ? (merge(prev, obj) as K8sObject) : obj);
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {

@@ -45,7 +45,12 @@ export function harness(env: Record<string, string> = {}, fakeOpts: SimOptions =
     SHIM_LOG: log,
     ...env,
   };
-  const fake = new SimCluster({ meshMode: () => installedMode(log), installs: () => installCount(log), route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }), ...fakeOpts });
+  const fake = new SimCluster({
+    meshMode: () => installedMode(log),
+    installs: () => installCount(log),
+    route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }),
+    ...fakeOpts,
+  });
   return {
     root,
     log,

@@ -7,7 +7,11 @@ import { SimCluster } from './sim-cluster.ts';
 import { SCENARIOS, installCount, installedMode, standinToolkit } from './standins.ts';
 
 const log = process.env.SHIM_LOG!;
-const fake = new SimCluster({ meshMode: () => installedMode(log), installs: () => installCount(log), route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }) });
+const fake = new SimCluster({
+  meshMode: () => installedMode(log),
+  installs: () => installCount(log),
+  route: () => ({ exitCode: 0, cluster: 'PassthroughCluster' }),
+});
 const lane = new KindLane({
   runId: 'test-run-sig',
   workDir: process.env.RUN_WORK_DIR!,

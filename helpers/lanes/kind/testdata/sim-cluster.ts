@@ -80,29 +80,44 @@ export class SimCluster extends FakeK8s {
   override async listPods(namespace: string): Promise<K8sObject[]> {
     if (namespace === 'istio-system') {
       await super.listPods(namespace);
-      return this.sim.meshMode?.() === undefined ? [] : [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: ISTIOD_POD, namespace, labels: { app: 'istiod' } } }];
+      return this.sim.meshMode?.() === undefined
+        ? []
+        : [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: ISTIOD_POD, namespace, labels: { app: 'istiod' } } }];
     }
     return super.listPods(namespace);
   }
 
   private configz(): string {
     const items = [...this.store.values()].filter((o) => o.kind === 'ServiceEntry' || o.kind === 'Sidecar');
-    return JSON.stringify(items.map((o) => ({ kind: o.kind, apiVersion: o.apiVersion, metadata: { ...o.metadata, resourceVersion: '1234', creationTimestamp: '2026-11-29T18:40:00Z' }, spec: o.spec })));
+    return JSON.stringify(
+      items.map((o) => ({
+        kind: o.kind,
+        apiVersion: o.apiVersion,
+        metadata: { ...o.metadata, resourceVersion: '1234', creationTimestamp: '2026-11-29T18:40:00Z' },
+        spec: o.spec,
+      })),
+    );
   }
 
   private syncz(): string {
     const pods = [...this.store.values()].filter((o) => o.kind === 'Pod' && o.metadata.namespace !== 'egress-control');
-    return JSON.stringify(pods.map((p) => ({
-      cluster_id: 'Kubernetes',
-      // The proxy's ID, as the pinned istiod prints it (sync-istiod.test.ts).
-      proxy: `${p.metadata.name}.${p.metadata.namespace}`,
-      proxy_type: 'sidecar',
-      istio_version: '1.30.3',
-      cluster_sent: 'a1b2c3d4', cluster_acked: 'a1b2c3d4',
-      listener_sent: 'e5f6a7b8', listener_acked: 'e5f6a7b8',
-      route_sent: 'c9d0e1f2', route_acked: 'c9d0e1f2',
-      endpoint_sent: '0a1b2c3d', endpoint_acked: '0a1b2c3d',
-    })));
+    return JSON.stringify(
+      pods.map((p) => ({
+        cluster_id: 'Kubernetes',
+        // The proxy's ID, as the pinned istiod prints it (sync-istiod.test.ts).
+        proxy: `${p.metadata.name}.${p.metadata.namespace}`,
+        proxy_type: 'sidecar',
+        istio_version: '1.30.3',
+        cluster_sent: 'a1b2c3d4',
+        cluster_acked: 'a1b2c3d4',
+        listener_sent: 'e5f6a7b8',
+        listener_acked: 'e5f6a7b8',
+        route_sent: 'c9d0e1f2',
+        route_acked: 'c9d0e1f2',
+        endpoint_sent: '0a1b2c3d',
+        endpoint_acked: '0a1b2c3d',
+      })),
+    );
   }
 
   /** What this sidecar's Envoy has applied: the new timeout after `syncLag` polls, the old one before. */
@@ -116,12 +131,20 @@ export class SimCluster extends FakeK8s {
     }
     const timeout = this.applied.get(pod) ?? '10s';
     return JSON.stringify({
-      configs: [{
-        '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
-        version_info: '2026-11-29T18:40:01Z/7',
-        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: 'PassthroughCluster', type: 'ORIGINAL_DST', connect_timeout: timeout, lb_policy: 'CLUSTER_PROVIDED' },
-        last_updated: '2026-11-29T18:40:01.512Z',
-      }],
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+          version_info: '2026-11-29T18:40:01Z/7',
+          cluster: {
+            '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+            name: 'PassthroughCluster',
+            type: 'ORIGINAL_DST',
+            connect_timeout: timeout,
+            lb_policy: 'CLUSTER_PROVIDED',
+          },
+          last_updated: '2026-11-29T18:40:01.512Z',
+        },
+      ],
     });
   }
 
@@ -129,7 +152,11 @@ export class SimCluster extends FakeK8s {
     const key = `${namespace}/${pod}`;
     if (namespace === 'istio-system' && argv[0] === 'pilot-discovery') {
       await super.exec(namespace, pod, container, argv);
-      return { exitCode: 0, stdout: argv[3] === '/debug/configz' ? this.configz() : argv[3] === '/debug/syncz' ? this.syncz() : '[]', stderr: '' };
+      return {
+        exitCode: 0,
+        stdout: argv[3] === '/debug/configz' ? this.configz() : argv[3] === '/debug/syncz' ? this.syncz() : '[]',
+        stderr: '',
+      };
     }
     if (container === 'istio-proxy' && argv[0] === 'pilot-agent') {
       await super.exec(namespace, pod, container, argv);
@@ -141,9 +168,10 @@ export class SimCluster extends FakeK8s {
     if (namespace !== 'egress-control' && r.cluster !== undefined) {
       const port = portOf(argv);
       const remote = this.remotePort++;
-      const line = r.cluster === 'block_all'
-        ? `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "GET / HTTP/1.1" 502 - direct_response - "-" 0 0 0 - "-" "curl/8.11.1" "0c6a9c55-3e0d-4b7f-9a21-${String(remote).padStart(12, '0')}" "unlisted.example.com" "-" - - 172.18.0.4:${port} 10.244.0.9:${remote} - block_all`
-        : `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "- - -" 0 ${r.cluster === 'BlackHoleCluster' ? 'UH' : '-'} - - "-" 0 0 1 - "-" "-" "-" "-" "${r.cluster === 'BlackHoleCluster' ? '-' : `172.18.0.4:${port}`}" ${r.cluster} - 172.18.0.4:${port} 10.244.0.9:${remote} - -`;
+      const line =
+        r.cluster === 'block_all'
+          ? `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "GET / HTTP/1.1" 502 - direct_response - "-" 0 0 0 - "-" "curl/8.11.1" "0c6a9c55-3e0d-4b7f-9a21-${String(remote).padStart(12, '0')}" "unlisted.example.com" "-" - - 172.18.0.4:${port} 10.244.0.9:${remote} - block_all`
+          : `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "- - -" 0 ${r.cluster === 'BlackHoleCluster' ? 'UH' : '-'} - - "-" 0 0 1 - "-" "-" "-" "-" "${r.cluster === 'BlackHoleCluster' ? '-' : `172.18.0.4:${port}`}" ${r.cluster} - 172.18.0.4:${port} 10.244.0.9:${remote} - -`;
       this.accessLogs.set(key, [...(this.accessLogs.get(key) ?? []), line]);
     }
     return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -158,6 +186,10 @@ export class SimCluster extends FakeK8s {
 
   /** The generation annotation of each scenario object in the store. */
   generations(): Record<string, string | undefined> {
-    return Object.fromEntries([...this.store.values()].filter((o) => o.kind === 'ServiceEntry' || o.kind === 'Sidecar').map((o) => [o.metadata.name, o.metadata.annotations?.[GENERATION_ANNOTATION]]));
+    return Object.fromEntries(
+      [...this.store.values()]
+        .filter((o) => o.kind === 'ServiceEntry' || o.kind === 'Sidecar')
+        .map((o) => [o.metadata.name, o.metadata.annotations?.[GENERATION_ANNOTATION]]),
+    );
   }
 }

@@ -28,12 +28,27 @@ function serviceEntry(name: string, namespace: string, host: string, port: numbe
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
     metadata: { name, namespace },
-    spec: { hosts: [host], ports: [{ number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }], resolution: 'DNS', location: 'MESH_EXTERNAL' },
+    spec: {
+      hosts: [host],
+      ports: [{ number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }],
+      resolution: 'DNS',
+      location: 'MESH_EXTERNAL',
+    },
   };
   return {
-    kind: 'ServiceEntry', name, namespace, order: 0, hosts: [host], addresses: [],
-    ports: [{ number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }], location: 'MESH_EXTERNAL', resolution: 'DNS',
-    endpoints: [], exportTo: [], source: { file: 'test', doc: 1 }, manifest,
+    kind: 'ServiceEntry',
+    name,
+    namespace,
+    order: 0,
+    hosts: [host],
+    addresses: [],
+    ports: [{ number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    endpoints: [],
+    exportTo: [],
+    source: { file: 'test', doc: 1 },
+    manifest,
   };
 }
 
@@ -60,7 +75,9 @@ export const SCENARIOS: [Scenario, Scenario, ...Scenario[]] = [
 export function cases(scenarios = SCENARIOS): CaseRun[] {
   const out: CaseRun[] = [];
   for (const policy of ['ALLOW_ANY', 'REGISTRY_ONLY'] as PolicyMode[]) {
-    for (const s of scenarios) for (const probe of s.probes) out.push({ id: `${policy}/${s.name}/${probe.from.namespace}→${probe.to.raw}`, scenario: s, policy, probe });
+    for (const s of scenarios)
+      for (const probe of s.probes)
+        out.push({ id: `${policy}/${s.name}/${probe.from.namespace}→${probe.to.raw}`, scenario: s, policy, probe });
   }
   return out;
 }
@@ -73,7 +90,10 @@ export interface ShimCall {
 
 export function readShimLog(file: string): ShimCall[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ShimCall);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ShimCall);
 }
 
 export const line = (c: ShimCall) => [c.tool, ...c.argv].join(' ');

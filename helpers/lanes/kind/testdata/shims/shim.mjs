@@ -16,11 +16,15 @@ import { fileURLToPath } from 'node:url';
 const [tool, ...args] = process.argv.slice(2);
 const log = process.env.SHIM_LOG;
 const pinned = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../../fixtures/versions.json', import.meta.url)), 'utf8'));
-if (log) appendFileSync(log, JSON.stringify({ tool, argv: args, kubeconfig: process.env.KUBECONFIG ?? null }) + '\n');
+if (log) appendFileSync(log, `${JSON.stringify({ tool, argv: args, kubeconfig: process.env.KUBECONFIG ?? null })}\n`);
 
 const sub = args.filter((a) => !a.startsWith('-'))[0] ?? '';
 const key = `${tool}:${sub}`;
-const listed = (name) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const listed = (name) =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 if (listed('SHIM_HANG').includes(key)) {
   if (log) writeFileSync(`${log}.hanging`, key);
@@ -63,11 +67,16 @@ function docker() {
   const containers = state('containers', []);
   switch (sub) {
     case 'info':
-      if (process.env.SHIM_DOCKER_DOWN) fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+      if (process.env.SHIM_DOCKER_DOWN)
+        fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
       return out('27.3.1');
     case 'network':
       if (flag('--format')) return out('172.18.0.0/16 fc00:f853:ccd:e793::/64 ');
-      return out(JSON.stringify([{ Name: 'kind', IPAM: { Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }, { Subnet: 'fc00:f853:ccd:e793::/64' }] } }]));
+      return out(
+        JSON.stringify([
+          { Name: 'kind', IPAM: { Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }, { Subnet: 'fc00:f853:ccd:e793::/64' }] } },
+        ]),
+      );
     case 'create': {
       const name = flag('--name');
       const labels = args.flatMap((a, i) => (args[i - 1] === '--label' ? [a] : []));
@@ -87,7 +96,13 @@ function docker() {
     }
     case 'ps': {
       const filter = flag('--filter')?.replace(/^label=/, '');
-      return out(containers.get().filter((c) => !filter || c.labels.includes(filter)).map((c) => c.id).join('\n'));
+      return out(
+        containers
+          .get()
+          .filter((c) => !filter || c.labels.includes(filter))
+          .map((c) => c.id)
+          .join('\n'),
+      );
     }
     case 'rm': {
       const ids = args.filter((a) => !a.startsWith('-')).slice(1);
@@ -101,12 +116,28 @@ function docker() {
 
 function writeKubeconfig(file, name) {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', `current-context: kind-${name}`,
-    'clusters:', `- name: kind-${name}`, '  cluster:', '    server: https://127.0.0.1:6443',
-    'contexts:', `- name: kind-${name}`, '  context:', `    cluster: kind-${name}`, `    user: kind-${name}`,
-    'users:', `- name: kind-${name}`, '  user:', '    token: shim', '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `current-context: kind-${name}`,
+      'clusters:',
+      `- name: kind-${name}`,
+      '  cluster:',
+      '    server: https://127.0.0.1:6443',
+      'contexts:',
+      `- name: kind-${name}`,
+      '  context:',
+      `    cluster: kind-${name}`,
+      `    user: kind-${name}`,
+      'users:',
+      `- name: kind-${name}`,
+      '  user:',
+      '    token: shim',
+      '',
+    ].join('\n'),
+  );
 }
 
 function kind() {
@@ -120,7 +151,8 @@ function kind() {
       return out(clusters.get().join('\n'));
     case 'create': {
       if (process.env.SHIM_KIND_RACE && !clusters.get().includes(name)) clusters.set([...clusters.get(), name]);
-      if (clusters.get().includes(name)) fail(`ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`);
+      if (clusters.get().includes(name))
+        fail(`ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`);
       clusters.set([...clusters.get(), name]);
       writeKubeconfig(flag('--kubeconfig') ?? process.env.KUBECONFIG, name);
       process.stderr.write(`Creating cluster "${name}" ...\n`);
@@ -144,15 +176,50 @@ function istioctl() {
     case 'manifest': {
       // What `istioctl manifest generate -f` prints, cut down: a CRD, the mesh ConfigMap, istiod, the webhooks.
       const file = flag('-f');
-      const mesh = (readFileSync(file, 'utf8').split('meshConfig:')[1] ?? '').split('\n').filter((l) => /^ {4}\S|^ {6}/.test(l)).map((l) => l.slice(4)).join('\n    ');
-      return out([
-        'apiVersion: apiextensions.k8s.io/v1', 'kind: CustomResourceDefinition', 'metadata:', '  name: serviceentries.networking.istio.io',
-        'spec:', '  group: networking.istio.io', '  names: { kind: ServiceEntry, plural: serviceentries }', '  scope: Namespaced', '---',
-        'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: istio', '  namespace: istio-system', 'data:', '  mesh: |-', `    ${mesh}`, '---',
-        'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: istiod', '  namespace: istio-system', 'spec:', '  replicas: 1', '---',
-        'apiVersion: admissionregistration.k8s.io/v1', 'kind: MutatingWebhookConfiguration', 'metadata:', '  name: istio-sidecar-injector', '---',
-        'apiVersion: admissionregistration.k8s.io/v1', 'kind: ValidatingWebhookConfiguration', 'metadata:', '  name: istio-validator-istio-system',
-      ].join('\n'));
+      const mesh = (readFileSync(file, 'utf8').split('meshConfig:')[1] ?? '')
+        .split('\n')
+        .filter((l) => /^ {4}\S|^ {6}/.test(l))
+        .map((l) => l.slice(4))
+        .join('\n    ');
+      return out(
+        [
+          'apiVersion: apiextensions.k8s.io/v1',
+          'kind: CustomResourceDefinition',
+          'metadata:',
+          '  name: serviceentries.networking.istio.io',
+          'spec:',
+          '  group: networking.istio.io',
+          '  names: { kind: ServiceEntry, plural: serviceentries }',
+          '  scope: Namespaced',
+          '---',
+          'apiVersion: v1',
+          'kind: ConfigMap',
+          'metadata:',
+          '  name: istio',
+          '  namespace: istio-system',
+          'data:',
+          '  mesh: |-',
+          `    ${mesh}`,
+          '---',
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          'metadata:',
+          '  name: istiod',
+          '  namespace: istio-system',
+          'spec:',
+          '  replicas: 1',
+          '---',
+          'apiVersion: admissionregistration.k8s.io/v1',
+          'kind: MutatingWebhookConfiguration',
+          'metadata:',
+          '  name: istio-sidecar-injector',
+          '---',
+          'apiVersion: admissionregistration.k8s.io/v1',
+          'kind: ValidatingWebhookConfiguration',
+          'metadata:',
+          '  name: istio-validator-istio-system',
+        ].join('\n'),
+      );
     }
     case 'proxy-status':
       return out('NAME  CLUSTER  ISTIOD  VERSION  SUBSCRIBED TYPES');
