@@ -131,7 +131,7 @@ describe('tool resolution', () => {
     expect(bound).toBe(GO_BUILD_TIMEOUT_MS);
     expect(GO_BUILD_TIMEOUT_MS).toBe(20 * 60_000);
     expect(progress[0]).toBe('building kind v0.31.0: go install sigs.k8s.io/kind@v0.31.0 (a cold build takes minutes; bound 20m00s)');
-    expect(progress.some((l) => /^ {2}… \d+s — go: downloading sigs\.k8s\.io\/kind v0\.31\.0$/.test(l))).toBe(true);
+    expect(progress.some((l) => /^ {2}… \d+s — downloading modules \(1 so far, last sigs\.k8s\.io\/kind v0\.31\.0\)$/.test(l))).toBe(true);
     expect(progress[progress.length - 1]).toMatch(/^built kind in \d+s$/);
   });
 

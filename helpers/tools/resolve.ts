@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../model/errors.ts';
+import { buildTargets, GoBuildProgress, withVerbose } from './go-progress.ts';
 
 export interface ResolvedTool {
   name: string;
@@ -76,13 +77,20 @@ export function fmtElapsed(ms: number): string {
 }
 
 /**
- * Runs a build with its own bound, saying every tickMs how long it has run and what it is doing (its last
- * output line), as helpers/tools/pilot-discovery.ts does for its build.
+ * Runs a build with its own bound, saying every tickMs how long it has run and what it is doing: for go,
+ * modules downloaded, the package compiling, or the link (go-progress.ts; -v is added so go names packages);
+ * for anything else its last output line.
  */
-export async function runBuild(file: string, args: string[], env: NodeJS.ProcessEnv, opts: BuildOptions): Promise<BuildResult> {
+export async function runBuild(file: string, argv: string[], env: NodeJS.ProcessEnv, opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
+  const isGo = /(^|\/)go$/.test(file);
+  const args = isGo ? withVerbose(argv) : argv;
+  const go = isGo ? new GoBuildProgress(buildTargets(args), started) : undefined;
   let step = 'starting';
-  const tick = setInterval(() => opts.onProgress(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), opts.tickMs ?? 15_000);
+  const tick = setInterval(
+    () => opts.onProgress(`  … ${fmtElapsed(Date.now() - started)} — ${go ? go.describe() : step}`),
+    opts.tickMs ?? 15_000,
+  );
   tick.unref();
   // Its own process group, so a timeout (or this process ending: Ctrl-C) stops the compilers go started
   // too, not only go; otherwise they keep running and hold its output open.
@@ -114,6 +122,7 @@ export async function runBuild(file: string, args: string[], env: NodeJS.Process
   }, opts.timeoutMs);
   try {
     child.all?.on('data', (chunk: Buffer) => {
+      go?.feed(chunk.toString('utf8'));
       const lines = chunk
         .toString('utf8')
         .split('\n')
