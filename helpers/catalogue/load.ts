@@ -12,6 +12,7 @@ import { readYamlFile } from '../istio/input.ts';
 import { formatProbeSource, parseProbeSource, parseProbeUrl } from '../probes/url.ts';
 import { compareVersions, parseIstioVersion } from '../oracle/version.ts';
 import type { CaseRun, CatalogueProbe, PinnedExpectation, Scenario } from './types.ts';
+import { parseVia, parseTlsOrigin } from './via.ts';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 export const CASES_DIR = join(FIXTURES_DIR, 'cases');
@@ -119,7 +120,9 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
     }
     if (requirePins) for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);
     const expectBefore = parseExpectBefore(file, where, p.expectBefore);
-    return { from, to, expect, ...(expectBefore ? { expectBefore } : {}) };
+    const via = parseVia(p.via, policies, (what) => bad(file, `${where}.via${what}`));
+    const tls = parseTlsOrigin(p.tls, (what) => bad(file, `${where}.tls${what}`));
+    return { from, to, expect, ...(expectBefore ? { expectBefore } : {}), ...(via ? { via } : {}), ...(tls ? { tls } : {}) };
   });
   return {
     name,

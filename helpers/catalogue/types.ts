@@ -1,5 +1,6 @@
 // The case catalogue as loaded from fixtures/cases/*.yaml.
-import type { BlockSignal, PolicyMode, Probe, ResourceSet, Verdict } from '../model/types.ts';
+import type { PinnedHop } from '../model/hops.ts';
+import type { BlockSignal, PolicyMode, Probe, ResourceSet, TlsOrigin, Verdict } from '../model/types.ts';
 
 export interface PinnedExpectation {
   verdict: Verdict;
@@ -16,6 +17,13 @@ export interface CatalogueProbe extends Probe {
    * versions before its `before`, the lowest bound above the version winning (helpers/catalogue/pins.ts).
    */
   expectBefore?: { before: string; expect: Partial<Record<PolicyMode, PinnedExpectation>> }[];
+  /**
+   * The path pinned hop by hop per policy (`via:` in the case file, a list for every policy or a map by
+   * policy): the sidecar, then each gateway, with its cluster and the TLS it originates.
+   */
+  via?: Partial<Record<PolicyMode, PinnedHop[]>>;
+  /** Where TLS towards the destination starts (`tls:` in the case file): client, sidecar, gateway or none. */
+  tls?: TlsOrigin;
 }
 
 export interface Scenario {

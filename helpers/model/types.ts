@@ -2,7 +2,7 @@
 // Everything here is plain data so it can be written to JSON reports and compared across lanes.
 
 export type Verdict = 'allowed' | 'blocked';
-export type PolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
+export type PolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY' | 'ALLOW_ANY_DYNAMIC_DNS';
 export const POLICY_MODES: readonly PolicyMode[] = ['ALLOW_ANY', 'REGISTRY_ONLY'];
 
 /** Where a resource came from, so every error can name the file and document. */
@@ -26,7 +26,7 @@ export type PortProtocol =
   | 'MYSQL'
   | 'UDP'
   | '';
-export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
 export type Location = 'MESH_EXTERNAL' | 'MESH_INTERNAL';
 
 export interface SePort {
@@ -97,10 +97,27 @@ export interface MeshSettings {
   meshConfig: Record<string, unknown>;
 }
 
+/**
+ * A Gateway, VirtualService or DestinationRule (networking.istio.io) as admitted: the oracle reads `spec`,
+ * lanes apply `manifest`. Kept generic on purpose: which fields the model understands is the oracle's
+ * business (helpers/oracle/gateway.ts, routing.ts), and what it does not is said as `not modelled: FIELD`.
+ */
+export interface IstioConfig {
+  kind: 'Gateway' | 'VirtualService' | 'DestinationRule';
+  name: string;
+  namespace: string;
+  order: number;
+  spec: Record<string, unknown>;
+  source: SourceRef;
+  manifest: Record<string, unknown>;
+}
+
 export interface ResourceSet {
   mesh: MeshSettings;
   serviceEntries: ServiceEntry[];
   sidecars: Sidecar[];
+  /** Gateways, VirtualServices and DestinationRules; absent or [] when the input has none. */
+  routing?: IstioConfig[];
 }
 
 export type Scheme = 'http' | 'https' | 'tcp';
@@ -144,7 +161,40 @@ export interface Expectation {
   signal?: BlockSignal;
   /** The effective outbound policy for the source workload. */
   policy: PolicyMode;
+  /** The path hop by hop when the model follows the call past the sidecar (a gateway, TLS origination). */
+  hops?: Hop[];
+  /** Fields the model does not understand that may change the answer: istiod's answer stands for them. */
+  notModelled?: string[];
 }
+
+/** How a proxy sends a call on: TLS it originates towards the upstream (a DestinationRule `tls` mode), else none. */
+export interface HopTls {
+  /** SIMPLE / MUTUAL: TLS to an external server; ISTIO_MUTUAL: Istio mTLS (e.g. sidecar → egress gateway). */
+  mode: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  /** The SNI the proxy sends, when it sets one. */
+  sni?: string;
+}
+
+/**
+ * One proxy on a call's path and what it did: the source sidecar first, then each gateway the call is
+ * sent through. Printed as `PROXY CLUSTER [tls:MODE[:SNI]]` (helpers/model/hops.ts).
+ */
+export interface Hop {
+  /** `sidecar` is the probe's source; `gateway` a proxy of node type `router` (an egress gateway). */
+  kind: 'sidecar' | 'gateway';
+  /** The workload: `frontend/egress-client`, `istio-system/istio-egressgateway` (namespace/app label). */
+  proxy: string;
+  /** The Envoy cluster this proxy chose (`outbound|PORT|SUBSET|HOST`, PassthroughCluster, BlackHoleCluster). */
+  cluster: string;
+  listener?: string;
+  /** TLS this proxy originates towards its upstream; absent when it forwards the bytes as they came. */
+  tls?: HopTls;
+  /** Route facts that change the call without changing its cluster, e.g. `timeout 3s`, `retries 2`. */
+  route?: string[];
+}
+
+/** Where TLS to the destination starts: the client itself, the sidecar, the gateway, or nowhere (plain text). */
+export type TlsOrigin = 'client' | 'sidecar' | 'gateway' | 'none';
 
 /** What a lane saw for one probe. `error` never counts as allowed or blocked. */
 export interface Observation {
@@ -159,6 +209,13 @@ export interface Observation {
   signal?: BlockSignal;
   /** Cause of an error, in words. */
   error?: string;
+  /**
+   * The path hop by hop, when the lane followed it (hops[0] is the sidecar, its cluster equals `cluster`).
+   * Absent on lanes or observations that saw only the first hop.
+   */
+  hops?: Hop[];
+  /** Set when the call leaves directly although a gateway route exists for it: names that gateway. */
+  bypassesGateway?: string;
   /** Raw material: exit codes, statuses, headers, listener → chain → route → cluster path, attempts. */
   evidence: Record<string, unknown>;
 }
