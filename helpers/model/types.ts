@@ -218,4 +218,19 @@ export interface Observation {
   bypassesGateway?: string;
   /** Raw material: exit codes, statuses, headers, listener → chain → route → cluster path, attempts. */
   evidence: Record<string, unknown>;
+  /** The xDS the answer was read from, as values (lanes that read xDS fill it; the fuzzer referees with it). */
+  xds?: ObservedXds;
+}
+
+/** Where a call landed, as the fuzzer's outcome mix counts it (helpers/fuzz/outcome.ts). */
+export type OutcomeCategory = 'route' | 'tcp-chain' | 'sni-chain' | 'passthrough' | 'blackhole' | 'no-listener' | 'dfp';
+
+export interface ObservedXds {
+  /** The source sidecar's snapshot as received (one object shared by the observations of one source). */
+  snapshot: { listeners: unknown[]; clusters: unknown[]; routes: unknown[]; nameTable?: Record<string, { ips?: string[] }> };
+  /** The address dialled: the IP literal, or what the sidecar's DNS proxy (NDS) or the stand-in DNS answered. */
+  address: string;
+  resolvedBy: 'ip-literal' | 'nds' | 'external-dns';
+  /** Where the call landed, when the lane classified it. */
+  category?: OutcomeCategory;
 }
