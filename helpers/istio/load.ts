@@ -4,7 +4,11 @@ import { parseAllDocuments, type Document } from 'yaml';
 import { ServiceEntry as SeModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import { Sidecar as ScModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
 import { IstioOperator as IopModel } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
-import type { MeshSettings, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
+import { Gateway as GwModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
+import { VirtualService as VsModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import { DestinationRule as DrModel } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import { destinationRuleProblems, gatewayProblems, virtualServiceProblems } from './validate-routing.ts';
+import type { IstioConfig, MeshSettings, PortProtocol, ResourceSet, ServiceEntry, Sidecar, SourceRef } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 import { readInputs } from './input.ts';
@@ -27,7 +31,18 @@ function fail(ref: SourceRef, what: string): never {
 
 /** Schema check through @kubernetes-models (the v1beta1 schema also describes v1 and v1alpha3 specs). */
 function schemaCheck(ref: SourceRef, kind: string, obj: Obj): void {
-  const Model = kind === 'ServiceEntry' ? SeModel : kind === 'Sidecar' ? ScModel : IopModel;
+  const Model =
+    kind === 'ServiceEntry'
+      ? SeModel
+      : kind === 'Sidecar'
+        ? ScModel
+        : kind === 'Gateway'
+          ? GwModel
+          : kind === 'VirtualService'
+            ? VsModel
+            : kind === 'DestinationRule'
+              ? DrModel
+              : IopModel;
   try {
     const { apiVersion: _a, ...rest } = obj;
     new (Model as unknown as new (o: Obj) => { validate(): void })(rest).validate();
@@ -121,6 +136,21 @@ function toSidecar(ref: SourceRef, obj: Obj, order: number): Sidecar {
   };
 }
 
+const ROUTING_KINDS = ['Gateway', 'VirtualService', 'DestinationRule'] as const;
+
+function toRouting(ref: SourceRef, kind: IstioConfig['kind'], obj: Obj, order: number): IstioConfig {
+  const { name, namespace } = metadata(ref, kind, obj);
+  const spec = (obj.spec ?? {}) as Obj;
+  const problems =
+    kind === 'Gateway'
+      ? gatewayProblems(spec, name)
+      : kind === 'VirtualService'
+        ? virtualServiceProblems(spec, namespace)
+        : destinationRuleProblems(spec, namespace);
+  if (problems.length) fail(ref, `${kind} ${namespace}/${name} would be rejected by Istio: ${problems.join('; ')}`);
+  return { kind, name, namespace, order, spec, source: ref, manifest: obj };
+}
+
 function egressProxyOf(ref: SourceRef, ep: Obj): { host: string; port: number; subset?: string } {
   const port = (ep.port as Obj | undefined)?.number;
   if (typeof ep.host !== 'string' || !Number.isInteger(port))
@@ -183,17 +213,31 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
           fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
         into.sidecars.push(sc);
       }
+    } else if ((ROUTING_KINDS as readonly string[]).includes(kind) && NETWORKING.includes(api)) {
+      schemaCheck(ref, kind, o);
+      into.routing ??= [];
+      const r = toRouting(ref, kind as IstioConfig['kind'], o, into.routing.length);
+      if (into.routing.some((x) => x.kind === r.kind && x.namespace === r.namespace && x.name === r.name))
+        fail(ref, `${kind} ${r.namespace}/${r.name} is defined twice`);
+      into.routing.push(r);
     } else if (kind === 'IstioOperator' && api === 'install.istio.io/v1alpha1') {
       schemaCheck(ref, kind, o);
       if (into.mesh.source) fail(ref, `a second IstioOperator; the first is ${where(into.mesh.source)}. Give one install at a time`);
       into.mesh = toMesh(ref, o);
-    } else if (kind === 'ServiceEntry' || kind === 'Sidecar' || kind === 'IstioOperator') {
+    } else if (
+      kind === 'ServiceEntry' ||
+      kind === 'Sidecar' ||
+      kind === 'IstioOperator' ||
+      (ROUTING_KINDS as readonly string[]).includes(kind)
+    ) {
       fail(
         ref,
         `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`,
       );
     } else {
-      notes.push(`${where(ref)}: ${kind} ignored (only IstioOperator, ServiceEntry and Sidecar change egress verdicts)`);
+      notes.push(
+        `${where(ref)}: ${kind} ignored (only IstioOperator, ServiceEntry, Sidecar, Gateway, VirtualService and DestinationRule change egress verdicts)`,
+      );
     }
   });
   return into;
