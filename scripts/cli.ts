@@ -131,6 +131,33 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       result.code = installTool(name, io, opts);
     });
 
+  program
+    .command('up')
+    .description('start the warm stack: one local cluster + istiod, detached, for every later command (prints export KUBECONFIG=...)')
+    .option('--istio-version <build>', "the istiod build: a pinned build's label or Go module version (default: the lane's)")
+    .option('-f, --file <istiooperator>', 'an IstioOperator to install (default: the built-in ALLOW_ANY install)')
+    .action(async (opts) => {
+      const { runUp } = await import('./commands/up.ts');
+      result.code = runUp(opts, io);
+    });
+
+  program
+    .command('status')
+    .description('the warm stack: builds, endpoints, uptime, pids (exit 3 when none is up)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const { runStatus } = await import('./commands/status.ts');
+      result.code = runStatus(opts, io);
+    });
+
+  program
+    .command('down')
+    .description('stop the warm stack and remove what it made')
+    .action(async () => {
+      const { runDown } = await import('./commands/down.ts');
+      result.code = runDown({}, io);
+    });
+
   registerLabCommands(program, result, io);
 
   program

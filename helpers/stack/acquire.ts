@@ -1,0 +1,73 @@
+// The one way a command gets a stack to ask istiod on: the warm stack when `egress-conformance up` has one
+// running with the build asked for (said aloud), else a fresh one started for this command (with
+// progress) and ended by its release(). Commands call this instead of creating the control-plane lane.
+import type { Lane } from '../lanes/lane.ts';
+import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { detachedControlPlane, type StackProvider } from './provider.ts';
+import { buildName, isUp, readWarm, runsBuild, uptime, type WarmRecord } from './warm.ts';
+
+export interface AcquiredStack {
+  lane: Lane;
+  /** The warm stack's record when the lane runs on it; undefined for a stack started for this command. */
+  warm?: WarmRecord;
+  /** Ends a stack started for this command; leaves the warm stack running. Safe to call twice. */
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  pin: PilotDiscoveryPin;
+  say: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  provider?: StackProvider;
+  /** Starts a stack for this command when no warm one fits (default: the control-plane lane). */
+  fresh?: (pin: PilotDiscoveryPin, say: (line: string) => void) => Promise<Lane>;
+}
+
+/** The warm stack if it is up, runs `pin` and was made by `provider`; a line says why it is not used otherwise. */
+export function usableWarm(o: AcquireOptions): WarmRecord | undefined {
+  const provider = o.provider ?? detachedControlPlane;
+  const rec = readWarm(o.env);
+  if (!rec) return undefined;
+  if (rec.provider !== provider.name || !isUp(rec)) {
+    o.say('stack: the warm stack recorded by `egress-conformance up` is not running (run `egress-conformance down` to clear it)');
+    return undefined;
+  }
+  const wanted = {
+    goModuleVersion: o.pin.goModuleVersion,
+    istioVersion: o.pin.istioVersion,
+    ...(o.pin.label ? { label: o.pin.label } : {}),
+  };
+  if (!runsBuild(rec, wanted)) {
+    o.say(`stack: the warm stack runs ${buildName(rec.build)}, not ${buildName(wanted)}; starting a stack for this command`);
+    return undefined;
+  }
+  return rec;
+}
+
+export async function acquireStack(o: AcquireOptions): Promise<AcquiredStack> {
+  const provider = o.provider ?? detachedControlPlane;
+  const rec = usableWarm(o);
+  if (rec) {
+    o.say(`stack: using the warm stack (egress-conformance up, ${buildName(rec.build)}, up ${uptime(rec)})`);
+    const lane = await provider.lane(rec, o.say);
+    return { lane, warm: rec, release: () => lane.teardown() };
+  }
+  o.say(
+    `stack: starting a local cluster + istiod ${buildName(o.pin)} for this command (\`egress-conformance up\` keeps one warm for the next)`,
+  );
+  const lane = await (o.fresh ?? freshLane)(o.pin, o.say);
+  let released = false;
+  return {
+    lane,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await lane.teardown();
+    },
+  };
+}
+
+async function freshLane(pin: PilotDiscoveryPin, say: (line: string) => void): Promise<Lane> {
+  const { createLane } = await import('../lanes/select.ts');
+  return createLane('control-plane', { pin, out: say });
+}
