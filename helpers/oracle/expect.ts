@@ -1,21 +1,14 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
-import type { BlockSignal, Expectation, PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
-import { effectivePolicy, meshMode, selectSidecar, type PolicyDecision } from './policy.ts';
+import type { PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
+import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import {
-  buildListeners,
-  clusterName,
-  compareRank,
-  portKind,
-  type ListenerModel,
-  type ServicePort,
-  type WildcardListener,
-} from './listeners.ts';
-import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { buildListeners, compareRank, instancesOnly, portKind, type ListenerModel, type ServicePort } from './listeners.ts';
+import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
-import { ipInCidr } from '../net/addresses.ts';
 import { creationSeconds } from './order.ts';
+import { clusterNotBuilt, land } from './landing.ts';
+import type { OracleAnswer, RuleId } from './rules.ts';
 
 export interface OracleOptions {
   istioVersion: string;
@@ -24,8 +17,6 @@ export interface OracleOptions {
   /** Version gates forced open or shut, to ask which rule a verdict depends on (see gateDependencies). */
   gates?: Partial<Record<GateId, boolean>>;
 }
-
-const BLACKHOLE = 'BlackHoleCluster';
 
 /**
  * From 1.25 istiod gives entries without addresses a 240.240.0.0/16 address (resolution not NONE,
@@ -62,6 +53,8 @@ function optsOutOfAutoAllocation(se: ServiceEntry): boolean {
 interface Visibility {
   ports: ServicePort[];
   notes: string[];
+  /** Visibility rules that touched an entry relevant to the probe. */
+  rules: RuleId[];
 }
 
 /** A /32 or /128 range is a plain address to Istio (serviceentry/conversion.go). */
@@ -77,12 +70,14 @@ function relevant(se: ServiceEntry, probe: Probe): boolean {
 function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): Visibility {
   const ports: ServicePort[] = [];
   const notes: string[] = [];
+  const rules: RuleId[] = [];
   /** Every visible, imported entry's hosts, ports or not: a port-less entry still owns its host name. */
   const owners: HostOwner[] = [];
   const ns = probe.from.namespace;
   resources.serviceEntries.forEach((se, seIndex) => {
     const rel = relevant(se, probe);
     const exp = exportedTo(se, ns, resources, v);
+    if (rel && exp.rule) rules.push(exp.rule);
     if (!exp.visible) {
       if (rel) notes.push(`${exp.why}: not visible from ${ns}`);
       return;
@@ -104,9 +99,11 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
       if (!kind || !portKind(p.protocol)) continue;
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
+      if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
       if (!imp.imported) continue;
       se.hosts.forEach((host, hostIndex) => {
         const auto = autoAllocates(se, host, resources, v);
+        if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
           se,
           host,
@@ -122,7 +119,9 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
     }
     if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
   });
-  return { ports: dedupeHosts(ports, owners, ns), notes };
+  const kept = dedupeHosts(ports, owners, ns);
+  if (ports.some((sp) => !kept.includes(sp) && relevant(sp.se, probe))) rules.push('hosts.one-per-name');
+  return { ports: kept, notes, rules };
 }
 
 interface HostOwner {
@@ -189,173 +188,11 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   return ports.find((p) => p.host === probe.to.host && p.ips.length > 0)?.ips[0];
 }
 
-interface Landing {
-  cluster: string;
-  blocked: boolean;
-  signal?: BlockSignal;
-  how: string;
-}
-
-function policyLanding(policy: PolicyDecision, how: string, http502 = false): Landing {
-  if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
-    // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
-    // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
-    return {
-      cluster: policy.passthrough,
-      blocked: true,
-      how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call`,
-    };
-  }
-  if (policy.mode === 'ALLOW_ANY')
-    return { cluster: policy.passthrough, blocked: false, how: `${how} → ${policy.passthrough} (ALLOW_ANY)` };
-  if (http502)
-    return {
-      cluster: BLACKHOLE,
-      blocked: true,
-      signal: 'http-502',
-      how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)`,
-    };
-  return {
-    cluster: BLACKHOLE,
-    blocked: true,
-    signal: 'tcp-close',
-    how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it`,
-  };
-}
-
-/**
- * A DNS cluster needs endpoints: the entry's own, else its host name, but only without a workloadSelector
- * (serviceentry/conversion.go); selected workloads are the endpoints otherwise, and this project declares
- * none. istiod skips a DNS cluster without endpoints (cluster_builder.go buildCluster) while listeners and
- * routes still name it, so Envoy fails the call. Found by fuzzing: fixtures/rules/fuzz-s1-239.yaml.
- */
-export function clusterNotBuilt(se: ServiceEntry): boolean {
-  return (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && se.endpoints.length === 0 && se.workloadSelector !== undefined;
-}
-
-function toService(sp: ServicePort, how: string): Landing {
-  const c = clusterName(sp.port, sp.host);
-  if (clusterNotBuilt(sp.se)) {
-    return {
-      cluster: c,
-      blocked: true,
-      how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call`,
-    };
-  }
-  const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
-  const note = dns
-    ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)`
-    : '';
-  return { cluster: c, blocked: false, how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
-}
-
-/** Envoy's virtual-host choice: exact domain, then the longest suffix wildcard; ports are ignored (ignore_port_in_host_matching). */
-function virtualHost(services: ServicePort[], host: string): ServicePort | undefined {
-  let best: { sp: ServicePort; rank: number; len: number } | undefined;
-  for (const sp of services) {
-    // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains).
-    if (sp.ips.includes(host)) return sp;
-    const m = domainMatches(host, sp.host);
-    if (!m || m === 'any') continue;
-    const rank = m === 'exact' ? 2 : 1;
-    if (!best || rank > best.rank || (rank === best.rank && sp.host.length > best.len)) best = { sp, rank, len: sp.host.length };
-  }
-  return best?.sp;
-}
-
-function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined {
-  return (
-    services.find((sp) => sp.host === sni) ??
-    services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0]
-  );
-}
-
-/**
- * The CIDR chains Envoy keeps for a destination: those of the longest matching prefix (FilterChainMatch
- * prefix_ranges), in processing order, so the first entry wins among equal plain TCP ones (istiod drops a chain
- * whose ranges repeat an earlier one's once insignificant bits are masked). Upstream: TestServiceEntry "overlapping CIDR" and "identical CIDR (ignoring
- * insignificant bits) is dropped" (serviceentry_simulation_test.go; fixtures/rules/upstream-serviceentry-cidr.yaml).
- */
-function longestPrefixChains(services: ServicePort[], dst: string): ServicePort[] {
-  const lens = services.map((sp) => Math.max(-1, ...sp.cidrs.filter((r) => ipInCidr(dst, r)).map((r) => Number(r.split('/')[1]))));
-  const best = Math.max(-1, ...lens);
-  return best < 0 ? [] : services.filter((_, i) => lens[i] === best);
-}
-
-function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
-  const { scheme, host, port, isIp } = probe.to;
-  const at = `listener ${l.name}`;
-  // Envoy narrows filter chains by destination prefix before SNI, transport or ALPN: a destination inside an
-  // entry's CIDR only ever reaches the chains of the longest matching prefix (a TLS one still needs its SNI),
-  // else the default chain. Found by fuzzing: fixtures/rules/fuzz-s1-355.yaml.
-  const inRange = dst ? longestPrefixChains(l.cidr, dst) : [];
-  const [nearest] = inRange;
-  if (nearest) {
-    const cidr = nearest.cidrs.join(',');
-    const tls = inRange.filter((sp) => sp.kind === 'tls');
-    if (scheme === 'https' && !isIp) {
-      const sp = sniMatch(tls, host);
-      if (sp) return toService(sp, `${at}, chain for ${cidr} with SNI ${sp.host}`);
-    }
-    const plain = inRange.find((sp) => sp.kind !== 'tls');
-    if (plain) return toService(plain, `${at}, chain for ${cidr}`);
-    return policyLanding(
-      mode,
-      `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`,
-    );
-  }
-  if (scheme === 'http' && l.http) {
-    const vh = virtualHost(l.http, host);
-    if (vh) return toService(vh, `${at}, HTTP chain, route ${port}, virtual host ${vh.host}:${port}`);
-    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, true);
-  }
-  if (scheme === 'https' && !isIp) {
-    const sp = sniMatch(l.tls, host);
-    if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`);
-  }
-  const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
-  if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`);
-  const why =
-    scheme === 'https'
-      ? isIp
-        ? 'TLS to an IP literal carries no SNI'
-        : `no SNI chain for ${host}`
-      : scheme === 'http'
-        ? 'no HTTP chain on this port'
-        : 'no chain for non-HTTP traffic';
-  return policyLanding(mode, `${at}: ${why}; default chain`);
-}
-
-/** meshConfig.proxyListenPort, the port virtualOutbound listens on (mesh.go default). */
-const PROXY_LISTEN_PORT = 15001;
-
-function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
-  if (!l && probe.to.port === PROXY_LISTEN_PORT) {
-    // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
-    // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
-    // (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml).
-    return {
-      cluster: BLACKHOLE,
-      blocked: true,
-      signal: 'tcp-close',
-      how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
-    };
-  }
-  if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`);
-  if (l.kind === 'address') {
-    const why = l.service.autoAllocated
-      ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
-      : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
-    return toService(l.service, `listener ${l.name} (${why}): every connection to it`);
-  }
-  return landWildcard(l, probe, dst, mode);
-}
-
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
   return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
 }
 
-export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
   const e = expectAt(resources, probe, opts);
   const deps = gateDependencies(resources, probe, opts, e);
   if (deps.length === 0) return e;
@@ -371,7 +208,7 @@ export interface GateDependency {
   /** Whether the asked version has the gate's new behaviour. */
   open: boolean;
   /** The answer with the gate flipped. */
-  otherwise: { verdict: Expectation['verdict']; cluster: string };
+  otherwise: { verdict: OracleAnswer['verdict']; cluster: string };
 }
 
 /** The version gates this answer depends on: those whose flip alone changes the verdict or cluster. */
@@ -393,7 +230,7 @@ export function gateDependencies(
   return out;
 }
 
-function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Expectation {
+function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
   const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
@@ -410,6 +247,17 @@ function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Ex
       ]
     : [];
   const reason = [`${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
+  const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
+  const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
+  const rules: RuleId[] = [
+    ...(choice.rule ? [choice.rule] : []),
+    ...vis.rules,
+    ...(instancesOnlyHere ? (['listener.instances-only'] as const) : []),
+    ...(listener?.rules ?? []),
+    ...(viaDns ? (['dns.capture-address'] as const) : []),
+    ...landing.via,
+    landing.rule,
+  ];
   return {
     verdict: landing.blocked ? 'blocked' : 'allowed',
     cluster: landing.cluster,
@@ -417,5 +265,7 @@ function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Ex
     listener: listener?.name ?? 'virtualOutbound',
     ...(landing.signal ? { signal: landing.signal } : {}),
     policy: decision.mode,
+    rule: landing.rule,
+    rules: [...new Set(rules)],
   };
 }

@@ -12,6 +12,7 @@
 //   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
 import type { PortProtocol, ServiceEntry } from '../model/types.ts';
 import type { IstioVersion } from './version.ts';
+import type { RuleId } from './rules.ts';
 
 export type PortKind = 'http' | 'tls' | 'tcp' | 'sniffed';
 
@@ -71,6 +72,8 @@ export interface WildcardListener {
   cidr: ServicePort[];
   matchAll?: ServicePort;
   conflicts: ServicePort[];
+  /** Rules that shaped the listener (conflicts, a Sidecar port's protocol). */
+  rules: RuleId[];
   /** The listener entry's protocol as istiod tracks it for conflicts ('UNSUPPORTED' once sniffed). */
   protocol: string;
 }
@@ -81,6 +84,7 @@ export interface AddressListener {
   ip: string;
   service: ServicePort;
   conflicts: ServicePort[];
+  rules: RuleId[];
 }
 
 export type ListenerModel = WildcardListener | AddressListener;
@@ -104,7 +108,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
   const wildcard = (port: number): WildcardListener => {
     const name = `0.0.0.0_${port}`;
     let l = out.get(name) as WildcardListener | undefined;
-    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [], protocol: '' }));
+    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [], rules: [], protocol: '' }));
     return l;
   };
   const routeOnly: ServicePort[] = [];
@@ -118,20 +122,24 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       for (const ip of sp.ips) {
         const name = `${ip}_${sp.port}`;
         const existing = out.get(name) as AddressListener | undefined;
-        if (existing) existing.conflicts.push(sp);
-        else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [] });
+        if (existing) {
+          existing.conflicts.push(sp);
+          existing.rules.push('listener.tcp-conflict');
+        } else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
       }
       if (sp.cidrs.length === 0) continue;
     }
     const isNew = !out.has(`0.0.0.0_${sp.port}`);
     const l = wildcard(sp.port);
     const proto = portProtocol(sp);
+    l.rules.push(...sidecarPortRule(sp));
     if (isNew) l.protocol = sp.kind === 'http' || sp.kind === 'sniffed' ? 'UNSUPPORTED' : proto;
     else if ((WELL_KNOWN.has(proto) || WELL_KNOWN.has(l.protocol)) && proto !== l.protocol) {
       // listener.go isConflictWithWellKnownPort: a server-first protocol (MongoDB, MySQL) never shares a port
       // with another protocol, because sniffing would break it; the service processed later loses the port.
       // Found by fuzzing (seed 12, path 306).
       l.conflicts.push(sp);
+      l.rules.push('listener.well-known-conflict');
       continue;
     } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
     if (sp.cidrs.length > 0 && sp.kind !== 'http') {
@@ -149,13 +157,14 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         l.tls.push(sp);
         break;
       case 'tcp':
-        if (l.matchAll) l.conflicts.push(sp);
+        if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
         else l.matchAll = sp;
         break;
       case 'sniffed': {
         const hadHttp = l.http !== undefined;
         (l.http ??= []).push(sp);
-        if (l.matchAll || hadHttp) l.conflicts.push(sp);
+        if (hadHttp) conflict(l, sp, 'listener.sniffed-after-http');
+        else if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
         else l.matchAll = sp;
         break;
       }
@@ -175,6 +184,15 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
  * builds no listener at all. Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml.
  */
 const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
+
+function conflict(l: WildcardListener, sp: ServicePort, rule: RuleId): void {
+  l.conflicts.push(sp);
+  l.rules.push(rule);
+}
+
+function sidecarPortRule(sp: ServicePort): RuleId[] {
+  return sp.sidecarPortProtocol !== undefined ? ['listener.sidecar-port-protocol'] : [];
+}
 
 function portProtocol(sp: ServicePort): string {
   if (sp.sidecarPortProtocol !== undefined) return sp.sidecarPortProtocol || 'UNSUPPORTED';

@@ -5,6 +5,7 @@
 // replaces the mesh value whole; absent, the mesh value applies), mesh.go (default ALLOW_ANY).
 import type { PolicyMode, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { creationSeconds } from './order.ts';
+import type { RuleId } from './rules.ts';
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 
@@ -32,20 +33,28 @@ const byAge = (a: Sidecar, b: Sidecar) =>
 export interface SidecarChoice {
   sidecar?: Sidecar;
   why: string;
+  rule?: RuleId;
 }
 
 export function selectSidecar(resources: ResourceSet, from: ProbeSource): SidecarChoice {
   const labels = from.labels ?? {};
   const inNs = resources.sidecars.filter((s) => s.namespace === from.namespace).sort(byAge);
   const selected = inNs.find((s) => hasSelector(s) && selects(s.workloadSelector!, labels));
-  if (selected) return { sidecar: selected, why: `Sidecar ${selected.namespace}/${selected.name} selects the workload` };
+  if (selected)
+    return { sidecar: selected, rule: 'sidecar.selector', why: `Sidecar ${selected.namespace}/${selected.name} selects the workload` };
   const nsWide = inNs.find((s) => !hasSelector(s));
-  if (nsWide) return { sidecar: nsWide, why: `Sidecar ${nsWide.namespace}/${nsWide.name} applies to namespace ${from.namespace}` };
+  if (nsWide)
+    return {
+      sidecar: nsWide,
+      rule: 'sidecar.namespace',
+      why: `Sidecar ${nsWide.namespace}/${nsWide.name} applies to namespace ${from.namespace}`,
+    };
   const root = rootNamespace(resources);
   const rootWide = resources.sidecars.filter((s) => s.namespace === root && !hasSelector(s)).sort(byAge)[0];
   if (rootWide)
     return {
       sidecar: rootWide,
+      rule: 'sidecar.root-namespace',
       why: `root-namespace Sidecar ${rootWide.namespace}/${rootWide.name} applies (no Sidecar in ${from.namespace})`,
     };
   return { why: 'no Sidecar applies' };
@@ -54,6 +63,8 @@ export function selectSidecar(resources: ResourceSet, from: ProbeSource): Sideca
 export interface PolicyDecision {
   mode: PolicyMode;
   why: string;
+  /** Who set the mode: the Sidecar's outboundTrafficPolicy or the mesh. */
+  source: 'mesh' | 'sidecar';
   /** Where ALLOW_ANY sends unknown traffic: PassthroughCluster, or a Sidecar's egressProxy cluster. */
   passthrough: string;
   /** The Sidecar's egressProxy, when `passthrough` is its cluster (which may not exist: see expect.ts). */
@@ -69,6 +80,7 @@ export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): Po
     const ep = sc.outboundTrafficPolicy === 'ALLOW_ANY' ? sc.egressProxy : undefined;
     return {
       mode: sc.outboundTrafficPolicy,
+      source: 'sidecar',
       why: `Sidecar ${sc.namespace}/${sc.name} sets outboundTrafficPolicy ${sc.outboundTrafficPolicy}${ep ? ` with egressProxy ${ep.host}:${ep.port}${ep.subset ? ` subset ${ep.subset}` : ''}` : ''}`,
       // listener_builder.go / httproute.go: the catch-alls use the egress proxy's cluster when one is set,
       // named by route.GetDestinationCluster: outbound|port|subset|host (found by fuzzing: an egressProxy subset).
@@ -76,7 +88,7 @@ export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): Po
       ...(ep ? { egressProxy: ep } : {}),
     };
   }
-  return { mode: meshMode, why: `mesh outboundTrafficPolicy ${meshMode}`, passthrough: 'PassthroughCluster' };
+  return { mode: meshMode, source: 'mesh', why: `mesh outboundTrafficPolicy ${meshMode}`, passthrough: 'PassthroughCluster' };
 }
 
 export function meshMode(resources: ResourceSet, override?: PolicyMode): PolicyMode {

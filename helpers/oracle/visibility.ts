@@ -7,6 +7,7 @@
 import type { ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
 import { gateOpen, type IstioVersion } from './version.ts';
 import { subsetOf } from './hosts.ts';
+import type { RuleId } from './rules.ts';
 
 export interface ExportDecision {
   visible: boolean;
@@ -16,6 +17,8 @@ export interface ExportDecision {
    * (servicesExportedToNamespace); up to 1.30.2 own-namespace ones came first of all. Lower is earlier.
    */
   exportClass: number;
+  /** The rule that decided, when not the plain public default. */
+  rule?: RuleId;
 }
 
 /** The exportTo values Istio reads for a ServiceEntry, with the version-dependent default. */
@@ -30,6 +33,13 @@ function effectiveExportTo(se: ServiceEntry, resources: ResourceSet, version: Is
 }
 
 export function exportedTo(se: ServiceEntry, namespace: string, resources: ResourceSet, version: IstioVersion): ExportDecision {
+  const d = exportDecision(se, namespace, resources, version);
+  const { fromDefault } = effectiveExportTo(se, resources, version);
+  if (fromDefault && resources.mesh.defaultServiceExportTo) return { ...d, rule: 'export.default-export-to' };
+  return d.visible ? d : { ...d, rule: 'export.hidden' };
+}
+
+function exportDecision(se: ServiceEntry, namespace: string, resources: ResourceSet, version: IstioVersion): ExportDecision {
   const { values, fromDefault } = effectiveExportTo(se, resources, version);
   const src = fromDefault
     ? `exportTo unset, meshConfig.defaultServiceExportTo ${JSON.stringify(resources.mesh.defaultServiceExportTo ?? ['*'])}${resources.mesh.defaultServiceExportTo ? '' : ' (Istio default)'}`
@@ -70,6 +80,7 @@ function importHostMatches(ns: string, dns: string, workloadNs: string, se: Serv
 export interface ImportDecision {
   imported: boolean;
   why: string;
+  rule?: RuleId;
 }
 
 /**
@@ -99,13 +110,23 @@ export function importedBy(
       const rest = ns.slice(1);
       return importHostMatches(rest === '' ? '*' : rest, dns, workloadNs, se);
     });
-    if (ex) return { imported: false, why: `${id} egress host "${ex}" excludes ${se.namespace}/${se.hosts.join(',')}` };
+    if (ex)
+      return { imported: false, rule: 'import.excluded', why: `${id} egress host "${ex}" excludes ${se.namespace}/${se.hosts.join(',')}` };
   }
   const hit = hosts.find((h) => {
     const { ns, dns } = splitImport(h);
     if (exclusions && ns.startsWith('~')) return false;
     return importHostMatches(ns, dns, workloadNs, se);
   });
-  if (hit) return { imported: true, why: `${id} imports it through egress host "${hit}"` };
-  return { imported: false, why: `${id} egress hosts ${JSON.stringify(hosts)} do not import ${se.namespace}/${se.hosts.join(',')}` };
+  if (hit)
+    return {
+      imported: true,
+      ...(forPort.length > 0 ? { rule: 'import.port-listener' as const } : {}),
+      why: `${id} imports it through egress host "${hit}"`,
+    };
+  return {
+    imported: false,
+    rule: 'import.not-imported',
+    why: `${id} egress hosts ${JSON.stringify(hosts)} do not import ${se.namespace}/${se.hosts.join(',')}`,
+  };
 }

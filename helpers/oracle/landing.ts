@@ -1,0 +1,203 @@
+// Where a probe lands once the listener is known: a chain, a route, a cluster, or the policy's catch-all.
+// Each landing names the rule that decided it (rules.ts) and the rules it passed on the way.
+import type { BlockSignal, Probe, ServiceEntry } from '../model/types.ts';
+import { ipInCidr } from '../net/addresses.ts';
+import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { clusterName, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
+import type { PolicyDecision } from './policy.ts';
+import type { RuleId } from './rules.ts';
+
+export const BLACKHOLE = 'BlackHoleCluster';
+
+export interface Landing {
+  cluster: string;
+  blocked: boolean;
+  signal?: BlockSignal;
+  how: string;
+  /** The deciding rule. */
+  rule: RuleId;
+  /** Rules passed before the deciding one (the chain or route that led to it). */
+  via: RuleId[];
+}
+
+function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http502 = false): Landing {
+  const src = policy.source;
+  if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
+    // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
+    // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
+    return {
+      cluster: policy.passthrough,
+      blocked: true,
+      rule: 'sidecar.egress-proxy-missing',
+      via: [via],
+      how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call`,
+    };
+  }
+  if (policy.mode === 'ALLOW_ANY')
+    return {
+      cluster: policy.passthrough,
+      blocked: false,
+      rule: policy.egressProxy ? 'sidecar.egress-proxy' : `${src}.allow-any`,
+      via: [via],
+      how: `${how} → ${policy.passthrough} (ALLOW_ANY)`,
+    };
+  if (http502)
+    return {
+      cluster: BLACKHOLE,
+      blocked: true,
+      signal: 'http-502',
+      rule: `${src}.registry-only-http`,
+      via: [via],
+      how: `${how} → catch-all virtual host block_all answers 502 with server: envoy (REGISTRY_ONLY)`,
+    };
+  return {
+    cluster: BLACKHOLE,
+    blocked: true,
+    signal: 'tcp-close',
+    rule: `${src}.registry-only`,
+    via: [via],
+    how: `${how} → BlackHoleCluster (REGISTRY_ONLY): the sidecar accepts the connection and closes it`,
+  };
+}
+
+/**
+ * A DNS cluster needs endpoints: the entry's own, else its host name, but only without a workloadSelector
+ * (serviceentry/conversion.go); selected workloads are the endpoints otherwise, and this project declares
+ * none. istiod skips a DNS cluster without endpoints (cluster_builder.go buildCluster) while listeners and
+ * routes still name it, so Envoy fails the call. Found by fuzzing: fixtures/rules/fuzz-s1-239.yaml.
+ */
+export function clusterNotBuilt(se: ServiceEntry): boolean {
+  return (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && se.endpoints.length === 0 && se.workloadSelector !== undefined;
+}
+
+function toService(sp: ServicePort, how: string, rule: RuleId): Landing {
+  const c = clusterName(sp.port, sp.host);
+  if (clusterNotBuilt(sp.se)) {
+    return {
+      cluster: c,
+      blocked: true,
+      rule: 'se.dns-cluster-not-built',
+      via: [rule],
+      how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call`,
+    };
+  }
+  const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
+  const note = dns
+    ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)`
+    : '';
+  return { cluster: c, blocked: false, rule, via: [], how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
+}
+
+/** Envoy's virtual-host choice: exact domain, then the longest suffix wildcard; ports are ignored (ignore_port_in_host_matching). */
+function virtualHost(services: ServicePort[], host: string): { sp: ServicePort; byAddress: boolean } | undefined {
+  let best: { sp: ServicePort; rank: number; len: number } | undefined;
+  for (const sp of services) {
+    // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains).
+    if (sp.ips.includes(host)) return { sp, byAddress: true };
+    const m = domainMatches(host, sp.host);
+    if (!m || m === 'any') continue;
+    const rank = m === 'exact' ? 2 : 1;
+    if (!best || rank > best.rank || (rank === best.rank && sp.host.length > best.len)) best = { sp, rank, len: sp.host.length };
+  }
+  return best ? { sp: best.sp, byAddress: false } : undefined;
+}
+
+function sniMatch(services: ServicePort[], sni: string): ServicePort | undefined {
+  return (
+    services.find((sp) => sp.host === sni) ??
+    services.filter((sp) => isWildcard(sp.host) && subsetOf(sni, sp.host)).sort((a, b) => b.host.length - a.host.length)[0]
+  );
+}
+
+/**
+ * The CIDR chains Envoy keeps for a destination: those of the longest matching prefix (FilterChainMatch
+ * prefix_ranges), in processing order, so the first entry wins among equal plain TCP ones (istiod drops a chain
+ * whose ranges repeat an earlier one's once insignificant bits are masked). Upstream: TestServiceEntry "overlapping CIDR" and "identical CIDR (ignoring
+ * insignificant bits) is dropped" (serviceentry_simulation_test.go; fixtures/rules/upstream-serviceentry-cidr.yaml).
+ */
+function longestPrefixChains(services: ServicePort[], dst: string): ServicePort[] {
+  const lens = services.map((sp) => Math.max(-1, ...sp.cidrs.filter((r) => ipInCidr(dst, r)).map((r) => Number(r.split('/')[1]))));
+  const best = Math.max(-1, ...lens);
+  return best < 0 ? [] : services.filter((_, i) => lens[i] === best);
+}
+
+function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
+  const { scheme, host, port, isIp } = probe.to;
+  const at = `listener ${l.name}`;
+  // Envoy narrows filter chains by destination prefix before SNI, transport or ALPN: a destination inside an
+  // entry's CIDR only ever reaches the chains of the longest matching prefix (a TLS one still needs its SNI),
+  // else the default chain. Found by fuzzing: fixtures/rules/fuzz-s1-355.yaml.
+  const inRange = dst ? longestPrefixChains(l.cidr, dst) : [];
+  const [nearest] = inRange;
+  if (nearest) {
+    const cidr = nearest.cidrs.join(',');
+    const tls = inRange.filter((sp) => sp.kind === 'tls');
+    if (scheme === 'https' && !isIp) {
+      const sp = sniMatch(tls, host);
+      if (sp) return toService(sp, `${at}, chain for ${cidr} with SNI ${sp.host}`, 'se.cidr-sni-chain');
+    }
+    const plain = inRange.find((sp) => sp.kind !== 'tls');
+    if (plain) return toService(plain, `${at}, chain for ${cidr}`, 'se.cidr-chain');
+    return policyLanding(
+      mode,
+      `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`,
+      'se.cidr-tls-only',
+    );
+  }
+  if (scheme === 'http' && l.http) {
+    const vh = virtualHost(l.http, host);
+    if (vh)
+      return toService(
+        vh.sp,
+        `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}`,
+        vh.byAddress ? 'se.http-route-address' : 'se.http-route',
+      );
+    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', true);
+  }
+  if (scheme === 'https' && !isIp) {
+    const sp = sniMatch(l.tls, host);
+    if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`, 'se.sni-chain');
+  }
+  const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
+  if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`, 'se.tcp-port-capture');
+  const why =
+    scheme === 'https'
+      ? isIp
+        ? 'TLS to an IP literal carries no SNI'
+        : `no SNI chain for ${host}`
+      : scheme === 'http'
+        ? 'no HTTP chain on this port'
+        : 'no chain for non-HTTP traffic';
+  return policyLanding(mode, `${at}: ${why}; default chain`, 'listener.default-chain');
+}
+
+/** meshConfig.proxyListenPort, the port virtualOutbound listens on (mesh.go default). */
+const PROXY_LISTEN_PORT = 15001;
+
+export function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
+  if (!l && probe.to.port === PROXY_LISTEN_PORT) {
+    // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
+    // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
+    // (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml).
+    return {
+      cluster: BLACKHOLE,
+      blocked: true,
+      signal: 'tcp-close',
+      rule: 'capture-port.loop',
+      via: [],
+      how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
+    };
+  }
+  if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`, 'listener.none');
+  if (l.kind === 'address') {
+    const why = l.service.autoAllocated
+      ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
+      : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
+    return toService(
+      l.service,
+      `listener ${l.name} (${why}): every connection to it`,
+      l.service.autoAllocated ? 'se.auto-address-listener' : 'se.address-listener',
+    );
+  }
+  return landWildcard(l, probe, dst, mode);
+}
