@@ -42,7 +42,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .option('--json', 'print a JSON array, one object per probe')
     .option(
       '--lane <lane>',
-      "oracle (default), or control-plane: ask the real istiod too, its answer beside the oracle's (exit 1 where they differ)",
+      "model (default; `oracle` is an alias), or control-plane: ask the real istiod too, its answer beside the model's (exit 1 where they differ)",
     )
     .action((opts) => {
       result.code = runExpect(opts, io);
@@ -55,7 +55,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     )
     .option(
       '--from <build>',
-      'the version before: a pinned istiod build (label or Go module version); with --lane oracle also any Istio version',
+      'the version before: a pinned istiod build (label or Go module version); with --lane model also any Istio version',
     )
     .option('--to <build>', 'the version after, as --from')
     .addOption(
@@ -66,7 +66,11 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     )
     .option('--cases <dir>', 'a directory of your case files')
     .option('--no-builtin', 'leave out the built-in catalogue and rule scenarios (only your files)')
-    .option('--lane <lane>', "control-plane (two real istiod builds) or oracle (the oracle's rules only)", 'control-plane')
+    .option(
+      '--lane <lane>',
+      "control-plane (two real istiod builds) or model (the model's rules only; `oracle` is an alias)",
+      'control-plane',
+    )
     .option('--json', 'print the comparison as JSON: {changes: [{id, from: {verdict, cluster}, to: {verdict, cluster}, rule}], …}')
     .option('--report-dir <dir>', 'where compare.json and compare.md go (default artifacts/compare)')
     .action(async (opts) => {
@@ -99,7 +103,11 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     program
       .command(name)
       .description(description)
-      .option('--lane <lane>', 'kind, control-plane or auto (kind where Docker answers, else control-plane)', 'auto')
+      .option(
+        '--lane <lane>',
+        "kind, control-plane, model (the model's answers; `oracle` is an alias) or auto (kind where Docker answers, else control-plane)",
+        'auto',
+      )
       .option('--dry-run', 'print every command and manifest the kind lane would run, and run nothing')
       .option('--keep', 'kind: keep the cluster afterwards')
       .option('--reuse', 'kind: use the existing cluster this tool created earlier')

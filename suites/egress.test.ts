@@ -5,9 +5,10 @@
 import { expandCases, loadCatalogue } from '../helpers/catalogue/load.ts';
 import { defineLaneSuite, laneFromEnv } from '../helpers/suite/define.ts';
 
+const choice = laneFromEnv();
 defineLaneSuite({
   title: 'egress conformance',
-  choice: laneFromEnv(),
+  choice,
   // EGRESS_CASES_DIR (`run --cases DIR`): the user's case files, resources relative to the dir, pins optional.
   cases: expandCases(
     process.env.EGRESS_CASES_DIR
@@ -15,5 +16,5 @@ defineLaneSuite({
       : loadCatalogue(),
     process.env.EGRESS_TEST ? new RegExp(process.env.EGRESS_TEST) : undefined,
   ),
-  reportName: process.env.EGRESS_LANE === 'kind' ? 'kind' : 'control-plane',
+  reportName: choice.lane ?? 'control-plane',
 });

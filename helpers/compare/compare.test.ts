@@ -12,7 +12,7 @@ import { findKubeBinarySync } from '../tools/kube-builds.ts';
 import { runCompare } from '../../scripts/commands/compare.ts';
 import { compareObservations, exitCodeOf } from './diff.ts';
 import { gatherCases } from './gather.ts';
-import { observeWithOracle, type Observations } from './observe.ts';
+import { observe, type Observations } from './observe.ts';
 import { renderMarkdown, toDocument } from './report.ts';
 import { resolveTarget } from './targets.ts';
 
@@ -31,6 +31,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The model lane's answers for a target, through the one driver. */
+async function onModel(cases: ReturnType<typeof gatherCases>, target: ReturnType<typeof resolveTarget>): Promise<Observations> {
+  return (await observe('model', cases, target, { say: () => {} })).observations;
+}
+
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
@@ -38,12 +43,12 @@ function capture() {
 }
 
 describe('compare on the oracle lane', () => {
-  const from = resolveTarget(APRIL, '--from', 'oracle');
-  const to = resolveTarget(AUGUST, '--to', 'oracle');
+  const from = resolveTarget(APRIL, '--from', 'model');
+  const to = resolveTarget(AUGUST, '--to', 'model');
 
-  it("between the two pinned builds: the catalogue's upgrade scenarios and the rule scenarios change, each explained by its gate", () => {
+  it("between the two pinned builds: the catalogue's upgrade scenarios and the rule scenarios change, each explained by its gate", async () => {
     const cases = gatherCases({});
-    const c = compareObservations(cases, from, to, observeWithOracle(cases, from), observeWithOracle(cases, to));
+    const c = compareObservations(cases, from, to, await onModel(cases, from), await onModel(cases, to));
     expect(exitCodeOf(c)).toBe(0);
     const byScenario = new Map<string, Set<string>>();
     for (const x of c.changes) {
@@ -76,10 +81,10 @@ describe('compare on the oracle lane', () => {
     );
   });
 
-  it('an observed change the oracle does not predict is UNEXPLAINED, a predicted one that does not happen is MISSING, errors count; exit 1', () => {
+  it('an observed change the oracle does not predict is UNEXPLAINED, a predicted one that does not happen is MISSING, errors count; exit 1', async () => {
     const cases = expandCases(loadCaseFiles([USER_CASES]));
-    const a = observeWithOracle(cases, from);
-    const b: Observations = new Map(observeWithOracle(cases, to));
+    const a = await onModel(cases, from);
+    const b: Observations = new Map(await onModel(cases, to));
     const [dbFromDefault, dbFromFrontend, cacheFromWeb, cacheFromDefault] = cases.map((c) => c.id);
     b.set(dbFromDefault!, a.get(dbFromDefault!)!); // the predicted change does not happen
     b.set(dbFromFrontend!, { verdict: 'blocked', cluster: 'BlackHoleCluster' }); // a change nobody predicted
@@ -89,7 +94,7 @@ describe('compare on the oracle lane', () => {
     const status = Object.fromEntries(c.changes.map((x) => [x.id, x.status]));
     expect(status).toEqual({ [dbFromDefault!]: 'missing', [dbFromFrontend!]: 'unexplained', [cacheFromWeb!]: 'explained' });
     expect(c.errors).toEqual([{ id: cacheFromDefault, side: 'to', error: 'istiod went away' }]);
-    const doc = toDocument('oracle', from, to, c);
+    const doc = toDocument('model', from, to, c);
     expect(doc.ok).toBe(false);
     expect(doc.counts).toEqual({ changes: 2, explained: 1, unexplained: 1, missing: 1, errors: 1 });
     const unexplained = doc.changes.find((x) => x.id === dbFromFrontend)!;
@@ -105,24 +110,24 @@ describe('compare on the oracle lane', () => {
     expect(md).toMatch(/MISSING \(predicted by default-export-to\)/);
   });
 
-  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses both gates; 1.30.3 → 1.30.4 crosses none and changes nothing', () => {
+  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses both gates; 1.30.3 → 1.30.4 crosses none and changes nothing', async () => {
     const cases = gatherCases({});
-    const at = (a: string, b: string) => {
-      const f = resolveTarget(a, '--from', 'oracle');
-      const t = resolveTarget(b, '--to', 'oracle');
-      return compareObservations(cases, f, t, observeWithOracle(cases, f), observeWithOracle(cases, t));
+    const at = async (a: string, b: string) => {
+      const f = resolveTarget(a, '--from', 'model');
+      const t = resolveTarget(b, '--to', 'model');
+      return compareObservations(cases, f, t, await onModel(cases, f), await onModel(cases, t));
     };
-    expect(at('1.30.2', '1.31.0').gates.map((g) => g.id)).toEqual(['default-export-to', 'sidecar-egress-exclusions']);
-    const none = at('1.30.3', '1.30.4');
+    expect((await at('1.30.2', '1.31.0')).gates.map((g) => g.id)).toEqual(['default-export-to', 'sidecar-egress-exclusions']);
+    const none = await at('1.30.3', '1.30.4');
     expect(none.gates).toEqual([]);
     expect(none.changes).toEqual([]);
   });
 
   it('the control-plane lane runs only pinned builds; the oracle lane any version it has rules for', () => {
     expect(() => resolveTarget('1.30.2', '--from', 'control-plane')).toThrow(
-      /--from: "1\.30\.2" is not a pinned istiod build.*master-2026-08-27.*use --lane oracle/,
+      /--from: "1\.30\.2" is not a pinned istiod build.*master-2026-08-27.*use --lane model/,
     );
-    expect(() => resolveTarget('1.19.0', '--to', 'oracle')).toThrow(/--to: the oracle has no rules for Istio 1\.19\.0/);
+    expect(() => resolveTarget('1.19.0', '--to', 'model')).toThrow(/--to: the oracle has no rules for Istio 1\.19\.0/);
     expect(resolveTarget(PINNED_BUILDS[1]!.goModuleVersion, '--from', 'control-plane')).toMatchObject({
       label: APRIL,
       pin: { goModuleVersion: PINNED_BUILDS[1]!.goModuleVersion },
@@ -131,7 +136,7 @@ describe('compare on the oracle lane', () => {
 });
 
 describe('egress-conformance compare (CLI)', () => {
-  it('--json: one object per change with id, from, to and rule; exit 0; reports written', async () => {
+  it('--json: one object per change with id, from, to and rule; exit 0; reports written (`--lane oracle` says it is an alias)', async () => {
     const dir = tmp();
     const r = await execa(
       'node',
@@ -154,6 +159,7 @@ describe('egress-conformance compare (CLI)', () => {
       { reject: false },
     );
     expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('lane "oracle" is an alias of "model" (the word promises a truth the model does not have)');
     const doc = JSON.parse(r.stdout);
     expect(doc.changes).toHaveLength(2);
     for (const c of doc.changes) {
@@ -176,10 +182,10 @@ describe('egress-conformance compare (CLI)', () => {
   it.each([
     [['compare', '--from', '1.30.2', '--to', AUGUST], /--from: "1\.30\.2" is not a pinned istiod build/],
     [['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'kind'], /--lane: "kind" cannot compare versions/],
-    [['compare', '--to', AUGUST, '--lane', 'oracle'], /--from: required/],
-    [['compare', '--from', APRIL, '--to', APRIL, '--lane', 'oracle'], /same build as --from/],
+    [['compare', '--to', AUGUST, '--lane', 'model'], /--from: required/],
+    [['compare', '--from', APRIL, '--to', APRIL, '--lane', 'model'], /same build as --from/],
     [
-      ['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'oracle', '--cases', '/nonexistent-dir'],
+      ['compare', '--from', APRIL, '--to', AUGUST, '--lane', 'model', '--cases', '/nonexistent-dir'],
       /--cases: \/nonexistent-dir is not a directory/,
     ],
   ])('bad input %j exits 2 with one line', async (args, message) => {

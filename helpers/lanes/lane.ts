@@ -3,7 +3,7 @@
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
 
 export interface LaneInfo {
-  lane: 'kind' | 'control-plane';
+  lane: 'kind' | 'control-plane' | 'model';
   /** Exact Istio build observed (e.g. `1.30.3`, or a module pseudo-version for a source build). */
   istioVersion: string;
   /** Free-form facts for reports: tool versions, node image, binary path. */

@@ -6,13 +6,27 @@ import type { Lane } from './lane.ts';
 import { PINNED } from '../tools/versions.ts';
 import { findPinnedBuild, imagePin, PINNED_PILOT, userPin, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 
-export type LaneName = 'kind' | 'control-plane';
-export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane'];
+export type LaneName = 'kind' | 'control-plane' | 'model';
+export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane', 'model'];
 
-export function parseLaneName(v: string | undefined, flag = '--lane'): LaneName | 'auto' {
+/** The note printed when `oracle` is given for `model`: the old name stays accepted, and says why it went. */
+export const ORACLE_ALIAS_NOTE = 'note: lane "oracle" is an alias of "model" (the word promises a truth the model does not have)';
+
+/**
+ * `oracle` is read as `model` with a note through `say`. `allowed` narrows the lanes a command can use;
+ * anything else is one line naming the flag and the lanes it takes.
+ */
+export function parseLaneName(
+  v: string | undefined,
+  flag = '--lane',
+  say: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  allowed: readonly LaneName[] = LANE_NAMES,
+): LaneName | 'auto' {
   if (v === undefined || v === '' || v === 'auto') return 'auto';
-  if (!LANE_NAMES.includes(v as LaneName)) throw new UserError(`${flag}: "${v}" is not a lane; use kind, control-plane or auto`);
-  return v as LaneName;
+  const name = v === 'oracle' ? 'model' : v;
+  if (!allowed.includes(name as LaneName)) throw new UserError(`${flag}: "${v}" is not a lane; use ${allowed.join(', ')} or auto`);
+  if (v === 'oracle') say(ORACLE_ALIAS_NOTE);
+  return name as LaneName;
 }
 
 export async function dockerAnswers(): Promise<boolean> {
@@ -35,7 +49,7 @@ export async function chooseLane(requested: LaneName | 'auto', say: (l: string) 
  * pilot-discovery build pinned for it (or the one in PILOT_DISCOVERY, whose version the user names).
  */
 export function oracleVersionFor(lane: LaneName, istioVersion: string | undefined): string {
-  if (lane === 'kind') return istioVersion ?? PINNED.istio;
+  if (lane === 'kind' || lane === 'model') return istioVersion ?? PINNED.istio;
   return istioVersion ? (findPinnedBuild(istioVersion)?.istioVersion ?? istioVersion) : PINNED_PILOT.istioVersion;
 }
 
@@ -68,6 +82,10 @@ export interface LaneOptions {
 
 export async function createLane(name: LaneName, opts: LaneOptions = {}): Promise<Lane> {
   const env = opts.env ?? process.env;
+  if (name === 'model') {
+    const { ModelLane } = await import('./model/lane.ts');
+    return new ModelLane({ istioVersion: oracleVersionFor('model', opts.istioVersion) });
+  }
   if (name === 'kind') {
     const { KindLane } = await import('./kind/index.ts');
     return new KindLane({

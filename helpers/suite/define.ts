@@ -6,7 +6,8 @@ export { scenarioBlocks };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { CaseRun } from '../catalogue/types.ts';
-import type { Lane, LaneInfo, ScenarioHandle } from '../lanes/lane.ts';
+import type { Lane, LaneInfo } from '../lanes/lane.ts';
+import { CaseDriver } from '../driver/run-cases.ts';
 import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../lanes/select.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
@@ -66,6 +67,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
 
   describe.skipIf(!!skip)(`${opts.title} on the ${laneName ?? 'unavailable'} lane${skip ? ` — skipped: ${skip}` : ''}`, () => {
     let lane: Lane | undefined;
+    let driver: CaseDriver<CaseRun> | undefined;
     let info: LaneInfo | undefined;
     let setupError: string | undefined;
     let setupExitCode: number | undefined;
@@ -86,6 +88,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           artifactsDir: reportDir,
         });
         info = await lane.setup();
+        driver = new CaseDriver(lane);
       } catch (e) {
         setupError = keepSetupLogs((e as Error).message, reportDir);
         // The reporters print this error: let it name the kept copies, not files already removed.
@@ -112,6 +115,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       try {
         // Teardown removes the lane's run dir: its logs go with the reports first.
         if (info) info = { ...info, details: keepRunLogs(info.details, reportDir) };
+        await driver?.clear();
         await lane?.teardown();
       } finally {
         // Cases that never ran (the run stopped before them) are listed as skipped, with the reason.
@@ -138,22 +142,6 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     for (const block of scenarioBlocks(opts.cases)) {
       const { scenario, policy } = block[0];
       describe(`${policy}/${scenario.name}`, () => {
-        let handle: ScenarioHandle | undefined;
-        let scenarioError: string | undefined;
-        beforeAll(async () => {
-          if (setupError || !lane) return;
-          try {
-            handle = await lane.applyScenario(scenario.name, policy, scenario.resources);
-          } catch (e) {
-            // Not thrown: each probe of the scenario then fails as an `error` with this cause, and the
-            // reports say so, rather than listing the probes as skipped.
-            scenarioError = `applying ${policy}/${scenario.name} failed: ${(e as Error).message}`;
-          }
-        });
-        afterAll(async () => {
-          if (handle) await lane!.clearScenario(handle);
-        });
-
         for (const c of block) {
           it(c.id, async ({ task }) => {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
@@ -165,18 +153,19 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
               // The results so far, so an interrupted run still has a report (`run` marks it interrupted).
               if (!setupError) writePartialReport(reportDir, report(true));
             };
-            const t0 = Date.now();
-            const cause = setupError ? `lane setup failed: ${setupError.split('\n')[0]}` : scenarioError;
-            if (cause) {
+            if (setupError || !driver) {
+              const cause = `lane setup failed: ${(setupError ?? 'no lane').split('\n')[0]}`;
               record({ ...base, outcome: 'error', message: cause });
               throw new Error(cause);
             }
-            let observed;
-            try {
-              observed = await lane!.observe(handle!, c.probe);
-            } catch (e) {
-              record({ ...base, outcome: 'error', message: `observing failed: ${(e as Error).message}`, durationMs: Date.now() - t0 });
-              throw e;
+            const seen = await driver.observe(c);
+            const observed = seen.observation;
+            if (seen.failed) {
+              // Not thrown by the driver: each probe of a scenario that failed to apply fails as an `error`
+              // with this cause, and the reports say so, rather than listing the probes as skipped.
+              const message = observed.error ?? 'the lane failed';
+              record({ ...base, outcome: 'error', message, ...(seen.failed === 'observe' ? { durationMs: seen.durationMs } : {}) });
+              throw new Error(message);
             }
             // Hand pins, where the case has them, are checked as well as the oracle (user case files may pin).
             const verdict = checkPin(judge(expected, observed), pinFor(c.probe, policy, oracleVersion), observed);
@@ -190,7 +179,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
                 if (files.length) observed.evidence.diagnostics = dir;
               }
             }
-            record({ ...base, observed, ...verdict, durationMs: Date.now() - t0 });
+            record({ ...base, observed, ...verdict, durationMs: Math.round(seen.durationMs) });
             expect(verdict.outcome, `${verdict.message}\n  oracle: ${expected.reason}`).toBe('pass');
           });
         }

@@ -1,6 +1,6 @@
 // `egress-conformance compare --from A --to B`: upgrade validation. Runs the catalogue, the rule
 // scenarios and the user's case files on version A and on version B (two real istiod builds on the
-// control-plane lane, one after the other; or the oracle's rules with --lane oracle), lists only the
+// control-plane lane, one after the other; or the model's rules with --lane model), lists only the
 // probes whose verdict or cluster changes, each with the version-gated rule behind it or UNEXPLAINED,
 // and exits 0 only when every observed change is predicted and no predicted change is missing.
 import { join, resolve } from 'node:path';
@@ -41,13 +41,13 @@ function requireBuilds(targets: CompareTarget[], env: NodeJS.ProcessEnv = proces
   ]);
   if (commands.length) {
     throw new EnvironmentError(
-      `compare on the control-plane lane needs both istiod builds; run ${commands.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go, a few minutes each), or use --lane oracle`,
+      `compare on the control-plane lane needs both istiod builds; run ${commands.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go, a few minutes each), or use --lane model`,
     );
   }
 }
 
 export async function runCompare(flags: CompareFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const lane = parseCompareLane(flags.lane);
+  const lane = parseCompareLane(flags.lane, io.err);
   const from = resolveTarget(flags.from, '--from', lane);
   const to = resolveTarget(flags.to, '--to', lane);
   if (from.oracleVersion === to.oracleVersion && from.label === to.label)

@@ -1,5 +1,5 @@
-// `expect --lane control-plane`: the same probes asked of the real istiod (the control-plane lane),
-// each answer set beside the oracle's, with a flag where they differ.
+// `expect --lane control-plane`: the same probes asked of the real istiod (the control-plane lane) through
+// the one driver, each answer set beside the model's, with a flag where they differ.
 import type { PolicyMode, Probe, ResourceSet } from '../../helpers/model/types.ts';
 import type { Lane } from '../../helpers/lanes/lane.ts';
 import { controlPlanePin, createLane } from '../../helpers/lanes/select.ts';
@@ -7,6 +7,7 @@ import { expectProbe } from '../../helpers/oracle/index.ts';
 import { formatProbeSource } from '../../helpers/probes/url.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { onInterrupt } from '../../helpers/process/interrupt.ts';
+import { runCases, scenarioCases, withLane } from '../../helpers/driver/run-cases.ts';
 
 export interface LaneExpectRow {
   from: string;
@@ -42,34 +43,26 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
   const rows: LaneExpectRow[] = [];
   let istioVersion = pin.istioVersion;
   try {
-    const info = await lane.setup();
-    istioVersion = info.istioVersion;
-    const handle = await lane.applyScenario('expect', policy, o.resources);
-    for (const probe of o.probes) {
-      const e = expectProbe(o.resources, probe, { istioVersion: pin.istioVersion, policy });
-      let seen;
-      try {
-        seen = await lane.observe(handle, probe);
-      } catch (err) {
-        seen = { verdict: 'error' as const, error: (err as Error).message.split('\n')[0], evidence: {} };
+    await withLane(lane, async (info) => {
+      istioVersion = info.istioVersion;
+      for await (const { case: c, observation: seen } of runCases(lane, scenarioCases('expect', policy, o.resources, o.probes))) {
+        const e = expectProbe(o.resources, c.probe, { istioVersion: pin.istioVersion, policy });
+        const cluster = seen.cluster ?? '';
+        rows.push({
+          from: formatProbeSource(c.probe.from),
+          to: c.probe.to.raw,
+          verdict: seen.verdict,
+          cluster,
+          reason: e.reason,
+          oracle: { verdict: e.verdict, cluster: e.cluster },
+          agrees: seen.verdict === e.verdict && cluster === e.cluster,
+          evidence: seen.evidence,
+          ...(seen.error ? { error: seen.error } : {}),
+        });
       }
-      const cluster = seen.cluster ?? '';
-      rows.push({
-        from: formatProbeSource(probe.from),
-        to: probe.to.raw,
-        verdict: seen.verdict,
-        cluster,
-        reason: e.reason,
-        oracle: { verdict: e.verdict, cluster: e.cluster },
-        agrees: seen.verdict === e.verdict && cluster === e.cluster,
-        evidence: seen.evidence,
-        ...(seen.error ? { error: seen.error } : {}),
-      });
-    }
-    await lane.clearScenario(handle);
+    });
   } finally {
     stopListening();
-    await lane.teardown();
   }
   if (o.json) o.io.out(JSON.stringify(rows, null, 2));
   else {

@@ -4,7 +4,11 @@ import { UserError } from '../../helpers/model/errors.ts';
 import { loadResourceFiles } from '../../helpers/istio/load.ts';
 import { formatProbeSource, parseProbeFlag } from '../../helpers/probes/url.ts';
 import { unknownSourceNotes } from '../../helpers/istio/namespaces.ts';
-import { expectProbe } from '../../helpers/oracle/index.ts';
+import type { PolicyMode, Probe, ResourceSet } from '../../helpers/model/types.ts';
+import { meshMode } from '../../helpers/oracle/policy.ts';
+import { ModelLane } from '../../helpers/lanes/model/lane.ts';
+import { ORACLE_ALIAS_NOTE } from '../../helpers/lanes/select.ts';
+import { observeAll, scenarioCases } from '../../helpers/driver/run-cases.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { istioVersionFlag, parsePolicy } from './options.ts';
 
@@ -33,8 +37,9 @@ export function runExpect(flags: ExpectFlags, io: { out: (s: string) => void; er
     );
   if (!flags.probe?.length) throw new UserError('--probe: give at least one, e.g. --probe frontend=tcp://db.example.com:5432');
   const policy = parsePolicy(flags.policy);
-  if (flags.lane !== undefined && flags.lane !== 'oracle' && flags.lane !== 'control-plane')
-    throw new UserError(`--lane: "${flags.lane}" is not a lane expect can ask; use oracle (default) or control-plane (the real istiod)`);
+  if (flags.lane !== undefined && !['model', 'oracle', 'control-plane'].includes(flags.lane))
+    throw new UserError(`--lane: "${flags.lane}" is not a lane expect can ask; use model (default) or control-plane (the real istiod)`);
+  if (flags.lane === 'oracle') io.err(ORACLE_ALIAS_NOTE);
   const onLane = flags.lane === 'control-plane';
   // On the lane, --istio-version names the istiod build (a pinned build's label too); the oracle follows it.
   const istioVersion = onLane ? '' : istioVersionFlag(flags.istioVersion);
@@ -60,10 +65,40 @@ export function runExpect(flags: ExpectFlags, io: { out: (s: string) => void; er
       }),
     );
   }
-  const rows: ExpectRow[] = probes.map(({ from, target }) => {
-    const e = expectProbe(resources, { from, to: target }, { istioVersion, ...(policy ? { policy } : {}) });
-    return { from: formatProbeSource(from), to: target.raw, verdict: e.verdict, cluster: e.cluster, reason: e.reason };
-  });
+  return onModel(
+    flags,
+    io,
+    resources,
+    probes.map((p) => ({ from: p.from, to: p.target })),
+    istioVersion,
+    policy,
+  );
+}
+
+/** The model lane's answers, through the one driver; the reason is the observation's summary. */
+async function onModel(
+  flags: ExpectFlags,
+  io: { out: (s: string) => void },
+  resources: ResourceSet,
+  probes: Probe[],
+  istioVersion: string,
+  policy: PolicyMode | undefined,
+): Promise<number> {
+  const lane = new ModelLane({ istioVersion });
+  const rows: ExpectRow[] = [];
+  for (const { case: c, observation: o } of await observeAll(
+    lane,
+    scenarioCases('expect', meshMode(resources, policy), resources, probes),
+  )) {
+    if (o.verdict === 'error') throw new Error(`the model failed on ${c.probe.to.raw}: ${o.error}`);
+    rows.push({
+      from: formatProbeSource(c.probe.from),
+      to: c.probe.to.raw,
+      verdict: o.verdict,
+      cluster: o.cluster ?? '',
+      reason: o.summary ?? '',
+    });
+  }
   if (flags.json) io.out(JSON.stringify(rows, null, 2));
   else {
     io.out(

@@ -37,7 +37,7 @@ const RUN_REPORTER = join(ROOT, 'helpers/report/run-reporter.ts');
  * kind deletes a cluster and containers, which live outside the group; every process of the control-plane
  * lane is inside it, so killing the group leaves nothing behind.
  */
-const INTERRUPT_GRACE_MS: Record<string, number> = { kind: 90_000, 'control-plane': 5_000 };
+const INTERRUPT_GRACE_MS: Record<string, number> = { kind: 90_000, 'control-plane': 5_000, model: 5_000 };
 
 export interface RunFlags {
   lane?: string;
@@ -134,10 +134,10 @@ function groupAlive(pgid: number): boolean {
 }
 
 export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const requested = parseLaneName(flags.lane);
+  const requested = parseLaneName(flags.lane, '--lane', io.err);
   if (flags.dryRun) {
-    if (requested === 'control-plane')
-      throw new UserError('--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane control-plane');
+    if (requested === 'control-plane' || requested === 'model')
+      throw new UserError(`--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane ${requested}`);
     return dryRun(flags, io.out);
   }
   const filter = testFilter(flags.test);
@@ -161,8 +161,8 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       '--lane kind: no Docker daemon answers (`docker info` failed); start Docker, or run the control-plane lane: npm run e2e -- --lane control-plane',
     );
   }
+  if (lane !== 'kind' && (flags.keep || flags.reuse)) throw new UserError('--keep and --reuse apply to the kind lane only');
   if (lane === 'control-plane') {
-    if (flags.keep || flags.reuse) throw new UserError('--keep and --reuse apply to the kind lane only');
     // Build (or find) istiod, istioctl and the API server here, so their progress shows before the suite starts.
     const pin = controlPlanePin(flags.istioVersion, process.env);
     await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });

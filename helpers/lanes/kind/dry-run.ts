@@ -2,7 +2,7 @@
 // drives it in a run (setup; per scenario block apply, observe each probe, clear; teardown) and prints
 // every command and manifest in order, with each probe's expected verdict and cluster from the oracle.
 // Nothing is executed.
-import { scenarioBlocks } from '../../catalogue/blocks.ts';
+import { runCases, withLane } from '../../driver/run-cases.ts';
 import type { CaseRun } from '../../catalogue/types.ts';
 import { expectProbe } from '../../oracle/index.ts';
 import { PINNED } from '../../tools/versions.ts';
@@ -21,22 +21,15 @@ export interface DryRunOptions extends RunOptions {
   oracleVersion?: string;
 }
 
-/** Drives a lane through the cases as the suite does; `afterObserve` sees each case. */
+/** Drives a lane through the cases as the suite does (the one driver); `afterObserve` sees each case. */
 export async function driveLikeSuite(lane: KindLane, cases: CaseRun[], afterObserve: (c: CaseRun) => void = () => {}): Promise<void> {
-  try {
-    await lane.setup();
-    for (const block of scenarioBlocks(cases)) {
-      const { scenario, policy } = block[0];
-      const handle = await lane.applyScenario(scenario.name, policy, scenario.resources);
-      for (const c of block) {
-        await lane.observe(handle, c.probe);
-        afterObserve(c);
-      }
-      await lane.clearScenario(handle);
+  await withLane(lane, async () => {
+    for await (const seen of runCases(lane, cases)) {
+      // The dry run's recorder never fails a command: a failure here is a bug in the lane's plan.
+      if (seen.failed) throw new Error(seen.observation.error);
+      afterObserve(seen.case);
     }
-  } finally {
-    await lane.teardown();
-  }
+  });
 }
 
 export interface DryRun {
