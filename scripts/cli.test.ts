@@ -102,7 +102,7 @@ describe('egress-conformance expect', () => {
     const f = tmpFile('mixed.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n');
     const r = await run('expect', '-f', f, '--probe', 'default=tcp://a.example.com:1', '--json');
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/mixed\.yaml \(document 1\): ConfigMap ignored/);
+    expect(r.stderr).toMatch(/mixed\.yaml \(document 1\): ConfigMap c ignored/);
   });
 
   it.each([

@@ -39,7 +39,7 @@ describe('loading resources', () => {
       ports: [{ number: 80, protocol: 'HTTP' }],
     });
     expect(r.sidecars[0]).toMatchObject({ namespace: 'frontend', egress: [{ hosts: ['./*'] }] });
-    expect(notes).toEqual([expect.stringMatching(/in\.yaml \(document 4\): ConfigMap ignored/)]);
+    expect(notes).toEqual([expect.stringMatching(/in\.yaml \(document 4\): ConfigMap c ignored/)]);
   });
 
   it('names the document of a YAML syntax error', () => rejects('a: 1\n---\nb: [\n', /in\.yaml \(document 2\): not valid YAML/));

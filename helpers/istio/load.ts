@@ -13,6 +13,7 @@ import { UserError } from '../model/errors.ts';
 import { serviceEntryProblems, sidecarProblems } from './validate.ts';
 import { readInputs } from './input.ts';
 import { parseMeshConfig, toPolicy } from './mesh-config.ts';
+import { ignoredKindNote, isList, isMeshConfigMap, meshOfConfigMap } from './user-config.ts';
 
 type Obj = Record<string, unknown>;
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -22,7 +23,7 @@ export function emptyResources(): ResourceSet {
 }
 
 function where(ref: SourceRef): string {
-  return `${ref.file} (document ${ref.doc})`;
+  return `${ref.file} (document ${ref.doc}${ref.item === undefined ? '' : `, item ${ref.item}`})`;
 }
 
 function fail(ref: SourceRef, what: string): never {
@@ -194,53 +195,67 @@ export function loadYamlText(text: string, file: string, into: ResourceSet, note
     const ref = { file, doc: i + 1 };
     const obj = toJs(d, ref);
     if (obj === null || obj === undefined) return; // empty document (e.g. a trailing ---)
-    if (typeof obj !== 'object' || Array.isArray(obj)) fail(ref, 'expected a Kubernetes resource (a mapping with apiVersion and kind)');
-    const o = obj as Obj;
-    const kind = o.kind;
-    const api = o.apiVersion;
-    if (typeof kind !== 'string' || typeof api !== 'string') fail(ref, 'a resource needs apiVersion and kind');
-    if ((kind === 'ServiceEntry' || kind === 'Sidecar') && NETWORKING.includes(api)) {
-      schemaCheck(ref, kind, o);
-      const order = into.serviceEntries.length + into.sidecars.length;
-      if (kind === 'ServiceEntry') {
-        const se = toServiceEntry(ref, o, order);
-        if (into.serviceEntries.some((x) => x.namespace === se.namespace && x.name === se.name))
-          fail(ref, `ServiceEntry ${se.namespace}/${se.name} is defined twice`);
-        into.serviceEntries.push(se);
-      } else {
-        const sc = toSidecar(ref, o, order);
-        if (into.sidecars.some((x) => x.namespace === sc.namespace && x.name === sc.name))
-          fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
-        into.sidecars.push(sc);
-      }
-    } else if ((ROUTING_KINDS as readonly string[]).includes(kind) && NETWORKING.includes(api)) {
-      schemaCheck(ref, kind, o);
-      into.routing ??= [];
-      const r = toRouting(ref, kind as IstioConfig['kind'], o, into.routing.length);
-      if (into.routing.some((x) => x.kind === r.kind && x.namespace === r.namespace && x.name === r.name))
-        fail(ref, `${kind} ${r.namespace}/${r.name} is defined twice`);
-      into.routing.push(r);
-    } else if (kind === 'IstioOperator' && api === 'install.istio.io/v1alpha1') {
-      schemaCheck(ref, kind, o);
-      if (into.mesh.source) fail(ref, `a second IstioOperator; the first is ${where(into.mesh.source)}. Give one install at a time`);
-      into.mesh = toMesh(ref, o);
-    } else if (
-      kind === 'ServiceEntry' ||
-      kind === 'Sidecar' ||
-      kind === 'IstioOperator' ||
-      (ROUTING_KINDS as readonly string[]).includes(kind)
-    ) {
-      fail(
-        ref,
-        `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`,
-      );
-    } else {
-      notes.push(
-        `${where(ref)}: ${kind} ignored (only IstioOperator, ServiceEntry, Sidecar, Gateway, VirtualService and DestinationRule change egress verdicts)`,
-      );
-    }
+    loadObject(obj, ref, into, notes);
   });
   return into;
+}
+
+/**
+ * One resource into `into`. A List (what `kubectl get -o yaml` writes) is its items, each named by its
+ * position; `status` is the server's, not configuration, and is dropped.
+ */
+export function loadObject(obj: unknown, ref: SourceRef, into: ResourceSet, notes: string[] = []): void {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    fail(ref, 'expected a Kubernetes resource (a mapping with apiVersion and kind)');
+  const { status: _status, ...o } = obj as Obj;
+  const kind = o.kind;
+  const api = o.apiVersion;
+  if (typeof kind !== 'string' || typeof api !== 'string') fail(ref, 'a resource needs apiVersion and kind');
+  if (isList(kind, o)) {
+    if (ref.item !== undefined) fail(ref, 'a List inside a List; give the items themselves');
+    if (!Array.isArray(o.items)) fail(ref, `${kind} needs items, a list of resources`);
+    o.items.forEach((item, j) => loadObject(item, { ...ref, item: j + 1 }, into, notes));
+    return;
+  }
+  if ((kind === 'ServiceEntry' || kind === 'Sidecar') && NETWORKING.includes(api)) {
+    schemaCheck(ref, kind, o);
+    const order = into.serviceEntries.length + into.sidecars.length;
+    if (kind === 'ServiceEntry') {
+      const se = toServiceEntry(ref, o, order);
+      if (into.serviceEntries.some((x) => x.namespace === se.namespace && x.name === se.name))
+        fail(ref, `ServiceEntry ${se.namespace}/${se.name} is defined twice`);
+      into.serviceEntries.push(se);
+    } else {
+      const sc = toSidecar(ref, o, order);
+      if (into.sidecars.some((x) => x.namespace === sc.namespace && x.name === sc.name))
+        fail(ref, `Sidecar ${sc.namespace}/${sc.name} is defined twice`);
+      into.sidecars.push(sc);
+    }
+  } else if ((ROUTING_KINDS as readonly string[]).includes(kind) && NETWORKING.includes(api)) {
+    schemaCheck(ref, kind, o);
+    into.routing ??= [];
+    const r = toRouting(ref, kind as IstioConfig['kind'], o, into.routing.length);
+    if (into.routing.some((x) => x.kind === r.kind && x.namespace === r.namespace && x.name === r.name))
+      fail(ref, `${kind} ${r.namespace}/${r.name} is defined twice`);
+    into.routing.push(r);
+  } else if (kind === 'IstioOperator' && api === 'install.istio.io/v1alpha1') {
+    schemaCheck(ref, kind, o);
+    if (into.mesh.source) fail(ref, `a second IstioOperator; the first is ${where(into.mesh.source)}. Give one install at a time`);
+    into.mesh = toMesh(ref, o);
+  } else if (
+    /\.istio\.io\//.test(api) &&
+    (kind === 'ServiceEntry' || kind === 'Sidecar' || kind === 'IstioOperator' || (ROUTING_KINDS as readonly string[]).includes(kind))
+  ) {
+    fail(
+      ref,
+      `${kind} with apiVersion ${api} is not supported; use ${kind === 'IstioOperator' ? 'install.istio.io/v1alpha1' : NETWORKING.join(', ')}`,
+    );
+  } else if (isMeshConfigMap(kind, api, o)) {
+    if (into.mesh.source) fail(ref, `a second mesh config; the first is ${where(into.mesh.source)}. Give one install at a time`);
+    into.mesh = { ...meshOfConfigMap(o, (what) => fail(ref, what), notes, where(ref)), source: ref };
+  } else {
+    notes.push(ignoredKindNote(where(ref), kind, api, o));
+  }
 }
 
 /** Loads -f arguments: files, directories of YAML files, `-` for standard input. */

@@ -10,6 +10,8 @@ export interface SourceRef {
   file: string;
   /** 1-based document number inside a multi-document YAML file. */
   doc: number;
+  /** 1-based position inside that document's List (`kubectl get -o yaml` output), when it is one. */
+  item?: number;
 }
 
 export type PortProtocol =
