@@ -178,13 +178,16 @@ export function renderSidecar(sc: Sidecar): Obj {
  * labelled with the run and annotated with the generation.
  */
 export function scenarioObjects(resources: ResourceSet, runId: string, generation: number): K8sObject[] {
-  return [...resources.serviceEntries, ...resources.sidecars].map((r) => {
+  // Gateways, VirtualServices and DestinationRules go after the entries they name, as a user applies them.
+  return [...resources.serviceEntries, ...resources.sidecars, ...(resources.routing ?? [])].map((r) => {
     const base: Obj =
       r.manifest && Object.keys(r.manifest).length > 0
         ? (structuredClone(r.manifest) as Obj)
         : r.kind === 'ServiceEntry'
           ? renderServiceEntry(r)
-          : renderSidecar(r);
+          : r.kind === 'Sidecar'
+            ? renderSidecar(r)
+            : { apiVersion: 'networking.istio.io/v1', kind: r.kind, metadata: {}, spec: r.spec };
     delete base.status;
     const meta = { ...((base.metadata as Obj | undefined) ?? {}) };
     for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation', 'selfLink']) delete meta[k];

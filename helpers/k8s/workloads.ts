@@ -28,7 +28,7 @@ export async function createIfAbsent(k8s: K8sOps, obj: K8sObject): Promise<void>
 }
 
 export const ISTIO_GROUP_VERSION = 'networking.istio.io/v1';
-const SCENARIO_KINDS = ['ServiceEntry', 'Sidecar'];
+const SCENARIO_KINDS = ['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 'DestinationRule'];
 
 /**
  * Makes the run's ServiceEntries and Sidecars exactly `objects`: applies each (server-side apply), then

@@ -104,11 +104,13 @@ export interface SidecarIdentity {
   clusterId?: string;
   /** Extra ISTIO_META_* style metadata (e.g. DNS_CAPTURE), as the agent would derive from proxyMetadata. */
   extraMetadata?: Record<string, string>;
+  /** `router` for a gateway (pilot-agent's `proxy router`); a sidecar otherwise. */
+  nodeType?: 'sidecar' | 'router';
 }
 
-/** Node id `sidecar~IP~POD.NS~NS.svc.cluster.local` (pilot/pkg/model/context.go ParseServiceNodeWithMetadata). */
+/** Node id `TYPE~IP~POD.NS~NS.svc.cluster.local` (pilot/pkg/model/context.go ParseServiceNodeWithMetadata). */
 export function nodeId(id: SidecarIdentity): string {
-  return `sidecar~${id.ip}~${id.podName}.${id.namespace}~${id.namespace}.svc.cluster.local`;
+  return `${id.nodeType ?? 'sidecar'}~${id.ip}~${id.podName}.${id.namespace}~${id.namespace}.svc.cluster.local`;
 }
 
 /**

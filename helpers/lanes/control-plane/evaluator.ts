@@ -60,14 +60,14 @@ export interface ConnectionFacts {
   applicationProtocols: string[];
 }
 
-const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
-const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
+export const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+export const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
 
 function typeName(any: DecodedAny | null | undefined): string {
   return typeNameOf((isExpandedAny(any) ? any['@type'] : any?.type_url) ?? '');
 }
 
-function hasListenerFilter(listener: XdsListener, type: string, legacyName: string): boolean {
+export function hasListenerFilter(listener: XdsListener, type: string, legacyName: string): boolean {
   return (listener.listener_filters ?? []).some((f) => typeName(f.typed_config) === type || f.name === legacyName);
 }
 
@@ -234,7 +234,7 @@ export function selectVirtualHost(routeConfig: XdsRouteConfiguration, host: stri
   return star ? { vhost: star, how: 'wildcard *' } : {};
 }
 
-function routeMatches(match: RouteMatch, path: string): boolean {
+export function routeMatches(match: RouteMatch, path: string): boolean {
   const pathOnly = path.split('?')[0] ?? path;
   if ((match.headers ?? []).length > 0 || (match.query_parameters ?? []).length > 0) return false;
   if (match.prefix !== undefined) return path.startsWith(match.prefix);
@@ -253,18 +253,18 @@ function routeMatches(match: RouteMatch, path: string): boolean {
 }
 
 /** The cluster of a route action or a TcpProxy (the first of weighted clusters). */
-function clusterOfAction(action: RouteAction | TcpProxy | null | undefined): string | undefined {
+export function clusterOfAction(action: RouteAction | TcpProxy | null | undefined): string | undefined {
   if (!action) return undefined;
   if (action.cluster) return action.cluster;
   return action.weighted_clusters?.clusters?.[0]?.name;
 }
 
-type Terminal =
+export type Terminal =
   | { kind: 'hcm'; config?: HttpConnectionManager; name?: string }
   | { kind: 'tcp'; config?: TcpProxy; name?: string }
   | { kind: 'other'; name?: string };
 
-function terminalFilter(chain: XdsFilterChain): Terminal {
+export function terminalFilter(chain: XdsFilterChain): Terminal {
   for (const f of chain.filters ?? []) {
     const tc = f.typed_config;
     // A filter named by its legacy name but without a decoded config still decides the kind; its config is then absent.
@@ -277,7 +277,7 @@ function terminalFilter(chain: XdsFilterChain): Terminal {
   return { kind: 'other', name: last?.name };
 }
 
-function chainLabel(chain: XdsFilterChain, listener: XdsListener, usedDefault: boolean): string {
+export function chainLabel(chain: XdsFilterChain, listener: XdsListener, usedDefault: boolean): string {
   if (chain.name) return chain.name;
   if (usedDefault) return 'default_filter_chain';
   const i = (listener.filter_chains ?? []).indexOf(chain);
