@@ -1,5 +1,6 @@
 // JUnit XML, the format CI systems show natively. Errors are <error>, not <failure>: a lane that could
 // not observe is not evidence against the mesh.
+import { formatPath } from '../model/hops.ts';
 import type { RunReport } from './results.ts';
 import { countOutcomes } from './results.ts';
 
@@ -29,7 +30,8 @@ export function renderJUnit(report: RunReport): string {
     lines.push(
       `    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`,
     );
-    if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason)}</failure>`);
+    const path = r.observed?.hops?.length ? `\nobserved path: ${formatPath(r.observed.hops)}` : '';
+    if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason + path)}</failure>`);
     if (r.outcome === 'error') lines.push(`      <error message="${esc(r.message ?? '')}"/>`);
     if (r.outcome === 'skipped') lines.push(`      <skipped message="${esc(r.message ?? '')}"/>`);
     if (r.observed) lines.push(`      <system-out>${esc(JSON.stringify(r.observed.evidence))}</system-out>`);

@@ -1,11 +1,16 @@
 // A Markdown summary for a CI step summary: counts and versions, every case that did not pass with why,
 // then the whole verdict matrix (policy × scenario × probe), also when everything passed, so the summary
 // shows what was proven and not only what broke.
+import { formatPath } from '../model/hops.ts';
 import type { CaseResult, RunReport } from './results.ts';
 import { countOutcomes } from './results.ts';
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-const observed = (r: CaseResult) => (r.observed ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}` : '—');
+// Past the sidecar, the observed cell is the path hop by hop; a direct call a gateway has a route for says so.
+const observed = (r: CaseResult) =>
+  r.observed
+    ? `${r.observed.verdict}${(r.observed.hops?.length ?? 0) > 1 ? ` ${formatPath(r.observed.hops!)}` : r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.bypassesGateway ? ` (bypasses the gateway ${r.observed.bypassesGateway})` : ''}`
+    : '—';
 const OUTCOME: Record<CaseResult['outcome'], string> = { pass: 'pass', fail: '**FAIL**', error: '**ERROR**', skipped: 'skipped' };
 
 export function renderMarkdown(report: RunReport): string {

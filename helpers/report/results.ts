@@ -1,5 +1,6 @@
 // One lane result per case run: what the oracle expected, what the lane observed, and the outcome.
-import type { Expectation, Observation, PolicyMode } from '../model/types.ts';
+import { formatHopTls, formatPath } from '../model/hops.ts';
+import type { Expectation, Hop, Observation, PolicyMode } from '../model/types.ts';
 
 export type Outcome = 'pass' | 'fail' | 'error' | 'skipped';
 
@@ -57,7 +58,27 @@ export function judge(expected: Expectation, observed: Observation): { outcome: 
   if (expected.signal && observed.signal && observed.signal !== expected.signal) {
     return { outcome: 'fail', message: `blocked as expected, but by ${observed.signal} instead of ${expected.signal}` };
   }
+  // Past the first hop: compared when both sides followed the call (the lane saw each hop, the model explains it).
+  if (expected.hops && observed.hops && !sameHops(expected.hops, observed.hops)) {
+    return { outcome: 'fail', message: `path ${formatPath(observed.hops)} instead of ${formatPath(expected.hops)}` };
+  }
   return { outcome: 'pass' };
+}
+
+/** Same proxies (a sidecar is the probe's source whatever its Pod is called), clusters and TLS, in order. */
+export function sameHops(a: Hop[], b: Hop[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((h, i) => {
+      const o = b[i]!;
+      return (
+        h.kind === o.kind &&
+        (h.kind === 'sidecar' || h.proxy === o.proxy) &&
+        h.cluster === o.cluster &&
+        formatHopTls(h.tls) === formatHopTls(o.tls)
+      );
+    })
+  );
 }
 
 export function countOutcomes(results: CaseResult[]): Record<Outcome, number> {
