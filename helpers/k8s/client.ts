@@ -37,8 +37,8 @@ export interface K8sOps {
   create(obj: K8sObject, opts?: { dryRun?: boolean }): Promise<void>;
   /** Server-side apply, field manager `egress-conformance`, forced (we own what we write). */
   apply(obj: K8sObject): Promise<void>;
-  /** false when it was already absent. */
-  delete(ref: ObjectRef): Promise<boolean>;
+  /** false when it was already absent. `force`: grace period 0 (a Pod goes at once, as `kubectl delete --force`). */
+  delete(ref: ObjectRef, opts?: { force?: boolean }): Promise<boolean>;
   listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]>;
   /** Objects of one kind (in a namespace, or in all when it is undefined), optionally by label selector. */
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]>;
@@ -99,9 +99,14 @@ export class ClientNodeK8s implements K8sOps {
     await this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
   }
 
-  async delete(ref: ObjectRef): Promise<boolean> {
+  async delete(ref: ObjectRef, opts: { force?: boolean } = {}): Promise<boolean> {
     try {
-      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      await this.objects.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+        undefined,
+        undefined,
+        opts.force ? 0 : undefined,
+      );
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;

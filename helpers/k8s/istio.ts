@@ -1,10 +1,9 @@
 // Installing Istio from an IstioOperator and reading its mesh config back, for every lane.
 //
-// The IstioOperator is rendered by the real istioctl (`istioctl manifest generate -f`) and the objects it
-// renders are server-side applied through the API, CRDs first. `istioctl install` would apply the same
-// objects and then wait for istiod's Pods to be ready, which never happens on an API server without a
-// kubelet (and no flag skips that wait); rendering and applying is one path that works on both lanes,
-// and the kind lane adds its own readiness wait afterwards.
+// The IstioOperator is rendered by the real istioctl (`istioctl manifest generate -f -o FILE`) and the
+// objects it renders are server-side applied through the API, CRDs first (the kind lane's install). The
+// control-plane lane installs with `istioctl install` itself (helpers/lanes/control-plane/istio-install.ts)
+// and renders only to read the mesh config a scenario's IstioOperator makes.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -36,7 +35,8 @@ function diskCacheFile(istioctl: string, text: string, env: NodeJS.ProcessEnv = 
       base,
       'istio-egress-conformance',
       'rendered',
-      `${createHash('sha256').update(`${istioctl}|${st.size}|${st.mtimeMs}|${text}`).digest('hex').slice(0, 24)}.yaml`,
+      // v2: entries written before `-o` may hold istioctl's warnings; they are not read again.
+      `${createHash('sha256').update(`v2|${istioctl}|${st.size}|${st.mtimeMs}|${text}`).digest('hex').slice(0, 24)}.yaml`,
     );
   } catch {
     return undefined;
@@ -58,7 +58,14 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
   mkdirSync(workDir, { recursive: true });
   const file = join(workDir, `istio-operator-${shortHash(text)}.yaml`);
   writeFileSync(file, text);
-  const r = await execa(istioctl, ['manifest', 'generate', '-f', file], { reject: false, timeout: 120_000, env: { HOME: workDir } });
+  // -o: the manifest goes to a file and istioctl's warnings (printed on stdout, e.g. a deprecated
+  // proxyMetadata key, which YAML reads as an alias `*...`) never reach the parser (#18 item 5).
+  const out = join(workDir, `istio-manifest-${shortHash(text)}.yaml`);
+  const r = await execa(istioctl, ['manifest', 'generate', '-f', file, '-o', out], {
+    reject: false,
+    timeout: 120_000,
+    env: { HOME: workDir },
+  });
   if (r.exitCode !== 0) {
     const why = r.timedOut
       ? 'timed out'
@@ -69,12 +76,13 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
           .join(' ');
     throw new EnvironmentError(`istioctl manifest generate -f ${file} failed: ${why}`);
   }
-  const objects = parseManifest(r.stdout);
+  const manifest = readFileSync(out, 'utf8');
+  const objects = parseManifest(manifest);
   rendered.set(key, objects);
   if (cacheFile) {
     mkdirSync(dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, r.stdout);
+    writeFileSync(tmp, manifest);
     renameSync(tmp, cacheFile);
   }
   return structuredClone(objects);

@@ -1,18 +1,16 @@
-// Locates and builds the Kubernetes control-plane binaries of the control-plane lane: etcd,
-// kube-apiserver, and kubectl for exam labs. Neither project publishes an installable main on the Go
-// module proxy, so each is built from a wrapper module in helpers/tools/go/ (go.mod and go.sum committed:
-// the checksums of what was built are part of the project), cached per machine next to pilot-discovery.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+// Locates and builds the Kubernetes binaries of the control-plane lane's kwok cluster: etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (kwokctl runs them; labs use
+// kubectl). Neither project publishes an installable main on the Go module proxy, so each is built from
+// a wrapper module in helpers/tools/go/ (go.mod and go.sum committed: the checksums of what was built are
+// part of the project), cached per machine next to pilot-discovery.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { EnvironmentError } from '../model/errors.ts';
-import { cacheDir, fmtElapsed, GO_BUILD_TIMEOUT_MS, isExecutable, runBuild } from './resolve.ts';
+import { buildWrapper, GO_WRAPPERS_DIR, type WrapperBuild } from './go-wrapper.ts';
+import { cacheDir, isExecutable } from './resolve.ts';
 import { PINNED } from './versions.ts';
 
-export type KubeProgram = 'etcd' | 'kube-apiserver' | 'kubectl';
-export const KUBE_PROGRAMS: readonly KubeProgram[] = ['etcd', 'kube-apiserver', 'kubectl'];
+export type KubeProgram = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl';
+export const KUBE_PROGRAMS: readonly KubeProgram[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 
 interface BuildSpec {
   /** Wrapper module folder under helpers/tools/go/. */
@@ -23,7 +21,7 @@ interface BuildSpec {
   ldflags: string;
 }
 
-export const GO_WRAPPERS_DIR = fileURLToPath(new URL('./go/', import.meta.url));
+export { GO_WRAPPERS_DIR };
 
 export function buildSpec(program: KubeProgram): BuildSpec {
   const k = PINNED.kubernetes;
@@ -40,8 +38,14 @@ export function cachedKubeBinary(program: KubeProgram, env: NodeJS.ProcessEnv = 
   return join(cacheDir(env), `${program}-${buildSpec(program).version}`);
 }
 
-/** ETCD / KUBE_APISERVER / KUBECTL override the cache, as PILOT_DISCOVERY does for istiod. */
-const ENV_OVERRIDE: Record<KubeProgram, string> = { etcd: 'ETCD', 'kube-apiserver': 'KUBE_APISERVER', kubectl: 'KUBECTL' };
+/** ETCD / KUBE_APISERVER / ... / KUBECTL override the cache, as PILOT_DISCOVERY does for istiod. */
+const ENV_OVERRIDE: Record<KubeProgram, string> = {
+  etcd: 'ETCD',
+  'kube-apiserver': 'KUBE_APISERVER',
+  'kube-controller-manager': 'KUBE_CONTROLLER_MANAGER',
+  'kube-scheduler': 'KUBE_SCHEDULER',
+  kubectl: 'KUBECTL',
+};
 
 export function findKubeBinarySync(program: KubeProgram, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[ENV_OVERRIDE[program]];
@@ -71,56 +75,34 @@ export interface KubeInstallOptions {
 }
 
 /**
- * Builds one program into a temp dir inside the cache, then renames it into place so a concurrent reader
- * never runs half a binary. CGO off and -trimpath: a static binary that does not depend on this machine.
+ * The one go build that makes `program` and every other program of its wrapper module not cached yet
+ * (kube-apiserver, kube-controller-manager, kube-scheduler and kubectl share the kube module: their
+ * common packages compile once).
  */
+export function kubeBuildFor(program: KubeProgram, env: NodeJS.ProcessEnv = process.env, force = false): WrapperBuild {
+  const spec = buildSpec(program);
+  const programs = KUBE_PROGRAMS.filter((p) => buildSpec(p).module === spec.module).filter(
+    (p) => p === program || (!force && !isExecutable(cachedKubeBinary(p, env))),
+  );
+  return {
+    module: spec.module,
+    ldflags: spec.ldflags,
+    label: `${programs.join(', ')} ${spec.version}`,
+    programs: programs.map((p) => ({ name: p, pkg: buildSpec(p).pkg, target: cachedKubeBinary(p, env) })),
+  };
+}
+
+/** Builds into the cache (see go-wrapper.ts); a program already cached is only reported. */
 export async function installKubeBinary(program: KubeProgram, opts: KubeInstallOptions = {}): Promise<string> {
   const env = opts.env ?? process.env;
   const say = opts.onProgress ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const spec = buildSpec(program);
   const target = cachedKubeBinary(program, env);
   if (!opts.force && isExecutable(target)) {
-    say(`${program} ${spec.version} already installed at ${target}`);
+    say(`${program} ${buildSpec(program).version} already installed at ${target}`);
     return target;
   }
-  const go = await execa('go', ['version'], { reject: false, env });
-  if (go.failed)
-    throw new EnvironmentError(
-      `building ${program} needs the Go toolchain (\`go\` not found on PATH); install Go >= 1.25 from https://go.dev/dl/`,
-    );
-  const dir = cacheDir(env);
-  mkdirSync(dir, { recursive: true });
-  const out = await mkdtemp(join(dir, `.build-${program}-`));
-  const started = Date.now();
-  say(`building ${program} ${spec.version} from helpers/tools/go/${spec.module} with ${go.stdout.trim()}`);
-  try {
-    const r = await runBuild(
-      'go',
-      ['build', '-trimpath', '-ldflags', spec.ldflags, '-o', join(out, program), spec.pkg],
-      {
-        ...env,
-        CGO_ENABLED: '0',
-        GOFLAGS: '-mod=readonly',
-      },
-      {
-        timeoutMs: GO_BUILD_TIMEOUT_MS,
-        onProgress: say,
-        cwd: join(GO_WRAPPERS_DIR, spec.module),
-        ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
-      },
-    );
-    if (!r.ok) {
-      throw new EnvironmentError(
-        `building ${program} ${spec.version} ${r.timedOut ? `timed out after ${fmtElapsed(GO_BUILD_TIMEOUT_MS)}` : `failed (exit ${r.exitCode})`}:\n${r.tail}`,
-      );
-    }
-    if (!existsSync(join(out, program))) throw new EnvironmentError(`go build finished but ${join(out, program)} is missing`);
-    renameSync(join(out, program), target);
-    say(`built ${program} ${spec.version} in ${fmtElapsed(Date.now() - started)} → ${target}`);
-    return target;
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  await buildWrapper(kubeBuildFor(program, env, !!opts.force), { onProgress: say, env, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) });
+  return target;
 }
 
 /** The cached binary, or a build of it when `build` is set; otherwise one line saying how to get it. */

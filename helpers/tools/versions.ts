@@ -28,7 +28,7 @@ export interface PinnedVersions {
   controlPlane: ControlPlaneBuild;
   /** Further istiod builds by label (upgrade validation); `$comment` aside. */
   controlPlaneBuilds?: Record<string, ControlPlaneBuild | string>;
-  kubernetes: { version: string; etcd: string };
+  kubernetes: { version: string; etcd: string; kwok: string };
   /** Client and stand-in server images; the lanes name these three, more may be listed. */
   images: { curl: string; postgres: string; nginx: string } & Record<string, string>;
 }

@@ -55,17 +55,29 @@ export async function installTool(
       io.out(`${t.path} (${t.version}, from ${t.source})`);
       return 0;
     }
+    case 'kwokctl':
+    case 'kwok':
+    case 'etcdctl':
+    case 'etcdutl': {
+      // kwok's commands and etcd's clients (snapshots), for the control-plane lane's kwok cluster.
+      const { installKwokBinary } = await import('../../helpers/tools/kwok-builds.ts');
+      io.out(await installKwokBinary(name, { onProgress: io.err }));
+      return 0;
+    }
     case 'etcd':
     case 'kube-apiserver':
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
     case 'kubectl': {
-      // The control-plane lane's API server (etcd, kube-apiserver) and the labs' kubectl, built from the Go module proxy.
+      // The control-plane lane's cluster (etcd, kube-apiserver, controller-manager, scheduler) and kubectl,
+      // built from the Go module proxy; what shares the kube module is built by one go build.
       const path = await installKubeBinary(name as KubeProgram, { onProgress: io.err });
       io.out(path);
       return 0;
     }
     default:
       throw new UserError(
-        `tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl, kind, ${KUBE_PROGRAMS.join(', ')} or simulator`,
+        `tools install: "${name}" is not a tool this suite pins; use pilot-discovery, istioctl-build, istioctl, kind, ${KUBE_PROGRAMS.join(', ')}, kwokctl, kwok, etcdctl, etcdutl or simulator`,
       );
   }
 }

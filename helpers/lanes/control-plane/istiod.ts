@@ -29,6 +29,8 @@ export interface IstiodOptions {
   kubeconfig: string;
   /** Folder for the log and HOME. */
   dir: string;
+  /** --httpsAddr port (webhooks); default a free one. */
+  httpsPort?: number;
   /** Istio version string sent as ISTIO_VERSION by the readiness client. */
   istioVersion: string;
   detached?: boolean;
@@ -36,6 +38,8 @@ export interface IstiodOptions {
   debounceAfter?: string;
   readyTimeoutMs?: number;
   extraEnv?: Record<string, string>;
+  /** More pilot-discovery flags (the webhook certificate: webhook.ts). */
+  extraArgs?: string[];
 }
 
 export interface IstiodAddresses {
@@ -89,7 +93,7 @@ export class Istiod {
       grpc: `127.0.0.1:${grpc}`,
       http: `127.0.0.1:${http}`,
       monitoring: `127.0.0.1:${monitoring}`,
-      https: `127.0.0.1:${https}`,
+      https: `127.0.0.1:${opts.httpsPort ?? https}`,
       ctrlz: ctrlz!,
     };
     const args = [
@@ -109,6 +113,7 @@ export class Istiod {
       `--ctrlz_port=${ctrlz}`,
       '--shutdownDuration=1s',
       '--log_output_level=default:info',
+      ...(opts.extraArgs ?? []),
     ];
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -1,12 +1,16 @@
-// Against the real stack: etcd, kube-apiserver, Istio installed by the real istioctl, the pinned
-// pilot-discovery. Skipped, with the reason, when a binary is not built.
-import { existsSync } from 'node:fs';
+// Against the real stack: a kwok cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok),
+// Istio installed by the real `istioctl install`, the pinned pilot-discovery. Skipped, with the reason,
+// when a binary is not built.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { ClientNodeK8s } from '../../k8s/client.ts';
 import { controlPlaneMissing } from './requirements.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { parseProbeUrl } from '../../probes/url.ts';
-import { findPilotDiscoverySync } from '../../tools/pilot-discovery.ts';
+import { findKubeBinarySync } from '../../tools/kube-builds.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../tools/pilot-discovery.ts';
 import { PROBE_IDENTITY } from './istiod.ts';
 import { ControlPlaneLane } from './lane.ts';
 import { API_HTTP, DB_TCP, resources, se, sidecar } from './testdata/resources.ts';
@@ -32,7 +36,7 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
   beforeAll(async () => {
     const info = await lane.setup();
     expect(info.lane).toBe('control-plane');
-    pids = [lane.istiodProcess?.pid, lane.apiServer?.etcd.pid, lane.apiServer?.apiserver.pid].filter((p): p is number => !!p);
+    pids = lane.state().processes.map((p) => p.pid);
     dir = lane.runDir ?? '';
   });
 
@@ -42,9 +46,11 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
 
   it('starts on loopback and answers ADS with the sidecar catch-all listener', async () => {
     const i = lane.istiodProcess!;
-    expect(pids).toHaveLength(3);
+    expect(lane.state().processes.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['pilot-discovery', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller']),
+    );
     expect(i.addresses.grpc).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(lane.apiServer!.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(lane.state().apiServer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(i.readyAfterMs).toBeGreaterThan(0);
     const snap = await i.snapshot(PROBE_IDENTITY('1.32.0'));
     expect(snap.listeners.map((l) => l.name)).toContain('virtualOutbound');
@@ -187,8 +193,53 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     expect(labelled[0]).toMatch(/^egress-client-[0-9a-f]{8}$/);
   });
 
+  it("Istio's and the clients' Pods run through the scheduler and kwok (nothing writes their status)", async () => {
+    const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
+    const istio = await k8s.listPods('istio-system');
+    for (const app of ['istiod', 'istio-egressgateway']) {
+      const pod = istio.find((p) => p.metadata.labels?.app === app);
+      expect(pod, app).toBeDefined();
+      expect((pod!.spec as { nodeName?: string }).nodeName).toBe('egress-conformance-node');
+      expect(pod!.status).toMatchObject({ phase: 'Running', podIP: expect.stringMatching(/^10\.244\.0\./) });
+    }
+    const client = (await k8s.listPods('frontend')).find((p) => p.metadata.name === 'egress-client')!;
+    expect((client.spec as { nodeName?: string }).nodeName).toBe('egress-conformance-node');
+    const managers = ((client.metadata as { managedFields?: { manager?: string; subresource?: string }[] }).managedFields ?? [])
+      .filter((f) => f.subresource === 'status')
+      .map((f) => f.manager);
+    expect(managers).not.toContain('egress-conformance');
+  });
+
+  it("a Sidecar the pinned istioctl refuses is refused at `kubectl apply` by istiod's webhook", async () => {
+    const bad = join(dir, 'bad-sidecar.yaml');
+    writeFileSync(
+      bad,
+      'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: bad\n  namespace: frontend\nspec:\n  egress:\n  - hosts: ["no-namespace-part"]\n',
+    );
+    const validate = await execa(findIstioctlBuildSync()!, ['validate', '-f', bad], { reject: false, env: { HOME: dir } });
+    expect(validate.exitCode).not.toBe(0);
+    const kubectl = findKubeBinarySync('kubectl')!;
+    const applied = await execa(kubectl, ['--kubeconfig', lane.apiServer!.kubeconfigFile, 'apply', '-f', bad], { reject: false });
+    expect(applied.exitCode).not.toBe(0);
+    expect(applied.stderr).toMatch(/denied the request/);
+    const good = bad.replace('bad-', 'good-');
+    writeFileSync(good, readFileSync(bad, 'utf8').replace('no-namespace-part', './*').replace('name: bad', 'name: good'));
+    const ok = await execa(kubectl, ['--kubeconfig', lane.apiServer!.kubeconfigFile, 'apply', '-f', good], { reject: false });
+    expect(ok.stderr).toBe('');
+    await execa(kubectl, ['--kubeconfig', lane.apiServer!.kubeconfigFile, 'delete', '-f', good]);
+  });
+
+  it("a scenario's labelled Pods exist before it is applied and are gone after it", async () => {
+    const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
+    const web = sidecar('web-only', 'default', ['./*'], { workloadSelector: { tier: 'web' } });
+    const h = await lane.applyScenario('own-pods', 'ALLOW_ANY', resources([], [web]));
+    expect(await k8s.listPods('default', 'tier=web')).toHaveLength(1);
+    await lane.clearScenario(h);
+    expect(await k8s.listPods('default', 'tier=web')).toHaveLength(0);
+  });
+
   it('teardown leaves no process and removes its temp dir', async () => {
-    expect(pids).toHaveLength(3);
+    expect(pids.length).toBeGreaterThanOrEqual(6);
     await lane.teardown();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(existsSync(dir)).toBe(false);
@@ -201,7 +252,8 @@ describe.skipIf(!!missing)(`a detached stack, attached to by a later command (ex
     const starter = new ControlPlaneLane({ detached: true });
     await starter.setup();
     const state = starter.state();
-    expect(state.processes.map((p) => p.name)).toEqual(['pilot-discovery', 'kube-apiserver', 'etcd']);
+    expect(state.processes[0]?.name).toBe('pilot-discovery');
+    expect(state.processes.map((p) => p.name)).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kwok-controller']));
     try {
       expect(ControlPlaneLane.isAlive(state)).toBe(true);
       // As `kubectl apply` would: no run label, no generation annotation.

@@ -1,6 +1,7 @@
 // What the control-plane lane needs built before it can run, checked without starting anything
 // (tests use it to report themselves skipped, with the command that fixes it).
 import { findKubeBinarySync, type KubeProgram } from '../../tools/kube-builds.ts';
+import { findKwokBinarySync, type KwokProgram } from '../../tools/kwok-builds.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
 
 /** undefined when everything is there; otherwise one line naming what is missing and how to build it. */
@@ -8,9 +9,15 @@ export function controlPlaneMissing(env: NodeJS.ProcessEnv = process.env, pin: P
   const missing: string[] = [];
   if (!findPilotDiscoverySync(pin, env)) missing.push('pilot-discovery');
   if (!findIstioctlBuildSync(pin, env)) missing.push('istioctl-build');
-  for (const p of ['etcd', 'kube-apiserver'] as KubeProgram[]) {
+  // The kwok cluster: kwokctl runs these (helpers/cluster/kwok).
+  const kube: KubeProgram[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
+  const kwok: KwokProgram[] = ['kwokctl', 'kwok', 'etcdctl', 'etcdutl'];
+  for (const [p, find] of [
+    ...kube.map((k) => [k, () => findKubeBinarySync(k, env)] as const),
+    ...kwok.map((k) => [k, () => findKwokBinarySync(k, env)] as const),
+  ]) {
     try {
-      if (!findKubeBinarySync(p, env)) missing.push(p);
+      if (!find()) missing.push(p);
     } catch {
       missing.push(p);
     }

@@ -1,0 +1,300 @@
+// A local Kubernetes cluster made by kwokctl (`--runtime binary`): etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and the kwok controller as processes on 127.0.0.1, from the
+// pinned local builds. kwok plays the kubelet of one fake Node, so Deployments become scheduled, Running,
+// Ready Pods with IPs and EndpointSlices through the real controllers.
+//
+// kwokctl starts its components in their own sessions (pkg/utils/exec: Setsid) and records their pids
+// under <workdir>/clusters/<name>/pids/, so they outlive kwokctl itself. This module ends them with
+// `kwokctl delete cluster` on teardown and Ctrl-C, and by those pid files when the process exits
+// otherwise; a detached cluster (the warm stack) is ended from its recorded state.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from '../../model/errors.ts';
+import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
+import { pollUntil } from '../../process/poll.ts';
+import { ensureKubeBinary } from '../../tools/kube-builds.ts';
+import { ensureKwokBinary } from '../../tools/kwok-builds.ts';
+import { PINNED } from '../../tools/versions.ts';
+import { fakeNode, type KwokBinaries, kwokctlConfigurationYaml } from './config.ts';
+
+export interface KwokClusterOptions {
+  /** The run's own folder; kwokctl's workdir (KWOK_WORKDIR) is made inside it. */
+  dir: string;
+  /** Unique per run; default `iec-<random>`. */
+  name?: string;
+  /** Build missing binaries instead of refusing. */
+  build?: boolean;
+  /** The cluster outlives this process (the warm stack); no exit hook ends it. */
+  detached?: boolean;
+  /** An etcd snapshot to restore right after the cluster starts (see snapshot.ts). */
+  snapshot?: string;
+  readyTimeoutMs?: number;
+  onProgress?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What a later command needs to talk to the cluster and to end it. */
+export interface KwokClusterState {
+  name: string;
+  workdir: string;
+  kubeconfig: string;
+  kwokctl: string;
+  processes: { name: string; pid: number; binary: string }[];
+}
+
+export interface KwokTimings {
+  createMs: number;
+  restoreMs: number;
+  nodeMs: number;
+}
+
+const owned = new Set<KwokCluster>();
+let hookInstalled = false;
+
+export class KwokCluster {
+  timings: KwokTimings = { createMs: 0, restoreMs: 0, nodeMs: 0 };
+  private deleted = false;
+
+  private constructor(
+    readonly name: string,
+    readonly workdir: string,
+    readonly kwokctl: string,
+    private readonly env: Record<string, string>,
+    readonly k8s: K8sOps,
+  ) {}
+
+  /** kwokctl's own kubeconfig of this cluster (client certificates in the workdir). */
+  get kubeconfig(): string {
+    return join(this.clusterDir, 'kubeconfig.yaml');
+  }
+
+  get clusterDir(): string {
+    return join(this.workdir, 'clusters', this.name);
+  }
+
+  static async binaries(opts: { build?: boolean; onProgress?: (l: string) => void; env?: NodeJS.ProcessEnv }) {
+    const o = { build: !!opts.build, onProgress: opts.onProgress, env: opts.env };
+    const kube = async (p: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl') => ensureKubeBinary(p, o);
+    const kwokctl = await ensureKwokBinary('kwokctl', o);
+    const binaries: KwokBinaries = {
+      kwok: await ensureKwokBinary('kwok', o),
+      etcdctl: await ensureKwokBinary('etcdctl', o),
+      etcdutl: await ensureKwokBinary('etcdutl', o),
+      etcd: await kube('etcd'),
+      kubeApiserver: await kube('kube-apiserver'),
+      kubeControllerManager: await kube('kube-controller-manager'),
+      kubeScheduler: await kube('kube-scheduler'),
+      kubectl: await kube('kubectl'),
+    };
+    return { kwokctl, binaries };
+  }
+
+  static async create(opts: KwokClusterOptions): Promise<KwokCluster> {
+    const say = opts.onProgress ?? (() => {});
+    const { kwokctl, binaries } = await KwokCluster.binaries(opts);
+    const name = opts.name ?? `iec-${randomBytes(4).toString('hex')}`;
+    const workdir = join(opts.dir, 'kwok');
+    mkdirSync(workdir, { recursive: true });
+    const configFile = join(opts.dir, 'kwokctl.yaml');
+    writeFileSync(
+      configFile,
+      kwokctlConfigurationYaml({
+        binaries,
+        kubeVersion: PINNED.kubernetes.version,
+        etcdVersion: PINNED.kubernetes.etcd,
+        cacheDir: join(workdir, 'cache'),
+      }),
+    );
+    // Only what kwokctl needs: a KWOK_* variable of the user's would override the configuration.
+    const env = { PATH: opts.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin', HOME: opts.dir, KWOK_WORKDIR: workdir };
+    const t0 = performance.now();
+    const cluster = new KwokCluster(name, workdir, kwokctl, env, undefined as unknown as K8sOps);
+    if (!opts.detached) cluster.ownUntilExit();
+    try {
+      const r = await execa(
+        kwokctl,
+        ['create', 'cluster', '--name', name, '--config', configFile, '--kubeconfig', join(opts.dir, 'kwokctl-kubeconfig.yaml')],
+        { env, extendEnv: false, reject: false, all: true, timeout: opts.readyTimeoutMs ?? 120_000, stdin: 'ignore' },
+      );
+      if (r.exitCode !== 0)
+        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode}):\n${tail(String(r.all ?? r.message))}`);
+      const k8s = new ClientNodeK8s(cluster.kubeconfig);
+      Object.assign(cluster, { k8s });
+      await cluster.waitReady(opts.readyTimeoutMs ?? 60_000);
+      const t1 = performance.now();
+      cluster.timings.createMs = t1 - t0;
+      if (opts.snapshot) {
+        say('cluster: restoring the Istio snapshot');
+        await cluster.restore(opts.snapshot);
+      }
+      const t2 = performance.now();
+      cluster.timings.restoreMs = t2 - t1;
+      await k8s.apply(fakeNode());
+      cluster.timings.nodeMs = performance.now() - t2;
+      return cluster;
+    } catch (err) {
+      await cluster.delete();
+      throw err;
+    }
+  }
+
+  /** A cluster an earlier command started (detached): talked to, ended only by deleteRecorded. */
+  static attach(state: KwokClusterState): KwokCluster {
+    const workdirEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(state.workdir, '..'), KWOK_WORKDIR: state.workdir };
+    return new KwokCluster(state.name, state.workdir, state.kwokctl, workdirEnv, new ClientNodeK8s(state.kubeconfig));
+  }
+
+  private async kwokctlRun(args: string[], timeoutMs = 60_000): Promise<void> {
+    const r = await execa(this.kwokctl, [...args, '--name', this.name], {
+      env: this.env,
+      extendEnv: false,
+      reject: false,
+      all: true,
+      timeout: timeoutMs,
+      stdin: 'ignore',
+    });
+    if (r.exitCode !== 0)
+      throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode}):\n${tail(String(r.all ?? r.message))}`);
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    let why = 'not asked yet';
+    const ok = await pollUntil(
+      async () => {
+        try {
+          await this.k8s.list('v1', 'Namespace');
+          return true;
+        } catch (e) {
+          why = (e as Error).message;
+          return false;
+        }
+      },
+      { timeoutMs, intervalMs: 50, maxIntervalMs: 250, factor: 1.3 },
+    );
+    if (!ok) throw new EnvironmentError(`kube-apiserver of kwok cluster ${this.name} did not answer within ${timeoutMs} ms: ${why}`);
+  }
+
+  async snapshotSave(file: string): Promise<void> {
+    await this.kwokctlRun(['snapshot', 'save', '--path', file]);
+  }
+
+  /**
+   * Restores an etcd snapshot (kwokctl restarts etcd, kube-apiserver, then the controllers). The restored
+   * Pods carry the IPs the kwok controller gave them before; a new kwok controller gives out the same
+   * addresses again, so every restored Pod is force-deleted: their controllers make fresh ones.
+   */
+  async restore(file: string): Promise<void> {
+    await this.kwokctlRun(['snapshot', 'restore', '--path', file]);
+    await this.waitReady(60_000);
+    const pods = await this.k8s.list('v1', 'Pod');
+    await Promise.all(
+      pods.map((p) =>
+        this.k8s.delete({ apiVersion: 'v1', kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name }, { force: true }),
+      ),
+    );
+  }
+
+  state(): KwokClusterState {
+    return {
+      name: this.name,
+      workdir: this.workdir,
+      kubeconfig: this.kubeconfig,
+      kwokctl: this.kwokctl,
+      processes: recordedPids(this.clusterDir),
+    };
+  }
+
+  /** `kwokctl delete cluster`: stops every component and removes the cluster's folder. Safe to call twice. */
+  async delete(): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    owned.delete(this);
+    // SIGKILL first: the data is thrown away, and kube-apiserver's graceful drain costs seconds.
+    killPids(this.clusterDir);
+    await execa(this.kwokctl, ['delete', 'cluster', '--name', this.name], {
+      env: this.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+      stdin: 'ignore',
+    });
+    rmSync(this.clusterDir, { recursive: true, force: true });
+  }
+
+  /** Ends a recorded (detached) cluster, synchronously: its recorded pids only, then its folder. */
+  static deleteRecorded(state: KwokClusterState): void {
+    killPids(join(state.workdir, 'clusters', state.name));
+    try {
+      execFileSync(state.kwokctl, ['delete', 'cluster', '--name', state.name], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KWOK_WORKDIR: state.workdir },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
+    } catch {
+      // the folder goes below either way
+    }
+    rmSync(join(state.workdir, 'clusters', state.name), { recursive: true, force: true });
+  }
+
+  /** Whether every recorded component is still the program recorded for it. */
+  static isAlive(state: KwokClusterState): boolean {
+    return state.processes.length > 0 && state.processes.every((p) => sameProgram(p.pid, p.binary));
+  }
+
+  private ownUntilExit(): void {
+    owned.add(this);
+    if (hookInstalled) return;
+    hookInstalled = true;
+    // 'exit' handlers run synchronously: only the pid files can be used here.
+    process.on('exit', () => {
+      for (const c of owned) killPids(c.clusterDir);
+    });
+  }
+}
+
+function tail(text: string, lines = 12): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+function sameProgram(pid: number, binary: string): boolean {
+  try {
+    return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '') === binary;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The components kwokctl started, from its pid files, with the program each runs now; a pid whose command
+ * line does not name this cluster's folder is someone else's (recycled) and is left out.
+ */
+export function recordedPids(clusterDir: string): { name: string; pid: number; binary: string }[] {
+  const dir = join(clusterDir, 'pids');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pid'))
+    .flatMap((f) => {
+      const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 0) return [];
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (!argv.some((a) => a.includes(clusterDir))) return [];
+        return [{ name: f.replace(/\.pid$/, ''), pid, binary: argv[0] ?? '' }];
+      } catch {
+        return []; // not running
+      }
+    });
+}
+
+function killPids(clusterDir: string): void {
+  for (const p of recordedPids(clusterDir)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// The kwokctl configuration of the lane's cluster and the fake Node its Pods run on (pure: no I/O).
+//
+// Facts from kwok v0.8.0 (sigs.k8s.io/kwok, pkg/apis/config/v1alpha1/kwokctl_configuration_types.go and
+// pkg/config/vars.go), checked on this machine (../shared/KWOK-NOTES.md):
+// - `runtime: binary` runs every component as a local process; with every *Binary field naming a local
+//   file, nothing is downloaded.
+// - bindAddress defaults to 0.0.0.0; 127.0.0.1 keeps every component off the network.
+// - After a snapshot restore the restarted controllers find leases held by the processes before it;
+//   leader election off and short node leases let them start working at once.
+// - kwok's default Pod range overlaps the default Service range, so the Node carries its own podCIDR.
+import { stringify } from 'yaml';
+import type { K8sObject } from '../../k8s/client.ts';
+
+export interface KwokBinaries {
+  etcd: string;
+  etcdctl: string;
+  etcdutl: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubectl: string;
+  kwok: string;
+}
+
+export interface KwokConfigInput {
+  binaries: KwokBinaries;
+  /** e.g. v1.35.4 */
+  kubeVersion: string;
+  /** e.g. v3.6.5 */
+  etcdVersion: string;
+  /** Where kwokctl keeps its cache (empty: nothing is downloaded, but the folder must be ours). */
+  cacheDir: string;
+}
+
+export const SERVICE_CIDR = '10.96.0.0/16';
+export const POD_CIDR = '10.244.0.0/24';
+export const NODE_NAME = 'egress-conformance-node';
+
+export function kwokctlConfiguration(c: KwokConfigInput): Record<string, unknown> {
+  const b = c.binaries;
+  const arg = (key: string, value: string) => ({ key, value, override: true });
+  return {
+    apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
+    kind: 'KwokctlConfiguration',
+    options: {
+      runtime: 'binary',
+      bindAddress: '127.0.0.1',
+      kubeVersion: c.kubeVersion,
+      etcdVersion: c.etcdVersion.replace(/^v/, ''),
+      cacheDir: c.cacheDir,
+      quietPull: true,
+      etcdBinary: b.etcd,
+      etcdctlBinary: b.etcdctl,
+      etcdutlBinary: b.etcdutl,
+      kubeApiserverBinary: b.kubeApiserver,
+      kubeControllerManagerBinary: b.kubeControllerManager,
+      kubeSchedulerBinary: b.kubeScheduler,
+      kubectlBinary: b.kubectl,
+      kwokControllerBinary: b.kwok,
+      // Admission on: Istio's validating webhook must be called at `kubectl apply` (with admission off,
+      // kwokctl passes --admission-control= and no webhook is ever called: components/kube_apiserver.go).
+      securePort: true,
+      kubeAuthorization: true,
+      kubeAdmission: true,
+      nodeLeaseDurationSeconds: 10,
+      heartbeatFactor: 1,
+    },
+    componentsPatches: [
+      { name: 'kube-apiserver', extraArgs: [arg('service-cluster-ip-range', SERVICE_CIDR)] },
+      { name: 'kube-controller-manager', extraArgs: [arg('leader-elect', 'false')] },
+      { name: 'kube-scheduler', extraArgs: [arg('leader-elect', 'false')] },
+      // Throw-away data: no fsync makes every API write faster.
+      { name: 'etcd', extraArgs: [arg('unsafe-no-fsync', 'true')] },
+    ],
+  };
+}
+
+export function kwokctlConfigurationYaml(c: KwokConfigInput): string {
+  return stringify(kwokctlConfiguration(c));
+}
+
+/**
+ * The Node every Pod is scheduled to: kwok manages Nodes with this annotation (its default
+ * manage-nodes-with-annotation-selector), and gives their Pods IPs from the Node's podCIDR.
+ */
+export function fakeNode(): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: NODE_NAME,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+    },
+    spec: { podCIDR: POD_CIDR, podCIDRs: [POD_CIDR] },
+  };
+}

@@ -1,0 +1,139 @@
+// Observes a probe as the sidecar of its source Pod: one fresh ADS fetch per source and scenario (istiod
+// is asked as that Pod: its namespace, IP, labels, and the mesh's proxyMetadata), then the evaluator
+// reads the verdict from that xDS. Other hops (an egress gateway) are observers of their own beside this.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Observation, Probe } from '../../model/types.ts';
+import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
+import { evaluate } from './evaluator.ts';
+import type { Istiod } from './istiod.ts';
+import type { ClientPod } from './pods.ts';
+
+/** What the lane has applied, as the observer needs it. */
+export interface AppliedScenario {
+  generation: number;
+  /** ISTIO_META_* of the live mesh's defaultConfig.proxyMetadata, as pilot-agent would send them. */
+  proxyMetadata: Record<string, string>;
+}
+
+/**
+ * Where a hostname resolves: 203.0.113.x (TEST-NET-3), outside every ServiceEntry address a case would use,
+ * stable per host so evidence is reproducible. IP literals are used as they are.
+ */
+export function externalAddressFor(host: string): string {
+  let h = 0;
+  for (const c of host) h = (h * 33 + c.charCodeAt(0)) >>> 0;
+  return `203.0.113.${1 + (h % 254)}`;
+}
+
+/** ISTIO_META_<NAME> entries of defaultConfig.proxyMetadata become node metadata <NAME>, verbatim as strings. */
+export function proxyMetadataOf(mesh: Record<string, unknown>): Record<string, string> {
+  const pm = (mesh.defaultConfig as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata ?? {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(pm)) if (k.startsWith('ISTIO_META_')) out[k.slice('ISTIO_META_'.length)] = String(v);
+  return out;
+}
+
+/** The spellings strconv.ParseBool reads as true. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+export class SidecarObserver {
+  private readonly snapshots = new Map<string, XdsSnapshot>();
+
+  constructor(
+    private readonly istiod: Istiod,
+    private readonly istioVersion: string,
+  ) {}
+
+  /** Forget every fetched snapshot (the scenario changed). */
+  reset(): void {
+    this.snapshots.clear();
+  }
+
+  identityOf(pod: ClientPod, applied: AppliedScenario | undefined): SidecarIdentity {
+    return {
+      namespace: pod.namespace,
+      ip: pod.ip,
+      podName: pod.name,
+      labels: pod.labels,
+      istioVersion: this.istioVersion,
+      extraMetadata: applied?.proxyMetadata,
+    };
+  }
+
+  /** The xDS the Pod's sidecar receives under the current scenario (fetched once per scenario). */
+  async snapshotFor(
+    pod: ClientPod,
+    applied: AppliedScenario | undefined,
+  ): Promise<{ snapshot: XdsSnapshot; identity: SidecarIdentity; fresh: boolean }> {
+    const identity = this.identityOf(pod, applied);
+    const key = `${pod.name}/${pod.namespace}`;
+    const cached = this.snapshots.get(key);
+    if (cached) return { snapshot: cached, identity, fresh: false };
+    // pilot-agent runs its DNS proxy, and asks for the name table, when ISTIO_META_DNS_CAPTURE parses as a
+    // Go bool that is true (pkg/env bool variables use strconv.ParseBool; anything else is the default, off).
+    const dnsProxy = GO_TRUE.has(identity.extraMetadata?.DNS_CAPTURE ?? '');
+    const snapshot = await this.istiod.snapshot(identity, { nameTable: dnsProxy });
+    this.snapshots.set(key, snapshot);
+    return { snapshot, identity, fresh: true };
+  }
+
+  async observe(pod: ClientPod, applied: AppliedScenario, probe: Probe): Promise<Observation> {
+    let got: Awaited<ReturnType<SidecarObserver['snapshotFor']>>;
+    try {
+      got = await this.snapshotFor(pod, applied);
+    } catch (err) {
+      return { verdict: 'error', error: `ADS fetch failed: ${(err as Error).message}`, evidence: { istiodLog: this.istiod.logFile } };
+    }
+    const { snapshot: snap, identity, fresh } = got;
+    const t = probe.to;
+    let resolved: string;
+    let resolvedBy: string;
+    const fromNds = snap.nameTable?.[t.host]?.ips?.[0];
+    if (t.isIp) {
+      resolved = t.host;
+      resolvedBy = 'ip-literal';
+    } else if (fromNds) {
+      // The sidecar's DNS proxy answers from the name table istiod sent (NDS), as it would in the pod.
+      resolved = fromNds;
+      resolvedBy = 'istio-dns-proxy (NDS)';
+    } else {
+      resolved = externalAddressFor(t.host);
+      resolvedBy = 'external-dns (TEST-NET-3 stand-in)';
+    }
+    const obs = evaluate(snap, { scheme: t.scheme, host: t.host, port: t.port, isIp: t.isIp, path: t.path }, resolved);
+    obs.evidence = {
+      ...obs.evidence,
+      resolvedBy,
+      node: {
+        pod: `${identity.namespace}/${identity.podName}`,
+        ip: identity.ip,
+        labels: identity.labels,
+        metadata: identity.extraMetadata ?? {},
+      },
+      xdsVersions: snap.versions,
+      generation: applied.generation,
+      freshFetch: fresh,
+      attempts: 1,
+    };
+    return obs;
+  }
+
+  /** The source sidecar's xDS and istiod's log, for a failed probe. Best effort. */
+  diagnose(pod: { name: string; namespace: string }, dir: string): string[] {
+    const files: string[] = [];
+    try {
+      mkdirSync(dir, { recursive: true });
+      const snap = this.snapshots.get(`${pod.name}/${pod.namespace}`);
+      if (snap) {
+        writeFileSync(join(dir, `xds-${pod.namespace}.json`), JSON.stringify(snap, null, 1));
+        files.push(`xds-${pod.namespace}.json`);
+      }
+      copyFileSync(this.istiod.logFile, join(dir, 'istiod.log'));
+      files.push('istiod.log');
+    } catch {
+      /* best effort */
+    }
+    return files;
+  }
+}

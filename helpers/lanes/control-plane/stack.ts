@@ -1,0 +1,199 @@
+// The lane's stack: a kwok cluster (helpers/cluster/kwok), Istio installed on it by `istioctl install`
+// (or restored from the snapshot of that install), and the pinned istiod as a local process against it,
+// serving Istio's validating webhook to the cluster's API server. Started fresh per run, or detached for
+// the warm stack (`up`), which later commands attach to from its recorded state.
+import { mkdirSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KwokCluster, type KwokClusterState } from '../../cluster/kwok/cluster.ts';
+import { findSnapshot, storeSnapshot } from '../../cluster/kwok/snapshot.ts';
+import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
+import { EnvironmentError } from '../../model/errors.ts';
+import { ensurePilotDiscovery, findIstioctlBuildSync, installPilotDiscovery, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
+import { Istiod, type IstiodAddresses } from './istiod.ts';
+import { freeLoopbackPort, isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
+import { istiodCertArgs, makeWebhookCerts, pointValidationAtLocalIstiod, waitValidationAnswers } from './webhook.ts';
+
+export interface StackOptions {
+  pin: PilotDiscoveryPin;
+  /** pilot-discovery path; otherwise located (env, cache, PATH) or built when `build` is set. */
+  binary?: string;
+  /** Build what is missing instead of refusing. */
+  build?: boolean;
+  /** Processes outlive this Node process (the warm stack); teardown or stopRecorded ends them. */
+  detached?: boolean;
+  /** Keep the run dir after teardown. */
+  keepDir?: boolean;
+  /** IstioOperator text to install (default fixtures/istio/ALLOW_ANY.yaml); the snapshot is per text. */
+  operator?: { text: string; name: string };
+  debounceAfter?: string;
+  onProgress?: (line: string) => void;
+}
+
+/** How long each stage of start took, for the benchmark and the README. */
+export interface StackTimings {
+  clusterMs: number;
+  /** Snapshot restore (fromSnapshot) or `istioctl install` + snapshot save. */
+  istioMs: number;
+  fromSnapshot: boolean;
+  istiodMs: number;
+  webhookMs: number;
+  totalMs: number;
+}
+
+/** What a later command needs to use the stack and to end it. */
+export interface StackState {
+  runDir: string;
+  kubeconfig: string;
+  cluster: KwokClusterState;
+  istiod: { addresses: IstiodAddresses; logFile: string; binary: string; pid: number };
+  istioctl: string;
+  operator: string;
+}
+
+export class ControlPlaneStack {
+  timings?: StackTimings;
+
+  private constructor(
+    readonly runDir: string,
+    readonly cluster: KwokCluster,
+    readonly istiod: Istiod,
+    readonly istioctl: string,
+    readonly operator: string,
+    private readonly releaseDir?: () => void,
+    private readonly keepDir = false,
+  ) {}
+
+  get k8s(): K8sOps {
+    return this.cluster.k8s;
+  }
+
+  get kubeconfig(): string {
+    return this.cluster.kubeconfig;
+  }
+
+  static async start(o: StackOptions): Promise<ControlPlaneStack> {
+    const say = o.onProgress ?? (() => {});
+    const build = !!o.build;
+    const binary = o.binary ?? (await ensurePilotDiscovery({ build, onProgress: o.onProgress, pin: o.pin })).path;
+    const istioctl =
+      findIstioctlBuildSync(o.pin) ??
+      (build ? await installPilotDiscovery({ program: 'istioctl', pin: o.pin, onProgress: o.onProgress }) : undefined);
+    if (!istioctl)
+      throw new EnvironmentError(
+        `istioctl of the pinned Istio build ${o.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`,
+      );
+    await KwokCluster.binaries({ build, onProgress: o.onProgress });
+    const operator = o.operator ?? installOperator('ALLOW_ANY');
+    const runDir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
+    const releaseDir = !o.detached && !o.keepDir ? removeOnExit(runDir) : undefined;
+    const parts = snapshotParts(o.pin.goModuleVersion, operator.text);
+    const snapshot = findSnapshot(parts);
+    const t0 = performance.now();
+    let cluster: KwokCluster | undefined;
+    let istiod: Istiod | undefined;
+    try {
+      say(`control-plane: starting a kwok cluster${snapshot ? ` and restoring Istio (${operator.name}) from its snapshot` : ''}`);
+      cluster = await KwokCluster.create({ dir: runDir, build, detached: o.detached, snapshot, onProgress: o.onProgress });
+      const t1 = performance.now();
+      if (!snapshot) {
+        say(`control-plane: cluster ready (${Math.round(t1 - t0)} ms); istioctl install -f ${operator.name}`);
+        await istioctlInstall(istioctl, cluster.kubeconfig, operator.text, runDir);
+        await storeSnapshot(parts, (f) => cluster!.snapshotSave(f));
+      }
+      const t2 = performance.now();
+      say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(t2 - t1)} ms); starting istiod`);
+      const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
+      const httpsPort = await freeLoopbackPort();
+      const webhook = (async () => {
+        const names = await pointValidationAtLocalIstiod(cluster!.k8s, `127.0.0.1:${httpsPort}`, certs.caFile);
+        return names;
+      })();
+      mkdirSync(join(runDir, 'istiod'), { recursive: true });
+      istiod = await Istiod.start({
+        binary,
+        kubeconfig: cluster.kubeconfig,
+        dir: join(runDir, 'istiod'),
+        istioVersion: o.pin.istioVersion,
+        detached: o.detached,
+        httpsPort,
+        extraArgs: istiodCertArgs(certs),
+        // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
+        // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
+        // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
+        debounceAfter: o.debounceAfter ?? '10ms',
+      });
+      const t3 = performance.now();
+      await waitValidationAnswers(cluster.k8s, await webhook, 30_000);
+      // Restored Pods were force-deleted (fresh IPs); their Deployments bring them back meanwhile.
+      await waitIstioPods(cluster.k8s, 60_000);
+      const t4 = performance.now();
+      const stack = new ControlPlaneStack(runDir, cluster, istiod, istioctl, operator.name, releaseDir, !!o.keepDir);
+      stack.timings = {
+        clusterMs: t1 - t0,
+        istioMs: t2 - t1 + (snapshot ? cluster.timings.restoreMs : 0),
+        fromSnapshot: !!snapshot,
+        istiodMs: t3 - t2,
+        webhookMs: t4 - t3,
+        totalMs: t4 - t0,
+      };
+      say(`control-plane: istiod ready, its validating webhook answering (${Math.round(t4 - t0)} ms in all)`);
+      return stack;
+    } catch (err) {
+      await istiod?.stop();
+      await cluster?.delete();
+      if (!o.keepDir) rmSync(runDir, { recursive: true, force: true });
+      releaseDir?.();
+      throw err;
+    }
+  }
+
+  state(): StackState {
+    const i = this.istiod;
+    return {
+      runDir: this.runDir,
+      kubeconfig: this.kubeconfig,
+      cluster: this.cluster.state(),
+      istiod: { addresses: i.addresses, logFile: i.logFile, binary: i.opts.binary, pid: i.pid! },
+      istioctl: this.istioctl,
+      operator: this.operator,
+    };
+  }
+
+  /** Every process of the stack, for a state file. */
+  static processes(state: StackState): { name: string; pid: number; binary: string }[] {
+    return [{ name: 'pilot-discovery', pid: state.istiod.pid, binary: state.istiod.binary }, ...state.cluster.processes];
+  }
+
+  /** Whether istiod and every cluster component is still the program recorded for it. */
+  static isAlive(state: StackState): boolean {
+    return isRecordedAlive(state.istiod.pid, state.istiod.binary) && KwokCluster.isAlive(state.cluster);
+  }
+
+  /** Ends a recorded stack (its own pids only, then `kwokctl delete cluster`) and removes its run dir. */
+  static stopRecorded(state: StackState): void {
+    killRecorded(state.istiod.pid, state.istiod.binary);
+    KwokCluster.deleteRecorded(state.cluster);
+    rmSync(state.runDir, { recursive: true, force: true });
+  }
+
+  /** The stack of a recorded state: talked to, never stopped from here (stopRecorded does). */
+  static attach(state: StackState, istioVersion: string): { k8s: K8sOps; istiod: Istiod; cluster: KwokCluster } {
+    const istiod = Istiod.attach(
+      { binary: state.istiod.binary, kubeconfig: state.kubeconfig, dir: join(state.runDir, 'istiod'), istioVersion },
+      state.istiod.addresses,
+      state.istiod.logFile,
+    );
+    return { k8s: new ClientNodeK8s(state.kubeconfig), istiod, cluster: KwokCluster.attach(state.cluster) };
+  }
+
+  /** istiod first (it would log every failed watch), then the cluster, then the run dir. Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.istiod.stop();
+    await this.cluster.delete();
+    if (!this.keepDir && process.env.EGRESS_KEEP_ISTIOD_DIR !== '1') rmSync(this.runDir, { recursive: true, force: true });
+    this.releaseDir?.();
+  }
+}

@@ -1,0 +1,126 @@
+// Istio's validating webhook, answered by the local istiod, so a resource Istio refuses is refused at
+// `kubectl apply` as on a cluster.
+//
+// How istiod does it (istio.io/istio at the pinned commit):
+// - With --tlsCertFile, --tlsKeyFile and --caCertFile, istiod serves its webhooks (/validate, /inject) on
+//   --httpsAddr with that certificate, and that CA is the bundle it publishes
+//   (pilot/pkg/bootstrap/server.go initIstiodCerts → initFileCertificateWatches).
+// - Its validation controller (pkg/webhooks/validation/controller) watches the ValidatingWebhookConfigurations
+//   labelled istio.io/rev=<revision>, writes that CA into each webhook's caBundle, and switches
+//   failurePolicy from Ignore to Fail only once a dry-run create of an invalid Gateway is refused through
+//   the API server: proof that the API server reaches it.
+// The installed configuration names istiod's Service, whose ClusterIP nothing answers here (istiod is a
+// local process, and there is no kube-proxy); kube-apiserver runs on this machine, so each webhook's
+// clientConfig becomes a URL on istiod's loopback port. The certificate carries IP:127.0.0.1 for it.
+// The sidecar-injector webhooks are left as installed: they select only namespaces or Pods labelled for
+// injection, and the lane labels none.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { K8sObject, K8sOps } from '../../k8s/client.ts';
+import { ISTIO_NAMESPACE } from '../../k8s/istio.ts';
+import { EnvironmentError } from '../../model/errors.ts';
+import { pollUntil } from '../../process/poll.ts';
+
+export interface WebhookCerts {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** The pilot-discovery flags that make it serve its webhooks with these certificates. */
+export function istiodCertArgs(c: WebhookCerts): string[] {
+  return [`--tlsCertFile=${c.certFile}`, `--tlsKeyFile=${c.keyFile}`, `--caCertFile=${c.caFile}`];
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  const r = await execa('openssl', args, { reject: false, cwd, stdin: 'ignore' });
+  if (r.failed)
+    throw new EnvironmentError(
+      (r as { code?: string }).code === 'ENOENT'
+        ? "openssl not found on PATH; the lane needs it for istiod's webhook certificate (apt-get install openssl)"
+        : `openssl could not make istiod's webhook certificate: ${String(r.stderr).trim().split('\n').pop()}`,
+    );
+}
+
+/** A CA and a serving certificate for 127.0.0.1 and istiod's Service names, signed by it. */
+export async function makeWebhookCerts(dir: string): Promise<WebhookCerts> {
+  mkdirSync(dir, { recursive: true });
+  const c = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+  const caKey = join(dir, 'ca.key');
+  const csr = join(dir, 'tls.csr');
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    ['req', '-x509', ...ec, '-keyout', caKey, '-out', c.caFile, '-days', '7', '-subj', '/O=egress-conformance/CN=webhook-ca'],
+    dir,
+  );
+  await openssl(['req', ...ec, '-keyout', c.keyFile, '-out', csr, '-subj', '/CN=istiod.istio-system.svc'], dir);
+  // Extensions from a file: portable across openssl versions (-copy_extensions is 3.0+ only).
+  const ext = join(dir, 'san.ext');
+  writeFileSync(
+    ext,
+    'subjectAltName=IP:127.0.0.1,DNS:istiod.istio-system.svc,DNS:istiod.istio-system.svc.cluster.local\nextendedKeyUsage=serverAuth\n',
+  );
+  await openssl(
+    ['x509', '-req', '-in', csr, '-CA', c.caFile, '-CAkey', caKey, '-CAcreateserial', '-out', c.certFile, '-days', '7', '-extfile', ext],
+    dir,
+  );
+  return c;
+}
+
+interface Webhook {
+  name: string;
+  clientConfig: { service?: { name: string; namespace: string; path?: string; port?: number }; url?: string; caBundle?: string };
+  failurePolicy?: string;
+}
+
+const GV = 'admissionregistration.k8s.io/v1';
+
+/** Whether a webhook calls istiod (its Service, or a URL this module wrote). */
+function callsIstiod(w: Webhook): boolean {
+  const s = w.clientConfig.service;
+  return (!!s && s.namespace === ISTIO_NAMESPACE && /^istiod(-|$)/.test(s.name)) || !!w.clientConfig.url?.startsWith('https://127.0.0.1:');
+}
+
+/**
+ * Points every ValidatingWebhookConfiguration that calls istiod at istiod's loopback port (with the CA it
+ * serves), re-created so no field of the Service form is left beside the URL. failurePolicy starts at
+ * Ignore: istiod switches it to Fail itself once it has seen its webhook answer.
+ */
+export async function pointValidationAtLocalIstiod(k8s: K8sOps, httpsAddr: string, caFile: string): Promise<string[]> {
+  const caBundle = readFileSync(caFile).toString('base64');
+  const configs = await k8s.list(GV, 'ValidatingWebhookConfiguration');
+  const done: string[] = [];
+  for (const cfg of configs) {
+    const hooks = (cfg.webhooks as Webhook[] | undefined) ?? [];
+    if (!hooks.some(callsIstiod)) continue;
+    const webhooks = hooks.map((w) => {
+      if (!callsIstiod(w)) return w;
+      const path = w.clientConfig.service?.path ?? (w.clientConfig.url ? new URL(w.clientConfig.url).pathname : '/validate');
+      return { ...w, failurePolicy: 'Ignore', clientConfig: { url: `https://${httpsAddr}${path}`, caBundle } };
+    });
+    const { name, labels, annotations } = cfg.metadata;
+    const fresh: K8sObject = { apiVersion: GV, kind: 'ValidatingWebhookConfiguration', metadata: { name, labels, annotations }, webhooks };
+    await k8s.delete({ apiVersion: GV, kind: 'ValidatingWebhookConfiguration', name });
+    await k8s.create(fresh);
+    done.push(name);
+  }
+  return done;
+}
+
+/** Waits until istiod has switched its validating webhooks to Fail: the API server has reached it. */
+export async function waitValidationAnswers(k8s: K8sOps, names: string[], timeoutMs: number): Promise<void> {
+  const ok = await pollUntil(
+    async () => {
+      const configs = await k8s.list(GV, 'ValidatingWebhookConfiguration', undefined, 'istio.io/rev=default');
+      const ours = configs.filter((c) => names.includes(c.metadata.name));
+      return ours.length > 0 && ours.every((c) => ((c.webhooks as Webhook[] | undefined) ?? []).every((w) => w.failurePolicy === 'Fail'));
+    },
+    { timeoutMs, intervalMs: 50, maxIntervalMs: 300, factor: 1.4 },
+  );
+  if (!ok)
+    throw new EnvironmentError(
+      `istiod did not switch its validating webhook (${names.join(', ') || 'none found'}) to fail-closed within ${timeoutMs} ms: ` +
+        'the API server did not reach it (see the istiod log: "Not ready to switch validation to fail-closed")',
+    );
+}
