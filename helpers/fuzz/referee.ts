@@ -1,17 +1,50 @@
 // The three answers the fuzzer compares for one probe — the oracle's expectation, the lane's observation
-// (the TypeScript evaluator on istiod's xDS) and Istio's simulator on the same xDS — reduced to one shape.
+// (the TypeScript evaluator on istiod's xDS) and Istio's simulator on the same xDS — reduced to one shape:
+// verdict, cluster, listener and signal.
 import type { Expectation, Observation, ProbeTarget } from '../model/types.ts';
 import type { SimCall, SimResult } from '../tools/simulator.ts';
+import { ALLOW_ANY_DFP_CLUSTER, dfpClusters } from './outcome.ts';
+
+/**
+ * How the client experiences the call: forwarded to a cluster, an HTTP 502 from the route's catch-all, the
+ * connection closed (BlackHoleCluster, no filter chain), no listener for the port (virtualOutbound decides),
+ * or a dynamic forward proxy cluster. `http-503`: an HTTP route to a cluster the sidecar lacks (Envoy's router
+ * answers 503 with the NC flag, where a tcp_proxy closes the connection). Two answers with the same verdict and cluster can still differ here.
+ */
+export type Signal = 'forwarded' | 'http-502' | 'http-503' | 'tcp-close' | 'no-listener' | 'dfp';
 
 export interface Answer {
   verdict: 'allowed' | 'blocked' | 'error';
   cluster?: string;
+  listener?: string;
+  signal?: Signal;
   /** Why there is no verdict (error), in words. */
   error?: string;
 }
 
+const VIRTUAL_OUTBOUND = 'virtualOutbound';
+
+function signalOf(
+  verdict: Answer['verdict'],
+  listener: string | undefined,
+  cluster: string | undefined,
+  blocked: Signal | undefined,
+  dfp: ReadonlySet<string>,
+): Signal | undefined {
+  if (verdict === 'error') return undefined;
+  if (listener === VIRTUAL_OUTBOUND) return 'no-listener';
+  if (cluster && dfp.has(cluster)) return 'dfp';
+  if (verdict === 'blocked') return blocked ?? 'tcp-close';
+  return 'forwarded';
+}
+
 export function fromOracle(e: Expectation): Answer {
-  return { verdict: e.verdict, cluster: e.cluster };
+  return {
+    verdict: e.verdict,
+    cluster: e.cluster,
+    listener: e.listener,
+    signal: signalOf(e.verdict, e.listener, e.cluster, e.signal, new Set([ALLOW_ANY_DFP_CLUSTER])),
+  };
 }
 
 /** The evaluator's words for a route or tcp_proxy naming a cluster CDS does not carry. */
@@ -23,10 +56,31 @@ const MISSING_CLUSTER = /^route points at cluster (\S+), which is not in the CDS
  * 503 with the NC flag): the evaluator reports it as an error it does not classify, the referee reads it as
  * blocked through that cluster.
  */
-export function fromObservation(o: Observation): Answer {
+export function fromObservation(o: Observation, dfp: ReadonlySet<string> = dfpOf(o)): Answer {
+  const ev = o.evidence as Record<string, unknown>;
+  const listener = typeof ev.listener === 'string' ? ev.listener : undefined;
   const m = o.verdict === 'error' ? MISSING_CLUSTER.exec(o.error ?? '') : null;
-  if (m) return { verdict: 'blocked', cluster: m[1] };
-  return { verdict: o.verdict, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.error ? { error: o.error } : {}) };
+  if (m)
+    return {
+      verdict: 'blocked',
+      cluster: m[1],
+      ...(listener ? { listener } : {}),
+      signal: signalOf('blocked', listener, m[1], ev.virtualHost ? 'http-503' : 'tcp-close', dfp),
+    };
+  // A lane that does not say how a blocked call showed itself leaves the signal uncompared.
+  const unsaid = !listener || (o.verdict === 'blocked' && !o.signal && listener !== VIRTUAL_OUTBOUND && !(o.cluster && dfp.has(o.cluster)));
+  const signal = unsaid ? o.signal : signalOf(o.verdict, listener, o.cluster, o.signal, dfp);
+  return {
+    verdict: o.verdict,
+    ...(o.cluster ? { cluster: o.cluster } : {}),
+    ...(listener ? { listener } : {}),
+    ...(signal ? { signal } : {}),
+    ...(o.error ? { error: o.error } : {}),
+  };
+}
+
+function dfpOf(o: Observation): ReadonlySet<string> {
+  return o.xds ? dfpClusters(o.xds.snapshot.clusters) : new Set([ALLOW_ANY_DFP_CLUSTER]);
 }
 
 /** The Host header curl sends (the port only when it is not the scheme's default). */
@@ -61,30 +115,55 @@ const NO_FILTER_CHAIN = 'no filter chains matched';
 
 /**
  * simulation.Result → answer, by the same reading the evaluator applies to Envoy: BlackHoleCluster and a
- * 502 direct response block; no filter chain means Envoy closes the connection (blocked, as the evaluator
- * reports it); a TLS or raw-TCP call reaching an HTTP connection manager is a protocol error Envoy answers
- * by closing, which neither the oracle nor the evaluator model as a verdict.
+ * 502 direct response block; no filter chain means Envoy closes the connection; a cluster CDS does not carry
+ * fails the call (Simulation.Run does not look it up; Envoy does). Any other simulator error is an error
+ * answer, which disagrees with every answer (a TLS or raw-TCP call reaching an HTTP connection manager is
+ * one: neither the oracle nor the evaluator model it).
  */
-export function fromSimulator(r: SimResult, knownClusters?: Set<string>): Answer {
-  if (r.error === NO_FILTER_CHAIN) return { verdict: 'blocked', cluster: '(no filter chain)' };
-  if (r.error) return { verdict: 'error', error: `simulator: ${r.error}` };
+export function fromSimulator(
+  r: SimResult,
+  knownClusters?: ReadonlySet<string>,
+  dfp: ReadonlySet<string> = new Set([ALLOW_ANY_DFP_CLUSTER]),
+): Answer {
+  const listener = r.listener || undefined;
+  const at = listener ? { listener } : {};
+  if (r.error === NO_FILTER_CHAIN)
+    return { verdict: 'blocked', cluster: '(no filter chain)', ...at, signal: signalOf('blocked', listener, undefined, 'tcp-close', dfp) };
+  if (r.error) return { verdict: 'error', ...at, error: `simulator: ${r.error}` };
   if (r.directResponse)
     return r.directResponse === 502
-      ? { verdict: 'blocked', cluster: 'BlackHoleCluster' }
-      : { verdict: 'error', error: `direct response ${r.directResponse}` };
-  if (!r.cluster) return { verdict: 'error', error: 'simulator matched no cluster' };
-  if (r.cluster === 'BlackHoleCluster') return { verdict: 'blocked', cluster: r.cluster };
-  // Simulation.Run does not look the cluster up in CDS; Envoy does (see fromObservation).
-  if (knownClusters && !knownClusters.has(r.cluster)) return { verdict: 'blocked', cluster: r.cluster };
-  return { verdict: 'allowed', cluster: r.cluster };
+      ? { verdict: 'blocked', cluster: 'BlackHoleCluster', ...at, signal: signalOf('blocked', listener, undefined, 'http-502', dfp) }
+      : { verdict: 'error', ...at, error: `direct response ${r.directResponse}` };
+  if (!r.cluster) return { verdict: 'error', ...at, error: 'simulator matched no cluster' };
+  const blocked = r.cluster === 'BlackHoleCluster' || (knownClusters !== undefined && !knownClusters.has(r.cluster));
+  const verdict = blocked ? 'blocked' : 'allowed';
+  const miss: Signal = r.cluster !== 'BlackHoleCluster' && r.virtualHost ? 'http-503' : 'tcp-close';
+  return { verdict, cluster: r.cluster, ...at, signal: signalOf(verdict, listener, r.cluster, miss, dfp) as Signal };
 }
 
+/**
+ * Two answers agree only when both have a verdict and agree on verdict, cluster, listener and signal. An
+ * error on either side is a disagreement, two errors included: an answer nobody could give proves nothing.
+ * A listener one side does not report (a lane that saw no xDS) is not compared, nor the signals only a
+ * listener tells (no listener, forwarded).
+ */
 export function sameAnswer(a: Answer, b: Answer): boolean {
-  return a.verdict === b.verdict && (a.verdict === 'error' || a.cluster === b.cluster);
+  if (a.verdict === 'error' || b.verdict === 'error') return false;
+  if (a.verdict !== b.verdict || a.cluster !== b.cluster) return false;
+  if (a.listener !== undefined && b.listener !== undefined) return a.listener === b.listener && sameSignal(a.signal, b.signal);
+  // A side that saw no listener (a lane without xDS) can still tell an HTTP status from a closed connection.
+  const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'tcp-close' ? x : undefined);
+  return sameSignal(seen(a.signal), seen(b.signal));
+}
+
+function sameSignal(a: Signal | undefined, b: Signal | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
 }
 
 export function describeAnswer(a: Answer): string {
-  return a.verdict === 'error' ? `error (${a.error ?? 'no verdict'})` : `${a.verdict} ${a.cluster ?? ''}`.trim();
+  if (a.verdict === 'error') return `error (${a.error ?? 'no verdict'})`;
+  const extra = [a.signal && a.signal !== 'forwarded' ? a.signal : undefined, a.listener ? `at ${a.listener}` : undefined].filter(Boolean);
+  return `${a.verdict} ${a.cluster ?? ''}${extra.length ? ` [${extra.join(', ')}]` : ''}`.replace(/ +/g, ' ').trim();
 }
 
 /** The xDS path the lane followed: listener → chain → route config → virtual host → cluster. */

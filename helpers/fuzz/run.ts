@@ -11,7 +11,8 @@ import { expectProbe } from '../oracle/index.ts';
 import type { Expectation, Observation, Probe } from '../model/types.ts';
 import { Simulator, type SimResult } from '../tools/simulator.ts';
 import { admit, toProbe, type FuzzScenario } from './scenario.ts';
-import { scenarioArb, type ScenarioArbOptions } from './arbitraries.ts';
+import { scenarioArb, type ScenarioArbOptions } from './generate.ts';
+import { categoryOfObservation, dfpClusters, emptyMix, type Category, type Mix } from './outcome.ts';
 import { describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simCall, type Answer } from './referee.ts';
 
 export interface ProbeOutcome {
@@ -22,6 +23,12 @@ export interface ProbeOutcome {
   simulator?: SimResult;
   /** Cluster names in the CDS snapshot the simulator ran on. */
   simulatorClusters?: Set<string>;
+  /** Dynamic forward proxy clusters of that snapshot. */
+  dfp?: Set<string>;
+  /** Why the simulator, though asked, has no answer for this probe (it then disagrees with every answer). */
+  simulatorMissing?: string;
+  /** Where istiod's xDS sent the call (the lane's evaluator), for the outcome mix. */
+  category: Category;
   /** Pairs that differ, e.g. `oracle≠lane`; empty when all agree. */
   differences: string[];
 }
@@ -29,6 +36,8 @@ export interface ProbeOutcome {
 export interface ScenarioOutcome {
   probes: ProbeOutcome[];
   disagreeing: ProbeOutcome[];
+  /** Message types in the snapshot the simulator could not decode (it ran without them). */
+  unknownTypes: string[];
 }
 
 export interface FuzzOptions {
@@ -82,6 +91,14 @@ export interface FuzzSummary {
   /** Where the simulator differs from the lane's evaluator. */
   simulatorLane: number;
   simulatorRuns: number;
+  /** Probes the simulator was asked about and could not answer (counted as disagreements too). */
+  simulatorMissing: number;
+  /** xDS message types the simulator did not know, with how many snapshots carried them. */
+  unknownTypes: Map<string, number>;
+  /** Where istiod sent each probe. */
+  mix: Mix;
+  /** Generated resources dropped alone because no small repair made them valid, by reason. */
+  droppedResources: Map<string, number>;
   findings: Finding[];
   /** Scenarios the lane failed to apply or observe (infrastructure, not a verdict); the first causes. */
   laneErrors: number;
@@ -94,11 +111,14 @@ export interface FuzzSummary {
 
 let scenarioCounter = 0;
 
-/** Reads the source sidecar's snapshot through Lane.diagnose (it writes `xds-<namespace>.json`). */
-async function snapshotFor(
-  lane: Lane,
-  probe: Probe,
-): Promise<{ listeners: unknown[]; clusters: unknown[]; routes: unknown[] } | undefined> {
+type Snap = { listeners: unknown[]; clusters: unknown[]; routes: unknown[] };
+
+/**
+ * The source sidecar's snapshot: the value the lane handed back with its observation, else (a lane that does
+ * not fill Observation.xds yet) the file Lane.diagnose writes (`xds-<namespace>.json`).
+ */
+async function snapshotFor(lane: Lane, probe: Probe, o: Observation): Promise<Snap | undefined> {
+  if (o.xds) return o.xds.snapshot;
   if (!lane.diagnose) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'egress-fuzz-xds-'));
   try {
@@ -108,6 +128,13 @@ async function snapshotFor(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The address the lane dialled: from its xDS value, else its evidence (`destination` is ip:port). */
+export function dialledAddress(o: Observation): string | undefined {
+  if (o.xds) return o.xds.address;
+  const d = (o.evidence as Record<string, unknown>).destination;
+  return typeof d === 'string' ? d.replace(/:\d+$/, '') : undefined;
 }
 
 function sourceKey(p: Probe): string {
@@ -125,12 +152,13 @@ export async function runScenario(
   const resources = a.resources;
   const handle = await lane.applyScenario(`fuzz-${++scenarioCounter}`, s.policy, resources);
   const probes: ProbeOutcome[] = [];
+  const unknown: string[] = [];
   try {
     for (const raw of s.probes) {
       const probe = toProbe(raw);
       const oracle = expectProbe(resources, probe, { istioVersion: opts.oracleVersion, policy: s.policy });
       const lane_ = await lane.observe(handle, probe);
-      probes.push({ probe, raw, oracle, lane: lane_, differences: [] });
+      probes.push({ probe, raw, oracle, lane: lane_, differences: [], category: 'error' });
     }
     if (opts.simulator) {
       // One simulator run per source sidecar (its snapshot), with all of that source's calls.
@@ -139,32 +167,57 @@ export async function runScenario(
       for (const group of bySource.values()) {
         const [head] = group;
         if (!head) continue;
-        const snap = await snapshotFor(lane, head.probe);
-        if (!snap) continue;
-        const calls = group.map((p) =>
-          simCall(p.probe.to, String((p.lane.evidence as Record<string, unknown>).destination ?? p.probe.to.host).replace(/:\d+$/, '')),
-        );
-        const { results } = await opts.simulator.run(snap, calls);
+        const snap = await snapshotFor(lane, head.probe, head.lane);
+        if (!snap) {
+          for (const p of group) p.simulatorMissing = 'the lane handed back no xDS snapshot';
+          continue;
+        }
         const known = new Set((snap.clusters as { name?: string }[]).map((c) => String(c.name)));
-        group.forEach((p, i) => {
-          p.simulator = results[i];
-          p.simulatorClusters = known;
-        });
+        const dfp = dfpClusters(snap.clusters);
+        const asked = group.filter((p) => dialledAddress(p.lane) !== undefined);
+        for (const p of group) {
+          p.dfp = dfp;
+          if (!asked.includes(p)) p.simulatorMissing = 'the lane did not say which address it dialled';
+        }
+        if (asked.length === 0) continue;
+        try {
+          const { results, unknownTypes } = await opts.simulator.run(
+            snap,
+            asked.map((p) => simCall(p.probe.to, dialledAddress(p.lane) as string)),
+          );
+          for (const t of unknownTypes) if (!unknown.includes(t)) unknown.push(t);
+          asked.forEach((p, i) => {
+            p.simulator = results[i];
+            p.simulatorClusters = known;
+          });
+        } catch (e) {
+          for (const p of asked) p.simulatorMissing = `simulator failed: ${(e as Error).message.split('\n')[0]}`;
+        }
       }
     }
   } finally {
     await lane.clearScenario(handle);
   }
-  for (const p of probes) p.differences = differences(p);
-  return { probes, disagreeing: probes.filter((p) => p.differences.length > 0) };
+  for (const p of probes) {
+    p.differences = differences(p, !!opts.simulator);
+    p.category = categoryOfObservation(p.lane, p.dfp);
+  }
+  return { probes, disagreeing: probes.filter((p) => p.differences.length > 0), unknownTypes: unknown };
 }
 
-export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters'>): string[] {
+/**
+ * Every pair of answers that differ. With the simulator asked (`simulatorAsked`), a probe it has no answer for
+ * is a difference too: a comparison never silently becomes two-way.
+ */
+export function differences(
+  p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters' | 'simulatorMissing' | 'dfp'>,
+  simulatorAsked = p.simulator !== undefined,
+): string[] {
   const answers: [string, Answer][] = [
     ['oracle', fromOracle(p.oracle)],
-    ['lane', fromObservation(p.lane)],
+    ['lane', p.dfp ? fromObservation(p.lane, p.dfp) : fromObservation(p.lane)],
   ];
-  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters)]);
+  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters, p.dfp)]);
   const out: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     for (let j = i + 1; j < answers.length; j++) {
@@ -173,6 +226,7 @@ export function differences(p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator
       if (!sameAnswer(a, b)) out.push(`${an} ${describeAnswer(a)} ≠ ${bn} ${describeAnswer(b)}`);
     }
   }
+  if (simulatorAsked && !p.simulator) out.push(`simulator gave no answer: ${p.simulatorMissing ?? 'not asked'}`);
   return out;
 }
 
@@ -201,7 +255,7 @@ async function greedyTrim(
   const keep = new Set(start.outcome.disagreeing);
   let cur = {
     s: { ...start.s, probes: start.outcome.probes.filter((p) => keep.has(p)).map((p) => p.raw) },
-    outcome: { probes: start.outcome.disagreeing, disagreeing: start.outcome.disagreeing },
+    outcome: { probes: start.outcome.disagreeing, disagreeing: start.outcome.disagreeing, unknownTypes: start.outcome.unknownTypes },
   };
   const attempt = async (candidate: FuzzScenario): Promise<boolean> => {
     if (!admit(candidate).ok) return false;
@@ -239,6 +293,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     oracleLane: 0,
     simulatorLane: 0,
     simulatorRuns: 0,
+    simulatorMissing: 0,
+    unknownTypes: new Map(),
+    mix: emptyMix(),
+    droppedResources: new Map(),
     findings: [],
     laneErrors: 0,
     laneErrorCauses: [],
@@ -285,7 +343,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         }
         summary.scenarios++;
         summary.probes += outcome.probes.length;
-        if (opts.simulator) summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
+        for (const why of s.dropped ?? []) {
+          const k = reasonKey(why);
+          summary.droppedResources.set(k, (summary.droppedResources.get(k) ?? 0) + 1);
+        }
+        for (const p of outcome.probes) summary.mix[p.category]++;
+        for (const t of outcome.unknownTypes) summary.unknownTypes.set(t, (summary.unknownTypes.get(t) ?? 0) + 1);
+        if (opts.simulator) {
+          summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;
+          summary.simulatorMissing += outcome.probes.filter((p) => !p.simulator).length;
+        }
         for (const p of outcome.disagreeing) {
           summary.disagreements++;
           if (p.differences.some((d) => d.startsWith('oracle') && d.includes('≠ lane'))) summary.oracleLane++;

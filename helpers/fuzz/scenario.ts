@@ -20,6 +20,8 @@ export interface FuzzScenario {
   /** ServiceEntries and Sidecars in creation order (the order the lane writes them). */
   manifests: Obj[];
   probes: FuzzProbe[];
+  /** Generated resources Istio would refuse and no small repair saved: dropped alone, each with its reason. */
+  dropped?: string[];
 }
 
 export function toProbe(p: FuzzProbe): Probe {

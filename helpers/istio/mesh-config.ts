@@ -10,14 +10,19 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Istio reads enum values by their exact name, so a lower-case mode is refused, with the spelling that works. */
 export function policyCaseHint(v: unknown): string {
   const up = typeof v === 'string' ? v.toUpperCase() : '';
-  return up === 'ALLOW_ANY' || up === 'REGISTRY_ONLY' ? ` (Istio's values are upper-case: write ${up})` : '';
+  return up === 'ALLOW_ANY' || up === 'REGISTRY_ONLY' || up === 'ALLOW_ANY_DYNAMIC_DNS'
+    ? ` (Istio's values are upper-case: write ${up})`
+    : '';
 }
 
-/** An outboundTrafficPolicy mode; absent or null is `emptyMeans` (the enum's zero value where the object is present). */
-export function toPolicy(field: string, v: unknown, emptyMeans: PolicyMode, fail: (what: string) => never): PolicyMode {
+/**
+ * An outboundTrafficPolicy mode; absent or null is `emptyMeans` (the enum's zero value where the object is present).
+ * `mesh`: MeshConfig's enum also has ALLOW_ANY_DYNAMIC_DNS (mesh/v1alpha1 config.proto); a Sidecar's does not.
+ */
+export function toPolicy(field: string, v: unknown, emptyMeans: PolicyMode, fail: (what: string) => never, mesh = false): PolicyMode {
   if (v === undefined || v === null) return emptyMeans;
-  if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY') return v;
-  fail(`${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}`);
+  if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY' || (mesh && v === 'ALLOW_ANY_DYNAMIC_DNS')) return v;
+  fail(`${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}${mesh ? '; the mesh also takes ALLOW_ANY_DYNAMIC_DNS' : ''}`);
 }
 
 /**
@@ -39,7 +44,7 @@ export function parseMeshConfig(raw: unknown, at: string, fail: (what: string) =
   // Present without mode is the enum's zero value, REGISTRY_ONLY: the mesh file replaces the default
   // object whole (seen on the real istiod: helpers/oracle/mesh-default.test.ts).
   if (otp !== undefined && otp !== null)
-    out.outboundTrafficPolicy = toPolicy(`${at}.outboundTrafficPolicy.mode`, otp.mode, 'REGISTRY_ONLY', fail);
+    out.outboundTrafficPolicy = toPolicy(`${at}.outboundTrafficPolicy.mode`, otp.mode, 'REGISTRY_ONLY', fail, true);
   if (mc.defaultServiceExportTo !== undefined) {
     // Istio does not validate this list the way it validates a resource's exportTo (no rule in
     // pkg/config/validation), so "*" beside "." is legal here and its meaning is version-dependent.

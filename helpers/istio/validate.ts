@@ -87,8 +87,8 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
     else if (a.includes('/')) cidrs++;
   }
 
-  if (!['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'].includes(resolution)) {
-    errs.push(`spec.resolution: "${resolution}" is not NONE, STATIC, DNS or DNS_ROUND_ROBIN`);
+  if (!['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS'].includes(resolution)) {
+    errs.push(`spec.resolution: "${resolution}" is not NONE, STATIC, DNS, DNS_ROUND_ROBIN or DYNAMIC_DNS`);
   }
   if (spec.location !== undefined && !['MESH_EXTERNAL', 'MESH_INTERNAL'].includes(spec.location as string)) {
     errs.push(`spec.location: "${String(spec.location)}" is not MESH_EXTERNAL or MESH_INTERNAL`);
@@ -122,6 +122,9 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
   }
 
   switch (resolution) {
+    case 'DYNAMIC_DNS':
+      errs.push(...dynamicDnsProblems(hosts, addresses, endpoints, ports));
+      break;
     case 'NONE':
       if (endpoints.length > 0) errs.push('spec.endpoints: no endpoints may be given with resolution NONE');
       break;
@@ -169,6 +172,52 @@ export function serviceEntryProblems(spec: Obj, namespace: string): string[] {
   return errs;
 }
 
+/**
+ * DYNAMIC_DNS (a dynamic forward proxy cluster per host): wildcard hosts only, no addresses, no endpoints, and
+ * only the protocols the DFP cluster carries. ValidateServiceEntry, `case networking.ServiceEntry_DYNAMIC_DNS`,
+ * pkg/config/validation/validation.go at the pinned build; HTTPS and an unset protocol are refused there too.
+ */
+function dynamicDnsProblems(hosts: string[], addresses: string[], endpoints: Obj[], ports: Obj[]): string[] {
+  const errs: string[] = [];
+  for (const h of hosts)
+    if (typeof h === 'string' && !h.startsWith('*'))
+      errs.push(`spec.hosts: "${h}" must be a wildcard such as "*.example.com" with resolution DYNAMIC_DNS`);
+  if (addresses.length > 0) errs.push('spec.addresses: no addresses may be given with resolution DYNAMIC_DNS');
+  if (endpoints.length > 0) errs.push('spec.endpoints: no endpoints may be given with resolution DYNAMIC_DNS');
+  for (const [i, p] of ports.entries()) {
+    const proto = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : '';
+    if (!['HTTP', 'TLS', 'GRPC', 'HTTP2'].includes(proto))
+      errs.push(`spec.ports[${i}].protocol: resolution DYNAMIC_DNS takes only HTTP, TLS, GRPC or HTTP2, not "${proto || '(unset)'}"`);
+  }
+  return errs;
+}
+
+const CAPTURE_MODES = new Set(['DEFAULT', 'IPTABLES', 'NONE']);
+
+/**
+ * An egress listener with a port: its name, protocol and number, and a bind that is an IP address (or, for port
+ * 0, a unix socket); validateSidecarEgressPortBindAndCaptureMode in pkg/config/validation/validation.go.
+ */
+function egressPortProblems(e: Obj, i: number): string[] {
+  const errs: string[] = [];
+  const p = e.port as Obj;
+  const at = `spec.egress[${i}]`;
+  const name = p.name as string | undefined;
+  if (name && (!DNS1123_LABEL.test(name) || name.length > 63)) errs.push(`${at}.port.name: "${name}" is not a valid port name`);
+  const proto = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : '';
+  if (proto && !PROTOCOLS.has(proto)) errs.push(`${at}.port.protocol: "${String(p.protocol)}" is not a protocol Istio knows`);
+  const num = p.number;
+  const bind = typeof e.bind === 'string' ? e.bind : '';
+  if (num === 0) {
+    if (!bind.startsWith('unix://')) errs.push(`${at}.bind: a listener on port 0 needs a unix:// bind address`);
+  } else if (!Number.isInteger(num) || (num as number) < 1 || (num as number) > 65535)
+    errs.push(`${at}.port.number: ${String(num)} is not a port number (1-65535)`);
+  else if (bind && isIP(bind) === 0) errs.push(`${at}.bind: "${bind}" is not an IP address`);
+  if (e.captureMode !== undefined && !CAPTURE_MODES.has(String(e.captureMode)))
+    errs.push(`${at}.captureMode: "${String(e.captureMode)}" is not DEFAULT, IPTABLES or NONE`);
+  return errs;
+}
+
 export function sidecarProblems(spec: Obj): string[] {
   const errs: string[] = [];
   const egress = asArray(spec.egress) as Obj[];
@@ -179,6 +228,7 @@ export function sidecarProblems(spec: Obj): string[] {
   egress.forEach((e, i) => {
     const hosts = asArray(e.hosts);
     const port = (e.port as Obj | undefined)?.number as number | undefined;
+    if (e.port) errs.push(...egressPortProblems(e, i));
     if (port === undefined) {
       if (i !== egress.length - 1) errs.push(`spec.egress[${i}]: the egress listener without a port must be the last one`);
     } else if (ports.has(port)) errs.push(`spec.egress[${i}].port: port ${port} has two egress listeners`);
@@ -208,7 +258,10 @@ export function sidecarProblems(spec: Obj): string[] {
     }
   });
   const otp = spec.outboundTrafficPolicy as Obj | undefined;
-  if (otp && otp.mode !== undefined && otp.mode !== 'ALLOW_ANY' && otp.mode !== 'REGISTRY_ONLY') {
+  if (otp?.mode === 'ALLOW_ANY_DYNAMIC_DNS') {
+    // validateSidecarOutboundTrafficPolicy: the mode exists in MeshConfig only (the Sidecar API's enum lacks it).
+    errs.push('spec.outboundTrafficPolicy.mode: ALLOW_ANY_DYNAMIC_DNS is only supported in the mesh config, not in a Sidecar');
+  } else if (otp && otp.mode !== undefined && otp.mode !== 'ALLOW_ANY' && otp.mode !== 'REGISTRY_ONLY') {
     errs.push(`spec.outboundTrafficPolicy.mode: "${String(otp.mode)}" is not ALLOW_ANY or REGISTRY_ONLY`);
   }
   if (otp?.egressProxy && otp.mode !== 'ALLOW_ANY') errs.push('spec.outboundTrafficPolicy.egressProxy is only allowed with mode ALLOW_ANY');

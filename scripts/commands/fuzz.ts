@@ -7,6 +7,7 @@ import { createLane, oracleVersionFor } from '../../helpers/lanes/select.ts';
 import { runFuzz, type FuzzSummary } from '../../helpers/fuzz/run.ts';
 import { writeFixture } from '../../helpers/fuzz/fixture.ts';
 import { findSimulatorSync } from '../../helpers/tools/simulator.ts';
+import { formatMix } from '../../helpers/fuzz/outcome.ts';
 import type { Lane } from '../../helpers/lanes/lane.ts';
 
 export interface FuzzFlags {
@@ -92,6 +93,13 @@ export async function runFuzzCommand(
       .slice(0, 5)
       .map(([k, n]) => `${n}× ${k}`);
     io.out(`${summary.rejected} generated scenarios rejected by admission${rejects.length ? `: ${rejects.join('; ')}` : ''}`);
+    const dropped = [...summary.droppedResources].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`);
+    if (dropped.length) io.out(`generated resources dropped alone (no small repair made them valid): ${dropped.slice(0, 5).join('; ')}`);
+    if (summary.unknownTypes.size)
+      io.out(
+        `xDS types the simulator did not know (it ran without them): ${[...summary.unknownTypes].map(([t, n]) => `${t} (${n} snapshots)`).join(', ')}`,
+      );
+    if (summary.simulatorMissing) io.out(`${summary.simulatorMissing} probe(s) the simulator could not answer (counted as disagreements)`);
     const minutes = summary.elapsedMs / 60_000;
     io.out(
       `${(summary.scenarios / Math.max(minutes, 1e-9)).toFixed(1)} scenarios/min over ${minutes.toFixed(1)} min${summary.interrupted ? ' (stopped by --minutes)' : ''}` +
@@ -114,6 +122,7 @@ export async function runFuzzCommand(
   } finally {
     await lane.teardown();
   }
+  io.out(`outcome mix (istiod's xDS): ${formatMix(summary.mix)}`);
   io.out(summaryLine(summary));
   return summary.disagreements > 0 || summary.laneErrors > 0 ? 1 : 0;
 }

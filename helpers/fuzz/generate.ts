@@ -1,0 +1,74 @@
+// A whole generated scenario: mesh settings, ServiceEntries and Sidecars (each repaired or dropped alone, see
+// repair.ts), then probes aimed at what the surviving resources declare (probes.ts).
+import fc from 'fast-check';
+import {
+  meshArb,
+  meshConfigOf,
+  rawServiceEntryArb,
+  type RawSidecar,
+  rawSidecarArb,
+  serviceEntryManifest,
+  sidecarManifest,
+  uniqueByName,
+} from './arbitraries.ts';
+import { probesArb } from './probes.ts';
+import { repair } from './repair.ts';
+import type { FuzzScenario } from './scenario.ts';
+
+type Obj = Record<string, unknown>;
+
+export interface ScenarioArbOptions {
+  maxServiceEntries?: number;
+  maxSidecars?: number;
+  maxProbes?: number;
+}
+
+/** Repairs each manifest alone; drops (and names) the ones that cannot be; one object per namespace/name. */
+export function repairAll(manifests: Obj[]): { manifests: Obj[]; dropped: string[]; repairs: string[] } {
+  const kept: Obj[] = [];
+  const dropped: string[] = [];
+  const repairs: string[] = [];
+  const seen = new Set<string>();
+  for (const m of manifests) {
+    const md = m.metadata as { name: string; namespace: string };
+    const key = `${String(m.kind)}/${md.namespace}/${md.name}`;
+    // Two Sidecars drawn for `root` and for the namespace the mesh names root collapse onto one name: keep the first.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const r = repair(m);
+    if (r.ok) {
+      kept.push(r.manifest);
+      repairs.push(...r.repairs);
+    } else dropped.push(r.why);
+  }
+  return { manifests: kept, dropped, repairs };
+}
+
+export function scenarioArb(opts: ScenarioArbOptions = {}): fc.Arbitrary<FuzzScenario> {
+  return fc
+    .record({
+      mesh: meshArb,
+      serviceEntries: uniqueByName(rawServiceEntryArb, opts.maxServiceEntries ?? 3).filter((x) => x.length > 0),
+      // Two scenarios in three without a Sidecar: a Sidecar narrows what every probe of its scope sees.
+      sidecars: fc.oneof(
+        { weight: 2, arbitrary: fc.constant<RawSidecar[]>([]) },
+        { weight: 1, arbitrary: uniqueByName(rawSidecarArb, opts.maxSidecars ?? 2) },
+      ),
+    })
+    .chain(({ mesh, serviceEntries, sidecars }) => {
+      const root = mesh.rootNamespace ?? 'istio-system';
+      const { manifests, dropped } = repairAll([
+        ...serviceEntries.map(serviceEntryManifest),
+        ...sidecars.map((s) => sidecarManifest(s, root)),
+      ]);
+      return probesArb(manifests, opts.maxProbes ?? 8, mesh.defaultServiceExportTo).map(
+        (probes): FuzzScenario => ({
+          policy: mesh.policy,
+          meshConfig: meshConfigOf(mesh),
+          manifests,
+          probes,
+          ...(dropped.length ? { dropped } : {}),
+        }),
+      );
+    });
+}
