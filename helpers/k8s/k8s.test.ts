@@ -1,27 +1,24 @@
-// The Kubernetes half both lanes share, on a real API server (etcd + kube-apiserver of the pinned
-// versions) with Istio rendered by the real istioctl. What needs a kubelet (exec, logs, Pods that run)
-// is the kind lane's alone and is not claimed here.
+// The Kubernetes half both lanes share, on a real cluster (kwok: etcd, kube-apiserver, controllers of the
+// pinned versions) with Istio rendered by the real istioctl. What needs a real kubelet (exec, logs) is the
+// kind lane's alone and is not claimed here.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalApiServer } from '../lanes/control-plane/api-server.ts';
-import { findKubeBinarySync, missingKubeBinaryMessage } from '../tools/kube-builds.ts';
+import { KwokCluster } from '../cluster/kwok/cluster.ts';
+import { kwokClusterMissingMessage } from '../cluster/kwok/requirements.ts';
 import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
-import { ClientNodeK8s } from './client.ts';
+import { pollUntil } from '../process/poll.ts';
+import { ClientNodeK8s, type K8sObject } from './client.ts';
 import { installIstio, modeOf, readMeshConfig, renderIstioOperator, writeMeshConfig } from './istio.ts';
 import { clientFor, clientPodManifest, istioOperatorFor, namespaceObjects, RUN_LABEL, scenarioObjects } from './manifests.ts';
 import { ensureNamespaces, syncScenarioObjects } from './workloads.ts';
 
 const istioctl = findIstioctlBuildSync();
-const missing = !findKubeBinarySync('etcd')
-  ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver')
-    ? missingKubeBinaryMessage('kube-apiserver')
-    : !istioctl
-      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
-      : '';
+const missing =
+  kwokClusterMissingMessage() ??
+  (!istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)' : '');
 
 const SCENARIO = `
 apiVersion: networking.istio.io/v1
@@ -41,17 +38,17 @@ spec:
 
 describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let dir = '';
-  let api: LocalApiServer;
+  let cluster: KwokCluster;
   let k8s: ClientNodeK8s;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'iec-k8s-test-'));
-    api = await LocalApiServer.start({ dir });
-    k8s = new ClientNodeK8s(api.kubeconfigFile);
-  });
+    cluster = await KwokCluster.create({ dir });
+    k8s = new ClientNodeK8s(cluster.kubeconfig);
+  }, 120_000);
 
   afterAll(async () => {
-    await api?.stop();
+    await cluster?.delete();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -89,10 +86,24 @@ describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing
     expect(frontend?.metadata.labels?.['istio-injection']).toBeUndefined();
     const pod = clientPodManifest(clientFor({ namespace: 'team-a', labels: { app: 'web' } }), { curl: 'curl:x', postgres: 'pg:x' }, 'r1');
     await k8s.create(pod);
-    await k8s.setPodStatus('team-a', pod.metadata.name, { phase: 'Running', podIP: '10.244.0.9', podIPs: [{ ip: '10.244.0.9' }] });
-    const [live] = await k8s.listPods('team-a', 'app=web');
+    // The scheduler places it on the fake Node; kwok makes it Running with an IP of the Node's podCIDR.
+    let live: K8sObject | undefined;
+    await pollUntil(
+      async () => {
+        [live] = await k8s.listPods('team-a', 'app=web');
+        return (live?.status as { phase?: string } | undefined)?.phase === 'Running';
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(live?.metadata.name).toBe(pod.metadata.name);
-    expect((live?.status as { podIP?: string } | undefined)?.podIP).toBe('10.244.0.9');
+    expect((live?.status as { podIP?: string } | undefined)?.podIP).toMatch(/^10\.244\.0\./);
+  });
+
+  it("istioctl's warnings on stdout never reach the YAML parser (a deprecated proxyMetadata key, #18 item 5)", async () => {
+    const operator = istioOperatorFor('ALLOW_ANY', { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } } });
+    const objects = await renderIstioOperator(istioctl!, operator, join(dir, 'istio-warn'));
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio');
+    expect(String((cm?.data as Record<string, string> | undefined)?.mesh)).toMatch(/ISTIO_META_DNS_AUTO_ALLOCATE/);
   });
 
   it("syncs a scenario: applies its objects, then removes only this run's objects that left", async () => {
