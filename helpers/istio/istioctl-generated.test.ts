@@ -1,0 +1,72 @@
+// Our admission against the pinned build's `istioctl validate` on generated resources: every ServiceEntry and
+// Sidecar the fuzzer can draw, as drawn (often refused) and as repaired, must be accepted or refused alike.
+// One istioctl run validates them all (it names each refused object `Kind/namespace/name`).
+import fc from 'fast-check';
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { rawServiceEntryArb, rawSidecarArb, serviceEntryManifest, sidecarManifest } from '../fuzz/arbitraries.ts';
+import { repair } from '../fuzz/repair.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { emptyResources, loadYamlText } from './load.ts';
+
+type Obj = Record<string, unknown>;
+const istioctl = findIstioctlBuildSync();
+
+function generated(): Obj[] {
+  const ses = fc.sample(rawServiceEntryArb, { seed: 15, numRuns: 300 }).map(serviceEntryManifest);
+  const scs = fc.sample(rawSidecarArb, { seed: 15, numRuns: 200 }).map((s) => sidecarManifest(s, 'istio-system'));
+  const drawn = [...ses, ...scs];
+  const repaired = drawn.flatMap((m) => {
+    const r = repair(m);
+    return r.ok ? [r.manifest] : [];
+  });
+  // Unique names, so that istioctl's `Kind/namespace/name` says which one it refused.
+  return [...drawn, ...repaired].map((m, i) => ({ ...m, metadata: { ...(m.metadata as Obj), name: `g${i}` } }));
+}
+
+function oursAccepts(m: Obj): boolean {
+  try {
+    loadYamlText(stringify(m), 'generated.yaml', emptyResources());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!istioctl)(
+  `admission agrees with istioctl validate on generated resources${istioctl ? '' : ' — skipped: run `npx egress-conformance tools install istioctl-build`'}`,
+  () => {
+    it('accepts and refuses the same ServiceEntries and Sidecars (at least 500 generated resources)', async () => {
+      const all = generated();
+      expect(all.length).toBeGreaterThanOrEqual(500);
+      const dir = mkdtempSync(join(tmpdir(), 'egress-validate-gen-'));
+      try {
+        const file = join(dir, 'generated.yaml');
+        writeFileSync(file, all.map((m) => stringify(m)).join('---\n'));
+        const r = await execa(istioctl!, ['validate', '-f', file], { reject: false, timeout: 120_000, env: { HOME: dir } });
+        if (process.env.DUMP_ISTIOCTL) writeFileSync(process.env.DUMP_ISTIOCTL, `${r.stdout}\n${r.stderr}`);
+        // Warnings come first, under `"FILE" has warnings:`; refusals after `Error: N errors occurred:`.
+        const errors = `${r.stdout}\n${r.stderr}`.split(/^Error: /m)[1] ?? '';
+        const refused = new Set([...errors.matchAll(/^\s*\* (\w+\/[\w-]+\/g\d+):/gm)].map((x) => x[1]));
+        const mismatches = all.flatMap((m) => {
+          const md = m.metadata as { name: string; namespace: string };
+          const key = `${String(m.kind)}/${md.namespace}/${md.name}`;
+          const theirs = !refused.has(key);
+          return theirs === oursAccepts(m)
+            ? []
+            : [`${key}: istioctl ${theirs ? 'accepts' : 'refuses'}, we ${theirs ? 'refuse' : 'accept'}: ${JSON.stringify(m.spec)}`];
+        });
+        // Both outcomes occur, so the comparison can fail either way.
+        expect(refused.size).toBeGreaterThan(20);
+        expect(refused.size).toBeLessThan(all.length - 20);
+        expect(mismatches, `istioctl said:\n${r.stderr.slice(0, 4000)}`).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 180_000);
+  },
+);
