@@ -1,13 +1,14 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
-import type { PolicyMode, Probe, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
+import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { buildListeners, compareRank, instancesOnly, portKind, type ListenerModel, type ServicePort } from './listeners.ts';
+import { buildListeners, instancesOnly, portKind, type ListenerModel, type ServicePort } from './listeners.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
-import { clusterNotBuilt, land } from './landing.ts';
+import { land } from './landing.ts';
+import { clusterNotBuilt, type HostOwner, keptNamespaces, markUnmerged } from './scope.ts';
 import type { OracleAnswer, RuleId } from './rules.ts';
 
 export interface OracleOptions {
@@ -16,6 +17,11 @@ export interface OracleOptions {
   policy?: PolicyMode;
   /** Version gates forced open or shut, to ask which rule a verdict depends on (see gateDependencies). */
   gates?: Partial<Record<GateId, boolean>>;
+  /**
+   * The client Pods that exist while the probe runs (a ServiceEntry workloadSelector matches them): on the
+   * lanes, one per distinct probe source of the scenario. The probe's own source is always one.
+   */
+  workloads?: ProbeSource[];
 }
 
 /**
@@ -67,7 +73,13 @@ function relevant(se: ServiceEntry, probe: Probe): boolean {
   return se.hosts.some((h) => subsetOf(probe.to.host, h)) || se.ports.some((p) => p.number === probe.to.port);
 }
 
-function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sidecar: Sidecar | undefined): Visibility {
+function visiblePorts(
+  resources: ResourceSet,
+  probe: Probe,
+  v: IstioVersion,
+  sidecar: Sidecar | undefined,
+  pods: ProbeSource[],
+): Visibility {
   const ports: ServicePort[] = [];
   const notes: string[] = [];
   const rules: RuleId[] = [];
@@ -89,7 +101,7 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
         : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v).imported)
     ) {
       for (const host of se.hosts)
-        owners.push({ host, namespace: se.namespace, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
+        owners.push({ host, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
     }
     for (const p of se.ports) {
       // A Sidecar egress listener on this port sets the listener's protocol (found by fuzzing: fuzz-s2-301).
@@ -114,37 +126,24 @@ function visiblePorts(resources: ResourceSet, probe: Probe, v: IstioVersion, sid
           autoAllocated: auto,
           ...(sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {}),
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
+          ...(clusterNotBuilt(se, pods)
+            ? {
+                unbuilt: {
+                  rule: 'se.dns-cluster-not-built' as const,
+                  why: `resolution ${se.resolution}, a workloadSelector that matches no Pod of ${se.namespace}, and no endpoints`,
+                },
+              }
+            : {}),
         });
       });
     }
     if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
   });
-  const kept = dedupeHosts(ports, owners, ns);
+  const keepNs = keptNamespaces(owners, ns);
+  const kept = ports.filter((sp) => keepNs.get(sp.host) === sp.se.namespace);
+  markUnmerged(kept, owners, keepNs);
   if (ports.some((sp) => !kept.includes(sp) && relevant(sp.se, probe))) rules.push('hosts.one-per-name');
   return { ports: kept, notes, rules };
-}
-
-interface HostOwner {
-  host: string;
-  namespace: string;
-  rank: (string | number)[];
-}
-
-/**
- * One host declared by entries in several namespaces: a sidecar keeps a single service per host name,
- * the one in its own namespace, otherwise the first in processing order, and drops the others' ports
- * too (checked on the real istiod: fixtures/rules/same-host-two-namespaces.yaml). Entries of one
- * namespace with the same host are merged. An entry without ports owns its host name all the same
- * (sidecar.go appendSidecarServices works on services, not ports; found by fuzzing, seed 12 path 300).
- */
-function dedupeHosts(ports: ServicePort[], owners: HostOwner[], ns: string): ServicePort[] {
-  const keepNs = new Map<string, string>();
-  const byRank = [...owners].sort(compareRank);
-  for (const o of byRank) {
-    const cur = keepNs.get(o.host);
-    if (cur === undefined || (cur !== ns && o.namespace === ns)) keepNs.set(o.host, o.namespace);
-  }
-  return ports.filter((sp) => keepNs.get(sp.host) === sp.se.namespace);
 }
 
 /**
@@ -159,6 +158,7 @@ function missingEgressCluster(
   probe: Probe,
   v: IstioVersion,
   sidecar: Sidecar | undefined,
+  pods: ProbeSource[],
 ): string | undefined {
   if (ep.subset) return `subset ${ep.subset} needs a DestinationRule`;
   const ns = probe.from.namespace;
@@ -174,7 +174,7 @@ function missingEgressCluster(
   if (!chosen) return `no visible, imported ServiceEntry declares ${ep.host}`;
   const owners = inScope.filter((se) => se.namespace === chosen.namespace);
   if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
-  if (owners.every((se) => clusterNotBuilt(se))) return `${ep.host} is a DNS entry without endpoints`;
+  if (owners.every((se) => clusterNotBuilt(se, pods))) return `${ep.host} is a DNS entry without endpoints`;
   return undefined;
 }
 
@@ -234,8 +234,9 @@ function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Or
   const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
-  const vis = visiblePorts(resources, probe, v, choice.sidecar);
-  const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar) : undefined;
+  const pods = [probe.from, ...(opts.workloads ?? [])];
+  const vis = visiblePorts(resources, probe, v, choice.sidecar, pods);
+  const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar, pods) : undefined;
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources);

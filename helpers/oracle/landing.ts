@@ -1,6 +1,6 @@
 // Where a probe lands once the listener is known: a chain, a route, a cluster, or the policy's catch-all.
 // Each landing names the rule that decided it (rules.ts) and the rules it passed on the way.
-import type { BlockSignal, Probe, ServiceEntry } from '../model/types.ts';
+import type { BlockSignal, Probe } from '../model/types.ts';
 import { ipInCidr } from '../net/addresses.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { clusterName, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
@@ -60,25 +60,15 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http502
   };
 }
 
-/**
- * A DNS cluster needs endpoints: the entry's own, else its host name, but only without a workloadSelector
- * (serviceentry/conversion.go); selected workloads are the endpoints otherwise, and this project declares
- * none. istiod skips a DNS cluster without endpoints (cluster_builder.go buildCluster) while listeners and
- * routes still name it, so Envoy fails the call. Found by fuzzing: fixtures/rules/fuzz-s1-239.yaml.
- */
-export function clusterNotBuilt(se: ServiceEntry): boolean {
-  return (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && se.endpoints.length === 0 && se.workloadSelector !== undefined;
-}
-
 function toService(sp: ServicePort, how: string, rule: RuleId): Landing {
   const c = clusterName(sp.port, sp.host);
-  if (clusterNotBuilt(sp.se)) {
+  if (sp.unbuilt) {
     return {
       cluster: c,
       blocked: true,
-      rule: 'se.dns-cluster-not-built',
+      rule: sp.unbuilt.rule,
       via: [rule],
-      how: `${how} → ${c}, which istiod does not build (resolution ${sp.se.resolution}, a workloadSelector and no endpoints): Envoy fails the call`,
+      how: `${how} → ${c}, which istiod does not build (${sp.unbuilt.why}): Envoy fails the call`,
     };
   }
   const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';

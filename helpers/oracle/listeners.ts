@@ -57,6 +57,8 @@ export interface ServicePort {
   sidecarPortProtocol?: string;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
+  /** Set when istiod names this port's cluster but does not build it: the rule and why. */
+  unbuilt?: { rule: RuleId; why: string };
 }
 
 export function clusterName(port: number, host: string): string {

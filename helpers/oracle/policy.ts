@@ -13,8 +13,15 @@ export function rootNamespace(resources: ResourceSet): string {
   return resources.mesh.rootNamespace || DEFAULT_ROOT_NAMESPACE;
 }
 
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+export function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** Labels every client Pod carries (fixtures/workloads/client.yaml), under the probe source's own. */
+export const CLIENT_POD_LABELS: Readonly<Record<string, string>> = { app: 'egress-client', 'egress-conformance.io/client': 'true' };
+
+export function podLabels(source: ProbeSource): Record<string, string> {
+  return { ...CLIENT_POD_LABELS, ...source.labels };
 }
 
 /**
@@ -37,7 +44,7 @@ export interface SidecarChoice {
 }
 
 export function selectSidecar(resources: ResourceSet, from: ProbeSource): SidecarChoice {
-  const labels = from.labels ?? {};
+  const labels = podLabels(from);
   const inNs = resources.sidecars.filter((s) => s.namespace === from.namespace).sort(byAge);
   const selected = inNs.find((s) => hasSelector(s) && selects(s.workloadSelector!, labels));
   if (selected)

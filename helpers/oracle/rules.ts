@@ -18,6 +18,8 @@ export const RULES = {
   'se.http-no-virtual-host': "plain HTTP with no virtual host for its Host: the route's catch-all, by policy (httproute.go)",
   'se.sni-chain': 'TLS takes the SNI chain of its server name, exact before the longest wildcard (tls.go)',
   'se.tcp-port-capture': "traffic with no better chain takes the port's match-all TCP chain (listener.go)",
+  'se.unmerged-no-cluster':
+    "a later entry of the same host and namespace that istiod cannot merge is dropped: its ports' clusters are not built (sidecar.go canMergeServices)",
   'se.dns-cluster-not-built': 'a DNS entry with a workloadSelector and no endpoints has no cluster: the call fails (cluster_builder.go)',
   'mesh.allow-any': 'mesh outboundTrafficPolicy ALLOW_ANY: PassthroughCluster (mesh.go default)',
   'mesh.registry-only': 'mesh outboundTrafficPolicy REGISTRY_ONLY: BlackHoleCluster, the connection is closed',

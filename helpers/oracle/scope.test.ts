@@ -1,0 +1,122 @@
+// The sidecar scope's services per host and the Pods a ServiceEntry selects. Each test names the Istio source
+// (pinned build, fixtures/versions.json controlPlane) and the fixture that found the rule.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { FIXTURES_DIR } from '../catalogue/load.ts';
+import { emptyResources, loadYamlText } from '../istio/load.ts';
+import type { PolicyMode, ProbeSource, ResourceSet } from '../model/types.ts';
+import { parseProbeUrl } from '../probes/url.ts';
+import { PINNED } from '../tools/versions.ts';
+import { expectProbe } from './index.ts';
+import { CLIENT_POD_LABELS } from './policy.ts';
+
+const V = PINNED.controlPlane.istioVersion;
+const res = (yaml: string): ResourceSet => loadYamlText(yaml, 'test.yaml', emptyResources());
+const ask = (r: ResourceSet, from: ProbeSource, to: string, policy: PolicyMode, workloads?: ProbeSource[]) =>
+  expectProbe(r, { from, to: parseProbeUrl(to) }, { istioVersion: V, policy, ...(workloads ? { workloads } : {}) });
+
+describe('same host, same namespace (pilot/pkg/model/sidecar.go appendSidecarServices, canMergeServices)', () => {
+  const se = (name: string, ts: string, extra: string, ports: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: frontend, creationTimestamp: "${ts}"${extra}}
+spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE}
+---
+`;
+  const portless = (labels: string) => se('z', '2026-01-01T00:00:00Z', labels, '[]');
+  const tcp80 = se('a', '2026-01-01T00:00:05Z', '', '[{number: 80, name: p80, protocol: TCP}]');
+  const from = { namespace: 'frontend' };
+
+  it('an older entry that cannot be merged keeps the host: the later one still builds the listener but gets no cluster (fuzz-s2-501)', () => {
+    const r = res(portless(', labels: {networking.istio.io/enable-autoallocate-ip: "false"}') + tcp80);
+    const got = ask(r, from, 'http://b.example.com:80/', 'ALLOW_ANY');
+    expect(got).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||a.example.com', rule: 'se.unmerged-no-cluster' });
+    expect(got.reason).toContain('cannot merge');
+  });
+
+  it('mergeable entries (same resolution, labels, selector, exportTo) pool their ports: the cluster exists', () => {
+    const r = res(portless('') + tcp80);
+    expect(ask(r, from, 'http://b.example.com:80/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+    });
+  });
+
+  it('the older entry with the port keeps it whatever the later one is', () => {
+    const r = res(
+      se('a', '2026-01-01T00:00:00Z', '', '[{number: 80, name: p80, protocol: TCP}]') +
+        se('z', '2026-01-01T00:00:05Z', ', labels: {x: y}', '[]'),
+    );
+    expect(ask(r, from, 'tcp://b.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+    });
+  });
+
+  it('entries created in the same second: the oracle takes load order and says that istiod does not fix it', () => {
+    const same = (name: string, extra: string, ports: string) => se(name, '2026-01-01T00:00:00Z', extra, ports);
+    const r = res(same('z', ', labels: {x: y}', '[]') + same('a', '', '[{number: 80, name: p80, protocol: TCP}]'));
+    expect(ask(r, from, 'tcp://b.example.com:80', 'ALLOW_ANY').reason).toContain('same second');
+  });
+});
+
+describe('Pods a ServiceEntry workloadSelector matches (serviceentry/conversion.go, cluster_builder.go buildCluster)', () => {
+  const dnsRr = (selector: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], ports: [{number: 80, name: p80, protocol: TCP}], resolution: DNS_ROUND_ROBIN, workloadSelector: {labels: ${selector}}}
+---
+`;
+  const curl = { namespace: 'default', labels: { app: 'curl' } };
+
+  it('a client Pod of its namespace that matches is an endpoint, so the cluster is built (fuzz-s1-367)', () => {
+    const r = res(dnsRr('{app: curl}'));
+    expect(ask(r, curl, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+    });
+    // Another probe source's Pod counts too: endpoints belong to the service, not to the caller.
+    expect(ask(r, { namespace: 'frontend' }, 'tcp://a.example.com:80', 'ALLOW_ANY', [curl])).toMatchObject({ verdict: 'allowed' });
+  });
+
+  it('no matching Pod in its namespace: no endpoints, no cluster, the call fails (fuzz-s1-239)', () => {
+    const r = res(dnsRr('{app: curl}'));
+    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      rule: 'se.dns-cluster-not-built',
+    });
+    expect(ask(r, { namespace: 'frontend', labels: { app: 'curl' } }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+    });
+  });
+
+  it("a selector on the labels every client Pod carries matches an unlabelled source's Pod", () => {
+    const r = res(dnsRr('{app: egress-client}'));
+    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed' });
+  });
+});
+
+describe('Sidecar workloadSelector on the client Pod labels (push_context.go getSidecarScope)', () => {
+  it('a Sidecar selecting the label every client Pod carries applies to an unlabelled source', () => {
+    const r = res(`
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: all-clients, namespace: default}
+spec: {workloadSelector: {labels: {egress-conformance.io/client: "true"}}, outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
+`);
+    expect(ask(r, { namespace: 'default' }, 'tcp://x.example.net:7000', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      rule: 'sidecar.registry-only',
+    });
+  });
+
+  it('CLIENT_POD_LABELS are the labels of fixtures/workloads/client.yaml', () => {
+    const pod = parse(readFileSync(join(FIXTURES_DIR, 'workloads', 'client.yaml'), 'utf8')) as {
+      metadata: { labels: Record<string, string> };
+    };
+    expect(CLIENT_POD_LABELS).toEqual(pod.metadata.labels);
+  });
+});
