@@ -4,17 +4,21 @@
 // skipped, with the reason, when not.
 import { expandCases, loadCatalogue } from '../helpers/catalogue/load.ts';
 import { defineLaneSuite, laneFromEnv } from '../helpers/suite/define.ts';
+import { readSelection, selectCases } from '../helpers/suite/select.ts';
 
 const choice = laneFromEnv();
 defineLaneSuite({
   title: 'egress conformance',
   choice,
   // EGRESS_CASES_DIR (`run --cases DIR`): the user's case files, resources relative to the dir, pins optional.
-  cases: expandCases(
-    process.env.EGRESS_CASES_DIR
-      ? loadCatalogue(process.env.EGRESS_CASES_DIR, process.env.EGRESS_CASES_DIR, { requirePins: false })
-      : loadCatalogue(),
-    process.env.EGRESS_TEST ? new RegExp(process.env.EGRESS_TEST) : undefined,
+  // EGRESS_SELECT_FILE: `run --run/--skip/--rerun-failed` (helpers/suite/select.ts).
+  cases: selectCases(
+    expandCases(
+      process.env.EGRESS_CASES_DIR
+        ? loadCatalogue(process.env.EGRESS_CASES_DIR, process.env.EGRESS_CASES_DIR, { requirePins: false })
+        : loadCatalogue(),
+    ),
+    readSelection(process.env.EGRESS_SELECT_FILE),
   ),
   reportName: choice.lane ?? 'control-plane',
 });

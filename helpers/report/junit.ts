@@ -1,13 +1,33 @@
 // JUnit XML, the format CI systems show natively. Errors are <error>, not <failure>: a lane that could
 // not observe is not evidence against the mesh.
 import { formatPath } from '../model/hops.ts';
-import type { RunReport } from './results.ts';
-import { countOutcomes } from './results.ts';
+import type { CaseResult, RunReport } from './results.ts';
+import { asserted, countOutcomes } from './results.ts';
 
 /** JUnit times are seconds with a decimal point. */
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
 
 const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+/** `POLICY/scenario/from→to expects blocked`: the id and what was asserted of it. */
+export function testName(r: CaseResult): string {
+  const a = asserted(r);
+  return `${r.id} expects ${a.verdict}${a.by === 'pin' ? ' (pinned)' : ''}`;
+}
+
+/** What was seen, as text a reviewer reads in the CI's test view: one `key: value` per line. */
+export function systemOut(r: CaseResult): string {
+  const o = r.observed!;
+  const scalar = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  return [
+    `expected: ${asserted(r).verdict} via ${asserted(r).cluster}`,
+    `observed: ${o.verdict}${o.cluster ? ` via ${o.cluster}` : ''}${o.signal ? ` (${o.signal})` : ''}`,
+    ...(o.summary ? [`summary: ${o.summary}`] : []),
+    ...(o.error ? [`error: ${o.error}`] : []),
+    `model: ${r.expected.reason}`,
+    ...Object.entries(o.evidence ?? {}).map(([k, v]) => `${k}: ${scalar(v)}`),
+  ].join('\n');
+}
 
 export function renderJUnit(report: RunReport): string {
   const c = countOutcomes(report.results);
@@ -27,14 +47,15 @@ export function renderJUnit(report: RunReport): string {
     );
   }
   for (const r of report.results) {
+    // The name carries the asserted verdict, so a CI test list reads as a list of claims.
     lines.push(
-      `    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(r.id)}" time="${seconds(r.durationMs)}">`,
+      `    <testcase classname="${esc(`${suite}.${r.policy}.${r.scenario}`)}" name="${esc(testName(r))}" time="${seconds(r.durationMs)}">`,
     );
     const path = r.observed?.hops?.length ? `\nobserved path: ${formatPath(r.observed.hops)}` : '';
     if (r.outcome === 'fail') lines.push(`      <failure message="${esc(r.message ?? '')}">${esc(r.expected.reason + path)}</failure>`);
     if (r.outcome === 'error') lines.push(`      <error message="${esc(r.message ?? '')}"/>`);
     if (r.outcome === 'skipped') lines.push(`      <skipped message="${esc(r.message ?? '')}"/>`);
-    if (r.observed) lines.push(`      <system-out>${esc(JSON.stringify(r.observed.evidence))}</system-out>`);
+    if (r.observed) lines.push(`      <system-out>${esc(systemOut(r))}</system-out>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>', '');

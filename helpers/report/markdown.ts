@@ -3,7 +3,7 @@
 // shows what was proven and not only what broke.
 import { formatPath } from '../model/hops.ts';
 import type { CaseResult, RunReport } from './results.ts';
-import { countOutcomes } from './results.ts';
+import { asserted, countOutcomes } from './results.ts';
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 // Past the sidecar, the observed cell is the path hop by hop; a direct call a gateway has a route for says so.
@@ -32,7 +32,7 @@ export function renderMarkdown(report: RunReport): string {
     out.push('### Not passed', '', '| outcome | case | expected | observed | why |', '|---|---|---|---|---|');
     for (const r of notPassed) {
       out.push(
-        `| ${r.outcome} | ${cell(r.id)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${cell(r.message ?? '')} |`,
+        `| ${r.outcome} | ${cell(r.id)} | ${asserted(r).verdict} ${cell(asserted(r).cluster)}${r.pin ? ' (pin)' : ''} | ${cell(observed(r))} | ${cell(r.message ?? '')} |`,
       );
     }
     out.push('');
@@ -41,7 +41,7 @@ export function renderMarkdown(report: RunReport): string {
     out.push('### Verdict matrix', '', '| policy | scenario | probe | expected | observed | outcome |', '|---|---|---|---|---|---|');
     for (const r of report.results) {
       out.push(
-        `| ${r.policy} | ${cell(r.scenario)} | ${cell(`${r.from} → ${r.to}`)} | ${r.expected.verdict} ${cell(r.expected.cluster)} | ${cell(observed(r))} | ${OUTCOME[r.outcome]} |`,
+        `| ${r.policy} | ${cell(r.scenario)} | ${cell(`${r.from} → ${r.to}`)} | ${asserted(r).verdict} ${cell(asserted(r).cluster)}${r.pin ? ' (pin)' : ''} | ${cell(observed(r))} | ${OUTCOME[r.outcome]} |`,
       );
     }
     out.push('');

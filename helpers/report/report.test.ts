@@ -7,6 +7,7 @@ import { renderMarkdown } from './markdown.ts';
 import { runEnd } from './outcome.ts';
 import { evidenceLine, failureBlock, firstLines } from './run-reporter.ts';
 import { markInterrupted } from './interrupted.ts';
+import { reportJson } from './write.ts';
 
 const expected = {
   verdict: 'blocked' as const,
@@ -42,10 +43,34 @@ describe('JUnit', () => {
   it('every test case and the suite carry time in seconds', () => {
     const xml = renderJUnit(report([passed('a', 1234), result('b', 'skipped', { message: 'not run' })]));
     expect(xml).toMatch(/<testsuite name="egress-conformance\.control-plane" [^>]*time="90\.500"/);
-    expect(xml).toContain('name="REGISTRY_ONLY/s/a" time="1.234"');
-    expect(xml).toContain('name="REGISTRY_ONLY/s/b" time="0.000"');
+    expect(xml).toContain('name="REGISTRY_ONLY/s/a expects blocked" time="1.234"');
+    expect(xml).toContain('name="REGISTRY_ONLY/s/b expects blocked" time="0.000"');
     expect(xml.match(/<testcase /g)).toHaveLength(2);
     expect(xml.match(/<testcase [^>]*time="\d+\.\d{3}"/g)).toHaveLength(2);
+  });
+
+  it("a failure on the case's pin is named by the pin; system-out is readable lines, not one escaped JSON line", () => {
+    const onPin = result('p', 'fail', {
+      pin: { verdict: 'allowed', cluster: 'PassthroughCluster' },
+      observed: {
+        verdict: 'blocked',
+        cluster: 'BlackHoleCluster',
+        summary: 'HTTP 502 server=envoy',
+        evidence: { listener: '0.0.0.0_80', attempts: 3 },
+      },
+      message: 'agrees with the oracle, but the case pins allowed PassthroughCluster',
+    });
+    const xml = renderJUnit(report([onPin]));
+    expect(xml).toContain('name="REGISTRY_ONLY/s/p expects allowed (pinned)"');
+    const out = /<system-out>([^<]*)<\/system-out>/.exec(xml)?.[1] ?? '';
+    expect(out.split('\n')).toEqual([
+      'expected: allowed via PassthroughCluster',
+      'observed: blocked via BlackHoleCluster',
+      'summary: HTTP 502 server=envoy',
+      `model: ${expected.reason}`,
+      'listener: 0.0.0.0_80',
+      'attempts: 3',
+    ]);
   });
 
   it('a setup failure is one test case whose message is the first line and whose body is the whole text', () => {
@@ -106,6 +131,21 @@ describe('failure blocks (run reporter)', () => {
     ]);
   });
 
+  it("a pin that failed is the headline's expected, with the model's answer below it (never `expected blocked … observed blocked … fail`)", () => {
+    const onPin = result('p', 'fail', {
+      pin: { verdict: 'allowed', cluster: 'PassthroughCluster' },
+      observed: { verdict: 'blocked', cluster: 'BlackHoleCluster', evidence: {} },
+      message: 'agrees with the oracle, but the case pins allowed PassthroughCluster and the lane observed blocked BlackHoleCluster',
+    });
+    const block = failureBlock(onPin);
+    expect(block.slice(0, 3)).toEqual([
+      'FAIL REGISTRY_ONLY/s/p',
+      '  expected  allowed via PassthroughCluster (pinned by the case)',
+      '  observed  blocked via BlackHoleCluster',
+    ]);
+    expect(block).toContain('  model     blocked via BlackHoleCluster: mesh outboundTrafficPolicy REGISTRY_ONLY; no ServiceEntry');
+  });
+
   it('an errored case without an observation says so', () => {
     expect(failureBlock(result('d', 'error', { message: 'lane setup failed: no istiod' }))).toEqual([
       'ERROR REGISTRY_ONLY/s/d',
@@ -123,6 +163,16 @@ describe('failure blocks (run reporter)', () => {
       '… (1 more lines in the JSON report)',
     ]);
     expect(evidenceLine({ long: 'x'.repeat(300) })).toHaveLength(240);
+  });
+});
+
+describe('JSON report', () => {
+  it('opens with counts and durations', () => {
+    const doc = JSON.parse(reportJson(report([passed('a', 1200), passed('b', 300), result('c', 'skipped', { message: 'not run' })])));
+    expect(Object.keys(doc).indexOf('counts')).toBeLessThan(Object.keys(doc).indexOf('results'));
+    expect(doc.counts).toEqual({ pass: 2, fail: 0, error: 0, skipped: 1, total: 3 });
+    expect(doc.durationMs).toBe(90_500);
+    expect(doc.observeMs).toBe(1500);
   });
 });
 

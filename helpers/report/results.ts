@@ -1,6 +1,6 @@
 // One lane result per case run: what the oracle expected, what the lane observed, and the outcome.
 import { formatHopTls, formatPath } from '../model/hops.ts';
-import type { Expectation, Hop, Observation, PolicyMode } from '../model/types.ts';
+import type { BlockSignal, Expectation, Hop, Observation, PolicyMode, Verdict } from '../model/types.ts';
 
 export type Outcome = 'pass' | 'fail' | 'error' | 'skipped';
 
@@ -17,6 +17,35 @@ export interface CaseResult {
   message?: string;
   /** Time spent observing this probe (JUnit `time`). */
   durationMs?: number;
+  /** The case's own pin, set when the observation agreed with the model but contradicted this pin. */
+  pin?: { verdict: Verdict; cluster: string };
+}
+
+/** What a case's assertion asserted: the pin it failed on, else the model's expectation. */
+export function asserted(r: CaseResult): { verdict: Verdict; cluster: string; signal?: BlockSignal; by: 'pin' | 'model' } {
+  if (r.pin) return { ...r.pin, by: 'pin' };
+  return {
+    verdict: r.expected.verdict,
+    cluster: r.expected.cluster,
+    ...(r.expected.signal ? { signal: r.expected.signal } : {}),
+    by: 'model',
+  };
+}
+
+/** Top-level figures of a JSON report, so CI reads them without walking the results. */
+export interface ReportTotals {
+  counts: Record<Outcome, number> & { total: number };
+  /** Wall time of the run (start to finish), and the time spent observing probes (sum of durationMs). */
+  durationMs: number;
+  observeMs: number;
+}
+
+export function totalsOf(report: Pick<RunReport, 'results' | 'startedAt' | 'finishedAt'>): ReportTotals {
+  return {
+    counts: { ...countOutcomes(report.results), total: report.results.length },
+    durationMs: Math.max(0, Date.parse(report.finishedAt) - Date.parse(report.startedAt) || 0),
+    observeMs: Math.round(report.results.reduce((n, r) => n + (r.durationMs ?? 0), 0)),
+  };
 }
 
 export interface RunReport {

@@ -3,7 +3,7 @@
 // no ANSI escape codes, no stack frames and no per-test lines for cases that did not run.
 import type { Reporter, SerializedError, TestCase, TestModule, TestSuite } from 'vitest/node';
 import './case-meta.ts';
-import type { CaseResult } from './results.ts';
+import { asserted, type CaseResult } from './results.ts';
 import { fmtElapsed } from '../tools/resolve.ts';
 
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
@@ -29,13 +29,16 @@ export function evidenceLine(evidence: Record<string, unknown>): string {
 /** A failed or errored case as a readable block. */
 export function failureBlock(r: CaseResult): string[] {
   const o = r.observed;
+  // The headline's "expected" is what the failed assertion asserted: the case's pin when that is what failed.
+  const a = asserted(r);
   const lines = [
     `${r.outcome.toUpperCase()} ${r.id}`,
-    `  expected  ${r.expected.verdict} via ${r.expected.cluster}${r.expected.signal ? ` (${r.expected.signal})` : ''}`,
+    `  expected  ${a.verdict} via ${a.cluster}${a.signal ? ` (${a.signal})` : ''}${a.by === 'pin' ? ' (pinned by the case)' : ''}`,
     `  observed  ${o ? `${o.verdict}${o.cluster ? ` via ${o.cluster}` : ''}${o.signal ? ` (${o.signal})` : ''}${o.summary ? `: ${o.summary}` : ''}` : 'nothing'}`,
   ];
   if (r.message) lines.push(`  why       ${firstLines(r.message, 3).join('\n            ')}`);
-  lines.push(`  oracle    ${r.expected.reason}`);
+  if (a.by === 'pin') lines.push(`  model     ${r.expected.verdict} via ${r.expected.cluster}: ${r.expected.reason}`);
+  else lines.push(`  oracle    ${r.expected.reason}`);
   if (o?.evidence) {
     const ev = evidenceLine(o.evidence);
     if (ev) lines.push(`  evidence  ${ev}`);

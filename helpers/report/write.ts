@@ -1,15 +1,21 @@
 // Writes a run's reports (JSON with evidence, JUnit, Markdown) into one folder.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunReport } from './results.ts';
+import { type RunReport, totalsOf } from './results.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { prepareReportDir } from './dir.ts';
 
+/** The JSON report: counts and durations first, then the run as recorded. */
+export function reportJson(report: RunReport): string {
+  const { results, ...head } = report;
+  return `${JSON.stringify({ ...head, ...totalsOf(report), results }, null, 2)}\n`;
+}
+
 export function writeReports(dir: string, report: RunReport): string[] {
   prepareReportDir(dir, 'EGRESS_REPORT_DIR');
   const files = {
-    [`egress-${report.lane}.json`]: `${JSON.stringify(report, null, 2)}\n`,
+    [`egress-${report.lane}.json`]: reportJson(report),
     [`junit-${report.lane}.xml`]: renderJUnit(report),
     [`summary-${report.lane}.md`]: renderMarkdown(report),
   };
@@ -27,6 +33,6 @@ export function writeReports(dir: string, report: RunReport): string[] {
  */
 export function writePartialReport(dir: string, report: RunReport): void {
   const p = join(dir, `egress-${report.lane}.json`);
-  writeFileSync(`${p}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${p}.tmp`, reportJson(report));
   renameSync(`${p}.tmp`, p);
 }

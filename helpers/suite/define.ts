@@ -26,11 +26,12 @@ export function checkPin(
   verdict: ReturnType<typeof judge>,
   pin: PinnedExpectation | undefined,
   observed: Observation,
-): ReturnType<typeof judge> {
+): ReturnType<typeof judge> & Pick<CaseResult, 'pin'> {
   if (verdict.outcome !== 'pass' || !pin) return verdict;
   if (pin.verdict !== observed.verdict || (observed.cluster && pin.cluster !== observed.cluster)) {
     return {
       outcome: 'fail',
+      pin: { verdict: pin.verdict, cluster: pin.cluster },
       message: `agrees with the oracle, but the case pins ${pin.verdict} ${pin.cluster} and the lane observed ${observed.verdict}${observed.cluster ? ` ${observed.cluster}` : ''}`,
     };
   }
@@ -73,6 +74,9 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     let setupExitCode: number | undefined;
     const results: CaseResult[] = [];
     const diagnosed = new Set<string>();
+    // `run --fail-fast`: the first case that fails or errors; every case after it is skipped, and says why.
+    const failFast = env.EGRESS_FAIL_FAST === '1';
+    let stoppedAfter: string | undefined;
     const reportDir = env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts');
     const startedAt = new Date().toISOString();
 
@@ -143,16 +147,21 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       const { scenario, policy } = block[0];
       describe(`${policy}/${scenario.name}`, () => {
         for (const c of block) {
-          it(c.id, async ({ task }) => {
+          it(c.id, async ({ task, skip }) => {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
             const base = { id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected };
             // The run reporter prints the case from task meta, not the assertion below.
             const record = (r: CaseResult) => {
               results.push(r);
               task.meta.egressCase = r;
+              if (failFast && (r.outcome === 'fail' || r.outcome === 'error')) stoppedAfter ??= r.id;
               // The results so far, so an interrupted run still has a report (`run` marks it interrupted).
               if (!setupError) writePartialReport(reportDir, report(true));
             };
+            if (stoppedAfter) {
+              record({ ...base, outcome: 'skipped', message: `not run: --fail-fast stopped the run after ${stoppedAfter}` });
+              return skip();
+            }
             if (setupError || !driver) {
               const cause = `lane setup failed: ${(setupError ?? 'no lane').split('\n')[0]}`;
               record({ ...base, outcome: 'error', message: cause });

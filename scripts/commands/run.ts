@@ -15,7 +15,7 @@ import {
   installPilotDiscovery,
 } from '../../helpers/tools/pilot-discovery.ts';
 import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
-import { countOutcomes, type RunReport } from '../../helpers/report/results.ts';
+import { asserted, countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
 import { markInterrupted } from '../../helpers/report/interrupted.ts';
@@ -28,6 +28,7 @@ import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { istioVersionFlag, testFilter } from './options.ts';
+import { describeSelection, parseSelection, selectCases, type Selection, writeSelection } from '../../helpers/suite/select.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_REPORTER = join(ROOT, 'helpers/report/run-reporter.ts');
@@ -49,13 +50,33 @@ export interface RunFlags {
   reportDir?: string;
   /** A directory of the user's case files instead of the built-in catalogue (pins optional). */
   cases?: string;
+  /** Case id patterns to run / to skip (repeatable), and a report whose failed cases to rerun. */
+  run?: string[];
+  skip?: string[];
+  rerunFailed?: string;
+  /** Stop at the first case that fails or errors; the rest are reported as skipped. */
+  failFast?: boolean;
+}
+
+/** --test, --run, --skip and --rerun-failed as one selection (--test is a --run). */
+function selectionOf(flags: RunFlags): Selection {
+  testFilter(flags.test);
+  return parseSelection({
+    run: [...(flags.test ? [flags.test] : []), ...(flags.run ?? [])],
+    skip: flags.skip,
+    rerunFailed: flags.rerunFailed,
+  });
+}
+
+function selectedOrRefuse<C extends { id: string }>(all: C[], sel: Selection): C[] {
+  const cases = selectCases(all, sel);
+  if (cases.length === 0) throw new UserError(`${describeSelection(sel)}: selects no case; \`egress-conformance matrix\` lists them`);
+  return cases;
 }
 
 export async function dryRun(flags: RunFlags, out: (s: string) => void): Promise<number> {
   const { dryRun: planRun } = await import('../../helpers/lanes/kind/index.ts');
-  const filter = testFilter(flags.test);
-  const cases = expandCases(loadCatalogue(), filter);
-  if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  const cases = selectedOrRefuse(expandCases(loadCatalogue()), selectionOf(flags));
   const plan = await planRun({
     cases,
     istioVersion: istioVersionFlag(flags.istioVersion),
@@ -88,7 +109,7 @@ function printSummary(file: string, out: (s: string) => void): RunReport | undef
         bad.map((r) => [
           r.outcome,
           r.id,
-          `${r.expected.verdict} ${r.expected.cluster}`,
+          `${asserted(r).verdict} ${asserted(r).cluster}${r.pin ? ' (pin)' : ''}`,
           r.observed
             ? `${r.observed.verdict}${r.observed.cluster ? ` ${r.observed.cluster}` : ''}${r.observed.error ? ` (${r.observed.error})` : ''}`
             : (r.message ?? ''),
@@ -140,15 +161,17 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       throw new UserError(`--dry-run: only the kind lane has a plan of commands and manifests to print; drop --lane ${requested}`);
     return dryRun(flags, io.out);
   }
-  const filter = testFilter(flags.test);
+  const selection = selectionOf(flags);
   // A pinned istiod build's label is a version too (control-plane lane); anything else must be one the oracle knows.
   if (flags.istioVersion && !findPinnedBuild(flags.istioVersion)) istioVersionFlag(flags.istioVersion);
   // Checked before anything starts: a report dir that cannot be written is bad input, not a lost run.
   const chosenReportDir = flags.reportDir === undefined ? undefined : prepareReportDir(flags.reportDir);
   // Read the catalogue here first: a broken case file is one line from us, not a failed suite.
   const casesDir = flags.cases === undefined ? undefined : resolve(flags.cases);
-  const cases = expandCases(casesDir ? loadCatalogue(casesDir, casesDir, { requirePins: false }) : loadCatalogue(), filter);
-  if (cases.length === 0) throw new UserError(`--test: "${flags.test}" matches no case; \`egress-conformance matrix\` lists them`);
+  const cases = selectedOrRefuse(
+    expandCases(casesDir ? loadCatalogue(casesDir, casesDir, { requirePins: false }) : loadCatalogue()),
+    selection,
+  );
   const lane = await chooseLane(requested, io.err);
   if (lane === 'kind' && flags.istioVersion && findPinnedBuild(flags.istioVersion)) {
     throw new UserError(
@@ -175,16 +198,17 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     EGRESS_LANE: lane,
     EGRESS_RUN_ID: newRunId(),
     EGRESS_REPORT_DIR: reportDir,
-    ...(flags.test ? { EGRESS_TEST: flags.test } : {}),
+    ...(flags.failFast ? { EGRESS_FAIL_FAST: '1' } : {}),
     ...(casesDir ? { EGRESS_CASES_DIR: casesDir } : {}),
     ...(flags.istioVersion ? { EGRESS_ISTIO_VERSION: flags.istioVersion } : {}),
     ...(flags.keep ? { EGRESS_KEEP: '1' } : {}),
     ...(flags.reuse ? { EGRESS_REUSE: '1' } : {}),
   };
-  io.err(`running the catalogue on the ${lane} lane (run ${env.EGRESS_RUN_ID}); reports go to ${reportDir}`);
+  io.err(`running ${cases.length} case(s) on the ${lane} lane (run ${env.EGRESS_RUN_ID}); reports go to ${reportDir}`);
   // Every temp dir of the run (istiod's, kubeconfigs, the tests' own) goes under one dir that this
   // process removes, also when the suite is stopped before its own cleanup ran.
   const tmp = mkdtempSync(join(tmpdir(), 'egress-run-'));
+  env.EGRESS_SELECT_FILE = writeSelection(tmp, selection);
   const startedAt = new Date().toISOString();
   const child = execa(
     process.execPath,
