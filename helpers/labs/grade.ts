@@ -2,11 +2,15 @@
 // xDS, through a lane or a live lab, or the oracle when no istiod can run). Each result carries what
 // was expected, what happened, the istiod path (listener → chain → cluster) and the oracle's reason,
 // so a failure can say why.
-import type { BlockSignal, Expectation, Observation, Probe, ResourceSet, Verdict } from '../model/types.ts';
+import type { BlockSignal, Expectation, Hop, Observation, Probe, ResourceSet, Verdict } from '../model/types.ts';
 import type { Lane } from '../lanes/lane.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { meshMode } from '../oracle/policy.ts';
 import type { Lab, LabCheck } from './load.ts';
+import { startState } from './apply.ts';
+import { checkConstraint, type ConstraintResult } from './constraints.ts';
+import { hintFor } from './hints.ts';
+import { hopsMatch } from '../model/hops.ts';
 
 export type Observe = (probe: Probe) => Promise<Observation>;
 
@@ -22,7 +26,13 @@ export interface CheckResult {
   check: LabCheck;
   got: Verdict | 'error';
   signal?: BlockSignal;
+  /** The Envoy cluster the call took, when the grader saw it. */
+  cluster?: string;
+  /** The path hop by hop, when the grader followed it. */
+  hops?: Hop[];
   pass: boolean;
+  /** Where to look when it failed (never the answer). */
+  hint: string;
   /** listener → chain → … → cluster, from the observation's evidence; the oracle's when it graded. */
   path: string;
   /** The oracle's verdict and reason for the graded state. */
@@ -36,6 +46,8 @@ export interface LabGrade {
   lab: string;
   gradedBy: string;
   results: CheckResult[];
+  /** The task's explicit constraints, checked on the cluster's objects. */
+  constraints: ConstraintResult[];
   passed: boolean;
   score: { passed: number; total: number };
   notes: string[];
@@ -45,8 +57,20 @@ export function probeOf(check: LabCheck): Probe {
   return { from: check.from, to: check.to };
 }
 
-function judged(check: LabCheck, got: Verdict | 'error', signal: BlockSignal | undefined): boolean {
-  return got === check.want && (!check.signal || check.signal === signal);
+/** The route facts the first hop must carry, all present. */
+function routeOk(check: LabCheck, o: Observation): boolean {
+  const facts = o.hops?.[0]?.route ?? [];
+  return (check.route ?? []).every((f) => facts.includes(f));
+}
+
+function judged(check: LabCheck, o: Observation): boolean {
+  return (
+    o.verdict === check.want &&
+    (!check.signal || check.signal === o.signal) &&
+    (!check.cluster || check.cluster === o.cluster) &&
+    (!check.via || (!!o.hops && hopsMatch(check.via, o.hops))) &&
+    routeOk(check, o)
+  );
 }
 
 /** The istiod path, from the evidence the control-plane evaluator records. */
@@ -99,7 +123,16 @@ export async function gradeState(
       check,
       got,
       ...(o.signal ? { signal: o.signal } : {}),
-      pass: judged(check, got, o.signal),
+      ...(o.cluster ? { cluster: o.cluster } : {}),
+      ...(o.hops ? { hops: o.hops } : {}),
+      pass: judged(check, o),
+      hint: hintFor({
+        check,
+        got,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.cluster ? { cluster: o.cluster } : {}),
+        ...(o.hops ? { hops: o.hops } : {}),
+      }),
       path: pathOf(o) || '(no path recorded)',
       oracle,
       oracleDisagrees:
@@ -107,13 +140,17 @@ export async function gradeState(
       ...(o.error ? { error: o.error } : {}),
     });
   }
-  const passed = results.filter((r) => r.pass).length;
+  const start = startState(lab).resources;
+  const constraints = lab.constraints.map((c) => checkConstraint(c, start, resources));
+  const passed = results.filter((r) => r.pass).length + constraints.filter((c) => c.pass).length;
+  const total = results.length + constraints.length;
   return {
     lab: lab.name,
     gradedBy: grader.name,
     results,
-    passed: passed === results.length,
-    score: { passed, total: results.length },
+    constraints,
+    passed: passed === total,
+    score: { passed, total },
     notes,
   };
 }

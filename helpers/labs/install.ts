@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { K8sObject, K8sOps } from '../k8s/client.ts';
 import { applyIstioObjects, readMeshConfig, modeOf, renderIstioOperator } from '../k8s/istio.ts';
 import { loadResourceFiles } from '../istio/load.ts';
-import { UserError } from '../model/errors.ts';
+import { EnvironmentError, UserError } from '../model/errors.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { ignoredIstioOperatorFields } from './apply.ts';
@@ -35,8 +35,29 @@ export function readOperator(file: string): { operator: K8sObject; notes: string
 
 export async function installOperator(k8s: K8sOps, istioctl: string, file: string, workDir: string): Promise<InstallResult> {
   const { operator, notes } = readOperator(file);
-  const objects = await renderIstioOperator(istioctl, operator, join(workDir, 'istio'));
+  let objects: K8sObject[];
+  try {
+    objects = await renderIstioOperator(istioctl, operator, join(workDir, 'istio'));
+  } catch (e) {
+    throw refusedOperator(e, file);
+  }
   await applyIstioObjects(k8s, objects);
   const mesh = await readMeshConfig(k8s);
   return { mode: mesh ? String(modeOf(mesh)) : '(no mesh config)', notes };
+}
+
+/**
+ * istioctl refusing the IstioOperator is bad input, said about the candidate's file (istioctl read a
+ * copy in a work directory): the unknown field by name when istioctl names one. A timeout or a
+ * missing binary stays an environment error.
+ */
+export function refusedOperator(e: unknown, file: string): unknown {
+  if (!(e instanceof EnvironmentError) || !/^istioctl manifest generate -f \S+ failed: (?!timed out)/.test(e.message)) return e;
+  const why = e.message.replace(/^istioctl manifest generate -f \S+ failed: /, '').replace(/^Error: /, '');
+  const field = /unknown field "([^"]+)"/.exec(why)?.[1];
+  return new UserError(
+    field
+      ? `${file}: IstioOperator field "${field}" is not one istioctl knows (${why}); fix or remove it`
+      : `${file}: istioctl refuses this IstioOperator: ${why}`,
+  );
 }

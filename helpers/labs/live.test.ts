@@ -16,7 +16,9 @@ import { readCurrent, type LiveBackend } from './live.ts';
 import { isRecordedAlive } from '../lanes/control-plane/process.ts';
 import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
 import { EnvironmentError } from '../model/errors.ts';
-import { labCheck, labInstall, labStart, labStop, type LabDeps } from '../../scripts/commands/lab.ts';
+import type { LabDeps } from './deps.ts';
+import { labCheck } from './check.ts';
+import { labInstall, labStart, labStop } from './session.ts';
 
 const labs = loadLabs();
 const dir = mkdtempSync(join(tmpdir(), 'labs-live-'));

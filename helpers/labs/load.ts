@@ -9,6 +9,9 @@ import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { parseProbeSource, parseProbeUrl } from '../probes/url.ts';
 import { loadResourceFiles } from '../istio/load.ts';
 import { meshMode } from '../oracle/policy.ts';
+import { DOMAINS, type Domain } from './domains.ts';
+import { type PinnedHop, parsePinnedHop } from '../model/hops.ts';
+import { parseConstraint, type Constraint } from './constraints.ts';
 
 export const LABS_DIR = join(FIXTURES_DIR, 'labs');
 
@@ -17,8 +20,16 @@ export interface LabCheck {
   to: ProbeTarget;
   want: Verdict;
   signal?: BlockSignal;
+  /** The Envoy cluster the call must take (`outbound|80||api.example.com`, `BlackHoleCluster`, ...). */
+  cluster?: string;
   /** What the check stands for, in the task's terms (shown when it fails). */
   because: string;
+  /** A nudge for when it fails; otherwise one is derived from how it failed (never the answer). */
+  hint?: string;
+  /** The path pinned hop by hop (sidecar, then gateways), as case files pin it. */
+  via?: PinnedHop[];
+  /** Route facts the first hop must carry (`timeout 3s`). */
+  route?: string[];
 }
 
 export interface WrongAnswer {
@@ -30,6 +41,12 @@ export interface Lab {
   name: string;
   title: string;
   topic: string;
+  /** The curriculum domain the lab practises (its weight decides how often an exam draws it). */
+  domain: Domain;
+  /** The competency of that domain, in the curriculum's words. */
+  competency: string;
+  /** What a lane must observe that it cannot yet (e.g. gateway hops): such a lab is listed, never graded. */
+  needs?: string;
   /** The IstioOperator the lab's Istio is installed from (absolute path). */
   install: string;
   /** Its mesh-wide outboundTrafficPolicy (Istio's default ALLOW_ANY when it sets none). */
@@ -38,6 +55,8 @@ export interface Lab {
   /** Resource files applied when the lab starts (absolute paths). */
   start: string[];
   checks: LabCheck[];
+  /** The task's explicit constraints, checked on the cluster's objects. */
+  constraints: Constraint[];
   hints: string[];
   /** Reference solution (absolute path): applied over the starting state, as `kubectl apply -f` does. */
   solution: string;
@@ -78,7 +97,7 @@ function parseLab(file: string): Lab {
   }
   if (!parsed || typeof parsed !== 'object') bad('a lab is a mapping with name, task and checks');
   const doc = parsed as Obj;
-  for (const k of ['name', 'title', 'topic', 'install', 'task', 'solution', 'explanation']) {
+  for (const k of ['name', 'title', 'topic', 'domain', 'competency', 'install', 'task', 'solution', 'explanation']) {
     if (typeof doc[k] !== 'string' || !(doc[k] as string).trim()) bad(`a lab needs ${k} (a string)`);
   }
   const here = dirname(file);
@@ -95,10 +114,17 @@ function parseLab(file: string): Lab {
   const wrong = doc.wrong as Obj[];
   if (!Array.isArray(wrong) || wrong.length === 0) bad('wrong must list at least one plausible wrong answer ({file, mistake})');
   const install = path(doc.install, 'install');
+  if (!(DOMAINS as readonly string[]).includes(doc.domain as string)) bad(`domain must be one of ${DOMAINS.join(', ')}`);
+  if (doc.needs !== undefined && typeof doc.needs !== 'string') bad('needs must say what a lane must observe first');
+  const constraints = (doc.constraints ?? []) as unknown[];
+  if (!Array.isArray(constraints)) bad('constraints must be a list');
   return {
     name: doc.name as string,
     title: doc.title as string,
     topic: doc.topic as string,
+    domain: doc.domain as Domain,
+    competency: doc.competency as string,
+    ...(doc.needs ? { needs: doc.needs as string } : {}),
     install,
     policy: meshMode(loadResourceFiles([install])),
     task: (doc.task as string).trim(),
@@ -115,14 +141,21 @@ function parseLab(file: string): Lab {
         bad(`${at}.want must be allowed, blocked, "blocked http-502" or "blocked tcp-close"`);
       }
       if (typeof c.because !== 'string' || !c.because) bad(`${at}.because must say what the check stands for`);
+      if (c.cluster !== undefined && typeof c.cluster !== 'string') bad(`${at}.cluster must be an Envoy cluster name`);
+      if (c.hint !== undefined && typeof c.hint !== 'string') bad(`${at}.hint must be a sentence`);
       return {
         from: parseSource(c.from, bad, at),
         to: parseProbeUrl(String(c.to), `${file} ${at}.to`),
         want: want as Verdict,
         ...(signal ? { signal: signal as BlockSignal } : {}),
+        ...(c.cluster ? { cluster: c.cluster as string } : {}),
         because: c.because as string,
+        ...(c.hint ? { hint: c.hint as string } : {}),
+        ...(c.via !== undefined ? { via: parseVia(c.via, (w) => bad(`${at}.via${w}`)) } : {}),
+        ...(c.route !== undefined ? { route: strings(c.route, () => bad(`${at}.route must list route facts`)) } : {}),
       };
     }),
+    constraints: constraints.map((c, i) => parseConstraint(c, `constraints[${i}]`, bad)),
     hints: hints.map(String),
     solution: path(doc.solution, 'solution'),
     explanation: (doc.explanation as string).trim(),
@@ -167,4 +200,18 @@ export function clientsOf(lab: Lab): ProbeSource[] {
 function nonEmpty<T>(xs: T[], empty: () => never): [T, ...T[]] {
   const [first, ...rest] = xs;
   return first === undefined ? empty() : [first, ...rest];
+}
+
+function parseVia(raw: unknown, bad: (what: string) => never): PinnedHop[] {
+  if (!Array.isArray(raw) || raw.length === 0) bad(' must list hops "PROXY CLUSTER [tls:MODE[:SNI]]"');
+  return (raw as unknown[]).map((h, i) => {
+    const hop = parsePinnedHop(h);
+    if (typeof hop === 'string') bad(`[${i}]: ${hop}`);
+    return hop as PinnedHop;
+  });
+}
+
+function strings(raw: unknown, bad: () => never): string[] {
+  if (!Array.isArray(raw) || raw.some((x) => typeof x !== 'string')) bad();
+  return raw as string[];
 }

@@ -14,6 +14,8 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 export interface Attempt {
   at: string;
   lab: string;
+  /** The lab's curriculum domain (absent in records written before domains existed). */
+  domain?: string;
   /** file: `lab check -f`; live: a started lab; exam: a task of an exam. */
   mode: 'file' | 'live' | 'exam';
   passed: number;
@@ -27,7 +29,19 @@ export interface ExamRecord {
   /** Minutes actually used (the clock may have run out). */
   usedMinutes: number;
   percent: number;
-  tasks: { lab: string; solved: boolean; passed: number; total: number; skipped?: boolean }[];
+  passMark?: number;
+  passed?: boolean;
+  tasks: {
+    lab: string;
+    domain?: string;
+    solved: boolean;
+    passed: number;
+    total: number;
+    percent?: number;
+    /** Who graded the task ("istiod 1.…"); absent when it was not answered. */
+    gradedBy?: string;
+    skipped?: boolean;
+  }[];
 }
 
 const ATTEMPTS = 'attempts.jsonl';

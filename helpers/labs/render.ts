@@ -3,17 +3,20 @@
 // lab's explanation; both end with a score.
 import type { Lab } from './load.ts';
 import type { CheckResult, LabGrade } from './grade.ts';
+import { describeConstraint } from './constraints.ts';
+import { formatHop, formatPath } from '../model/hops.ts';
+import type { Hop } from '../model/types.ts';
 
 export function percent(passed: number, total: number): number {
   return total === 0 ? 0 : Math.round((100 * passed) / total);
 }
 
 function want(r: CheckResult): string {
-  return `${r.check.want}${r.check.signal ? ` (${r.check.signal})` : ''}`;
+  return `${r.check.want}${r.check.signal ? ` (${r.check.signal})` : ''}${r.check.cluster ? ` via ${r.check.cluster}` : ''}`;
 }
 
 function got(r: CheckResult): string {
-  return `${r.got}${r.signal ? ` (${r.signal})` : ''}`;
+  return `${r.got}${r.signal ? ` (${r.signal})` : ''}${r.check.cluster || r.got !== 'error' ? ` via ${r.cluster ?? '(no cluster seen)'}` : ''}`;
 }
 
 export function sourceLabel(from: CheckResult['check']['from']): string {
@@ -33,13 +36,30 @@ export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): 
     lines.push(`  FAIL  ${head}`);
     lines.push(`          expected  ${want(r)}: ${r.check.because}`);
     lines.push(`          got       ${got(r)}${r.error ? `: ${r.error}` : ''}`);
+    if (r.check.via)
+      lines.push(
+        `          path      expected ${r.check.via.map((h) => formatHop(h as Hop, true)).join(' → ')}; got ${r.hops ? formatPath(r.hops) : '(no hops seen)'}`,
+      );
     lines.push(`          ${opts.referee ? 'istiod  ' : 'path    '}  ${r.path}`);
+    lines.push(`          hint      ${r.hint}`);
     lines.push(`          why       ${r.oracle.reason}`);
     if (r.oracleDisagrees) {
       lines.push(
         `          note      the oracle predicted ${r.oracle.verdict}; istiod's verdict counts (a gap in the oracle: please report it)`,
       );
     }
+  });
+  g.constraints.forEach((c, i) => {
+    const head = `${g.results.length + i + 1}. ${describeConstraint(c.constraint)}`;
+    if (c.pass) {
+      lines.push(`  ok    ${head}`);
+      return;
+    }
+    lines.push(`  FAIL  ${head}`);
+    lines.push(`          expected  ${c.expected}: ${c.constraint.because}`);
+    lines.push(`          got       ${c.got}`);
+    lines.push(`          where     ${c.path}`);
+    lines.push(`          hint      ${c.hint}`);
   });
   if (g.notes.length) {
     lines.push('', 'Notes (what grading did not use, or used without the oracle modelling it):');

@@ -1,0 +1,36 @@
+// What the lab commands need from outside: a terminal, the environment, and the pieces tests replace
+// (the live-lab backend, the file grader, the exam's terminal and draw). The CLI passes the real ones.
+import { relative } from 'node:path';
+import type { ExamIO } from './exam.ts';
+import type { FileGrader } from './file-grader.ts';
+import type { LiveBackend } from './live.ts';
+
+export type IO = { out: (s: string) => void; err: (s: string) => void };
+
+export interface LabDeps {
+  io: IO;
+  env?: NodeJS.ProcessEnv;
+  /** The live-lab backend (the control-plane stack); tests pass their own. */
+  backend?: () => Promise<LiveBackend>;
+  /** Grades files on the real istiod (a control-plane lane); tests pass their own. */
+  fileGrader?: (say: (line: string) => void) => Promise<FileGrader>;
+  /** Exam terminal; defaults to stdin/stdout with a deadline. */
+  examIO?: ExamIO;
+  /** The exam's draw; Math.random by default. */
+  random?: () => number;
+}
+
+async function defaultBackend(): Promise<LiveBackend> {
+  const { stackBackend } = await import('./stack.ts');
+  return stackBackend();
+}
+
+export const backendOf = (d: LabDeps): Promise<LiveBackend> => (d.backend ?? defaultBackend)();
+
+export async function fileGraderOf(d: LabDeps, say: (line: string) => void): Promise<FileGrader> {
+  if (d.fileGrader) return d.fileGrader(say);
+  const { openLaneGrader } = await import('./file-grader.ts');
+  return openLaneGrader(say, d.env);
+}
+
+export const fixturePath = (p: string): string => relative(process.cwd(), p) || p;

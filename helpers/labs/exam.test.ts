@@ -1,0 +1,167 @@
+// lab exam through the command function and the exam loop, on the simulated backend and file grader
+// (helpers/testing/lab-sim.ts): the draw by domain weight, the clock as time left (setup not counted),
+// tasks in any order, per-task and total score against the pass mark, the review, quiet setup, progress.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findLab, loadLabs } from './load.ts';
+import { startState } from './apply.ts';
+import { gradeState, oracleGrader } from './grade.ts';
+import type { ExamIO } from './exam.ts';
+import { runExam } from './exam.ts';
+import { drawExam, seats } from './draw.ts';
+import { LAB_ISTIO_VERSION } from './version.ts';
+import type { LabDeps } from './deps.ts';
+import { labExam } from './exam-command.ts';
+import { labProgress } from './progress-command.ts';
+import { type LabFixture, labFixture, type SimBackend } from '../testing/lab-sim.ts';
+
+let f: LabFixture;
+let out: string[];
+let err: string[];
+let backend: SimBackend;
+let deps: LabDeps;
+
+beforeEach(() => {
+  f = labFixture();
+  ({ err, backend, deps } = f);
+  out = f.out;
+});
+afterEach(() => f.cleanup());
+
+const stdout = () => out.join('\n');
+
+describe('lab exam', () => {
+  /** A scripted candidate and a clock that moves only when the candidate "works". */
+  function scripted(answers: (string | 'timeout')[], minutesPerAnswer = 1): ExamIO & { lines: string[] } {
+    let t = Date.parse('2026-11-29T12:00:00Z');
+    const lines: string[] = [];
+    return {
+      lines,
+      out: (l) => lines.push(l),
+      now: () => t,
+      ask: async (_prompt, deadline) => {
+        const a = answers.shift();
+        if (a === undefined) return 'eof';
+        if (a === 'timeout') {
+          t = deadline;
+          return 'timeout';
+        }
+        t += minutesPerAnswer * 60_000;
+        return a;
+      },
+    };
+  }
+
+  it('draws across the domains by weight, a domain short of labs giving its places to the others', () => {
+    expect(seats({ installation: 10, 'traffic-management': 10, 'securing-workloads': 10, troubleshooting: 10 }, 20)).toEqual({
+      installation: 4,
+      'traffic-management': 7,
+      'securing-workloads': 5,
+      troubleshooting: 4,
+    });
+    const short = seats({ installation: 2, 'traffic-management': 20, 'securing-workloads': 1, troubleshooting: 3 }, 15);
+    expect(short).toMatchObject({ installation: 2, 'securing-workloads': 1, troubleshooting: 3 });
+    expect(Object.values(short).reduce((a, b) => a + b, 0)).toBe(15);
+    const labs = loadLabs().filter((l) => !l.needs);
+    const drawn = drawExam(labs, 15, () => 0.3);
+    expect(new Set(drawn.map((l) => l.name)).size).toBe(15);
+    const count = (d: string) => drawn.filter((l) => l.domain === d).length;
+    for (const d of ['installation', 'traffic-management', 'troubleshooting']) expect(count(d), d).toBeGreaterThan(0);
+    expect(count('traffic-management')).toBeGreaterThanOrEqual(count('installation'));
+  });
+
+  it('files mode: tasks in any order, work kept when leaving one, per-task and total score against the pass mark, a review of failed checks', async () => {
+    const random = () => 0.42;
+    const labs = loadLabs().filter((l) => !l.needs);
+    const [first, second, third] = drawExam(labs, 3, random);
+    if (!first || !second || !third) throw new Error('drawExam drew fewer than 3');
+    // Task 3 first (a wrong answer), then task 1 (its solution), the list, 3 and 1 again; 2 never answered.
+    const io = scripted(['3', third.wrong[0].file, '1', first.solution, 'l', '3', 'g 1', 'end']);
+    deps.examIO = io;
+    deps.random = random;
+    const code = await labExam({ files: true, count: '3', minutes: '20', passMark: '50' }, deps);
+    const text = io.lines.join('\n');
+    expect(text).toMatch(/Exam: 3 tasks, 20 minutes, pass mark 50%\. Take them in any order/);
+    expect(text).toContain(`── Task 1/3: ${first.title}  (20:00 left) ──`);
+    expect(text).toContain(`── Task 3/3: ${third.title}  (19:00 left) ──`);
+    expect(text).toContain(`applied ${first.solution}`);
+    expect(text).toMatch(/\(answered\)/);
+    expect(text).toMatch(/ 1\. 100% {2}\d+\/\d+ checks/);
+    expect(text).toMatch(/ 2\. {3}0% {2}not answered/);
+    expect(text).toMatch(
+      new RegExp(
+        `Review: the checks that failed[\\s\\S]*Task 2, ${second.name} \\(0%\\):\\n {4}not answered[\\s\\S]*Task 3, ${third.name}`,
+      ),
+    );
+    expect(text).toMatch(/ {4}- from \S+ to \S+: expected (allowed|blocked)/);
+    const total = /Score: (\d+)% \(pass mark 50%\): (PASS|FAIL)/.exec(text);
+    expect(total).not.toBeNull();
+    expect(code).toBe(Number(total![1]) >= 50 ? 0 : 1);
+    expect(err).toEqual([expect.stringMatching(/^setting up \(progress in .*exam-setup\.log\)/)]);
+    out.length = 0;
+    labProgress(deps);
+    expect(stdout()).toMatch(new RegExp(`Exams:[\\s\\S]*${total![1]}%\\s+(pass|fail) \\(mark 50%\\)\\s+1\\/3\\s+\\S+\\s+simulated istiod`));
+    expect(stdout()).toMatch(new RegExp(`${first.name}\\s+1\\s+yes`));
+  });
+
+  it('live mode: each task entered starts its lab (setup quiet), graded live, the lab stopped at the end', async () => {
+    const io = scripted([]);
+    const seen: string[] = [];
+    io.ask = async () => {
+      const [first] = backend.running.entries();
+      if (!first) throw new Error('the exam asked with no lab running');
+      const [h, run] = first;
+      if (!seen.includes(h)) {
+        seen.push(h);
+        backend.kubectlApply([run.lab.solution]);
+        return seen.length === 2 ? 'end' : '';
+      }
+      throw new Error(`the exam came back to ${run.lab.name} unasked`);
+    };
+    deps.examIO = io;
+    expect(await labExam({ count: '2', minutes: '20' }, deps)).toBe(0);
+    expect(seen).toEqual(['run-1', 'run-2']);
+    expect(backend.stopped).toEqual(['run-1', 'run-2']);
+    expect(io.lines.join('\n')).toMatch(/Score: 100% \(pass mark 68%\): PASS/);
+    expect(io.lines.join('\n')).toMatch(/export KUBECONFIG=\/sim\/run-1\/kubeconfig/);
+    expect(err.length).toBe(1);
+  });
+
+  it("the clock shows time left and waits while a task is set up (a cluster starting is not the candidate's time)", async () => {
+    const io = scripted(['', 'end']);
+    let t = 0;
+    io.now = () => t;
+    const ask = io.ask;
+    io.ask = async (p, d) => {
+      t += 60_000; // one minute of work per task
+      return ask(p, d);
+    };
+    const labs = [findLab('api-over-http'), findLab('postgres-serviceentry')];
+    const { record } = await runExam(
+      labs,
+      { minutes: 120, count: 2, passMark: 68, random: () => 0 },
+      (lab) => {
+        const state = startState(lab);
+        return {
+          keepsWork: true,
+          howToWork: () => [],
+          enter: async () => {
+            t += 5 * 60_000; // a slow start
+          },
+          grade: () => gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION),
+        };
+      },
+      io,
+    );
+    expect(io.lines.filter((l) => l.startsWith('── Task')).map((l) => /\((\S+) left\)/.exec(l)![1])).toEqual(['2:00:00', '1:59:00']);
+    expect(record.usedMinutes).toBe(2);
+    expect(record.tasks.every((x) => x.gradedBy)).toBe(true);
+  });
+
+  it('bad flags are one clear error', async () => {
+    await expect(labExam({ count: '0' }, deps)).rejects.toThrow(/--count: "0" must be a whole number from 1 to \d+/);
+    await expect(labExam({ minutes: 'soon', files: true }, deps)).rejects.toThrow(/--minutes/);
+    await expect(labExam({ passMark: '101', files: true }, deps)).rejects.toThrow(
+      /--pass-mark: "101" must be a whole number from 1 to 100/,
+    );
+  });
+});

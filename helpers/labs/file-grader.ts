@@ -1,0 +1,46 @@
+// Grading files (`lab check -f`, an exam answered with files) on the real istiod: one control-plane
+// lane, set up once and reused for every grading until closed. Never the model: without the pinned
+// tools it refuses with the commands that build them (exit 3).
+import { EnvironmentError } from '../model/errors.ts';
+import type { Lane } from '../lanes/lane.ts';
+import { createLane } from '../lanes/select.ts';
+import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
+import type { LabState } from './apply.ts';
+import { gradeOnLane, type LabGrade } from './grade.ts';
+import type { Lab } from './load.ts';
+import { LAB_ISTIO_VERSION } from './version.ts';
+
+export interface FileGrader {
+  /** "istiod <version>": who decides. */
+  name: string;
+  grade(lab: Lab, state: LabState): Promise<LabGrade>;
+  close(): Promise<void>;
+}
+
+/** The refusal when the real istiod cannot run here: what is missing and the commands that build it. */
+export function requireIstiod(env: NodeJS.ProcessEnv = process.env): void {
+  const missing = controlPlaneMissing(env);
+  if (missing) throw new EnvironmentError(`labs are graded on the real istiod only, and ${missing}`);
+}
+
+/** A grader over a lane the caller already set up (tests share one lane across every lab). */
+export function laneGrader(lane: Lane, name: string): FileGrader {
+  return {
+    name,
+    grade: (lab, state) => gradeOnLane(lab, state.resources, lane, name, LAB_ISTIO_VERSION, state.notes),
+    close: async () => {},
+  };
+}
+
+export async function openLaneGrader(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<FileGrader> {
+  requireIstiod(env);
+  const lane = await createLane('control-plane', { env, out: say });
+  try {
+    const info = await lane.setup();
+    const g = laneGrader(lane, `istiod ${info.istioVersion}`);
+    return { ...g, close: () => lane.teardown() };
+  } catch (e) {
+    await lane.teardown();
+    throw e;
+  }
+}
