@@ -19,7 +19,8 @@ export interface SimCall {
   address: string;
   port: number;
   protocol: 'http' | 'tcp';
-  tls: 'plaintext' | 'tls';
+  /** `mtls`: Istio mutual TLS, which a gateway's ISTIO_MUTUAL server requires (simulation.MTLS). */
+  tls: 'plaintext' | 'tls' | 'mtls';
   sni?: string;
   hostHeader?: string;
   path?: string;

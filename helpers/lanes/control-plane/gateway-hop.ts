@@ -12,7 +12,7 @@ import type { K8sOps } from '../../k8s/client.ts';
 import type { Hop, Observation, Probe } from '../../model/types.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
 import { hostHeader, selectVirtualHost, serverNameRank } from './evaluator.ts';
-import { type GatewayPod, gatewayPods } from './gateway-pod.ts';
+import { type GatewayPod, gatewayPods, runsRouter } from './gateway-pod.ts';
 import { arrivalAfter, clusterTls, evaluateArrival, hopOf, parseClusterName } from './hop-eval.ts';
 
 export interface SnapshotSource {
@@ -77,8 +77,19 @@ export class GatewayHop {
     const svc = (await this.k8s.get({ apiVersion: 'v1', kind: 'Service', namespace: ns, name })) as ServiceLike | undefined;
     const selector = svc?.spec?.selector;
     if (!selector || Object.keys(selector).length === 0) return undefined;
-    const gw = (await this.gateways()).find((g) => g.namespace === ns && Object.entries(selector).every(([k, v]) => g.labels[k] === v));
-    if (!gw) return undefined;
+    const selects = (labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const gw = (await this.gateways()).find((g) => g.namespace === ns && selects(g.labels));
+    if (!gw) {
+      // A Service of gateway Pods none of which is Ready is a call into nothing, not a call that left directly.
+      const deployments = await this.k8s.list('apps/v1', 'Deployment', ns);
+      const gatewayDeployment = deployments.find((d) => {
+        const t = (d.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: Parameters<typeof runsRouter>[0] } })
+          .template;
+        return runsRouter(t?.spec) && selects(t?.metadata?.labels ?? {});
+      });
+      if (gatewayDeployment) throw new Error(`gateway ${ns}/${gatewayDeployment.metadata.name} has no Ready Pod`);
+      return undefined;
+    }
     const sp = svc.spec?.ports?.find((p) => p.port === c.port);
     // A named targetPort would need the container's port list; istioctl's gateway Service uses numbers.
     const port = typeof sp?.targetPort === 'number' ? sp.targetPort : c.port;
@@ -95,6 +106,7 @@ export class GatewayHop {
     probe: Probe,
     proxyMetadata: Record<string, string> = {},
   ): Promise<Observation> {
+    if (first.verdict === 'error') return first;
     const sidecarHop = hopOf('sidecar', `${sidecar.identity.namespace}/${sidecar.identity.podName}`, first, sidecar.snapshot);
     const hops: Hop[] = [sidecarHop];
     if (first.verdict !== 'allowed' || !first.cluster) return { ...first, hops };
@@ -102,7 +114,11 @@ export class GatewayHop {
     try {
       next = await this.gatewayFor(first.cluster);
       if (!next) {
-        const bypassed = await this.routedBy(probe, proxyMetadata);
+        // Whether a gateway would have routed it is a remark, not the verdict: a failed look is evidence only.
+        const bypassed = await this.routedBy(probe, proxyMetadata).catch((e: Error) => {
+          first.evidence.bypassCheck = `could not read the gateways' xDS: ${e.message}`;
+          return undefined;
+        });
         return { ...first, hops, ...(bypassed ? { bypassesGateway: bypassed } : {}) };
       }
     } catch (err) {
@@ -131,6 +147,7 @@ export class GatewayHop {
         ...first.evidence,
         gateway: {
           ...second.evidence,
+          arrival,
           node: { pod: `${gw.namespace}/${gw.name}`, ip: gw.ip, type: 'router' },
           xdsVersions: gwSnap.versions,
         },

@@ -20,6 +20,7 @@ import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
 import { Barrier, SENTINEL_HOST, sentinel } from './barrier.ts';
 import { MeshWriter } from './istio-install.ts';
 import type { Istiod } from './istiod.ts';
+import { GatewayHop } from './gateway-hop.ts';
 import { type AppliedScenario, proxyMetadataOf, SidecarObserver } from './observer.ts';
 import { type ClientPod, ClientPods, NO_RESOURCES, sourcesFor } from './pods.ts';
 import { ControlPlaneStack, type StackState } from './stack.ts';
@@ -94,7 +95,7 @@ export class ControlPlaneLane implements Lane {
     this.k8s = k8s;
     this.istiod = istiod;
     this.barrier = new Barrier(k8s, istiod, this.pin.istioVersion);
-    this.observer = new SidecarObserver(istiod, this.pin.istioVersion);
+    this.observer = new SidecarObserver(istiod, this.pin.istioVersion, new GatewayHop(k8s, istiod, this.pin.istioVersion));
     this.pods = new ClientPods(k8s, this.runId);
     this.mesh = new MeshWriter(k8s, istioctl, dir);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Observation, Probe } from '../../model/types.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
 import { evaluate } from './evaluator.ts';
+import type { GatewayHop } from './gateway-hop.ts';
 import type { Istiod } from './istiod.ts';
 import type { ClientPod } from './pods.ts';
 
@@ -43,11 +44,14 @@ export class SidecarObserver {
   constructor(
     private readonly istiod: Istiod,
     private readonly istioVersion: string,
+    /** Follows a call past the sidecar (an egress gateway); without it an observation has the sidecar's hop only. */
+    private readonly next?: GatewayHop,
   ) {}
 
   /** Forget every fetched snapshot (the scenario changed). */
   reset(): void {
     this.snapshots.clear();
+    this.next?.reset();
   }
 
   identityOf(pod: ClientPod, applied: AppliedScenario | undefined): SidecarIdentity {
@@ -116,7 +120,7 @@ export class SidecarObserver {
       freshFetch: fresh,
       attempts: 1,
     };
-    return obs;
+    return this.next ? this.next.follow(obs, { snapshot: snap, identity }, probe, applied.proxyMetadata) : obs;
   }
 
   /** The source sidecar's xDS and istiod's log, for a failed probe. Best effort. */
