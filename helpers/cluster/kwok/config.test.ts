@@ -52,9 +52,9 @@ describe('kwokctl configuration', () => {
 
   it('restarts cleanly after a snapshot restore: no leader election, short node leases', () => {
     const patch = (name: string) => conf.componentsPatches.find((p: { name: string }) => p.name === name)?.extraArgs;
-    expect(patch('kube-controller-manager')).toContainEqual({ key: 'leader-elect', value: 'false', override: true });
-    expect(patch('kube-scheduler')).toContainEqual({ key: 'leader-elect', value: 'false', override: true });
-    expect(patch('kube-apiserver')).toContainEqual({ key: 'service-cluster-ip-range', value: SERVICE_CIDR, override: true });
+    expect(patch('kube-controller-manager')).toContainEqual({ key: 'leader-elect', value: 'false', override: false });
+    expect(patch('kube-scheduler')).toContainEqual({ key: 'leader-elect', value: 'false', override: false });
+    expect(patch('kube-apiserver')).toContainEqual({ key: 'service-cluster-ip-range', value: SERVICE_CIDR, override: false });
     expect(conf.options.nodeLeaseDurationSeconds).toBe(10);
   });
 

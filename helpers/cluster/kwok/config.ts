@@ -38,7 +38,8 @@ export const NODE_NAME = 'egress-conformance-node';
 
 export function kwokctlConfiguration(c: KwokConfigInput): Record<string, unknown> {
   const b = c.binaries;
-  const arg = (key: string, value: string) => ({ key, value, override: true });
+  // override false: appended (override true only replaces a flag kwokctl already passes; util.go applyComponentArgsOverride).
+  const arg = (key: string, value: string) => ({ key, value, override: false });
   return {
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
     kind: 'KwokctlConfiguration',
