@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectProbe } from '../oracle/index.ts';
-import { rawServiceEntryArb, serviceEntryManifest } from './arbitraries.ts';
+import { serviceEntryManifest } from './arbitraries.ts';
 import { repairAll, scenarioArb } from './generate.ts';
 import { categoryOfExpectation, emptyMix, serviceEntryShare } from './outcome.ts';
 import { addressesAround, namesFor } from './probes.ts';
@@ -53,8 +53,9 @@ describe('scenario generators', () => {
       resolution: 'DYNAMIC_DNS',
       ports: [{ name: 'p5432', protocol: 'HTTP' }],
     });
-    expect((manifests[0]?.spec as Any).addresses).toBeUndefined();
-    expect((manifests[0]?.spec as Any).endpoints).toBeUndefined();
+    const spec = (manifests[0]?.spec ?? {}) as Any;
+    expect(spec.addresses).toBeUndefined();
+    expect(spec.endpoints).toBeUndefined();
   });
 
   it('draw every field that decides sidecar egress', () => {

@@ -56,6 +56,8 @@ export interface FuzzOptions {
   maxShrinks?: number;
   arb?: ScenarioArbOptions;
   say?: (line: string) => void;
+  /** Called with every scenario the lane answered (its fast-check path, the scenario, every probe's answers). */
+  onScenario?: (path: string, scenario: FuzzScenario, outcome: ScenarioOutcome) => void;
 }
 
 export interface Finding {
@@ -348,6 +350,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           summary.droppedResources.set(k, (summary.droppedResources.get(k) ?? 0) + 1);
         }
         for (const p of outcome.probes) summary.mix[p.category]++;
+        opts.onScenario?.(String(index), s, outcome);
         for (const t of outcome.unknownTypes) summary.unknownTypes.set(t, (summary.unknownTypes.get(t) ?? 0) + 1);
         if (opts.simulator) {
           summary.simulatorRuns += outcome.probes.filter((p) => p.simulator).length;

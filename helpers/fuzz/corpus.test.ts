@@ -1,0 +1,95 @@
+// The model against every committed answer of the real istiod (fixtures/corpus/<build>/), in seconds and
+// without Go. Until the model agrees everywhere, a disagreement is allowed only where
+// known-disagreements.json lists it by probe id; an entry the model now gets right must be removed, so the
+// list only shrinks. The agreement per rule area is printed on every run.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Observation } from '../model/types.ts';
+import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
+import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus } from './corpus.ts';
+import type { ProbeOutcome } from './run.ts';
+
+const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
+
+for (const build of PINNED_BUILDS) {
+  const dir = join(CORPUS, build.label ?? build.goModuleVersion);
+  const corpus = readCorpus(dir);
+  const skip =
+    corpus.length === 0 ? ` — skipped: no corpus for ${build.label} yet (npm run corpus -- --refresh --istio-version ${build.label})` : '';
+  describe.skipIf(corpus.length === 0)(`corpus of istiod ${build.label} answers${skip}`, () => {
+    it('the model agrees with istiod on every probe, except the listed known disagreements', () => {
+      const known = existsSync(join(dir, 'known-disagreements.json'))
+        ? (JSON.parse(readFileSync(join(dir, 'known-disagreements.json'), 'utf8')) as Record<string, string>)
+        : {};
+      const c = checkModel(corpus, build.istioVersion);
+      console.log(
+        `corpus ${build.label}: model agrees on ${c.probes - c.disagreements.size}/${c.probes} probes; per area: ${formatAreas(c)}`,
+      );
+      const unlisted = [...c.disagreements].filter(([id]) => !(id in known)).map(([id, d]) => `${id}: ${d}`);
+      const fixed = Object.keys(known).filter((id) => !c.disagreements.has(id));
+      expect(unlisted, 'disagreements not in known-disagreements.json').toEqual([]);
+      expect(fixed, 'known disagreements the model now gets right: remove them from known-disagreements.json').toEqual([]);
+    });
+
+    it('holds real answers: every probe answered by istiod with its xDS path, and by the simulator or said why not', () => {
+      const probes = corpus.flatMap((s) => s.probes);
+      for (const p of probes) {
+        expect(p.istiod.verdict).toMatch(/^(allowed|blocked|error)$/);
+        if (p.istiod.verdict !== 'error') expect(p.istiod.path).toMatch(/listener /);
+        expect('missing' in p.simulator ? p.simulator.missing : p.simulator.verdict).toBeTruthy();
+      }
+      expect(new Set(corpus.map((s) => s.id)).size).toBe(corpus.length);
+    });
+  });
+}
+
+describe('corpus lines', () => {
+  it('carry the scenario and, per probe, both answers with their paths; a model error never agrees', () => {
+    const lane: Observation = {
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+      evidence: {
+        destination: '203.0.113.9:80',
+        listener: '0.0.0.0_80',
+        listenerMatch: 'wildcard',
+        filterChain: 'filter_chains[0]',
+        routeConfig: '80',
+        virtualHost: 'a.example.com:80',
+        cluster: 'outbound|80||a.example.com',
+      },
+    };
+    const probe: ProbeOutcome = {
+      probe: { from: { namespace: 'default' }, to: { scheme: 'http', host: 'a.example.com', port: 80, path: '/', isIp: false, raw: '' } },
+      raw: { from: 'default', to: 'http://a.example.com:80/' },
+      oracle: { verdict: 'allowed', cluster: 'outbound|80||a.example.com', listener: '0.0.0.0_80', reason: '', policy: 'ALLOW_ANY' },
+      lane,
+      simulator: { listener: '0.0.0.0_80', routeConfig: '80', virtualHost: 'a.example.com:80', cluster: 'outbound|80||a.example.com' },
+      simulatorClusters: new Set(['outbound|80||a.example.com']),
+      differences: [],
+      category: 'route',
+    };
+    const manifest = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'a', namespace: 'default' },
+      spec: { hosts: ['a.example.com'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' },
+    };
+    const line = corpusLine('s1-0', { policy: 'ALLOW_ANY', meshConfig: {}, manifests: [manifest], probes: [probe.raw] }, [probe]);
+    const back = JSON.parse(JSON.stringify(line)) as CorpusScenario;
+    expect(back.probes[0]?.istiod).toMatchObject({ verdict: 'allowed', listener: '0.0.0.0_80', signal: 'forwarded', category: 'route' });
+    expect(back.probes[0]?.istiod.path).toBe(
+      'dial 203.0.113.9:80 → listener 0.0.0.0_80 (wildcard) → chain filter_chains[0] → route 80 → virtual host a.example.com:80 → cluster outbound|80||a.example.com',
+    );
+    expect(back.probes[0]?.simulator).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||a.example.com' });
+    const version = PINNED_BUILDS[0]?.istioVersion ?? '';
+    expect(checkModel([back], version).disagreements.size).toBe(0);
+    // istiod's answer changed under the model: counted, named by probe id, in its area.
+    const other = structuredClone(back);
+    if (other.probes[0]) other.probes[0].istiod = { verdict: 'error', error: 'no virtual host', category: 'error' };
+    const c = checkModel([other], version);
+    expect([...c.disagreements.keys()]).toEqual(['s1-0#0']);
+    expect(c.areas.get('error')).toEqual({ probes: 1, agree: 0 });
+  });
+});

@@ -1,0 +1,138 @@
+// The corpus of real answers (fixtures/corpus/<build label>/): generated scenarios, each probe answered by the
+// pinned istiod through the control-plane lane (its xDS walked by the evaluator) and by Istio's simulator on
+// the same xDS, with the decisive path. The model is checked against it in every CI run, without Go.
+//
+// Format: JSON lines, one scenario per line, in `seed-<N>.jsonl` (gzip as `.jsonl.gz` when a file grows past
+// 2 MB), plus `meta.json` (the build, the generator, the counts). A line:
+//   {"id":"s1-17","policy":"ALLOW_ANY","meshConfig":{…},"manifests":[…],"probes":[
+//     {"from":"default" | {"namespace","labels"},"to":"http://a.example.com:80/",
+//      "istiod":{"verdict","cluster","listener","signal","category","path"} (or {"verdict":"error","error"}),
+//      "simulator":{"verdict","cluster","listener","signal","path"} | {"missing":"why"}}]}
+// `id` is `s<seed>-<fast-check path>`: `egress-conformance fuzz --seed <seed>` generates the same scenario.
+// A probe is named `<id>#<index>` in known-disagreements.json beside it.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Observation } from '../model/types.ts';
+import { expectProbe } from '../oracle/index.ts';
+import type { SimResult } from '../tools/simulator.ts';
+import { categoryOfObservation, type Category } from './outcome.ts';
+import { type Answer, describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simPath, xdsPath } from './referee.ts';
+import type { ProbeOutcome } from './run.ts';
+import { admit, type FuzzProbe, type FuzzScenario, toProbe } from './scenario.ts';
+
+export interface CorpusAnswer extends Answer {
+  category?: Category;
+  /** The decisive xDS path: dial → listener → chain → route → virtual host → cluster. */
+  path?: string;
+}
+
+export interface CorpusProbe extends FuzzProbe {
+  istiod: CorpusAnswer;
+  simulator: CorpusAnswer | { missing: string };
+}
+
+export interface CorpusScenario extends Omit<FuzzScenario, 'probes' | 'dropped'> {
+  id: string;
+  probes: CorpusProbe[];
+}
+
+export interface CorpusMeta {
+  /** The build label (fixtures/versions.json) and what the lane reported. */
+  label: string;
+  istioVersion: string;
+  goModuleVersion: string;
+  generated: string;
+  seeds: number[];
+  scenarios: number;
+  probes: number;
+  lane: string;
+}
+
+function strip(a: Answer): Answer {
+  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Answer;
+}
+
+export function istiodAnswer(o: Observation, dfp?: Set<string>): CorpusAnswer {
+  const a = dfp ? fromObservation(o, dfp) : fromObservation(o);
+  return { ...strip(a), category: categoryOfObservation(o, dfp), path: xdsPath(o) };
+}
+
+export function simulatorAnswer(
+  p: Pick<ProbeOutcome, 'simulator' | 'simulatorClusters' | 'dfp' | 'simulatorMissing'>,
+): CorpusProbe['simulator'] {
+  if (!p.simulator) return { missing: p.simulatorMissing ?? 'the simulator was not asked' };
+  const r: SimResult = p.simulator;
+  return { ...strip(fromSimulator(r, p.simulatorClusters, p.dfp)), path: simPath(r) };
+}
+
+export function corpusLine(id: string, s: FuzzScenario, probes: ProbeOutcome[]): CorpusScenario {
+  return {
+    id,
+    policy: s.policy,
+    meshConfig: s.meshConfig,
+    manifests: s.manifests,
+    probes: probes.map((p) => ({ from: p.raw.from, to: p.raw.to, istiod: istiodAnswer(p.lane, p.dfp), simulator: simulatorAnswer(p) })),
+  };
+}
+
+/** Every scenario of a corpus directory, in file and line order. */
+export function readCorpus(dir: string): CorpusScenario[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir)
+    .filter((f) => /^seed-\d+\.jsonl(\.gz)?$/.test(f))
+    .sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+  return files.flatMap((f) => {
+    const raw = readFileSync(join(dir, f));
+    const text = f.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l, i) => {
+        try {
+          return JSON.parse(l) as CorpusScenario;
+        } catch (e) {
+          throw new Error(`${join(dir, f)} line ${i + 1}: not JSON (${(e as Error).message})`);
+        }
+      });
+  });
+}
+
+export interface ModelCheck {
+  probes: number;
+  /** Per rule area (istiod's outcome category): probes and how many the model agrees on. */
+  areas: Map<string, { probes: number; agree: number }>;
+  /** `<id>#<index>` → `model … ≠ istiod …` for every probe the model answers otherwise. */
+  disagreements: Map<string, string>;
+}
+
+/** The model against every corpus answer. `istioVersion` is the version whose rules the model applies. */
+export function checkModel(corpus: CorpusScenario[], istioVersion: string): ModelCheck {
+  const out: ModelCheck = { probes: 0, areas: new Map(), disagreements: new Map() };
+  for (const s of corpus) {
+    const a = admit({ ...s, probes: s.probes });
+    s.probes.forEach((p, i) => {
+      out.probes++;
+      const area = p.istiod.category ?? 'error';
+      const tally = out.areas.get(area) ?? { probes: 0, agree: 0 };
+      tally.probes++;
+      out.areas.set(area, tally);
+      const key = `${s.id}#${i}`;
+      if (!a.ok) {
+        out.disagreements.set(key, `model refuses the scenario: ${a.why}`);
+        return;
+      }
+      const model = fromOracle(expectProbe(a.resources, toProbe(p), { istioVersion, policy: s.policy }));
+      if (sameAnswer(model, p.istiod)) tally.agree++;
+      else out.disagreements.set(key, `model ${describeAnswer(model)} ≠ istiod ${describeAnswer(p.istiod)}`);
+    });
+  }
+  return out;
+}
+
+export function formatAreas(c: ModelCheck): string {
+  return [...c.areas]
+    .sort((x, y) => y[1].probes - x[1].probes)
+    .map(([k, v]) => `${k} ${v.agree}/${v.probes} (${Math.round((100 * v.agree) / Math.max(1, v.probes))}%)`)
+    .join(', ');
+}

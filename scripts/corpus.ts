@@ -1,0 +1,141 @@
+// `npm run corpus` prints what fixtures/corpus holds and the model's agreement with it, per rule area.
+// `npm run corpus -- --refresh [--istio-version LABEL] [--seeds 1-10] [--count N]` regenerates it against
+// the real istiod: one control-plane stack for the whole run, every generated scenario answered by istiod
+// (the lane's evaluator on its xDS) and by Istio's simulator, written one scenario per line.
+// `--known` rewrites known-disagreements.json from the model's current answers (for the engineer fixing it).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { Command } from 'commander';
+import { type CorpusScenario, checkModel, corpusLine, formatAreas, readCorpus } from '../helpers/fuzz/corpus.ts';
+import { formatMix } from '../helpers/fuzz/outcome.ts';
+import { runFuzz } from '../helpers/fuzz/run.ts';
+import { createLane } from '../helpers/lanes/select.ts';
+import { UserError } from '../helpers/model/errors.ts';
+import { findPinnedBuild, PINNED_PILOT, pinnedBuildNames } from '../helpers/tools/pilot-discovery.ts';
+import { findSimulatorSync } from '../helpers/tools/simulator.ts';
+
+const CORPUS = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
+/** Files past this size are written gzipped (the corpus stays small enough to review and to clone). */
+const GZIP_ABOVE = 2 * 1024 * 1024;
+
+function seedsOf(v: string): number[] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v.trim());
+  if (!m) throw new UserError(`--seeds: "${v}" must be a seed or a range such as 1-10`);
+  const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+  if (to < from || to - from > 100) throw new UserError(`--seeds: "${v}" must be a range of at most 100 seeds, low to high`);
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+function writeLines(dir: string, seed: number, lines: CorpusScenario[]): string {
+  const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
+  const gz = Buffer.byteLength(text) > GZIP_ABOVE;
+  const name = `seed-${seed}.jsonl${gz ? '.gz' : ''}`;
+  const tmp = join(dir, `.${name}.tmp`);
+  writeFileSync(tmp, gz ? gzipSync(text) : text);
+  renameSync(tmp, join(dir, name));
+  return name;
+}
+
+async function refresh(o: { label: string; seeds: number[]; count: number }): Promise<void> {
+  const pin = findPinnedBuild(o.label);
+  if (!pin) throw new UserError(`--istio-version: "${o.label}" is not a pinned build; use one of ${pinnedBuildNames()}`);
+  const simulator = findSimulatorSync();
+  if (!simulator) throw new UserError("Istio's simulator is not built: run `npx egress-conformance tools install simulator` first");
+  const dir = join(CORPUS, pin.label ?? o.label);
+  mkdirSync(dir, { recursive: true });
+  const lane = await createLane('control-plane', { pin, out: (l) => process.stderr.write(`${l}\n`) });
+  const stop = () => void lane.teardown().finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  let scenarios = 0;
+  let probes = 0;
+  const started = Date.now();
+  try {
+    const info = await lane.setup();
+    console.log(`corpus: istiod ${info.istioVersion} (${pin.goModuleVersion}), seeds ${o.seeds.join(', ')}, ${o.count} scenarios each`);
+    for (const seed of o.seeds) {
+      const lines: CorpusScenario[] = [];
+      const summary = await runFuzz({
+        lane,
+        oracleVersion: pin.istioVersion,
+        seed,
+        count: o.count,
+        simulator,
+        maxShrinks: 0,
+        say: (l) => console.log(`  seed ${seed}: ${l}`),
+        onScenario: (path, s, outcome) => lines.push(corpusLine(`s${seed}-${path}`, s, outcome.probes)),
+      });
+      scenarios += lines.length;
+      probes += lines.reduce((n, l) => n + l.probes.length, 0);
+      const file = writeLines(dir, seed, lines);
+      const minutes = (Date.now() - started) / 60_000;
+      console.log(
+        `seed ${seed}: ${lines.length} scenarios → ${file}; mix ${formatMix(summary.mix)}; ${(scenarios / minutes).toFixed(0)} scenarios/min so far`,
+      );
+    }
+    writeFileSync(
+      join(dir, 'meta.json'),
+      `${JSON.stringify(
+        {
+          label: pin.label ?? o.label,
+          istioVersion: info.istioVersion,
+          goModuleVersion: pin.goModuleVersion,
+          generated: new Date().toISOString(),
+          seeds: o.seeds,
+          scenarios,
+          probes,
+          lane: `${info.lane}: ${Object.entries(info.details)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } finally {
+    process.off('SIGINT', stop);
+    await lane.teardown();
+  }
+  console.log(`${scenarios} scenarios, ${probes} probes written to ${dir}`);
+}
+
+function report(label: string, writeKnown: boolean): void {
+  const pin = findPinnedBuild(label) ?? PINNED_PILOT;
+  const dir = join(CORPUS, pin.label ?? label);
+  const corpus = readCorpus(dir);
+  if (corpus.length === 0) {
+    console.log(`${dir}: no corpus yet; generate it with \`npm run corpus -- --refresh --istio-version ${pin.label ?? label}\``);
+    return;
+  }
+  const c = checkModel(corpus, pin.istioVersion);
+  console.log(`${dir}: ${corpus.length} scenarios, ${c.probes} probes`);
+  console.log(`model agrees on ${c.probes - c.disagreements.size}/${c.probes}; per area: ${formatAreas(c)}`);
+  if (writeKnown) {
+    const file = join(dir, 'known-disagreements.json');
+    writeFileSync(file, `${JSON.stringify(Object.fromEntries([...c.disagreements].sort()), null, 1)}\n`);
+    console.log(`wrote ${c.disagreements.size} known disagreements to ${file}`);
+  }
+}
+
+const program = new Command('corpus')
+  .option('--refresh', 'regenerate against the real istiod (control-plane lane)')
+  .option('--istio-version <label>', 'the pinned build', PINNED_PILOT.label ?? PINNED_PILOT.goModuleVersion)
+  .option('--seeds <range>', 'seeds to generate, e.g. 1-10', '1-10')
+  .option('--count <n>', 'scenarios per seed', '200')
+  .option('--known', 'rewrite known-disagreements.json from the model as it is')
+  .action(async (opts: { refresh?: boolean; istioVersion: string; seeds: string; count: string; known?: boolean }) => {
+    const count = Number(opts.count);
+    if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
+    if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count });
+    report(opts.istioVersion, !!opts.known);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof UserError) {
+    process.stderr.write(`corpus: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`corpus: ${(e as Error).message}\n`);
+  process.exit(3);
+});
