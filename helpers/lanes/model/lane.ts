@@ -12,6 +12,7 @@ export function modelObservation(e: Expectation): Observation {
     verdict: e.verdict,
     cluster: e.cluster,
     ...(e.signal ? { signal: e.signal } : {}),
+    ...(e.hops ? { hops: e.hops } : {}),
     summary: e.reason,
     evidence: { listener: e.listener, ...(e.signal === 'http-502' ? { directResponse: 502 } : {}), reason: e.reason },
   };
