@@ -4,6 +4,7 @@
 import { formatPath } from '../model/hops.ts';
 import type { CaseResult, RunReport } from './results.ts';
 import { asserted, countOutcomes } from './results.ts';
+import { conformanceMarkdown } from './conformance.ts';
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 // Past the sidecar, the observed cell is the path hop by hop; a direct call a gateway has a route for says so.
@@ -25,6 +26,7 @@ export function renderMarkdown(report: RunReport): string {
     `**${c.pass} passed, ${c.fail} failed, ${c.error} errors, ${c.skipped} skipped**`,
     '',
   ];
+  out.push(...conformanceMarkdown(report));
   if (report.interrupted) out.push(`Interrupted by ${report.interrupted}: the results below are those observed before it.`, '');
   if (report.setupError) out.push(`Setup failed: ${cell(report.setupError.split('\n')[0] ?? '')}`, '');
   const notPassed = report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error');

@@ -17,6 +17,8 @@ export interface CaseResult {
   message?: string;
   /** Time spent observing this probe (JUnit `time`). */
   durationMs?: number;
+  /** Conformance features the case exercises (helpers/report/features.ts). */
+  features?: string[];
   /** The case's own pin, set when the observation agreed with the model but contradicted this pin. */
   pin?: { verdict: Verdict; cluster: string };
 }

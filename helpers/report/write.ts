@@ -1,9 +1,10 @@
-// Writes a run's reports (JSON with evidence, JUnit, Markdown) into one folder.
+// Writes a run's reports (JSON with evidence, JUnit, Markdown, the conformance report) into one folder.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunReport, totalsOf } from './results.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
+import { renderConformanceYaml } from './conformance.ts';
 import { prepareReportDir } from './dir.ts';
 
 /** The JSON report: counts and durations first, then the run as recorded. */
@@ -18,6 +19,7 @@ export function writeReports(dir: string, report: RunReport): string[] {
     [`egress-${report.lane}.json`]: reportJson(report),
     [`junit-${report.lane}.xml`]: renderJUnit(report),
     [`summary-${report.lane}.md`]: renderMarkdown(report),
+    [`conformance-${report.lane}.yaml`]: renderConformanceYaml(report),
   };
   return Object.entries(files).map(([name, text]) => {
     const p = join(dir, name);

@@ -18,6 +18,7 @@ import { writePartialReport, writeReports } from '../report/write.ts';
 import { keepRunLogs, keepSetupLogs } from '../report/logs.ts';
 import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
+import { featuresOf } from '../report/features.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
 
@@ -128,6 +129,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           if (ran.has(c.id)) continue;
           const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
           results.push({
+            features: featuresOf({ policy: c.policy, resources: c.scenario.resources, expected }),
             id: c.id,
             policy: c.policy,
             scenario: c.scenario.name,
@@ -149,7 +151,16 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         for (const c of block) {
           it(c.id, async ({ task, skip }) => {
             const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
-            const base = { id: c.id, policy, scenario: scenario.name, from: c.probe.from.namespace, to: c.probe.to.raw, expected };
+            const features = featuresOf({ policy, resources: scenario.resources, expected });
+            const base = {
+              id: c.id,
+              policy,
+              scenario: scenario.name,
+              from: c.probe.from.namespace,
+              to: c.probe.to.raw,
+              expected,
+              features,
+            };
             // The run reporter prints the case from task meta, not the assertion below.
             const record = (r: CaseResult) => {
               results.push(r);

@@ -20,10 +20,12 @@ import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
 import { markInterrupted } from '../../helpers/report/interrupted.ts';
 import { writeReports } from '../../helpers/report/write.ts';
+import { featuresOf } from '../../helpers/report/features.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { onInterrupt, type InterruptSignal } from '../../helpers/process/interrupt.ts';
 import { pollUntil } from '../../helpers/process/poll.ts';
 import { childrenOf } from '../../helpers/process/children.ts';
+import { groupAlive, killGroup, signal } from '../../helpers/process/group.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,37 +122,11 @@ function printSummary(file: string, out: (s: string) => void): RunReport | undef
   return report;
 }
 
-/** True while any process of the group is alive. */
 function readReport(file: string): RunReport | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as RunReport;
   } catch {
     return undefined;
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-function killGroup(pgid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -263,14 +239,19 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
         );
       }
       const oracleVersion = oracleVersionFor(lane, flags.istioVersion);
-      const notRun = cases.map((c) => ({
-        id: c.id,
-        policy: c.policy,
-        scenario: c.scenario.name,
-        from: c.probe.from.namespace,
-        to: c.probe.to.raw,
-        expected: expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy }),
-      }));
+      const notRun = cases.map((c) => {
+        const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
+        const features = featuresOf({ policy: c.policy, resources: c.scenario.resources, expected });
+        return {
+          id: c.id,
+          policy: c.policy,
+          scenario: c.scenario.name,
+          from: c.probe.from.namespace,
+          to: c.probe.to.raw,
+          expected,
+          features,
+        };
+      });
       writeReports(
         reportDir,
         markInterrupted(readReport(reportFile), interrupted, notRun, {
