@@ -5,6 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOperator } from './install.ts';
+import { labInstall } from './session.ts';
+import { UserError } from '../model/errors.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
 import { findLab } from './load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'labs-install-'));
@@ -45,4 +48,33 @@ describe('readOperator', () => {
       expect.stringMatching(/spec\.profile "demo" is rendered and applied, but a lab runs istiod alone/),
     ]);
   });
+});
+
+// lab install -f with a field istioctl does not know: exit 2 naming the field and the candidate's file,
+// not exit 3 naming istioctl's work copy. Checked with the pinned istioctl, before any lab is attached.
+const istioctl = findIstioctlBuildSync();
+describe('lab install -f with a wrong IstioOperator field', () => {
+  it('exits 2 naming the field and the file (the pinned istioctl decides)', async (ctx) => {
+    if (!istioctl) ctx.skip('skipped: istioctl-build not built (`egress-conformance tools install istioctl-build`)');
+    const typo = write(
+      'typo.yaml',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  profile: minimal\n  compnents: {}\n',
+    );
+    const env = { ...process.env, XDG_STATE_HOME: join(dir, 'state') };
+    const err: string[] = [];
+    const run = labInstall(
+      { file: [typo] },
+      {
+        io: { out: () => {}, err: (s) => err.push(s) },
+        env,
+        backend: async () => {
+          throw new Error('the file must be refused before any lab is attached');
+        },
+      },
+    );
+    await expect(run).rejects.toThrow(UserError);
+    await expect(labInstall({ file: [typo] }, { io: { out: () => {}, err: () => {} }, env })).rejects.toThrow(
+      new RegExp(`^${typo.replaceAll('.', '\\.')}: IstioOperator field "compnents" is not one istioctl knows`),
+    );
+  }, 120_000);
 });

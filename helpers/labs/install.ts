@@ -33,6 +33,16 @@ export function readOperator(file: string): { operator: K8sObject; notes: string
   return { operator, notes: ignoredIstioOperatorFields([file], { installed: true }) };
 }
 
+/** The IstioOperator as the pinned istioctl reads it; bad input (an unknown field) is a UserError naming `file`. */
+export async function checkOperator(istioctl: string, file: string, workDir: string): Promise<K8sObject[]> {
+  const { operator } = readOperator(file);
+  try {
+    return await renderIstioOperator(istioctl, operator, join(workDir, 'istio'));
+  } catch (e) {
+    throw refusedOperator(e, file);
+  }
+}
+
 export async function installOperator(k8s: K8sOps, istioctl: string, file: string, workDir: string): Promise<InstallResult> {
   const { operator, notes } = readOperator(file);
   let objects: K8sObject[];

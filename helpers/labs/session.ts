@@ -40,15 +40,15 @@ export async function labStart(name: string, d: LabDeps): Promise<number> {
 export async function labInstall(flags: { file?: string[] }, d: LabDeps): Promise<number> {
   const [file, ...more] = flags.file ?? [];
   if (file === undefined || more.length) throw new UserError('-f: give one IstioOperator file, as to istioctl install -f');
-  const { readOperator, installOperator } = await import('./install.ts');
-  // The file is checked before anything else, so a wrong field is named even when no lab is running.
-  readOperator(file);
-  const { current } = await attachCurrent(await backendOf(d), d.env);
+  const { checkOperator, installOperator } = await import('./install.ts');
   const istioctl = findIstioctlBuildSync(undefined, d.env);
   if (!istioctl)
     throw new EnvironmentError(
       'istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)',
     );
+  // The file is checked by the pinned istioctl before anything else, so a wrong field is named even when no lab runs.
+  await checkOperator(istioctl, file, join(stateDir(d.env), 'install'));
+  const { current } = await attachCurrent(await backendOf(d), d.env);
   const { ClientNodeK8s } = await import('../k8s/client.ts');
   const r = await installOperator(new ClientNodeK8s(current.kubeconfig), istioctl, file, join(stateDir(d.env), 'install'));
   for (const n of r.notes) d.io.err(`note: ${n}`);
