@@ -51,8 +51,12 @@ export interface ResolveDeps {
   onProgress?: (line: string) => void;
 }
 
-/** A cold `go install` downloads modules and compiles for minutes; this bounds it, not the 30 s of a version check. */
-export const GO_BUILD_TIMEOUT_MS = 20 * 60_000;
+/**
+ * A cold `go install` downloads modules and compiles for minutes; this bounds it, not the 30 s of a version
+ * check. 45 min: on a shared 2-core machine a cold kube-apiserver build took over 20 and was killed while
+ * still compiling (the go build cache keeps what finished, but the run was lost).
+ */
+export const GO_BUILD_TIMEOUT_MS = 45 * 60_000;
 
 export interface BuildOptions {
   timeoutMs: number;
