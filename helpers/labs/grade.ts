@@ -4,6 +4,7 @@
 // so a failure can say why.
 import type { BlockSignal, Expectation, Hop, Observation, Probe, ResourceSet, Verdict } from '../model/types.ts';
 import type { Lane } from '../lanes/lane.ts';
+import { observeAll, scenarioCases } from '../driver/run-cases.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { meshMode } from '../oracle/policy.ts';
 import type { Lab, LabCheck } from './load.ts';
@@ -156,8 +157,9 @@ export async function gradeState(
 }
 
 /**
- * Grades on a lane that is set up (the caller owns its lifetime): the state is applied as one
- * scenario under its own mesh policy, probed, and cleared.
+ * Grades on a lane that is set up (the caller owns its lifetime): the state's checks run as one scenario
+ * through the case driver (helpers/driver/run-cases.ts: applied once, probed in turn, cleared), then judged.
+ * A scenario the lane could not apply shows as an error on every check, with its cause.
  */
 export async function gradeOnLane(
   lab: Lab,
@@ -167,16 +169,13 @@ export async function gradeOnLane(
   oracleVersion: string,
   notes: string[] = [],
 ): Promise<LabGrade> {
-  const handle = await lane.applyScenario(`lab-${lab.name}`, meshMode(resources), resources);
-  try {
-    return await gradeState(
-      lab,
-      resources,
-      { name: laneName, referee: true, observe: (p) => lane.observe(handle, p) },
-      oracleVersion,
-      notes,
-    );
-  } finally {
-    await lane.clearScenario(handle);
-  }
+  const cases = scenarioCases(`lab-${lab.name}`, meshMode(resources), resources, lab.checks.map(probeOf));
+  const seen = await observeAll(lane, cases);
+  const byProbe = new Map(seen.map((o) => [o.case.probe, o.observation]));
+  const observe: Observe = async (probe) => {
+    const o = [...byProbe.entries()].find(([p]) => p.from === probe.from && p.to === probe.to)?.[1];
+    if (!o) throw new Error(`lab ${lab.name}: no observation for ${probe.to.raw}`);
+    return o;
+  };
+  return gradeState(lab, resources, { name: laneName, referee: true, observe }, oracleVersion, notes);
 }

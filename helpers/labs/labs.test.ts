@@ -100,6 +100,21 @@ describe("the model's reading of the labs (explains each failure; never grades a
     },
   );
 
+  it('gradeOnLane runs the checks through the case driver as one scenario (on the model lane, which needs no tools)', async () => {
+    const lane = await createLane('model', {});
+    await lane.setup();
+    try {
+      const lab = findLab('mesh-registry-only');
+      const ok = await gradeOnLane(lab, applyFiles(startState(lab), [lab.solution]).resources, lane, 'model lane', LAB_ISTIO_VERSION);
+      expect(failing(ok)).toEqual([]);
+      const root = lab.wrong.find((w) => /root-sidecar\.yaml$/.test(w.file))!;
+      const bad = await gradeOnLane(lab, applyFiles(startState(lab), [root.file]).resources, lane, 'model lane', LAB_ISTIO_VERSION);
+      expect(failing(bad)).toContain('frontend→https://unlisted.example.com/: allowed via PassthroughCluster');
+    } finally {
+      await lane.teardown();
+    }
+  });
+
   it('a failed check carries the oracle reason and the listener → cluster path', async () => {
     const lab = findLab('tcp-trap-addresses');
     const g = await oracleGrade(lab.name, [lab.wrong[0].file]);
