@@ -1,12 +1,9 @@
 // The `egress-conformance` command line. Every user-fixable problem ends as one line on stderr and a
-// non-zero exit code (2 bad input, 3 missing environment), never a stack trace.
+// non-zero exit code (2 bad input, 3 missing environment, 70 an internal error), never a stack trace.
+// Each command's module is imported when that command runs, so a command loads only what it needs.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCodeError, UserError } from '../helpers/model/errors.ts';
 import { collect } from './commands/options.ts';
-import { runExpect } from './commands/expect.ts';
-import { runMatrix } from './commands/matrix.ts';
-import { dryRun, runLaneSuite } from './commands/run.ts';
-import { installTool } from './commands/tools.ts';
 import { versionText } from './commands/version.ts';
 import { registerLabCommands } from './commands/lab.ts';
 
@@ -27,10 +24,17 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
 
   program
     .command('expect')
-    .description('what Istio should do with each probe, given resources (the oracle)')
-    .addOption(
-      new Option('-f, --file <file>', 'YAML with IstioOperator, ServiceEntry and Sidecar resources (repeatable)').argParser(collect),
+    .description(
+      "what Istio does with each probe, given resources: the real istiod's answer and path when its pinned tools are installed (on the warm stack if `up`), the model's reason beside it",
     )
+    .addOption(
+      new Option(
+        '-f, --file <file>',
+        'YAML: ServiceEntry, Sidecar, Gateway, VirtualService, DestinationRule, IstioOperator, ConfigMap istio-system/istio, or a List of them as `kubectl get -o yaml` writes (repeatable; - for stdin)',
+      ).argParser(collect),
+    )
+    .option('--from-cluster', 'also read the mesh from a live cluster (read-only): $KUBECONFIG or ~/.kube/config')
+    .option('--context <name>', 'with --from-cluster: the kubeconfig context to read')
     .addOption(
       new Option(
         '--probe <ns=url>',
@@ -38,13 +42,17 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       ).argParser(collect),
     )
     .option('--policy <mode>', 'mesh outboundTrafficPolicy mode: ALLOW_ANY or REGISTRY_ONLY (overrides the IstioOperator)')
-    .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
+    .option(
+      '--istio-version <build>',
+      "a pinned istiod build (label, Go module version) or, for the model, an Istio version X.Y.Z (default: the lane's build)",
+    )
     .option('--json', 'print a JSON array, one object per probe')
     .option(
       '--lane <lane>',
-      "model (default; `oracle` is an alias), or control-plane: ask the real istiod too, its answer beside the model's (exit 1 where they differ)",
+      'control-plane (the real istiod; the default when its pinned tools are installed) or model (the model alone, instant; `oracle` is an alias)',
     )
-    .action((opts) => {
+    .action(async (opts) => {
+      const { runExpect } = await import('./commands/expect.ts');
       result.code = runExpect(opts, io);
     });
 
@@ -95,7 +103,8 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
     .description('the whole case catalogue with expected verdicts (scenario × policy × source × destination)')
     .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
     .option('--json', 'print JSON')
-    .action((opts) => {
+    .action(async (opts) => {
+      const { runMatrix } = await import('./commands/matrix.ts');
       result.code = runMatrix(opts, io);
     });
 
@@ -111,22 +120,15 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       .option('--dry-run', 'print every command and manifest the kind lane would run, and run nothing')
       .option('--keep', 'kind: keep the cluster afterwards')
       .option('--reuse', 'kind: use the existing cluster this tool created earlier')
-      .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches (same as --run)')
-      .addOption(
-        new Option('--run <regex>', 'run only the cases whose id (POLICY/scenario/from→to) matches; repeatable: any of them').argParser(
-          collect,
-        ),
-      )
-      .addOption(new Option('--skip <regex>', 'leave out the cases whose id matches; repeatable, applied after --run').argParser(collect))
-      .option('--rerun-failed <report.json>', 'run only the cases that failed or errored in that JSON report (egress-<lane>.json)')
-      .option('--fail-fast', 'stop at the first case that fails or errors; the rest are reported as skipped')
+      .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches')
       .option('--istio-version <x.y.z>', 'Istio version to install (kind) or whose rules apply (default: the pinned version)')
       .option('--report-dir <dir>', 'where JSON, JUnit and Markdown reports go (default artifacts/<lane>)')
       .option(
         '--cases <dir>',
         'run your own case files (name, resources or manifests, probes) instead of the catalogue; pins optional: without them the oracle is the expectation, with them they are checked too',
       )
-      .action((opts) => {
+      .action(async (opts) => {
+        const { dryRun, runLaneSuite } = await import('./commands/run.ts');
         result.code = forceDryRun ? dryRun(opts, io.out) : runLaneSuite(opts, io);
       });
   runCmd('run', 'run the catalogue on a lane and compare every probe with the oracle (the main job)', false);
@@ -143,7 +145,8 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       '--version <build>',
       "pilot-discovery and istioctl-build: which pinned istiod build (label or Go module version; default the lane's)",
     )
-    .action((name: string, opts: { version?: string }) => {
+    .action(async (name: string, opts: { version?: string }) => {
+      const { installTool } = await import('./commands/tools.ts');
       result.code = installTool(name, io, opts);
     });
 
@@ -215,6 +218,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** A bug of this tool, never 1 (a failed probe): sysexits' EX_SOFTWARE. */
+export const INTERNAL_ERROR = 70;
+
 export async function main(argv: string[]): Promise<number> {
   const result: { code: number | Promise<number> } = { code: 0 };
   const program = buildProgram(result);
@@ -238,6 +244,6 @@ export async function main(argv: string[]): Promise<number> {
       `egress-conformance: internal error: ${(e as Error)?.message ?? String(e)} (set EGRESS_DEBUG=1 for the stack, and please report it)`,
     );
     if (process.env.EGRESS_DEBUG) io.err((e as Error)?.stack ?? '');
-    return 1;
+    return INTERNAL_ERROR;
   }
 }
