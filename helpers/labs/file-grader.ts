@@ -1,9 +1,10 @@
-// Grading files (`lab check -f`, an exam answered with files) on the real istiod: one control-plane
-// lane, set up once and reused for every grading until closed. Never the model: without the pinned
+// Grading files (`lab check -f`, an exam answered with files) on the real istiod: the warm stack when
+// `egress-conformance up` keeps one, else a control-plane lane set up once and reused until closed. Never the model: without the pinned
 // tools it refuses with the commands that build them (exit 3).
 import { EnvironmentError } from '../model/errors.ts';
 import type { Lane } from '../lanes/lane.ts';
-import { createLane } from '../lanes/select.ts';
+import { acquireStack, usableWarm } from '../stack/acquire.ts';
+import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import type { LabState } from './apply.ts';
 import { gradeOnLane, type LabGrade } from './grade.ts';
@@ -32,15 +33,19 @@ export function laneGrader(lane: Lane, name: string): FileGrader {
   };
 }
 
+/**
+ * A grader on the warm stack when `egress-conformance up` has one running the pinned build, else on a
+ * stack started for this grading (ended by close()). The model never grades: no stack, no grade.
+ */
 export async function openLaneGrader(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<FileGrader> {
-  requireIstiod(env);
-  const lane = await createLane('control-plane', { env, out: say });
+  if (!usableWarm({ pin: PINNED_PILOT, say: () => {}, env })) requireIstiod(env);
+  const stack = await acquireStack({ pin: PINNED_PILOT, say, env });
   try {
-    const info = await lane.setup();
-    const g = laneGrader(lane, `istiod ${info.istioVersion}`);
-    return { ...g, close: () => lane.teardown() };
+    const info = await stack.lane.setup();
+    const g = laneGrader(stack.lane, `istiod ${info.istioVersion}${stack.warm ? ' (warm stack)' : ''}`);
+    return { ...g, close: () => stack.release() };
   } catch (e) {
-    await lane.teardown();
+    await stack.release();
     throw e;
   }
 }
