@@ -20,8 +20,34 @@ export interface Landing {
   via: RuleId[];
 }
 
-function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http502 = false): Landing {
+/** Where an HTTP request meets a policy catch-all: a port's route, or virtualOutbound's DFP chain. */
+type HttpCatchAll = 'route' | 'outbound';
+
+/** meshConfig ALLOW_ANY_DYNAMIC_DNS: plain HTTP to an unknown host goes through Envoy's dynamic forward proxy. */
+export const DFP_CLUSTER = 'AllowAnyDynamicDNSCluster';
+
+function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http?: HttpCatchAll): Landing {
   const src = policy.source;
+  if (policy.mode === 'ALLOW_ANY_DYNAMIC_DNS') {
+    // httproute.go buildCatchAllVirtualHost and listener_builder.go buildOutboundCatchAllNetworkFilterChains: plain
+    // HTTP (a port's route catch-all, or virtualOutbound's HTTP-inspector chain) → AllowAnyDynamicDNSCluster;
+    // everything else falls through to PassthroughCluster as under ALLOW_ANY (buildOutboundCatchAllNetworkFiltersOnly).
+    if (http)
+      return {
+        cluster: DFP_CLUSTER,
+        blocked: false,
+        rule: 'mesh.allow-any-dynamic-dns',
+        via: [via],
+        how: `${how} → ${http === 'route' ? 'catch-all virtual host allow_any_dynamic_dns' : "virtualOutbound's allow_any_dynamic_dns HTTP chain"} → ${DFP_CLUSTER} (ALLOW_ANY_DYNAMIC_DNS)`,
+      };
+    return {
+      cluster: policy.passthrough,
+      blocked: false,
+      rule: 'mesh.dynamic-dns-passthrough',
+      via: [via],
+      how: `${how} → ${policy.passthrough} (ALLOW_ANY_DYNAMIC_DNS: only plain HTTP takes the dynamic forward proxy)`,
+    };
+  }
   if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
     // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
     // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
@@ -41,7 +67,7 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http502
       via: [via],
       how: `${how} → ${policy.passthrough} (ALLOW_ANY)`,
     };
-  if (http502)
+  if (http === 'route')
     return {
       cluster: BLACKHOLE,
       blocked: true,
@@ -72,9 +98,13 @@ function toService(sp: ServicePort, how: string, rule: RuleId): Landing {
     };
   }
   const dns = sp.se.resolution === 'DNS' || sp.se.resolution === 'DNS_ROUND_ROBIN';
+  // cluster.go buildOutboundClusters: a wildcard DYNAMIC_DNS entry's HTTP, TLS, GRPC and HTTP2 ports get a dynamic
+  // forward proxy cluster under the usual outbound|port||host name; the listeners and routes are those of any entry.
   const note = dns
     ? ` (resolution ${sp.se.resolution}: it connects to ${sp.se.endpoints.length ? 'the listed endpoints' : `${sp.host}'s resolved address`}, not to the dialled one)`
-    : '';
+    : sp.se.resolution === 'DYNAMIC_DNS'
+      ? ' (resolution DYNAMIC_DNS: a dynamic forward proxy cluster resolves the request’s Host or SNI)'
+      : '';
   return { cluster: c, blocked: false, rule, via: [], how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
 }
 
@@ -142,7 +172,7 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
         `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}`,
         vh.byAddress ? 'se.http-route-address' : 'se.http-route',
       );
-    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', true);
+    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', 'route');
   }
   if (scheme === 'https' && !isIp) {
     const sp = sniMatch(l.tls, host);
@@ -178,7 +208,13 @@ export function land(l: ListenerModel | undefined, probe: Probe, dst: string | u
       how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
     };
   }
-  if (!l) return policyLanding(mode, `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`, 'listener.none');
+  if (!l)
+    return policyLanding(
+      mode,
+      `no outbound listener for port ${probe.to.port}: virtualOutbound catch-all chain`,
+      'listener.none',
+      probe.to.scheme === 'http' ? 'outbound' : undefined,
+    );
   if (l.kind === 'address') {
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`

