@@ -12,9 +12,11 @@ export function labList(d: LabDeps): number {
   d.io.out(
     renderTable(
       ['LAB', 'DOMAIN', 'COMPETENCY', 'MESH POLICY'],
-      loadLabs().map((l) => [l.needs ? `${l.name} (needs ${l.needs})` : l.name, DOMAIN_TITLES[l.domain], l.competency, l.policy]),
+      loadLabs().map((l) => [l.needs ? `${l.name} *` : l.name, DOMAIN_TITLES[l.domain], l.competency, l.policy]),
     ),
   );
+  const pending = [...new Set(loadLabs().flatMap((l) => (l.needs ? [l.needs] : [])))];
+  if (pending.length) d.io.out(`\n* listed, not gradable yet: needs ${pending.join('; ')}`);
   d.io.out('\negress-conformance lab show NAME; then lab start NAME (a live cluster, kubectl) or lab check NAME -f your.yaml');
   return 0;
 }
