@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
-import { type CorpusScenario, checkModel, corpusLine, formatAreas, readCorpus } from '../helpers/fuzz/corpus.ts';
+import { type CorpusMeta, type CorpusScenario, checkModel, corpusLine, formatAreas, readCorpus } from '../helpers/fuzz/corpus.ts';
 import { formatMix } from '../helpers/fuzz/outcome.ts';
 import { runFuzz } from '../helpers/fuzz/run.ts';
 import { createLane } from '../helpers/lanes/select.ts';
@@ -74,25 +74,19 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
         `seed ${seed}: ${lines.length} scenarios → ${file}; mix ${formatMix(summary.mix)}; ${(scenarios / minutes).toFixed(0)} scenarios/min so far`,
       );
     }
-    writeFileSync(
-      join(dir, 'meta.json'),
-      `${JSON.stringify(
-        {
-          label: pin.label ?? o.label,
-          istioVersion: info.istioVersion,
-          goModuleVersion: pin.goModuleVersion,
-          generated: new Date().toISOString(),
-          seeds: o.seeds,
-          scenarios,
-          probes,
-          lane: `${info.lane}: ${Object.entries(info.details)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const meta: CorpusMeta = {
+      label: pin.label ?? o.label,
+      istioVersion: info.istioVersion,
+      goModuleVersion: pin.goModuleVersion,
+      generated: new Date().toISOString(),
+      seeds: o.seeds,
+      scenarios,
+      probes,
+      lane: `${info.lane}: ${Object.entries(info.details)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    };
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   } finally {
     process.off('SIGINT', stop);
     await lane.teardown();

@@ -14,7 +14,6 @@ import {
   BINDS,
   CAPTURE_MODES,
   CUSTOM_ROOT,
-  DFP_PROTOCOLS,
   EGRESS_HOSTS,
   ENDPOINT_IPS,
   ENDPOINT_NAMES,
@@ -108,8 +107,6 @@ export function serviceEntryManifest(g: RawServiceEntry): Obj {
     spec,
   };
 }
-
-export { DFP_PROTOCOLS };
 
 const egressListenerArb = fc.record({
   // One listener in three has no port (the catch-all).

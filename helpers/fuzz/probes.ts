@@ -75,6 +75,18 @@ interface Declared {
   near: Aim[];
   /** Client namespaces that hold a ServiceEntry (an entry is always visible in its own namespace). */
   homes: string[];
+  /** Ports some resource declares HTTP-only (an HTTP connection manager ends the chain). */
+  httpPorts: Set<number>;
+}
+
+const isHttpOnly = (protocol: string) => schemesFor(protocol).every((s) => s === 'http') && protocol !== '';
+
+/**
+ * TLS or raw TCP to a port an HTTP connection manager terminates is a codec error, which no side turns into a
+ * verdict (the evaluator and the simulator answer `error`, the model cannot): not a probe worth a corpus entry.
+ */
+export function answerable(a: Aim, httpPorts: ReadonlySet<number>): boolean {
+  return a.scheme === 'http' || !httpPorts.has(a.port);
 }
 
 const SCHEMES: Scheme[] = ['http', 'https', 'tcp'];
@@ -83,6 +95,7 @@ export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declare
   const own: Aim[] = [];
   const near: Aim[] = [];
   const declaredPorts = new Set<number>();
+  const httpPorts = new Set<number>();
   const homes = new Set<string>();
   for (const m of manifests) {
     const spec = (m.spec ?? {}) as Obj;
@@ -90,6 +103,7 @@ export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declare
       for (const e of (spec.egress as Obj[] | undefined) ?? []) {
         const n = (e.port as Obj | undefined)?.number;
         if (typeof n === 'number') declaredPorts.add(n);
+        if (typeof n === 'number' && isHttpOnly(String((e.port as Obj).protocol ?? ''))) httpPorts.add(n);
       }
       const ep = (spec.outboundTrafficPolicy as Obj | undefined)?.egressProxy as Obj | undefined;
       if (ep?.host) near.push({ host: String(ep.host), port: 80, scheme: 'http' });
@@ -108,6 +122,7 @@ export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declare
     const nearHosts = [...names.flatMap((x) => x.near), ...addrs.flatMap((x) => x.outside)];
     for (const p of ports) {
       declaredPorts.add(p.n);
+      if (isHttpOnly(p.proto)) httpPorts.add(p.n);
       const byName = addrs.length === 0 || schemesFor(p.proto).every((x) => x === 'http');
       const ownHosts = [...(byName ? named : []), ...addrs.flatMap((x) => x.inside)];
       if (!byName) nearHosts.push(...named);
@@ -124,7 +139,8 @@ export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declare
     if (ports.length === 0) for (const host of named) for (const port of PORTS) near.push({ host, port, scheme: 'http' });
   }
   for (const port of declaredPorts) for (const scheme of SCHEMES) near.push({ host: 'unlisted.example.net', port, scheme });
-  return { own, near, homes: [...homes] };
+  const decidable = (a: Aim) => answerable(a, httpPorts);
+  return { own: own.filter(decidable), near: near.filter(decidable), homes: [...homes], httpPorts };
 }
 
 const unrelatedArb: fc.Arbitrary<Aim> = fc.record({
@@ -139,12 +155,12 @@ function toUrl(a: Aim): string {
 
 /** Probes for a scenario's manifests: mostly its own hosts and ports, some neighbours, a few unrelated. */
 export function probesArb(manifests: Obj[], maxProbes: number, meshExportTo?: string[]): fc.Arbitrary<FuzzProbe[]> {
-  const { own, near, homes } = declaredAims(manifests, meshExportTo);
+  const { own, near, homes, httpPorts } = declaredAims(manifests, meshExportTo);
   const namespace = homes.length
     ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...homes) }, { weight: 1, arbitrary: fc.constantFrom(...NAMESPACES) })
     : fc.constantFrom(...NAMESPACES);
   const sourceArb = fc.record({ namespace, labels: fc.constantFrom(...POD_LABELS) });
-  const choices: fc.WeightedArbitrary<Aim>[] = [{ weight: 1, arbitrary: unrelatedArb }];
+  const choices: fc.WeightedArbitrary<Aim>[] = [{ weight: 1, arbitrary: unrelatedArb.filter((a) => answerable(a, httpPorts)) }];
   if (own.length) choices.unshift({ weight: 30, arbitrary: fc.constantFrom(...own) });
   if (near.length) choices.push({ weight: 2, arbitrary: fc.constantFrom(...near) });
   const aim = fc.oneof(...choices);
