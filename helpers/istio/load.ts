@@ -190,10 +190,6 @@ export function toJs(d: Document, ref: SourceRef): unknown {
   }
 }
 
-export interface LoadNotes {
-  notes: string[];
-}
-
 /** Parse one YAML text (named `file` in messages) into `into`. */
 export function loadYamlText(text: string, file: string, into: ResourceSet, notes: string[] = []): ResourceSet {
   const docs = parseAllDocuments(text, { prettyErrors: false });

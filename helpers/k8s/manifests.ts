@@ -15,7 +15,7 @@ export const FIXTURES = join(REPO_ROOT, 'fixtures');
 
 /** Every object a run creates carries this label with the run id, so cleanup touches only its own. */
 export const RUN_LABEL = 'egress-conformance.io/run';
-export const MANAGED_LABEL = 'egress-conformance.io/managed';
+const MANAGED_LABEL = 'egress-conformance.io/managed';
 /** Set on scenario objects with the apply generation, so a lane can tell when istiod has read them. */
 export const GENERATION_ANNOTATION = 'egress-conformance.io/generation';
 

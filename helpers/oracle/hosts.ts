@@ -16,11 +16,6 @@ export function subsetOf(h: string, pattern: string): boolean {
   return h.endsWith(suffix) && h.length > suffix.length;
 }
 
-/** Do two host names overlap (either covers the other)? */
-export function hostsOverlap(a: string, b: string): boolean {
-  return subsetOf(a, b) || subsetOf(b, a);
-}
-
 /**
  * Envoy virtual-host domain matching for a Host header: exact first, then the longest suffix
  * wildcard (`*.example.com`), then `*` (envoy route_config.proto, VirtualHost.domains).

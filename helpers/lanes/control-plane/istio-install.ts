@@ -7,7 +7,7 @@
 // rendered by the same istioctl (`manifest generate -o FILE`, cached) and only the mesh of ConfigMap
 // istio, which is what istiod reads, is written, with the lane's generation marker.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
@@ -100,9 +100,4 @@ export class MeshWriter {
       );
     return back;
   }
-}
-
-/** The text of an IstioOperator file, for `up -f` and the snapshot key. */
-export function readOperatorFile(file: string): string {
-  return readFileSync(file, 'utf8');
 }

@@ -16,12 +16,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '../../process/poll.ts';
-import { stringify } from 'yaml';
 import { EnvironmentError } from '../../model/errors.ts';
 import { fetchSnapshot, type SidecarIdentity, type XdsSnapshot } from './ads-client.ts';
 import { freeLoopbackPort, ManagedProcess } from './process.ts';
-
-export { freeLoopbackPort } from './process.ts';
 
 export interface IstiodOptions {
   binary: string;
@@ -58,14 +55,6 @@ export const PROBE_IDENTITY = (istioVersion: string): SidecarIdentity => ({
   labels: {},
   istioVersion,
 });
-
-/**
- * YAML for istiod: it parses with YAML 1.1 rules (sigs.k8s.io/yaml), where OFF/on/yes/n are booleans, and
- * an unparsable mesh is silently replaced by the last good one, so strings are quoted the 1.1 way.
- */
-export function toIstioYaml(value: unknown): string {
-  return stringify(value, { version: '1.1' });
-}
 
 export class Istiod {
   readonly logFile: string;

@@ -23,12 +23,11 @@ import type { Istiod } from './istiod.ts';
 import { GatewayHop } from './gateway-hop.ts';
 import { type AppliedScenario, proxyMetadataOf, SidecarObserver } from './observer.ts';
 import { type ClientPod, ClientPods, NO_RESOURCES, sourcesFor } from './pods.ts';
-import { ControlPlaneStack, type StackState } from './stack.ts';
+import { ControlPlaneStack } from './stack.ts';
 import { LaneStateHelpers, type LaneState } from './state.ts';
 
 import type { ApplyTimings, ControlPlaneLaneOptions, SetupTimings } from './options.ts';
 
-export { externalAddressFor, proxyMetadataOf } from './observer.ts';
 export type { ApplyTimings, ControlPlaneLaneOptions, SetupTimings } from './options.ts';
 export type { LaneState } from './state.ts';
 
@@ -296,5 +295,3 @@ export class ControlPlaneLane implements Lane {
     return this.observe(this.current!.handle, probe);
   }
 }
-
-export type { StackState };

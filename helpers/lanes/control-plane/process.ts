@@ -43,11 +43,6 @@ export function removeOnExit(dir: string): () => void {
   };
 }
 
-/** Every process still owned by this Node process (for signal handlers that clean up before exiting). */
-export function liveProcesses(): ManagedProcess[] {
-  return [...live];
-}
-
 export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -1,17 +1,12 @@
 // A scenario's ServiceEntries and Sidecars: applied labelled with the run and annotated with the apply
 // generation (helpers/k8s/manifests.ts), deleted (and waited gone) when the scenario is cleared.
-import { GENERATION_ANNOTATION, scenarioObjects } from '../../../k8s/manifests.ts';
+import { scenarioObjects } from '../../../k8s/manifests.ts';
 import { syncScenarioObjects } from '../../../k8s/workloads.ts';
 import type { PolicyMode, ResourceSet } from '../../../model/types.ts';
 import type { RunContext } from '../context.ts';
-import type { K8sObject, ObjectRef, Runner } from '../runner.ts';
+import { refOf } from '../../../k8s/client.ts';
+import type { K8sObject, Runner } from '../runner.ts';
 import { objectKey, type RunState } from '../state.ts';
-
-export { GENERATION_ANNOTATION };
-
-export function refOf(o: K8sObject): ObjectRef {
-  return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace };
-}
 
 /** Applies the scenario at the next generation; returns what was applied. */
 export async function applyScenarioObjects(

@@ -7,7 +7,7 @@ import type { RunContext } from '../context.ts';
 import { canonical } from '../context.ts';
 import type { K8sObject, Runner } from '../runner.ts';
 
-export { clientFor, CONTROL_NAMESPACE, type ClientSpec } from '../../../k8s/manifests.ts';
+export { clientFor, type ClientSpec } from '../../../k8s/manifests.ts';
 
 export const INJECTED_NAMESPACES = ['frontend', 'default'];
 
