@@ -3,16 +3,19 @@
 // Each command's module is imported when that command runs, so a command loads only what it needs.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCodeError, UserError } from '../helpers/model/errors.ts';
-import { collect } from './commands/options.ts';
 import { versionText } from './commands/version.ts';
-import { registerLabCommands } from './commands/lab.ts';
+import type { registerLabCommands as RegisterLabs } from './commands/lab.ts';
+
+/** Repeatable options (-f, --probe): each use appends. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const io = {
   out: (s: string) => process.stdout.write(`${s}\n`),
   err: (s: string) => process.stderr.write(`${s}\n`),
 };
 
-function buildProgram(result: { code: number | Promise<number> }): Command {
+/** `labs` is the lab commands' registration, imported only when they can be asked for (they load much). */
+function buildProgram(result: { code: number | Promise<number> }, labs?: typeof RegisterLabs): Command {
   const program = new Command('egress-conformance')
     .description('End-to-end conformance suite for Istio sidecar egress control')
     .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
@@ -177,7 +180,7 @@ function buildProgram(result: { code: number | Promise<number> }): Command {
       result.code = runDown({}, io);
     });
 
-  registerLabCommands(program, result, io);
+  labs?.(program, result, io);
 
   program
     .command('fuzz')
@@ -223,7 +226,8 @@ export const INTERNAL_ERROR = 70;
 
 export async function main(argv: string[]): Promise<number> {
   const result: { code: number | Promise<number> } = { code: 0 };
-  const program = buildProgram(result);
+  const wantsLabs = argv.length === 0 || argv[0] === 'lab' || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+  const program = buildProgram(result, wantsLabs ? (await import('./commands/lab.ts')).registerLabCommands : undefined);
   try {
     if (argv.length === 0) {
       program.outputHelp();
