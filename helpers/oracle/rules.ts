@@ -37,6 +37,8 @@ export const RULES = {
   'sidecar.namespace': "the namespace's selector-less Sidecar applies",
   'sidecar.root-namespace': "the root namespace's selector-less Sidecar applies",
   'export.hidden': 'exportTo hides a relevant entry from the namespace (push_context.go initServiceRegistry)',
+  'export.service-entry-visibility':
+    'meshConfig.serviceEntryVisibility (applyToSidecars) narrows exportTo: NAMESPACE to its own namespace, NONE nowhere (push_context.go serviceExportTo)',
   'export.default-export-to': 'an entry without exportTo takes meshConfig.defaultServiceExportTo',
   'import.not-imported': "a relevant entry is not among the Sidecar's egress hosts (sidecar.go)",
   'import.excluded': 'a "~ns/host" egress host excludes a relevant entry (sidecar.go, from 1.31)',

@@ -44,12 +44,13 @@ describe('version gates', () => {
     }
   });
 
-  it('the April build lacks the exclusions and the defaultServiceExportTo fix; the August build has both', () => {
+  it('the April build lacks the exclusions, the defaultServiceExportTo fix and serviceEntryVisibility; the August build has them', () => {
     const april = PINNED_BUILDS.find((b) => b.label === 'master-2026-04-23')!;
     const august = PINNED_BUILDS.find((b) => b.label === 'master-2026-08-27')!;
     expect(gatesBetween(v(april.istioVersion), v(august.istioVersion)).map((g) => g.id)).toEqual([
       'default-export-to',
       'sidecar-egress-exclusions',
+      'service-entry-visibility',
     ]);
   });
 

@@ -3,7 +3,7 @@
 // Also the one list of version gates: the rules of the oracle that change with the Istio version.
 import { UserError } from '../model/errors.ts';
 
-export type GateId = 'dns-auto-allocation' | 'default-export-to' | 'sidecar-egress-exclusions';
+export type GateId = 'dns-auto-allocation' | 'default-export-to' | 'sidecar-egress-exclusions' | 'service-entry-visibility';
 
 export interface IstioVersion {
   major: number;
@@ -115,6 +115,16 @@ export const GATES: readonly VersionGate[] = [
     after: '"~ns/host" excludes matching services of ns ("~/host" of every namespace) from what the listener imports',
     upstream: 'istio/istio#60581 (issue #60139, opened 2026-06-13)',
     source: ['pilot/pkg/model/sidecar.go excludePrefix / hostClassification.Excluded'],
+  },
+  {
+    id: 'service-entry-visibility',
+    since: '1.31.0-alpha',
+    title: 'meshConfig.serviceEntryVisibility caps exportTo for sidecars (applyToSidecars)',
+    before: 'the mesh field does not exist: every ServiceEntry keeps its exportTo',
+    after:
+      'with applyToSidecars, defaultVisibility NAMESPACE clamps an entry to its own namespace (or hides it when its exportTo leaves that out) and NONE hides it; exportTo ["~"] stays',
+    upstream: 'istio/istio#60870 "Implement Safer ServiceEntry" (commit 62a02d9ae96, 2026-07-20)',
+    source: ['pilot/pkg/model/push_context.go serviceExportTo', 'pilot/pkg/model/serviceentry_visibility.go'],
   },
 ];
 

@@ -32,7 +32,42 @@ function effectiveExportTo(se: ServiceEntry, resources: ResourceSet, version: Is
   return { values: [], fromDefault: true };
 }
 
+interface VisibilityCap {
+  values: string[];
+  why: string;
+}
+
+/**
+ * meshConfig.serviceEntryVisibility with applyToSidecars narrows what exportTo allows (push_context.go
+ * serviceExportTo; serviceentry_visibility.go: an unset or unknown defaultVisibility is PUBLIC). Its namespace
+ * policies match namespace labels, which the oracle does not know: they are said to be not modelled.
+ */
+function visibilityCap(se: ServiceEntry, values: string[], resources: ResourceSet, version: IstioVersion): VisibilityCap | undefined {
+  const sev = resources.mesh.meshConfig.serviceEntryVisibility as
+    | { applyToSidecars?: boolean; defaultVisibility?: string; policies?: unknown[] }
+    | undefined;
+  if (!sev?.applyToSidecars || !gateOpen(version, 'service-entry-visibility')) return undefined;
+  if (values.length === 1 && values[0] === '~') return undefined;
+  const policies = sev.policies?.length ? '; not modelled: meshConfig.serviceEntryVisibility.policies (namespace labels)' : '';
+  const def = String(sev.defaultVisibility ?? 'PUBLIC').toUpperCase();
+  if (def === 'NONE') return { values: ['~'], why: `meshConfig.serviceEntryVisibility NONE hides it from sidecars${policies}` };
+  if (def === 'NAMESPACE') {
+    const own = values.includes('*') || values.includes('.') || values.includes(se.namespace);
+    return {
+      values: own ? ['.'] : ['~'],
+      why: `meshConfig.serviceEntryVisibility NAMESPACE clamps it to ${own ? `namespace ${se.namespace}` : 'nowhere (its exportTo leaves its own namespace out)'}${policies}`,
+    };
+  }
+  return policies ? { values, why: policies.slice(2) } : undefined;
+}
+
 export function exportedTo(se: ServiceEntry, namespace: string, resources: ResourceSet, version: IstioVersion): ExportDecision {
+  const { values } = effectiveExportTo(se, resources, version);
+  const cap = visibilityCap(se, values, resources, version);
+  if (cap) {
+    const d = exportDecision({ ...se, exportTo: cap.values }, namespace, resources, version);
+    return { ...d, why: `${d.why} (${cap.why})`, rule: 'export.service-entry-visibility' };
+  }
   const d = exportDecision(se, namespace, resources, version);
   const { fromDefault } = effectiveExportTo(se, resources, version);
   if (fromDefault && resources.mesh.defaultServiceExportTo) return { ...d, rule: 'export.default-export-to' };
