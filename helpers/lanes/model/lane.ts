@@ -1,7 +1,7 @@
 // The model (helpers/oracle) as a lane: what it says Istio does with each probe, through the same Lane
 // interface and driver as the lanes that observe a real Istio, so "the model's answer" is one more lane
 // and not a wrapper written again by each command. Instant, needs no tool. It is a model: it explains,
-// the real istiod is the truth (DESIGN.md).
+// the real istiod is the truth.
 import type { Expectation, Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { expectProbe } from '../../oracle/index.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
