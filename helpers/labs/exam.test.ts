@@ -164,4 +164,31 @@ describe('lab exam', () => {
       /--pass-mark: "101" must be a whole number from 1 to 100/,
     );
   });
+
+  it('the default exam end to end: 15 tasks across the domains in 2 hours, each answered in turn, a total score and PASS', async () => {
+    const labs = loadLabs().filter((l) => !l.needs);
+    const byTitle = new Map(labs.map((l) => [l.title, l]));
+    const io = scripted([]);
+    let t = Date.parse('2026-11-29T12:00:00Z');
+    io.now = () => t;
+    const answered = new Set<string>();
+    io.ask = async () => {
+      const title = /── Task \d+\/\d+: (.*) {2}\(/.exec(io.lines.filter((l) => l.startsWith('── Task')).at(-1) ?? '')?.[1] ?? '';
+      const lab = byTitle.get(title);
+      if (!lab) throw new Error(`no lab titled "${title}"`);
+      if (answered.has(lab.name)) return answered.size === 15 ? 'end' : '';
+      answered.add(lab.name);
+      t += 5 * 60_000; // five minutes of work per task
+      return lab.solution; // applied; the next prompt moves on
+    };
+    deps.examIO = io;
+    deps.random = () => 0.7;
+    expect(await labExam({ files: true }, deps)).toBe(0);
+    const text = io.lines.join('\n');
+    expect(text).toMatch(/^Exam: 15 tasks, 120 minutes, pass mark 68%/);
+    expect(answered.size).toBe(15);
+    expect(text).toMatch(/Score: 100% \(pass mark 68%\): PASS, in 75 of 120 minutes/);
+    const domains = new Set(io.lines.filter((l) => /^ {2}\d+\. \[/.test(l)).map((l) => /\[(.*?)\]/.exec(l)?.[1]));
+    expect(domains.size).toBeGreaterThanOrEqual(3);
+  });
 });
