@@ -62,6 +62,7 @@ describe('compare on the oracle lane', () => {
       'export-default-mixed': ['default-export-to'],
       'export-default-named': ['default-export-to'],
       'import-exclusion': ['sidecar-egress-exclusions'],
+      'service-entry-visibility': ['service-entry-visibility'],
     });
     // Only default's 5432 calls change in the catalogue's upgrade scenarios, under both policies.
     expect(
@@ -110,14 +111,18 @@ describe('compare on the oracle lane', () => {
     expect(md).toMatch(/MISSING \(predicted by default-export-to\)/);
   });
 
-  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses both gates; 1.30.3 → 1.30.4 crosses none and changes nothing', async () => {
+  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses its three gates; 1.30.3 → 1.30.4 crosses none and changes nothing', async () => {
     const cases = gatherCases({});
     const at = async (a: string, b: string) => {
       const f = resolveTarget(a, '--from', 'model');
       const t = resolveTarget(b, '--to', 'model');
       return compareObservations(cases, f, t, await onModel(cases, f), await onModel(cases, t));
     };
-    expect((await at('1.30.2', '1.31.0')).gates.map((g) => g.id)).toEqual(['default-export-to', 'sidecar-egress-exclusions']);
+    expect((await at('1.30.2', '1.31.0')).gates.map((g) => g.id)).toEqual([
+      'default-export-to',
+      'sidecar-egress-exclusions',
+      'service-entry-visibility',
+    ]);
     const none = await at('1.30.3', '1.30.4');
     expect(none.gates).toEqual([]);
     expect(none.changes).toEqual([]);
