@@ -201,7 +201,17 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
     .command('bench')
     .description('benchmark the control-plane lane: istiod start, catalogue time, push latency (prints a table)')
     .option('--rewrites <n>', 'rewrites per scenario for the push-latency figures', '5')
+    .option('--cli [runs]', 'time whole CLI processes instead: --version, expect by the model, expect with 5 probes on the warm stack')
     .action(async (opts) => {
+      if (opts.cli !== undefined) {
+        const runs = opts.cli === true ? 5 : Number(opts.cli);
+        if (!Number.isInteger(runs) || runs < 1 || runs > 100)
+          throw new UserError(`--cli: "${opts.cli}" must be a whole number from 1 to 100`);
+        const { benchCli, formatCli } = await import('./bench-cli.ts');
+        io.out(formatCli(await benchCli(runs, io.err)));
+        result.code = 0;
+        return;
+      }
       const { runBenchmark, formatTable } = await import('./bench-control-plane.ts');
       const n = Number(opts.rewrites);
       if (!Number.isInteger(n) || n < 1 || n > 100)

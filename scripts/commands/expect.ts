@@ -9,7 +9,6 @@ import { formatProbeSource, parseProbeFlag } from '../../helpers/probes/url.ts';
 import { unknownSourceNotes } from '../../helpers/istio/namespaces.ts';
 import { meshMode } from '../../helpers/oracle/policy.ts';
 import { ModelLane } from '../../helpers/lanes/model/lane.ts';
-import { ORACLE_ALIAS_NOTE } from '../../helpers/lanes/select.ts';
 import { observeAll, scenarioCases } from '../../helpers/driver/run-cases.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { howToGetIstiod, missingStackTools } from '../../helpers/stack/requirements.ts';
@@ -42,16 +41,17 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 const ISTIOD_LANES = ['control-plane', 'istiod'];
 
 /** Who answers: the lane asked for, or istiod when its pinned tools are installed, else the model (and why). */
-export function chooseAnswerer(
+export async function chooseAnswerer(
   flags: Pick<ExpectFlags, 'lane'>,
   pin: ReturnType<typeof buildFlag>['pin'],
   env: NodeJS.ProcessEnv,
   io: Io,
-): { lane: 'istiod' } | { lane: 'model'; hint?: string } {
+): Promise<{ lane: 'istiod' } | { lane: 'model'; hint?: string }> {
   const lane = flags.lane;
   if (lane !== undefined && lane !== 'model' && lane !== 'oracle' && !ISTIOD_LANES.includes(lane))
     throw new UserError(`--lane: "${lane}" is not a lane expect can ask; use control-plane (the real istiod) or model (alias oracle)`);
-  if (lane === 'oracle') io.err(ORACLE_ALIAS_NOTE);
+  // Imported only here: the lane selection module loads process tooling the model's answers do not need.
+  if (lane === 'oracle') io.err((await import('../../helpers/lanes/select.ts')).ORACLE_ALIAS_NOTE);
   if (lane === 'model' || lane === 'oracle') return { lane: 'model' };
   if (!pin) {
     if (lane) throw new UserError('--istio-version: the real istiod runs pinned builds only; name one by label, or use --lane model');
@@ -72,7 +72,7 @@ export async function runExpect(flags: ExpectFlags, io: Io, env: NodeJS.ProcessE
   if (!flags.probe?.length) throw new UserError('--probe: give at least one, e.g. --probe frontend=tcp://db.example.com:5432');
   const policy = parsePolicy(flags.policy);
   const build = buildFlag(flags.istioVersion);
-  const answerer = chooseAnswerer(flags, build.pin, env, io);
+  const answerer = await chooseAnswerer(flags, build.pin, env, io);
   const parsed = flags.probe.map(parseProbeFlag);
   const notes: string[] = [];
   const resources = loadResourceFiles(flags.file ?? [], notes);
