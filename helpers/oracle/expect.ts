@@ -188,6 +188,20 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   return ports.find((p) => p.host === probe.to.host && p.ips.length > 0)?.ips[0];
 }
 
+/**
+ * Sidecar egress fields the oracle does not follow, said aloud when the egress listener for the probe's port
+ * sets them: a `bind` other than the wildcard (the listener is then `<bind>_<port>`, reached only by calls to
+ * that address) and `captureMode: NONE` (the listener binds to the port instead of taking captured traffic).
+ */
+function notModelled(sidecar: Sidecar | undefined, probe: Probe): string[] {
+  const forPort = sidecar?.egress.filter((e) => e.port?.number === probe.to.port) ?? [];
+  const listeners = forPort.length > 0 ? forPort : (sidecar?.egress.filter((e) => !e.port) ?? []);
+  return listeners.flatMap((e) => [
+    ...(e.bind && e.bind !== '0.0.0.0' ? [`not modelled: Sidecar egress bind ${e.bind}`] : []),
+    ...(e.captureMode?.toUpperCase() === 'NONE' ? ['not modelled: Sidecar egress captureMode NONE'] : []),
+  ]);
+}
+
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
   return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
 }
@@ -247,7 +261,9 @@ function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): Or
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
       ]
     : [];
-  const reason = [`${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
+  const reason = [...notModelled(choice.sidecar, probe), `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join(
+    '; ',
+  );
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
   const rules: RuleId[] = [
