@@ -84,7 +84,7 @@ describe('readClusterResources', () => {
     });
   });
 
-  it('names an object Istio would refuse and a VirtualService, instead of failing or dropping them silently', async () => {
+  it('names an object Istio would refuse, and reads routing kinds into the state, instead of failing or dropping them silently', async () => {
     const k8s = fakeCluster(
       [
         served(
@@ -96,6 +96,13 @@ describe('readClusterResources', () => {
         ),
         served('ServiceEntry', 'default', 'ok', DB, '2026-11-29T10:00:02Z'),
         served('VirtualService', 'default', 'api', { hosts: ['api.example.com'] }, '2026-11-29T10:00:03Z'),
+        served(
+          'VirtualService',
+          'default',
+          'timeout',
+          { hosts: ['api.example.com'], http: [{ timeout: '3s', route: [{ destination: { host: 'api.example.com' } }] }] },
+          '2026-11-29T10:00:04Z',
+        ),
       ],
       { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
     );
@@ -103,6 +110,8 @@ describe('readClusterResources', () => {
     expect(resources.serviceEntries.map((s) => s.name)).toEqual(['ok']);
     expect(notes).toHaveLength(2);
     expect(notes[0]).toMatch(/^ServiceEntry default\/star is in the cluster but Istio's validation refuses it/);
-    expect(notes[1]).toMatch(/^VirtualService default\/api: istiod applies it/);
+    // A VirtualService without routes is refused by Istio's validation (named); a valid one joins the state.
+    expect(notes[1]).toMatch(/^VirtualService default\/api is in the cluster but Istio's validation refuses it/);
+    expect(resources.routing?.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual(['VirtualService default/timeout']);
   });
 });

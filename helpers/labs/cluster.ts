@@ -73,10 +73,19 @@ export async function readClusterResources(k8s: K8sOps): Promise<{ resources: Re
       if (isNotFound(e)) continue; // that CRD is not installed: nothing of the kind can exist
       throw e;
     }
-    for (const o of found) {
-      notes.push(
-        `${kind} ${o.metadata.namespace}/${o.metadata.name}: istiod applies it, so the verdicts include its effect, but the oracle's reasons do not model ${kind}s`,
-      );
+    for (const o of found.filter((x) => !x.metadata.labels?.[RUN_LABEL]).sort(byAge)) {
+      const where = `${kind} ${o.metadata.namespace}/${o.metadata.name}`;
+      if (kind === 'WorkloadEntry') {
+        notes.push(`${where}: istiod applies it, so the verdicts include its effect, but the model's reasons do not cover WorkloadEntries`);
+        continue;
+      }
+      try {
+        // Read into the state (constraints compare them with the start); istiod decides what they do.
+        loadYamlText(stringify(asWritten(o)), where, set, notes);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        notes.push(`${where} is in the cluster but Istio's validation refuses it (${e.message.replace(/^.*?: /, '')}); fix or delete it`);
+      }
     }
   }
   return { resources: set, notes };

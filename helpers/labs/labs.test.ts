@@ -168,7 +168,7 @@ describe("the model's reading of the labs (explains each failure; never grades a
       expect(() => applyFiles(startState(findLab('api-over-http')), [f])).toThrow(/bad\.yaml \(document 1\).*rejected/);
     });
 
-    it('a VirtualService and IstioOperator fields outside meshConfig are named as not applied', () => {
+    it('a VirtualService is applied with the rest (istiod decides); IstioOperator fields outside meshConfig are named as not applied', () => {
       const f = write(
         'extra.yaml',
         [
@@ -177,7 +177,7 @@ describe("the model's reading of the labs (explains each failure; never grades a
         ].join('\n---\n'),
       );
       const state = applyFiles(startState(findLab('mesh-registry-only')), [f]);
-      expect(state.notes.join('\n')).toMatch(/VirtualService ignored/);
+      expect(state.resources.routing?.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual(['VirtualService default/api']);
       expect(state.notes.join('\n')).toMatch(/spec\.profile "demo" is not applied/);
       expect(state.notes.join('\n')).toMatch(/spec\.components is not applied/);
       expect(state.resources.mesh.outboundTrafficPolicy).toBe('REGISTRY_ONLY');
