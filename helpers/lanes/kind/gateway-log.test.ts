@@ -1,7 +1,7 @@
 // The kind lane's gateway hop, on access-log lines in Istio's default TEXT format as a sidecar and the
-// egress gateway write them for the egress task's HTTP call (recorded shape: helpers/probes/testdata).
+// egress gateway write them for the egress task's HTTP call (recorded shape: helpers/lanes/kind/probes/testdata).
 import { describe, expect, it } from 'vitest';
-import { parseAccessLog } from '../../probes/access-log.ts';
+import { parseAccessLog } from './probes/access-log.ts';
 import { parseProbeUrl } from '../../probes/url.ts';
 import type { Observation } from '../../model/types.ts';
 import { gatewayHop, gatewayOfCluster, withGatewayHop } from './gateway-log.ts';

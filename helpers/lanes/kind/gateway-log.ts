@@ -5,7 +5,7 @@
 // terminates) or whose REQUESTED_SERVER_NAME is the SNI the gateway was reached with (TLS passthrough, or the
 // SNI a DestinationRule set on the sidecar's leg). That line's UPSTREAM_CLUSTER_RAW is the gateway's choice.
 // What TLS the gateway originates is not in its access log; the hop carries it only when the caller knows it.
-import { type AccessLogEntry, clusterOf } from '../../probes/access-log.ts';
+import { type AccessLogEntry, clusterOf } from './probes/access-log.ts';
 import type { Hop, Observation, ProbeTarget } from '../../model/types.ts';
 
 const GATEWAY_CLUSTER = /^outbound\|\d+\|[^|]*\|([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/;

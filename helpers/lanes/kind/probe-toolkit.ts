@@ -1,8 +1,8 @@
 // How a probe becomes a command in a client container and how its result becomes an observation
-// (helpers/probes/commands.ts and classify.ts), bound to this lane's servers. Tests inject their own toolkit.
+// (helpers/lanes/kind/probes/commands.ts and classify.ts), bound to this lane's servers. Tests inject their own toolkit.
 import type { Observation, ProbeTarget } from '../../model/types.ts';
-import { classifyProbe } from '../../probes/classify.ts';
-import { probeCommand, probeContainer } from '../../probes/commands.ts';
+import { classifyProbe } from './probes/classify.ts';
+import { probeCommand, probeContainer } from './probes/commands.ts';
 import type { ExecResult } from '../../k8s/client.ts';
 import { POSTGRES } from './servers.ts';
 

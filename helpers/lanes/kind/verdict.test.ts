@@ -1,24 +1,18 @@
 // From what a client and its sidecar really print to a judged outcome, as a kind run does it: the real
-// probe commands (helpers/probes/commands.ts) run by real curl and psql against real servers and
-// stand-ins that answer as a sidecar does; their classification (helpers/probes/classify.ts) joined
-// with access-log lines in Istio's default TEXT format (helpers/probes/access-log.ts), exactly as the
+// probe commands (helpers/lanes/kind/probes/commands.ts) run by real curl and psql against real servers and
+// stand-ins that answer as a sidecar does; their classification (helpers/lanes/kind/probes/classify.ts) joined
+// with access-log lines in Istio's default TEXT format (helpers/lanes/kind/probes/access-log.ts), exactly as the
 // lane joins them (phases/probe.ts); then `judge` against the oracle's expectation for a catalogue case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue } from '../../catalogue/load.ts';
 import type { Expectation, Observation } from '../../model/types.ts';
 import { expectProbe } from '../../oracle/index.ts';
-import { clusterForPort, parseAccessLog } from '../../probes/access-log.ts';
-import { classifyProbe } from '../../probes/classify.ts';
-import { probeCommand } from '../../probes/commands.ts';
-import {
-  freePort,
-  missingTools,
-  runArgv,
-  startPostgres,
-  startStandin,
-  type PgFixture,
-  type StandinFixture,
-} from '../../probes/testing/servers.ts';
+import { clusterForPort, parseAccessLog } from './probes/access-log.ts';
+import { classifyProbe } from './probes/classify.ts';
+import { probeCommand } from './probes/commands.ts';
+import { freePort, missingTools } from '../../testing/servers.ts';
+import { startPostgres, type PgFixture } from '../../testing/postgres.ts';
+import { runArgv, startStandin, type StandinFixture } from '../../testing/standins.ts';
 import { judge } from '../../report/results.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { withCluster } from './phases/probe.ts';

@@ -4,7 +4,7 @@
 // row (a confirmation: the barrier already waited for the config); every attempt is evidence.
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Observation, Probe } from '../../../model/types.ts';
-import { clusterForPort, parseAccessLog, type AccessLogEntry, type ClusterReading } from '../../../probes/access-log.ts';
+import { clusterForPort, parseAccessLog, type AccessLogEntry, type ClusterReading } from '../probes/access-log.ts';
 import { CONSECUTIVE } from '../context.ts';
 import type { ProbeToolkit } from '../probe-toolkit.ts';
 import { excerpt, type ExecResult, type Runner, type RunnerK8s } from '../runner.ts';

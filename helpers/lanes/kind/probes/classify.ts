@@ -24,7 +24,7 @@
 //   connect) or bytes received = allowed.
 // - psql: allowed only when the query answered exactly `1`. A server that answered but refused the
 //   session (auth, unknown database) is an error: reachable, but the probe is misconfigured.
-import type { Observation, ProbeTarget } from '../model/types.ts';
+import type { Observation, ProbeTarget } from '../../../model/types.ts';
 import { PROBE_MARKER, probeContainer } from './commands.ts';
 
 export interface ProbeResult {

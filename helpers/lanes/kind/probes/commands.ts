@@ -22,7 +22,7 @@
 //   open when it ends is what an allowed call to a client-speaks-first service looks like. curl
 //   images keep telnet enabled (curl-container builds with the default protocol set); busybox `sh`
 //   has no /dev/tcp, so a shell alternative would need `nc`, which the image does not promise.
-import type { ProbeTarget } from '../model/types.ts';
+import type { ProbeTarget } from '../../../model/types.ts';
 
 /** First word of the write-out line curl prints last. */
 export const PROBE_MARKER = '__egress_probe__';

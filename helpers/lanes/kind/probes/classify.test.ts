@@ -17,27 +17,28 @@
 // loopback made curl report 7 "Couldn't connect to server" for http:// (the reset reached the
 // socket before curl finished its non-blocking connect) and psql "Connection reset by peer".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Observation, ProbeTarget } from '../model/types.ts';
+import type { Observation, ProbeTarget } from '../../../model/types.ts';
 import { classifyProbe, parseCurlOutput, type ProbeResult } from './classify.ts';
 import { PROBE_MARKER, probeCommand, probeContainer, type ProbeCommandOptions } from './commands.ts';
-import { parseProbeUrl } from './url.ts';
+import { parseProbeUrl } from '../../../probes/url.ts';
 import {
-  createNetnsPair,
   freePort,
   missingTools,
-  netnsUnavailable,
-  runArgv,
   startHttpUpstream,
   startHttpsUpstream,
-  startPostgres,
-  startStandin,
   UPSTREAM_SERVER_HEADER,
   type HttpFixture,
+} from '../../../testing/servers.ts';
+import { startPostgres, type PgFixture } from '../../../testing/postgres.ts';
+import {
+  createNetnsPair,
+  netnsUnavailable,
+  runArgv,
+  startStandin,
   type NetnsPair,
-  type PgFixture,
   type StandinFixture,
   type StandinMode,
-} from './testing/servers.ts';
+} from '../../../testing/standins.ts';
 
 const t = (url: string): ProbeTarget => parseProbeUrl(url);
 
