@@ -23,7 +23,7 @@ export function labList(d: LabDeps): number {
 
 export function startingState(lab: Lab): string[] {
   const s = startState(lab).resources;
-  return [...s.serviceEntries, ...s.sidecars].map((r) => `${r.kind} ${r.namespace}/${r.name}`);
+  return [...s.serviceEntries, ...s.sidecars, ...(s.routing ?? [])].map((r) => `${r.kind} ${r.namespace}/${r.name}`);
 }
 
 export function labShow(name: string, flags: { hints?: boolean; solution?: boolean }, d: LabDeps): number {

@@ -189,7 +189,8 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
       say(`installing Istio from ${lab.install}`);
       await installOperator(k8s, istioctl, lab.install, dir);
       const start = loadResourceFiles(lab.start);
-      for (const r of [...start.serviceEntries, ...start.sidecars]) await k8s.create(asKubectlApplied(r.manifest, r.namespace));
+      for (const r of [...start.serviceEntries, ...start.sidecars, ...(start.routing ?? [])])
+        await k8s.create(asKubectlApplied(r.manifest, r.namespace));
       const live = attach(state);
       // The lab's client Pods exist from the start (kubectl get pods shows them), and istiod has pushed
       // the starting state before the candidate's first command.
