@@ -35,7 +35,7 @@ export interface FromClusterOptions {
   kubeconfig?: string;
 }
 
-export function kubeConfigFor(o: Pick<FromClusterOptions, "context" | "kubeconfig">): k8s.KubeConfig {
+export function kubeConfigFor(o: Pick<FromClusterOptions, 'context' | 'kubeconfig'>): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   const file = o.kubeconfig;
   try {
