@@ -240,19 +240,22 @@ describe('egress-conformance lab', () => {
   it('list and show work; an unknown lab is one line and exit 2', async () => {
     const l = await run('lab', 'list');
     expect(l.exitCode).toBe(0);
-    expect(l.stdout).toMatch(/db-for-frontend-only\s+REGISTRY_ONLY/);
+    expect(l.stdout).toMatch(/db-for-frontend-only\s+Traffic Management\s+.*REGISTRY_ONLY/);
     const s = await run('lab', 'show', 'api-over-http', '--hints');
     expect(s.exitCode).toBe(0);
     expect(s.stdout).toMatch(/Hints:\n\s+1\. /);
     expectCleanError(await run('lab', 'show', 'nope'), 2, /lab "nope" does not exist; labs: /);
   });
 
-  it('check exits 0 for the reference solution and 1 for a wrong one (oracle grader)', async () => {
-    const good = await run('lab', 'check', 'api-over-http', '-f', join(FIX, 'labs/solutions/api-over-http.yaml'), '--grader', 'oracle');
-    expect(good.exitCode).toBe(0);
-    expect(good.stdout).toMatch(/PASS: api-over-http/);
-    const wrong = await run('lab', 'check', 'api-over-http', '-f', join(FIX, 'serviceentries/db-course.yaml'), '--grader', 'oracle');
-    expect(wrong.exitCode).toBe(1);
-    expect(wrong.stdout).toMatch(/NOT YET/);
+  it('check -f never grades with the model: without the pinned tools it exits 3 naming the commands that build them', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'egress-cli-cache-'));
+    tmpDirs.push(cache);
+    const r = await execa('node', [BIN, 'lab', 'check', 'api-over-http', '-f', join(FIX, 'labs/solutions/api-over-http.yaml')], {
+      reject: false,
+      env: { XDG_CACHE_HOME: cache, PATH: process.env.PATH, PILOT_DISCOVERY: '', ETCD: '', KUBE_APISERVER: '' },
+    });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/graded on the real istiod only.*egress-conformance tools install pilot-discovery/);
+    expect(r.stdout).not.toMatch(/PASS|Score/);
   });
 });
