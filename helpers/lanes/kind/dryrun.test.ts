@@ -119,6 +119,12 @@ describe('kind lane dry run', () => {
     expect(blocks).toHaveLength(2);
     expect(blocks[1]?.[2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
     expect(blocks[1]?.[2]).toContain('mode: REGISTRY_ONLY');
+    // The progress names the IstioOperator file actually installed, and where it came from.
+    const steps = text.split('\n').filter((l) => l.includes(': install '));
+    expect(steps).toHaveLength(2);
+    expect(steps[0]).toContain(`install ${blocks[0]?.[1]} (fixtures/istio/REGISTRY_ONLY.yaml; outboundTrafficPolicy REGISTRY_ONLY)`);
+    expect(steps[1]).toContain(`install ${blocks[1]?.[1]} (fixtures/istio/REGISTRY_ONLY.yaml + the scenario's meshConfig;`);
+    expect(text).not.toMatch(/install \S*ALLOW_ANY/);
     expect(text).toContain('clients: recreate');
     expect(text).toMatch(/clients: recreate[\s\S]*?delete Pod frontend\/egress-client\n\s+wait until Pod frontend\/egress-client deleted/);
   });

@@ -58,7 +58,12 @@ export function webhookProbeObject(): K8sObject {
 }
 
 export async function installIstio(r: Runner, ctx: RunContext, spec: InstallSpec): Promise<void> {
-  await r.step(`istio ${ctx.istioVersion}: install with outboundTrafficPolicy ${spec.policy}`, async () => {
+  // The title names the IstioOperator actually installed: the run's own file (the policy's fixture with the
+  // scenario's meshConfig merged in), which is what `istioctl manifest generate -f` reads below.
+  const fixtureMesh = (istioOperatorFor(spec.policy, {}).spec as Record<string, unknown>).meshConfig ?? {};
+  const custom = JSON.stringify(canonical(fixtureMesh)) !== spec.key;
+  const from = `fixtures/istio/${spec.policy}.yaml${custom ? " + the scenario's meshConfig" : ''}`;
+  await r.step(`istio ${ctx.istioVersion}: install ${spec.path} (${from}; outboundTrafficPolicy ${spec.policy})`, async () => {
     await r.writeFile(spec.path, toYaml(spec.iop));
     const argv = ['istioctl', 'manifest', 'generate', '-f', spec.path];
     // HOME: istioctl keeps its own state under $HOME/.istioctl; the run's dir, never the user's.
