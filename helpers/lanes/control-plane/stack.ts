@@ -120,6 +120,9 @@ export class ControlPlaneStack {
         detached: o.detached,
         httpsPort,
         extraArgs: istiodCertArgs(certs),
+        // As the installed Deployment sets it: the validation controller watches the webhook
+        // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
+        extraEnv: { REVISION: 'default' },
         // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
         // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
         // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
