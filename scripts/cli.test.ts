@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../bin/egress-conformance.mjs', import.meta.url));
 const FIX = fileURLToPath(new URL('../fixtures/', import.meta.url));
 // `expect` answers from the real istiod when its pinned tools are installed; these tests are about input
-// handling and the model's answers, so `expect` without --lane asks the model here.
-const modelUnlessLane = (args: string[]) => (args[0] === 'expect' && !args.includes('--lane') ? [...args, '--lane', 'model'] : args);
+// handling and the model's answers, so `expect` and `matrix` without --lane ask the model here.
+const modelUnlessLane = (args: string[]) =>
+  (args[0] === 'expect' || args[0] === 'matrix') && !args.includes('--lane') ? [...args, '--lane', 'model'] : args;
 const run = (...args: string[]) => execa('node', [BIN, ...modelUnlessLane(args)], { reject: false });
 
 const tmpDirs: string[] = [];
@@ -181,7 +182,9 @@ describe('egress-conformance matrix', () => {
 
 describe('output to a closed pipe', () => {
   it('matrix | head ends quietly with exit 0', async () => {
-    const r = await execa('bash', ['-c', `node ${BIN} matrix | head -1; echo "rc=\${PIPESTATUS[0]}"`], { reject: false });
+    const r = await execa('bash', ['-c', `node ${BIN} matrix --lane model | head -1; echo "rc=\${PIPESTATUS[0]}"`], {
+      reject: false,
+    });
     expect(r.stdout).toMatch(/^SCENARIO/);
     expect(r.stdout).toMatch(/rc=0$/);
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);

@@ -103,8 +103,14 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
 
   program
     .command('matrix')
-    .description('the whole case catalogue with expected verdicts (scenario × policy × source × destination)')
-    .option('--istio-version <x.y.z>', 'Istio version whose rules apply (default: the pinned version)')
+    .description(
+      "the whole case catalogue (scenario × policy × source × destination): istiod's verdicts when its pinned tools are installed, the model's and the pins checked beside them",
+    )
+    .option(
+      '--istio-version <build>',
+      "a pinned istiod build (label, Go module version) or, for the model, an Istio version X.Y.Z (default: the lane's build)",
+    )
+    .option('--lane <lane>', 'control-plane (the real istiod; the default when its pinned tools are installed) or model')
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const { runMatrix } = await import('./commands/matrix.ts');

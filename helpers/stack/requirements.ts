@@ -1,7 +1,8 @@
 // Whether the pinned tools a stack needs are installed, without starting or building anything: this
 // decides whether `expect` and `matrix` answer from the real istiod (tools there) or fall back to the model.
+// What the cluster needs is the kwok cluster's own list (helpers/cluster/kwok/requirements.ts).
+import { kwokClusterMissing } from '../cluster/kwok/requirements.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
-import { findKubeBinarySync } from '../tools/kube-builds.ts';
 
 /** The `egress-conformance tools install …` commands still needed for a stack of `pin`; empty when none. */
 export function missingStackTools(pin: PilotDiscoveryPin, env: NodeJS.ProcessEnv = process.env): string[] {
@@ -9,13 +10,7 @@ export function missingStackTools(pin: PilotDiscoveryPin, env: NodeJS.ProcessEnv
   const missing: string[] = [];
   if (!findPilotDiscoverySync(pin, env)) missing.push(`tools install pilot-discovery${version}`);
   if (!findIstioctlBuildSync(pin, env)) missing.push(`tools install istioctl-build${version}`);
-  for (const k of ['etcd', 'kube-apiserver'] as const) {
-    try {
-      if (!findKubeBinarySync(k, env)) missing.push(`tools install ${k}`);
-    } catch {
-      missing.push(`tools install ${k}`); // an override that is not executable: as good as missing here
-    }
-  }
+  for (const p of kwokClusterMissing(env)) missing.push(`tools install ${p}`);
   return missing;
 }
 
