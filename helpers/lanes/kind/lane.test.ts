@@ -381,7 +381,22 @@ describe('KindLane', () => {
     await runLane(h.lane({ timeouts: { accessLog: 500, kindCreateRetryDelay: 0 } }), []);
     const lines = readShimLog(h.log).map(line);
     expect(lines.filter((l) => l.startsWith('kind create cluster'))).toHaveLength(2);
-    expect(lines.filter((l) => l.startsWith('kind delete cluster'))).toHaveLength(1);
+    // Once before the retry (whatever the failed create left), once at teardown.
+    expect(lines.filter((l) => l.startsWith('kind delete cluster'))).toHaveLength(2);
+  });
+
+  it("a kind create stopped at its time limit leaves a half-built cluster: deleted before the retry, never taken for another run's", async () => {
+    const h = harness({ SHIM_KIND_HANG_ONCE: '1' });
+    const out: string[] = [];
+    await runLane(h.lane({ out: (l) => out.push(l), timeouts: { accessLog: 500, kindCreate: 1_500, kindCreateRetryDelay: 0 } }), []);
+    const lines = readShimLog(h.log).map(line);
+    const creates = lines.flatMap((l, i) => (l.startsWith('kind create cluster') ? [i] : []));
+    expect(creates).toHaveLength(2);
+    // Between the killed create and the retry: our half-built cluster deleted.
+    expect(lines.slice(creates[0]! + 1, creates[1]).some((l) => l.startsWith('kind delete cluster --name egress-conformance'))).toBe(true);
+    expect(out.some((l) => /kind create was stopped at its time limit \(attempt 1\/3\); retrying/.test(l))).toBe(true);
+    // The run went on and removed its cluster at the end.
+    expect(shimState(h.log, 'clusters')).toEqual([]);
   });
 
   it("gives up on kind create after 3 attempts, with kind's error", async () => {

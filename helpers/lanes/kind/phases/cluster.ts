@@ -127,18 +127,24 @@ async function createCluster(r: Runner, ctx: RunContext, state: RunState): Promi
     '180s',
   ];
   // From here anything named so is this run's (it did not exist a moment ago): cleanup may delete it, even
-  // if creation fails half-way or is interrupted. Unless kind says it already exists: then another run
-  // created it between our `kind get clusters` and `kind create`, and it is that run's to delete.
+  // if creation fails half-way or is interrupted. Unless kind says it already exists on the first attempt:
+  // then another run created it between our `kind get clusters` and `kind create`, and it is that run's.
   state.ownsCluster = true;
   let res = await r.exec(argv, { timeoutMs: ctx.timeouts.kindCreate });
-  for (let i = 2; i <= CREATE_ATTEMPTS && (res.exitCode !== 0 || res.timedOut); i++) {
-    if (ALREADY_EXISTS.test(`${res.stderr}\n${res.stdout}`)) break;
-    r.note(`kind create failed (attempt ${i - 1}/${CREATE_ATTEMPTS}); retrying`);
+  // Only the first attempt's "already exists" is another run's cluster; after that it is our own half-built one.
+  const raced = (res.exitCode !== 0 || res.timedOut) && ALREADY_EXISTS.test(`${res.stderr}\n${res.stdout}`);
+  for (let i = 2; i <= CREATE_ATTEMPTS && (res.exitCode !== 0 || res.timedOut) && !raced; i++) {
+    r.note(`kind create ${res.timedOut ? 'was stopped at its time limit' : 'failed'} (attempt ${i - 1}/${CREATE_ATTEMPTS}); retrying`);
+    // A create killed at its bound leaves its half-built node behind (kind removes it only on its own
+    // failures): ours, so deleted before the retry, which would otherwise find it "already exists".
+    const del = ['kind', 'delete', 'cluster', '--name', ctx.clusterName, '--kubeconfig', ctx.kubeconfig];
+    const gone = await r.exec(del, { timeoutMs: ctx.timeouts.kindDelete });
+    if (gone.exitCode !== 0) throw new StepError(failure(del, gone));
     await r.backoff(ctx.timeouts.kindCreateRetryDelay);
     res = await r.exec(argv, { timeoutMs: ctx.timeouts.kindCreate });
   }
   if (res.exitCode !== 0 || res.timedOut) {
-    if (ALREADY_EXISTS.test(`${res.stderr}\n${res.stdout}`)) {
+    if (raced) {
       state.ownsCluster = false;
       throw new UserError(
         `kind cluster "${ctx.clusterName}" appeared while this run was creating it (another run, started at the same time?): ` +

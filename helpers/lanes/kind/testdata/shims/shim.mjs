@@ -7,6 +7,7 @@
 //   SHIM_HANG=tool:sub[,…]   that call never ends (writes $SHIM_LOG.hanging first)
 //   SHIM_DOCKER_DOWN=1       docker info fails as with no engine
 //   SHIM_KIND_RACE=1         another run creates the same cluster just before our `kind create` (which fails)
+//   SHIM_KIND_HANG_ONCE=1    the first `kind create` makes the cluster's node, then hangs (killed by the lane's bound)
 //   SHIM_KIND_VERSION / SHIM_ISTIOCTL_VERSION   report another version
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -154,6 +155,13 @@ function kind() {
       if (clusters.get().includes(name))
         fail(`ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`);
       clusters.set([...clusters.get(), name]);
+      const hung = state('create-hung', []);
+      if (process.env.SHIM_KIND_HANG_ONCE && hung.get().length === 0) {
+        // Half-built: the node container exists (kind lists it), kubeadm never finishes.
+        hung.set([name]);
+        setTimeout(() => {}, 120_000);
+        return;
+      }
       writeKubeconfig(flag('--kubeconfig') ?? process.env.KUBECONFIG, name);
       process.stderr.write(`Creating cluster "${name}" ...\n`);
       return;
