@@ -160,7 +160,7 @@ describe('egress-conformance matrix', () => {
     const r = await run('matrix', '--json');
     expect(r.exitCode).toBe(0);
     const m = JSON.parse(r.stdout);
-    expect(m.cases.length).toBe(216);
+    expect(m.cases.length).toBe(412);
     expect(m.cases.every((c: { pinned: string }) => c.pinned === 'agrees')).toBe(true);
     expect(m.cases[0]).toMatchObject({
       scenario: expect.any(String),
