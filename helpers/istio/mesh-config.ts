@@ -22,7 +22,9 @@ export function policyCaseHint(v: unknown): string {
 export function toPolicy(field: string, v: unknown, emptyMeans: PolicyMode, fail: (what: string) => never, mesh = false): PolicyMode {
   if (v === undefined || v === null) return emptyMeans;
   if (v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY' || (mesh && v === 'ALLOW_ANY_DYNAMIC_DNS')) return v;
-  fail(`${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}${mesh ? '; the mesh also takes ALLOW_ANY_DYNAMIC_DNS' : ''}`);
+  fail(
+    `${field}: "${String(v)}" is not ALLOW_ANY or REGISTRY_ONLY${policyCaseHint(v)}${mesh ? '; the mesh also takes ALLOW_ANY_DYNAMIC_DNS' : ''}`,
+  );
 }
 
 /**
