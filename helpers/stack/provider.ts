@@ -1,7 +1,8 @@
-// How the warm stack is made today: the control-plane lane in its detached mode (etcd, kube-apiserver and
-// istiod outlive the command; their pids go into the record). Everything else in helpers/stack talks to
+// How the warm stack is made: the control-plane lane in its detached mode (a kwok cluster with Istio
+// installed by `istioctl install`, and istiod, outliving the command; their pids go into the record). Everything else in helpers/stack talks to
 // the stack through StackProvider, so moving to another cluster provider (kwok) changes this file only.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Lane } from '../lanes/lane.ts';
 import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 import { isRecordedAlive, type WarmRecord } from './warm.ts';
@@ -18,7 +19,7 @@ export interface StackProvider {
   /** Starts a detached stack and returns its record (not yet written). Ctrl-C while starting ends what started. */
   start(o: StartOptions): Promise<WarmRecord>;
   /** Ends a recorded stack (its recorded pids only) and removes what it made on disk. */
-  stop(rec: WarmRecord): void;
+  stop(rec: WarmRecord): Promise<void>;
   /** A Lane over the running stack; its teardown leaves the stack running. */
   lane(rec: WarmRecord, say?: (line: string) => void): Promise<Lane>;
 }
@@ -32,7 +33,9 @@ export const detachedControlPlane: StackProvider = {
       import('../process/interrupt.ts'),
       import('../labs/stack.ts'),
     ]);
-    const lane = new ControlPlaneLane({ detached: true, pin, onProgress: say });
+    // The IstioOperator is installed by the lane's own `istioctl install -f` (and its snapshot kept per file).
+    const operator = operatorFile ? { text: readFileSync(operatorFile, 'utf8'), name: basename(operatorFile) } : undefined;
+    const lane = new ControlPlaneLane({ detached: true, pin, onProgress: say, ...(operator ? { operator } : {}) });
     // Ctrl-C before the record exists: nothing else knows these pids, so they are ended here. A server
     // still starting is not registered with the lane yet; it is found by the run dir on its command line.
     const release = onInterrupt(async (sig) => {
@@ -47,14 +50,6 @@ export const detachedControlPlane: StackProvider = {
       const state = lane.state();
       const [{ ClientNodeK8s }, { readMeshConfig }] = await Promise.all([import('../k8s/client.ts'), import('../k8s/istio.ts')]);
       const k8s = new ClientNodeK8s(state.kubeconfig);
-      if (operatorFile) {
-        const [{ installOperator }, { findIstioctlBuildSync }] = await Promise.all([
-          import('../labs/install.ts'),
-          import('../tools/pilot-discovery.ts'),
-        ]);
-        say(`up: installing Istio from ${operatorFile}`);
-        await installOperator(k8s, findIstioctlBuildSync(pin)!, operatorFile, state.runDir);
-      }
       const baseMesh = (await readMeshConfig(k8s)) ?? {};
       delete baseMesh.connectTimeout; // the lane's own push marker, rewritten at every sync
       const a = state.istiod.addresses;
@@ -81,7 +76,17 @@ export const detachedControlPlane: StackProvider = {
     }
   },
 
-  stop(rec) {
+  async stop(rec) {
+    const state = rec.providerState as { stack?: unknown } | undefined;
+    if (state?.stack) {
+      // The lane's own way: istiod, then kwokctl's recorded cluster, then the run dir.
+      const { ControlPlaneLane } = await import('../lanes/control-plane/lane.ts');
+      try {
+        ControlPlaneLane.stopRecorded(state as Parameters<typeof ControlPlaneLane.stopRecorded>[0]);
+      } catch {
+        // a part already gone: the recorded pids below are ended one by one
+      }
+    }
     for (const p of rec.processes) {
       // The recorded program only: a recycled pid is someone else's process.
       if (!isRecordedAlive(p)) continue;

@@ -14,7 +14,7 @@ export async function runDown(_flags: Record<string, never>, io: Io, env: NodeJS
     io.err('down: no warm stack is up');
     return 0;
   }
-  detachedControlPlane.stop(rec);
+  await detachedControlPlane.stop(rec);
   // SIGKILL is asynchronous: report stopped only once the kernel has reaped or re-parented every pid.
   const gone = await pollUntil(() => !rec.processes.some(isRecordedAlive), { timeoutMs: 5000, intervalMs: 20, maxIntervalMs: 200 });
   removeWarm(env);

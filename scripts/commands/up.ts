@@ -39,7 +39,7 @@ export async function runUp(flags: UpFlags, io: Io, env: NodeJS.ProcessEnv = pro
   }
   if (existing) {
     io.err('up: clearing what is left of an earlier warm stack that is no longer running');
-    provider.stop(existing);
+    await provider.stop(existing);
     removeWarm(env);
   }
   const missing = missingStackTools(pin, env);
