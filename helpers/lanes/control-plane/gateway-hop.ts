@@ -132,7 +132,11 @@ export class GatewayHop {
       return { ...first, hops, verdict: 'error', error: `ADS fetch as gateway ${gw.workload} failed: ${(err as Error).message}` };
     }
     const t = probe.to;
-    const { tls } = clusterTls(sidecar.snapshot.clusters.find((c) => c.name === first.cluster));
+    // Auto mTLS (a tlsMode transport_socket_match) reaches only endpoints labelled tlsMode=istio.
+    const meshProxy = gw.labels['security.istio.io/tlsMode'] === 'istio';
+    const found = clusterTls(sidecar.snapshot.clusters.find((c) => c.name === first.cluster));
+    const tls = found.auto && !meshProxy ? undefined : found.tls;
+    hops[0] = hopOf('sidecar', sidecarHop.proxy, first, sidecar.snapshot, meshProxy);
     const arrival = arrivalAfter(tls, t, hostHeader({ ...t }), t.path || '/', gw.ip, port);
     const second = evaluateArrival(gwSnap, arrival);
     const gwHop = hopOf('gateway', gw.workload, second, gwSnap);

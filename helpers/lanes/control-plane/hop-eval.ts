@@ -203,9 +203,11 @@ function clusterVerdict(cluster: string, evidence: Record<string, unknown>, know
 }
 
 /** A hop from a proxy's observation and its snapshot: the cluster it chose and the TLS that cluster originates. */
-export function hopOf(kind: Hop['kind'], proxy: string, obs: Observation, snapshot: ConfigSnapshot): Hop {
+export function hopOf(kind: Hop['kind'], proxy: string, obs: Observation, snapshot: ConfigSnapshot, upstreamIsMeshProxy = false): Hop {
   const cluster = obs.cluster ?? '(none)';
-  const { tls } = clusterTls(snapshot.clusters.find((c) => c.name === cluster));
+  const found = clusterTls(snapshot.clusters.find((c) => c.name === cluster));
+  // Auto mTLS applies only to endpoints labelled security.istio.io/tlsMode=istio; a gateway Pod is not.
+  const tls = found.auto && !upstreamIsMeshProxy ? undefined : found.tls;
   const route = routeFactsAt(snapshot, obs.evidence);
   return {
     kind,
