@@ -1,7 +1,5 @@
-// VirtualServices and DestinationRules on top of the sidecar model: the mesh leg of a VirtualService
-// re-routes a call the sidecar already takes for a registry host; a DestinationRule's subsets name clusters
-// and its `tls` makes a proxy originate TLS; a call sent to the egress gateway is followed there (gateway.ts).
-// Pure. Facts, at the pinned build (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad):
+// VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
+// Facts, at the pinned build (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad):
 // - HTTP routes of a VirtualService bound to `mesh` (no `gateways`, or `mesh` listed) replace the virtual host of
 //   its hosts on an HTTP port (pilot/pkg/networking/core/httproute.go BuildSidecarOutboundVirtualHosts); `tls`
 //   routes replace the SNI chain of a TLS/HTTPS port (tls.go buildSidecarOutboundTLSFilterChainOpts), `tcp`
@@ -264,7 +262,8 @@ function followGateway<E extends Expectation>(
         ? `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`
         : `the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`,
     );
-    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+    // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
+    return done({ verdict: 'blocked', cluster: first.cluster }, wantsMtls ? [hop1, gwHop('(no filter chain)')] : [hop1]);
   }
   const kind = serverRoutes(server);
   const vs = virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
