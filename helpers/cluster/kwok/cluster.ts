@@ -18,6 +18,7 @@ import { pollUntil } from '../../process/poll.ts';
 import { ensureKubeBinary } from '../../tools/kube-builds.ts';
 import { ensureKwokBinary } from '../../tools/kwok-builds.ts';
 import { PINNED } from '../../tools/versions.ts';
+import { freeLoopbackPort } from '../../process/ports.ts';
 import { fakeNode, type KwokBinaries, kwokctlConfigurationYaml } from './config.ts';
 
 export interface KwokClusterOptions {
@@ -99,6 +100,9 @@ export class KwokCluster {
     const workdir = join(opts.dir, 'kwok');
     mkdirSync(workdir, { recursive: true });
     const configFile = join(opts.dir, 'kwokctl.yaml');
+    const [kubeApiserver, etcd, etcdPeer, kubeControllerManager, kubeScheduler, kwokController] = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(() => freeLoopbackPort()),
+    );
     writeFileSync(
       configFile,
       kwokctlConfigurationYaml({
@@ -106,6 +110,14 @@ export class KwokCluster {
         kubeVersion: PINNED.kubernetes.version,
         etcdVersion: PINNED.kubernetes.etcd,
         cacheDir: join(workdir, 'cache'),
+        ports: {
+          kubeApiserver: kubeApiserver!,
+          etcd: etcd!,
+          etcdPeer: etcdPeer!,
+          kubeControllerManager: kubeControllerManager!,
+          kubeScheduler: kubeScheduler!,
+          kwokController: kwokController!,
+        },
       }),
     );
     // Only what kwokctl needs: a KWOK_* variable of the user's would override the configuration.

@@ -30,6 +30,19 @@ export interface KwokConfigInput {
   etcdVersion: string;
   /** Where kwokctl keeps its cache (empty: nothing is downloaded, but the folder must be ours). */
   cacheDir: string;
+  /**
+   * Free loopback ports, one per listener. kwokctl's own choice starts from a fixed number (32765 down)
+   * and two clusters made at once were seen taking the same port: one run then talked to the other's
+   * API server.
+   */
+  ports?: {
+    kubeApiserver: number;
+    etcd: number;
+    etcdPeer: number;
+    kubeControllerManager: number;
+    kubeScheduler: number;
+    kwokController: number;
+  };
 }
 
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -64,6 +77,16 @@ export function kwokctlConfiguration(c: KwokConfigInput): Record<string, unknown
       kubeAuthorization: true,
       kubeAdmission: true,
       nodeLeaseDurationSeconds: 10,
+      ...(c.ports
+        ? {
+            kubeApiserverPort: c.ports.kubeApiserver,
+            etcdPort: c.ports.etcd,
+            etcdPeerPort: c.ports.etcdPeer,
+            kubeControllerManagerPort: c.ports.kubeControllerManager,
+            kubeSchedulerPort: c.ports.kubeScheduler,
+            kwokControllerPort: c.ports.kwokController,
+          }
+        : {}),
       heartbeatFactor: 1,
     },
     componentsPatches: [

@@ -104,7 +104,8 @@ export class ControlPlaneStack {
         await storeSnapshot(parts, (f) => cluster!.snapshotSave(f));
       }
       const t2 = performance.now();
-      say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(t2 - t1)} ms); starting istiod`);
+      const istioMs = snapshot ? cluster.timings.restoreMs : t2 - t1;
+      say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(istioMs)} ms); starting istiod`);
       const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
       const httpsPort = await freeLoopbackPort();
       const webhook = (async () => {
@@ -135,8 +136,8 @@ export class ControlPlaneStack {
       const t4 = performance.now();
       const stack = new ControlPlaneStack(runDir, cluster, istiod, istioctl, operator.name, releaseDir, !!o.keepDir);
       stack.timings = {
-        clusterMs: t1 - t0,
-        istioMs: t2 - t1 + (snapshot ? cluster.timings.restoreMs : 0),
+        clusterMs: t1 - t0 - (snapshot ? cluster.timings.restoreMs : 0),
+        istioMs,
         fromSnapshot: !!snapshot,
         istiodMs: t3 - t2,
         webhookMs: t4 - t3,
