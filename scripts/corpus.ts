@@ -74,14 +74,16 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
         `seed ${seed}: ${lines.length} scenarios → ${file}; mix ${formatMix(summary.mix)}; ${(scenarios / minutes).toFixed(0)} scenarios/min so far`,
       );
     }
+    // The meta describes the whole directory, which may keep seed files of an earlier refresh (other seeds).
+    const all = readCorpus(dir);
     const meta: CorpusMeta = {
       label: pin.label ?? o.label,
       istioVersion: info.istioVersion,
       goModuleVersion: pin.goModuleVersion,
       generated: new Date().toISOString(),
-      seeds: o.seeds,
-      scenarios,
-      probes,
+      seeds: [...new Set(all.map((l) => Number(/^s(\d+)-/.exec(l.id)?.[1])))].sort((a, b) => a - b),
+      scenarios: all.length,
+      probes: all.reduce((n, l) => n + l.probes.length, 0),
       lane: `${info.lane}: ${Object.entries(info.details)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
