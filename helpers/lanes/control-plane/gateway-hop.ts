@@ -9,6 +9,7 @@
 // and binds each server port to the Service's targetPort when the Pod is behind that Service
 // (resolvePorts, same file): the port a connection to the Service arrives on.
 import type { K8sOps } from '../../k8s/client.ts';
+import { pollUntil } from '../../process/poll.ts';
 import type { Hop, Observation, Probe } from '../../model/types.ts';
 import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
 import { hostHeader, selectVirtualHost, serverNameRank } from './evaluator.ts';
@@ -87,13 +88,27 @@ export class GatewayHop {
           .template;
         return runsRouter(t?.spec) && selects(t?.metadata?.labels ?? {});
       });
-      if (gatewayDeployment) throw new Error(`gateway ${ns}/${gatewayDeployment.metadata.name} has no Ready Pod`);
-      return undefined;
+      if (!gatewayDeployment) return undefined;
+      // The cluster makes the gateway's Pod Ready on its own schedule: wait for it, bounded.
+      let ready: GatewayPod | undefined;
+      await pollUntil(
+        async () => {
+          this.pods = await gatewayPods(this.k8s);
+          ready = this.pods.find((g) => g.namespace === ns && selects(g.labels));
+          return !!ready;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, maxIntervalMs: 1000, factor: 1.5 },
+      );
+      if (!ready) throw new Error(`gateway ${ns}/${gatewayDeployment.metadata.name} has no Ready Pod within 60 s`);
+      return this.portFor(ready, svc, c.port);
     }
-    const sp = svc.spec?.ports?.find((p) => p.port === c.port);
+    return this.portFor(gw, svc, c.port);
+  }
+
+  private portFor(gw: GatewayPod, svc: ServiceLike, port: number): { gw: GatewayPod; port: number } {
+    const sp = svc.spec?.ports?.find((p) => p.port === port);
     // A named targetPort would need the container's port list; istioctl's gateway Service uses numbers.
-    const port = typeof sp?.targetPort === 'number' ? sp.targetPort : c.port;
-    return { gw, port };
+    return { gw, port: typeof sp?.targetPort === 'number' ? sp.targetPort : port };
   }
 
   /**
