@@ -129,7 +129,15 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
       .option('--dry-run', 'print every command and manifest the kind lane would run, and run nothing')
       .option('--keep', 'kind: keep the cluster afterwards')
       .option('--reuse', 'kind: use the existing cluster this tool created earlier')
-      .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches')
+      .option('--test <regex>', 'only the probes whose id (POLICY/scenario/from→to) matches (same as --run)')
+      .addOption(
+        new Option('--run <regex>', 'run only the cases whose id (POLICY/scenario/from→to) matches; repeatable: any of them').argParser(
+          collect,
+        ),
+      )
+      .addOption(new Option('--skip <regex>', 'leave out the cases whose id matches; repeatable, applied after --run').argParser(collect))
+      .option('--rerun-failed <report.json>', 'run only the cases that failed or errored in that JSON report (egress-<lane>.json)')
+      .option('--fail-fast', 'stop at the first case that fails or errors; the rest are reported as skipped')
       .option('--istio-version <x.y.z>', 'Istio version to install (kind) or whose rules apply (default: the pinned version)')
       .option('--report-dir <dir>', 'where JSON, JUnit and Markdown reports go (default artifacts/<lane>)')
       .option(
