@@ -25,7 +25,7 @@ import { expectProbe } from '../../helpers/oracle/index.ts';
 import { onInterrupt, type InterruptSignal } from '../../helpers/process/interrupt.ts';
 import { pollUntil } from '../../helpers/process/poll.ts';
 import { childrenOf } from '../../helpers/process/children.ts';
-import { groupAlive, killGroup, signal } from '../../helpers/process/group.ts';
+import { groupAlive, killGroup, killProcessesNaming, signal } from '../../helpers/process/group.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -222,6 +222,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   // A second Ctrl-C exits at once (helpers/process/interrupt.ts): still stop the suite and remove the temp dir.
   const onExit = () => {
     if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    killProcessesNaming(tmp);
     rmSync(tmp, { recursive: true, force: true });
   };
   process.once('exit', onExit);
@@ -234,6 +235,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
       const pgid = child.pid;
       if (!(await pollUntil(() => !groupAlive(pgid), { timeoutMs: grace, intervalMs: 100, maxIntervalMs: 500 }))) {
         killGroup(pgid, 'SIGKILL');
+        killProcessesNaming(tmp);
         io.err(
           `the lane's cleanup did not finish within ${Math.round(grace / 1000)} s and was stopped${lane === 'kind' ? `; check \`kind get clusters\` and \`docker ps --filter label=egress-conformance.run=${env.EGRESS_RUN_ID}\`` : ''}`,
         );

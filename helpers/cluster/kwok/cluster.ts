@@ -132,7 +132,7 @@ export class KwokCluster {
         { env, extendEnv: false, reject: false, all: true, timeout: opts.readyTimeoutMs ?? 120_000, stdin: 'ignore' },
       );
       if (r.exitCode !== 0)
-        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode}):\n${tail(String(r.all ?? r.message))}`);
+        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode})${cause(String(r.all ?? r.message))}`);
       const k8s = new ClientNodeK8s(cluster.kubeconfig);
       Object.assign(cluster, { k8s });
       await cluster.waitReady(opts.readyTimeoutMs ?? 60_000);
@@ -169,7 +169,7 @@ export class KwokCluster {
       stdin: 'ignore',
     });
     if (r.exitCode !== 0)
-      throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode}):\n${tail(String(r.all ?? r.message))}`);
+      throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode})${cause(String(r.all ?? r.message))}`);
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
@@ -267,7 +267,30 @@ export class KwokCluster {
   }
 }
 
+/**
+ * What went wrong, readably: kwokctl logs JSON lines (slog); its ERROR lines carry the cause in `err` or `msg`.
+ * Anything else (a plain-text failure) keeps its last lines.
+ */
+/** The cause after a colon: on the same line when it is one line, so a one-line summary carries it. */
+function cause(output: string): string {
+  const t = tail(output);
+  return t.includes('\n') ? `:\n${t}` : `: ${t}`;
+}
+
 function tail(text: string, lines = 12): string {
+  const errors = text
+    .trim()
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string; err?: string };
+        return entry.level === 'ERROR' ? [(entry.err ?? entry.msg ?? '').trim()] : [];
+      } catch {
+        return [];
+      }
+    })
+    .filter((e) => e !== '');
+  if (errors.length > 0) return [...new Set(errors)].join('\n');
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
