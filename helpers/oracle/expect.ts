@@ -8,6 +8,7 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
+import { withInstalledServices } from './gateway.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces, markUnmerged } from './scope.ts';
 import type { OracleAnswer, RuleId } from './rules.ts';
 
@@ -244,7 +245,8 @@ export function gateDependencies(
   return out;
 }
 
-function expectAt(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
+function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
+  const resources = withInstalledServices(scenario);
   const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy));

@@ -130,13 +130,13 @@ spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE, workloadSelect
 ---
 `;
   it('build no wildcard listener for a TCP port: without selected workloads there is nothing to bind (fuzz-s3-119)', () => {
-    const r = res(selecting('[{number: 80, name: tcp, protocol: TCP}]'));
-    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+    const r = res(selecting('[{number: 81, name: tcp, protocol: TCP}]'));
+    expect(probe(r, 'default', 'tcp://a.example.com:81', 'ALLOW_ANY')).toMatchObject({
       verdict: 'allowed',
       cluster: 'PassthroughCluster',
       listener: 'virtualOutbound',
     });
-    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+    expect(probe(r, 'default', 'tcp://a.example.com:81', 'REGISTRY_ONLY')).toMatchObject({
       verdict: 'blocked',
       cluster: 'BlackHoleCluster',
     });

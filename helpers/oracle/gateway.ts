@@ -13,7 +13,7 @@
 // - An HTTP server routes by Host; an HTTPS server in ISTIO_MUTUAL or SIMPLE mode terminates TLS and routes the
 //   HTTP inside; a TLS server in PASSTHROUGH mode routes by SNI to a `tls` route; a host no bound
 //   VirtualService routes gets no route (Envoy answers 404 / closes the connection).
-import type { IstioConfig } from '../model/types.ts';
+import type { IstioConfig, ResourceSet, ServiceEntry } from '../model/types.ts';
 import { subsetOf } from './hosts.ts';
 
 export interface GatewayService {
@@ -93,4 +93,44 @@ export function serverRoutes(server: GatewayServer): 'http' | 'tls' | 'tcp' {
 /** Does a VirtualService's `gateways` list name this Gateway (short names are in the VirtualService's namespace)? */
 export function namesGateway(vsNamespace: string, names: string[], ref: string): boolean {
   return names.some((n) => (n.includes('/') ? n : `${vsNamespace}/${n}`) === ref);
+}
+
+/**
+ * The install's egress gateway Service as the sidecars see it. A Kubernetes Service is in every sidecar's
+ * registry like a ServiceEntry (exported by defaultServiceExportTo, imported by Sidecar egress hosts): its
+ * `http2` port 80 puts an HTTP listener on 0.0.0.0_80 in every sidecar that imports istio-system, so under
+ * REGISTRY_ONLY an HTTP call to an unknown host on port 80 meets that listener's route catch-all
+ * (BlackHoleCluster, HTTP 502) instead of no listener; its `https` port binds only the Service's ClusterIP
+ * (pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: HTTP ports listen on 0.0.0.0, TCP
+ * ports with an address on that address). Found on the real istiod once the install carried the gateway.
+ * Created at install, before any scenario object, so it ranks first.
+ */
+export function installedServiceEntries(): ServiceEntry[] {
+  return INSTALL_GATEWAYS.map((g) => ({
+    kind: 'ServiceEntry' as const,
+    name: g.host.split('.')[0] ?? g.host,
+    namespace: g.namespace,
+    order: -1,
+    hosts: [g.host],
+    // A ClusterIP of the install's Service range (10.96.0.0/16); the real one is allocated, and only an
+    // IP-literal probe to it could tell the difference.
+    addresses: ['10.96.255.254'],
+    ports: g.ports.map((p) => ({
+      number: p.port,
+      name: p.name,
+      protocol: p.name === 'http2' ? 'HTTP2' : 'HTTPS',
+      targetPort: p.targetPort,
+    })),
+    location: 'MESH_INTERNAL' as const,
+    resolution: 'STATIC' as const,
+    endpoints: [],
+    exportTo: [],
+    source: { file: 'installed by the IstioOperator (components.egressGateways)', doc: 0 },
+    manifest: { metadata: { name: g.host.split('.')[0], namespace: g.namespace, creationTimestamp: '1969-12-31T23:59:59Z' } },
+  }));
+}
+
+/** The scenario's resources with the install's own Services beside its ServiceEntries. */
+export function withInstalledServices(resources: ResourceSet): ResourceSet {
+  return { ...resources, serviceEntries: [...installedServiceEntries(), ...resources.serviceEntries] };
 }

@@ -26,39 +26,39 @@ spec: {hosts: [a.example.com], ports: ${ports}, resolution: NONE}
 ---
 `;
   const portless = (labels: string) => se('z', '2026-01-01T00:00:00Z', labels, '[]');
-  const tcp80 = se('a', '2026-01-01T00:00:05Z', '', '[{number: 80, name: p80, protocol: TCP}]');
+  const tcp80 = se('a', '2026-01-01T00:00:05Z', '', '[{number: 81, name: p81, protocol: TCP}]');
   const from = { namespace: 'frontend' };
 
   it('an older entry that cannot be merged keeps the host: the later one still builds the listener but gets no cluster (fuzz-s2-501)', () => {
     const r = res(portless(', labels: {networking.istio.io/enable-autoallocate-ip: "false"}') + tcp80);
-    const got = ask(r, from, 'http://b.example.com:80/', 'ALLOW_ANY');
-    expect(got).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||a.example.com', rule: 'se.unmerged-no-cluster' });
+    const got = ask(r, from, 'http://b.example.com:81/', 'ALLOW_ANY');
+    expect(got).toMatchObject({ verdict: 'blocked', cluster: 'outbound|81||a.example.com', rule: 'se.unmerged-no-cluster' });
     expect(got.reason).toContain('cannot merge');
   });
 
   it('mergeable entries (same resolution, labels, selector, exportTo) pool their ports: the cluster exists', () => {
     const r = res(portless('') + tcp80);
-    expect(ask(r, from, 'http://b.example.com:80/', 'ALLOW_ANY')).toMatchObject({
+    expect(ask(r, from, 'http://b.example.com:81/', 'ALLOW_ANY')).toMatchObject({
       verdict: 'allowed',
-      cluster: 'outbound|80||a.example.com',
+      cluster: 'outbound|81||a.example.com',
     });
   });
 
   it('the older entry with the port keeps it whatever the later one is', () => {
     const r = res(
-      se('a', '2026-01-01T00:00:00Z', '', '[{number: 80, name: p80, protocol: TCP}]') +
+      se('a', '2026-01-01T00:00:00Z', '', '[{number: 81, name: p81, protocol: TCP}]') +
         se('z', '2026-01-01T00:00:05Z', ', labels: {x: y}', '[]'),
     );
-    expect(ask(r, from, 'tcp://b.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+    expect(ask(r, from, 'tcp://b.example.com:81', 'REGISTRY_ONLY')).toMatchObject({
       verdict: 'allowed',
-      cluster: 'outbound|80||a.example.com',
+      cluster: 'outbound|81||a.example.com',
     });
   });
 
   it('entries created in the same second: the oracle takes load order and says that istiod does not fix it', () => {
     const same = (name: string, extra: string, ports: string) => se(name, '2026-01-01T00:00:00Z', extra, ports);
-    const r = res(same('z', ', labels: {x: y}', '[]') + same('a', '', '[{number: 80, name: p80, protocol: TCP}]'));
-    expect(ask(r, from, 'tcp://b.example.com:80', 'ALLOW_ANY').reason).toContain('same second');
+    const r = res(same('z', ', labels: {x: y}', '[]') + same('a', '', '[{number: 81, name: p81, protocol: TCP}]'));
+    expect(ask(r, from, 'tcp://b.example.com:81', 'ALLOW_ANY').reason).toContain('same second');
   });
 });
 
@@ -67,35 +67,35 @@ describe('Pods a ServiceEntry workloadSelector matches (serviceentry/conversion.
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: a, namespace: default}
-spec: {hosts: [a.example.com], ports: [{number: 80, name: p80, protocol: TCP}], resolution: DNS_ROUND_ROBIN, workloadSelector: {labels: ${selector}}}
+spec: {hosts: [a.example.com], ports: [{number: 81, name: p81, protocol: TCP}], resolution: DNS_ROUND_ROBIN, workloadSelector: {labels: ${selector}}}
 ---
 `;
   const curl = { namespace: 'default', labels: { app: 'curl' } };
 
   it('a client Pod of its namespace that matches is an endpoint, so the cluster is built (fuzz-s1-367)', () => {
     const r = res(dnsRr('{app: curl}'));
-    expect(ask(r, curl, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+    expect(ask(r, curl, 'tcp://a.example.com:81', 'ALLOW_ANY')).toMatchObject({
       verdict: 'allowed',
-      cluster: 'outbound|80||a.example.com',
+      cluster: 'outbound|81||a.example.com',
     });
     // Another probe source's Pod counts too: endpoints belong to the service, not to the caller.
-    expect(ask(r, { namespace: 'frontend' }, 'tcp://a.example.com:80', 'ALLOW_ANY', [curl])).toMatchObject({ verdict: 'allowed' });
+    expect(ask(r, { namespace: 'frontend' }, 'tcp://a.example.com:81', 'ALLOW_ANY', [curl])).toMatchObject({ verdict: 'allowed' });
   });
 
   it('no matching Pod in its namespace: no endpoints, no cluster, the call fails (fuzz-s1-239)', () => {
     const r = res(dnsRr('{app: curl}'));
-    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:81', 'ALLOW_ANY')).toMatchObject({
       verdict: 'blocked',
       rule: 'se.dns-cluster-not-built',
     });
-    expect(ask(r, { namespace: 'frontend', labels: { app: 'curl' } }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+    expect(ask(r, { namespace: 'frontend', labels: { app: 'curl' } }, 'tcp://a.example.com:81', 'ALLOW_ANY')).toMatchObject({
       verdict: 'blocked',
     });
   });
 
   it("a selector on the labels every client Pod carries matches an unlabelled source's Pod", () => {
     const r = res(dnsRr('{app: egress-client}'));
-    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed' });
+    expect(ask(r, { namespace: 'default' }, 'tcp://a.example.com:81', 'ALLOW_ANY')).toMatchObject({ verdict: 'allowed' });
   });
 });
 
