@@ -61,11 +61,18 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
   // -o: the manifest goes to a file and istioctl's warnings (printed on stdout, e.g. a deprecated
   // proxyMetadata key, which YAML reads as an alias `*...`) never reach the parser (#18 item 5).
   const out = join(workDir, `istio-manifest-${shortHash(text)}.yaml`);
-  const r = await execa(istioctl, ['manifest', 'generate', '-f', file, '-o', out], {
-    reject: false,
-    timeout: 120_000,
-    env: { HOME: workDir },
-  });
+  const run = (args: string[]) => execa(istioctl, args, { reject: false, timeout: 120_000, env: { HOME: workDir } });
+  let r = await run(['manifest', 'generate', '-f', file, '-o', out]);
+  // Older istioctl builds (the April pin) have no -o: the manifest then comes on stdout, and whatever
+  // istioctl printed before the first document (its warnings) is cut off before parsing.
+  if (r.exitCode !== 0 && /unknown shorthand flag: 'o'/.test(String(r.stderr))) {
+    r = await run(['manifest', 'generate', '-f', file]);
+    if (r.exitCode === 0) {
+      const lines = String(r.stdout).split('\n');
+      const first = lines.findIndex((l) => /^(apiVersion:|kind:|---)/.test(l));
+      writeFileSync(out, first < 0 ? '' : lines.slice(first).join('\n'));
+    }
+  }
   if (r.exitCode !== 0) {
     const why = r.timedOut
       ? 'timed out'
