@@ -77,7 +77,7 @@ describe('kind lane dry run', () => {
       /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){4}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
     );
     expect(text).toMatch(
-      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(tcp-close\)/,
+      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(http-502\)/,
     );
     // Teardown last.
     expect(text.trimEnd()).toMatch(
