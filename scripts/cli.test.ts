@@ -232,7 +232,7 @@ describe('egress-conformance run / plan', () => {
     [['run', '--lane', 'bogus'], /--lane: "bogus" is not a lane/],
     [['run', '--lane', 'control-plane', '--dry-run'], /only the kind lane has a plan/],
     [['run', '--test', '('], /--test: "\(" is not a valid regular expression/],
-    [['run', '--test', 'no-such-case'], /matches no case/],
+    [['run', '--test', 'no-such-case'], /--run "no-such-case": selects no case/],
     [['tools', 'install', 'nothing'], /"nothing" is not a tool this suite pins/],
   ])('bad input %j exits 2 with one line', async (args, message) => {
     expectCleanError(await run(...(args as string[])), 2, message);
