@@ -13,6 +13,7 @@ import { formatMix } from '../helpers/fuzz/outcome.ts';
 import { runFuzz } from '../helpers/fuzz/run.ts';
 import { createLane } from '../helpers/lanes/select.ts';
 import { UserError } from '../helpers/model/errors.ts';
+import { onInterrupt } from '../helpers/process/interrupt.ts';
 import { findPinnedBuild, PINNED_PILOT, pinnedBuildNames } from '../helpers/tools/pilot-discovery.ts';
 import { findSimulatorSync } from '../helpers/tools/simulator.ts';
 
@@ -46,8 +47,8 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
   const dir = join(CORPUS, pin.label ?? o.label);
   mkdirSync(dir, { recursive: true });
   const lane = await createLane('control-plane', { pin, out: (l) => process.stderr.write(`${l}\n`) });
-  const stop = () => void lane.teardown().finally(() => process.exit(130));
-  process.once('SIGINT', stop);
+  // The one signal owner (helpers/process/interrupt.ts): Ctrl-C tears the lane down, then exits 130.
+  const stopListening = onInterrupt(() => lane.teardown());
   let scenarios = 0;
   let probes = 0;
   const started = Date.now();
@@ -90,7 +91,7 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
     };
     writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   } finally {
-    process.off('SIGINT', stop);
+    stopListening();
     await lane.teardown();
   }
   console.log(`${scenarios} scenarios, ${probes} probes written to ${dir}`);
