@@ -33,7 +33,7 @@ describe('routing admission (ours)', () => {
   });
 
   it('a Gateway name with a dot is refused, as ValidateGateway does', () => {
-    const yaml = heads.gateway.replace('istio-egressgateway', 'egress.gw') + `spec: ${cases.gateway[0]!.spec}\n`;
+    const yaml = `${heads.gateway.replace('istio-egressgateway', 'egress.gw')}spec: ${cases.gateway[0]!.spec}\n`;
     expect(() => loadYamlText(yaml, 'r.yaml', emptyResources())).toThrow(/Gateway name is a DNS label/);
   });
 });
