@@ -4,7 +4,6 @@
 // this process on purpose; its pid goes into the lab's state file and `lab stop` ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 
 export interface ProcessSpec {
   name: string;
@@ -43,16 +42,8 @@ export function removeOnExit(dir: string): () => void {
   };
 }
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the whole tree (helpers/process/ports.ts).
+export { freeLoopbackPort } from '../../process/ports.ts';
 
 export class ManagedProcess {
   private child?: ChildProcess;
