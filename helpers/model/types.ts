@@ -59,6 +59,11 @@ export interface ServiceEntry {
   /** Exactly as written; [] when absent. */
   exportTo: string[];
   workloadSelector?: Record<string, string>;
+  /**
+   * Set for a Kubernetes Service the install creates, which sidecars see like a ServiceEntry but which
+   * meshConfig.serviceEntryVisibility does not cap (it governs ServiceEntry resources only).
+   */
+  kubernetesService?: true;
   source: SourceRef;
   /** The object as written, for lanes that apply it to a real API server or config dir. */
   manifest: Record<string, unknown>;

@@ -125,6 +125,7 @@ export function installedServiceEntries(): ServiceEntry[] {
     resolution: 'STATIC' as const,
     endpoints: [],
     exportTo: [],
+    kubernetesService: true as const,
     source: { file: 'installed by the IstioOperator (components.egressGateways)', doc: 0 },
     manifest: { metadata: { name: g.host.split('.')[0], namespace: g.namespace, creationTimestamp: '1969-12-31T23:59:59Z' } },
   }));

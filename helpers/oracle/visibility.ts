@@ -47,6 +47,8 @@ function visibilityCap(se: ServiceEntry, values: string[], resources: ResourceSe
     | { applyToSidecars?: boolean; defaultVisibility?: string; policies?: unknown[] }
     | undefined;
   if (!sev?.applyToSidecars || !gateOpen(version, 'service-entry-visibility')) return undefined;
+  // It governs ServiceEntry resources; a Kubernetes Service keeps its exportTo (istio.io serviceEntryVisibility docs).
+  if (se.kubernetesService) return undefined;
   if (values.length === 1 && values[0] === '~') return undefined;
   const policies = sev.policies?.length ? '; not modelled: meshConfig.serviceEntryVisibility.policies (namespace labels)' : '';
   const def = String(sev.defaultVisibility ?? 'PUBLIC').toUpperCase();

@@ -88,15 +88,16 @@ describe.skipIf(missing !== undefined)(
       });
     });
 
-    it('blocked-close: curl 52 from a closing sidecar, logged in BlackHoleCluster under REGISTRY_ONLY, is a pass', async () => {
-      const id = 'REGISTRY_ONLY/course-db-serviceentry/frontend→http://unlisted.example.com/';
+    // HTTPS: port 80 is the egress gateway Service's HTTP listener (a 502), port 443 has no listener of its own.
+    it('blocked-close: curl 35 from a closing sidecar, logged in BlackHoleCluster under REGISTRY_ONLY, is a pass', async () => {
+      const id = 'REGISTRY_ONLY/course-db-serviceentry/frontend→https://unlisted.example.com/';
       const exp = expected(id);
       expect(exp).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'tcp-close' });
       const classified = await run(id, `127.0.0.1:${standins.get('close')!.port}`);
-      expect(classified).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 52 } });
-      expect(judge(exp, observed(classified, [tcpLine('BlackHoleCluster', 80)], 80))).toEqual({ outcome: 'pass' });
+      expect(classified).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', evidence: { exitCode: 35 } });
+      expect(judge(exp, observed(classified, [tcpLine('BlackHoleCluster', 443)], 443))).toEqual({ outcome: 'pass' });
       // The same close through another cluster is not what the oracle said.
-      expect(judge(exp, observed(classified, [tcpLine('PassthroughCluster', 80)], 80)).outcome).toBe('fail');
+      expect(judge(exp, observed(classified, [tcpLine('PassthroughCluster', 443)], 443)).outcome).toBe('fail');
     });
 
     it('blocked-502: the block_all direct response is a pass for BlackHoleCluster http-502', async () => {
