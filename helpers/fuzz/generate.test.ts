@@ -102,10 +102,9 @@ describe('scenario generators', () => {
     expect(addressesAround('192.0.2.10')).toEqual({ inside: ['192.0.2.10'], outside: ['192.0.2.11'] });
   });
 
-  // Issue #15 asks for 60 %. Since the model knows the install's egress gateway Service (its port 80 route and
-  // listener take probes that used to reach an entry's chain) the share is about 52 %: the goal is NOT met, and
-  // this bound only keeps it from falling further until the generator is re-aimed.
-  it('land at least 50% of probes in a ServiceEntry route or chain (by the model; the 60% goal is not met)', () => {
+  // Issue #15 asks for 60 %: by the model, seeds 1–3 land 63–67 % (a scenario with nothing of its own to aim
+  // at gets two probes, and aims respect the mesh's visibility ceiling); suites/fuzz.test.ts holds istiod to it.
+  it('land at least 60% of probes in a ServiceEntry route or chain (by the model)', () => {
     const mix = emptyMix();
     for (const s of sample(1, 500)) {
       const a = admit(s);
@@ -114,6 +113,6 @@ describe('scenario generators', () => {
     }
     expect(mix['no-listener']).toBeGreaterThan(0);
     expect(mix.passthrough + mix.blackhole).toBeGreaterThan(0);
-    expect(serviceEntryShare(mix)).toBeGreaterThanOrEqual(0.5);
+    expect(serviceEntryShare(mix)).toBeGreaterThanOrEqual(0.6);
   });
 });

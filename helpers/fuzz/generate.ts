@@ -11,7 +11,7 @@ import {
   sidecarManifest,
   uniqueByName,
 } from './arbitraries.ts';
-import { probesArb } from './probes.ts';
+import { type MeshExport, probesArb } from './probes.ts';
 import { repair } from './repair.ts';
 import type { FuzzScenario } from './scenario.ts';
 
@@ -61,7 +61,10 @@ export function scenarioArb(opts: ScenarioArbOptions = {}): fc.Arbitrary<FuzzSce
         ...serviceEntries.map(serviceEntryManifest),
         ...sidecars.map((s) => sidecarManifest(s, root)),
       ]);
-      return probesArb(manifests, opts.maxProbes ?? 8, mesh.defaultServiceExportTo).map(
+      return probesArb(manifests, opts.maxProbes ?? 8, {
+        defaultServiceExportTo: mesh.defaultServiceExportTo,
+        serviceEntryVisibility: mesh.serviceEntryVisibility as MeshExport['serviceEntryVisibility'],
+      }).map(
         (probes): FuzzScenario => ({
           policy: mesh.policy,
           meshConfig: meshConfigOf(mesh),

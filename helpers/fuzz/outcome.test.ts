@@ -26,9 +26,11 @@ describe('outcome categories', () => {
       { name: 'x' },
     ]);
     expect([...dfp].sort()).toEqual(['AllowAnyDynamicDNSCluster', 'outbound|80||*.example.org']);
+    // A DYNAMIC_DNS entry's forward-proxy cluster behind its virtual host is the entry's route; the mesh's is DFP.
     expect(categoryOfObservation(obs({ cluster: 'outbound|80||*.example.org' }, { ...port, virtualHost: '*.example.org' }), dfp)).toBe(
-      'dfp',
+      'route',
     );
+    expect(categoryOfObservation(obs({ cluster: 'AllowAnyDynamicDNSCluster' }, { ...port, virtualHost: 'allow_any' }), dfp)).toBe('dfp');
     expect(categoryOfObservation(obs({ verdict: 'error', error: 'x' }, port))).toBe('error');
     // A lane that classified the call itself is taken at its word.
     expect(

@@ -46,7 +46,9 @@ export function categoryOfObservation(o: Observation, dfp: ReadonlySet<string> =
   if (o.xds?.category) return o.xds.category;
   const ev = o.evidence as Record<string, unknown>;
   if (ev.listenerMatch === 'virtualOutbound') return o.verdict === 'error' ? 'error' : 'no-listener';
-  if (o.cluster && dfp.has(o.cluster)) return 'dfp';
+  // A DYNAMIC_DNS entry's own forward-proxy cluster, reached through its virtual host, is that entry's route;
+  // `dfp` is the mesh's ALLOW_ANY_DYNAMIC_DNS catch-all (the model's categories draw the same line).
+  if (o.cluster && dfp.has(o.cluster)) return o.cluster !== ALLOW_ANY_DFP_CLUSTER && ev.virtualHost ? 'route' : 'dfp';
   if (o.verdict === 'error') return 'error';
   if (o.verdict === 'blocked') return 'blackhole';
   if (o.cluster === 'PassthroughCluster') return 'passthrough';

@@ -19,11 +19,27 @@ export interface Aim {
   from?: string[];
 }
 
-/** Client namespaces a ServiceEntry's own exportTo reaches (mesh defaults and Sidecars aside). */
-export function exportedTo(namespace: string, exportTo: string[] | undefined): string[] {
-  const list = exportTo?.length ? exportTo : ['*'];
-  if (list.includes('*')) return [...NAMESPACES];
-  return NAMESPACES.filter((n) => list.includes(n) || (n === namespace && list.includes('.')));
+/** What the mesh says about every entry's export: defaultServiceExportTo and serviceEntryVisibility. */
+export interface MeshExport {
+  defaultServiceExportTo?: string[];
+  serviceEntryVisibility?: { defaultVisibility?: string; applyToSidecars?: boolean };
+}
+
+/**
+ * Client namespaces a ServiceEntry's own exportTo reaches, under the mesh's visibility ceiling when sidecars
+ * honour it (NONE: nowhere; NAMESPACE: its own namespace, where exportTo reaches it). Sidecars aside.
+ */
+export function exportedTo(namespace: string, exportTo: string[] | undefined, mesh: MeshExport = {}): string[] {
+  const list = exportTo?.length ? exportTo : (mesh.defaultServiceExportTo ?? ['*']);
+  const reached = list.includes('*')
+    ? [...NAMESPACES]
+    : NAMESPACES.filter((n) => list.includes(n) || (n === namespace && list.includes('.')));
+  const sev = mesh.serviceEntryVisibility;
+  if (!sev?.applyToSidecars || (list.length === 1 && list[0] === '~')) return reached;
+  const ceiling = String(sev.defaultVisibility ?? 'PUBLIC').toUpperCase();
+  if (ceiling === 'NONE') return [];
+  if (ceiling === 'NAMESPACE') return reached.filter((n) => n === namespace);
+  return reached;
 }
 
 /** The scheme a client of this protocol speaks; unset (sniffed) ports get any. */
@@ -91,7 +107,7 @@ export function answerable(a: Aim, httpPorts: ReadonlySet<number>): boolean {
 
 const SCHEMES: Scheme[] = ['http', 'https', 'tcp'];
 
-export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declared {
+export function declaredAims(manifests: Obj[], mesh: MeshExport = {}): Declared {
   const own: Aim[] = [];
   const near: Aim[] = [];
   const declaredPorts = new Set<number>();
@@ -111,7 +127,7 @@ export function declaredAims(manifests: Obj[], meshExportTo?: string[]): Declare
     }
     const ns = String((m.metadata as Obj | undefined)?.namespace ?? '');
     if ((NAMESPACES as readonly string[]).includes(ns)) homes.add(ns);
-    const exported = exportedTo(ns, (spec.exportTo as string[] | undefined) ?? meshExportTo);
+    const exported = exportedTo(ns, spec.exportTo as string[] | undefined, mesh);
     const from = exported.length ? { from: exported } : {};
     const names = ((spec.hosts as string[] | undefined) ?? []).map(namesFor);
     const addrs = ((spec.addresses as string[] | undefined) ?? []).map(addressesAround);
@@ -153,9 +169,16 @@ function toUrl(a: Aim): string {
   return a.scheme === 'tcp' ? `tcp://${a.host}:${a.port}` : `${a.scheme}://${a.host}:${a.port}/`;
 }
 
-/** Probes for a scenario's manifests: mostly its own hosts and ports, some neighbours, a few unrelated. */
-export function probesArb(manifests: Obj[], maxProbes: number, meshExportTo?: string[]): fc.Arbitrary<FuzzProbe[]> {
-  const { own, near, homes, httpPorts } = declaredAims(manifests, meshExportTo);
+/** A scenario whose entries no client can reach by their own rules gets this many probes at most. */
+export const PROBES_WITHOUT_OWN_AIM = 2;
+
+/**
+ * Probes for a scenario's manifests: mostly its own hosts and ports, some neighbours, a few unrelated. A
+ * scenario with nothing of its own to aim at (no ports, exported nowhere, hidden by the mesh) gets a couple of
+ * probes only: every one would land in a listener's catch-all, which other scenarios already cover.
+ */
+export function probesArb(manifests: Obj[], maxProbes: number, mesh: MeshExport = {}): fc.Arbitrary<FuzzProbe[]> {
+  const { own, near, homes, httpPorts } = declaredAims(manifests, mesh);
   const namespace = homes.length
     ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...homes) }, { weight: 1, arbitrary: fc.constantFrom(...NAMESPACES) })
     : fc.constantFrom(...NAMESPACES);
@@ -173,6 +196,6 @@ export function probesArb(manifests: Obj[], maxProbes: number, meshExportTo?: st
         to: toUrl(a),
       };
     }),
-    { minLength: 1, maxLength: maxProbes },
+    { minLength: 1, maxLength: own.length ? maxProbes : Math.min(maxProbes, PROBES_WITHOUT_OWN_AIM) },
   );
 }
