@@ -47,26 +47,13 @@ export function fromOracle(e: Expectation): Answer {
   };
 }
 
-/** The evaluator's words for a route or tcp_proxy naming a cluster CDS does not carry. */
-const MISSING_CLUSTER = /^route points at cluster (\S+), which is not in the CDS snapshot$/;
-
 /**
- * The lane's observation as an answer. A call routed to a cluster the sidecar does not have is, by Envoy's
- * documented behaviour, a call that does not get out (tcp_proxy closes the connection; the router answers
- * 503 with the NC flag): the evaluator reports it as an error it does not classify, the referee reads it as
- * blocked through that cluster.
+ * The lane's observation as an answer. (A call routed to a cluster the sidecar does not have is already a
+ * blocked call there: the evaluator says so, with Envoy's 503 or close.)
  */
 export function fromObservation(o: Observation, dfp: ReadonlySet<string> = dfpOf(o)): Answer {
   const ev = o.evidence as Record<string, unknown>;
   const listener = typeof ev.listener === 'string' ? ev.listener : undefined;
-  const m = o.verdict === 'error' ? MISSING_CLUSTER.exec(o.error ?? '') : null;
-  if (m)
-    return {
-      verdict: 'blocked',
-      cluster: m[1],
-      ...(listener ? { listener } : {}),
-      signal: signalOf('blocked', listener, m[1], ev.virtualHost ? 'http-503' : 'tcp-close', dfp),
-    };
   // A lane that does not say how a blocked call showed itself leaves the signal uncompared.
   const unsaid = !listener || (o.verdict === 'blocked' && !o.signal && listener !== VIRTUAL_OUTBOUND && !(o.cluster && dfp.has(o.cluster)));
   const signal = unsaid ? o.signal : signalOf(o.verdict, listener, o.cluster, o.signal, dfp);

@@ -174,9 +174,13 @@ describe('fuzz run', () => {
     ).toEqual(['simulator gave no answer: no snapshot']);
     // A cluster CDS does not carry: Envoy fails the call, for the evaluator's error and the simulator alike.
     const missing: Observation = {
-      verdict: 'error',
-      error: 'route points at cluster outbound|8080|v1|b.example.com, which is not in the CDS snapshot',
-      evidence: { listener: '0.0.0.0_8080' },
+      verdict: 'blocked',
+      cluster: 'outbound|8080|v1|b.example.com',
+      signal: 'tcp-close',
+      evidence: {
+        listener: '0.0.0.0_8080',
+        clusterNotFound: 'route points at cluster outbound|8080|v1|b.example.com, which is not in the CDS snapshot',
+      },
     };
     expect(
       differences({

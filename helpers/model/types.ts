@@ -155,7 +155,12 @@ export interface Probe {
  * - http-502: the HTTP route's catch-all answers 502 with `server: envoy`;
  * - tcp-close: the sidecar accepts then closes (BlackHoleCluster) — curl 52/56, TLS 35, psql "closed".
  */
-export type BlockSignal = 'http-502' | 'tcp-close';
+/**
+ * How a blocked call shows itself: the sidecar's 502 direct response (BlackHoleCluster on an HTTP route), a
+ * closed connection, or Envoy's 503 for a route whose cluster the proxy does not have (RouteAction
+ * cluster_not_found_response_code, 503 by default; response flag NC).
+ */
+export type BlockSignal = 'http-502' | 'http-503' | 'tcp-close';
 
 export interface Expectation {
   verdict: Verdict;

@@ -166,9 +166,17 @@ describe('evaluate (hand-made config)', () => {
     });
   });
 
-  it('a route to a cluster missing from CDS is an error, not a verdict', () => {
-    const broken = { ...ro, clusters: ro.clusters.filter((c) => c.name !== 'outbound|5432||db.example.com') };
-    expect(evaluate(broken, t('tcp', 'db.example.com', 5432), ELSEWHERE).verdict).toBe('error');
+  // Envoy: tcp_proxy to an unknown cluster closes; the router answers 503 (cluster_not_found_response_code).
+  it('a route to a cluster missing from CDS is a blocked call: tcp_proxy closes, the router answers 503', () => {
+    const broken = {
+      ...ro,
+      clusters: ro.clusters.filter((c) => c.name !== 'outbound|5432||db.example.com' && c.name !== 'outbound|80||api.example.com'),
+    };
+    const tcp = evaluate(broken, t('tcp', 'db.example.com', 5432), ELSEWHERE);
+    expect(tcp).toMatchObject({ verdict: 'blocked', cluster: 'outbound|5432||db.example.com', signal: 'tcp-close' });
+    expect(tcp.evidence.clusterNotFound).toMatch(/not in the CDS snapshot/);
+    const http = evaluate(broken, t('http', 'api.example.com', 80), ELSEWHERE);
+    expect(http).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||api.example.com', signal: 'http-503' });
   });
 });
 

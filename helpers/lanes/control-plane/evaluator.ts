@@ -284,10 +284,15 @@ export function chainLabel(chain: XdsFilterChain, listener: XdsListener, usedDef
   return `filter_chains[${i}]`;
 }
 
-function verdictForCluster(cluster: string, evidence: Record<string, unknown>, known: Set<string>): Observation {
+/**
+ * The call's fate at the cluster a route or tcp_proxy chose. A cluster the proxy was not sent is a call that
+ * does not get out: the router answers 503 (cluster_not_found_response_code, flag NC), tcp_proxy closes.
+ */
+export function verdictForCluster(cluster: string, evidence: Record<string, unknown>, known: Set<string>): Observation {
   if (cluster === 'BlackHoleCluster') return { verdict: 'blocked', cluster, signal: 'tcp-close', evidence };
   if (!known.has(cluster)) {
-    return { verdict: 'error', cluster, error: `route points at cluster ${cluster}, which is not in the CDS snapshot`, evidence };
+    evidence.clusterNotFound = `route points at cluster ${cluster}, which is not in the CDS snapshot`;
+    return { verdict: 'blocked', cluster, signal: evidence.virtualHost ? 'http-503' : 'tcp-close', evidence };
   }
   return { verdict: 'allowed', cluster, evidence };
 }

@@ -23,6 +23,7 @@ import {
   selectListener,
   selectVirtualHost,
   TLS_INSPECTOR,
+  verdictForCluster,
   terminalFilter,
 } from './evaluator.ts';
 
@@ -196,10 +197,7 @@ export function routeFactsAt(snapshot: ConfigSnapshot, ev: Record<string, unknow
 
 function clusterVerdict(cluster: string, evidence: Record<string, unknown>, known: Set<string>): Observation {
   evidence.cluster = cluster;
-  if (cluster === 'BlackHoleCluster') return { verdict: 'blocked', cluster, signal: 'tcp-close', evidence };
-  if (!known.has(cluster))
-    return { verdict: 'error', cluster, error: `route points at cluster ${cluster}, which is not in the CDS snapshot`, evidence };
-  return { verdict: 'allowed', cluster, evidence };
+  return verdictForCluster(cluster, evidence, known);
 }
 
 /** A hop from a proxy's observation and its snapshot: the cluster it chose and the TLS that cluster originates. */

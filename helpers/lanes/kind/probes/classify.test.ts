@@ -198,6 +198,16 @@ describe('classifyProbe on canned results', () => {
     expect(app.verdict).toBe('allowed');
   });
 
+  it('blocked http-503: envoy’s empty 503 for a route whose cluster it was not sent (NC); an upstream’s own empty 503 is allowed', () => {
+    const nc = classifyProbe(H, res(0, http(503, { server: 'envoy' }, '') + wo({ exit: 0, status: 503, size: 0 })));
+    expect(nc).toMatchObject({ verdict: 'blocked', signal: 'http-503' });
+    const upstream = classifyProbe(
+      H,
+      res(0, http(503, { server: 'envoy', 'x-envoy-upstream-service-time': '3' }, '') + wo({ exit: 0, status: 503, size: 0 })),
+    );
+    expect(upstream.verdict).toBe('allowed');
+  });
+
   it('blocked tcp-close: curl 52 or 56 over plain HTTP', () => {
     for (const [exit, err] of [
       [52, 'Empty reply from server'],

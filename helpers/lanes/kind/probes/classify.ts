@@ -10,6 +10,8 @@
 //   The block_all catch-all is a direct response: no upstream, no body. Envoy adds
 //   x-envoy-upstream-service-time only to responses its router got from an upstream, so a 502 that
 //   carries it (or carries a body, or another server) is the upstream's own 502: allowed.
+// - Blocked http-503 = the same empty local reply with 503: a route whose cluster the proxy was not sent
+//   (RouteAction cluster_not_found_response_code, 503 by default, flag NC; Envoy sends it without a body).
 // - Envoy's own local replies about the upstream ("upstream connect error…", "no healthy upstream",
 //   "upstream request timeout") mean the route existed but the server did not answer: error, never a
 //   verdict, whatever their status (usually 503/504, 502 for some reset reasons).
@@ -190,8 +192,12 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
         `HTTP ${status} from envoy (upstream failure)`,
       );
     }
-    if (status === 502 && envoy && bodyBytes === 0 && curl.headers['x-envoy-upstream-service-time'] === undefined) {
+    const local = envoy && bodyBytes === 0 && curl.headers['x-envoy-upstream-service-time'] === undefined;
+    if (status === 502 && local) {
       return { verdict: 'blocked', signal: 'http-502', summary: 'HTTP 502 server=envoy, empty body', evidence: ev };
+    }
+    if (status === 503 && local) {
+      return { verdict: 'blocked', signal: 'http-503', summary: 'HTTP 503 server=envoy, empty body (cluster not found)', evidence: ev };
     }
     return { verdict: 'allowed', summary: `HTTP ${status}${curl.headers.server ? ` server=${curl.headers.server}` : ''}`, evidence: ev };
   }
