@@ -13,7 +13,7 @@ import { EnvironmentError, UserError } from '../model/errors.ts';
 import { exitCodeFor, onInterrupt } from '../process/interrupt.ts';
 import { controlPlaneBuilds } from './versions.ts';
 import { readGoBuildInfo, stampedIstioVersion, type GoBuildInfo } from './go-buildinfo.ts';
-import { cacheDir as toolCacheDir, fmtElapsed, isExecutable } from './resolve.ts';
+import { GO_BUILD_TIMEOUT_MS, cacheDir as toolCacheDir, fmtElapsed, isExecutable, runBuild } from './resolve.ts';
 
 export interface PilotDiscoveryPin {
   /** Go module version of istio.io/istio, e.g. `v0.0.0-20260827124520-eed52ebb66ad`. */
@@ -304,37 +304,26 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
   mkdirSync(dir, { recursive: true });
   const gobin = await mkdtemp(join(dir, '.build-'));
   const started = Date.now();
-  let step = 'starting';
   say(`building ${pkg}@${pin.goModuleVersion} with ${goVersion.stdout.trim()} (this downloads ~1 GB of modules the first time)`);
-  const tick = setInterval(() => say(`  … ${fmtElapsed(Date.now() - started)} — ${step}`), (opts.tickSeconds ?? 15) * 1000);
-  tick.unref();
-  // Ctrl-C during a build of minutes: stop go and remove the half-built GOBIN, then exit as interrupted.
+  // Ctrl-C during a build of minutes: stop go (runBuild ends its process group on exit) and remove the
+  // half-built GOBIN, then exit as interrupted.
   const stopListening = onInterrupt((sig) => {
-    clearInterval(tick);
     rmSync(gobin, { recursive: true, force: true });
     say(`${sig}: build stopped, ${gobin} removed`);
     process.exit(exitCodeFor(sig));
   });
   try {
-    const child = execa('go', ['install', `${pkg}@${pin.goModuleVersion}`], {
-      env: { GOBIN: gobin, CGO_ENABLED: '0', ...(pin.goEnv ?? {}) },
-      reject: false,
-      all: true,
-      buffer: { all: true },
-    });
-    child.all?.on('data', (chunk: Buffer) => {
-      const lines = chunk.toString('utf8').split('\n').filter(Boolean);
-      const last = lines[lines.length - 1];
-      if (last) step = last.length > 120 ? `${last.slice(0, 117)}...` : last;
-    });
-    const result = await child;
-    if (result.exitCode !== 0) {
-      const tail = String(result.all ?? '')
-        .split('\n')
-        .slice(-15)
-        .join('\n');
-      throw new EnvironmentError(`go install ${pkg}@${pin.goModuleVersion} failed (exit ${result.exitCode}):\n${tail}`);
-    }
+    // runBuild adds -v, so the progress lines name the package compiling or the link, not a stale download.
+    const r = await runBuild(
+      'go',
+      ['install', `${pkg}@${pin.goModuleVersion}`],
+      { ...process.env, GOBIN: gobin, CGO_ENABLED: '0', ...(pin.goEnv ?? {}) },
+      { onProgress: say, timeoutMs: GO_BUILD_TIMEOUT_MS, ...(opts.tickSeconds ? { tickMs: opts.tickSeconds * 1000 } : {}) },
+    );
+    if (!r.ok)
+      throw new EnvironmentError(
+        `go install ${pkg}@${pin.goModuleVersion} ${r.timedOut ? `timed out after ${fmtElapsed(GO_BUILD_TIMEOUT_MS)}` : `failed (exit ${r.exitCode})`}:\n${r.tail}`,
+      );
     const built = join(gobin, program);
     if (!existsSync(built)) throw new EnvironmentError(`go install finished but ${built} is missing`);
     checkBuiltSums(built, pin, program, say);
@@ -343,7 +332,6 @@ export async function installPilotDiscovery(opts: InstallOptions = {}): Promise<
     return target;
   } finally {
     stopListening();
-    clearInterval(tick);
     rmSync(gobin, { recursive: true, force: true });
   }
 }
