@@ -51,7 +51,12 @@ export async function installOperator(k8s: K8sOps, istioctl: string, file: strin
   } catch (e) {
     throw refusedOperator(e, file);
   }
-  await applyIstioObjects(k8s, objects);
+  // The stack's validating webhooks were re-pointed at the local istiod's loopback port (the rendered ones
+  // name istiod's Service, which nothing answers here); applying them again would take that back.
+  await applyIstioObjects(
+    k8s,
+    objects.filter((o) => o.kind !== 'ValidatingWebhookConfiguration'),
+  );
   const mesh = await readMeshConfig(k8s);
   return { mode: mesh ? String(modeOf(mesh)) : '(no mesh config)', notes };
 }
