@@ -20,12 +20,11 @@ export interface LabDeps {
   random?: () => number;
 }
 
-async function defaultBackend(): Promise<LiveBackend> {
+export async function backendOf(d: LabDeps): Promise<LiveBackend> {
+  if (d.backend) return d.backend();
   const { stackBackend } = await import('./stack.ts');
-  return stackBackend();
+  return stackBackend({ env: d.env ?? process.env });
 }
-
-export const backendOf = (d: LabDeps): Promise<LiveBackend> => (d.backend ?? defaultBackend)();
 
 export async function fileGraderOf(d: LabDeps, say: (line: string) => void): Promise<FileGrader> {
   if (d.fileGrader) return d.fileGrader(say);

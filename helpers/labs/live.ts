@@ -1,7 +1,8 @@
 // A started lab: a cluster the candidate drives with kubectl, outliving the CLI. The lab commands only
-// know this small interface; the control-plane stack (real etcd, kube-apiserver and istiod) implements
-// it in stack.ts. Which lab is running is recorded in the XDG state directory, so `lab check` and
-// `lab stop` find it from any shell, and a second `lab start` finds a stale one and removes it.
+// know this small interface; the warm stack (helpers/stack: real kwok cluster and istiod, the one
+// `egress-conformance up` keeps) implements it in stack.ts. Which lab is running, and on which stack, is
+// recorded in the XDG state directory, so `lab check` and `lab stop` find it from any shell, and a second
+// `lab start` finds a stale one and removes it.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation, Probe, ResourceSet } from '../model/types.ts';
@@ -26,20 +27,23 @@ export interface LiveLab {
 
 export interface LiveBackend {
   /**
-   * Starts the cluster for `lab`: Istio installed from its IstioOperator, its clients and starting state.
-   * Whatever an earlier start left (a crashed shell's lab, a half-started stack) is removed first.
+   * Starts the cluster for `lab` (or takes the warm stack that is up): Istio installed from its IstioOperator,
+   * its clients and starting state. Whatever an earlier lab left (a crashed shell's lab, a dead stack) is removed first.
    */
   start(lab: Lab, say: (line: string) => void): Promise<{ live: LiveLab; handle: string }>;
   /** The running lab's cluster from its handle (what start returned), or undefined when it is gone. */
   attach(handle: string): Promise<LiveLab | undefined>;
-  /** Stops the cluster of `handle`, killing only its own processes. True when something was running. */
+  /**
+   * Ends the lab of `handle`: the stack when the lab started it (its own processes only), else only what the
+   * lab changed on it. True when something was running.
+   */
   stop(handle: string, say: (line: string) => void): Promise<boolean>;
 }
 
 export interface CurrentLab {
   lab: string;
   startedAt: string;
-  /** The backend's handle (the stack's state file). */
+  /** The backend's handle: the run dir of the warm stack the lab runs on. */
   handle: string;
   kubeconfig: string;
 }

@@ -1,27 +1,34 @@
-// The live-lab backend on the control-plane stack: real etcd, kube-apiserver and istiod started detached
-// (they outlive the CLI), Istio installed from the lab's IstioOperator, the starting state created as
-// `kubectl apply` would have created it. The stack's state file (pids, ports, kubeconfig) lives in the
-// lab's XDG state directory; a later command attaches to it, and a second start stops whatever an
-// earlier one left there (by its recorded pids only).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The live lab's cluster is the warm stack (helpers/stack), the one `egress-conformance up` keeps: there is
+// one local cluster + istiod per user, whoever started it. A warm stack that is up with the labs' pinned
+// build is used as it is (said aloud), and `lab stop` leaves it running, with the lab's objects removed and
+// the mesh config put back as `up` installed it. With none up, `lab start` starts one detached, as `up`
+// does, records it as the warm stack marked `startedBy: 'lab start'`, and `lab stop` ends it. Ctrl-C while
+// a lab starts undoes only what that start did: the stack it started, or its objects on a stack it found.
 import { join } from 'node:path';
-import { ControlPlaneLane, type LaneState } from '../lanes/control-plane/lane.ts';
 import { ClientNodeK8s, isNotFound, type K8sObject, type K8sOps } from '../k8s/client.ts';
+import { writeMeshConfig } from '../k8s/istio.ts';
 import { RUN_LABEL } from '../k8s/manifests.ts';
+import { syncScenarioObjects } from '../k8s/workloads.ts';
 import { loadResourceFiles } from '../istio/load.ts';
-import { EnvironmentError } from '../model/errors.ts';
-import { exitCodeFor, onInterrupt } from '../process/interrupt.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import type { LaneState } from '../lanes/control-plane/lane.ts';
+import { EnvironmentError, UserError } from '../model/errors.ts';
+import { onInterrupt } from '../process/interrupt.ts';
+import { pollUntil } from '../process/poll.ts';
+import { detachedControlPlane, type StackProvider } from '../stack/provider.ts';
+import { missingStackTools } from '../stack/requirements.ts';
+import { buildName, isRecordedAlive, isUp, readWarm, removeWarm, runsBuild, uptime, type WarmRecord, writeWarm } from '../stack/warm.ts';
+import { findIstioctlBuildSync, PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { readClusterResources } from './cluster.ts';
+import { probeOf } from './grade.ts';
 import { installOperator } from './install.ts';
 import type { LiveBackend, LiveLab } from './live.ts';
 import type { Lab } from './load.ts';
 import { clientsOf } from './load.ts';
 import { stateDir } from './progress.ts';
-import { probeOf } from './grade.ts';
 
 export interface StackBackendOptions {
   env?: NodeJS.ProcessEnv;
+  provider?: StackProvider;
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -38,43 +45,12 @@ export function asKubectlApplied(manifest: Record<string, unknown>, namespace: s
   return m;
 }
 
-/** SIGKILL to every process whose command line names `runDir`, a directory this command created. */
-export function killByRunDir(runDir: string): number[] {
-  const killed: number[] = [];
-  for (const pid of readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)) {
-    if (pid === process.pid) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (!cmd.split('\0').some((arg) => arg.includes(`${runDir}/`) || arg.endsWith(runDir))) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
-      killed.push(pid);
-    } catch {
-      // already gone
-    }
-  }
-  return killed;
-}
-
-function readState(file: string): LaneState | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LaneState;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Istio kinds a candidate may have created; a new lab starts without any of them (the lane's own stay). */
+/** Istio kinds a candidate may have created; a new lab starts without any of them (the stack's own stay). */
 const LAB_KINDS = ['ServiceEntry', 'Sidecar', 'VirtualService', 'DestinationRule', 'Gateway', 'WorkloadEntry'];
 
-async function clearLab(k8s: K8sOps): Promise<void> {
+/** Deletes every Istio object a lab or a candidate made (all but the stack's run-labelled ones); returns their names. */
+async function clearLab(k8s: K8sOps): Promise<string[]> {
+  const removed: string[] = [];
   for (const kind of LAB_KINDS) {
     let objects: K8sObject[];
     try {
@@ -85,14 +61,22 @@ async function clearLab(k8s: K8sOps): Promise<void> {
     }
     for (const o of objects.filter((x) => !x.metadata.labels?.[RUN_LABEL])) {
       await k8s.delete({ apiVersion: 'networking.istio.io/v1', kind, namespace: o.metadata.namespace, name: o.metadata.name });
+      removed.push(`${kind} ${o.metadata.namespace}/${o.metadata.name}`);
     }
   }
+  return removed;
+}
+
+/** What a lab leaves on a warm stack it did not start, undone: its objects, and the mesh config `up` installed. */
+async function putBack(k8s: K8sOps, rec: WarmRecord): Promise<void> {
+  await clearLab(k8s);
+  await writeMeshConfig(k8s, rec.baseMesh);
 }
 
 class StackLiveLab implements LiveLab {
   private synced?: Promise<unknown>;
   constructor(
-    readonly lane: ControlPlaneLane,
+    readonly lane: import('../lanes/control-plane/lane.ts').ControlPlaneLane,
     readonly k8s: K8sOps,
     readonly kubeconfig: string,
     readonly gradedBy: string,
@@ -120,97 +104,120 @@ class StackLiveLab implements LiveLab {
   }
 }
 
+async function liveOf(rec: WarmRecord): Promise<StackLiveLab> {
+  const { ControlPlaneLane } = await import('../lanes/control-plane/lane.ts');
+  const lane = ControlPlaneLane.attach(rec.providerState as LaneState);
+  return new StackLiveLab(lane, new ClientNodeK8s(rec.kubeconfig), rec.kubeconfig, `istiod ${rec.build.istioVersion}`);
+}
+
+/** Ends a stack a lab started, and waits until the kernel has let go of its processes (as `down` does). */
+async function endLabStack(provider: StackProvider, rec: WarmRecord, env: NodeJS.ProcessEnv): Promise<void> {
+  await provider.stop(rec);
+  await pollUntil(() => !rec.processes.some(isRecordedAlive), { timeoutMs: 5000, intervalMs: 20, maxIntervalMs: 200 });
+  removeWarm(env);
+}
+
 export async function stackBackend(opts: StackBackendOptions = {}): Promise<LiveBackend> {
   const env = opts.env ?? process.env;
-  const dir = join(stateDir(env), 'lab');
-  const stateFile = join(dir, 'stack.json');
-  const istioctl = findIstioctlBuildSync(undefined, env);
+  const provider = opts.provider ?? detachedControlPlane;
+  const pin = PINNED_PILOT;
+  const istioctl = findIstioctlBuildSync(pin, env);
   if (!istioctl)
     throw new EnvironmentError(
       'istioctl of the pinned build is not built; run `egress-conformance tools install istioctl-build` (needs Go)',
     );
 
-  const stopRecorded = (say: (l: string) => void): boolean => {
-    const state = readState(stateFile);
-    if (!state) {
-      rmSync(stateFile, { force: true });
-      return false;
+  /** The warm stack to run the lab on, started here when none is up; `started` says which. */
+  const acquire = async (say: (l: string) => void): Promise<{ rec: WarmRecord; started: boolean }> => {
+    const existing = readWarm(env);
+    if (existing && isUp(existing)) {
+      if (existing.provider !== provider.name || !runsBuild(existing, pin))
+        throw new UserError(
+          `the warm stack runs ${buildName(existing.build)}; labs run on ${buildName(pin)}: stop it with \`egress-conformance down\` (lab start then starts one)`,
+        );
+      say(
+        existing.startedBy === 'lab start'
+          ? `lab: reusing the stack an earlier lab start left up (${buildName(existing.build)}, up ${uptime(existing)})`
+          : `lab: using the warm stack (egress-conformance up, ${buildName(existing.build)}, up ${uptime(existing)}); lab stop leaves it up`,
+      );
+      return { rec: existing, started: false };
     }
-    say(`stopping the lab stack started ${state.startedAt} (pids ${state.processes.map((p) => p.pid).join(', ')})`);
-    ControlPlaneLane.stopRecorded(state);
-    rmSync(stateFile, { force: true });
-    return true;
-  };
-
-  const attach = (state: LaneState): StackLiveLab => {
-    const lane = ControlPlaneLane.attach(state);
-    return new StackLiveLab(lane, new ClientNodeK8s(state.kubeconfig), state.kubeconfig, `istiod ${state.istioVersion}`);
-  };
-
-  const startStack = async (say: (l: string) => void): Promise<LaneState> => {
-    mkdirSync(dir, { recursive: true });
-    const lane = new ControlPlaneLane({ detached: true, onProgress: say });
-    // Ctrl-C before the state file exists: nothing else knows these pids, so stop them here.
-    const release = onInterrupt(async (sig) => {
-      // The lane stops what it has registered; a server still starting is not registered yet, so its
-      // processes are found by the fresh run dir on their command line (theirs alone: mkdtemp names it).
-      const runDir = lane.runDir;
-      await lane.teardown();
-      if (runDir) killByRunDir(runDir);
-      say('interrupted: the lab stack that was starting is stopped');
-      process.exit(exitCodeFor(sig));
-    });
-    try {
-      await lane.setup();
-      const state = lane.state();
-      writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-      return state;
-    } catch (e) {
-      await lane.teardown();
-      throw e;
-    } finally {
-      release();
+    if (existing) {
+      say('lab: clearing what is left of an earlier warm stack that is no longer running');
+      await provider.stop(existing);
+      removeWarm(env);
     }
+    const missing = missingStackTools(pin, env);
+    if (missing.length)
+      throw new EnvironmentError(
+        `a live lab needs the pinned tools; run ${missing.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go)`,
+      );
+    say(`lab: starting a local cluster + istiod ${buildName(pin)}, detached as \`egress-conformance up\` starts it (lab stop ends it)`);
+    // The provider ends what it started on Ctrl-C until it returns the record.
+    const rec: WarmRecord = { ...(await provider.start({ pin, say })), startedBy: 'lab start' };
+    writeWarm(rec, env);
+    return { rec, started: true };
   };
 
   return {
     async start(lab: Lab, say) {
-      let state = readState(stateFile);
-      if (state && ControlPlaneLane.isAlive(state)) {
-        // A stack is up (an earlier lab, or one a closed shell left): keep its processes, remove that lab.
-        say(`reusing the lab stack started ${state.startedAt}; removing the previous lab's resources`);
-        await clearLab(new ClientNodeK8s(state.kubeconfig));
-      } else {
-        // Whatever is left of a dead or half-started stack goes first (its recorded pids only).
-        stopRecorded(say);
-        state = await startStack(say);
+      const { rec, started } = await acquire(say);
+      const k8s = new ClientNodeK8s(rec.kubeconfig);
+      const undo = async () => {
+        if (started) await endLabStack(provider, rec, env);
+        else await putBack(k8s, rec);
+      };
+      const release = onInterrupt(async () => {
+        await undo();
+        say(started ? 'interrupted: the stack this lab start started is stopped' : "interrupted: the lab's objects are removed");
+      });
+      try {
+        const left = await clearLab(k8s);
+        if (left.length) say(`lab: removing what an earlier lab or command left in the cluster: ${left.join(', ')}`);
+        // A command interrupted on the warm stack may have left its scenario's objects (run-labelled) behind.
+        await syncScenarioObjects(k8s, [], (rec.providerState as LaneState).runId);
+        say(`installing Istio from ${lab.install}`);
+        await installOperator(k8s, istioctl, lab.install, join(stateDir(env), 'lab'));
+        const start = loadResourceFiles(lab.start);
+        for (const r of [...start.serviceEntries, ...start.sidecars, ...(start.routing ?? [])])
+          await k8s.create(asKubectlApplied(r.manifest, r.namespace));
+        const live = await liveOf(rec);
+        // The lab's client Pods exist from the start (kubectl get pods shows them), and istiod has pushed
+        // the starting state before the candidate's first command.
+        for (const source of clientsOf(lab)) await live.observe(probeOf({ ...lab.checks.find((c) => c.from === source)!, from: source }));
+        return { live, handle: rec.runDir };
+      } catch (e) {
+        await undo();
+        throw e;
+      } finally {
+        release();
       }
-      const k8s = new ClientNodeK8s(state.kubeconfig);
-      say(`installing Istio from ${lab.install}`);
-      await installOperator(k8s, istioctl, lab.install, dir);
-      const start = loadResourceFiles(lab.start);
-      for (const r of [...start.serviceEntries, ...start.sidecars, ...(start.routing ?? [])])
-        await k8s.create(asKubectlApplied(r.manifest, r.namespace));
-      const live = attach(state);
-      // The lab's client Pods exist from the start (kubectl get pods shows them), and istiod has pushed
-      // the starting state before the candidate's first command.
-      for (const source of clientsOf(lab)) await live.observe(probeOf({ ...lab.checks.find((c) => c.from === source)!, from: source }));
-      return { live, handle: stateFile };
     },
 
     async attach(handle) {
-      const state = readState(handle);
-      if (!state) return undefined;
-      if (!ControlPlaneLane.isAlive(state)) {
-        // Part of it died (a reboot, a kill): end the rest, so nothing half-alive stays behind.
-        stopRecorded(() => {});
+      const rec = readWarm(env);
+      // Another stack (a `down` and `up` since) is not the lab's: its objects are not there.
+      if (!rec || rec.runDir !== handle) return undefined;
+      if (!isUp(rec)) {
+        // Part of it died (a reboot, a kill): a stack the lab started is ended whole, so nothing half-alive stays.
+        if (rec.startedBy === 'lab start') await endLabStack(provider, rec, env);
         return undefined;
       }
-      return attach(state);
+      return liveOf(rec);
     },
 
     async stop(handle, say) {
-      return handle === stateFile ? stopRecorded(say) : false;
+      const rec = readWarm(env);
+      if (!rec || rec.runDir !== handle) return false;
+      if (rec.startedBy === 'lab start') {
+        say(`stopping the stack lab start started ${rec.startedAt} (${rec.processes.map((p) => `${p.name} ${p.pid}`).join(', ')})`);
+        await endLabStack(provider, rec, env);
+        return true;
+      }
+      if (!isUp(rec)) return false;
+      await putBack(new ClientNodeK8s(rec.kubeconfig), rec);
+      say("the warm stack (egress-conformance up) stays up: the lab's objects are removed and its mesh config put back");
+      return true;
     },
   };
 }

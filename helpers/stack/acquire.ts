@@ -2,6 +2,7 @@
 // running with the build asked for (said aloud), else a fresh one started for this command (with
 // progress) and ended by its release(). Commands call this instead of creating the control-plane lane.
 import type { Lane } from '../lanes/lane.ts';
+import { readCurrent } from '../labs/live.ts';
 import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 import { detachedControlPlane, type StackProvider } from './provider.ts';
 import { buildName, isUp, readWarm, runsBuild, uptime, type WarmRecord } from './warm.ts';
@@ -39,6 +40,13 @@ export function usableWarm(o: AcquireOptions): WarmRecord | undefined {
   };
   if (!runsBuild(rec, wanted)) {
     o.say(`stack: the warm stack runs ${buildName(rec.build)}, not ${buildName(wanted)}; starting a stack for this command`);
+    return undefined;
+  }
+  // A live lab owns the cluster's Istio objects and mesh config while it runs: a scenario written over
+  // them would change the candidate's lab, and the lab's objects would change this command's answers.
+  const lab = readCurrent(o.env);
+  if (lab && lab.handle === rec.runDir) {
+    o.say(`stack: lab ${lab.lab} is running on the warm stack (\`lab stop\` ends it); starting a stack for this command`);
     return undefined;
   }
   return rec;

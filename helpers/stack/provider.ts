@@ -28,10 +28,10 @@ export const detachedControlPlane: StackProvider = {
   name: 'control-plane-detached',
 
   async start({ pin, operatorFile, say }) {
-    const [{ ControlPlaneLane }, { onInterrupt, exitCodeFor }, { killByRunDir }] = await Promise.all([
+    const [{ ControlPlaneLane }, { onInterrupt, exitCodeFor }, { killProcessesNaming }] = await Promise.all([
       import('../lanes/control-plane/lane.ts'),
       import('../process/interrupt.ts'),
-      import('../labs/stack.ts'),
+      import('../process/group.ts'),
     ]);
     // The IstioOperator is installed by the lane's own `istioctl install -f` (and its snapshot kept per file).
     const operator = operatorFile ? { text: readFileSync(operatorFile, 'utf8'), name: basename(operatorFile) } : undefined;
@@ -41,7 +41,7 @@ export const detachedControlPlane: StackProvider = {
     const release = onInterrupt(async (sig) => {
       const runDir = lane.runDir;
       await lane.teardown();
-      if (runDir) killByRunDir(runDir);
+      if (runDir) killProcessesNaming(runDir);
       say('interrupted: the stack that was starting is stopped');
       process.exit(exitCodeFor(sig));
     });
@@ -69,7 +69,7 @@ export const detachedControlPlane: StackProvider = {
     } catch (e) {
       const runDir = lane.runDir;
       await lane.teardown();
-      if (runDir) killByRunDir(runDir);
+      if (runDir) killProcessesNaming(runDir);
       throw e;
     } finally {
       release();

@@ -26,6 +26,11 @@ export interface WarmRecord {
   /** Which provider made it, so only that provider attaches to it. */
   provider: string;
   build: StackBuild;
+  /**
+   * 'lab start' when a lab started it because none was up: `lab stop` then ends it. Absent for `up`'s
+   * own, which `lab stop` leaves running (and `up` clears the mark when it finds a lab's stack up).
+   */
+  startedBy?: 'lab start';
   /** The IstioOperator file `up -f` installed, absolute; absent for the built-in ALLOW_ANY install. */
   operator?: string;
   kubeconfig: string;

@@ -9,6 +9,7 @@ export function statusLines(rec: WarmRecord): string[] {
     `build:      istiod ${buildName(rec.build)}, module ${rec.build.goModuleVersion}`,
     `istio:      ${rec.operator ? `installed from ${rec.operator}` : 'installed from the built-in ALLOW_ANY IstioOperator'}`,
     `uptime:     ${uptime(rec)} (since ${rec.startedAt})`,
+    ...(rec.startedBy ? [`started by: ${rec.startedBy} (lab stop ends it; \`egress-conformance up\` keeps it)`] : []),
     ...Object.entries(rec.endpoints).map(([k, v]) => `${`${k}:`.padEnd(11)} ${v}`),
     `processes:  ${rec.processes.map((p) => `${p.name} ${p.pid}${isRecordedAlive(p) ? '' : ' (gone)'}`).join(', ')}`,
     `kubeconfig: ${rec.kubeconfig}`,

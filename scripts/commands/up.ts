@@ -33,7 +33,12 @@ export async function runUp(flags: UpFlags, io: Io, env: NodeJS.ProcessEnv = pro
       throw new UserError(
         `a warm stack is already up (${buildName(existing.build)}${existing.operator ? `, ${existing.operator}` : ''}); run \`egress-conformance down\` first`,
       );
-    io.err(`up: the warm stack is already up (${buildName(existing.build)})`);
+    if (existing.startedBy) {
+      // `up` asked for it to stay: from now on it is up's, and `lab stop` leaves it running.
+      const { startedBy: _lab, ...adopted } = existing;
+      writeWarm(adopted, env);
+      io.err(`up: the stack lab start started is up (${buildName(existing.build)}); it stays up after lab stop now`);
+    } else io.err(`up: the warm stack is already up (${buildName(existing.build)})`);
     io.out(`export KUBECONFIG=${existing.kubeconfig}`);
     return 0;
   }
