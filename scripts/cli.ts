@@ -83,7 +83,11 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
       'control-plane',
     )
     .option('--json', 'print the comparison as JSON: {changes: [{id, from: {verdict, cluster}, to: {verdict, cluster}, rule}], …}')
-    .option('--report-dir <dir>', 'where compare.json and compare.md go (default artifacts/compare)')
+    .option(
+      '--fail-on <direction>',
+      'exit 1 when a probe changes that way: opened (blocked → allowed), closed (allowed → blocked) or any (also a changed cluster or path); replaces the default exit rule',
+    )
+    .option('--report-dir <dir>', 'where compare.json and compare.md (Markdown for a change request) go (default artifacts/compare)')
     .action(async (opts) => {
       const { runCompare } = await import('./commands/compare.ts');
       result.code = runCompare(opts, io);

@@ -13,7 +13,8 @@ import { runCompare } from '../../scripts/commands/compare.ts';
 import { compareObservations, exitCodeOf } from './diff.ts';
 import { gatherCases } from './gather.ts';
 import { observe, type Observations } from './observe.ts';
-import { renderMarkdown, toDocument } from './report.ts';
+import { renderMarkdown } from './markdown.ts';
+import { toDocument } from './report.ts';
 import { resolveTarget } from './targets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -97,7 +98,8 @@ describe('compare on the oracle lane', () => {
     expect(c.errors).toEqual([{ id: cacheFromDefault, side: 'to', error: 'istiod went away' }]);
     const doc = toDocument('model', from, to, c);
     expect(doc.ok).toBe(false);
-    expect(doc.counts).toEqual({ changes: 2, explained: 1, unexplained: 1, missing: 1, errors: 1 });
+    const counts = { changes: 2, explained: 1, unexplained: 1, missing: 1, errors: 1 };
+    expect(doc.counts).toEqual({ ...counts, opened: 0, closed: 2, rerouted: 0, unchanged: 1 });
     const unexplained = doc.changes.find((x) => x.id === dbFromFrontend)!;
     expect(unexplained).toMatchObject({
       rule: 'UNEXPLAINED',
@@ -107,7 +109,9 @@ describe('compare on the oracle lane', () => {
     expect(unexplained.note).toMatch(/the oracle predicts no change/);
     const md = renderMarkdown(doc);
     expect(md).toMatch(/^## Upgrade check: master-2026-04-23 → master-2026-08-27/);
-    expect(md).toContain(`| \`${dbFromFrontend}\` | allowed outbound\\|5432\\|\\|db.example.com | blocked BlackHoleCluster | UNEXPLAINED`);
+    expect(md).toContain(
+      `| \`${dbFromFrontend}\` | closed | allowed outbound\\|5432\\|\\|db.example.com | blocked BlackHoleCluster | UNEXPLAINED`,
+    );
     expect(md).toMatch(/MISSING \(predicted by default-export-to\)/);
   });
 

@@ -1,13 +1,17 @@
 // Which probes change between two versions, and whether the oracle's version gates explain each change.
 import type { CaseRun } from '../catalogue/types.ts';
+import { formatHop } from '../model/hops.ts';
+import type { Hop } from '../model/types.ts';
 import { expectProbe } from '../oracle/expect.ts';
 import { gatesBetween, gateOpen, parseIstioVersion, type VersionGate } from '../oracle/version.ts';
-import type { Observations, Seen } from './observe.ts';
+import type { Observations } from './observe.ts';
 import type { CompareTarget } from './targets.ts';
 
 export interface Answer {
   verdict: string;
   cluster: string;
+  /** The hop path, when it says more than the cluster (a gateway past the sidecar, TLS the sidecar originates). */
+  path?: string;
 }
 
 export interface RuleRef {
@@ -19,6 +23,9 @@ export interface RuleRef {
 
 export type ChangeStatus = 'explained' | 'unexplained' | 'missing';
 
+/** Which way an observed change moves egress: opened lets out what was blocked, closed the reverse. */
+export type Direction = 'opened' | 'closed' | 'rerouted';
+
 export interface Change {
   id: string;
   scenario: string;
@@ -29,6 +36,8 @@ export interface Change {
   /** What the oracle predicts on each side. */
   predicted: { from: Answer; to: Answer };
   status: ChangeStatus;
+  /** Set for observed changes; a `missing` change was not observed, so it moved nothing. */
+  direction?: Direction;
   /** The gates behind the predicted change; empty for a change the oracle does not predict. */
   rules: RuleRef[];
   /** Why a change is unexplained or missing. */
@@ -49,10 +58,40 @@ export interface Comparison {
   steadyDisagreements: { id: string; observed: Answer; predicted: Answer }[];
   /** The gates whose state differs between the two versions. */
   gates: VersionGate[];
+  /** Probes observed on both sides with the same answer (a `missing` change among them); errored ones are not. */
+  unchanged: string[];
 }
 
-const key = (a: Answer) => `${a.verdict} ${a.cluster}`;
-const answer = (s: Seen | Answer): Answer => ({ verdict: s.verdict, cluster: s.cluster });
+const key = (a: Answer) => `${a.verdict} ${a.cluster}${a.path ? ` via ${a.path}` : ''}`;
+
+/**
+ * Pin form (the source sidecar written `sidecar`), so a Pod's generated name never reads as a change. A
+ * lone sidecar hop without TLS is only the cluster again: no path.
+ */
+function pathOf(hops: Hop[] | undefined): string | undefined {
+  if (!hops?.length || (hops.length === 1 && !hops[0]!.tls)) return undefined;
+  return hops.map((h) => formatHop(h, true)).join(' → ');
+}
+
+const answer = (s: { verdict: string; cluster: string; hops?: Hop[] }): Answer => {
+  const path = pathOf(s.hops);
+  return { verdict: s.verdict, cluster: s.cluster, ...(path ? { path } : {}) };
+};
+
+/**
+ * An observation agrees with a prediction on verdict and cluster, and on the path where both have one:
+ * the model follows the call past the sidecar only where it knows how, as `judge` in helpers/report does.
+ */
+const agrees = (observed: Answer, predicted: Answer) =>
+  observed.verdict === predicted.verdict &&
+  observed.cluster === predicted.cluster &&
+  (!observed.path || !predicted.path || observed.path === predicted.path);
+
+function directionOf(from: Answer, to: Answer): Direction {
+  if (from.verdict === 'blocked' && to.verdict === 'allowed') return 'opened';
+  if (from.verdict === 'allowed' && to.verdict === 'blocked') return 'closed';
+  return 'rerouted';
+}
 
 export function ruleRef(g: VersionGate): RuleRef {
   return { id: g.id, since: g.since, effect: `${g.title}: before, ${g.before}; since, ${g.after}`, upstream: g.upstream };
@@ -84,6 +123,7 @@ export function compareObservations(
   const changes: Change[] = [];
   const errors: ProbeError[] = [];
   const steadyDisagreements: Comparison['steadyDisagreements'] = [];
+  const unchanged: string[] = [];
   for (const c of cases) {
     const a = seenFrom.get(c.id);
     const b = seenTo.get(c.id);
@@ -112,14 +152,16 @@ export function compareObservations(
       to: obsTo,
       predicted: { from: predFrom, to: predTo },
     };
+    if (!observedChange) unchanged.push(c.id);
     if (observedChange) {
-      if (predictedChange && key(obsFrom) === key(predFrom) && key(obsTo) === key(predTo)) {
-        changes.push({ ...base, status: 'explained', rules: attribute(c, from, to, predTo, predFrom).map(ruleRef) });
+      const direction = directionOf(obsFrom, obsTo);
+      if (predictedChange && agrees(obsFrom, predFrom) && agrees(obsTo, predTo)) {
+        changes.push({ ...base, status: 'explained', direction, rules: attribute(c, from, to, predTo, predFrom).map(ruleRef) });
       } else {
         const note = predictedChange
           ? `the oracle predicts ${key(predFrom)} → ${key(predTo)}`
           : `the oracle predicts no change (${key(predFrom)} on both)`;
-        changes.push({ ...base, status: 'unexplained', rules: [], note });
+        changes.push({ ...base, status: 'unexplained', direction, rules: [], note });
       }
     } else if (predictedChange) {
       changes.push({
@@ -128,7 +170,7 @@ export function compareObservations(
         rules: attribute(c, from, to, predTo, predFrom).map(ruleRef),
         note: `the oracle predicts ${key(predFrom)} → ${key(predTo)}, both builds give ${key(obsFrom)}`,
       });
-    } else if (key(obsFrom) !== key(predFrom)) {
+    } else if (!agrees(obsFrom, predFrom)) {
       steadyDisagreements.push({ id: c.id, observed: obsFrom, predicted: predFrom });
     }
   }
@@ -138,6 +180,7 @@ export function compareObservations(
     errors,
     steadyDisagreements,
     gates: gatesBetween(parseIstioVersion(from.oracleVersion), parseIstioVersion(to.oracleVersion)),
+    unchanged,
   };
 }
 

@@ -2,7 +2,7 @@
 // target's version), or the control-plane lane with the target's istiod build (one build at a time).
 import type { CaseRun } from '../catalogue/types.ts';
 import { runCases, withLane } from '../driver/run-cases.ts';
-import type { Verdict } from '../model/types.ts';
+import type { Hop, Verdict } from '../model/types.ts';
 import type { Lane } from '../lanes/lane.ts';
 import { createLane } from '../lanes/select.ts';
 import type { CompareLane, CompareTarget } from './targets.ts';
@@ -12,6 +12,8 @@ export interface Seen {
   cluster: string;
   /** Why the lane could not observe a verdict. */
   error?: string;
+  /** The path hop by hop, where the lane followed the call. */
+  hops?: Hop[];
 }
 
 export type Observations = Map<string, Seen>;
@@ -41,7 +43,12 @@ export async function observe(
     return await withLane(lane, async (info) => {
       if (laneName !== 'model') opts.say(`${target.label}: istiod ${info.istioVersion} ready; ${cases.length} probes`);
       for await (const { case: c, observation: o } of runCases(lane, cases)) {
-        out.set(c.id, { verdict: o.verdict, cluster: o.cluster ?? '', ...(o.error ? { error: o.error } : {}) });
+        out.set(c.id, {
+          verdict: o.verdict,
+          cluster: o.cluster ?? '',
+          ...(o.error ? { error: o.error } : {}),
+          ...(o.hops ? { hops: o.hops } : {}),
+        });
         if (laneName !== 'model' && out.size % 100 === 0) opts.say(`${target.label}: ${out.size}/${cases.length} probes observed`);
       }
       const details: Record<string, string> =

@@ -1,7 +1,6 @@
-// The comparison as JSON (`--json`, compare.json), as Markdown for a pull request (compare.md), and as
-// a terminal table.
+// The comparison as JSON (`--json`, compare.json) and as a terminal table; Markdown is in markdown.ts.
 import { renderTable } from '../report/table.ts';
-import type { Change, Comparison, RuleRef } from './diff.ts';
+import type { Answer, Change, Comparison, RuleRef } from './diff.ts';
 import type { CompareLane, CompareTarget } from './targets.ts';
 
 export interface CompareDocument {
@@ -10,13 +9,24 @@ export interface CompareDocument {
   to: TargetInfo;
   probes: number;
   ok: boolean;
-  counts: { changes: number; explained: number; unexplained: number; missing: number; errors: number };
+  counts: {
+    changes: number;
+    explained: number;
+    unexplained: number;
+    missing: number;
+    errors: number;
+    opened: number;
+    closed: number;
+    rerouted: number;
+    unchanged: number;
+  };
   /** Observed changes and predicted-but-missing ones. `rule` is the first rule behind it, or UNEXPLAINED. */
   changes: {
     id: string;
     status: Change['status'];
-    from: { verdict: string; cluster: string };
-    to: { verdict: string; cluster: string };
+    direction?: Change['direction'];
+    from: Answer;
+    to: Answer;
     rule: RuleRef | 'UNEXPLAINED';
     rules: RuleRef[];
     predicted: Change['predicted'];
@@ -25,6 +35,8 @@ export interface CompareDocument {
   errors: Comparison['errors'];
   steadyDisagreements: Comparison['steadyDisagreements'];
   gates: RuleRef[];
+  /** Probe ids observed the same on both sides, in case order. */
+  unchanged: string[];
 }
 
 export interface TargetInfo {
@@ -51,12 +63,17 @@ export function toDocument(
   details: { from?: Record<string, string>; to?: Record<string, string> } = {},
 ): CompareDocument {
   const n = (s: Change['status']) => c.changes.filter((x) => x.status === s).length;
+  const towards = (d: Change['direction']) => c.changes.filter((x) => x.direction === d).length;
   const counts = {
     changes: c.changes.filter((x) => x.status !== 'missing').length,
     explained: n('explained'),
     unexplained: n('unexplained'),
     missing: n('missing'),
     errors: c.errors.length,
+    opened: towards('opened'),
+    closed: towards('closed'),
+    rerouted: towards('rerouted'),
+    unchanged: c.unchanged.length,
   };
   return {
     lane,
@@ -68,6 +85,7 @@ export function toDocument(
     changes: c.changes.map((x) => ({
       id: x.id,
       status: x.status,
+      ...(x.direction ? { direction: x.direction } : {}),
       from: x.from,
       to: x.to,
       rule: x.status === 'explained' && x.rules[0] ? x.rules[0] : 'UNEXPLAINED',
@@ -83,20 +101,39 @@ export function toDocument(
       effect: `${g.title}: before, ${g.before}; since, ${g.after}`,
       upstream: g.upstream,
     })),
+    unchanged: c.unchanged,
   };
 }
 
-const ans = (a: { verdict: string; cluster: string }) => `${a.verdict} ${a.cluster}`;
+/** The path, where there is one, starts at the sidecar's cluster, so it stands in for the cluster. */
+export const ans = (a: Answer) => `${a.verdict} ${a.path ?? a.cluster}`;
 
-function ruleCell(x: CompareDocument['changes'][number]): string {
+export function ruleCell(x: CompareDocument['changes'][number]): string {
   if (x.status === 'missing') return `MISSING (predicted by ${x.rules.map((r) => r.id).join(' + ') || '?'})`;
   if (x.rule === 'UNEXPLAINED') return 'UNEXPLAINED';
   return x.rules.map((r) => `${r.id} (${r.upstream.split(' ')[0]})`).join(' + ');
 }
 
+/** OPENED shouts: egress that now gets out is what an upgrade review must not read past, explained or not. */
+export function directionCell(x: CompareDocument['changes'][number]): string {
+  if (!x.direction) return 'none observed';
+  return x.direction === 'opened' ? 'OPENED' : x.direction;
+}
+
 export function summaryLine(d: CompareDocument): string {
   const c = d.counts;
-  return `${d.from.label} → ${d.to.label} on the ${d.lane} lane: ${d.probes} probes, ${c.changes} changed (${c.explained} explained, ${c.unexplained} unexplained), ${c.missing} predicted changes missing, ${c.errors} errors`;
+  return `${d.from.label} → ${d.to.label} on the ${d.lane} lane: ${d.probes} probes, ${c.changes} changed (${c.opened} opened, ${c.closed} closed, ${c.rerouted} rerouted; ${c.explained} explained, ${c.unexplained} unexplained), ${c.missing} predicted changes missing, ${c.unchanged} unchanged, ${c.errors} errors`;
+}
+
+/** `POLICY/scenario` → the probes (`from→to`) of that scenario, in case order: a long list read by scenario. */
+export function groupByScenario(ids: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const id of ids) {
+    const cut = id.indexOf('/', id.indexOf('/') + 1);
+    const [head, probe] = cut < 0 ? ['', id] : [id.slice(0, cut), id.slice(cut + 1)];
+    (groups.get(head) ?? groups.set(head, []).get(head)!).push(probe);
+  }
+  return groups;
 }
 
 export function renderTerminal(d: CompareDocument): string {
@@ -105,8 +142,8 @@ export function renderTerminal(d: CompareDocument): string {
     lines.push(
       '',
       renderTable(
-        ['#', 'PROBE', d.from.label, d.to.label, 'RULE'],
-        d.changes.map((x, i) => [String(i + 1), x.id, ans(x.from), ans(x.to), ruleCell(x)]),
+        ['#', 'PROBE', 'CHANGE', d.from.label, d.to.label, 'RULE'],
+        d.changes.map((x, i) => [String(i + 1), x.id, directionCell(x), ans(x.from), ans(x.to), ruleCell(x)]),
       ),
     );
     const rules = new Map<string, RuleRef>();
@@ -125,53 +162,7 @@ export function renderTerminal(d: CompareDocument): string {
       ...d.errors.slice(0, 20).map((e) => `  ${e.id} [${e.side}]: ${e.error}`),
       ...(d.errors.length > 20 ? [`  … ${d.errors.length - 20} more in the JSON report`] : []),
     );
+  lines.push('', d.unchanged.length ? `Unchanged (${d.unchanged.length} probes):` : 'Unchanged: none');
+  for (const [head, probes] of groupByScenario(d.unchanged)) lines.push(`  ${head}: ${probes.join(', ')}`);
   return lines.join('\n');
-}
-
-const md = (s: string) => s.replaceAll('|', '\\|');
-
-export function renderMarkdown(d: CompareDocument): string {
-  const out = [
-    `## Upgrade check: ${md(d.from.label)} → ${md(d.to.label)}`,
-    '',
-    `${d.ok ? '✅' : '❌'} ${md(summaryLine(d))}.`,
-    '',
-    `| | from | to |`,
-    `|---|---|---|`,
-    `| build | ${md(d.from.label)} | ${md(d.to.label)} |`,
-    `| oracle rules of | ${d.from.oracleVersion} | ${d.to.oracleVersion} |`,
-    ...(d.from.goModuleVersion ? [`| istio.io/istio | ${d.from.goModuleVersion} | ${d.to.goModuleVersion ?? ''} |`] : []),
-    '',
-  ];
-  if (d.gates.length) {
-    out.push('Version-gated rules between the two:', '');
-    for (const g of d.gates) out.push(`- **${g.id}** (since ${g.since}, ${md(g.upstream)}): ${md(g.effect)}`);
-    out.push('');
-  }
-  if (d.changes.length) {
-    out.push('| # | probe | before | after | rule |', '|---|---|---|---|---|');
-    d.changes.forEach((x, i) =>
-      out.push(
-        `| ${i + 1} | \`${md(x.id)}\` | ${md(ans(x.from))} | ${md(ans(x.to))} | ${md(ruleCell(x))}${x.note ? ` — ${md(x.note)}` : ''} |`,
-      ),
-    );
-    out.push('');
-  } else out.push('No probe changes its verdict or cluster.', '');
-  if (d.errors.length) {
-    out.push(
-      `<details><summary>${d.errors.length} probes could not be observed</summary>`,
-      '',
-      ...d.errors.map((e) => `- \`${md(e.id)}\` (${e.side}): ${md(e.error)}`),
-      '',
-      '</details>',
-      '',
-    );
-  }
-  if (d.steadyDisagreements.length) {
-    out.push(
-      `${d.steadyDisagreements.length} probes disagree with the oracle the same way on both versions (not an upgrade change): ${d.steadyDisagreements.map((s) => `\`${md(s.id)}\``).join(', ')}`,
-      '',
-    );
-  }
-  return out.join('\n');
 }

@@ -1,8 +1,9 @@
 // `egress-conformance compare --from A --to B`: upgrade validation. Runs the catalogue, the rule
 // scenarios and the user's case files on version A and on version B (two real istiod builds on the
 // control-plane lane, one after the other; or the model's rules with --lane model), lists only the
-// probes whose verdict or cluster changes, each with the version-gated rule behind it or UNEXPLAINED,
-// and exits 0 only when every observed change is predicted and no predicted change is missing.
+// probes whose verdict, cluster or path changes, each with the version-gated rule behind it or UNEXPLAINED,
+// and exits 0 only when every observed change is predicted and no predicted change is missing; with
+// --fail-on, 1 exactly when a change goes that way (or a probe could not be observed).
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Lane } from '../../helpers/lanes/lane.ts';
@@ -12,8 +13,10 @@ import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { gatherCases } from '../../helpers/compare/gather.ts';
 import { parseCompareLane, resolveTarget, type CompareTarget } from '../../helpers/compare/targets.ts';
 import { observe } from '../../helpers/compare/observe.ts';
-import { compareObservations, exitCodeOf } from '../../helpers/compare/diff.ts';
-import { renderMarkdown, renderTerminal, summaryLine, toDocument } from '../../helpers/compare/report.ts';
+import { compareObservations } from '../../helpers/compare/diff.ts';
+import { gateExit, parseFailOn } from '../../helpers/compare/fail-on.ts';
+import { renderMarkdown } from '../../helpers/compare/markdown.ts';
+import { renderTerminal, summaryLine, toDocument } from '../../helpers/compare/report.ts';
 import { onInterrupt } from '../../helpers/process/interrupt.ts';
 
 export interface CompareFlags {
@@ -26,6 +29,7 @@ export interface CompareFlags {
   reportDir?: string;
   /** commander's --no-builtin. */
   builtin?: boolean;
+  failOn?: string;
 }
 
 /** Both builds must be in the cache before either starts: one line naming the commands that build them. */
@@ -47,6 +51,7 @@ function requireBuilds(targets: CompareTarget[], env: NodeJS.ProcessEnv = proces
 }
 
 export async function runCompare(flags: CompareFlags, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const failOn = parseFailOn(flags.failOn);
   const lane = parseCompareLane(flags.lane, io.err);
   const from = resolveTarget(flags.from, '--from', lane);
   const to = resolveTarget(flags.to, '--to', lane);
@@ -79,7 +84,9 @@ export async function runCompare(flags: CompareFlags, io: { out: (s: string) => 
       io.err(summaryLine(doc));
     } else io.out(renderTerminal(doc));
     io.err(`reports: ${join(reportDir, 'compare.json')}, ${join(reportDir, 'compare.md')}`);
-    return exitCodeOf(comparison);
+    const gate = gateExit(comparison, failOn);
+    if (gate.reason) io.err(gate.reason);
+    return gate.code;
   } finally {
     stopListening();
   }
