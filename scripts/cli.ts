@@ -62,7 +62,7 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
   program
     .command('compare')
     .description(
-      'upgrade validation: the catalogue, the rule scenarios and your case files on version A and B; prints only the probes that change, each with the rule behind it or UNEXPLAINED',
+      'upgrade validation: the catalogue, the rule scenarios and your case files on version A and B; prints the probes that change (OPENED, closed or rerouted), each with the rule behind it or UNEXPLAINED, then the unchanged ones',
     )
     .option(
       '--from <build>',
@@ -82,7 +82,10 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
       "control-plane (two real istiod builds) or model (the model's rules only; `oracle` is an alias)",
       'control-plane',
     )
-    .option('--json', 'print the comparison as JSON: {changes: [{id, from: {verdict, cluster}, to: {verdict, cluster}, rule}], …}')
+    .option(
+      '--json',
+      'print the comparison as JSON: {changes: [{id, direction, from: {verdict, cluster[, path]}, to: {…}, rule}], unchanged, …}',
+    )
     .option(
       '--fail-on <direction>',
       'exit 1 when a probe changes that way: opened (blocked → allowed), closed (allowed → blocked) or any (also a changed cluster or path); replaces the default exit rule',
