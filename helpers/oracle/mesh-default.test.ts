@@ -8,7 +8,7 @@ import { afterAll } from 'vitest';
 import { ClientNodeK8s } from '../k8s/client.ts';
 import { writeMeshConfig } from '../k8s/istio.ts';
 import { ControlPlaneLane } from '../lanes/control-plane/lane.ts';
-import { isTcpProxy } from '../lanes/control-plane/ads-client.ts';
+import { isTcpProxy } from '../lanes/control-plane/xds-types.ts';
 import { PROBE_IDENTITY } from '../lanes/control-plane/istiod.ts';
 import { markerMillis, markerOf, markerTimeout } from '../k8s/marker.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';

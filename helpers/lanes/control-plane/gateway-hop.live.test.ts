@@ -9,7 +9,7 @@ import { ClientNodeK8s } from '../../k8s/client.ts';
 import { formatHop } from '../../model/hops.ts';
 import { findSimulatorSync, Simulator } from '../../tools/simulator.ts';
 import { findPilotDiscoverySync, PINNED_PILOT } from '../../tools/pilot-discovery.ts';
-import { hostHeader } from './evaluator.ts';
+import { hostHeader } from './route-match.ts';
 import { GatewayHop } from './gateway-hop.ts';
 import type { Arrival } from './hop-eval.ts';
 import { arrivalCall, simulateHop } from './hop-referee.ts';

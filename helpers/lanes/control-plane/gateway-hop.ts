@@ -11,8 +11,10 @@
 import type { K8sOps } from '../../k8s/client.ts';
 import { pollUntil } from '../../process/poll.ts';
 import type { Hop, Observation, Probe } from '../../model/types.ts';
-import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
-import { hostHeader, selectVirtualHost, serverNameRank } from './evaluator.ts';
+import type { SidecarIdentity } from './proxy-node.ts';
+import type { XdsSnapshot } from './xds-types.ts';
+import { serverNameRank } from './filter-chain.ts';
+import { hostHeader, selectVirtualHost } from './route-match.ts';
 import { type GatewayPod, gatewayPods, runsRouter } from './gateway-pod.ts';
 import { arrivalAfter, clusterTls, evaluateArrival, hopOf, parseClusterName } from './hop-eval.ts';
 

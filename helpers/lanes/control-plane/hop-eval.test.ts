@@ -3,7 +3,7 @@
 // SNI, auto mTLS as a transport_socket_match on tlsMode), what the next proxy receives, and which Pods run a
 // gateway (`proxy router`).
 import { describe, expect, it } from 'vitest';
-import type { XdsCluster } from './ads-client.ts';
+import type { XdsCluster } from './xds-types.ts';
 import { gatewayPodOf, runsRouter } from './gateway-pod.ts';
 import { arrivalAfter, clusterTls, parseClusterName, routeFacts } from './hop-eval.ts';
 import { arrivalCall } from './hop-referee.ts';

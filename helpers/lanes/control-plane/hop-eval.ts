@@ -10,22 +10,11 @@
 // (no iptables, no virtualOutbound: pilot/pkg/networking/core/gateway.go), so a connection no listener takes
 // is refused.
 import type { Hop, HopTls, Observation, Scheme } from '../../model/types.ts';
-import { type ExpandedAny, isExpandedAny, typeNameOf, type XdsCluster } from './ads-client.ts';
-import {
-  type ConfigSnapshot,
-  type ConnectionFacts,
-  chainLabel,
-  clusterOfAction,
-  HTTP_INSPECTOR,
-  hasListenerFilter,
-  routeMatches,
-  selectFilterChain,
-  selectListener,
-  selectVirtualHost,
-  TLS_INSPECTOR,
-  verdictForCluster,
-  terminalFilter,
-} from './evaluator.ts';
+import { type ExpandedAny, isExpandedAny, typeNameOf, type XdsCluster } from './xds-types.ts';
+import { type ConfigSnapshot, verdictForCluster } from './evaluator.ts';
+import { chainLabel, selectFilterChain, terminalFilter } from './filter-chain.ts';
+import { type ConnectionFacts, HTTP_INSPECTOR, hasListenerFilter, selectListener, TLS_INSPECTOR } from './listener-select.ts';
+import { clusterOfAction, routeMatches, selectVirtualHost } from './route-match.ts';
 
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 

@@ -2,7 +2,7 @@
 // own xDS. A gateway receives what the sidecar sent it (Arrival): Istio mTLS is the simulator's `mtls`
 // (its listener check requiresMTLS, pilot/pkg/simulation/traffic.go), other TLS `tls`, with the SNI sent.
 import type { SimCall, SimResult, Simulator } from '../../tools/simulator.ts';
-import type { XdsSnapshot } from './ads-client.ts';
+import type { XdsSnapshot } from './xds-types.ts';
 import type { Arrival } from './hop-eval.ts';
 
 export function arrivalCall(a: Arrival): SimCall {

@@ -17,7 +17,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '../../process/poll.ts';
 import { EnvironmentError } from '../../model/errors.ts';
-import { fetchSnapshot, type SidecarIdentity, type XdsSnapshot } from './ads-client.ts';
+import { fetchSnapshot } from './ads-client.ts';
+import type { SidecarIdentity } from './proxy-node.ts';
+import type { XdsSnapshot } from './xds-types.ts';
 import { freeLoopbackPort, ManagedProcess } from './process.ts';
 
 export interface IstiodOptions {

@@ -4,7 +4,8 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation, Probe } from '../../model/types.ts';
-import type { SidecarIdentity, XdsSnapshot } from './ads-client.ts';
+import type { SidecarIdentity } from './proxy-node.ts';
+import type { XdsSnapshot } from './xds-types.ts';
 import { evaluate } from './evaluator.ts';
 import type { GatewayHop } from './gateway-hop.ts';
 import type { Istiod } from './istiod.ts';

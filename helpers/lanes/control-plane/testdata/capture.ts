@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PolicyMode } from '../../../model/types.ts';
-import type { XdsSnapshot } from '../ads-client.ts';
+import type { XdsSnapshot } from '../xds-types.ts';
 import { ControlPlaneLane } from '../lane.ts';
 import { parseProbeUrl } from '../../../probes/url.ts';
 import { API_HTTP, DB_TCP, DB_WITH_ADDRESS, resources, WILDCARD_TLS } from './resources.ts';
