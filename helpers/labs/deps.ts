@@ -1,5 +1,5 @@
-// What the lab commands need from outside: a terminal, the environment, and the pieces tests replace
-// (the live-lab backend, the file grader, the exam's terminal and draw). The CLI passes the real ones.
+// What the lab commands need from outside: a terminal, the environment (whose XDG state holds the warm
+// stack's record and the labs' own), and the exam's terminal and draw. The CLI passes the real ones.
 import { relative } from 'node:path';
 import type { ExamIO } from './exam.ts';
 import type { FileGrader } from './file-grader.ts';
@@ -10,10 +10,8 @@ export type IO = { out: (s: string) => void; err: (s: string) => void };
 export interface LabDeps {
   io: IO;
   env?: NodeJS.ProcessEnv;
-  /** The live-lab backend (the control-plane stack); tests pass their own. */
+  /** The live-lab backend; the warm stack (stack.ts) unless a test must see that none is reached. */
   backend?: () => Promise<LiveBackend>;
-  /** Grades files on the real istiod (a control-plane lane); tests pass their own. */
-  fileGrader?: (say: (line: string) => void) => Promise<FileGrader>;
   /** Exam terminal; defaults to stdin/stdout with a deadline. */
   examIO?: ExamIO;
   /** The exam's draw; Math.random by default. */
@@ -27,7 +25,6 @@ export async function backendOf(d: LabDeps): Promise<LiveBackend> {
 }
 
 export async function fileGraderOf(d: LabDeps, say: (line: string) => void): Promise<FileGrader> {
-  if (d.fileGrader) return d.fileGrader(say);
   const { openLaneGrader } = await import('./file-grader.ts');
   return openLaneGrader(say, d.env);
 }

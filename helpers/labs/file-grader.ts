@@ -24,7 +24,7 @@ export function requireIstiod(env: NodeJS.ProcessEnv = process.env): void {
   if (missing) throw new EnvironmentError(`labs are graded on the real istiod only, and ${missing}`);
 }
 
-/** A grader over a lane the caller already set up (tests share one lane across every lab). */
+/** A grader over a lane the caller already set up (and tears down). */
 export function laneGrader(lane: Lane, name: string): FileGrader {
   return {
     name,

@@ -17,6 +17,12 @@ export interface LiveLab {
   kubeconfig: string;
   /** "istiod <version>": who decides the verdicts. */
   gradedBy: string;
+  /**
+   * Waits until istiod has pushed what the cluster holds now, however it got there (kubectl, lab install).
+   * What follows reads that state; a lab kept open while the candidate works (an exam task) syncs again
+   * before each grade, or it would grade what istiod had pushed when the lab started.
+   */
+  sync(): Promise<void>;
   /** What the real istiod programs into a sidecar of the probe's source, evaluated. */
   observe(probe: Probe): Promise<Observation>;
   /** The cluster's ServiceEntries, Sidecars and mesh config (ConfigMap istio), for the oracle's reasons. */
@@ -122,6 +128,7 @@ export async function stopCurrent(
 
 /** Grades the live cluster: istiod decides, the oracle explains from the cluster's own resources. */
 export async function gradeLive(lab: Lab, live: LiveLab): Promise<LabGrade> {
+  await live.sync();
   const [resources, notes] = await Promise.all([live.resources(), live.notes()]);
   return gradeState(lab, resources, { name: live.gradedBy, referee: true, observe: (p) => live.observe(p) }, LAB_ISTIO_VERSION, notes);
 }

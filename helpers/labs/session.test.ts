@@ -24,14 +24,6 @@ let out: string[] = [];
 let err: string[] = [];
 const deps: LabDeps = { io: { out: (s) => out.push(s), err: (s) => err.push(s) }, env };
 
-beforeAll(() => upForTests(stack), 300_000);
-afterAll(() => endLabStack(stack));
-beforeEach(async () => {
-  if (!stack.missing) await freshLabState(stack);
-  out = [];
-  err = [];
-});
-
 const stdout = () => out.join('\n');
 const currentFile = () => join(env.XDG_STATE_HOME!, 'istio-egress-conformance', 'current-lab.json');
 /** The starting objects of a lab as `kind namespace/name`, sorted (what kubectl get should list). */
@@ -40,7 +32,35 @@ const startObjects = (name: string) => {
   return [...s.serviceEntries, ...s.sidecars].map((r) => `${r.kind} ${r.namespace}/${r.name}`).sort();
 };
 
-describe('a live lab', () => {
+describe('lab check -f without the tools (no stack)', () => {
+  it('check -f never grades with the model: without the pinned tools it refuses (exit 3) with the commands that build them', async () => {
+    const lab = findLab('api-over-http');
+    // No tools and no warm stack (a state of its own): nothing here can run istiod.
+    const bare: NodeJS.ProcessEnv = {
+      ...env,
+      XDG_STATE_HOME: join(dir, 'bare-state'),
+      XDG_CACHE_HOME: join(dir, 'no-cache'),
+      PATH: join(dir, 'no-bin'),
+    };
+    for (const k of ['PILOT_DISCOVERY', 'ETCD', 'KUBE_APISERVER', 'EGRESS_ETCD', 'EGRESS_KUBE_APISERVER']) delete bare[k];
+    const refused = labCheck(lab.name, { file: [lab.solution] }, { io: deps.io, env: bare });
+    await expect(refused).rejects.toThrow(EnvironmentError);
+    await expect(labCheck(lab.name, { file: [lab.solution] }, { io: deps.io, env: bare })).rejects.toThrow(
+      /graded on the real istiod only.*`egress-conformance tools install pilot-discovery`/,
+    );
+    expect(out.join('\n')).not.toMatch(/Score/);
+  });
+});
+
+describe('a live lab on the warm stack', () => {
+  beforeAll(() => upForTests(stack), 300_000);
+  afterAll(() => endLabStack(stack));
+  beforeEach(async () => {
+    if (!stack.missing) await freshLabState(stack);
+    out = [];
+    err = [];
+  });
+
   it('start prints the task and export KUBECONFIG; check fails the start with reasons, passes after kubectl apply of the solution; stop clears it', async (ctx) => {
     if (stack.missing) ctx.skip(`skipped: ${stack.missing}`);
     const lab = findLab('tcp-trap-addresses');
@@ -94,7 +114,7 @@ describe('a live lab', () => {
     labProgress(deps);
     expect(stdout()).toMatch(/tcp-trap-addresses\s+2\s+yes\s+11\/11\s+\S+\s+istiod \d/);
     expect(stdout()).toMatch(/Traffic Management\s+1\/\d+\s+\d{4}-\d\d-\d\d 82%/); // 64% then 100% on one day
-  });
+  }, 300_000);
 
   it('a constraint failure says expected, got, where and a hint, even when every call behaves', async (ctx) => {
     if (stack.missing) ctx.skip(`skipped: ${stack.missing}`);
@@ -109,7 +129,7 @@ describe('a live lab', () => {
     );
     expect(stdout()).toMatch(/FAIL {2}11\. Sidecar frontend\/default left as they are\n.*\n\s+got {7}Sidecar frontend\/default changed/);
     expect(stdout()).toMatch(/FAIL {2}12\. no new Sidecar \*\/\*\n.*\n\s+got {7}Sidecar istio-system\/default/);
-  });
+  }, 300_000);
 
   it('a second lab start finds the lab an earlier shell left running and removes it first', async (ctx) => {
     if (stack.missing) ctx.skip(`skipped: ${stack.missing}`);
@@ -120,7 +140,7 @@ describe('a live lab', () => {
     expect(err.join('\n')).toMatch(/lab: removing what an earlier lab or command left in the cluster: ServiceEntry /);
     expect(readCurrent(env)?.lab).toBe('postgres-serviceentry');
     expect(await labObjects(stack)).toEqual(startObjects('postgres-serviceentry'));
-  });
+  }, 300_000);
 
   it('check -f works with no running lab (on the warm stack), and a file the cluster would refuse is refused', async (ctx) => {
     if (stack.missing) ctx.skip(`skipped: ${stack.missing}`);
@@ -134,25 +154,7 @@ describe('a live lab', () => {
       'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x, namespace: fronted}\nspec: {hosts: [api.example.com], ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}\n',
     );
     await expect(labCheck(lab.name, { file: [f] }, deps)).rejects.toThrow(/namespaces "fronted" not found/);
-  });
-
-  it('check -f never grades with the model: without the pinned tools it refuses (exit 3) with the commands that build them', async () => {
-    const lab = findLab('api-over-http');
-    // No tools and no warm stack (a state of its own): nothing here can run istiod.
-    const bare: NodeJS.ProcessEnv = {
-      ...env,
-      XDG_STATE_HOME: join(dir, 'bare-state'),
-      XDG_CACHE_HOME: join(dir, 'no-cache'),
-      PATH: join(dir, 'no-bin'),
-    };
-    for (const k of ['PILOT_DISCOVERY', 'ETCD', 'KUBE_APISERVER', 'EGRESS_ETCD', 'EGRESS_KUBE_APISERVER']) delete bare[k];
-    const refused = labCheck(lab.name, { file: [lab.solution] }, { io: deps.io, env: bare });
-    await expect(refused).rejects.toThrow(EnvironmentError);
-    await expect(labCheck(lab.name, { file: [lab.solution] }, { io: deps.io, env: bare })).rejects.toThrow(
-      /graded on the real istiod only.*`egress-conformance tools install pilot-discovery`/,
-    );
-    expect(out.join('\n')).not.toMatch(/Score/);
-  });
+  }, 300_000);
 
   // Last: it ends the file's warm stack.
   it('check names the running lab when asked about another, and says so when its processes are gone', async (ctx) => {
@@ -167,5 +169,5 @@ describe('a live lab', () => {
     // ... and the stale record is gone, so the next command says plainly that nothing runs.
     await expect(labCheck('api-over-http', {}, deps)).rejects.toThrow(UserError);
     await expect(labCheck('api-over-http', {}, deps)).rejects.toThrow(/no lab is running/);
-  });
+  }, 300_000);
 });

@@ -82,24 +82,29 @@ class StackLiveLab implements LiveLab {
     readonly gradedBy: string,
   ) {}
 
-  /** One barrier per command: istiod has pushed what the cluster holds now, however it got there. */
-  private sync(): Promise<unknown> {
+  async sync(): Promise<void> {
+    this.synced = this.lane.syncLive();
+    await this.synced;
+  }
+
+  /** The last barrier, or a first one: reads between two sync() calls see one state of the cluster. */
+  private firstSync(): Promise<unknown> {
     this.synced ??= this.lane.syncLive();
     return this.synced;
   }
 
   async observe(probe: Parameters<LiveLab['observe']>[0]) {
-    await this.sync();
+    await this.firstSync();
     return this.lane.observeLive(probe);
   }
 
   async resources() {
-    await this.sync();
+    await this.firstSync();
     return (await readClusterResources(this.k8s)).resources;
   }
 
   async notes() {
-    await this.sync();
+    await this.firstSync();
     return (await readClusterResources(this.k8s)).notes;
   }
 }
