@@ -1,5 +1,5 @@
-// `rules` lists the oracle's version gates and which pinned build has each; `matrix` differs between
-// the two builds exactly on the catalogue's upgrade scenarios.
+// `rules` lists the oracle's version gates and which pinned build has each; the model's `matrix` differs
+// between the two builds exactly on the catalogue's upgrade scenarios.
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -38,10 +38,12 @@ describe('egress-conformance rules', () => {
   });
 });
 
-describe('matrix across versions', () => {
+// The model's version gates, so `--lane model`: istiod's own answers on both builds are compared in the
+// control-plane compare test (helpers/compare/compare.test.ts), which starts one stack per build.
+describe('matrix across versions (the model)', () => {
   it('the two pinned builds differ on the upgrade scenarios only, every pin agreeing on each side', async () => {
     const at = async (v: string) =>
-      JSON.parse((await run('matrix', '--json', '--istio-version', v)).stdout).cases as {
+      JSON.parse((await run('matrix', '--lane', 'model', '--json', '--istio-version', v)).stdout).cases as {
         scenario: string;
         policy: string;
         from: string;
