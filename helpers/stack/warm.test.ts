@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDown } from '../../scripts/commands/down.ts';
 import { runStatus } from '../../scripts/commands/status.ts';
+import { runUp } from '../../scripts/commands/up.ts';
+import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { isUp, readWarm, type WarmRecord, warmFile, writeWarm } from './warm.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'iec-warm-'));
@@ -41,7 +43,7 @@ const alive = (pid: number) => {
   }
 };
 
-function record(env: NodeJS.ProcessEnv, processes: WarmRecord['processes']): WarmRecord {
+function record(env: NodeJS.ProcessEnv, processes: WarmRecord['processes'], extra: Partial<WarmRecord> = {}): WarmRecord {
   const runDir = join(root, `run-${processes.map((p) => p.pid).join('-')}`);
   mkdirSync(join(runDir, 'etcd'), { recursive: true });
   const rec: WarmRecord = {
@@ -55,6 +57,7 @@ function record(env: NodeJS.ProcessEnv, processes: WarmRecord['processes']): War
     baseMesh: {},
     startedAt: new Date().toISOString(),
     providerState: {},
+    ...extra,
   };
   writeWarm(rec, env);
   return rec;
@@ -109,5 +112,23 @@ describe('the warm stack record', () => {
     expect(await runDown({}, io().io, env)).toBe(0);
     expect(alive(other.pid)).toBe(true);
     expect(readdirSync(join(root, 'c', 'istio-egress-conformance', 'stack'))).toEqual([]);
+  });
+
+  it('a stack lab start started: status says so, and `up` keeps it as its own (lab stop then leaves it up)', async () => {
+    const env = { XDG_STATE_HOME: join(root, 'd') };
+    const build = { label: PINNED_PILOT.label, goModuleVersion: PINNED_PILOT.goModuleVersion, istioVersion: PINNED_PILOT.istioVersion };
+    const rec = record(env, [sleeper(), sleeper()], { build, startedBy: 'lab start' });
+    const st = io();
+    expect(runStatus({}, st.io, env)).toBe(0);
+    expect(st.out.join('\n')).toMatch(/started by: lab start \(lab stop ends it/);
+    const up = io();
+    expect(await runUp({}, up.io, env)).toBe(0);
+    expect(up.out).toEqual([`export KUBECONFIG=${rec.kubeconfig}`]);
+    expect(up.err.join('\n')).toMatch(/the stack lab start started is up .*; it stays up after lab stop now/);
+    const after = readWarm(env)!;
+    expect(after.startedBy).toBeUndefined();
+    expect(after.runDir).toBe(rec.runDir);
+    for (const p of rec.processes) expect(alive(p.pid)).toBe(true);
+    expect(await runDown({}, io().io, env)).toBe(0);
   });
 });
