@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type ConfigSnapshot, type EvalTarget, evaluate } from './evaluator.ts';
+import { type EvalTarget, evaluate } from './evaluator.ts';
+import type { ConfigSnapshot } from './xds-types.ts';
 
 const TCP = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { XdsCluster } from './xds-types.ts';
 import { gatewayPodOf, runsRouter } from './gateway-pod.ts';
-import { arrivalAfter, clusterTls, parseClusterName, routeFacts } from './hop-eval.ts';
+import { arrivalAfter, clusterTls, parseClusterName } from './hop-eval.ts';
+import { routeFacts } from './route-match.ts';
 import { arrivalCall } from './hop-referee.ts';
 
 const UPSTREAM = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';

@@ -7,7 +7,7 @@ import { isIPv6 } from 'node:net';
 import type { Scheme } from '../../model/types.ts';
 import { type DecodedAny, isExpandedAny, typeNameOf, type XdsListener } from './xds-types.ts';
 
-/** What the connection looks like to listener filters: derived from the probe scheme. */
+/** What the connection looks like to listener filters. */
 export interface ConnectionFacts {
   destinationIp: string;
   destinationPort: number;
@@ -17,14 +17,14 @@ export interface ConnectionFacts {
   applicationProtocols: string[];
 }
 
-export const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
-export const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
+const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
 
 function typeName(any: DecodedAny | null | undefined): string {
   return typeNameOf((isExpandedAny(any) ? any['@type'] : any?.type_url) ?? '');
 }
 
-export function hasListenerFilter(listener: XdsListener, type: string, legacyName: string): boolean {
+function hasListenerFilter(listener: XdsListener, type: string, legacyName: string): boolean {
   return (listener.listener_filters ?? []).some((f) => typeName(f.typed_config) === type || f.name === legacyName);
 }
 
@@ -54,26 +54,34 @@ export function selectListener(
   return { listener: vo, how: 'virtualOutbound' };
 }
 
-export function connectionFacts(
-  listener: XdsListener,
-  target: { scheme: Scheme; host: string; port: number; isIp: boolean },
-  destinationIp: string,
-): ConnectionFacts {
+/** What reaches a listener: the address it was sent to, the TLS on the wire, the HTTP request in it if any. */
+export interface Wire {
+  ip: string;
+  port: number;
+  tls?: { sni?: string; alpn: string[] };
+  http?: { host: string; path: string };
+}
+
+/** The TLS a client speaks itself: SNI only for names, never for IP literals (RFC 6066); curl offers h2 and http/1.1. */
+export function clientTls(target: { scheme: Scheme; host: string; isIp: boolean }): { sni?: string; alpn: string[] } | undefined {
+  if (target.scheme !== 'https') return undefined;
+  return { ...(target.isIp ? {} : { sni: target.host }), alpn: ['h2', 'http/1.1'] };
+}
+
+/** What the listener filters make of the wire: TLS seen only by a TLS inspector, HTTP only by an HTTP inspector. */
+export function connectionFacts(listener: XdsListener, wire: Wire): ConnectionFacts {
   const tlsInspected = hasListenerFilter(listener, TLS_INSPECTOR, 'envoy.filters.listener.tls_inspector');
   const httpInspected = hasListenerFilter(listener, HTTP_INSPECTOR, 'envoy.filters.listener.http_inspector');
   const facts: ConnectionFacts = {
-    destinationIp,
-    destinationPort: target.port,
+    destinationIp: wire.ip,
+    destinationPort: wire.port,
     transportProtocol: 'raw_buffer',
     applicationProtocols: [],
   };
-  if (target.scheme === 'https' && tlsInspected) {
+  if (wire.tls && tlsInspected) {
     facts.transportProtocol = 'tls';
-    // SNI is only sent for names, never for IP literals (RFC 6066); curl offers h2 and http/1.1 via ALPN.
-    if (!target.isIp) facts.serverName = target.host;
-    facts.applicationProtocols = ['h2', 'http/1.1'];
-  } else if (target.scheme === 'http' && httpInspected) {
-    facts.applicationProtocols = ['http/1.1'];
-  }
+    if (wire.tls.sni) facts.serverName = wire.tls.sni;
+    facts.applicationProtocols = wire.tls.alpn;
+  } else if (!wire.tls && wire.http && httpInspected) facts.applicationProtocols = ['http/1.1'];
   return facts;
 }

@@ -73,3 +73,16 @@ export function clusterOfAction(action: RouteAction | TcpProxy | null | undefine
   if (action.cluster) return action.cluster;
   return action.weighted_clusters?.clusters?.[0]?.name;
 }
+
+/** Route settings that change a call without changing its cluster: a timeout, retries. */
+export function routeFacts(action: unknown): string[] {
+  const r = (action ?? {}) as {
+    timeout?: { seconds?: string | number; nanos?: number };
+    retry_policy?: { num_retries?: { value?: number } };
+  };
+  const out: string[] = [];
+  if (r.timeout) out.push(`timeout ${Number(r.timeout.seconds ?? 0) + (r.timeout.nanos ?? 0) / 1e9}s`);
+  const n = r.retry_policy?.num_retries?.value;
+  if (n !== undefined) out.push(`retries ${n}`);
+  return out;
+}

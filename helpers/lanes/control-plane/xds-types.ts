@@ -68,6 +68,13 @@ export function isTcpProxy(a: DecodedAny | null | undefined): a is ExpandedAny &
   return isExpandedAny(a) && typeNameOf(a['@type']) === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 }
 
+/** The three kinds of resource an evaluation reads. */
+export interface ConfigSnapshot {
+  listeners: XdsListener[];
+  routes: XdsRouteConfiguration[];
+  clusters: XdsCluster[];
+}
+
 export interface XdsSnapshot {
   clusters: XdsCluster[];
   listeners: XdsListener[];
