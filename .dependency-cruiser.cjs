@@ -4,45 +4,48 @@
 /** Source files only: tests, test data and test support may reach across. */
 const SOURCE = { pathNot: ['\\.test\\.ts$', '/testdata/', '/testing/', '(^|/)test-support/'] };
 
+/**
+ * A boundary: source files whose path matches `from` import nothing `to` names.
+ * @param {string} name
+ * @param {string} comment
+ * @param {string} from
+ * @param {import('dependency-cruiser').IRegularForbiddenRuleType['to']} to
+ * @returns {import('dependency-cruiser').IRegularForbiddenRuleType}
+ */
+function boundary(name, comment, from, to) {
+  return { name, comment, severity: 'error', from: { path: from, ...SOURCE }, to };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    {
-      name: 'model-is-pure',
-      comment:
-        'The model (helpers/oracle) says what Istio should do from the resources alone: it imports no lane, no tool, no Kubernetes code and no CLI, so it runs anywhere, instantly.',
-      severity: 'error',
-      from: { path: '^helpers/oracle/', ...SOURCE },
-      to: { path: ['^helpers/(lanes|tools|k8s|cluster|stack)/', '^scripts/', '^helpers/cli/', '@kubernetes/client-node', 'execa'] },
-    },
-    {
-      name: 'control-plane-lane-without-model',
-      comment: "The control-plane lane observes the real istiod; it never asks the model, or its answers could echo the model's.",
-      severity: 'error',
-      from: { path: '^helpers/lanes/control-plane/', ...SOURCE },
-      to: { path: '^helpers/oracle/' },
-    },
-    {
-      name: 'lanes-apart',
-      comment: 'A lane imports no other lane: what two lanes share lives in helpers/k8s (the Kubernetes half) or beside them.',
-      severity: 'error',
-      from: { path: '^helpers/lanes/([^/]+)/', ...SOURCE },
-      to: { path: '^helpers/lanes/[^/]+/', pathNot: '^helpers/lanes/$1/' },
-    },
-    {
-      name: 'k8s-half-imports-no-lane',
-      comment: 'The shared Kubernetes half is used by the lanes, never the other way round.',
-      severity: 'error',
-      from: { path: '^helpers/k8s/', ...SOURCE },
-      to: { path: '^helpers/lanes/' },
-    },
-    {
-      name: 'domain-without-cli',
-      comment: 'Domain code (helpers/) never imports the CLI (scripts/): commands are thin, and the library is usable without them.',
-      severity: 'error',
-      from: { path: '^helpers/', ...SOURCE },
-      to: { path: ['^scripts/', '^helpers/cli/'] },
-    },
+    boundary(
+      'model-is-pure',
+      'The model (helpers/oracle) says what Istio should do from the resources alone: it imports no lane, no tool, no Kubernetes code and no CLI, so it runs anywhere, instantly.',
+      '^helpers/oracle/',
+      { path: ['^helpers/(lanes|tools|k8s|cluster|stack)/', '^scripts/', '^helpers/cli/', '@kubernetes/client-node', 'execa'] },
+    ),
+    boundary(
+      'control-plane-lane-without-model',
+      "The control-plane lane observes the real istiod; it never asks the model, or its answers could echo the model's.",
+      '^helpers/lanes/control-plane/',
+      { path: '^helpers/oracle/' },
+    ),
+    boundary(
+      'lanes-apart',
+      'A lane imports no other lane: what two lanes share lives in helpers/k8s (the Kubernetes half) or beside them.',
+      '^helpers/lanes/([^/]+)/',
+      { path: '^helpers/lanes/[^/]+/', pathNot: '^helpers/lanes/$1/' },
+    ),
+    boundary('k8s-half-imports-no-lane', 'The shared Kubernetes half is used by the lanes, never the other way round.', '^helpers/k8s/', {
+      path: '^helpers/lanes/',
+    }),
+    boundary(
+      'domain-without-cli',
+      'Domain code (helpers/) never imports the CLI (scripts/): commands are thin, and the library is usable without them.',
+      '^helpers/',
+      { path: ['^scripts/', '^helpers/cli/'] },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
