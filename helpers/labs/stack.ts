@@ -168,30 +168,44 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
     async start(lab: Lab, say) {
       const { rec, started } = await acquire(say);
       const k8s = new ClientNodeK8s(rec.kubeconfig);
-      const undo = async () => {
-        if (started) await endLabStack(provider, rec, env);
-        else await putBack(k8s, rec);
+      let undone: Promise<void> | undefined;
+      const undo = () => (undone ??= started ? endLabStack(provider, rec, env) : putBack(k8s, rec));
+      // Ctrl-C runs beside the steps below: the step in flight is let finish and no further one starts,
+      // so nothing the start writes lands after the undo has cleared it. Once interrupted, this flow waits
+      // for the interrupt's owner to end the process (exit 130), never reporting an error of its own.
+      let interrupted = false;
+      let inFlight: Promise<unknown> = Promise.resolve();
+      const stopHere = () => new Promise<never>(() => {});
+      const step = async <T>(f: () => Promise<T>): Promise<T> => {
+        if (interrupted) return stopHere();
+        const p = f();
+        inFlight = p.catch(() => {});
+        return p;
       };
       const release = onInterrupt(async () => {
+        interrupted = true;
+        await inFlight;
         await undo();
         say(started ? 'interrupted: the stack this lab start started is stopped' : "interrupted: the lab's objects are removed");
       });
       try {
-        const left = await clearLab(k8s);
+        const left = await step(() => clearLab(k8s));
         if (left.length) say(`lab: removing what an earlier lab or command left in the cluster: ${left.join(', ')}`);
         // A command interrupted on the warm stack may have left its scenario's objects (run-labelled) behind.
-        await syncScenarioObjects(k8s, [], (rec.providerState as LaneState).runId);
+        await step(() => syncScenarioObjects(k8s, [], (rec.providerState as LaneState).runId));
         say(`installing Istio from ${lab.install}`);
-        await installOperator(k8s, istioctl, lab.install, join(stateDir(env), 'lab'));
+        await step(() => installOperator(k8s, istioctl, lab.install, join(stateDir(env), 'lab')));
         const start = loadResourceFiles(lab.start);
         for (const r of [...start.serviceEntries, ...start.sidecars, ...(start.routing ?? [])])
-          await k8s.create(asKubectlApplied(r.manifest, r.namespace));
+          await step(() => k8s.create(asKubectlApplied(r.manifest, r.namespace)));
         const live = await liveOf(rec);
         // The lab's client Pods exist from the start (kubectl get pods shows them), and istiod has pushed
         // the starting state before the candidate's first command.
-        for (const source of clientsOf(lab)) await live.observe(probeOf({ ...lab.checks.find((c) => c.from === source)!, from: source }));
+        for (const source of clientsOf(lab))
+          await step(() => live.observe(probeOf({ ...lab.checks.find((c) => c.from === source)!, from: source })));
         return { live, handle: rec.runDir };
       } catch (e) {
+        if (interrupted) return stopHere();
         await undo();
         throw e;
       } finally {
