@@ -10,6 +10,8 @@ import { runDown } from '../../scripts/commands/down.ts';
 import { runStatus } from '../../scripts/commands/status.ts';
 import { runUp } from '../../scripts/commands/up.ts';
 import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
+import { clearCurrent, writeCurrent } from '../labs/live.ts';
+import { usableWarm } from './acquire.ts';
 import { isUp, readWarm, type WarmRecord, warmFile, writeWarm } from './warm.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'iec-warm-'));
@@ -130,5 +132,21 @@ describe('the warm stack record', () => {
     expect(after.runDir).toBe(rec.runDir);
     for (const p of rec.processes) expect(alive(p.pid)).toBe(true);
     expect(await runDown({}, io().io, env)).toBe(0);
+  });
+
+  it("is not used by other commands while a lab runs on it (their scenarios would write over the lab's objects)", () => {
+    const env = { XDG_STATE_HOME: join(root, 'e') };
+    const build = { label: PINNED_PILOT.label, goModuleVersion: PINNED_PILOT.goModuleVersion, istioVersion: PINNED_PILOT.istioVersion };
+    const rec = record(env, [sleeper()], { build });
+    const said: string[] = [];
+    const ask = () => usableWarm({ pin: PINNED_PILOT, say: (l) => said.push(l), env });
+    expect(ask()?.runDir).toBe(rec.runDir);
+    writeCurrent({ lab: 'api-over-http', startedAt: rec.startedAt, handle: rec.runDir, kubeconfig: rec.kubeconfig }, env);
+    expect(ask()).toBeUndefined();
+    expect(said).toEqual(['stack: lab api-over-http is running on the warm stack (`lab stop` ends it); starting a stack for this command']);
+    // A lab recorded on another (older) stack does not hold this one.
+    writeCurrent({ lab: 'api-over-http', startedAt: rec.startedAt, handle: join(root, 'gone'), kubeconfig: rec.kubeconfig }, env);
+    expect(ask()?.runDir).toBe(rec.runDir);
+    clearCurrent(env);
   });
 });
