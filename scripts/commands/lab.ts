@@ -55,7 +55,7 @@ export function registerLabCommands(program: Command, result: { code: number | P
     });
   lab
     .command('stop')
-    .description('stop the running lab (only its own processes)')
+    .description('stop the running lab: its objects go; the stack too when lab start started it (its own processes only)')
     .action(() => {
       result.code = labStop(d);
     });
