@@ -19,6 +19,13 @@ interface Registration {
 const handlers: Registration[] = [];
 /** Set by the first signal and never cleared: any later one means "stop now". */
 let interrupted = false;
+let firstSignal: InterruptSignal | undefined;
+
+/**
+ * The signal this process was interrupted by, once one came: work still running while the handlers clean
+ * up (a test case in flight) can tell a torn-down lane from a failure and stop instead of reporting one.
+ */
+export const interruptedBy = (): InterruptSignal | undefined => firstSignal;
 
 export const exitCodeFor = (signal: InterruptSignal): number => CODES[signal];
 
@@ -26,6 +33,7 @@ function listener(signal: NodeJS.Signals): void {
   const sig = signal as InterruptSignal;
   if (interrupted) process.exit(CODES[sig]);
   interrupted = true;
+  firstSignal = sig;
   const todo = [...handlers].reverse();
   void (async () => {
     for (const r of todo) {

@@ -9,7 +9,6 @@ import type { CaseRun } from '../catalogue/types.ts';
 import type { Lane, LaneInfo } from '../lanes/lane.ts';
 import { CaseDriver } from '../driver/run-cases.ts';
 import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../lanes/select.ts';
-import { expectProbe } from '../oracle/index.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { pinFor } from '../catalogue/pins.ts';
 import type { PinnedExpectation } from '../catalogue/types.ts';
@@ -18,9 +17,10 @@ import { writePartialReport, writeReports } from '../report/write.ts';
 import { keepRunLogs, keepSetupLogs } from '../report/logs.ts';
 import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
-import { featuresOf } from '../report/features.ts';
+import { caseBase } from '../report/case-base.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { ExitCodeError } from '../model/errors.ts';
+import { interruptedBy } from '../process/interrupt.ts';
 
 /** A passing probe still fails when it contradicts the case's own pin for this version. */
 export function checkPin(
@@ -127,18 +127,9 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         const ran = new Set(results.map((r) => r.id));
         for (const c of opts.cases) {
           if (ran.has(c.id)) continue;
-          const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
-          results.push({
-            features: featuresOf({ policy: c.policy, resources: c.scenario.resources, expected }),
-            id: c.id,
-            policy: c.policy,
-            scenario: c.scenario.name,
-            from: c.probe.from.namespace,
-            to: c.probe.to.raw,
-            expected,
-            outcome: 'skipped',
-            message: 'not run: the run stopped first',
-          });
+          const sig = interruptedBy();
+          const message = sig ? `not run: interrupted by ${sig}` : 'not run: the run stopped first';
+          results.push({ ...caseBase(c, oracleVersion), outcome: 'skipped', message });
         }
         const files = writeReports(reportDir, report(false));
         process.stdout.write(`reports: ${files.join(', ')}\n`);
@@ -150,17 +141,8 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       describe(`${policy}/${scenario.name}`, () => {
         for (const c of block) {
           it(c.id, async ({ task, skip }) => {
-            const expected = expectProbe(scenario.resources, c.probe, { istioVersion: oracleVersion, policy });
-            const features = featuresOf({ policy, resources: scenario.resources, expected });
-            const base = {
-              id: c.id,
-              policy,
-              scenario: scenario.name,
-              from: c.probe.from.namespace,
-              to: c.probe.to.raw,
-              expected,
-              features,
-            };
+            const base = caseBase(c, oracleVersion);
+            const { expected } = base;
             // The run reporter prints the case from task meta, not the assertion below.
             const record = (r: CaseResult) => {
               results.push(r);
@@ -173,12 +155,20 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
               record({ ...base, outcome: 'skipped', message: `not run: --fail-fast stopped the run after ${stoppedAfter}` });
               return skip();
             }
+            // Interrupted: the lane is being torn down under the cases still queued; they did not run.
+            const notRun = () => {
+              const sig = interruptedBy();
+              if (sig) record({ ...base, outcome: 'skipped', message: `not run: interrupted by ${sig}` });
+              return !!sig;
+            };
+            if (notRun()) return skip();
             if (setupError || !driver) {
               const cause = `lane setup failed: ${(setupError ?? 'no lane').split('\n')[0]}`;
               record({ ...base, outcome: 'error', message: cause });
               throw new Error(cause);
             }
             const seen = await driver.observe(c);
+            if (notRun()) return skip(); // what it saw came from a lane the interrupt was tearing down
             const observed = seen.observation;
             if (seen.failed) {
               // Not thrown by the driver: each probe of a scenario that failed to apply fails as an `error`
