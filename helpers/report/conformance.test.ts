@@ -4,29 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { expandCases, loadCatalogue } from '../catalogue/load.ts';
-import { expectProbe } from '../oracle/index.ts';
 import { PINNED } from '../tools/versions.ts';
 import { conformanceReport, renderConformanceYaml } from './conformance.ts';
-import { featuresOf } from './features.ts';
+import { caseBase } from './case-base.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { CaseResult, Outcome, RunReport } from './results.ts';
 
 const cases = expandCases(loadCatalogue());
 /** Every catalogue case as a result with the given outcome (by id), pass otherwise. */
 function results(outcomeOf: (id: string) => Outcome = () => 'pass'): CaseResult[] {
-  return cases.map((c) => {
-    const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: PINNED.istio, policy: c.policy });
-    return {
-      id: c.id,
-      policy: c.policy,
-      scenario: c.scenario.name,
-      from: c.probe.from.namespace,
-      to: c.probe.to.raw,
-      expected,
-      outcome: outcomeOf(c.id),
-      features: featuresOf({ policy: c.policy, resources: c.scenario.resources, expected }),
-    };
-  });
+  return cases.map((c) => ({ ...caseBase(c, PINNED.istio), outcome: outcomeOf(c.id) }));
 }
 const report = (rs: CaseResult[]): RunReport => ({
   lane: 'kind',

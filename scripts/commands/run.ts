@@ -20,8 +20,7 @@ import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
 import { markInterrupted } from '../../helpers/report/interrupted.ts';
 import { writeReports } from '../../helpers/report/write.ts';
-import { featuresOf } from '../../helpers/report/features.ts';
-import { expectProbe } from '../../helpers/oracle/index.ts';
+import { caseBase } from '../../helpers/report/case-base.ts';
 import { onInterrupt, type InterruptSignal } from '../../helpers/process/interrupt.ts';
 import { pollUntil } from '../../helpers/process/poll.ts';
 import { childrenOf } from '../../helpers/process/children.ts';
@@ -241,19 +240,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
         );
       }
       const oracleVersion = oracleVersionFor(lane, flags.istioVersion);
-      const notRun = cases.map((c) => {
-        const expected = expectProbe(c.scenario.resources, c.probe, { istioVersion: oracleVersion, policy: c.policy });
-        const features = featuresOf({ policy: c.policy, resources: c.scenario.resources, expected });
-        return {
-          id: c.id,
-          policy: c.policy,
-          scenario: c.scenario.name,
-          from: c.probe.from.namespace,
-          to: c.probe.to.raw,
-          expected,
-          features,
-        };
-      });
+      const notRun = cases.map((c) => caseBase(c, oracleVersion));
       writeReports(
         reportDir,
         markInterrupted(readReport(reportFile), interrupted, notRun, {
