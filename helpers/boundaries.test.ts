@@ -1,11 +1,11 @@
 // The module boundaries (.dependency-cruiser.cjs) hold on the tree, and a crossed one fails: the same rules
 // run on a small fixture tree where each boundary is crossed once, and a test file that crosses them is let be.
 import { execa } from 'execa';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from './testing/temp-dirs.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DEPCRUISE = join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
@@ -23,14 +23,10 @@ async function cruise(cwd: string, dirs: string[]): Promise<{ violations: Violat
   return { violations: out.summary.violations, modules: out.summary.totalCruised };
 }
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-boundaries-');
 
 function tree(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'iec-boundaries-'));
-  dirs.push(d);
+  const d = tmp();
   writeFileSync(join(d, 'tsconfig.json'), JSON.stringify({ compilerOptions: { allowImportingTsExtensions: true, noEmit: true } }));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(d, path)), { recursive: true });

@@ -54,22 +54,31 @@ describe.runIf(LANE_HERE)('run: a setup failure', () => {
   });
 });
 
+/**
+ * `run --lane control-plane` with its own TMPDIR, once it has printed the first scenario's progress line.
+ * Wrapped in an object: the subprocess is a promise of its result, which an async function would wait for.
+ */
+async function runUntilFirstScenario(tmp: string, reportDir: string) {
+  const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', reportDir], {
+    reject: false,
+    timeout: 600_000,
+    env: { TMPDIR: tmp },
+  });
+  let out = '';
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
+    }),
+  );
+  return { child };
+}
+
 describe.runIf(LANE_HERE)('run on the control-plane lane', () => {
   it('prints one plain progress line per scenario; Ctrl-C writes a partial report, removes temp dirs, exits 130', async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
     const reports = join(root, 'interrupted');
-    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', reports], {
-      reject: false,
-      timeout: 600_000,
-      env: { TMPDIR: tmp },
-    });
-    let out = '';
-    await new Promise<void>((resolve) =>
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
-      }),
-    );
+    const { child } = await runUntilFirstScenario(tmp, reports);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
@@ -93,18 +102,7 @@ describe.runIf(LANE_HERE)('run on the control-plane lane', () => {
 
   it("a second Ctrl-C stops at once: exit 130, the suite's processes killed, the temp dir removed", async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
-    const child = execa('node', [BIN, 'run', '--lane', 'control-plane', '--report-dir', join(root, 'twice')], {
-      reject: false,
-      timeout: 600_000,
-      env: { TMPDIR: tmp },
-    });
-    let out = '';
-    await new Promise<void>((resolve) =>
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/^\[1\/\d+\] .*\n/m.test(out)) resolve();
-      }),
-    );
+    const { child } = await runUntilFirstScenario(tmp, join(root, 'twice'));
     // The second once the first is being handled (two signals sent at once arrive as one).
     const stopping = new Promise<void>((resolve) =>
       child.stderr!.on('data', (d: Buffer) => d.toString().includes('stopping the run') && resolve()),

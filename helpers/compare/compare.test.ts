@@ -1,11 +1,10 @@
 // compare: which probes change between two versions and whether the version gates explain them.
 // On the oracle lane always; on the control-plane lane (two real istiod builds) when both are built.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expandCases, loadCaseFiles } from '../catalogue/load.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_BUILDS } from '../tools/pilot-discovery.ts';
 import { findKubeBinarySync } from '../tools/kube-builds.ts';
@@ -16,21 +15,14 @@ import { observe, type Observations } from './observe.ts';
 import { renderMarkdown } from './markdown.ts';
 import { toDocument } from './report.ts';
 import { resolveTarget } from './targets.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/egress-conformance.mjs');
 const USER_CASES = fileURLToPath(new URL('./testdata/upgrade-cases.yaml', import.meta.url));
 const APRIL = 'master-2026-04-23';
 const AUGUST = 'master-2026-08-27';
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'iec-cmp-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-cmp-');
 
 /** The model lane's answers for a target, through the one driver. */
 async function onModel(cases: ReturnType<typeof gatherCases>, target: ReturnType<typeof resolveTarget>): Promise<Observations> {

@@ -1,19 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../model/errors.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { cachedBinaryPath, findPilotDiscovery, findPilotDiscoverySync, installPilotDiscovery, PINNED_PILOT } from './pilot-discovery.ts';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'iec-pd-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-pd-', { each: true });
 
 describe('pilot-discovery locator', () => {
   it('cache path follows XDG_CACHE_HOME and the pinned module version', () => {

@@ -2,22 +2,14 @@
 // as the real one does: the list handed to `docker save` holds image names only, a cached archive is
 // loaded instead of pulling, and the containerd image store is turned off by merging daemon.json.
 import { execa } from 'execa';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../helpers/testing/temp-dirs.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'iec-ci-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-ci-');
 
 /** A docker that logs each call and, like the real one, prints layer progress on stdout for `pull`. */
 function fakeDocker(): { bin: string; log: string } {

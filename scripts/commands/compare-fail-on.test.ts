@@ -1,27 +1,19 @@
 // `compare --fail-on` through the command and the binary, on the model lane of the two pinned builds: a
 // case file whose only change opens egress, and one whose only change closes it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCompare } from './compare.ts';
+import { tempDirs } from '../../helpers/testing/temp-dirs.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));
 const OPENS = fileURLToPath(new URL('../../helpers/compare/testdata/opens-egress.yaml', import.meta.url));
 const CLOSES = fileURLToPath(new URL('../../helpers/compare/testdata/closes-egress.yaml', import.meta.url));
 const BUILDS = { from: 'master-2026-04-23', to: 'master-2026-08-27', lane: 'model', builtin: false } as const;
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'iec-failon-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-failon-');
 
 async function compare(file: string, failOn?: string) {
   const out: string[] = [];

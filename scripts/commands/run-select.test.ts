@@ -1,25 +1,17 @@
 // `run --run/--skip/--rerun-failed/--fail-fast`: which cases run, matched on POLICY/scenario/from→to, on the
 // model lane (instant, no tool), through the real command and suite; bad input is one line and exit 2.
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import type { RunReport } from '../../helpers/report/results.ts';
 import { failedIds, parseSelection, selectCases } from '../../helpers/suite/select.ts';
+import { tempDirs } from '../../helpers/testing/temp-dirs.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'iec-select-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('iec-select-');
 const all = expandCases(loadCatalogue());
 const ids = (sel: Parameters<typeof parseSelection>[0]) => selectCases(all, parseSelection(sel)).map((c) => c.id);
 

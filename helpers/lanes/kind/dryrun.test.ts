@@ -12,6 +12,16 @@ import { SCENARIOS, cases, standinToolkit } from './testdata/standins.ts';
 
 const WORK = '/tmp/egress-conformance-dry';
 
+/** A scenario with its own meshConfig (DNS capture): its own IstioOperator, and clients made anew. */
+const DNS_CAPTURE = {
+  ...SCENARIOS[1],
+  name: 'dns-capture',
+  resources: {
+    ...SCENARIOS[1].resources,
+    mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } },
+  },
+};
+
 async function render(extra: Partial<Parameters<typeof dryRun>[0]> = {}) {
   return (await dryRun({ cases: cases(), runId: 'dry-1', workDir: WORK, toolkit: standinToolkit, ...extra })).text;
 }
@@ -106,15 +116,7 @@ describe('kind lane dry run', () => {
   });
 
   it('a scenario with its own meshConfig gets its IstioOperator and fresh clients', async () => {
-    const dns = {
-      ...SCENARIOS[1],
-      name: 'dns-capture',
-      resources: {
-        ...SCENARIOS[1].resources,
-        mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } },
-      },
-    };
-    const text = await render({ cases: cases([SCENARIOS[0], dns]).filter((c) => c.policy === 'REGISTRY_ONLY') });
+    const text = await render({ cases: cases([SCENARIOS[0], DNS_CAPTURE]).filter((c) => c.policy === 'REGISTRY_ONLY') });
     const blocks = [...text.matchAll(/write (\S+\/istio-REGISTRY_ONLY-[0-9a-f]{6}\.yaml):\n((?:\s+\|.*\n)+)/g)];
     expect(blocks).toHaveLength(2);
     expect(blocks[1]?.[2]).toContain('ISTIO_META_DNS_CAPTURE: "true"');
@@ -187,20 +189,12 @@ describe('dry run and run', () => {
   });
 
   it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (client made on first use)', async () => {
-    const dns = {
-      ...SCENARIOS[1],
-      name: 'dns-capture',
-      resources: {
-        ...SCENARIOS[1].resources,
-        mesh: { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } } },
-      },
-    };
-    const [probe] = dns.probes;
+    const [probe] = DNS_CAPTURE.probes;
     if (!probe) throw new Error('SCENARIOS[1] has no probes');
     const labelled = { ...probe, from: { namespace: 'frontend', labels: { app: 'legacy' } } };
     const runs = [
-      ...cases([SCENARIOS[0], dns]),
-      { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: dns, policy: 'REGISTRY_ONLY' as const, probe: labelled },
+      ...cases([SCENARIOS[0], DNS_CAPTURE]),
+      { id: 'REGISTRY_ONLY/dns-capture/frontend[app=legacy]', scenario: DNS_CAPTURE, policy: 'REGISTRY_ONLY' as const, probe: labelled },
     ];
     const h = harness();
     const live: TraceEntry[] = [];

@@ -12,7 +12,7 @@ import { PINNED } from '../../tools/versions.ts';
 import { StepError } from '../../model/errors.ts';
 import { KindLane } from './lane.ts';
 import { harness, runLane } from './testdata/harness.ts';
-import { SCENARIOS, line, readShimLog, shimState, standinToolkit } from './testdata/standins.ts';
+import { SCENARIOS, line, readShimLog, shimState } from './testdata/standins.ts';
 
 const RUN_LABEL = 'egress-conformance.run=test-run-1';
 const diagnosticsPrinted = (out: string[]) =>
@@ -21,21 +21,7 @@ const diagnosticsPrinted = (out: string[]) =>
 describe('KindLane', () => {
   it('setup, apply scenario per policy, observe, clear, teardown', async () => {
     const h = harness();
-    const o = h.options();
-    const lane = new KindLane({
-      runId: 'lane-1',
-      workDir: h.workDir,
-      artifactsDir: join(h.root, 'artifacts'),
-      env: h.env,
-      k8s: o.k8s,
-      toolkit: standinToolkit,
-      handleSignals: false,
-      out: () => {},
-      pollMs: 1,
-      probeIntervalMs: 0,
-      accessLogPollMs: 1,
-      timeouts: { accessLog: 500 },
-    });
+    const lane = h.lane({ runId: 'lane-1' });
     const info = await lane.setup();
     expect(info).toMatchObject({ lane: 'kind', istioVersion: '1.30.3' });
     expect(info.details.kindNetwork).toContain('172.18.0.0/16');
