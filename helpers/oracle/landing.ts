@@ -6,6 +6,7 @@ import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { clusterName, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import type { PolicyDecision } from './policy.ts';
 import type { RuleId } from './rules.ts';
+import { entryLabel } from './entry-label.ts';
 
 export const BLACKHOLE = 'BlackHoleCluster';
 
@@ -105,7 +106,7 @@ function toService(sp: ServicePort, how: string, rule: RuleId): Landing {
     : sp.se.resolution === 'DYNAMIC_DNS'
       ? ' (resolution DYNAMIC_DNS: a dynamic forward proxy cluster resolves the request’s Host or SNI)'
       : '';
-  return { cluster: c, blocked: false, rule, via: [], how: `${how} → ${c} of ServiceEntry ${sp.se.namespace}/${sp.se.name}${note}` };
+  return { cluster: c, blocked: false, rule, via: [], how: `${how} → ${c} of ${entryLabel(sp.se)}${note}` };
 }
 
 /** Envoy's virtual-host choice: exact domain, then the longest suffix wildcard; ports are ignored (ignore_port_in_host_matching). */
@@ -218,7 +219,7 @@ export function land(l: ListenerModel | undefined, probe: Probe, dst: string | u
   if (l.kind === 'address') {
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
-      : `address of ServiceEntry ${l.service.se.namespace}/${l.service.se.name}`;
+      : `address of ${entryLabel(l.service.se)}`;
     return toService(
       l.service,
       `listener ${l.name} (${why}): every connection to it`,

@@ -8,6 +8,7 @@ import type { ResourceSet, ServiceEntry, Sidecar } from '../model/types.ts';
 import { gateOpen, type IstioVersion } from './version.ts';
 import { subsetOf } from './hosts.ts';
 import type { RuleId } from './rules.ts';
+import { entryLabel } from './entry-label.ts';
 
 export interface ExportDecision {
   visible: boolean;
@@ -81,7 +82,7 @@ function exportDecision(se: ServiceEntry, namespace: string, resources: Resource
   const src = fromDefault
     ? `exportTo unset, meshConfig.defaultServiceExportTo ${JSON.stringify(resources.mesh.defaultServiceExportTo ?? ['*'])}${resources.mesh.defaultServiceExportTo ? '' : ' (Istio default)'}`
     : `exportTo ${JSON.stringify(values)}`;
-  const id = `ServiceEntry ${se.namespace}/${se.name}`;
+  const id = entryLabel(se);
   const split = !gateOpen(version, 'default-export-to');
   if (values.includes('*')) return { visible: true, why: `${id}: ${src} exports it to every namespace`, exportClass: split ? 2 : 1 };
   if (values.includes('~')) return { visible: false, why: `${id}: ${src} hides it from every namespace`, exportClass: 9 };
