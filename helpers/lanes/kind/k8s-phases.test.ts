@@ -1,8 +1,9 @@
-// The kind lane's Kubernetes steps on a real API server (etcd + kube-apiserver of the pinned versions,
-// Istio's objects rendered by the real istioctl and applied by the shared module): namespaces, client
-// Pods (ready once a stand-in kubelet writes their status, as kind's kubelet would), a catalogue
-// scenario's objects at each generation, and the sync barrier's generation marker in the mesh config.
-// What needs a kubelet and istiod (exec, logs, sidecars) is tested against SimCluster elsewhere.
+// The kind lane's Kubernetes steps on a real cluster (kwok: etcd, kube-apiserver and controllers of the
+// pinned versions, kwok as the kubelet of one fake Node; Istio's objects rendered by the real istioctl and
+// applied by the shared module): namespaces, client Pods (Running and Ready once kwok runs them, as kind's
+// kubelet would), a catalogue scenario's objects at each generation, and the sync barrier's generation
+// marker in the mesh config. What needs a real kubelet and istiod (exec, logs, sidecars) is tested against
+// SimCluster elsewhere.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +13,9 @@ import { ClientNodeK8s } from '../../k8s/client.ts';
 import { installIstio, modeOf, readMeshConfig } from '../../k8s/istio.ts';
 import { GENERATION_ANNOTATION, istioOperatorFor, RUN_LABEL } from '../../k8s/manifests.ts';
 import { createIfAbsent } from '../../k8s/workloads.ts';
-import { findKubeBinarySync, missingKubeBinaryMessage } from '../../tools/kube-builds.ts';
 import { findIstioctlBuildSync } from '../../tools/pilot-discovery.ts';
-import { LocalApiServer } from '../control-plane/api-server.ts';
+import { KwokCluster } from '../../cluster/kwok/cluster.ts';
+import { kwokClusterMissingMessage } from '../../cluster/kwok/requirements.ts';
 import { runContext } from './context.ts';
 import { LiveRunner } from './live-runner.ts';
 import { applyScenarioObjects, deleteScenarioObjects } from './phases/scenario.ts';
@@ -31,17 +32,13 @@ import type { TraceEntry } from './runner.ts';
 import { newRunState } from './state.ts';
 
 const istioctl = findIstioctlBuildSync();
-const missing = !findKubeBinarySync('etcd')
-  ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver')
-    ? missingKubeBinaryMessage('kube-apiserver')
-    : !istioctl
-      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
-      : '';
+const missing =
+  kwokClusterMissingMessage() ??
+  (!istioctl ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)' : '');
 
 describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let dir = '';
-  let api: LocalApiServer;
+  let cluster: KwokCluster;
   let k8s: ClientNodeK8s;
   let runner: LiveRunner;
   const trace: TraceEntry[] = [];
@@ -50,15 +47,15 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'iec-kind-k8s-'));
-    api = await LocalApiServer.start({ dir: join(dir, 'api') });
-    k8s = new ClientNodeK8s(api.kubeconfigFile);
+    cluster = await KwokCluster.create({ dir: join(dir, 'cluster') });
+    k8s = new ClientNodeK8s(cluster.kubeconfig);
     await installIstio(k8s, istioctl!, istioOperatorFor('ALLOW_ANY'), join(dir, 'istio'));
     ctx = runContext({ runId: 'kapi-1', workDir: join(dir, 'work'), timeouts: { pods: 15_000, deployment: 15_000 } });
     runner = new LiveRunner({ ctx, k8s: () => k8s, pollMs: 50, onTrace: (e) => trace.push(e) });
   }, 180_000);
 
   afterAll(async () => {
-    await api?.stop();
+    await cluster?.delete();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -74,62 +71,30 @@ describe.skipIf(!!missing)(`kind lane Kubernetes phases on a real API server${mi
     ).toEqual(['frontend', 'default', 'egress-control', 'team-a']);
   });
 
-  it("clients: the fixture Pod is accepted, ready once the kubelet says so, recreated when the proxy defaults change; the API server's refusal in an injected namespace is reported", async () => {
-    // kind's controller manager makes each namespace's default ServiceAccount; there is none here.
-    for (const ns of ['frontend', 'egress-control'])
-      await createIfAbsent(k8s, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
-    // A stand-in kubelet: every Pod it sees runs, with all its containers ready.
-    const kubelet = setInterval(() => {
-      void (async () => {
-        for (const ns of ['frontend', 'egress-control']) {
-          for (const pod of await k8s.listPods(ns)) {
-            if ((pod.status as { phase?: string } | undefined)?.phase === 'Running') continue;
-            const names = (pod.spec as { containers: { name: string; image: string }[] }).containers;
-            await k8s
-              .setPodStatus(ns, pod.metadata.name, {
-                phase: 'Running',
-                conditions: [{ type: 'Ready', status: 'True' }],
-                containerStatuses: names.map((c) => ({
-                  name: c.name,
-                  image: c.image,
-                  imageID: '',
-                  ready: true,
-                  restartCount: 0,
-                  state: { running: { startedAt: '2026-11-29T18:40:00Z' } },
-                })),
-              })
-              .catch(() => {});
-          }
-        }
-      })();
-    }, 50);
-    try {
-      const control = controlClient();
-      const ref = { apiVersion: 'v1', kind: 'Pod', namespace: control.namespace, name: control.name };
-      await ensureClients(runner, ctx, [control], false, 'proxy-a');
-      const first = await k8s.get(ref);
-      expect(
-        (first?.spec as { containers: { name: string; image: string }[] } | undefined)?.containers.map((c) => [c.name, c.image]),
-      ).toEqual([
-        ['curl', ctx.versions.images.curl],
-        ['psql', ctx.versions.images.postgres],
-      ]);
-      expect(first?.metadata.labels).toMatchObject({ app: 'egress-client', [RUN_LABEL]: 'kapi-1' });
-      // The same client again: kept as it is.
-      await ensureClients(runner, ctx, [control], false, 'proxy-a');
-      expect((await k8s.get(ref))?.metadata.uid).toBe(first?.metadata.uid);
-      // Other proxy defaults: deleted, gone, created anew.
-      await ensureClients(runner, ctx, [control], true, 'proxy-b');
-      const second = await k8s.get(ref);
-      expect(second?.metadata.uid).not.toBe(first?.metadata.uid);
-      expect(second?.metadata.annotations?.[CLIENT_HASH_ANNOTATION]).not.toBe(first?.metadata.annotations?.[CLIENT_HASH_ANNOTATION]);
-      // In an injected namespace the API server calls Istio's injector webhook (rendered by istioctl); with no
-      // istiod behind it here, the API server's refusal is what the step reports.
-      const err = await ensureClients(runner, ctx, [clientFor({ namespace: 'frontend' })], false, 'proxy-b').catch((e) => e);
-      expect(String(err.body ?? err.message)).toMatch(/failed calling webhook \\?"namespace\.sidecar-injector\.istio\.io/);
-    } finally {
-      clearInterval(kubelet);
-    }
+  it("clients: the fixture Pod is accepted, ready once kwok runs it, recreated when the proxy defaults change; the API server's refusal in an injected namespace is reported", async () => {
+    const control = controlClient();
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: control.namespace, name: control.name };
+    await ensureClients(runner, ctx, [control], false, 'proxy-a');
+    const first = await k8s.get(ref);
+    expect(
+      (first?.spec as { containers: { name: string; image: string }[] } | undefined)?.containers.map((c) => [c.name, c.image]),
+    ).toEqual([
+      ['curl', ctx.versions.images.curl],
+      ['psql', ctx.versions.images.postgres],
+    ]);
+    expect(first?.metadata.labels).toMatchObject({ app: 'egress-client', [RUN_LABEL]: 'kapi-1' });
+    // The same client again: kept as it is.
+    await ensureClients(runner, ctx, [control], false, 'proxy-a');
+    expect((await k8s.get(ref))?.metadata.uid).toBe(first?.metadata.uid);
+    // Other proxy defaults: deleted, gone, created anew.
+    await ensureClients(runner, ctx, [control], true, 'proxy-b');
+    const second = await k8s.get(ref);
+    expect(second?.metadata.uid).not.toBe(first?.metadata.uid);
+    expect(second?.metadata.annotations?.[CLIENT_HASH_ANNOTATION]).not.toBe(first?.metadata.annotations?.[CLIENT_HASH_ANNOTATION]);
+    // In an injected namespace the API server calls Istio's injector webhook (rendered by istioctl); with no
+    // istiod behind it here, the API server's refusal is what the step reports.
+    const err = await ensureClients(runner, ctx, [clientFor({ namespace: 'frontend' })], false, 'proxy-b').catch((e) => e);
+    expect(String(err.body ?? err.message)).toMatch(/failed calling webhook \\?"namespace\.sidecar-injector\.istio\.io/);
   }, 60_000);
 
   it("scenario objects: a catalogue scenario at each generation, this run's leftovers removed, deleted and gone on clear", async () => {

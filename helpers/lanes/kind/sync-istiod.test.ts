@@ -1,4 +1,4 @@
-// The sync barrier against the real istiod of the pinned build, on a real API server. Its first condition:
+// The sync barrier against the real istiod of the pinned build, on a kwok cluster. Its first condition:
 // its /debug/configz (what `pilot-discovery request GET /debug/configz` prints in a kind cluster) is
 // compared with a catalogue scenario applied by the kind lane's phase at each generation, until istiod's
 // store holds exactly this run's objects; and its /debug/syncz for a connected sidecar (an ADS client
@@ -15,9 +15,9 @@ import { ClientNodeK8s } from '../../k8s/client.ts';
 import { installIstio } from '../../k8s/istio.ts';
 import { istioOperatorFor, namespaceObjects } from '../../k8s/manifests.ts';
 import { ensureNamespaces } from '../../k8s/workloads.ts';
-import { findKubeBinarySync, missingKubeBinaryMessage } from '../../tools/kube-builds.ts';
 import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT } from '../../tools/pilot-discovery.ts';
-import { LocalApiServer } from '../control-plane/api-server.ts';
+import { KwokCluster } from '../../cluster/kwok/cluster.ts';
+import { kwokClusterMissingMessage } from '../../cluster/kwok/requirements.ts';
 import { AdsClient, fetchSnapshot } from '../control-plane/ads-client.ts';
 import { Istiod } from '../control-plane/istiod.ts';
 import { runContext } from './context.ts';
@@ -29,33 +29,31 @@ import { newRunState } from './state.ts';
 
 const istioctl = findIstioctlBuildSync();
 const pilot = findPilotDiscoverySync();
-const missing = !findKubeBinarySync('etcd')
-  ? missingKubeBinaryMessage('etcd')
-  : !findKubeBinarySync('kube-apiserver')
-    ? missingKubeBinaryMessage('kube-apiserver')
-    : !istioctl
-      ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
-      : !pilot
-        ? 'pilot-discovery of the pinned build is not built (egress-conformance tools install pilot-discovery)'
-        : '';
+const missing =
+  kwokClusterMissingMessage() ??
+  (!istioctl
+    ? 'istioctl of the pinned build is not built (egress-conformance tools install istioctl-build)'
+    : !pilot
+      ? 'pilot-discovery of the pinned build is not built (egress-conformance tools install pilot-discovery)'
+      : '');
 
 describe.skipIf(!!missing)(
   `sync barrier: istiod's config store, read from the real istiod${missing ? ` — skipped: ${missing}` : ''}`,
   () => {
     let dir = '';
-    let api: LocalApiServer;
+    let cluster: KwokCluster;
     let istiod: Istiod;
     let k8s: ClientNodeK8s;
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'iec-kind-istiod-'));
-      api = await LocalApiServer.start({ dir: join(dir, 'api') });
-      k8s = new ClientNodeK8s(api.kubeconfigFile);
+      cluster = await KwokCluster.create({ dir: join(dir, 'cluster') });
+      k8s = new ClientNodeK8s(cluster.kubeconfig);
       await installIstio(k8s, istioctl!, istioOperatorFor('REGISTRY_ONLY'), join(dir, 'istio'));
-      await ensureNamespaces(k8s, namespaceObjects([], { inject: false, runId: 'istiod-1' }), { serviceAccount: true });
+      await ensureNamespaces(k8s, namespaceObjects([], { inject: false, runId: 'istiod-1' }), { serviceAccount: false });
       istiod = await Istiod.start({
         binary: pilot!,
-        kubeconfig: api.kubeconfigFile,
+        kubeconfig: cluster.kubeconfig,
         dir: join(dir, 'istiod'),
         istioVersion: PINNED_PILOT.istioVersion,
       });
@@ -63,7 +61,7 @@ describe.skipIf(!!missing)(
 
     afterAll(async () => {
       await istiod?.stop();
-      await api?.stop();
+      await cluster?.delete();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
