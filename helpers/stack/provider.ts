@@ -1,11 +1,11 @@
 // How the warm stack is made: the control-plane lane in its detached mode (a kwok cluster with Istio
 // installed by `istioctl install`, and istiod, outliving the command; their pids go into the record). Everything else in helpers/stack talks to
 // the stack through StackProvider, so moving to another cluster provider (kwok) changes this file only.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Lane } from '../lanes/lane.ts';
 import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
-import { isRecordedAlive, type WarmRecord } from './warm.ts';
+import { endRecordedProcesses, type WarmRecord } from './warm.ts';
 
 export interface StartOptions {
   pin: PilotDiscoveryPin;
@@ -87,16 +87,7 @@ export const detachedControlPlane: StackProvider = {
         // a part already gone: the recorded pids below are ended one by one
       }
     }
-    for (const p of rec.processes) {
-      // The recorded program only: a recycled pid is someone else's process.
-      if (!isRecordedAlive(p)) continue;
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone in between
-      }
-    }
-    rmSync(rec.runDir, { recursive: true, force: true });
+    endRecordedProcesses(rec);
   },
 
   async lane(rec, say) {

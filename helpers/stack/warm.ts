@@ -86,6 +86,19 @@ export function isRecordedAlive(p: StackProcess): boolean {
   }
 }
 
+/** SIGKILL for every recorded process still running its recorded program, then the record's run dir removed. */
+export function endRecordedProcesses(rec: WarmRecord): void {
+  for (const p of rec.processes) {
+    if (!isRecordedAlive(p)) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone in between
+    }
+  }
+  rmSync(rec.runDir, { recursive: true, force: true });
+}
+
 export const isUp = (rec: WarmRecord): boolean => rec.processes.length > 0 && rec.processes.every(isRecordedAlive);
 
 /** The build as users name it: the label when it has one. */

@@ -16,7 +16,7 @@ import { stateDir } from '../labs/progress.ts';
 import { labInstall, labStop } from '../labs/session.ts';
 import type { IO } from '../labs/deps.ts';
 import { EnvironmentError } from '../model/errors.ts';
-import { isRecordedAlive, readWarm, removeWarm } from '../stack/warm.ts';
+import { endRecordedProcesses, readWarm, removeWarm } from '../stack/warm.ts';
 
 export interface LabStack {
   dir: string;
@@ -60,15 +60,7 @@ export function endWarmSync(env: NodeJS.ProcessEnv): void {
   } catch {
     // a part already gone: the pids below are ended one by one
   }
-  for (const p of rec.processes) {
-    if (!isRecordedAlive(p)) continue;
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // gone in between
-    }
-  }
-  rmSync(rec.runDir, { recursive: true, force: true });
+  endRecordedProcesses(rec);
   removeWarm(env);
 }
 
