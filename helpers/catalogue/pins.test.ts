@@ -46,7 +46,9 @@ describe('per-version pins', () => {
 
   it('the built-in catalogue has version-sensitive probes whose pins differ across the pinned builds', () => {
     const versioned = loadCatalogue().flatMap((s) => s.probes.filter((p) => p.expectBefore?.length).map((p) => ({ s: s.name, p })));
-    expect(new Set(versioned.map((x) => x.s))).toEqual(new Set(['version-default-export-to', 'version-sidecar-excludes-namespace']));
+    expect(new Set(versioned.map((x) => x.s))).toEqual(
+      new Set(['version-default-export-to', 'version-sidecar-excludes-namespace', 'version-service-entry-visibility']),
+    );
     for (const { p } of versioned)
       expect(pinFor(p, 'REGISTRY_ONLY', '1.30.0-alpha.1.48.b01690e6db7d')).not.toEqual(
         pinFor(p, 'REGISTRY_ONLY', '1.32.0-alpha.eed52ebb66ad'),

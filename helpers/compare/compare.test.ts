@@ -1,14 +1,11 @@
-// compare: which probes change between two versions and whether the version gates explain them.
-// On the oracle lane always; on the control-plane lane (two real istiod builds) when both are built.
-import { readdirSync, readFileSync } from 'node:fs';
+// compare: which probes change between two versions and whether the version gates explain them, on the
+// oracle lane, and the CLI around it. On the control-plane lane: compare-control-plane.test.ts.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { expandCases, loadCaseFiles } from '../catalogue/load.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_BUILDS } from '../tools/pilot-discovery.ts';
-import { findKubeBinarySync } from '../tools/kube-builds.ts';
-import { runCompare } from '../../scripts/commands/compare.ts';
+import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
 import { compareObservations, exitCodeOf } from './diff.ts';
 import { gatherCases } from './gather.ts';
 import { observe, type Observations } from './observe.ts';
@@ -16,23 +13,13 @@ import { renderMarkdown } from './markdown.ts';
 import { toDocument } from './report.ts';
 import { resolveTarget } from './targets.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
+import { APRIL, AUGUST, BIN, USER_CASES } from './testdata/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/egress-conformance.mjs');
-const USER_CASES = fileURLToPath(new URL('./testdata/upgrade-cases.yaml', import.meta.url));
-const APRIL = 'master-2026-04-23';
-const AUGUST = 'master-2026-08-27';
 const tmp = tempDirs('iec-cmp-');
 
 /** The model lane's answers for a target, through the one driver. */
 async function onModel(cases: ReturnType<typeof gatherCases>, target: ReturnType<typeof resolveTarget>): Promise<Observations> {
   return (await observe('model', cases, target, { say: () => {} })).observations;
-}
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
 }
 
 describe('compare on the oracle lane', () => {
@@ -56,19 +43,25 @@ describe('compare on the oracle lane', () => {
       'export-default-named': ['default-export-to'],
       'import-exclusion': ['sidecar-egress-exclusions'],
       'service-entry-visibility': ['service-entry-visibility'],
+      'version-service-entry-visibility': ['service-entry-visibility'],
     });
-    // Only default's 5432 calls change in the catalogue's upgrade scenarios, under both policies.
+    // In the catalogue's upgrade scenarios, default's 5432 calls change under both policies; with the
+    // visibility cap, frontend's calls to the api entries of default change too.
+    const visibility = ['http://api.example.com/', 'https://api.example.com/'].map(
+      (to) => `version-service-entry-visibility/frontend→${to}`,
+    );
     expect(
       c.changes
         .filter((x) => x.scenario.startsWith('version-'))
         .map((x) => x.id)
         .sort(),
     ).toEqual(
-      ['version-default-export-to', 'version-sidecar-excludes-namespace']
+      ['version-default-export-to', 'version-sidecar-excludes-namespace', 'version-service-entry-visibility']
         .flatMap((s) =>
           ['ALLOW_ANY', 'REGISTRY_ONLY'].flatMap((p) => [
             `${p}/${s}/default→tcp://db.example.com:5432`,
             `${p}/${s}/default→tcp://unlisted.example.com:5432`,
+            ...(s === 'version-service-entry-visibility' ? visibility.map((v) => `${p}/${v}`) : []),
           ]),
         )
         .sort(),
@@ -195,119 +188,4 @@ describe('egress-conformance compare (CLI)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
   });
-});
-
-describe('compare on the control-plane lane without the builds', () => {
-  it('names the commands that build what is missing (exit 3), and refuses PILOT_DISCOVERY (exit 2)', async () => {
-    const empty = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], {
-      reject: false,
-      env: { XDG_CACHE_HOME: tmp() },
-    });
-    expect(empty.exitCode).toBe(3);
-    expect(empty.stderr).toMatch(
-      /needs both istiod builds; run `egress-conformance tools install pilot-discovery --version master-2026-04-23`, `egress-conformance tools install istioctl-build --version master-2026-04-23`/,
-    );
-    const env = await execa('node', [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--report-dir', tmp()], {
-      reject: false,
-      env: { PILOT_DISCOVERY: '/bin/sh' },
-    });
-    expect(env.exitCode).toBe(2);
-    expect(env.stderr).toMatch(/PILOT_DISCOVERY is set, but compare runs two pinned istiod builds/);
-  });
-});
-
-// Both builds, their istioctl and the API server binaries: what the control-plane lane needs for each side.
-const missing = [
-  ...PINNED_BUILDS.flatMap((p) =>
-    [
-      findPilotDiscoverySync(p, { ...process.env, PILOT_DISCOVERY: '' })
-        ? []
-        : [`pilot-discovery ${p.label} (tools install pilot-discovery --version ${p.label})`],
-      findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
-    ].flat(),
-  ),
-  ...(['etcd', 'kube-apiserver'] as const).filter((k) => !findKubeBinarySync(k)).map((k) => `${k} (tools install ${k})`),
-  ...(process.env.PILOT_DISCOVERY ? ['(PILOT_DISCOVERY is set; compare runs the cached builds only)'] : []),
-];
-
-describe.skipIf(missing.length > 0)(
-  `compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`,
-  () => {
-    it("April → August: the user case file's changes are the ones the gates predict, each explained; exit 0", async () => {
-      const cap = capture();
-      const code = await runCompare(
-        { from: APRIL, to: AUGUST, file: [USER_CASES], builtin: false, lane: 'control-plane', json: true, reportDir: tmp() },
-        cap.io,
-      );
-      const doc = JSON.parse(cap.out.join('\n'));
-      expect(doc.errors).toEqual([]);
-      expect(doc.changes.map((c: { id: string; status: string; rule: { id: string } }) => [c.id, c.status, c.rule.id])).toEqual([
-        ['REGISTRY_ONLY/upgrade-user-case/default→tcp://db.example.com:5432', 'explained', 'default-export-to'],
-        ['REGISTRY_ONLY/upgrade-user-case/default[app=web]→tcp://cache.example.com:6379', 'explained', 'sidecar-egress-exclusions'],
-      ]);
-      expect(doc.from.details.istioVersion).toBe(PINNED_BUILDS.find((b) => b.label === APRIL)!.istioVersion);
-      expect(code).toBe(0);
-    }, 600_000);
-  },
-);
-
-/** Every live descendant of a process, from /proc (Linux). */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(d));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(missing.length > 0)(`compare interrupted${missing.length ? ' — skipped: builds missing' : ''}`, () => {
-  it('Ctrl-C while an istiod build runs: the lane is torn down, no process it started is left, exit 130', async () => {
-    const child = execa(
-      'node',
-      [BIN, 'compare', '--from', APRIL, '--to', AUGUST, '--no-builtin', '-f', USER_CASES, '--report-dir', tmp()],
-      { reject: false, forceKillAfterDelay: false },
-    );
-    let seen: number[] = [];
-    await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (b: Buffer) => {
-        if (/istiod ready/.test(b.toString())) {
-          seen = descendants(child.pid!);
-          resolve();
-        }
-      });
-      child.on('exit', () => reject(new Error('compare ended before istiod was ready')));
-    });
-    expect(seen.length).toBeGreaterThan(0);
-    child.kill('SIGINT');
-    const r = await child;
-    expect([r.exitCode, r.signal ?? null]).toEqual([130, null]);
-    expect(r.stderr).toMatch(/SIGINT: stopping the comparison; tearing the lane down/);
-    // Processes the lane started (etcd, kube-apiserver, istiod) are gone once compare has exited.
-    const deadline = Date.now() + 10_000;
-    while (seen.some(alive) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
-    expect(seen.filter(alive)).toEqual([]);
-  }, 300_000);
 });

@@ -56,7 +56,9 @@ describe('matrix across versions (the model)', () => {
     expect(april.length).toBe(august.length);
     for (const rows of [april, august]) expect(rows.filter((r) => r.pinned !== 'agrees')).toEqual([]);
     const changed = april.filter((r, i) => r.verdict !== august[i]!.verdict || r.cluster !== august[i]!.cluster);
-    expect(new Set(changed.map((r) => r.scenario))).toEqual(new Set(['version-default-export-to', 'version-sidecar-excludes-namespace']));
-    expect(changed).toHaveLength(8);
+    expect(new Set(changed.map((r) => r.scenario))).toEqual(
+      new Set(['version-default-export-to', 'version-sidecar-excludes-namespace', 'version-service-entry-visibility']),
+    );
+    expect(changed).toHaveLength(16);
   });
 });
