@@ -9,9 +9,10 @@ import { ALLOW_ANY_DFP_CLUSTER, dfpClusters } from './outcome.ts';
  * How the client experiences the call: forwarded to a cluster, an HTTP 502 from the route's catch-all, the
  * connection closed (BlackHoleCluster, no filter chain), no listener for the port (virtualOutbound decides),
  * or a dynamic forward proxy cluster. `http-503`: an HTTP route to a cluster the sidecar lacks (Envoy's router
- * answers 503 with the NC flag, where a tcp_proxy closes the connection). Two answers with the same verdict and cluster can still differ here.
+ * answers 503 with the NC flag, where a tcp_proxy closes the connection); `http-404`: a gateway no route of which
+ * takes the request. Two answers with the same verdict and cluster can still differ here.
  */
-export type Signal = 'forwarded' | 'http-502' | 'http-503' | 'tcp-close' | 'no-listener' | 'dfp';
+export type Signal = 'forwarded' | 'http-502' | 'http-503' | 'http-404' | 'tcp-close' | 'no-listener' | 'dfp';
 
 export interface Answer {
   verdict: 'allowed' | 'blocked' | 'error';
@@ -139,7 +140,7 @@ export function sameAnswer(a: Answer, b: Answer): boolean {
   if (a.verdict !== b.verdict || a.cluster !== b.cluster) return false;
   if (a.listener !== undefined && b.listener !== undefined) return a.listener === b.listener && sameSignal(a.signal, b.signal);
   // A side that saw no listener (a lane without xDS) can still tell an HTTP status from a closed connection.
-  const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'tcp-close' ? x : undefined);
+  const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'http-404' || x === 'tcp-close' ? x : undefined);
   return sameSignal(seen(a.signal), seen(b.signal));
 }
 

@@ -157,10 +157,11 @@ export interface Probe {
  */
 /**
  * How a blocked call shows itself: the sidecar's 502 direct response (BlackHoleCluster on an HTTP route), a
- * closed connection, or Envoy's 503 for a route whose cluster the proxy does not have (RouteAction
- * cluster_not_found_response_code, 503 by default; response flag NC).
+ * closed connection, Envoy's 503 for a route whose cluster the proxy does not have (RouteAction
+ * cluster_not_found_response_code, 503 by default; response flag NC), or a gateway's 404 for a request no
+ * route of it takes (flag NR).
  */
-export type BlockSignal = 'http-502' | 'http-503' | 'tcp-close';
+export type BlockSignal = 'http-502' | 'http-503' | 'http-404' | 'tcp-close';
 
 export interface Expectation {
   verdict: Verdict;
@@ -203,7 +204,26 @@ export interface Hop {
   tls?: HopTls;
   /** Route facts that change the call without changing its cluster, e.g. `timeout 3s`, `retries 2`. */
   route?: string[];
+  /** How the cluster finds its upstream address (Envoy's cluster type), when known. */
+  discovery?: ClusterDiscovery;
 }
+
+/**
+ * Envoy's cluster discovery type as istiod chooses it for a ServiceEntry (pilot/pkg/networking/core/cluster.go
+ * convertResolution): resolution NONE is ORIGINAL_DST (the address the client dialled; EDS on a gateway),
+ * STATIC is EDS, DNS STRICT_DNS, DNS_ROUND_ROBIN LOGICAL_DNS; a wildcard DYNAMIC_DNS entry's HTTP, TLS, GRPC and
+ * HTTP2 ports get a dynamic forward proxy cluster (cluster_type envoy.clusters.dynamic_forward_proxy), which
+ * resolves each request's own Host or SNI. BlackHoleCluster is STATIC.
+ */
+export type ClusterDiscovery = 'ORIGINAL_DST' | 'EDS' | 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'DYNAMIC_FORWARD_PROXY';
+export const CLUSTER_DISCOVERY: readonly ClusterDiscovery[] = [
+  'ORIGINAL_DST',
+  'EDS',
+  'STATIC',
+  'STRICT_DNS',
+  'LOGICAL_DNS',
+  'DYNAMIC_FORWARD_PROXY',
+];
 
 /** Where TLS to the destination starts: the client itself, the sidecar, the gateway, or nowhere (plain text). */
 export type TlsOrigin = 'client' | 'sidecar' | 'gateway' | 'none';

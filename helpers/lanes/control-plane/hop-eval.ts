@@ -9,13 +9,22 @@
 // a DestinationRule SIMPLE origination has no client certificate. A gateway listener binds the Pod's port
 // (no iptables, no virtualOutbound: pilot/pkg/networking/core/gateway.go), so a connection no listener takes
 // is refused.
-import type { Hop, HopTls, Observation, Scheme } from '../../model/types.ts';
-import { type ConfigSnapshot, type ExpandedAny, isExpandedAny, typeNameOf, type XdsCluster } from './xds-types.ts';
+import { CLUSTER_DISCOVERY, type ClusterDiscovery, type Hop, type HopTls, type Observation, type Scheme } from '../../model/types.ts';
+import {
+  type ConfigSnapshot,
+  type DecodedAny,
+  type ExpandedAny,
+  isExpandedAny,
+  typeNameOf,
+  type XdsCluster,
+  type XdsFilterChain,
+} from './xds-types.ts';
 import { clientTls, connectionFacts, selectListener, type Wire } from './listener-select.ts';
 import { routeFacts } from './route-match.ts';
 import { walkFromListener } from './xds-walk.ts';
 
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 /** `outbound|PORT|SUBSET|HOST` as istiod names clusters (pilot/pkg/model/service.go BuildSubsetKey). */
 export function parseClusterName(name: string): { port: number; subset: string; host: string } | undefined {
@@ -87,26 +96,52 @@ export function arrivalAfter(
   return { ip, port, ...(http ? { http } : {}) };
 }
 
-/** Where the proxy of `snapshot` sends an arrival; the observation's cluster is that proxy's choice. */
+/** Whether a listener chain's DownstreamTlsContext asks the peer for a certificate (`require_client_certificate`). */
+export function requiresClientCertificate(chain: XdsFilterChain): boolean {
+  const tc = chain.transport_socket?.typed_config as DecodedAny | undefined;
+  if (!isExpandedAny(tc) || typeNameOf(tc['@type']) !== DOWNSTREAM_TLS) return false;
+  const req = (tc as { require_client_certificate?: boolean | { value?: boolean } }).require_client_certificate;
+  return typeof req === 'object' ? req?.value === true : req === true;
+}
+
+/**
+ * Where the proxy of `snapshot` sends an arrival; the observation's cluster is that proxy's choice, or, when
+ * the call ends at this proxy, what ended it: `(connection refused)`, `(no filter chain)`, `(handshake failed)`,
+ * `(protocol error)` (the connection is closed) or `(no route)` (Envoy's 404).
+ */
 export function evaluateArrival(snapshot: ConfigSnapshot, a: Arrival): Observation {
   const evidence: Record<string, unknown> = { destination: `${a.ip}:${a.port}` };
   const { listener, how } = selectListener(snapshot.listeners, a.ip, a.port);
   if (!listener || how === 'virtualOutbound') {
+    // A gateway binds only its servers' ports (no iptables, no virtualOutbound): nothing accepts the connection.
     evidence.listener = '(none)';
-    return { verdict: 'error', error: `no listener on ${a.ip}:${a.port}: the connection is refused`, evidence };
+    evidence.refused = `no listener on ${a.ip}:${a.port}`;
+    return { verdict: 'blocked', signal: 'tcp-close', cluster: '(connection refused)', evidence };
   }
   evidence.listener = listener.name;
   return walkFromListener(snapshot, listener, connectionFacts(listener, a), evidence, {
+    // istiod sets require_client_certificate on ISTIO_MUTUAL and MUTUAL servers (pilot/pkg/networking/core/
+    // listener.go BuildListenerTLSContext); a peer that presents none, as SIMPLE origination or the client's
+    // own TLS, fails the handshake.
+    handshakeFails: (chain) =>
+      requiresClientCertificate(chain) && a.tls && !a.tls.mutual
+        ? `the chain requires a client certificate and the ${a.tls.by === 'proxy' ? 'proxy' : 'client'}'s TLS presents none`
+        : undefined,
     requestAt: (chain) => {
       // A chain with a transport socket terminates TLS: a proxy's own TLS ends here, a client's cannot be read.
       const terminates = !!chain.transport_socket;
       if (terminates) evidence.terminatesTls = true;
       const readable = a.http && (!a.tls || (a.tls.by === 'proxy' && terminates));
+      // TLS a proxy originated, meeting a plain HTTP connection manager, is a codec error: Envoy closes it.
       return readable && a.http
         ? a.http
-        : { unreadable: 'the bytes reaching this HTTP connection manager are not an HTTP request it can read' };
+        : {
+            unreadable: 'the bytes reaching this HTTP connection manager are not an HTTP request it can read',
+            closes: a.tls?.by === 'proxy' && !terminates,
+          };
     },
     routeFacts: true,
+    notFoundBlocks: true,
   });
 }
 
@@ -118,10 +153,22 @@ export function routeFactsAt(snapshot: ConfigSnapshot, ev: Record<string, unknow
   return route ? routeFacts(route.route) : [];
 }
 
+const DFP_CLUSTER_TYPE = 'envoy.clusters.dynamic_forward_proxy';
+
+/** The cluster's discovery: its `type`, or a custom `cluster_type` istiod uses (the dynamic forward proxy). */
+export function clusterDiscovery(cluster: XdsCluster | undefined): ClusterDiscovery | undefined {
+  if (!cluster) return undefined;
+  if (cluster.cluster_type?.name === DFP_CLUSTER_TYPE) return 'DYNAMIC_FORWARD_PROXY';
+  const t = cluster.type as string | undefined;
+  return CLUSTER_DISCOVERY.includes(t as ClusterDiscovery) ? (t as ClusterDiscovery) : undefined;
+}
+
 /** A hop from a proxy's observation and its snapshot: the cluster it chose and the TLS that cluster originates. */
 export function hopOf(kind: Hop['kind'], proxy: string, obs: Observation, snapshot: ConfigSnapshot, upstreamIsMeshProxy = false): Hop {
   const cluster = obs.cluster ?? '(none)';
-  const found = clusterTls(snapshot.clusters.find((c) => c.name === cluster));
+  const xdsCluster = snapshot.clusters.find((c) => c.name === cluster);
+  const found = clusterTls(xdsCluster);
+  const discovery = clusterDiscovery(xdsCluster);
   // Auto mTLS applies only to endpoints labelled security.istio.io/tlsMode=istio; a gateway Pod is not.
   const tls = found.auto && !upstreamIsMeshProxy ? undefined : found.tls;
   const route = routeFactsAt(snapshot, obs.evidence);
@@ -132,5 +179,6 @@ export function hopOf(kind: Hop['kind'], proxy: string, obs: Observation, snapsh
     ...(typeof obs.evidence.listener === 'string' ? { listener: obs.evidence.listener } : {}),
     ...(tls ? { tls: { mode: tls.mode, ...(tls.sni ? { sni: tls.sni } : {}) } } : {}),
     ...(route?.length ? { route } : {}),
+    ...(discovery ? { discovery } : {}),
   };
 }

@@ -13,9 +13,18 @@ export interface WalkOptions {
    * What an HTTP connection manager on the chain would read: the request, or why it reads none. Asked once
    * the chain is picked, whatever the chain ends in, so it may note what it sees of the chain in the evidence.
    */
-  requestAt: (chain: XdsFilterChain) => { host: string; path: string } | { unreadable: string };
+  requestAt: (chain: XdsFilterChain) => { host: string; path: string } | { unreadable: string; closes?: boolean };
+  /** Why the chosen chain's TLS handshake fails for this connection, if it does (then the connection is closed). */
+  handshakeFails?: (chain: XdsFilterChain) => string | undefined;
   /** Also note the chosen route's timeout and retries (routeFacts). */
   routeFacts?: boolean;
+  /**
+   * What Envoy's own 404 (no virtual host or route, flag NR) means here. At a gateway it is the call stopping
+   * there: istiod gives a Gateway server no VirtualService routes a virtual host `blackhole:PORT` with no
+   * routes, "Empty route list will cause Envoy to 404 NR any requests" (pilot/pkg/networking/core/gateway.go
+   * buildGatewayHTTPRouteConfig). At a sidecar it is left unclassified.
+   */
+  notFoundBlocks?: boolean;
 }
 
 /** Where the proxy of `snapshot` sends a connection that `listener` took, seen as `facts`. */
@@ -36,6 +45,11 @@ export function walkFromListener(
     return { verdict: 'blocked', signal: 'tcp-close', cluster: '(no filter chain)', evidence };
   }
   evidence.filterChain = chainLabel(pick.chain, listener, pick.usedDefault);
+  const handshake = opts.handshakeFails?.(pick.chain);
+  if (handshake) {
+    evidence.handshake = handshake;
+    return { verdict: 'blocked', signal: 'tcp-close', cluster: '(handshake failed)', evidence };
+  }
   const request = opts.requestAt(pick.chain);
   const term = terminalFilter(pick.chain);
   evidence.filter = term.name;
@@ -47,8 +61,12 @@ export function walkFromListener(
   if (term.kind === 'other') {
     return { verdict: 'error', error: `filter chain ends in ${term.name ?? 'nothing'}, which the evaluator does not model`, evidence };
   }
-  if ('unreadable' in request) return { verdict: 'error', error: request.unreadable, evidence };
-  return routeRequest(snapshot, term.config, request, evidence, known, !!opts.routeFacts);
+  if ('unreadable' in request) {
+    if (!request.closes) return { verdict: 'error', error: request.unreadable, evidence };
+    evidence.protocolError = request.unreadable;
+    return { verdict: 'blocked', signal: 'tcp-close', cluster: '(protocol error)', evidence };
+  }
+  return routeRequest(snapshot, term.config, request, evidence, known, opts);
 }
 
 /** An HTTP connection manager's answer to a request: route config → virtual host → route → cluster. */
@@ -58,8 +76,13 @@ function routeRequest(
   request: { host: string; path: string },
   evidence: Record<string, unknown>,
   known: Set<string>,
-  noteRouteFacts: boolean,
+  opts: WalkOptions,
 ): Observation {
+  const notFound = (error: string): Observation => {
+    if (!opts.notFoundBlocks) return { verdict: 'error', error, evidence };
+    evidence.notFound = error;
+    return { verdict: 'blocked', cluster: '(no route)', signal: 'http-404', evidence };
+  };
   const rcName = hcm?.rds?.route_config_name;
   const rc = rcName !== undefined ? snapshot.routes.find((r) => r.name === rcName) : hcm?.route_config;
   evidence.routeConfig = rcName ?? '(inline)';
@@ -67,16 +90,15 @@ function routeRequest(
   evidence.hostHeader = request.host;
   const { vhost, how } = selectVirtualHost(rc, request.host);
   if (!vhost) {
-    // Envoy answers 404 (NR) itself; not a policy outcome the suite classifies.
-    return { verdict: 'error', error: `no virtual host for ${request.host} in route config ${rc.name}: Envoy would answer 404`, evidence };
+    // Envoy answers 404 (NR) itself.
+    return notFound(`no virtual host for ${request.host} in route config ${rc.name}: Envoy would answer 404`);
   }
   evidence.virtualHost = vhost.name;
   evidence.virtualHostMatch = how;
   const route = (vhost.routes ?? []).find((r) => routeMatches(r.match ?? {}, request.path));
-  if (!route)
-    return { verdict: 'error', error: `no route in virtual host ${vhost.name} matches ${request.path}: Envoy would answer 404`, evidence };
+  if (!route) return notFound(`no route in virtual host ${vhost.name} matches ${request.path}: Envoy would answer 404`);
   evidence.route = route.name ?? '(unnamed)';
-  if (noteRouteFacts) {
+  if (opts.routeFacts) {
     const facts = routeFacts(route.route);
     if (facts.length) evidence.routeFacts = facts;
   }
