@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../model/types.ts';
 import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
 import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus } from './corpus.ts';
-import type { ProbeOutcome } from './run.ts';
+import type { ProbeOutcome } from './probe-outcome.ts';
 
 const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
 

@@ -18,7 +18,7 @@ import { expectProbe } from '../oracle/index.ts';
 import type { SimResult } from '../tools/simulator.ts';
 import { categoryOfObservation, type Category } from './outcome.ts';
 import { type Answer, describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simPath, xdsPath } from './referee.ts';
-import type { ProbeOutcome } from './run.ts';
+import type { ProbeOutcome } from './probe-outcome.ts';
 import { admit, type FuzzProbe, type FuzzScenario, toProbe } from './scenario.ts';
 
 export interface CorpusAnswer extends Answer {

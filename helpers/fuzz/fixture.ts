@@ -4,7 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Finding, ProbeOutcome } from './run.ts';
+import type { ProbeOutcome } from './probe-outcome.ts';
+import type { Finding } from './shrink.ts';
 import { describeAnswer, fromObservation, fromOracle, fromSimulator, simPath, xdsPath } from './referee.ts';
 
 type Obj = Record<string, unknown>;

@@ -10,7 +10,8 @@ import type { Lane, ScenarioHandle } from '../lanes/lane.ts';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { loadCatalogue } from '../catalogue/load.ts';
-import { runFuzz, differences, signature } from './run.ts';
+import { differences, signature } from './disagreement.ts';
+import { runFuzz } from './run.ts';
 import { writeFixture } from './fixture.ts';
 import { sameAnswer } from './referee.ts';
 

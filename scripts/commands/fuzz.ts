@@ -4,7 +4,8 @@
 import { join, relative } from 'node:path';
 import { UserError } from '../../helpers/model/errors.ts';
 import { createLane, oracleVersionFor } from '../../helpers/lanes/select.ts';
-import { runFuzz, type FuzzSummary } from '../../helpers/fuzz/run.ts';
+import { runFuzz } from '../../helpers/fuzz/run.ts';
+import type { FuzzSummary } from '../../helpers/fuzz/summary.ts';
 import { writeFixture } from '../../helpers/fuzz/fixture.ts';
 import { findSimulatorSync } from '../../helpers/tools/simulator.ts';
 import { formatMix } from '../../helpers/fuzz/outcome.ts';
