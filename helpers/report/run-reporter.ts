@@ -4,7 +4,7 @@
 import type { Reporter, SerializedError, TestCase, TestModule, TestSuite } from 'vitest/node';
 import './case-meta.ts';
 import { asserted, type CaseResult } from './results.ts';
-import { fmtElapsed } from '../tools/resolve.ts';
+import { fmtElapsed } from '../tools/run-build.ts';
 
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 const plain = (s: string) => s.replace(ANSI, '');

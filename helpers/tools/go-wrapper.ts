@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { EnvironmentError } from '../model/errors.ts';
-import { cacheDir, fmtElapsed, GO_BUILD_TIMEOUT_MS, runBuild } from './resolve.ts';
+import { fmtElapsed, GO_BUILD_TIMEOUT_MS, runBuild } from './run-build.ts';
+import { cacheDir } from './tool-cache.ts';
 
 export const GO_WRAPPERS_DIR = fileURLToPath(new URL('./go/', import.meta.url));
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EnvironmentError } from '../model/errors.ts';
 import { buildWrapper, GO_WRAPPERS_DIR, type WrapperBuild } from './go-wrapper.ts';
-import { cacheDir, isExecutable } from './resolve.ts';
+import { cacheDir, isExecutable } from './tool-cache.ts';
 import { PINNED } from './versions.ts';
 
 export type KubeProgram = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl';

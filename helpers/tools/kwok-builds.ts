@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { EnvironmentError } from '../model/errors.ts';
 import { buildWrapper, type WrapperBuild, type WrapperBuildOptions } from './go-wrapper.ts';
-import { cacheDir, isExecutable } from './resolve.ts';
+import { cacheDir, isExecutable } from './tool-cache.ts';
 import { PINNED } from './versions.ts';
 
 export type KwokProgram = 'kwokctl' | 'kwok' | 'etcdctl' | 'etcdutl';

@@ -13,7 +13,8 @@ import { EnvironmentError, UserError } from '../model/errors.ts';
 import { exitCodeFor, onInterrupt } from '../process/interrupt.ts';
 import { controlPlaneBuilds } from './versions.ts';
 import { readGoBuildInfo, stampedIstioVersion, type GoBuildInfo } from './go-buildinfo.ts';
-import { GO_BUILD_TIMEOUT_MS, cacheDir as toolCacheDir, fmtElapsed, isExecutable, runBuild } from './resolve.ts';
+import { GO_BUILD_TIMEOUT_MS, fmtElapsed, runBuild } from './run-build.ts';
+import { cacheDir as toolCacheDir, isExecutable } from './tool-cache.ts';
 
 export interface PilotDiscoveryPin {
   /** Go module version of istio.io/istio, e.g. `v0.0.0-20260827124520-eed52ebb66ad`. */

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../model/errors.ts';
 import { istioctlSpec } from './istioctl.ts';
 import { kindSpec } from './kind.ts';
-import { GO_BUILD_TIMEOUT_MS, cacheDir, resolveTool, runBuild, type BuildOptions, type ResolveDeps } from './resolve.ts';
+import { resolveTool, type ResolveDeps } from './resolve.ts';
+import { GO_BUILD_TIMEOUT_MS, runBuild, type BuildOptions } from './run-build.ts';
+import { cacheDir } from './tool-cache.ts';
 
 function fakeBinary(dir: string, name: string, versionLine: string): string {
   mkdirSync(dir, { recursive: true });

@@ -2,14 +2,14 @@
 // official release with its published sha256 checked, else built with `go install` where Go exists (a build
 // of its own, long bound, with progress lines; version checks stay bounded at 30 s).
 // Missing everywhere → EnvironmentError that says how to fix it.
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../model/errors.ts';
-import { buildTargets, GoBuildProgress, withVerbose } from './go-progress.ts';
+import { ChecksumError, downloadVerified } from './download.ts';
+import { type BuildOptions, type BuildResult, fmtElapsed, GO_BUILD_TIMEOUT_MS, runBuild } from './run-build.ts';
+import { cacheDir } from './tool-cache.ts';
 
 export interface ResolvedTool {
   name: string;
@@ -49,125 +49,6 @@ export interface ResolveDeps {
   build?: (file: string, args: string[], env: NodeJS.ProcessEnv, opts: BuildOptions) => Promise<BuildResult>;
   /** Progress lines of a build (default stderr). */
   onProgress?: (line: string) => void;
-}
-
-/**
- * A cold `go install` downloads modules and compiles for minutes; this bounds it, not the 30 s of a version
- * check. 45 min: on a shared 2-core machine a cold kube-apiserver build took over 20 and was killed while
- * still compiling (the go build cache keeps what finished, but the run was lost).
- */
-export const GO_BUILD_TIMEOUT_MS = 45 * 60_000;
-
-export interface BuildOptions {
-  timeoutMs: number;
-  onProgress: (line: string) => void;
-  /** Between "still building" lines (default 15 s). */
-  tickMs?: number;
-  /** Where to run it (a Go wrapper module's folder). */
-  cwd?: string;
-}
-
-export interface BuildResult {
-  ok: boolean;
-  timedOut: boolean;
-  exitCode: number;
-  /** The last lines of its output, for the error. */
-  tail: string;
-}
-
-export function fmtElapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-/**
- * Runs a build with its own bound, saying every tickMs how long it has run and what it is doing: for go,
- * modules downloaded, the package compiling, or the link (go-progress.ts; -v is added so go names packages);
- * for anything else its last output line.
- */
-export async function runBuild(file: string, argv: string[], env: NodeJS.ProcessEnv, opts: BuildOptions): Promise<BuildResult> {
-  const started = Date.now();
-  const isGo = /(^|\/)go$/.test(file);
-  const args = isGo ? withVerbose(argv) : argv;
-  const go = isGo ? new GoBuildProgress(buildTargets(args), started) : undefined;
-  let step = 'starting';
-  const tick = setInterval(
-    () => opts.onProgress(`  … ${fmtElapsed(Date.now() - started)} — ${go ? go.describe() : step}`),
-    opts.tickMs ?? 15_000,
-  );
-  tick.unref();
-  // Its own process group, so a timeout (or this process ending: Ctrl-C) stops the compilers go started
-  // too, not only go; otherwise they keep running and hold its output open.
-  const child = execa(file, args, {
-    env,
-    extendEnv: false,
-    ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    reject: false,
-    detached: true,
-    stdin: 'ignore',
-    all: true,
-    buffer: { all: true },
-  });
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-  const onExit = () => killGroup('SIGKILL');
-  process.once('exit', onExit);
-  let timedOut = false;
-  let hardKill: NodeJS.Timeout | undefined;
-  const bound = setTimeout(() => {
-    timedOut = true;
-    killGroup('SIGTERM');
-    hardKill = setTimeout(() => killGroup('SIGKILL'), 5_000);
-  }, opts.timeoutMs);
-  try {
-    child.all?.on('data', (chunk: Buffer) => {
-      go?.feed(chunk.toString('utf8'));
-      const lines = chunk
-        .toString('utf8')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-      const last = lines[lines.length - 1];
-      if (last) step = last.length > 120 ? `${last.slice(0, 117)}...` : last;
-    });
-    const r = await child;
-    const tail = String(r.all ?? '')
-      .trim()
-      .split('\n')
-      .slice(-15)
-      .join('\n');
-    return {
-      ok: r.exitCode === 0 && !timedOut,
-      timedOut,
-      exitCode: r.exitCode ?? -1,
-      tail: tail || (r.failed ? String(r.message ?? '') : ''),
-    };
-  } finally {
-    clearTimeout(bound);
-    clearTimeout(hardKill);
-    clearInterval(tick);
-    process.off('exit', onExit);
-  }
-}
-
-/** Whether `path` is a file this process may execute. */
-export function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function cacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'istio-egress-conformance', 'bin');
 }
 
 export function currentPlatform(): Platform {
@@ -276,43 +157,4 @@ export async function resolveTool(spec: ToolSpec, deps: ResolveDeps): Promise<Re
     `${spec.name} ${spec.version} not found (${tried.length ? tried.join('; ') : 'not on PATH, not cached'}). ${spec.fix} ` +
       `A binary at ${cached} is used too.`,
   );
-}
-
-export class ChecksumError extends Error {}
-
-async function downloadVerified(
-  asset: { url: string; checksumUrl: string; archiveMember?: string },
-  dest: string,
-  deps: ResolveDeps,
-): Promise<void> {
-  const sumText = Buffer.from(await deps.fetch(asset.checksumUrl)).toString('utf8');
-  // Published as `<hex>  <file name>` (sha256sum / shasum -a 256 format).
-  const expected = /^([0-9a-f]{64})\b/i.exec(sumText.trim())?.[1]?.toLowerCase();
-  if (!expected) throw new Error(`${asset.checksumUrl} holds no sha256`);
-  const body = await deps.fetch(asset.url);
-  const actual = createHash('sha256').update(body).digest('hex');
-  if (actual !== expected) {
-    throw new ChecksumError(`sha256 of ${asset.url} is ${actual}, but ${asset.checksumUrl} says ${expected}; not installed`);
-  }
-  await mkdir(join(dest, '..'), { recursive: true });
-  const tmp = await mkdtemp(join(tmpdir(), 'egress-conformance-dl-'));
-  try {
-    let binary: string;
-    if (asset.archiveMember) {
-      const archive = join(tmp, 'archive.tar.gz');
-      await writeFile(archive, body);
-      await execa('tar', ['-xzf', archive, '-C', tmp, asset.archiveMember], { reject: true });
-      binary = join(tmp, asset.archiveMember);
-    } else {
-      binary = join(tmp, 'binary');
-      await writeFile(binary, body);
-    }
-    await chmod(binary, 0o755);
-    // Copy then rename within the cache dir, so a concurrent run never sees half a binary.
-    const partial = `${dest}.partial-${process.pid}`;
-    await writeFile(partial, await readFile(binary), { mode: 0o755 });
-    await rename(partial, dest);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
 }

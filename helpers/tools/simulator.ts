@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { EnvironmentError, StepError } from '../model/errors.ts';
 import { PINNED_PILOT, type PilotDiscoveryPin } from './pilot-discovery.ts';
-import { cacheDir, fmtElapsed, runBuild, isExecutable } from './resolve.ts';
+import { fmtElapsed, runBuild } from './run-build.ts';
+import { cacheDir, isExecutable } from './tool-cache.ts';
 
 export const SIMULATOR_MODULE_DIR = fileURLToPath(new URL('./go/simulator/', import.meta.url));
 
