@@ -5,7 +5,8 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runCompare } from '../../scripts/commands/compare.ts';
 import { findKubeBinarySync } from '../tools/kube-builds.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_BUILDS } from '../tools/pilot-discovery.ts';
+import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../tools/pilot-locate.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
 import { APRIL, AUGUST, BIN, capture, USER_CASES } from './testdata/cli.ts';
 

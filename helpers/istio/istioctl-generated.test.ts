@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { rawServiceEntryArb, rawSidecarArb, serviceEntryManifest, sidecarManifest } from '../fuzz/arbitraries.ts';
 import { repair } from '../fuzz/repair.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 import { emptyResources, loadYamlText } from './load.ts';
 
 type Obj = Record<string, unknown>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { emptyResources, loadYamlText } from './load.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 
 const istioctl = findIstioctlBuildSync();
 const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 import { emptyResources, loadYamlText } from './load.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KwokCluster } from '../cluster/kwok/cluster.ts';
 import { kwokClusterMissingMessage } from '../cluster/kwok/requirements.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { pollUntil } from '../process/poll.ts';
 import { ClientNodeK8s, type K8sObject } from './client.ts';

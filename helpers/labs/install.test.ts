@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readOperator } from './install.ts';
 import { labInstall } from './session.ts';
 import { UserError } from '../model/errors.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 import { findLab } from './load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'labs-install-'));

@@ -2,7 +2,7 @@
 // shell), `lab install -f` (what `istioctl install -f` does there) and `lab stop`.
 import { join } from 'node:path';
 import { EnvironmentError, UserError } from '../model/errors.ts';
-import { findIstioctlBuildSync } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../tools/pilot-locate.ts';
 import { gradable } from './check.ts';
 import { backendOf, type LabDeps } from './deps.ts';
 import { chooseKubectl } from './kubectl.ts';

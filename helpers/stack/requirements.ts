@@ -2,7 +2,8 @@
 // decides whether `expect` and `matrix` answer from the real istiod (tools there) or fall back to the model.
 // What the cluster needs is the kwok cluster's own list (helpers/cluster/kwok/requirements.ts).
 import { kwokClusterMissing } from '../cluster/kwok/requirements.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../tools/pilot-locate.ts';
 
 /** The `egress-conformance tools install …` commands still needed for a stack of `pin`; empty when none. */
 export function missingStackTools(pin: PilotDiscoveryPin, env: NodeJS.ProcessEnv = process.env): string[] {

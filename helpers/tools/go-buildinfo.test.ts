@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentError, UserError } from '../model/errors.ts';
 import { parseModInfo, readGoBuildInfo } from './go-buildinfo.ts';
-import { cachedBinaryPath, PINNED_BUILDS, unverifiedModules, unverifiedSumMismatches, verifyPilotBuild } from './pilot-discovery.ts';
+import { PINNED_BUILDS } from './pilot-discovery.ts';
+import { cachedBinaryPath } from './pilot-locate.ts';
+import { unverifiedModules, unverifiedSumMismatches, verifyPilotBuild } from './pilot-verify.ts';
 
 const GO = ['/usr/local/go/bin/go', ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'go'))].find((p) => existsSync(p));
 

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../model/errors.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
-import { cachedBinaryPath, findPilotDiscovery, findPilotDiscoverySync, installPilotDiscovery, PINNED_PILOT } from './pilot-discovery.ts';
+import { PINNED_PILOT } from './pilot-discovery.ts';
+import { cachedBinaryPath, findPilotDiscovery, findPilotDiscoverySync } from './pilot-locate.ts';
+import { installPilotDiscovery } from './pilot-install.ts';
 
 const tmp = tempDirs('iec-pd-', { each: true });
 

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyFromPilotImage, imagePin } from './pilot-discovery.ts';
+import { imagePin } from './pilot-discovery.ts';
+import { copyFromPilotImage } from './pilot-image.ts';
 import { EnvironmentError } from '../model/errors.ts';
 
 const saved = { PATH: process.env.PATH, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };

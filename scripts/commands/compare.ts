@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Lane } from '../../helpers/lanes/lane.ts';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../helpers/tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../helpers/tools/pilot-locate.ts';
 import { prepareReportDir } from '../../helpers/report/dir.ts';
 import { gatherCases } from '../../helpers/compare/gather.ts';
 import { parseCompareLane, resolveTarget, type CompareTarget } from '../../helpers/compare/targets.ts';

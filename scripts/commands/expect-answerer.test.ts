@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findIstioctlBuildSync, PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import { PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../../helpers/tools/pilot-locate.ts';
 import { chooseAnswerer } from './expect.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));

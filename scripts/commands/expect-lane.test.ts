@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  cachedBinaryPath,
-  findIstioctlBuildSync,
-  findPilotDiscoverySync,
-  PINNED_BUILDS,
-  PINNED_PILOT,
-} from '../../helpers/tools/pilot-discovery.ts';
+import { PINNED_BUILDS, PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import { cachedBinaryPath, findIstioctlBuildSync, findPilotDiscoverySync } from '../../helpers/tools/pilot-locate.ts';
 import { findKubeBinarySync } from '../../helpers/tools/kube-builds.ts';
 import { runExpect } from './expect.ts';
 

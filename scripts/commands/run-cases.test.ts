@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import { PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../helpers/tools/pilot-locate.ts';
 import { findKubeBinarySync } from '../../helpers/tools/kube-builds.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));

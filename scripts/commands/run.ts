@@ -8,12 +8,9 @@ import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
-import {
-  ensurePilotDiscovery,
-  findIstioctlBuildSync,
-  findPinnedBuild,
-  installPilotDiscovery,
-} from '../../helpers/tools/pilot-discovery.ts';
+import { findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../../helpers/tools/pilot-locate.ts';
+import { ensurePilotDiscovery, installPilotDiscovery } from '../../helpers/tools/pilot-install.ts';
 import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
 import { asserted, countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';

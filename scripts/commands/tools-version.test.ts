@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cachedBinaryPath, PINNED_BUILDS } from '../../helpers/tools/pilot-discovery.ts';
+import { PINNED_BUILDS } from '../../helpers/tools/pilot-discovery.ts';
+import { cachedBinaryPath } from '../../helpers/tools/pilot-locate.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));
 const run = (...args: string[]) => execa('node', [BIN, ...args], { reject: false });

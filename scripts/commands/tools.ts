@@ -1,12 +1,7 @@
 // `egress-conformance tools install NAME`: fetch or build a pinned tool into the cache.
 import { UserError } from '../../helpers/model/errors.ts';
-import {
-  findPinnedBuild,
-  installPilotDiscovery,
-  PINNED_PILOT,
-  pinnedBuildNames,
-  type PilotDiscoveryPin,
-} from '../../helpers/tools/pilot-discovery.ts';
+import { findPinnedBuild, PINNED_PILOT, pinnedBuildNames, type PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
+import { installPilotDiscovery } from '../../helpers/tools/pilot-install.ts';
 import { resolveIstioctl } from '../../helpers/tools/istioctl.ts';
 import { resolveKind } from '../../helpers/tools/kind.ts';
 import { installKubeBinary, KUBE_PROGRAMS, type KubeProgram } from '../../helpers/tools/kube-builds.ts';

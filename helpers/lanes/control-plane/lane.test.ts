@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
 import { parseProbeUrl } from '../../probes/url.ts';
 import { findKubeBinarySync } from '../../tools/kube-builds.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../tools/pilot-locate.ts';
 import { PROBE_IDENTITY } from './istiod.ts';
 import { ControlPlaneLane } from './lane.ts';
 import { isRecordedAlive } from './process.ts';

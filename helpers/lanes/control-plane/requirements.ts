@@ -1,7 +1,8 @@
 // What the control-plane lane needs built before it can run, checked without starting anything
 // (tests use it to report themselves skipped, with the command that fixes it).
 import { kwokClusterMissing } from '../../cluster/kwok/requirements.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync, PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { PINNED_PILOT, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync, findPilotDiscoverySync } from '../../tools/pilot-locate.ts';
 
 /** undefined when everything is there; otherwise one line naming what is missing and how to build it. */
 export function controlPlaneMissing(env: NodeJS.ProcessEnv = process.env, pin: PilotDiscoveryPin = PINNED_PILOT): string | undefined {

@@ -10,7 +10,9 @@ import { KwokCluster, type KwokClusterState } from '../../cluster/kwok/cluster.t
 import { findSnapshot, storeSnapshot } from '../../cluster/kwok/snapshot.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { EnvironmentError } from '../../model/errors.ts';
-import { ensurePilotDiscovery, findIstioctlBuildSync, installPilotDiscovery, type PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import type { PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../../tools/pilot-locate.ts';
+import { ensurePilotDiscovery, installPilotDiscovery } from '../../tools/pilot-install.ts';
 import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
 import { Istiod, type IstiodAddresses } from './istiod.ts';
 import { freeLoopbackPort, isRecordedAlive, killRecorded, removeOnExit } from './process.ts';

@@ -13,7 +13,7 @@ import { ClientNodeK8s } from '../../k8s/client.ts';
 import { installIstio, modeOf, readMeshConfig } from '../../k8s/istio.ts';
 import { GENERATION_ANNOTATION, istioOperatorFor, RUN_LABEL } from '../../k8s/manifests.ts';
 import { createIfAbsent } from '../../k8s/workloads.ts';
-import { findIstioctlBuildSync } from '../../tools/pilot-discovery.ts';
+import { findIstioctlBuildSync } from '../../tools/pilot-locate.ts';
 import { KwokCluster } from '../../cluster/kwok/cluster.ts';
 import { kwokClusterMissingMessage } from '../../cluster/kwok/requirements.ts';
 import { runContext } from './context.ts';
