@@ -9,17 +9,18 @@
 // otherwise; a detached cluster (the warm stack) is ended from its recorded state.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../model/errors.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { pollUntil } from '../../process/poll.ts';
-import { ensureKubeBinary } from '../../tools/kube-builds.ts';
-import { ensureKwokBinary } from '../../tools/kwok-builds.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { freeLoopbackPort } from '../../process/ports.ts';
-import { fakeNode, type KwokBinaries, kwokctlConfigurationYaml } from './config.ts';
+import { kwokClusterBinaries } from './binaries.ts';
+import { fakeNode, kwokctlConfigurationYaml } from './config.ts';
+import { failureCause } from './kwokctl-output.ts';
+import { killPids, recordedPids, sameProgram } from './pids.ts';
 
 export interface KwokClusterOptions {
   /** The run's own folder; kwokctl's workdir (KWOK_WORKDIR) is made inside it. */
@@ -76,26 +77,9 @@ export class KwokCluster {
     return join(this.workdir, 'clusters', this.name);
   }
 
-  static async binaries(opts: { build?: boolean; onProgress?: (l: string) => void; env?: NodeJS.ProcessEnv }) {
-    const o = { build: !!opts.build, onProgress: opts.onProgress, env: opts.env };
-    const kube = async (p: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl') => ensureKubeBinary(p, o);
-    const kwokctl = await ensureKwokBinary('kwokctl', o);
-    const binaries: KwokBinaries = {
-      kwok: await ensureKwokBinary('kwok', o),
-      etcdctl: await ensureKwokBinary('etcdctl', o),
-      etcdutl: await ensureKwokBinary('etcdutl', o),
-      etcd: await kube('etcd'),
-      kubeApiserver: await kube('kube-apiserver'),
-      kubeControllerManager: await kube('kube-controller-manager'),
-      kubeScheduler: await kube('kube-scheduler'),
-      kubectl: await kube('kubectl'),
-    };
-    return { kwokctl, binaries };
-  }
-
   static async create(opts: KwokClusterOptions): Promise<KwokCluster> {
     const say = opts.onProgress ?? (() => {});
-    const { kwokctl, binaries } = await KwokCluster.binaries(opts);
+    const { kwokctl, binaries } = await kwokClusterBinaries(opts);
     const name = opts.name ?? `iec-${randomBytes(4).toString('hex')}`;
     const workdir = join(opts.dir, 'kwok');
     mkdirSync(workdir, { recursive: true });
@@ -132,7 +116,7 @@ export class KwokCluster {
         { env, extendEnv: false, reject: false, all: true, timeout: opts.readyTimeoutMs ?? 120_000, stdin: 'ignore' },
       );
       if (r.exitCode !== 0)
-        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode})${cause(String(r.all ?? r.message))}`);
+        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`);
       const k8s = new ClientNodeK8s(cluster.kubeconfig);
       Object.assign(cluster, { k8s });
       await cluster.waitReady(opts.readyTimeoutMs ?? 60_000);
@@ -169,7 +153,7 @@ export class KwokCluster {
       stdin: 'ignore',
     });
     if (r.exitCode !== 0)
-      throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode})${cause(String(r.all ?? r.message))}`);
+      throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`);
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
@@ -264,72 +248,5 @@ export class KwokCluster {
     process.on('exit', () => {
       for (const c of owned) killPids(c.clusterDir);
     });
-  }
-}
-
-/**
- * What went wrong, readably: kwokctl logs JSON lines (slog); its ERROR lines carry the cause in `err` or `msg`.
- * Anything else (a plain-text failure) keeps its last lines.
- */
-/** The cause after a colon: on the same line when it is one line, so a one-line summary carries it. */
-function cause(output: string): string {
-  const t = tail(output);
-  return t.includes('\n') ? `:\n${t}` : `: ${t}`;
-}
-
-function tail(text: string, lines = 12): string {
-  const errors = text
-    .trim()
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        const entry = JSON.parse(line) as { level?: string; msg?: string; err?: string };
-        return entry.level === 'ERROR' ? [(entry.err ?? entry.msg ?? '').trim()] : [];
-      } catch {
-        return [];
-      }
-    })
-    .filter((e) => e !== '');
-  if (errors.length > 0) return [...new Set(errors)].join('\n');
-  return text.trim().split('\n').slice(-lines).join('\n');
-}
-
-function sameProgram(pid: number, binary: string): boolean {
-  try {
-    return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '') === binary;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The components kwokctl started, from its pid files, with the program each runs now; a pid whose command
- * line does not name this cluster's folder is someone else's (recycled) and is left out.
- */
-export function recordedPids(clusterDir: string): { name: string; pid: number; binary: string }[] {
-  const dir = join(clusterDir, 'pids');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.pid'))
-    .flatMap((f) => {
-      const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 0) return [];
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        if (!argv.some((a) => a.includes(clusterDir))) return [];
-        return [{ name: f.replace(/\.pid$/, ''), pid, binary: argv[0] ?? '' }];
-      } catch {
-        return []; // not running
-      }
-    });
-}
-
-function killPids(clusterDir: string): void {
-  for (const p of recordedPids(clusterDir)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
   }
 }

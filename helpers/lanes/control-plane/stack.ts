@@ -7,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KwokCluster, type KwokClusterState } from '../../cluster/kwok/cluster.ts';
+import { kwokClusterBinaries } from '../../cluster/kwok/binaries.ts';
 import { findSnapshot, storeSnapshot } from '../../cluster/kwok/snapshot.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { EnvironmentError } from '../../model/errors.ts';
@@ -87,7 +88,7 @@ export class ControlPlaneStack {
       throw new EnvironmentError(
         `istioctl of the pinned Istio build ${o.pin.goModuleVersion} is not built; run \`egress-conformance tools install istioctl-build\` (needs Go)`,
       );
-    await KwokCluster.binaries({ build, onProgress: o.onProgress });
+    await kwokClusterBinaries({ build, onProgress: o.onProgress });
     const operator = o.operator ?? installOperator('ALLOW_ANY');
     const runDir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
     const releaseDir = !o.detached && !o.keepDir ? removeOnExit(runDir) : undefined;
