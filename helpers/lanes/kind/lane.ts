@@ -20,18 +20,10 @@ import { applyScenarioObjects, deleteScenarioObjects } from './phases/scenario.t
 import { clusterDns, startServers } from './phases/servers.ts';
 import { syncBarrier, type SyncEvidence } from './phases/sync.ts';
 import { teardown, teardownTitle } from './phases/teardown.ts';
-import {
-  applyNamespaces,
-  clientFor,
-  clientKey,
-  controlClient,
-  ensureClients,
-  INJECTED_NAMESPACES,
-  isInjected,
-  namespaceManifests,
-  type ClientSpec,
-} from './phases/workloads.ts';
+import { applyNamespaces, clientFor, clientKey, controlClient, ensureClients, isInjected } from './phases/workloads.ts';
 import { requireProbeToolkit, type ProbeToolkit } from './probe-toolkit.ts';
+import { kindLaneInfo } from './lane-info.ts';
+import { Roster } from './roster.ts';
 import type { K8sObject, Runner, TraceEntry } from './runner.ts';
 import { newRunState, type RunState } from './state.ts';
 
@@ -76,8 +68,7 @@ export class KindLane implements Lane {
   private info: LaneInfo | undefined;
   private installed: InstallSpec | undefined;
   private clientsProxyKey: string | undefined;
-  private readonly clients = new Map<string, ClientSpec>();
-  private readonly namespaces = new Set<string>();
+  private readonly roster: Roster;
   private applied: Applied | undefined;
   private tornDown: Promise<void> | undefined;
   private untrap: () => void = () => {};
@@ -103,18 +94,7 @@ export class KindLane implements Lane {
       });
       this.runner = this.live;
     }
-    for (const ns of INJECTED_NAMESPACES) this.addClient(clientFor({ namespace: ns }));
-    this.addClient(controlClient());
-  }
-
-  private addClient(c: ClientSpec): boolean {
-    if (this.clients.has(clientKey(c))) return false;
-    this.clients.set(clientKey(c), c);
-    return true;
-  }
-
-  private injectedClients(): ClientSpec[] {
-    return [...this.clients.values()].filter(isInjected);
+    this.roster = new Roster(this.ctx);
   }
 
   /**
@@ -140,7 +120,7 @@ export class KindLane implements Lane {
     if (!this.live || !this.state.clusterReady) return;
     const live = this.live;
     try {
-      const d = await live.asCleanup(() => collectDiagnostics(live, this.ctx, [...this.clients.values()], dir));
+      const d = await live.asCleanup(() => collectDiagnostics(live, this.ctx, this.roster.all(), dir));
       this.lastDiagnostics = d.dir;
       this.out(`diagnostics: ${d.dir} (${d.files.length} file(s))`);
     } catch (err) {
@@ -149,29 +129,14 @@ export class KindLane implements Lane {
   }
 
   laneInfo(): LaneInfo {
-    const c = this.ctx;
-    const details: Record<string, string> = {
-      kind: this.live?.tools.get('kind')?.version ?? c.versions.kind,
-      kindNodeImage: c.versions.kindNodeImage,
-      cluster: c.clusterName,
-      runId: c.runId,
-      ...Object.fromEntries(Object.entries(c.versions.images).map(([k, v]) => [`image.${k}`, v])),
-      ...this.state.facts,
-    };
-    const istioctl = this.live?.tools.get('istioctl');
-    if (istioctl) details.istioctl = `${istioctl.version} (${istioctl.source})`;
-    return { lane: 'kind', istioVersion: istioctl?.version ?? c.istioVersion, details };
+    return kindLaneInfo(this.ctx, this.state, this.live?.tools);
   }
 
   async setup(): Promise<LaneInfo> {
     if (this.info) return this.info;
     if (this.live && this.opts.handleSignals !== false) this.trap();
     const r = this.runner;
-    const nsManifests = namespaceManifests(
-      this.ctx,
-      [...this.clients.values()].map((c) => c.namespace),
-    );
-    nsManifests.forEach((n) => this.namespaces.add(n.metadata.name));
+    const nsManifests = this.roster.setupNamespaces();
     await this.guarded(async () => {
       await preflight(r, this.ctx, this.state);
       await ensureCluster(r, this.ctx, this.state);
@@ -191,14 +156,8 @@ export class KindLane implements Lane {
     const handle = { name, policy };
     await this.guarded(
       async () => {
-        const newNamespaces = [...new Set([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace))].filter(
-          (ns) => !this.namespaces.has(ns),
-        );
-        if (newNamespaces.length) {
-          const manifests = namespaceManifests(this.ctx, newNamespaces).filter((n) => newNamespaces.includes(n.metadata.name));
-          manifests.forEach((n) => this.namespaces.add(n.metadata.name));
-          await applyNamespaces(r, manifests);
-        }
+        const namespaces = this.roster.scenarioNamespaces([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace));
+        if (namespaces) await applyNamespaces(r, namespaces);
         if (this.installed?.key !== install.key) {
           await installIstio(r, this.ctx, install);
           this.installed = install;
@@ -206,14 +165,14 @@ export class KindLane implements Lane {
         // Clients are created after the first install (the injector must exist) and recreated when the proxy
         // defaults they were injected with change.
         if (this.clientsProxyKey !== install.proxyKey) {
-          await ensureClients(r, this.ctx, [...this.clients.values()], this.clientsProxyKey !== undefined, install.proxyKey);
+          await ensureClients(r, this.ctx, this.roster.all(), this.clientsProxyKey !== undefined, install.proxyKey);
           this.clientsProxyKey = install.proxyKey;
         }
         const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
         const sync = await syncBarrier(r, this.ctx, {
           generation: this.state.generation,
           objects,
-          clients: this.injectedClients(),
+          clients: this.roster.injected(),
           meshConfig: install.meshConfig,
         });
         this.applied = { handle, objects, sync };
@@ -229,16 +188,11 @@ export class KindLane implements Lane {
     const r = this.runner;
     const client = clientFor(probe.from);
     return this.guarded(async () => {
-      if (this.addClient(client)) {
+      if (this.roster.add(client)) {
         // A probe from a namespace or label set not seen yet: its client is created now, and the barrier
         // is passed again so its sidecar has the scenario too.
-        if (!this.namespaces.has(client.namespace)) {
-          this.namespaces.add(client.namespace);
-          await applyNamespaces(
-            r,
-            namespaceManifests(this.ctx, [client.namespace]).filter((n) => n.metadata.name === client.namespace),
-          );
-        }
+        const namespace = this.roster.clientNamespace(client);
+        if (namespace) await applyNamespaces(r, namespace);
         await ensureClients(r, this.ctx, [client], false, this.clientsProxyKey ?? '');
         if (isInjected(client)) {
           const more = await syncBarrier(r, this.ctx, {
@@ -308,7 +262,7 @@ export class KindLane implements Lane {
       const r = this.runner;
       if (this.live && this.state.clusterReady && this.clientsProxyKey !== undefined) {
         const live = this.live;
-        const files = await live.asCleanup(() => saveAccessLogs(live, [...this.clients.values()], this.artifactsDir)).catch(() => []);
+        const files = await live.asCleanup(() => saveAccessLogs(live, this.roster.all(), this.artifactsDir)).catch(() => []);
         if (files.length) this.out(`access logs: ${files.length} file(s) under ${join(this.artifactsDir, 'access-logs')}`);
       }
       await r.cleanup('teardown', () => r.step(teardownTitle(this.ctx), () => teardown(r, this.ctx, this.state)));
