@@ -66,6 +66,56 @@ describe('egress gateway (gateway.ts, routing.ts)', () => {
     expect(broken.reason).toMatch(/expects Istio mTLS but the sidecar sends no TLS/);
   });
 
+  it('where a call ends at the gateway, named as the lane names it (gateway.go, listener.go BuildListenerTLSContext)', () => {
+    const ends = (files: ReturnType<typeof load>, url = 'http://edition.example.com/') => {
+      const e = ask(files, 'default', url);
+      return { verdict: e.verdict, signal: e.signal, path: e.path };
+    };
+    // An HTTP server no VirtualService routes: istiod's blackhole:PORT virtual host, Envoy's 404.
+    const noGatewayLeg = edition('gateway-http');
+    noGatewayLeg.routing = noGatewayLeg.routing!.map((r) =>
+      r.kind === 'VirtualService' ? { ...r, spec: { ...r.spec, gateways: ['mesh'], http: (r.spec.http as unknown[]).slice(0, 1) } } : r,
+    );
+    expect(ends(noGatewayLeg)).toEqual({
+      verdict: 'blocked',
+      signal: 'http-404',
+      path: [`sidecar ${GW80}`, 'istio-system/istio-egressgateway (no route)'],
+    });
+    // No server on the port at all: no listener, the connection is refused.
+    const noServer = edition('gateway-tls-passthrough');
+    noServer.routing = noServer.routing!.filter((r) => r.kind !== 'Gateway');
+    expect(ends(noServer, 'https://edition.example.com/')).toMatchObject({
+      verdict: 'blocked',
+      path: [`sidecar ${GW443}`, 'istio-system/istio-egressgateway (connection refused)'],
+    });
+    // One-way TLS to a server that asks for a client certificate: the handshake fails.
+    const simple = edition('gateway-mutual');
+    simple.routing = simple.routing!.map((r) =>
+      r.kind === 'DestinationRule'
+        ? { ...r, spec: { ...r.spec, subsets: [{ name: 'edition', trafficPolicy: { tls: { mode: 'SIMPLE' } } }] } }
+        : r,
+    );
+    expect(ends(simple).path.at(-1)).toBe('istio-system/istio-egressgateway (handshake failed)');
+    expect(ends(edition('gateway-mutual-no-tls'))).toMatchObject({ signal: 'tcp-close' });
+  });
+
+  it('a route to a host no service has is a cluster the sidecar lacks: blocked, the router’s 503 (route.go, cluster_not_found)', () => {
+    const files = load('serviceentries/api.yaml', 'egress/api-routing.yaml');
+    const vs = files.routing!.find((r) => r.kind === 'VirtualService')!;
+    files.routing = [{ ...vs, spec: { ...vs.spec, http: [{ route: [{ destination: { host: 'api.example.org' } }] }] } }];
+    const e = ask(files, 'default', 'http://api.example.com/');
+    expect({ verdict: e.verdict, signal: e.signal, path: e.path }).toEqual({
+      verdict: 'blocked',
+      signal: 'http-503',
+      path: ['sidecar outbound|80||api.example.org'],
+    });
+  });
+
+  it("each hop's cluster type as istiod sets it (cluster.go convertResolution): a DNS entry's STRICT_DNS, the gateway Service's EDS", () => {
+    const e = ask(edition('tls-origination-gateway'), 'default', 'http://edition.example.com/');
+    expect(e.hops?.map((h) => h.discovery)).toEqual(['EDS', 'STRICT_DNS']);
+  });
+
   it('a subset no visible DestinationRule defines has no cluster (push_context.go destinationRule)', () => {
     const files = edition('gateway-http');
     files.routing = (files.routing ?? []).filter((r) => r.kind !== 'DestinationRule');

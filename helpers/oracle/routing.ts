@@ -12,10 +12,11 @@
 //   no cluster (the route's 503 NC, a closed connection on TCP).
 // - TLS: the subset's traffic policy over the rule's, port-level settings over both (cluster_traffic_policy.go
 //   MergeTrafficPolicy); ISTIO_MUTUAL without `sni` sends `outbound_.PORT_.SUBSET_.HOST` (cluster_tls.go).
-import type { Expectation, Hop, HopTls, IstioConfig, Probe, ResourceSet } from '../model/types.ts';
+import type { BlockSignal, Expectation, Hop, HopTls, IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { type GatewayService, gatewayServiceFor, INSTALL_GATEWAYS, namesGateway, serverRoutes, serversOn, serverTakes } from './gateway.ts';
 import { subsetOf } from './hosts.ts';
 import { rootNamespace } from './policy.ts';
+import { withDiscovery } from './discovery.ts';
 
 type Obj = Record<string, unknown>;
 type RouteKind = 'http' | 'tls' | 'tcp';
@@ -188,7 +189,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const done = (e: Partial<Expectation>, hops: Hop[]): E => ({
     ...base,
     ...e,
-    hops,
+    hops: hops.map((h) => withDiscovery(resources, h)),
     reason: [base.reason, ...why].join('; '),
     ...(notModelled.length ? { notModelled: [...new Set(notModelled)] } : {}),
   });
@@ -218,11 +219,16 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     ...(c1.tls ? { tls: c1.tls } : {}),
     ...(first.facts.length ? { route: first.facts } : {}),
   };
-  if (!c1.exists) {
+  // A route's destination is a cluster only when a service has that host (the router answers 503 NC for a cluster
+  // it was not sent; a tcp_proxy closes the connection).
+  const missing = dest && !gatewayServiceFor(first.host) && !resources.serviceEntries.some((se) => se.hosts.includes(first.host));
+  if (!c1.exists || missing) {
     why.push(
-      `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
+      missing
+        ? `no service has host ${first.host}: the sidecar has no cluster ${first.cluster}`
+        : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
     );
-    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+    return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [hop1]);
   }
   const gw = gatewayServiceFor(first.host);
   if (!gw) {
@@ -246,8 +252,16 @@ function followGateway<E extends Expectation>(
   const routing = resources.routing ?? [];
   const at = `gateway ${gw.workload}`;
   const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
-  const server = serversOn(routing, gw, first.port).find((s) => serverTakes(s, probe.to.host));
+  const onPort = serversOn(routing, gw, first.port);
+  const server = onPort.find((s) => serverTakes(s, probe.to.host));
+  // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster and what the client sees.
+  const ends = (end: string, signal: BlockSignal): E => done({ verdict: 'blocked', cluster: first.cluster, signal }, [hop1, gwHop(end)]);
   if (!server) {
+    if (onPort.length === 0) {
+      // gateway.go builds listeners from servers only: no server on the port, no listener; the Pod refuses it.
+      why.push(`${at}: no Gateway server on port ${first.port}: nothing listens there, the connection is refused`);
+      return ends('(connection refused)', 'tcp-close');
+    }
     why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}`);
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
@@ -256,21 +270,34 @@ function followGateway<E extends Expectation>(
   );
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
-  if (wantsMtls !== sentMtls) {
+  const kind = serverRoutes(server);
+  if (wantsMtls && !hop1.tls) {
     why.push(
-      wantsMtls
-        ? `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`
-        : `the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`,
+      `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`,
     );
     // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
-    return done({ verdict: 'blocked', cluster: first.cluster }, wantsMtls ? [hop1, gwHop('(no filter chain)')] : [hop1]);
+    return ends('(no filter chain)', 'tcp-close');
   }
-  const kind = serverRoutes(server);
+  if (wantsMtls && !sentMtls) {
+    // listener.go BuildListenerTLSContext: an ISTIO_MUTUAL server requires a client certificate.
+    why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
+    return ends('(handshake failed)', 'tcp-close');
+  }
+  if (!wantsMtls && sentMtls) {
+    why.push(`the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`);
+    // A plain HTTP server's connection manager reads TLS bytes as a broken request and closes the connection.
+    return server.port.protocol !== 'HTTPS' && kind === 'http'
+      ? ends('(protocol error)', 'tcp-close')
+      : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+  }
   const vs = virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
   const dest = vs ? routeOf(resources, vs, kind, server.ref, first.port, probe, notModelled) : undefined;
   if (!vs || !dest) {
     why.push(`${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`);
-    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
+    // nothing routes gets no filter chain, and a listener without chains is not built.
+    if (kind === 'http') return ends('(no route)', 'http-404');
+    return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
   const c2 = clusterFor(resources, dest, gw.namespace);
