@@ -68,7 +68,7 @@ export function review(results: TaskResult[]): string[] {
     for (const c of r.grade.results.filter((x) => !x.pass)) {
       const want = `${c.check.want}${c.check.signal ? ` (${c.check.signal})` : ''}${c.check.cluster ? ` via ${c.check.cluster}` : ''}`;
       lines.push(
-        `    - from ${sourceLabel(c.check.from)} to ${c.check.to.raw}: expected ${want}, got ${c.got} via ${c.cluster ?? '?'} (${c.check.because})`,
+        `    - from ${sourceLabel(c.check.from)} to ${c.check.to.raw}: expected ${want}, got ${c.got} via ${c.cluster ?? '?'}${c.failure ? ` [${c.failure.kind}]` : ''} (${c.check.because})`,
       );
     }
     for (const c of r.grade.constraints.filter((x) => !x.pass))

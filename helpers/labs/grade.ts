@@ -11,7 +11,10 @@ import type { Lab, LabCheck } from './load.ts';
 import { startState } from './apply.ts';
 import { checkConstraint, type ConstraintResult } from './constraints.ts';
 import { hintFor } from './hints.ts';
-import { hopsMatch } from '../model/hops.ts';
+import { type CheckFailure, failureOf } from './failure.ts';
+import { modelObservation } from '../lanes/model/lane.ts';
+import { withDiscovery } from '../oracle/discovery.ts';
+import { sameHops } from '../report/results.ts';
 
 export type Observe = (probe: Probe) => Promise<Observation>;
 
@@ -32,13 +35,15 @@ export interface CheckResult {
   /** The path hop by hop, when the grader followed it. */
   hops?: Hop[];
   pass: boolean;
+  /** Why it failed, named (`bypasses the gateway`, `does not originate TLS`, ...). */
+  failure?: CheckFailure;
   /** Where to look when it failed (never the answer). */
   hint: string;
   /** listener → chain → … → cluster, from the observation's evidence; the oracle's when it graded. */
   path: string;
   /** The oracle's verdict and reason for the graded state. */
   oracle: Expectation;
-  /** The referee and the oracle disagree on this probe (the referee's verdict counts). */
+  /** The referee and the oracle disagree on this probe, its verdict, signal or path (the referee's answer counts). */
   oracleDisagrees: boolean;
   error?: string;
 }
@@ -58,22 +63,6 @@ export function probeOf(check: LabCheck): Probe {
   return { from: check.from, to: check.to };
 }
 
-/** The route facts the first hop must carry, all present. */
-function routeOk(check: LabCheck, o: Observation): boolean {
-  const facts = o.hops?.[0]?.route ?? [];
-  return (check.route ?? []).every((f) => facts.includes(f));
-}
-
-function judged(check: LabCheck, o: Observation): boolean {
-  return (
-    o.verdict === check.want &&
-    (!check.signal || check.signal === o.signal) &&
-    (!check.cluster || check.cluster === o.cluster) &&
-    (!check.via || (!!o.hops && hopsMatch(check.via, o.hops))) &&
-    routeOk(check, o)
-  );
-}
-
 /** The istiod path, from the evidence the control-plane evaluator records. */
 export function pathOf(o: Observation): string {
   const e = o.evidence ?? {};
@@ -87,16 +76,30 @@ export function pathOf(o: Observation): string {
   return parts.join(' → ');
 }
 
+/**
+ * The model's path for a probe: the hops it followed past the sidecar, else the sidecar alone (the model
+ * follows a call further only when there is routing to follow: helpers/oracle/routing.ts).
+ */
+export function modelHops(resources: ResourceSet, probe: Probe, e: Expectation): Hop[] {
+  return (
+    e.hops ?? [
+      withDiscovery(resources, { kind: 'sidecar', proxy: `${probe.from.namespace}/sidecar`, cluster: e.cluster, listener: e.listener }),
+    ]
+  );
+}
+
 export function oracleObserver(resources: ResourceSet, istioVersion: string): Observe {
   return async (probe) => {
     const e = expectProbe(resources, probe, { istioVersion });
-    return {
-      verdict: e.verdict,
-      cluster: e.cluster,
-      ...(e.signal ? { signal: e.signal } : {}),
-      evidence: { listener: e.listener, ...(e.signal === 'http-502' ? { directResponse: 502 } : {}), reason: e.reason },
-    };
+    return modelObservation({ ...e, hops: modelHops(resources, probe, e) });
   };
+}
+
+/** The referee and the model part ways: verdict, how a blocked call shows (when both say), or the path (when both followed it). */
+function disagree(o: Observation, e: Expectation): boolean {
+  if (o.verdict !== e.verdict) return true;
+  if (o.verdict === 'blocked' && o.signal && e.signal && o.signal !== e.signal) return true;
+  return !!(o.hops && e.hops && !sameHops(o.hops, e.hops));
 }
 
 export function oracleGrader(resources: ResourceSet, istioVersion: string): Grader {
@@ -118,26 +121,29 @@ export async function gradeState(
   for (const check of lab.checks) {
     const probe = probeOf(check);
     const o = await grader.observe(probe);
-    const oracle = expectProbe(resources, probe, { istioVersion: oracleVersion });
+    const e = expectProbe(resources, probe, { istioVersion: oracleVersion });
+    const oracle = { ...e, hops: modelHops(resources, probe, e) };
     const got = o.verdict;
+    const failure = failureOf(check, o);
     results.push({
       check,
       got,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.cluster ? { cluster: o.cluster } : {}),
       ...(o.hops ? { hops: o.hops } : {}),
-      pass: judged(check, o),
+      pass: !failure,
+      ...(failure ? { failure } : {}),
       hint: hintFor({
         check,
         got,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.cluster ? { cluster: o.cluster } : {}),
         ...(o.hops ? { hops: o.hops } : {}),
+        ...(failure ? { failure } : {}),
       }),
       path: pathOf(o) || '(no path recorded)',
       oracle,
-      oracleDisagrees:
-        grader.referee && (got !== oracle.verdict || (got === 'blocked' && !!o.signal && !!oracle.signal && o.signal !== oracle.signal)),
+      oracleDisagrees: grader.referee && disagree(o, oracle),
       ...(o.error ? { error: o.error } : {}),
     });
   }

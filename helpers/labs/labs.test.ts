@@ -2,8 +2,10 @@
 // task touches plus one it must leave alone, its explicit constraints checked on the cluster's objects,
 // and at least 4 plausible wrong answers. On the real istiod (one control-plane lane for every lab) the
 // reference solution passes, the starting state fails and every wrong answer fails, saying which checks
-// catch it; the model must agree with istiod on every probe, since it explains each failure. The model's
-// own reading of the labs runs first (no tools needed), so a broken fixture is found in seconds.
+// catch it and, where the lab names it (`fails:`), for that reason ("bypasses the gateway", "does not
+// originate TLS", ...); the model must agree with istiod on every probe (verdict, and the path where both
+// follow it), since it explains each failure. The model's own reading of the labs runs first (no tools
+// needed), so a broken fixture is found in seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +18,14 @@ import { createLane } from '../lanes/select.ts';
 import type { Lane } from '../lanes/lane.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { EnvironmentError, UserError } from '../model/errors.ts';
+import { formatPath } from '../model/hops.ts';
 import { DOMAINS } from './domains.ts';
+import type { FailureKind } from './failure.ts';
 
 const labs = loadLabs();
 const graded = labs.filter((l) => !l.needs);
+/** The labs whose checks pin more than the first hop's verdict and cluster: the path, TLS, route or cluster type. */
+const pathLabs = labs.filter((l) => l.checks.some((c) => c.via || c.tls || c.route || c.discovery));
 
 async function oracleGrade(name: string, files: string[]) {
   const lab = findLab(name);
@@ -27,16 +33,26 @@ async function oracleGrade(name: string, files: string[]) {
   return gradeState(lab, state.resources, oracleGrader(state.resources, LAB_ISTIO_VERSION), LAB_ISTIO_VERSION, state.notes);
 }
 
-/** What catches a wrong answer, in words: the failed calls and constraints. */
+/** What catches a wrong answer, in words: the failed calls, each with its named reason, and constraints. */
 const failing = (g: LabGrade) => [
-  ...g.results.filter((r) => !r.pass).map((r) => `${r.check.from.namespace}→${r.check.to.raw}: ${r.got} via ${r.cluster ?? '?'}`),
+  ...g.results
+    .filter((r) => !r.pass)
+    .map((r) => `${r.check.from.namespace}→${r.check.to.raw}: ${r.got} via ${r.cluster ?? '?'} [${r.failure?.kind}]`),
   ...g.constraints.filter((c) => !c.pass).map((c) => `${c.constraint.kind}: ${c.got}`),
 ];
 
+/** The reasons a grading names for its failures. */
+const reasons = (g: LabGrade): FailureKind[] => [
+  ...new Set<FailureKind>([
+    ...g.results.flatMap((r) => (r.failure ? [r.failure.kind] : [])),
+    ...(g.constraints.some((c) => !c.pass) ? ['constraint' as const] : []),
+  ]),
+];
+
 describe('the labs as written', () => {
-  it('at least 22 labs, at least 15 gradable today, tagged with a curriculum domain and competency', () => {
-    expect(labs.length).toBeGreaterThanOrEqual(22);
-    expect(graded.length).toBeGreaterThanOrEqual(15);
+  it('at least 24 labs, all gradable today, tagged with a curriculum domain and competency', () => {
+    expect(labs.length).toBeGreaterThanOrEqual(24);
+    expect(labs.filter((l) => l.needs).map((l) => `${l.name}: needs ${l.needs}`)).toEqual([]);
     for (const l of labs) expect(DOMAINS, l.name).toContain(l.domain);
     expect(new Set(graded.map((l) => l.domain)).size).toBeGreaterThanOrEqual(3);
     expect(labs.filter((l) => l.domain === 'troubleshooting').length).toBeGreaterThanOrEqual(3);
@@ -52,23 +68,32 @@ describe('the labs as written', () => {
   });
 });
 
-describe('the egress labs (graded once the control-plane lane observes gateway hops)', () => {
-  const egress = labs.filter((l) => l.needs);
+describe('the egress labs (graded on the hops past the sidecar: gateway, TLS origination, route, cluster type)', () => {
+  const gatewayLabs = pathLabs.filter((l) => l.checks.some((c) => c.via?.some((h) => h.proxy !== 'sidecar')));
+  const tlsLabs = pathLabs.filter((l) => l.checks.some((c) => c.tls === 'sidecar' || c.tls === 'gateway'));
   it('at least 8, across gateways, TLS origination, routing and troubleshooting', () => {
-    expect(egress.length).toBeGreaterThanOrEqual(8);
-    expect(egress.filter((l) => l.checks.some((c) => c.via?.some((h) => h.proxy !== 'sidecar'))).length).toBeGreaterThanOrEqual(4);
-    expect(egress.filter((l) => l.checks.some((c) => c.via?.some((h) => h.tls?.mode === 'SIMPLE'))).length).toBeGreaterThanOrEqual(2);
-    expect(egress.some((l) => l.checks.some((c) => c.route?.length))).toBe(true);
-    expect(egress.some((l) => l.domain === 'troubleshooting')).toBe(true);
+    expect(pathLabs.length).toBeGreaterThanOrEqual(8);
+    expect(gatewayLabs.length).toBeGreaterThanOrEqual(4);
+    expect(pathLabs.filter((l) => l.checks.some((c) => c.via?.some((h) => h.tls?.mode === 'SIMPLE'))).length).toBeGreaterThanOrEqual(2);
+    expect(pathLabs.some((l) => l.checks.some((c) => c.route?.length))).toBe(true);
+    expect(pathLabs.some((l) => l.domain === 'troubleshooting')).toBe(true);
   });
 
-  it.each(egress.map((l) => [l.name]))(
-    '%s: 8+ calls from 3 namespaces, 4+ wrong answers, every file admitted as a cluster admits it',
+  it('a gateway lab fails an answer that sends the call straight out, a TLS-origination lab one that opens no TLS, by name', () => {
+    const by = (ls: typeof labs, kind: FailureKind) => ls.filter((l) => l.wrong.some((w) => w.fails === kind)).map((l) => l.name);
+    expect(by(gatewayLabs, 'bypasses the gateway')).toEqual(gatewayLabs.map((l) => l.name));
+    expect(by(tlsLabs, 'does not originate TLS')).toEqual(tlsLabs.map((l) => l.name));
+    expect(tlsLabs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(pathLabs.map((l) => [l.name]))(
+    '%s: 8+ calls from 3 namespaces, 4+ wrong answers each naming the reason it fails, every file admitted as a cluster admits it',
     (name) => {
       const lab = findLab(name);
       expect(lab.checks.length).toBeGreaterThanOrEqual(8);
       expect(new Set(lab.checks.map((c) => c.from.namespace)).size).toBeGreaterThanOrEqual(3);
       expect(lab.wrong.length).toBeGreaterThanOrEqual(4);
+      expect(lab.wrong.filter((w) => !w.fails).map((w) => w.file)).toEqual([]);
       for (const f of [lab.solution, ...lab.wrong.map((w) => w.file)]) {
         const state = applyFiles(startState(lab), [f]);
         expect(
@@ -93,10 +118,12 @@ describe("the model's reading of the labs (explains each failure; never grades a
   });
 
   it.each(graded.flatMap((l) => l.wrong.map((w) => [l.name, w.file.split('/').pop()!, w.file])))(
-    '%s: wrong answer %s is accepted by the cluster and fails a check',
+    '%s: wrong answer %s is accepted by the cluster and fails a check (for the reason the lab names)',
     async (name, _short, file) => {
       const g = await oracleGrade(name, [file]);
       expect(g.passed).toBe(false);
+      const fails = findLab(name).wrong.find((w) => w.file === file)?.fails;
+      if (fails) expect(reasons(g)).toContain(fails);
     },
   );
 
@@ -109,7 +136,7 @@ describe("the model's reading of the labs (explains each failure; never grades a
       expect(failing(ok)).toEqual([]);
       const root = lab.wrong.find((w) => /root-sidecar\.yaml$/.test(w.file))!;
       const bad = await gradeOnLane(lab, applyFiles(startState(lab), [root.file]).resources, lane, 'model lane', LAB_ISTIO_VERSION);
-      expect(failing(bad)).toContain('frontend→https://unlisted.example.com/: allowed via PassthroughCluster');
+      expect(failing(bad)).toContain('frontend→https://unlisted.example.com/: allowed via PassthroughCluster [verdict]');
     } finally {
       await lane.teardown();
     }
@@ -215,7 +242,10 @@ describe('labs graded by the real istiod', () => {
     gs.flatMap((g) =>
       g.results
         .filter((r) => r.oracleDisagrees)
-        .map((r) => `${r.check.from.namespace}→${r.check.to.raw}: istiod ${r.got}, model ${r.oracle.verdict}`),
+        .map(
+          (r) =>
+            `${r.check.from.namespace}→${r.check.to.raw}: istiod ${r.got}${r.hops ? ` ${formatPath(r.hops)}` : ''}, model ${r.oracle.verdict}${r.oracle.hops ? ` ${formatPath(r.oracle.hops)}` : ''}`,
+        ),
     );
 
   it.for(graded.map((l) => [l.name] as [string]))(
@@ -229,15 +259,22 @@ describe('labs graded by the real istiod', () => {
       const start = await onIstiod(name, []);
       expect(start.passed, 'the starting state').toBe(false);
       const why: Record<string, string[]> = {};
+      const named: Record<string, FailureKind[]> = {};
       const wrong: LabGrade[] = [];
       for (const w of lab.wrong) {
         const g = await onIstiod(name, [w.file]); // one scenario at a time on a lane
         wrong.push(g);
         why[w.file.split('/').pop()!] = failing(g);
+        if (w.fails) named[w.file.split('/').pop()!] = reasons(g);
       }
-      for (const [file, reasons] of Object.entries(why)) expect(reasons, `${file} must fail a check`).not.toEqual([]);
+      for (const [file, r] of Object.entries(why)) expect(r, `${file} must fail a check`).not.toEqual([]);
+      for (const w of lab.wrong.filter((x) => x.fails)) {
+        const file = w.file.split('/').pop()!;
+        expect(named[file], `${file} must fail by "${w.fails}"`).toContain(w.fails);
+      }
       // The model explains every failure, so it must agree with istiod on the solution, the start and every wrong
-      // answer (a route to a cluster istiod did not build is the blocked call it is, on both sides).
+      // answer: the verdict, and the path where both follow it (a route to a cluster istiod did not build is the
+      // blocked call it is, on both sides; a call that ends at the gateway ends there on both).
       expect(disagreements([ok, start, ...wrong])).toEqual([]);
     },
   );

@@ -13,7 +13,7 @@ import { labCheck } from './check.ts';
 import { labStart, labStop } from './session.ts';
 import { answer as apply, endLabStack, labStackEnv } from '../testing/lab-stack.ts';
 
-const labs = loadLabs().filter((l) => !l.needs); // the gateway labs wait for the lane to observe hops
+const labs = loadLabs().filter((l) => !l.needs); // a lab that needs what no lane observes is listed, never graded
 // No `up` here: the first `lab start` finds no warm stack and starts one detached, as `up` would; the
 // others reuse it; the last test's `lab stop` ends it.
 const stack = labStackEnv('labs-live-');

@@ -3,7 +3,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { BlockSignal, PolicyMode, ProbeSource, ProbeTarget, Verdict } from '../model/types.ts';
+import {
+  type BlockSignal,
+  CLUSTER_DISCOVERY,
+  type ClusterDiscovery,
+  type PolicyMode,
+  type ProbeSource,
+  type ProbeTarget,
+  type TlsOrigin,
+  type Verdict,
+} from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { FIXTURES_DIR } from '../catalogue/load.ts';
 import { parseProbeSource, parseProbeUrl } from '../probes/url.ts';
@@ -12,6 +21,8 @@ import { meshMode } from '../oracle/policy.ts';
 import { DOMAINS, type Domain } from './domains.ts';
 import { type PinnedHop, parsePinnedHop } from '../model/hops.ts';
 import { parseConstraint, type Constraint } from './constraints.ts';
+import { parseTlsOrigin } from '../catalogue/via.ts';
+import { FAILURES, type FailureKind } from './failure.ts';
 
 export const LABS_DIR = join(FIXTURES_DIR, 'labs');
 
@@ -30,11 +41,17 @@ export interface LabCheck {
   via?: PinnedHop[];
   /** Route facts the first hop must carry (`timeout 3s`). */
   route?: string[];
+  /** Where TLS to the destination must start: the application (`client`), the `sidecar`, the `gateway`, or `none`. */
+  tls?: TlsOrigin;
+  /** The type of the cluster the call leaves through (`DYNAMIC_FORWARD_PROXY`: resolved per call). */
+  discovery?: ClusterDiscovery;
 }
 
 export interface WrongAnswer {
   file: string;
   mistake: string;
+  /** The reason grading must name for it (e.g. "bypasses the gateway"), when the lab pins one. */
+  fails?: FailureKind;
 }
 
 export interface Lab {
@@ -153,6 +170,8 @@ function parseLab(file: string): Lab {
         ...(c.hint ? { hint: c.hint as string } : {}),
         ...(c.via !== undefined ? { via: parseVia(c.via, (w) => bad(`${at}.via${w}`)) } : {}),
         ...(c.route !== undefined ? { route: strings(c.route, () => bad(`${at}.route must list route facts`)) } : {}),
+        ...(c.tls !== undefined ? { tls: parseTlsOrigin(c.tls, (w) => bad(`${at}.tls${w}`)) } : {}),
+        ...(c.discovery !== undefined ? { discovery: discoveryOf(c.discovery, (w) => bad(`${at}.discovery${w}`)) } : {}),
       };
     }),
     constraints: constraints.map((c, i) => parseConstraint(c, `constraints[${i}]`, bad)),
@@ -162,7 +181,13 @@ function parseLab(file: string): Lab {
     wrong: nonEmpty(
       wrong.map((w, i) => {
         if (typeof w?.mistake !== 'string') bad(`wrong[${i}].mistake must say what the mistake is`);
-        return { file: path(w.file, `wrong[${i}].file`), mistake: w.mistake as string };
+        if (w.fails !== undefined && !FAILURES.includes(w.fails as FailureKind))
+          bad(`wrong[${i}].fails must be one of: ${FAILURES.join(', ')}`);
+        return {
+          file: path(w.file, `wrong[${i}].file`),
+          mistake: w.mistake as string,
+          ...(w.fails !== undefined ? { fails: w.fails as FailureKind } : {}),
+        };
       }),
       () => bad('wrong must list at least one plausible wrong answer ({file, mistake})'),
     ),
@@ -209,6 +234,11 @@ function parseVia(raw: unknown, bad: (what: string) => never): PinnedHop[] {
     if (typeof hop === 'string') bad(`[${i}]: ${hop}`);
     return hop as PinnedHop;
   });
+}
+
+function discoveryOf(raw: unknown, bad: (what: string) => never): ClusterDiscovery {
+  if (!CLUSTER_DISCOVERY.includes(raw as ClusterDiscovery)) bad(` must be one of ${CLUSTER_DISCOVERY.join(', ')}`);
+  return raw as ClusterDiscovery;
 }
 
 function strings(raw: unknown, bad: () => never): string[] {

@@ -36,6 +36,7 @@ export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): 
     lines.push(`  FAIL  ${head}`);
     lines.push(`          expected  ${want(r)}: ${r.check.because}`);
     lines.push(`          got       ${got(r)}${r.error ? `: ${r.error}` : ''}`);
+    if (r.failure && r.failure.kind !== 'not observed') lines.push(`          reason    ${r.failure.kind}: ${r.failure.detail}`);
     if (r.check.via)
       lines.push(
         `          path      expected ${r.check.via.map((h) => formatHop(h as Hop, true)).join(' → ')}; got ${r.hops ? formatPath(r.hops) : '(no hops seen)'}`,
@@ -45,7 +46,7 @@ export function renderGrade(lab: Lab, g: LabGrade, opts: { referee: boolean }): 
     lines.push(`          why       ${r.oracle.reason}`);
     if (r.oracleDisagrees) {
       lines.push(
-        `          note      the oracle predicted ${r.oracle.verdict}; istiod's verdict counts (a gap in the oracle: please report it)`,
+        `          note      the oracle predicted ${r.oracle.verdict}${r.oracle.hops ? ` by ${formatPath(r.oracle.hops)}` : ''}; istiod's answer counts (a gap in the oracle: please report it)`,
       );
     }
   });
