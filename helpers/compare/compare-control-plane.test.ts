@@ -4,9 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runCompare } from '../../scripts/commands/compare.ts';
-import { findKubeBinarySync } from '../tools/kube-builds.ts';
+import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
-import { findIstioctlBuildSync, findPilotDiscoverySync } from '../tools/pilot-locate.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
 import { APRIL, AUGUST, BIN, capture, USER_CASES } from './testdata/cli.ts';
 
@@ -31,22 +30,18 @@ describe('compare on the control-plane lane without the builds', () => {
   });
 });
 
-// Both builds, their istioctl and the API server binaries: what the control-plane lane needs for each side.
+// What the control-plane lane needs for each side, by the lane's own check; PILOT_DISCOVERY is left out of
+// it, since compare runs the cached builds, not the one it names.
 const missing = [
-  ...PINNED_BUILDS.flatMap((p) =>
-    [
-      findPilotDiscoverySync(p, { ...process.env, PILOT_DISCOVERY: '' })
-        ? []
-        : [`pilot-discovery ${p.label} (tools install pilot-discovery --version ${p.label})`],
-      findIstioctlBuildSync(p) ? [] : [`istioctl ${p.label} (tools install istioctl-build --version ${p.label})`],
-    ].flat(),
-  ),
-  ...(['etcd', 'kube-apiserver'] as const).filter((k) => !findKubeBinarySync(k)).map((k) => `${k} (tools install ${k})`),
+  ...PINNED_BUILDS.flatMap((p) => {
+    const m = controlPlaneMissing({ ...process.env, PILOT_DISCOVERY: '' }, p);
+    return m ? [`${p.label}: ${m}`] : [];
+  }),
   ...(process.env.PILOT_DISCOVERY ? ['(PILOT_DISCOVERY is set; compare runs the cached builds only)'] : []),
 ];
 
 describe.skipIf(missing.length > 0)(
-  `compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: not built: ${missing.join(', ')}` : ''}`,
+  `compare on the control-plane lane, two real istiod builds${missing.length ? ` — skipped: ${missing.join('; ')}` : ''}`,
   () => {
     it("April → August: the user case file's changes are the ones the gates predict, each explained; exit 0", async () => {
       const cap = capture();
