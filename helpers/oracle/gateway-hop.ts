@@ -1,0 +1,93 @@
+// A call the sidecar sends to the egress gateway, followed through it: the Gateway server that takes it, the
+// TLS the two ends must agree on, the VirtualService bound to the server and the cluster the gateway sends it
+// to; and a direct call that bypasses a gateway routing its host. Pure.
+import type { BlockSignal, Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
+import { clusterFor } from './destination-rule.ts';
+import { type GatewayService, INSTALL_GATEWAYS, serverRoutes, serversOn, serverTakes } from './gateway.ts';
+import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
+
+export function followGateway<E extends Expectation>(
+  resources: ResourceSet,
+  probe: Probe,
+  first: Destination,
+  hop1: Hop,
+  gw: GatewayService,
+  why: string[],
+  notModelled: string[],
+  done: (e: Partial<Expectation>, hops: Hop[]) => E,
+): E {
+  const routing = resources.routing ?? [];
+  const at = `gateway ${gw.workload}`;
+  const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
+  const onPort = serversOn(routing, gw, first.port);
+  const server = onPort.find((s) => serverTakes(s, probe.to.host));
+  // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster and what the client sees.
+  const ends = (end: string, signal: BlockSignal): E => done({ verdict: 'blocked', cluster: first.cluster, signal }, [hop1, gwHop(end)]);
+  if (!server) {
+    if (onPort.length === 0) {
+      // gateway.go builds listeners from servers only: no server on the port, no listener; the Pod refuses it.
+      why.push(`${at}: no Gateway server on port ${first.port}: nothing listens there, the connection is refused`);
+      return ends('(connection refused)', 'tcp-close');
+    }
+    why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}`);
+    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+  }
+  why.push(
+    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${probe.to.host}`,
+  );
+  const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
+  const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
+  const kind = serverRoutes(server);
+  if (wantsMtls && !hop1.tls) {
+    why.push(
+      `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`,
+    );
+    // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
+    return ends('(no filter chain)', 'tcp-close');
+  }
+  if (wantsMtls && !sentMtls) {
+    // listener.go BuildListenerTLSContext: an ISTIO_MUTUAL server requires a client certificate.
+    why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
+    return ends('(handshake failed)', 'tcp-close');
+  }
+  if (!wantsMtls && sentMtls) {
+    why.push(`the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`);
+    // A plain HTTP server's connection manager reads TLS bytes as a broken request and closes the connection.
+    return server.port.protocol !== 'HTTPS' && kind === 'http'
+      ? ends('(protocol error)', 'tcp-close')
+      : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
+  }
+  const vs = virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
+  const dest = vs ? routeOf(resources, vs, kind, server.ref, first.port, probe, notModelled) : undefined;
+  if (!vs || !dest) {
+    why.push(`${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`);
+    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
+    // nothing routes gets no filter chain, and a listener without chains is not built.
+    if (kind === 'http') return ends('(no route)', 'http-404');
+    return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
+  }
+  why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
+  const c2 = clusterFor(resources, dest, gw.namespace);
+  const visible = resources.serviceEntries.some((se) => se.hosts.includes(dest.host));
+  if (!c2.exists || !visible) {
+    why.push(`${at} has no cluster ${dest.cluster}`);
+    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1, gwHop(dest.cluster)]);
+  }
+  if (c2.tls) why.push(`${c2.rule} makes the gateway originate TLS ${c2.tls.mode}${c2.tls.sni ? ` with SNI ${c2.tls.sni}` : ''}`);
+  return done({ verdict: 'allowed', cluster: first.cluster }, [
+    hop1,
+    gwHop(dest.cluster, { ...(c2.tls ? { tls: c2.tls } : {}), ...(dest.facts.length ? { route: dest.facts } : {}) }),
+  ]);
+}
+
+/** A gateway whose server and bound VirtualService would route this host: a direct call bypasses it. */
+export function bypassedGateway(resources: ResourceSet, probe: Probe): string | undefined {
+  const routing = resources.routing ?? [];
+  const routes = (gw: GatewayService) =>
+    gw.ports.some((p) =>
+      serversOn(routing, gw, p.port).some(
+        (s) => serverTakes(s, probe.to.host) && virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace),
+      ),
+    );
+  return INSTALL_GATEWAYS.find(routes)?.workload;
+}
