@@ -86,7 +86,7 @@ describe('failureOf: the reason a check fails, by name', () => {
     const ended = seen([sidecar(GW), gateway('(no route)')], { verdict: 'blocked', signal: 'http-404' });
     expect(failureOf(check(), ended)).toEqual({
       kind: 'verdict',
-      detail: 'blocked instead of allowed: it ends at istio-system/istio-egressgateway (no route)',
+      detail: 'blocked instead of allowed, ending at istio-system/istio-egressgateway (no route)',
     });
   });
 

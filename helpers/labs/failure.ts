@@ -43,7 +43,7 @@ export function failureOf(check: LabCheck, o: Observation): CheckFailure | undef
   const hops = o.hops;
   const last = hops?.at(-1);
   if (o.verdict !== check.want) {
-    const at = o.verdict === 'blocked' && last?.kind === 'gateway' ? `: it ends at ${last.proxy} ${last.cluster}` : '';
+    const at = o.verdict === 'blocked' && last?.kind === 'gateway' ? `, ending at ${last.proxy} ${last.cluster}` : '';
     return { kind: 'verdict', detail: `${o.verdict} instead of ${check.want}${at}` };
   }
   if (check.signal && check.signal !== o.signal)
