@@ -1,6 +1,6 @@
 // The kwokctl configuration the lane's cluster runs with: every component from a local binary (nothing
 // downloaded), on 127.0.0.1, admission on (Istio's webhook must be called), and the three settings
-// ../shared/KWOK-NOTES.md found necessary after a snapshot restore.
+// found necessary after a snapshot restore when kwok was first tried on this project's machines.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fakeNode, kwokctlConfigurationYaml, POD_CIDR, SERVICE_CIDR } from './config.ts';

@@ -1,7 +1,7 @@
 // The kwokctl configuration of the lane's cluster and the fake Node its Pods run on (pure: no I/O).
 //
 // Facts from kwok v0.8.0 (sigs.k8s.io/kwok, pkg/apis/config/v1alpha1/kwokctl_configuration_types.go and
-// pkg/config/vars.go), checked on this machine (../shared/KWOK-NOTES.md):
+// pkg/config/vars.go), checked on this project's machines when kwok was first tried here:
 // - `runtime: binary` runs every component as a local process; with every *Binary field naming a local
 //   file, nothing is downloaded.
 // - bindAddress defaults to 0.0.0.0; 127.0.0.1 keeps every component off the network.
