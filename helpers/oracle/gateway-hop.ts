@@ -21,8 +21,15 @@ export function followGateway<E extends Expectation>(
   const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
   const onPort = serversOn(routing, gw, first.port);
   const server = onPort.find((s) => serverTakes(s, probe.to.host));
-  // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster and what the client sees.
-  const ends = (end: string, signal: BlockSignal): E => done({ verdict: 'blocked', cluster: first.cluster, signal }, [hop1, gwHop(end)]);
+  // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
+  // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
+  // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
+  // (Envoy's UF / UC flags); any other call rides a tcp_proxy, which closes the client's connection.
+  const httpLeg = probe.to.scheme === 'http';
+  const ends = (end: string, atGateway: BlockSignal): E => {
+    const signal: BlockSignal = !httpLeg ? 'tcp-close' : atGateway === 'http-404' ? 'http-404' : 'http-503';
+    return done({ verdict: 'blocked', cluster: first.cluster, signal }, [hop1, gwHop(end)]);
+  };
   if (!server) {
     if (onPort.length === 0) {
       // gateway.go builds listeners from servers only: no server on the port, no listener; the Pod refuses it.
@@ -71,7 +78,7 @@ export function followGateway<E extends Expectation>(
   const visible = resources.serviceEntries.some((se) => se.hosts.includes(dest.host));
   if (!c2.exists || !visible) {
     why.push(`${at} has no cluster ${dest.cluster}`);
-    return done({ verdict: 'blocked', cluster: first.cluster }, [hop1, gwHop(dest.cluster)]);
+    return ends(dest.cluster, 'http-503');
   }
   if (c2.tls) why.push(`${c2.rule} makes the gateway originate TLS ${c2.tls.mode}${c2.tls.sni ? ` with SNI ${c2.tls.sni}` : ''}`);
   return done({ verdict: 'allowed', cluster: first.cluster }, [

@@ -84,8 +84,9 @@ describe('egress gateway (gateway.ts, routing.ts)', () => {
     // No server on the port at all: no listener, the connection is refused.
     const noServer = edition('gateway-tls-passthrough');
     noServer.routing = noServer.routing!.filter((r) => r.kind !== 'Gateway');
-    expect(ends(noServer, 'https://edition.example.com/')).toMatchObject({
+    expect(ends(noServer, 'https://edition.example.com/')).toEqual({
       verdict: 'blocked',
+      signal: 'tcp-close',
       path: [`sidecar ${GW443}`, 'istio-system/istio-egressgateway (connection refused)'],
     });
     // One-way TLS to a server that asks for a client certificate: the handshake fails.
@@ -96,7 +97,9 @@ describe('egress gateway (gateway.ts, routing.ts)', () => {
         : r,
     );
     expect(ends(simple).path.at(-1)).toBe('istio-system/istio-egressgateway (handshake failed)');
-    expect(ends(edition('gateway-mutual-no-tls'))).toMatchObject({ signal: 'tcp-close' });
+    // The client of a plain-HTTP call sees its sidecar's router: a 503 for a connection the gateway closed.
+    expect(ends(simple).signal).toBe('http-503');
+    expect(ends(edition('gateway-mutual-no-tls'))).toMatchObject({ signal: 'http-503' });
   });
 
   it('a route to a host no service has is a cluster the sidecar lacks: blocked, the router’s 503 (route.go, cluster_not_found)', () => {

@@ -10,7 +10,7 @@
 // (resolvePorts, same file): the port a connection to the Service arrives on.
 import type { K8sOps } from '../../k8s/client.ts';
 import { pollUntil } from '../../process/poll.ts';
-import type { Hop, Observation, Probe } from '../../model/types.ts';
+import type { BlockSignal, Hop, Observation, Probe } from '../../model/types.ts';
 import type { SidecarIdentity } from './proxy-node.ts';
 import type { XdsSnapshot } from './xds-types.ts';
 import { serverNameRank } from './filter-chain.ts';
@@ -158,10 +158,11 @@ export class GatewayHop {
     const second = evaluateArrival(gwSnap, arrival);
     const gwHop = hopOf('gateway', gw.workload, second, gwSnap);
     hops.push(gwHop);
+    const signal = second.verdict === 'blocked' ? clientSignal(second.signal, first.evidence.virtualHost !== undefined) : undefined;
     return {
       verdict: second.verdict,
       cluster: first.cluster,
-      ...(second.signal ? { signal: second.signal } : {}),
+      ...(signal ? { signal } : {}),
       ...(second.error ? { error: `at gateway ${gw.workload}: ${second.error}` } : {}),
       hops,
       evidence: {
@@ -183,6 +184,16 @@ export class GatewayHop {
     }
     return undefined;
   }
+}
+
+/**
+ * What the client sees of a call that ends at the gateway. Through its sidecar's HTTP route the router passes
+ * the gateway's own HTTP answer back (its 404) and answers a connection the gateway refused or closed with a
+ * 503 (Envoy's UF / UC response flags); through a tcp_proxy the client's connection is closed.
+ */
+export function clientSignal(atGateway: BlockSignal | undefined, httpLeg: boolean): BlockSignal {
+  if (!httpLeg) return 'tcp-close';
+  return atGateway === 'http-404' || atGateway === 'http-502' ? atGateway : 'http-503';
 }
 
 /** Whether a gateway's xDS names the host: a virtual host's domain or a filter chain's server name. */

@@ -8,6 +8,7 @@ import { gatewayPodOf, runsRouter } from './gateway-pod.ts';
 import { arrivalAfter, clusterDiscovery, clusterTls, evaluateArrival, parseClusterName } from './hop-eval.ts';
 import { routeFacts } from './route-match.ts';
 import { arrivalCall } from './hop-referee.ts';
+import { clientSignal } from './gateway-hop.ts';
 
 const UPSTREAM = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const mtls = {
@@ -181,6 +182,15 @@ describe('where a call ends at the gateway (the hop evaluator on a gateway liste
       arrivalAfter(undefined, { ...http, scheme: 'https' }, 'edition.example.com', '/', '10.244.0.9', 8080),
     );
     expect(own.verdict).toBe('error');
+  });
+});
+
+describe("what the client sees of a call that ends at the gateway: its sidecar's answer", () => {
+  it('through an HTTP route the gateway’s 404 comes back and a refused or closed connection is a 503; through a tcp_proxy, a close', () => {
+    expect(clientSignal('http-404', true)).toBe('http-404');
+    expect(clientSignal('tcp-close', true)).toBe('http-503');
+    expect(clientSignal('http-503', true)).toBe('http-503');
+    expect(clientSignal('tcp-close', false)).toBe('tcp-close');
   });
 });
 
