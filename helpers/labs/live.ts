@@ -23,6 +23,11 @@ export interface LiveLab {
    * before each grade, or it would grade what istiod had pushed when the lab started.
    */
   sync(): Promise<void>;
+  /**
+   * Takes out what sync() wrote into the cluster to know istiod had caught up (a barrier ServiceEntry, a
+   * marker in the mesh's connectTimeout), so the candidate's `kubectl get` shows only the lab's and their own.
+   */
+  release(): Promise<void>;
   /** What the real istiod programs into a sidecar of the probe's source, evaluated. */
   observe(probe: Probe): Promise<Observation>;
   /** The cluster's ServiceEntries, Sidecars and mesh config (ConfigMap istio), for the oracle's reasons. */
@@ -129,6 +134,16 @@ export async function stopCurrent(
 /** Grades the live cluster: istiod decides, the oracle explains from the cluster's own resources. */
 export async function gradeLive(lab: Lab, live: LiveLab): Promise<LabGrade> {
   await live.sync();
-  const [resources, notes] = await Promise.all([live.resources(), live.notes()]);
-  return gradeState(lab, resources, { name: live.gradedBy, referee: true, observe: (p) => live.observe(p) }, LAB_ISTIO_VERSION, notes);
+  try {
+    const [resources, notes] = await Promise.all([live.resources(), live.notes()]);
+    return await gradeState(
+      lab,
+      resources,
+      { name: live.gradedBy, referee: true, observe: (p) => live.observe(p) },
+      LAB_ISTIO_VERSION,
+      notes,
+    );
+  } finally {
+    await live.release();
+  }
 }

@@ -89,6 +89,12 @@ describe('a live lab on the warm stack', () => {
     expect(stdout()).toMatch(/why {7}.*match-all TCP chain/);
     expect(stdout()).toMatch(/ok {4}9\. Istio objects changed only in frontend/);
     expect(stdout()).toMatch(/Score: 7\/11 checks \(64%\)/);
+    // What start and check wrote to know istiod had caught up is out again: the candidate's `kubectl get`
+    // shows no barrier ServiceEntry, and the mesh config they edit carries no generation marker.
+    const seen = new ClientNodeK8s(warm.kubeconfig);
+    const barrier = (await seen.list('networking.istio.io/v1', 'ServiceEntry')).filter((o) => /allocation-barrier/.test(o.metadata.name));
+    expect(barrier).toEqual([]);
+    expect((await readMeshConfig(seen))?.connectTimeout).toBe(warm.baseMesh.connectTimeout);
 
     await answer(stack, lab.solution);
     out = [];

@@ -88,6 +88,10 @@ class StackLiveLab implements LiveLab {
     await this.synced;
   }
 
+  async release(): Promise<void> {
+    await this.lane.releaseLive();
+  }
+
   /** The last barrier, or a first one: reads between two sync() calls see one state of the cluster. */
   private firstSync(): Promise<unknown> {
     this.synced ??= this.lane.syncLive();
@@ -204,6 +208,7 @@ export async function stackBackend(opts: StackBackendOptions = {}): Promise<Live
         // the starting state before the candidate's first command.
         for (const source of clientsOf(lab))
           await step(() => live.observe(probeOf({ ...lab.checks.find((c) => c.from === source)!, from: source })));
+        await step(() => live.release());
         return { live, handle: rec.runDir };
       } catch (e) {
         if (interrupted) return stopHere();

@@ -22,6 +22,7 @@ import { Barrier, SENTINEL_HOST, sentinel } from './barrier.ts';
 import { MeshWriter } from './istio-install.ts';
 import type { Istiod } from './istiod.ts';
 import { GatewayHop } from './gateway-hop.ts';
+import { type LiveMarks, removeLiveMarks, syncLiveCluster } from './live-sync.ts';
 import { type AppliedScenario, proxyMetadataOf, SidecarObserver } from './observer.ts';
 import { type ClientPod, ClientPods, NO_RESOURCES, sourcesFor } from './pods.ts';
 import { ControlPlaneStack } from './stack.ts';
@@ -45,6 +46,7 @@ export class ControlPlaneLane implements Lane {
   private mesh?: MeshWriter;
   private generation = 0;
   private current?: AppliedScenario & { handle: ScenarioHandle };
+  private liveMarks?: LiveMarks;
   private readonly pin: PilotDiscoveryPin;
   private releaseInterrupt?: () => void;
   private attachedDir?: string;
@@ -272,22 +274,19 @@ export class ControlPlaneLane implements Lane {
   async syncLive(): Promise<Record<string, unknown>> {
     const { k8s, barrier, observer } = this.started();
     const generation = ++this.generation;
-    const timeout = this.opts.applyTimeoutMs ?? 20_000;
     observer.reset();
-    const entry = sentinel(generation, this.runId);
-    await k8s.apply(entry);
-    await barrier.allocator(entry, timeout);
-    const objects = [
-      ...(await k8s.list('networking.istio.io/v1', 'ServiceEntry')),
-      ...(await k8s.list('networking.istio.io/v1', 'Sidecar')),
-    ];
-    await barrier.store(objects, undefined, timeout);
-    const mesh = (await readMeshConfig(k8s)) ?? {};
-    await writeMeshConfig(k8s, { ...mesh, connectTimeout: markerTimeout(generation) });
-    await barrier.marker(generation, timeout);
+    const { mesh, marks } = await syncLiveCluster(k8s, barrier, generation, this.runId, this.opts.applyTimeoutMs ?? 20_000);
+    this.liveMarks = marks;
     const handle: ScenarioHandle = { name: 'live', policy: modeOf(mesh) === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY' };
     this.current = { handle, generation, proxyMetadata: proxyMetadataOf(mesh) };
     return mesh;
+  }
+
+  /** Takes the last syncLive()'s barrier entry and mesh marker out of the cluster (what was observed stays). */
+  async releaseLive(): Promise<void> {
+    const marks = this.liveMarks;
+    this.liveMarks = undefined;
+    if (marks) await removeLiveMarks(this.started().k8s, marks);
   }
 
   /** Observes a probe against the live cluster, after syncLive(). */
