@@ -5,10 +5,9 @@
 // The lane imports nothing from the oracle: what it sends istiod (node metadata, labels) is read from the
 // live API objects, never derived from a model of Istio, or it would share the oracle's mistakes.
 import { randomBytes } from 'node:crypto';
-import { readMeshConfig, writeMeshConfig, ISTIO_NAMESPACE, modeOf } from '../../k8s/istio.ts';
+import { ISTIO_NAMESPACE, modeOf } from '../../k8s/istio.ts';
 import type { K8sOps } from '../../k8s/client.ts';
 import { meshConfigOf, scenarioObjects, namespaceObjects } from '../../k8s/manifests.ts';
-import { markerTimeout } from '../../k8s/marker.ts';
 import { ensureNamespaces, syncScenarioObjects } from '../../k8s/workloads.ts';
 import { UserError } from '../../model/errors.ts';
 import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../../model/types.ts';
