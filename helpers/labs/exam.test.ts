@@ -3,7 +3,7 @@
 // and answered with the real kubectl. The draw by domain weight, the clock as time left (setup not
 // counted), tasks in any order, per-task and total score against the pass mark, the review, quiet setup,
 // progress. The draw and the flags need no stack; the rest skip, with the reason, without the pinned tools.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findLab, loadLabs } from './load.ts';
 import { startState } from './apply.ts';
 import type { ExamIO } from './exam.ts';
@@ -16,7 +16,7 @@ import { readCurrent } from './live.ts';
 import { labProgress } from './progress-command.ts';
 import { isUp, readWarm } from '../stack/warm.ts';
 import { loadResourceFiles } from '../istio/load.ts';
-import { answer, endLabStack, freshLabState, labObjects, labStackEnv, upForTests } from '../testing/lab-stack.ts';
+import { answer, labObjects, labStackEnv, onWarmStack } from '../testing/lab-stack.ts';
 
 const stack = labStackEnv('labs-exam-');
 const { env } = stack;
@@ -77,10 +77,7 @@ describe('lab exam: the draw and the flags (no stack)', () => {
 });
 
 describe('lab exam on the warm stack', () => {
-  beforeAll(() => upForTests(stack), 300_000);
-  afterAll(() => endLabStack(stack));
-  beforeEach(async () => {
-    if (!stack.missing) await freshLabState(stack);
+  onWarmStack(stack, () => {
     out = [];
     err = [];
     deps = { io: { out: (s) => out.push(s), err: (s) => err.push(s) }, env };

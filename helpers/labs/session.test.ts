@@ -2,7 +2,7 @@
 // started as `egress-conformance up` starts it) with the candidate's real kubectl: the state file, a stale
 // lab, grading a running lab, constraint failures, `check -f` on the warm stack, the refusal without the
 // tools, progress, and a lab whose stack died. Skipped, with the reason, where the pinned tools are missing.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findLab } from './load.ts';
@@ -16,7 +16,7 @@ import { ClientNodeK8s } from '../k8s/client.ts';
 import { modeOf, readMeshConfig } from '../k8s/istio.ts';
 import { EnvironmentError, UserError } from '../model/errors.ts';
 import { isUp, readWarm } from '../stack/warm.ts';
-import { answer, endLabStack, freshLabState, labObjects, labStackEnv, upForTests } from '../testing/lab-stack.ts';
+import { answer, labObjects, labStackEnv, onWarmStack } from '../testing/lab-stack.ts';
 
 const stack = labStackEnv('labs-session-');
 const { dir, env } = stack;
@@ -53,10 +53,7 @@ describe('lab check -f without the tools (no stack)', () => {
 });
 
 describe('a live lab on the warm stack', () => {
-  beforeAll(() => upForTests(stack), 300_000);
-  afterAll(() => endLabStack(stack));
-  beforeEach(async () => {
-    if (!stack.missing) await freshLabState(stack);
+  onWarmStack(stack, () => {
     out = [];
     err = [];
   });

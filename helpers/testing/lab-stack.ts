@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runUp } from '../../scripts/commands/up.ts';
 import { ControlPlaneLane, type LaneState } from '../lanes/control-plane/lane.ts';
@@ -134,4 +135,17 @@ export async function answer(s: LabStack, file: string, io: IO = quiet): Promise
     const r = await kubectl(s, ['apply', '-f', put('resources.yaml', rest)]);
     if (r.exitCode !== 0) throw new Error(`kubectl apply -f ${file}: ${r.stderr}`);
   }
+}
+
+/**
+ * The hooks of a describe block whose tests share this file's warm stack: `up` before them, the stack ended
+ * after them, and before each a candidate's fresh state, then `reset` for the test's own output buffers.
+ */
+export function onWarmStack(s: LabStack, reset: () => void): void {
+  beforeAll(() => upForTests(s), 300_000);
+  afterAll(() => endLabStack(s));
+  beforeEach(async () => {
+    if (!s.missing) await freshLabState(s);
+    reset();
+  });
 }
