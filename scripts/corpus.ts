@@ -2,13 +2,14 @@
 // `npm run corpus -- --refresh [--istio-version LABEL] [--seeds 1-10] [--count N]` regenerates it against
 // the real istiod: one control-plane stack for the whole run, every generated scenario answered by istiod
 // (the lane's evaluator on its xDS) and by Istio's simulator, written one scenario per line.
-// `--known` rewrites known-disagreements.json from the model's current answers (for the engineer fixing it).
+// `--known` rewrites known-disagreements.json from the model's current answers (for the engineer fixing it);
+// `--rederive` re-reads the stored answers' derived fields (signal, category) when the referee's reading changes.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
-import { type CorpusMeta, type CorpusScenario, checkModel, corpusLine, formatAreas, readCorpus } from '../helpers/fuzz/corpus.ts';
+import { type CorpusMeta, type CorpusScenario, checkModel, corpusLine, formatAreas, readCorpus, rederive } from '../helpers/fuzz/corpus.ts';
 import { formatMix } from '../helpers/fuzz/outcome.ts';
 import { runFuzz } from '../helpers/fuzz/run.ts';
 import { createLane } from '../helpers/lanes/select.ts';
@@ -97,6 +98,24 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
   console.log(`${scenarios} scenarios, ${probes} probes written to ${dir}`);
 }
 
+/** Reads every stored answer again with today's referee (no istiod): see rederive in helpers/fuzz/corpus.ts. */
+function rederiveAll(label: string): void {
+  const pin = findPinnedBuild(label) ?? PINNED_PILOT;
+  const dir = join(CORPUS, pin.label ?? label);
+  const bySeed = new Map<number, CorpusScenario[]>();
+  for (const s of readCorpus(dir)) {
+    const seed = Number(/^s(\d+)-/.exec(s.id)?.[1]);
+    const probes = s.probes.map((p) => ({
+      ...p,
+      istiod: rederive(p.istiod),
+      simulator: 'missing' in p.simulator ? p.simulator : rederive(p.simulator),
+    }));
+    bySeed.set(seed, [...(bySeed.get(seed) ?? []), { ...s, probes }]);
+  }
+  for (const [seed, lines] of bySeed) writeLines(dir, seed, lines);
+  console.log(`${dir}: re-derived ${bySeed.size} seed files`);
+}
+
 function report(label: string, writeKnown: boolean): void {
   const pin = findPinnedBuild(label) ?? PINNED_PILOT;
   const dir = join(CORPUS, pin.label ?? label);
@@ -121,10 +140,12 @@ const program = new Command('corpus')
   .option('--seeds <range>', 'seeds to generate, e.g. 1-10', '1-10')
   .option('--count <n>', 'scenarios per seed', '200')
   .option('--known', 'rewrite known-disagreements.json from the model as it is')
-  .action(async (opts: { refresh?: boolean; istioVersion: string; seeds: string; count: string; known?: boolean }) => {
+  .option('--rederive', "re-read the stored answers' signals and categories with today's referee (no istiod)")
+  .action(async (opts: { refresh?: boolean; istioVersion: string; seeds: string; count: string; known?: boolean; rederive?: boolean }) => {
     const count = Number(opts.count);
     if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
     if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count });
+    else if (opts.rederive) rederiveAll(opts.istioVersion);
     report(opts.istioVersion, !!opts.known);
   });
 

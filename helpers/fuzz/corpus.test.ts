@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../model/types.ts';
 import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
-import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus } from './corpus.ts';
+import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus, rederive } from './corpus.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
 
 const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
@@ -91,5 +91,22 @@ describe('corpus lines', () => {
     const c = checkModel([other], version);
     expect([...c.disagreements.keys()]).toEqual(['s1-0#0']);
     expect(c.areas.get('error')).toEqual({ probes: 1, agree: 0 });
+  });
+});
+
+describe('re-deriving stored answers', () => {
+  it('reads the signal and category again from what was stored, and refuses what only the xDS could tell', () => {
+    const path = 'dial 203.0.113.94:80 → listener 0.0.0.0_80 (wildcard) → chain filter_chains[0] → route 80';
+    const entryDfp = { verdict: 'allowed' as const, cluster: 'outbound|80||*.example.org', listener: '0.0.0.0_80', signal: 'dfp' as const };
+    // Stored before the referee read a DYNAMIC_DNS entry's own cluster as the entry's route (s1-8#2).
+    expect(rederive({ ...entryDfp, category: 'dfp', path: `${path} → virtual host *.example.org:80 → cluster x` })).toMatchObject({
+      signal: 'forwarded',
+      category: 'route',
+    });
+    expect(() => rederive({ ...entryDfp, category: 'dfp', path: `${path} → cluster x` })).toThrow(/refresh/);
+    const blocked = { verdict: 'blocked' as const, cluster: 'BlackHoleCluster', listener: '0.0.0.0_80', signal: 'http-502' as const };
+    expect(rederive({ ...blocked, category: 'blackhole' as const })).toEqual({ ...blocked, category: 'blackhole' });
+    const any = { verdict: 'allowed' as const, cluster: 'AllowAnyDynamicDNSCluster', listener: '0.0.0.0_80', signal: 'dfp' as const };
+    expect(rederive({ ...any, category: 'dfp' as const })).toEqual({ ...any, category: 'dfp' });
   });
 });

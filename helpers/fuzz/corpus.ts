@@ -16,8 +16,19 @@ import { gunzipSync } from 'node:zlib';
 import type { Observation } from '../model/types.ts';
 import { expectProbe } from '../oracle/index.ts';
 import type { SimResult } from '../tools/simulator.ts';
-import { categoryOfObservation, type Category } from './outcome.ts';
-import { type Answer, describeAnswer, fromObservation, fromOracle, fromSimulator, sameAnswer, simPath, xdsPath } from './referee.ts';
+import { ALLOW_ANY_DFP_CLUSTER, categoryOfObservation, type Category } from './outcome.ts';
+import {
+  type Answer,
+  describeAnswer,
+  fromObservation,
+  fromOracle,
+  fromSimulator,
+  type Signal,
+  sameAnswer,
+  signalOf,
+  simPath,
+  xdsPath,
+} from './referee.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
 import { admit, type FuzzProbe, type FuzzScenario, toProbe } from './scenario.ts';
 
@@ -53,17 +64,14 @@ function strip(a: Answer): Answer {
   return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Answer;
 }
 
-export function istiodAnswer(o: Observation, dfp?: Set<string>): CorpusAnswer {
-  const a = dfp ? fromObservation(o, dfp) : fromObservation(o);
-  return { ...strip(a), category: categoryOfObservation(o, dfp), path: xdsPath(o) };
+export function istiodAnswer(o: Observation): CorpusAnswer {
+  return { ...strip(fromObservation(o)), category: categoryOfObservation(o), path: xdsPath(o) };
 }
 
-export function simulatorAnswer(
-  p: Pick<ProbeOutcome, 'simulator' | 'simulatorClusters' | 'dfp' | 'simulatorMissing'>,
-): CorpusProbe['simulator'] {
+export function simulatorAnswer(p: Pick<ProbeOutcome, 'simulator' | 'simulatorClusters' | 'simulatorMissing'>): CorpusProbe['simulator'] {
   if (!p.simulator) return { missing: p.simulatorMissing ?? 'the simulator was not asked' };
   const r: SimResult = p.simulator;
-  return { ...strip(fromSimulator(r, p.simulatorClusters, p.dfp)), path: simPath(r) };
+  return { ...strip(fromSimulator(r, p.simulatorClusters)), path: simPath(r) };
 }
 
 export function corpusLine(id: string, s: FuzzScenario, probes: ProbeOutcome[]): CorpusScenario {
@@ -72,8 +80,27 @@ export function corpusLine(id: string, s: FuzzScenario, probes: ProbeOutcome[]):
     policy: s.policy,
     meshConfig: s.meshConfig,
     manifests: s.manifests,
-    probes: probes.map((p) => ({ from: p.raw.from, to: p.raw.to, istiod: istiodAnswer(p.lane, p.dfp), simulator: simulatorAnswer(p) })),
+    probes: probes.map((p) => ({ from: p.raw.from, to: p.raw.to, istiod: istiodAnswer(p.lane), simulator: simulatorAnswer(p) })),
   };
+}
+
+const ENDINGS: ReadonlySet<Signal | undefined> = new Set(['http-502', 'http-503', 'http-404', 'tcp-close']);
+
+/**
+ * A stored answer with its derived fields read again by today's referee, from what was observed and stored
+ * (verdict, listener, cluster, how a blocked call ended, the xDS path): the signal through the one signalOf,
+ * and a category the path decides (a DYNAMIC_DNS entry's own cluster behind its virtual host is its route,
+ * `dfp` the mesh's catch-all alone). What only the xDS could tell again is refused: refresh against istiod.
+ */
+export function rederive<A extends CorpusAnswer>(a: A): A {
+  if (a.verdict === 'error' || a.listener === undefined) return a;
+  const signal = signalOf(a.verdict, a.listener, a.cluster, ENDINGS.has(a.signal) ? a.signal : undefined);
+  const out: A = { ...a, ...(signal ? { signal } : {}) };
+  if (a.category === 'dfp' && a.cluster !== ALLOW_ANY_DFP_CLUSTER) {
+    if (!a.path?.includes(' → virtual host ')) throw new Error(`cannot re-derive the category of ${a.path}: refresh the corpus`);
+    out.category = 'route';
+  }
+  return out;
 }
 
 /** Every scenario of a corpus directory, in file and line order. */

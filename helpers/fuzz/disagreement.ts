@@ -19,14 +19,14 @@ export function signature(p: Pick<ProbeOutcome, 'differences' | 'raw'>): string 
  * is a difference too: a comparison never silently becomes two-way.
  */
 export function differences(
-  p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters' | 'simulatorMissing' | 'dfp'>,
+  p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters' | 'simulatorMissing'>,
   simulatorAsked = p.simulator !== undefined,
 ): string[] {
   const answers: [string, Answer][] = [
     ['oracle', fromOracle(p.oracle)],
-    ['lane', p.dfp ? fromObservation(p.lane, p.dfp) : fromObservation(p.lane)],
+    ['lane', fromObservation(p.lane)],
   ];
-  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters, p.dfp)]);
+  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters)]);
   const out: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     for (let j = i + 1; j < answers.length; j++) {

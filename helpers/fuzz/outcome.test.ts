@@ -2,7 +2,7 @@
 // categories of the outcome mix every fuzz run prints.
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../model/types.ts';
-import { categoryOfExpectation, categoryOfObservation, dfpClusters, emptyMix, formatMix } from './outcome.ts';
+import { categoryOfExpectation, categoryOfObservation, emptyMix, formatMix } from './outcome.ts';
 
 const obs = (o: Partial<Observation>, evidence: Record<string, unknown>): Observation => ({ verdict: 'allowed', ...o, evidence });
 
@@ -21,16 +21,13 @@ describe('outcome categories', () => {
     expect(
       categoryOfObservation(obs({ cluster: 'PassthroughCluster' }, { listener: 'virtualOutbound', listenerMatch: 'virtualOutbound' })),
     ).toBe('no-listener');
-    const dfp = dfpClusters([
-      { name: 'outbound|80||*.example.org', cluster_type: { name: 'envoy.clusters.dynamic_forward_proxy' } },
-      { name: 'x' },
-    ]);
-    expect([...dfp].sort()).toEqual(['AllowAnyDynamicDNSCluster', 'outbound|80||*.example.org']);
-    // A DYNAMIC_DNS entry's forward-proxy cluster behind its virtual host is the entry's route; the mesh's is DFP.
-    expect(categoryOfObservation(obs({ cluster: 'outbound|80||*.example.org' }, { ...port, virtualHost: '*.example.org' }), dfp)).toBe(
+    // A DYNAMIC_DNS entry's forward-proxy cluster is the entry's route or chain, whatever its CDS type; DFP is the
+    // mesh's ALLOW_ANY_DYNAMIC_DNS catch-all only (the model and the referee's signal draw the same line).
+    expect(categoryOfObservation(obs({ cluster: 'outbound|80||*.example.org' }, { ...port, virtualHost: '*.example.org:80' }))).toBe(
       'route',
     );
-    expect(categoryOfObservation(obs({ cluster: 'AllowAnyDynamicDNSCluster' }, { ...port, virtualHost: 'allow_any' }), dfp)).toBe('dfp');
+    expect(categoryOfObservation(obs({ cluster: 'outbound|5432||*.example.org' }, { ...port, filterChainSteps: [] }))).toBe('tcp-chain');
+    expect(categoryOfObservation(obs({ cluster: 'AllowAnyDynamicDNSCluster' }, { ...port, virtualHost: 'allow_any' }))).toBe('dfp');
     expect(categoryOfObservation(obs({ verdict: 'error', error: 'x' }, port))).toBe('error');
     // A lane that classified the call itself is taken at its word.
     expect(

@@ -1,6 +1,6 @@
 // Where a probe landed, in the categories the fuzzer reports as its outcome mix: a ServiceEntry's HTTP route,
 // TCP chain or SNI chain; the passthrough or blackhole of a port's listener; no listener for the port
-// (virtualOutbound decides); a dynamic forward proxy cluster. Read from the lane's xDS walk where there is
+// (virtualOutbound decides); the mesh's dynamic forward proxy catch-all (ALLOW_ANY_DYNAMIC_DNS). Read from the lane's xDS walk where there is
 // one, else from the model's answer.
 import type { Expectation, Observation, OutcomeCategory } from '../model/types.ts';
 
@@ -31,24 +31,15 @@ const LABEL: Record<Category, string> = {
 
 /** Istio's cluster for ALLOW_ANY_DYNAMIC_DNS (pilot/pkg/networking/util/util.go AllowAnyDynamicDNSCluster). */
 export const ALLOW_ANY_DFP_CLUSTER = 'AllowAnyDynamicDNSCluster';
-const DFP_TYPE = 'envoy.clusters.dynamic_forward_proxy';
-
-/** Names of the snapshot's clusters of Envoy's dynamic forward proxy type (DYNAMIC_DNS entries, ALLOW_ANY_DYNAMIC_DNS). */
-export function dfpClusters(clusters: readonly unknown[]): Set<string> {
-  const out = new Set<string>([ALLOW_ANY_DFP_CLUSTER]);
-  for (const c of clusters as { name?: string; cluster_type?: { name?: string } }[])
-    if (c.cluster_type?.name === DFP_TYPE && c.name) out.add(c.name);
-  return out;
-}
-
 /** The category of the lane's answer, from the evaluator's evidence (listener match, chain steps, virtual host). */
-export function categoryOfObservation(o: Observation, dfp: ReadonlySet<string> = new Set([ALLOW_ANY_DFP_CLUSTER])): Category {
+export function categoryOfObservation(o: Observation): Category {
   if (o.xds?.category) return o.xds.category;
   const ev = o.evidence as Record<string, unknown>;
   if (ev.listenerMatch === 'virtualOutbound') return o.verdict === 'error' ? 'error' : 'no-listener';
-  // A DYNAMIC_DNS entry's own forward-proxy cluster, reached through its virtual host, is that entry's route;
-  // `dfp` is the mesh's ALLOW_ANY_DYNAMIC_DNS catch-all (the model's categories draw the same line).
-  if (o.cluster && dfp.has(o.cluster)) return o.cluster !== ALLOW_ANY_DFP_CLUSTER && ev.virtualHost ? 'route' : 'dfp';
+  // `dfp` is the mesh's ALLOW_ANY_DYNAMIC_DNS catch-all only. A DYNAMIC_DNS entry's own forward-proxy cluster
+  // is that entry's route or chain, like any cluster of its own (the model, which sees no CDS, and the
+  // referee's signal draw the same line, by the cluster's name).
+  if (o.cluster === ALLOW_ANY_DFP_CLUSTER) return 'dfp';
   if (o.verdict === 'error') return 'error';
   if (o.verdict === 'blocked') return 'blackhole';
   if (o.cluster === 'PassthroughCluster') return 'passthrough';

@@ -13,8 +13,6 @@ export interface ProbeOutcome {
   simulator?: SimResult;
   /** Cluster names in the CDS snapshot the simulator ran on. */
   simulatorClusters?: Set<string>;
-  /** Dynamic forward proxy clusters of that snapshot. */
-  dfp?: Set<string>;
   /** Why the simulator, though asked, has no answer for this probe (it then disagrees with every answer). */
   simulatorMissing?: string;
   /** Where istiod's xDS sent the call (the lane's evaluator), for the outcome mix. */

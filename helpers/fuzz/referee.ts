@@ -3,12 +3,15 @@
 // verdict, cluster, listener and signal.
 import type { Expectation, Observation, ProbeTarget } from '../model/types.ts';
 import type { SimCall, SimResult } from '../tools/simulator.ts';
-import { ALLOW_ANY_DFP_CLUSTER, dfpClusters } from './outcome.ts';
+import { ALLOW_ANY_DFP_CLUSTER } from './outcome.ts';
 
 /**
  * How the client experiences the call: forwarded to a cluster, an HTTP 502 from the route's catch-all, the
  * connection closed (BlackHoleCluster, no filter chain), no listener for the port (virtualOutbound decides),
- * or a dynamic forward proxy cluster. `http-503`: an HTTP route to a cluster the sidecar lacks (Envoy's router
+ * or `dfp`: the mesh's ALLOW_ANY_DYNAMIC_DNS catch-all (AllowAnyDynamicDNSCluster) took it. A DYNAMIC_DNS
+ * entry's own forward-proxy cluster is that entry's cluster, `forwarded`, as the outcome categories count it
+ * (its route): the cluster's name alone decides, so the model, which sees no CDS, and the xDS sides read one
+ * call alike. `http-503`: an HTTP route to a cluster the sidecar lacks (Envoy's router
  * answers 503 with the NC flag, where a tcp_proxy closes the connection); `http-404`: a gateway no route of which
  * takes the request. Two answers with the same verdict and cluster can still differ here.
  */
@@ -25,16 +28,19 @@ export interface Answer {
 
 const VIRTUAL_OUTBOUND = 'virtualOutbound';
 
-function signalOf(
+/**
+ * The one reading of a signal every side goes through (oracle, lane, simulator, and the corpus when it
+ * re-derives stored answers): `blocked` is how that side saw a blocked call end.
+ */
+export function signalOf(
   verdict: Answer['verdict'],
   listener: string | undefined,
   cluster: string | undefined,
   blocked: Signal | undefined,
-  dfp: ReadonlySet<string>,
 ): Signal | undefined {
   if (verdict === 'error') return undefined;
   if (listener === VIRTUAL_OUTBOUND) return 'no-listener';
-  if (cluster && dfp.has(cluster)) return 'dfp';
+  if (cluster === ALLOW_ANY_DFP_CLUSTER) return 'dfp';
   if (verdict === 'blocked') return blocked ?? 'tcp-close';
   return 'forwarded';
 }
@@ -44,7 +50,7 @@ export function fromOracle(e: Expectation): Answer {
     verdict: e.verdict,
     cluster: e.cluster,
     listener: e.listener,
-    signal: signalOf(e.verdict, e.listener, e.cluster, e.signal, new Set([ALLOW_ANY_DFP_CLUSTER])),
+    signal: signalOf(e.verdict, e.listener, e.cluster, e.signal),
   };
 }
 
@@ -52,12 +58,13 @@ export function fromOracle(e: Expectation): Answer {
  * The lane's observation as an answer. (A call routed to a cluster the sidecar does not have is already a
  * blocked call there: the evaluator says so, with Envoy's 503 or close.)
  */
-export function fromObservation(o: Observation, dfp: ReadonlySet<string> = dfpOf(o)): Answer {
+export function fromObservation(o: Observation): Answer {
   const ev = o.evidence as Record<string, unknown>;
   const listener = typeof ev.listener === 'string' ? ev.listener : undefined;
   // A lane that does not say how a blocked call showed itself leaves the signal uncompared.
-  const unsaid = !listener || (o.verdict === 'blocked' && !o.signal && listener !== VIRTUAL_OUTBOUND && !(o.cluster && dfp.has(o.cluster)));
-  const signal = unsaid ? o.signal : signalOf(o.verdict, listener, o.cluster, o.signal, dfp);
+  const unsaid =
+    !listener || (o.verdict === 'blocked' && !o.signal && listener !== VIRTUAL_OUTBOUND && o.cluster !== ALLOW_ANY_DFP_CLUSTER);
+  const signal = unsaid ? o.signal : signalOf(o.verdict, listener, o.cluster, o.signal);
   return {
     verdict: o.verdict,
     ...(o.cluster ? { cluster: o.cluster } : {}),
@@ -65,10 +72,6 @@ export function fromObservation(o: Observation, dfp: ReadonlySet<string> = dfpOf
     ...(signal ? { signal } : {}),
     ...(o.error ? { error: o.error } : {}),
   };
-}
-
-function dfpOf(o: Observation): ReadonlySet<string> {
-  return o.xds ? dfpClusters(o.xds.snapshot.clusters) : new Set([ALLOW_ANY_DFP_CLUSTER]);
 }
 
 /** The Host header curl sends (the port only when it is not the scheme's default). */
@@ -108,25 +111,21 @@ const NO_FILTER_CHAIN = 'no filter chains matched';
  * answer, which disagrees with every answer (a TLS or raw-TCP call reaching an HTTP connection manager is
  * one: neither the oracle nor the evaluator model it).
  */
-export function fromSimulator(
-  r: SimResult,
-  knownClusters?: ReadonlySet<string>,
-  dfp: ReadonlySet<string> = new Set([ALLOW_ANY_DFP_CLUSTER]),
-): Answer {
+export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>): Answer {
   const listener = r.listener || undefined;
   const at = listener ? { listener } : {};
   if (r.error === NO_FILTER_CHAIN)
-    return { verdict: 'blocked', cluster: '(no filter chain)', ...at, signal: signalOf('blocked', listener, undefined, 'tcp-close', dfp) };
+    return { verdict: 'blocked', cluster: '(no filter chain)', ...at, signal: signalOf('blocked', listener, undefined, 'tcp-close') };
   if (r.error) return { verdict: 'error', ...at, error: `simulator: ${r.error}` };
   if (r.directResponse)
     return r.directResponse === 502
-      ? { verdict: 'blocked', cluster: 'BlackHoleCluster', ...at, signal: signalOf('blocked', listener, undefined, 'http-502', dfp) }
+      ? { verdict: 'blocked', cluster: 'BlackHoleCluster', ...at, signal: signalOf('blocked', listener, undefined, 'http-502') }
       : { verdict: 'error', ...at, error: `direct response ${r.directResponse}` };
   if (!r.cluster) return { verdict: 'error', ...at, error: 'simulator matched no cluster' };
   const blocked = r.cluster === 'BlackHoleCluster' || (knownClusters !== undefined && !knownClusters.has(r.cluster));
   const verdict = blocked ? 'blocked' : 'allowed';
   const miss: Signal = r.cluster !== 'BlackHoleCluster' && r.virtualHost ? 'http-503' : 'tcp-close';
-  return { verdict, cluster: r.cluster, ...at, signal: signalOf(verdict, listener, r.cluster, miss, dfp) as Signal };
+  return { verdict, cluster: r.cluster, ...at, signal: signalOf(verdict, listener, r.cluster, miss) as Signal };
 }
 
 /**

@@ -36,7 +36,7 @@ export async function runScenario(
   }
   for (const p of probes) {
     p.differences = differences(p, !!opts.simulator);
-    p.category = categoryOfObservation(p.lane, p.dfp);
+    p.category = categoryOfObservation(p.lane);
   }
   return { probes, disagreeing: probes.filter((p) => p.differences.length > 0), unknownTypes: unknown };
 }

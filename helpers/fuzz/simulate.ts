@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { Lane } from '../lanes/lane.ts';
 import type { Observation, Probe } from '../model/types.ts';
 import type { Simulator } from '../tools/simulator.ts';
-import { dfpClusters } from './outcome.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
 import { simCall } from './referee.ts';
 
@@ -57,12 +56,8 @@ export async function askSimulator(lane: Lane, probes: ProbeOutcome[], simulator
       continue;
     }
     const known = new Set((snap.clusters as { name?: string }[]).map((c) => String(c.name)));
-    const dfp = dfpClusters(snap.clusters);
     const asked = group.filter((p) => dialledAddress(p.lane) !== undefined);
-    for (const p of group) {
-      p.dfp = dfp;
-      if (!asked.includes(p)) p.simulatorMissing = 'the lane did not say which address it dialled';
-    }
+    for (const p of group) if (!asked.includes(p)) p.simulatorMissing = 'the lane did not say which address it dialled';
     if (asked.length === 0) continue;
     try {
       const { results, unknownTypes } = await simulator.run(
