@@ -194,6 +194,19 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
     });
 
   program
+    // Started by `up` beside the warm stack; not a command for users.
+    .command('answer-server', { hidden: true })
+    .action(async () => {
+      const { serveAnswers } = await import('../helpers/stack/answer-server.ts');
+      const { answerSocketIn } = await import('../helpers/stack/answer-protocol.ts');
+      const { readWarm } = await import('../helpers/stack/warm.ts');
+      const rec = readWarm();
+      if (!rec) throw new UserError('answer-server: no warm stack is recorded (`egress-conformance up` starts one, and this with it)');
+      await serveAnswers(answerSocketIn(rec.runDir), process.env, io.err);
+      result.code = new Promise<number>(() => {}); // serves until its stack is gone (it exits then)
+    });
+
+  program
     .command('down')
     .description('stop the warm stack and remove what it made')
     .action(async () => {

@@ -62,9 +62,9 @@ export class WarmLane implements Lane {
       { serviceAccount: false },
     );
     await syncScenarioObjects(this.k8s, objects, this.runId);
-    await writeMeshConfig(this.k8s, warmMesh(this.rec.baseMesh, resources, policy));
-    // The barrier over the whole cluster: allocator, istiod's store, and a mesh push carrying its marker.
-    await this.live.syncLive();
+    // The barrier over the whole cluster: allocator, istiod's store, and the scenario's mesh written with
+    // its marker (one write, so istiod reloads the mesh once) and seen in a push.
+    await this.live.syncLive(warmMesh(this.rec.baseMesh, resources, policy));
     return { name, policy };
   }
 

@@ -103,6 +103,24 @@ describe('the warm stack record', () => {
     expect(again.err).toEqual(['down: no warm stack is up']);
   });
 
+  it('its answer server: shown by status, ended by down, and the stack is up without it', async () => {
+    const env = { XDG_STATE_HOME: join(root, 'd') };
+    const server = { ...sleeper(), name: 'answer-server' };
+    const rec = record(env, [sleeper()], { answerServer: { ...server, socket: '/nonexistent/answers.sock' } });
+    const o = io();
+    expect(runStatus({}, o.io, env)).toBe(0);
+    expect(o.out.join('\n')).toContain(`answers:    /nonexistent/answers.sock (answer server ${server.pid})`);
+    process.kill(server.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isUp(rec)).toBe(true);
+    const revived = { ...sleeper(), name: 'answer-server' };
+    record(env, rec.processes, { answerServer: { ...revived, socket: '/nonexistent/answers.sock' } });
+    const down = io();
+    expect(await runDown({}, down.io, env)).toBe(0);
+    expect(alive(revived.pid)).toBe(false);
+    expect(down.err.join('\n')).toContain(`answer-server ${revived.pid}`);
+  });
+
   it('a dead part makes the stack not up; a pid now running another program is not killed', async () => {
     const env = { XDG_STATE_HOME: join(root, 'c') };
     const other = sleeper();

@@ -39,6 +39,11 @@ export interface WarmRecord {
   /** Loopback endpoints, for status and for the user's own tools. */
   endpoints: Record<string, string>;
   processes: StackProcess[];
+  /**
+   * The Node process that answers `expect` on this stack (answer-server.ts), when `up` started one. Not
+   * part of `processes`: the stack is up without it, and commands then answer by themselves.
+   */
+  answerServer?: StackProcess & { socket: string };
   /** The mesh config right after the install: each question's meshConfig is written over this, not over the last question's. */
   baseMesh: Record<string, unknown>;
   startedAt: string;
@@ -86,9 +91,12 @@ export function isRecordedAlive(p: StackProcess): boolean {
   }
 }
 
+/** Every process the record names: the stack's, and its answer server. */
+export const recordedProcesses = (rec: WarmRecord): StackProcess[] => [...rec.processes, ...(rec.answerServer ? [rec.answerServer] : [])];
+
 /** SIGKILL for every recorded process still running its recorded program, then the record's run dir removed. */
 export function endRecordedProcesses(rec: WarmRecord): void {
-  for (const p of rec.processes) {
+  for (const p of recordedProcesses(rec)) {
     if (!isRecordedAlive(p)) continue;
     try {
       process.kill(p.pid, 'SIGKILL');

@@ -96,7 +96,8 @@ describe.skipIf(!aprilBinary)(
         [BIN, 'expect', '--lane', 'control-plane', '--istio-version', version, '-f', FILE, '--probe', 'default=tcp://db.example.com:5432'],
         {
           reject: false,
-          env: { PILOT_DISCOVERY: aprilBinary },
+          // Its own state: a warm stack the user has up must not answer for the binary named here.
+          env: { PILOT_DISCOVERY: aprilBinary, XDG_STATE_HOME: join(dir, 'state') },
         },
       );
       expect(r.exitCode).toBe(2);

@@ -9,7 +9,9 @@ import { formatProbeSource } from '../../helpers/probes/url.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { onInterrupt } from '../../helpers/process/interrupt.ts';
 import { runCases, scenarioCases } from '../../helpers/driver/run-cases.ts';
-import { acquireStack, type AcquireOptions } from '../../helpers/stack/acquire.ts';
+import { acquireStack, type AcquireOptions, usableWarm } from '../../helpers/stack/acquire.ts';
+import { askAnswerServer } from '../../helpers/stack/answer-client.ts';
+import { buildName, uptime } from '../../helpers/stack/warm.ts';
 
 export interface LaneExpectRow {
   from: string;
@@ -63,41 +65,41 @@ export function istiodPath(o: Observation): string {
   return steps.join(' → ') || '(no path: the evaluator recorded none)';
 }
 
+interface Answered {
+  istioVersion: string;
+  /** Who answered, for the summary line. */
+  where: string;
+  observations: Observation[];
+}
+
 export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
   const { pin } = o;
   const policy: PolicyMode = o.policy ?? o.resources.mesh.outboundTrafficPolicy ?? 'ALLOW_ANY';
   const say = (l: string) => o.io.err(l);
-  const stack = await acquireStack({ pin, say, ...(o.fresh ? { fresh: o.fresh } : {}), ...(o.env ? { env: o.env } : {}) });
-  // Through the process's one signal owner, which exits 130/143 once a stack started for this call is down.
-  const stopListening = onInterrupt(() => stack.release());
-  const rows: LaneExpectRow[] = [];
-  let istioVersion = pin.istioVersion;
-  try {
-    const info = await stack.lane.setup();
-    istioVersion = info.istioVersion;
-    for await (const { case: c, observation: seen } of runCases(stack.lane, scenarioCases('expect', policy, o.resources, o.probes))) {
-      const e = expectProbe(o.resources, c.probe, { istioVersion: pin.istioVersion, policy });
-      const cluster = seen.cluster ?? '';
-      const model = { verdict: e.verdict, cluster: e.cluster };
-      rows.push({
-        from: formatProbeSource(c.probe.from),
-        to: c.probe.to.raw,
-        answeredBy: 'istiod',
-        verdict: seen.verdict,
-        cluster,
-        path: istiodPath(seen),
-        reason: e.reason,
-        model,
-        oracle: model,
-        agrees: seen.verdict === e.verdict && cluster === e.cluster,
-        evidence: seen.evidence,
-        ...(seen.error ? { error: seen.error } : {}),
-      });
-    }
-  } finally {
-    stopListening();
-    await stack.release();
-  }
+  const answered = (await fromAnswerServer(o, policy, say)) ?? (await inThisProcess(o, policy, say));
+  if (answered.observations.length !== o.probes.length)
+    throw new Error(`${answered.where} answered ${answered.observations.length} of ${o.probes.length} probes`);
+  const rows: LaneExpectRow[] = o.probes.map((probe, i) => {
+    const seen = answered.observations[i]!;
+    const e = expectProbe(o.resources, probe, { istioVersion: pin.istioVersion, policy });
+    const cluster = seen.cluster ?? '';
+    const model = { verdict: e.verdict, cluster: e.cluster };
+    return {
+      from: formatProbeSource(probe.from),
+      to: probe.to.raw,
+      answeredBy: 'istiod',
+      verdict: seen.verdict,
+      cluster,
+      path: istiodPath(seen),
+      reason: e.reason,
+      model,
+      oracle: model,
+      agrees: seen.verdict === e.verdict && cluster === e.cluster,
+      evidence: seen.evidence,
+      ...(seen.error ? { error: seen.error } : {}),
+    };
+  });
+  const istioVersion = answered.istioVersion;
   if (o.json) o.io.out(JSON.stringify(rows, null, 2));
   else {
     o.io.out(
@@ -113,9 +115,7 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
         ]),
       ),
     );
-    o.io.out(
-      `\nAnswered by istiod ${istioVersion} (${pin.label ?? pin.goModuleVersion}, ${stack.warm ? 'the warm stack' : 'a stack started for this call'}), mesh policy ${policy}:`,
-    );
+    o.io.out(`\nAnswered by istiod ${istioVersion} (${pin.label ?? pin.goModuleVersion}, ${answered.where}), mesh policy ${policy}:`);
     rows.forEach((r, i) => {
       o.io.out(`  ${i + 1}. istiod: ${r.path}`);
       o.io.out(`     model${r.agrees ? '' : ' (DIFFERS)'}: ${r.reason}`);
@@ -124,4 +124,35 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
   const differ = rows.filter((r) => !r.agrees).length;
   if (differ) o.io.err(`${differ} of ${rows.length} probes: the model differs from istiod (istiod's answer is the one above)`);
   return rows.some((r) => r.verdict === 'error') ? 1 : 0;
+}
+
+/** The warm stack's answer server, when it runs this command's code; undefined (said why) otherwise. */
+async function fromAnswerServer(o: LaneExpectOptions, policy: PolicyMode, say: (l: string) => void): Promise<Answered | undefined> {
+  if (o.fresh) return undefined;
+  const rec = usableWarm({ pin: o.pin, say: () => {}, ...(o.env ? { env: o.env } : {}) });
+  if (!rec?.answerServer) return undefined;
+  const got = await askAnswerServer(rec, policy, o.resources, o.probes);
+  if ('unavailable' in got) {
+    say(`stack: not asking the warm stack's answer server: ${got.unavailable}; answering in this process`);
+    return undefined;
+  }
+  say(`stack: using the warm stack (egress-conformance up, ${buildName(rec.build)}, up ${uptime(rec)}), through its answer server`);
+  return { istioVersion: rec.build.istioVersion, where: 'the warm stack', observations: got.observations };
+}
+
+/** A lane in this process: on the warm stack when it fits, else on a stack started for this call. */
+async function inThisProcess(o: LaneExpectOptions, policy: PolicyMode, say: (l: string) => void): Promise<Answered> {
+  const stack = await acquireStack({ pin: o.pin, say, ...(o.fresh ? { fresh: o.fresh } : {}), ...(o.env ? { env: o.env } : {}) });
+  // Through the process's one signal owner, which exits 130/143 once a stack started for this call is down.
+  const stopListening = onInterrupt(() => stack.release());
+  try {
+    const info = await stack.lane.setup();
+    const observations: Observation[] = [];
+    for await (const { observation } of runCases(stack.lane, scenarioCases('expect', policy, o.resources, o.probes)))
+      observations.push(observation);
+    return { istioVersion: info.istioVersion, where: stack.warm ? 'the warm stack' : 'a stack started for this call', observations };
+  } finally {
+    stopListening();
+    await stack.release();
+  }
 }

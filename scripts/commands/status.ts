@@ -12,6 +12,11 @@ export function statusLines(rec: WarmRecord): string[] {
     ...(rec.startedBy ? [`started by: ${rec.startedBy} (lab stop ends it; \`egress-conformance up\` keeps it)`] : []),
     ...Object.entries(rec.endpoints).map(([k, v]) => `${`${k}:`.padEnd(11)} ${v}`),
     `processes:  ${rec.processes.map((p) => `${p.name} ${p.pid}${isRecordedAlive(p) ? '' : ' (gone)'}`).join(', ')}`,
+    ...(rec.answerServer
+      ? [
+          `answers:    ${rec.answerServer.socket} (answer server ${rec.answerServer.pid}${isRecordedAlive(rec.answerServer) ? '' : ', gone: commands answer by themselves'})`,
+        ]
+      : []),
     `kubeconfig: ${rec.kubeconfig}`,
   ];
 }
@@ -31,6 +36,7 @@ export function runStatus(flags: { json?: boolean }, io: Io, env: NodeJS.Process
               uptimeSeconds: Math.round((Date.now() - Date.parse(rec.startedAt)) / 1000),
               endpoints: rec.endpoints,
               processes: rec.processes.map((p) => ({ ...p, alive: isRecordedAlive(p) })),
+              answerServer: rec.answerServer ? { ...rec.answerServer, alive: isRecordedAlive(rec.answerServer) } : null,
               kubeconfig: rec.kubeconfig,
             }
           : { up: false },

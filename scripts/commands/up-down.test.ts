@@ -63,13 +63,21 @@ describe.skipIf(missing.length > 0)(
       const ask = await cli(...args, '--json');
       expect(ask.exitCode, ask.stderr).toBe(0);
       expect(ask.stderr).toMatch(/stack: using the warm stack/);
-      const rows = JSON.parse(ask.stdout) as { answeredBy: string; verdict: string; path: string }[];
+      const rows = JSON.parse(ask.stdout) as { answeredBy: string; verdict: string; cluster: string; path: string }[];
       expect(rows).toHaveLength(5);
       for (const r of rows) {
         expect(r.answeredBy).toBe('istiod');
         expect(r.path).toMatch(/listener .* → .*cluster /);
       }
       expect(rows[2]?.verdict).toBe('blocked');
+      // Answered by the stack's answer server; without it, this process answers the same (the fallback).
+      expect(ask.stderr).toMatch(/through its answer server/);
+      process.kill(rec.answerServer!.pid, 'SIGKILL');
+      const alone = await cli(...args, '--json');
+      expect(alone.exitCode, alone.stderr).toBe(0);
+      expect(alone.stderr).toMatch(/not asking the warm stack's answer server: it is not running .*; answering in this process/);
+      const same = (r: { verdict: string; cluster: string; path: string }) => [r.verdict, r.cluster, r.path];
+      expect((JSON.parse(alone.stdout) as typeof rows).map(same)).toEqual(rows.map(same));
 
       const down = await cli('down');
       expect(down.exitCode, down.stderr).toBe(0);

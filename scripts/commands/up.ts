@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { controlPlanePin } from '../../helpers/lanes/select.ts';
 import { missingStackTools } from '../../helpers/stack/requirements.ts';
+import { spawnAnswerServer } from '../../helpers/stack/answer-spawn.ts';
 import { detachedControlPlane } from '../../helpers/stack/provider.ts';
 import { buildName, isUp, readWarm, removeWarm, runsBuild, writeWarm } from '../../helpers/stack/warm.ts';
 import { statusLines } from './status.ts';
@@ -51,7 +52,10 @@ export async function runUp(flags: UpFlags, io: Io, env: NodeJS.ProcessEnv = pro
   if (missing.length)
     throw new EnvironmentError(`up needs the pinned tools; run ${missing.map((c) => `\`egress-conformance ${c}\``).join(', ')} (needs Go)`);
   const t0 = performance.now();
-  const rec = await provider.start({ pin, ...(operatorFile ? { operatorFile } : {}), say: (l) => io.err(l) });
+  const started = await provider.start({ pin, ...(operatorFile ? { operatorFile } : {}), say: (l) => io.err(l) });
+  writeWarm(started, env);
+  // Recorded before it listens (it reads the record above); `down` ends it with the stack.
+  const rec = { ...started, answerServer: spawnAnswerServer(started, env) };
   writeWarm(rec, env);
   io.err(`up: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   for (const l of statusLines(rec)) io.err(`  ${l}`);

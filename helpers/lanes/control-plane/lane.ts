@@ -270,11 +270,11 @@ export class ControlPlaneLane implements Lane {
    * they got there (kubectl, an IstioOperator install): the same barrier as applyScenario, over every
    * object in the cluster rather than this run's. Returns the live mesh config.
    */
-  async syncLive(): Promise<Record<string, unknown>> {
+  async syncLive(meshToWrite?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { k8s, barrier, observer } = this.started();
     const generation = ++this.generation;
     observer.reset();
-    const { mesh, marks } = await syncLiveCluster(k8s, barrier, generation, this.runId, this.opts.applyTimeoutMs ?? 20_000);
+    const { mesh, marks } = await syncLiveCluster(k8s, barrier, generation, this.runId, this.opts.applyTimeoutMs ?? 20_000, meshToWrite);
     this.liveMarks = marks;
     const handle: ScenarioHandle = { name: 'live', policy: modeOf(mesh) === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY' };
     this.current = { handle, generation, proxyMetadata: proxyMetadataOf(mesh) };

@@ -24,13 +24,15 @@ export async function syncLiveCluster(
   generation: number,
   runId: string,
   timeout: number,
+  /** The mesh config to write with the marker (one write, one reload in istiod); default: the live one. */
+  meshToWrite?: Record<string, unknown>,
 ): Promise<{ mesh: Record<string, unknown>; marks: LiveMarks }> {
   const entry = sentinel(generation, runId);
   await k8s.apply(entry);
   await barrier.allocator(entry, timeout);
   const objects = [...(await k8s.list('networking.istio.io/v1', 'ServiceEntry')), ...(await k8s.list('networking.istio.io/v1', 'Sidecar'))];
   await barrier.store(objects, undefined, timeout);
-  const mesh = (await readMeshConfig(k8s)) ?? {};
+  const mesh = meshToWrite ?? (await readMeshConfig(k8s)) ?? {};
   await writeMeshConfig(k8s, { ...mesh, connectTimeout: markerTimeout(generation) });
   await barrier.marker(generation, timeout);
   return { mesh, marks: { entry, connectTimeout: mesh.connectTimeout } };
