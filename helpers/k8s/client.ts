@@ -132,6 +132,11 @@ export class ClientNodeK8s implements K8sOps {
     );
   }
 
+  /** A merge patch of a Node's status (the kwok cluster's fake Node: its kubelet port). */
+  async setNodeStatus(name: string, status: Record<string, unknown>): Promise<void> {
+    await this.core.patchNodeStatus({ name, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  }
+
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       let stdout = '';

@@ -60,7 +60,13 @@ export const detachedControlPlane: StackProvider = {
         ...(operatorFile ? { operator: operatorFile } : {}),
         kubeconfig: state.kubeconfig,
         runDir: state.runDir,
-        endpoints: { 'kube-apiserver': state.apiServer, 'istiod xDS (gRPC)': a.grpc, 'istiod debug (HTTP)': a.http },
+        endpoints: {
+          'kube-apiserver': state.apiServer,
+          'istiod xDS (gRPC)': a.grpc,
+          // istioctl's port (the istiod Pod's 15012 leads here: kubectl port-forward, istioctl proxy-status).
+          ...(a.secureGrpc ? { 'istiod xDS (TLS)': a.secureGrpc } : {}),
+          'istiod debug (HTTP)': a.http,
+        },
         processes: state.processes,
         baseMesh,
         startedAt: state.startedAt,

@@ -18,7 +18,7 @@ import { pollUntil } from '../../process/poll.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { freeLoopbackPort } from '../../process/ports.ts';
 import { kwokClusterBinaries } from './binaries.ts';
-import { fakeNode, kwokctlConfigurationYaml } from './config.ts';
+import { fakeNode, kwokctlConfigurationYaml, NODE_NAME, type PodPortForward } from './config.ts';
 import { failureCause } from './kwokctl-output.ts';
 import { killPids, recordedPids, sameProgram } from './pids.ts';
 
@@ -33,6 +33,8 @@ export interface KwokClusterOptions {
   detached?: boolean;
   /** An etcd snapshot to restore right after the cluster starts (see snapshot.ts). */
   snapshot?: string;
+  /** Ports of Pods that lead to local processes (`kubectl port-forward` reaches them; config.ts). */
+  portForwards?: PodPortForward[];
   readyTimeoutMs?: number;
   onProgress?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -89,20 +91,23 @@ export class KwokCluster {
     );
     writeFileSync(
       configFile,
-      kwokctlConfigurationYaml({
-        binaries,
-        kubeVersion: PINNED.kubernetes.version,
-        etcdVersion: PINNED.kubernetes.etcd,
-        cacheDir: join(workdir, 'cache'),
-        ports: {
-          kubeApiserver: kubeApiserver!,
-          etcd: etcd!,
-          etcdPeer: etcdPeer!,
-          kubeControllerManager: kubeControllerManager!,
-          kubeScheduler: kubeScheduler!,
-          kwokController: kwokController!,
+      kwokctlConfigurationYaml(
+        {
+          binaries,
+          kubeVersion: PINNED.kubernetes.version,
+          etcdVersion: PINNED.kubernetes.etcd,
+          cacheDir: join(workdir, 'cache'),
+          ports: {
+            kubeApiserver: kubeApiserver!,
+            etcd: etcd!,
+            etcdPeer: etcdPeer!,
+            kubeControllerManager: kubeControllerManager!,
+            kubeScheduler: kubeScheduler!,
+            kwokController: kwokController!,
+          },
         },
-      }),
+        opts.portForwards,
+      ),
     );
     // Only what kwokctl needs: a KWOK_* variable of the user's would override the configuration.
     const env = { PATH: opts.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin', HOME: opts.dir, KWOK_WORKDIR: workdir };
@@ -129,6 +134,10 @@ export class KwokCluster {
       const t2 = performance.now();
       cluster.timings.restoreMs = t2 - t1;
       await k8s.apply(fakeNode());
+      // The Node's kubelet port is where the API server sends `kubectl port-forward`, `logs` and `exec`: this
+      // cluster's kwok controller. kwok writes it only while the Node is not Ready yet (its node-initialize
+      // stage), so a Node restored from a snapshot still names the controller of the cluster it was saved from.
+      await k8s.setNodeStatus(NODE_NAME, { daemonEndpoints: { kubeletEndpoint: { Port: kwokController } } });
       cluster.timings.nodeMs = performance.now() - t2;
       return cluster;
     } catch (err) {

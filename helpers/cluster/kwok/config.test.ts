@@ -2,7 +2,7 @@
 // downloaded), on 127.0.0.1, admission on (Istio's webhook must be called), and the three settings
 // found necessary after a snapshot restore when kwok was first tried on this project's machines.
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { fakeNode, kwokctlConfigurationYaml, POD_CIDR, SERVICE_CIDR } from './config.ts';
 import { snapshotKey } from './snapshot.ts';
 
@@ -63,6 +63,26 @@ describe('kwokctl configuration', () => {
     expect(node.metadata.annotations).toMatchObject({ 'kwok.x-k8s.io/node': 'fake' });
     expect(node.spec).toMatchObject({ podCIDR: POD_CIDR, podCIDRs: [POD_CIDR] });
     expect(POD_CIDR.split('.')[1]).not.toBe(SERVICE_CIDR.split('.')[1]);
+  });
+
+  it("port forwards follow as kwok's ClusterPortForward documents: the namespace's Pods, one target per port", () => {
+    const text = kwokctlConfigurationYaml({ binaries, kubeVersion: 'v1.35.4', etcdVersion: 'v3.6.5', cacheDir: '/w/cache' }, [
+      { name: 'istiod', namespace: 'istio-system', ports: { 15012: '127.0.0.1:4012', 15014: '127.0.0.1:4014' } },
+    ]);
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    expect(docs.map((d) => d.kind)).toEqual(['KwokctlConfiguration', 'ClusterPortForward']);
+    expect(docs[1]).toEqual({
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'ClusterPortForward',
+      metadata: { name: 'istiod' },
+      spec: {
+        selector: { matchNamespaces: ['istio-system'] },
+        forwards: [
+          { ports: [15012], target: { address: '127.0.0.1', port: 4012 } },
+          { ports: [15014], target: { address: '127.0.0.1', port: 4014 } },
+        ],
+      },
+    });
   });
 
   it('a snapshot key changes with the Istio build and the IstioOperator text', () => {

@@ -8,6 +8,12 @@
 // - After a snapshot restore the restarted controllers find leases held by the processes before it;
 //   leader election off and short node leases let them start working at once.
 // - kwok's default Pod range overlaps the default Service range, so the Node carries its own podCIDR.
+// - `kubectl port-forward` to a Pod reaches the kwok controller, which plays the Node's kubelet
+//   (pkg/kwok/server/debugging_port_forword.go): a ClusterPortForward whose selector matches the Pod and
+//   whose forward lists the port dials the forward's target address instead. Given as documents of the
+//   kwokctl config file, kwokctl copies them into the controller's own config (runtime/cluster.go Save:
+//   kinds not enabled as CRDs stay config), which the controller reads once, at start; so nothing shows in
+//   the cluster's API and the targets must be known before the cluster starts.
 import { stringify } from 'yaml';
 import type { K8sObject } from '../../k8s/client.ts';
 
@@ -43,6 +49,15 @@ export interface KwokConfigInput {
     kubeScheduler: number;
     kwokController: number;
   };
+}
+
+/** Connections to these ports of the Pods of a namespace go to local addresses instead (kwok's ClusterPortForward). */
+export interface PodPortForward {
+  /** The kwok object's name. */
+  name: string;
+  namespace: string;
+  /** Pod port → host:port on this machine. */
+  ports: Record<number, string>;
 }
 
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -99,8 +114,24 @@ export function kwokctlConfiguration(c: KwokConfigInput): Record<string, unknown
   };
 }
 
-export function kwokctlConfigurationYaml(c: KwokConfigInput): string {
-  return stringify(kwokctlConfiguration(c));
+/** kwok's ClusterPortForward for one forward (kwok.x-k8s.io/v1alpha1; one Forward per port, a Target each). */
+export function clusterPortForward(f: PodPortForward): Record<string, unknown> {
+  return {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'ClusterPortForward',
+    metadata: { name: f.name },
+    spec: {
+      selector: { matchNamespaces: [f.namespace] },
+      forwards: Object.entries(f.ports).map(([port, target]) => {
+        const at = target.lastIndexOf(':');
+        return { ports: [Number(port)], target: { address: target.slice(0, at), port: Number(target.slice(at + 1)) } };
+      }),
+    },
+  };
+}
+
+export function kwokctlConfigurationYaml(c: KwokConfigInput, forwards: PodPortForward[] = []): string {
+  return [kwokctlConfiguration(c), ...forwards.map(clusterPortForward)].map((d) => stringify(d)).join('---\n');
 }
 
 /**

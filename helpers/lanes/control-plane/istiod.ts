@@ -28,8 +28,8 @@ export interface IstiodOptions {
   kubeconfig: string;
   /** Folder for the log and HOME. */
   dir: string;
-  /** --httpsAddr port (webhooks); default a free one. */
-  httpsPort?: number;
+  /** Its listeners (pickIstiodAddresses); default free ports. */
+  addresses?: IstiodAddresses;
   /** Istio version string sent as ISTIO_VERSION by the readiness client. */
   istioVersion: string;
   detached?: boolean;
@@ -47,6 +47,35 @@ export interface IstiodAddresses {
   monitoring: string;
   https: string;
   ctrlz: number;
+  /** xDS over TLS (istioctl's port, 15012 in the Pod); absent in the state of a stack started before it. */
+  secureGrpc?: string;
+}
+
+/** Free loopback ports for every istiod listener, chosen before the cluster starts (its port forwards name them). */
+export async function pickIstiodAddresses(): Promise<IstiodAddresses> {
+  const [grpc, http, monitoring, https, ctrlz, secureGrpc] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freeLoopbackPort()));
+  return {
+    grpc: `127.0.0.1:${grpc}`,
+    http: `127.0.0.1:${http}`,
+    monitoring: `127.0.0.1:${monitoring}`,
+    https: `127.0.0.1:${https}`,
+    ctrlz: ctrlz!,
+    secureGrpc: `127.0.0.1:${secureGrpc}`,
+  };
+}
+
+/**
+ * The istiod Pod's ports (the Deployment of Istio's istio-discovery chart: 15010 grpc-xds, 15012 tls-xds,
+ * 15014 http-monitoring, which also serves /debug (bootstrap/server.go initIstiodAdminServer), 15017
+ * https-webhooks; 9876 ControlZ) → the local istiod's. istioctl reaches istiod by port-forwarding to a
+ * Running Pod labelled app=istiod on 15012 (istioctl/pkg/multixds/gather.go queryEachShard), so with these
+ * forwards `istioctl proxy-status` answers from the local istiod as from a Pod. 8080 (http-debug) is left
+ * out: the gateway Pods in the same namespace listen on 8080, and a forward selects Pods by namespace only.
+ */
+export function istiodPodPorts(a: IstiodAddresses): Record<number, string> {
+  const ports: Record<number, string> = { 15010: a.grpc, 15014: a.monitoring, 15017: a.https, 9876: `127.0.0.1:${a.ctrlz}` };
+  if (a.secureGrpc) ports[15012] = a.secureGrpc;
+  return ports;
 }
 
 /** The identity used for readiness and marker checks: a plain sidecar in the root namespace. */
@@ -79,14 +108,7 @@ export class Istiod {
   static async start(opts: IstiodOptions): Promise<Istiod> {
     if (!existsSync(opts.binary)) throw new EnvironmentError(`pilot-discovery binary ${opts.binary} does not exist`);
     mkdirSync(opts.dir, { recursive: true });
-    const [grpc, http, monitoring, https, ctrlz] = await Promise.all([1, 2, 3, 4, 5].map(() => freeLoopbackPort()));
-    const addresses: IstiodAddresses = {
-      grpc: `127.0.0.1:${grpc}`,
-      http: `127.0.0.1:${http}`,
-      monitoring: `127.0.0.1:${monitoring}`,
-      https: `127.0.0.1:${opts.httpsPort ?? https}`,
-      ctrlz: ctrlz!,
-    };
+    const addresses = opts.addresses ?? (await pickIstiodAddresses());
     const args = [
       'discovery',
       `--kubeconfig=${opts.kubeconfig}`,
@@ -98,10 +120,12 @@ export class Istiod {
       `--httpAddr=${addresses.http}`,
       `--httpsAddr=${addresses.https}`,
       `--monitoringAddr=${addresses.monitoring}`,
-      // Empty: no TLS xDS port (server.go initSecureDiscoveryService); the lane speaks plaintext on loopback.
-      '--secureGRPCAddr=',
+      // The lane speaks plaintext xDS on loopback; the TLS port is istioctl's (proxy-status through the
+      // istiod Pod's port 15012). istiod serves it with the certificate of --tlsCertFile, or not at all
+      // without one (server.go initSecureDiscoveryService, createPeerCertVerifier).
+      `--secureGRPCAddr=${addresses.secureGrpc ?? ''}`,
       '--ctrlz_address=127.0.0.1',
-      `--ctrlz_port=${ctrlz}`,
+      `--ctrlz_port=${addresses.ctrlz}`,
       '--shutdownDuration=1s',
       '--log_output_level=default:info',
       ...(opts.extraArgs ?? []),

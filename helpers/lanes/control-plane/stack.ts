@@ -10,13 +10,14 @@ import { KwokCluster, type KwokClusterState } from '../../cluster/kwok/cluster.t
 import { kwokClusterBinaries } from '../../cluster/kwok/binaries.ts';
 import { findSnapshot, storeSnapshot } from '../../cluster/kwok/snapshot.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
+import { ISTIO_NAMESPACE } from '../../k8s/istio.ts';
 import { EnvironmentError } from '../../model/errors.ts';
 import type { PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
 import { findIstioctlBuildSync } from '../../tools/pilot-locate.ts';
 import { ensurePilotDiscovery, installPilotDiscovery } from '../../tools/pilot-install.ts';
 import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
-import { Istiod, type IstiodAddresses } from './istiod.ts';
-import { freeLoopbackPort, isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
+import { Istiod, type IstiodAddresses, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
+import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
 import { istiodCertArgs, makeWebhookCerts, pointValidationAtLocalIstiod, waitValidationAnswers } from './webhook.ts';
 
 export interface StackOptions {
@@ -99,7 +100,10 @@ export class ControlPlaneStack {
     let istiod: Istiod | undefined;
     try {
       say(`control-plane: starting a kwok cluster${snapshot ? ` and restoring Istio (${operator.name}) from its snapshot` : ''}`);
-      cluster = await KwokCluster.create({ dir: runDir, build, detached: o.detached, snapshot, onProgress: o.onProgress });
+      // istiod's ports first: the cluster's port forwards lead the istiod Pod's ports to them (istiodPodPorts).
+      const addresses = await pickIstiodAddresses();
+      const portForwards = [{ name: 'istiod', namespace: ISTIO_NAMESPACE, ports: istiodPodPorts(addresses) }];
+      cluster = await KwokCluster.create({ dir: runDir, build, detached: o.detached, snapshot, portForwards, onProgress: o.onProgress });
       const t1 = performance.now();
       if (!snapshot) {
         say(`control-plane: cluster ready (${Math.round(t1 - t0)} ms); istioctl install -f ${operator.name}`);
@@ -110,9 +114,8 @@ export class ControlPlaneStack {
       const istioMs = snapshot ? cluster.timings.restoreMs : t2 - t1;
       say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(istioMs)} ms); starting istiod`);
       const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
-      const httpsPort = await freeLoopbackPort();
       const webhook = (async () => {
-        const names = await pointValidationAtLocalIstiod(cluster!.k8s, `127.0.0.1:${httpsPort}`, certs.caFile);
+        const names = await pointValidationAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
         return names;
       })();
       mkdirSync(join(runDir, 'istiod'), { recursive: true });
@@ -122,7 +125,7 @@ export class ControlPlaneStack {
         dir: join(runDir, 'istiod'),
         istioVersion: o.pin.istioVersion,
         detached: o.detached,
-        httpsPort,
+        addresses,
         extraArgs: istiodCertArgs(certs),
         // As the installed Deployment sets it: the validation controller watches the webhook
         // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
