@@ -38,15 +38,11 @@ export async function syncScenarioObjects(k8s: K8sOps, objects: K8sObject[], run
   // One after the other, in the order given: creation time is how Istio breaks ties between entries.
   for (const o of objects) await k8s.apply(o);
   const keep = new Set(objects.map(keyOf));
-  const removed: string[] = [];
-  for (const kind of SCENARIO_KINDS) {
-    for (const o of await k8s.list(ISTIO_GROUP_VERSION, kind, undefined, `${RUN_LABEL}=${runId}`)) {
-      if (keep.has(keyOf(o))) continue;
-      await deleteQuietly(k8s, o);
-      removed.push(keyOf(o));
-    }
-  }
-  return removed;
+  // The lists and deletions need no order among themselves: asked at once.
+  const listed = await Promise.all(SCENARIO_KINDS.map((kind) => k8s.list(ISTIO_GROUP_VERSION, kind, undefined, `${RUN_LABEL}=${runId}`)));
+  const stale = listed.flat().filter((o) => !keep.has(keyOf(o)));
+  await Promise.all(stale.map((o) => deleteQuietly(k8s, o)));
+  return stale.map(keyOf);
 }
 
 async function deleteQuietly(k8s: K8sOps, o: K8sObject): Promise<void> {

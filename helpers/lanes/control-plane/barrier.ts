@@ -70,11 +70,13 @@ export class Barrier {
   async store(objects: K8sObject[], generation: number | undefined, timeout: number): Promise<number> {
     const want = new Map<string, string>();
     const versions = new Map<string, string>();
-    for (const o of objects) {
-      const live = await this.k8s.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
-      versions.set(keyOf(o), String(live?.metadata.resourceVersion ?? ''));
-      want.set(keyOf(o), canonicalJson((live?.status as { addresses?: unknown[] } | undefined)?.addresses ?? []));
-    }
+    const lives = await Promise.all(
+      objects.map((o) => this.k8s.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name })),
+    );
+    objects.forEach((o, i) => {
+      versions.set(keyOf(o), String(lives[i]?.metadata.resourceVersion ?? ''));
+      want.set(keyOf(o), canonicalJson((lives[i]?.status as { addresses?: unknown[] } | undefined)?.addresses ?? []));
+    });
     // ServiceEntries and Sidecars always (none may be left over), and any other kind the scenario has.
     const kinds = new Set(['ServiceEntry', 'Sidecar', ...objects.map((o) => o.kind)]);
     const what = generation === undefined ? "istiod's config store" : `istiod's config store at generation ${generation}`;

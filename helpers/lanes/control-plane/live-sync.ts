@@ -30,7 +30,7 @@ export async function syncLiveCluster(
   const entry = sentinel(generation, runId);
   await k8s.apply(entry);
   await barrier.allocator(entry, timeout);
-  const objects = [...(await k8s.list('networking.istio.io/v1', 'ServiceEntry')), ...(await k8s.list('networking.istio.io/v1', 'Sidecar'))];
+  const objects = (await Promise.all(['ServiceEntry', 'Sidecar'].map((kind) => k8s.list('networking.istio.io/v1', kind)))).flat();
   await barrier.store(objects, undefined, timeout);
   const mesh = meshToWrite ?? (await readMeshConfig(k8s)) ?? {};
   await writeMeshConfig(k8s, { ...mesh, connectTimeout: markerTimeout(generation) });
