@@ -18,6 +18,7 @@ import { ensurePilotDiscovery, installPilotDiscovery } from '../../tools/pilot-i
 import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
 import { Istiod, type IstiodAddresses, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
 import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
+import { reapOnOwnerDeath } from '../../process/reaper.ts';
 import { istiodCertArgs, makeWebhookCerts, pointValidationAtLocalIstiod, waitValidationAnswers } from './webhook.ts';
 
 export interface StackOptions {
@@ -93,6 +94,9 @@ export class ControlPlaneStack {
     const operator = o.operator ?? installOperator('ALLOW_ANY');
     const runDir = await mkdtemp(join(tmpdir(), 'iec-cp-'));
     const releaseDir = !o.detached && !o.keepDir ? removeOnExit(runDir) : undefined;
+    // If this process is killed outright (no exit hook runs), what it started under runDir is ended anyway;
+    // a detached stack is released once it is started, when its pids are the caller's to record.
+    const releaseReaper = o.keepDir ? () => {} : reapOnOwnerDeath(runDir);
     const parts = snapshotParts(o.pin.goModuleVersion, operator.text);
     const snapshot = findSnapshot(parts);
     const t0 = performance.now();
@@ -140,7 +144,19 @@ export class ControlPlaneStack {
       // Restored Pods were force-deleted (fresh IPs); their Deployments bring them back meanwhile.
       await waitIstioPods(cluster.k8s, 60_000);
       const t4 = performance.now();
-      const stack = new ControlPlaneStack(runDir, cluster, istiod, istioctl, operator.name, releaseDir, !!o.keepDir);
+      if (o.detached) releaseReaper();
+      const stack = new ControlPlaneStack(
+        runDir,
+        cluster,
+        istiod,
+        istioctl,
+        operator.name,
+        () => {
+          releaseDir?.();
+          releaseReaper();
+        },
+        !!o.keepDir,
+      );
       stack.timings = {
         clusterMs: t1 - t0 - (snapshot ? cluster.timings.restoreMs : 0),
         istioMs,
@@ -156,6 +172,7 @@ export class ControlPlaneStack {
       await cluster?.delete();
       if (!o.keepDir) rmSync(runDir, { recursive: true, force: true });
       releaseDir?.();
+      releaseReaper();
       throw err;
     }
   }
