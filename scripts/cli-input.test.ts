@@ -170,7 +170,7 @@ describe('small CLI gaps', () => {
     expectCleanError(
       await run(['expect', '-f', se, '--policy', 'registry-only', '--probe', 'default=http://x.example.com/']),
       2,
-      /--policy: "registry-only" is not a policy; use ALLOW_ANY or REGISTRY_ONLY \(any case\)/,
+      /--policy: "registry-only" is not a policy; use ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS \(any case\)/,
     );
   });
 

@@ -44,7 +44,10 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
         'NAMESPACE=URL or NAMESPACE[key=value,...]=URL (a labelled workload): http://host[:port][/path], https://host[:port][/path], tcp://host:port (repeatable)',
       ).argParser(collect),
     )
-    .option('--policy <mode>', 'mesh outboundTrafficPolicy mode: ALLOW_ANY or REGISTRY_ONLY (overrides the IstioOperator)')
+    .option(
+      '--policy <mode>',
+      'mesh outboundTrafficPolicy mode: ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS (overrides the IstioOperator)',
+    )
     .option(
       '--istio-version <build>',
       "a pinned istiod build (label, Go module version) or, for the model, an Istio version X.Y.Z (default: the lane's build)",

@@ -24,7 +24,7 @@ describe('case catalogue', () => {
       ]),
     );
     for (const s of scenarios) {
-      expect(s.policies).toEqual(['ALLOW_ANY', 'REGISTRY_ONLY']);
+      expect(s.policies.slice(0, 2)).toEqual(['ALLOW_ANY', 'REGISTRY_ONLY']);
       const seen = new Set(s.probes.map((p) => `${p.from.namespace} ${p.to.raw}`));
       for (const ns of ['frontend', 'default']) {
         for (const host of ['db.example.com', 'unlisted.example.com']) expect(seen).toContain(`${ns} tcp://${host}:5432`);
@@ -34,6 +34,24 @@ describe('case catalogue', () => {
         }
       }
     }
+  });
+
+  it('ALLOW_ANY_DYNAMIC_DNS runs only where a file names it; a file that names no policies runs under the two', () => {
+    const dfp = scenarios.filter((s) => s.policies.includes('ALLOW_ANY_DYNAMIC_DNS')).map((s) => s.name);
+    expect(dfp.sort()).toEqual(['dynamic-dns-http-route', 'dynamic-dns-mesh']);
+    for (const s of scenarios.filter((x) => !dfp.includes(x.name))) expect(s.policies).toEqual(['ALLOW_ANY', 'REGISTRY_ONLY']);
+    const ids = cases.filter((c) => c.policy === 'ALLOW_ANY_DYNAMIC_DNS').map((c) => c.id);
+    expect(ids.length).toBe(24);
+    // The issue's three facts, each pinned: plain HTTP to an unknown host takes the dynamic forward proxy, TLS and
+    // TCP to unknown hosts still pass through, and a Sidecar's own mode (it cannot say ALLOW_ANY_DYNAMIC_DNS) wins.
+    const pin = (id: string) => {
+      const c = cases.find((x) => x.id === `ALLOW_ANY_DYNAMIC_DNS/${id}`)!;
+      return `${c.probe.expect.ALLOW_ANY_DYNAMIC_DNS?.verdict} ${c.probe.expect.ALLOW_ANY_DYNAMIC_DNS?.cluster}`;
+    };
+    expect(pin('dynamic-dns-mesh/frontend→http://unlisted.example.com/')).toBe('allowed AllowAnyDynamicDNSCluster');
+    expect(pin('dynamic-dns-mesh/frontend→https://unlisted.example.com/')).toBe('allowed PassthroughCluster');
+    expect(pin('dynamic-dns-mesh/frontend→tcp://unlisted.example.com:5432')).toBe('allowed PassthroughCluster');
+    expect(pin('dynamic-dns-http-route/default→http://unlisted.example.com/')).toBe('allowed PassthroughCluster');
   });
 
   it("the course ServiceEntry is the learner's: in frontend, no exportTo", () => {

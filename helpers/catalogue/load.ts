@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, stringify } from 'yaml';
 import type { PolicyMode, Verdict } from '../model/types.ts';
-import { POLICY_MODES } from '../model/types.ts';
+import { DEFAULT_POLICIES, POLICY_LIST, POLICY_MODES } from '../model/types.ts';
 import { UserError } from '../model/errors.ts';
 import { loadResourceFiles, loadYamlText, toJs } from '../istio/load.ts';
 import { parseMeshConfig, policyCaseHint } from '../istio/mesh-config.ts';
@@ -48,7 +48,8 @@ function parseExpectBefore(file: string, where: string, raw: unknown): Catalogue
     if (!pins || typeof pins !== 'object') bad(file, `${where}.expectBefore.${before} must map policies to pins`);
     const expect: CatalogueProbe['expect'] = {};
     for (const [k, v] of Object.entries(pins as Obj)) {
-      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expectBefore.${before}: "${k}" is not a policy`);
+      if (!POLICY_MODES.includes(k as PolicyMode))
+        bad(file, `${where}.expectBefore.${before}: "${k}" is not a policy (${POLICY_LIST})${policyCaseHint(k)}`);
       expect[k as PolicyMode] = parsePinned(file, `${where}.expectBefore.${before}.${k}`, v);
     }
     return { before, expect };
@@ -74,11 +75,16 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
   const resourceFiles = (doc.resources ?? []) as unknown[];
   if (!Array.isArray(resourceFiles) || resourceFiles.some((r) => typeof r !== 'string'))
     bad(file, 'resources must be a list of paths under fixtures/');
-  const policies = (doc.policies ?? POLICY_MODES) as PolicyMode[];
-  if (!Array.isArray(policies) || policies.some((p) => !POLICY_MODES.includes(p))) {
+  // A file that names no policies runs under ALLOW_ANY and REGISTRY_ONLY; ALLOW_ANY_DYNAMIC_DNS only where named.
+  const policies = (doc.policies ?? DEFAULT_POLICIES) as PolicyMode[];
+  if (!Array.isArray(policies) || policies.length === 0 || policies.some((p) => !POLICY_MODES.includes(p))) {
     const wrong = Array.isArray(policies) ? policies.find((p) => !POLICY_MODES.includes(p)) : undefined;
-    bad(file, `policies must list ALLOW_ANY and/or REGISTRY_ONLY${policyCaseHint(wrong)}`);
+    bad(
+      file,
+      `policies must list one or more of ${POLICY_LIST}${wrong === undefined ? '' : ` ("${String(wrong)}" is not one)`}${policyCaseHint(wrong)}`,
+    );
   }
+  if (new Set(policies).size !== policies.length) bad(file, 'policies lists a policy twice');
   const resources = loadResourceFiles((resourceFiles as string[]).map((r) => resolve(fixturesDir, r)));
   // Small rule scenarios keep their resources inline, as a list of manifests.
   const inline = doc.manifests ?? [];
@@ -115,7 +121,9 @@ function parseScenario(file: string, fixturesDir: string, requirePins: boolean):
     }
     const expect: CatalogueProbe['expect'] = {};
     for (const [k, v] of Object.entries((p.expect ?? {}) as Obj)) {
-      if (!POLICY_MODES.includes(k as PolicyMode)) bad(file, `${where}.expect: "${k}" is not a policy${policyCaseHint(k)}`);
+      if (!POLICY_MODES.includes(k as PolicyMode))
+        bad(file, `${where}.expect: "${k}" is not a policy (${POLICY_LIST})${policyCaseHint(k)}`);
+      if (!policies.includes(k as PolicyMode)) bad(file, `${where}.expect.${k}: the file's policies do not include ${k}`);
       expect[k as PolicyMode] = parsePinned(file, `${where}.expect.${k}`, v);
     }
     if (requirePins) for (const pol of policies) if (!expect[pol]) bad(file, `${where}: no pinned expectation for ${pol}`);

@@ -44,14 +44,43 @@ describe('per-version pins', () => {
     expect(() => loadCaseFiles([f])).toThrow(new RegExp(f.replaceAll('.', '\\.')));
   });
 
+  it('policies: ALLOW_ANY_DYNAMIC_DNS is opt-in; a wrong name, or a pin for a policy the file does not run, is refused naming the three', () => {
+    const probe = (expect: string) => `probes:\n  - from: default\n    to: http://x.example.com/\n    expect: ${expect}\n`;
+    const [plain] = loadCaseFiles([file('plain.yaml', `name: plain\n${probe('{ALLOW_ANY: allowed PassthroughCluster}')}`)]);
+    expect(plain!.policies).toEqual(['ALLOW_ANY', 'REGISTRY_ONLY']);
+    const [dfp] = loadCaseFiles([
+      file(
+        'dfp.yaml',
+        `name: dfp\npolicies: [ALLOW_ANY_DYNAMIC_DNS]\n${probe('{ALLOW_ANY_DYNAMIC_DNS: allowed AllowAnyDynamicDNSCluster}')}`,
+      ),
+    ]);
+    expect(dfp!.policies).toEqual(['ALLOW_ANY_DYNAMIC_DNS']);
+    expect(dfp!.probes[0]!.expect.ALLOW_ANY_DYNAMIC_DNS).toEqual({ verdict: 'allowed', cluster: 'AllowAnyDynamicDNSCluster' });
+    const three = /ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS/;
+    expect(() => loadCaseFiles([file('p.yaml', `name: p\npolicies: [DENY]\n${probe('{}')}`)])).toThrow(three);
+    expect(() => loadCaseFiles([file('e.yaml', `name: e\n${probe('{DYNAMIC_DNS: allowed X}')}`)])).toThrow(three);
+    expect(() => loadCaseFiles([file('u.yaml', `name: u\n${probe('{ALLOW_ANY_DYNAMIC_DNS: allowed X}')}`)])).toThrow(
+      /expect\.ALLOW_ANY_DYNAMIC_DNS: the file's policies do not include ALLOW_ANY_DYNAMIC_DNS/,
+    );
+    expect(() => loadCaseFiles([file('d.yaml', `name: d\npolicies: [ALLOW_ANY, ALLOW_ANY]\n${probe('{}')}`)])).toThrow(/twice/);
+  });
+
   it('the built-in catalogue has version-sensitive probes whose pins differ across the pinned builds', () => {
     const versioned = loadCatalogue().flatMap((s) => s.probes.filter((p) => p.expectBefore?.length).map((p) => ({ s: s.name, p })));
     expect(new Set(versioned.map((x) => x.s))).toEqual(
-      new Set(['version-default-export-to', 'version-sidecar-excludes-namespace', 'version-service-entry-visibility']),
+      new Set([
+        'version-default-export-to',
+        'version-sidecar-excludes-namespace',
+        'version-service-entry-visibility',
+        'dynamic-dns-mesh',
+        'dynamic-dns-http-route',
+      ]),
     );
-    for (const { p } of versioned)
-      expect(pinFor(p, 'REGISTRY_ONLY', '1.30.0-alpha.1.48.b01690e6db7d')).not.toEqual(
-        pinFor(p, 'REGISTRY_ONLY', '1.32.0-alpha.eed52ebb66ad'),
-      );
+    // Each bound pins the policy whose answer the gate changes: REGISTRY_ONLY in the version- scenarios, the
+    // mesh mode itself in the dynamic-dns ones.
+    for (const { s, p } of versioned) {
+      const policy = s.startsWith('dynamic-dns') ? 'ALLOW_ANY_DYNAMIC_DNS' : 'REGISTRY_ONLY';
+      expect(pinFor(p, policy, '1.30.0-alpha.1.48.b01690e6db7d')).not.toEqual(pinFor(p, policy, '1.32.0-alpha.eed52ebb66ad'));
+    }
   });
 });

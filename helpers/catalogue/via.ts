@@ -3,7 +3,7 @@
 //   via: {ALLOW_ANY: [...], REGISTRY_ONLY: [...]}     # when the path differs by policy
 //   tls: gateway                                       # client | sidecar | gateway | none
 import { type PinnedHop, parsePinnedHop, TLS_ORIGINS } from '../model/hops.ts';
-import { POLICY_MODES, type PolicyMode, type TlsOrigin } from '../model/types.ts';
+import { POLICY_LIST, POLICY_MODES, type PolicyMode, type TlsOrigin } from '../model/types.ts';
 
 function hopList(raw: unknown, fail: (what: string) => never): PinnedHop[] {
   if (!Array.isArray(raw) || raw.length === 0) fail(' must be a non-empty list of "PROXY CLUSTER [tls:MODE[:SNI]]"');
@@ -29,7 +29,7 @@ export function parseVia(
   if (!raw || typeof raw !== 'object') fail(' must be a list of hops or a map of policy to hops');
   const out: Partial<Record<PolicyMode, PinnedHop[]>> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (!POLICY_MODES.includes(k as PolicyMode)) fail(`: "${k}" is not a policy`);
+    if (!POLICY_MODES.includes(k as PolicyMode)) fail(`: "${k}" is not a policy (${POLICY_LIST})`);
     out[k as PolicyMode] = hopList(v, (what) => fail(`.${k}${what}`));
   }
   return out;

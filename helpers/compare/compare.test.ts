@@ -44,6 +44,8 @@ describe('compare on the oracle lane', () => {
       'import-exclusion': ['sidecar-egress-exclusions'],
       'service-entry-visibility': ['service-entry-visibility'],
       'version-service-entry-visibility': ['service-entry-visibility'],
+      'dynamic-dns-mesh': ['allow-any-dynamic-dns'],
+      'dynamic-dns-http-route': ['allow-any-dynamic-dns'],
     });
     // In the catalogue's upgrade scenarios, default's 5432 calls change under both policies; with the
     // visibility cap, frontend's calls to the api entries of default change too.
@@ -100,7 +102,7 @@ describe('compare on the oracle lane', () => {
     expect(md).toMatch(/MISSING \(predicted by default-export-to\)/);
   });
 
-  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses its three gates; 1.30.3 → 1.30.4 crosses none and changes nothing', async () => {
+  it('release versions on the oracle lane: 1.30.2 → 1.31.0 crosses its four gates; 1.30.3 → 1.30.4 crosses none and changes nothing', async () => {
     const cases = gatherCases({});
     const at = async (a: string, b: string) => {
       const f = resolveTarget(a, '--from', 'model');
@@ -111,6 +113,7 @@ describe('compare on the oracle lane', () => {
       'default-export-to',
       'sidecar-egress-exclusions',
       'service-entry-visibility',
+      'allow-any-dynamic-dns',
     ]);
     const none = await at('1.30.3', '1.30.4');
     expect(none.gates).toEqual([]);

@@ -63,8 +63,11 @@ function schemaCheck(ref: SourceRef, kind: string, obj: Obj): void {
       .errors;
     const describe = (x: NonNullable<typeof errors>[number]) => {
       const path = x.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      // The Sidecar API's enum has no ALLOW_ANY_DYNAMIC_DNS (networking/v1alpha3 sidecar.proto): a mesh mode only.
+      const meshOnly =
+        x.data === 'ALLOW_ANY_DYNAMIC_DNS' ? ' (ALLOW_ANY_DYNAMIC_DNS is a mesh mode only: meshConfig.outboundTrafficPolicy)' : '';
       if (x.params?.allowedValues)
-        return `${path} ${JSON.stringify(x.data)} must be one of ${x.params.allowedValues.filter((v) => v !== null).join(', ')}`;
+        return `${path} ${JSON.stringify(x.data)} must be one of ${x.params.allowedValues.filter((v) => v !== null).join(', ')}${meshOnly}`;
       return `${path} ${x.message}`;
     };
     const msg = errors?.length ? errors.map(describe).join('; ') : (e as Error).message;

@@ -83,7 +83,7 @@ describe('parseMeshConfig', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'c.yaml'), 'name: c\npolicies: [registry_only]\nprobes: [{from: default, to: "tcp://a.example.com:1"}]\n');
     expect(message(() => loadCatalogue(dir, root, { requirePins: false }))).toMatch(
-      /policies must list ALLOW_ANY and\/or REGISTRY_ONLY \(Istio's values are upper-case: write REGISTRY_ONLY\)/,
+      /policies must list one or more of ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS \("registry_only" is not one\) \(Istio's values are upper-case: write REGISTRY_ONLY\)/,
     );
   });
 });

@@ -3,7 +3,16 @@
 
 export type Verdict = 'allowed' | 'blocked';
 export type PolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY' | 'ALLOW_ANY_DYNAMIC_DNS';
-export const POLICY_MODES: readonly PolicyMode[] = ['ALLOW_ANY', 'REGISTRY_ONLY'];
+/** Every mesh mode a catalogue file, `--policy` and the lanes can name (MeshConfig's OutboundTrafficPolicy.Mode). */
+export const POLICY_MODES: readonly PolicyMode[] = ['ALLOW_ANY', 'REGISTRY_ONLY', 'ALLOW_ANY_DYNAMIC_DNS'];
+/**
+ * The policies a case file runs under when it lists none. ALLOW_ANY_DYNAMIC_DNS is opt-in (`policies:`): it
+ * differs from ALLOW_ANY only for plain HTTP to unknown hosts, and a third install per scenario would cost
+ * every lane a third of its run for cases that do not look at that difference.
+ */
+export const DEFAULT_POLICIES: readonly PolicyMode[] = ['ALLOW_ANY', 'REGISTRY_ONLY'];
+/** How an error names the valid policies. */
+export const POLICY_LIST = 'ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS';
 
 /** Where a resource came from, so every error can name the file and document. */
 export interface SourceRef {

@@ -249,7 +249,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   const resources = withInstalledServices(scenario);
   const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
-  const decision = effectivePolicy(choice, meshMode(resources, opts.policy));
+  const decision = effectivePolicy(choice, meshMode(resources, opts.policy), v);
   const pods = [probe.from, ...(opts.workloads ?? [])];
   const vis = visiblePorts(resources, probe, v, choice.sidecar, pods);
   const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar, pods) : undefined;

@@ -6,6 +6,7 @@
 import type { PolicyMode, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { creationSeconds } from './order.ts';
 import type { RuleId } from './rules.ts';
+import { gateOpen, type IstioVersion } from './version.ts';
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 
@@ -81,7 +82,7 @@ export interface PolicyDecision {
 }
 
 /** `meshMode` is the mesh-wide mode in force (already resolved from flags, IstioOperator or default). */
-export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): PolicyDecision {
+export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode, v?: IstioVersion): PolicyDecision {
   const sc = choice.sidecar;
   if (sc?.outboundTrafficPolicy) {
     const ep = sc.outboundTrafficPolicy === 'ALLOW_ANY' ? sc.egressProxy : undefined;
@@ -93,6 +94,16 @@ export function effectivePolicy(choice: SidecarChoice, meshMode: PolicyMode): Po
       // named by route.GetDestinationCluster: outbound|port|subset|host (found by fuzzing: an egressProxy subset).
       passthrough: ep ? `outbound|${ep.port}|${ep.subset ?? ''}|${ep.host}` : 'PassthroughCluster',
       ...(ep ? { egressProxy: ep } : {}),
+    };
+  }
+  if (meshMode === 'ALLOW_ANY_DYNAMIC_DNS' && v && !gateOpen(v, 'allow-any-dynamic-dns')) {
+    // A build before the gate reads the enum value but compares the mode with ALLOW_ANY only (util.go
+    // IsAllowAnyOutbound): the catch-alls are block_all and BlackHoleCluster, as under REGISTRY_ONLY.
+    return {
+      mode: 'REGISTRY_ONLY',
+      source: 'mesh',
+      why: `mesh outboundTrafficPolicy ALLOW_ANY_DYNAMIC_DNS, which Istio ${v.raw} does not implement (version gate allow-any-dynamic-dns): it blocks as REGISTRY_ONLY`,
+      passthrough: 'PassthroughCluster',
     };
   }
   return { mode: meshMode, source: 'mesh', why: `mesh outboundTrafficPolicy ${meshMode}`, passthrough: 'PassthroughCluster' };

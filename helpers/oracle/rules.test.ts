@@ -51,11 +51,7 @@ describe('rule ids', () => {
  * Rules no recorded probe can reach yet, each with why. The list cannot rot: a listed rule that some probe
  * exercises fails the test below, so it is struck off as soon as the evidence exists.
  */
-const AWAITING: Partial<Record<RuleId, string>> = {
-  'mesh.allow-any-dynamic-dns':
-    'rule scenarios and the catalogue run under ALLOW_ANY and REGISTRY_ONLY only; the fuzz corpus generates the mesh mode ALLOW_ANY_DYNAMIC_DNS',
-  'mesh.dynamic-dns-passthrough': 'as mesh.allow-any-dynamic-dns',
-};
+const AWAITING: Partial<Record<RuleId, string>> = {};
 
 describe('rule coverage by recorded istiod answers (fixtures/rules, pending and the catalogue)', () => {
   const counts = countRuleHits(answers);

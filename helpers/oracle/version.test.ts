@@ -44,13 +44,14 @@ describe('version gates', () => {
     }
   });
 
-  it('the April build lacks the exclusions, the defaultServiceExportTo fix and serviceEntryVisibility; the August build has them', () => {
+  it('the April build lacks the exclusions, the defaultServiceExportTo fix, serviceEntryVisibility and ALLOW_ANY_DYNAMIC_DNS; the August build has them', () => {
     const april = PINNED_BUILDS.find((b) => b.label === 'master-2026-04-23')!;
     const august = PINNED_BUILDS.find((b) => b.label === 'master-2026-08-27')!;
     expect(gatesBetween(v(april.istioVersion), v(august.istioVersion)).map((g) => g.id)).toEqual([
       'default-export-to',
       'sidecar-egress-exclusions',
       'service-entry-visibility',
+      'allow-any-dynamic-dns',
     ]);
   });
 

@@ -3,7 +3,12 @@
 // Also the one list of version gates: the rules of the oracle that change with the Istio version.
 import { UserError } from '../model/errors.ts';
 
-export type GateId = 'dns-auto-allocation' | 'default-export-to' | 'sidecar-egress-exclusions' | 'service-entry-visibility';
+export type GateId =
+  | 'dns-auto-allocation'
+  | 'default-export-to'
+  | 'sidecar-egress-exclusions'
+  | 'service-entry-visibility'
+  | 'allow-any-dynamic-dns';
 
 export interface IstioVersion {
   major: number;
@@ -125,6 +130,21 @@ export const GATES: readonly VersionGate[] = [
       'with applyToSidecars, defaultVisibility NAMESPACE clamps an entry to its own namespace (or hides it when its exportTo leaves that out) and NONE hides it; exportTo ["~"] stays',
     upstream: 'istio/istio#60870 "Implement Safer ServiceEntry" (commit 62a02d9ae96, 2026-07-20)',
     source: ['pilot/pkg/model/push_context.go serviceExportTo', 'pilot/pkg/model/serviceentry_visibility.go'],
+  },
+  {
+    id: 'allow-any-dynamic-dns',
+    since: '1.31.0-alpha',
+    title: 'the mesh mode ALLOW_ANY_DYNAMIC_DNS is implemented by istiod',
+    before:
+      "the mode is in MeshConfig's enum (istio.io/api, also v1.30.3) but pilot has no code for it: only ALLOW_ANY allows (util.go IsAllowAnyOutbound), so every catch-all blocks as under REGISTRY_ONLY",
+    after:
+      'plain HTTP to an unknown host goes to AllowAnyDynamicDNSCluster (the catch-all virtual host allow_any_dynamic_dns); TLS and TCP to unknown hosts pass through as under ALLOW_ANY',
+    upstream:
+      'istio/istio#59802 (merged into master after 2026-04-23: absent from master-2026-04-23, present in master-2026-08-27, both checked in source and on the lane; the 1.31 bound is inferred from that)',
+    source: [
+      'pilot/pkg/networking/util/util.go IsAllowAnyDynamicDNSOutbound',
+      'pilot/pkg/networking/core/httproute.go buildCatchAllVirtualHost',
+    ],
   },
 ];
 

@@ -1,6 +1,6 @@
 // Parsing of the flags several commands share, each failing with a message that names the flag.
 import type { PolicyMode } from '../../helpers/model/types.ts';
-import { POLICY_MODES } from '../../helpers/model/types.ts';
+import { POLICY_LIST, POLICY_MODES } from '../../helpers/model/types.ts';
 import { UserError } from '../../helpers/model/errors.ts';
 import { parseIstioVersion } from '../../helpers/oracle/version.ts';
 import { PINNED } from '../../helpers/tools/versions.ts';
@@ -10,8 +10,7 @@ export function parsePolicy(v: string | undefined): PolicyMode | undefined {
   if (v === undefined) return undefined;
   // Flags are typed by hand: any case is accepted (`registry_only`). Files are not: Istio refuses them.
   const up = v.toUpperCase();
-  if (!POLICY_MODES.includes(up as PolicyMode))
-    throw new UserError(`--policy: "${v}" is not a policy; use ALLOW_ANY or REGISTRY_ONLY (any case)`);
+  if (!POLICY_MODES.includes(up as PolicyMode)) throw new UserError(`--policy: "${v}" is not a policy; use ${POLICY_LIST} (any case)`);
   return up as PolicyMode;
 }
 

@@ -230,6 +230,18 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     await execa(kubectl, ['--kubeconfig', lane.apiServer!.kubeconfigFile, 'delete', '-f', good]);
   });
 
+  it('a Sidecar with the mesh-only mode ALLOW_ANY_DYNAMIC_DNS is refused by the API server (its CRD enum lacks it)', async () => {
+    const file = join(dir, 'dfp-sidecar.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: dfp, namespace: frontend}\nspec: {outboundTrafficPolicy: {mode: ALLOW_ANY_DYNAMIC_DNS}}\n',
+    );
+    const kubectl = findKubeBinarySync('kubectl')!;
+    const applied = await execa(kubectl, ['--kubeconfig', lane.apiServer!.kubeconfigFile, 'apply', '-f', file], { reject: false });
+    expect(applied.exitCode).not.toBe(0);
+    expect(applied.stderr).toMatch(/spec\.outboundTrafficPolicy\.mode: Unsupported value: "ALLOW_ANY_DYNAMIC_DNS"/);
+  });
+
   it("a scenario's labelled Pods exist before it is applied and are gone after it", async () => {
     const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
     const web = sidecar('web-only', 'default', ['./*'], { workloadSelector: { tier: 'web' } });
