@@ -29,6 +29,7 @@ import {
   simPath,
   xdsPath,
 } from './referee.ts';
+import { scenarioPods } from './pods.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
 import { admit, type FuzzProbe, type FuzzScenario, toProbe } from './scenario.ts';
 
@@ -138,6 +139,7 @@ export function checkModel(corpus: CorpusScenario[], istioVersion: string): Mode
   const out: ModelCheck = { probes: 0, areas: new Map(), disagreements: new Map() };
   for (const s of corpus) {
     const a = admit({ ...s, probes: s.probes });
+    const workloads = a.ok ? scenarioPods(a.resources, s.probes) : [];
     s.probes.forEach((p, i) => {
       out.probes++;
       const area = p.istiod.category ?? 'error';
@@ -149,7 +151,7 @@ export function checkModel(corpus: CorpusScenario[], istioVersion: string): Mode
         out.disagreements.set(key, `model refuses the scenario: ${a.why}`);
         return;
       }
-      const model = fromOracle(expectProbe(a.resources, toProbe(p), { istioVersion, policy: s.policy }));
+      const model = fromOracle(expectProbe(a.resources, toProbe(p), { istioVersion, policy: s.policy, workloads }));
       if (sameAnswer(model, p.istiod)) tally.agree++;
       else out.disagreements.set(key, `model ${describeAnswer(model)} ≠ istiod ${describeAnswer(p.istiod)}`);
     });

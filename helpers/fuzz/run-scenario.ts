@@ -5,6 +5,7 @@ import { expectProbe } from '../oracle/index.ts';
 import type { Simulator } from '../tools/simulator.ts';
 import { differences } from './disagreement.ts';
 import { categoryOfObservation } from './outcome.ts';
+import { scenarioPods } from './pods.ts';
 import type { ProbeOutcome, ScenarioOutcome } from './probe-outcome.ts';
 import { admit, toProbe, type FuzzScenario } from './scenario.ts';
 import { askSimulator } from './simulate.ts';
@@ -20,13 +21,15 @@ export async function runScenario(
   const a = admit(s);
   if (!a.ok) throw new Error(`runScenario: scenario not admitted: ${a.why}`);
   const resources = a.resources;
-  const handle = await lane.applyScenario(`fuzz-${++scenarioCounter}`, s.policy, resources);
+  // Every Pod the scenario has exists before it is applied, and the model is told which.
+  const workloads = scenarioPods(resources, s.probes);
+  const handle = await lane.applyScenario(`fuzz-${++scenarioCounter}`, s.policy, resources, workloads);
   const probes: ProbeOutcome[] = [];
   let unknown: string[] = [];
   try {
     for (const raw of s.probes) {
       const probe = toProbe(raw);
-      const oracle = expectProbe(resources, probe, { istioVersion: opts.oracleVersion, policy: s.policy });
+      const oracle = expectProbe(resources, probe, { istioVersion: opts.oracleVersion, policy: s.policy, workloads });
       const lane_ = await lane.observe(handle, probe);
       probes.push({ probe, raw, oracle, lane: lane_, differences: [], category: 'error' });
     }

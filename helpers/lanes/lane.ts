@@ -1,6 +1,6 @@
 // The one interface every lane implements, so one suite runs on any of them.
 // Setup, scenario application and probing are separate calls so a lab grader can drive them one at a time.
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
 
 export interface LaneInfo {
   lane: 'kind' | 'control-plane' | 'model';
@@ -18,8 +18,11 @@ export interface ScenarioHandle {
 export interface Lane {
   /** Start what the lane needs (cluster, istiod, clients). Idempotent. */
   setup(): Promise<LaneInfo>;
-  /** Make the mesh run under this policy (and mesh settings) and with exactly these resources. */
-  applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle>;
+  /**
+   * Make the mesh run under this policy (and mesh settings) and with exactly these resources. `sources`: the
+   * probe sources the caller will observe from, so a lane that makes Pods makes them all before applying.
+   */
+  applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, sources?: ProbeSource[]): Promise<ScenarioHandle>;
   /** Observe what the mesh does with a probe under the applied scenario. */
   observe(handle: ScenarioHandle, probe: Probe): Promise<Observation>;
   /** Remove the scenario's resources. */

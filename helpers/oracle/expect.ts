@@ -8,7 +8,7 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
-import { withInstalledServices } from './gateway.ts';
+import { installedWorkloads, withInstalledServices } from './gateway.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces, markUnmerged } from './scope.ts';
 import type { OracleAnswer, RuleId } from './rules.ts';
 
@@ -20,7 +20,8 @@ export interface OracleOptions {
   gates?: Partial<Record<GateId, boolean>>;
   /**
    * The client Pods that exist while the probe runs (a ServiceEntry workloadSelector matches them): on the
-   * lanes, one per distinct probe source of the scenario. The probe's own source is always one.
+   * control-plane lane, the plain client of each client namespace, one per workload selector and one per
+   * probe source (helpers/fuzz/pods.ts). The probe's own source and the install's gateway Pods always are.
    */
   workloads?: ProbeSource[];
 }
@@ -250,7 +251,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
   const choice = selectSidecar(resources, probe.from);
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy), v);
-  const pods = [probe.from, ...(opts.workloads ?? [])];
+  const pods = [probe.from, ...(opts.workloads ?? []), ...installedWorkloads()];
   const vis = visiblePorts(resources, probe, v, choice.sidecar, pods);
   const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar, pods) : undefined;
   if (missing) decision.missingEgressCluster = missing;

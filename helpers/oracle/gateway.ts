@@ -13,7 +13,7 @@
 // - An HTTP server routes by Host; an HTTPS server in ISTIO_MUTUAL or SIMPLE mode terminates TLS and routes the
 //   HTTP inside; a TLS server in PASSTHROUGH mode routes by SNI to a `tls` route; a host no bound
 //   VirtualService routes gets no route (Envoy answers 404 / closes the connection).
-import type { IstioConfig, ResourceSet, ServiceEntry } from '../model/types.ts';
+import type { IstioConfig, ProbeSource, ResourceSet, ServiceEntry } from '../model/types.ts';
 import { subsetOf } from './hosts.ts';
 
 export interface GatewayService {
@@ -39,6 +39,16 @@ export const EGRESS_GATEWAY: GatewayService = {
 };
 
 export const INSTALL_GATEWAYS: readonly GatewayService[] = [EGRESS_GATEWAY];
+
+/**
+ * The install's gateway Pods, workloads of their namespace like any client Pod: an empty ServiceEntry
+ * workloadSelector in istio-system selects them, so a DNS entry there has endpoints and istiod builds its
+ * cluster (serviceentry/conversion.go: a selector's instances are the workloads of its namespace it matches).
+ * Found in the corpus: master-2026-08-27 s10-6 (DNS_ROUND_ROBIN entry in istio-system, `labels: {}`).
+ */
+export function installedWorkloads(): ProbeSource[] {
+  return INSTALL_GATEWAYS.map((g) => ({ namespace: g.namespace, labels: g.labels }));
+}
 
 export function gatewayServiceFor(host: string): GatewayService | undefined {
   return INSTALL_GATEWAYS.find((g) => g.host === host);

@@ -1,0 +1,53 @@
+// Rules the corpus of real istiod answers (fixtures/corpus/<build>/) showed the model getting wrong, each
+// read in the pinned source (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad) and pinned by the corpus
+// probe that found it.
+import { describe, expect, it } from 'vitest';
+import { emptyResources, loadYamlText } from '../istio/load.ts';
+import type { ProbeSource } from '../model/types.ts';
+import { parseProbeUrl } from '../probes/url.ts';
+import { PINNED } from '../tools/versions.ts';
+import { expectProbe } from './index.ts';
+
+const V = PINNED.controlPlane.istioVersion;
+
+describe("a DNS entry's workloadSelector selects the Pods of its namespace, the install's gateway among them", () => {
+  // pilot/pkg/serviceregistry/serviceentry/conversion.go: with a selector, the entry's instances are
+  // workloadsByNamespace.Fetch(cfg.Namespace, krt.FilterLabel(selector labels)): every workload of its
+  // namespace whose labels hold the selector's, so `labels: {}` takes them all; without instances
+  // cluster_builder.go skips the DNS cluster.
+  const entry = (ns: string, selector: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: ${ns}}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: p9000}]
+  resolution: DNS_ROUND_ROBIN
+  exportTo: ["*"]
+  workloadSelector: {labels: ${selector}}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (r: ReturnType<typeof entry>, workloads: ProbeSource[] = []) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'frontend', labels: { app: 'other' } }, to: parseProbeUrl('http://db.example.org:9000/') },
+      { istioVersion: V, policy: 'ALLOW_ANY', workloads },
+    );
+
+  it('in istio-system, an empty selector takes the egress gateway Pod: the cluster is built (corpus master-2026-08-27 s10-6#1-5)', () => {
+    expect(ask(entry('istio-system', '{}'))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||db.example.org' });
+    // A selector the gateway's labels do not hold still leaves the entry without endpoints.
+    expect(ask(entry('istio-system', '{app: db}'))).toMatchObject({ verdict: 'blocked', rule: 'se.dns-cluster-not-built' });
+  });
+
+  it("elsewhere the lane's Pods decide: the plain client of default, a selector's own Pod (s6-4#0-2, s15-1#1-4)", () => {
+    expect(ask(entry('default', '{}'))).toMatchObject({ verdict: 'blocked', rule: 'se.dns-cluster-not-built' });
+    expect(ask(entry('default', '{}'), [{ namespace: 'default' }])).toMatchObject({ verdict: 'allowed' });
+    expect(ask(entry('default', '{app: db}'), [{ namespace: 'default' }])).toMatchObject({ verdict: 'blocked' });
+    expect(ask(entry('default', '{app: db}'), [{ namespace: 'default', labels: { app: 'db' } }])).toMatchObject({ verdict: 'allowed' });
+  });
+});
