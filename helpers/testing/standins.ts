@@ -17,7 +17,11 @@ export type StandinMode =
   /** HTTP 502, `server: envoy`, empty body: the block_all catch-all's direct response. */
   | 'envoy-502'
   /** HTTP 503, `server: envoy`, "upstream connect error…": the route existed, the server did not answer. */
-  | 'envoy-503';
+  | 'envoy-503'
+  /** HTTP 404, `server: istio-envoy`, empty body: the egress gateway's own answer when no route takes the request. */
+  | 'gateway-404'
+  /** That 404 as the client's sidecar relays it: its HTTP route rewrites `server` to envoy and adds its upstream time. */
+  | 'relayed-404';
 
 // Reset on the first byte rather than on accept: a reset that lands while the client is still
 // completing its non-blocking connect is reported by curl as exit 7 "Couldn't connect to server" and
@@ -30,10 +34,10 @@ export type StandinMode =
 const STANDIN_SOURCE = String.raw`
 const net = require('node:net');
 const [mode, host, port] = process.argv.slice(-3);
-const envoy = (status, reason, body) =>
+const envoy = (status, reason, body, server = 'envoy', extra = '') =>
   'HTTP/1.1 ' + status + ' ' + reason + '\r\ncontent-length: ' + Buffer.byteLength(body) +
   (body ? '\r\ncontent-type: text/plain' : '') + '\r\ndate: ' + new Date().toUTCString() +
-  '\r\nserver: envoy\r\nconnection: close\r\n\r\n' + body;
+  '\r\nserver: ' + server + extra + '\r\nconnection: close\r\n\r\n' + body;
 const server = net.createServer((s) => {
   s.on('error', () => {});
   switch (mode) {
@@ -49,6 +53,8 @@ const server = net.createServer((s) => {
     case 'envoy-502': s.once('data', () => s.end(envoy(502, 'Bad Gateway', ''))); break;
     case 'envoy-503': s.once('data', () => s.end(envoy(503, 'Service Unavailable',
       'upstream connect error or disconnect/reset before headers. reset reason: connection failure'))); break;
+    case 'gateway-404': s.once('data', () => s.end(envoy(404, 'Not Found', '', 'istio-envoy'))); break;
+    case 'relayed-404': s.once('data', () => s.end(envoy(404, 'Not Found', '', 'envoy', '\r\nx-envoy-upstream-service-time: 3'))); break;
     default: console.error('unknown mode ' + mode); process.exit(2);
   }
 });

@@ -33,10 +33,10 @@ describe('gateway hop from the gateway access log', () => {
     );
   });
 
-  it('a 404 of the gateway (no route) names no cluster and says so', () => {
+  it('a 404 of the gateway itself (NR, route_not_found) names no cluster: the hop ends there, (no route)', () => {
     const r = gatewayHop(entries, GW, parseProbeUrl('http://other.example.com/', 't'));
-    expect(r.hop).toBeUndefined();
-    expect(r.problem).toMatch(/answered 404 \(route_not_found\)/);
+    expect(r).toMatchObject({ noRoute: true, hop: { kind: 'gateway', proxy: GW, cluster: '(no route)' } });
+    expect(r.problem).toBeUndefined();
   });
 
   it('joins the hops; a call sent to the gateway with no gateway line is an error, never a pass', () => {

@@ -27,6 +27,17 @@ export interface GatewayReading {
   hop?: Hop;
   lines: string[];
   problem?: string;
+  /** The gateway answered the request itself with Envoy's 404: no route of it took the request. */
+  noRoute?: boolean;
+}
+
+/**
+ * Envoy's own 404 for a request no route takes: response flag NR, details route_not_found, no upstream (Envoy's
+ * StreamInfo response flags). istiod gives a gateway server nothing routes the virtual host blackhole:PORT
+ * without routes (gateway.go), so every request to it ends so. A server's 404 has a cluster and via_upstream.
+ */
+function isNoRoute(e: AccessLogEntry): boolean {
+  return e.responseCode === 404 && (e.responseFlags.split(',').includes('NR') || e.responseCodeDetails === 'route_not_found');
 }
 
 /** The gateway's line(s) for a probe, among the entries it logged since the probe started. */
@@ -42,6 +53,7 @@ export function gatewayHop(entries: AccessLogEntry[], workload: string, target: 
   if (mine.length === 0) return { lines, problem: `no line for ${host} in the access log of gateway ${workload}` };
   if (clusters.length > 1) return { lines, problem: `gateway ${workload} lines for ${host} disagree: ${clusters.join(', ')}` };
   const cluster = clusterOf(mine[0]!);
+  if (!cluster && mine.every(isNoRoute)) return { hop: { kind: 'gateway', proxy: workload, cluster: '(no route)' }, lines, noRoute: true };
   if (!cluster)
     return { lines, problem: `gateway ${workload} answered ${mine[0]!.responseCode} (${mine[0]!.responseCodeDetails}) without a cluster` };
   return { hop: { kind: 'gateway', proxy: workload, cluster }, lines };
@@ -63,10 +75,24 @@ export function withGatewayHop(
   if (!first.cluster) return first;
   const hops: Hop[] = [{ kind: 'sidecar', proxy: sidecarProxy, cluster: first.cluster }];
   const gw = gatewayOfCluster(first.cluster, gateways);
-  if (!gw || first.verdict !== 'allowed') return { ...first, hops };
+  // A 404 the client classified as the gateway's own is followed too: the gateway's line must confirm it.
+  const gatewayOwn404 = first.verdict === 'blocked' && first.signal === 'http-404';
+  if (!gw || (first.verdict !== 'allowed' && !gatewayOwn404)) return { ...first, hops };
   const reading = gatewayHop(gatewayEntries(gw), gw, target, sni);
   const evidence = { ...first.evidence, gatewayAccessLog: reading.lines };
   if (!reading.hop) return { ...first, hops, verdict: 'error', error: reading.problem, evidence };
+  if (reading.noRoute || gatewayOwn404) {
+    // The client saw a 404 (as istio-envoy's, or relayed by its sidecar as envoy's) and the gateway logged its own
+    // NR 404 for it: blocked at the gateway, as the model says (oracle/gateway-hop.ts). Any other pairing is no verdict.
+    if (reading.noRoute && first.evidence.status === 404) {
+      const { error: _e, ...rest } = first;
+      return { ...rest, verdict: 'blocked', signal: 'http-404', hops: [...hops, reading.hop], evidence };
+    }
+    const error = reading.noRoute
+      ? `gateway ${gw} logged a 404 of its own (NR), but the client saw HTTP ${String(first.evidence.status ?? '(none)')}`
+      : `the client saw the gateway's own 404, but gateway ${gw} logged the call to ${reading.hop.cluster}`;
+    return { ...first, hops, verdict: 'error', error, evidence };
+  }
   const blocked = reading.hop.cluster === 'BlackHoleCluster';
   return {
     ...first,

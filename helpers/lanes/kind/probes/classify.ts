@@ -12,6 +12,8 @@
 //   carries it (or carries a body, or another server) is the upstream's own 502: allowed.
 // - Blocked http-503 = the same empty local reply with 503: a route whose cluster the proxy was not sent
 //   (RouteAction cluster_not_found_response_code, 503 by default, flag NC; Envoy sends it without a body).
+// - Blocked http-404 = 404 AND `server: istio-envoy` AND empty body AND no upstream time: the egress gateway's
+//   own answer to a request none of its routes takes (Envoy's NR); a server's 404 is its own, so allowed.
 // - Envoy's own local replies about the upstream ("upstream connect error…", "no healthy upstream",
 //   "upstream request timeout") mean the route existed but the server did not answer: error, never a
 //   verdict, whatever their status (usually 503/504, 502 for some reset reasons).
@@ -28,6 +30,7 @@
 //   session (auth, unknown database) is an error: reachable, but the probe is misconfigured.
 import type { Observation, ProbeTarget } from '../../../model/types.ts';
 import { PROBE_MARKER, probeContainer } from './commands.ts';
+import { classifyPsql } from './classify-psql.ts';
 
 export interface ProbeResult {
   exitCode: number;
@@ -199,6 +202,13 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
     if (status === 503 && local) {
       return { verdict: 'blocked', signal: 'http-503', summary: 'HTTP 503 server=envoy, empty body (cluster not found)', evidence: ev };
     }
+    // The egress gateway's own 404 (no route, flag NR): its connection manager names itself istio-envoy
+    // (pilot/pkg/networking/util/proxy_headers.go; only sidecar outbound says envoy). Relayed by the client
+    // sidecar's HTTP route it reads `envoy` with an upstream time: then only the gateway's log tells (gateway-log.ts).
+    const gatewayOwn = (curl.headers.server ?? '').toLowerCase() === 'istio-envoy' && bodyBytes === 0;
+    if (status === 404 && gatewayOwn && curl.headers['x-envoy-upstream-service-time'] === undefined) {
+      return { verdict: 'blocked', signal: 'http-404', summary: 'HTTP 404 server=istio-envoy, empty body (no route)', evidence: ev };
+    }
     return { verdict: 'allowed', summary: `HTTP ${status}${curl.headers.server ? ` server=${curl.headers.server}` : ''}`, evidence: ev };
   }
 
@@ -260,41 +270,10 @@ function commonCurlError(exit: number, msg: string, curl: CurlOutput, ev: Record
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// psql
-
-const PG_CLOSED =
-  /server closed the connection unexpectedly|could not receive data from server|SSL SYSCALL error|Connection reset by peer|EOF detected/i;
-
-function classifyPsql(result: ProbeResult): Observation {
-  const stderr = result.stderr;
-  const ev: Record<string, unknown> = { tool: 'psql', exitCode: result.exitCode };
-  if (result.stdout.trim()) ev.stdout = excerpt(result.stdout);
-  if (stderr.trim()) ev.stderr = excerpt(stderr);
-  const firstError = excerpt(/psql: error: (.*)/.exec(stderr)?.[1] ?? stderr, 160);
-
-  if (result.exitCode === 0) {
-    if (result.stdout.trim() === '1') return { verdict: 'allowed', summary: 'PostgreSQL answered select 1', evidence: ev };
-    return error(`psql exited 0 but printed ${JSON.stringify(excerpt(result.stdout, 60))}, not 1`, ev);
-  }
-  if (/Connection refused/i.test(stderr)) return error(`connection refused, so no sidecar took it: ${firstError}`, ev);
-  if (/could not translate host name|Name or service not known|Temporary failure in name resolution/i.test(stderr)) {
-    return error(`name not resolved: ${firstError}`, ev);
-  }
-  if (/timeout expired/i.test(stderr)) return error(`timed out: ${firstError}`, ev);
-  if (PG_CLOSED.test(stderr)) return blockedTcp(`psql: ${firstError}`, ev);
-  if (/FATAL|password authentication failed|does not exist|no pg_hba\.conf entry/i.test(stderr)) {
-    return error(`PostgreSQL answered but refused the session: ${firstError}`, ev);
-  }
-  return error(`unexpected psql exit ${result.exitCode}: ${firstError}`, ev);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function blockedTcp(summary: string, evidence: Record<string, unknown>): Observation {
+export function blockedTcp(summary: string, evidence: Record<string, unknown>): Observation {
   return { verdict: 'blocked', signal: 'tcp-close', summary, evidence };
 }
 
-function error(cause: string, evidence: Record<string, unknown>, summary?: string): Observation {
+export function error(cause: string, evidence: Record<string, unknown>, summary?: string): Observation {
   return { verdict: 'error', error: cause, ...(summary ? { summary } : {}), evidence };
 }
