@@ -35,7 +35,7 @@ export async function observe(
   const make = opts.createLane ?? createLane;
   const lane =
     laneName === 'model'
-      ? await make('model', { istioVersion: target.oracleVersion })
+      ? await make('model', { target: { lane: 'model', rules: target.oracleVersion } })
       : await make('control-plane', { ...(target.pin ? { pin: target.pin } : {}), out: opts.say });
   opts.onLane?.(lane);
   const out: Observations = new Map();

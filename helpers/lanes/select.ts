@@ -4,7 +4,8 @@ import { execa } from 'execa';
 import { UserError } from '../model/errors.ts';
 import type { Lane } from './lane.ts';
 import { PINNED } from '../tools/versions.ts';
-import { findPinnedBuild, imagePin, PINNED_PILOT, userPin, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { PINNED_PILOT, type PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
+import { type IstioTarget, resolveTarget } from './target.ts';
 
 export type LaneName = 'kind' | 'control-plane' | 'model';
 export const LANE_NAMES: readonly LaneName[] = ['kind', 'control-plane', 'model'];
@@ -44,31 +45,9 @@ export async function chooseLane(requested: LaneName | 'auto', say: (l: string) 
   return 'control-plane';
 }
 
-/**
- * The Istio version whose rules the oracle applies for a lane. The control-plane lane runs the
- * pilot-discovery build pinned for it (or the one in PILOT_DISCOVERY, whose version the user names).
- */
-export function oracleVersionFor(lane: LaneName, istioVersion: string | undefined): string {
-  if (lane === 'kind' || lane === 'model') return istioVersion ?? PINNED.istio;
-  return istioVersion ? (findPinnedBuild(istioVersion)?.istioVersion ?? istioVersion) : PINNED_PILOT.istioVersion;
-}
-
-/**
- * Which pilot-discovery the control-plane lane runs: the pinned source build; for another
- * `--istio-version`, the binary in PILOT_DISCOVERY, else one copied out of Istio's pilot image
- * (needs Docker; ensurePilotDiscovery says so when there is none).
- */
-export function controlPlanePin(istioVersion: string | undefined, env: NodeJS.ProcessEnv): PilotDiscoveryPin {
-  if (!istioVersion) return PINNED_PILOT;
-  // A pinned build by label, module version or oracle version; the binary's Go build info is checked against it.
-  const pinned = findPinnedBuild(istioVersion);
-  if (pinned) return pinned;
-  if (env.PILOT_DISCOVERY) return userPin(istioVersion, env.PILOT_DISCOVERY);
-  return imagePin(istioVersion);
-}
-
 export interface LaneOptions {
-  istioVersion?: string;
+  /** The Istio to run, resolved once (target.ts); default: the lane's pinned one. */
+  target?: IstioTarget;
   /** The control-plane lane's istiod build, when the caller has chosen one (compare runs two). */
   pin?: PilotDiscoveryPin;
   keep?: boolean;
@@ -82,14 +61,16 @@ export interface LaneOptions {
 
 export async function createLane(name: LaneName, opts: LaneOptions = {}): Promise<Lane> {
   const env = opts.env ?? process.env;
+  const target = opts.target ?? resolveTarget(name, undefined, env);
+  if (target.lane !== name) throw new Error(`createLane: a target resolved for the ${target.lane} lane given to the ${name} lane`);
   if (name === 'model') {
     const { ModelLane } = await import('./model/lane.ts');
-    return new ModelLane({ istioVersion: oracleVersionFor('model', opts.istioVersion) });
+    return new ModelLane({ istioVersion: target.rules });
   }
   if (name === 'kind') {
     const { KindLane } = await import('./kind/index.ts');
     return new KindLane({
-      istioVersion: opts.istioVersion ?? PINNED.istio,
+      istioVersion: target.release ?? PINNED.istio,
       keep: opts.keep,
       reuse: opts.reuse,
       ...(opts.runId ? { runId: opts.runId } : {}),
@@ -100,7 +81,7 @@ export async function createLane(name: LaneName, opts: LaneOptions = {}): Promis
   }
   const { ControlPlaneLane } = await import('./control-plane/lane.ts');
   return new ControlPlaneLane({
-    pin: opts.pin ?? controlPlanePin(opts.istioVersion, env),
+    pin: opts.pin ?? target.pin ?? PINNED_PILOT,
     build: env.EGRESS_BUILD_PILOT === '1',
     ...(opts.out ? { onProgress: opts.out } : {}),
   });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { CaseRun } from '../catalogue/types.ts';
 import type { Lane, LaneInfo } from '../lanes/lane.ts';
 import { CaseDriver } from '../driver/run-cases.ts';
-import { createLane, oracleVersionFor, parseLaneName, type LaneName } from '../lanes/select.ts';
+import { createLane, parseLaneName, type LaneName } from '../lanes/select.ts';
+import { readTarget, resolveTarget } from '../lanes/target.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { pinFor } from '../catalogue/pins.ts';
 import type { PinnedExpectation } from '../catalogue/types.ts';
@@ -65,7 +66,13 @@ export interface LaneSuiteOptions {
 export function defineLaneSuite(opts: LaneSuiteOptions): void {
   const env = opts.env ?? process.env;
   const { lane: laneName, skip } = opts.choice;
-  const oracleVersion = laneName ? oracleVersionFor(laneName, env.EGRESS_ISTIO_VERSION) : '';
+  // `run` resolved the target once and wrote it (EGRESS_TARGET_FILE); plain `npm test` runs the lane's pinned one.
+  const target = laneName
+    ? env.EGRESS_TARGET_FILE
+      ? readTarget(env.EGRESS_TARGET_FILE)
+      : resolveTarget(laneName, undefined, env)
+    : undefined;
+  const oracleVersion = target?.rules ?? '';
 
   describe.skipIf(!!skip)(`${opts.title} on the ${laneName ?? 'unavailable'} lane${skip ? ` — skipped: ${skip}` : ''}`, () => {
     let lane: Lane | undefined;
@@ -86,7 +93,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         // A report dir that cannot be written fails here, in one line, before the lane creates anything.
         prepareReportDir(reportDir, 'EGRESS_REPORT_DIR');
         lane = await createLane(laneName!, {
-          istioVersion: env.EGRESS_ISTIO_VERSION,
+          target,
           keep: env.EGRESS_KEEP === '1',
           reuse: env.EGRESS_REUSE === '1',
           ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),

@@ -3,7 +3,8 @@
 // shrunk and written as a rule fixture. Last line: `N scenarios, N probes, N disagreements`.
 import { join, relative } from 'node:path';
 import { UserError } from '../../helpers/model/errors.ts';
-import { createLane, oracleVersionFor } from '../../helpers/lanes/select.ts';
+import { createLane } from '../../helpers/lanes/select.ts';
+import { resolveTarget } from '../../helpers/lanes/target.ts';
 import { runFuzz } from '../../helpers/fuzz/run.ts';
 import type { FuzzSummary } from '../../helpers/fuzz/summary.ts';
 import { writeFixture } from '../../helpers/fuzz/fixture.ts';
@@ -69,7 +70,7 @@ export async function runFuzzCommand(
   deps: FuzzDeps = {},
 ): Promise<number> {
   const p = parseFuzzFlags(flags);
-  const oracleVersion = deps.istioVersion ?? oracleVersionFor('control-plane', undefined);
+  const oracleVersion = deps.istioVersion ?? resolveTarget('control-plane', undefined).rules;
   const simulator = !p.simulator ? undefined : 'simulator' in deps ? deps.simulator : findSimulatorSync();
   io.out(
     `fuzz: seed ${p.seed}, up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}, oracle rules of Istio ${oracleVersion}; ` +

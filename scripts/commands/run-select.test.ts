@@ -89,4 +89,14 @@ probes:
     expect(res.map((x) => x.outcome)).toEqual(['fail', 'skipped', 'skipped']);
     expect(res[1]!.message).toMatch(/not run: --fail-fast stopped the run after REGISTRY_ONLY\/wrong-pin\/frontend/);
   }, 400_000);
+
+  it('--istio-version is resolved once and reaches the suite: the model answers by that version, in the report and the case results', async () => {
+    const d = tmp();
+    const r = await run(['--istio-version', '1.24.0', '--run', '^ALLOW_ANY/no-serviceentry/', '--report-dir', d]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/model lane, Istio 1\.24\.0: \d+ passed/);
+    const report = JSON.parse(readFileSync(join(d, 'egress-model.json'), 'utf8')) as RunReport;
+    expect(report.istioVersion).toBe('1.24.0');
+    expect(report.versions).toMatchObject({ lane: 'model', oracleIstioVersion: '1.24.0' });
+  }, 120_000);
 });

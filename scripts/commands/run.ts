@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
-import { chooseLane, controlPlanePin, dockerAnswers, oracleVersionFor, parseLaneName } from '../../helpers/lanes/select.ts';
+import { chooseLane, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
+import { resolveTarget, writeTarget } from '../../helpers/lanes/target.ts';
 import { findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
 import { findIstioctlBuildSync } from '../../helpers/tools/pilot-locate.ts';
 import { ensurePilotDiscovery, installPilotDiscovery } from '../../helpers/tools/pilot-install.ts';
@@ -157,9 +158,11 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     );
   }
   if (lane !== 'kind' && (flags.keep || flags.reuse)) throw new UserError('--keep and --reuse apply to the kind lane only');
+  // The Istio this run targets, resolved once: the lane, the model's rules and the reports all take it.
+  const target = resolveTarget(lane, flags.istioVersion, process.env);
   if (lane === 'control-plane') {
     // Build (or find) istiod, istioctl and the API server here, so their progress shows before the suite starts.
-    const pin = controlPlanePin(flags.istioVersion, process.env);
+    const pin = target.pin!;
     await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
     if (!findIstioctlBuildSync(pin)) await installPilotDiscovery({ program: 'istioctl', pin, onProgress: io.err });
     for (const program of ['etcd', 'kube-apiserver'] as const) await ensureKubeBinary(program, { build: true, onProgress: io.err });
@@ -172,7 +175,6 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
     EGRESS_REPORT_DIR: reportDir,
     ...(flags.failFast ? { EGRESS_FAIL_FAST: '1' } : {}),
     ...(casesDir ? { EGRESS_CASES_DIR: casesDir } : {}),
-    ...(flags.istioVersion ? { EGRESS_ISTIO_VERSION: flags.istioVersion } : {}),
     ...(flags.keep ? { EGRESS_KEEP: '1' } : {}),
     ...(flags.reuse ? { EGRESS_REUSE: '1' } : {}),
   };
@@ -181,6 +183,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   // process removes, also when the suite is stopped before its own cleanup ran.
   const tmp = mkdtempSync(join(tmpdir(), 'egress-run-'));
   env.EGRESS_SELECT_FILE = writeSelection(tmp, selection);
+  env.EGRESS_TARGET_FILE = writeTarget(tmp, target);
   const startedAt = new Date().toISOString();
   const child = execa(
     process.execPath,
@@ -236,7 +239,7 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
           `the lane's cleanup did not finish within ${Math.round(grace / 1000)} s and was stopped${lane === 'kind' ? `; check \`kind get clusters\` and \`docker ps --filter label=egress-conformance.run=${env.EGRESS_RUN_ID}\`` : ''}`,
         );
       }
-      const oracleVersion = oracleVersionFor(lane, flags.istioVersion);
+      const oracleVersion = target.rules;
       const notRun = cases.map((c) => caseBase(c, oracleVersion));
       writeReports(
         reportDir,

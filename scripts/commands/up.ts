@@ -3,7 +3,7 @@
 // `eval "$(egress-conformance up)"` works. Commands that ask istiod use it until `down`.
 import { resolve } from 'node:path';
 import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
-import { controlPlanePin } from '../../helpers/lanes/select.ts';
+import { controlPlanePin } from '../../helpers/lanes/target.ts';
 import { missingStackTools } from '../../helpers/stack/requirements.ts';
 import { spawnAnswerServer } from '../../helpers/stack/answer-spawn.ts';
 import { detachedControlPlane } from '../../helpers/stack/provider.ts';

@@ -211,7 +211,7 @@ export class ControlPlaneLane implements Lane {
   }
 
   async clearScenario(handle: ScenarioHandle): Promise<void> {
-    const { k8s, barrier, observer, pods, mesh } = this.started();
+    const { k8s, observer, pods, mesh } = this.started();
     if (this.current && this.current.handle !== handle) return;
     const generation = ++this.generation;
     observer.reset();
