@@ -10,7 +10,7 @@ import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
 import { differences } from './disagreement.ts';
 import { categoryOfExpectation, categoryOfObservation } from './outcome.ts';
-import { fromObservation, fromOracle, fromSimulator, signalOf } from './referee.ts';
+import { fromObservation, fromOracle, fromSimulator, sameAnswer, signalOf } from './referee.ts';
 
 const V = PINNED.controlPlane.istioVersion;
 const DFP_TYPE = { name: 'envoy.clusters.dynamic_forward_proxy' };
@@ -70,5 +70,23 @@ spec: {hosts: ["*.example.org"], ports: [{number: 80, name: p80, protocol: HTTP}
     expect(signalOf('blocked', '0.0.0.0_80', 'BlackHoleCluster', 'http-502')).toBe('http-502');
     expect(signalOf('blocked', '0.0.0.0_80', 'BlackHoleCluster', undefined)).toBe('tcp-close');
     expect(signalOf('error', '0.0.0.0_80', undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('referee listener', () => {
+  it("names an auto-allocated address's listener by its port: the address is istiod's history, not a rule (corpus s1-9#3, s5-6#0)", () => {
+    const at = (listener: string, cluster = 'outbound|8080||x.wild.example.com') => ({
+      verdict: 'allowed' as const,
+      cluster,
+      listener,
+      signal: 'forwarded' as const,
+    });
+    // The model's stand-in 240.240.1.1 against the address istiod's allocator gave after 16 earlier entries.
+    expect(sameAnswer(at('240.240.1.1_8080'), at('240.240.0.17_8080'))).toBe(true);
+    // Another port, another owner, or an address outside the range still differ.
+    expect(sameAnswer(at('240.240.1.1_8080'), at('240.240.0.17_9000'))).toBe(false);
+    expect(sameAnswer(at('240.240.1.1_8080'), at('240.240.0.17_8080', 'outbound|8080||api.example.net'))).toBe(false);
+    expect(sameAnswer(at('240.240.1.1_8080'), at('0.0.0.0_8080'))).toBe(false);
+    expect(sameAnswer(at('192.0.2.10_8080'), at('192.0.2.11_8080'))).toBe(false);
   });
 });

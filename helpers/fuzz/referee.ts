@@ -137,10 +137,26 @@ export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>)
 export function sameAnswer(a: Answer, b: Answer): boolean {
   if (a.verdict === 'error' || b.verdict === 'error') return false;
   if (a.verdict !== b.verdict || a.cluster !== b.cluster) return false;
-  if (a.listener !== undefined && b.listener !== undefined) return a.listener === b.listener && sameSignal(a.signal, b.signal);
+  if (a.listener !== undefined && b.listener !== undefined) return sameListener(a.listener, b.listener) && sameSignal(a.signal, b.signal);
   // A side that saw no listener (a lane without xDS) can still tell an HTTP status from a closed connection.
   const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'http-404' || x === 'tcp-close' ? x : undefined);
   return sameSignal(seen(a.signal), seen(b.signal));
+}
+
+/** istiod's auto-allocation range (pilot/pkg/features/pilot.go PILOT_IP_AUTOALLOCATE_IPV4_PREFIX default). */
+const AUTO_ALLOCATED = /^240\.240\.\d{1,3}\.\d{1,3}_(\d+)$/;
+
+/**
+ * One listener on both sides. A listener on an auto-allocated address is named by its port alone: istiod's
+ * allocator hands out the next free address after the last one it gave (pilot/pkg/controllers/ipallocate/
+ * ipallocate.go prefixUse.allocateNext), so the value depends on every ServiceEntry the cluster has seen,
+ * and the model gives a stand-in (helpers/oracle/expect.ts autoAddress). Which entry owns it is still
+ * compared, by the cluster; a listener on any other address, or none, still differs.
+ */
+function sameListener(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [pa, pb] = [AUTO_ALLOCATED.exec(a), AUTO_ALLOCATED.exec(b)];
+  return pa !== null && pb !== null && pa[1] === pb[1];
 }
 
 function sameSignal(a: Signal | undefined, b: Signal | undefined): boolean {
