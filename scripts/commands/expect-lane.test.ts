@@ -13,6 +13,7 @@ import { findKubeBinarySync } from '../../helpers/tools/kube-builds.ts';
 import { runExpect } from './expect.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/egress-conformance.mjs', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'iec-expect-lane-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,20 +45,24 @@ const missing = [
 describe.skipIf(missing.length > 0)(
   `expect --lane control-plane${missing.length ? ` — skipped: not built: ${missing.join(', ')} (egress-conformance tools install …)` : ''}`,
   () => {
-    it('answers from the real istiod, the oracle beside it; the labelled workload gets its Sidecar, the unlabelled one does not', async () => {
+    it('answers from the real istiod, the oracle beside it; the labelled workload gets its Sidecar, the unlabelled one does not; a call through the egress gateway with both hops', async () => {
       const out: string[] = [];
       const code = await runExpect(
         {
-          file: [FILE],
+          file: [FILE, `${FIXTURES}egress/edition-se.yaml`, `${FIXTURES}egress/gateway-http.yaml`],
           probe: [
             'default[app=web]=tcp://db.example.com:5432',
             'default=tcp://db.example.com:5432',
             'default[app=web]=http://unlisted.example.com/',
+            'frontend=http://edition.example.com/',
+            'frontend=https://edition.example.com/',
           ],
           lane: 'control-plane',
           json: true,
         },
         { out: (s) => void out.push(s), err: () => {} },
+        // Its own state: a warm stack the user has up is not this test's.
+        { ...process.env, XDG_STATE_HOME: join(dir, 'state') },
       );
       const rows = JSON.parse(out.join('\n'));
       expect(
@@ -66,12 +71,25 @@ describe.skipIf(missing.length > 0)(
         ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
         ['default', 'allowed', 'outbound|5432||db.example.com', true],
         ['default[app=web]', 'blocked', 'BlackHoleCluster', true],
+        ['frontend', 'allowed', 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local', true],
+        ['frontend', 'allowed', 'outbound|443||edition.example.com', true],
       ]);
+      // Through the gateway: istiod's two hops, the model's the same; HTTPS has no gateway route and leaves directly.
+      const gw = [
+        'frontend/egress-client outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local',
+        'istio-system/istio-egressgateway outbound|80||edition.example.com',
+      ];
+      expect(rows[3].hops.map((h: { proxy: string; cluster: string }) => `${h.proxy} ${h.cluster}`)).toEqual(gw);
+      expect(rows[3].model.hops.map((h: { cluster: string }) => h.cluster)).toEqual(
+        rows[3].hops.map((h: { cluster: string }) => h.cluster),
+      );
+      expect(rows[4].hops).toBeUndefined();
+      expect(rows[4].bypassesGateway).toBe('istio-system/istio-egressgateway');
       for (const r of rows) {
         expect(Object.keys(r)).toEqual(
           expect.arrayContaining(['from', 'to', 'verdict', 'cluster', 'reason', 'oracle', 'agrees', 'evidence']),
         );
-        expect(r.oracle).toEqual({ verdict: r.verdict, cluster: r.cluster });
+        expect(r.oracle).toMatchObject({ verdict: r.verdict, cluster: r.cluster });
       }
       expect(rows[0].reason).toMatch(/Sidecar default\/web/);
       expect(code).toBe(0);

@@ -2,7 +2,8 @@
 // the build asked for, else on a stack started for this call, through the one driver. Each answer shows
 // istiod's path (listener → chain → route → cluster) as its explanation, the model's reason beside it,
 // and a plain DIFFERS mark where the model disagrees.
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../../helpers/model/types.ts';
+import type { Hop, Observation, PolicyMode, Probe, ResourceSet } from '../../helpers/model/types.ts';
+import { formatHop, formatPath } from '../../helpers/model/hops.ts';
 import type { PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { formatProbeSource } from '../../helpers/probes/url.ts';
@@ -25,9 +26,13 @@ export interface LaneExpectRow {
   path: string;
   /** The model's reason for its own answer. */
   reason: string;
+  /** The call proxy by proxy when it goes past the sidecar (an egress gateway): istiod's, then the model's. */
+  hops?: Hop[];
+  /** Set when the call leaves directly although a gateway route exists for it: names that gateway. */
+  bypassesGateway?: string;
   /** The model's answer (`oracle` is kept for scripts written against earlier versions). */
-  model: { verdict: string; cluster: string };
-  oracle: { verdict: string; cluster: string };
+  model: { verdict: string; cluster: string; hops?: Hop[] };
+  oracle: { verdict: string; cluster: string; hops?: Hop[] };
   agrees: boolean;
   evidence: Record<string, unknown>;
   error?: string;
@@ -44,6 +49,9 @@ export interface LaneExpectOptions {
   fresh?: AcquireOptions['fresh'];
   env?: NodeJS.ProcessEnv;
 }
+
+/** Hops as one comparable line; a call that ends at the sidecar has none. */
+const pathOf = (hops: Hop[] | undefined) => (hops ? hops.map((h) => formatHop(h, true)).join(' → ') : '');
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
@@ -83,7 +91,8 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
     const seen = answered.observations[i]!;
     const e = expectProbe(o.resources, probe, { istioVersion: pin.istioVersion, policy });
     const cluster = seen.cluster ?? '';
-    const model = { verdict: e.verdict, cluster: e.cluster };
+    const model = { verdict: e.verdict, cluster: e.cluster, ...(e.hops && e.hops.length > 1 ? { hops: e.hops } : {}) };
+    const hops = seen.hops && seen.hops.length > 1 ? seen.hops : undefined;
     return {
       from: formatProbeSource(probe.from),
       to: probe.to.raw,
@@ -91,10 +100,13 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
       verdict: seen.verdict,
       cluster,
       path: istiodPath(seen),
+      ...(hops ? { hops } : {}),
+      ...(seen.bypassesGateway ? { bypassesGateway: seen.bypassesGateway } : {}),
       reason: e.reason,
       model,
       oracle: model,
-      agrees: seen.verdict === e.verdict && cluster === e.cluster,
+      // Past the sidecar too: the same proxies, clusters and TLS, or the model differs.
+      agrees: seen.verdict === e.verdict && cluster === e.cluster && pathOf(hops) === pathOf(model.hops),
       evidence: seen.evidence,
       ...(seen.error ? { error: seen.error } : {}),
     };
@@ -111,13 +123,15 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
           r.to,
           r.verdict,
           r.cluster || (r.error ?? ''),
-          r.agrees ? 'same' : `DIFFERS: ${r.model.verdict} ${r.model.cluster}`,
+          r.agrees ? 'same' : `DIFFERS: ${r.model.verdict} ${r.model.hops ? formatPath(r.model.hops) : r.model.cluster}`,
         ]),
       ),
     );
     o.io.out(`\nAnswered by istiod ${istioVersion} (${pin.label ?? pin.goModuleVersion}, ${answered.where}), mesh policy ${policy}:`);
     rows.forEach((r, i) => {
       o.io.out(`  ${i + 1}. istiod: ${r.path}`);
+      if (r.hops) o.io.out(`     hops: ${formatPath(r.hops)}`);
+      if (r.bypassesGateway) o.io.out(`     bypasses the gateway ${r.bypassesGateway}: the call leaves directly`);
       o.io.out(`     model${r.agrees ? '' : ' (DIFFERS)'}: ${r.reason}`);
     });
   }
