@@ -51,3 +51,43 @@ spec:
     expect(ask(entry('default', '{app: db}'), [{ namespace: 'default', labels: { app: 'db' } }])).toMatchObject({ verdict: 'allowed' });
   });
 });
+
+describe('a resolution-NONE entry without addresses and with a workloadSelector, even an empty one', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: a Passthrough service without an
+  // address falls back to the wildcard listener of a TCP port only when it has no instances and
+  // `service.Attributes.LabelSelectors == nil`; serviceentry/conversion.go sets LabelSelectors from any
+  // workloadSelector, `labels: {}` included. Otherwise each instance (a selected Pod) gets a listener of its
+  // own address, which no probe dials.
+  const entry = (selector: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: ["*.example.com"]
+  ports: [{number: 9000, name: tcp-9000, protocol: TCP}]
+  resolution: NONE
+  exportTo: [".", frontend]
+  location: MESH_EXTERNAL
+${selector}`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (r: ReturnType<typeof entry>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'frontend', labels: { app: 'curl' } }, to: parseProbeUrl('tcp://w.example.com:9000') },
+      { istioVersion: V, policy: 'ALLOW_ANY', workloads: [{ namespace: 'payments' }] },
+    );
+
+  it('binds no wildcard listener: the call finds no listener (corpus master-2026-08-27 s3-7#0-1, s4-7#1-2)', () => {
+    expect(ask(entry('  workloadSelector: {labels: {}}'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
+    // Without a selector the entry has no instances and no LabelSelectors: the wildcard listener is built.
+    expect(ask(entry(''))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||*.example.com', listener: '0.0.0.0_9000' });
+  });
+});

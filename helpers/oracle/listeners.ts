@@ -182,8 +182,9 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
 /**
  * A non-HTTP port of a resolution-NONE entry without addresses that selects workloads gets a listener per
  * selected workload address, never the wildcard one (listener.go buildSidecarOutboundListeners: a Passthrough
- * service with LabelSelectors binds its instances). This project declares no WorkloadEntries, so such a port
- * builds no listener at all. Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml.
+ * service with LabelSelectors binds its instances). Its instances are the selected Pods, whose addresses no
+ * probe dials (this project declares no WorkloadEntries), so for a probe the port has no listener at all.
+ * Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml; an empty selector is one too (corpus s3-7).
  */
 const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
 
@@ -209,6 +210,8 @@ export function instancesOnly(sp: ServicePort): boolean {
     sp.se.resolution === 'NONE' &&
     sp.ips.length === 0 &&
     sp.cidrs.length === 0 &&
-    Object.keys(sp.se.workloadSelector ?? {}).length > 0
+    // A selector without labels is a selector all the same: istiod falls back to the wildcard listener only
+    // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector.
+    sp.se.workloadSelector !== undefined
   );
 }
