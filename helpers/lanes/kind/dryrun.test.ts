@@ -83,11 +83,18 @@ describe('kind lane dry run', () => {
     expect(text).toContain('exec in frontend/egress-client [psql]: pg_isready -h db.example.com -p 5432');
     expect(text).toContain('control: same in egress-control/egress-client [psql]');
     expect(text).toContain("cluster: the new line for the probe's port in the access log of frontend/egress-client [istio-proxy]");
-    expect(text).toMatch(
-      /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){4}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
+    // The gateway hop: its Pods' logs marked at the start, then read when the sidecar sent the call to a gateway.
+    expect(text).toContain(
+      'gateway: before the first attempt, the lines already in the access log [istio-proxy] of every Pod whose istio-proxy runs `proxy router` are marked seen;',
+    );
+    expect(text).toContain(
+      "Service NS/NAME selects such Pods, the hop past the sidecar is their new line for the probe's Host (HTTP) or SNI (TLS)",
     );
     expect(text).toMatch(
-      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){4}\s+expect: blocked via BlackHoleCluster \(http-502\)/,
+      /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){6}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
+    );
+    expect(text).toMatch(
+      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){6}\s+expect: blocked via BlackHoleCluster \(http-502\)/,
     );
     // Teardown last.
     expect(text.trimEnd()).toMatch(

@@ -42,6 +42,12 @@ export function renderEntry(e: TraceEntry): string {
         `${PAD}  exec in ${e.pod} [${e.container}]: ${shellLine(e.argv)}`,
         `${PAD}  control: same in ${e.controlPod} [${e.container}] (must be allowed, else error "server down/unreachable from outside the mesh")`,
         ...(e.accessLog ? [`${PAD}  cluster: the new line for the probe's port in the access log of ${e.pod} [istio-proxy]`] : []),
+        ...(e.gatewayLog
+          ? [
+              `${PAD}  gateway: before the first attempt, the lines already in the access log [istio-proxy] of ${e.gatewayLog} are marked seen;`,
+              `${PAD}    when the cluster is outbound|PORT|SUBSET|NAME.NS.svc.cluster.local and Service NS/NAME selects such Pods, the hop past the sidecar is their new line for the probe's Host (HTTP) or SNI (TLS)`,
+            ]
+          : []),
         `${PAD}  verdict once ${e.consecutive} results in a row agree (verdict, signal and cluster)`,
       ].join('\n');
     case 'write':

@@ -36,7 +36,18 @@ export type TraceEntry =
   | { op: 'delete'; ref: ObjectRef }
   | { op: 'read'; what: string; assumed?: string }
   | { op: 'wait'; what: string; timeoutMs: number }
-  | { op: 'probe'; id: string; pod: string; controlPod: string; container: string; argv: string[]; accessLog: string; consecutive: number }
+  | {
+      op: 'probe';
+      id: string;
+      pod: string;
+      controlPod: string;
+      container: string;
+      argv: string[];
+      accessLog: string;
+      /** The gateway Pods whose access log is read for a call the sidecar sends to a gateway. */
+      gatewayLog?: string;
+      consecutive: number;
+    }
   | { op: 'write'; path: string; content: string }
   | { op: 'mkdir'; path: string }
   | { op: 'remove-dir'; path: string }

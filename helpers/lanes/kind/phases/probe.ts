@@ -1,14 +1,17 @@
 // Observes one probe after the sync barrier: the command in the source's client and the same command from
 // the control client (outside the mesh), then the client sidecar's access log for the cluster the call
-// went through. A verdict counts once the same verdict, signal and cluster hold CONSECUTIVE times in a
+// went through, and, when that cluster is a gateway's Service, the gateway's access log for the second hop
+// (gateway-hop.ts). A verdict counts once the same verdict, signal and hops hold CONSECUTIVE times in a
 // row (a confirmation: the barrier already waited for the config); every attempt is evidence.
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Observation, Probe } from '../../../model/types.ts';
-import { clusterForPort, parseAccessLog, type AccessLogEntry, type ClusterReading } from '../probes/access-log.ts';
+import { clusterForPort, type AccessLogEntry, type ClusterReading } from '../probes/access-log.ts';
 import { CONSECUTIVE } from '../context.ts';
 import type { ProbeToolkit } from '../probe-toolkit.ts';
 import { excerpt, type ExecResult, type Runner, type RunnerK8s } from '../runner.ts';
 import type { RunState } from '../state.ts';
+import { GatewayLogs } from './gateway-hop.ts';
+import { freshEntries, markSeen } from './log-cursor.ts';
 import { clientKey, isInjected, type ClientSpec } from './workloads.ts';
 
 export const SERVER_UNREACHABLE = 'server down/unreachable from outside the mesh';
@@ -54,29 +57,17 @@ export interface AttemptRecord {
   control: SideRecord;
   /** The client sidecar's access-log lines of this attempt. */
   accessLog?: string[];
+  /** The gateway's lines of this attempt, when the sidecar sent the call to a gateway. */
+  gatewayAccessLog?: string[];
   /** What this attempt counts as, after the control check and the access log. */
   outcome: string;
 }
 
-/** What must repeat: verdict, signal and cluster, or the error's cause (its text up to the first colon). */
+/** What must repeat: verdict, signal, cluster and the hops past the sidecar, or the error's cause (its text up to the first colon). */
 function keyOf(o: Observation): string {
   if (o.verdict === 'error') return `error: ${(o.error ?? 'unknown').split(':')[0]}`;
-  return `${o.verdict}${o.signal ? ` (${o.signal})` : ''}${o.cluster ? ` via ${o.cluster}` : ''}`;
-}
-
-const LOG_TAIL = 400;
-const CURSOR_LIMIT = 5_000;
-
-async function freshEntries(k: RunnerK8s, state: RunState, c: ClientSpec): Promise<AccessLogEntry[]> {
-  const seen = state.logCursors.get(clientKey(c)) ?? new Set<string>();
-  return parseAccessLog(await k.logs(c.namespace, c.name, 'istio-proxy', LOG_TAIL)).filter((e) => !seen.has(e.line));
-}
-
-function markSeen(state: RunState, c: ClientSpec, entries: AccessLogEntry[]): void {
-  let seen = state.logCursors.get(clientKey(c)) ?? new Set<string>();
-  if (seen.size > CURSOR_LIMIT) seen = new Set([...seen].slice(-LOG_TAIL));
-  for (const e of entries) seen.add(e.line);
-  state.logCursors.set(clientKey(c), seen);
+  const further = (o.hops ?? []).slice(1).map((h) => ` then ${h.proxy} ${h.cluster}`);
+  return `${o.verdict}${o.signal ? ` (${o.signal})` : ''}${o.cluster ? ` via ${o.cluster}` : ''}${further.join('')}`;
 }
 
 /** The access-log lines of the attempt just made: polled until a line for the probe's port appears, bounded. */
@@ -149,8 +140,12 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
   let streak = 0;
   let streakKey = '';
   let last: Observation | undefined;
-  // Lines already in the log belong to earlier probes.
-  if (logged) markSeen(state, spec.client, await freshEntries(k, state, spec.client).catch(() => []));
+  const gateways = new GatewayLogs(k, state, { accessLogMs: opts.accessLogMs, pollMs: opts.accessLogPollMs, signal: opts.signal });
+  // Lines already in the logs (the sidecar's, the gateways') belong to earlier probes.
+  if (logged) {
+    markSeen(state, spec.client, await freshEntries(k, state, spec.client).catch(() => []));
+    await gateways.baseline();
+  }
   while (attempts.length < maxAttempts) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const mesh = await runSide(k, spec.client, spec, opts);
@@ -158,10 +153,14 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
     let obs: Observation =
       control.obs.verdict === 'allowed' ? mesh.obs : { verdict: 'error', error: SERVER_UNREACHABLE, evidence: { control: control.obs } };
     let lines: string[] | undefined;
+    let gatewayLines: string[] | undefined;
     if (logged) {
       const reading = await readCluster(k, state, spec.client, spec.probe.to.port, opts);
       lines = reading.lines;
       obs = withCluster(obs, reading, opts.accessLogMs);
+      const followed = await gateways.follow(obs, clientKey(spec.client), spec.probe.to);
+      obs = followed.obs;
+      gatewayLines = followed.lines;
     }
     const key = keyOf(obs);
     attempts.push({
@@ -169,6 +168,7 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
       mesh: record(mesh),
       control: record(control),
       ...(lines ? { accessLog: lines } : {}),
+      ...(gatewayLines ? { gatewayAccessLog: gatewayLines } : {}),
       outcome: key,
     });
     last = obs;
@@ -198,6 +198,9 @@ async function observeLoop(k: RunnerK8s, state: RunState, spec: ProbeSpec, opts:
   return { ...last, evidence };
 }
 
+/** The Pods whose access log gives a gateway hop, as the dry run names them (gateway-hop.ts). */
+const GATEWAY_PODS = 'every Pod whose istio-proxy runs `proxy router`';
+
 export async function observeProbe(r: Runner, state: RunState, spec: ProbeSpec, opts: ObserveOptions): Promise<Observation> {
   const entry = {
     op: 'probe' as const,
@@ -207,6 +210,7 @@ export async function observeProbe(r: Runner, state: RunState, spec: ProbeSpec, 
     container: spec.container,
     argv: spec.argv,
     accessLog: isInjected(spec.client) ? `${clientKey(spec.client)} [istio-proxy]` : '',
+    ...(isInjected(spec.client) ? { gatewayLog: GATEWAY_PODS } : {}),
     consecutive: opts.consecutive ?? CONSECUTIVE,
   };
   const dryRun: Observation = { verdict: 'error', error: 'dry run: nothing was probed', evidence: {} };

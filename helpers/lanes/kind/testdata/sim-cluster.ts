@@ -2,12 +2,14 @@
 // /debug/configz and /debug/syncz from `pilot-discovery request` in istiod, a config_dump whose
 // PassthroughCluster carries the mesh connectTimeout (after a chosen number of polls, or never), and an
 // access-log line in Istio's default TEXT format for each probe a client runs. The cluster a probe lands
-// in is the test's choice (`route`).
+// in is the test's choice (`route`); with `egressGateway` the install's egress gateway Pod and Service exist,
+// and a call the route sends through it leaves the gateway's line in that Pod's log too (sim-gateway.ts).
 import { parse as parseYaml } from 'yaml';
 import type { ExecResult } from '../../../k8s/client.ts';
 import { GENERATION_ANNOTATION } from '../../../k8s/manifests.ts';
 import type { K8sObject, ObjectRef } from '../runner.ts';
 import { FakeK8s, type FakeK8sOptions } from './fake-k8s.ts';
+import { GATEWAY_NAMESPACE, GATEWAY_POD, gatewayCallLines, gatewayPod, gatewayService, selects } from './sim-gateway.ts';
 
 export interface ProbeRoute {
   exitCode: number;
@@ -15,6 +17,13 @@ export interface ProbeRoute {
   cluster?: string;
   stdout?: string;
   stderr?: string;
+  /**
+   * The call goes through the egress gateway (`egressGateway`): what the gateway logs, its cluster or `(no route)`
+   * for its own 404. The sidecar then logs the gateway's Service cluster (its `cluster` is not used).
+   */
+  gateway?: string;
+  /** The HTTP status the client sidecar logs for a call through the gateway (default the gateway's). */
+  status?: number;
 }
 
 export interface SimOptions extends FakeK8sOptions {
@@ -26,9 +35,19 @@ export interface SimOptions extends FakeK8sOptions {
   syncLag?: number;
   /** Sidecars (`ns/pod`) that never get a new config. */
   neverSync?: string[];
+  /** The install's egress gateway Pod and Service exist once Istio is installed. */
+  egressGateway?: boolean;
 }
 
 const ISTIOD_POD = 'istiod-7c9d8b6f5-x2x9q';
+
+/** The probe URL in a command, when it has one. */
+function urlOf(argv: string[]): { scheme: 'http' | 'https'; host: string; port: number } | undefined {
+  const m = argv.map((a) => /^(https?):\/\/([^/:]+)(?::(\d+))?/.exec(a)).find(Boolean);
+  if (!m) return undefined;
+  const scheme = m[1] === 'https' ? 'https' : 'http';
+  return { scheme, host: m[2] ?? '', port: m[3] ? Number(m[3]) : scheme === 'https' ? 443 : 80 };
+}
 
 function portOf(argv: string[]): number {
   const p = argv.indexOf('-p');
@@ -68,6 +87,14 @@ export class SimCluster extends FakeK8s {
 
   override async get(ref: ObjectRef): Promise<K8sObject | undefined> {
     const o = await super.get(ref);
+    if (
+      !o &&
+      ref.kind === 'Service' &&
+      ref.namespace === GATEWAY_NAMESPACE &&
+      ref.name === gatewayService.metadata.name &&
+      this.gatewayUp()
+    )
+      return structuredClone(gatewayService);
     // The API server sets a CRD Established once it serves it.
     if (o && ref.kind === 'CustomResourceDefinition') return { ...o, status: { conditions: [{ type: 'Established', status: 'True' }] } };
     if (o && ref.kind === 'ConfigMap' && ref.namespace === 'istio-system' && ref.name === 'istio' && this.meshConnectTimeout() !== '10s') {
@@ -77,14 +104,26 @@ export class SimCluster extends FakeK8s {
     return o;
   }
 
-  override async listPods(namespace: string): Promise<K8sObject[]> {
+  /** The gateway Pod and Service exist once Istio is installed. */
+  private gatewayUp(): boolean {
+    return !!this.sim.egressGateway && this.sim.meshMode?.() !== undefined;
+  }
+
+  override async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
     if (namespace === 'istio-system') {
       await super.listPods(namespace);
-      return this.sim.meshMode?.() === undefined
-        ? []
-        : [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: ISTIOD_POD, namespace, labels: { app: 'istiod' } } }];
+      if (this.sim.meshMode?.() === undefined) return [];
+      const istiod: K8sObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: ISTIOD_POD, namespace, labels: { app: 'istiod' } } };
+      const pods = this.gatewayUp() ? [istiod, structuredClone(gatewayPod)] : [istiod];
+      return pods.filter((p) => selects(labelSelector, p.metadata.labels));
     }
     return super.listPods(namespace);
+  }
+
+  override async list(apiVersion: string, kind: string, namespace?: string): Promise<K8sObject[]> {
+    const base = await super.list(apiVersion, kind, namespace);
+    const gw = apiVersion === 'v1' && kind === 'Pod' && (namespace ?? GATEWAY_NAMESPACE) === GATEWAY_NAMESPACE && this.gatewayUp();
+    return gw ? [...base, structuredClone(gatewayPod)] : base;
   }
 
   private configz(): string {
@@ -165,16 +204,26 @@ export class SimCluster extends FakeK8s {
     const base = await super.exec(namespace, pod, container, argv);
     if (!this.sim.route) return base;
     const r = this.sim.route(namespace, pod, argv);
-    if (namespace !== 'egress-control' && r.cluster !== undefined) {
+    const url = urlOf(argv);
+    if (namespace !== 'egress-control' && r.gateway !== undefined && url && this.gatewayUp()) {
+      const lines = gatewayCallLines({ ...url, gateway: r.gateway, ...(r.status ? { status: r.status } : {}) }, this.remotePort);
+      this.remotePort += 2;
+      this.logLine(key, lines.sidecar);
+      this.logLine(`${GATEWAY_NAMESPACE}/${GATEWAY_POD}`, lines.gateway);
+    } else if (namespace !== 'egress-control' && r.cluster !== undefined) {
       const port = portOf(argv);
       const remote = this.remotePort++;
       const line =
         r.cluster === 'block_all'
           ? `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "GET / HTTP/1.1" 502 - direct_response - "-" 0 0 0 - "-" "curl/8.11.1" "0c6a9c55-3e0d-4b7f-9a21-${String(remote).padStart(12, '0')}" "unlisted.example.com" "-" - - 172.18.0.4:${port} 10.244.0.9:${remote} - block_all`
           : `[2026-11-29T18:41:05.${String(remote % 1000).padStart(3, '0')}Z] "- - -" 0 ${r.cluster === 'BlackHoleCluster' ? 'UH' : '-'} - - "-" 0 0 1 - "-" "-" "-" "-" "${r.cluster === 'BlackHoleCluster' ? '-' : `172.18.0.4:${port}`}" ${r.cluster} - 172.18.0.4:${port} 10.244.0.9:${remote} - -`;
-      this.accessLogs.set(key, [...(this.accessLogs.get(key) ?? []), line]);
+      this.logLine(key, line);
     }
     return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  private logLine(pod: string, line: string): void {
+    this.accessLogs.set(pod, [...(this.accessLogs.get(pod) ?? []), line]);
   }
 
   override async logs(namespace: string, pod: string, container: string, tailLines = 500): Promise<string> {
