@@ -91,3 +91,37 @@ ${selector}`,
     expect(ask(entry(''))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||*.example.com', listener: '0.0.0.0_9000' });
   });
 });
+
+describe("a Sidecar's egressProxy the sidecar has no cluster for", () => {
+  // httproute.go buildCatchAllVirtualHost: under ALLOW_ANY with an egressProxy, a port's HTTP route ends in
+  // the allow_any virtual host naming the proxy's cluster; with no such cluster Envoy's router answers 503
+  // (NC), where virtualOutbound's tcp_proxy closes the connection. Found by fuzzing (seed 7 path 24, probe 5).
+  const r = loadYamlText(
+    `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec: {hosts: [db.example.org], ports: [{number: 9000, name: grpc-9000, protocol: GRPC}], resolution: NONE, addresses: [198.51.0.0/16]}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: frontend}
+spec: {outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: a.example.com, port: {number: 443}}}}
+`,
+    'egress-proxy.yaml',
+    emptyResources(),
+  );
+  const ask = (to: string) =>
+    expectProbe(r, { from: { namespace: 'frontend' }, to: parseProbeUrl(to) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+
+  it("fails a request on a port's HTTP route with a 503, a connection without a listener with a close", () => {
+    expect(ask('http://203.0.113.9:9000/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|443||a.example.com',
+      listener: '0.0.0.0_9000',
+      signal: 'http-503',
+      rule: 'sidecar.egress-proxy-missing',
+    });
+    expect(ask('tcp://203.0.113.9:7000')).toMatchObject({ verdict: 'blocked', listener: 'virtualOutbound', signal: 'tcp-close' });
+  });
+});

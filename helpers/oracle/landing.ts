@@ -51,10 +51,13 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http?: 
   }
   if (policy.mode === 'ALLOW_ANY' && policy.missingEgressCluster) {
     // istiod names the egress proxy's cluster whether or not it builds it (route.GetDestinationCluster with no
-    // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster).
+    // service); Envoy's tcp_proxy closes a connection to an unknown cluster, its router answers 503 (no cluster):
+    // a request on a port's HTTP route meets the allow_any virtual host, which names that cluster (httproute.go
+    // buildCatchAllVirtualHost). Found by fuzzing: seed 7 path 24, corpus master-2026-08-27 s14-9#1.
     return {
       cluster: policy.passthrough,
       blocked: true,
+      signal: http === 'route' ? 'http-503' : 'tcp-close',
       rule: 'sidecar.egress-proxy-missing',
       via: [via],
       how: `${how} → ${policy.passthrough}, the egressProxy's cluster, which this sidecar does not have (${policy.missingEgressCluster}): Envoy fails the call`,
