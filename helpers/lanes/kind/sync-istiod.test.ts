@@ -99,6 +99,14 @@ describe.skipIf(!!missing)(
       expect(configzMismatch(JSON.stringify(await istiod.debug('/debug/configz')), 'istiod-1', first, 1)).toEqual(
         expect.arrayContaining([expect.stringMatching(/ (missing|at generation 2|still present)$/)]),
       );
+
+      // A scenario through the egress gateway: its Gateway, VirtualServices and DestinationRules are in the
+      // store the barrier reads, at this generation, like its entries.
+      const routed = scenarios.find((s) => (s.resources.routing?.length ?? 0) > 0)!;
+      const third = await applyScenarioObjects(runner, ctx, state, routed.name, 'REGISTRY_ONLY', routed.resources);
+      expect(third.map((o) => o.kind)).toEqual(expect.arrayContaining(['VirtualService']));
+      const three = await untilMatches(third, 3);
+      expect(three.at(-1)).toEqual([]);
     }, 120_000);
 
     it('/debug/syncz lists a connected sidecar by its Pod, every type it was sent ACKed', async () => {

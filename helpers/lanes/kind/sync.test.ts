@@ -84,6 +84,25 @@ describe('sync barrier readers', () => {
     expect(configzMismatch('[]', 'sync-1', [], 4)).toEqual([]);
   });
 
+  it("a scenario's Gateway, VirtualService and DestinationRule are held to the same rule as its entries", () => {
+    const of = (kind: string, name: string, gen: number): K8sObject => ({
+      kind,
+      apiVersion: 'networking.istio.io/v1',
+      metadata: { ...se(name, gen).metadata, namespace: 'istio-system' },
+      spec: {},
+    });
+    const scenario = [se('db', 5), of('Gateway', 'gw', 5), of('VirtualService', 'vs', 5), of('DestinationRule', 'dr', 5)];
+    const configz = (items: object[]) => JSON.stringify(items);
+    expect(configzMismatch(configz(scenario), 'sync-1', scenario, 5)).toEqual([]);
+    expect(configzMismatch(configz([scenario[0]!, scenario[1]!]), 'sync-1', scenario, 5)).toEqual([
+      'VirtualService istio-system/vs missing',
+      'DestinationRule istio-system/dr missing',
+    ]);
+    expect(configzMismatch(configz([...scenario, of('VirtualService', 'old', 4)]), 'sync-1', scenario, 5)).toEqual([
+      'VirtualService istio-system/old still present',
+    ]);
+  });
+
   it('a proxy’s entry in /debug/syncz and what it has not ACKed', () => {
     const syncz = JSON.stringify([
       {

@@ -54,10 +54,15 @@ export interface ConfigzItem {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
+/** Every kind a scenario writes (manifests.ts scenarioObjects): the run's objects of each must be exactly the scenario's. */
+const SCENARIO_KINDS = new Set(['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 'DestinationRule']);
+
 /** What istiod's store still lacks (or holds too much of) for this run's scenario at this generation; [] when it matches. */
 export function configzMismatch(configz: string, runId: string, objects: K8sObject[], generation: number): string[] {
   const items = (JSON.parse(configz) ?? []) as ConfigzItem[];
-  const ours = items.filter((c) => (c.kind === 'ServiceEntry' || c.kind === 'Sidecar') && c.metadata.labels?.[RUN_LABEL] === runId);
+  // Routing objects too: a scenario's VirtualService read as missing (it was once filtered out here) would
+  // hold every gateway scenario at the barrier, and one left over from the last scenario would go unseen.
+  const ours = items.filter((c) => SCENARIO_KINDS.has(c.kind) && c.metadata.labels?.[RUN_LABEL] === runId);
   const key = (kind: string, ns: string | undefined, name: string) => `${kind} ${ns}/${name}`;
   const have = new Map(
     ours.map((c) => [key(c.kind, c.metadata.namespace, c.metadata.name), c.metadata.annotations?.[GENERATION_ANNOTATION]]),
@@ -150,7 +155,7 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: BarrierOptio
   return r.step(`sync: every client sidecar ACKs generation ${generation} (PassthroughCluster connect_timeout ${marker})`, async () => {
     let storeState = '';
     await r.waitFor(
-      `istiod's config store holds exactly this run's ${objects.length} ServiceEntry/Sidecar object(s) at generation ${generation} (/debug/configz)`,
+      `istiod's config store holds exactly this run's ${objects.length} Istio object(s) at generation ${generation} (/debug/configz)`,
       ctx.timeouts.sync,
       async (k) => {
         const pods = await istiodPods(k);
