@@ -33,8 +33,11 @@ export interface ObjectRef {
 
 export interface K8sOps {
   get(ref: ObjectRef): Promise<K8sObject | undefined>;
-  /** `dryRun`: server-side dry run (admission webhooks run, nothing is stored). */
-  create(obj: K8sObject, opts?: { dryRun?: boolean }): Promise<void>;
+  /**
+   * Returns the object as the API server stored it, after admission (mutating webhooks included). `dryRun`:
+   * server-side dry run (dryRun=All: admission webhooks run, nothing is stored; what would be stored is returned).
+   */
+  create(obj: K8sObject, opts?: { dryRun?: boolean }): Promise<K8sObject>;
   /** Server-side apply, field manager `egress-conformance`, forced (we own what we write). */
   apply(obj: K8sObject): Promise<void>;
   /** false when it was already absent. `force`: grace period 0 (a Pod goes at once, as `kubectl delete --force`). */
@@ -91,8 +94,8 @@ export class ClientNodeK8s implements K8sOps {
     }
   }
 
-  async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<void> {
-    await this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER);
+  async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<K8sObject> {
+    return (await this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)) as unknown as K8sObject;
   }
 
   async apply(obj: K8sObject): Promise<void> {

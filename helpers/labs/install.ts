@@ -51,11 +51,11 @@ export async function installOperator(k8s: K8sOps, istioctl: string, file: strin
   } catch (e) {
     throw refusedOperator(e, file);
   }
-  // The stack's validating webhooks were re-pointed at the local istiod's loopback port (the rendered ones
-  // name istiod's Service, which nothing answers here); applying them again would take that back.
+  // The stack's webhooks (validation and injection) were re-pointed at the local istiod's loopback port (the
+  // rendered ones name istiod's Service, which nothing answers here); applying them again would take that back.
   await applyIstioObjects(
     k8s,
-    objects.filter((o) => o.kind !== 'ValidatingWebhookConfiguration'),
+    objects.filter((o) => o.kind !== 'ValidatingWebhookConfiguration' && o.kind !== 'MutatingWebhookConfiguration'),
   );
   const mesh = await readMeshConfig(k8s);
   return { mode: mesh ? String(modeOf(mesh)) : '(no mesh config)', notes };

@@ -1,6 +1,6 @@
 // The lane's stack: a kwok cluster (helpers/cluster/kwok), Istio installed on it by `istioctl install`
 // (or restored from the snapshot of that install), and the pinned istiod as a local process against it,
-// serving Istio's validating webhook to the cluster's API server. Started fresh per run, or detached for
+// serving Istio's validating and injection webhooks to the cluster's API server. Started fresh per run, or detached for
 // the warm stack (`up`), which later commands attach to from its recorded state.
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -19,7 +19,15 @@ import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from '
 import { Istiod, type IstiodAddresses, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
 import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
 import { reapOnOwnerDeath } from '../../process/reaper.ts';
-import { istiodCertArgs, makeWebhookCerts, pointValidationAtLocalIstiod, waitValidationAnswers } from './webhook.ts';
+import {
+  INJECTOR_CHECK,
+  istiodCertArgs,
+  makeWebhookCerts,
+  pointInjectionAtLocalIstiod,
+  pointValidationAtLocalIstiod,
+  waitValidationAnswers,
+} from './webhook.ts';
+import { waitInjectorAnswers } from '../../k8s/injector.ts';
 
 export interface StackOptions {
   pin: PilotDiscoveryPin;
@@ -119,8 +127,8 @@ export class ControlPlaneStack {
       say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(istioMs)} ms); starting istiod`);
       const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
       const webhook = (async () => {
-        const names = await pointValidationAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
-        return names;
+        await pointInjectionAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
+        return pointValidationAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
       })();
       mkdirSync(join(runDir, 'istiod'), { recursive: true });
       istiod = await Istiod.start({
@@ -141,6 +149,7 @@ export class ControlPlaneStack {
       });
       const t3 = performance.now();
       await waitValidationAnswers(cluster.k8s, await webhook, 30_000);
+      await waitInjectorAnswers(cluster.k8s, INJECTOR_CHECK);
       // Restored Pods were force-deleted (fresh IPs); their Deployments bring them back meanwhile.
       await waitIstioPods(cluster.k8s, 60_000);
       const t4 = performance.now();
@@ -165,7 +174,7 @@ export class ControlPlaneStack {
         webhookMs: t4 - t3,
         totalMs: t4 - t0,
       };
-      say(`control-plane: istiod ready, its validating webhook answering (${Math.round(t4 - t0)} ms in all)`);
+      say(`control-plane: istiod ready, its validating webhook and sidecar injector answering (${Math.round(t4 - t0)} ms in all)`);
       return stack;
     } catch (err) {
       await istiod?.stop();

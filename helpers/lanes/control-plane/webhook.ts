@@ -1,5 +1,5 @@
-// Istio's validating webhook, answered by the local istiod, so a resource Istio refuses is refused at
-// `kubectl apply` as on a cluster.
+// Istio's webhooks, answered by the local istiod: a resource Istio refuses is refused at `kubectl apply`,
+// and a Pod that asks for a sidecar gets one, as on a cluster.
 //
 // How istiod does it (istio.io/istio at the pinned commit):
 // - With --tlsCertFile, --tlsKeyFile and --caCertFile, istiod serves its webhooks (/validate, /inject) on
@@ -12,12 +12,18 @@
 // The installed configuration names istiod's Service, whose ClusterIP nothing answers here (istiod is a
 // local process, and there is no kube-proxy); kube-apiserver runs on this machine, so each webhook's
 // clientConfig becomes a URL on istiod's loopback port. The certificate carries IP:127.0.0.1 for it.
-// The sidecar-injector webhooks are left as installed: they select only namespaces or Pods labelled for
-// injection, and the lane labels none.
+// The sidecar injector's MutatingWebhookConfigurations are pointed the same way, at istiod's /inject
+// (pkg/kube/inject/webhook.go registers it on the same HTTPS mux; failurePolicy stays as installed, Fail,
+// and istiod's injection patcher writes the same CA into caBundle, pkg/webhooks/webhookpatch.go), so a Pod
+// that asks for injection is injected, as on a cluster: kwok runs its istio-proxy like any container. They
+// select only namespaces or Pods labelled for injection; the lane's client namespaces are not labelled
+// (helpers/k8s/manifests.ts, inject: false), so its Pods stay as they were, and the stack proves the
+// injector answers with a dry-run Pod that opts in (helpers/k8s/injector.ts).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { K8sObject, K8sOps } from '../../k8s/client.ts';
+import type { InjectorCheck } from '../../k8s/injector.ts';
 import { ISTIO_NAMESPACE } from '../../k8s/istio.ts';
 import { EnvironmentError } from '../../model/errors.ts';
 import { pollUntil } from '../../process/poll.ts';
@@ -82,30 +88,44 @@ function callsIstiod(w: Webhook): boolean {
   return (!!s && s.namespace === ISTIO_NAMESPACE && /^istiod(-|$)/.test(s.name)) || !!w.clientConfig.url?.startsWith('https://127.0.0.1:');
 }
 
+type WebhookKind = 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration';
+
 /**
- * Points every ValidatingWebhookConfiguration that calls istiod at istiod's loopback port (with the CA it
- * serves), re-created so no field of the Service form is left beside the URL. failurePolicy starts at
- * Ignore: istiod switches it to Fail itself once it has seen its webhook answer.
+ * Points every webhook configuration of this kind that calls istiod at istiod's loopback port (with the CA
+ * it serves), re-created so no field of the Service form is left beside the URL. A validating webhook's
+ * failurePolicy starts at Ignore: istiod switches it to Fail itself once it has seen its webhook answer.
  */
-export async function pointValidationAtLocalIstiod(k8s: K8sOps, httpsAddr: string, caFile: string): Promise<string[]> {
+async function pointAtLocalIstiod(k8s: K8sOps, kind: WebhookKind, httpsAddr: string, caFile: string): Promise<string[]> {
   const caBundle = readFileSync(caFile).toString('base64');
-  const configs = await k8s.list(GV, 'ValidatingWebhookConfiguration');
+  const configs = await k8s.list(GV, kind);
   const done: string[] = [];
+  const fallbackPath = kind === 'ValidatingWebhookConfiguration' ? '/validate' : '/inject';
   for (const cfg of configs) {
     const hooks = (cfg.webhooks as Webhook[] | undefined) ?? [];
     if (!hooks.some(callsIstiod)) continue;
     const webhooks = hooks.map((w) => {
       if (!callsIstiod(w)) return w;
-      const path = w.clientConfig.service?.path ?? (w.clientConfig.url ? new URL(w.clientConfig.url).pathname : '/validate');
-      return { ...w, failurePolicy: 'Ignore', clientConfig: { url: `https://${httpsAddr}${path}`, caBundle } };
+      const path = w.clientConfig.service?.path ?? (w.clientConfig.url ? new URL(w.clientConfig.url).pathname : fallbackPath);
+      const failurePolicy = kind === 'ValidatingWebhookConfiguration' ? 'Ignore' : w.failurePolicy;
+      return { ...w, failurePolicy, clientConfig: { url: `https://${httpsAddr}${path}`, caBundle } };
     });
     const { name, labels, annotations } = cfg.metadata;
-    const fresh: K8sObject = { apiVersion: GV, kind: 'ValidatingWebhookConfiguration', metadata: { name, labels, annotations }, webhooks };
-    await k8s.delete({ apiVersion: GV, kind: 'ValidatingWebhookConfiguration', name });
+    const fresh: K8sObject = { apiVersion: GV, kind, metadata: { name, labels, annotations }, webhooks };
+    await k8s.delete({ apiVersion: GV, kind, name });
     await k8s.create(fresh);
     done.push(name);
   }
   return done;
+}
+
+/** Istio's validating webhooks → the local istiod's /validate. */
+export function pointValidationAtLocalIstiod(k8s: K8sOps, httpsAddr: string, caFile: string): Promise<string[]> {
+  return pointAtLocalIstiod(k8s, 'ValidatingWebhookConfiguration', httpsAddr, caFile);
+}
+
+/** The sidecar injector's mutating webhooks → the local istiod's /inject. */
+export function pointInjectionAtLocalIstiod(k8s: K8sOps, httpsAddr: string, caFile: string): Promise<string[]> {
+  return pointAtLocalIstiod(k8s, 'MutatingWebhookConfiguration', httpsAddr, caFile);
 }
 
 /** Waits until istiod has switched its validating webhooks to Fail: the API server has reached it. */
@@ -124,3 +144,17 @@ export async function waitValidationAnswers(k8s: K8sOps, names: string[], timeou
         'the API server did not reach it (see the istiod log: "Not ready to switch validation to fail-closed")',
     );
 }
+
+/**
+ * How the stack proves the injector answers. No namespace of the lane is labelled for injection, so the
+ * dry-run Pod opts in itself, in `default`: the chart's object.sidecar-injector.istio.io webhook selects
+ * Pods labelled sidecar.istio.io/inject=true in namespaces with neither istio-injection nor istio.io/rev
+ * (manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml). Not answering is the
+ * environment's fault, as for the validating webhook.
+ */
+export const INJECTOR_CHECK: InjectorCheck = {
+  namespace: 'default',
+  podLabels: { 'sidecar.istio.io/inject': 'true' },
+  timeoutMs: 30_000,
+  fail: (m) => new EnvironmentError(m),
+};

@@ -169,6 +169,10 @@ describe('KindLane', () => {
     const nsFrontend = at((c) => c.op === 'apply' && c.kind === 'Namespace' && c.name === 'frontend');
     const podFrontend = at((c) => c.op === 'apply' && c.kind === 'Pod' && c.namespace === 'frontend');
     expect(nsFrontend).toBeLessThan(podFrontend);
+    // The injector is proved to answer (a dry-run Pod in an injected namespace) before any client Pod exists.
+    const injector = at((c) => c.op === 'dry-run-create' && c.kind === 'Pod' && c.namespace === 'frontend');
+    expect(injector).toBeGreaterThan(nsFrontend);
+    expect(injector).toBeLessThan(at((c) => c.op === 'apply' && c.kind === 'Pod'));
     expect(h.fake.store.get('Namespace//frontend')!.metadata.labels).toMatchObject({ 'istio-injection': 'enabled' });
     expect(h.fake.store.get('Namespace//default')!.metadata.labels).toMatchObject({ 'istio-injection': 'enabled' });
     expect(h.fake.store.get('Namespace//egress-control')!.metadata.labels).toMatchObject({ 'istio-injection': 'disabled' });
@@ -432,10 +436,14 @@ describe('KindLane', () => {
     expect(err.message).toMatch(/outboundTrafficPolicy ALLOW_ANY, expected REGISTRY_ONLY/);
   });
 
-  it('fails clearly when a client pod comes up without its sidecar', async () => {
+  it('fails clearly, before any client Pod exists, when the injector does not inject', async () => {
     const h = harness({}, { noInjection: true });
-    const err = await runLane(h.lane()).catch((e) => e);
+    const err = await runLane(h.lane({ timeouts: { accessLog: 500, webhook: 300 } })).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
-    expect(err.message).toMatch(/no istio-proxy container/);
+    expect(err.message).toMatch(
+      /sidecar injector did not answer within 0.3 s: a server-side dry-run create \(dryRun=All\) of Pod frontend\/egress-conformance-injector-probe returned the Pod without istio-proxy: containers probe; init containers none/,
+    );
+    expect(err.message).toMatch(/MutatingWebhookConfigurations present: istio-sidecar-injector/);
+    expect(h.fake.calls.filter((c) => c.kind === 'Pod' && c.op === 'apply')).toEqual([]);
   });
 });

@@ -20,7 +20,7 @@ import { applyScenarioObjects, deleteScenarioObjects } from './phases/scenario.t
 import { clusterDns, startServers } from './phases/servers.ts';
 import { syncBarrier, type SyncEvidence } from './phases/sync.ts';
 import { teardown, teardownTitle } from './phases/teardown.ts';
-import { applyNamespaces, clientFor, clientKey, controlClient, ensureClients, isInjected } from './phases/workloads.ts';
+import { applyNamespaces, clientFor, clientKey, controlClient, ensureClients, ensureInjector, isInjected } from './phases/workloads.ts';
 import { requireProbeToolkit, type ProbeToolkit } from './probe-toolkit.ts';
 import { kindLaneInfo } from './lane-info.ts';
 import { Roster } from './roster.ts';
@@ -165,6 +165,7 @@ export class KindLane implements Lane {
         // Clients are created after the first install (the injector must exist) and recreated when the proxy
         // defaults they were injected with change.
         if (this.clientsProxyKey !== install.proxyKey) {
+          await ensureInjector(r, this.ctx, this.controller.signal);
           await ensureClients(r, this.ctx, this.roster.all(), this.clientsProxyKey !== undefined, install.proxyKey);
           this.clientsProxyKey = install.proxyKey;
         }

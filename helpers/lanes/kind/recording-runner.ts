@@ -11,8 +11,10 @@ export class RecordingRunner implements Runner {
 
   readonly kube: K8sOps = {
     get: async () => undefined,
+    // Answers with the object as given: no admission runs in a dry run of the lane.
     create: async (obj, o) => {
       if (!o?.dryRun) this.record({ op: 'apply', object: obj });
+      return obj;
     },
     apply: (obj) => this.apply(obj),
     delete: (ref) => this.delete(ref),

@@ -1,6 +1,7 @@
 // Namespaces (injection labels set before any client exists) and the client Pods: curl and psql in one
 // Pod per namespace and label set, sidecar-injected except in the control namespace.
 import { clientPodManifest, CONTROL_NAMESPACE, namespaceObjects, shortHash, type ClientSpec } from '../../../k8s/manifests.ts';
+import { waitInjectorAnswers } from '../../../k8s/injector.ts';
 import { ensureNamespaces } from '../../../k8s/workloads.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
@@ -35,6 +36,27 @@ export async function applyNamespaces(r: Runner, namespaces: K8sObject[]): Promi
       // kind's controller manager makes each namespace's default ServiceAccount.
       await ensureNamespaces(r.kube, namespaces, { serviceAccount: false });
     },
+  );
+}
+
+/**
+ * Istio's injector answers before a client exists: a client created while it does not would come up
+ * without its sidecar (or be refused). Proved by a dry-run Pod in an injected namespace coming back with
+ * istio-proxy (helpers/k8s/injector.ts); a dry run of an Istio object would pass with no webhook called.
+ */
+export async function ensureInjector(r: Runner, ctx: RunContext, signal?: AbortSignal): Promise<void> {
+  const namespace = INJECTED_NAMESPACES[0]!;
+  await r.opaque(
+    {
+      op: 'wait',
+      what: `sidecar injector answers (server-side dry-run create of a Pod in ${namespace}: it comes back with istio-proxy)`,
+      timeoutMs: ctx.timeouts.webhook,
+    },
+    async (k) => {
+      const a = await waitInjectorAnswers(k, { namespace, timeoutMs: ctx.timeouts.webhook, signal });
+      r.note(`sidecar injector answers: istio-proxy injected as a ${a.placement}`);
+    },
+    undefined,
   );
 }
 

@@ -116,7 +116,8 @@ export class FakeK8s implements K8sOps {
     return o;
   }
 
-  async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<void> {
+  /** What admission would store: a Pod in an injected namespace comes back with the sidecar (withStatus). */
+  async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<K8sObject> {
     this.calls.push({
       op: opts.dryRun ? 'dry-run-create' : 'create',
       kind: obj.kind,
@@ -124,6 +125,7 @@ export class FakeK8s implements K8sOps {
       name: obj.metadata.name,
     });
     if (!opts.dryRun) this.put(obj);
+    return this.withStatus(structuredClone(obj));
   }
 
   private record(call: FakeCall) {
