@@ -11,6 +11,21 @@ type Obj = Record<string, unknown>;
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const isLabel = (s: unknown): s is string => typeof s === 'string' && s.length <= 63 && DNS1123_LABEL.test(s);
+// validateSubsetName: pkg/config/labels IsDNS1123Label, whose label format takes upper case too (instance.go
+// dns1123LabelFmt `[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?`); `Edition` is a subset istioctl accepts.
+const isSubsetName = (s: unknown): s is string =>
+  typeof s === 'string' && s.length <= 63 && /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(s);
+
+/**
+ * validateExportTo with isServiceEntry false: `~` (visibility.None) is for ServiceEntries only; on a
+ * VirtualService or DestinationRule visibility.Instance.Validate refuses it.
+ */
+function routingExportToProblems(exportTo: unknown, namespace: string): string[] {
+  const errs = exportToProblems(exportTo, 'spec.exportTo', namespace);
+  if (Array.isArray(exportTo) && exportTo.includes('~'))
+    errs.push('spec.exportTo: "~" (none) is not allowed for Istio configuration objects other than ServiceEntries');
+  return errs;
+}
 // pkg/config/protocol Parse: names Istio knows (case-insensitive); anything else is Unsupported.
 const PROTOCOLS = new Set(['HTTP', 'HTTP_PROXY', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
 const TLS_PROTOCOLS = new Set(['HTTPS', 'TLS']);
@@ -133,7 +148,8 @@ function destinationProblems(routes: unknown[], field: string): string[] {
       const p = hostProblem(d.host, { allowPartial: true });
       if (p) errs.push(`${field}[${i}].destination.host: ${p}`);
     }
-    if (d.subset !== undefined && !isLabel(d.subset)) errs.push(`${field}[${i}].destination.subset: "${String(d.subset)}" is not valid`);
+    if (d.subset !== undefined && !isSubsetName(d.subset))
+      errs.push(`${field}[${i}].destination.subset: "${String(d.subset)}" is not valid`);
     const port = (d.port as Obj | undefined)?.number;
     if (port !== undefined && !portOk(port)) errs.push(`${field}[${i}].destination.port: ${String(port)} is not a port number`);
     const w = (r as Obj).weight;
@@ -207,7 +223,7 @@ export function virtualServiceProblems(spec: Obj, namespace: string): string[] {
     if (asArray(route.route).length === 0) errs.push(`spec.tcp[${i}].route is required`);
     errs.push(...destinationProblems(asArray(route.route), `spec.tcp[${i}].route`));
   });
-  errs.push(...exportToProblems(spec.exportTo, 'spec.exportTo', namespace));
+  errs.push(...routingExportToProblems(spec.exportTo, namespace));
   return errs;
 }
 
@@ -242,11 +258,11 @@ export function destinationRuleProblems(spec: Obj, namespace: string): string[] 
   asArray(spec.subsets).forEach((s, i) => {
     const sub = (s ?? {}) as Obj;
     if (!sub.name) errs.push(`spec.subsets[${i}].name cannot be empty`);
-    else if (!isLabel(sub.name)) errs.push(`spec.subsets[${i}].name: "${String(sub.name)}" is not valid`);
+    else if (!isSubsetName(sub.name)) errs.push(`spec.subsets[${i}].name: "${String(sub.name)}" is not valid`);
     else if (names.has(sub.name)) errs.push(`spec.subsets: duplicate subset name "${sub.name}"`);
     if (typeof sub.name === 'string') names.add(sub.name);
     errs.push(...trafficPolicyTlsProblems(sub.trafficPolicy as Obj | undefined, `spec.subsets[${i}].trafficPolicy`));
   });
-  errs.push(...exportToProblems(spec.exportTo, 'spec.exportTo', namespace));
+  errs.push(...routingExportToProblems(spec.exportTo, namespace));
   return errs;
 }
