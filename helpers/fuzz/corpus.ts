@@ -66,7 +66,10 @@ function strip(a: Answer): Answer {
 }
 
 export function istiodAnswer(o: Observation): CorpusAnswer {
-  return { ...strip(fromObservation(o)), category: categoryOfObservation(o), path: xdsPath(o) };
+  const a = strip(fromObservation(o));
+  // Hops as the referee compares them (proxy, cluster, TLS): listener, route facts and discovery stay in the path.
+  if (a.hops) a.hops = a.hops.map((h) => ({ kind: h.kind, proxy: h.proxy, cluster: h.cluster, ...(h.tls ? { tls: h.tls } : {}) }));
+  return { ...a, category: categoryOfObservation(o), path: xdsPath(o) };
 }
 
 export function simulatorAnswer(p: Pick<ProbeOutcome, 'simulator' | 'simulatorClusters' | 'simulatorMissing'>): CorpusProbe['simulator'] {

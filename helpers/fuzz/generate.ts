@@ -1,5 +1,6 @@
-// A whole generated scenario: mesh settings, ServiceEntries and Sidecars (each repaired or dropped alone, see
-// repair.ts), then probes aimed at what the surviving resources declare (probes.ts).
+// A whole generated scenario: mesh settings, ServiceEntries and Sidecars, in some scenarios routing on a host
+// they declare (routing-arbitraries.ts), each resource repaired or dropped alone (repair.ts), then probes aimed
+// at what the surviving resources declare (probes.ts) and at what the routing routes (routing-probes.ts).
 import fc from 'fast-check';
 import {
   meshArb,
@@ -13,6 +14,8 @@ import {
 } from './arbitraries.ts';
 import { type MeshExport, probesArb } from './probes.ts';
 import { repair } from './repair.ts';
+import { routingArb } from './routing-arbitraries.ts';
+import { routedProbesArb } from './routing-probes.ts';
 import type { FuzzScenario } from './scenario.ts';
 
 type Obj = Record<string, unknown>;
@@ -21,6 +24,8 @@ export interface ScenarioArbOptions {
   maxServiceEntries?: number;
   maxSidecars?: number;
   maxProbes?: number;
+  /** The share of scenarios with routing kinds (routing-arbitraries.ts); 1/3 unless told. */
+  routingShare?: number;
 }
 
 /** Repairs each manifest alone; drops (and names) the ones that cannot be; one object per namespace/name. */
@@ -57,21 +62,27 @@ export function scenarioArb(opts: ScenarioArbOptions = {}): fc.Arbitrary<FuzzSce
     })
     .chain(({ mesh, serviceEntries, sidecars }) => {
       const root = mesh.rootNamespace ?? 'istio-system';
-      const { manifests, dropped } = repairAll([
-        ...serviceEntries.map(serviceEntryManifest),
-        ...sidecars.map((s) => sidecarManifest(s, root)),
-      ]);
-      return probesArb(manifests, opts.maxProbes ?? 8, {
+      const base = repairAll([...serviceEntries.map(serviceEntryManifest), ...sidecars.map((s) => sidecarManifest(s, root))]);
+      const meshExport: MeshExport = {
         defaultServiceExportTo: mesh.defaultServiceExportTo,
         serviceEntryVisibility: mesh.serviceEntryVisibility as MeshExport['serviceEntryVisibility'],
-      }).map(
-        (probes): FuzzScenario => ({
-          policy: mesh.policy,
-          meshConfig: meshConfigOf(mesh),
-          manifests,
-          probes,
-          ...(dropped.length ? { dropped } : {}),
-        }),
-      );
+      };
+      // Routing (Gateway, VirtualService, DestinationRule) on a host the surviving entries declare, in some scenarios.
+      return routingArb(base.manifests, opts.routingShare).chain((drawn) => {
+        const routing = repairAll(drawn);
+        const manifests = [...base.manifests, ...routing.manifests];
+        const dropped = [...base.dropped, ...routing.dropped];
+        return fc
+          .tuple(probesArb(base.manifests, opts.maxProbes ?? 8, meshExport), routedProbesArb(routing.manifests, base.manifests, meshExport))
+          .map(
+            ([probes, routed]): FuzzScenario => ({
+              policy: mesh.policy,
+              meshConfig: meshConfigOf(mesh),
+              manifests,
+              probes: [...probes, ...routed],
+              ...(dropped.length ? { dropped } : {}),
+            }),
+          );
+      });
     });
 }

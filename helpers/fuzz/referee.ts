@@ -1,7 +1,10 @@
 // The three answers the fuzzer compares for one probe — the oracle's expectation, the lane's observation
 // (the TypeScript evaluator on istiod's xDS) and Istio's simulator on the same xDS — reduced to one shape:
-// verdict, cluster, listener and signal.
-import type { Expectation, Observation, ProbeTarget } from '../model/types.ts';
+// verdict, cluster, listener and signal, and past the sidecar the hops (proxy, cluster, TLS) where two sides
+// followed the call.
+import { formatHop } from '../model/hops.ts';
+import type { Expectation, Hop, Observation, ProbeTarget } from '../model/types.ts';
+import { sameHops } from '../report/results.ts';
 import type { SimCall, SimResult } from '../tools/simulator.ts';
 import { ALLOW_ANY_DFP_CLUSTER } from './outcome.ts';
 
@@ -22,6 +25,11 @@ export interface Answer {
   cluster?: string;
   listener?: string;
   signal?: Signal;
+  /**
+   * The call proxy by proxy (sidecar, then each gateway): the model gives them when routing is in play, the
+   * lane when it followed the call; the simulator judges the sidecar only and gives none.
+   */
+  hops?: Hop[];
   /** Why there is no verdict (error), in words. */
   error?: string;
 }
@@ -51,6 +59,7 @@ export function fromOracle(e: Expectation): Answer {
     cluster: e.cluster,
     listener: e.listener,
     signal: signalOf(e.verdict, e.listener, e.cluster, e.signal),
+    ...(e.hops ? { hops: e.hops } : {}),
   };
 }
 
@@ -70,6 +79,7 @@ export function fromObservation(o: Observation): Answer {
     ...(o.cluster ? { cluster: o.cluster } : {}),
     ...(listener ? { listener } : {}),
     ...(signal ? { signal } : {}),
+    ...(o.hops ? { hops: o.hops } : {}),
     ...(o.error ? { error: o.error } : {}),
   };
 }
@@ -129,7 +139,7 @@ export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>)
 }
 
 /**
- * Two answers agree only when both have a verdict and agree on verdict, cluster, listener and signal. An
+ * Two answers agree only when both have a verdict and agree on verdict, cluster, listener, signal and hops. An
  * error on either side is a disagreement, two errors included: an answer nobody could give proves nothing.
  * A listener one side does not report (a lane that saw no xDS) is not compared, nor the signals only a
  * listener tells (no listener, forwarded).
@@ -137,6 +147,9 @@ export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>)
 export function sameAnswer(a: Answer, b: Answer): boolean {
   if (a.verdict === 'error' || b.verdict === 'error') return false;
   if (a.verdict !== b.verdict || a.cluster !== b.cluster) return false;
+  // Past the first hop: the same proxies, clusters and TLS, in order, where both sides followed the call (as a
+  // case's pinned `via` is judged, report/results.ts). A sidecar is the probe's source whatever its Pod's name.
+  if (a.hops && b.hops && !sameHops(a.hops, b.hops)) return false;
   if (a.listener !== undefined && b.listener !== undefined) return sameListener(a.listener, b.listener) && sameSignal(a.signal, b.signal);
   // A side that saw no listener (a lane without xDS) can still tell an HTTP status from a closed connection.
   const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'http-404' || x === 'tcp-close' ? x : undefined);
@@ -166,7 +179,17 @@ function sameSignal(a: Signal | undefined, b: Signal | undefined): boolean {
 export function describeAnswer(a: Answer): string {
   if (a.verdict === 'error') return `error (${a.error ?? 'no verdict'})`;
   const extra = [a.signal && a.signal !== 'forwarded' ? a.signal : undefined, a.listener ? `at ${a.listener}` : undefined].filter(Boolean);
-  return `${a.verdict} ${a.cluster ?? ''}${extra.length ? ` [${extra.join(', ')}]` : ''}`.replace(/ +/g, ' ').trim();
+  const text = `${a.verdict} ${a.cluster ?? ''}${extra.length ? ` [${extra.join(', ')}]` : ''}`.replace(/ +/g, ' ').trim();
+  return `${text}${hopsText(a.hops)}`;
+}
+
+/**
+ * ` via HOP → HOP` when the hops say more than the cluster does (a gateway, or TLS originated), in the pinned
+ * form (the sidecar written `sidecar`), so that two answers differing only there read differently.
+ */
+function hopsText(hops: Hop[] | undefined): string {
+  if (!hops || (hops.length < 2 && !hops[0]?.tls)) return '';
+  return ` via ${hops.map((h) => formatHop(h, true)).join(' → ')}`;
 }
 
 /** The xDS path the lane followed: listener → chain → route config → virtual host → cluster. */

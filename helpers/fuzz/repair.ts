@@ -1,9 +1,11 @@
 // One generated resource at a time: repaired into one Istio accepts where a small, meaning-preserving change
 // does it, else dropped alone (with the reason), so a scenario never loses its other resources to one bad one.
-// The repairs follow the refusals of ValidateServiceEntry / ValidateSidecar (pkg/config/validation/validation.go).
+// The repairs follow the refusals of ValidateServiceEntry / ValidateSidecar (pkg/config/validation/validation.go);
+// Gateways, VirtualServices and DestinationRules are repaired in repair-routing.ts.
 import { isIP } from 'node:net';
 import { serviceEntryProblems, sidecarProblems } from '../istio/validate.ts';
 import { DFP_PROTOCOLS } from './pools.ts';
+import { ROUTING_KINDS, repairRoutingSpec } from './repair-routing.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -120,6 +122,8 @@ export function repair(manifest: Obj): Repaired {
   } else if (m.kind === 'Sidecar') {
     repairSidecarSpec(spec, repairs);
     problems = sidecarProblems(spec);
+  } else if (ROUTING_KINDS.includes(String(m.kind))) {
+    problems = repairRoutingSpec(String(m.kind), spec, ns, String((m.metadata as Obj | undefined)?.name ?? ''), repairs);
   } else return { ok: false, why: `kind ${String(m.kind)} is not generated` };
   const [first] = problems;
   if (first) return { ok: false, why: `${String(m.kind)}: ${first}` };
