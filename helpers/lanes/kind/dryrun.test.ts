@@ -75,7 +75,7 @@ describe('kind lane dry run', () => {
     expect(text).toContain('proxy_pass egress-conformance-dry-1-db:5432;');
     // The barrier, per scenario: istiod's store, the marker, every client sidecar.
     expect(text).toMatch(
-      /sync: every client sidecar ACKs generation 1 \(PassthroughCluster connect_timeout 10\.001s\)\n\s+wait until istiod's config store holds exactly this run's 1 ServiceEntry\/Sidecar object\(s\) at generation 1[\s\S]*?connectTimeout: 10\.001s[\s\S]*?wait until sidecar of frontend\/egress-client has generation 1[\s\S]*?wait until sidecar of default\/egress-client has generation 1/,
+      /sync: every client sidecar ACKs generation 1 \(PassthroughCluster connect_timeout 10\.001s\)\n\s+wait until istiod's config store holds exactly this run's 1 Istio object\(s\) at generation 1[\s\S]*?connectTimeout: 10\.001s[\s\S]*?wait until sidecar of frontend\/egress-client has generation 1[\s\S]*?wait until sidecar of default\/egress-client has generation 1/,
     );
     expect(text).not.toMatch(/^\s+(pause|sleep) /m);
     // Probes: command, control, access log, expectation.

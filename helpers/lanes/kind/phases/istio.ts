@@ -89,6 +89,10 @@ export async function installIstio(r: Runner, ctx: RunContext, spec: InstallSpec
       undefined,
     );
     await waitDeployment(r, 'istio-system', 'istiod', ctx.timeouts.deployment);
+    // The gateways the IstioOperator asks for (istio-egressgateway) too, as `istioctl install` waits for
+    // them: a probe routed through a gateway whose Pod is not up yet would read as blocked.
+    for (const d of objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'istiod'))
+      await waitDeployment(r, d.metadata.namespace ?? 'istio-system', d.metadata.name, ctx.timeouts.deployment);
     const probe = webhookProbeObject();
     let lastError = '';
     await r.waitFor(
