@@ -15,25 +15,36 @@ export function signature(p: Pick<ProbeOutcome, 'differences' | 'raw'>): string 
 }
 
 /**
- * Every pair of answers that differ. With the simulator asked (`simulatorAsked`), a probe it has no answer for
- * is a difference too: a comparison never silently becomes two-way.
+ * What the source sidecar alone did with a call followed past it: it forwarded the call to its cluster (a
+ * later hop's verdict, signal and path are not the sidecar's). Any other answer is the sidecar's already.
+ */
+function sidecarView(a: Answer): Answer {
+  if (a.verdict === 'error' || !a.hops || a.hops.length < 2) return a;
+  const { hops: _, ...rest } = a;
+  return { ...rest, verdict: 'allowed', signal: 'forwarded' };
+}
+
+/**
+ * Every pair of answers that differ (the simulator against the others' sidecar view). With the simulator
+ * asked (`simulatorAsked`), a probe it has no answer for is a difference too: a comparison never silently
+ * becomes two-way.
  */
 export function differences(
   p: Pick<ProbeOutcome, 'oracle' | 'lane' | 'simulator' | 'simulatorClusters' | 'simulatorMissing'>,
   simulatorAsked = p.simulator !== undefined,
 ): string[] {
-  const answers: [string, Answer][] = [
-    ['oracle', fromOracle(p.oracle)],
-    ['lane', fromObservation(p.lane)],
-  ];
-  if (p.simulator) answers.push(['simulator', fromSimulator(p.simulator, p.simulatorClusters)]);
+  const oracle = fromOracle(p.oracle);
+  const lane = fromObservation(p.lane);
   const out: string[] = [];
-  for (let i = 0; i < answers.length; i++) {
-    for (let j = i + 1; j < answers.length; j++) {
-      const [an, a] = answers[i]!; // i, j < answers.length (loop bounds)
-      const [bn, b] = answers[j]!;
-      if (!sameAnswer(a, b)) out.push(`${an} ${describeAnswer(a)} ≠ ${bn} ${describeAnswer(b)}`);
-    }
+  const compare = (an: string, a: Answer, bn: string, b: Answer) => {
+    if (!sameAnswer(a, b)) out.push(`${an} ${describeAnswer(a)} ≠ ${bn} ${describeAnswer(b)}`);
+  };
+  compare('oracle', oracle, 'lane', lane);
+  if (p.simulator) {
+    // The simulator runs on the source sidecar's xDS alone: it is asked what the sidecar does, not the gateway.
+    const simulator = fromSimulator(p.simulator, p.simulatorClusters);
+    compare('oracle', sidecarView(oracle), 'simulator', simulator);
+    compare('lane', sidecarView(lane), 'simulator', simulator);
   }
   if (simulatorAsked && !p.simulator) out.push(`simulator gave no answer: ${p.simulatorMissing ?? 'not asked'}`);
   return out;

@@ -67,6 +67,21 @@ describe('referee hops', () => {
     expect(sameAnswer(fromOracle(oracle), fromObservation(lane))).toBe(false);
   });
 
+  it("hold the simulator, which reads the sidecar's xDS alone, to the sidecar's part of a call followed further (fuzz seed 11 path 10)", () => {
+    const simulator = { listener: '0.0.0.0_80', routeConfig: '80', virtualHost: 'edition.example.com:80', cluster: GW443 };
+    const simulatorClusters = new Set([GW443]);
+    const through = laneFollowed([sidecar(MUTUAL), gateway()]);
+    expect(differences({ oracle, lane: through, simulator, simulatorClusters })).toEqual([]);
+    // The gateway refused the call: the lane and the simulator still agree on what the sidecar did.
+    const refused: Observation = { ...laneFollowed([sidecar(MUTUAL), gateway('(none)')]), verdict: 'blocked', signal: 'http-503' };
+    expect(differences({ oracle, lane: refused, simulator, simulatorClusters })).toEqual([
+      expect.stringMatching(/^oracle allowed .* ≠ lane blocked .*http-503/),
+    ]);
+    // A sidecar that chose another cluster is still a disagreement with the simulator.
+    const other = { ...simulator, cluster: 'outbound|80||edition.example.com' };
+    expect(differences({ oracle, lane: through, simulator: other, simulatorClusters: new Set([other.cluster]) })).toHaveLength(2);
+  });
+
   it('leave hops uncompared when one side did not follow the call', () => {
     const { hops: _, ...firstOnly } = laneFollowed([]);
     expect(differences({ oracle, lane: firstOnly })).toEqual([]);
