@@ -42,7 +42,10 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1])) : undefined;
   if (!m || !kind) return done({}, [sidecar]);
   const kindFor = probe.to.scheme === 'http' ? 'http' : probe.to.scheme === 'https' ? 'tls' : 'tcp';
-  const vs = virtualServiceFor(routing, probe.to.host, 'mesh', ns);
+  // A VirtualService's virtual host carries its service's addresses as domains besides its names
+  // (httproute.go generateVirtualHostDomains, GetAllAddressesForProxy): a call to an address is routed by the
+  // VirtualService of the service that address belongs to, the host of the sidecar's cluster.
+  const vs = virtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, 'mesh', ns);
   let dest: Destination | undefined;
   if (vs) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
