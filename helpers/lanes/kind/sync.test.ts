@@ -8,6 +8,7 @@ import { LiveRunner } from './live-runner.ts';
 import { configzMismatch, durationMillis, markerTimeout, passthroughTimeout, syncBarrier, syncFor, unacked } from './phases/sync.ts';
 import type { K8sObject } from './runner.ts';
 import { SimCluster } from './testdata/sim-cluster.ts';
+import { GATEWAY_NAMESPACE, GATEWAY_POD } from './testdata/sim-gateway.ts';
 
 const se = (name: string, generation: number, runId = 'sync-1'): K8sObject => ({
   apiVersion: 'networking.istio.io/v1',
@@ -137,7 +138,7 @@ describe('sync barrier', () => {
     { namespace: 'default', name: 'egress-client', labels: {} },
   ];
 
-  async function cluster(opts: { syncLag?: number; neverSync?: string[] }) {
+  async function cluster(opts: { syncLag?: number; neverSync?: string[]; egressGateway?: boolean }) {
     const sim = new SimCluster({ meshMode: () => 'REGISTRY_ONLY', ...opts });
     for (const c of clients)
       await sim.apply({
@@ -175,6 +176,28 @@ describe('sync barrier', () => {
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toMatch(
       /^sync barrier: the sidecar of default\/egress-client did not get generation 1 within 2 s: its PassthroughCluster connect_timeout is 10s \(generation 0\), not 10\.001s$/,
+    );
+  });
+
+  it("a scenario with routing waits for the install's gateway too (its BlackHoleCluster carries the marker), and names it when it lags", async () => {
+    const vs: K8sObject = { ...se('edition', 1), kind: 'VirtualService', spec: { hosts: ['edition.example.com'] } };
+    const { sim, ctx, runner } = await cluster({ egressGateway: true, syncLag: 2 });
+    await sim.apply(vs);
+    const ev = await syncBarrier(runner, ctx, { generation: 1, objects: [se('db', 1), vs], clients });
+    expect(ev.proxies[`${GATEWAY_NAMESPACE}/${GATEWAY_POD}`]).toMatchObject({ passthroughConnectTimeout: '10.001s' });
+    const asked = sim.calls.filter((c) => c.op === 'exec' && c.name === GATEWAY_POD && c.container === 'istio-proxy');
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    expect(asked.every((c) => c.argv?.join(' ').includes('name_regex=BlackHoleCluster'))).toBe(true);
+    // Without routing in the scenario, the gateway is not waited for.
+    const plain = await cluster({ egressGateway: true });
+    const ev2 = await syncBarrier(plain.runner, plain.ctx, { generation: 1, objects: [se('db', 1)], clients });
+    expect(Object.keys(ev2.proxies)).toEqual(['frontend/egress-client', 'default/egress-client']);
+
+    const stuck = await cluster({ egressGateway: true, neverSync: [`${GATEWAY_NAMESPACE}/${GATEWAY_POD}`] });
+    await stuck.sim.apply(vs);
+    const err = await syncBarrier(stuck.runner, stuck.ctx, { generation: 1, objects: [se('db', 1), vs], clients }).catch((e) => e);
+    expect(err.message).toMatch(
+      /^sync barrier: the gateway istio-system\/istio-egressgateway-\S+ did not get generation 1 within 2 s: its BlackHoleCluster connect_timeout is 10s \(generation 0\), not 10\.001s$/,
     );
   });
 

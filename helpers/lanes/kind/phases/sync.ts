@@ -20,6 +20,7 @@ import { GENERATION_ANNOTATION, RUN_LABEL } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
 import type { K8sObject, Runner, RunnerK8s } from '../runner.ts';
+import { runsRouter } from './gateway-hop.ts';
 import { clientKey, type ClientSpec } from './workloads.ts';
 
 /** A protobuf JSON Duration ("10.005s", "10s") in ms. */
@@ -31,6 +32,15 @@ export function durationMillis(d: string): number | undefined {
 
 /** PassthroughCluster's connect_timeout in an Envoy config_dump (whole, or filtered to dynamic clusters). */
 export function passthroughTimeout(configDump: string): string | undefined {
+  return clusterTimeout(configDump, 'PassthroughCluster');
+}
+
+/**
+ * A named cluster's connect_timeout in an Envoy config_dump. A gateway has no PassthroughCluster, but its
+ * BlackHoleCluster (and every cluster no DestinationRule sets a timeout for) copies the mesh connect
+ * timeout too (seen on the pinned istiod: a router's CDS after a connectTimeout change).
+ */
+export function clusterTimeout(configDump: string, cluster: string): string | undefined {
   let found: string | undefined;
   const walk = (v: unknown): void => {
     if (found !== undefined || typeof v !== 'object' || v === null) return;
@@ -39,7 +49,7 @@ export function passthroughTimeout(configDump: string): string | undefined {
       return;
     }
     const o = v as Record<string, unknown>;
-    if (o.name === 'PassthroughCluster' && typeof o.connect_timeout === 'string') {
+    if (o.name === cluster && typeof o.connect_timeout === 'string') {
       found = o.connect_timeout;
       return;
     }
@@ -55,7 +65,8 @@ export interface ConfigzItem {
 }
 
 /** Every kind a scenario writes (manifests.ts scenarioObjects): the run's objects of each must be exactly the scenario's. */
-const SCENARIO_KINDS = new Set(['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 'DestinationRule']);
+const ROUTING_KINDS = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
+const SCENARIO_KINDS = new Set(['ServiceEntry', 'Sidecar', ...ROUTING_KINDS]);
 
 /** What istiod's store still lacks (or holds too much of) for this run's scenario at this generation; [] when it matches. */
 export function configzMismatch(configz: string, runId: string, objects: K8sObject[], generation: number): string[] {
@@ -173,47 +184,71 @@ export async function syncBarrier(r: Runner, ctx: RunContext, opts: BarrierOptio
 
     await markGeneration(r, generation, opts.meshConfig);
 
-    const want = markerMillis(generation);
-    for (const c of clients) {
-      let state = 'not asked yet';
-      const seen = await r
-        .waitFor<ProxySync>(
-          `sidecar of ${clientKey(c)} has generation ${generation}: PassthroughCluster connect_timeout ${marker}, and istiod sees every type ACKed (/debug/syncz)`,
-          ctx.timeouts.sync,
-          async (k) => {
-            const dump = await k.exec(
-              c.namespace,
-              c.name,
-              'istio-proxy',
-              ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_clusters&name_regex=PassthroughCluster'],
-              ctx.timeouts.probeExec,
-            );
-            if (dump.exitCode !== 0) return void (state = `config_dump failed (exit ${dump.exitCode}): ${dump.stderr.trim()}`);
-            const timeout = passthroughTimeout(dump.stdout);
-            const ms = timeout === undefined ? undefined : durationMillis(timeout);
-            if (ms !== want)
-              return void (state = `its PassthroughCluster connect_timeout is ${timeout ?? 'absent'}${ms !== undefined && ms >= 10_000 ? ` (generation ${ms - 10_000})` : ''}, not ${marker}`);
-            for (const pod of await istiodPods(k)) {
-              const s = syncFor(await istiodDebug(k, ctx, pod, '/debug/syncz'), c);
-              if (!s) continue;
-              const pending = unacked(s);
-              if (pending.length)
-                return void (state = `marker applied, but istiod (${pod}) still waits for its ACK of ${pending.join(', ')}`);
-              return { passthroughConnectTimeout: timeout!, syncz: s };
-            }
-            state = `marker applied, but no istiod lists the proxy in /debug/syncz`;
-            return undefined;
-          },
-          { assumed: { passthroughConnectTimeout: marker }, state: () => state },
-        )
-        .catch((err: Error) => {
-          if (!(err instanceof StepError) || !err.message.startsWith('timed out')) throw err;
-          throw new StepError(
-            `sync barrier: the sidecar of ${clientKey(c)} did not get generation ${generation} within ${Math.round(ctx.timeouts.sync / 1000)} s: ${state}`,
-          );
-        });
-      evidence.proxies[clientKey(c)] = seen;
-    }
+    const proxies: MarkedProxy[] = clients.map((c) => ({ ...c, what: 'sidecar', cluster: 'PassthroughCluster' }));
+    // A scenario with routing (Gateway, VirtualService, DestinationRule) may send calls through a gateway,
+    // whose config must carry it too; its Pods are the install's, found when the barrier runs.
+    if (objects.some((o) => ROUTING_KINDS.has(o.kind)))
+      for (const g of await r.read(
+        'the gateway Pods (istio-proxy runs `proxy router`)',
+        async (k) => gatewayPodRefs(k),
+        [{ namespace: 'istio-system', name: 'ISTIO-EGRESSGATEWAY-POD' }],
+        "the install's istio-egressgateway Pod",
+      ))
+        proxies.push({ ...g, labels: {}, what: 'gateway', cluster: 'BlackHoleCluster' });
+    for (const p of proxies) evidence.proxies[clientKey(p)] = await waitMarker(r, ctx, p, generation);
     return evidence;
   });
+}
+
+/** A proxy whose config the barrier waits for, and the cluster that carries the mesh marker in it. */
+type MarkedProxy = ClientSpec & { what: 'sidecar' | 'gateway'; cluster: 'PassthroughCluster' | 'BlackHoleCluster' };
+
+async function gatewayPodRefs(k: RunnerK8s): Promise<{ namespace: string; name: string }[]> {
+  return (await k.list('v1', 'Pod'))
+    .filter(runsRouter)
+    .map((p) => ({ namespace: p.metadata.namespace ?? 'istio-system', name: p.metadata.name }));
+}
+
+const whose = (c: MarkedProxy) => (c.what === 'sidecar' ? `sidecar of ${clientKey(c)}` : `gateway ${clientKey(c)}`);
+
+/** Waits until the proxy's Envoy has the marker and istiod sees every type it sent ACKed. */
+async function waitMarker(r: Runner, ctx: RunContext, c: MarkedProxy, generation: number): Promise<ProxySync> {
+  const marker = markerTimeout(generation);
+  const want = markerMillis(generation);
+  let state = 'not asked yet';
+  return r
+    .waitFor<ProxySync>(
+      `${whose(c)} has generation ${generation}: ${c.cluster} connect_timeout ${marker}, and istiod sees every type ACKed (/debug/syncz)`,
+      ctx.timeouts.sync,
+      async (k) => {
+        const dump = await k.exec(
+          c.namespace,
+          c.name,
+          'istio-proxy',
+          ['pilot-agent', 'request', 'GET', `config_dump?resource=dynamic_active_clusters&name_regex=${c.cluster}`],
+          ctx.timeouts.probeExec,
+        );
+        if (dump.exitCode !== 0) return void (state = `config_dump failed (exit ${dump.exitCode}): ${dump.stderr.trim()}`);
+        const timeout = clusterTimeout(dump.stdout, c.cluster);
+        const ms = timeout === undefined ? undefined : durationMillis(timeout);
+        if (ms !== want)
+          return void (state = `its ${c.cluster} connect_timeout is ${timeout ?? 'absent'}${ms !== undefined && ms >= 10_000 ? ` (generation ${ms - 10_000})` : ''}, not ${marker}`);
+        for (const pod of await istiodPods(k)) {
+          const s = syncFor(await istiodDebug(k, ctx, pod, '/debug/syncz'), c);
+          if (!s) continue;
+          const pending = unacked(s);
+          if (pending.length) return void (state = `marker applied, but istiod (${pod}) still waits for its ACK of ${pending.join(', ')}`);
+          return { passthroughConnectTimeout: timeout!, syncz: s };
+        }
+        state = `marker applied, but no istiod lists the proxy in /debug/syncz`;
+        return undefined;
+      },
+      { assumed: { passthroughConnectTimeout: marker }, state: () => state },
+    )
+    .catch((err: Error) => {
+      if (!(err instanceof StepError) || !err.message.startsWith('timed out')) throw err;
+      throw new StepError(
+        `sync barrier: the ${whose(c)} did not get generation ${generation} within ${Math.round(ctx.timeouts.sync / 1000)} s: ${state}`,
+      );
+    });
 }

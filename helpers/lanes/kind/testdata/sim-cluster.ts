@@ -127,7 +127,9 @@ export class SimCluster extends FakeK8s {
   }
 
   private configz(): string {
-    const items = [...this.store.values()].filter((o) => o.kind === 'ServiceEntry' || o.kind === 'Sidecar');
+    // istiod's store holds every Istio config kind (the real /debug/configz lists VirtualServices too).
+    const kinds = new Set(['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 'DestinationRule']);
+    const items = [...this.store.values()].filter((o) => kinds.has(o.kind));
     return JSON.stringify(
       items.map((o) => ({
         kind: o.kind,
@@ -140,12 +142,14 @@ export class SimCluster extends FakeK8s {
 
   private syncz(): string {
     const pods = [...this.store.values()].filter((o) => o.kind === 'Pod' && o.metadata.namespace !== 'egress-control');
+    // The install's gateway is a proxy istiod serves too (node type router).
+    if (this.gatewayUp()) pods.push(gatewayPod);
     return JSON.stringify(
       pods.map((p) => ({
         cluster_id: 'Kubernetes',
         // The proxy's ID, as the pinned istiod prints it (sync-istiod.test.ts).
         proxy: `${p.metadata.name}.${p.metadata.namespace}`,
-        proxy_type: 'sidecar',
+        proxy_type: p === gatewayPod ? 'router' : 'sidecar',
         istio_version: '1.30.3',
         cluster_sent: 'a1b2c3d4',
         cluster_acked: 'a1b2c3d4',
@@ -159,8 +163,11 @@ export class SimCluster extends FakeK8s {
     );
   }
 
-  /** What this sidecar's Envoy has applied: the new timeout after `syncLag` polls, the old one before. */
-  private configDump(pod: string): string {
+  /**
+   * What this proxy's Envoy has applied: the new timeout after `syncLag` polls, the old one before, on the
+   * cluster asked for (name_regex). A gateway has BlackHoleCluster but no PassthroughCluster.
+   */
+  private configDump(pod: string, argv: string[]): string {
     const n = (this.polls.get(pod) ?? 0) + 1;
     this.polls.set(pod, n);
     const current = this.meshConnectTimeout();
@@ -169,6 +176,9 @@ export class SimCluster extends FakeK8s {
       this.polls.set(pod, 0);
     }
     const timeout = this.applied.get(pod) ?? '10s';
+    const asked = /name_regex=([A-Za-z]+)/.exec(argv.join(' '))?.[1] ?? 'PassthroughCluster';
+    const has = pod === `${GATEWAY_NAMESPACE}/${GATEWAY_POD}` ? ['BlackHoleCluster'] : ['PassthroughCluster', 'BlackHoleCluster'];
+    if (!has.includes(asked)) return JSON.stringify({ configs: [] });
     return JSON.stringify({
       configs: [
         {
@@ -176,8 +186,8 @@ export class SimCluster extends FakeK8s {
           version_info: '2026-11-29T18:40:01Z/7',
           cluster: {
             '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-            name: 'PassthroughCluster',
-            type: 'ORIGINAL_DST',
+            name: asked,
+            type: asked === 'PassthroughCluster' ? 'ORIGINAL_DST' : 'STATIC',
             connect_timeout: timeout,
             lb_policy: 'CLUSTER_PROVIDED',
           },
@@ -199,7 +209,7 @@ export class SimCluster extends FakeK8s {
     }
     if (container === 'istio-proxy' && argv[0] === 'pilot-agent') {
       await super.exec(namespace, pod, container, argv);
-      return { exitCode: 0, stdout: this.configDump(key), stderr: '' };
+      return { exitCode: 0, stdout: this.configDump(key, argv), stderr: '' };
     }
     const base = await super.exec(namespace, pod, container, argv);
     if (!this.sim.route) return base;
