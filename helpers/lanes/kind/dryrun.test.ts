@@ -90,11 +90,12 @@ describe('kind lane dry run', () => {
     expect(text).toContain(
       "Service NS/NAME selects such Pods, the hop past the sidecar is their new line for the probe's Host (HTTP) or SNI (TLS)",
     );
+    expect(text).toContain("config_dump) say whether a gateway takes the probe's host (then it bypasses that gateway)");
     expect(text).toMatch(
-      /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){6}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
+      /probe REGISTRY_ONLY\/db-serviceentry\/frontend→tcp:\/\/db\.example\.com:5432\n(?:.*\n){7}\s+expect: allowed via outbound\|5432\|\|db\.example\.com/,
     );
     expect(text).toMatch(
-      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){6}\s+expect: blocked via BlackHoleCluster \(http-502\)/,
+      /probe REGISTRY_ONLY\/no-serviceentry\/frontend→http:\/\/unlisted\.example\.com\/\n(?:.*\n){7}\s+expect: blocked via BlackHoleCluster \(http-502\)/,
     );
     // Teardown last.
     expect(text.trimEnd()).toMatch(

@@ -18,6 +18,7 @@ import { harness, runLane } from './testdata/harness.ts';
 import { type ProbeRoute, SimCluster } from './testdata/sim-cluster.ts';
 import { cases, SCENARIOS } from './testdata/standins.ts';
 import { GATEWAY_POD, gatewayCluster } from './testdata/sim-gateway.ts';
+import { namesHost, routedNames } from './phases/gateway-routes.ts';
 
 const GW = 'istio-system/istio-egressgateway';
 const EDITION = 'outbound|80||edition.example.com';
@@ -122,15 +123,31 @@ describe.skipIf(missing !== undefined)(`observing a call through the egress gate
     expect(path(obs.hops)?.[1]).toBe(`gateway ${GW} ${EDITION}`);
   });
 
-  it('a call that leaves from the sidecar directly has one hop and reads no gateway line; bypass is not judged here', async () => {
+  it('a call that leaves from the sidecar directly has one hop and reads no gateway line; it bypasses a gateway only when one routes its host', async () => {
     const c = cluster(() => ({ ...answer('200'), cluster: EDITION }), answer('200'));
     const obs = await c.observe();
     expect(obs).toMatchObject({ verdict: 'allowed', cluster: EDITION });
     expect(path(obs.hops)).toEqual([`sidecar frontend/egress-client ${EDITION}`]);
-    // The kind lane reads no gateway config, so it cannot tell whether a gateway would have routed the host.
+    // The gateway's routes (its config_dump) take no edition.example.com here: nothing is bypassed.
     expect(obs.bypassesGateway).toBeUndefined();
+    const asked = c.sim.calls.filter(
+      (x) => x.op === 'exec' && x.name === GATEWAY_POD && x.argv?.join(' ').includes('dynamic_route_configs'),
+    );
+    expect(asked.length).toBeGreaterThan(0);
     // Only the baseline read the gateway's log.
     expect(gatewayLogReads(c.sim)).toBe(1);
+  });
+
+  it("a direct call to a host the gateway's routes take bypasses the gateway; the verdict is still the call's", async () => {
+    const sim = new SimCluster({
+      meshMode: () => 'REGISTRY_ONLY',
+      egressGateway: true,
+      gatewayRoutes: ['edition.example.com'],
+      route: (ns) => (ns === 'egress-control' ? answer('200') : { ...answer('200'), cluster: EDITION }),
+    });
+    const runner = new LiveRunner({ ctx: runContext({ runId: 'gw-2', workDir: '/tmp/gw-2' }), k8s: () => sim });
+    const obs = await observeProbe(runner, newRunState(), spec, opts);
+    expect(obs).toMatchObject({ verdict: 'allowed', cluster: EDITION, bypassesGateway: GW });
   });
 
   it("lines already in the gateway's log (an earlier run's, on a reused cluster) are not this probe's", async () => {
@@ -174,5 +191,31 @@ describe('KindLane.observe follows the call into the gateway', () => {
     const [r] = await runLane(h.lane(), [c]);
     expect(r?.observation).toMatchObject({ verdict: 'allowed', cluster: gatewayCluster(80) });
     expect(path(r?.observation.hops)).toEqual([`sidecar frontend/egress-client ${gatewayCluster(80)}`, `gateway ${GW} ${unlisted}`]);
+  });
+});
+
+describe("a gateway's routes, as its config_dump shows them", () => {
+  it('name a host by exact domain, host:port or a wildcard suffix; a bare * takes anything and names nothing', () => {
+    expect(namesHost(['edition.example.com'], 'edition.example.com')).toBe(true);
+    expect(namesHost(['edition.example.com:80'], 'edition.example.com')).toBe(true);
+    expect(namesHost(['*.example.com'], 'edition.example.com')).toBe(true);
+    expect(namesHost(['*.example.com'], 'example.com')).toBe(false);
+    expect(namesHost(['*'], 'edition.example.com')).toBe(false);
+    expect(namesHost(['other.example.com'], 'edition.example.com')).toBe(false);
+    const dump = JSON.stringify({
+      configs: [
+        {
+          dynamic_route_configs: [
+            { route_config: { virtual_hosts: [{ domains: ['a.example.com', 'a.example.com:*'] }, { domains: ['*'] }] } },
+          ],
+        },
+        {
+          dynamic_listeners: [
+            { active_state: { listener: { filter_chains: [{ filter_chain_match: { server_names: ['tls.example.com'] } }] } } },
+          ],
+        },
+      ],
+    });
+    expect(routedNames(dump)).toEqual([['a.example.com', 'a.example.com:*'], ['*'], ['tls.example.com']]);
   });
 });

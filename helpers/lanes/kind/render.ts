@@ -46,6 +46,7 @@ export function renderEntry(e: TraceEntry): string {
           ? [
               `${PAD}  gateway: before the first attempt, the lines already in the access log [istio-proxy] of ${e.gatewayLog} are marked seen;`,
               `${PAD}    when the cluster is outbound|PORT|SUBSET|NAME.NS.svc.cluster.local and Service NS/NAME selects such Pods, the hop past the sidecar is their new line for the probe's Host (HTTP) or SNI (TLS)`,
+              `${PAD}    any other cluster: the call left directly; their route configurations and listeners (config_dump) say whether a gateway takes the probe's host (then it bypasses that gateway)`,
             ]
           : []),
         `${PAD}  verdict once ${e.consecutive} results in a row agree (verdict, signal and cluster)`,

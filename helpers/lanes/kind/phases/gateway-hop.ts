@@ -17,6 +17,8 @@ import { gatewayHop, withGatewayHop } from '../gateway-log.ts';
 import type { AccessLogEntry } from '../probes/access-log.ts';
 import type { K8sObject, RunnerK8s } from '../runner.ts';
 import type { RunState } from '../state.ts';
+import { gatewayRouting, runsRouter } from './gateway-routes.ts';
+
 import { freshEntries, markSeen, type PodRef } from './log-cursor.ts';
 
 export interface GatewayReadOptions {
@@ -27,17 +29,6 @@ export interface GatewayReadOptions {
 }
 
 const SERVICE_CLUSTER = /^outbound\|\d+\|[^|]*\|([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/;
-
-/** pilot-agent's argv in the Pod's istio-proxy container is `proxy router ...`. */
-export function runsRouter(pod: K8sObject): boolean {
-  const containers = ((pod.spec as { containers?: { name?: string; args?: string[] }[] } | undefined)?.containers ?? []).filter(
-    (c) => c.name === 'istio-proxy',
-  );
-  return containers.some((c) => {
-    const i = (c.args ?? []).indexOf('proxy');
-    return i >= 0 && c.args?.[i + 1] === 'router';
-  });
-}
 
 const podRef = (p: K8sObject): PodRef => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name });
 
@@ -105,7 +96,22 @@ export class GatewayLogs {
     } catch (err) {
       return { obs: { ...first, verdict: 'error', error: `finding the gateway of ${first.cluster} failed: ${(err as Error).message}` } };
     }
-    if (!gw) return { obs: withGatewayHop(first, sidecarProxy, () => [], [], target) };
+    if (!gw) {
+      const direct = withGatewayHop(first, sidecarProxy, () => [], [], target);
+      if (direct.verdict === 'error') return { obs: direct };
+      // Left directly: would a gateway have taken it? Then it bypasses that gateway (said, never a verdict).
+      try {
+        const by = await gatewayRouting(this.k, target.host, this.opts.accessLogMs);
+        return { obs: by ? { ...direct, bypassesGateway: by } : direct };
+      } catch (err) {
+        return {
+          obs: {
+            ...direct,
+            evidence: { ...direct.evidence, bypassCheck: `could not read the gateways' routes: ${(err as Error).message}` },
+          },
+        };
+      }
+    }
     if (this.baselineProblem) return { obs: { ...first, verdict: 'error', error: this.baselineProblem } };
     const { workload, pods } = gw;
     let entries: AccessLogEntry[];

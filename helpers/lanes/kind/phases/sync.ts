@@ -20,7 +20,7 @@ import { GENERATION_ANNOTATION, RUN_LABEL } from '../../../k8s/manifests.ts';
 import { StepError } from '../../../model/errors.ts';
 import type { RunContext } from '../context.ts';
 import type { K8sObject, Runner, RunnerK8s } from '../runner.ts';
-import { runsRouter } from './gateway-hop.ts';
+import { runsRouter } from './gateway-routes.ts';
 import { clientKey, type ClientSpec } from './workloads.ts';
 
 /** A protobuf JSON Duration ("10.005s", "10s") in ms. */

@@ -37,6 +37,8 @@ export interface SimOptions extends FakeK8sOptions {
   neverSync?: string[];
   /** The install's egress gateway Pod and Service exist once Istio is installed. */
   egressGateway?: boolean;
+  /** Hosts the egress gateway's routes take (its config_dump's virtual host domains). */
+  gatewayRoutes?: string[];
 }
 
 const ISTIOD_POD = 'istiod-7c9d8b6f5-x2x9q';
@@ -176,6 +178,7 @@ export class SimCluster extends FakeK8s {
       this.polls.set(pod, 0);
     }
     const timeout = this.applied.get(pod) ?? '10s';
+    if (argv.join(' ').includes('resource=dynamic_route_configs')) return this.routeDump(pod);
     const asked = /name_regex=([A-Za-z]+)/.exec(argv.join(' '))?.[1] ?? 'PassthroughCluster';
     const has = pod === `${GATEWAY_NAMESPACE}/${GATEWAY_POD}` ? ['BlackHoleCluster'] : ['PassthroughCluster', 'BlackHoleCluster'];
     if (!has.includes(asked)) return JSON.stringify({ configs: [] });
@@ -192,6 +195,30 @@ export class SimCluster extends FakeK8s {
             lb_policy: 'CLUSTER_PROVIDED',
           },
           last_updated: '2026-11-29T18:40:01.512Z',
+        },
+      ],
+    });
+  }
+
+  /** The gateway's route configuration: one virtual host per host it routes (a sidecar's are not simulated). */
+  private routeDump(pod: string): string {
+    const hosts = pod === `${GATEWAY_NAMESPACE}/${GATEWAY_POD}` ? (this.sim.gatewayRoutes ?? []) : [];
+    return JSON.stringify({
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+          dynamic_route_configs: [
+            {
+              route_config: {
+                '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+                name: 'http.8080',
+                virtual_hosts: [
+                  ...hosts.map((h) => ({ name: `${h}:80`, domains: [h, `${h}:*`] })),
+                  { name: 'blackhole:80', domains: ['*'] },
+                ],
+              },
+            },
+          ],
         },
       ],
     });
