@@ -1,6 +1,7 @@
 // The only door to the Kubernetes API, for both lanes: a small interface (so tests use a recording fake) and its
 // @kubernetes/client-node implementation. The kubeconfig is always the run's own file, never the user's
 // current context.
+import pRetry, { AbortError } from 'p-retry';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 
@@ -62,6 +63,25 @@ export function isNotFound(err: unknown): boolean {
   return (err as { code?: number }).code === 404;
 }
 
+/**
+ * The API server's "try again" (429: a CRD's storage still (re)initializing right after it is Established,
+ * or priority-and-fairness shedding; it says Retry-After 1 s): asked again for up to ~10 s, then the error
+ * stands. Anything else is the caller's to handle.
+ */
+function whenBusy<T>(call: () => Promise<T>): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await call();
+      } catch (err) {
+        if ((err as { code?: number }).code === 429) throw err;
+        throw new AbortError(err as Error);
+      }
+    },
+    { retries: 8, minTimeout: 250, maxTimeout: 1500, factor: 1.6 },
+  );
+}
+
 /** Loads the kubeconfig from this file only: loadFromFile ignores $KUBECONFIG and ~/.kube/config. */
 export function loadKubeConfig(file: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -83,11 +103,13 @@ export class ClientNodeK8s implements K8sOps {
 
   async get(ref: ObjectRef): Promise<K8sObject | undefined> {
     try {
-      return (await this.objects.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, namespace: ref.namespace },
-      })) as unknown as K8sObject;
+      return (await whenBusy(() =>
+        this.objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace },
+        }),
+      )) as unknown as K8sObject;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -95,20 +117,24 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<K8sObject> {
-    return (await this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)) as unknown as K8sObject;
+    return (await whenBusy(() =>
+      this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER),
+    )) as unknown as K8sObject;
   }
 
   async apply(obj: K8sObject): Promise<void> {
-    await this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    await whenBusy(() => this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply));
   }
 
   async delete(ref: ObjectRef, opts: { force?: boolean } = {}): Promise<boolean> {
     try {
-      await this.objects.delete(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
-        undefined,
-        undefined,
-        opts.force ? 0 : undefined,
+      await whenBusy(() =>
+        this.objects.delete(
+          { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+          undefined,
+          undefined,
+          opts.force ? 0 : undefined,
+        ),
       );
       return true;
     } catch (err) {
@@ -118,12 +144,14 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
-    const list = await this.core.listNamespacedPod({ namespace, labelSelector });
+    const list = await whenBusy(() => this.core.listNamespacedPod({ namespace, labelSelector }));
     return list.items as unknown as K8sObject[];
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]> {
-    const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    const res = await whenBusy(() =>
+      this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+    );
     // A list's items carry no apiVersion/kind; give them back so callers can apply or delete them as they are.
     return res.items.map((o) => ({ ...(o as unknown as K8sObject), apiVersion, kind }));
   }
