@@ -57,8 +57,17 @@ describe('matrix across versions (the model)', () => {
     for (const rows of [april, august]) expect(rows.filter((r) => r.pinned !== 'agrees')).toEqual([]);
     const changed = april.filter((r, i) => r.verdict !== august[i]!.verdict || r.cluster !== august[i]!.cluster);
     expect(new Set(changed.map((r) => r.scenario))).toEqual(
-      new Set(['version-default-export-to', 'version-sidecar-excludes-namespace', 'version-service-entry-visibility']),
+      new Set([
+        'version-default-export-to',
+        'version-sidecar-excludes-namespace',
+        'version-service-entry-visibility',
+        // The April build knows ALLOW_ANY_DYNAMIC_DNS by name only and blocks as REGISTRY_ONLY (gate allow-any-dynamic-dns).
+        'dynamic-dns-mesh',
+        'dynamic-dns-http-route',
+      ]),
     );
-    expect(changed).toHaveLength(16);
+    // Under the dynamic-DNS mode only, for those two files.
+    expect(changed.filter((r) => r.scenario.startsWith('dynamic-dns-')).every((r) => r.policy === 'ALLOW_ANY_DYNAMIC_DNS')).toBe(true);
+    expect(changed).toHaveLength(32);
   });
 });
