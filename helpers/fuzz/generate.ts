@@ -24,7 +24,7 @@ export interface ScenarioArbOptions {
   maxServiceEntries?: number;
   maxSidecars?: number;
   maxProbes?: number;
-  /** The share of scenarios with routing kinds (routing-arbitraries.ts); 1/3 unless told. */
+  /** The share of scenarios with routing kinds (routing-arbitraries.ts); 1/4 unless told. */
   routingShare?: number;
 }
 

@@ -268,8 +268,11 @@ function patternArb(targets: RoutingTarget[], i: number): fc.Arbitrary<Obj[]> {
 /**
  * Routing manifests as drawn (may be refused: repair them), built on the exact hosts `manifests` declare.
  * `share` is the chance a scenario with such a host gets routing at all: one or, now and then, two patterns.
+ * One in four by default: routed probes often stop on the misconfigurations drawn on purpose (a missing
+ * subset, a VirtualService a namespace does not see); at one in three the CI fuzz's share of probes in a
+ * ServiceEntry route or chain fell to 56 % on the real istiod (seed 1), at one in four it is 61 %.
  */
-export function routingArb(manifests: Obj[], share = 1 / 3): fc.Arbitrary<Obj[]> {
+export function routingArb(manifests: Obj[], share = 1 / 4): fc.Arbitrary<Obj[]> {
   const targets = routingTargets(manifests);
   if (targets.length === 0 || share <= 0) return fc.constant([]);
   // Without an HTTP or TLS port no route of these kinds is ever asked: such scenarios get routing less often.

@@ -1,4 +1,4 @@
-// The routing generators (routing-arbitraries.ts, routing-probes.ts), without Go: about one scenario in three
+// The routing generators (routing-arbitraries.ts, routing-probes.ts), without Go: about one scenario in four
 // gets Gateways, VirtualServices and DestinationRules built on a host its entries declare, in every shape of
 // Istio's egress tasks; a refused one is repaired or dropped alone; probes aim at the routed host and ports
 // from a namespace that sees the routing and one that does not; and the model follows such calls past the
@@ -20,13 +20,13 @@ const routingOf = (s: FuzzScenario) => s.manifests.filter((m) => ROUTING.has(Str
 const hostsOf = (s: FuzzScenario) => new Set(s.manifests.filter((m) => m.kind === 'ServiceEntry').flatMap((m: Any) => m.spec.hosts));
 
 describe('routing generators', () => {
-  const all = fc.sample(scenarioArb(), { seed: 4, numRuns: 600 });
+  const all = fc.sample(scenarioArb(), { seed: 4, numRuns: 900 });
   const routed = all.filter((s) => routingOf(s).length > 0);
   const rs = routed.flatMap(routingOf);
 
-  it('give about one scenario in three routing, on hosts its entries declare, all admitted', () => {
-    expect(routed.length / all.length).toBeGreaterThan(0.2);
-    expect(routed.length / all.length).toBeLessThan(0.45);
+  it('give about one scenario in four routing, on hosts its entries declare, all admitted', () => {
+    expect(routed.length / all.length).toBeGreaterThan(0.12);
+    expect(routed.length / all.length).toBeLessThan(0.35);
     for (const s of routed) {
       expect(admit(s).ok, JSON.stringify(routingOf(s))).toBe(true);
       const declared = hostsOf(s);
@@ -131,7 +131,7 @@ describe('routing generators', () => {
       if (!a.ok) continue;
       for (const p of s.probes) hops.push(expectProbe(a.resources, toProbe(p), { istioVersion: V, policy: s.policy }).hops ?? []);
     }
-    expect(hops.filter((h) => h[1]?.proxy === 'istio-system/istio-egressgateway').length).toBeGreaterThan(20);
+    expect(hops.filter((h) => h[1]?.proxy === 'istio-system/istio-egressgateway').length).toBeGreaterThan(12);
     expect(hops.some((h) => h[0]?.tls?.mode === 'SIMPLE')).toBe(true);
     expect(hops.some((h) => h[0]?.tls?.mode === 'ISTIO_MUTUAL')).toBe(true);
     expect(hops.some((h) => h[1]?.tls?.mode === 'SIMPLE')).toBe(true);
