@@ -12,7 +12,16 @@ import { isRecordedAlive, type WarmRecord } from './warm.ts';
 
 export type ServerAnswer = { observations: Observation[] } | { unavailable: string };
 
-export async function askAnswerServer(rec: WarmRecord, policy: PolicyMode, resources: ResourceSet, probes: Probe[]): Promise<ServerAnswer> {
+/** Longer than any answer takes (istiod's sync is bounded at 20 s per step); past it the command answers itself. */
+const SILENCE_MS = 90_000;
+
+export async function askAnswerServer(
+  rec: WarmRecord,
+  policy: PolicyMode,
+  resources: ResourceSet,
+  probes: Probe[],
+  silenceMs = SILENCE_MS,
+): Promise<ServerAnswer> {
   const server = rec.answerServer;
   if (!server) return { unavailable: 'the warm stack has no answer server' };
   if (!isRecordedAlive(server)) return { unavailable: `it is not running (pid ${server.pid})` };
@@ -40,6 +49,7 @@ export async function askAnswerServer(rec: WarmRecord, policy: PolicyMode, resou
     conn.on('connect', () => conn.write(`${JSON.stringify(request)}\n`));
     conn.on('error', (e) => settle({ unavailable: `it did not take the question (${e.message})` }));
     conn.on('close', () => settle({ unavailable: 'it closed the connection before answering' }));
+    conn.setTimeout(silenceMs, () => settle({ unavailable: `it said nothing for ${Math.round(silenceMs / 1000)} s` }));
     conn.on('data', (chunk: string) => {
       buffered += chunk;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {

@@ -69,7 +69,8 @@ export async function serveAnswers(socket: string, env: NodeJS.ProcessEnv, say: 
         conn.end();
         return;
       }
-      queue = queue.then(() => answer(lane, conn, req, say));
+      // A question that failed past its answer (its cleanup) must not stop the queue for the next ones.
+      queue = queue.then(() => answer(lane, conn, req, say)).catch((e: Error) => say(`answer server: ${e.message}`));
     });
   });
   rmSync(socket, { force: true });
