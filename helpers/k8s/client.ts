@@ -1,9 +1,9 @@
 // The only door to the Kubernetes API, for both lanes: a small interface (so tests use a recording fake) and its
 // @kubernetes/client-node implementation. The kubeconfig is always the run's own file, never the user's
 // current context.
-import pRetry, { AbortError } from 'p-retry';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
+import { retryWhile } from '../process/poll.ts';
 
 /** A Kubernetes object as applied (a catalogue object as written, a fixture, or one istioctl rendered). */
 export interface K8sObject {
@@ -69,17 +69,7 @@ export function isNotFound(err: unknown): boolean {
  * stands. Anything else is the caller's to handle.
  */
 function whenBusy<T>(call: () => Promise<T>): Promise<T> {
-  return pRetry(
-    async () => {
-      try {
-        return await call();
-      } catch (err) {
-        if ((err as { code?: number }).code === 429) throw err;
-        throw new AbortError(err as Error);
-      }
-    },
-    { retries: 8, minTimeout: 250, maxTimeout: 1500, factor: 1.6 },
-  );
+  return retryWhile(call, (e) => (e as { code?: number }).code === 429, { retries: 8, intervalMs: 250, maxIntervalMs: 1500, factor: 1.6 });
 }
 
 /** Loads the kubeconfig from this file only: loadFromFile ignores $KUBECONFIG and ~/.kube/config. */

@@ -43,3 +43,24 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, opts: P
     throw e;
   }
 }
+
+/**
+ * Calls `call`, and again after a growing pause while it throws an error `transient` accepts (an API
+ * server's "try again"), at most `retries` more times; any other error, and the last transient one, is
+ * thrown as it came.
+ */
+export async function retryWhile<T>(
+  call: () => Promise<T>,
+  transient: (e: unknown) => boolean,
+  opts: { retries: number; intervalMs?: number; maxIntervalMs?: number; factor?: number },
+): Promise<T> {
+  const interval = opts.intervalMs ?? 100;
+  return pRetry(call, {
+    retries: opts.retries,
+    minTimeout: interval,
+    maxTimeout: opts.maxIntervalMs ?? Math.max(interval, 1000),
+    factor: opts.factor ?? 1.5,
+    randomize: false,
+    shouldRetry: (e) => transient(e),
+  });
+}

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pollUntil } from './poll.ts';
+import { pollUntil, retryWhile } from './poll.ts';
 import { childrenOf } from './children.ts';
 
 const INTERRUPT = fileURLToPath(new URL('./interrupt.ts', import.meta.url));
@@ -116,6 +116,52 @@ describe('pollUntil', () => {
         { timeoutMs: 10_000, intervalMs: 1 },
       ),
     ).rejects.toThrow('broken');
+  });
+});
+
+describe('retryWhile', () => {
+  const busy = () => Object.assign(new Error('storage is (re)initializing'), { code: 429 });
+  const transient = (e: unknown) => (e as { code?: number }).code === 429;
+
+  it('calls again while the error is transient, then gives the answer', async () => {
+    let n = 0;
+    const got = await retryWhile(
+      async () => {
+        if (++n < 3) throw busy();
+        return 'ok';
+      },
+      transient,
+      { retries: 5, intervalMs: 1 },
+    );
+    expect([got, n]).toEqual(['ok', 3]);
+  });
+
+  it('throws any other error at once, as it came, and the last transient one when the retries run out', async () => {
+    const notFound = Object.assign(new Error('not found'), { code: 404 });
+    let n = 0;
+    await expect(
+      retryWhile(
+        async () => {
+          n++;
+          throw notFound;
+        },
+        transient,
+        { retries: 5, intervalMs: 1 },
+      ),
+    ).rejects.toBe(notFound);
+    expect(n).toBe(1);
+    let m = 0;
+    await expect(
+      retryWhile(
+        async () => {
+          m++;
+          throw busy();
+        },
+        transient,
+        { retries: 2, intervalMs: 1 },
+      ),
+    ).rejects.toMatchObject({ code: 429 });
+    expect(m).toBe(3);
   });
 });
 
