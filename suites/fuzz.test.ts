@@ -14,7 +14,9 @@ import { PINNED_PILOT } from '../helpers/tools/pilot-discovery.ts';
 import { findSimulatorSync } from '../helpers/tools/simulator.ts';
 
 const SEED = 1;
-const COUNT = Number(process.env.EGRESS_FUZZ_COUNT ?? 60);
+// 150, not 60: the mix of 60 scenarios moves a few points from run to run (istiod breaks some ties in map
+// order) and seed 1's first 60-80 land near 60 % even by the model; 150 land 65 % by the model.
+const COUNT = Number(process.env.EGRESS_FUZZ_COUNT ?? 150);
 const missing =
   controlPlaneMissing() ??
   (findSimulatorSync() ? undefined : "Istio's simulator is not built (egress-conformance tools install simulator)");

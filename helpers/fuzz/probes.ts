@@ -185,12 +185,12 @@ export function probesArb(manifests: Obj[], maxProbes: number, mesh: MeshExport 
   const sourceArb = fc.record({ namespace, labels: fc.constantFrom(...POD_LABELS) });
   const choices: fc.WeightedArbitrary<Aim>[] = [{ weight: 1, arbitrary: unrelatedArb.filter((a) => answerable(a, httpPorts)) }];
   if (own.length) choices.unshift({ weight: 30, arbitrary: fc.constantFrom(...own) });
-  if (near.length) choices.push({ weight: 2, arbitrary: fc.constantFrom(...near) });
+  if (near.length) choices.push({ weight: 1, arbitrary: fc.constantFrom(...near) });
   const aim = fc.oneof(...choices);
   return fc.array(
     fc.record({ aim, source: sourceArb, pick: fc.nat() }).map(({ aim: a, source, pick }) => {
-      // Mostly from a namespace the entry is exported to, so that the entry's own rules decide.
-      const ns = a.from?.length && pick % 8 !== 0 ? (a.from[pick % a.from.length] ?? source.namespace) : source.namespace;
+      // Mostly (15 in 16) from a namespace the entry is exported to, so that the entry's own rules decide.
+      const ns = a.from?.length && pick % 16 !== 0 ? (a.from[pick % a.from.length] ?? source.namespace) : source.namespace;
       return {
         from: Object.keys(source.labels).length ? { namespace: ns, labels: { ...source.labels } } : ns,
         to: toUrl(a),
