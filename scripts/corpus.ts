@@ -30,6 +30,14 @@ function seedsOf(v: string): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
+/** `--probes 6-12`: how many probes each generated scenario aims at its own declarations. */
+function probesOf(v: string): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(v.trim());
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || min < 1 || max < min || max > 40) throw new UserError(`--probes: "${v}" must be a range such as 6-12 (1 to 40, low to high)`);
+  return { min, max };
+}
+
 function writeLines(dir: string, seed: number, lines: CorpusScenario[]): string {
   const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
   const gz = Buffer.byteLength(text) > GZIP_ABOVE;
@@ -40,7 +48,7 @@ function writeLines(dir: string, seed: number, lines: CorpusScenario[]): string 
   return name;
 }
 
-async function refresh(o: { label: string; seeds: number[]; count: number }): Promise<void> {
+async function refresh(o: { label: string; seeds: number[]; count: number; probes: { min: number; max: number } }): Promise<void> {
   const pin = findPinnedBuild(o.label);
   if (!pin) throw new UserError(`--istio-version: "${o.label}" is not a pinned build; use one of ${pinnedBuildNames()}`);
   const simulator = findSimulatorSync();
@@ -65,6 +73,7 @@ async function refresh(o: { label: string; seeds: number[]; count: number }): Pr
         count: o.count,
         simulator,
         maxShrinks: 0,
+        arb: { minProbes: o.probes.min, maxProbes: o.probes.max },
         say: (l) => console.log(`  seed ${seed}: ${l}`),
         onScenario: (path, s, outcome) => lines.push(corpusLine(`s${seed}-${path}`, s, outcome.probes)),
       });
@@ -139,15 +148,26 @@ const program = new Command('corpus')
   .option('--istio-version <label>', 'the pinned build', PINNED_PILOT.label ?? PINNED_PILOT.goModuleVersion)
   .option('--seeds <range>', 'seeds to generate, e.g. 1-10', '1-10')
   .option('--count <n>', 'scenarios per seed', '200')
+  .option('--probes <range>', "probes per scenario aimed at its own hosts, ports and addresses (the fuzzer's range unless told)", '1-8')
   .option('--known', 'rewrite known-disagreements.json from the model as it is')
   .option('--rederive', "re-read the stored answers' signals and categories with today's referee (no istiod)")
-  .action(async (opts: { refresh?: boolean; istioVersion: string; seeds: string; count: string; known?: boolean; rederive?: boolean }) => {
-    const count = Number(opts.count);
-    if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
-    if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count });
-    else if (opts.rederive) rederiveAll(opts.istioVersion);
-    report(opts.istioVersion, !!opts.known);
-  });
+  .action(
+    async (opts: {
+      refresh?: boolean;
+      istioVersion: string;
+      seeds: string;
+      count: string;
+      probes: string;
+      known?: boolean;
+      rederive?: boolean;
+    }) => {
+      const count = Number(opts.count);
+      if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
+      if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count, probes: probesOf(opts.probes) });
+      else if (opts.rederive) rederiveAll(opts.istioVersion);
+      report(opts.istioVersion, !!opts.known);
+    },
+  );
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof UserError) {

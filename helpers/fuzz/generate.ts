@@ -24,6 +24,8 @@ export interface ScenarioArbOptions {
   maxServiceEntries?: number;
   maxSidecars?: number;
   maxProbes?: number;
+  /** At least this many probes aimed by the scenario's own declarations (1 unless told; the corpus asks more). */
+  minProbes?: number;
   /** The share of scenarios with routing kinds (routing-arbitraries.ts); 1/4 unless told. */
   routingShare?: number;
 }
@@ -73,7 +75,10 @@ export function scenarioArb(opts: ScenarioArbOptions = {}): fc.Arbitrary<FuzzSce
         const manifests = [...base.manifests, ...routing.manifests];
         const dropped = [...base.dropped, ...routing.dropped];
         return fc
-          .tuple(probesArb(base.manifests, opts.maxProbes ?? 8, meshExport), routedProbesArb(routing.manifests, base.manifests, meshExport))
+          .tuple(
+            probesArb(base.manifests, opts.maxProbes ?? 8, meshExport, opts.minProbes),
+            routedProbesArb(routing.manifests, base.manifests, meshExport),
+          )
           .map(
             ([probes, routed]): FuzzScenario => ({
               policy: mesh.policy,

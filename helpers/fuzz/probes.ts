@@ -177,7 +177,7 @@ export const PROBES_WITHOUT_OWN_AIM = 2;
  * scenario with nothing of its own to aim at (no ports, exported nowhere, hidden by the mesh) gets a couple of
  * probes only: every one would land in a listener's catch-all, which other scenarios already cover.
  */
-export function probesArb(manifests: Obj[], maxProbes: number, mesh: MeshExport = {}): fc.Arbitrary<FuzzProbe[]> {
+export function probesArb(manifests: Obj[], maxProbes: number, mesh: MeshExport = {}, minProbes = 1): fc.Arbitrary<FuzzProbe[]> {
   const { own, near, homes, httpPorts } = declaredAims(manifests, mesh);
   const namespace = homes.length
     ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...homes) }, { weight: 1, arbitrary: fc.constantFrom(...NAMESPACES) })
@@ -196,6 +196,9 @@ export function probesArb(manifests: Obj[], maxProbes: number, mesh: MeshExport 
         to: toUrl(a),
       };
     }),
-    { minLength: 1, maxLength: own.length ? maxProbes : Math.min(maxProbes, PROBES_WITHOUT_OWN_AIM) },
+    {
+      minLength: own.length ? Math.min(minProbes, maxProbes) : 1,
+      maxLength: own.length ? maxProbes : Math.min(maxProbes, PROBES_WITHOUT_OWN_AIM),
+    },
   );
 }

@@ -69,7 +69,28 @@ export function isNotFound(err: unknown): boolean {
  * stands. Anything else is the caller's to handle.
  */
 function whenBusy<T>(call: () => Promise<T>): Promise<T> {
-  return retryWhile(call, (e) => (e as { code?: number }).code === 429, { retries: 8, intervalMs: 250, maxIntervalMs: 1500, factor: 1.6 });
+  return retryWhile(call, isBusy, RETRY);
+}
+
+/**
+ * As whenBusy, and also when the connection was reset before an answer came: a kept-alive socket to an API
+ * server that has just restarted (a snapshot restore restarts it on the same port) hangs up on its first
+ * reuse. Only for calls that may safely be made twice (read, list, delete, server-side apply).
+ */
+function whenBusyOrReset<T>(call: () => Promise<T>): Promise<T> {
+  return retryWhile(call, (e) => isBusy(e) || isConnectionReset(e), RETRY);
+}
+
+const RETRY = { retries: 8, intervalMs: 250, maxIntervalMs: 1500, factor: 1.6 };
+
+function isBusy(e: unknown): boolean {
+  return (e as { code?: unknown }).code === 429;
+}
+
+/** node-fetch's FetchError for a socket closed under a request (ECONNRESET, "socket hang up"). */
+export function isConnectionReset(e: unknown): boolean {
+  const { code, errno } = e as { code?: unknown; errno?: unknown };
+  return code === 'ECONNRESET' || errno === 'ECONNRESET';
 }
 
 /** Loads the kubeconfig from this file only: loadFromFile ignores $KUBECONFIG and ~/.kube/config. */
@@ -93,7 +114,7 @@ export class ClientNodeK8s implements K8sOps {
 
   async get(ref: ObjectRef): Promise<K8sObject | undefined> {
     try {
-      return (await whenBusy(() =>
+      return (await whenBusyOrReset(() =>
         this.objects.read({
           apiVersion: ref.apiVersion,
           kind: ref.kind,
@@ -113,12 +134,14 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async apply(obj: K8sObject): Promise<void> {
-    await whenBusy(() => this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply));
+    await whenBusyOrReset(() =>
+      this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
+    );
   }
 
   async delete(ref: ObjectRef, opts: { force?: boolean } = {}): Promise<boolean> {
     try {
-      await whenBusy(() =>
+      await whenBusyOrReset(() =>
         this.objects.delete(
           { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
           undefined,
@@ -134,12 +157,12 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
-    const list = await whenBusy(() => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const list = await whenBusyOrReset(() => this.core.listNamespacedPod({ namespace, labelSelector }));
     return list.items as unknown as K8sObject[];
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]> {
-    const res = await whenBusy(() =>
+    const res = await whenBusyOrReset(() =>
       this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
     );
     // A list's items carry no apiVersion/kind; give them back so callers can apply or delete them as they are.

@@ -126,29 +126,40 @@ export class ControlPlaneStack {
       const istioMs = snapshot ? cluster.timings.restoreMs : t2 - t1;
       say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(istioMs)} ms); starting istiod`);
       const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
-      const webhook = (async () => {
+      // The webhooks are pointed at istiod while it starts. Both are awaited to the end, so a failure of either
+      // (an API server that hangs up, an istiod that exits) is this start's error, never an unheard rejection,
+      // and an istiod that started beside a failed webhook step is still known here and stopped.
+      const pointWebhooks = async () => {
         await pointInjectionAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
         return pointValidationAtLocalIstiod(cluster!.k8s, addresses.https, certs.caFile);
-      })();
+      };
       mkdirSync(join(runDir, 'istiod'), { recursive: true });
-      istiod = await Istiod.start({
-        binary,
-        kubeconfig: cluster.kubeconfig,
-        dir: join(runDir, 'istiod'),
-        istioVersion: o.pin.istioVersion,
-        detached: o.detached,
-        addresses,
-        extraArgs: istiodCertArgs(certs),
-        // As the installed Deployment sets it: the validation controller watches the webhook
-        // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
-        extraEnv: { REVISION: 'default' },
-        // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
-        // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
-        // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
-        debounceAfter: o.debounceAfter ?? '10ms',
-      });
+      const [hooks, started] = await Promise.allSettled([
+        pointWebhooks(),
+        Istiod.start({
+          binary,
+          kubeconfig: cluster.kubeconfig,
+          dir: join(runDir, 'istiod'),
+          istioVersion: o.pin.istioVersion,
+          detached: o.detached,
+          addresses,
+          extraArgs: istiodCertArgs(certs),
+          // As the installed Deployment sets it: the validation controller watches the webhook
+          // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
+          extraEnv: { REVISION: 'default' },
+          // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
+          // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
+          // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
+          debounceAfter: o.debounceAfter ?? '10ms',
+        }),
+      ]);
+      if (started.status === 'fulfilled') istiod = started.value;
+      if (hooks.status === 'rejected') throw hooks.reason;
+      if (started.status === 'rejected') throw started.reason;
+      const validators = hooks.value;
+      const running = started.value;
       const t3 = performance.now();
-      await waitValidationAnswers(cluster.k8s, await webhook, 30_000);
+      await waitValidationAnswers(cluster.k8s, validators, 30_000);
       await waitInjectorAnswers(cluster.k8s, INJECTOR_CHECK);
       // Restored Pods were force-deleted (fresh IPs); their Deployments bring them back meanwhile.
       await waitIstioPods(cluster.k8s, 60_000);
@@ -157,7 +168,7 @@ export class ControlPlaneStack {
       const stack = new ControlPlaneStack(
         runDir,
         cluster,
-        istiod,
+        running,
         istioctl,
         operator.name,
         () => {
