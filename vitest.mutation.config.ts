@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // The tests Stryker runs against each mutant of helpers/oracle/ (`npm run mutation`): the oracle's unit tests and
-// its pinned rule fixtures (and the corpus of real istiod answers once it lands), none of which needs a lane or Go.
+// its pinned rule fixtures and the corpus of real istiod answers (helpers/fuzz/corpus.test.ts), none of which needs a
+// lane or Go.
 // The catalogue and rule-coverage tests are left out: they reparse every fixture on each of ~1,000 reruns.
 export default defineConfig({
   test: {
-    include: ['helpers/oracle/**/*.test.ts', 'helpers/corpus/**/*.test.ts'],
+    include: ['helpers/oracle/**/*.test.ts', 'helpers/fuzz/corpus.test.ts'],
     exclude: ['helpers/oracle/rules.test.ts'],
     testTimeout: 60_000,
   },
