@@ -125,3 +125,46 @@ spec: {outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: a.example.co
     expect(ask('tcp://203.0.113.9:7000')).toMatchObject({ verdict: 'blocked', listener: 'virtualOutbound', signal: 'tcp-close' });
   });
 });
+
+describe('a wildcard DYNAMIC_DNS entry gets an auto-allocated address like any other host', () => {
+  // pilot/pkg/controllers/ipallocate/ipallocate.go keepHost: wildcard hosts are kept for allocation when the
+  // resolution is DYNAMIC_DNS (istio/istio#57658, in both pinned builds); serviceentry/conversion.go
+  // convertServices sets the host's AutoAllocatedIPv4Address from the entry's status, and a sidecar capturing
+  // DNS binds a TLS port to it (listener.go buildSidecarOutboundListener via GetAddressForProxy; tls.go keeps
+  // the SNI match for such a per-VIP listener), not to 0.0.0.0. A call dialling the host's real address then
+  // finds no listener on the port.
+  const entry = (mesh: string) =>
+    loadYamlText(
+      `${mesh}
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: ["*.example.com"]
+  ports: [{number: 8080, name: tls-8080, protocol: TLS}]
+  resolution: DYNAMIC_DNS
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const capture = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  meshConfig:
+    defaultConfig:
+      proxyMetadata:
+        ISTIO_META_DNS_CAPTURE: "true"
+---`;
+  const ask = (r: ReturnType<typeof entry>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'payments' }, to: parseProbeUrl('https://w.example.com:8080/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('under DNS capture the TLS port leaves 0.0.0.0 (corpus master-2026-08-27 s33-0#0-6, s52-10#2, s57-1#5)', () => {
+    expect(ask(entry(capture))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', listener: 'virtualOutbound' });
+    // Without DNS capture the sidecar does not use the address: the SNI chain on 0.0.0.0_8080 takes the call.
+    expect(ask(entry(''))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com', listener: '0.0.0.0_8080' });
+  });
+});

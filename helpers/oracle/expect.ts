@@ -27,8 +27,9 @@ export interface OracleOptions {
 }
 
 /**
- * From 1.25 istiod gives entries without addresses a 240.240.0.0/16 address (resolution not NONE,
- * host not a wildcard), and only sidecars that capture DNS use it (model/service.go
+ * From 1.25 istiod gives entries without addresses a 240.240.0.0/16 address (resolution not NONE; a wildcard
+ * host only under resolution DYNAMIC_DNS: pilot/pkg/controllers/ipallocate/ipallocate.go keepHost, since
+ * istio/istio#57658, in both pinned builds), and only sidecars that capture DNS use it (model/service.go
  * nodeUsesAutoallocatedIPs). The exact address is istiod's choice: the oracle uses a stand-in from
  * that range, stable per entry and host, and never compares it with a real one.
  */
@@ -42,7 +43,7 @@ function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v
     gateOpen(v, 'dns-auto-allocation') &&
     se.addresses.length === 0 &&
     se.resolution !== 'NONE' &&
-    !isWildcard(host) &&
+    (!isWildcard(host) || se.resolution === 'DYNAMIC_DNS') &&
     !optsOutOfAutoAllocation(se)
   );
 }
