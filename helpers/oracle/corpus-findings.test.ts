@@ -168,3 +168,55 @@ spec:
     expect(ask(entry(''))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com', listener: '0.0.0.0_8080' });
   });
 });
+
+describe('an unset-protocol port with a CIDR address, processed after an HTTP service on the same port', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListener: a CIDR binds 0.0.0.0_<port> with a prefix
+  // match, the same listener key an HTTP service's port takes; the HTTP service left that entry Unsupported, and
+  // an Auto (sniffed) port meeting an Unsupported entry exits early, so the CIDR chain is never built (both pinned
+  // builds). Services come in creation order, then host name (push_context.go SortServicesByCreationTime).
+  const entries = (httpHost: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: ["${httpHost}"]
+  ports: [{number: 5432, name: grpc-web-5432, protocol: GRPC-WEB}]
+  resolution: NONE
+  addresses: [192.0.2.0/28]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 5432, name: port-5432}]
+  resolution: NONE
+  addresses: [198.51.100.0/24]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (r: ReturnType<typeof entries>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://198.51.100.5:5432/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('loses its prefix chain: the request meets the route (corpus master-2026-08-27 s48-14#1,#3,#6, s6-7#0; master-2026-04-23 s6-15#0-2)', () => {
+    expect(ask(entries('*.example.org'))).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: '0.0.0.0_5432',
+      signal: 'http-502',
+    });
+    // Processed first (its host sorts before the HTTP one), the sniffed entry keeps its chain.
+    expect(ask(entries('z.example.org'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||api.example.net',
+      listener: '0.0.0.0_5432',
+    });
+  });
+});

@@ -145,10 +145,20 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       continue;
     } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
     if (sp.cidrs.length > 0 && sp.kind !== 'http') {
+      if (sp.kind === 'sniffed') {
+        // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
+        // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
+        const hadHttp = l.http !== undefined;
+        (l.http ??= []).push(sp);
+        // A CIDR binds 0.0.0.0 too, so an Auto port meeting the Unsupported entry an HTTP (or sniffed) service
+        // left there exits early as any sniffed port does: its prefix chain is never built (listener.go
+        // buildSidecarOutboundListener; corpus master-2026-08-27 s6-7#0).
+        if (hadHttp) {
+          conflict(l, sp, 'listener.sniffed-after-http');
+          continue;
+        }
+      }
       l.cidr.push(sp);
-      // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
-      // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
-      if (sp.kind === 'sniffed') (l.http ??= []).push(sp);
       continue;
     }
     switch (sp.kind) {
