@@ -125,6 +125,31 @@ describe.skipIf(!!missing)(`shared Kubernetes half on a real API server${missing
     ]);
   });
 
+  it('creates objects that declare creation times in that order, a second apart on the API server, even one kept from before', async () => {
+    const entry = (name: string, created?: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: ${name}, namespace: frontend${created ? `, creationTimestamp: "${created}"` : ''} }
+spec: { hosts: [same.example.com], ports: [{ number: 81, name: p, protocol: TCP }], resolution: NONE }
+`;
+    const created = async (name: string) =>
+      Date.parse(
+        String(
+          (await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'frontend', name }))?.metadata
+            .creationTimestamp,
+        ),
+      );
+    // `z` exists from an earlier scenario; now it is declared the newer of the two, so it must be made again.
+    await syncScenarioObjects(k8s, scenarioObjects(loadYamlText(entry('z'), 'a.yaml', emptyResources()), 'r2', 1), 'r2');
+    const text = `${entry('z', '2026-01-01T00:00:09Z')}---${entry('a', '2026-01-01T00:00:01Z')}`;
+    const objects = scenarioObjects(loadYamlText(text, 'b.yaml', emptyResources()), 'r2', 2);
+    expect(objects[0]?.metadata.annotations).toMatchObject({ 'egress-conformance.io/declared-creation': '2026-01-01T00:00:09Z' });
+    await syncScenarioObjects(k8s, objects, 'r2');
+    expect(await created('z')).toBeGreaterThan(await created('a'));
+    // Without declared times (or all in one second): applied in place, in the order given.
+    await syncScenarioObjects(k8s, [], 'r2');
+  }, 30_000);
+
   it('the API server refuses what its CRD schema refuses, with the reason', async () => {
     const bad = {
       apiVersion: 'networking.istio.io/v1',

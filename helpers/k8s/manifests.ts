@@ -177,6 +177,12 @@ export function renderSidecar(sc: Sidecar): Obj {
  * the typed fields for hand-built sets), namespace filled in, server-set fields and status dropped,
  * labelled with the run and annotated with the generation.
  */
+/**
+ * The creationTimestamp a scenario's manifest declared (a `kubectl get -o yaml` dump, a fixture that orders two
+ * entries): Istio breaks ties between configs by creation time, so the sync creates objects in this order.
+ */
+export const DECLARED_CREATION_ANNOTATION = 'egress-conformance.io/declared-creation';
+
 export function scenarioObjects(resources: ResourceSet, runId: string, generation: number): K8sObject[] {
   // Gateways, VirtualServices and DestinationRules go after the entries they name, as a user applies them.
   return [...resources.serviceEntries, ...resources.sidecars, ...(resources.routing ?? [])].map((r) => {
@@ -190,11 +196,17 @@ export function scenarioObjects(resources: ResourceSet, runId: string, generatio
             : { apiVersion: 'networking.istio.io/v1', kind: r.kind, metadata: {}, spec: r.spec };
     delete base.status;
     const meta = { ...((base.metadata as Obj | undefined) ?? {}) };
+    const declared = meta.creationTimestamp instanceof Date ? meta.creationTimestamp.toISOString() : meta.creationTimestamp;
     for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation', 'selfLink']) delete meta[k];
     meta.name = r.name;
     meta.namespace = r.namespace;
     meta.labels = { ...((meta.labels as Obj | undefined) ?? {}), [RUN_LABEL]: runId };
-    meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), [GENERATION_ANNOTATION]: String(generation) };
+    meta.annotations = {
+      ...((meta.annotations as Obj | undefined) ?? {}),
+      [GENERATION_ANNOTATION]: String(generation),
+      // The API server sets creationTimestamp itself; the declared one is kept for the sync to create in its order.
+      ...(typeof declared === 'string' && declared ? { [DECLARED_CREATION_ANNOTATION]: declared } : {}),
+    };
     base.metadata = meta;
     return base as unknown as K8sObject;
   });

@@ -1,9 +1,11 @@
 // Namespaces, client Pods and a scenario's Istio resources, applied and removed through the API, for
 // every lane. Whatever a run creates carries its run label; removal goes by that label, so a run never
 // touches what it did not create.
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { EnvironmentError } from '../model/errors.ts';
 import type { K8sObject, K8sOps } from './client.ts';
-import { isNotFound } from './client.ts';
-import { RUN_LABEL } from './manifests.ts';
+import { isNotFound, refOf } from './client.ts';
+import { DECLARED_CREATION_ANNOTATION, RUN_LABEL } from './manifests.ts';
 
 /** Applies namespaces; with `serviceAccount`, also each one's `default` ServiceAccount, which Pods need
  * and which only a controller-manager would otherwise create. */
@@ -32,17 +34,64 @@ const SCENARIO_KINDS = ['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 
 
 /**
  * Makes the run's ServiceEntries and Sidecars exactly `objects`: applies each (server-side apply), then
- * deletes those of this run that are not among them. Returns what was deleted.
+ * deletes those of this run that are not among them. Returns what was deleted. When the objects declare
+ * creation times in more than one second, they are created in that order instead (createInDeclaredOrder).
  */
 export async function syncScenarioObjects(k8s: K8sOps, objects: K8sObject[], runId: string): Promise<string[]> {
+  const groups = declaredCreationGroups(objects);
+  if (groups.length > 1) return createInDeclaredOrder(k8s, groups, runId);
   // One after the other, in the order given: creation time is how Istio breaks ties between entries.
   for (const o of objects) await k8s.apply(o);
   const keep = new Set(objects.map(keyOf));
-  // The lists and deletions need no order among themselves: asked at once.
-  const listed = await Promise.all(SCENARIO_KINDS.map((kind) => k8s.list(ISTIO_GROUP_VERSION, kind, undefined, `${RUN_LABEL}=${runId}`)));
-  const stale = listed.flat().filter((o) => !keep.has(keyOf(o)));
+  const stale = (await listRunObjects(k8s, runId)).filter((o) => !keep.has(keyOf(o)));
   await Promise.all(stale.map((o) => deleteQuietly(k8s, o)));
   return stale.map(keyOf);
+}
+
+/** The run's scenario objects on the cluster. The lists need no order among themselves: asked at once. */
+async function listRunObjects(k8s: K8sOps, runId: string): Promise<K8sObject[]> {
+  const listed = await Promise.all(SCENARIO_KINDS.map((kind) => k8s.list(ISTIO_GROUP_VERSION, kind, undefined, `${RUN_LABEL}=${runId}`)));
+  return listed.flat();
+}
+
+/** Whole seconds of the declared creationTimestamp; 0 (older than any) where none was declared, as the model reads it. */
+function declaredSeconds(o: K8sObject): number {
+  const t = Date.parse(o.metadata.annotations?.[DECLARED_CREATION_ANNOTATION] ?? '');
+  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
+}
+
+/** The objects grouped by declared creation second, oldest first, each group in the order given. */
+export function declaredCreationGroups(objects: K8sObject[]): K8sObject[][] {
+  const bySecond = new Map<number, K8sObject[]>();
+  for (const o of objects) bySecond.set(declaredSeconds(o), [...(bySecond.get(declaredSeconds(o)) ?? []), o]);
+  return [...bySecond.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
+}
+
+/**
+ * Istio orders configs by creationTimestamp in whole seconds, then by name (push_context.go
+ * configCompareByCreationTime), and some ties it leaves to map order: a declared order is made real on the
+ * API server, not stood in for by names. Everything of this run is removed first (an object kept from the
+ * last scenario would keep its older time), then each group is created in a later second than the one
+ * before, read back from the server's own creationTimestamp.
+ */
+async function createInDeclaredOrder(k8s: K8sOps, groups: K8sObject[][], runId: string): Promise<string[]> {
+  const keep = new Set(groups.flat().map(keyOf));
+  const existing = await listRunObjects(k8s, runId);
+  await Promise.all(existing.map((o) => deleteQuietly(k8s, o)));
+  let last: number | undefined;
+  for (const group of groups) {
+    if (last !== undefined) await sleepFor(Math.max(0, (last + 1) * 1000 + 20 - Date.now()));
+    for (const o of group) await k8s.apply(o);
+    const made = await k8s.get(refOf(group[0]!));
+    const at = Date.parse(String(made?.metadata.creationTimestamp ?? '')) / 1000;
+    if (last !== undefined && !(at > last))
+      throw new EnvironmentError(
+        `the API server gave ${keyOf(group[0]!)} creation time ${made?.metadata.creationTimestamp}, not later than the group before it: ` +
+          "its clock is behind this machine's, so the declared creation order cannot be made",
+      );
+    last = at;
+  }
+  return existing.filter((o) => !keep.has(keyOf(o))).map(keyOf);
 }
 
 async function deleteQuietly(k8s: K8sOps, o: K8sObject): Promise<void> {
