@@ -220,3 +220,41 @@ spec:
     });
   });
 });
+
+describe('a cluster istiod does not build, named by an HTTP route', () => {
+  // Listeners and routes name the cluster while cluster_builder.go skips it (here a DNS entry whose selector
+  // matches no Pod: no endpoints). On a port's HTTP route Envoy's router answers 503 (no cluster); a tcp_proxy
+  // chain closes the connection instead.
+  const entry = (protocol: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: p9000, protocol: ${protocol}}]
+  resolution: DNS
+  workloadSelector: {labels: {app: db}}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (protocol: string, to: string) =>
+    expectProbe(entry(protocol), { from: { namespace: 'frontend' }, to: parseProbeUrl(to) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('fails a request with a 503, a TCP connection with a close (corpus master-2026-08-27 s40-12#0; master-2026-04-23 s1-8#0,#2)', () => {
+    expect(ask('HTTP', 'http://db.example.org:9000/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|9000||db.example.org',
+      listener: '0.0.0.0_9000',
+      signal: 'http-503',
+      rule: 'se.dns-cluster-not-built',
+    });
+    expect(ask('TCP', 'tcp://db.example.org:9000')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|9000||db.example.org',
+      signal: 'tcp-close',
+    });
+  });
+});

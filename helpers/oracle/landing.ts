@@ -90,12 +90,17 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http?: 
   };
 }
 
-function toService(sp: ServicePort, how: string, rule: RuleId): Landing {
+/**
+ * The service's cluster. `viaRoute` is set when an HTTP connection manager's route names it: for a cluster
+ * istiod does not build, Envoy's router then answers 503 (no cluster), where a tcp_proxy closes the connection.
+ */
+function toService(sp: ServicePort, how: string, rule: RuleId, viaRoute = false): Landing {
   const c = clusterName(sp.port, sp.host);
   if (sp.unbuilt) {
     return {
       cluster: c,
       blocked: true,
+      signal: viaRoute ? 'http-503' : 'tcp-close',
       rule: sp.unbuilt.rule,
       via: [rule],
       how: `${how} → ${c}, which istiod does not build (${sp.unbuilt.why}): Envoy fails the call`,
@@ -175,6 +180,7 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
         vh.sp,
         `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}`,
         vh.byAddress ? 'se.http-route-address' : 'se.http-route',
+        true,
       );
     return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', 'route');
   }
