@@ -258,3 +258,38 @@ spec:
     });
   });
 });
+
+describe('an unset-protocol port with an IP address still has a virtual host on the shared route of its port', () => {
+  // listener.go: the sniffed port binds <address>_<port> of its own (its HTTP chain uses route "<host>:<port>"), but
+  // route "<port>", the one the HTTP chain of 0.0.0.0_<port> uses, is built from every service of the egress
+  // listener with that port whose protocol is HTTP or sniffed (httproute.go BuildSidecarOutboundVirtualHosts,
+  // route/route.go BuildSidecarVirtualHostWrapper). A request dialling the host's real address reaches
+  // 0.0.0.0_<port> through another service's HTTP chain and is routed to it by Host.
+  const r = loadYamlText(
+    `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec: {hosts: [api.example.net], ports: [{number: 80, name: p80}], resolution: DNS, addresses: [192.0.2.10], endpoints: [{address: 10.1.2.3}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: h, namespace: frontend}
+spec: {hosts: [b.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
+`,
+    'se.yaml',
+    emptyResources(),
+  );
+  const ask = (to: string) =>
+    expectProbe(r, { from: { namespace: 'frontend' }, to: parseProbeUrl(to) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+
+  it('routes a request for its host on 0.0.0.0_<port> (corpus master-2026-08-27 s38-1#2)', () => {
+    expect(ask('http://api.example.net:80/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||api.example.net',
+      listener: '0.0.0.0_80',
+    });
+    // Its own address still has a listener of its own.
+    expect(ask('tcp://192.0.2.10:80')).toMatchObject({ cluster: 'outbound|80||api.example.net', listener: '192.0.2.10_80' });
+  });
+});

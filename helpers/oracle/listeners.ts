@@ -129,7 +129,14 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
           existing.rules.push('listener.tcp-conflict');
         } else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
       }
-      if (sp.cidrs.length === 0) continue;
+      if (sp.cidrs.length === 0) {
+        // Route `<port>` still has a virtual host for it: RDS takes every service with the port whose protocol is
+        // HTTP or sniffed, whatever its address (httproute.go BuildSidecarOutboundVirtualHosts, route.go
+        // BuildSidecarVirtualHostWrapper IsHTTPOrSniffed), so a request reaching another service's HTTP chain on
+        // 0.0.0.0_<port> is routed to it by Host (corpus master-2026-08-27 s38-1#2).
+        if (sp.kind === 'sniffed') routeOnly.push(sp);
+        continue;
+      }
     }
     const isNew = !out.has(`0.0.0.0_${sp.port}`);
     const l = wildcard(sp.port);
