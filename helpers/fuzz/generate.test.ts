@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectProbe } from '../oracle/index.ts';
 import { serviceEntryManifest } from './arbitraries.ts';
+import { sharesHostInNamespace } from './creation-order.ts';
 import { repairAll, scenarioArb } from './generate.ts';
 import { categoryOfExpectation, emptyMix, serviceEntryShare } from './outcome.ts';
 import { addressesAround, namesFor } from './probes.ts';
@@ -100,6 +101,28 @@ describe('scenario generators', () => {
       outside: ['192.0.2.16', '192.0.1.255'],
     });
     expect(addressesAround('192.0.2.10')).toEqual({ inside: ['192.0.2.10'], outside: ['192.0.2.11'] });
+  });
+
+  it('declare creation order: every entry of a scenario whose entries share a host in a namespace has its own second, and some others', () => {
+    const all = sample(3, 400);
+    const seconds = (s: (typeof all)[number]) =>
+      s.manifests.filter((m) => m.kind === 'ServiceEntry').map((m) => (m.metadata as Any).creationTimestamp as string | undefined);
+    const tied = all.filter((s) => sharesHostInNamespace(s.manifests));
+    expect(tied.length).toBeGreaterThan(0);
+    for (const s of tied) {
+      const ts = seconds(s);
+      expect(ts.every((t) => typeof t === 'string')).toBe(true);
+      expect(new Set(ts).size).toBe(ts.length);
+    }
+    const ordered = all.filter((s) => !sharesHostInNamespace(s.manifests) && seconds(s).some((t) => t));
+    expect(ordered.length).toBeGreaterThan(10);
+    // Sometimes against name order: the case where names standing in for creation would answer otherwise.
+    const againstNames = ordered.filter((s) => {
+      const es = s.manifests.filter((m) => m.kind === 'ServiceEntry').map((m) => m.metadata as Any);
+      return es.some((a) => es.some((b) => a.name < b.name && a.creationTimestamp > b.creationTimestamp));
+    });
+    expect(againstNames.length).toBeGreaterThan(0);
+    for (const s of all) expect(admit(s).ok).toBe(true);
   });
 
   it('give a scenario with something of its own to aim at as many probes as asked (the corpus asks 6 to 12)', () => {

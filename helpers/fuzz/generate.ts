@@ -12,6 +12,7 @@ import {
   sidecarManifest,
   uniqueByName,
 } from './arbitraries.ts';
+import { withCreationOrder } from './creation-order.ts';
 import { type MeshExport, probesArb } from './probes.ts';
 import { repair } from './repair.ts';
 import { routingArb } from './routing-arbitraries.ts';
@@ -72,7 +73,7 @@ export function scenarioArb(opts: ScenarioArbOptions = {}): fc.Arbitrary<FuzzSce
       // Routing (Gateway, VirtualService, DestinationRule) on a host the surviving entries declare, in some scenarios.
       return routingArb(base.manifests, opts.routingShare).chain((drawn) => {
         const routing = repairAll(drawn);
-        const manifests = [...base.manifests, ...routing.manifests];
+        const manifests = withCreationOrder([...base.manifests, ...routing.manifests]);
         const dropped = [...base.dropped, ...routing.dropped];
         return fc
           .tuple(
