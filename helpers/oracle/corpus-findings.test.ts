@@ -293,3 +293,40 @@ spec: {hosts: [b.example.com], ports: [{number: 80, name: http, protocol: HTTP}]
     expect(ask('tcp://192.0.2.10:80')).toMatchObject({ cluster: 'outbound|80||api.example.net', listener: '192.0.2.10_80' });
   });
 });
+
+describe('a destination inside a TLS-only CIDR chain, on a port that has a match-all TCP chain', () => {
+  // Envoy narrows filter chains by destination prefix before SNI and does not backtrack, so a call in the CIDR
+  // without one of its SNIs takes the listener's default filter chain; listener.go buildListenerFromEntry makes a
+  // match-all chain (here a TCP entry without addresses) that default chain, and only without one is it the
+  // policy's PassthroughFilterChain.
+  const entries = (withTcp: boolean) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec: {hosts: [db.example.org], ports: [{number: 443, name: tls-443, protocol: TLS}], resolution: NONE, addresses: [192.0.2.0/24]}
+${
+  withTcp
+    ? `---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec: {hosts: [x.wild.example.com], ports: [{number: 443, name: redis-443, protocol: REDIS}], resolution: DNS_ROUND_ROBIN, endpoints: [{address: 10.1.2.3}]}`
+    : ''
+}`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (withTcp: boolean) =>
+    expectProbe(
+      entries(withTcp),
+      { from: { namespace: 'default' }, to: parseProbeUrl('https://192.0.2.5:443/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('takes the match-all TCP chain (corpus master-2026-08-27 s41-12#0)', () => {
+    expect(ask(true)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||x.wild.example.com', listener: '0.0.0.0_443' });
+    expect(ask(false)).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', listener: '0.0.0.0_443' });
+  });
+});

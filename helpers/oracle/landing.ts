@@ -167,6 +167,17 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
     }
     const plain = inRange.find((sp) => sp.kind !== 'tls');
     if (plain) return toService(plain, `${at}, chain for ${cidr}`, 'se.cidr-chain');
+    // Envoy does not backtrack out of the prefix it matched: the call takes the listener's default filter chain,
+    // which is the match-all TCP chain when the port has one (listener.go buildListenerFromEntry moves a match-all
+    // chain to DefaultFilterChain), else the policy's PassthroughFilterChain. Corpus master-2026-08-27 s41-12#0.
+    if (l.matchAll) {
+      const viaDefault = toService(
+        l.matchAll,
+        `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; the default chain is the match-all TCP chain`,
+        'se.tcp-port-capture',
+      );
+      return { ...viaDefault, via: [...viaDefault.via, 'se.cidr-tls-only'] };
+    }
     return policyLanding(
       mode,
       `${at}: ${dst} is in ${cidr}, whose chains take only TLS with SNI ${tls.map((sp) => sp.host).join(' or ')}; default chain`,
