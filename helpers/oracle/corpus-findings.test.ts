@@ -330,3 +330,51 @@ spec: {hosts: [x.wild.example.com], ports: [{number: 443, name: redis-443, proto
     expect(ask(false)).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', listener: '0.0.0.0_443' });
   });
 });
+
+describe('a Sidecar imports and excludes the services of an entry one host at a time', () => {
+  // serviceentry/conversion.go convertServices makes one service per host; sidecar.go selectServices tests each
+  // service's Hostname against the egress hosts (hostClassification.Matches, and Excluded for "~" hosts), so an
+  // entry's other hosts keep their chains when one host is excluded or not named.
+  const entries = (egressHosts: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec: {hosts: [a.example.com, db.example.org], ports: [{number: 5432, name: https-5432, protocol: HTTPS}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: frontend}
+spec: {egress: [{hosts: ${egressHosts}}]}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (egressHosts: string, to: string) =>
+    expectProbe(
+      entries(egressHosts),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl(to) },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('"~/a.example.com" drops only a.example.com (corpus master-2026-08-27 s44-10#3)', () => {
+    const hosts = '["~/a.example.com", "*/*"]';
+    expect(ask(hosts, 'https://db.example.org:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.org' });
+    expect(ask(hosts, 'https://a.example.com:5432/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: '0.0.0.0_5432',
+    });
+  });
+
+  it('"*/db.example.org" imports only db.example.org', () => {
+    const hosts = '["*/db.example.org"]';
+    expect(ask(hosts, 'https://db.example.org:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||db.example.org' });
+    expect(ask(hosts, 'https://a.example.com:5432/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: '0.0.0.0_5432',
+    });
+  });
+});

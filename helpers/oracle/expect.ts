@@ -98,14 +98,13 @@ function visiblePorts(
       return;
     }
     let importNote = '';
-    if (
-      se.ports.length === 0
-        ? importedBy(sidecar, se, 0, ns, v).imported
-        : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v).imported)
-    ) {
-      for (const host of se.hosts)
+    for (const host of se.hosts)
+      if (
+        se.ports.length === 0
+          ? importedBy(sidecar, se, 0, ns, v, host).imported
+          : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v, host).imported)
+      )
         owners.push({ host, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
-    }
     for (const p of se.ports) {
       // A Sidecar egress listener on this port sets the listener's protocol (found by fuzzing: fuzz-s2-301).
       const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
@@ -117,6 +116,7 @@ function visiblePorts(
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
       if (!imp.imported) continue;
       se.hosts.forEach((host, hostIndex) => {
+        if (!importedBy(sidecar, se, p.number, ns, v, host).imported) return;
         const auto = autoAllocates(se, host, resources, v);
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
@@ -169,7 +169,7 @@ function missingEgressCluster(
     (se) =>
       se.hosts.includes(ep.host) &&
       exportedTo(se, ns, resources, v).visible &&
-      se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v).imported),
+      se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v, ep.host).imported),
   );
   if (inScope.length === 0) return `no visible, imported ServiceEntry declares ${ep.host}`;
   // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).

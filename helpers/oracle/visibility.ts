@@ -110,9 +110,9 @@ function splitImport(entry: string): { ns: string; dns: string } {
  * (`.` is the workload's own namespace, also for a root-namespace Sidecar) and the service's host is
  * within dnsName (one way: an exact import does not pull in a wildcard ServiceEntry host).
  */
-function importHostMatches(ns: string, dns: string, workloadNs: string, se: ServiceEntry): boolean {
+function importHostMatches(ns: string, dns: string, workloadNs: string, se: ServiceEntry, hosts: string[]): boolean {
   if (ns !== '*' && (ns === '.' ? workloadNs : ns) !== se.namespace) return false;
-  return se.hosts.some((h) => subsetOf(h, dns));
+  return hosts.some((h) => subsetOf(h, dns));
 }
 
 export interface ImportDecision {
@@ -133,8 +133,16 @@ export function importedBy(
   port: number,
   workloadNs: string,
   v: IstioVersion,
+  host?: string,
 ): ImportDecision {
   if (!sidecar) return { imported: true, why: 'no Sidecar, so every exported service is imported (*/*)' };
+  // Istio imports and excludes services, one per host of the entry (sidecar.go selectServices matches and
+  // hostClassification.Excluded test s.Hostname): without a host, the entry counts when one of its hosts does.
+  if (host === undefined && se.hosts.length > 1) {
+    const each = se.hosts.map((h) => importedBy(sidecar, se, port, workloadNs, v, h));
+    return each.find((d) => d.imported) ?? each[0]!;
+  }
+  const hostsOf = host === undefined ? se.hosts : [host];
   const id = `Sidecar ${sidecar.namespace}/${sidecar.name}`;
   if (sidecar.egress.length === 0) return { imported: true, why: `${id} has no egress section, so */* is imported` };
   const forPort = sidecar.egress.filter((e) => e.port?.number === port);
@@ -146,15 +154,15 @@ export function importedBy(
       const { ns, dns } = splitImport(h);
       if (!ns.startsWith('~')) return false;
       const rest = ns.slice(1);
-      return importHostMatches(rest === '' ? '*' : rest, dns, workloadNs, se);
+      return importHostMatches(rest === '' ? '*' : rest, dns, workloadNs, se, hostsOf);
     });
     if (ex)
-      return { imported: false, rule: 'import.excluded', why: `${id} egress host "${ex}" excludes ${se.namespace}/${se.hosts.join(',')}` };
+      return { imported: false, rule: 'import.excluded', why: `${id} egress host "${ex}" excludes ${se.namespace}/${hostsOf.join(',')}` };
   }
   const hit = hosts.find((h) => {
     const { ns, dns } = splitImport(h);
     if (exclusions && ns.startsWith('~')) return false;
-    return importHostMatches(ns, dns, workloadNs, se);
+    return importHostMatches(ns, dns, workloadNs, se, hostsOf);
   });
   if (hit)
     return {
@@ -165,6 +173,6 @@ export function importedBy(
   return {
     imported: false,
     rule: 'import.not-imported',
-    why: `${id} egress hosts ${JSON.stringify(hosts)} do not import ${se.namespace}/${se.hosts.join(',')}`,
+    why: `${id} egress hosts ${JSON.stringify(hosts)} do not import ${se.namespace}/${hostsOf.join(',')}`,
   };
 }
