@@ -378,3 +378,49 @@ spec: {egress: [{hosts: ${egressHosts}}]}
     });
   });
 });
+
+describe('clusters keep the namespace an earlier egress listener imported a host from', () => {
+  // sidecar.go collectImportedServices appends each egress listener's services in the Sidecar's order and
+  // appendSidecarServices keeps the first namespace of a host (services of two namespaces never merge);
+  // clusters are built from that list (SidecarScope.Services()). Listeners and routes of the port-less egress
+  // listener still use its own pick (selectServices), so its route names a cluster the sidecar lacks.
+  const r = (egress: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec: {hosts: [db.example.org], ports: [{number: 5432, name: https-5432, protocol: HTTPS}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec: {hosts: [db.example.org], ports: [{number: 9000, name: grpc-9000, protocol: GRPC}], resolution: DNS, endpoints: [{address: 192.0.2.50}], exportTo: [frontend]}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: frontend}
+spec: {egress: ${egress}}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (egress: string) =>
+    expectProbe(
+      r(egress),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://db.example.org:9000/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it("a port listener importing default's host first leaves payments' port 9000 without a cluster (corpus master-2026-08-27 s44-10#2)", () => {
+    expect(ask('[{port: {number: 5432, name: tls, protocol: TLS}, hosts: ["default/*"]}, {hosts: ["*/*"]}]')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|9000||db.example.org',
+      listener: '0.0.0.0_9000',
+      signal: 'http-503',
+      rule: 'hosts.one-per-name',
+    });
+    // With the port-less listener alone, the entry exported to frontend by name comes first and keeps its cluster.
+    expect(ask('[{hosts: ["*/*"]}]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||db.example.org' });
+  });
+});

@@ -98,13 +98,17 @@ function visiblePorts(
       return;
     }
     let importNote = '';
-    for (const host of se.hosts)
-      if (
-        se.ports.length === 0
-          ? importedBy(sidecar, se, 0, ns, v, host).imported
-          : se.ports.some((p) => importedBy(sidecar, se, p.number, ns, v, host).imported)
-      )
-        owners.push({ host, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
+    for (const host of se.hosts) {
+      const listeners = importingListeners(sidecar, se, host, ns, v);
+      if (listeners.length > 0)
+        owners.push({
+          host,
+          namespace: se.namespace,
+          se,
+          rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
+          listeners,
+        });
+    }
     for (const p of se.ports) {
       // A Sidecar egress listener on this port sets the listener's protocol (found by fuzzing: fuzz-s2-301).
       const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
@@ -142,11 +146,60 @@ function visiblePorts(
     }
     if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
   });
-  const keepNs = keptNamespaces(owners, ns);
-  const kept = ports.filter((sp) => keepNs.get(sp.host) === sp.se.namespace);
-  markUnmerged(kept, owners, keepNs);
+  // Each egress listener keeps one namespace per host for its listeners and routes (sidecar.go selectServices);
+  // the clusters come from SidecarScope.Services(), which takes the egress listeners' services in the Sidecar's
+  // order and keeps the first namespace of a host (collectImportedServices, appendSidecarServices).
+  const listenerIds = [...new Set(owners.flatMap((o) => o.listeners ?? []))].sort((a, b) => a - b);
+  const keepFor = new Map(
+    listenerIds.map((id) => [
+      id,
+      keptNamespaces(
+        owners.filter((o) => o.listeners?.includes(id)),
+        ns,
+      ),
+    ]),
+  );
+  const clusterNs = new Map<string, string>();
+  for (const id of listenerIds) for (const [host, n] of keepFor.get(id) ?? []) if (!clusterNs.has(host)) clusterNs.set(host, n);
+  const kept = ports.filter((sp) => keepFor.get(egressListenerFor(sidecar, sp.port))?.get(sp.host) === sp.se.namespace);
+  markUnmerged(kept, owners, clusterNs);
+  for (const sp of kept) {
+    const other = clusterNs.get(sp.host);
+    if (sp.unbuilt || other === undefined || other === sp.se.namespace) continue;
+    // The cluster of this host and port is built from the other namespace's service, if that one has the port.
+    const hasPort = owners.some(
+      (o) => o.host === sp.host && o.namespace === other && o.se.ports.some((p) => p.number === sp.port && p.protocol !== 'UDP'),
+    );
+    if (!hasPort)
+      sp.unbuilt = {
+        rule: 'hosts.one-per-name',
+        why: `the sidecar's services keep ${other}'s ${sp.host}, imported by an earlier egress listener, and ${other} declares no port ${sp.port} for it`,
+      };
+  }
   if (ports.some((sp) => !kept.includes(sp) && relevant(sp.se, probe))) rules.push('hosts.one-per-name');
   return { ports: kept, notes, rules };
+}
+
+/** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */
+function egressListenerFor(sidecar: Sidecar | undefined, port: number): number {
+  const egress = sidecar?.egress ?? [];
+  if (egress.length === 0) return -1;
+  const i = egress.findIndex((e) => e.port?.number === port);
+  return i >= 0 ? i : egress.findIndex((e) => !e.port);
+}
+
+/**
+ * The egress listeners that import one host of an entry: a listener with a port only when the entry has that
+ * port (sidecar.go serviceMatchingListenerPort), the port-less one whatever its ports.
+ */
+function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host: string, ns: string, v: IstioVersion): number[] {
+  const egress = sidecar?.egress ?? [];
+  if (egress.length === 0) return importedBy(sidecar, se, 0, ns, v, host).imported ? [-1] : [];
+  return egress.flatMap((e, i) => {
+    const port = e.port?.number;
+    if (port === undefined) return importedBy(sidecar, se, 0, ns, v, host).imported ? [i] : [];
+    return se.ports.some((p) => p.number === port) && importedBy(sidecar, se, port, ns, v, host).imported ? [i] : [];
+  });
 }
 
 /**

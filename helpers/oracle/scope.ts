@@ -15,6 +15,8 @@ export interface HostOwner {
   namespace: string;
   se: ServiceEntry;
   rank: (string | number)[];
+  /** The Sidecar egress listeners (indices; -1 for a workload without Sidecar egress) that import this host. */
+  listeners?: number[];
 }
 
 /**
