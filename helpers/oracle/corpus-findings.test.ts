@@ -424,3 +424,43 @@ spec: {egress: ${egress}}
     expect(ask('[{hosts: ["*/*"]}]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||db.example.org' });
   });
 });
+
+describe('a Sidecar egress listener with a port that imports nothing on that port', () => {
+  // listener.go buildSidecarOutboundListeners: the port-less egress listener builds every port of its services and
+  // skips only the listener entries the listeners with ports made before it (locked); one that imports no service
+  // with its port makes none. The port's route is still the one of the listener with the port
+  // (sidecar.go GetEgressListenerForRDS), whose services give it no virtual host.
+  const r = (portHosts: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec: {hosts: [api.example.net], ports: [{number: 5432, name: p5432, protocol: GRPC}], resolution: NONE}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: frontend}
+spec: {egress: [{port: {number: 5432, name: egress-5432, protocol: TCP}, hosts: ${portHosts}}, {hosts: ["*/*"]}]}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (portHosts: string) =>
+    expectProbe(
+      r(portHosts),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://api.example.net:5432/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('leaves the port to the port-less listener, whose HTTP chain meets a route without the entry (corpus master-2026-08-27 s14-9#1)', () => {
+    expect(ask('["*/*.example.com"]')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: '0.0.0.0_5432',
+      signal: 'http-502',
+    });
+    // Importing the entry on its port, that listener builds (and locks) the port itself, as TCP.
+    expect(ask('["*/*"]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||api.example.net', listener: '0.0.0.0_5432' });
+  });
+});

@@ -3,7 +3,7 @@
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { buildListeners, instancesOnly, portKind, type ListenerModel, type ServicePort } from './listeners.ts';
+import { buildListeners, instancesOnly, portKind, type ListenerModel, type PortKind, type ServicePort } from './listeners.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
@@ -114,24 +114,22 @@ function visiblePorts(
       const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
       const sidecarPortProtocol = egressPort ? (egressPort.protocol ?? '').toUpperCase() : undefined;
       const kind = sidecarPortProtocol !== undefined ? portKind(sidecarPortProtocol as PortProtocol) : portKind(p.protocol);
-      if (!kind || !portKind(p.protocol)) continue;
+      if (!portKind(p.protocol)) continue;
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
-      if (!imp.imported) continue;
-      se.hosts.forEach((host, hostIndex) => {
-        if (!importedBy(sidecar, se, p.number, ns, v, host).imported) return;
+      const push = (host: string, hostIndex: number, k: PortKind, extra: Partial<ServicePort>) => {
         const auto = autoAllocates(se, host, resources, v);
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
           se,
           host,
           port: p.number,
-          kind,
+          kind: k,
           ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
-          ...(sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {}),
+          ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
           ...(clusterNotBuilt(se, pods)
             ? {
@@ -142,7 +140,20 @@ function visiblePorts(
               }
             : {}),
         });
-      });
+      };
+      if (kind && imp.imported)
+        se.hosts.forEach((host, hostIndex) => {
+          if (importedBy(sidecar, se, p.number, ns, v, host).imported)
+            push(host, hostIndex, kind, sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {});
+        });
+      // The port-less egress listener builds this port too, after the one with the port, from its own imports
+      // (listener.go buildSidecarOutboundListeners only skips the entries that listener locked).
+      const own = portKind(p.protocol);
+      const catchAllIndex = sidecar?.egress.findIndex((e) => !e.port) ?? -1;
+      if (egressPort && own && catchAllIndex >= 0)
+        se.hosts.forEach((host, hostIndex) => {
+          if (importedBy(sidecar, se, 0, ns, v, host).imported) push(host, hostIndex, own, { catchAll: true });
+        });
     }
     if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
   });
@@ -161,7 +172,10 @@ function visiblePorts(
   );
   const clusterNs = new Map<string, string>();
   for (const id of listenerIds) for (const [host, n] of keepFor.get(id) ?? []) if (!clusterNs.has(host)) clusterNs.set(host, n);
-  const kept = ports.filter((sp) => keepFor.get(egressListenerFor(sidecar, sp.port))?.get(sp.host) === sp.se.namespace);
+  const catchAllIndex = sidecar?.egress.findIndex((e) => !e.port) ?? -1;
+  const kept = ports.filter(
+    (sp) => keepFor.get(sp.catchAll ? catchAllIndex : egressListenerFor(sidecar, sp.port))?.get(sp.host) === sp.se.namespace,
+  );
   markUnmerged(kept, owners, clusterNs);
   for (const sp of kept) {
     const other = clusterNs.get(sp.host);

@@ -55,6 +55,12 @@ export interface ServicePort {
    * protocol (unset: sniffed), not the entry's (listener.go buildSidecarOutboundListeners).
    */
   sidecarPortProtocol?: string;
+  /**
+   * Set when the Sidecar's port-less egress listener brings this port although an egress listener with the
+   * port exists: istiod builds it after that listener, only on listener keys that one left free (they are
+   * locked), and the port's route keeps that listener's services (sidecar.go GetEgressListenerForRDS).
+   */
+  catchAll?: boolean;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
   /** Set when istiod names this port's cluster but does not build it: the rule and why. */
@@ -114,7 +120,17 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     return l;
   };
   const routeOnly: ServicePort[] = [];
-  for (const sp of [...ports].sort(compareRank)) {
+  // The port-less egress listener comes last (listener.go buildSidecarOutboundListeners locks every entry the
+  // listeners with ports made before it builds its own).
+  const ordered = [...ports].sort((a, b) => Number(!!a.catchAll) - Number(!!b.catchAll) || compareRank(a, b));
+  let locked: Set<string> | undefined;
+  const addHttp = (l: WildcardListener, sp: ServicePort) => {
+    l.http ??= [];
+    if (!sp.catchAll) l.http.push(sp);
+  };
+  for (const sp of ordered) {
+    if (sp.catchAll) locked ??= new Set(out.keys());
+    if (sp.catchAll && instancesOnly(sp)) continue;
     if (instancesOnly(sp)) {
       // Its HTTP routes are built from the services, not the listeners: they appear if another service opens the port.
       if (sp.kind === 'sniffed') routeOnly.push(sp);
@@ -123,6 +139,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     if (sp.kind !== 'http' && sp.ips.length > 0) {
       for (const ip of sp.ips) {
         const name = `${ip}_${sp.port}`;
+        if (locked?.has(name)) continue;
         const existing = out.get(name) as AddressListener | undefined;
         if (existing) {
           existing.conflicts.push(sp);
@@ -134,10 +151,11 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         // HTTP or sniffed, whatever its address (httproute.go BuildSidecarOutboundVirtualHosts, route.go
         // BuildSidecarVirtualHostWrapper IsHTTPOrSniffed), so a request reaching another service's HTTP chain on
         // 0.0.0.0_<port> is routed to it by Host (corpus master-2026-08-27 s38-1#2).
-        if (sp.kind === 'sniffed') routeOnly.push(sp);
+        if (sp.kind === 'sniffed' && !sp.catchAll) routeOnly.push(sp);
         continue;
       }
     }
+    if (locked?.has(`0.0.0.0_${sp.port}`)) continue;
     const isNew = !out.has(`0.0.0.0_${sp.port}`);
     const l = wildcard(sp.port);
     const proto = portProtocol(sp);
@@ -156,7 +174,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
         // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
         const hadHttp = l.http !== undefined;
-        (l.http ??= []).push(sp);
+        addHttp(l, sp);
         // A CIDR binds 0.0.0.0 too, so an Auto port meeting the Unsupported entry an HTTP (or sniffed) service
         // left there exits early as any sniffed port does: its prefix chain is never built (listener.go
         // buildSidecarOutboundListener; corpus master-2026-08-27 s6-7#0).
@@ -170,7 +188,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     }
     switch (sp.kind) {
       case 'http':
-        (l.http ??= []).push(sp);
+        addHttp(l, sp);
         break;
       case 'tls':
         l.tls.push(sp);
@@ -181,7 +199,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         break;
       case 'sniffed': {
         const hadHttp = l.http !== undefined;
-        (l.http ??= []).push(sp);
+        addHttp(l, sp);
         if (hadHttp) conflict(l, sp, 'listener.sniffed-after-http');
         else if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
         else l.matchAll = sp;
