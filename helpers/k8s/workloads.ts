@@ -60,11 +60,39 @@ function declaredSeconds(o: K8sObject): number {
   return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
 }
 
-/** The objects grouped by declared creation second, oldest first, each group in the order given. */
+/**
+ * The objects in creation groups, each to be created in a later second than the one before, each group in the
+ * order given. Only the order between objects whose order Istio can read is kept: two of one kind, and for
+ * ServiceEntries only when they share a host or a port (the service order that picks a host's entry and a
+ * port's listener, push_context.go SortServicesByCreationTime); so a dump of many objects made at different
+ * times costs a second per step of its longest such chain, not one per object.
+ */
 export function declaredCreationGroups(objects: K8sObject[]): K8sObject[][] {
-  const bySecond = new Map<number, K8sObject[]>();
-  for (const o of objects) bySecond.set(declaredSeconds(o), [...(bySecond.get(declaredSeconds(o)) ?? []), o]);
-  return [...bySecond.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
+  const sorted = objects.map((o, i) => ({ o, i, at: declaredSeconds(o) })).sort((a, b) => a.at - b.at || a.i - b.i);
+  const level = new Map<K8sObject, number>();
+  for (const [n, x] of sorted.entries()) {
+    let l = 0;
+    for (const y of sorted.slice(0, n)) {
+      if (!orderMatters(x.o, y.o)) continue;
+      l = Math.max(l, (level.get(y.o) ?? 0) + (y.at < x.at ? 1 : 0));
+    }
+    level.set(x.o, l);
+  }
+  const groups: K8sObject[][] = [];
+  for (const o of objects) {
+    const l = level.get(o) ?? 0;
+    groups[l] = [...(groups[l] ?? []), o];
+  }
+  return groups.filter((g) => g !== undefined);
+}
+
+function orderMatters(a: K8sObject, b: K8sObject): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind !== 'ServiceEntry') return true;
+  const spec = (o: K8sObject) => (o.spec ?? {}) as { hosts?: string[]; ports?: { number?: number }[] };
+  const hosts = new Set(spec(a).hosts ?? []);
+  const ports = new Set((spec(a).ports ?? []).map((p) => p.number));
+  return (spec(b).hosts ?? []).some((h) => hosts.has(h)) || (spec(b).ports ?? []).some((p) => ports.has(p.number));
 }
 
 /**
