@@ -464,3 +464,29 @@ spec: {egress: [{port: {number: 5432, name: egress-5432, protocol: TCP}, hosts: 
     expect(ask('["*/*"]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||api.example.net', listener: '0.0.0.0_5432' });
   });
 });
+
+describe("plain HTTP to one of an entry's several addresses", () => {
+  // Left listed in known-disagreements.json (e.g. master-2026-08-27 s24-7#1, s35-7#0, s57-7#1): conversion.go
+  // convertServices makes one service per host and address, and httproute.go BuildSidecarOutboundVirtualHosts keeps
+  // one service per host name (servicesByName), in krt collection order (a Go map's): which address becomes a
+  // domain of the virtual host is arbitrary. The model routes every address and says so.
+  const r = loadYamlText(
+    `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec: {hosts: [x.wild.example.com], ports: [{number: 80, name: grpc-80, protocol: GRPC}], resolution: STATIC, addresses: [198.51.100.7, 192.0.2.10], endpoints: [{address: 192.0.2.50}]}
+`,
+    'se.yaml',
+    emptyResources(),
+  );
+  it('names the choice arbitrary in its reason', () => {
+    const a = expectProbe(
+      r,
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://198.51.100.7:80/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+    expect(a).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||x.wild.example.com', rule: 'se.http-route-address' });
+    expect(a.reason).toMatch(/one of 2 addresses; istiod keeps one per host, which one is arbitrary/);
+  });
+});

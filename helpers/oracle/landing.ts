@@ -186,10 +186,17 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
   }
   if (scheme === 'http' && l.http) {
     const vh = virtualHost(l.http, host);
+    // conversion.go convertServices makes one service per host and address; the route keeps one of them per host
+    // (httproute.go BuildSidecarOutboundVirtualHosts servicesByName), in krt collection order: which address is a
+    // domain of the virtual host is arbitrary when the entry has several.
+    const oneOfSeveral =
+      vh?.byAddress && vh.sp.se.addresses.length > 1
+        ? ` (one of ${vh.sp.se.addresses.length} addresses; istiod keeps one per host, which one is arbitrary)`
+        : '';
     if (vh)
       return toService(
         vh.sp,
-        `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}`,
+        `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}${oneOfSeveral}`,
         vh.byAddress ? 'se.http-route-address' : 'se.http-route',
         true,
       );
