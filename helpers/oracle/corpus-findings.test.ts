@@ -131,8 +131,9 @@ describe('a wildcard DYNAMIC_DNS entry gets an auto-allocated address like any o
   // resolution is DYNAMIC_DNS (istio/istio#57658, in both pinned builds); serviceentry/conversion.go
   // convertServices sets the host's AutoAllocatedIPv4Address from the entry's status, and a sidecar capturing
   // DNS binds a TLS port to it (listener.go buildSidecarOutboundListener via GetAddressForProxy; tls.go keeps
-  // the SNI match for such a per-VIP listener), not to 0.0.0.0. A call dialling the host's real address then
-  // finds no listener on the port.
+  // the SNI match for such a per-VIP listener), not to 0.0.0.0. The sidecar's DNS proxy answers a name under the
+  // wildcard with that address (pkg/dns/client/dns.go lookupHost walks "*." + each parent domain), so such a
+  // name reaches the entry; a call dialling another name's real address finds no listener on the port.
   const entry = (mesh: string) =>
     loadYamlText(
       `${mesh}
@@ -155,15 +156,20 @@ spec:
       proxyMetadata:
         ISTIO_META_DNS_CAPTURE: "true"
 ---`;
-  const ask = (r: ReturnType<typeof entry>) =>
-    expectProbe(
-      r,
-      { from: { namespace: 'payments' }, to: parseProbeUrl('https://w.example.com:8080/') },
-      { istioVersion: V, policy: 'REGISTRY_ONLY' },
-    );
+  const ask = (r: ReturnType<typeof entry>, url = 'https://w.example.com:8080/') =>
+    expectProbe(r, { from: { namespace: 'payments' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
 
-  it('under DNS capture the TLS port leaves 0.0.0.0 (corpus master-2026-08-27 s33-0#0-6, s52-10#2, s57-1#5)', () => {
-    expect(ask(entry(capture))).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', listener: 'virtualOutbound' });
+  it('under DNS capture the TLS port leaves 0.0.0.0 for the allocated address, which names under the wildcard resolve to (fixtures/rules/dns-capture-wildcard.yaml; corpus master-2026-08-27 s33-0, s52-10, s57-1 before the lane looked wildcards up)', () => {
+    expect(ask(entry(capture))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|8080||*.example.com',
+      listener: '240.240.1.1_8080',
+    });
+    expect(ask(entry(capture), 'https://w.example.org:8080/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: 'virtualOutbound',
+    });
     // Without DNS capture the sidecar does not use the address: the SNI chain on 0.0.0.0_8080 takes the call.
     expect(ask(entry(''))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com', listener: '0.0.0.0_8080' });
   });

@@ -1,5 +1,6 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
+import { dnsProxyLookup } from '../model/dns-proxy.ts';
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
@@ -255,7 +256,8 @@ function missingEgressCluster(
 function destinationAddress(probe: Probe, ports: ServicePort[], resources: ResourceSet): string | undefined {
   if (probe.to.isIp) return probe.to.host;
   if (!resources.mesh.dnsCapture) return undefined;
-  return ports.find((p) => p.host === probe.to.host && p.ips.length > 0)?.ips[0];
+  // The DNS proxy's lookup: the name, else the most specific wildcard entry above it (pkg/dns/client/dns.go).
+  return dnsProxyLookup(probe.to.host, (name) => ports.find((p) => p.host === name && p.ips.length > 0)?.ips[0])?.found;
 }
 
 /**

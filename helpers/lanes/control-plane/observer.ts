@@ -3,6 +3,7 @@
 // reads the verdict from that xDS. Other hops (an egress gateway) are observers of their own beside this.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dnsProxyLookup } from '../../model/dns-proxy.ts';
 import type { Observation, Probe } from '../../model/types.ts';
 import type { SidecarIdentity } from './proxy-node.ts';
 import type { XdsSnapshot } from './xds-types.ts';
@@ -94,14 +95,16 @@ export class SidecarObserver {
     const t = probe.to;
     let resolved: string;
     let resolvedBy: string;
-    const fromNds = snap.nameTable?.[t.host]?.ips?.[0];
+    // Entries without an address are not in the table (pkg/dns/server/name_table.go), so each found one answers.
+    const fromNds = dnsProxyLookup(t.host, (name) => snap.nameTable?.[name]?.ips?.[0]);
     if (t.isIp) {
       resolved = t.host;
       resolvedBy = 'ip-literal';
     } else if (fromNds) {
       // The sidecar's DNS proxy answers from the name table istiod sent (NDS), as it would in the pod.
-      resolved = fromNds;
-      resolvedBy = 'istio-dns-proxy (NDS)';
+      resolved = fromNds.found;
+      resolvedBy =
+        fromNds.name === t.host.toLowerCase() ? 'istio-dns-proxy (NDS)' : `istio-dns-proxy (NDS, wildcard entry ${fromNds.name})`;
     } else {
       resolved = externalAddressFor(t.host);
       resolvedBy = 'external-dns (TEST-NET-3 stand-in)';
