@@ -10,7 +10,9 @@ import type { PolicyMode, ProbeSource, ResourceSet } from '../model/types.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
 import { expectProbe } from './index.ts';
+import { creationSeconds } from './order.ts';
 import { CLIENT_POD_LABELS } from './policy.ts';
+import { canMerge } from './scope.ts';
 
 const V = PINNED.controlPlane.istioVersion;
 const res = (yaml: string): ResourceSet => loadYamlText(yaml, 'test.yaml', emptyResources());
@@ -118,5 +120,82 @@ spec: {workloadSelector: {labels: {egress-conformance.io/client: "true"}}, outbo
       metadata: { labels: Record<string, string> };
     };
     expect(CLIENT_POD_LABELS).toEqual(pod.metadata.labels);
+  });
+});
+
+// canMergeServices field by field (pilot/pkg/model/sidecar.go): each differing field alone makes two same-host
+// entries of one namespace unmergeable; the order of exportTo values, and a repeated one, do not.
+describe('canMerge and creationSeconds, field by field', () => {
+  const entry = (meta: string, spec: string) =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: x, namespace: frontend${meta}}
+spec: {hosts: [a.example.com], ports: [{number: 81, name: p81, protocol: TCP}], resolution: NONE${spec}}
+`).serviceEntries[0]!;
+  const base = entry('', '');
+
+  it('merges equal entries, and exportTo lists that hold the same namespaces in another order', () => {
+    expect(canMerge(base, entry('', ''))).toBe(true);
+    expect(canMerge(entry('', ', exportTo: [".", "default"]'), entry('', ', exportTo: ["default", "."]'))).toBe(true);
+    expect(canMerge(entry(', labels: {a: "1", b: "2"}', ''), entry(', labels: {b: "2", a: "1"}', ''))).toBe(true);
+  });
+
+  it('refuses a different resolution, labels, label value, workloadSelector or exportTo', () => {
+    expect(
+      canMerge(
+        base,
+        res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: x, namespace: frontend}
+spec: {hosts: [a.example.com], ports: [{number: 81, name: p81, protocol: TCP}], resolution: DNS}
+`).serviceEntries[0]!,
+      ),
+    ).toBe(false);
+    expect(canMerge(base, entry(', labels: {a: "1"}', ''))).toBe(false);
+    expect(canMerge(entry(', labels: {a: "1"}', ''), base)).toBe(false);
+    expect(canMerge(entry(', labels: {a: "1"}', ''), entry(', labels: {a: "2"}', ''))).toBe(false);
+    expect(canMerge(entry(', labels: {a: "1"}', ''), entry(', labels: {b: "1"}', ''))).toBe(false);
+    expect(canMerge(base, entry('', ', workloadSelector: {labels: {app: curl}}'))).toBe(false);
+    expect(canMerge(entry('', ', exportTo: ["."]'), entry('', ', exportTo: [".", "default"]'))).toBe(false);
+    expect(canMerge(entry('', ', exportTo: ["."]'), entry('', ', exportTo: ["default"]'))).toBe(false);
+  });
+
+  it('reads creation time in whole seconds from a string or a Date, and 0 when absent or unreadable', () => {
+    expect(creationSeconds({ metadata: { creationTimestamp: '2026-01-01T00:00:05.900Z' } })).toBe(
+      Date.parse('2026-01-01T00:00:05Z') / 1000,
+    );
+    expect(creationSeconds({ metadata: { creationTimestamp: new Date('2026-01-01T00:00:07.400Z') } })).toBe(
+      Date.parse('2026-01-01T00:00:07Z') / 1000,
+    );
+    expect(creationSeconds({ metadata: { creationTimestamp: 'yesterday' } })).toBe(0);
+    expect(creationSeconds({ metadata: {} })).toBe(0);
+    expect(creationSeconds({})).toBe(0);
+  });
+});
+
+describe('same host, same namespace, three entries (sidecar.go appendSidecarServices)', () => {
+  const se = (name: string, ts: string, labels: string, ports: number[]) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: frontend, creationTimestamp: "${ts}"${labels}}
+spec: {hosts: [a.example.com], ports: [${ports.map((p) => `{number: ${p}, name: p${p}, protocol: TCP}`).join(', ')}], resolution: NONE}
+---
+`;
+  const r = res(
+    se('z', '2026-01-01T00:00:00Z', '', [81]) +
+      se('m', '2026-01-01T00:00:03Z', '', [82]) +
+      se('u', '2026-01-01T00:00:06Z', ', labels: {team: x}', [81, 82, 83]),
+  );
+  const from = { namespace: 'frontend' };
+  const at = (port: number) => ask(r, from, `tcp://a.example.com:${port}`, 'ALLOW_ANY');
+
+  it('a mergeable later entry adds its ports; an unmergeable one loses only the ports the kept service lacks', () => {
+    expect(at(81)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|81||a.example.com' });
+    expect(at(82)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|82||a.example.com' });
+    expect(at(83)).toMatchObject({ verdict: 'blocked', cluster: 'outbound|83||a.example.com', rule: 'se.unmerged-no-cluster' });
+    expect(at(83).reason).toContain('istiod keeps frontend/z for a.example.com and drops u');
+    expect(at(83).reason).not.toContain('same second');
   });
 });
