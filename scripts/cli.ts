@@ -17,7 +17,7 @@ const io = {
 /** `labs` is the lab commands' registration, imported only when they can be asked for (they load much). */
 function buildProgram(result: { code: number | Promise<number> }, labs?: typeof RegisterLabs): Command {
   const program = new Command('egress-conformance')
-    .description('End-to-end conformance suite for Istio sidecar egress control')
+    .description('End-to-end conformance suite for Istio egress control: sidecars, egress gateways, TLS origination')
     .version(versionText(), '-V, --version', 'print the version and the pinned Istio builds')
     // Program options only before the command, so `tools install pilot-discovery --version BUILD` reaches the subcommand.
     .enablePositionalOptions()
