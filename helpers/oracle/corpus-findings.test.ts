@@ -496,3 +496,84 @@ spec: {hosts: [x.wild.example.com], ports: [{number: 80, name: grpc-80, protocol
     expect(a.reason).toMatch(/one of 2 addresses; istiod keeps one per host, which one is arbitrary/);
   });
 });
+
+describe('a route through the egress gateway needs a cluster on both proxies', () => {
+  // Clusters are built for the non-UDP ports of the services in a proxy's scope (cluster_builder.go
+  // buildOutboundClusters over SidecarScope.Services()); a gateway's scope is the services exported to its
+  // namespace (sidecar.go DefaultSidecarScopeForGateway, push_context.go servicesExportedToNamespace), and a
+  // sidecar's the services exported to its own. A route naming a cluster the proxy lacks gets Envoy's 503 (NC).
+  const scenario = (entry: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  ${entry}
+  resolution: DNS
+  endpoints: [{address: 10.1.2.3}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [db.example.org]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: frontend}
+spec:
+  hosts: [db.example.org]
+  gateways: [istio-system/egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 9000}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [istio-system/egress], port: 80}]
+    route: [{destination: {host: db.example.org, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+  const ask = (r: ReturnType<typeof scenario>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://db.example.org:9000/') },
+      { istioVersion: V, policy: 'ALLOW_ANY', workloads: [{ namespace: 'frontend' }] },
+    );
+  const gatewayCluster = (e: ReturnType<typeof ask>) => e.hops?.find((h) => h.kind === 'gateway')?.cluster;
+
+  it('the gateway has no cluster for a port the entry lacks (corpus master-2026-08-27 s125-11#0, s116-2#3, s81-6#1)', () => {
+    const lacks = ask(scenario('ports: [{number: 9000, name: http-9000, protocol: HTTP}]'));
+    expect(lacks).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
+    expect(gatewayCluster(lacks)).toBe('outbound|443||db.example.org');
+    const has = ask(scenario('ports: [{number: 9000, name: http-9000, protocol: HTTP}, {number: 443, name: https, protocol: HTTPS}]'));
+    expect(has).toMatchObject({ verdict: 'allowed', cluster: GW });
+  });
+
+  it('nor for an entry not exported to istio-system (s119-12#7, s68-3#0)', () => {
+    const ports = 'ports: [{number: 9000, name: http-9000, protocol: HTTP}, {number: 443, name: https, protocol: HTTPS}]';
+    const hidden = ask(scenario(`${ports}\n  exportTo: [payments, frontend]`));
+    expect(hidden).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
+    expect(gatewayCluster(hidden)).toBe('outbound|443||db.example.org');
+  });
+
+  it("a sidecar the gateway's Service is not exported to has no cluster for it, subset or not (s89-7#0, s140-13#9)", () => {
+    const r = scenario('ports: [{number: 9000, name: http-9000, protocol: HTTP}, {number: 443, name: https, protocol: HTTPS}]');
+    r.mesh.defaultServiceExportTo = ['.'];
+    // The entry itself is then private to payments: make it public so that only the gateway's Service is hidden.
+    for (const se of r.serviceEntries) se.exportTo = ['*'];
+    const e = ask(r);
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
+    expect(gatewayCluster(e)).toBeUndefined();
+  });
+});

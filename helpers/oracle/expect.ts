@@ -218,31 +218,33 @@ function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host
 }
 
 /**
- * Does the sidecar have the egress proxy's cluster? Outbound clusters exist for every non-UDP port of each
- * service in the sidecar's scope (cluster_builder.go buildOutboundClusters over SidecarScope.Services()),
- * and a subset cluster only where a DestinationRule declares the subset, which this project never applies.
- * Returns why the cluster is missing, or undefined when it exists.
+ * Does a proxy in namespace `ns` have the cluster of a host's port? Outbound clusters exist for every non-UDP
+ * port of each service in the proxy's scope (cluster_builder.go buildOutboundClusters over
+ * SidecarScope.Services()); a gateway's scope is every service exported to its namespace, with no Sidecar
+ * (sidecar.go DefaultSidecarScopeForGateway). A subset cluster exists only where a DestinationRule declares the
+ * subset; `subset` here is refused, as the egressProxy's is (this project never applies one for it).
+ * `resources` must hold the install's Services (withInstalledServices). Returns why the cluster is missing, or
+ * undefined when it exists.
  */
-function missingEgressCluster(
+export function missingCluster(
   ep: { host: string; port: number; subset?: string },
   resources: ResourceSet,
-  probe: Probe,
+  ns: string,
   v: IstioVersion,
   sidecar: Sidecar | undefined,
   pods: ProbeSource[],
 ): string | undefined {
   if (ep.subset) return `subset ${ep.subset} needs a DestinationRule`;
-  const ns = probe.from.namespace;
   const inScope = resources.serviceEntries.filter(
     (se) =>
       se.hosts.includes(ep.host) &&
       exportedTo(se, ns, resources, v).visible &&
       se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v, ep.host).imported),
   );
-  if (inScope.length === 0) return `no visible, imported ServiceEntry declares ${ep.host}`;
+  if (inScope.length === 0) return `no ServiceEntry or Service visible from ${ns}${sidecar ? ' and imported' : ''} declares ${ep.host}`;
   // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).
   const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
-  if (!chosen) return `no visible, imported ServiceEntry declares ${ep.host}`;
+  if (!chosen) return `no ServiceEntry or Service visible from ${ns} declares ${ep.host}`;
   const owners = inScope.filter((se) => se.namespace === chosen.namespace);
   if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
   if (owners.every((se) => clusterNotBuilt(se, pods))) return `${ep.host} is a DNS entry without endpoints`;
@@ -323,7 +325,9 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   const decision = effectivePolicy(choice, meshMode(resources, opts.policy), v);
   const pods = [probe.from, ...(opts.workloads ?? []), ...installedWorkloads()];
   const vis = visiblePorts(resources, probe, v, choice.sidecar, pods);
-  const missing = decision.egressProxy ? missingEgressCluster(decision.egressProxy, resources, probe, v, choice.sidecar, pods) : undefined;
+  const missing = decision.egressProxy
+    ? missingCluster(decision.egressProxy, resources, probe.from.namespace, v, choice.sidecar, pods)
+    : undefined;
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources);

@@ -15,6 +15,8 @@ export function followGateway<E extends Expectation>(
   why: string[],
   notModelled: string[],
   done: (e: Partial<Expectation>, hops: Hop[]) => E,
+  /** Whether the gateway has a host's port cluster; unset: whenever an entry declares the host. */
+  gatewayCluster?: (d: { host: string; port: number }) => { missing?: string },
 ): E {
   const routing = resources.routing ?? [];
   const at = `gateway ${gw.workload}`;
@@ -75,9 +77,17 @@ export function followGateway<E extends Expectation>(
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
   const c2 = clusterFor(resources, dest, gw.namespace);
-  const visible = resources.serviceEntries.some((se) => se.hosts.includes(dest.host));
-  if (!c2.exists || !visible) {
-    why.push(`${at} has no cluster ${dest.cluster}`);
+  // The gateway's scope is the services exported to its namespace, and a service's clusters are its non-UDP
+  // ports (sidecar.go DefaultSidecarScopeForGateway, cluster_builder.go buildOutboundClusters): a route to a port
+  // the entry lacks, or to an entry not exported to istio-system, names a cluster the gateway does not have.
+  // Corpus master-2026-08-27 s125-11#0 (no port 443), s119-12#7 (exported to other namespaces only).
+  const missing = gatewayCluster
+    ? gatewayCluster(dest).missing
+    : resources.serviceEntries.some((se) => se.hosts.includes(dest.host))
+      ? undefined
+      : `no ServiceEntry declares ${dest.host}`;
+  if (!c2.exists || missing) {
+    why.push(`${at} has no cluster ${dest.cluster}${missing ? `: ${missing}` : ''}`);
     return ends(dest.cluster, 'http-503');
   }
   if (c2.tls) why.push(`${c2.rule} makes the gateway originate TLS ${c2.tls.mode}${c2.tls.sni ? ` with SNI ${c2.tls.sni}` : ''}`);

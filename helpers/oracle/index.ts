@@ -2,6 +2,7 @@
 import type { Probe, ResourceSet } from '../model/types.ts';
 import { type OracleOptions, expectProbe as sidecarAnswer } from './expect.ts';
 import { applyRouting } from './routing.ts';
+import { parseIstioVersion } from './version.ts';
 import type { OracleAnswer } from './rules.ts';
 
 export { gateDependencies, type GateDependency, type OracleOptions } from './expect.ts';
@@ -11,7 +12,11 @@ export { gateDependencies, type GateDependency, type OracleOptions } from './exp
  * DestinationRules and the egress gateway when the resources hold any (routing.ts), hop by hop.
  */
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
-  return applyRouting(resources, probe, sidecarAnswer(resources, probe, opts));
+  const v = { ...parseIstioVersion(opts.istioVersion), ...(opts.gates ? { gates: opts.gates } : {}) };
+  return applyRouting(resources, probe, sidecarAnswer(resources, probe, opts), {
+    v,
+    ...(opts.workloads ? { workloads: opts.workloads } : {}),
+  });
 }
 export { parseIstioVersion, compareVersions, atLeast, GATES, gateOpen, gatesBetween, type GateId, type VersionGate } from './version.ts';
 export { countRuleHits, formatRuleHits, RULES, RULE_IDS, type OracleAnswer, type RuleId } from './rules.ts';

@@ -1,10 +1,13 @@
 // VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
 // The sidecar's route (virtual-service.ts), the DestinationRule of its destination (destination-rule.ts), and,
 // when the destination is the egress gateway, the gateway's own (gateway-hop.ts).
-import type { Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
+import type { Expectation, Hop, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
-import { gatewayServiceFor } from './gateway.ts';
+import { missingCluster } from './expect.ts';
+import { gatewayServiceFor, installedWorkloads, withInstalledServices } from './gateway.ts';
+import { selectSidecar } from './policy.ts';
+import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
 import { subsetOf } from './hosts.ts';
 import { type Destination, type RouteKind, routeOf, virtualServiceFor } from './virtual-service.ts';
@@ -20,11 +23,22 @@ function portRouteKind(resources: ResourceSet, host: string, port: number): Rout
   return 'tcp';
 }
 
+/** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
+const namesOthers = (to: string[]) => to.length > 0 && to.every((t) => !['*', '.', '~'].includes(t));
+
+/** What deciding which clusters a proxy has needs: the version's visibility rules and the Pods that exist. */
+export interface ScopeContext {
+  v: IstioVersion;
+  /** Client Pods besides the probe's source (OracleOptions.workloads). */
+  workloads?: ProbeSource[];
+}
+
 /**
  * The sidecar model's answer, followed through VirtualServices, DestinationRules and the egress gateway.
- * Without any of them the answer is returned unchanged.
+ * Without any of them the answer is returned unchanged. Without `scope`, every service is taken to be in every
+ * proxy's scope.
  */
-export function applyRouting<E extends Expectation>(resources: ResourceSet, probe: Probe, base: E): E {
+export function applyRouting<E extends Expectation>(resources: ResourceSet, probe: Probe, base: E, scope?: ScopeContext): E {
   const routing = resources.routing ?? [];
   if (routing.length === 0) return base;
   const notModelled: string[] = [];
@@ -79,10 +93,48 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [hop1]);
   }
   const gw = gatewayServiceFor(first.host);
+  const pods = [probe.from, ...(scope?.workloads ?? []), ...installedWorkloads()];
+  // The gateway's Service is a service like any other: a sidecar it is not exported to (or whose Sidecar does
+  // not import it) has no cluster for it, subset or not (cluster_builder.go buildOutboundClusters over
+  // SidecarScope.Services(); the subset clusters are built per service). Corpus master-2026-08-27 s89-7#0.
+  const gwMissing =
+    gw && scope
+      ? missingCluster(
+          { host: gw.host, port: first.port },
+          withInstalledServices(resources),
+          ns,
+          scope.v,
+          selectSidecar(resources, probe.from).sidecar,
+          pods,
+        )
+      : undefined;
+  if (gwMissing) {
+    why.push(`the sidecar has no cluster ${first.cluster}: ${gwMissing}`);
+    return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [hop1]);
+  }
   if (!gw) {
     const bypass = bypassedGateway(resources, probe);
     if (bypass) why.push(`bypasses the gateway ${bypass}: the call leaves directly`);
     return done({ cluster: first.cluster }, [hop1]);
   }
-  return followGateway(resources, probe, first, hop1, gw, why, notModelled, done);
+  const hasCluster = scope
+    ? (d: { host: string; port: number }) => {
+        // An entry of the gateway's own namespace that its exportTo keeps from that namespace still got a gateway
+        // cluster on the pinned istiod (corpus s107-8#7, the one such probe); the source read so far
+        // (servicesExportedToNamespace) does not say why, so only other namespaces' entries are judged by exportTo.
+        const own = resources.serviceEntries.filter((se) => se.namespace === gw.namespace && se.hosts.includes(d.host));
+        const inView = own.length
+          ? {
+              ...resources,
+              serviceEntries: [
+                ...resources.serviceEntries.filter((se) => !own.includes(se)),
+                ...own.map((se) => (namesOthers(se.exportTo) ? { ...se, exportTo: ['.'] } : se)),
+              ],
+            }
+          : resources;
+        const m = missingCluster(d, withInstalledServices(inView), gw.namespace, scope.v, undefined, pods);
+        return m ? { missing: m } : {};
+      }
+    : undefined;
+  return followGateway(resources, probe, first, hop1, gw, why, notModelled, done, hasCluster);
 }
