@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../model/types.ts';
 import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
 import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus, rederive } from './corpus.ts';
+import { sidecarView } from './disagreement.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
+import { describeAnswer, sameAnswer } from './referee.ts';
 
 const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
 // EGRESS_CORPUS_SEEDS=1-57 checks those seeds only: the mutation run (vitest.mutation.config.ts) reruns this test
@@ -50,6 +52,17 @@ for (const build of PINNED_BUILDS) {
         expect('missing' in p.simulator ? p.simulator.missing : p.simulator.verdict).toBeTruthy();
       }
       expect(new Set(corpus.map((s) => s.id)).size).toBe(corpus.length);
+    });
+
+    it("the simulator agrees with istiod's sidecar hop on every probe it answered (a call followed to a gateway: the sidecar's part)", () => {
+      const differ = corpus.flatMap((s) =>
+        s.probes.flatMap((p, i) =>
+          'missing' in p.simulator || sameAnswer(sidecarView(p.istiod), p.simulator)
+            ? []
+            : [`${s.id}#${i}: istiod ${describeAnswer(p.istiod)} ≠ simulator ${describeAnswer(p.simulator)}`],
+        ),
+      );
+      expect(differ).toEqual([]);
     });
   });
 }

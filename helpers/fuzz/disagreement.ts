@@ -18,7 +18,7 @@ export function signature(p: Pick<ProbeOutcome, 'differences' | 'raw'>): string 
  * What the source sidecar alone did with a call followed past it: it forwarded the call to its cluster (a
  * later hop's verdict, signal and path are not the sidecar's). Any other answer is the sidecar's already.
  */
-function sidecarView(a: Answer): Answer {
+export function sidecarView(a: Answer): Answer {
   if (a.verdict === 'error' || !a.hops || a.hops.length < 2) return a;
   const { hops: _, ...rest } = a;
   return { ...rest, verdict: 'allowed', signal: 'forwarded' };
