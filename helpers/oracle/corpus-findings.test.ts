@@ -577,3 +577,72 @@ spec:
     expect(gatewayCluster(e)).toBeUndefined();
   });
 });
+
+describe("a sidecar's VirtualService route to a port its service lacks, and which VirtualService a host takes", () => {
+  const scenario = (vs: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 5432, name: http2-5432, protocol: HTTP2}]
+  resolution: NONE
+  addresses: [198.51.0.0/16]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate, namespace: frontend}
+spec:
+  host: b.example.com
+  trafficPolicy: {tls: {mode: SIMPLE}}
+${vs}`,
+      'vs.yaml',
+      emptyResources(),
+    );
+  const toTls = (exportTo: string) => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-tls-port, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  http: [{match: [{port: 5432}], route: [{destination: {host: b.example.com, port: {number: 443}}}]}]
+  exportTo: ${exportTo}
+`;
+  const catchAll = (extra = '') => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  http: [{${extra}route: [{destination: {host: b.example.com}}]}]
+`;
+  const ask = (r: ReturnType<typeof scenario>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://b.example.com:5432/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('names a cluster the sidecar does not build: 503, and no TLS is originated on it (corpus master-2026-08-27 s84-4#1, s68-12#1)', () => {
+    // cluster_builder.go buildOutboundClusters: one cluster per non-UDP port of each service in scope; the route
+    // still names outbound|443||b.example.com (route.go GetDestinationCluster).
+    const e = ask(scenario(toTls('["*"]')));
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||b.example.com', signal: 'http-503' });
+    expect(e.hops?.[0]?.tls).toBeUndefined();
+  });
+
+  it("takes its own namespace's private VirtualService before a public one created earlier (s91-7#3)", () => {
+    // model/virtualservice.go SelectVirtualServices: private, then exported by name, then public; httproute.go
+    // keeps the first virtual host of a domain.
+    expect(ask(scenario(`${catchAll()}${toTls('["."]')}`))).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||b.example.com' });
+    expect(ask(scenario(`${catchAll()}${toTls('["*"]')}`))).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||b.example.com' });
+  });
+
+  it('skips a VirtualService with no HTTP route for the port: it builds no virtual host (s89-10#4)', () => {
+    // route.go buildSidecarVirtualHostsForVirtualService returns nothing when no route survives the port match.
+    const other = catchAll('match: [{port: 9000}], ');
+    expect(ask(scenario(`${other}${toTls('["*"]')}`))).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||b.example.com' });
+  });
+});

@@ -10,7 +10,7 @@ import { selectSidecar } from './policy.ts';
 import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
 import { subsetOf } from './hosts.ts';
-import { type Destination, type RouteKind, routeOf, virtualServiceFor } from './virtual-service.ts';
+import { type Destination, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
 function portRouteKind(resources: ResourceSet, host: string, port: number): RouteKind | undefined {
@@ -59,7 +59,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // A VirtualService's virtual host carries its service's addresses as domains besides its names
   // (httproute.go generateVirtualHostDomains, GetAllAddressesForProxy): a call to an address is routed by the
   // VirtualService of the service that address belongs to, the host of the sidecar's cluster.
-  const vs = virtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, 'mesh', ns);
+  const vs = meshVirtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind);
   let dest: Destination | undefined;
   if (vs) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
@@ -81,36 +81,37 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     ...(c1.tls ? { tls: c1.tls } : {}),
     ...(first.facts.length ? { route: first.facts } : {}),
   };
-  // A route's destination is a cluster only when a service has that host (the router answers 503 NC for a cluster
-  // it was not sent; a tcp_proxy closes the connection).
-  const missing = dest && !gatewayServiceFor(first.host) && !resources.serviceEntries.some((se) => se.hosts.includes(first.host));
+  const gw = gatewayServiceFor(first.host);
+  const pods = [probe.from, ...(scope?.workloads ?? []), ...installedWorkloads()];
+  // A route's destination is a cluster only when a service in the sidecar's scope has that host and port
+  // (cluster_builder.go buildOutboundClusters over SidecarScope.Services(): one cluster per non-UDP port of each
+  // service; the subset clusters per service too): otherwise the router answers 503 NC, a tcp_proxy closes the
+  // connection. The gateway's Service is a service like any other. Corpus master-2026-08-27 s84-4#1 (the entry
+  // lacks the route's port), s89-7#0 (the gateway's Service is not exported to the client's namespace).
+  const missing =
+    !dest && !gw
+      ? undefined
+      : scope
+        ? missingCluster(
+            { host: first.host, port: first.port },
+            withInstalledServices(resources),
+            ns,
+            scope.v,
+            selectSidecar(resources, probe.from).sidecar,
+            pods,
+          )
+        : !gw && !resources.serviceEntries.some((se) => se.hosts.includes(first.host))
+          ? `no service has host ${first.host}`
+          : undefined;
   if (!c1.exists || missing) {
     why.push(
       missing
-        ? `no service has host ${first.host}: the sidecar has no cluster ${first.cluster}`
+        ? `the sidecar has no cluster ${first.cluster}: ${missing}`
         : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
     );
-    return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [hop1]);
-  }
-  const gw = gatewayServiceFor(first.host);
-  const pods = [probe.from, ...(scope?.workloads ?? []), ...installedWorkloads()];
-  // The gateway's Service is a service like any other: a sidecar it is not exported to (or whose Sidecar does
-  // not import it) has no cluster for it, subset or not (cluster_builder.go buildOutboundClusters over
-  // SidecarScope.Services(); the subset clusters are built per service). Corpus master-2026-08-27 s89-7#0.
-  const gwMissing =
-    gw && scope
-      ? missingCluster(
-          { host: gw.host, port: first.port },
-          withInstalledServices(resources),
-          ns,
-          scope.v,
-          selectSidecar(resources, probe.from).sidecar,
-          pods,
-        )
-      : undefined;
-  if (gwMissing) {
-    why.push(`the sidecar has no cluster ${first.cluster}: ${gwMissing}`);
-    return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [hop1]);
+    // No cluster, no TLS originated on it.
+    const { tls: _none, ...bare } = hop1;
+    return done({ verdict: 'blocked', cluster: first.cluster, signal: kind === 'http' ? 'http-503' : 'tcp-close' }, [bare]);
   }
   if (!gw) {
     const bypass = bypassedGateway(resources, probe);

@@ -33,6 +33,44 @@ export function virtualServiceFor(routing: IstioConfig[], host: string, boundTo:
   });
 }
 
+/**
+ * The VirtualService a sidecar in `ns` routes a host by on one port. A sidecar takes the VirtualServices of its
+ * own namespace kept there by exportTo first, then those exported to it by name, then the public ones
+ * (model/virtualservice.go SelectVirtualServices over push_context.go initVirtualServices' three indexes), and
+ * an HTTP one that has no route for the listener's port builds no virtual host, leaving the host to the next
+ * (route/route.go buildSidecarVirtualHostsForVirtualService: no routes, no wrapper; httproute.go keeps the first
+ * virtual host of a domain). Corpus master-2026-08-27 s91-7#3, s89-10#4.
+ */
+export function meshVirtualServiceFor(
+  routing: IstioConfig[],
+  host: string,
+  ns: string,
+  port: number,
+  kind: RouteKind,
+): IstioConfig | undefined {
+  const bucket = (r: IstioConfig) => {
+    const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
+    if (to.includes('*')) return 2;
+    return r.namespace === ns && to.some((t) => t === '.' || t === ns) ? 0 : 1;
+  };
+  const candidates = routing
+    .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => bucket(a.r) - bucket(b.r) || a.i - b.i)
+    .map((x) => x.r);
+  if (kind !== 'http') return candidates[0];
+  const onPort = (r: IstioConfig) =>
+    ((r.spec.http as Obj[] | undefined) ?? []).some((route) => {
+      const match = route.match as Obj[] | undefined;
+      if (!match || match.length === 0) return true;
+      return match.some(
+        (m) =>
+          (m.port === undefined || m.port === port) && (!(m.gateways as string[] | undefined) || (m.gateways as string[]).includes('mesh')),
+      );
+    });
+  return candidates.find(onPort) ?? candidates[0];
+}
+
 function uriMatches(uri: Obj | undefined, path: string): boolean {
   if (!uri) return true;
   if (typeof uri.exact === 'string') return path.split('?')[0] === uri.exact;
