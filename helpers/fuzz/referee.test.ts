@@ -89,4 +89,13 @@ describe('referee listener', () => {
     expect(sameAnswer(at('240.240.1.1_8080'), at('0.0.0.0_8080'))).toBe(false);
     expect(sameAnswer(at('192.0.2.10_8080'), at('192.0.2.11_8080'))).toBe(false);
   });
+
+  it("names a selected Pod's address listener by its port: the lane's scheduler gives the address (corpus s88-4#0, s83-10#0)", () => {
+    const at = (listener: string, cluster = 'outbound|9000||*.example.org') => ({ verdict: 'allowed' as const, cluster, listener });
+    // The model's stand-in against the address the kwok Pod got (helpers/cluster/kwok/config.ts POD_CIDR).
+    expect(sameAnswer(at('10.244.0.200_9000'), at('10.244.0.12_9000'))).toBe(true);
+    expect(sameAnswer(at('10.244.0.200_9000'), at('10.244.0.12_8080'))).toBe(false);
+    expect(sameAnswer(at('10.244.0.200_9000'), at('10.244.0.12_9000', 'outbound|9000||a.example.com'))).toBe(false);
+    expect(sameAnswer(at('10.244.0.200_9000'), at('240.240.0.12_9000'))).toBe(false);
+  });
 });

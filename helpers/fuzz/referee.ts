@@ -158,6 +158,8 @@ export function sameAnswer(a: Answer, b: Answer): boolean {
 
 /** istiod's auto-allocation range (pilot/pkg/features/pilot.go PILOT_IP_AUTOALLOCATE_IPV4_PREFIX default). */
 const AUTO_ALLOCATED = /^240\.240\.\d{1,3}\.\d{1,3}_(\d+)$/;
+/** The lane's Pod range (helpers/cluster/kwok/config.ts POD_CIDR, 10.244.0.0/24). */
+const POD_ADDRESS = /^10\.244\.0\.\d{1,3}_(\d+)$/;
 
 /**
  * One listener on both sides. A listener on an auto-allocated address is named by its port alone: istiod's
@@ -169,7 +171,11 @@ const AUTO_ALLOCATED = /^240\.240\.\d{1,3}\.\d{1,3}_(\d+)$/;
 function sameListener(a: string, b: string): boolean {
   if (a === b) return true;
   const [pa, pb] = [AUTO_ALLOCATED.exec(a), AUTO_ALLOCATED.exec(b)];
-  return pa !== null && pb !== null && pa[1] === pb[1];
+  if (pa !== null && pb !== null) return pa[1] === pb[1];
+  // A listener on a selected Pod's address (a resolution-NONE entry's instance, listener.go): the lane's
+  // scheduler gives the address, the model a stand-in (helpers/oracle/expect.ts instanceAddresses).
+  const [qa, qb] = [POD_ADDRESS.exec(a), POD_ADDRESS.exec(b)];
+  return qa !== null && qb !== null && qa[1] === qb[1];
 }
 
 function sameSignal(a: Signal | undefined, b: Signal | undefined): boolean {

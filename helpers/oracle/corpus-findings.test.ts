@@ -646,3 +646,46 @@ spec:
     expect(ask(scenario(`${other}${toTls('["*"]')}`))).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||b.example.com' });
   });
 });
+
+describe("under DNS capture, a resolution-NONE entry's hosts resolve to the Pods it selects", () => {
+  // pkg/dns/server/name_table.go BuildNameTable: a headless Passthrough service with ports lists its instances'
+  // addresses (the Pods its workloadSelector matches in its namespace, serviceentry/conversion.go), and
+  // listener.go buildSidecarOutboundListeners binds its non-HTTP ports to each instance address, except the
+  // listening workload's own. Names under a wildcard host resolve the same way (pkg/dns/client/dns.go lookupHost).
+  const entry = (capture: boolean) => {
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [db.example.org, "*.example.com"]
+  ports: [{number: 5432, name: p5432}]
+  resolution: NONE
+  workloadSelector: {labels: {app: curl}}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    r.mesh.dnsCapture = capture;
+    return r;
+  };
+  const selected = { namespace: 'payments', labels: { app: 'curl' } };
+  const ask = (capture: boolean, from: ProbeSource, url: string) =>
+    expectProbe(entry(capture), { from, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY', workloads: [selected] });
+
+  it('a TCP call dials a selected Pod and takes the listener on its address (corpus master-2026-08-27 s88-4#0, s63-2#6, s98-10#5)', () => {
+    const e = ask(true, { namespace: 'frontend' }, 'tcp://w.example.com:5432');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||*.example.com' });
+    expect(e.listener).toMatch(/^10\.244\.0\.\d+_5432$/);
+    // Without DNS capture the name resolves elsewhere: no listener on 5432 for it.
+    expect(ask(false, { namespace: 'frontend' }, 'tcp://w.example.com:5432')).toMatchObject({
+      verdict: 'blocked',
+      listener: 'virtualOutbound',
+    });
+  });
+
+  it('the selected Pod itself has no listener on its own address (s63-2#2, s63-2#7)', () => {
+    expect(ask(true, selected, 'tcp://w.example.com:5432')).toMatchObject({ verdict: 'blocked', listener: 'virtualOutbound' });
+  });
+});

@@ -2,7 +2,7 @@
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
 import { dnsProxyLookup } from '../model/dns-proxy.ts';
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
-import { effectivePolicy, meshMode, selectSidecar } from './policy.ts';
+import { effectivePolicy, meshMode, podLabels, selects, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, instancesOnly, portKind, type ListenerModel, type PortKind, type ServicePort } from './listeners.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
@@ -47,6 +47,34 @@ function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v
     (!isWildcard(host) || se.resolution === 'DYNAMIC_DNS') &&
     !optsOutOfAutoAllocation(se)
   );
+}
+
+/**
+ * The instances of a resolution-NONE entry without addresses that selects workloads: the Pods of its namespace
+ * its selector matches (serviceentry/conversion.go), by address. A Pod's address is the lane's choice from the
+ * Pod range (10.244.0.0/24 on kwok): the oracle gives a stand-in from that range, stable per Pod of the list,
+ * and the referee compares such listeners by port (helpers/fuzz/referee.ts sameListener).
+ */
+function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string[]; own?: string } {
+  if (se.resolution !== 'NONE' || se.addresses.length > 0 || se.workloadSelector === undefined) return { ips: [] };
+  const sel = se.workloadSelector;
+  const key = (p: ProbeSource) => `${p.namespace}/${JSON.stringify(podLabels(p))}`;
+  // pods[0] is the probe's source: the sidecar builds no outbound listener for its own address (listener.go
+  // buildSidecarOutboundListeners skips an instance at the node's IP), while the name table still lists it.
+  const self = pods[0] ? key(pods[0]) : undefined;
+  const seen = new Set<string>();
+  const others: string[] = [];
+  let own: string | undefined;
+  pods.forEach((p, i) => {
+    const k = key(p);
+    if (p.namespace !== se.namespace || !selects(sel, podLabels(p)) || seen.has(k)) return;
+    seen.add(k);
+    const ip = `10.244.0.${200 + (i % 50)}`;
+    if (k === self) own = ip;
+    else others.push(ip);
+  });
+  // Which address a name resolves to among several is the lane's (the name table's order): others first.
+  return { ips: own ? [...others, own] : others, ...(own ? { own } : {}) };
 }
 
 /**
@@ -119,6 +147,7 @@ function visiblePorts(
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
+      const instances = instanceAddresses(se, pods);
       const push = (host: string, hostIndex: number, k: PortKind, extra: Partial<ServicePort>) => {
         const auto = autoAllocates(se, host, resources, v);
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
@@ -130,6 +159,7 @@ function visiblePorts(
           ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
+          ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
           ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
           ...(clusterNotBuilt(se, pods)
@@ -259,7 +289,12 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   if (probe.to.isIp) return probe.to.host;
   if (!resources.mesh.dnsCapture) return undefined;
   // The DNS proxy's lookup: the name, else the most specific wildcard entry above it (pkg/dns/client/dns.go).
-  return dnsProxyLookup(probe.to.host, (name) => ports.find((p) => p.host === name && p.ips.length > 0)?.ips[0])?.found;
+  // A resolution-NONE entry without addresses answers with its instances' addresses, the Pods it selects
+  // (pkg/dns/server/name_table.go BuildNameTable: a headless Passthrough service with ports lists its instances).
+  return dnsProxyLookup(probe.to.host, (name) => {
+    const sp = ports.find((p) => p.host === name && (p.ips.length > 0 || (p.instanceIps?.length ?? 0) > 0));
+    return sp?.ips[0] ?? sp?.instanceIps?.[0];
+  })?.found;
 }
 
 /**

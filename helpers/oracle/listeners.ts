@@ -61,6 +61,14 @@ export interface ServicePort {
    * locked), and the port's route keeps that listener's services (sidecar.go GetEgressListenerForRDS).
    */
   catchAll?: boolean;
+  /**
+   * The addresses of the selected Pods of a resolution-NONE entry without addresses that selects workloads
+   * (stand-ins, see expect.ts podAddress): istiod binds one listener per instance address on a non-HTTP port
+   * and its DNS name table answers the entry's hosts with them.
+   */
+  instanceIps?: string[];
+  /** The one of instanceIps that is the listening workload's own address: it gets no outbound listener. */
+  ownInstanceIp?: string;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
   /** Set when istiod names this port's cluster but does not build it: the rule and why. */
@@ -134,6 +142,18 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     if (instancesOnly(sp)) {
       // Its HTTP routes are built from the services, not the listeners: they appear if another service opens the port.
       if (sp.kind === 'sniffed') routeOnly.push(sp);
+      // One listener per instance (selected Pod) address (listener.go buildSidecarOutboundListeners binds a
+      // Passthrough service with LabelSelectors to its instances' addresses).
+      for (const ip of sp.instanceIps ?? []) {
+        if (ip === sp.ownInstanceIp) continue;
+        const name = `${ip}_${sp.port}`;
+        if (locked?.has(name)) continue;
+        const existing = out.get(name) as AddressListener | undefined;
+        if (existing) {
+          existing.conflicts.push(sp);
+          existing.rules.push('listener.tcp-conflict');
+        } else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: ['listener.instances-only'] });
+      }
       continue;
     }
     if (sp.kind !== 'http' && sp.ips.length > 0) {
