@@ -689,3 +689,45 @@ spec:
     expect(ask(true, selected, 'tcp://w.example.com:5432')).toMatchObject({ verdict: 'blocked', listener: 'virtualOutbound' });
   });
 });
+
+describe('two entries of one namespace declare a host and a port: the later one decides the virtual host', () => {
+  // httproute.go BuildSidecarOutboundVirtualHosts keeps one service per host name on route <port>, the last of the
+  // egress listener's services with that port (servicesByName), which come in push_context.go order (exported to
+  // the namespace by name before public ones, then creation time); route.go builds a virtual host only for an HTTP
+  // or sniffed port. The older entry's HTTP2 port still opens the HTTP chain on 0.0.0.0_443.
+  const entries = (laterProtocol: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 443, name: http2-443, protocol: HTTP2}]
+  resolution: DNS
+  exportTo: ["."]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend, creationTimestamp: "2026-01-01T00:00:02Z"}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 443, name: p443, protocol: ${laterProtocol}}]
+  resolution: DNS
+  endpoints: [{address: 10.1.2.3}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (laterProtocol: string) =>
+    expectProbe(
+      entries(laterProtocol),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('http://b.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('an HTTPS port there leaves the host without a virtual host: the catch-all takes it (corpus master-2026-08-27 s139-0#0)', () => {
+    expect(ask('HTTPS')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster', listener: '0.0.0.0_443' });
+    expect(ask('HTTP')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com', listener: '0.0.0.0_443' });
+  });
+});

@@ -231,6 +231,14 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     const l = out.get(`0.0.0.0_${sp.port}`);
     if (l?.kind === 'wildcard' && l.http) l.http.push(sp);
   }
+  // A route keeps one service per host name, the last of the egress listener's services that has the port
+  // (httproute.go BuildSidecarOutboundVirtualHosts fills servicesByName in processing order): when two entries
+  // of one namespace declare the host and the port, the later one's protocol decides whether the host gets a
+  // virtual host (route.go: only an HTTP or sniffed port does). Corpus master-2026-08-27 s139-0#0.
+  const last = new Map<string, ServicePort>();
+  for (const sp of ordered) if (!sp.catchAll) last.set(`${sp.host}:${sp.port}`, sp);
+  for (const l of out.values())
+    if (l.kind === 'wildcard' && l.http) l.http = l.http.filter((sp) => sp.catchAll || last.get(`${sp.host}:${sp.port}`)?.se === sp.se);
   return out;
 }
 
