@@ -731,3 +731,44 @@ spec:
     expect(ask('HTTP')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com', listener: '0.0.0.0_443' });
   });
 });
+
+describe("a mesh VirtualService's tls routes replace a TLS port's chain on its address listener", () => {
+  // tls.go buildSidecarOutboundTLSFilterChainOpts: each tls route match that fits the port and the mesh gateway
+  // builds a chain matching its sniHosts, and with any such chain the service gets no chain of its own; a call
+  // none matches (an IP literal carries no SNI) takes the listener's default chain, by policy.
+  const scenario = (vs: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 5432, name: https-5432, protocol: HTTPS}]
+  resolution: DNS
+  addresses: [192.0.2.10]
+  endpoints: [{address: 192.0.2.50}]
+${vs}`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const tlsRoute = (port: number) => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: istio-system}
+spec:
+  hosts: [api.example.net]
+  tls: [{match: [{port: ${port}, sniHosts: [api.example.net]}], route: [{destination: {host: api.example.net, port: {number: 5432}}}]}]
+`;
+  const ask = (vs: string, url: string) =>
+    expectProbe(scenario(vs), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('TLS to the address without SNI takes the default chain (corpus master-2026-08-27 s135-12#1, s123-14#3, s114-9#4)', () => {
+    const e = ask(tlsRoute(5432), 'https://192.0.2.10:5432/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', listener: '192.0.2.10_5432' });
+    expect(e.rules).toContain('listener.default-chain');
+    // Without the route, or with one for another port, every connection to the address goes to the entry.
+    expect(ask('', 'https://192.0.2.10:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||api.example.net' });
+    expect(ask(tlsRoute(443), 'https://192.0.2.10:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||api.example.net' });
+  });
+});

@@ -222,7 +222,14 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
 /** meshConfig.proxyListenPort, the port virtualOutbound listens on (mesh.go default). */
 const PROXY_LISTEN_PORT = 15001;
 
-export function land(l: ListenerModel | undefined, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
+export function land(
+  l: ListenerModel | undefined,
+  probe: Probe,
+  dst: string | undefined,
+  mode: PolicyDecision,
+  /** The SNIs of mesh VirtualService tls routes for an address listener's TLS service (virtual-service.ts meshTlsRouteSni). */
+  tlsRouteSni?: string[],
+): Landing {
   if (!l && probe.to.port === PROXY_LISTEN_PORT) {
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
     // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
@@ -243,6 +250,18 @@ export function land(l: ListenerModel | undefined, probe: Probe, dst: string | u
       'listener.none',
       probe.to.scheme === 'http' ? 'outbound' : undefined,
     );
+  if (l.kind === 'address' && l.service.kind === 'tls' && tlsRouteSni) {
+    // tls.go buildSidecarOutboundTLSFilterChainOpts: VirtualService tls routes replace the service's own chain with
+    // chains matching their SNIs; a call none of them matches takes the listener's default chain, by policy.
+    // Corpus master-2026-08-27 s135-12#1, s123-14#3.
+    const { scheme, host, isIp } = probe.to;
+    if (scheme !== 'https' || isIp || !tlsRouteSni.some((h) => subsetOf(host, h)))
+      return policyLanding(
+        mode,
+        `listener ${l.name}: VirtualService tls routes give it chains for SNI ${tlsRouteSni.join(', ')} only; ${scheme === 'https' && !isIp ? `none matches ${host}` : 'the call carries no SNI'}; default chain`,
+        'listener.default-chain',
+      );
+  }
   if (l.kind === 'address') {
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`

@@ -7,7 +7,7 @@ export const RULES = {
   // Where the call lands (the deciding rule of an answer is one of these).
   'capture-port.loop': 'a call to the capture port 15001 is blackholed under any policy (listener_builder.go blackholeFilterChain)',
   'listener.none': 'no outbound listener for the port: virtualOutbound sends it by policy (listener_builder.go)',
-  'listener.default-chain': 'a wildcard listener with no chain for the traffic: its default chain, by policy (listener.go)',
+  'listener.default-chain': 'a listener with no chain for the traffic: its default chain, by policy (listener.go, tls.go)',
   'se.address-listener': "an entry's IP address binds <ip>_<port>, every connection to it goes to the entry (listener.go)",
   'se.auto-address-listener': 'an auto-allocated address binds <ip>_<port> for a DNS-capturing sidecar (model/service.go)',
   'se.cidr-chain': "a destination inside an entry's CIDR takes the chain of the longest prefix (FilterChainMatch prefix_ranges)",

@@ -71,6 +71,25 @@ export function meshVirtualServiceFor(
   return candidates.find(onPort) ?? candidates[0];
 }
 
+/**
+ * The server names a sidecar's TLS chains for a host's port match when mesh VirtualServices have `tls` routes for
+ * it: tls.go buildSidecarOutboundTLSFilterChainOpts builds one chain per route match that fits the port and the
+ * mesh gateway, matching its sniHosts, and then no chain of the service's own. Undefined when no route fits.
+ */
+export function meshTlsRouteSni(routing: IstioConfig[], host: string, ns: string, port: number): string[] | undefined {
+  const sni = routing
+    .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
+    .flatMap((r) => (r.spec.tls as Obj[] | undefined) ?? [])
+    .filter((t) => ((t.route as Obj[] | undefined) ?? []).length > 0)
+    .flatMap((t) => (t.match as Obj[] | undefined) ?? [])
+    .filter(
+      (m) =>
+        (m.port === undefined || m.port === port) && (!(m.gateways as string[] | undefined) || (m.gateways as string[]).includes('mesh')),
+    )
+    .flatMap((m) => (m.sniHosts as string[] | undefined) ?? []);
+  return sni.length > 0 ? sni : undefined;
+}
+
 function uriMatches(uri: Obj | undefined, path: string): boolean {
   if (!uri) return true;
   if (typeof uri.exact === 'string') return path.split('?')[0] === uri.exact;
