@@ -772,3 +772,48 @@ spec:
     expect(ask(tlsRoute(443), 'https://192.0.2.10:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||api.example.net' });
   });
 });
+
+describe("plain HTTP to an address two hosts of one entry share takes the VirtualService-routed host's virtual host", () => {
+  // route.go BuildSidecarVirtualHostWrapper builds the virtual hosts of hosts a mesh VirtualService routes first,
+  // the others after in map order; httproute.go dedupeDomains leaves a domain (here the shared address, from
+  // generateVirtualHostDomains) with the first virtual host that claims it.
+  const scenario = (vs: boolean) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [b.example.com, db.example.org]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+  addresses: [198.51.100.7]
+  endpoints: [{address: 10.1.2.3}]
+${
+  vs
+    ? `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-db, namespace: default}
+spec:
+  hosts: [db.example.org]
+  http: [{match: [{port: 443}], route: [{destination: {host: db.example.org, port: {number: 443}}}]}]
+`
+    : ''
+}`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (vs: boolean) =>
+    expectProbe(
+      scenario(vs),
+      { from: { namespace: 'payments' }, to: parseProbeUrl('http://198.51.100.7:443/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('the routed host wins the address (corpus master-2026-08-27 s107-2#4)', () => {
+    expect(ask(true)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org' });
+    // Without a VirtualService the order is a Go map's: the model keeps processing order.
+    expect(ask(false)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com' });
+  });
+});

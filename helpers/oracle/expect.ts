@@ -9,7 +9,7 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
-import { meshTlsRouteSni } from './virtual-service.ts';
+import { meshHttpRouted, meshTlsRouteSni } from './virtual-service.ts';
 import { installedWorkloads, withInstalledServices } from './gateway.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces, markUnmerged } from './scope.ts';
 import type { OracleAnswer, RuleId } from './rules.ts';
@@ -372,7 +372,9 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     listener?.kind === 'address' && listener.service.kind === 'tls'
       ? meshTlsRouteSni(resources.routing ?? [], listener.service.host, probe.from.namespace, probe.to.port)
       : undefined;
-  const landing = land(listener, probe, dst, decision, tlsRouteSni);
+  const landing = land(listener, probe, dst, decision, tlsRouteSni, (host) =>
+    meshHttpRouted(resources.routing ?? [], host, probe.from.namespace, probe.to.port),
+  );
   const conflicts = listener?.conflicts.length
     ? [
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,

@@ -118,11 +118,21 @@ function toService(sp: ServicePort, how: string, rule: RuleId, viaRoute = false)
 }
 
 /** Envoy's virtual-host choice: exact domain, then the longest suffix wildcard; ports are ignored (ignore_port_in_host_matching). */
-function virtualHost(services: ServicePort[], host: string): { sp: ServicePort; byAddress: boolean } | undefined {
+function virtualHost(
+  services: ServicePort[],
+  host: string,
+  routed: (host: string) => boolean = () => false,
+): { sp: ServicePort; byAddress: boolean } | undefined {
   let best: { sp: ServicePort; rank: number; len: number } | undefined;
+  // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains); an address
+  // shared by several hosts stays with the first virtual host built, and those of hosts a VirtualService routes
+  // are built first (route.go BuildSidecarVirtualHostWrapper, httproute.go dedupeDomains). Corpus s107-2#4. An
+  // entry with several addresses is one service per address, of which the route keeps one per host in map order:
+  // whether its virtual host has this address at all is arbitrary (s64-8#2), so only a one-address entry's counts.
+  const byAddress = services.filter((sp) => sp.ips.includes(host));
+  const first = byAddress.find((sp) => routed(sp.host) && sp.se.addresses.length === 1) ?? byAddress[0];
+  if (first) return { sp: first, byAddress: true };
   for (const sp of services) {
-    // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains).
-    if (sp.ips.includes(host)) return { sp, byAddress: true };
     const m = domainMatches(host, sp.host);
     if (!m || m === 'any') continue;
     const rank = m === 'exact' ? 2 : 1;
@@ -150,7 +160,13 @@ function longestPrefixChains(services: ServicePort[], dst: string): ServicePort[
   return best < 0 ? [] : services.filter((_, i) => lens[i] === best);
 }
 
-function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined, mode: PolicyDecision): Landing {
+function landWildcard(
+  l: WildcardListener,
+  probe: Probe,
+  dst: string | undefined,
+  mode: PolicyDecision,
+  routed?: (host: string) => boolean,
+): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
   // Envoy narrows filter chains by destination prefix before SNI, transport or ALPN: a destination inside an
@@ -185,7 +201,7 @@ function landWildcard(l: WildcardListener, probe: Probe, dst: string | undefined
     );
   }
   if (scheme === 'http' && l.http) {
-    const vh = virtualHost(l.http, host);
+    const vh = virtualHost(l.http, host, routed);
     // conversion.go convertServices makes one service per host and address; the route keeps one of them per host
     // (httproute.go BuildSidecarOutboundVirtualHosts servicesByName), in krt collection order: which address is a
     // domain of the virtual host is arbitrary when the entry has several.
@@ -229,6 +245,8 @@ export function land(
   mode: PolicyDecision,
   /** The SNIs of mesh VirtualService tls routes for an address listener's TLS service (virtual-service.ts meshTlsRouteSni). */
   tlsRouteSni?: string[],
+  /** Whether a mesh VirtualService has an HTTP route for a host on the probe's port. */
+  httpRouted?: (host: string) => boolean,
 ): Landing {
   if (!l && probe.to.port === PROXY_LISTEN_PORT) {
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
@@ -272,5 +290,5 @@ export function land(
       l.service.autoAllocated ? 'se.auto-address-listener' : 'se.address-listener',
     );
   }
-  return landWildcard(l, probe, dst, mode);
+  return landWildcard(l, probe, dst, mode, httpRouted);
 }

@@ -71,6 +71,26 @@ export function meshVirtualServiceFor(
   return candidates.find(onPort) ?? candidates[0];
 }
 
+/** Does a mesh VirtualService give the host a virtual host on the port (an HTTP route for it)? */
+export function meshHttpRouted(routing: IstioConfig[], host: string, ns: string, port: number): boolean {
+  const vs = meshVirtualServiceFor(routing, host, ns, port, 'http');
+  return (
+    !!vs &&
+    ((vs.spec.http as Obj[] | undefined) ?? []).some((route) => {
+      const match = route.match as Obj[] | undefined;
+      return (
+        !match ||
+        match.length === 0 ||
+        match.some(
+          (m) =>
+            (m.port === undefined || m.port === port) &&
+            (!(m.gateways as string[] | undefined) || (m.gateways as string[]).includes('mesh')),
+        )
+      );
+    })
+  );
+}
+
 /**
  * The server names a sidecar's TLS chains for a host's port match when mesh VirtualServices have `tls` routes for
  * it: tls.go buildSidecarOutboundTLSFilterChainOpts builds one chain per route match that fits the port and the
