@@ -817,3 +817,57 @@ spec:
     expect(ask(false)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com' });
   });
 });
+
+describe("on port 80 a mesh VirtualService routes a host no service of the sidecar's route has", () => {
+  // httproute.go BuildSidecarOutboundVirtualHosts keeps VirtualServices for hosts outside the registry only on port
+  // 80; route.go separateVSHostsAndServices gives such a host a virtual host of its own, while a host that names a
+  // service of the route takes that service's virtual host, built only for an HTTP or sniffed port.
+  const scenario = (entryPort: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [a.example.com]
+  ports: [${entryPort}]
+  resolution: DNS
+  exportTo: ["."]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-b, namespace: default}
+spec:
+  hosts: [a.example.com]
+  http: [{route: [{destination: {host: b.example.com, port: {number: 80}}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (entryPort: string, from: string) =>
+    expectProbe(
+      scenario(entryPort),
+      { from: { namespace: from }, to: parseProbeUrl('http://a.example.com:80/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('a host hidden from the namespace follows the VirtualService (corpus master-2026-08-27 s81-9#1)', () => {
+    expect(ask('{number: 80, name: https, protocol: HTTPS}', 'frontend')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||b.example.com',
+    });
+    // Where the entry is visible with a non-HTTP port 80, the host has no virtual host: the catch-all (s101-3#6).
+    expect(ask('{number: 80, name: https, protocol: HTTPS}', 'default')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+    });
+  });
+});

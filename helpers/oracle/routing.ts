@@ -1,7 +1,7 @@
 // VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
 // The sidecar's route (virtual-service.ts), the DestinationRule of its destination (destination-rule.ts), and,
 // when the destination is the egress gateway, the gateway's own (gateway-hop.ts).
-import type { Expectation, Hop, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
+import type { Expectation, Hop, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
@@ -9,8 +9,9 @@ import { gatewayServiceFor, installedWorkloads, withInstalledServices } from './
 import { selectSidecar } from './policy.ts';
 import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
-import { subsetOf } from './hosts.ts';
-import { type Destination, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
+import { isWildcard, subsetOf } from './hosts.ts';
+import { exportedTo, importedBy } from './visibility.ts';
+import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
 function portRouteKind(resources: ResourceSet, host: string, port: number): RouteKind | undefined {
@@ -21,6 +22,16 @@ function portRouteKind(resources: ResourceSet, host: string, port: number): Rout
   if (['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(p.protocol)) return 'http';
   if (p.protocol === 'TLS' || p.protocol === 'HTTPS') return 'tls';
   return 'tcp';
+}
+
+/** Does a service of the sidecar's route for port 80 (visible, imported, with port 80) have this VirtualService host? */
+function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: IstioVersion, sidecar: Sidecar | undefined): boolean {
+  return withInstalledServices(resources).serviceEntries.some(
+    (se) =>
+      se.ports.some((p) => p.number === 80) &&
+      exportedTo(se, ns, resources, v).visible &&
+      se.hosts.some((h) => (isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, 80, ns, v, h).imported),
+  );
 }
 
 /** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
@@ -53,15 +64,49 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     ...(notModelled.length ? { notModelled: [...new Set(notModelled)] } : {}),
   });
   const m = /^outbound\|(\d+)\|\|(.+)$/.exec(base.cluster);
-  const kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1])) : undefined;
-  if (!m || !kind) return done({}, [sidecar]);
+  let kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1])) : undefined;
+  let dest: Destination | undefined;
+  // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
+  // (httproute.go BuildSidecarOutboundVirtualHosts filters VirtualServices by the registry only on other ports), so
+  // a request the route would leave to its catch-all follows the VirtualService. Corpus master-2026-08-27 s81-9#1.
+  const catchAll80 =
+    !m &&
+    probe.to.port === 80 &&
+    probe.to.scheme === 'http' &&
+    !probe.to.isIp &&
+    base.listener === '0.0.0.0_80' &&
+    base.cluster !== 'BlackHoleCluster';
+  const candidate80 =
+    catchAll80 && scope && meshHttpRouted(routing, probe.to.host, ns, 80)
+      ? meshVirtualServiceFor(routing, probe.to.host, ns, 80, 'http')
+      : undefined;
+  // Only a host no service of the route has is such a virtual host of its own (route.go separateVSHostsAndServices:
+  // a VirtualService host that names a service of the route takes that service's virtual host, which exists only
+  // for an HTTP or sniffed port; s101-3#6).
+  const vs80 =
+    candidate80 &&
+    scope &&
+    ((candidate80.spec.hosts as string[] | undefined) ?? []).some(
+      (h) => subsetOf(probe.to.host, h) && !routeHasHost(resources, h, ns, scope.v, selectSidecar(resources, probe.from).sidecar),
+    )
+      ? candidate80
+      : undefined;
+  if (vs80) {
+    dest = routeOf(resources, vs80, 'http', 'mesh', 80, probe, notModelled);
+    if (dest) {
+      kind = 'http';
+      why.push(
+        `VirtualService ${vs80.namespace}/${vs80.name} (mesh) has a virtual host for ${probe.to.host} on route 80 and routes it to ${dest.cluster}`,
+      );
+    }
+  }
+  if (!dest && (!m || !kind)) return done({}, [sidecar]);
   const kindFor = probe.to.scheme === 'http' ? 'http' : probe.to.scheme === 'https' ? 'tls' : 'tcp';
   // A VirtualService's virtual host carries its service's addresses as domains besides its names
   // (httproute.go generateVirtualHostDomains, GetAllAddressesForProxy): a call to an address is routed by the
   // VirtualService of the service that address belongs to, the host of the sidecar's cluster.
-  const vs = meshVirtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind);
-  let dest: Destination | undefined;
-  if (vs) {
+  const vs = m && kind ? meshVirtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind) : undefined;
+  if (vs && kind) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
     if (kind !== kindFor && !(kind === 'tcp' && kindFor !== 'http')) {
       why.push(`${ref} is not used: the port is ${kind}, the call ${kindFor}`);
@@ -72,7 +117,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
     }
   }
-  const first: Destination = dest ?? { host: m[2]!, port: Number(m[1]), subset: '', cluster: base.cluster, facts: [] };
+  const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(resources, first, ns);
   if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
   const hop1: Hop = {
