@@ -871,3 +871,49 @@ spec:
     });
   });
 });
+
+describe("an own-namespace entry without ports keeps a host's route and clusters from another namespace's entry", () => {
+  // sidecar.go selectServices and appendSidecarServices keep one namespace per host name, the workload's own
+  // first, ports or not: route 80 has no service for the host (so a mesh VirtualService gives it a virtual host of
+  // its own), and the sidecar has no cluster outbound|443 for it (cluster_builder.go buildOutboundClusters).
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  resolution: DNS_ROUND_ROBIN
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: mongo-443, protocol: MONGO}, {number: 80, name: https-80, protocol: HTTPS}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-tls-port, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  http: [{match: [{port: 80}], route: [{destination: {host: api.example.net, port: {number: 443}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (from: string) =>
+    expectProbe(
+      r(),
+      { from: { namespace: from }, to: parseProbeUrl('http://api.example.net:80/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('the route follows the VirtualService to a cluster the sidecar lacks: 503 (corpus master-2026-08-27 s140-6#8)', () => {
+    expect(ask('frontend')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|443||api.example.net', signal: 'http-503' });
+    // In istio-system its own entry is the host's, and its HTTPS port 80 gives the host no virtual host.
+    expect(ask('istio-system')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
+  });
+});

@@ -270,7 +270,10 @@ export function missingCluster(
     (se) =>
       se.hosts.includes(ep.host) &&
       exportedTo(se, ns, resources, v).visible &&
-      se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v, ep.host).imported),
+      // An entry without ports still owns its host name (sidecar.go appendSidecarServices works on services).
+      (se.ports.length === 0
+        ? importedBy(sidecar, se, 0, ns, v, ep.host).imported
+        : se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v, ep.host).imported)),
   );
   if (inScope.length === 0) return `no ServiceEntry or Service visible from ${ns}${sidecar ? ' and imported' : ''} declares ${ep.host}`;
   // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).

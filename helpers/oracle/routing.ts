@@ -11,6 +11,8 @@ import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
 import { exportedTo, importedBy } from './visibility.ts';
+import { type HostOwner, keptNamespaces } from './scope.ts';
+import { creationSeconds } from './order.ts';
 import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
@@ -24,14 +26,23 @@ function portRouteKind(resources: ResourceSet, host: string, port: number): Rout
   return 'tcp';
 }
 
-/** Does a service of the sidecar's route for port 80 (visible, imported, with port 80) have this VirtualService host? */
+/**
+ * Does a service of the sidecar's route for port 80 have this VirtualService host? The route's services are the
+ * egress listener's, one namespace per host name (the own namespace's, else the first in processing order:
+ * sidecar.go selectServices), with port 80 (s140-6#8: an own-namespace entry without the port hides another
+ * namespace's that has it).
+ */
 function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: IstioVersion, sidecar: Sidecar | undefined): boolean {
-  return withInstalledServices(resources).serviceEntries.some(
-    (se) =>
-      se.ports.some((p) => p.number === 80) &&
-      exportedTo(se, ns, resources, v).visible &&
-      se.hosts.some((h) => (isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, 80, ns, v, h).imported),
-  );
+  const owners: HostOwner[] = [];
+  for (const se of withInstalledServices(resources).serviceEntries) {
+    const exp = exportedTo(se, ns, resources, v);
+    if (!exp.visible) continue;
+    for (const h of se.hosts)
+      if ((isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, 80, ns, v, h).imported)
+        owners.push({ host: h, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), h, se.namespace] });
+  }
+  const kept = keptNamespaces(owners, ns);
+  return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some((p) => p.number === 80));
 }
 
 /** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
