@@ -917,3 +917,55 @@ spec:
     expect(ask('istio-system')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster' });
   });
 });
+
+describe('a VirtualService applies by the protocol of the entry the sidecar keeps for the host', () => {
+  // sidecar.go selectServices keeps the workload's own namespace's entry for a host: its HTTP port 443 builds the
+  // virtual host a mesh VirtualService's http route replaces, whatever another namespace's entry declares there.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: redis-443, protocol: REDIS}]
+  resolution: STATIC
+  addresses: [192.0.2.10]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-b, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  http: [{route: [{destination: {host: b.example.com, port: {number: 80}}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  it('the own namespace HTTP port lets the http route apply (corpus master-2026-08-27 s127-13#0)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'payments' }, to: parseProbeUrl('http://api.example.net:443/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||b.example.com' });
+  });
+});

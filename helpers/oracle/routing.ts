@@ -16,9 +16,11 @@ import { creationSeconds } from './order.ts';
 import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
-function portRouteKind(resources: ResourceSet, host: string, port: number): RouteKind | undefined {
-  const p = resources.serviceEntries
-    .flatMap((se) => (se.hosts.some((h) => subsetOf(host, h)) ? se.ports : []))
+function portRouteKind(resources: ResourceSet, host: string, port: number, ns: string): RouteKind | undefined {
+  // The sidecar keeps its own namespace's entry for a host before another's (sidecar.go selectServices; s127-13#0).
+  const entries = resources.serviceEntries.filter((se) => se.hosts.some((h) => subsetOf(host, h)));
+  const p = [...entries.filter((se) => se.namespace === ns), ...entries.filter((se) => se.namespace !== ns)]
+    .flatMap((se) => se.ports)
     .find((x) => x.number === port);
   if (!p) return undefined;
   if (['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(p.protocol)) return 'http';
@@ -75,7 +77,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     ...(notModelled.length ? { notModelled: [...new Set(notModelled)] } : {}),
   });
   const m = /^outbound\|(\d+)\|\|(.+)$/.exec(base.cluster);
-  let kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1])) : undefined;
+  let kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1]), ns) : undefined;
   let dest: Destination | undefined;
   // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
   // (httproute.go BuildSidecarOutboundVirtualHosts filters VirtualServices by the registry only on other ports), so
