@@ -969,3 +969,46 @@ spec:
     ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||b.example.com' });
   });
 });
+
+describe("under DNS capture a name several services declare resolves first to the first one's address", () => {
+  // pkg/dns/server/name_table.go BuildNameTable appends the addresses of later services of one host name to the
+  // first's, in the egress listener's order: services exported to the namespace by name before public ones
+  // (push_context.go servicesExportedToNamespace), then creation time. The first address is the one dialled.
+  const r = () => {
+    const res = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: p9000, protocol: HTTP}]
+  resolution: STATIC
+  addresses: [198.51.100.7]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: tls-9000, protocol: TLS}]
+  resolution: NONE
+  addresses: [192.0.2.10]
+  exportTo: [frontend]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    res.mesh.dnsCapture = true;
+    return res;
+  };
+  it('the entry exported to the namespace by name comes first (corpus master-2026-08-27 s82-11#11)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('https://db.example.org:9000/') },
+        { istioVersion: V, policy: 'REGISTRY_ONLY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', listener: '192.0.2.10_9000', cluster: 'outbound|9000||db.example.org' });
+  });
+});

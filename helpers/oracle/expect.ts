@@ -4,7 +4,7 @@ import { dnsProxyLookup } from '../model/dns-proxy.ts';
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, podLabels, selects, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { buildListeners, instancesOnly, portKind, type ListenerModel, type PortKind, type ServicePort } from './listeners.ts';
+import { buildListeners, compareRank, instancesOnly, portKind, type ListenerModel, type PortKind, type ServicePort } from './listeners.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
@@ -295,8 +295,10 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   // The DNS proxy's lookup: the name, else the most specific wildcard entry above it (pkg/dns/client/dns.go).
   // A resolution-NONE entry without addresses answers with its instances' addresses, the Pods it selects
   // (pkg/dns/server/name_table.go BuildNameTable: a headless Passthrough service with ports lists its instances).
+  // Several services of one name merge their addresses in the egress listener's order (name_table.go appends):
+  // the first answer is the first service's, in processing order (s82-11#11).
   return dnsProxyLookup(probe.to.host, (name) => {
-    const sp = ports.find((p) => p.host === name && (p.ips.length > 0 || (p.instanceIps?.length ?? 0) > 0));
+    const sp = ports.filter((p) => p.host === name && (p.ips.length > 0 || (p.instanceIps?.length ?? 0) > 0)).sort(compareRank)[0];
     return sp?.ips[0] ?? sp?.instanceIps?.[0];
   })?.found;
 }
