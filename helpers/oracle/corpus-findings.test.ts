@@ -1012,3 +1012,46 @@ spec:
     ).toMatchObject({ verdict: 'allowed', listener: '192.0.2.10_9000', cluster: 'outbound|9000||db.example.org' });
   });
 });
+
+describe('a VirtualService replaces a route to a cluster istiod does not build', () => {
+  // The virtual host of an HTTP port exists whether or not the port's cluster is built (route.go builds it from the
+  // service), so a mesh VirtualService's route takes the call to its own destination; here the later, unmergeable
+  // entry's port 80 has no cluster (sidecar.go canMergeServices) but the route sends port 80 to 9000, which has one.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 80, name: grpc-web-80, protocol: GRPC-WEB}, {number: 9000, name: p9000, protocol: HTTP}]
+  resolution: DNS_ROUND_ROBIN
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: tls-9000, protocol: TLS}]
+  resolution: NONE
+  addresses: [192.0.2.10]
+  exportTo: [frontend]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-9000, namespace: default}
+spec:
+  hosts: [db.example.org]
+  http: [{match: [{port: 80}], route: [{destination: {host: db.example.org, port: {number: 9000}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  it('the call follows the route (corpus master-2026-08-27 s82-11#0)', () => {
+    const ask = (url: string) =>
+      expectProbe(r(), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+    expect(ask('http://db.example.org:80/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||db.example.org' });
+  });
+});

@@ -47,6 +47,9 @@ function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: Ist
   return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some((p) => p.number === 80));
 }
 
+/** The rules of a base answer blocked only because istiod names the service's cluster without building it. */
+const UNBUILT: ReadonlySet<string> = new Set(['se.unmerged-no-cluster', 'se.dns-cluster-not-built', 'hosts.one-per-name']);
+
 /** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
 const namesOthers = (to: string[]) => to.length > 0 && to.every((t) => !['*', '.', '~'].includes(t));
 
@@ -69,15 +72,21 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const why: string[] = [];
   const ns = probe.from.namespace;
   const sidecar: Hop = { kind: 'sidecar', proxy: `${ns}/sidecar`, cluster: base.cluster, listener: base.listener };
+  let rerouted = false;
   const done = (e: Partial<Expectation>, hops: Hop[]): E => ({
     ...base,
+    // A route replaced the unbuilt cluster the base answer failed on: the call's fate is the route's.
+    ...(rerouted ? { verdict: 'allowed' as const, signal: undefined } : {}),
     ...e,
     hops: hops.map((h) => withDiscovery(resources, h)),
     reason: [base.reason, ...why].join('; '),
     ...(notModelled.length ? { notModelled: [...new Set(notModelled)] } : {}),
   });
   const m = /^outbound\|(\d+)\|\|(.+)$/.exec(base.cluster);
-  let kind = m && base.verdict === 'allowed' ? portRouteKind(resources, m[2]!, Number(m[1]), ns) : undefined;
+  // A route to the service's own cluster that istiod does not build still exists: a VirtualService replaces it
+  // like any other (its virtual host is built from the service, route.go; corpus master-2026-08-27 s82-11#0).
+  const unbuilt = base.verdict === 'blocked' && UNBUILT.has((base as { rule?: string }).rule ?? '');
+  let kind = m && (base.verdict === 'allowed' || unbuilt) ? portRouteKind(resources, m[2]!, Number(m[1]), ns) : undefined;
   let dest: Destination | undefined;
   // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
   // (httproute.go BuildSidecarOutboundVirtualHosts filters VirtualServices by the registry only on other ports), so
@@ -130,6 +139,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
     }
   }
+  rerouted = unbuilt && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(resources, first, ns);
   if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
