@@ -1055,3 +1055,48 @@ spec:
     expect(ask('http://db.example.org:80/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||db.example.org' });
   });
 });
+
+describe("a sidecar's HTTP route to a destination without a port names the listener's port", () => {
+  // route.go GetDestinationCluster takes the service's only port when the destination has none, but a sidecar's
+  // HTTP routes look services up among the route's own (httproute.go servicesByName), each trimmed to the
+  // listener's port: the port is always the listener's. Here db.example.org is hidden, so its port 9000 is unknown.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: tls-9000, protocol: TLS}]
+  resolution: NONE
+  exportTo: ["~"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: p80, protocol: HTTP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: default}
+spec:
+  hosts: [b.example.com]
+  http: [{match: [{uri: {prefix: /v2}}], route: [{destination: {host: db.example.org}}]}, {route: [{destination: {host: b.example.com}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  it('outbound|80||db.example.org, which the sidecar lacks: 503 (corpus master-2026-08-27 s114-8#11)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('http://b.example.com:80/v2/x') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||db.example.org', signal: 'http-503' });
+  });
+});

@@ -167,7 +167,11 @@ export function routeOf(
   const d = (dests[0]?.destination ?? {}) as Obj;
   const host = String(d.host ?? '');
   const ports = servicePorts(resources, host);
-  const p = ((d.port as Obj | undefined)?.number as number | undefined) ?? (ports.length === 1 ? ports[0]! : port);
+  // A sidecar's HTTP route looks the destination up among the route's own services, each trimmed to the listener's
+  // port (httproute.go servicesByName, route.go LookupService): without a port it always names the listener's
+  // (corpus master-2026-08-27 s114-8#11).
+  const meshHttp = kind === 'http' && boundTo === 'mesh';
+  const p = ((d.port as Obj | undefined)?.number as number | undefined) ?? (!meshHttp && ports.length === 1 ? ports[0]! : port);
   const subset = (d.subset as string | undefined) ?? '';
   const facts: string[] = [];
   if (kind === 'http' && typeof r.timeout === 'string') facts.push(`timeout ${r.timeout}`);
