@@ -317,6 +317,27 @@ function notModelled(sidecar: Sidecar | undefined, probe: Probe): string[] {
   ]);
 }
 
+/**
+ * Does the Sidecar egress listener for the probe's port bind its listeners away from captured traffic? A `bind`
+ * puts every listener it builds on that address instead of 0.0.0.0 or a service's VIP, and `captureMode: NONE`
+ * makes them bind to the port (on 127.0.0.1 without a `bind`), which captured traffic never reaches
+ * (listener.go buildSidecarOutboundListeners listenerBinding). A captured call to another address then finds no
+ * listener for the port: virtualOutbound. Only when no port-less egress listener could build the port on the
+ * keys left free. Corpus master-2026-08-27 s64-2#2, s86-13#9, s102-12#2, s104-14#3.
+ */
+function boundElsewhere(sidecar: Sidecar | undefined, probe: Probe, dst: string | undefined): boolean {
+  const egress = sidecar?.egress ?? [];
+  const forPort = egress.find((e) => e.port?.number === probe.to.port);
+  const catchAll = egress.find((e) => !e.port);
+  const governing = forPort ?? catchAll;
+  if (!governing || (forPort && catchAll)) return false;
+  const none = governing.captureMode?.toUpperCase() === 'NONE';
+  const bind = governing.bind && governing.bind !== '0.0.0.0' ? governing.bind : undefined;
+  if (!none && !bind) return false;
+  const to = dst ?? (probe.to.isIp ? probe.to.host : undefined);
+  return none || to !== bind;
+}
+
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
   return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
 }
@@ -372,7 +393,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources);
-  const listener = pickListener(listeners, dst, probe.to.port);
+  const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
       ? meshTlsRouteSni(resources.routing ?? [], listener.service.host, probe.from.namespace, probe.to.port)
@@ -385,9 +406,11 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
       ]
     : [];
-  const reason = [...notModelled(choice.sidecar, probe), `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join(
-    '; ',
-  );
+  const elsewhere = boundElsewhere(choice.sidecar, probe, dst);
+  const bindNote = elsewhere
+    ? [`the Sidecar egress listener for port ${probe.to.port} binds its listeners away from captured traffic (bind or captureMode NONE)`]
+    : notModelled(choice.sidecar, probe);
+  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
   const rules: RuleId[] = [

@@ -16,7 +16,7 @@ spec: {egress: [${egress}]}
     'test.yaml',
     emptyResources(),
   );
-const reason = (egress: string, to: string) =>
+const ask = (egress: string, to: string) =>
   expectProbe(
     sidecar(egress),
     { from: { namespace: 'default' }, to: parseProbeUrl(to) },
@@ -24,19 +24,29 @@ const reason = (egress: string, to: string) =>
       istioVersion: PINNED.controlPlane.istioVersion,
       policy: 'ALLOW_ANY',
     },
-  ).reason;
+  );
+const reason = (egress: string, to: string) => ask(egress, to).reason;
 
 describe('Sidecar egress bind and captureMode (listener.go buildSidecarOutboundListeners)', () => {
-  it("says a non-wildcard bind on the probe's port is not modelled", () => {
-    expect(reason('{port: {number: 80, protocol: HTTP, name: h}, bind: 127.0.0.1, hosts: ["*/*"]}', 'http://a.example.com/')).toMatch(
-      /^not modelled: Sidecar egress bind 127\.0\.0\.1; /,
-    );
+  // A bind puts the egress listener's listeners on that address, captureMode NONE binds them to the port: a
+  // captured call to another address finds no listener for the port (corpus master-2026-08-27 s64-2#2, s86-13#9).
+  it("a non-wildcard bind on the probe's port leaves the call to virtualOutbound", () => {
+    const e = ask('{port: {number: 80, protocol: HTTP, name: h}, bind: 127.0.0.1, hosts: ["*/*"]}', 'http://a.example.com/');
+    expect(e.listener).toBe('virtualOutbound');
+    expect(e.reason).not.toContain('not modelled');
   });
 
-  it('says captureMode NONE is not modelled, on the port-less listener too', () => {
-    expect(reason('{captureMode: NONE, hosts: ["*/*"]}', 'tcp://a.example.com:7000')).toContain(
-      'not modelled: Sidecar egress captureMode NONE',
+  it('so does captureMode NONE, on the port-less listener too', () => {
+    expect(ask('{captureMode: NONE, hosts: ["*/*"]}', 'tcp://a.example.com:7000').listener).toBe('virtualOutbound');
+  });
+
+  it('says a bind is not modelled where the call dials the bound address, or a port-less listener may rebuild the port', () => {
+    expect(reason('{port: {number: 80, protocol: HTTP, name: h}, bind: 127.0.0.1, hosts: ["*/*"]}', 'http://127.0.0.1/')).toMatch(
+      /^not modelled: Sidecar egress bind 127\.0\.0\.1; /,
     );
+    expect(
+      reason('{port: {number: 80, protocol: HTTP, name: h}, bind: 127.0.0.1, hosts: ["*/*"]}, {hosts: ["*/*"]}', 'http://a.example.com/'),
+    ).toContain('not modelled: Sidecar egress bind 127.0.0.1');
   });
 
   it('is silent for the wildcard bind, other ports, and the default capture', () => {
