@@ -229,6 +229,10 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
     .option('--minutes <m>', 'stop starting scenarios after this many minutes')
     .option('--out <dir>', 'where shrunk disagreements are written as rule fixtures', 'artifacts/fuzz')
     .option('--no-simulator', 'compare the oracle with the lane only')
+    .option(
+      '--replays <n>',
+      'apply a disagreeing scenario this many more times: a probe istiod then answers otherwise, one run agreeing on all sides, is istiod varying (default 6; 0: never)',
+    )
     .action(async (opts) => {
       const { runFuzzCommand } = await import('./commands/fuzz.ts');
       result.code = runFuzzCommand(opts, io);

@@ -3,8 +3,9 @@
 // the real istiod: one control-plane stack for the whole run, every generated scenario answered by istiod
 // (the lane's evaluator on its xDS) and by Istio's simulator, written one scenario per line.
 // `--known` rewrites known-disagreements.json from the model's current answers (for the engineer fixing it);
+// `--replay [N]` applies the scenarios of the known list N times each and stores every answer istiod gives;
 // `--rederive` re-reads the stored answers' derived fields (signal, category) when the referee's reading changes.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -16,7 +17,10 @@ import { createLane } from '../helpers/lanes/select.ts';
 import { UserError } from '../helpers/model/errors.ts';
 import { onInterrupt } from '../helpers/process/interrupt.ts';
 import { findPinnedBuild, PINNED_PILOT, pinnedBuildNames } from '../helpers/tools/pilot-discovery.ts';
-import { findSimulatorSync } from '../helpers/tools/simulator.ts';
+import { findSimulatorSync, Simulator } from '../helpers/tools/simulator.ts';
+import { fromObservation } from '../helpers/fuzz/referee.ts';
+import type { FuzzScenario } from '../helpers/fuzz/scenario.ts';
+import { replayScenario, variesOf } from '../helpers/fuzz/variance.ts';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
 /** Files past this size are written gzipped (the corpus stays small enough to review and to clone). */
@@ -107,6 +111,73 @@ async function refresh(o: { label: string; seeds: number[]; count: number; probe
   console.log(`${scenarios} scenarios, ${probes} probes written to ${dir}`);
 }
 
+/**
+ * Applies each scenario with a listed known disagreement (or `ids`) `times` times on istiod and writes its line
+ * again from those runs: the first run's answers, and for every probe istiod answered more than one way the
+ * answers it gave (`varies`). A stored answer from an older lane is replaced by today's, as a refresh would.
+ */
+async function replay(o: { label: string; times: number; ids?: string[] }): Promise<void> {
+  const pin = findPinnedBuild(o.label);
+  if (!pin) throw new UserError(`--istio-version: "${o.label}" is not a pinned build; use one of ${pinnedBuildNames()}`);
+  const simulatorPath = findSimulatorSync();
+  if (!simulatorPath) throw new UserError("Istio's simulator is not built: run `npx egress-conformance tools install simulator` first");
+  const dir = join(CORPUS, pin.label ?? o.label);
+  const knownFile = join(dir, 'known-disagreements.json');
+  const wanted = new Set(
+    (o.ids ?? (existsSync(knownFile) ? Object.keys(JSON.parse(readFileSync(knownFile, 'utf8')) as Record<string, string>) : [])).map(
+      (id) => id.split('#')[0] ?? id,
+    ),
+  );
+  const corpus = readCorpus(dir);
+  const missing = [...wanted].filter((id) => !corpus.some((l) => l.id === id));
+  if (missing.length) throw new UserError(`--replay: no scenario ${missing.join(', ')} in ${dir}`);
+  const lane = await createLane('control-plane', { pin, out: (l) => process.stderr.write(`${l}\n`) });
+  const stopListening = onInterrupt(() => lane.teardown());
+  const simulator = new Simulator(simulatorPath);
+  const started = Date.now();
+  let done = 0;
+  try {
+    await lane.setup();
+    const ctx = { oracleVersion: pin.istioVersion, simulator };
+    for (const [i, line] of corpus.entries()) {
+      if (!wanted.has(line.id)) continue;
+      const s: FuzzScenario = {
+        policy: line.policy,
+        meshConfig: line.meshConfig,
+        manifests: line.manifests,
+        probes: line.probes.map(({ from, to }) => ({ from, to })),
+      };
+      const runs = await replayScenario(lane, s, ctx, o.times);
+      const [first] = runs;
+      if (!first) continue;
+      first.probes.forEach((p, k) => {
+        const v = variesOf(runs.map((r) => fromObservation(r.probes[k]?.lane ?? p.lane)));
+        if (v) p.varies = v;
+        else delete p.varies;
+      });
+      corpus[i] = corpusLine(line.id, s, first.probes);
+      const varying = first.probes.flatMap((p, k) => (p.varies ? [`#${k}`] : []));
+      done++;
+      console.log(
+        `${line.id}: applied ${o.times} times; istiod varied on ${varying.length ? varying.join(' ') : 'no probe'} ` +
+          `(${done}/${wanted.size}, ${Math.round((Date.now() - started) / 1000)} s)`,
+      );
+    }
+  } finally {
+    stopListening();
+    await simulator.close();
+    await lane.teardown();
+  }
+  const bySeed = new Map<number, CorpusScenario[]>();
+  for (const l of corpus) {
+    const seed = Number(/^s(\d+)-/.exec(l.id)?.[1]);
+    bySeed.set(seed, [...(bySeed.get(seed) ?? []), l]);
+  }
+  const seeds = new Set([...wanted].map((id) => Number(/^s(\d+)-/.exec(id)?.[1])));
+  for (const seed of seeds) writeLines(dir, seed, bySeed.get(seed) ?? []);
+  console.log(`${dir}: ${done} scenarios applied again, seed files ${[...seeds].sort((a, b) => a - b).join(', ')} rewritten`);
+}
+
 /** Reads every stored answer again with today's referee (no istiod): see rederive in helpers/fuzz/corpus.ts. */
 function rederiveAll(label: string): void {
   const pin = findPinnedBuild(label) ?? PINNED_PILOT;
@@ -135,7 +206,10 @@ function report(label: string, writeKnown: boolean): void {
   }
   const c = checkModel(corpus, pin.istioVersion);
   console.log(`${dir}: ${corpus.length} scenarios, ${c.probes} probes`);
-  console.log(`model agrees on ${c.probes - c.disagreements.size}/${c.probes}; per area: ${formatAreas(c)}`);
+  const varying = corpus.reduce((n, l) => n + l.probes.filter((p) => p.varies).length, 0);
+  console.log(
+    `model agrees on ${c.probes - c.disagreements.size}/${c.probes} (${c.withinVaries} by another answer istiod gave; ${varying} probes seen varying); per area: ${formatAreas(c)}`,
+  );
   if (writeKnown) {
     const file = join(dir, 'known-disagreements.json');
     writeFileSync(file, `${JSON.stringify(Object.fromEntries([...c.disagreements].sort()), null, 1)}\n`);
@@ -149,6 +223,11 @@ const program = new Command('corpus')
   .option('--seeds <range>', 'seeds to generate, e.g. 1-10', '1-10')
   .option('--count <n>', 'scenarios per seed', '200')
   .option('--probes <range>', "probes per scenario aimed at its own hosts, ports and addresses (the fuzzer's range unless told)", '1-8')
+  .option(
+    '--replay [times]',
+    'apply each scenario with a known disagreement (or --ids) this many times on istiod (default 8) and store every answer it gives',
+  )
+  .option('--ids <list>', 'with --replay: scenario or probe ids, comma-separated, instead of the known list')
   .option('--known', 'rewrite known-disagreements.json from the model as it is')
   .option('--rederive', "re-read the stored answers' signals and categories with today's referee (no istiod)")
   .action(
@@ -160,11 +239,18 @@ const program = new Command('corpus')
       probes: string;
       known?: boolean;
       rederive?: boolean;
+      replay?: boolean | string;
+      ids?: string;
     }) => {
       const count = Number(opts.count);
       if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
       if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count, probes: probesOf(opts.probes) });
-      else if (opts.rederive) rederiveAll(opts.istioVersion);
+      else if (opts.replay !== undefined) {
+        const times = opts.replay === true ? 8 : Number(opts.replay);
+        if (!Number.isInteger(times) || times < 2 || times > 50)
+          throw new UserError(`--replay: "${String(opts.replay)}" must be a whole number of runs from 2 to 50`);
+        await replay({ label: opts.istioVersion, times, ...(opts.ids ? { ids: opts.ids.split(',').map((x) => x.trim()) } : {}) });
+      } else if (opts.rederive) rederiveAll(opts.istioVersion);
       report(opts.istioVersion, !!opts.known);
     },
   );

@@ -12,6 +12,7 @@ import { checkModel, type CorpusScenario, corpusLine, formatAreas, readCorpus, r
 import { sidecarView } from './disagreement.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
 import { describeAnswer, sameAnswer } from './referee.ts';
+import { variesOf, withinVaries } from './variance.ts';
 
 const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
 // EGRESS_CORPUS_SEEDS=1-57 checks those seeds only: the mutation run (vitest.mutation.config.ts) reruns this test
@@ -36,7 +37,7 @@ for (const build of PINNED_BUILDS) {
         : {};
       const c = checkModel(corpus, build.istioVersion);
       console.log(
-        `corpus ${build.label}: model agrees on ${c.probes - c.disagreements.size}/${c.probes} probes; per area: ${formatAreas(c)}`,
+        `corpus ${build.label}: model agrees on ${c.probes - c.disagreements.size}/${c.probes} probes (${c.withinVaries} by another answer istiod gave when applied again); per area: ${formatAreas(c)}`,
       );
       const unlisted = [...c.disagreements].filter(([id]) => !(id in known)).map(([id, d]) => `${id}: ${d}`);
       const fixed = Object.keys(known).filter((id) => inSeeds(id) && !c.disagreements.has(id));
@@ -52,6 +53,23 @@ for (const build of PINNED_BUILDS) {
         expect('missing' in p.simulator ? p.simulator.missing : p.simulator.verdict).toBeTruthy();
       }
       expect(new Set(corpus.map((s) => s.id)).size).toBe(corpus.length);
+    });
+
+    it('a probe stored as varying was answered at least two ways by istiod, its stored answer among them', () => {
+      const bad = corpus.flatMap((s) =>
+        s.probes.flatMap((p, i) => {
+          if (!p.varies) return [];
+          const again = variesOf(p.varies.answers.map((t) => t.answer));
+          const runs = p.varies.answers.reduce((n, t) => n + t.times, 0);
+          const ok =
+            again?.answers.length === p.varies.answers.length &&
+            runs === p.varies.runs &&
+            p.varies.answers.every((t) => t.times >= 1) &&
+            withinVaries(p.istiod, p.varies);
+          return ok ? [] : [`${s.id}#${i}`];
+        }),
+      );
+      expect(bad).toEqual([]);
     });
 
     it("the simulator agrees with istiod's sidecar hop on every probe it answered (a call followed to a gateway: the sidecar's part)", () => {

@@ -4,6 +4,7 @@ import type { Expectation, Observation, Probe } from '../model/types.ts';
 import type { SimResult } from '../tools/simulator.ts';
 import type { Category } from './outcome.ts';
 import type { FuzzScenario } from './scenario.ts';
+import type { Varies } from './variance.ts';
 
 export interface ProbeOutcome {
   probe: Probe;
@@ -19,6 +20,8 @@ export interface ProbeOutcome {
   category: Category;
   /** Pairs that differ, e.g. `oracle≠lane`; empty when all agree. */
   differences: string[];
+  /** The answers istiod gave when the scenario was applied again, where it gave more than one (variance.ts). */
+  varies?: Varies;
 }
 
 export interface ScenarioOutcome {

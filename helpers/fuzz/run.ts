@@ -11,6 +11,7 @@ import type { ScenarioOutcome } from './probe-outcome.ts';
 import { runScenario } from './run-scenario.ts';
 import { admit, type FuzzScenario } from './scenario.ts';
 import { type Found, shrinkFinding } from './shrink.ts';
+import { DEFAULT_REPLAYS, settleByReplay } from './variance.ts';
 import { countLaneError, countRejected, countScenario, emptySummary, type FuzzSummary } from './summary.ts';
 
 export interface FuzzOptions {
@@ -25,6 +26,11 @@ export interface FuzzOptions {
   simulator?: string;
   /** Bound per shrink (ms): each step is a scenario on the lane. */
   shrinkTimeMs?: number;
+  /**
+   * How many times a disagreeing scenario is applied again before its disagreement counts: a probe istiod then
+   * answers otherwise, all three sides agreeing in one of the runs, is istiod varying, not the model (variance.ts).
+   */
+  replays?: number;
   /** How many distinct kinds of disagreement to shrink (the rest are listed by path). */
   maxShrinks?: number;
   arb?: ScenarioArbOptions;
@@ -72,7 +78,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           fc.pre(false); // skipped, like a rejected scenario, so the run still reaches --count scenarios
           return true;
         }
-        countScenario(summary, s, outcome, !!opts.simulator);
+        if (outcome.disagreeing.length > 0) {
+          const varied = await settleByReplay(opts.lane, s, outcome, ctx, opts.replays ?? DEFAULT_REPLAYS);
+          if (varied)
+            say(`scenario ${summary.scenarios + 1} (path ${index}): istiod answered ${varied} probe(s) otherwise when applied again`);
+        }
+        countScenario(summary, String(index), s, outcome, !!opts.simulator);
         opts.onScenario?.(String(index), s, outcome);
         const [firstDisagreeing] = outcome.disagreeing;
         if (firstDisagreeing) {

@@ -2,6 +2,7 @@
 // pass goes.
 import { emptyMix, type Mix } from './outcome.ts';
 import type { ScenarioOutcome } from './probe-outcome.ts';
+import { describeAnswer } from './referee.ts';
 import type { FuzzScenario } from './scenario.ts';
 import type { Finding } from './shrink.ts';
 
@@ -14,6 +15,11 @@ export interface FuzzSummary {
   disagreements: number;
   /** Of those, where the oracle differs from the lane. */
   oracleLane: number;
+  /**
+   * Probes that disagreed, then were answered by istiod otherwise when the scenario was applied again, one of
+   * those runs agreeing on all three sides (variance.ts): `path#index: answer ×n | answer ×n`.
+   */
+  varied: string[];
   /** Where the simulator differs from the lane's evaluator. */
   simulatorLane: number;
   simulatorRuns: number;
@@ -43,6 +49,7 @@ export function emptySummary(): FuzzSummary {
     rejectReasons: new Map(),
     disagreements: 0,
     oracleLane: 0,
+    varied: [],
     simulatorLane: 0,
     simulatorRuns: 0,
     simulatorMissing: 0,
@@ -83,9 +90,19 @@ export function countLaneError(summary: FuzzSummary, message: string): void {
   if (summary.laneErrorCauses.length < 3) summary.laneErrorCauses.push(message);
 }
 
-/** Counts a scenario the lane answered; `simulatorAsked` when the run compares with the simulator. */
-export function countScenario(summary: FuzzSummary, s: FuzzScenario, outcome: ScenarioOutcome, simulatorAsked: boolean): void {
+/** Counts a scenario the lane answered (`path`: its fast-check path); `simulatorAsked` when the run compares with the simulator. */
+export function countScenario(
+  summary: FuzzSummary,
+  path: string,
+  s: FuzzScenario,
+  outcome: ScenarioOutcome,
+  simulatorAsked: boolean,
+): void {
   summary.scenarios++;
+  outcome.probes.forEach((p, i) => {
+    if (p.varies)
+      summary.varied.push(`${path}#${i}: ${p.varies.answers.map((t) => `${describeAnswer(t.answer)} ×${t.times}`).join(' | ')}`);
+  });
   summary.probes += outcome.probes.length;
   for (const why of s.dropped ?? []) bump(summary.droppedResources, reasonKey(why));
   for (const p of outcome.probes) summary.mix[p.category]++;

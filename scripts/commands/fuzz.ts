@@ -6,6 +6,7 @@ import { UserError } from '../../helpers/model/errors.ts';
 import { createLane } from '../../helpers/lanes/select.ts';
 import { resolveTarget } from '../../helpers/lanes/target.ts';
 import { runFuzz } from '../../helpers/fuzz/run.ts';
+import { DEFAULT_REPLAYS } from '../../helpers/fuzz/variance.ts';
 import type { FuzzSummary } from '../../helpers/fuzz/summary.ts';
 import { writeFixture } from '../../helpers/fuzz/fixture.ts';
 import { findSimulatorSync } from '../../helpers/tools/simulator.ts';
@@ -18,12 +19,14 @@ export interface FuzzFlags {
   minutes?: string;
   out?: string;
   simulator?: boolean;
+  replays?: string;
 }
 
 export interface ParsedFuzzFlags {
   seed: number;
   count: number;
   minutes?: number;
+  replays: number;
   out: string;
   simulator: boolean;
 }
@@ -45,9 +48,11 @@ export function parseFuzzFlags(f: FuzzFlags, randomSeed: () => number = () => Ma
       throw new UserError(`--minutes: "${f.minutes}" must be a number of minutes greater than 0 (at most 1440), e.g. 2 or 0.5`);
     }
   }
+  const replays = f.replays !== undefined ? wholeNumber('--replays', f.replays, 0, 50) : DEFAULT_REPLAYS;
   return {
     seed,
     count,
+    replays,
     ...(minutes !== undefined ? { minutes } : {}),
     out: f.out ?? join('artifacts', 'fuzz'),
     simulator: f.simulator !== false,
@@ -88,6 +93,7 @@ export async function runFuzzCommand(
       count: p.count,
       ...(p.minutes ? { timeLimitMs: p.minutes * 60_000 } : {}),
       ...(simulator ? { simulator } : {}),
+      replays: p.replays,
       say: io.out,
     });
     const rejects = [...summary.rejectReasons]
@@ -113,6 +119,10 @@ export async function runFuzzCommand(
       );
     if (summary.disagreements)
       io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
+    if (summary.varied.length)
+      io.out(
+        `istiod itself answered ${summary.varied.length} probe(s) two ways (each scenario applied ${p.replays} more times; in one run the model, istiod and the simulator agreed), not counted as disagreements: ${summary.varied.slice(0, 5).join('; ')}${summary.varied.length > 5 ? '; …' : ''}`,
+      );
     for (const [sig, paths] of summary.alsoSeen)
       if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);
     for (const f of summary.findings) {
