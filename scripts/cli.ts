@@ -231,7 +231,7 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
     .option('--no-simulator', 'compare the oracle with the lane only')
     .option(
       '--replays <n>',
-      'apply a disagreeing scenario this many more times: a probe istiod then answers otherwise, one run agreeing on all sides, is istiod varying (default 6; 0: never)',
+      'apply a disagreeing scenario this many more times: a probe istiod then answers otherwise, one run agreeing on all sides, is istiod varying (default 10; 0: never)',
     )
     .action(async (opts) => {
       const { runFuzzCommand } = await import('./commands/fuzz.ts');

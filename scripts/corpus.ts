@@ -225,7 +225,7 @@ const program = new Command('corpus')
   .option('--probes <range>', "probes per scenario aimed at its own hosts, ports and addresses (the fuzzer's range unless told)", '1-8')
   .option(
     '--replay [times]',
-    'apply each scenario with a known disagreement (or --ids) this many times on istiod (default 8) and store every answer it gives',
+    'apply each scenario with a known disagreement (or --ids) this many times on istiod (default 20) and store every answer it gives',
   )
   .option('--ids <list>', 'with --replay: scenario or probe ids, comma-separated, instead of the known list')
   .option('--known', 'rewrite known-disagreements.json from the model as it is')
@@ -246,7 +246,7 @@ const program = new Command('corpus')
       if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" must be a whole number above 0`);
       if (opts.refresh) await refresh({ label: opts.istioVersion, seeds: seedsOf(opts.seeds), count, probes: probesOf(opts.probes) });
       else if (opts.replay !== undefined) {
-        const times = opts.replay === true ? 8 : Number(opts.replay);
+        const times = opts.replay === true ? 20 : Number(opts.replay);
         if (!Number.isInteger(times) || times < 2 || times > 50)
           throw new UserError(`--replay: "${String(opts.replay)}" must be a whole number of runs from 2 to 50`);
         await replay({ label: opts.istioVersion, times, ...(opts.ids ? { ids: opts.ids.split(',').map((x) => x.trim()) } : {}) });
