@@ -95,6 +95,28 @@ export async function renderIstioOperator(istioctl: string, operator: K8sObject,
   return structuredClone(objects);
 }
 
+/**
+ * ConfigMap istio-system/istio of an IstioOperator's render (cached as renderIstioOperator's), the one object
+ * a scenario's mesh needs. From the disk cache only the ConfigMap documents are parsed: the whole render is
+ * over 1 MB of CRDs and takes most of a second to parse.
+ */
+export async function renderMeshConfigMap(istioctl: string, operator: K8sObject, workDir: string): Promise<K8sObject | undefined> {
+  const isMesh = (o: K8sObject | null | undefined) =>
+    !!o && o.kind === 'ConfigMap' && o.metadata?.name === MESH_CONFIGMAP && o.metadata?.namespace === ISTIO_NAMESPACE;
+  const text = stringify(operator);
+  const hit = rendered.get(`${istioctl}\n${text}`);
+  if (hit) return structuredClone(hit.find(isMesh));
+  const cacheFile = diskCacheFile(istioctl, text);
+  if (cacheFile && existsSync(cacheFile)) {
+    const docs = readFileSync(cacheFile, 'utf8')
+      .split(/^---[ \t]*$/m)
+      .filter((d) => /^kind:[ \t]*ConfigMap[ \t]*$/m.test(d));
+    const found = parseManifest(docs.join('\n---\n')).find(isMesh);
+    if (found) return found;
+  }
+  return (await renderIstioOperator(istioctl, operator, workDir)).find(isMesh);
+}
+
 function parseManifest(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject | null)

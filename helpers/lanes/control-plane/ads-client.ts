@@ -134,6 +134,11 @@ export class AdsClient {
     return snap;
   }
 
+  /** CDS alone: what a check that reads one cluster needs (the generation marker), without LDS and RDS. */
+  async clusters(opts: { timeoutMs?: number } = {}): Promise<XdsSnapshot['clusters']> {
+    return decodeResources(await this.request(TYPE.cluster, [], opts.timeoutMs ?? 10_000), TYPE.cluster);
+  }
+
   close(): void {
     this.closed = true;
     try {
@@ -154,6 +159,20 @@ export async function fetchSnapshot(
   const c = new AdsClient(address, identity);
   try {
     return await c.fetch(opts);
+  } finally {
+    c.close();
+  }
+}
+
+/** One-shot CDS: connect, fetch the clusters, close. A fresh stream gets istiod's current push context. */
+export async function fetchClusters(
+  address: string,
+  identity: SidecarIdentity,
+  opts: { timeoutMs?: number } = {},
+): Promise<XdsSnapshot['clusters']> {
+  const c = new AdsClient(address, identity);
+  try {
+    return await c.clusters(opts);
   } finally {
     c.close();
   }

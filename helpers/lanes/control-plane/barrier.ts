@@ -107,11 +107,14 @@ export class Barrier {
     });
   }
 
-  /** The mesh change forces a full push, whose push context is built from the store checked above. */
+  /**
+   * The mesh change forces a full push, whose push context is built from the store checked above. A fresh
+   * stream's CDS is built from istiod's current push context, as its LDS and RDS would be: CDS alone shows it.
+   */
   marker(generation: number, timeout: number): Promise<number> {
     return this.poll('mesh config pushed over ADS', timeout, async () => {
-      const snap = await this.istiod.snapshot(PROBE_IDENTITY(this.istioVersion), { timeoutMs: 5000 });
-      return markerOf(snap.clusters.find((c) => c.name === 'PassthroughCluster')) === markerMillis(generation);
+      const clusters = await this.istiod.clusters(PROBE_IDENTITY(this.istioVersion), { timeoutMs: 5000 });
+      return markerOf(clusters.find((c) => c.name === 'PassthroughCluster')) === markerMillis(generation);
     });
   }
 
@@ -122,7 +125,7 @@ export class Barrier {
         attempts++;
         return check().catch(() => false);
       },
-      { timeoutMs, intervalMs: 10, maxIntervalMs: 200, factor: 1.5 },
+      { timeoutMs, intervalMs: 5, maxIntervalMs: 40, factor: 1.5 },
     );
     if (!seen) {
       // istiod keeps the last good mesh when a new one does not validate; say so instead of just timing out.

@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
-import type { K8sObject, K8sOps } from '../../k8s/client.ts';
-import { ISTIO_NAMESPACE, MESH_CONFIGMAP, modeOf, readMeshConfig, renderIstioOperator, writeMeshConfig } from '../../k8s/istio.ts';
+import type { K8sOps } from '../../k8s/client.ts';
+import { ISTIO_NAMESPACE, MESH_CONFIGMAP, modeOf, readMeshConfig, renderMeshConfigMap, writeMeshConfig } from '../../k8s/istio.ts';
 import { istioOperatorFor } from '../../k8s/manifests.ts';
 import { markerTimeout } from '../../k8s/marker.ts';
 import { EnvironmentError } from '../../model/errors.ts';
@@ -78,6 +78,8 @@ export async function waitIstioPods(k8s: K8sOps, timeoutMs: number): Promise<voi
 
 /** Writes the mesh a policy and a scenario's meshConfig make into ConfigMap istio, with the generation marker. */
 export class MeshWriter {
+  private readonly meshes = new Map<string, Record<string, unknown>>();
+
   constructor(
     private readonly k8s: K8sOps,
     private readonly istioctl: string,
@@ -85,12 +87,7 @@ export class MeshWriter {
   ) {}
 
   async write(policy: PolicyMode, meshConfig: Record<string, unknown>, generation: number): Promise<Record<string, unknown>> {
-    const objects = await renderIstioOperator(this.istioctl, istioOperatorFor(policy, meshConfig), join(this.dir, 'istio'));
-    const meshCm = objects.find(
-      (o: K8sObject) => o.kind === 'ConfigMap' && o.metadata.name === MESH_CONFIGMAP && o.metadata.namespace === ISTIO_NAMESPACE,
-    );
-    if (!meshCm) throw new EnvironmentError(`istioctl manifest generate rendered no ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP}`);
-    const mesh = (parse(String((meshCm.data as Record<string, string>).mesh ?? '')) ?? {}) as Record<string, unknown>;
+    const mesh = structuredClone(await this.render(policy, meshConfig));
     mesh.connectTimeout = markerTimeout(generation);
     await writeMeshConfig(this.k8s, mesh);
     const back = await readMeshConfig(this.k8s);
@@ -99,5 +96,17 @@ export class MeshWriter {
         `ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP} reads back outboundTrafficPolicy ${back ? modeOf(back) : '(missing)'}, not ${policy}`,
       );
     return back;
+  }
+
+  /** The mesh istioctl renders for a policy and meshConfig, once per pair (a render hit copies every object). */
+  private async render(policy: PolicyMode, meshConfig: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const key = `${policy}\n${JSON.stringify(meshConfig)}`;
+    const hit = this.meshes.get(key);
+    if (hit) return hit;
+    const meshCm = await renderMeshConfigMap(this.istioctl, istioOperatorFor(policy, meshConfig), join(this.dir, 'istio'));
+    if (!meshCm) throw new EnvironmentError(`istioctl manifest generate rendered no ConfigMap ${ISTIO_NAMESPACE}/${MESH_CONFIGMAP}`);
+    const mesh = (parse(String((meshCm.data as Record<string, string>).mesh ?? '')) ?? {}) as Record<string, unknown>;
+    this.meshes.set(key, mesh);
+    return mesh;
   }
 }

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '../../process/poll.ts';
 import { EnvironmentError } from '../../model/errors.ts';
-import { fetchSnapshot } from './ads-client.ts';
+import { fetchClusters, fetchSnapshot } from './ads-client.ts';
 import type { SidecarIdentity } from './proxy-node.ts';
 import type { XdsSnapshot } from './xds-types.ts';
 import { freeLoopbackPort, ManagedProcess } from './process.ts';
@@ -212,6 +212,11 @@ export class Istiod {
   /** A fresh ADS fetch as the given sidecar: a new stream always sees istiod's current push context. */
   snapshot(identity: SidecarIdentity, opts: { nameTable?: boolean; timeoutMs?: number } = {}): Promise<XdsSnapshot> {
     return fetchSnapshot(this.addresses.grpc, identity, opts);
+  }
+
+  /** The clusters of a fresh ADS fetch (CDS alone) as the given sidecar. */
+  clusters(identity: SidecarIdentity, opts: { timeoutMs?: number } = {}): Promise<XdsSnapshot['clusters']> {
+    return fetchClusters(this.addresses.grpc, identity, opts);
   }
 
   async stop(): Promise<void> {
