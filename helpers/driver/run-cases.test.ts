@@ -55,6 +55,26 @@ describe('runCases', () => {
     expect(order.join(',')).toBe(Array(blocks.size).fill('apply,clear').join(','));
   });
 
+  it('a lane that replaces one scenario by the next in one step is asked to, and the last scenario is still cleared', async () => {
+    class Replacer extends Recorder {
+      async replaceScenario(previous: ScenarioHandle, name: string, policy: PolicyMode, _r: ResourceSet): Promise<ScenarioHandle> {
+        this.calls.push(`replace ${previous.policy}/${previous.name} -> ${policy}/${name}`);
+        return { name, policy };
+      }
+    }
+    const lane = new Replacer();
+    const some = cases.slice(0, 40);
+    const seen = await observeAll(lane, some);
+    expect(seen.map((s) => s.case.id)).toEqual(some.map((c) => c.id));
+    const blocks = [...new Set(some.map((c) => `${c.policy}/${c.scenario.name}`))];
+    expect(blocks.length).toBeGreaterThan(1);
+    expect(lane.calls.filter((c) => /^(apply|replace|clear)/.test(c))).toEqual([
+      `apply ${blocks[0]}`,
+      ...blocks.slice(1).map((b, i) => `replace ${blocks[i]} -> ${b}`),
+      `clear ${blocks.at(-1)}`,
+    ]);
+  });
+
   it("a scenario that fails to apply: each of its probes is an `error` with the cause's first line, and the next scenario still runs", async () => {
     const [first, ...rest] = cases;
     const failing = first!.scenario.name;

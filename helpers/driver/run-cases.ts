@@ -39,8 +39,15 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
  * Pull-style driver: `observe(c)` applies c's scenario when it differs from the one applied (clearing
  * that one first), then observes c's probe. The suite calls it from one test per case; loops use runCases.
  */
+interface Applied {
+  scenario: DriverCase['scenario'];
+  policy: PolicyMode;
+  handle?: ScenarioHandle;
+  failure?: string;
+}
+
 export class CaseDriver<C extends DriverCase = DriverCase> {
-  private current?: { scenario: DriverCase['scenario']; policy: PolicyMode; handle?: ScenarioHandle; failure?: string };
+  private current?: Applied;
 
   constructor(
     private readonly lane: Lane,
@@ -50,12 +57,17 @@ export class CaseDriver<C extends DriverCase = DriverCase> {
   async observe(c: C): Promise<CaseObservation<C>> {
     const cur = this.current;
     if (!cur || cur.scenario !== c.scenario || cur.policy !== c.policy) {
-      await this.clear();
-      const next: NonNullable<typeof this.current> = { scenario: c.scenario, policy: c.policy };
+      // One step from the applied scenario to the next where the lane has one, else clear then apply.
+      const previous = cur?.handle;
+      const replace = previous && this.lane.replaceScenario?.bind(this.lane);
+      if (!replace) await this.clear();
+      const next: Applied = { scenario: c.scenario, policy: c.policy };
       this.current = next;
       const t0 = performance.now();
       try {
-        next.handle = await this.lane.applyScenario(c.scenario.name, c.policy, c.scenario.resources);
+        next.handle = replace
+          ? await replace(previous, c.scenario.name, c.policy, c.scenario.resources)
+          : await this.lane.applyScenario(c.scenario.name, c.policy, c.scenario.resources);
         this.opts.onApplied?.(next.handle, performance.now() - t0);
       } catch (e) {
         next.failure = `applying ${c.policy}/${c.scenario.name} failed: ${firstLine(e)}`;

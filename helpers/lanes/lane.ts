@@ -28,6 +28,17 @@ export interface Lane {
   /** Remove the scenario's resources. */
   clearScenario(handle: ScenarioHandle): Promise<void>;
   /**
+   * clearScenario(previous) then applyScenario(...) in one step, for a lane that can go from one scenario to
+   * the next in fewer steps with the same outcome (the next scenario exactly, nothing of the previous one).
+   */
+  replaceScenario?(
+    previous: ScenarioHandle,
+    name: string,
+    policy: PolicyMode,
+    resources: ResourceSet,
+    sources?: ProbeSource[],
+  ): Promise<ScenarioHandle>;
+  /**
    * Keep what explains a failed or errored probe (the source sidecar's config, logs) under `dir`;
    * returns the files written. Best effort: it never throws.
    */

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ClientNodeK8s } from '../../k8s/client.ts';
+import { RUN_LABEL } from '../../k8s/manifests.ts';
 import { controlPlaneMissing } from './requirements.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
@@ -248,6 +249,25 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     const h = await lane.applyScenario('own-pods', 'ALLOW_ANY', resources([], [web]));
     expect(await k8s.listPods('default', 'tier=web')).toHaveLength(1);
     await lane.clearScenario(h);
+    expect(await k8s.listPods('default', 'tier=web')).toHaveLength(0);
+  });
+
+  it('replacing a scenario leaves the next one exactly: its objects created afresh, the Pods it shares kept, the others gone', async () => {
+    const k8s = new ClientNodeK8s(lane.apiServer!.kubeconfigFile);
+    const web = sidecar('web-only', 'default', ['./*'], { workloadSelector: { tier: 'web' } });
+    const api = sidecar('api-only', 'default', ['./*'], { workloadSelector: { tier: 'api' } });
+    const first = await lane.applyScenario('first', 'ALLOW_ANY', resources([DB_TCP], [web, api]));
+    const [webPod] = await k8s.listPods('default', 'tier=web');
+    const before = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', namespace: 'default', name: 'web-only' });
+    const next = await lane.replaceScenario(first, 'next', 'REGISTRY_ONLY', resources([API_HTTP], [web]));
+    const after = await k8s.get({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', namespace: 'default', name: 'web-only' });
+    expect(after?.metadata.uid).not.toBe(before?.metadata.uid);
+    expect((await k8s.listPods('default', 'tier=web')).map((p) => p.metadata.uid)).toEqual([webPod?.metadata.uid]);
+    expect(await k8s.listPods('default', 'tier=api')).toHaveLength(0);
+    const entries = await k8s.list('networking.istio.io/v1', 'ServiceEntry', undefined, `${RUN_LABEL}=${lane.runId}`);
+    expect(entries.map((e) => e.metadata.name).filter((n) => !n.startsWith('egress-conformance-'))).toEqual([API_HTTP.name]);
+    expect(await lane.observe(next, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ verdict: 'blocked' });
+    await lane.clearScenario(next);
     expect(await k8s.listPods('default', 'tier=web')).toHaveLength(0);
   });
 

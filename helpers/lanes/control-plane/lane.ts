@@ -46,6 +46,8 @@ export class ControlPlaneLane implements Lane {
   private generation = 0;
   private current?: AppliedScenario & { handle: ScenarioHandle };
   private liveMarks?: LiveMarks;
+  /** Scenario namespaces this lane has applied (a run never deletes a namespace). */
+  private readonly namespaces = new Set<string>();
   private readonly pin: PilotDiscoveryPin;
   private releaseInterrupt?: () => void;
   private attachedDir?: string;
@@ -143,12 +145,13 @@ export class ControlPlaneLane implements Lane {
     await pods.sync(sourcesFor(resources, sources), timeout);
     const tp = performance.now();
     const objects = scenarioObjects(resources, this.runId, generation);
-    const namespaces = new Set(objects.map((o) => o.metadata.namespace!));
+    const namespaces = new Set(objects.map((o) => o.metadata.namespace!).filter((n) => !this.namespaces.has(n)));
     await ensureNamespaces(
       k8s,
       namespaceObjects([...namespaces], { inject: false, runId: this.runId }).filter((n) => namespaces.has(n.metadata.name)),
       { serviceAccount: false },
     );
+    for (const n of namespaces) this.namespaces.add(n);
     const barrierEntry = sentinel(generation, this.runId);
     await syncScenarioObjects(k8s, objects, this.runId);
     // Strictly after the scenario's entries: the barrier relies on the allocator's queue order.
@@ -224,6 +227,32 @@ export class ControlPlaneLane implements Lane {
     // No barrier here: nothing is observed on a cleared cluster, and the next apply's barrier waits for
     // istiod to hold exactly that scenario (the store, the registry, a push with its marker), which a
     // removal istiod has not taken in yet would fail.
+  }
+
+  /**
+   * clearScenario(previous) then applyScenario(...), leaving the cluster as those two would, in fewer steps:
+   * the previous scenario's objects are deleted first (the next one's are created afresh, in its own order:
+   * creation time is how Istio breaks ties, so none is updated in place), then the apply's Pod sync makes
+   * the Pods exactly the next scenario's and its mesh write replaces the mesh. What the clear would have
+   * done besides is skipped: deleting a Pod the next scenario needs again, only for it to be made anew
+   * (the same source is the same Pod name and labels; what is observed depends on those and on the Pod's IP,
+   * which istiod and the lane both read from the one live Pod, not on which Pod it is), and a mesh write
+   * (and istiod's push of it) that the apply's own write replaces.
+   */
+  async replaceScenario(
+    previous: ScenarioHandle,
+    name: string,
+    policy: PolicyMode,
+    resources: ResourceSet,
+    sources: ProbeSource[] = [],
+  ): Promise<ScenarioHandle> {
+    const { k8s, observer } = this.started();
+    if (this.current?.handle === previous) {
+      observer.reset();
+      this.current = undefined;
+      await syncScenarioObjects(k8s, [], this.runId);
+    }
+    return this.applyScenario(name, policy, resources, sources);
   }
 
   async teardown(): Promise<void> {
