@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import type { ProbeSource } from '../model/types.ts';
 import { parseProbeUrl } from '../probes/url.ts';
+import { PINNED_BUILDS } from '../tools/pilot-discovery.ts';
 import { PINNED } from '../tools/versions.ts';
 import { expectProbe } from './index.ts';
 
@@ -1098,5 +1099,151 @@ spec:
         { istioVersion: V, policy: 'ALLOW_ANY' },
       ),
     ).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||db.example.org', signal: 'http-503' });
+  });
+});
+
+describe("a plain HTTP request the egress gateway's HTTP server does not name gets the gateway's 404", () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayHTTPFilterChainOpts: a plain HTTP server's filter chain has
+  // no SNI match (sniHosts nil), so the gateway's listener takes every plain-text request on the port, whatever its
+  // Host; buildGatewayHTTPRouteConfig gives route http.80 virtual hosts for the servers' hosts only, and Envoy
+  // answers a Host none of them names with 404 (NR), which the sidecar's router hands back.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 8080, name: p8080, protocol: HTTP}]
+  resolution: STATIC
+  addresses: [192.0.2.10]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: default}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [api.example.net]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: default}
+spec:
+  hosts: [api.example.net]
+  gateways: [egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 8080}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [egress], port: 80}]
+    route: [{destination: {host: api.example.net, port: {number: 8080}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  const hops = (e: ReturnType<typeof ask>) => e.hops?.map((h) => [h.kind, h.cluster]);
+
+  it('an address as Host reaches the gateway, which has no virtual host for it (corpus master-2026-08-27 s107-8#5)', () => {
+    const e = ask('http://192.0.2.10:8080/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-404', listener: '0.0.0.0_8080' });
+    expect(hops(e)).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(no route)'],
+    ]);
+    // The host the server names is routed on to the entry.
+    const named = ask('http://api.example.net:8080/');
+    expect(named).toMatchObject({ verdict: 'allowed', cluster: GW });
+    expect(hops(named)).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|8080||api.example.net'],
+    ]);
+  });
+});
+
+describe("a Sidecar egress listener's `bind: 0.0.0.0` keys every listener it builds on the wildcard", () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners copies an egress listener's bind into the
+  // listener binding whatever it is, and buildSidecarOutboundListener looks for the service's own address (an IP,
+  // an auto-allocated one, or a CIDR chain on the wildcard) only when that binding is empty: a TCP service is then
+  // keyed 0.0.0.0_<port> like one without addresses. The same at both pinned builds (b01690e6db7d, eed52ebb66ad).
+  // Exported to default by name, the MySQL entry comes before the install's gateway Service, whose HTTP2 port 80
+  // would otherwise hold 0.0.0.0_80 first (a server-first protocol shares no port: isConflictWithWellKnownPort).
+  const r = (bind: string) => {
+    const res = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: p80, protocol: MYSQL}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+  exportTo: [default]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 5432, name: tcp-5432, protocol: TCP}]
+  resolution: STATIC
+  addresses: [198.51.100.7]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  workloadSelector: {labels: {app: curl}}
+  egress: [{${bind}hosts: ["*/*"]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    res.mesh.dnsCapture = true;
+    return res;
+  };
+  const april = PINNED_BUILDS.find((b) => b.label === 'master-2026-04-23')!.istioVersion;
+  const ask = (bind: string, url: string, istioVersion: string) =>
+    expectProbe(
+      r(bind),
+      { from: { namespace: 'default', labels: { app: 'curl' } }, to: parseProbeUrl(url) },
+      { istioVersion, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('an auto-allocated entry is reached on 0.0.0.0_80, not on its own address (corpus master-2026-04-23 s5-7#1)', () => {
+    for (const version of [april, V]) {
+      expect(ask('bind: 0.0.0.0, ', 'tcp://b.example.com:80', version)).toMatchObject({
+        verdict: 'allowed',
+        cluster: 'outbound|80||b.example.com',
+        listener: '0.0.0.0_80',
+      });
+      // Without the bind the auto-allocated address has its listener.
+      expect(ask('', 'tcp://b.example.com:80', version).listener).toMatch(/^240\.240\.\d+\.\d+_80$/);
+    }
+  });
+
+  it("so is an entry's own IP address, and captureMode NONE still binds the port instead", () => {
+    expect(ask('bind: 0.0.0.0, ', 'tcp://198.51.100.7:5432', V)).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||db.example.org',
+      listener: '0.0.0.0_5432',
+    });
+    expect(ask('', 'tcp://198.51.100.7:5432', V)).toMatchObject({ listener: '198.51.100.7_5432' });
+    expect(ask('bind: 0.0.0.0, captureMode: NONE, ', 'tcp://198.51.100.7:5432', V)).toMatchObject({
+      verdict: 'blocked',
+      listener: 'virtualOutbound',
+    });
   });
 });

@@ -1,7 +1,7 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
 import { dnsProxyLookup } from '../model/dns-proxy.ts';
-import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, PortProtocol } from '../model/types.ts';
+import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, SidecarEgress, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, podLabels, selects, selectSidecar } from './policy.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { buildListeners, compareRank, instancesOnly, portKind, type ListenerModel, type PortKind, type ServicePort } from './listeners.ts';
@@ -151,6 +151,7 @@ function visiblePorts(
       const instances = instanceAddresses(se, pods);
       const push = (host: string, hostIndex: number, k: PortKind, extra: Partial<ServicePort>) => {
         const auto = autoAllocates(se, host, resources, v);
+        const builder = extra.catchAll ? sidecar?.egress.find((e) => !e.port) : sidecar?.egress[egressListenerFor(sidecar, p.number)];
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
           se,
@@ -161,6 +162,7 @@ function visiblePorts(
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
+          ...(wildcardBind(builder) ? { wildcardBind: true } : {}),
           ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
           ...(clusterNotBuilt(se, pods)
@@ -224,6 +226,19 @@ function visiblePorts(
   }
   if (ports.some((sp) => !kept.includes(sp) && relevant(sp.se, probe))) rules.push('hosts.one-per-name');
   return { ports: kept, notes, rules };
+}
+
+/**
+ * Does this egress listener bind its listeners on the wildcard? listener.go buildSidecarOutboundListeners sets a
+ * listener's bind from the egress listener's `bind` whatever it is, `0.0.0.0` included, and
+ * buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on `<bind>_<port>` instead of its address
+ * (it looks for the service's address only when the bind is empty) and gives it no CIDR chain; the per-instance
+ * listeners of a Passthrough service are skipped too. The same at both pinned builds (b01690e6db7d,
+ * eed52ebb66ad). With captureMode NONE the listener binds the port instead (boundElsewhere). Corpus
+ * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80.
+ */
+function wildcardBind(e: SidecarEgress | undefined): boolean {
+  return e?.bind === '0.0.0.0' && e.captureMode?.toUpperCase() !== 'NONE';
 }
 
 /** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */
@@ -410,6 +425,10 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   const bindNote = elsewhere
     ? [`the Sidecar egress listener for port ${probe.to.port} binds its listeners away from captured traffic (bind or captureMode NONE)`]
     : notModelled(choice.sidecar, probe);
+  if (vis.ports.some((sp) => sp.port === probe.to.port && sp.wildcardBind && sp.kind !== 'http'))
+    bindNote.push(
+      `the Sidecar egress listener for port ${probe.to.port} binds 0.0.0.0: its services' addresses get no listener of their own`,
+    );
   const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));

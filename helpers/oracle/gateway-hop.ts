@@ -39,6 +39,14 @@ export function followGateway<E extends Expectation>(
       return ends('(connection refused)', 'tcp-close');
     }
     why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}`);
+    // gateway.go createGatewayHTTPFilterChainOpts: a plain HTTP server's filter chain matches no host (sniHosts
+    // nil), so the gateway reads a plain-text request whatever its Host; buildGatewayHTTPRouteConfig gives the
+    // route only virtual hosts of the servers' hosts, and Envoy answers a Host none names with 404 (NR).
+    // Corpus master-2026-08-27 s107-8#5 (an IP-literal Host sent to a server of api.example.net).
+    if (!hop1.tls && onPort.every((s) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS')) {
+      why.push(`${at}: its plain HTTP chain reads the request anyway, and no virtual host names its Host: 404`);
+      return ends('(no route)', 'http-404');
+    }
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   why.push(

@@ -8,9 +8,12 @@
 //   keeps it, later ones conflict and are dropped;
 // - CIDR addresses bind the wildcard too, as a chain matching the destination prefix;
 // - IP addresses (and auto-allocated VIPs) bind `<ip>_<port>`, where everything goes to the service;
+// - unless a Sidecar egress listener's `bind: 0.0.0.0` builds the port: then every service goes on the wildcard
+//   listener, a non-HTTP one without a CIDR or SNI match (see wildcardBind);
 // - a wildcard listener without a match-all chain falls back to the policy chain
 //   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
 import type { PortProtocol, ServiceEntry } from '../model/types.ts';
+import { isWildcard } from './hosts.ts';
 import type { IstioVersion } from './version.ts';
 import type { RuleId } from './rules.ts';
 
@@ -69,6 +72,12 @@ export interface ServicePort {
   instanceIps?: string[];
   /** The one of instanceIps that is the listening workload's own address: it gets no outbound listener. */
   ownInstanceIp?: string;
+  /**
+   * Set when the Sidecar egress listener that builds this port says `bind: 0.0.0.0` (captured traffic, captureMode
+   * not NONE): every listener it builds is keyed on that bind, so the entry's addresses bind nothing of their own
+   * (see buildListeners).
+   */
+  wildcardBind?: boolean;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
   /** Set when istiod names this port's cluster but does not build it: the rule and why. */
@@ -156,7 +165,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       }
       continue;
     }
-    if (sp.kind !== 'http' && sp.ips.length > 0) {
+    if (sp.kind !== 'http' && sp.ips.length > 0 && !sp.wildcardBind) {
       for (const ip of sp.ips) {
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
@@ -189,7 +198,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       l.rules.push('listener.well-known-conflict');
       continue;
     } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
-    if (sp.cidrs.length > 0 && sp.kind !== 'http') {
+    if (sp.cidrs.length > 0 && sp.kind !== 'http' && !sp.wildcardBind) {
       if (sp.kind === 'sniffed') {
         // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
         // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
@@ -211,7 +220,15 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         addHttp(l, sp);
         break;
       case 'tls':
-        l.tls.push(sp);
+        // tls.go buildSidecarOutboundTLSFilterChainOpts matches SNI only when the service listens on no address of
+        // its own (none, or a CIDR) or is a DYNAMIC_DNS wildcard: under `bind: 0.0.0.0` a TLS service with an
+        // address gets a chain matching everything, which an earlier match-all chain makes a conflict. An entry's
+        // CIDRs are services of their own (conversion.go, one per address): they keep an SNI chain.
+        if (sp.wildcardBind && sp.ips.length > 0 && !(isWildcard(sp.host) && sp.se.resolution === 'DYNAMIC_DNS')) {
+          if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
+          else l.matchAll = sp;
+          if (sp.cidrs.length > 0) l.tls.push(sp);
+        } else l.tls.push(sp);
         break;
       case 'tcp':
         if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
@@ -269,6 +286,8 @@ export function instancesOnly(sp: ServicePort): boolean {
   // Only the catch-all egress listener (or no Sidecar) binds per workload; a Sidecar port always binds.
   return (
     sp.sidecarPortProtocol === undefined &&
+    // A bind puts even such a service on `<bind>_<port>` (listener.go: only a listener without a bind binds per instance).
+    !sp.wildcardBind &&
     sp.kind !== 'http' &&
     sp.se.resolution === 'NONE' &&
     sp.ips.length === 0 &&
