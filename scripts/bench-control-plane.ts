@@ -154,7 +154,7 @@ export function formatTable(r: BenchResult): string {
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
   const all = r.scenarios.flatMap((x) => (x.apply.n > 0 ? [x.apply] : []));
   return [
-    `setup ${f(r.setup.wallMs)} ms: kwok cluster ${f(r.setup.clusterMs)}, Istio ${r.setup.fromSnapshot ? 'restored from its snapshot' : 'istioctl install'} ${f(r.setup.istioMs)}, istiod ready ${f(r.setup.istiodMs)}, webhook answering ${f(r.setup.webhookMs)}, client Pods ${f(r.setup.workloadsMs)} (first ADS answer ${f(r.firstAdsMs)} ms after spawn)`,
+    `setup ${f(r.setup.wallMs)} ms: kwok cluster ${f(r.setup.clusterMs)}, Istio ${r.setup.fromSnapshot ? 'restored from its snapshot' : 'istioctl install'} ${f(r.setup.istioMs)}, istiod ready ${f(r.setup.istiodMs)}, webhook answering ${f(r.setup.webhookMs)}, client Pods ${f(r.setup.workloadsMs)} while istiod starts (first ADS answer ${f(r.firstAdsMs)} ms after spawn)`,
     `scenario apply: median of medians ${f(stat(all.map((a) => a.median)).median)} ms, max ${f(Math.max(...all.map((a) => a.max)))} ms`,
     `full catalogue: ${r.catalogue.cases} cases in ${f(r.catalogue.ms)} ms`,
     line(head),

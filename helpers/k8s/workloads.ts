@@ -37,13 +37,19 @@ const SCENARIO_KINDS = ['ServiceEntry', 'Sidecar', 'Gateway', 'VirtualService', 
  * deletes those of this run that are not among them. Returns what was deleted. When the objects declare
  * creation times in more than one second, they are created in that order instead (createInDeclaredOrder).
  */
-export async function syncScenarioObjects(k8s: K8sOps, objects: K8sObject[], runId: string): Promise<string[]> {
+export async function syncScenarioObjects(
+  k8s: K8sOps,
+  objects: K8sObject[],
+  runId: string,
+  /** `live`: the run's objects on the cluster, when the caller knows them (it has just removed them all): not listed then. */
+  opts: { live?: K8sObject[] } = {},
+): Promise<string[]> {
   const groups = declaredCreationGroups(objects);
-  if (groups.length > 1) return createInDeclaredOrder(k8s, groups, runId);
+  if (groups.length > 1) return createInDeclaredOrder(k8s, groups, runId, opts.live);
   // One after the other, in the order given: creation time is how Istio breaks ties between entries.
   for (const o of objects) await k8s.apply(o);
   const keep = new Set(objects.map(keyOf));
-  const stale = (await listRunObjects(k8s, runId)).filter((o) => !keep.has(keyOf(o)));
+  const stale = (opts.live ?? (await listRunObjects(k8s, runId))).filter((o) => !keep.has(keyOf(o)));
   await Promise.all(stale.map((o) => deleteQuietly(k8s, o)));
   return stale.map(keyOf);
 }
@@ -102,9 +108,9 @@ function orderMatters(a: K8sObject, b: K8sObject): boolean {
  * last scenario would keep its older time), then each group is created in a later second than the one
  * before, read back from the server's own creationTimestamp.
  */
-async function createInDeclaredOrder(k8s: K8sOps, groups: K8sObject[][], runId: string): Promise<string[]> {
+async function createInDeclaredOrder(k8s: K8sOps, groups: K8sObject[][], runId: string, live?: K8sObject[]): Promise<string[]> {
   const keep = new Set(groups.flat().map(keyOf));
-  const existing = await listRunObjects(k8s, runId);
+  const existing = live ?? (await listRunObjects(k8s, runId));
   await Promise.all(existing.map((o) => deleteQuietly(k8s, o)));
   let last: number | undefined;
   for (const group of groups) {

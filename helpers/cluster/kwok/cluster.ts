@@ -197,7 +197,7 @@ export class KwokCluster {
           return false;
         }
       },
-      { timeoutMs, intervalMs: 50, maxIntervalMs: 250, factor: 1.3 },
+      { timeoutMs, intervalMs: 20, maxIntervalMs: 100, factor: 1.3 },
     );
     if (!ok) throw new EnvironmentError(`kube-apiserver of kwok cluster ${this.name} did not answer within ${timeoutMs} ms: ${why}`);
   }

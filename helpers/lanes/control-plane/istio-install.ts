@@ -71,7 +71,7 @@ export async function waitIstioPods(k8s: K8sOps, timeoutMs: number): Promise<voi
         .map((d) => d.metadata.name);
       return deps.length > 0 && notReady.length === 0;
     },
-    { timeoutMs, intervalMs: 50, maxIntervalMs: 250, factor: 1.4 },
+    { timeoutMs, intervalMs: 20, maxIntervalMs: 100, factor: 1.4 },
   );
   if (!ok) throw new EnvironmentError(`Istio's Deployments not Ready within ${timeoutMs} ms: ${notReady.join(', ') || 'none found'}`);
 }

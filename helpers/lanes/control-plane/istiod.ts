@@ -174,7 +174,7 @@ export class Istiod {
           },
         );
       },
-      { timeoutMs: timeout, intervalMs: 50, maxIntervalMs: 400, factor: 1.4 },
+      { timeoutMs: timeout, intervalMs: 20, maxIntervalMs: 100, factor: 1.4 },
     );
     if (!ready || proc.exited) {
       const died = !!proc.exited;

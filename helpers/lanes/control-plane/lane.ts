@@ -46,6 +46,8 @@ export class ControlPlaneLane implements Lane {
   private generation = 0;
   private current?: AppliedScenario & { handle: ScenarioHandle };
   private liveMarks?: LiveMarks;
+  /** This lane has just removed every object of its run (a clear): the next apply need not list them. */
+  private objectsRemoved = false;
   /** Scenario namespaces this lane has applied (a run never deletes a namespace). */
   private readonly namespaces = new Set<string>();
   private readonly pin: PilotDiscoveryPin;
@@ -80,12 +82,22 @@ export class ControlPlaneLane implements Lane {
       // Ctrl-C while the stack starts or runs: stop what this lane started and remove its run dir.
       if (!this.opts.detached) this.releaseInterrupt = onInterrupt(() => this.teardown());
       try {
-        const stack = await ControlPlaneStack.start({ ...this.opts, pin: this.pin });
+        // The plain clients every scenario has are made while istiod starts: they need the cluster only.
+        let pods: ClientPods | undefined;
+        let workloadsMs = 0;
+        const stack = await ControlPlaneStack.start({
+          ...this.opts,
+          pin: this.pin,
+          whileIstiodStarts: async (k8s) => {
+            const t0 = performance.now();
+            pods = new ClientPods(k8s, this.runId);
+            await pods.sync(sourcesFor(NO_RESOURCES), 60_000);
+            workloadsMs = performance.now() - t0;
+          },
+        });
         this.stack = stack;
-        this.use(stack.k8s, stack.istiod, stack.istioctl, stack.runDir);
-        const t0 = performance.now();
-        await this.pods!.sync(sourcesFor(NO_RESOURCES), 60_000);
-        this.setupTimings = { ...stack.timings!, workloadsMs: performance.now() - t0 };
+        this.use(stack.k8s, stack.istiod, stack.istioctl, stack.runDir, pods);
+        this.setupTimings = { ...stack.timings!, workloadsMs };
       } catch (err) {
         await this.teardown();
         throw err;
@@ -94,12 +106,12 @@ export class ControlPlaneLane implements Lane {
     return this.info();
   }
 
-  private use(k8s: K8sOps, istiod: Istiod, istioctl: string, dir: string): void {
+  private use(k8s: K8sOps, istiod: Istiod, istioctl: string, dir: string, pods?: ClientPods): void {
     this.k8s = k8s;
     this.istiod = istiod;
     this.barrier = new Barrier(k8s, istiod, this.pin.istioVersion);
     this.observer = new SidecarObserver(istiod, this.pin.istioVersion, new GatewayHop(k8s, istiod, this.pin.istioVersion));
-    this.pods = new ClientPods(k8s, this.runId);
+    this.pods = pods ?? new ClientPods(k8s, this.runId);
     this.mesh = new MeshWriter(k8s, istioctl, dir);
   }
 
@@ -153,7 +165,9 @@ export class ControlPlaneLane implements Lane {
     );
     for (const n of namespaces) this.namespaces.add(n);
     const barrierEntry = sentinel(generation, this.runId);
-    await syncScenarioObjects(k8s, objects, this.runId);
+    const removed = this.objectsRemoved;
+    this.objectsRemoved = false;
+    await syncScenarioObjects(k8s, objects, this.runId, removed ? { live: [] } : {});
     // Strictly after the scenario's entries: the barrier relies on the allocator's queue order.
     await k8s.apply(barrierEntry);
     const t1 = performance.now();
@@ -221,6 +235,7 @@ export class ControlPlaneLane implements Lane {
     this.current = undefined;
     const timeout = this.opts.applyTimeoutMs ?? 20_000;
     await syncScenarioObjects(k8s, [], this.runId);
+    this.objectsRemoved = true;
     // The scenario's own Pods go with it; the plain clients every scenario has stay.
     await pods.sync(sourcesFor(NO_RESOURCES), timeout);
     await mesh.write(handle.policy, {}, generation);
@@ -251,6 +266,7 @@ export class ControlPlaneLane implements Lane {
       observer.reset();
       this.current = undefined;
       await syncScenarioObjects(k8s, [], this.runId);
+      this.objectsRemoved = true;
     }
     return this.applyScenario(name, policy, resources, sources);
   }

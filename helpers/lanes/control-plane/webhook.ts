@@ -136,7 +136,7 @@ export async function waitValidationAnswers(k8s: K8sOps, names: string[], timeou
       const ours = configs.filter((c) => names.includes(c.metadata.name));
       return ours.length > 0 && ours.every((c) => ((c.webhooks as Webhook[] | undefined) ?? []).every((w) => w.failurePolicy === 'Fail'));
     },
-    { timeoutMs, intervalMs: 50, maxIntervalMs: 300, factor: 1.4 },
+    { timeoutMs, intervalMs: 20, maxIntervalMs: 100, factor: 1.4 },
   );
   if (!ok)
     throw new EnvironmentError(
