@@ -300,3 +300,77 @@ spec: {hosts: ["*.example.com"], addresses: [198.51.0.0/16], ports: [{number: 80
     });
   });
 });
+
+describe('a UDP port of the service istiod keeps for a host (sidecar.go appendSidecarServices, cluster.go buildOutboundClusters)', () => {
+  // The older entry keeps the host; a later one it cannot merge is dropped from SidecarScope.Services(), and a
+  // mergeable one does not add a port number the kept service already has. buildOutboundClusters skips UDP ports,
+  // so a UDP port number of the kept service leaves the later entry's TCP listener naming a cluster that is not
+  // there. The same at both pinned builds.
+  const entries = (bExtra: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend, creationTimestamp: "2026-01-01T00:00:02Z"}
+spec: {hosts: [a.example.com], ports: [{number: 5432, name: tcp-5432, protocol: TCP}], resolution: NONE}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec: {hosts: [a.example.com], ports: [{number: 443, name: port-443}, {number: 5432, name: udp-5432, protocol: UDP}], resolution: NONE${bExtra}}
+`;
+  it('gives the later entry no cluster on that port, merged or not: the TCP chain fails the call (fuzz-s1-146)', () => {
+    for (const bExtra of [', exportTo: ["*"]', '']) {
+      expect(probe(res(entries(bExtra)), 'default', 'tcp://a.example.com:5432', 'REGISTRY_ONLY')).toMatchObject({
+        verdict: 'blocked',
+        cluster: 'outbound|5432||a.example.com',
+        signal: 'tcp-close',
+        rule: 'se.unmerged-no-cluster',
+      });
+    }
+  });
+
+  it('without the UDP port the later entry keeps its cluster when it can be merged', () => {
+    const r = res(entries('').replace(', {number: 5432, name: udp-5432, protocol: UDP}', ''));
+    expect(probe(r, 'default', 'tcp://a.example.com:5432', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||a.example.com',
+    });
+  });
+});
+
+describe('an unset-protocol entry on a TCP entry’s address (listener.go buildSidecarOutboundListener, mergeTCPFilterChains)', () => {
+  // Both entries bind 192.0.2.10_443. The one exported to `default` alone comes first there
+  // (push_context.go servicesExportedToNamespace); the unset-protocol one meets its TCP listener (AutoOverTCP):
+  // its match-all TCP chain conflicts and is dropped, its HTTP chain (ALPN-matched) is merged in, with route
+  // `db.example.org:443` whose one virtual host takes any Host (httproute.go getVirtualHostsForSniffedServicePort).
+  const r = (tcpProtocol: string) =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec: {hosts: [db.example.org], ports: [{number: 443, name: port-443}], resolution: DNS_ROUND_ROBIN, addresses: [198.51.100.7, 192.0.2.10], endpoints: [{address: 192.0.2.50}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [b.example.com], ports: [{number: 443, name: p-443, protocol: ${tcpProtocol}}], resolution: DNS, addresses: [192.0.2.10], endpoints: [{address: 10.1.2.3}], exportTo: [default]}
+`);
+  it('plain HTTP takes the later entry’s HTTP chain; other traffic keeps the TCP entry’s chain (fuzz-s1-212)', () => {
+    expect(probe(r('TCP'), 'default', 'http://192.0.2.10:443/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|443||db.example.org',
+      listener: '192.0.2.10_443',
+      rule: 'se.http-route',
+    });
+    expect(probe(r('TCP'), 'default', 'tcp://192.0.2.10:443', 'ALLOW_ANY')).toMatchObject({
+      cluster: 'outbound|443||b.example.com',
+      listener: '192.0.2.10_443',
+    });
+  });
+
+  it('a MySQL entry shares its port with no other protocol: no HTTP chain joins it (isConflictWithWellKnownPort)', () => {
+    expect(probe(r('MYSQL'), 'default', 'http://192.0.2.10:443/', 'ALLOW_ANY')).toMatchObject({
+      cluster: 'outbound|443||b.example.com',
+      listener: '192.0.2.10_443',
+    });
+  });
+});

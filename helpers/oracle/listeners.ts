@@ -108,6 +108,11 @@ export interface AddressListener {
   kind: 'address';
   ip: string;
   service: ServicePort;
+  /**
+   * The unset-protocol service whose HTTP chain joined a TCP service's listener: plain HTTP (ALPN http/1.x or h2c
+   * from the HTTP inspector) takes that chain and its route `<host>:<port>`, anything else the TCP chain.
+   */
+  http?: ServicePort;
   conflicts: ServicePort[];
   rules: RuleId[];
 }
@@ -158,10 +163,8 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
         const existing = out.get(name) as AddressListener | undefined;
-        if (existing) {
-          existing.conflicts.push(sp);
-          existing.rules.push('listener.tcp-conflict');
-        } else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: ['listener.instances-only'] });
+        if (existing) joinAddress(existing, sp);
+        else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: ['listener.instances-only'] });
       }
       continue;
     }
@@ -170,10 +173,8 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
         const existing = out.get(name) as AddressListener | undefined;
-        if (existing) {
-          existing.conflicts.push(sp);
-          existing.rules.push('listener.tcp-conflict');
-        } else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
+        if (existing) joinAddress(existing, sp);
+        else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
       }
       if (sp.cidrs.length === 0) {
         // Route `<port>` still has a virtual host for it: RDS takes every service with the port whose protocol is
@@ -267,6 +268,26 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
  * Found by fuzzing: fixtures/rules/fuzz-s3-119.yaml; an empty selector is one too (corpus s3-7).
  */
 const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
+
+/**
+ * A later service on an address listener (`<ip>_<port>`) someone processed earlier holds. listener.go
+ * buildSidecarOutboundListener: its match-all TCP chain conflicts with the holder's and is dropped
+ * (mergeTCPFilterChains), but an unset-protocol service meeting a TCP-protocol holder (TCP, TLS, HTTPS, Redis:
+ * conflict AutoOverTCP) also brings its HTTP chain, which matches on the HTTP inspector's ALPN and so conflicts
+ * with nothing: it is merged in and the listener becomes sniffed, after which another unset-protocol service
+ * exits early. A MongoDB or MySQL holder refuses it (isConflictWithWellKnownPort). The same at both pinned builds.
+ * Found by fuzzing: fixtures/rules/fuzz-s1-212.yaml (a TCP entry exported to one namespace comes before a public
+ * one on their shared address, and plain HTTP still reaches the public one).
+ */
+function joinAddress(l: AddressListener, sp: ServicePort): void {
+  l.conflicts.push(sp);
+  l.rules.push('listener.tcp-conflict');
+  const holder = l.service;
+  if (sp.kind === 'sniffed' && !l.http && holder.kind !== 'sniffed' && holder.kind !== 'http' && !WELL_KNOWN.has(portProtocol(holder))) {
+    l.http = sp;
+    l.rules.push('listener.sniffed-over-tcp');
+  }
+}
 
 function conflict(l: WildcardListener, sp: ServicePort, rule: RuleId): void {
   l.conflicts.push(sp);

@@ -50,6 +50,8 @@ export const RULES = {
   'listener.tcp-conflict': "a later entry loses the port's match-all TCP chain to an earlier one (listener.go)",
   'listener.well-known-conflict': 'a server-first protocol never shares its port (listener.go isConflictWithWellKnownPort)',
   'listener.sniffed-after-http': 'an unset-protocol entry after an HTTP one on the port loses its TCP chain (listener.go)',
+  'listener.sniffed-over-tcp':
+    'an unset-protocol entry after a TCP one on an address listener adds its HTTP chain there: plain HTTP takes it (listener.go mergeTCPFilterChains)',
   'listener.instances-only': 'a non-HTTP port of a NONE entry selecting workloads binds per workload, not the wildcard (listener.go)',
   'listener.sidecar-port-protocol': "a Sidecar egress port's protocol builds the listener (listener.go buildSidecarOutboundListeners)",
 } as const;

@@ -64,7 +64,9 @@ const samePorts = (a: PortKey[], b: PortKey[]) =>
 
 /**
  * Walks each host's services of the kept namespace in processing order as appendSidecarServices does and
- * marks the ports of a dropped (unmergeable) service that the kept one lacks. Entries created in the same
+ * marks the ports of a later service that end up without a TCP port of the kept (merged) service: those of a
+ * dropped (unmergeable) one that it lacks, and any whose number it holds as UDP (cluster.go
+ * buildOutboundClusters skips UDP ports; fixtures/rules/fuzz-s1-146.yaml). Entries created in the same
  * second come in istiod's collection order, which is a Go map's (krt manyCollection.List): arbitrary. The
  * oracle takes them in load order and says so. Found by fuzzing: fixtures/rules/pending/fuzz-s2-501.yaml.
  */
@@ -75,20 +77,34 @@ export function markUnmerged(ports: ServicePort[], owners: HostOwner[], keepNs: 
     const [first, ...rest] = [...list].sort(compareRank);
     if (!first) continue;
     const merged: PortKey[] = first.se.ports.map((p) => ({ ...p }));
+    const dropped = new Set<ServiceEntry>();
     for (const o of rest) {
       if (samePorts(merged, o.se.ports)) continue;
       if (canMerge(first.se, o.se)) {
+        // A port number the kept service already has is not added again, whatever its protocol.
         for (const p of o.se.ports) if (!merged.some((m) => m.number === p.number)) merged.push({ ...p });
         continue;
       }
-      const tie = creationSeconds(first.se.manifest) === creationSeconds(o.se.manifest);
-      for (const sp of ports) {
-        if (sp.se !== o.se || sp.host !== host || merged.some((m) => m.number === sp.port)) continue;
+      dropped.add(o.se);
+    }
+    for (const sp of ports) {
+      if (sp.host !== host || sp.se === first.se || !list.some((o) => o.se === sp.se)) continue;
+      const kept = merged.find((m) => m.number === sp.port);
+      // cluster.go buildOutboundClusters skips UDP ports: a port number the kept service holds as UDP has no
+      // cluster, though the later entry's listener names one (fuzz-s1-146).
+      if (kept && kept.protocol !== 'UDP') continue;
+      const tie = creationSeconds(first.se.manifest) === creationSeconds(sp.se.manifest);
+      const order = tie ? '; both were created in the same second, an order istiod leaves arbitrary' : '';
+      if (kept)
         sp.unbuilt = {
           rule: 'se.unmerged-no-cluster',
-          why: `istiod keeps ${first.se.namespace}/${first.se.name} for ${host} and drops ${o.se.name}, which it cannot merge (resolution, labels, workloadSelector or exportTo differ)${tie ? '; both were created in the same second, an order istiod leaves arbitrary' : ''}`,
+          why: `istiod keeps ${first.se.namespace}/${first.se.name} for ${host}, whose port ${sp.port} is UDP, and ${dropped.has(sp.se) ? `drops ${sp.se.name}, which it cannot merge` : `merges ${sp.se.name} into it without its port ${sp.port}`}: UDP ports get no cluster${order}`,
         };
-      }
+      else if (dropped.has(sp.se))
+        sp.unbuilt = {
+          rule: 'se.unmerged-no-cluster',
+          why: `istiod keeps ${first.se.namespace}/${first.se.name} for ${host} and drops ${sp.se.name}, which it cannot merge (resolution, labels, workloadSelector or exportTo differ)${order}`,
+        };
     }
   }
 }
