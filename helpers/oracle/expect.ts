@@ -64,7 +64,8 @@ function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string
   // buildSidecarOutboundListeners skips an instance at the node's IP), while the name table still lists it.
   const self = pods[0] ? key(pods[0]) : undefined;
   const seen = new Set<string>();
-  const others: string[] = [];
+  const plain: string[] = [];
+  const labelled: string[] = [];
   let own: string | undefined;
   pods.forEach((p, i) => {
     const k = key(p);
@@ -72,10 +73,15 @@ function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string
     seen.add(k);
     const ip = `10.244.0.${200 + (i % 50)}`;
     if (k === self) own = ip;
-    else others.push(ip);
+    (Object.keys(p.labels ?? {}).length === 0 ? plain : labelled).push(ip);
   });
-  // Which address a name resolves to among several is the lane's (the name table's order): others first.
-  return { ips: own ? [...others, own] : others, ...(own ? { own } : {}) };
+  // The name table lists the instances in the order conversion.go services() sorts the selected workloads (kind,
+  // namespace, Pod name), and a name resolves to the first: the namespace's plain client comes first, its name
+  // (egress-client) being a prefix of every labelled client's (egress-client-<hash>). That may be the calling
+  // Pod's own address, which has no outbound listener (found by fuzzing: seed 1 path 346, shrunk). Among
+  // labelled clients the order is their hashes', which the model does not know: others before the caller.
+  const rest = [...labelled.filter((ip) => ip !== own), ...labelled.filter((ip) => ip === own)];
+  return { ips: [...plain, ...rest], ...(own ? { own } : {}) };
 }
 
 /**
@@ -94,6 +100,15 @@ interface Visibility {
   notes: string[];
   /** Visibility rules that touched an entry relevant to the probe. */
   rules: RuleId[];
+  /** Kept hosts that build no listener (UDP ports only, or none) but have addresses: the DNS name table lists them. */
+  namesOnly: NameEntry[];
+}
+
+/** A host the sidecar's DNS name table answers, with its addresses and processing order. */
+interface NameEntry {
+  host: string;
+  ips: string[];
+  rank: (string | number)[];
 }
 
 /** A /32 or /128 range is a plain address to Istio (serviceentry/conversion.go). */
@@ -225,7 +240,26 @@ function visiblePorts(
       };
   }
   if (ports.some((sp) => !kept.includes(sp) && relevant(sp.se, probe))) rules.push('hosts.one-per-name');
-  return { ports: kept, notes, rules };
+  // pkg/dns/server/name_table.go BuildNameTable walks every egress listener's services, whatever their ports: an
+  // entry with UDP ports only (or none) builds no listener but its addresses still answer its host name, ahead of
+  // a wildcard entry above it (found by fuzzing: seed 1 path 346, fixtures/rules/fuzz-s1-346.yaml).
+  const namesOnly: NameEntry[] = owners
+    .filter(
+      (o) =>
+        (o.listeners ?? []).some((id) => keepFor.get(id)?.get(o.host) === o.namespace) &&
+        !kept.some((sp) => sp.se === o.se && sp.host === o.host),
+    )
+    .map((o) => {
+      const auto = autoAllocates(o.se, o.host, resources, v);
+      const ips = auto
+        ? [autoAddress(resources.serviceEntries.indexOf(o.se), o.se.hosts.indexOf(o.host))]
+        : o.se.addresses.map(singleAddress).filter((a) => !a.includes('/'));
+      // A Passthrough service with ports lists its instances (name_table.go, the first port's endpoints).
+      const instances = o.se.ports.length > 0 ? instanceAddresses(o.se, pods).ips : [];
+      return { host: o.host, rank: o.rank, ips: ips.length > 0 ? ips : instances };
+    })
+    .filter((n) => n.ips.length > 0);
+  return { ports: kept, notes, rules, namesOnly };
 }
 
 /**
@@ -304,7 +338,7 @@ export function missingCluster(
  * The address a probe dials. An IP literal is itself. A hostname resolves outside every ServiceEntry
  * address, except that a sidecar capturing DNS answers with the address of a visible entry.
  */
-function destinationAddress(probe: Probe, ports: ServicePort[], resources: ResourceSet): string | undefined {
+function destinationAddress(probe: Probe, ports: ServicePort[], resources: ResourceSet, namesOnly: NameEntry[] = []): string | undefined {
   if (probe.to.isIp) return probe.to.host;
   if (!resources.mesh.dnsCapture) return undefined;
   // The DNS proxy's lookup: the name, else the most specific wildcard entry above it (pkg/dns/client/dns.go).
@@ -313,8 +347,11 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   // Several services of one name merge their addresses in the egress listener's order (name_table.go appends):
   // the first answer is the first service's, in processing order (s82-11#11).
   return dnsProxyLookup(probe.to.host, (name) => {
-    const sp = ports.filter((p) => p.host === name && (p.ips.length > 0 || (p.instanceIps?.length ?? 0) > 0)).sort(compareRank)[0];
-    return sp?.ips[0] ?? sp?.instanceIps?.[0];
+    const named: NameEntry[] = [
+      ...ports.map((p) => ({ host: p.host, rank: p.rank, ips: p.ips.length > 0 ? p.ips : (p.instanceIps ?? []) })),
+      ...namesOnly,
+    ];
+    return named.filter((n) => n.host === name && n.ips.length > 0).sort(compareRank)[0]?.ips[0];
   })?.found;
 }
 
@@ -407,7 +444,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     : undefined;
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
-  const dst = destinationAddress(probe, vis.ports, resources);
+  const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'

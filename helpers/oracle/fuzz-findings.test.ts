@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { expectProbe } from './index.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
-import type { PolicyMode, ResourceSet } from '../model/types.ts';
+import type { PolicyMode, ProbeSource, ResourceSet } from '../model/types.ts';
 import { PINNED } from '../tools/versions.ts';
 
 const V = PINNED.controlPlane.istioVersion;
@@ -372,5 +372,59 @@ spec: {hosts: [b.example.com], ports: [{number: 443, name: p-443, protocol: ${tc
       cluster: 'outbound|443||b.example.com',
       listener: '192.0.2.10_443',
     });
+  });
+});
+
+describe('what the DNS proxy answers for a resolution-NONE entry that selects Pods (pkg/dns/server/name_table.go BuildNameTable)', () => {
+  const dns = `
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultConfig: {proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}}}}
+---
+`;
+  const ask = (r: ResourceSet, from: ProbeSource, to: string, workloads: ProbeSource[]) =>
+    expectProbe(r, { from, to: parseProbeUrl(to) }, { istioVersion: V, policy: 'ALLOW_ANY', workloads });
+
+  it('an entry with UDP ports only still answers its host name, ahead of a wildcard entry above it (fuzz seed 1 path 346)', () => {
+    // The table walks every service of the egress listeners, whatever its ports; the UDP-only entry builds no
+    // listener, so the call to its address meets none: virtualOutbound.
+    const r = res(`${dns}
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec: {hosts: ["*.wild.example.com", x.wild.example.com], ports: [{number: 9000, name: tls-9000, protocol: TLS}], resolution: NONE, workloadSelector: {labels: {}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec: {hosts: [x.wild.example.com], ports: [{number: 80, name: udp-80, protocol: UDP}], resolution: DNS_ROUND_ROBIN, addresses: [198.51.100.7], endpoints: [{address: 10.1.2.3}]}
+`);
+    const curl = { namespace: 'default', labels: { app: 'curl' } };
+    expect(ask(r, curl, 'https://x.wild.example.com:9000/', [curl])).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
+    // A name only the wildcard entry answers resolves to its selected Pod (the egress gateway's), which has a listener.
+    expect(ask(r, curl, 'https://deep.w.wild.example.com:9000/', [curl])).toMatchObject({ cluster: 'outbound|9000||*.wild.example.com' });
+  });
+
+  it("lists the selected Pods by name (serviceentry/conversion.go services): the namespace's plain client first, whose own address has no outbound listener (fuzz-s1-346)", () => {
+    // listener.go buildSidecarOutboundListeners skips the instance at the node's own IP; the call to it takes 0.0.0.0_80.
+    const r = res(`${dns}
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], ports: [{number: 80, name: tls-80, protocol: TLS}], resolution: NONE, workloadSelector: {labels: {}}}
+`);
+    const plain = { namespace: 'default' };
+    const curl = { namespace: 'default', labels: { app: 'curl' } };
+    expect(ask(r, plain, 'http://a.example.com:80/', [plain, curl])).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: '0.0.0.0_80',
+    });
+    // From another Pod the first answer is the plain client's address, bound for the entry.
+    expect(ask(r, curl, 'http://a.example.com:80/', [plain, curl])).toMatchObject({ cluster: 'outbound|80||a.example.com' });
   });
 });
