@@ -268,6 +268,16 @@ export function land(
       'listener.none',
       probe.to.scheme === 'http' ? 'outbound' : undefined,
     );
+  if (l.kind === 'address' && l.http && probe.to.scheme === 'http')
+    // Ahead of any chain VirtualService tls routes give the holder: the HTTP chain matches on ALPN, not SNI.
+    // The HTTP chain's route `<host>:<port>` keeps the one virtual host of that service, its domains made `*`
+    // (httproute.go getVirtualHostsForSniffedServicePort): whatever the Host, the request goes to it.
+    return toService(
+      l.http,
+      `listener ${l.name}: plain HTTP takes the HTTP chain ${entryLabel(l.http.se)} added to it, route ${l.http.host}:${l.http.port}`,
+      'se.http-route',
+      true,
+    );
   if (l.kind === 'address' && l.service.kind === 'tls' && tlsRouteSni) {
     // tls.go buildSidecarOutboundTLSFilterChainOpts: VirtualService tls routes replace the service's own chain with
     // chains matching their SNIs; a call none of them matches takes the listener's default chain, by policy.
@@ -280,15 +290,6 @@ export function land(
         'listener.default-chain',
       );
   }
-  if (l.kind === 'address' && l.http && probe.to.scheme === 'http')
-    // The HTTP chain's route `<host>:<port>` keeps the one virtual host of that service, its domains made `*`
-    // (httproute.go getVirtualHostsForSniffedServicePort): whatever the Host, the request goes to it.
-    return toService(
-      l.http,
-      `listener ${l.name}: plain HTTP takes the HTTP chain ${entryLabel(l.http.se)} added to it, route ${l.http.host}:${l.http.port}`,
-      'se.http-route',
-      true,
-    );
   if (l.kind === 'address') {
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
