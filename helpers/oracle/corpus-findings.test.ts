@@ -1247,3 +1247,49 @@ spec:
     });
   });
 });
+
+describe("plain HTTP on an unset-protocol port's HTTP chain follows a mesh VirtualService's http routes", () => {
+  // pilot/pkg/networking/core/route/route.go buildSidecarVirtualHostsForVirtualService groups a VirtualService's
+  // services by every port whose protocol IsHTTPOrSniffed, so an unset-protocol port's virtual host on route
+  // <port> carries the VirtualService's http routes (BuildSidecarVirtualHostWrapper does the same for the
+  // services without one). The sniffed listener's HTTP chain takes plain HTTP, its TCP chain (or a CIDR's prefix
+  // chain, s115-3#1) everything else. Corpus master-2026-08-27 s142-12#1, #6, #8 (the entry also lost the port's
+  // match-all chain to the gateway's HTTP2 port 80, which leaves the HTTP chain as it is).
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 80, name: port-80}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v, namespace: default}
+spec:
+  hosts: [db.example.org]
+  http: [{route: [{destination: {host: api.example.net, port: {number: 80}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('HTTP is routed by the VirtualService, TCP keeps the entry (corpus master-2026-08-27 s142-12#1)', () => {
+    expect(ask('http://db.example.org:80/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||api.example.net' });
+    expect(ask('tcp://db.example.org:80').cluster).not.toBe('outbound|80||api.example.net');
+  });
+});

@@ -16,7 +16,7 @@ import { creationSeconds } from './order.ts';
 import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
-function portRouteKind(resources: ResourceSet, host: string, port: number, ns: string): RouteKind | undefined {
+function portRouteKind(resources: ResourceSet, host: string, port: number, ns: string, call?: RouteKind): RouteKind | undefined {
   // The sidecar keeps its own namespace's entry for a host before another's (sidecar.go selectServices; s127-13#0).
   const entries = resources.serviceEntries.filter((se) => se.hosts.some((h) => subsetOf(host, h)));
   const p = [...entries.filter((se) => se.namespace === ns), ...entries.filter((se) => se.namespace !== ns)]
@@ -25,6 +25,7 @@ function portRouteKind(resources: ResourceSet, host: string, port: number, ns: s
   if (!p) return undefined;
   if (['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(p.protocol)) return 'http';
   if (p.protocol === 'TLS' || p.protocol === 'HTTPS') return 'tls';
+  if (p.protocol === '' && call === 'http') return 'http';
   return 'tcp';
 }
 
@@ -49,6 +50,9 @@ function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: Ist
 
 /** The rules of a base answer blocked only because istiod names the service's cluster without building it. */
 const UNBUILT: ReadonlySet<string> = new Set(['se.unmerged-no-cluster', 'se.dns-cluster-not-built', 'hosts.one-per-name']);
+
+/** The base answers that took the listener's HTTP chain and a virtual host of its route. */
+const HTTP_CHAIN: ReadonlySet<string> = new Set(['se.http-route', 'se.http-route-address']);
 
 /** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
 const namesOthers = (to: string[]) => to.length > 0 && to.every((t) => !['*', '.', '~'].includes(t));
@@ -85,8 +89,12 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const m = /^outbound\|(\d+)\|\|(.+)$/.exec(base.cluster);
   // A route to the service's own cluster that istiod does not build still exists: a VirtualService replaces it
   // like any other (its virtual host is built from the service, route.go; corpus master-2026-08-27 s82-11#0).
-  const unbuilt = base.verdict === 'blocked' && UNBUILT.has((base as { rule?: string }).rule ?? '');
-  let kind = m && (base.verdict === 'allowed' || unbuilt) ? portRouteKind(resources, m[2]!, Number(m[1]), ns) : undefined;
+  const baseRule = (base as { rule?: string }).rule ?? '';
+  const unbuilt = base.verdict === 'blocked' && UNBUILT.has(baseRule);
+  let kind =
+    m && (base.verdict === 'allowed' || unbuilt)
+      ? portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
+      : undefined;
   let dest: Destination | undefined;
   // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
   // (httproute.go BuildSidecarOutboundVirtualHosts filters VirtualServices by the registry only on other ports), so
