@@ -129,7 +129,7 @@ export class ClientPods {
         pending = pending.filter((k) => !this.known.has(k));
         return pending.length === 0;
       },
-      { timeoutMs, intervalMs: 10, maxIntervalMs: 40, factor: 1.5 },
+      { timeoutMs, intervalMs: 10, maxIntervalMs: 100, factor: 1.5 },
     );
     if (!ok) throw new Error(`client Pods not Running and Ready with an IP within ${timeoutMs} ms: ${pending.join(', ')}`);
     return specs.map((s) => this.known.get(`${s.namespace}/${s.name}`)!);
