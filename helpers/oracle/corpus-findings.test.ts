@@ -1293,3 +1293,47 @@ spec:
     expect(ask('tcp://db.example.org:80').cluster).not.toBe('outbound|80||api.example.net');
   });
 });
+
+describe("an address listener of an unset-protocol port routes plain HTTP by the port's VirtualService too", () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListener: a service with an address (its own, or one
+  // auto-allocated for a DNS-capturing sidecar) and an unset protocol gets <ip>_<port> with a TCP chain and an
+  // HTTP chain whose RDS is `<host>:<port>`; route.go buildSidecarVirtualHostsForVirtualService puts the
+  // VirtualService's http routes on its virtual host (IsHTTPOrSniffed). A route to a port the entry lacks has no
+  // cluster: 503. Corpus master-2026-08-27 s166-5#0, #7 (an auto-allocated address).
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 443, name: port-443}]
+  resolution: DNS_ROUND_ROBIN
+  addresses: [192.0.2.20]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes-0, namespace: frontend}
+spec:
+  hosts: [a.example.com]
+  http: [{route: [{destination: {host: a.example.com, port: {number: 80}}}]}]
+  tls: [{match: [{port: 443, sniHosts: [a.example.com]}], route: [{destination: {host: a.example.com, port: {number: 443}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+
+  it('plain HTTP takes the http route to the missing port 80 cluster (corpus master-2026-08-27 s166-5#0)', () => {
+    expect(ask('http://192.0.2.20:443/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'http-503',
+      listener: '192.0.2.20_443',
+    });
+    // TCP takes the TCP chain to the entry.
+    expect(ask('tcp://192.0.2.20:443')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||a.example.com' });
+  });
+});

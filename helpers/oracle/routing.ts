@@ -51,8 +51,13 @@ function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: Ist
 /** The rules of a base answer blocked only because istiod names the service's cluster without building it. */
 const UNBUILT: ReadonlySet<string> = new Set(['se.unmerged-no-cluster', 'se.dns-cluster-not-built', 'hosts.one-per-name']);
 
-/** The base answers that took the listener's HTTP chain and a virtual host of its route. */
-const HTTP_CHAIN: ReadonlySet<string> = new Set(['se.http-route', 'se.http-route-address']);
+/** The base answers that can take a listener's HTTP chain: the wildcard's route `<port>`, an address listener's `<host>:<port>`. */
+const HTTP_CHAIN: ReadonlySet<string> = new Set([
+  'se.http-route',
+  'se.http-route-address',
+  'se.address-listener',
+  'se.auto-address-listener',
+]);
 
 /** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
 const namesOthers = (to: string[]) => to.length > 0 && to.every((t) => !['*', '.', '~'].includes(t));
