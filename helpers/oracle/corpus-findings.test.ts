@@ -1337,3 +1337,126 @@ spec:
     expect(ask('tcp://192.0.2.20:443')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||a.example.com' });
   });
 });
+
+describe("a proxy applies the exported DestinationRules of the namespace of the service it keeps for a host, no other's", () => {
+  // pilot/pkg/model/push_context.go destinationRule: the proxy's own namespace's rules, else those the service's
+  // namespace (service.Attributes.Namespace) exports, else the root namespace's. With a host declared in several
+  // namespaces the proxy keeps one service (sidecar.go selectServices: its own namespace's, else the first in
+  // processing order, DefaultSidecarScopeForGateway alike), so a rule in another declaring namespace is not used.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: http2-443, protocol: HTTP2}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: grpc-443, protocol: GRPC}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.51}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate-0, namespace: payments}
+spec:
+  host: api.example.net
+  trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: SIMPLE, sni: api.example.net}}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: frontend}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [frontend/api.example.net]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-egressgateway-0, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 443}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [istio-egressgateway-0], port: 80}]
+    route: [{destination: {host: api.example.net, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-1, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (ns: string) =>
+    expectProbe(
+      r(),
+      { from: { namespace: ns }, to: parseProbeUrl('http://api.example.net:443/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it("the gateway keeps default's entry (the first by namespace), so payments' rule originates no TLS (corpus master-2026-08-27 s173-2#3, #6-9)", () => {
+    const e = ask('default');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW });
+    expect(e.hops?.map((h) => [h.kind, h.cluster, h.tls])).toEqual([
+      ['sidecar', GW, undefined],
+      ['gateway', 'outbound|443||api.example.net', undefined],
+    ]);
+  });
+
+  it("a sidecar keeps its own namespace's entry, else the first: another declaring namespace's rule originates nothing (s188-7#12)", () => {
+    const res = (drNs: string) =>
+      loadYamlText(
+        `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.51}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate-0, namespace: ${drNs}}
+spec:
+  host: a.example.com
+  trafficPolicy: {portLevelSettings: [{port: {number: 80}, tls: {mode: SIMPLE}}]}
+`,
+        'se.yaml',
+        emptyResources(),
+      );
+    const tls = (drNs: string) =>
+      expectProbe(
+        res(drNs),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('http://a.example.com:80/') },
+        { istioVersion: V, policy: 'REGISTRY_ONLY' },
+      ).hops?.[0]?.tls;
+    // From frontend the first by namespace, default's entry, is kept: default's rule applies, payments' does not.
+    expect(tls('default')).toEqual({ mode: 'SIMPLE' });
+    expect(tls('payments')).toBeUndefined();
+  });
+});

@@ -53,8 +53,15 @@ function tlsOfPolicy(policy: Obj | undefined, port: number): Obj | undefined {
 }
 
 /** What a proxy in `proxyNs` does for a destination: the cluster exists (subset defined), and the TLS it originates. */
-export function clusterFor(resources: ResourceSet, d: Destination, proxyNs: string): { exists: boolean; tls?: HopTls; rule?: string } {
-  const serviceNs = gatewayServiceFor(d.host)?.namespace ?? resources.serviceEntries.find((se) => se.hosts.includes(d.host))?.namespace;
+export function clusterFor(
+  resources: ResourceSet,
+  d: Destination,
+  proxyNs: string,
+  /** The namespace of the service the proxy keeps for the host (scope.ts keptNamespaces); unset: the first entry's. */
+  keptNs?: string,
+): { exists: boolean; tls?: HopTls; rule?: string } {
+  const serviceNs =
+    gatewayServiceFor(d.host)?.namespace ?? keptNs ?? resources.serviceEntries.find((se) => se.hosts.includes(d.host))?.namespace;
   const dr = destinationRuleFor(resources, d.host, proxyNs, serviceNs);
   const ref = dr ? `DestinationRule ${dr.namespace}/${dr.name}` : undefined;
   const subset = d.subset ? ((dr?.spec.subsets as Obj[] | undefined) ?? []).find((s) => s.name === d.subset) : undefined;

@@ -17,6 +17,8 @@ export function followGateway<E extends Expectation>(
   done: (e: Partial<Expectation>, hops: Hop[]) => E,
   /** Whether the gateway has a host's port cluster; unset: whenever an entry declares the host. */
   gatewayCluster?: (d: { host: string; port: number }) => { missing?: string },
+  /** The namespace of the service the gateway keeps for a host, whose DestinationRules it may apply. */
+  keptNs?: (host: string) => string | undefined,
 ): E {
   const routing = resources.routing ?? [];
   const at = `gateway ${gw.workload}`;
@@ -84,7 +86,7 @@ export function followGateway<E extends Expectation>(
     return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
-  const c2 = clusterFor(resources, dest, gw.namespace);
+  const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host));
   // The gateway's scope is the services exported to its namespace, and a service's clusters are its non-UDP
   // ports (sidecar.go DefaultSidecarScopeForGateway, cluster_builder.go buildOutboundClusters): a route to a port
   // the entry lacks, or to an entry not exported to istio-system, names a cluster the gateway does not have.

@@ -48,6 +48,22 @@ function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: Ist
   return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some((p) => p.number === 80));
 }
 
+/**
+ * The namespace of the service a proxy of `ns` keeps for a host declared in several namespaces (its own, else the
+ * first in processing order: sidecar.go selectServices), whose namespace's exported DestinationRules the proxy
+ * applies when its own namespace has none (push_context.go destinationRule takes service.Attributes.Namespace).
+ */
+function keptServiceNamespace(resources: ResourceSet, host: string, ns: string, v: IstioVersion): string | undefined {
+  const owners: HostOwner[] = [];
+  for (const se of resources.serviceEntries) {
+    if (!se.hosts.includes(host)) continue;
+    const exp = exportedTo(se, ns, resources, v);
+    if (exp.visible)
+      owners.push({ host, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace] });
+  }
+  return keptNamespaces(owners, ns).get(host);
+}
+
 /** The rules of a base answer blocked only because istiod names the service's cluster without building it. */
 const UNBUILT: ReadonlySet<string> = new Set(['se.unmerged-no-cluster', 'se.dns-cluster-not-built', 'hosts.one-per-name']);
 
@@ -154,7 +170,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   }
   rerouted = unbuilt && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
-  const c1 = clusterFor(resources, first, ns);
+  const c1 = clusterFor(resources, first, ns, scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined);
   if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
   const hop1: Hop = {
     ...sidecar,
@@ -218,5 +234,16 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
         return m ? { missing: m } : {};
       }
     : undefined;
-  return followGateway(resources, probe, first, hop1, gw, why, notModelled, done, hasCluster);
+  return followGateway(
+    resources,
+    probe,
+    first,
+    hop1,
+    gw,
+    why,
+    notModelled,
+    done,
+    hasCluster,
+    scope ? (host) => keptServiceNamespace(resources, host, gw.namespace, scope.v) : undefined,
+  );
 }
