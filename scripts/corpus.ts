@@ -21,6 +21,7 @@ import { findSimulatorSync, Simulator } from '../helpers/tools/simulator.ts';
 import { fromObservation } from '../helpers/fuzz/referee.ts';
 import type { FuzzScenario } from '../helpers/fuzz/scenario.ts';
 import { replayScenario, variesOf } from '../helpers/fuzz/variance.ts';
+import { finishScenarios } from '../helpers/fuzz/run-scenario.ts';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
 /** Files past this size are written gzipped (the corpus stays small enough to review and to clone). */
@@ -165,6 +166,7 @@ async function replay(o: { label: string; times: number; ids?: string[] }): Prom
     }
   } finally {
     stopListening();
+    await finishScenarios(lane);
     await simulator.close();
     await lane.teardown();
   }

@@ -8,7 +8,7 @@ import { Simulator } from '../tools/simulator.ts';
 import { signature } from './disagreement.ts';
 import { scenarioArb, type ScenarioArbOptions } from './generate.ts';
 import type { ScenarioOutcome } from './probe-outcome.ts';
-import { runScenario } from './run-scenario.ts';
+import { finishScenarios, runScenario } from './run-scenario.ts';
 import { admit, type FuzzScenario } from './scenario.ts';
 import { type Found, shrinkFinding } from './shrink.ts';
 import { DEFAULT_REPLAYS, settleByReplay } from './variance.ts';
@@ -122,6 +122,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       summary.findings.push(await shrinkFinding(f, arb, { seed: opts.seed, shrinkTimeMs: opts.shrinkTimeMs }, ctx));
     }
   } finally {
+    await finishScenarios(opts.lane);
     await simulator?.close();
   }
   summary.elapsedMs = Date.now() - started;
