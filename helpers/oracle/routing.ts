@@ -220,16 +220,22 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
         // An entry of the gateway's own namespace that its exportTo keeps from that namespace still got a gateway
         // cluster on the pinned istiod (corpus s107-8#7, the one such probe); the source read so far
         // (servicesExportedToNamespace) does not say why, so only other namespaces' entries are judged by exportTo.
+        // Where another namespace's entry visible to the gateway declares the host, the gateway keeps that one and
+        // the own entry's exportTo holds (s159-14#1, #8: no cluster for the port only the own entry has).
         const own = resources.serviceEntries.filter((se) => se.namespace === gw.namespace && se.hosts.includes(d.host));
-        const inView = own.length
-          ? {
-              ...resources,
-              serviceEntries: [
-                ...resources.serviceEntries.filter((se) => !own.includes(se)),
-                ...own.map((se) => (namesOthers(se.exportTo) ? { ...se, exportTo: ['.'] } : se)),
-              ],
-            }
-          : resources;
+        const rival = resources.serviceEntries.some(
+          (se) => se.namespace !== gw.namespace && se.hosts.includes(d.host) && exportedTo(se, gw.namespace, resources, scope.v).visible,
+        );
+        const inView =
+          own.length && !rival
+            ? {
+                ...resources,
+                serviceEntries: [
+                  ...resources.serviceEntries.filter((se) => !own.includes(se)),
+                  ...own.map((se) => (namesOthers(se.exportTo) ? { ...se, exportTo: ['.'] } : se)),
+                ],
+              }
+            : resources;
         const m = missingCluster(d, withInstalledServices(inView), gw.namespace, scope.v, undefined, pods);
         return m ? { missing: m } : {};
       }
