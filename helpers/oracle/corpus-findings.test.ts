@@ -1541,3 +1541,78 @@ spec:
     expect(ask(false)).toMatchObject({ verdict: 'allowed', cluster: GW });
   });
 });
+
+describe("an ISTIO_MUTUAL gateway server's chain matches its hosts as SNI, which the sidecar's auto mTLS does not carry", () => {
+  // With no TLS in the DestinationRule, the sidecar's cluster to the gateway originates Istio mTLS by auto mTLS
+  // (cluster_tls.go buildUpstreamTLSSettings) with the SNI outbound_.443_.edition_.<gateway host>. A server's
+  // hosts are its chain's server_names (model/gateway.go GetSNIHostsForServer), except that `*` among them leaves
+  // none (listener.go toFilterChainMatch): a `*` server takes the call and routes it, a named one never does.
+  const r = (serverHost: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: http2-443, protocol: HTTP2}]
+  resolution: DNS
+  addresses: [198.51.100.7]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["${serverHost}"], tls: {mode: ISTIO_MUTUAL}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-system/istio-egressgateway-0, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 443}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-system/istio-egressgateway-0], port: 443}]
+    route: [{destination: {host: api.example.net, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (serverHost: string, url: string) =>
+    expectProbe(r(serverHost), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
+  const hops = (e: ReturnType<typeof ask>) => e.hops?.map((h) => [h.kind, h.cluster]);
+
+  it('a `*` server takes it and routes it on (corpus master-2026-08-27 s219-4#0, #10)', () => {
+    const e = ask('*', 'http://api.example.net:443/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW });
+    expect(hops(e)).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|443||api.example.net'],
+    ]);
+    // A server of the host itself has no chain for the auto-mTLS SNI.
+    expect(hops(ask('api.example.net', 'http://api.example.net:443/'))).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(no filter chain)'],
+    ]);
+  });
+
+  it('a call no server takes (an address dialled) finds no filter chain either: the router answers 503 (s218-5#4)', () => {
+    const e = ask('a.example.com', 'http://198.51.100.7:443/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
+    expect(hops(e)).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(no filter chain)'],
+    ]);
+  });
+});

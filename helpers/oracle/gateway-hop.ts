@@ -49,6 +49,13 @@ export function followGateway<E extends Expectation>(
       why.push(`${at}: its plain HTTP chain reads the request anyway, and no virtual host names its Host: 404`);
       return ends('(no route)', 'http-404');
     }
+    // HTTPS and TLS servers' chains match their hosts as SNI (model/gateway.go GetSNIHostsForServer, listener.go
+    // toFilterChainMatch), and the sidecar's call carries none of them (auto mTLS names the gateway's cluster):
+    // no filter chain takes it. Corpus master-2026-08-27 s218-5#4 (an address dialled, the server's host unnamed).
+    if (onPort.every((s) => s.port.protocol === 'HTTPS' || s.port.protocol === 'TLS')) {
+      why.push(`${at}: every server on the port matches its hosts as SNI, which the call does not carry: no filter chain`);
+      return ends('(no filter chain)', 'tcp-close');
+    }
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   why.push(
@@ -57,14 +64,22 @@ export function followGateway<E extends Expectation>(
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
   const kind = serverRoutes(server);
-  if (wantsMtls && !hop1.tls) {
+  // Without a DestinationRule TLS setting the sidecar's cluster to the gateway, a mesh workload, originates Istio
+  // mTLS by auto mTLS with the SNI outbound_.<port>_.<subset>_.<gateway host> (cluster_tls.go
+  // buildUpstreamTLSSettings, autoMTLSEnabled), which no server's own hosts match (model/gateway.go
+  // GetSNIHostsForServer: the server's hosts are its chain's server_names), but a `*` server's chain has none
+  // (listener.go toFilterChainMatch drops them when `*` is among them) and takes it. Corpus master-2026-08-27
+  // s219-4#0, #10.
+  const autoMtls = wantsMtls && !hop1.tls && server.hosts.includes('*');
+  if (autoMtls) why.push(`${at}: the sidecar's auto mTLS reaches the chain of the server for *, which matches no SNI`);
+  if (wantsMtls && !hop1.tls && !autoMtls) {
     why.push(
       `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`,
     );
     // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
     return ends('(no filter chain)', 'tcp-close');
   }
-  if (wantsMtls && !sentMtls) {
+  if (wantsMtls && !sentMtls && !autoMtls) {
     // listener.go BuildListenerTLSContext: an ISTIO_MUTUAL server requires a client certificate.
     why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
     return ends('(handshake failed)', 'tcp-close');
