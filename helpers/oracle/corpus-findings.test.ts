@@ -1616,3 +1616,60 @@ spec:
     ]);
   });
 });
+
+describe('of several mesh VirtualServices for a host, the first by creation time, then name, then namespace routes it', () => {
+  // pilot/pkg/model/virtualservice_controller.go sortMergedVirtualServicesByCreationTime orders them by
+  // config.go configCompareByCreationTime (creation time, then name, then namespace), not by when they were
+  // written; the route of the host is the first one's (s170-3#5, #8: default/routes-1 before
+  // payments/through-gateway-0). A TLS or TCP chain takes the first one with routes of its kind (tls.go
+  // buildSidecarOutboundTLSFilterChainOpts, buildSidecarOutboundTCPFilterChainOpts; s62-3#7).
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 5432, name: p5432, protocol: HTTP2}, {number: 443, name: tls, protocol: TLS}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: y, namespace: istio-system}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 5432, name: p5432, protocol: HTTP2}, {number: 443, name: tls, protocol: TLS}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.51}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  http: [{route: [{destination: {host: b.example.com, port: {number: 5432}}}]}]
+  tls: [{match: [{port: 443, sniHosts: [a.example.com]}], route: [{destination: {host: b.example.com, port: {number: 443}}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes-1, namespace: default}
+spec:
+  hosts: [a.example.com]
+  http: [{route: [{destination: {host: a.example.com, port: {number: 5432}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('routes-1 comes before through-gateway-0, written later or not (corpus master-2026-08-27 s170-3#5)', () => {
+    expect(ask('http://a.example.com:5432/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||a.example.com' });
+  });
+
+  it('TLS takes the first one with tls routes (s62-3#7)', () => {
+    expect(ask('https://a.example.com:443/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com' });
+  });
+});

@@ -11,6 +11,7 @@ import type { IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { exportedTo } from './export-to.ts';
 import { gatewayServiceFor, namesGateway } from './gateway.ts';
 import { subsetOf } from './hosts.ts';
+import { creationSeconds } from './order.ts';
 
 type Obj = Record<string, unknown>;
 export type RouteKind = 'http' | 'tls' | 'tcp';
@@ -41,6 +42,14 @@ export function virtualServiceFor(routing: IstioConfig[], host: string, boundTo:
  * (route/route.go buildSidecarVirtualHostsForVirtualService: no routes, no wrapper; httproute.go keeps the first
  * virtual host of a domain). Corpus master-2026-08-27 s91-7#3, s89-10#4.
  */
+/** model/config.go configCompareByCreationTime: creation time, then name, then namespace. */
+function compareByCreation(a: IstioConfig, b: IstioConfig): number {
+  const t = creationSeconds(a.manifest) - creationSeconds(b.manifest);
+  if (t !== 0) return t;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
+}
+
 export function meshVirtualServiceFor(
   routing: IstioConfig[],
   host: string,
@@ -55,10 +64,10 @@ export function meshVirtualServiceFor(
   };
   const candidates = routing
     .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => bucket(a.r) - bucket(b.r) || a.i - b.i)
-    .map((x) => x.r);
-  if (kind !== 'http') return candidates[0];
+    .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+  // A TLS or TCP chain takes its routes from the first VirtualService of the host that has routes of its kind
+  // (tls.go buildSidecarOutboundTLSFilterChainOpts, tcp.go: each VirtualService's tls / tcp routes in turn).
+  if (kind !== 'http') return candidates.find((r) => ((r.spec[kind] as Obj[] | undefined) ?? []).length > 0) ?? candidates[0];
   const onPort = (r: IstioConfig) =>
     ((r.spec.http as Obj[] | undefined) ?? []).some((route) => {
       const match = route.match as Obj[] | undefined;
