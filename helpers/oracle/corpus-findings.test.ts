@@ -1673,3 +1673,66 @@ spec:
     expect(ask('https://a.example.com:443/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||b.example.com' });
   });
 });
+
+describe("a plain HTTP gateway server's chain takes a call no server names, TLS included", () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayHTTPFilterChainOpts: a plain HTTP server's chain matches no
+  // host (sniHosts nil), so the sidecar's Istio mTLS to it reaches its HTTP connection manager, which reads the
+  // TLS bytes as a broken request; the sidecar's router answers 503. Corpus master-2026-08-27 s166-9#1 (an address
+  // dialled, the server's host unnamed; without TLS the same call gets the route's 404, s107-8#5).
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: STATIC
+  addresses: [192.0.2.10]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [db.example.org]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: frontend}
+spec:
+  hosts: [db.example.org]
+  gateways: [istio-system/istio-egressgateway-0, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 443}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: Edition, port: {number: 80}}}]
+  - match: [{gateways: [istio-system/istio-egressgateway-0], port: 80}]
+    route: [{destination: {host: db.example.org, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: Edition, trafficPolicy: {portLevelSettings: [{port: {number: 80}, tls: {mode: ISTIO_MUTUAL, sni: db.example.org}}]}}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|80|Edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it('the address as Host: a protocol error at the gateway, 503 to the client (s166-9#1)', () => {
+    const e = expectProbe(
+      r(),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://192.0.2.10:443/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
+    expect(e.hops?.map((h) => [h.kind, h.cluster])).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(protocol error)'],
+    ]);
+  });
+});

@@ -49,6 +49,11 @@ export function followGateway<E extends Expectation>(
       why.push(`${at}: its plain HTTP chain reads the request anyway, and no virtual host names its Host: 404`);
       return ends('(no route)', 'http-404');
     }
+    // The same chain takes a TLS connection too and reads its bytes as a broken request (s166-9#1).
+    if (hop1.tls && onPort.every((s) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS')) {
+      why.push(`${at}: its plain HTTP chain takes the sidecar's TLS and cannot read it`);
+      return ends('(protocol error)', 'tcp-close');
+    }
     // HTTPS and TLS servers' chains match their hosts as SNI (model/gateway.go GetSNIHostsForServer, listener.go
     // toFilterChainMatch), and the sidecar's call carries none of them (auto mTLS names the gateway's cluster):
     // no filter chain takes it. Corpus master-2026-08-27 s218-5#4 (an address dialled, the server's host unnamed).
