@@ -1736,3 +1736,72 @@ spec:
     ]);
   });
 });
+
+describe("under REGISTRY_ONLY a mesh VirtualService's host still gets its virtual host on route 80", () => {
+  // pilot/pkg/networking/core/route/route.go buildSidecarVirtualHostsForVirtualService: a VirtualService whose
+  // hosts no service of the route has gets a virtual host on port 80 all the same (serviceByPort[80] = nil, "a
+  // gross HACK"), ahead of the block_all catch-all REGISTRY_ONLY adds. Here the kept entry for the host (the
+  // first by creation, frontend's) lacks port 80. Corpus master-2026-08-27 s157-3#11 (a subset no rule visible
+  // from default defines: 503).
+  const r = (subset: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: p443, protocol: GRPC-WEB}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: payments, creationTimestamp: "2026-01-01T00:00:03Z"}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 80, name: http-80, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 192.0.2.51}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  http: [{route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: ${subset}, port: {number: 80}}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: other}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (subset: string) =>
+    expectProbe(
+      r(subset),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://db.example.org:80/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('a subset without a cluster: 503, not the catch-all 502 (s157-3#11)', () => {
+    expect(ask('edition')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local',
+      signal: 'http-503',
+    });
+  });
+
+  it('a defined subset: the call is routed to the gateway, which has no server on port 80 here', () => {
+    const e = ask('other');
+    expect(e.cluster).toBe('outbound|80|other|istio-egressgateway.istio-system.svc.cluster.local');
+    expect(e.hops?.map((h) => h.cluster)).toEqual([
+      'outbound|80|other|istio-egressgateway.istio-system.svc.cluster.local',
+      '(connection refused)',
+    ]);
+  });
+});

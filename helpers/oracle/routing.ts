@@ -126,7 +126,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     probe.to.scheme === 'http' &&
     !probe.to.isIp &&
     base.listener === '0.0.0.0_80' &&
-    base.cluster !== 'BlackHoleCluster';
+    (base.cluster !== 'BlackHoleCluster' || baseRule === 'mesh.registry-only-http');
   const candidate80 =
     catchAll80 && scope && meshHttpRouted(routing, probe.to.host, ns, 80)
       ? meshVirtualServiceFor(routing, probe.to.host, ns, 80, 'http')
@@ -168,7 +168,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
     }
   }
-  rerouted = unbuilt && dest !== undefined;
+  rerouted = (unbuilt || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(resources, first, ns, scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined);
   if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
