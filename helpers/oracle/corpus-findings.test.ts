@@ -1805,3 +1805,51 @@ spec:
     ]);
   });
 });
+
+describe('a mesh VirtualService for a host whose kept service has no HTTP port there has no virtual host on that route', () => {
+  // pilot/pkg/networking/core/route/route.go separateVSHostsAndServices: a VirtualService host naming a service
+  // of the sidecar's registry takes that service; buildSidecarVirtualHostsForVirtualService then builds virtual
+  // hosts only on its IsHTTPOrSniffed ports (and port 80 when none). The kept service for a.example.com has a UDP
+  // port only, so on route 8080 the request stays with *.example.com's virtual host. Corpus master-2026-08-27
+  // s225-11#0, #9.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: udp-80, protocol: UDP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: ["*.example.com"]
+  ports: [{number: 8080, name: http-8080, protocol: HTTP}]
+  resolution: DYNAMIC_DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: to-tls-port-0, namespace: default}
+spec:
+  hosts: [a.example.com]
+  http: [{match: [{port: 8080}], route: [{destination: {host: a.example.com, port: {number: 443}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it('the request takes *.example.com:8080, not the VirtualService (s225-11#0)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'default' }, to: parseProbeUrl('http://a.example.com:8080/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
+  });
+});

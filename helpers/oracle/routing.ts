@@ -6,6 +6,7 @@ import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
 import { gatewayServiceFor, installedWorkloads, withInstalledServices } from './gateway.ts';
+import { portKind } from './listeners.ts';
 import { selectSidecar } from './policy.ts';
 import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
@@ -159,7 +160,24 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const vs = m && kind ? meshVirtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind) : undefined;
   if (vs && kind) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
-    if (kind !== kindFor && !(kind === 'tcp' && kindFor !== 'http')) {
+    const keptNs = scope && !probe.to.isIp ? keptServiceNamespace(resources, probe.to.host, ns, scope.v) : undefined;
+    const noVirtualHost =
+      scope &&
+      kind === 'http' &&
+      keptNs !== undefined &&
+      ((vs.spec.hosts as string[] | undefined) ?? []).includes(probe.to.host) &&
+      !resources.serviceEntries.some(
+        (se) =>
+          se.namespace === keptNs &&
+          se.hosts.includes(probe.to.host) &&
+          exportedTo(se, ns, resources, scope.v).visible &&
+          se.ports.some((p) => p.number === probe.to.port && (p.protocol === '' || portKind(p.protocol) === 'http')),
+      );
+    if (noVirtualHost) {
+      why.push(
+        `${ref} has no virtual host on route ${probe.to.port}: the service kept for ${probe.to.host} has no HTTP port ${probe.to.port}`,
+      );
+    } else if (kind !== kindFor && !(kind === 'tcp' && kindFor !== 'http')) {
       why.push(`${ref} is not used: the port is ${kind}, the call ${kindFor}`);
     } else if (kind === 'tls' && !vs.spec.tls && vs.spec.http) {
       why.push(`${ref} has only http routes, which a TLS port never uses (its chain matches SNI): no effect`);
