@@ -1853,3 +1853,52 @@ spec:
     ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
   });
 });
+
+describe("a VirtualService route back to the service's own unbuilt cluster leaves the call failing", () => {
+  // pilot/pkg/model/sidecar.go appendSidecarServices keeps istio-system/b for api.example.net and drops z, which it
+  // cannot merge (canMergeServices), so cluster_builder.go builds no outbound|80||api.example.net; a route that
+  // names that very cluster (route.go, the VirtualService's catch-all route) still finds none: 503 (NC).
+  // Corpus master-2026-08-27 s145-2#4.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 8080, name: p8080, protocol: TLS}]
+  resolution: NONE
+  addresses: [192.0.2.10]
+  exportTo: [frontend]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system, creationTimestamp: "2026-01-01T00:00:02Z"}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 80, name: p80, protocol: GRPC}]
+  resolution: DNS
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes-0, namespace: default}
+spec:
+  hosts: [api.example.net]
+  http: [{timeout: 10s, route: [{destination: {host: api.example.net}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it('503 at the sidecar, as without the VirtualService (s145-2#4)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('http://api.example.net:80/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||api.example.net' });
+  });
+});

@@ -186,7 +186,9 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
     }
   }
-  rerouted = (unbuilt || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
+  // A route back to the unbuilt cluster itself leaves the call as the base answer has it (s145-2#4).
+  rerouted =
+    ((unbuilt && dest?.cluster !== base.cluster) || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(resources, first, ns, scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined);
   if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
