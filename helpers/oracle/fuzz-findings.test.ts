@@ -428,3 +428,65 @@ spec: {hosts: [a.example.com], ports: [{number: 80, name: tls-80, protocol: TLS}
     expect(ask(r, curl, 'http://a.example.com:80/', [plain, curl])).toMatchObject({ cluster: 'outbound|80||a.example.com' });
   });
 });
+
+describe("an imported VirtualService's destinations join the Sidecar's services (pilot/pkg/model/sidecar.go collectImportedServices)", () => {
+  const scenario = (egressHosts: string) =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec:
+  workloadSelector: {labels: {app: curl}}
+  egress: [{hosts: ["${egressHosts}"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [b.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [istio-system/gw, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [istio-system/gw], port: 80}]
+    route: [{destination: {host: b.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: default}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`);
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it('a Sidecar importing ./* alone still has the egress gateway subset cluster its VirtualService routes to (fuzz seed 1 path 6)', () => {
+    // "Infer more possible destinations from virtual services": the gateway's Service, in istio-system, which `./*`
+    // does not import, is added as the destination of default/through-gateway, which `./*` does.
+    const e = probe(scenario('./*'), 'default', 'http://b.example.com/', 'REGISTRY_ONLY', { app: 'curl' });
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW });
+    expect(e.hops?.map((h) => h.cluster)).toEqual([GW, 'outbound|80||b.example.com']);
+    expect(e.reason).toMatch(/joins Sidecar default\/a's services as a destination of VirtualService default\/through-gateway/);
+  });
+
+  it('a Sidecar that imports the VirtualService from no namespace has no route and no cluster through it', () => {
+    const e = probe(scenario('payments/*'), 'default', 'http://b.example.com/', 'REGISTRY_ONLY', { app: 'curl' });
+    expect(e.cluster).not.toBe(GW);
+    expect(e.verdict).toBe('blocked');
+  });
+});
