@@ -490,3 +490,38 @@ spec:
     expect(e.verdict).toBe('blocked');
   });
 });
+
+describe('an entry serviceEntryVisibility hides still joins its own namespace through a VirtualService (sidecar.go collectImportedServices)', () => {
+  const r = (visibility: string) => {
+    const x = res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: frontend}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 80, name: http-80, protocol: HTTP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes-0, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  http: [{route: [{destination: {host: db.example.org, port: {number: 80}}}]}]
+`);
+    x.mesh.meshConfig = { serviceEntryVisibility: { defaultVisibility: visibility, applyToSidecars: true } };
+    return x;
+  };
+
+  it("the VirtualService's destination is taken from the proxy's own namespace without a visibility check (corpus s198-10#0)", () => {
+    // byNamespace[configNamespace] is used as found; only other namespaces go through pickFirstVisibleNamespace.
+    expect(probe(r('NONE'), 'frontend', 'http://db.example.org/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||db.example.org',
+    });
+  });
+
+  it('another namespace gets no cluster for the hidden entry: the call fails on the route', () => {
+    expect(probe(r('NONE'), 'default', 'http://db.example.org/', 'REGISTRY_ONLY').verdict).toBe('blocked');
+  });
+});

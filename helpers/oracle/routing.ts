@@ -12,7 +12,7 @@ import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
 import { exportedTo, importedBy } from './visibility.ts';
-import { type HostOwner, keptNamespaces } from './scope.ts';
+import { clusterNotBuilt, type HostOwner, keptNamespaces } from './scope.ts';
 import { creationSeconds } from './order.ts';
 import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
 
@@ -219,13 +219,25 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // possible destinations from virtual services", the service of the config namespace, else of the first visible
   // namespace). Fuzz seed 1 path 6 on master-2026-08-27: a Sidecar with `./*` alone still has the egress gateway's
   // subset cluster its namespace's VirtualService routes to.
+  // The service of the proxy's own namespace is taken without a visibility check (byNamespace[configNamespace]), so
+  // an entry serviceEntryVisibility hides still gets its cluster that way: corpus master-2026-08-27 s198-10#0.
   const routedBy = dest ? (vs80 ?? vs) : undefined;
-  if (missing && routedBy && ownSidecar && scope) {
-    const inferred = missingCluster({ host: first.host, port: first.port }, withInstalledServices(resources), ns, scope.v, undefined, pods);
-    if (inferred === undefined) {
+  if (missing && routedBy && scope) {
+    const visible =
+      ownSidecar !== undefined &&
+      missingCluster({ host: first.host, port: first.port }, withInstalledServices(resources), ns, scope.v, undefined, pods) === undefined;
+    const own = resources.serviceEntries.some(
+      (se) =>
+        se.namespace === ns &&
+        se.hosts.includes(first.host) &&
+        se.ports.some((p) => p.number === first.port && p.protocol !== 'UDP') &&
+        !clusterNotBuilt(se, pods),
+    );
+    if (visible || own) {
       missing = undefined;
+      const scopeName = ownSidecar ? `Sidecar ${ownSidecar.namespace}/${ownSidecar.name}'s` : "the namespace's default sidecar scope's";
       why.push(
-        `${first.host} joins Sidecar ${ownSidecar.namespace}/${ownSidecar.name}'s services as a destination of VirtualService ${routedBy.namespace}/${routedBy.name}, which it imports`,
+        `${first.host} joins ${scopeName} services as a destination of VirtualService ${routedBy.namespace}/${routedBy.name}, which it imports${own ? ` (the entry of ${ns} itself, taken whatever its visibility)` : ''}`,
       );
     }
   }
