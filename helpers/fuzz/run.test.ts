@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { Lane, ScenarioHandle } from '../lanes/lane.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
-import { expectProbe } from '../oracle/index.ts';
+import type { Observation } from '../model/types.ts';
+import { ModelAnsweringLane } from '../testing/model-lane.ts';
 import { loadCatalogue } from '../catalogue/load.ts';
 import { differences, signature } from './disagreement.ts';
 import { runFuzz } from './run.ts';
@@ -18,42 +17,15 @@ import { sameAnswer } from './referee.ts';
 const V = '1.32.0-alpha.eed52ebb66ad';
 
 /** Answers as the oracle does, except that raw TCP to port 5432 always gets out (the planted disagreement). */
-class PlantedLane implements Lane {
-  applied = 0;
-  cleared = 0;
-  private current?: { handle: ScenarioHandle; resources: ResourceSet };
-  async setup() {
-    return { lane: 'control-plane' as const, istioVersion: V, details: {} };
+const PASSTHROUGH: Observation = {
+  verdict: 'allowed',
+  cluster: 'PassthroughCluster',
+  evidence: { listener: 'virtualOutbound', listenerMatch: 'virtualOutbound', cluster: 'PassthroughCluster' },
+};
+class PlantedLane extends ModelAnsweringLane {
+  constructor() {
+    super(V, (_, probe) => (probe.to.scheme === 'tcp' && probe.to.port === 5432 ? PASSTHROUGH : undefined));
   }
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet) {
-    this.applied++;
-    const handle = { name, policy };
-    this.current = { handle, resources };
-    return handle;
-  }
-  async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
-    const e = expectProbe(this.current!.resources, probe, { istioVersion: V, policy: handle.policy });
-    if (probe.to.scheme === 'tcp' && probe.to.port === 5432)
-      return {
-        verdict: 'allowed',
-        cluster: 'PassthroughCluster',
-        evidence: { listener: 'virtualOutbound', listenerMatch: 'virtualOutbound', cluster: 'PassthroughCluster' },
-      };
-    return {
-      verdict: e.verdict,
-      cluster: e.cluster,
-      ...(e.signal ? { signal: e.signal } : {}),
-      evidence: {
-        listener: e.listener,
-        listenerMatch: e.listener === 'virtualOutbound' ? 'virtualOutbound' : 'wildcard',
-        cluster: e.cluster,
-      },
-    };
-  }
-  async clearScenario() {
-    this.cleared++;
-  }
-  async teardown() {}
 }
 
 describe('fuzz run', () => {

@@ -1,9 +1,8 @@
 // A probe is istiod varying only when istiod was seen answering it two ways and one run agreed on every side:
 // stand-in lanes whose answers to one probe change from one application to the next (or never do).
 import { describe, expect, it } from 'vitest';
-import type { Lane, ScenarioHandle } from '../lanes/lane.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
-import { expectProbe } from '../oracle/index.ts';
+import type { Observation } from '../model/types.ts';
+import { ModelAnsweringLane, type Planted } from '../testing/model-lane.ts';
 import { checkModel, type CorpusScenario } from './corpus.ts';
 import { runScenario } from './run-scenario.ts';
 import { runFuzz } from './run.ts';
@@ -24,37 +23,7 @@ const ELSEWHERE: Observation = {
 };
 
 /** Answers as the oracle does, except where `turn(application number, probe)` answers. */
-class TurningLane implements Lane {
-  applied = 0;
-  private resources?: ResourceSet;
-  constructor(private readonly turn: (application: number, probe: Probe) => Observation | undefined) {}
-  async setup() {
-    return { lane: 'control-plane' as const, istioVersion: V, details: {} };
-  }
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
-    this.applied++;
-    this.resources = resources;
-    return { name, policy };
-  }
-  async observe(handle: ScenarioHandle, probe: Probe): Promise<Observation> {
-    if (!this.resources) throw new Error('nothing applied');
-    const planted = this.turn(this.applied, probe);
-    if (planted) return planted;
-    const e = expectProbe(this.resources, probe, { istioVersion: V, policy: handle.policy });
-    return {
-      verdict: e.verdict,
-      cluster: e.cluster,
-      ...(e.signal ? { signal: e.signal } : {}),
-      evidence: {
-        listener: e.listener,
-        listenerMatch: e.listener === 'virtualOutbound' ? 'virtualOutbound' : 'wildcard',
-        cluster: e.cluster,
-      },
-    };
-  }
-  async clearScenario() {}
-  async teardown() {}
-}
+const TurningLane = (turn: Planted) => new ModelAnsweringLane(V, turn);
 
 const scenario: FuzzScenario = {
   policy: 'REGISTRY_ONLY',
@@ -88,7 +57,7 @@ describe('istiod varying', () => {
 
   it('settles a disagreement when a replay answers as the model on every side and istiod answered otherwise before', async () => {
     // First application: passthrough (the model says blocked under REGISTRY_ONLY); later ones as the model.
-    const lane = new TurningLane((n, p) => (n === 1 && p.to.port === 5432 ? PASSTHROUGH : undefined));
+    const lane = TurningLane((n, p) => (n === 1 && p.to.port === 5432 ? PASSTHROUGH : undefined));
     const outcome = await runScenario(lane, scenario, ctx);
     expect(outcome.disagreeing).toHaveLength(1);
     expect(await settleByReplay(lane, scenario, outcome, ctx, 3)).toBe(1);
@@ -104,13 +73,13 @@ describe('istiod varying', () => {
   });
 
   it('leaves a disagreement that every replay repeats, or that no replay agrees on, as it is', async () => {
-    const always = new TurningLane((_, p) => (p.to.port === 5432 ? PASSTHROUGH : undefined));
+    const always = TurningLane((_, p) => (p.to.port === 5432 ? PASSTHROUGH : undefined));
     const first = await runScenario(always, scenario, ctx);
     expect(await settleByReplay(always, scenario, first, ctx, 4)).toBe(0);
     expect(first.disagreeing).toHaveLength(1);
     expect(first.probes[0]?.varies).toBeUndefined();
     // istiod answers two ways, but never as the model: still the model's disagreement.
-    const turning = new TurningLane((n, p) =>
+    const turning = TurningLane((n, p) =>
       p.to.port !== 5432 ? undefined : n % 2 ? PASSTHROUGH : { ...ELSEWHERE, cluster: 'outbound|5432||other', evidence: {} },
     );
     const second = await runScenario(turning, scenario, ctx);
@@ -120,7 +89,7 @@ describe('istiod varying', () => {
 
   it('the fuzzer counts a varying probe apart from disagreements, and replays nothing with --replays 0', async () => {
     // Every third application, istiod "passes every call through".
-    const flip = () => new TurningLane((n) => (n % 3 === 1 ? PASSTHROUGH : undefined));
+    const flip = () => TurningLane((n) => (n % 3 === 1 ? PASSTHROUGH : undefined));
     const settled = await runFuzz({ lane: flip(), oracleVersion: V, seed: 3, count: 5, replays: 2, maxShrinks: 0 });
     const never = await runFuzz({ lane: flip(), oracleVersion: V, seed: 3, count: 5, replays: 0, maxShrinks: 0 });
     expect(never.disagreements).toBeGreaterThan(0);
