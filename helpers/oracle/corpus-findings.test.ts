@@ -1902,3 +1902,40 @@ spec:
     ).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||api.example.net' });
   });
 });
+
+describe("a Sidecar egress listener bound on 0.0.0.0 gives its port's chain to the cluster's first Service with that port", () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: an egress listener with a port and a
+  // bind builds one filter chain per imported service, all matching every destination, and the first wins;
+  // services come ordered by push_context.go SortServicesByCreationTime (second, then Service name). On the
+  // lane's cluster `kubernetes` and `istiod` share a second, so `istiod` (port 443 https-webhook) comes first.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  workloadSelector: {labels: {app: other}}
+  egress:
+  - port: {number: 443, name: egress-443, protocol: HTTPS}
+    bind: 0.0.0.0
+    hosts: ["*/*"]
+`,
+      'sidecar.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(
+      r(),
+      { from: { namespace: 'default', labels: { app: 'other' } }, to: parseProbeUrl(url) },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it("TCP to an unlisted name on 443 goes to istiod's Service, not the egress gateway's (corpus master-2026-08-27 s161-9#5)", () => {
+    expect(ask('tcp://unlisted.example.net:443')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|443||istiod.istio-system.svc.cluster.local',
+      listener: '0.0.0.0_443',
+    });
+  });
+});

@@ -35,7 +35,9 @@ export interface OracleOptions {
  * nodeUsesAutoallocatedIPs). The exact address is istiod's choice: the oracle uses a stand-in from
  * that range, stable per entry and host, and never compares it with a real one.
  */
-function autoAddress(seIndex: number, hostIndex: number): string {
+function autoAddress(se: ServiceEntry, resources: ResourceSet, hostIndex: number): string {
+  // Numbered among the scenario's own entries (from 1), so that the cluster's Services do not shift it.
+  const seIndex = resources.serviceEntries.filter((e) => !e.kubernetesService).indexOf(se) + 1;
   return `240.240.${seIndex % 256}.${(hostIndex + 1) % 256}`;
 }
 
@@ -134,7 +136,7 @@ function visiblePorts(
   /** Every visible, imported entry's hosts, ports or not: a port-less entry still owns its host name. */
   const owners: HostOwner[] = [];
   const ns = probe.from.namespace;
-  resources.serviceEntries.forEach((se, seIndex) => {
+  resources.serviceEntries.forEach((se) => {
     const rel = relevant(se, probe);
     const exp = exportedTo(se, ns, resources, v);
     if (rel && exp.rule) rules.push(exp.rule);
@@ -173,7 +175,7 @@ function visiblePorts(
           host,
           port: p.number,
           kind: k,
-          ips: auto ? [autoAddress(seIndex, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
+          ips: auto ? [autoAddress(se, resources, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
@@ -252,7 +254,7 @@ function visiblePorts(
     .map((o) => {
       const auto = autoAllocates(o.se, o.host, resources, v);
       const ips = auto
-        ? [autoAddress(resources.serviceEntries.indexOf(o.se), o.se.hosts.indexOf(o.host))]
+        ? [autoAddress(o.se, resources, o.se.hosts.indexOf(o.host))]
         : o.se.addresses.map(singleAddress).filter((a) => !a.includes('/'));
       // A Passthrough service with ports lists its instances (name_table.go, the first port's endpoints).
       const instances = o.se.ports.length > 0 ? instanceAddresses(o.se, pods).ips : [];

@@ -13,7 +13,7 @@
 // - An HTTP server routes by Host; an HTTPS server in ISTIO_MUTUAL or SIMPLE mode terminates TLS and routes the
 //   HTTP inside; a TLS server in PASSTHROUGH mode routes by SNI to a `tls` route; a host no bound
 //   VirtualService routes gets no route (Envoy answers 404 / closes the connection).
-import type { IstioConfig, ProbeSource, ResourceSet, ServiceEntry } from '../model/types.ts';
+import type { IstioConfig, PortProtocol, ProbeSource, ResourceSet, ServiceEntry } from '../model/types.ts';
 import { subsetOf } from './hosts.ts';
 
 export interface GatewayService {
@@ -105,40 +105,114 @@ export function namesGateway(vsNamespace: string, names: string[], ref: string):
   return names.some((n) => (n.includes('/') ? n : `${vsNamespace}/${n}`) === ref);
 }
 
+/** A Kubernetes Service the cluster has before any scenario object, as the sidecars' registry holds it. */
+interface ClusterService {
+  name: string;
+  namespace: string;
+  /** A ClusterIP of the Service range (10.96.0.0/16). Only `kubernetes` has a fixed one (the range's first); the
+   * others are allocated, and only an IP-literal probe to one could tell the difference. */
+  clusterIP: string;
+  ports: { port: number; targetPort: number; name: string }[];
+  /** Seconds after the API server's own Service (creation order decides ties between entries of one port). */
+  createdAfter: number;
+  installedBy: string;
+}
+
 /**
- * The install's egress gateway Service as the sidecars see it. A Kubernetes Service is in every sidecar's
- * registry like a ServiceEntry (exported by defaultServiceExportTo, imported by Sidecar egress hosts): its
- * `http2` port 80 puts an HTTP listener on 0.0.0.0_80 in every sidecar that imports istio-system, so under
- * REGISTRY_ONLY an HTTP call to an unknown host on port 80 meets that listener's route catch-all
- * (BlackHoleCluster, HTTP 502) instead of no listener; its `https` port binds only the Service's ClusterIP
+ * Every Service the pinned install leaves in the cluster, in the order istiod ranks them
+ * (push_context.go SortServicesByCreationTime: creation second, then Service name, then namespace), read from
+ * the lane's kwok cluster (`kubectl get svc -A`): the API server's `kubernetes` and istiod's Service share a
+ * second, so the name puts `istiod` first; the egress gateway comes 2 s later and the revision tag's Service
+ * 2 s after that (manifests/charts/istio-control/istio-discovery/templates/service.yaml and
+ * revision-tags-svc.yaml give istiod's ports). They matter where a Sidecar egress listener binds a port to
+ * every imported Service: the first Service with that port takes the chain. Found in the corpus:
+ * master-2026-08-27 s161-9#5 (an `egress-443` listener bound on 0.0.0.0 sends TCP to istiod's Service).
+ */
+const CLUSTER_SERVICES: readonly ClusterService[] = [
+  {
+    name: 'istiod',
+    namespace: 'istio-system',
+    clusterIP: '10.96.255.251',
+    ports: istiodPorts(),
+    createdAfter: 0,
+    installedBy: 'istiod (components.pilot)',
+  },
+  {
+    name: 'kubernetes',
+    namespace: 'default',
+    clusterIP: '10.96.0.1',
+    ports: [{ port: 443, targetPort: 6443, name: 'https' }],
+    createdAfter: 0,
+    installedBy: 'the API server',
+  },
+  {
+    name: 'istio-egressgateway',
+    namespace: 'istio-system',
+    clusterIP: '10.96.255.254',
+    ports: EGRESS_GATEWAY.ports,
+    createdAfter: 2,
+    installedBy: 'the IstioOperator (components.egressGateways)',
+  },
+  {
+    name: 'istiod-revision-tag-default',
+    namespace: 'istio-system',
+    clusterIP: '10.96.255.252',
+    ports: istiodPorts(),
+    createdAfter: 4,
+    installedBy: "istiod's default revision tag",
+  },
+];
+
+function istiodPorts(): ClusterService['ports'] {
+  return [
+    { port: 15010, targetPort: 15010, name: 'grpc-xds' },
+    { port: 15012, targetPort: 15012, name: 'https-dns' },
+    { port: 443, targetPort: 15017, name: 'https-webhook' },
+    { port: 15014, targetPort: 15014, name: 'http-monitoring' },
+  ];
+}
+
+/** The protocol Istio reads from a Service port's name prefix (pkg/config/protocol: `http2-…`, `grpc-…`). */
+function protocolOfPortName(name: string): PortProtocol {
+  const prefix = (name.split('-')[0] ?? name).toLowerCase();
+  const known: Record<string, PortProtocol> = { http: 'HTTP', http2: 'HTTP2', https: 'HTTPS', grpc: 'GRPC', tls: 'TLS', tcp: 'TCP' };
+  return known[prefix] ?? 'TCP';
+}
+
+/**
+ * The cluster's own Services as the sidecars see them. A Kubernetes Service is in every sidecar's registry like a
+ * ServiceEntry (exported by defaultServiceExportTo, imported by Sidecar egress hosts): the gateway's `http2` port
+ * 80 puts an HTTP listener on 0.0.0.0_80 in every sidecar that imports istio-system, so under REGISTRY_ONLY an
+ * HTTP call to an unknown host on port 80 meets that listener's route catch-all (BlackHoleCluster, HTTP 502)
+ * instead of no listener; `https` ports bind only the Service's ClusterIP
  * (pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: HTTP ports listen on 0.0.0.0, TCP
  * ports with an address on that address). Found on the real istiod once the install carried the gateway.
- * Created at install, before any scenario object, so it ranks first.
+ * Created before any scenario object, so they rank first.
  */
 export function installedServiceEntries(): ServiceEntry[] {
-  return INSTALL_GATEWAYS.map((g) => ({
-    kind: 'ServiceEntry' as const,
-    name: g.host.split('.')[0] ?? g.host,
-    namespace: g.namespace,
-    order: -1,
-    hosts: [g.host],
-    // A ClusterIP of the install's Service range (10.96.0.0/16); the real one is allocated, and only an
-    // IP-literal probe to it could tell the difference.
-    addresses: ['10.96.255.254'],
-    ports: g.ports.map((p) => ({
-      number: p.port,
-      name: p.name,
-      protocol: p.name === 'http2' ? 'HTTP2' : 'HTTPS',
-      targetPort: p.targetPort,
-    })),
-    location: 'MESH_INTERNAL' as const,
-    resolution: 'STATIC' as const,
-    endpoints: [],
-    exportTo: [],
-    kubernetesService: true as const,
-    source: { file: 'installed by the IstioOperator (components.egressGateways)', doc: 0 },
-    manifest: { metadata: { name: g.host.split('.')[0], namespace: g.namespace, creationTimestamp: '1969-12-31T23:59:59Z' } },
-  }));
+  // Before every scenario object (whose manifests carry no timestamp, or a real one).
+  const base = Date.parse('1969-12-31T23:59:50Z');
+  return CLUSTER_SERVICES.map((s) => {
+    const host = `${s.name}.${s.namespace}.svc.cluster.local`;
+    return {
+      kind: 'ServiceEntry' as const,
+      name: s.name,
+      namespace: s.namespace,
+      order: -1,
+      hosts: [host],
+      addresses: [s.clusterIP],
+      ports: s.ports.map((p) => ({ number: p.port, name: p.name, protocol: protocolOfPortName(p.name), targetPort: p.targetPort })),
+      location: 'MESH_INTERNAL' as const,
+      resolution: 'STATIC' as const,
+      endpoints: [],
+      exportTo: [],
+      kubernetesService: true as const,
+      source: { file: `installed by ${s.installedBy}`, doc: 0 },
+      manifest: {
+        metadata: { name: s.name, namespace: s.namespace, creationTimestamp: new Date(base + s.createdAfter * 1000).toISOString() },
+      },
+    };
+  });
 }
 
 /** The scenario's resources with the install's own Services beside its ServiceEntries. */
