@@ -10,6 +10,7 @@ import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, typ
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
 import { meshHttpRouted, meshTlsRouteSni } from './virtual-service.ts';
+import { routingSeenBy } from './vs-import.ts';
 import { installedWorkloads, withInstalledServices } from './gateway.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces, markUnmerged } from './scope.ts';
 import type { OracleAnswer, RuleId } from './rules.ts';
@@ -448,12 +449,13 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
+  const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
-      ? meshTlsRouteSni(resources.routing ?? [], listener.service.host, probe.from.namespace, probe.to.port)
+      ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
       : undefined;
   const landing = land(listener, probe, dst, decision, tlsRouteSni, (host) =>
-    meshHttpRouted(resources.routing ?? [], host, probe.from.namespace, probe.to.port),
+    meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port),
   );
   const conflicts = listener?.conflicts.length
     ? [

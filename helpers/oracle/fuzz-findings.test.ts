@@ -525,3 +525,59 @@ spec:
     expect(probe(r('NONE'), 'default', 'http://db.example.org/', 'REGISTRY_ONLY').verdict).toBe('blocked');
   });
 });
+
+describe('a Sidecar egress listener imports VirtualServices by its hosts (pilot/pkg/model/virtualservice.go SelectVirtualServices)', () => {
+  // A VirtualService is taken when a host of it is imported by `<its namespace>/…` or `*/…` hosts of the listener
+  // serving the port and not excluded by `~<its namespace>/…` or `~*/…` (sidecar.go hostClassification.Excluded).
+  const scenario = (catchAllHosts: string) =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 9000, name: grpc-9000, protocol: GRPC}]
+  resolution: DNS_ROUND_ROBIN
+  endpoints: [{address: 10.1.2.3}]
+  location: MESH_EXTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 443, name: egress-443}
+    hosts: ["~/*", "*/*"]
+  - hosts: ${catchAllHosts}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [mesh]
+  http:
+  - match: [{port: 9000}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
+`);
+
+  it('`~default/*` on the catch-all listener leaves the VirtualService of default out: the call goes straight to the entry (fixtures/rules/fuzz-s777-88.yaml)', () => {
+    expect(probe(scenario('["*/*", "~default/*"]'), 'default', 'http://b.example.com:9000/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|9000||b.example.com',
+    });
+  });
+
+  it('without the exclusion the VirtualService routes it to the egress gateway', () => {
+    expect(probe(scenario('["*/*"]'), 'default', 'http://b.example.com:9000/', 'ALLOW_ANY')).toMatchObject({
+      cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local',
+    });
+  });
+
+  it('hosts of other namespaces only (`frontend/*`) do not import a VirtualService of default', () => {
+    expect(probe(scenario('["frontend/*"]'), 'default', 'http://b.example.com:9000/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|9000||b.example.com',
+    });
+  });
+});

@@ -14,7 +14,8 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces } from './scope.ts';
 import { creationSeconds } from './order.ts';
-import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf } from './virtual-service.ts';
+import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf, virtualServiceFor } from './virtual-service.ts';
+import { routingSeenBy } from './vs-import.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
 function portRouteKind(resources: ResourceSet, host: string, port: number, ns: string, call?: RouteKind): RouteKind | undefined {
@@ -97,6 +98,12 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const notModelled: string[] = [];
   const why: string[] = [];
   const ns = probe.from.namespace;
+  const meshRouting = scope ? routingSeenBy(resources, probe.from, probe.to.port, scope.v) : routing;
+  const unimported = routing.filter((r) => !meshRouting.includes(r) && virtualServiceFor([r], probe.to.host, 'mesh', ns));
+  for (const r of unimported)
+    why.push(
+      `VirtualService ${r.namespace}/${r.name} is not imported: the Sidecar's egress hosts for port ${probe.to.port} do not take it`,
+    );
   const sidecar: Hop = { kind: 'sidecar', proxy: `${ns}/sidecar`, cluster: base.cluster, listener: base.listener };
   let rerouted = false;
   const done = (e: Partial<Expectation>, hops: Hop[]): E => ({
@@ -129,8 +136,8 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     base.listener === '0.0.0.0_80' &&
     (base.cluster !== 'BlackHoleCluster' || baseRule === 'mesh.registry-only-http');
   const candidate80 =
-    catchAll80 && scope && meshHttpRouted(routing, probe.to.host, ns, 80)
-      ? meshVirtualServiceFor(routing, probe.to.host, ns, 80, 'http')
+    catchAll80 && scope && meshHttpRouted(meshRouting, probe.to.host, ns, 80)
+      ? meshVirtualServiceFor(meshRouting, probe.to.host, ns, 80, 'http')
       : undefined;
   // Only a host no service of the route has is such a virtual host of its own (route.go separateVSHostsAndServices:
   // a VirtualService host that names a service of the route takes that service's virtual host, which exists only
@@ -157,7 +164,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // A VirtualService's virtual host carries its service's addresses as domains besides its names
   // (httproute.go generateVirtualHostDomains, GetAllAddressesForProxy): a call to an address is routed by the
   // VirtualService of the service that address belongs to, the host of the sidecar's cluster.
-  const vs = m && kind ? meshVirtualServiceFor(routing, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind) : undefined;
+  const vs = m && kind ? meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind) : undefined;
   if (vs && kind) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
     const keptNs = scope && !probe.to.isIp ? keptServiceNamespace(resources, probe.to.host, ns, scope.v) : undefined;
