@@ -10,7 +10,8 @@ export default defineConfig({
     include: ['helpers/oracle/**/*.test.ts', 'helpers/fuzz/corpus.test.ts'],
     exclude: ['helpers/oracle/rules.test.ts', 'helpers/oracle/mesh-default.test.ts'],
     testTimeout: 60_000,
-    // The corpus's first 57 seeds (2,708 probes, ~3 s a rerun); the whole corpus would cost ~15 s per mutant.
-    env: { EGRESS_CORPUS_SEEDS: '1-57' },
+    // The corpus's first 57 seeds (2,708 probes, ~3 s a rerun); the whole corpus would cost ~15 s per mutant. One
+    // test per seed, so that a mutant the first seeds kill costs only those.
+    env: { EGRESS_CORPUS_SEEDS: '1-57', EGRESS_CORPUS_PER_SEED: '1' },
   },
 });

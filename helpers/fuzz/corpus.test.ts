@@ -18,11 +18,10 @@ const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url))
 // EGRESS_CORPUS_SEEDS=1-57 checks those seeds only: the mutation run (vitest.mutation.config.ts) reruns this test
 // for every mutant and takes the corpus's first part; CI and `npm test` take all of it.
 const SEEDS = /^(\d+)-(\d+)$/.exec(process.env.EGRESS_CORPUS_SEEDS ?? '');
-const inSeeds = (id: string) => {
-  if (!SEEDS) return true;
-  const seed = Number(/^s(\d+)-/.exec(id)?.[1]);
-  return seed >= Number(SEEDS[1]) && seed <= Number(SEEDS[2]);
-};
+const seedOf = (id: string) => Number(/^s(\d+)-/.exec(id)?.[1]);
+const inSeeds = (id: string) => !SEEDS || (seedOf(id) >= Number(SEEDS[1]) && seedOf(id) <= Number(SEEDS[2]));
+// EGRESS_CORPUS_PER_SEED=1 (the mutation run) checks each seed in a test of its own.
+const PER_SEED = process.env.EGRESS_CORPUS_PER_SEED === '1';
 
 for (const build of PINNED_BUILDS) {
   const dir = join(CORPUS, build.label ?? build.goModuleVersion);
@@ -31,19 +30,35 @@ for (const build of PINNED_BUILDS) {
     corpus.length === 0 ? ` — skipped: no corpus for ${build.label} yet (npm run corpus -- --refresh --istio-version ${build.label})` : '';
   const part = SEEDS ? ` (seeds ${SEEDS[1]}–${SEEDS[2]} only, EGRESS_CORPUS_SEEDS)` : '';
   describe.skipIf(corpus.length === 0)(`corpus of istiod ${build.label} answers${part}${skip}`, () => {
-    it('the model agrees with istiod on every probe, except the listed known disagreements', () => {
-      const known = existsSync(join(dir, 'known-disagreements.json'))
-        ? (JSON.parse(readFileSync(join(dir, 'known-disagreements.json'), 'utf8')) as Record<string, string>)
-        : {};
-      const c = checkModel(corpus, build.istioVersion);
+    const known = existsSync(join(dir, 'known-disagreements.json'))
+      ? (JSON.parse(readFileSync(join(dir, 'known-disagreements.json'), 'utf8')) as Record<string, string>)
+      : {};
+    const agrees = (part: CorpusScenario[], inPart: (id: string) => boolean, label: string) => {
+      const c = checkModel(part, build.istioVersion);
       console.log(
-        `corpus ${build.label}: model agrees on ${c.probes - c.disagreements.size}/${c.probes} probes (${c.withinVaries} by another answer istiod gave when applied again); per area: ${formatAreas(c)}`,
+        `corpus ${build.label}${label}: model agrees on ${c.probes - c.disagreements.size}/${c.probes} probes (${c.withinVaries} by another answer istiod gave when applied again); per area: ${formatAreas(c)}`,
       );
       const unlisted = [...c.disagreements].filter(([id]) => !(id in known)).map(([id, d]) => `${id}: ${d}`);
-      const fixed = Object.keys(known).filter((id) => inSeeds(id) && !c.disagreements.has(id));
+      const fixed = Object.keys(known).filter((id) => inPart(id) && !c.disagreements.has(id));
       expect(unlisted, 'disagreements not in known-disagreements.json').toEqual([]);
       expect(fixed, 'known disagreements the model now gets right: remove them from known-disagreements.json').toEqual([]);
-    });
+    };
+    if (PER_SEED) {
+      // The mutation run: one test per seed, so a mutant is killed by the first seed it breaks and the rest are
+      // not run (Stryker stops at a mutant's first failing test).
+      const seeds = [...new Set(corpus.map((l) => seedOf(l.id)))].sort((a, b) => a - b);
+      for (const seed of seeds)
+        it(`seed ${seed}: the model agrees with istiod on every probe, except the listed known disagreements`, () => {
+          agrees(
+            corpus.filter((l) => seedOf(l.id) === seed),
+            (id) => seedOf(id) === seed,
+            ` seed ${seed}`,
+          );
+        });
+    } else
+      it('the model agrees with istiod on every probe, except the listed known disagreements', () => {
+        agrees(corpus, inSeeds, '');
+      });
 
     it('holds real answers: every probe answered by istiod with its xDS path, and by the simulator or said why not', () => {
       const probes = corpus.flatMap((s) => s.probes);
