@@ -99,3 +99,15 @@ describe('referee listener', () => {
     expect(sameAnswer(at('10.244.0.200_9000'), at('240.240.0.12_9000'))).toBe(false);
   });
 });
+
+describe("the simulator's no virtual host or route", () => {
+  it("is Envoy's own 404: blocked, as the evaluator reads it (pilot/pkg/simulation/traffic.go ErrNoVirtualHost, ErrNoRoute)", () => {
+    for (const error of ['no virtual host matched', 'no route matched'])
+      expect(fromSimulator({ listener: '198.51.100.7_5432', error } as Parameters<typeof fromSimulator>[0])).toMatchObject({
+        verdict: 'blocked',
+        cluster: '(no route)',
+        signal: 'http-404',
+      });
+    expect(fromSimulator({ listener: '0.0.0.0_80', error: 'something else' } as Parameters<typeof fromSimulator>[0]).verdict).toBe('error');
+  });
+});

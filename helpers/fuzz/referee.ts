@@ -113,12 +113,14 @@ export function simCall(t: ProbeTarget, address: string): SimCall {
 }
 
 const NO_FILTER_CHAIN = 'no filter chains matched';
+// pilot/pkg/simulation/traffic.go ErrNoVirtualHost, ErrNoRoute: where Envoy answers 404 itself (flag NR).
+const NOT_FOUND = new Set(['no virtual host matched', 'no route matched']);
 
 /**
  * simulation.Result → answer, by the same reading the evaluator applies to Envoy: BlackHoleCluster and a
- * 502 direct response block; no filter chain means Envoy closes the connection; a cluster CDS does not carry
- * fails the call (Simulation.Run does not look it up; Envoy does). Any other simulator error is an error
- * answer, which disagrees with every answer (a TLS or raw-TCP call reaching an HTTP connection manager is
+ * 502 direct response block; no filter chain means Envoy closes the connection; no virtual host or route is
+ * Envoy's own 404; a cluster CDS does not carry fails the call (Simulation.Run does not look it up; Envoy does).
+ * Any other simulator error is an error answer, which disagrees with every answer (a TLS or raw-TCP call reaching an HTTP connection manager is
  * one: neither the oracle nor the evaluator model it).
  */
 export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>): Answer {
@@ -126,6 +128,8 @@ export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>)
   const at = listener ? { listener } : {};
   if (r.error === NO_FILTER_CHAIN)
     return { verdict: 'blocked', cluster: '(no filter chain)', ...at, signal: signalOf('blocked', listener, undefined, 'tcp-close') };
+  if (r.error && NOT_FOUND.has(r.error))
+    return { verdict: 'blocked', cluster: '(no route)', ...at, signal: signalOf('blocked', listener, undefined, 'http-404') };
   if (r.error) return { verdict: 'error', ...at, error: `simulator: ${r.error}` };
   if (r.directResponse)
     return r.directResponse === 502

@@ -248,3 +248,29 @@ describe('evaluate (snapshots from the real istiod)', () => {
     }
   }
 });
+
+describe("Envoy's own 404 at a sidecar", () => {
+  it("a Host no virtual host of an address listener's route config takes is blocked with 404 (corpus master-2026-08-27 s230-165#9)", () => {
+    const snapshot: ConfigSnapshot = {
+      clusters: [{ name: 'PassthroughCluster' }, { name: 'outbound|5432||api.example.net' }],
+      listeners: [
+        virtualOutbound('PassthroughCluster'),
+        listener('198.51.100.7_5432', '198.51.100.7', 5432, { filter_chains: [hcm('api.example.net:5432')] }),
+      ],
+      routes: [
+        {
+          name: 'api.example.net:5432',
+          virtual_hosts: [
+            {
+              name: 'other.example.net:5432',
+              domains: ['other.example.net'],
+              routes: [{ match: { prefix: '/' }, route: { cluster: 'outbound|5432||api.example.net' } }],
+            },
+          ],
+        },
+      ],
+    } as ConfigSnapshot;
+    const target: EvalTarget = { scheme: 'http', host: '198.51.100.7', port: 5432, path: '/' } as EvalTarget;
+    expect(evaluate(snapshot, target, '198.51.100.7')).toMatchObject({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' });
+  });
+});

@@ -141,7 +141,6 @@ export function evaluateArrival(snapshot: ConfigSnapshot, a: Arrival): Observati
           };
     },
     routeFacts: true,
-    notFoundBlocks: true,
   });
 }
 

@@ -18,13 +18,6 @@ export interface WalkOptions {
   handshakeFails?: (chain: XdsFilterChain) => string | undefined;
   /** Also note the chosen route's timeout and retries (routeFacts). */
   routeFacts?: boolean;
-  /**
-   * What Envoy's own 404 (no virtual host or route, flag NR) means here. At a gateway it is the call stopping
-   * there: istiod gives a Gateway server no VirtualService routes a virtual host `blackhole:PORT` with no
-   * routes, "Empty route list will cause Envoy to 404 NR any requests" (pilot/pkg/networking/core/gateway.go
-   * buildGatewayHTTPRouteConfig). At a sidecar it is left unclassified.
-   */
-  notFoundBlocks?: boolean;
 }
 
 /** Where the proxy of `snapshot` sends a connection that `listener` took, seen as `facts`. */
@@ -78,8 +71,12 @@ function routeRequest(
   known: Set<string>,
   opts: WalkOptions,
 ): Observation {
+  // Envoy's own 404 (no virtual host or route, flag NR) stops the call where it is. At a gateway istiod gives a
+  // server no VirtualService routes a virtual host `blackhole:PORT` with no routes ("Empty route list will cause
+  // Envoy to 404 NR any requests", pilot/pkg/networking/core/gateway.go buildGatewayHTTPRouteConfig); at a
+  // sidecar a route config of one service's address listener has that service's virtual host only, without the
+  // catch-all of the 0.0.0.0 routes (corpus master-2026-08-27 s230-165#9).
   const notFound = (error: string): Observation => {
-    if (!opts.notFoundBlocks) return { verdict: 'error', error, evidence };
     evidence.notFound = error;
     return { verdict: 'blocked', cluster: '(no route)', signal: 'http-404', evidence };
   };
