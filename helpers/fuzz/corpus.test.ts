@@ -25,7 +25,7 @@ const PER_SEED = process.env.EGRESS_CORPUS_PER_SEED === '1';
 
 for (const build of PINNED_BUILDS) {
   const dir = join(CORPUS, build.label ?? build.goModuleVersion);
-  const corpus = readCorpus(dir).filter((l) => inSeeds(l.id));
+  const corpus = readCorpus(dir, (seed) => !SEEDS || (seed >= Number(SEEDS[1]) && seed <= Number(SEEDS[2]))).filter((l) => inSeeds(l.id));
   const skip =
     corpus.length === 0 ? ` — skipped: no corpus for ${build.label} yet (npm run corpus -- --refresh --istio-version ${build.label})` : '';
   const part = SEEDS ? ` (seeds ${SEEDS[1]}–${SEEDS[2]} only, EGRESS_CORPUS_SEEDS)` : '';

@@ -128,11 +128,13 @@ export function rederive<A extends CorpusAnswer>(a: A): A {
   return out;
 }
 
-/** Every scenario of a corpus directory, in file and line order. */
-export function readCorpus(dir: string): CorpusScenario[] {
+/** Every scenario of a corpus directory (of the seeds `seeds` takes, when given), in file and line order. */
+export function readCorpus(dir: string, seeds?: (seed: number) => boolean): CorpusScenario[] {
   if (!existsSync(dir)) return [];
   const files = readdirSync(dir)
     .filter((f) => /^seed-\d+\.jsonl(\.gz)?$/.test(f))
+    // A seed's file holds only that seed's scenarios: the mutation run rereads its part for every mutant.
+    .filter((f) => !seeds || seeds(Number(/\d+/.exec(f)?.[0])))
     .sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
   return files.flatMap((f) => {
     const raw = readFileSync(join(dir, f));
