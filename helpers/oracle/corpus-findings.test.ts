@@ -1939,3 +1939,76 @@ spec:
     });
   });
 });
+
+describe('DestinationRules of one host and namespace whose exportTo differ stand apart, and the later one applies whole', () => {
+  // pilot/pkg/model/destination_rule.go mergeDestinationRule: a rule merges into an earlier one of its host only
+  // when its exportTo equals that one's or is a superset of a non-empty one; otherwise it is a separate entry.
+  // push_context.go destinationRule returns every entry exported to the client, and sidecar.go
+  // SidecarScope.DestinationRule applies the last one without a workloadSelector: the later rule's subsets only.
+  const r = (secondExport: string | undefined, secondSubset: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 443, name: grpc-443, protocol: GRPC}]
+  resolution: DNS
+  addresses: [192.0.2.10]
+  endpoints: [{address: 10.1.2.3}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [mesh]
+  http:
+  - route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 80}, tls: {mode: ISTIO_MUTUAL, sni: b.example.com}}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-1, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: ${secondSubset}}]
+${secondExport ? `  exportTo: ${secondExport}\n` : ''}`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) =>
+    expectProbe(
+      res,
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it("the later rule's subset, without TLS, is the sidecar's cluster to the gateway (corpus master-2026-08-27 s229-97#2-6)", () => {
+    const e = ask(r('["*"]', 'edition'));
+    expect(e).toMatchObject({ cluster: 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.[0]?.tls).toBeUndefined();
+  });
+
+  it('the later rule lacks the subset: the sidecar has no cluster, 503 (s233-13#3)', () => {
+    expect(ask(r('[default]', 'other'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-503',
+      hops: [{ kind: 'sidecar', cluster: 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local' }],
+    });
+  });
+
+  it('with equal exportTo they merge, the first subset of a name kept', () => {
+    const e = ask(r(undefined, 'edition'));
+    expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'b.example.com' });
+  });
+});
