@@ -2012,3 +2012,55 @@ ${secondExport ? `  exportTo: ${secondExport}\n` : ''}`,
     expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'b.example.com' });
   });
 });
+
+describe("a DestinationRule's TLS origination needs the cluster it is set on", () => {
+  // pilot/pkg/networking/core/cluster_traffic_policy.go applyTrafficPolicy: the rule's TLS becomes the transport
+  // socket of a cluster istiod builds; a route to a cluster istiod names but does not build carries no TLS.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: p443, protocol: HTTP2}]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+  location: MESH_INTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system}
+spec:
+  hosts: [db.example.org]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+  exportTo: [default]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate-0, namespace: default}
+spec:
+  host: db.example.org
+  trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: SIMPLE, sni: db.example.org}}]}
+  exportTo: ["*"]
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+
+  it('the unbuilt cluster of the kept portless entry: 503, no TLS on the hop (corpus master-2026-08-27 s233-49#0, #2, #5)', () => {
+    const e = expectProbe(
+      r(),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://db.example.org:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(e).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-503',
+      hops: [{ kind: 'sidecar', cluster: 'outbound|443||db.example.org' }],
+    });
+    expect(e.hops?.[0]?.tls).toBeUndefined();
+  });
+});
