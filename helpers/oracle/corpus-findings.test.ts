@@ -2064,3 +2064,68 @@ spec:
     expect(e.hops?.[0]?.tls).toBeUndefined();
   });
 });
+
+describe("a PASSTHROUGH gateway server passes the sidecar's Istio mTLS on by its SNI", () => {
+  // pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTLSRoutes: a PASSTHROUGH server's filter
+  // chains match the bound tls routes' sniHosts and carry no TLS context: the gateway reads only the SNI of the
+  // sidecar's ISTIO_MUTUAL handshake and proxies the connection to the route's cluster.
+  const r = (exportTo: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 5432, name: p5432, protocol: HTTPS}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+  exportTo: ${exportTo}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: tls, protocol: TLS}, hosts: ["*"], tls: {mode: PASSTHROUGH}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: default}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-system/istio-egressgateway-0, mesh]
+  tls:
+  - match: [{gateways: [mesh], port: 5432, sniHosts: [api.example.net]}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-system/istio-egressgateway-0], port: 443, sniHosts: [api.example.net]}]
+    route: [{destination: {host: api.example.net, port: {number: 5432}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: api.example.net}}]}
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) =>
+    expectProbe(
+      res,
+      { from: { namespace: 'default' }, to: parseProbeUrl('https://api.example.net:5432/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+  const gatewayHop = { kind: 'gateway', proxy: 'istio-system/istio-egressgateway', cluster: 'outbound|5432||api.example.net' };
+
+  it("the gateway routes it to the tls route's cluster", () => {
+    expect(ask(r('["*"]'))).toMatchObject({ verdict: 'allowed', hops: [{ kind: 'sidecar', tls: { mode: 'ISTIO_MUTUAL' } }, gatewayHop] });
+  });
+
+  it('a cluster the gateway lacks (the entry not exported to it) closes the call there (corpus master-2026-08-27 s233-26#7)', () => {
+    expect(ask(r('[default]'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', hops: [{ kind: 'sidecar' }, gatewayHop] });
+  });
+});

@@ -89,7 +89,12 @@ export function followGateway<E extends Expectation>(
     why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
     return ends('(handshake failed)', 'tcp-close');
   }
-  if (!wantsMtls && sentMtls) {
+  // gateway.go buildGatewayNetworkFiltersFromTLSRoutes: a PASSTHROUGH server's chains match the tls routes' sniHosts and
+  // hold no TLS context, so the sidecar's Istio mTLS is not terminated but passed on by its SNI. Corpus
+  // master-2026-08-27 s233-26#7.
+  const passthrough = server.tlsMode === 'PASSTHROUGH' && kind === 'tls';
+  if (passthrough && sentMtls) why.push(`${at}: the PASSTHROUGH server does not terminate the sidecar's Istio mTLS, it routes it by SNI`);
+  if (!wantsMtls && sentMtls && !passthrough) {
     why.push(`the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`);
     // A plain HTTP server's connection manager reads TLS bytes as a broken request and closes the connection.
     return server.port.protocol !== 'HTTPS' && kind === 'http'
