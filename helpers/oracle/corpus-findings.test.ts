@@ -2129,3 +2129,77 @@ spec:
     expect(ask(r('[default]'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', hops: [{ kind: 'sidecar' }, gatewayHop] });
   });
 });
+
+describe("a TLS-terminating gateway server is picked by the sidecar's SNI, and its route by the request's Host", () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayHTTPFilterChainOpts: an HTTPS server's chain matches its hosts
+  // as server_names (model/gateway.go GetSNIHostsForServer), so the SNI the sidecar's DestinationRule sets takes it;
+  // buildGatewayHTTPRouteConfig gives its route virtual hosts named by hosts only, so a request whose Host is an
+  // address finds none: Envoy answers 404.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [x.wild.example.com]
+  ports: [{number: 80, name: p80, protocol: HTTP2}]
+  resolution: STATIC
+  addresses: [192.0.2.10/32]
+  endpoints: [{address: 10.1.2.3}]
+  exportTo: [default, istio-system]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: default}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: [x.wild.example.com], tls: {mode: ISTIO_MUTUAL}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: default}
+spec:
+  hosts: [x.wild.example.com]
+  gateways: [istio-egressgateway-0, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-egressgateway-0], port: 443}]
+    route: [{destination: {host: x.wild.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: x.wild.example.com}}]}
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+  const toGateway = {
+    kind: 'sidecar',
+    cluster: 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local',
+    tls: { mode: 'ISTIO_MUTUAL', sni: 'x.wild.example.com' },
+  };
+
+  it('a request to the address: the server takes it, its route has no virtual host for the Host, 404 (corpus master-2026-08-27 s229-102#2)', () => {
+    expect(ask('http://192.0.2.10:80/')).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-404',
+      hops: [toGateway, { kind: 'gateway', cluster: '(no route)' }],
+    });
+  });
+
+  it('a request to the name is routed on', () => {
+    expect(ask('http://x.wild.example.com:80/')).toMatchObject({
+      verdict: 'allowed',
+      hops: [toGateway, { kind: 'gateway', cluster: 'outbound|80||x.wild.example.com' }],
+    });
+  });
+});
