@@ -1939,3 +1939,267 @@ spec:
     });
   });
 });
+
+describe('DestinationRules of one host and namespace whose exportTo differ stand apart, and the later one applies whole', () => {
+  // pilot/pkg/model/destination_rule.go mergeDestinationRule: a rule merges into an earlier one of its host only
+  // when its exportTo equals that one's or is a superset of a non-empty one; otherwise it is a separate entry.
+  // push_context.go destinationRule returns every entry exported to the client, and sidecar.go
+  // SidecarScope.DestinationRule applies the last one without a workloadSelector: the later rule's subsets only.
+  const r = (secondExport: string | undefined, secondSubset: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 443, name: grpc-443, protocol: GRPC}]
+  resolution: DNS
+  addresses: [192.0.2.10]
+  endpoints: [{address: 10.1.2.3}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [mesh]
+  http:
+  - route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 80}, tls: {mode: ISTIO_MUTUAL, sni: b.example.com}}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-1, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: ${secondSubset}}]
+${secondExport ? `  exportTo: ${secondExport}\n` : ''}`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) =>
+    expectProbe(
+      res,
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it("the later rule's subset, without TLS, is the sidecar's cluster to the gateway (corpus master-2026-08-27 s229-97#2-6)", () => {
+    const e = ask(r('["*"]', 'edition'));
+    expect(e).toMatchObject({ cluster: 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.[0]?.tls).toBeUndefined();
+  });
+
+  it('the later rule lacks the subset: the sidecar has no cluster, 503 (s233-13#3)', () => {
+    expect(ask(r('[default]', 'other'))).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-503',
+      hops: [{ kind: 'sidecar', cluster: 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local' }],
+    });
+  });
+
+  it('with equal exportTo they merge, the first subset of a name kept', () => {
+    const e = ask(r(undefined, 'edition'));
+    expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'b.example.com' });
+  });
+});
+
+describe("a DestinationRule's TLS origination needs the cluster it is set on", () => {
+  // pilot/pkg/networking/core/cluster_traffic_policy.go applyTrafficPolicy: the rule's TLS becomes the transport
+  // socket of a cluster istiod builds; a route to a cluster istiod names but does not build carries no TLS.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: p443, protocol: HTTP2}]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+  location: MESH_INTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system}
+spec:
+  hosts: [db.example.org]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+  exportTo: [default]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate-0, namespace: default}
+spec:
+  host: db.example.org
+  trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: SIMPLE, sni: db.example.org}}]}
+  exportTo: ["*"]
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+
+  it('the unbuilt cluster of the kept portless entry: 503, no TLS on the hop (corpus master-2026-08-27 s233-49#0, #2, #5)', () => {
+    const e = expectProbe(
+      r(),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://db.example.org:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(e).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-503',
+      hops: [{ kind: 'sidecar', cluster: 'outbound|443||db.example.org' }],
+    });
+    expect(e.hops?.[0]?.tls).toBeUndefined();
+  });
+});
+
+describe("a PASSTHROUGH gateway server passes the sidecar's Istio mTLS on by its SNI", () => {
+  // pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTLSRoutes: a PASSTHROUGH server's filter
+  // chains match the bound tls routes' sniHosts and carry no TLS context: the gateway reads only the SNI of the
+  // sidecar's ISTIO_MUTUAL handshake and proxies the connection to the route's cluster.
+  const r = (exportTo: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 5432, name: p5432, protocol: HTTPS}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+  exportTo: ${exportTo}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: tls, protocol: TLS}, hosts: ["*"], tls: {mode: PASSTHROUGH}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: default}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-system/istio-egressgateway-0, mesh]
+  tls:
+  - match: [{gateways: [mesh], port: 5432, sniHosts: [api.example.net]}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-system/istio-egressgateway-0], port: 443, sniHosts: [api.example.net]}]
+    route: [{destination: {host: api.example.net, port: {number: 5432}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: api.example.net}}]}
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) =>
+    expectProbe(
+      res,
+      { from: { namespace: 'default' }, to: parseProbeUrl('https://api.example.net:5432/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+  const gatewayHop = { kind: 'gateway', proxy: 'istio-system/istio-egressgateway', cluster: 'outbound|5432||api.example.net' };
+
+  it("the gateway routes it to the tls route's cluster", () => {
+    expect(ask(r('["*"]'))).toMatchObject({ verdict: 'allowed', hops: [{ kind: 'sidecar', tls: { mode: 'ISTIO_MUTUAL' } }, gatewayHop] });
+  });
+
+  it('a cluster the gateway lacks (the entry not exported to it) closes the call there (corpus master-2026-08-27 s233-26#7)', () => {
+    expect(ask(r('[default]'))).toMatchObject({ verdict: 'blocked', signal: 'tcp-close', hops: [{ kind: 'sidecar' }, gatewayHop] });
+  });
+});
+
+describe("a TLS-terminating gateway server is picked by the sidecar's SNI, and its route by the request's Host", () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayHTTPFilterChainOpts: an HTTPS server's chain matches its hosts
+  // as server_names (model/gateway.go GetSNIHostsForServer), so the SNI the sidecar's DestinationRule sets takes it;
+  // buildGatewayHTTPRouteConfig gives its route virtual hosts named by hosts only, so a request whose Host is an
+  // address finds none: Envoy answers 404.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [x.wild.example.com]
+  ports: [{number: 80, name: p80, protocol: HTTP2}]
+  resolution: STATIC
+  addresses: [192.0.2.10/32]
+  endpoints: [{address: 10.1.2.3}]
+  exportTo: [default, istio-system]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway-0, namespace: default}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: [x.wild.example.com], tls: {mode: ISTIO_MUTUAL}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: default}
+spec:
+  hosts: [x.wild.example.com]
+  gateways: [istio-egressgateway-0, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-egressgateway-0], port: 443}]
+    route: [{destination: {host: x.wild.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset-0, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: x.wild.example.com}}]}
+`,
+      'routing.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+  const toGateway = {
+    kind: 'sidecar',
+    cluster: 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local',
+    tls: { mode: 'ISTIO_MUTUAL', sni: 'x.wild.example.com' },
+  };
+
+  it('a request to the address: the server takes it, its route has no virtual host for the Host, 404 (corpus master-2026-08-27 s229-102#2)', () => {
+    expect(ask('http://192.0.2.10:80/')).toMatchObject({
+      verdict: 'blocked',
+      signal: 'http-404',
+      hops: [toGateway, { kind: 'gateway', cluster: '(no route)' }],
+    });
+  });
+
+  it('a request to the name is routed on', () => {
+    expect(ask('http://x.wild.example.com:80/')).toMatchObject({
+      verdict: 'allowed',
+      hops: [toGateway, { kind: 'gateway', cluster: 'outbound|80||x.wild.example.com' }],
+    });
+  });
+});

@@ -24,7 +24,17 @@ export function followGateway<E extends Expectation>(
   const at = `gateway ${gw.workload}`;
   const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
   const onPort = serversOn(routing, gw, first.port);
-  const server = onPort.find((s) => serverTakes(s, probe.to.host));
+  // An HTTPS server that terminates TLS has a chain of its own whose server_names are its hosts
+  // (gateway.go createGatewayHTTPFilterChainOpts, model/gateway.go GetSNIHostsForServer): the SNI of the sidecar's
+  // TLS picks it, whatever Host the request inside carries. Corpus master-2026-08-27 s229-102#2.
+  const sni = hop1.tls?.sni;
+  // A chain naming the SNI wins over a `*` server's, which names none.
+  const terminating = onPort.filter((s) => s.port.protocol === 'HTTPS' && serverRoutes(s) === 'http');
+  const bySni = sni
+    ? (terminating.find((s) => serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni)) ??
+      terminating.find((s) => s.hosts.includes('*')))
+    : undefined;
+  const server = bySni ?? onPort.find((s) => serverTakes(s, probe.to.host));
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -64,7 +74,7 @@ export function followGateway<E extends Expectation>(
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   why.push(
-    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${probe.to.host}`,
+    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${bySni ? `SNI ${sni}` : probe.to.host}`,
   );
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
@@ -89,17 +99,29 @@ export function followGateway<E extends Expectation>(
     why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
     return ends('(handshake failed)', 'tcp-close');
   }
-  if (!wantsMtls && sentMtls) {
+  // gateway.go buildGatewayNetworkFiltersFromTLSRoutes: a PASSTHROUGH server's chains match the tls routes' sniHosts and
+  // hold no TLS context, so the sidecar's Istio mTLS is not terminated but passed on by its SNI. Corpus
+  // master-2026-08-27 s233-26#7.
+  const passthrough = server.tlsMode === 'PASSTHROUGH' && kind === 'tls';
+  if (passthrough && sentMtls) why.push(`${at}: the PASSTHROUGH server does not terminate the sidecar's Istio mTLS, it routes it by SNI`);
+  if (!wantsMtls && sentMtls && !passthrough) {
     why.push(`the sidecar originates Istio mTLS but the server is not ISTIO_MUTUAL: the gateway cannot read the call`);
     // A plain HTTP server's connection manager reads TLS bytes as a broken request and closes the connection.
     return server.port.protocol !== 'HTTPS' && kind === 'http'
       ? ends('(protocol error)', 'tcp-close')
       : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
-  const vs = virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
+  // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
+  // hosts that bound VirtualServices share), matched against the request's Host.
+  const hostOutside = bySni !== undefined && !serverTakes(bySni, probe.to.host);
+  const vs = hostOutside ? undefined : virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
   const dest = vs ? routeOf(resources, vs, kind, server.ref, first.port, probe, notModelled) : undefined;
   if (!vs || !dest) {
-    why.push(`${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`);
+    why.push(
+      hostOutside
+        ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.host}`
+        : `${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`,
+    );
     // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
     // nothing routes gets no filter chain, and a listener without chains is not built.
     if (kind === 'http') return ends('(no route)', 'http-404');

@@ -198,11 +198,16 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     ((unbuilt && dest?.cluster !== base.cluster) || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(resources, first, ns, scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined);
-  if (c1.rule && (c1.tls || first.subset)) why.push(`${c1.rule} applies for ${ns}`);
+  // A DestinationRule's TLS is set on the cluster it applies to (cluster_traffic_policy.go applyTrafficPolicy, the
+  // cluster's transport socket): the unbuilt cluster the call still goes to has none. Corpus master-2026-08-27
+  // s233-49#0.
+  const noCluster = unbuilt && first.cluster === base.cluster;
+  if (c1.rule && (c1.tls || first.subset))
+    why.push(`${c1.rule} applies for ${ns}${noCluster && c1.tls ? `, but the cluster is not built: no TLS is originated` : ''}`);
   const hop1: Hop = {
     ...sidecar,
     cluster: first.cluster,
-    ...(c1.tls ? { tls: c1.tls } : {}),
+    ...(c1.tls && !noCluster ? { tls: c1.tls } : {}),
     ...(first.facts.length ? { route: first.facts } : {}),
   };
   const gw = gatewayServiceFor(first.host);

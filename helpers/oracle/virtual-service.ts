@@ -43,7 +43,7 @@ export function virtualServiceFor(routing: IstioConfig[], host: string, boundTo:
  * virtual host of a domain). Corpus master-2026-08-27 s91-7#3, s89-10#4.
  */
 /** model/config.go configCompareByCreationTime: creation time, then name, then namespace. */
-function compareByCreation(a: IstioConfig, b: IstioConfig): number {
+export function compareByCreation(a: IstioConfig, b: IstioConfig): number {
   const t = creationSeconds(a.manifest) - creationSeconds(b.manifest);
   if (t !== 0) return t;
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
