@@ -2,7 +2,7 @@
 import type { CaseRun } from '../catalogue/types.ts';
 import { formatHop } from '../model/hops.ts';
 import type { Hop } from '../model/types.ts';
-import { expectProbe } from '../oracle/expect.ts';
+import { expectProbe } from '../oracle/index.ts';
 import { gatesBetween, gateOpen, parseIstioVersion, type VersionGate } from '../oracle/version.ts';
 import type { Observations } from './observe.ts';
 import type { CompareTarget } from './targets.ts';
