@@ -1939,3 +1939,44 @@ spec:
     });
   });
 });
+
+describe("a DYNAMIC_DNS wildcard's TLS chain keeps its SNI match on its own auto-allocated address", () => {
+  // pilot/pkg/networking/core/tls.go buildSidecarOutboundTLSFilterChainOpts: a chain matches the service's host as
+  // SNI when its address is a CIDR or none, or when the service is a wildcard with resolution DYNAMIC_DNS, whose
+  // dynamic forward proxy cluster needs the server name; a listener on the auto-allocated address
+  // (listener.go buildSidecarOutboundListener) therefore still passes a call without that SNI to its default chain.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: ["*.wild.example.com"]
+  ports: [{number: 5432, name: tls-5432, protocol: TLS}]
+  resolution: DYNAMIC_DNS
+  location: MESH_EXTERNAL
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) => {
+    const res = r();
+    res.mesh.dnsCapture = true;
+    return expectProbe(res, { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  };
+
+  it('plain TCP to a name under the wildcard passes through; TLS with its SNI takes the chain (corpus master-2026-08-27 s229-12#1)', () => {
+    expect(ask('tcp://deep.w.wild.example.com:5432')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: expect.stringMatching(/^240\.240\.\d+\.\d+_5432$/),
+      rules: expect.arrayContaining(['listener.default-chain']),
+    });
+    expect(ask('https://deep.w.wild.example.com:5432/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||*.wild.example.com',
+      listener: expect.stringMatching(/^240\.240\.\d+\.\d+_5432$/),
+    });
+  });
+});
