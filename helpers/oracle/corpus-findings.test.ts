@@ -1980,3 +1980,51 @@ spec:
     });
   });
 });
+
+describe("a Sidecar egress port's protocol builds a listener even for a service's UDP port of that number", () => {
+  // pilot/pkg/model/sidecar.go serviceMatchingListenerPort keeps a service whose port has the egress listener's
+  // number, whatever its protocol, and listener.go buildSidecarOutboundListeners builds it with the egress
+  // port's protocol: a TCP egress port gives the UDP-only entry a match-all TCP chain on 0.0.0.0_8080. Its
+  // cluster is never built (cluster.go buildOutboundClusters skips UDP ports), so Envoy closes the connection.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: ["*.wild.example.com"]
+  ports: [{number: 8080, name: udp-8080, protocol: UDP}, {number: 443, name: udp-443, protocol: UDP}]
+  resolution: DNS_ROUND_ROBIN
+  endpoints: [{address: backend.example.com}]
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 8080, name: egress-8080, protocol: TCP}
+    hosts: ["*/*.example.com"]
+  - hosts: ["default/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it('a call under the wildcard on 8080 meets the chain and fails (corpus master-2026-08-27 s230-159#0)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'default' }, to: parseProbeUrl('http://deep.w.wild.example.com:8080/') },
+        { istioVersion: V, policy: 'REGISTRY_ONLY' },
+      ),
+    ).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|8080||*.wild.example.com',
+      listener: '0.0.0.0_8080',
+      signal: 'tcp-close',
+      rule: 'listener.sidecar-port-protocol',
+    });
+  });
+});

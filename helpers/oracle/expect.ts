@@ -162,7 +162,10 @@ function visiblePorts(
       const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
       const sidecarPortProtocol = egressPort ? (egressPort.protocol ?? '').toUpperCase() : undefined;
       const kind = sidecarPortProtocol !== undefined ? portKind(sidecarPortProtocol as PortProtocol) : portKind(p.protocol);
-      if (!portKind(p.protocol)) continue;
+      // Only the port's own protocol keeps a UDP port off the listeners: an egress listener with the port builds every
+      // service it imports with its own protocol (listener.go buildSidecarOutboundListeners), a UDP port's included
+      // (sidecar.go serviceMatchingListenerPort matches by number). Corpus master-2026-08-27 s230-159#0.
+      if (!portKind(p.protocol) && !(kind && egressPort)) continue;
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
