@@ -2028,3 +2028,61 @@ spec:
     });
   });
 });
+
+describe('a resolution-NONE entry without addresses binds per instance when another entry of its namespace and host gives it one', () => {
+  // pilot/pkg/serviceregistry/serviceentry/conversion.go mergeServicesInstancesByNamespaceHost keeps one endpoint
+  // set per namespace and host, every entry's instances merged (a DNS entry without endpoints contributes its host
+  // name), and push_context.go initServiceRegistry files it by each service's port numbers. listener.go
+  // buildSidecarOutboundListeners falls back to 0.0.0.0_<port> for a Passthrough service without an address only
+  // when it has no instances; otherwise it binds each instance whose addresses are IPs, and a host name is none.
+  const r = (dnsPort: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 9000, name: grpc-web-9000, protocol: GRPC-WEB}, {number: 5432, name: p5432, protocol: TCP}]
+  resolution: NONE
+  exportTo: [".", frontend]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: b
+  namespace: istio-system
+  labels: {networking.istio.io/enable-autoallocate-ip: "false"}
+  creationTimestamp: "2026-01-01T00:00:02Z"
+spec:
+  hosts: [a.example.com]
+  ports: [${dnsPort}]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) => {
+    res.mesh.dnsCapture = true;
+    return expectProbe(
+      res,
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('tcp://a.example.com:5432') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+  };
+
+  it("the DNS entry's endpoint on 5432 leaves the TCP port without a listener (corpus master-2026-08-27 s231-105#0,#3,#5,#6)", () => {
+    expect(ask(r('{number: 5432, name: p5432, protocol: UDP}'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+      rules: expect.arrayContaining(['listener.instances-only']),
+    });
+    // An endpoint on another port number is not filed under 5432: the wildcard listener stays.
+    expect(ask(r('{number: 5433, name: p5433, protocol: UDP}'))).toMatchObject({
+      cluster: 'outbound|5432||a.example.com',
+      listener: '0.0.0.0_5432',
+    });
+  });
+});

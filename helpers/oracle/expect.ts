@@ -1,5 +1,6 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
+import { isIP } from 'node:net';
 import { dnsProxyLookup } from '../model/dns-proxy.ts';
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, SidecarEgress, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, podLabels, selects, selectSidecar } from './policy.ts';
@@ -9,6 +10,7 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
+import { entryLabel } from './entry-label.ts';
 import { meshHttpRouted, meshTlsRouteSni } from './virtual-service.ts';
 import { routingSeenBy } from './vs-import.ts';
 import { installedWorkloads, withInstalledServices } from './gateway.ts';
@@ -54,14 +56,11 @@ function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v
 }
 
 /**
- * The instances of a resolution-NONE entry without addresses that selects workloads: the Pods of its namespace
- * its selector matches (serviceentry/conversion.go), by address. A Pod's address is the lane's choice from the
- * Pod range (10.244.0.0/24 on kwok): the oracle gives a stand-in from that range, stable per Pod of the list,
- * and the referee compares such listeners by port (helpers/fuzz/referee.ts sameListener).
+ * The Pods of its namespace a workloadSelector matches (serviceentry/conversion.go), by address. A Pod's address is
+ * the lane's choice from the Pod range (10.244.0.0/24 on kwok): the oracle gives a stand-in from that range, stable
+ * per Pod of the list, and the referee compares such listeners by port (helpers/fuzz/referee.ts sameListener).
  */
-function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string[]; own?: string } {
-  if (se.resolution !== 'NONE' || se.addresses.length > 0 || se.workloadSelector === undefined) return { ips: [] };
-  const sel = se.workloadSelector;
+function selectedPods(se: ServiceEntry, sel: Record<string, string>, pods: ProbeSource[]): { ips: string[]; own?: string } {
   const key = (p: ProbeSource) => `${p.namespace}/${JSON.stringify(podLabels(p))}`;
   // pods[0] is the probe's source: the sidecar builds no outbound listener for its own address (listener.go
   // buildSidecarOutboundListeners skips an instance at the node's IP), while the name table still lists it.
@@ -85,6 +84,52 @@ function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string
   // labelled clients the order is their hashes', which the model does not know: others before the caller.
   const rest = [...labelled.filter((ip) => ip !== own), ...labelled.filter((ip) => ip === own)];
   return { ips: [...plain, ...rest], ...(own ? { own } : {}) };
+}
+
+interface Instances {
+  /** The instances' addresses that are IPs, each once. */
+  ips: string[];
+  /** The one of ips that is the calling Pod's own. */
+  own?: string;
+  /** Whether istiod has any instance for the host and port, an address that is no IP (a host name) included. */
+  any: boolean;
+}
+
+/**
+ * The instances istiod holds for a host and port of a resolution-NONE entry without addresses. They are not only
+ * its own: istiod keeps one endpoint set per namespace and host (serviceentry/conversion.go
+ * mergeServicesInstancesByNamespaceHost merges every entry of the namespace declaring the host, oldest first, a
+ * DNS_ROUND_ROBIN one adding nothing to a port that already has an instance), and push_context.go
+ * initServiceRegistry files it under each service's port numbers. An entry's instances are the Pods its
+ * workloadSelector matches, else its endpoints, else, for resolution DNS or DNS_ROUND_ROBIN, its host name
+ * (conversion.go convertServiceEntryToInstances). Corpus master-2026-08-27 s231-105: a DNS entry of the same
+ * namespace and host gives a NONE entry an instance `backend.example.com`.
+ */
+function instanceAddresses(se: ServiceEntry, host: string, port: number, resources: ResourceSet, pods: ProbeSource[]): Instances {
+  if (se.resolution !== 'NONE' || se.addresses.length > 0) return { ips: [], any: false };
+  const byName = (a: ServiceEntry, b: ServiceEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const sharers = resources.serviceEntries
+    .filter((o) => !o.kubernetesService && o.namespace === se.namespace && o.hosts.includes(host) && o.ports.some((p) => p.number === port))
+    .sort((a, b) => creationSeconds(a.manifest) - creationSeconds(b.manifest) || byName(a, b));
+  const ips: string[] = [];
+  let own: string | undefined;
+  let any = false;
+  for (const o of sharers) {
+    let found: string[] = [];
+    if (o.workloadSelector !== undefined) {
+      const sel = selectedPods(o, o.workloadSelector, pods);
+      found = sel.ips;
+      own ??= sel.own;
+    } else if (o.endpoints.length > 0) found = o.endpoints.map((e) => e.address);
+    else if (o.resolution === 'DNS' || o.resolution === 'DNS_ROUND_ROBIN') found = [host];
+    if (o.resolution === 'DNS_ROUND_ROBIN') {
+      if (any) continue;
+      found = found.slice(0, 1);
+    }
+    if (found.length > 0) any = true;
+    for (const a of found) if (isIP(a) && !ips.includes(a)) ips.push(a);
+  }
+  return { ips, ...(own ? { own } : {}), any };
 }
 
 /**
@@ -169,9 +214,9 @@ function visiblePorts(
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
-      const instances = instanceAddresses(se, pods);
       const push = (host: string, hostIndex: number, k: PortKind, extra: Partial<ServicePort>) => {
         const auto = autoAllocates(se, host, resources, v);
+        const instances = instanceAddresses(se, host, p.number, resources, pods);
         const builder = extra.catchAll ? sidecar?.egress.find((e) => !e.port) : sidecar?.egress[egressListenerFor(sidecar, p.number)];
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
@@ -183,6 +228,7 @@ function visiblePorts(
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
+          ...(instances.any ? { hasInstances: true } : {}),
           ...(wildcardBind(builder) ? { wildcardBind: true } : {}),
           ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
@@ -210,7 +256,10 @@ function visiblePorts(
           if (importedBy(sidecar, se, 0, ns, v, host).imported) push(host, hostIndex, own, { catchAll: true });
         });
     }
-    if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
+    if (rel)
+      notes.push(
+        `${exp.why}; ${importNote || (se.ports.length > 0 ? 'it declares only UDP ports, which get no listener' : 'it declares no port')}`,
+      );
   });
   // Each egress listener keeps one namespace per host for its listeners and routes (sidecar.go selectServices);
   // the clusters come from SidecarScope.Services(), which takes the egress listeners' services in the Sidecar's
@@ -261,7 +310,8 @@ function visiblePorts(
         ? [autoAddress(o.se, resources, o.se.hosts.indexOf(o.host))]
         : o.se.addresses.map(singleAddress).filter((a) => !a.includes('/'));
       // A Passthrough service with ports lists its instances (name_table.go, the first port's endpoints).
-      const instances = o.se.ports.length > 0 ? instanceAddresses(o.se, pods).ips : [];
+      const first = o.se.ports[0];
+      const instances = first ? instanceAddresses(o.se, o.host, first.number, resources, pods).ips : [];
       return { host: o.host, rank: o.rank, ips: ips.length > 0 ? ips : instances };
     })
     .filter((n) => n.ips.length > 0);
@@ -473,7 +523,14 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     bindNote.push(
       `the Sidecar egress listener for port ${probe.to.port} binds 0.0.0.0: its services' addresses get no listener of their own`,
     );
-  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
+  const unbound = vis.ports.filter(
+    (sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe) && !sp.se.workloadSelector && !sp.instanceIps?.length,
+  );
+  const instanceNotes = unbound.map(
+    (sp) =>
+      `${entryLabel(sp.se)} (${sp.host}) binds port ${sp.port} per instance, and the instances istiod holds for ${sp.se.namespace}/${sp.host}, other entries' included, have no IP address: no listener`,
+  );
+  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...instanceNotes, ...conflicts, landing.how].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
   const rules: RuleId[] = [

@@ -73,6 +73,11 @@ export interface ServicePort {
   /** The one of instanceIps that is the listening workload's own address: it gets no outbound listener. */
   ownInstanceIp?: string;
   /**
+   * Set when istiod holds instances for this host and port, addresses that are no IP included (see expect.ts
+   * instanceAddresses): a resolution-NONE service without an address then binds per instance, never the wildcard.
+   */
+  hasInstances?: boolean;
+  /**
    * Set when the Sidecar egress listener that builds this port says `bind: 0.0.0.0` (captured traffic, captureMode
    * not NONE): every listener it builds is keyed on that bind, so the entry's addresses bind nothing of their own
    * (see buildListeners).
@@ -314,7 +319,8 @@ export function instancesOnly(sp: ServicePort): boolean {
     sp.ips.length === 0 &&
     sp.cidrs.length === 0 &&
     // A selector without labels is a selector all the same: istiod falls back to the wildcard listener only
-    // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector.
-    sp.se.workloadSelector !== undefined
+    // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector; nor when the
+    // service has instances, though none has an IP address to bind (listener.go skips those, binding nothing).
+    (sp.se.workloadSelector !== undefined || !!sp.hasInstances)
   );
 }
