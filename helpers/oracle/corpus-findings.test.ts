@@ -2086,3 +2086,116 @@ spec:
     });
   });
 });
+
+describe("a Sidecar egress listener's bind, or captureMode NONE, keys every listener it builds on that address", () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: an egress listener's `bind` (or, under
+  // captureMode NONE without one, the loopback address) becomes the bind of every listener it builds, and
+  // buildSidecarOutboundListener keys a TCP, TLS or sniffed service on `<bind>_<port>` rather than its own address;
+  // captureMode NONE makes it a socket bound to the port, which captured traffic does not reach. tls.go
+  // buildSidecarOutboundTLSFilterChainOpts gives a service with an IP address a chain matching every destination
+  // there, so the first Service processed (push_context.go SortServicesByCreationTime) takes the listener.
+  it('a port-less listener under captureMode NONE leaves no 0.0.0.0_80 for its HTTP2 entry (corpus master-2026-08-27 s229-49#2,#4)', () => {
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [api.example.net, a.example.com]
+  ports: [{number: 80, name: p80, protocol: HTTP2}]
+  resolution: NONE
+  addresses: [198.51.100.7, 192.0.2.10/32]
+  location: MESH_EXTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec:
+  egress:
+  - port: {number: 80, name: egress-80}
+    hosts: ["*/*"]
+  - captureMode: NONE
+    hosts: ["*/*"]
+  outboundTrafficPolicy: {mode: ALLOW_ANY}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    const ask = (url: string) =>
+      expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+    expect(ask('http://a.example.com:80/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
+    // The egress listener with the port keys the unset-protocol port on the entry's address, as without a Sidecar.
+    expect(ask('http://198.51.100.7:80/')).toMatchObject({ cluster: 'outbound|80||a.example.com', listener: '198.51.100.7_80' });
+  });
+
+  it("route 9000 keeps the bound port listener's services for the port-less listener's 0.0.0.0_9000 (corpus master-2026-08-27 s102-13#3)", () => {
+    // sidecar.go GetEgressListenerForRDS: route `<port>` comes from the egress listener with the port, wherever
+    // that listener's own chains are keyed.
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: mysql-80, protocol: MYSQL}, {number: 9000, name: http2-9000, protocol: HTTP2}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec:
+  egress:
+  - port: {number: 9000, name: egress-9000}
+    bind: 192.0.2.10
+    hosts: ["*/*"]
+  - hosts: ["*/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    expect(
+      expectProbe(
+        r,
+        { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:9000/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||b.example.com', listener: '0.0.0.0_9000' });
+  });
+
+  it("`bind: 192.0.2.10` gives 192.0.2.10_443 to istiod's Service, not the entry that owns the address (corpus master-2026-08-27 s232-0#0)", () => {
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [b.example.com, db.example.org]
+  ports: [{number: 443, name: p443, protocol: TLS}]
+  resolution: STATIC
+  addresses: [192.0.2.0/24, 192.0.2.10/32]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: frontend}
+spec:
+  egress:
+  - bind: 192.0.2.10
+    hosts: ["*/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    expect(
+      expectProbe(
+        r,
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('https://192.0.2.10:443/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||istiod.istio-system.svc.cluster.local', listener: '192.0.2.10_443' });
+  });
+});

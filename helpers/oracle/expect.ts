@@ -229,7 +229,7 @@ function visiblePorts(
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
           ...(instances.any ? { hasInstances: true } : {}),
-          ...(wildcardBind(builder) ? { wildcardBind: true } : {}),
+          ...listenerBinding(builder),
           ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
           ...(clusterNotBuilt(se, pods)
@@ -319,16 +319,21 @@ function visiblePorts(
 }
 
 /**
- * Does this egress listener bind its listeners on the wildcard? listener.go buildSidecarOutboundListeners sets a
- * listener's bind from the egress listener's `bind` whatever it is, `0.0.0.0` included, and
- * buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on `<bind>_<port>` instead of its address
- * (it looks for the service's address only when the bind is empty) and gives it no CIDR chain; the per-instance
- * listeners of a Passthrough service are skipped too. The same at both pinned builds (b01690e6db7d,
- * eed52ebb66ad). With captureMode NONE the listener binds the port instead (boundElsewhere). Corpus
- * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80.
+ * Where the listeners an egress listener builds are keyed. listener.go buildSidecarOutboundListeners takes the
+ * egress listener's `bind` whatever it is, `0.0.0.0` included, and without one under captureMode NONE the
+ * proxy's loopback (127.0.0.1); buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on
+ * `<bind>_<port>` instead of its address (it looks for the service's address only when the bind is empty) and
+ * gives it no CIDR chain; the per-instance listeners of a Passthrough service are skipped too. captureMode NONE
+ * binds a real socket, which captured traffic never reaches (corpus master-2026-08-27 s64-2#2, s86-13#9,
+ * s102-12#2, s104-14#3, s229-49#2). The same at both pinned builds (b01690e6db7d, eed52ebb66ad). Corpus
+ * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80;
+ * master-2026-08-27 s232-0#0: under `bind: 192.0.2.10` the first Service with the port takes 192.0.2.10_443.
  */
-function wildcardBind(e: SidecarEgress | undefined): boolean {
-  return e?.bind === '0.0.0.0' && e.captureMode?.toUpperCase() !== 'NONE';
+function listenerBinding(e: SidecarEgress | undefined): Pick<ServicePort, 'bind' | 'bindToPort'> {
+  const none = e?.captureMode?.toUpperCase() === 'NONE';
+  const bind = e?.bind || (none ? '127.0.0.1' : undefined);
+  if (bind === undefined) return {};
+  return { bind, ...(none || bind.startsWith('unix://') ? { bindToPort: true } : {}) };
 }
 
 /** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */
@@ -411,43 +416,30 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   })?.found;
 }
 
-/**
- * Sidecar egress fields the oracle does not follow, said aloud when the egress listener for the probe's port
- * sets them: a `bind` other than the wildcard (the listener is then `<bind>_<port>`, reached only by calls to
- * that address) and `captureMode: NONE` (the listener binds to the port instead of taking captured traffic).
- */
-function notModelled(sidecar: Sidecar | undefined, probe: Probe): string[] {
-  const forPort = sidecar?.egress.filter((e) => e.port?.number === probe.to.port) ?? [];
-  const listeners = forPort.length > 0 ? forPort : (sidecar?.egress.filter((e) => !e.port) ?? []);
-  return listeners.flatMap((e) => [
-    ...(e.bind && e.bind !== '0.0.0.0' ? [`not modelled: Sidecar egress bind ${e.bind}`] : []),
-    ...(e.captureMode?.toUpperCase() === 'NONE' ? ['not modelled: Sidecar egress captureMode NONE'] : []),
-  ]);
+/** What the egress listeners' binds did to the probe's port, said aloud. */
+function bindNotes(ports: ServicePort[], probe: Probe, listener: ListenerModel | undefined): string[] {
+  const bound = ports.filter((sp) => sp.port === probe.to.port && sp.bind !== undefined);
+  const binds = [...new Set(bound.map((sp) => sp.bind))];
+  const notes = binds.map((b) =>
+    bound.some((sp) => sp.bind === b && sp.bindToPort)
+      ? `a Sidecar egress listener (captureMode NONE) binds its port ${probe.to.port} services to a socket on ${b}_${probe.to.port}, which captured traffic never reaches`
+      : `a Sidecar egress listener binds its port ${probe.to.port} services on ${b}_${probe.to.port}${bound.some((sp) => sp.bind === b && sp.kind !== 'http' && sp.ips.length + sp.cidrs.length > 0) ? ': their own addresses get no listener' : ''}`,
+  );
+  // httproute.go and listener.go give HTTP on a bind other than the wildcard no ALPN match and sniffed services a
+  // route of their own (`<host>:<port>`); the model keeps the wildcard's shared chains there.
+  if (
+    listener !== undefined &&
+    listener.name !== `0.0.0.0_${probe.to.port}` &&
+    bound.some((sp) => `${sp.bind}_${sp.port}` === listener.name && (sp.kind === 'http' || sp.kind === 'sniffed'))
+  )
+    notes.push(`not modelled: HTTP chains on a Sidecar egress bind other than 0.0.0.0 (${listener.name})`);
+  return notes;
 }
 
-/**
- * Does the Sidecar egress listener for the probe's port bind its listeners away from captured traffic? A `bind`
- * puts every listener it builds on that address instead of 0.0.0.0 or a service's VIP, and `captureMode: NONE`
- * makes them bind to the port (on 127.0.0.1 without a `bind`), which captured traffic never reaches
- * (listener.go buildSidecarOutboundListeners listenerBinding). A captured call to another address then finds no
- * listener for the port: virtualOutbound. Only when no port-less egress listener could build the port on the
- * keys left free. Corpus master-2026-08-27 s64-2#2, s86-13#9, s102-12#2, s104-14#3.
- */
-function boundElsewhere(sidecar: Sidecar | undefined, probe: Probe, dst: string | undefined): boolean {
-  const egress = sidecar?.egress ?? [];
-  const forPort = egress.find((e) => e.port?.number === probe.to.port);
-  const catchAll = egress.find((e) => !e.port);
-  const governing = forPort ?? catchAll;
-  if (!governing || (forPort && catchAll)) return false;
-  const none = governing.captureMode?.toUpperCase() === 'NONE';
-  const bind = governing.bind && governing.bind !== '0.0.0.0' ? governing.bind : undefined;
-  if (!none && !bind) return false;
-  const to = dst ?? (probe.to.isIp ? probe.to.host : undefined);
-  return none || to !== bind;
-}
-
+/** The listener a captured call reaches: its destination's, else the wildcard's; a socket bound to the port is none. */
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
-  return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
+  const captured = (l: ListenerModel | undefined) => (l && !l.bindToPort ? l : undefined);
+  return (dst ? captured(listeners.get(`${dst}_${port}`)) : undefined) ?? captured(listeners.get(`0.0.0.0_${port}`));
 }
 
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
@@ -501,7 +493,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
-  const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
+  const listener = pickListener(listeners, dst, probe.to.port);
   const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
@@ -515,14 +507,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
       ]
     : [];
-  const elsewhere = boundElsewhere(choice.sidecar, probe, dst);
-  const bindNote = elsewhere
-    ? [`the Sidecar egress listener for port ${probe.to.port} binds its listeners away from captured traffic (bind or captureMode NONE)`]
-    : notModelled(choice.sidecar, probe);
-  if (vis.ports.some((sp) => sp.port === probe.to.port && sp.wildcardBind && sp.kind !== 'http'))
-    bindNote.push(
-      `the Sidecar egress listener for port ${probe.to.port} binds 0.0.0.0: its services' addresses get no listener of their own`,
-    );
+  const bindNote = bindNotes(vis.ports, probe, listener);
   const unbound = vis.ports.filter(
     (sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe) && !sp.se.workloadSelector && !sp.instanceIps?.length,
   );
