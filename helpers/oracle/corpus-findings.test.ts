@@ -2203,3 +2203,263 @@ spec:
     });
   });
 });
+
+describe("a DYNAMIC_DNS wildcard's TLS chain keeps its SNI match on its own auto-allocated address", () => {
+  // pilot/pkg/networking/core/tls.go buildSidecarOutboundTLSFilterChainOpts: a chain matches the service's host as
+  // SNI when its address is a CIDR or none, or when the service is a wildcard with resolution DYNAMIC_DNS, whose
+  // dynamic forward proxy cluster needs the server name; a listener on the auto-allocated address
+  // (listener.go buildSidecarOutboundListener) therefore still passes a call without that SNI to its default chain.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: ["*.wild.example.com"]
+  ports: [{number: 5432, name: tls-5432, protocol: TLS}]
+  resolution: DYNAMIC_DNS
+  location: MESH_EXTERNAL
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) => {
+    const res = r();
+    res.mesh.dnsCapture = true;
+    return expectProbe(res, { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  };
+
+  it('plain TCP to a name under the wildcard passes through; TLS with its SNI takes the chain (corpus master-2026-08-27 s229-12#1)', () => {
+    expect(ask('tcp://deep.w.wild.example.com:5432')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: expect.stringMatching(/^240\.240\.\d+\.\d+_5432$/),
+      rules: expect.arrayContaining(['listener.default-chain']),
+    });
+    expect(ask('https://deep.w.wild.example.com:5432/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||*.wild.example.com',
+      listener: expect.stringMatching(/^240\.240\.\d+\.\d+_5432$/),
+    });
+  });
+});
+
+describe("a Sidecar egress port's protocol builds a listener even for a service's UDP port of that number", () => {
+  // pilot/pkg/model/sidecar.go serviceMatchingListenerPort keeps a service whose port has the egress listener's
+  // number, whatever its protocol, and listener.go buildSidecarOutboundListeners builds it with the egress
+  // port's protocol: a TCP egress port gives the UDP-only entry a match-all TCP chain on 0.0.0.0_8080. Its
+  // cluster is never built (cluster.go buildOutboundClusters skips UDP ports), so Envoy closes the connection.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: ["*.wild.example.com"]
+  ports: [{number: 8080, name: udp-8080, protocol: UDP}, {number: 443, name: udp-443, protocol: UDP}]
+  resolution: DNS_ROUND_ROBIN
+  endpoints: [{address: backend.example.com}]
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 8080, name: egress-8080, protocol: TCP}
+    hosts: ["*/*.example.com"]
+  - hosts: ["default/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it('a call under the wildcard on 8080 meets the chain and fails (corpus master-2026-08-27 s230-159#0)', () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'default' }, to: parseProbeUrl('http://deep.w.wild.example.com:8080/') },
+        { istioVersion: V, policy: 'REGISTRY_ONLY' },
+      ),
+    ).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|8080||*.wild.example.com',
+      listener: '0.0.0.0_8080',
+      signal: 'tcp-close',
+      rule: 'listener.sidecar-port-protocol',
+    });
+  });
+});
+
+describe('a resolution-NONE entry without addresses binds per instance when another entry of its namespace and host gives it one', () => {
+  // pilot/pkg/serviceregistry/serviceentry/conversion.go mergeServicesInstancesByNamespaceHost keeps one endpoint
+  // set per namespace and host, every entry's instances merged (a DNS entry without endpoints contributes its host
+  // name), and push_context.go initServiceRegistry files it by each service's port numbers. listener.go
+  // buildSidecarOutboundListeners falls back to 0.0.0.0_<port> for a Passthrough service without an address only
+  // when it has no instances; otherwise it binds each instance whose addresses are IPs, and a host name is none.
+  const r = (dnsPort: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 9000, name: grpc-web-9000, protocol: GRPC-WEB}, {number: 5432, name: p5432, protocol: TCP}]
+  resolution: NONE
+  exportTo: [".", frontend]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: b
+  namespace: istio-system
+  labels: {networking.istio.io/enable-autoallocate-ip: "false"}
+  creationTimestamp: "2026-01-01T00:00:02Z"
+spec:
+  hosts: [a.example.com]
+  ports: [${dnsPort}]
+  resolution: DNS
+  endpoints: [{address: backend.example.com}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (res: ReturnType<typeof r>) => {
+    res.mesh.dnsCapture = true;
+    return expectProbe(
+      res,
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('tcp://a.example.com:5432') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+  };
+
+  it("the DNS entry's endpoint on 5432 leaves the TCP port without a listener (corpus master-2026-08-27 s231-105#0,#3,#5,#6)", () => {
+    expect(ask(r('{number: 5432, name: p5432, protocol: UDP}'))).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+      rules: expect.arrayContaining(['listener.instances-only']),
+    });
+    // An endpoint on another port number is not filed under 5432: the wildcard listener stays.
+    expect(ask(r('{number: 5433, name: p5433, protocol: UDP}'))).toMatchObject({
+      cluster: 'outbound|5432||a.example.com',
+      listener: '0.0.0.0_5432',
+    });
+  });
+});
+
+describe("a Sidecar egress listener's bind, or captureMode NONE, keys every listener it builds on that address", () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: an egress listener's `bind` (or, under
+  // captureMode NONE without one, the loopback address) becomes the bind of every listener it builds, and
+  // buildSidecarOutboundListener keys a TCP, TLS or sniffed service on `<bind>_<port>` rather than its own address;
+  // captureMode NONE makes it a socket bound to the port, which captured traffic does not reach. tls.go
+  // buildSidecarOutboundTLSFilterChainOpts gives a service with an IP address a chain matching every destination
+  // there, so the first Service processed (push_context.go SortServicesByCreationTime) takes the listener.
+  it('a port-less listener under captureMode NONE leaves no 0.0.0.0_80 for its HTTP2 entry (corpus master-2026-08-27 s229-49#2,#4)', () => {
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: istio-system}
+spec:
+  hosts: [api.example.net, a.example.com]
+  ports: [{number: 80, name: p80, protocol: HTTP2}]
+  resolution: NONE
+  addresses: [198.51.100.7, 192.0.2.10/32]
+  location: MESH_EXTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec:
+  egress:
+  - port: {number: 80, name: egress-80}
+    hosts: ["*/*"]
+  - captureMode: NONE
+    hosts: ["*/*"]
+  outboundTrafficPolicy: {mode: ALLOW_ANY}
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    const ask = (url: string) =>
+      expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+    expect(ask('http://a.example.com:80/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: 'virtualOutbound',
+    });
+    // The egress listener with the port keys the unset-protocol port on the entry's address, as without a Sidecar.
+    expect(ask('http://198.51.100.7:80/')).toMatchObject({ cluster: 'outbound|80||a.example.com', listener: '198.51.100.7_80' });
+  });
+
+  it("route 9000 keeps the bound port listener's services for the port-less listener's 0.0.0.0_9000 (corpus master-2026-08-27 s102-13#3)", () => {
+    // sidecar.go GetEgressListenerForRDS: route `<port>` comes from the egress listener with the port, wherever
+    // that listener's own chains are keyed.
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: mysql-80, protocol: MYSQL}, {number: 9000, name: http2-9000, protocol: HTTP2}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec:
+  egress:
+  - port: {number: 9000, name: egress-9000}
+    bind: 192.0.2.10
+    hosts: ["*/*"]
+  - hosts: ["*/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    expect(
+      expectProbe(
+        r,
+        { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:9000/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||b.example.com', listener: '0.0.0.0_9000' });
+  });
+
+  it("`bind: 192.0.2.10` gives 192.0.2.10_443 to istiod's Service, not the entry that owns the address (corpus master-2026-08-27 s232-0#0)", () => {
+    const r = loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [b.example.com, db.example.org]
+  ports: [{number: 443, name: p443, protocol: TLS}]
+  resolution: STATIC
+  addresses: [192.0.2.0/24, 192.0.2.10/32]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: frontend}
+spec:
+  egress:
+  - bind: 192.0.2.10
+    hosts: ["*/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+    expect(
+      expectProbe(
+        r,
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('https://192.0.2.10:443/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||istiod.istio-system.svc.cluster.local', listener: '192.0.2.10_443' });
+  });
+});

@@ -1,5 +1,6 @@
 // The oracle: what Istio should do with one probe, and why. Pure: no I/O, no clock.
 // Rule sources (Istio source paths) are cited in policy.ts, visibility.ts, listeners.ts and version.ts.
+import { isIP } from 'node:net';
 import { dnsProxyLookup } from '../model/dns-proxy.ts';
 import type { PolicyMode, Probe, ProbeSource, ResourceSet, ServiceEntry, Sidecar, SidecarEgress, PortProtocol } from '../model/types.ts';
 import { effectivePolicy, meshMode, podLabels, selects, selectSidecar } from './policy.ts';
@@ -9,6 +10,7 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { GATES, gateOpen, parseIstioVersion, type GateId, type IstioVersion, type VersionGate } from './version.ts';
 import { creationSeconds } from './order.ts';
 import { land } from './landing.ts';
+import { entryLabel } from './entry-label.ts';
 import { meshHttpRouted, meshTlsRouteSni } from './virtual-service.ts';
 import { routingSeenBy } from './vs-import.ts';
 import { installedWorkloads, withInstalledServices } from './gateway.ts';
@@ -59,14 +61,11 @@ function autoAllocates(se: ServiceEntry, host: string, resources: ResourceSet, v
 }
 
 /**
- * The instances of a resolution-NONE entry without addresses that selects workloads: the Pods of its namespace
- * its selector matches (serviceentry/conversion.go), by address. A Pod's address is the lane's choice from the
- * Pod range (10.244.0.0/24 on kwok): the oracle gives a stand-in from that range, stable per Pod of the list,
- * and the referee compares such listeners by port (helpers/fuzz/referee.ts sameListener).
+ * The Pods of its namespace a workloadSelector matches (serviceentry/conversion.go), by address. A Pod's address is
+ * the lane's choice from the Pod range (10.244.0.0/24 on kwok): the oracle gives a stand-in from that range, stable
+ * per Pod of the list, and the referee compares such listeners by port (helpers/fuzz/referee.ts sameListener).
  */
-function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string[]; own?: string } {
-  if (se.resolution !== 'NONE' || se.addresses.length > 0 || se.workloadSelector === undefined) return { ips: [] };
-  const sel = se.workloadSelector;
+function selectedPods(se: ServiceEntry, sel: Record<string, string>, pods: ProbeSource[]): { ips: string[]; own?: string } {
   const key = (p: ProbeSource) => `${p.namespace}/${JSON.stringify(podLabels(p))}`;
   // pods[0] is the probe's source: the sidecar builds no outbound listener for its own address (listener.go
   // buildSidecarOutboundListeners skips an instance at the node's IP), while the name table still lists it.
@@ -90,6 +89,52 @@ function instanceAddresses(se: ServiceEntry, pods: ProbeSource[]): { ips: string
   // labelled clients the order is their hashes', which the model does not know: others before the caller.
   const rest = [...labelled.filter((ip) => ip !== own), ...labelled.filter((ip) => ip === own)];
   return { ips: [...plain, ...rest], ...(own ? { own } : {}) };
+}
+
+interface Instances {
+  /** The instances' addresses that are IPs, each once. */
+  ips: string[];
+  /** The one of ips that is the calling Pod's own. */
+  own?: string;
+  /** Whether istiod has any instance for the host and port, an address that is no IP (a host name) included. */
+  any: boolean;
+}
+
+/**
+ * The instances istiod holds for a host and port of a resolution-NONE entry without addresses. They are not only
+ * its own: istiod keeps one endpoint set per namespace and host (serviceentry/conversion.go
+ * mergeServicesInstancesByNamespaceHost merges every entry of the namespace declaring the host, oldest first, a
+ * DNS_ROUND_ROBIN one adding nothing to a port that already has an instance), and push_context.go
+ * initServiceRegistry files it under each service's port numbers. An entry's instances are the Pods its
+ * workloadSelector matches, else its endpoints, else, for resolution DNS or DNS_ROUND_ROBIN, its host name
+ * (conversion.go convertServiceEntryToInstances). Corpus master-2026-08-27 s231-105: a DNS entry of the same
+ * namespace and host gives a NONE entry an instance `backend.example.com`.
+ */
+function instanceAddresses(se: ServiceEntry, host: string, port: number, resources: ResourceSet, pods: ProbeSource[]): Instances {
+  if (se.resolution !== 'NONE' || se.addresses.length > 0) return { ips: [], any: false };
+  const byName = (a: ServiceEntry, b: ServiceEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const sharers = resources.serviceEntries
+    .filter((o) => !o.kubernetesService && o.namespace === se.namespace && o.hosts.includes(host) && o.ports.some((p) => p.number === port))
+    .sort((a, b) => creationSeconds(a.manifest) - creationSeconds(b.manifest) || byName(a, b));
+  const ips: string[] = [];
+  let own: string | undefined;
+  let any = false;
+  for (const o of sharers) {
+    let found: string[] = [];
+    if (o.workloadSelector !== undefined) {
+      const sel = selectedPods(o, o.workloadSelector, pods);
+      found = sel.ips;
+      own ??= sel.own;
+    } else if (o.endpoints.length > 0) found = o.endpoints.map((e) => e.address);
+    else if (o.resolution === 'DNS' || o.resolution === 'DNS_ROUND_ROBIN') found = [host];
+    if (o.resolution === 'DNS_ROUND_ROBIN') {
+      if (any) continue;
+      found = found.slice(0, 1);
+    }
+    if (found.length > 0) any = true;
+    for (const a of found) if (isIP(a) && !ips.includes(a)) ips.push(a);
+  }
+  return { ips, ...(own ? { own } : {}), any };
 }
 
 /**
@@ -167,13 +212,16 @@ function visiblePorts(
       const egressPort = sidecar?.egress.find((e) => e.port?.number === p.number)?.port;
       const sidecarPortProtocol = egressPort ? (egressPort.protocol ?? '').toUpperCase() : undefined;
       const kind = sidecarPortProtocol !== undefined ? portKind(sidecarPortProtocol as PortProtocol) : portKind(p.protocol);
-      if (!portKind(p.protocol)) continue;
+      // Only the port's own protocol keeps a UDP port off the listeners: an egress listener with the port builds every
+      // service it imports with its own protocol (listener.go buildSidecarOutboundListeners), a UDP port's included
+      // (sidecar.go serviceMatchingListenerPort matches by number). Corpus master-2026-08-27 s230-159#0.
+      if (!portKind(p.protocol) && !(kind && egressPort)) continue;
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
-      const instances = instanceAddresses(se, pods);
       const push = (host: string, hostIndex: number, k: PortKind, extra: Partial<ServicePort>) => {
         const auto = autoAllocates(se, host, resources, v);
+        const instances = instanceAddresses(se, host, p.number, resources, pods);
         const builder = extra.catchAll ? sidecar?.egress.find((e) => !e.port) : sidecar?.egress[egressListenerFor(sidecar, p.number)];
         if (rel && !auto && optsOutOfAutoAllocation(se) && resources.mesh.dnsCapture) rules.push('se.auto-allocate-opt-out');
         ports.push({
@@ -185,7 +233,8 @@ function visiblePorts(
           cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
-          ...(wildcardBind(builder) ? { wildcardBind: true } : {}),
+          ...(instances.any ? { hasInstances: true } : {}),
+          ...listenerBinding(builder),
           ...extra,
           rank: [exp.exportClass, creationSeconds(se.manifest), host, se.namespace],
           ...(clusterNotBuilt(se, pods)
@@ -212,7 +261,10 @@ function visiblePorts(
           if (importedBy(sidecar, se, 0, ns, v, host).imported) push(host, hostIndex, own, { catchAll: true });
         });
     }
-    if (rel) notes.push(`${exp.why}; ${importNote || 'it declares no port'}`);
+    if (rel)
+      notes.push(
+        `${exp.why}; ${importNote || (se.ports.length > 0 ? 'it declares only UDP ports, which get no listener' : 'it declares no port')}`,
+      );
   });
   // Each egress listener keeps one namespace per host for its listeners and routes (sidecar.go selectServices);
   // the clusters come from SidecarScope.Services(), which takes the egress listeners' services in the Sidecar's
@@ -263,7 +315,8 @@ function visiblePorts(
         ? [autoAddress(o.se, resources, o.se.hosts.indexOf(o.host))]
         : o.se.addresses.map(singleAddress).filter((a) => !a.includes('/'));
       // A Passthrough service with ports lists its instances (name_table.go, the first port's endpoints).
-      const instances = o.se.ports.length > 0 ? instanceAddresses(o.se, pods).ips : [];
+      const first = o.se.ports[0];
+      const instances = first ? instanceAddresses(o.se, o.host, first.number, resources, pods).ips : [];
       return { host: o.host, rank: o.rank, ips: ips.length > 0 ? ips : instances };
     })
     .filter((n) => n.ips.length > 0);
@@ -271,16 +324,21 @@ function visiblePorts(
 }
 
 /**
- * Does this egress listener bind its listeners on the wildcard? listener.go buildSidecarOutboundListeners sets a
- * listener's bind from the egress listener's `bind` whatever it is, `0.0.0.0` included, and
- * buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on `<bind>_<port>` instead of its address
- * (it looks for the service's address only when the bind is empty) and gives it no CIDR chain; the per-instance
- * listeners of a Passthrough service are skipped too. The same at both pinned builds (b01690e6db7d,
- * eed52ebb66ad). With captureMode NONE the listener binds the port instead (boundElsewhere). Corpus
- * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80.
+ * Where the listeners an egress listener builds are keyed. listener.go buildSidecarOutboundListeners takes the
+ * egress listener's `bind` whatever it is, `0.0.0.0` included, and without one under captureMode NONE the
+ * proxy's loopback (127.0.0.1); buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on
+ * `<bind>_<port>` instead of its address (it looks for the service's address only when the bind is empty) and
+ * gives it no CIDR chain; the per-instance listeners of a Passthrough service are skipped too. captureMode NONE
+ * binds a real socket, which captured traffic never reaches (corpus master-2026-08-27 s64-2#2, s86-13#9,
+ * s102-12#2, s104-14#3, s229-49#2). The same at both pinned builds (b01690e6db7d, eed52ebb66ad). Corpus
+ * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80;
+ * master-2026-08-27 s232-0#0: under `bind: 192.0.2.10` the first Service with the port takes 192.0.2.10_443.
  */
-function wildcardBind(e: SidecarEgress | undefined): boolean {
-  return e?.bind === '0.0.0.0' && e.captureMode?.toUpperCase() !== 'NONE';
+function listenerBinding(e: SidecarEgress | undefined): Pick<ServicePort, 'bind' | 'bindToPort'> {
+  const none = e?.captureMode?.toUpperCase() === 'NONE';
+  const bind = e?.bind || (none ? '127.0.0.1' : undefined);
+  if (bind === undefined) return {};
+  return { bind, ...(none || bind.startsWith('unix://') ? { bindToPort: true } : {}) };
 }
 
 /** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */
@@ -363,43 +421,30 @@ function destinationAddress(probe: Probe, ports: ServicePort[], resources: Resou
   })?.found;
 }
 
-/**
- * Sidecar egress fields the oracle does not follow, said aloud when the egress listener for the probe's port
- * sets them: a `bind` other than the wildcard (the listener is then `<bind>_<port>`, reached only by calls to
- * that address) and `captureMode: NONE` (the listener binds to the port instead of taking captured traffic).
- */
-function notModelled(sidecar: Sidecar | undefined, probe: Probe): string[] {
-  const forPort = sidecar?.egress.filter((e) => e.port?.number === probe.to.port) ?? [];
-  const listeners = forPort.length > 0 ? forPort : (sidecar?.egress.filter((e) => !e.port) ?? []);
-  return listeners.flatMap((e) => [
-    ...(e.bind && e.bind !== '0.0.0.0' ? [`not modelled: Sidecar egress bind ${e.bind}`] : []),
-    ...(e.captureMode?.toUpperCase() === 'NONE' ? ['not modelled: Sidecar egress captureMode NONE'] : []),
-  ]);
+/** What the egress listeners' binds did to the probe's port, said aloud. */
+function bindNotes(ports: ServicePort[], probe: Probe, listener: ListenerModel | undefined): string[] {
+  const bound = ports.filter((sp) => sp.port === probe.to.port && sp.bind !== undefined);
+  const binds = [...new Set(bound.map((sp) => sp.bind))];
+  const notes = binds.map((b) =>
+    bound.some((sp) => sp.bind === b && sp.bindToPort)
+      ? `a Sidecar egress listener (captureMode NONE) binds its port ${probe.to.port} services to a socket on ${b}_${probe.to.port}, which captured traffic never reaches`
+      : `a Sidecar egress listener binds its port ${probe.to.port} services on ${b}_${probe.to.port}${bound.some((sp) => sp.bind === b && sp.kind !== 'http' && sp.ips.length + sp.cidrs.length > 0) ? ': their own addresses get no listener' : ''}`,
+  );
+  // httproute.go and listener.go give HTTP on a bind other than the wildcard no ALPN match and sniffed services a
+  // route of their own (`<host>:<port>`); the model keeps the wildcard's shared chains there.
+  if (
+    listener !== undefined &&
+    listener.name !== `0.0.0.0_${probe.to.port}` &&
+    bound.some((sp) => `${sp.bind}_${sp.port}` === listener.name && (sp.kind === 'http' || sp.kind === 'sniffed'))
+  )
+    notes.push(`not modelled: HTTP chains on a Sidecar egress bind other than 0.0.0.0 (${listener.name})`);
+  return notes;
 }
 
-/**
- * Does the Sidecar egress listener for the probe's port bind its listeners away from captured traffic? A `bind`
- * puts every listener it builds on that address instead of 0.0.0.0 or a service's VIP, and `captureMode: NONE`
- * makes them bind to the port (on 127.0.0.1 without a `bind`), which captured traffic never reaches
- * (listener.go buildSidecarOutboundListeners listenerBinding). A captured call to another address then finds no
- * listener for the port: virtualOutbound. Only when no port-less egress listener could build the port on the
- * keys left free. Corpus master-2026-08-27 s64-2#2, s86-13#9, s102-12#2, s104-14#3.
- */
-function boundElsewhere(sidecar: Sidecar | undefined, probe: Probe, dst: string | undefined): boolean {
-  const egress = sidecar?.egress ?? [];
-  const forPort = egress.find((e) => e.port?.number === probe.to.port);
-  const catchAll = egress.find((e) => !e.port);
-  const governing = forPort ?? catchAll;
-  if (!governing || (forPort && catchAll)) return false;
-  const none = governing.captureMode?.toUpperCase() === 'NONE';
-  const bind = governing.bind && governing.bind !== '0.0.0.0' ? governing.bind : undefined;
-  if (!none && !bind) return false;
-  const to = dst ?? (probe.to.isIp ? probe.to.host : undefined);
-  return none || to !== bind;
-}
-
+/** The listener a captured call reaches: its destination's, else the wildcard's; a socket bound to the port is none. */
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
-  return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
+  const captured = (l: ListenerModel | undefined) => (l && !l.bindToPort ? l : undefined);
+  return (dst ? captured(listeners.get(`${dst}_${port}`)) : undefined) ?? captured(listeners.get(`0.0.0.0_${port}`));
 }
 
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {
@@ -454,7 +499,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   if (missing) decision.missingEgressCluster = missing;
   const listeners = buildListeners(vis.ports, v);
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
-  const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
+  const listener = pickListener(listeners, dst, probe.to.port);
   const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
@@ -468,15 +513,15 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
       ]
     : [];
-  const elsewhere = boundElsewhere(choice.sidecar, probe, dst);
-  const bindNote = elsewhere
-    ? [`the Sidecar egress listener for port ${probe.to.port} binds its listeners away from captured traffic (bind or captureMode NONE)`]
-    : notModelled(choice.sidecar, probe);
-  if (vis.ports.some((sp) => sp.port === probe.to.port && sp.wildcardBind && sp.kind !== 'http'))
-    bindNote.push(
-      `the Sidecar egress listener for port ${probe.to.port} binds 0.0.0.0: its services' addresses get no listener of their own`,
-    );
-  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...conflicts, landing.how].join('; ');
+  const bindNote = bindNotes(vis.ports, probe, listener);
+  const unbound = vis.ports.filter(
+    (sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe) && !sp.se.workloadSelector && !sp.instanceIps?.length,
+  );
+  const instanceNotes = unbound.map(
+    (sp) =>
+      `${entryLabel(sp.se)} (${sp.host}) binds port ${sp.port} per instance, and the instances istiod holds for ${sp.se.namespace}/${sp.host}, other entries' included, have no IP address: no listener`,
+  );
+  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...instanceNotes, ...conflicts, landing.how].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
   const rules: RuleId[] = [

@@ -290,13 +290,27 @@ export function land(
         'listener.default-chain',
       );
   }
+  const sniOnly =
+    l.kind === 'address' && l.service.kind === 'tls' && isWildcard(l.service.host) && l.service.se.resolution === 'DYNAMIC_DNS';
+  if (l.kind === 'address' && sniOnly) {
+    // tls.go buildSidecarOutboundTLSFilterChainOpts keeps the SNI match of a DYNAMIC_DNS wildcard's chain even on its
+    // own address: its dynamic forward proxy cluster needs the server name to know where to go. A call without a
+    // server name under the wildcard takes the listener's default chain. Corpus master-2026-08-27 s229-12#1.
+    const { scheme, host, isIp } = probe.to;
+    if (scheme !== 'https' || isIp || !subsetOf(host, l.service.host))
+      return policyLanding(
+        mode,
+        `listener ${l.name}: the chain of ${entryLabel(l.service.se)} (a DYNAMIC_DNS wildcard) takes only TLS with SNI under ${l.service.host}; ${scheme === 'https' && !isIp ? `${host} is not` : 'the call carries no SNI'}; default chain`,
+        'listener.default-chain',
+      );
+  }
   if (l.kind === 'address') {
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
       : `address of ${entryLabel(l.service.se)}`;
     return toService(
       l.service,
-      `listener ${l.name} (${why}): every connection to it`,
+      `listener ${l.name} (${why}): ${sniOnly ? `TLS with SNI under ${l.service.host}` : 'every connection to it'}`,
       l.service.autoAllocated ? 'se.auto-address-listener' : 'se.address-listener',
     );
   }

@@ -9,7 +9,8 @@
 // - CIDR addresses bind the wildcard too, as a chain matching the destination prefix;
 // - IP addresses (and auto-allocated VIPs) bind `<ip>_<port>`, where everything goes to the service;
 // - unless a Sidecar egress listener's `bind: 0.0.0.0` builds the port: then every service goes on the wildcard
-//   listener, a non-HTTP one without a CIDR or SNI match (see wildcardBind);
+//   listener, a non-HTTP one without a CIDR or SNI match; any other bind keys them on `<bind>_<port>` alike (see
+//   expect.ts listenerBinding);
 // - a wildcard listener without a match-all chain falls back to the policy chain
 //   (PassthroughFilterChain → PassthroughCluster or BlackHoleCluster).
 import type { PortProtocol, ServiceEntry } from '../model/types.ts';
@@ -73,11 +74,18 @@ export interface ServicePort {
   /** The one of instanceIps that is the listening workload's own address: it gets no outbound listener. */
   ownInstanceIp?: string;
   /**
-   * Set when the Sidecar egress listener that builds this port says `bind: 0.0.0.0` (captured traffic, captureMode
-   * not NONE): every listener it builds is keyed on that bind, so the entry's addresses bind nothing of their own
-   * (see buildListeners).
+   * Set when istiod holds instances for this host and port, addresses that are no IP included (see expect.ts
+   * instanceAddresses): a resolution-NONE service without an address then binds per instance, never the wildcard.
    */
-  wildcardBind?: boolean;
+  hasInstances?: boolean;
+  /**
+   * Set when the Sidecar egress listener that builds this port binds its listeners (its `bind`, or 127.0.0.1 under
+   * captureMode NONE): every listener it builds is keyed `<bind>_<port>`, so the entry's addresses bind nothing of
+   * their own (see buildListeners, expect.ts listenerBinding).
+   */
+  bind?: string;
+  /** Set under captureMode NONE: the listener is a socket bound to the port, which captured traffic never reaches. */
+  bindToPort?: boolean;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
   /** Set when istiod names this port's cluster but does not build it: the rule and why. */
@@ -101,6 +109,8 @@ export interface WildcardListener {
   rules: RuleId[];
   /** The listener entry's protocol as istiod tracks it for conflicts ('UNSUPPORTED' once sniffed). */
   protocol: string;
+  /** A socket bound to the port (captureMode NONE): captured traffic never reaches it. */
+  bindToPort?: boolean;
 }
 
 export interface AddressListener {
@@ -115,6 +125,7 @@ export interface AddressListener {
   http?: ServicePort;
   conflicts: ServicePort[];
   rules: RuleId[];
+  bindToPort?: boolean;
 }
 
 export type ListenerModel = WildcardListener | AddressListener;
@@ -135,10 +146,25 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
   // An unset-protocol service arriving on a wildcard port that already has an HTTP chain loses its TCP chain:
   // the HTTP service left the entry Unsupported and an Auto port meeting that exits early
   // (buildSidecarOutboundListener, pilot/pkg/networking/core/listener.go; the same in both pinned builds).
-  const wildcard = (port: number): WildcardListener => {
-    const name = `0.0.0.0_${port}`;
+  // A Sidecar egress listener's bind keys the listener in place of 0.0.0.0, with the same chains.
+  const keyOf = (sp: ServicePort) => `${sp.bind ?? '0.0.0.0'}_${sp.port}`;
+  const wildcard = (sp: ServicePort): WildcardListener => {
+    const name = keyOf(sp);
     let l = out.get(name) as WildcardListener | undefined;
-    if (!l) out.set(name, (l = { name, kind: 'wildcard', tls: [], cidr: [], conflicts: [], rules: [], protocol: '' }));
+    if (!l)
+      out.set(
+        name,
+        (l = {
+          name,
+          kind: 'wildcard',
+          tls: [],
+          cidr: [],
+          conflicts: [],
+          rules: [],
+          protocol: '',
+          ...(sp.bindToPort ? { bindToPort: true } : {}),
+        }),
+      );
     return l;
   };
   const routeOnly: ServicePort[] = [];
@@ -168,7 +194,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       }
       continue;
     }
-    if (sp.kind !== 'http' && sp.ips.length > 0 && !sp.wildcardBind) {
+    if (sp.kind !== 'http' && sp.ips.length > 0 && sp.bind === undefined) {
       for (const ip of sp.ips) {
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
@@ -185,9 +211,9 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         continue;
       }
     }
-    if (locked?.has(`0.0.0.0_${sp.port}`)) continue;
-    const isNew = !out.has(`0.0.0.0_${sp.port}`);
-    const l = wildcard(sp.port);
+    if (locked?.has(keyOf(sp))) continue;
+    const isNew = !out.has(keyOf(sp));
+    const l = wildcard(sp);
     const proto = portProtocol(sp);
     l.rules.push(...sidecarPortRule(sp));
     if (isNew) l.protocol = sp.kind === 'http' || sp.kind === 'sniffed' ? 'UNSUPPORTED' : proto;
@@ -199,7 +225,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
       l.rules.push('listener.well-known-conflict');
       continue;
     } else if (l.protocol !== proto) l.protocol = 'UNSUPPORTED'; // HTTP and TCP merged: the listener sniffs
-    if (sp.cidrs.length > 0 && sp.kind !== 'http' && !sp.wildcardBind) {
+    if (sp.cidrs.length > 0 && sp.kind !== 'http' && sp.bind === undefined) {
       if (sp.kind === 'sniffed') {
         // A sniffed port's HTTP routes come from the service, whatever its addresses: the listener also gets
         // the HTTP chain with a virtual host for it (found by fuzzing: fixtures/rules/fuzz-s3-187.yaml).
@@ -221,11 +247,16 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         addHttp(l, sp);
         break;
       case 'tls':
-        // tls.go buildSidecarOutboundTLSFilterChainOpts matches SNI only when the service listens on no address of
-        // its own (none, or a CIDR) or is a DYNAMIC_DNS wildcard: under `bind: 0.0.0.0` a TLS service with an
-        // address gets a chain matching everything, which an earlier match-all chain makes a conflict. An entry's
-        // CIDRs are services of their own (conversion.go, one per address): they keep an SNI chain.
-        if (sp.wildcardBind && sp.ips.length > 0 && !(isWildcard(sp.host) && sp.se.resolution === 'DYNAMIC_DNS')) {
+        // tls.go buildSidecarOutboundTLSFilterChainOpts matches SNI only for a service with a CIDR address, one with
+        // no address on a listener bound to 0.0.0.0, or a DYNAMIC_DNS wildcard: under a bind a TLS service with an
+        // address (or, on a bind other than 0.0.0.0, none) gets a chain matching everything, which an earlier
+        // match-all chain makes a conflict. An entry's CIDRs are services of their own (conversion.go, one per
+        // address): they keep an SNI chain.
+        if (
+          sp.bind !== undefined &&
+          !(isWildcard(sp.host) && sp.se.resolution === 'DYNAMIC_DNS') &&
+          (sp.ips.length > 0 || (sp.cidrs.length === 0 && sp.bind !== '0.0.0.0'))
+        ) {
           if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
           else l.matchAll = sp;
           if (sp.cidrs.length > 0) l.tls.push(sp);
@@ -246,8 +277,28 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
     }
   }
   for (const sp of routeOnly) {
-    const l = out.get(`0.0.0.0_${sp.port}`);
+    const l = out.get(keyOf(sp));
     if (l?.kind === 'wildcard' && l.http) l.http.push(sp);
+  }
+  // Every HTTP chain of a port shares route `<port>`, built from the services of the egress listener with that port
+  // (sidecar.go GetEgressListenerForRDS, listener.go buildSidecarOutboundHTTPListenerOpts): a bind that keys the
+  // port listener's services elsewhere leaves them virtual hosts on the port-less listener's 0.0.0.0_<port>, and
+  // the reverse. Corpus master-2026-08-27 s102-13#3.
+  for (const l of out.values()) {
+    if (l.kind !== 'wildcard' || !l.http) continue;
+    const http = l.http;
+    const port = Number(l.name.slice(l.name.lastIndexOf('_') + 1));
+    const boundHere = l.name !== `0.0.0.0_${port}`;
+    for (const sp of ordered)
+      if (
+        sp.port === port &&
+        !sp.catchAll &&
+        (sp.kind === 'http' || sp.kind === 'sniffed') &&
+        keyOf(sp) !== l.name &&
+        (sp.bind !== undefined || boundHere) &&
+        !http.includes(sp)
+      )
+        http.push(sp);
   }
   // A route keeps one service per host name, the last of the egress listener's services that has the port
   // (httproute.go BuildSidecarOutboundVirtualHosts fills servicesByName in processing order): when two entries
@@ -308,13 +359,14 @@ export function instancesOnly(sp: ServicePort): boolean {
   return (
     sp.sidecarPortProtocol === undefined &&
     // A bind puts even such a service on `<bind>_<port>` (listener.go: only a listener without a bind binds per instance).
-    !sp.wildcardBind &&
+    sp.bind === undefined &&
     sp.kind !== 'http' &&
     sp.se.resolution === 'NONE' &&
     sp.ips.length === 0 &&
     sp.cidrs.length === 0 &&
     // A selector without labels is a selector all the same: istiod falls back to the wildcard listener only
-    // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector.
-    sp.se.workloadSelector !== undefined
+    // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector; nor when the
+    // service has instances, though none has an IP address to bind (listener.go skips those, binding nothing).
+    (sp.se.workloadSelector !== undefined || !!sp.hasInstances)
   );
 }

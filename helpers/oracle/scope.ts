@@ -88,8 +88,17 @@ export function markUnmerged(ports: ServicePort[], owners: HostOwner[], keepNs: 
       dropped.add(o.se);
     }
     for (const sp of ports) {
-      if (sp.host !== host || sp.se === first.se || !list.some((o) => o.se === sp.se)) continue;
+      if (sp.host !== host || !list.some((o) => o.se === sp.se)) continue;
       const kept = merged.find((m) => m.number === sp.port);
+      if (sp.se === first.se) {
+        // Its own UDP port has a listener only because a Sidecar egress port gave it another protocol.
+        if (kept?.protocol === 'UDP')
+          sp.unbuilt = {
+            rule: 'listener.sidecar-port-protocol',
+            why: `the Sidecar egress port builds ${first.se.namespace}/${first.se.name}'s UDP port ${sp.port} as ${sp.sidecarPortProtocol || 'unset'}, but UDP ports get no cluster`,
+          };
+        continue;
+      }
       // cluster.go buildOutboundClusters skips UDP ports: a port number the kept service holds as UDP has no
       // cluster, though the later entry's listener names one (fuzz-s1-146).
       if (kept && kept.protocol !== 'UDP') continue;
