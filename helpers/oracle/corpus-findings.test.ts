@@ -1939,3 +1939,71 @@ spec:
     });
   });
 });
+
+describe("the egress gateway's plain HTTP servers of one port share one route, whatever their Gateway", () => {
+  // pilot/pkg/model/gateway.go mergeGateways and gatewayRDSRouteName: every plain HTTP server of a port is named
+  // route http.<port>, whichever Gateway declares it; pilot/pkg/networking/core/gateway.go
+  // buildGatewayHTTPRouteConfig builds that route from all of them, each server bringing the VirtualServices bound
+  // to its own Gateway, and a host's routes from several VirtualServices join one virtual host.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: http-80, protocol: HTTP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [b.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress-1, namespace: default}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [b.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-1, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [egress-1, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [egress-1], port: 80}]
+    route: [{destination: {host: b.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it("egress-0's server, declared first, does not hide the route egress-1's VirtualService gives (corpus master-2026-08-27 s234-104#2, #3, #9, #10)", () => {
+    const e = expectProbe(
+      r(),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:80/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW, listener: '0.0.0.0_80' });
+    expect(e.hops?.map((h) => [h.kind, h.cluster])).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|80||b.example.com'],
+    ]);
+  });
+});

@@ -3,7 +3,7 @@
 // to; and a direct call that bypasses a gateway routing its host. Pure.
 import type { BlockSignal, Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
-import { type GatewayService, INSTALL_GATEWAYS, serverRoutes, serversOn, serverTakes } from './gateway.ts';
+import { type GatewayServer, type GatewayService, INSTALL_GATEWAYS, serverRoutes, serversOn, serverTakes } from './gateway.ts';
 import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
@@ -96,14 +96,36 @@ export function followGateway<E extends Expectation>(
       ? ends('(protocol error)', 'tcp-close')
       : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
-  const vs = virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
-  const dest = vs ? routeOf(resources, vs, kind, server.ref, first.port, probe, notModelled) : undefined;
+  // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
+  // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
+  // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
+  // of those Gateways, not only to the first server that names its host. An HTTPS server keeps a route of its own.
+  // Corpus master-2026-08-27 s234-104#2 (a VirtualService bound to the second Gateway on port 80).
+  const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
+  const sharing = plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
+  let vs: ReturnType<typeof virtualServiceFor>;
+  let dest: Destination | undefined;
+  let routedBy = server;
+  for (const s of sharing) {
+    const v = virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
+    const d = v ? routeOf(resources, v, kind, s.ref, first.port, probe, notModelled) : undefined;
+    vs ??= v;
+    if (d) {
+      [vs, dest, routedBy] = [v, d, s];
+      break;
+    }
+  }
   if (!vs || !dest) {
-    why.push(`${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`);
+    const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
+    why.push(`${at}: no VirtualService bound to ${refs} has a ${kind} route for ${probe.to.host}`);
     // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
     // nothing routes gets no filter chain, and a listener without chains is not built.
     if (kind === 'http') return ends('(no route)', 'http-404');
     return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
+  }
+  if (routedBy !== server) {
+    const target = gw.ports.find((p) => p.port === first.port)?.targetPort ?? first.port;
+    why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
   const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host));
