@@ -2007,3 +2007,41 @@ spec:
     ]);
   });
 });
+
+describe("a later service's match-all chain joins an address listener whose holder's tls routes match SNIs only", () => {
+  // tls.go buildSidecarOutboundTLSFilterChainOpts: a TLS service with mesh tls routes gets one chain per route
+  // match, matching its sniHosts, and no chain of its own; the next service on the same <ip>_<port> (one service
+  // per host of the entry, in hostname order) brings a chain matching everything, and listener.go
+  // mergeTCPFilterChains keeps every incoming chain whose match no existing chain repeats: a call no SNI chain
+  // takes reaches that service, not the policy's default.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system}
+spec:
+  hosts: [db.example.org, a.example.com]
+  ports: [{number: 443, name: p443, protocol: HTTPS}]
+  resolution: STATIC
+  addresses: [192.0.2.10/32]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  tls: [{match: [{port: 443, sniHosts: [a.example.com]}], route: [{destination: {host: db.example.org, port: {number: 443}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'payments' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('TLS to the address without SNI takes db.example.org’s chain (corpus master-2026-08-27 s237-168#0, #1, #4, #5)', () => {
+    const e = ask('https://192.0.2.10:443/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org', listener: '192.0.2.10_443' });
+    expect(e.rules).not.toContain('listener.tcp-conflict');
+  });
+});

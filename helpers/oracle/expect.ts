@@ -446,10 +446,14 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     ? missingCluster(decision.egressProxy, resources, probe.from.namespace, v, choice.sidecar, pods)
     : undefined;
   if (missing) decision.missingEgressCluster = missing;
-  const listeners = buildListeners(vis.ports, v);
+  const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
+  const listeners = buildListeners(
+    vis.ports,
+    v,
+    (sp) => sp.port === probe.to.port && meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port) !== undefined,
+  );
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
-  const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
       ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
