@@ -2045,3 +2045,51 @@ spec:
     expect(e.rules).not.toContain('listener.tcp-conflict');
   });
 });
+
+describe('of one host declared in two other namespaces, the cluster a route names comes from the first in processing order', () => {
+  // pilot/pkg/model/sidecar.go selectServices keeps one namespace per host name, the proxy's own, else the first of
+  // the services as push_context.go sorts them (SortServicesByCreationTime: creation, then hostname, then
+  // namespace), and collectImportedServices builds SidecarScope.Services(), whose ports get the clusters
+  // (cluster_builder.go buildOutboundClusters), from those: here default's entry, whatever the order written.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: tcp-9000, protocol: TCP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: frontend}
+spec:
+  hosts: [db.example.org]
+  http: [{timeout: 10s, route: [{destination: {host: db.example.org}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it("a sidecar of frontend has default's port 443 cluster, payments' entry written first (corpus master-2026-08-27 s238-54#0, #7, s235-122#5, #8)", () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('http://db.example.org:443/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org', listener: '0.0.0.0_443' });
+  });
+});
