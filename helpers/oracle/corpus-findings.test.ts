@@ -2093,3 +2093,71 @@ spec:
     ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org', listener: '0.0.0.0_443' });
   });
 });
+
+describe("the egress gateway picks an HTTPS server by the SNI the sidecar's DestinationRule sends, then the virtual host by Host", () => {
+  // pilot/pkg/model/gateway.go GetSNIHostsForServer and listener.go toFilterChainMatch: an HTTPS server's chain
+  // matches its hosts as server names; the sidecar originating ISTIO_MUTUAL sends the sni of its DestinationRule
+  // (cluster_tls.go), so that chain takes the call whatever the request's Host, and the server's route
+  // (gateway.go buildGatewayHTTPRouteConfig: virtual hosts of the server's hosts only) answers an address with 404.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+  addresses: [198.51.100.7]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: [api.example.net], tls: {mode: ISTIO_MUTUAL}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-system/egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 443}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-system/egress], port: 443}]
+    route: [{destination: {host: api.example.net, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: api.example.net}}]}
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  const hops = (e: ReturnType<typeof ask>) => e.hops?.map((h) => [h.kind, h.cluster]);
+
+  it("the entry's address as Host: the server's chain, then no virtual host, 404 (corpus master-2026-08-27 s238-25#0, #7)", () => {
+    const e = ask('http://198.51.100.7:443/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-404', listener: '0.0.0.0_443' });
+    expect(hops(e)).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(no route)'],
+    ]);
+    expect(hops(ask('http://api.example.net:443/'))).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|443||api.example.net'],
+    ]);
+  });
+});

@@ -24,7 +24,14 @@ export function followGateway<E extends Expectation>(
   const at = `gateway ${gw.workload}`;
   const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
   const onPort = serversOn(routing, gw, first.port);
-  const server = onPort.find((s) => serverTakes(s, probe.to.host));
+  // An HTTPS or TLS server's chain matches its hosts as SNI (model/gateway.go GetSNIHostsForServer, listener.go
+  // toFilterChainMatch), and a sidecar originating TLS to the gateway sends its DestinationRule's sni, not the
+  // request's Host: that picks the server, the Host then picks the virtual host inside. Corpus master-2026-08-27
+  // s238-25#0 (an address as Host, the SNI a host the server names: the gateway's 404).
+  const sniMatched = (s: GatewayServer) => s.port.protocol === 'HTTPS' || s.port.protocol === 'TLS';
+  const sni = hop1.tls?.sni;
+  const named = (s: GatewayServer) => (sni && sniMatched(s) ? sni : probe.to.host);
+  const server = onPort.find((s) => serverTakes(s, named(s)));
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -40,7 +47,7 @@ export function followGateway<E extends Expectation>(
       why.push(`${at}: no Gateway server on port ${first.port}: nothing listens there, the connection is refused`);
       return ends('(connection refused)', 'tcp-close');
     }
-    why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}`);
+    why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}${sni && sni !== probe.to.host ? ` (SNI ${sni})` : ''}`);
     // gateway.go createGatewayHTTPFilterChainOpts: a plain HTTP server's filter chain matches no host (sniHosts
     // nil), so the gateway reads a plain-text request whatever its Host; buildGatewayHTTPRouteConfig gives the
     // route only virtual hosts of the servers' hosts, and Envoy answers a Host none names with 404 (NR).
@@ -58,13 +65,15 @@ export function followGateway<E extends Expectation>(
     // toFilterChainMatch), and the sidecar's call carries none of them (auto mTLS names the gateway's cluster):
     // no filter chain takes it. Corpus master-2026-08-27 s218-5#4 (an address dialled, the server's host unnamed).
     if (onPort.every((s) => s.port.protocol === 'HTTPS' || s.port.protocol === 'TLS')) {
-      why.push(`${at}: every server on the port matches its hosts as SNI, which the call does not carry: no filter chain`);
+      why.push(
+        `${at}: every server on the port matches its hosts as SNI, which the call ${sni ? `(SNI ${sni}) does not match` : 'does not carry'}: no filter chain`,
+      );
       return ends('(no filter chain)', 'tcp-close');
     }
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   why.push(
-    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${probe.to.host}`,
+    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${named(server) === probe.to.host ? probe.to.host : `SNI ${named(server)}, the request's Host being ${probe.to.host}`}`,
   );
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
