@@ -2161,3 +2161,74 @@ spec:
     ]);
   });
 });
+
+describe('an egress gateway whose only servers on a port have no route builds no listener there, whatever TLS arrives', () => {
+  // pilot/pkg/networking/core/gateway.go: a TLS server gets filter chains only from the tls routes of
+  // VirtualServices bound to its Gateway (buildGatewayNetworkFiltersFromTLSRoutes), and
+  // MutableGatewayListener.build refuses a listener without chains, so buildGatewayListeners leaves the port
+  // without a listener: the connection is refused before the sidecar's mTLS meets the PASSTHROUGH server.
+  const r = (gateways: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [x.wild.example.com]
+  ports: [{number: 443, name: tls-443, protocol: TLS}]
+  resolution: DNS
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: tls, protocol: TLS}, hosts: [x.wild.example.com], tls: {mode: PASSTHROUGH}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: payments}
+spec:
+  hosts: [x.wild.example.com]
+  gateways: [${gateways}, mesh]
+  tls:
+  - match: [{gateways: [mesh], port: 443, sniHosts: [x.wild.example.com]}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [${gateways}], port: 443, sniHosts: [x.wild.example.com]}]
+    route: [{destination: {host: x.wild.example.com, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: x.wild.example.com}}]}
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it('`egress` in payments names no Gateway there: connection refused (corpus master-2026-08-27 s235-117#2, #8)', () => {
+    const e = expectProbe(
+      r('egress'),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('https://x.wild.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'tcp-close' });
+    expect(e.hops?.map((h) => [h.kind, h.cluster])).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(connection refused)'],
+    ]);
+    // Bound to the Gateway, the route gives the server its chain: the listener exists.
+    const bound = expectProbe(
+      r('istio-system/egress'),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('https://x.wild.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(bound.hops?.some((h) => h.cluster === '(connection refused)')).toBe(false);
+  });
+});

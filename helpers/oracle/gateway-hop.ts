@@ -3,7 +3,17 @@
 // to; and a direct call that bypasses a gateway routing its host. Pure.
 import type { BlockSignal, Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
-import { type GatewayServer, type GatewayService, INSTALL_GATEWAYS, serverRoutes, serversOn, serverTakes } from './gateway.ts';
+import { exportedTo } from './export-to.ts';
+import {
+  type GatewayServer,
+  type GatewayService,
+  INSTALL_GATEWAYS,
+  namesGateway,
+  serverRoutes,
+  serversOn,
+  serverTakes,
+} from './gateway.ts';
+import { subsetOf } from './hosts.ts';
 import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
@@ -75,6 +85,27 @@ export function followGateway<E extends Expectation>(
   why.push(
     `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${named(server) === probe.to.host ? probe.to.host : `SNI ${named(server)}, the request's Host being ${probe.to.host}`}`,
   );
+  // gateway.go: a TLS or TCP server gets a filter chain only from the tls / tcp routes of VirtualServices bound to
+  // its Gateway (buildGatewayNetworkFiltersFromTLSRoutes, ...FromTCPRoutes), and a listener without chains is not
+  // built (MutableGatewayListener.build): before any TLS is read, nothing listens on the port. Corpus
+  // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
+  const chains = (s: GatewayServer) => {
+    const k = serverRoutes(s);
+    if (k === 'http') return true;
+    return routing.some((r) => {
+      if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
+      if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
+      const hosts = (r.spec.hosts as string[] | undefined) ?? [];
+      const meets = hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
+      return meets && ((r.spec[k] as unknown[] | undefined) ?? []).length > 0;
+    });
+  };
+  if (!onPort.some(chains)) {
+    why.push(
+      `${at}: no VirtualService bound to a server on port ${first.port} gives it a ${serverRoutes(server)} route: the gateway has no listener there`,
+    );
+    return ends('(connection refused)', 'tcp-close');
+  }
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
   const kind = serverRoutes(server);
