@@ -2232,3 +2232,48 @@ spec:
     expect(bound.hops?.some((h) => h.cluster === '(connection refused)')).toBe(false);
   });
 });
+
+describe('a port-less Sidecar egress listener that imports no service with a port leaves it to the bound listener with the port', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: the egress listener with the port binds
+  // its listener on its `bind`, which captured traffic to other addresses never reaches, and the port-less one
+  // builds a listener only per port of a service it imports: importing none with the port, it builds nothing there.
+  const r = (catchAllHosts: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: payments}
+spec:
+  hosts: ["*.example.org"]
+  ports: [{number: 9000, name: tcp-9000, protocol: TCP}]
+  resolution: STATIC
+  addresses: [198.51.100.0/24]
+  endpoints: [{address: 192.0.2.50}]
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 9000, name: egress-9000, protocol: TCP}
+    bind: 192.0.2.10
+    hosts: ["*/*"]
+  - hosts: [${catchAllHosts}]
+`,
+      'sidecar.yaml',
+      emptyResources(),
+    );
+  const ask = (hosts: string) =>
+    expectProbe(
+      r(hosts),
+      { from: { namespace: 'default' }, to: parseProbeUrl('tcp://198.51.100.255:9000') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('the entry’s range on port 9000 finds no listener: virtualOutbound (corpus master-2026-08-27 s236-124#0, #2)', () => {
+    expect(ask('"./a.example.com"')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
+    // Importing the entry, the port-less listener builds 0.0.0.0_9000 with its CIDR chain.
+    expect(ask('"*/*"')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||*.example.org', listener: '0.0.0.0_9000' });
+  });
+});

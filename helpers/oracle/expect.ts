@@ -384,15 +384,19 @@ function notModelled(sidecar: Sidecar | undefined, probe: Probe): string[] {
  * puts every listener it builds on that address instead of 0.0.0.0 or a service's VIP, and `captureMode: NONE`
  * makes them bind to the port (on 127.0.0.1 without a `bind`), which captured traffic never reaches
  * (listener.go buildSidecarOutboundListeners listenerBinding). A captured call to another address then finds no
- * listener for the port: virtualOutbound. Only when no port-less egress listener could build the port on the
- * keys left free. Corpus master-2026-08-27 s64-2#2, s86-13#9, s102-12#2, s104-14#3.
+ * listener for the port: virtualOutbound. Only when no port-less egress listener builds the port on the keys left
+ * free. Corpus master-2026-08-27 s64-2#2, s86-13#9, s102-12#2, s104-14#3.
  */
-function boundElsewhere(sidecar: Sidecar | undefined, probe: Probe, dst: string | undefined): boolean {
+function boundElsewhere(sidecar: Sidecar | undefined, probe: Probe, dst: string | undefined, ports: ServicePort[]): boolean {
   const egress = sidecar?.egress ?? [];
   const forPort = egress.find((e) => e.port?.number === probe.to.port);
   const catchAll = egress.find((e) => !e.port);
   const governing = forPort ?? catchAll;
-  if (!governing || (forPort && catchAll)) return false;
+  // The port-less egress listener builds a port only from the services it imports that have it (listener.go
+  // buildSidecarOutboundListeners: one listener per service port, none of its own): importing none with the
+  // port, it leaves the port to the listener with the port. Corpus master-2026-08-27 s236-124#0.
+  const catchAllBuilds = ports.some((sp) => sp.catchAll && sp.port === probe.to.port);
+  if (!governing || (forPort && catchAll && catchAllBuilds)) return false;
   const none = governing.captureMode?.toUpperCase() === 'NONE';
   const bind = governing.bind && governing.bind !== '0.0.0.0' ? governing.bind : undefined;
   if (!none && !bind) return false;
@@ -460,7 +464,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     (sp) => sp.port === probe.to.port && meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port) !== undefined,
   );
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
-  const listener = boundElsewhere(choice.sidecar, probe, dst) ? undefined : pickListener(listeners, dst, probe.to.port);
+  const listener = boundElsewhere(choice.sidecar, probe, dst, vis.ports) ? undefined : pickListener(listeners, dst, probe.to.port);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
       ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
@@ -473,7 +477,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
         `on ${listener.name} ${listener.conflicts.map((c) => `${c.se.namespace}/${c.se.name} (${c.host})`).join(', ')} lost the port's match-all chain to an entry processed earlier`,
       ]
     : [];
-  const elsewhere = boundElsewhere(choice.sidecar, probe, dst);
+  const elsewhere = boundElsewhere(choice.sidecar, probe, dst, vis.ports);
   const bindNote = elsewhere
     ? [`the Sidecar egress listener for port ${probe.to.port} binds its listeners away from captured traffic (bind or captureMode NONE)`]
     : notModelled(choice.sidecar, probe);
