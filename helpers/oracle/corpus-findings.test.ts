@@ -2463,3 +2463,341 @@ spec:
     ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||istiod.istio-system.svc.cluster.local', listener: '192.0.2.10_443' });
   });
 });
+
+describe("the egress gateway's plain HTTP servers of one port share one route, whatever their Gateway", () => {
+  // pilot/pkg/model/gateway.go mergeGateways and gatewayRDSRouteName: every plain HTTP server of a port is named
+  // route http.<port>, whichever Gateway declares it; pilot/pkg/networking/core/gateway.go
+  // buildGatewayHTTPRouteConfig builds that route from all of them, each server bringing the VirtualServices bound
+  // to its own Gateway, and a host's routes from several VirtualServices join one virtual host.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 80, name: http-80, protocol: HTTP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress-0, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [b.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress-1, namespace: default}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [b.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-1, namespace: default}
+spec:
+  hosts: [b.example.com]
+  gateways: [egress-1, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 80}}}]
+  - match: [{gateways: [egress-1], port: 80}]
+    route: [{destination: {host: b.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: edition}]
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|80|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it("egress-0's server, declared first, does not hide the route egress-1's VirtualService gives (corpus master-2026-08-27 s234-104#2, #3, #9, #10)", () => {
+    const e = expectProbe(
+      r(),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://b.example.com:80/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW, listener: '0.0.0.0_80' });
+    expect(e.hops?.map((h) => [h.kind, h.cluster])).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|80||b.example.com'],
+    ]);
+  });
+});
+
+describe("a later service's match-all chain joins an address listener whose holder's tls routes match SNIs only", () => {
+  // tls.go buildSidecarOutboundTLSFilterChainOpts: a TLS service with mesh tls routes gets one chain per route
+  // match, matching its sniHosts, and no chain of its own; the next service on the same <ip>_<port> (one service
+  // per host of the entry, in hostname order) brings a chain matching everything, and listener.go
+  // mergeTCPFilterChains keeps every incoming chain whose match no existing chain repeats: a call no SNI chain
+  // takes reaches that service, not the policy's default.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: istio-system}
+spec:
+  hosts: [db.example.org, a.example.com]
+  ports: [{number: 443, name: p443, protocol: HTTPS}]
+  resolution: STATIC
+  addresses: [192.0.2.10/32]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  tls: [{match: [{port: 443, sniHosts: [a.example.com]}], route: [{destination: {host: db.example.org, port: {number: 443}}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'payments' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it('TLS to the address without SNI takes db.example.org’s chain (corpus master-2026-08-27 s237-168#0, #1, #4, #5)', () => {
+    const e = ask('https://192.0.2.10:443/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org', listener: '192.0.2.10_443' });
+    expect(e.rules).not.toContain('listener.tcp-conflict');
+  });
+});
+
+describe('of one host declared in two other namespaces, the cluster a route names comes from the first in processing order', () => {
+  // pilot/pkg/model/sidecar.go selectServices keeps one namespace per host name, the proxy's own, else the first of
+  // the services as push_context.go sorts them (SortServicesByCreationTime: creation, then hostname, then
+  // namespace), and collectImportedServices builds SidecarScope.Services(), whose ports get the clusters
+  // (cluster_builder.go buildOutboundClusters), from those: here default's entry, whatever the order written.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: payments}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 9000, name: tcp-9000, protocol: TCP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [db.example.org]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routes, namespace: frontend}
+spec:
+  hosts: [db.example.org]
+  http: [{timeout: 10s, route: [{destination: {host: db.example.org}}]}]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+
+  it("a sidecar of frontend has default's port 443 cluster, payments' entry written first (corpus master-2026-08-27 s238-54#0, #7, s235-122#5, #8)", () => {
+    expect(
+      expectProbe(
+        r(),
+        { from: { namespace: 'frontend' }, to: parseProbeUrl('http://db.example.org:443/') },
+        { istioVersion: V, policy: 'ALLOW_ANY' },
+      ),
+    ).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||db.example.org', listener: '0.0.0.0_443' });
+  });
+});
+
+describe("the egress gateway picks an HTTPS server by the SNI the sidecar's DestinationRule sends, then the virtual host by Host", () => {
+  // pilot/pkg/model/gateway.go GetSNIHostsForServer and listener.go toFilterChainMatch: an HTTPS server's chain
+  // matches its hosts as server names; the sidecar originating ISTIO_MUTUAL sends the sni of its DestinationRule
+  // (cluster_tls.go), so that chain takes the call whatever the request's Host, and the server's route
+  // (gateway.go buildGatewayHTTPRouteConfig: virtual hosts of the server's hosts only) answers an address with 404.
+  const r = () =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 443, name: http-443, protocol: HTTP}]
+  resolution: DNS
+  addresses: [198.51.100.7]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: [api.example.net], tls: {mode: ISTIO_MUTUAL}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: payments}
+spec:
+  hosts: [api.example.net]
+  gateways: [istio-system/egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 443}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [istio-system/egress], port: 443}]
+    route: [{destination: {host: api.example.net, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: api.example.net}}]}
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
+  const ask = (url: string) =>
+    expectProbe(r(), { from: { namespace: 'frontend' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'ALLOW_ANY' });
+  const hops = (e: ReturnType<typeof ask>) => e.hops?.map((h) => [h.kind, h.cluster]);
+
+  it("the entry's address as Host: the server's chain, then no virtual host, 404 (corpus master-2026-08-27 s238-25#0, #7)", () => {
+    const e = ask('http://198.51.100.7:443/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-404', listener: '0.0.0.0_443' });
+    expect(hops(e)).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(no route)'],
+    ]);
+    expect(hops(ask('http://api.example.net:443/'))).toEqual([
+      ['sidecar', GW],
+      ['gateway', 'outbound|443||api.example.net'],
+    ]);
+  });
+});
+
+describe('an egress gateway whose only servers on a port have no route builds no listener there, whatever TLS arrives', () => {
+  // pilot/pkg/networking/core/gateway.go: a TLS server gets filter chains only from the tls routes of
+  // VirtualServices bound to its Gateway (buildGatewayNetworkFiltersFromTLSRoutes), and
+  // MutableGatewayListener.build refuses a listener without chains, so buildGatewayListeners leaves the port
+  // without a listener: the connection is refused before the sidecar's mTLS meets the PASSTHROUGH server.
+  const r = (gateways: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: default}
+spec:
+  hosts: [x.wild.example.com]
+  ports: [{number: 443, name: tls-443, protocol: TLS}]
+  resolution: DNS
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 443, name: tls, protocol: TLS}, hosts: [x.wild.example.com], tls: {mode: PASSTHROUGH}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway, namespace: payments}
+spec:
+  hosts: [x.wild.example.com]
+  gateways: [${gateways}, mesh]
+  tls:
+  - match: [{gateways: [mesh], port: 443, sniHosts: [x.wild.example.com]}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: edition, port: {number: 443}}}]
+  - match: [{gateways: [${gateways}], port: 443, sniHosts: [x.wild.example.com]}]
+    route: [{destination: {host: x.wild.example.com, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: gateway-subset, namespace: istio-system}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: edition
+    trafficPolicy: {portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: x.wild.example.com}}]}
+`,
+      'gateway.yaml',
+      emptyResources(),
+    );
+  const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
+
+  it('`egress` in payments names no Gateway there: connection refused (corpus master-2026-08-27 s235-117#2, #8)', () => {
+    const e = expectProbe(
+      r('egress'),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('https://x.wild.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'tcp-close' });
+    expect(e.hops?.map((h) => [h.kind, h.cluster])).toEqual([
+      ['sidecar', GW],
+      ['gateway', '(connection refused)'],
+    ]);
+    // Bound to the Gateway, the route gives the server its chain: the listener exists.
+    const bound = expectProbe(
+      r('istio-system/egress'),
+      { from: { namespace: 'frontend' }, to: parseProbeUrl('https://x.wild.example.com:443/') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+    expect(bound.hops?.some((h) => h.cluster === '(connection refused)')).toBe(false);
+  });
+});
+
+describe('a port-less Sidecar egress listener that imports no service with a port leaves it to the bound listener with the port', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners: the egress listener with the port binds
+  // its listener on its `bind`, which captured traffic to other addresses never reaches, and the port-less one
+  // builds a listener only per port of a service it imports: importing none with the port, it builds nothing there.
+  const r = (catchAllHosts: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: z, namespace: payments}
+spec:
+  hosts: ["*.example.org"]
+  ports: [{number: 9000, name: tcp-9000, protocol: TCP}]
+  resolution: STATIC
+  addresses: [198.51.100.0/24]
+  endpoints: [{address: 192.0.2.50}]
+  exportTo: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 9000, name: egress-9000, protocol: TCP}
+    bind: 192.0.2.10
+    hosts: ["*/*"]
+  - hosts: [${catchAllHosts}]
+`,
+      'sidecar.yaml',
+      emptyResources(),
+    );
+  const ask = (hosts: string) =>
+    expectProbe(
+      r(hosts),
+      { from: { namespace: 'default' }, to: parseProbeUrl('tcp://198.51.100.255:9000') },
+      { istioVersion: V, policy: 'ALLOW_ANY' },
+    );
+
+  it('the entry’s range on port 9000 finds no listener: virtualOutbound (corpus master-2026-08-27 s236-124#0, #2)', () => {
+    expect(ask('"./a.example.com"')).toMatchObject({ verdict: 'allowed', cluster: 'PassthroughCluster', listener: 'virtualOutbound' });
+    // Importing the entry, the port-less listener builds 0.0.0.0_9000 with its CIDR chain.
+    expect(ask('"*/*"')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||*.example.org', listener: '0.0.0.0_9000' });
+  });
+});

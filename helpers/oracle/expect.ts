@@ -391,8 +391,15 @@ export function missingCluster(
         : se.ports.some((p) => portKind(p.protocol) && importedBy(sidecar, se, p.number, ns, v, ep.host).imported)),
   );
   if (inScope.length === 0) return `no ServiceEntry or Service visible from ${ns}${sidecar ? ' and imported' : ''} declares ${ep.host}`;
-  // One service per host name for a workload: its own namespace's entry wins (see dedupeHosts).
-  const chosen = inScope.find((se) => se.namespace === ns) ?? inScope[0];
+  // One service per host name for a workload: its own namespace's entry wins, else the first in processing order
+  // (sidecar.go selectServices over services sorted by export class, creation time and namespace; the gateway's
+  // appendSidecarServices over servicesExportedToNamespace likewise keeps the first), not the first written.
+  // Corpus master-2026-08-27 s235-122#5, s238-54#0 (default's entry before payments', written later).
+  const ranked = inScope
+    .map((se) => ({ se, rank: [exportedTo(se, ns, resources, v).exportClass, creationSeconds(se.manifest), se.namespace] }))
+    .sort(compareRank)
+    .map((o) => o.se);
+  const chosen = ranked.find((se) => se.namespace === ns) ?? ranked[0];
   if (!chosen) return `no ServiceEntry or Service visible from ${ns} declares ${ep.host}`;
   const owners = inScope.filter((se) => se.namespace === chosen.namespace);
   if (!owners.some((se) => se.ports.some((p) => p.number === ep.port && p.protocol !== 'UDP'))) return `${ep.host} has no port ${ep.port}`;
@@ -497,10 +504,14 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     ? missingCluster(decision.egressProxy, resources, probe.from.namespace, v, choice.sidecar, pods)
     : undefined;
   if (missing) decision.missingEgressCluster = missing;
-  const listeners = buildListeners(vis.ports, v);
+  const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
+  const listeners = buildListeners(
+    vis.ports,
+    v,
+    (sp) => sp.port === probe.to.port && meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port) !== undefined,
+  );
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = pickListener(listeners, dst, probe.to.port);
-  const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
   const tlsRouteSni =
     listener?.kind === 'address' && listener.service.kind === 'tls'
       ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)

@@ -3,7 +3,17 @@
 // to; and a direct call that bypasses a gateway routing its host. Pure.
 import type { BlockSignal, Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
-import { type GatewayService, INSTALL_GATEWAYS, serverRoutes, serversOn, serverTakes } from './gateway.ts';
+import { exportedTo } from './export-to.ts';
+import {
+  type GatewayServer,
+  type GatewayService,
+  INSTALL_GATEWAYS,
+  namesGateway,
+  serverRoutes,
+  serversOn,
+  serverTakes,
+} from './gateway.ts';
+import { subsetOf } from './hosts.ts';
 import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
@@ -24,17 +34,19 @@ export function followGateway<E extends Expectation>(
   const at = `gateway ${gw.workload}`;
   const gwHop = (cluster: string, extra: Partial<Hop> = {}): Hop => ({ kind: 'gateway', proxy: gw.workload, cluster, ...extra });
   const onPort = serversOn(routing, gw, first.port);
-  // An HTTPS server that terminates TLS has a chain of its own whose server_names are its hosts
-  // (gateway.go createGatewayHTTPFilterChainOpts, model/gateway.go GetSNIHostsForServer): the SNI of the sidecar's
-  // TLS picks it, whatever Host the request inside carries. Corpus master-2026-08-27 s229-102#2.
+  // An HTTPS or TLS server's chain matches its hosts as SNI (model/gateway.go GetSNIHostsForServer, listener.go
+  // toFilterChainMatch, gateway.go createGatewayHTTPFilterChainOpts), and a sidecar originating TLS to the gateway
+  // sends its DestinationRule's sni, not the request's Host: that picks the server, the Host then picks the
+  // virtual host inside. A chain naming the SNI wins over a `*` server's, which names none. Corpus
+  // master-2026-08-27 s229-102#2, s238-25#0 (an address as Host, the SNI a host the server names: the gateway's 404).
   const sni = hop1.tls?.sni;
-  // A chain naming the SNI wins over a `*` server's, which names none.
-  const terminating = onPort.filter((s) => s.port.protocol === 'HTTPS' && serverRoutes(s) === 'http');
-  const bySni = sni
-    ? (terminating.find((s) => serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni)) ??
-      terminating.find((s) => s.hosts.includes('*')))
+  const sniMatched = (s: GatewayServer) => s.port.protocol === 'HTTPS' || s.port.protocol === 'TLS';
+  const named = (s: GatewayServer) => (sni && sniMatched(s) ? sni : probe.to.host);
+  const byNamedSni = sni
+    ? onPort.find((s) => sniMatched(s) && serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni))
     : undefined;
-  const server = bySni ?? onPort.find((s) => serverTakes(s, probe.to.host));
+  const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s)));
+  const bySni = server && sni && sniMatched(server) ? server : undefined;
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -50,7 +62,7 @@ export function followGateway<E extends Expectation>(
       why.push(`${at}: no Gateway server on port ${first.port}: nothing listens there, the connection is refused`);
       return ends('(connection refused)', 'tcp-close');
     }
-    why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}`);
+    why.push(`${at}: no Gateway server on port ${first.port} takes ${probe.to.host}${sni && sni !== probe.to.host ? ` (SNI ${sni})` : ''}`);
     // gateway.go createGatewayHTTPFilterChainOpts: a plain HTTP server's filter chain matches no host (sniHosts
     // nil), so the gateway reads a plain-text request whatever its Host; buildGatewayHTTPRouteConfig gives the
     // route only virtual hosts of the servers' hosts, and Envoy answers a Host none names with 404 (NR).
@@ -68,14 +80,37 @@ export function followGateway<E extends Expectation>(
     // toFilterChainMatch), and the sidecar's call carries none of them (auto mTLS names the gateway's cluster):
     // no filter chain takes it. Corpus master-2026-08-27 s218-5#4 (an address dialled, the server's host unnamed).
     if (onPort.every((s) => s.port.protocol === 'HTTPS' || s.port.protocol === 'TLS')) {
-      why.push(`${at}: every server on the port matches its hosts as SNI, which the call does not carry: no filter chain`);
+      why.push(
+        `${at}: every server on the port matches its hosts as SNI, which the call ${sni ? `(SNI ${sni}) does not match` : 'does not carry'}: no filter chain`,
+      );
       return ends('(no filter chain)', 'tcp-close');
     }
     return done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   why.push(
-    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${bySni ? `SNI ${sni}` : probe.to.host}`,
+    `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${named(server) === probe.to.host ? probe.to.host : `SNI ${named(server)}, the request's Host being ${probe.to.host}`}`,
   );
+  // gateway.go: a TLS or TCP server gets a filter chain only from the tls / tcp routes of VirtualServices bound to
+  // its Gateway (buildGatewayNetworkFiltersFromTLSRoutes, ...FromTCPRoutes), and a listener without chains is not
+  // built (MutableGatewayListener.build): before any TLS is read, nothing listens on the port. Corpus
+  // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
+  const chains = (s: GatewayServer) => {
+    const k = serverRoutes(s);
+    if (k === 'http') return true;
+    return routing.some((r) => {
+      if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
+      if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
+      const hosts = (r.spec.hosts as string[] | undefined) ?? [];
+      const meets = hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
+      return meets && ((r.spec[k] as unknown[] | undefined) ?? []).length > 0;
+    });
+  };
+  if (!onPort.some(chains)) {
+    why.push(
+      `${at}: no VirtualService bound to a server on port ${first.port} gives it a ${serverRoutes(server)} route: the gateway has no listener there`,
+    );
+    return ends('(connection refused)', 'tcp-close');
+  }
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
   const kind = serverRoutes(server);
@@ -114,18 +149,40 @@ export function followGateway<E extends Expectation>(
   // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
   // hosts that bound VirtualServices share), matched against the request's Host.
   const hostOutside = bySni !== undefined && !serverTakes(bySni, probe.to.host);
-  const vs = hostOutside ? undefined : virtualServiceFor(routing, probe.to.host, server.ref, gw.namespace);
-  const dest = vs ? routeOf(resources, vs, kind, server.ref, first.port, probe, notModelled) : undefined;
+  // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
+  // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
+  // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
+  // of those Gateways, not only to the first server that names its host. An HTTPS server keeps a route of its own.
+  // Corpus master-2026-08-27 s234-104#2 (a VirtualService bound to the second Gateway on port 80).
+  const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
+  const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
+  let vs: ReturnType<typeof virtualServiceFor>;
+  let dest: Destination | undefined;
+  let routedBy = server;
+  for (const s of sharing) {
+    const v = virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
+    const d = v ? routeOf(resources, v, kind, s.ref, first.port, probe, notModelled) : undefined;
+    vs ??= v;
+    if (d) {
+      [vs, dest, routedBy] = [v, d, s];
+      break;
+    }
+  }
   if (!vs || !dest) {
+    const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
     why.push(
       hostOutside
         ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.host}`
-        : `${at}: no VirtualService bound to ${server.ref} has a ${kind} route for ${probe.to.host}`,
+        : `${at}: no VirtualService bound to ${refs} has a ${kind} route for ${probe.to.host}`,
     );
     // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
     // nothing routes gets no filter chain, and a listener without chains is not built.
     if (kind === 'http') return ends('(no route)', 'http-404');
     return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
+  }
+  if (routedBy !== server) {
+    const target = gw.ports.find((p) => p.port === first.port)?.targetPort ?? first.port;
+    why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
   const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host));

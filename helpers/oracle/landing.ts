@@ -283,10 +283,19 @@ export function land(
     // chains matching their SNIs; a call none of them matches takes the listener's default chain, by policy.
     // Corpus master-2026-08-27 s135-12#1, s123-14#3.
     const { scheme, host, isIp } = probe.to;
-    if (scheme !== 'https' || isIp || !tlsRouteSni.some((h) => subsetOf(host, h)))
+    const unmatched = scheme !== 'https' || isIp || !tlsRouteSni.some((h) => subsetOf(host, h));
+    const carried = scheme === 'https' && !isIp ? `none matches ${host}` : 'the call carries no SNI';
+    // A later service's match-all chain merged beside those chains is the listener's default chain (s237-168#0).
+    if (unmatched && l.fallback)
+      return toService(
+        l.fallback,
+        `listener ${l.name}: VirtualService tls routes give ${l.service.host} chains for SNI ${tlsRouteSni.join(', ')} only; ${carried}; the default chain is the match-all chain of ${l.fallback.host} (${entryLabel(l.fallback.se)}), which joined the listener later`,
+        'se.tcp-port-capture',
+      );
+    if (unmatched)
       return policyLanding(
         mode,
-        `listener ${l.name}: VirtualService tls routes give it chains for SNI ${tlsRouteSni.join(', ')} only; ${scheme === 'https' && !isIp ? `none matches ${host}` : 'the call carries no SNI'}; default chain`,
+        `listener ${l.name}: VirtualService tls routes give it chains for SNI ${tlsRouteSni.join(', ')} only; ${carried}; default chain`,
         'listener.default-chain',
       );
   }

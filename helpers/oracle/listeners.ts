@@ -123,6 +123,11 @@ export interface AddressListener {
    * from the HTTP inspector) takes that chain and its route `<host>:<port>`, anything else the TCP chain.
    */
   http?: ServicePort;
+  /**
+   * The later service whose match-all chain joined a holder whose chains all match SNIs (mesh VirtualService tls
+   * routes): the listener's default chain, which a call none of those SNIs matches takes.
+   */
+  fallback?: ServicePort;
   conflicts: ServicePort[];
   rules: RuleId[];
   bindToPort?: boolean;
@@ -141,7 +146,12 @@ export function compareRank(a: Pick<ServicePort, 'rank'>, b: Pick<ServicePort, '
   return 0;
 }
 
-export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<string, ListenerModel> {
+export function buildListeners(
+  ports: ServicePort[],
+  _v: IstioVersion,
+  /** Whether mesh VirtualService tls routes give a TLS service SNI chains in place of its own (virtual-service.ts meshTlsRouteSni). */
+  sniOnly: (sp: ServicePort) => boolean = () => false,
+): Map<string, ListenerModel> {
   const out = new Map<string, ListenerModel>();
   // An unset-protocol service arriving on a wildcard port that already has an HTTP chain loses its TCP chain:
   // the HTTP service left the entry Unsupported and an Auto port meeting that exits early
@@ -189,7 +199,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
         const existing = out.get(name) as AddressListener | undefined;
-        if (existing) joinAddress(existing, sp);
+        if (existing) joinAddress(existing, sp, sniOnly);
         else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: ['listener.instances-only'] });
       }
       continue;
@@ -199,7 +209,7 @@ export function buildListeners(ports: ServicePort[], _v: IstioVersion): Map<stri
         const name = `${ip}_${sp.port}`;
         if (locked?.has(name)) continue;
         const existing = out.get(name) as AddressListener | undefined;
-        if (existing) joinAddress(existing, sp);
+        if (existing) joinAddress(existing, sp, sniOnly);
         else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
       }
       if (sp.cidrs.length === 0) {
@@ -330,10 +340,22 @@ const WELL_KNOWN = new Set(['MONGO', 'MYSQL']);
  * Found by fuzzing: fixtures/rules/fuzz-s1-212.yaml (a TCP entry exported to one namespace comes before a public
  * one on their shared address, and plain HTTP still reaches the public one).
  */
-function joinAddress(l: AddressListener, sp: ServicePort): void {
+function joinAddress(l: AddressListener, sp: ServicePort, sniOnly: (sp: ServicePort) => boolean): void {
+  const holder = l.service;
+  // tls.go buildSidecarOutboundTLSFilterChainOpts: a TLS service with mesh tls routes gets chains matching their
+  // SNIs only, so the first later service with a match-all chain (TCP, sniffed, or TLS without such routes)
+  // conflicts with none of them and mergeTCPFilterChains keeps it. Corpus master-2026-08-27 s237-168#0.
+  const matchAll = sp.kind === 'tcp' || sp.kind === 'sniffed' || (sp.kind === 'tls' && !sniOnly(sp));
+  if (holder.kind === 'tls' && sniOnly(holder) && !l.fallback && matchAll && !WELL_KNOWN.has(portProtocol(sp))) {
+    l.fallback = sp;
+    if (sp.kind === 'sniffed' && !l.http) {
+      l.http = sp;
+      l.rules.push('listener.sniffed-over-tcp');
+    }
+    return;
+  }
   l.conflicts.push(sp);
   l.rules.push('listener.tcp-conflict');
-  const holder = l.service;
   if (sp.kind === 'sniffed' && !l.http && holder.kind !== 'sniffed' && holder.kind !== 'http' && !WELL_KNOWN.has(portProtocol(holder))) {
     l.http = sp;
     l.rules.push('listener.sniffed-over-tcp');
