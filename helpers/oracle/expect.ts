@@ -474,6 +474,26 @@ export interface GateDependency {
   otherwise: { verdict: OracleAnswer['verdict']; cluster: string };
 }
 
+/**
+ * Whether flipping a gate could change any answer for these resources: each gate is read only under these
+ * conditions (the gateOpen calls of policy.ts, visibility.ts, vs-import.ts and autoAllocates), so the answer
+ * again with a gate no condition reaches is skipped.
+ */
+function gateCanMatter(id: GateId, resources: ResourceSet, opts: OracleOptions): boolean {
+  switch (id) {
+    case 'dns-auto-allocation':
+      return !!resources.mesh.dnsCapture;
+    case 'allow-any-dynamic-dns':
+      return meshMode(resources, opts.policy) === 'ALLOW_ANY_DYNAMIC_DNS';
+    case 'service-entry-visibility':
+      return !!(resources.mesh.meshConfig.serviceEntryVisibility as { applyToSidecars?: boolean } | undefined)?.applyToSidecars;
+    case 'sidecar-egress-exclusions':
+      return resources.sidecars.some((sc) => sc.egress.some((e) => e.hosts.some((h) => h.startsWith('~'))));
+    default:
+      return true;
+  }
+}
+
 /** The version gates this answer depends on: those whose flip alone changes the verdict or cluster. */
 export function gateDependencies(
   resources: ResourceSet,
@@ -484,7 +504,7 @@ export function gateDependencies(
   const v = parseIstioVersion(opts.istioVersion);
   const out: GateDependency[] = [];
   for (const g of GATES) {
-    if (opts.gates?.[g.id] !== undefined) continue;
+    if (opts.gates?.[g.id] !== undefined || !gateCanMatter(g.id, resources, opts)) continue;
     const open = gateOpen(v, g.id);
     const flipped = expectAt(resources, probe, { ...opts, gates: { ...opts.gates, [g.id]: !open } });
     if (flipped.verdict !== answer.verdict || flipped.cluster !== answer.cluster)
