@@ -2801,3 +2801,51 @@ spec:
     expect(ask('"*/*"')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|9000||*.example.org', listener: '0.0.0.0_9000' });
   });
 });
+
+describe("an address listener's HTTP chain for a service the port-less egress listener brought", () => {
+  // httproute.go getVirtualHostsForSniffedServicePort cuts route `<host>:<port>` from route `<port>`, whose virtual
+  // hosts come from the egress listener with the port (sidecar.go GetEgressListenerForRDS); `~default/*` keeps the
+  // entry of default off that listener, so the route has no virtual host and Envoy answers 404.
+  const r = (portHosts: string) =>
+    loadYamlText(
+      `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [api.example.net]
+  ports: [{number: 5432, name: p5432}]
+  resolution: DNS
+  addresses: [198.51.100.7]
+  endpoints: [{address: 192.0.2.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: z, namespace: default}
+spec:
+  egress:
+  - port: {number: 5432, name: egress-5432}
+    bind: 0.0.0.0
+    hosts: ${portHosts}
+  - hosts: ["*/*"]
+`,
+      'se.yaml',
+      emptyResources(),
+    );
+  const ask = (portHosts: string) =>
+    expectProbe(
+      r(portHosts),
+      { from: { namespace: 'default' }, to: parseProbeUrl('http://198.51.100.7:5432/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+
+  it('has no virtual host: Envoy answers 404 (corpus master-2026-08-27 s230-165#9)', () => {
+    expect(ask('["*/*", "~default/*"]')).toMatchObject({
+      verdict: 'blocked',
+      cluster: '(no route)',
+      listener: '198.51.100.7_5432',
+      signal: 'http-404',
+      rule: 'se.sniffed-route-no-virtual-host',
+    });
+  });
+});

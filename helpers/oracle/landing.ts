@@ -268,6 +268,21 @@ export function land(
       'listener.none',
       probe.to.scheme === 'http' ? 'outbound' : undefined,
     );
+  // The HTTP chain's route `<host>:<port>` is cut from route `<port>`, whose virtual hosts come from the egress
+  // listener with that port (sidecar.go GetEgressListenerForRDS): a service the port-less listener brought is not
+  // among them, so the route has no virtual host and Envoy answers 404 itself
+  // (httproute.go getVirtualHostsForSniffedServicePort finds none). Corpus master-2026-08-27 s230-165#9.
+  const httpService =
+    l?.kind === 'address' ? (l.http ?? (['http', 'sniffed'].includes(l.service.kind) ? l.service : undefined)) : undefined;
+  if (httpService?.catchAll && probe.to.scheme === 'http')
+    return {
+      cluster: '(no route)',
+      blocked: true,
+      signal: 'http-404',
+      rule: 'se.sniffed-route-no-virtual-host',
+      via: [],
+      how: `listener ${l.name}: plain HTTP takes the HTTP chain of ${entryLabel(httpService.se)}, route ${httpService.host}:${httpService.port}, which has no virtual host: the Sidecar's egress listener for port ${httpService.port} does not import ${httpService.host} → Envoy's 404`,
+    };
   if (l.kind === 'address' && l.http && probe.to.scheme === 'http')
     // Ahead of any chain VirtualService tls routes give the holder: the HTTP chain matches on ALPN, not SNI.
     // The HTTP chain's route `<host>:<port>` keeps the one virtual host of that service, its domains made `*`

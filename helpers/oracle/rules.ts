@@ -16,6 +16,8 @@ export const RULES = {
   'se.http-route': 'plain HTTP takes the virtual host of its Host on the port route (httproute.go, Envoy domains)',
   'se.http-route-address': "plain HTTP to an entry's address takes that entry's virtual host (generateVirtualHostDomains)",
   'se.http-no-virtual-host': "plain HTTP with no virtual host for its Host: the route's catch-all, by policy (httproute.go)",
+  'se.sniffed-route-no-virtual-host':
+    "plain HTTP on an address listener's HTTP chain whose route `<host>:<port>` has no virtual host: the port's egress listener does not import the service, Envoy answers 404 (httproute.go getVirtualHostsForSniffedServicePort)",
   'se.sni-chain': 'TLS takes the SNI chain of its server name, exact before the longest wildcard (tls.go)',
   'se.tcp-port-capture': "traffic with no better chain takes the port's match-all TCP chain (listener.go)",
   'se.unmerged-no-cluster':
