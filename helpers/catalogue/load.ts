@@ -25,10 +25,16 @@ function bad(file: string, what: string): never {
 
 const SIGNALS = new Set(['http-502', 'tcp-close']);
 
-/** `allowed outbound|5432||db.example.com` or `blocked BlackHoleCluster tcp-close`. */
+/**
+ * `allowed outbound|5432||db.example.com` or `blocked BlackHoleCluster tcp-close`; a pseudo-cluster where a call
+ * stops before any cluster is written in parentheses and may hold spaces: `blocked (no route)`.
+ */
 export function parsePinned(file: string, where: string, text: unknown): PinnedExpectation {
   if (typeof text !== 'string') bad(file, `${where}: expected "allowed|blocked CLUSTER [SIGNAL]"`);
-  const [verdict, cluster, signal, ...rest] = text.trim().split(/\s+/);
+  const pseudo = /^(\S+)\s+(\([^)]*\))(?:\s+(.*))?$/.exec(text.trim());
+  const [verdict, cluster, signal, ...rest] = pseudo
+    ? [pseudo[1], pseudo[2], ...(pseudo[3] ? pseudo[3].split(/\s+/) : [])]
+    : text.trim().split(/\s+/);
   if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length)
     bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
   if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502 or tcp-close`);

@@ -84,3 +84,21 @@ describe('per-version pins', () => {
     }
   });
 });
+
+describe('a pin', () => {
+  it('names a pseudo-cluster in parentheses, spaces and all; a bad one is refused with the file and the form', async () => {
+    const { parsePinned } = await import('./load.ts');
+    expect(parsePinned('f.yaml', 'probes[0]', 'blocked (no route)')).toEqual({ verdict: 'blocked', cluster: '(no route)' });
+    expect(parsePinned('f.yaml', 'probes[0]', 'blocked (no filter chain) tcp-close')).toEqual({
+      verdict: 'blocked',
+      cluster: '(no filter chain)',
+      signal: 'tcp-close',
+    });
+    expect(parsePinned('f.yaml', 'probes[0]', 'blocked BlackHoleCluster http-502')).toEqual({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      signal: 'http-502',
+    });
+    expect(() => parsePinned('f.yaml', 'probes[0]', 'blocked (no route) tcp-close extra')).toThrow(/f\.yaml: probes\[0\]/);
+  });
+});
