@@ -17,18 +17,25 @@ import { variesOf, withinVaries } from './variance.ts';
 const CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
 // EGRESS_CORPUS_SEEDS=1-57 checks those seeds only: the mutation run (vitest.mutation.config.ts) reruns this test
 // for every mutant and takes the corpus's first part; CI and `npm test` take all of it.
-const SEEDS = /^(\d+)-(\d+)$/.exec(process.env.EGRESS_CORPUS_SEEDS ?? '');
+// Ranges joined by commas (`1-57,141-180`); unset or malformed: every seed.
+const RANGES = (process.env.EGRESS_CORPUS_SEEDS ?? '')
+  .split(',')
+  .map((r) => /^(\d+)-(\d+)$/.exec(r.trim()))
+  .filter((m): m is RegExpExecArray => m !== null)
+  .map((m) => [Number(m[1]), Number(m[2])] as const);
+const SEEDS = RANGES.length > 0 ? process.env.EGRESS_CORPUS_SEEDS : undefined;
+const seedIn = (seed: number) => !SEEDS || RANGES.some(([a, b]) => seed >= a && seed <= b);
 const seedOf = (id: string) => Number(/^s(\d+)-/.exec(id)?.[1]);
-const inSeeds = (id: string) => !SEEDS || (seedOf(id) >= Number(SEEDS[1]) && seedOf(id) <= Number(SEEDS[2]));
+const inSeeds = (id: string) => seedIn(seedOf(id));
 // EGRESS_CORPUS_PER_SEED=1 (the mutation run) checks each seed in a test of its own.
 const PER_SEED = process.env.EGRESS_CORPUS_PER_SEED === '1';
 
 for (const build of PINNED_BUILDS) {
   const dir = join(CORPUS, build.label ?? build.goModuleVersion);
-  const corpus = readCorpus(dir, (seed) => !SEEDS || (seed >= Number(SEEDS[1]) && seed <= Number(SEEDS[2]))).filter((l) => inSeeds(l.id));
+  const corpus = readCorpus(dir, seedIn).filter((l) => inSeeds(l.id));
   const skip =
     corpus.length === 0 ? ` — skipped: no corpus for ${build.label} yet (npm run corpus -- --refresh --istio-version ${build.label})` : '';
-  const part = SEEDS ? ` (seeds ${SEEDS[1]}–${SEEDS[2]} only, EGRESS_CORPUS_SEEDS)` : '';
+  const part = SEEDS ? ` (seeds ${SEEDS} only, EGRESS_CORPUS_SEEDS)` : '';
   describe.skipIf(corpus.length === 0)(`corpus of istiod ${build.label} answers${part}${skip}`, () => {
     const known = existsSync(join(dir, 'known-disagreements.json'))
       ? (JSON.parse(readFileSync(join(dir, 'known-disagreements.json'), 'utf8')) as Record<string, string>)
