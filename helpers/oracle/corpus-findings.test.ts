@@ -1465,12 +1465,25 @@ describe("the gateway's own-namespace entry that its exportTo keeps elsewhere gi
   // pilot/pkg/model/push_context.go servicesExportedToNamespace: an entry exported to `default` only is not in
   // istio-system's list, so DefaultSidecarScopeForGateway (sidecar.go appendSidecarServices) keeps the other
   // namespace's entry for the host, whose ports lack 443: the gateway's route names a cluster it does not have
-  // (cluster_builder.go buildOutboundClusters). Alone, such an entry still got its cluster (s107-8#7, unexplained
-  // by the source read so far; the model keeps that exception only when no other entry has the host).
+  // (cluster_builder.go buildOutboundClusters). Alone, such an entry still gets its cluster (s107-8#7; s238-75#0
+  // with the mesh's defaultServiceExportTo instead of its own exportTo): the gateway takes istio-system's default
+  // sidecar scope (push_context.go doGetSidecarScope), which adds an imported VirtualService's destination of its
+  // own namespace whatever its exportTo (sidecar.go collectImportedServices).
   // Corpus master-2026-08-27 s159-14#1, #8.
-  const r = (rival: boolean) =>
+  const r = (rival: boolean, meshDefault = false) =>
     loadYamlText(
       `
+${
+  meshDefault
+    ? `apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultServiceExportTo: [default]
+---`
+    : ''
+}
 ${
   rival
     ? `apiVersion: networking.istio.io/v1
@@ -1491,7 +1504,7 @@ spec:
   ports: [{number: 443, name: p443, protocol: HTTP}]
   resolution: STATIC
   addresses: [198.51.100.0/24]
-  exportTo: [default]
+${meshDefault ? '' : '  exportTo: [default]'}
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -1522,9 +1535,9 @@ spec:
       'se.yaml',
       emptyResources(),
     );
-  const ask = (rival: boolean) =>
+  const ask = (rival: boolean, meshDefault = false) =>
     expectProbe(
-      r(rival),
+      r(rival, meshDefault),
       { from: { namespace: 'default' }, to: parseProbeUrl('http://x.wild.example.com:443/') },
       { istioVersion: V, policy: 'REGISTRY_ONLY' },
     );
@@ -1539,6 +1552,10 @@ spec:
     ]);
     // Alone, the entry gets its gateway cluster (s107-8#7).
     expect(ask(false)).toMatchObject({ verdict: 'allowed', cluster: GW });
+  });
+
+  it("alone, kept from istio-system by the mesh's defaultServiceExportTo, it gets its gateway cluster too (s238-75#0)", () => {
+    expect(ask(false, true)).toMatchObject({ verdict: 'allowed', cluster: GW });
   });
 });
 

@@ -270,9 +270,13 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   }
   const hasCluster = scope
     ? (d: { host: string; port: number }) => {
-        // An entry of the gateway's own namespace that its exportTo keeps from that namespace still got a gateway
-        // cluster on the pinned istiod (corpus s107-8#7, the one such probe); the source read so far
-        // (servicesExportedToNamespace) does not say why, so only other namespaces' entries are judged by exportTo.
+        // An entry of the gateway's own namespace that its exportTo (its own, or the mesh's default) keeps from that
+        // namespace still gets a gateway cluster on the pinned istiod (corpus s107-8#7, s238-75#0). A gateway takes
+        // the namespace's default sidecar scope once a sidecar of that namespace has computed it
+        // (push_context.go doGetSidecarScope: "Gateways always use default sidecar scope"), and that scope adds the
+        // destinations of imported VirtualServices found in its own namespace whatever their exportTo
+        // (sidecar.go collectImportedServices); without it, DefaultSidecarScopeForGateway would judge by exportTo
+        // (servicesExportedToNamespace). The model takes the first, as istiod answered on every replay.
         // Where another namespace's entry visible to the gateway declares the host, the gateway keeps that one and
         // the own entry's exportTo holds (s159-14#1, #8: no cluster for the port only the own entry has).
         const own = resources.serviceEntries.filter((se) => se.namespace === gw.namespace && se.hosts.includes(d.host));
@@ -285,7 +289,11 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
                 ...resources,
                 serviceEntries: [
                   ...resources.serviceEntries.filter((se) => !own.includes(se)),
-                  ...own.map((se) => (namesOthers(se.exportTo) ? { ...se, exportTo: ['.'] } : se)),
+                  ...own.map((se) =>
+                    namesOthers(se.exportTo.length > 0 ? se.exportTo : (resources.mesh.defaultServiceExportTo ?? ['*']))
+                      ? { ...se, exportTo: ['.'] }
+                      : se,
+                  ),
                 ],
               }
             : resources;
