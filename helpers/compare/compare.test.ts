@@ -48,6 +48,7 @@ describe('compare on the oracle lane', () => {
       'dynamic-dns-http-route': ['allow-any-dynamic-dns'],
       // Its `~default/*` keeps default's VirtualService off the route only where `~` excludes.
       'fuzz-s777-88': ['sidecar-egress-exclusions'],
+      'sniffed-route-no-virtual-host': ['sidecar-egress-exclusions'],
     });
     // In the catalogue's upgrade scenarios, default's 5432 calls change under both policies; with the
     // visibility cap, frontend's calls to the api entries of default change too.
