@@ -172,11 +172,14 @@ function istiodPorts(): ClusterService['ports'] {
   ];
 }
 
-/** The protocol Istio reads from a Service port's name prefix (pkg/config/protocol: `http2-…`, `grpc-…`). */
+/**
+ * The protocol Istio reads from a Service port's name prefix (pkg/config/kube ConvertProtocol: `http2-…`,
+ * `grpc-…`); any other name leaves it to sniffing, the model's unset protocol.
+ */
 function protocolOfPortName(name: string): PortProtocol {
   const prefix = (name.split('-')[0] ?? name).toLowerCase();
   const known: Record<string, PortProtocol> = { http: 'HTTP', http2: 'HTTP2', https: 'HTTPS', grpc: 'GRPC', tls: 'TLS', tcp: 'TCP' };
-  return known[prefix] ?? 'TCP';
+  return known[prefix] ?? '';
 }
 
 /**
