@@ -1234,16 +1234,17 @@ spec:
     }
   });
 
-  it("so is an entry's own IP address, and captureMode NONE still binds the port instead", () => {
+  it("so is an entry's own IP address, and under captureMode NONE the bound 0.0.0.0 listener still takes captured calls", () => {
     expect(ask('bind: 0.0.0.0, ', 'tcp://198.51.100.7:5432', V)).toMatchObject({
       verdict: 'allowed',
       cluster: 'outbound|5432||db.example.org',
       listener: '0.0.0.0_5432',
     });
     expect(ask('', 'tcp://198.51.100.7:5432', V)).toMatchObject({ listener: '198.51.100.7_5432' });
+    // Checked on istiod eed52ebb66ad (2026-12-03): 0.0.0.0_5432 → outbound|5432||db.example.org (fuzz-s4321-42).
     expect(ask('bind: 0.0.0.0, captureMode: NONE, ', 'tcp://198.51.100.7:5432', V)).toMatchObject({
-      verdict: 'blocked',
-      listener: 'virtualOutbound',
+      verdict: 'allowed',
+      listener: '0.0.0.0_5432',
     });
   });
 });

@@ -329,7 +329,7 @@ function visiblePorts(
  * proxy's loopback (127.0.0.1); buildSidecarOutboundListener then keys a TCP, TLS or sniffed service on
  * `<bind>_<port>` instead of its address (it looks for the service's address only when the bind is empty) and
  * gives it no CIDR chain; the per-instance listeners of a Passthrough service are skipped too. captureMode NONE
- * binds a real socket, which captured traffic never reaches (corpus master-2026-08-27 s64-2#2, s86-13#9,
+ * binds a real socket, on 127.0.0.1 out of captured traffic's reach (corpus master-2026-08-27 s64-2#2, s86-13#9,
  * s102-12#2, s104-14#3, s229-49#2). The same at both pinned builds (b01690e6db7d, eed52ebb66ad). Corpus
  * master-2026-04-23 s5-7#1: an auto-allocated MYSQL entry's listener is 0.0.0.0_80, not its 240.240.x.y_80;
  * master-2026-08-27 s232-0#0: under `bind: 192.0.2.10` the first Service with the port takes 192.0.2.10_443.
@@ -434,7 +434,7 @@ function bindNotes(ports: ServicePort[], probe: Probe, listener: ListenerModel |
   const binds = [...new Set(bound.map((sp) => sp.bind))];
   const notes = binds.map((b) =>
     bound.some((sp) => sp.bind === b && sp.bindToPort)
-      ? `a Sidecar egress listener (captureMode NONE) binds its port ${probe.to.port} services to a socket on ${b}_${probe.to.port}, which captured traffic never reaches`
+      ? `a Sidecar egress listener (captureMode NONE) binds its port ${probe.to.port} services to a socket on ${b}_${probe.to.port}${b === '0.0.0.0' ? ', which also takes captured calls to the port' : ', which a captured call reaches only by dialling that address'}`
       : `a Sidecar egress listener binds its port ${probe.to.port} services on ${b}_${probe.to.port}${bound.some((sp) => sp.bind === b && sp.kind !== 'http' && sp.ips.length + sp.cidrs.length > 0) ? ': their own addresses get no listener' : ''}`,
   );
   // httproute.go and listener.go give HTTP on a bind other than the wildcard no ALPN match and sniffed services a
@@ -448,10 +448,15 @@ function bindNotes(ports: ServicePort[], probe: Probe, listener: ListenerModel |
   return notes;
 }
 
-/** The listener a captured call reaches: its destination's, else the wildcard's; a socket bound to the port is none. */
+/**
+ * The listener a captured call reaches: its destination's, else the wildcard's. Envoy hands a connection the
+ * virtualOutbound listener accepted to the listener whose address matches its original destination, exactly
+ * or on the port's wildcard, whether that listener binds a socket (captureMode NONE) or not; so a bind of
+ * 127.0.0.1 is out of a captured call's reach and a bind of 0.0.0.0 is not (fuzz --seed 4321, path 42: under
+ * `bind: 0.0.0.0` and captureMode NONE, istiod's 0.0.0.0_80 took the call, on the lane and in the simulator).
+ */
 function pickListener(listeners: Map<string, ListenerModel>, dst: string | undefined, port: number): ListenerModel | undefined {
-  const captured = (l: ListenerModel | undefined) => (l && !l.bindToPort ? l : undefined);
-  return (dst ? captured(listeners.get(`${dst}_${port}`)) : undefined) ?? captured(listeners.get(`0.0.0.0_${port}`));
+  return (dst ? listeners.get(`${dst}_${port}`) : undefined) ?? listeners.get(`0.0.0.0_${port}`);
 }
 
 export function expectProbe(resources: ResourceSet, probe: Probe, opts: OracleOptions): OracleAnswer {

@@ -581,3 +581,50 @@ spec:
     });
   });
 });
+
+describe('captureMode NONE listeners and captured calls (listener.go buildSidecarOutboundListeners)', () => {
+  const scenario = (egress: string) =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec: {hosts: [a.example.com], ports: [{number: 80, name: tcp-80, protocol: TCP}], resolution: NONE, exportTo: [default]}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: default}
+spec: {egress: [${egress}]}
+`);
+
+  it('`bind: 0.0.0.0` keys the bound listener 0.0.0.0_80, which captured calls to the port reach (fixtures/rules/fuzz-s4321-42.yaml)', () => {
+    const r = scenario('{bind: 0.0.0.0, captureMode: NONE, hosts: ["./*"]}');
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+      listener: '0.0.0.0_80',
+    });
+  });
+
+  it('a bind of one address is reached by a call to that address only (checked on istiod eed52ebb66ad)', () => {
+    const r = scenario('{bind: 192.0.2.10, captureMode: NONE, hosts: ["./*"]}');
+    expect(probe(r, 'default', 'tcp://192.0.2.10:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||a.example.com',
+      listener: '192.0.2.10_80',
+    });
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: 'virtualOutbound',
+    });
+  });
+
+  it('without a bind, captureMode NONE binds 127.0.0.1_80, out of a captured call’s reach', () => {
+    const r = scenario('{port: {number: 80, protocol: TCP, name: t}, captureMode: NONE, hosts: ["./*"]}');
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: 'virtualOutbound',
+    });
+  });
+});

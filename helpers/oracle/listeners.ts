@@ -84,7 +84,7 @@ export interface ServicePort {
    * their own (see buildListeners, expect.ts listenerBinding).
    */
   bind?: string;
-  /** Set under captureMode NONE: the listener is a socket bound to the port, which captured traffic never reaches. */
+  /** Set under captureMode NONE: the listener binds a socket of its own (Envoy still hands it captured calls to its address). */
   bindToPort?: boolean;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
@@ -109,8 +109,6 @@ export interface WildcardListener {
   rules: RuleId[];
   /** The listener entry's protocol as istiod tracks it for conflicts ('UNSUPPORTED' once sniffed). */
   protocol: string;
-  /** A socket bound to the port (captureMode NONE): captured traffic never reaches it. */
-  bindToPort?: boolean;
 }
 
 export interface AddressListener {
@@ -130,7 +128,6 @@ export interface AddressListener {
   fallback?: ServicePort;
   conflicts: ServicePort[];
   rules: RuleId[];
-  bindToPort?: boolean;
 }
 
 export type ListenerModel = WildcardListener | AddressListener;
@@ -172,7 +169,6 @@ export function buildListeners(
           conflicts: [],
           rules: [],
           protocol: '',
-          ...(sp.bindToPort ? { bindToPort: true } : {}),
         }),
       );
     return l;
