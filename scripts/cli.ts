@@ -227,6 +227,10 @@ function buildProgram(result: { code: number | Promise<number> }, labs?: typeof 
     .option('--seed <n>', 'fast-check seed (default: random, printed)')
     .option('--count <n>', 'scenarios to run', '100')
     .option('--minutes <m>', 'stop starting scenarios after this many minutes')
+    .option(
+      '--path <n>',
+      "replay only the generated scenario at this path under --seed (as `fuzz` printed it, or a fixture's `found.path`)",
+    )
     .option('--out <dir>', 'where shrunk disagreements are written as rule fixtures', 'artifacts/fuzz')
     .option('--no-simulator', 'compare the oracle with the lane only')
     .option(

@@ -28,7 +28,7 @@ export function fixtureDocument(f: Finding, ctx: { seed: number; istio: string }
   return {
     name,
     description:
-      `Found by \`egress-conformance fuzz --seed ${ctx.seed}\` (generated scenario ${f.path}, shrunk in ${f.shrinkSteps} step(s)) ` +
+      `Found by \`egress-conformance fuzz --seed ${ctx.seed}\` (generated scenario ${f.path}, replayed alone by \`--path ${f.path}\`; shrunk in ${f.shrinkSteps} step(s)) ` +
       `on istiod ${ctx.istio}: ${first ? first.differences.join('; ') : 'the disagreement did not reproduce while shrinking'}. ` +
       "The pins are what istiod programmed; the oracle must be fixed from Istio's source to match them.",
     policies: [s.policy],

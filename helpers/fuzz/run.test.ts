@@ -180,3 +180,28 @@ describe('fuzz run', () => {
     );
   });
 });
+
+describe('fuzz replay of one path', () => {
+  it('`path` runs exactly the scenario the full run met at that path, under the same seed', async () => {
+    const seen = new Map<string, unknown>();
+    await runFuzz({
+      lane: new ModelAnsweringLane(V, () => undefined),
+      oracleVersion: V,
+      seed: 11,
+      count: 12,
+      onScenario: (path, s) => seen.set(path, s),
+    });
+    const [path, scenario] = [...seen].at(-2)!;
+    const replayed: [string, unknown][] = [];
+    const summary = await runFuzz({
+      lane: new ModelAnsweringLane(V, () => undefined),
+      oracleVersion: V,
+      seed: 11,
+      count: 1,
+      path,
+      onScenario: (p, s) => replayed.push([p, s]),
+    });
+    expect(summary.scenarios).toBe(1);
+    expect(replayed).toEqual([[path, scenario]]);
+  });
+});

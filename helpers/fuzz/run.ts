@@ -20,6 +20,8 @@ export interface FuzzOptions {
   seed: number;
   /** Scenarios to run (admitted ones; rejected ones come on top). */
   count: number;
+  /** Replay the one generated scenario at this fast-check path (the index printed as `path N`) under `seed`. */
+  path?: string;
   /** Stop starting scenarios after this long (ms); shrinking of what was found still happens. */
   timeLimitMs?: number;
   /** The simulator binary; undefined runs the comparison two ways (oracle, lane). */
@@ -48,7 +50,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const simulator = opts.simulator ? new Simulator(opts.simulator) : undefined;
   const ctx = { lane: opts.lane, oracleVersion: opts.oracleVersion, ...(simulator ? { simulator } : {}) };
   try {
-    let index = -1;
+    // With a path, fast-check starts at that generated value: the index goes on from there.
+    let index = opts.path !== undefined ? Number(opts.path) - 1 : -1;
     let consecutiveErrors = 0;
     const deadline = opts.timeLimitMs !== undefined ? started + opts.timeLimitMs : undefined;
 
@@ -107,6 +110,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       {
         seed: opts.seed,
         numRuns: opts.count,
+        ...(opts.path !== undefined ? { path: opts.path } : {}),
         // Two thirds of generated scenarios are admitted; leave room for rejects.
         maxSkipsPerRun: 20,
         // The main pass only fails when the lane is broken: no shrinking then.

@@ -52,6 +52,10 @@ describe('fuzz flags', () => {
     expect(parseFuzzFlags({ seed: '1', count: '200', minutes: '2' })).toMatchObject({ seed: 1, count: 200, minutes: 2, simulator: true });
     expect(parseFuzzFlags({}, () => 99)).toMatchObject({ seed: 99, count: 100 });
     expect(parseFuzzFlags({ minutes: '0.5', simulator: false })).toMatchObject({ minutes: 0.5, simulator: false });
+    // --path replays one generated scenario: one run, and only under the seed it was found with.
+    expect(parseFuzzFlags({ seed: '4321', count: '100', path: '042' })).toMatchObject({ seed: 4321, count: 1, path: '42' });
+    expect(() => parseFuzzFlags({ path: '42' })).toThrow(/--path 42: give the seed/);
+    expect(() => parseFuzzFlags({ seed: '1', path: '4:2' })).toThrow(/--path: "4:2" must be a whole number/);
   });
 
   it.each([

@@ -20,11 +20,14 @@ export interface FuzzFlags {
   out?: string;
   simulator?: boolean;
   replays?: string;
+  path?: string;
 }
 
 export interface ParsedFuzzFlags {
   seed: number;
   count: number;
+  /** One generated scenario to replay (its fast-check path under the seed), instead of a run of `count`. */
+  path?: string;
   minutes?: number;
   replays: number;
   out: string;
@@ -49,9 +52,16 @@ export function parseFuzzFlags(f: FuzzFlags, randomSeed: () => number = () => Ma
     }
   }
   const replays = f.replays !== undefined ? wholeNumber('--replays', f.replays, 0, 50) : DEFAULT_REPLAYS;
+  if (f.path !== undefined) {
+    // A path is an index into the seed's stream of generated scenarios: without the seed it names nothing.
+    if (f.seed === undefined)
+      throw new UserError(`--path ${f.path}: give the seed it was found under as well (--seed N), as the fixture's \`found\` says`);
+    wholeNumber('--path', f.path, 0, 10_000_000);
+  }
   return {
     seed,
-    count,
+    count: f.path !== undefined ? 1 : count,
+    ...(f.path !== undefined ? { path: String(Number(f.path)) } : {}),
     replays,
     ...(minutes !== undefined ? { minutes } : {}),
     out: f.out ?? join('artifacts', 'fuzz'),
@@ -78,7 +88,7 @@ export async function runFuzzCommand(
   const oracleVersion = deps.istioVersion ?? resolveTarget('control-plane', undefined).rules;
   const simulator = !p.simulator ? undefined : 'simulator' in deps ? deps.simulator : findSimulatorSync();
   io.out(
-    `fuzz: seed ${p.seed}, up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}, oracle rules of Istio ${oracleVersion}; ` +
+    `fuzz: seed ${p.seed}, ${p.path !== undefined ? `the generated scenario at path ${p.path} alone` : `up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}`}, oracle rules of Istio ${oracleVersion}; ` +
       `referees: the real istiod (control-plane lane)${simulator ? ` and Istio's simulator (${simulator})` : p.simulator ? "; Istio's simulator is not built (`egress-conformance tools install simulator`), so two-way only" : ''}`,
   );
   const lane = deps.makeLane ? await deps.makeLane() : await createLane('control-plane', { out: io.err });
@@ -91,6 +101,7 @@ export async function runFuzzCommand(
       oracleVersion,
       seed: p.seed,
       count: p.count,
+      ...(p.path !== undefined ? { path: p.path } : {}),
       ...(p.minutes ? { timeLimitMs: p.minutes * 60_000 } : {}),
       ...(simulator ? { simulator } : {}),
       replays: p.replays,
