@@ -6,6 +6,7 @@ import { readCurrent } from '../labs/live.ts';
 import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 import { detachedControlPlane, type StackProvider } from './provider.ts';
 import { buildName, isUp, readWarm, runsBuild, uptime, type WarmRecord } from './warm.ts';
+import { takeLease } from './lease.ts';
 
 export interface AcquiredStack {
   lane: Lane;
@@ -55,10 +56,29 @@ export function usableWarm(o: AcquireOptions): WarmRecord | undefined {
 export async function acquireStack(o: AcquireOptions): Promise<AcquiredStack> {
   const provider = o.provider ?? detachedControlPlane;
   const rec = usableWarm(o);
-  if (rec) {
+  // Held while this command's scenario is on the stack, so no run or other question is applied meanwhile.
+  const lease = rec ? takeLease(`egress-conformance (pid ${process.pid})`, o.env) : undefined;
+  if (lease && 'heldBy' in lease)
+    o.say(`stack: the warm stack is in use by ${lease.heldBy.what} (pid ${lease.heldBy.pid}); starting a stack for this command`);
+  else if (rec && lease) {
     o.say(`stack: using the warm stack (egress-conformance up, ${buildName(rec.build)}, up ${uptime(rec)})`);
-    const lane = await provider.lane(rec, o.say);
-    return { lane, warm: rec, release: () => lane.teardown() };
+    try {
+      const lane = await provider.lane(rec, o.say);
+      return {
+        lane,
+        warm: rec,
+        release: async () => {
+          try {
+            await lane.teardown();
+          } finally {
+            lease.release();
+          }
+        },
+      };
+    } catch (e) {
+      lease.release();
+      throw e;
+    }
   }
   o.say(
     `stack: starting a local cluster + istiod ${buildName(o.pin)} for this command (\`egress-conformance up\` keeps one warm for the next)`,

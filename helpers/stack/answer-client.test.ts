@@ -70,6 +70,10 @@ describe('asking the answer server', () => {
   it('is unavailable when it runs other code, says nothing, is gone, or fails', async () => {
     const stale = await serve('stale.sock', (conn) => conn.end(`${JSON.stringify({ type: 'stale', codeId: 'x' })}\n`));
     expect(await ask(record(stale))).toEqual({ unavailable: expect.stringMatching(/runs other code than this command/) });
+    const busy = await serve('busy.sock', (conn) =>
+      conn.end(`${JSON.stringify({ type: 'busy', holder: 'egress-conformance run (pid 42)' })}\n`),
+    );
+    expect(await ask(record(busy))).toEqual({ unavailable: 'the warm stack is in use by egress-conformance run (pid 42)' });
     const mute = await serve('mute.sock', () => {});
     expect(await ask(record(mute), 300)).toEqual({ unavailable: 'it said nothing for 0 s' });
     const gone = { ...self, pid: 2 ** 22 + 7 };

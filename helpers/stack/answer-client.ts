@@ -57,6 +57,7 @@ export async function askAnswerServer(
         buffered = buffered.slice(nl + 1);
         if (line.type === 'observation') observations.push(line.observation);
         else if (line.type === 'done') settle({ observations });
+        else if (line.type === 'busy') settle({ unavailable: `the warm stack is in use by ${line.holder}` });
         else if (line.type === 'stale') settle({ unavailable: 'it runs other code than this command (sources changed since `up`)' });
         else settle(new Error(`the warm stack's answer server failed: ${line.message}`));
       }

@@ -16,6 +16,8 @@ export type AnswerLine =
   | { type: 'done' }
   /** The server runs other code than the asker: the asker answers by itself. */
   | { type: 'stale'; codeId: string }
+  /** Another command holds the stack (lease.ts): nothing was applied. */
+  | { type: 'busy'; holder: string }
   | { type: 'error'; message: string };
 
 /** Where the server of a stack listens: inside the stack's run dir, so `down` removes it with the rest. */

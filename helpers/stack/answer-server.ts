@@ -13,10 +13,18 @@ import type { AnswerLine, AnswerRequest } from './answer-protocol.ts';
 import { codeId } from './code-id.ts';
 import { detachedControlPlane } from './provider.ts';
 import { readWarm, type WarmRecord } from './warm.ts';
+import { takeLease } from './lease.ts';
 
 const send = (conn: Socket, line: AnswerLine) => conn.write(`${JSON.stringify(line)}\n`);
 
-async function answer(lane: Lane, conn: Socket, req: AnswerRequest, say: (l: string) => void): Promise<void> {
+async function answer(lane: Lane, conn: Socket, req: AnswerRequest, say: (l: string) => void, env: NodeJS.ProcessEnv): Promise<void> {
+  // A run or fuzz holding the stack has its own scenario applied: the asker goes elsewhere (lease.ts).
+  const lease = takeLease('the answer server of egress-conformance up', env);
+  if ('heldBy' in lease) {
+    send(conn, { type: 'busy', holder: `${lease.heldBy.what} (pid ${lease.heldBy.pid})` });
+    conn.end();
+    return;
+  }
   const driver = new CaseDriver(lane);
   const t0 = performance.now();
   let answeredMs = 0;
@@ -32,7 +40,11 @@ async function answer(lane: Lane, conn: Socket, req: AnswerRequest, say: (l: str
     send(conn, { type: 'error', message: (e as Error).message.split('\n')[0] ?? '' });
   } finally {
     conn.end();
-    await driver.clear();
+    try {
+      await driver.clear();
+    } finally {
+      lease.release();
+    }
     say(
       `answered ${req.probes.length} probes in ${answeredMs.toFixed(0)} ms, cleared in ${(performance.now() - t0 - answeredMs).toFixed(0)} ms`,
     );
@@ -70,7 +82,7 @@ export async function serveAnswers(socket: string, env: NodeJS.ProcessEnv, say: 
         return;
       }
       // A question that failed past its answer (its cleanup) must not stop the queue for the next ones.
-      queue = queue.then(() => answer(lane, conn, req, say)).catch((e: Error) => say(`answer server: ${e.message}`));
+      queue = queue.then(() => answer(lane, conn, req, say, env)).catch((e: Error) => say(`answer server: ${e.message}`));
     });
   });
   rmSync(socket, { force: true });

@@ -20,6 +20,8 @@ import { prepareReportDir } from '../report/dir.ts';
 import '../report/case-meta.ts';
 import { caseBase } from '../report/case-base.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
+import { warmStackForRun } from '../stack/exclusive.ts';
+import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { ExitCodeError } from '../model/errors.ts';
 import { interruptedBy } from '../process/interrupt.ts';
 
@@ -79,6 +81,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     let driver: CaseDriver<CaseRun> | undefined;
     let info: LaneInfo | undefined;
     let setupError: string | undefined;
+    let releaseWarm: (() => Promise<void>) | undefined;
     let setupExitCode: number | undefined;
     const results: CaseResult[] = [];
     const diagnosed = new Set<string>();
@@ -92,13 +95,26 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       try {
         // A report dir that cannot be written fails here, in one line, before the lane creates anything.
         prepareReportDir(reportDir, 'EGRESS_REPORT_DIR');
-        lane = await createLane(laneName!, {
-          target,
-          keep: env.EGRESS_KEEP === '1',
-          reuse: env.EGRESS_REUSE === '1',
-          ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
-          artifactsDir: reportDir,
-        });
+        // `egress-conformance up` keeps a stack warm: the control-plane lane runs on it when it fits (said aloud).
+        const warm =
+          laneName === 'control-plane'
+            ? await warmStackForRun({
+                pin: target?.pin ?? PINNED_PILOT,
+                what: `egress-conformance run (${opts.title})`,
+                say: (l) => process.stdout.write(`${l}\n`),
+                env,
+              })
+            : undefined;
+        releaseWarm = warm?.release;
+        lane =
+          warm?.lane ??
+          (await createLane(laneName!, {
+            target,
+            keep: env.EGRESS_KEEP === '1',
+            reuse: env.EGRESS_REUSE === '1',
+            ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
+            artifactsDir: reportDir,
+          }));
         info = await lane.setup();
         driver = new CaseDriver(lane);
       } catch (e) {
@@ -129,6 +145,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         if (info) info = { ...info, details: keepRunLogs(info.details, reportDir) };
         await driver?.clear();
         await lane?.teardown();
+        await releaseWarm?.();
       } finally {
         // Cases that never ran (the run stopped before them) are listed as skipped, with the reason.
         const ran = new Set(results.map((r) => r.id));

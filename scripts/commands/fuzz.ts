@@ -4,6 +4,8 @@
 import { join, relative } from 'node:path';
 import { UserError } from '../../helpers/model/errors.ts';
 import { createLane } from '../../helpers/lanes/select.ts';
+import { warmStackForRun } from '../../helpers/stack/exclusive.ts';
+import { PINNED_PILOT } from '../../helpers/tools/pilot-discovery.ts';
 import { resolveTarget } from '../../helpers/lanes/target.ts';
 import { runFuzz } from '../../helpers/fuzz/run.ts';
 import { DEFAULT_REPLAYS } from '../../helpers/fuzz/variance.ts';
@@ -91,7 +93,11 @@ export async function runFuzzCommand(
     `fuzz: seed ${p.seed}, ${p.path !== undefined ? `the generated scenario at path ${p.path} alone` : `up to ${p.count} scenarios${p.minutes ? ` or ${p.minutes} min` : ''}`}, oracle rules of Istio ${oracleVersion}; ` +
       `referees: the real istiod (control-plane lane)${simulator ? ` and Istio's simulator (${simulator})` : p.simulator ? "; Istio's simulator is not built (`egress-conformance tools install simulator`), so two-way only" : ''}`,
   );
-  const lane = deps.makeLane ? await deps.makeLane() : await createLane('control-plane', { out: io.err });
+  const target = resolveTarget('control-plane', undefined);
+  const warm = deps.makeLane
+    ? undefined
+    : await warmStackForRun({ pin: target.pin ?? PINNED_PILOT, what: 'egress-conformance fuzz', say: io.err });
+  const lane = deps.makeLane ? await deps.makeLane() : (warm?.lane ?? (await createLane('control-plane', { target, out: io.err })));
   let summary: FuzzSummary;
   try {
     const info = await lane.setup();
@@ -144,6 +150,7 @@ export async function runFuzzCommand(
     }
   } finally {
     await lane.teardown();
+    await warm?.release();
   }
   io.out(`outcome mix (istiod's xDS): ${formatMix(summary.mix)}`);
   io.out(summaryLine(summary));
