@@ -57,7 +57,7 @@ export async function acquireStack(o: AcquireOptions): Promise<AcquiredStack> {
   const provider = o.provider ?? detachedControlPlane;
   const rec = usableWarm(o);
   // Held while this command's scenario is on the stack, so no run or other question is applied meanwhile.
-  const lease = rec ? takeLease(`egress-conformance (pid ${process.pid})`, o.env) : undefined;
+  const lease = rec ? takeLease(`egress-conformance ${process.argv[2] ?? ''}`.trim(), o.env) : undefined;
   if (lease && 'heldBy' in lease)
     o.say(`stack: the warm stack is in use by ${lease.heldBy.what} (pid ${lease.heldBy.pid}); starting a stack for this command`);
   else if (rec && lease) {
