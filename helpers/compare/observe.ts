@@ -5,6 +5,8 @@ import { runCases, withLane } from '../driver/run-cases.ts';
 import type { Hop, Verdict } from '../model/types.ts';
 import type { Lane } from '../lanes/lane.ts';
 import { createLane } from '../lanes/select.ts';
+import { warmStackForRun } from '../stack/exclusive.ts';
+import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import type { CompareLane, CompareTarget } from './targets.ts';
 
 export interface Seen {
@@ -33,10 +35,15 @@ export async function observe(
   opts: LaneRunOptions,
 ): Promise<{ observations: Observations; details: Record<string, string> }> {
   const make = opts.createLane ?? createLane;
+  // The build `up` keeps warm, when it is this target's, is used instead of starting it again (said aloud).
+  const warm =
+    laneName === 'model' || opts.createLane
+      ? undefined
+      : await warmStackForRun({ pin: target.pin ?? PINNED_PILOT, what: 'egress-conformance compare', say: opts.say });
   const lane =
     laneName === 'model'
       ? await make('model', { target: { lane: 'model', rules: target.oracleVersion } })
-      : await make('control-plane', { ...(target.pin ? { pin: target.pin } : {}), out: opts.say });
+      : (warm?.lane ?? (await make('control-plane', { ...(target.pin ? { pin: target.pin } : {}), out: opts.say })));
   opts.onLane?.(lane);
   const out: Observations = new Map();
   try {
@@ -57,5 +64,6 @@ export async function observe(
     });
   } finally {
     opts.onLane?.(undefined);
+    await warm?.release();
   }
 }
