@@ -8,7 +8,7 @@ import type { Lane } from '../lanes/lane.ts';
 import type { LaneState } from '../lanes/control-plane/state.ts';
 import type { PilotDiscoveryPin } from '../tools/pilot-discovery.ts';
 import { usableWarm } from './acquire.ts';
-import { takeLease } from './lease.ts';
+import { leaseHolder, takeLease } from './lease.ts';
 import { buildName, uptime } from './warm.ts';
 
 export interface WarmRun {
@@ -64,4 +64,11 @@ export async function warmStackForRun(o: {
     lease.release();
     throw e;
   }
+}
+
+/** Would warmStackForRun use the warm stack now? Asked quietly, without taking the lease. */
+export function warmStackFits(pin: PilotDiscoveryPin, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.EGRESS_WARM_STACK === 'off') return false;
+  const rec = usableWarm({ pin, say: () => {}, env });
+  return !!rec && !rec.operator && !leaseHolder(env);
 }

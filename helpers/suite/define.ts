@@ -21,6 +21,7 @@ import '../report/case-meta.ts';
 import { caseBase } from '../report/case-base.ts';
 import { controlPlaneMissing } from '../lanes/control-plane/requirements.ts';
 import { warmStackForRun } from '../stack/exclusive.ts';
+import { awaitEarlyStack } from './early-stack.ts';
 import { PINNED_PILOT } from '../tools/pilot-discovery.ts';
 import { ExitCodeError } from '../model/errors.ts';
 import { interruptedBy } from '../process/interrupt.ts';
@@ -95,9 +96,11 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
       try {
         // A report dir that cannot be written fails here, in one line, before the lane creates anything.
         prepareReportDir(reportDir, 'EGRESS_REPORT_DIR');
+        // `run` may have started the stack itself, while this process started: attach to it.
+        const early = laneName === 'control-plane' && env.EGRESS_STACK_FILE ? await awaitEarlyStack(env.EGRESS_STACK_FILE) : undefined;
         // `egress-conformance up` keeps a stack warm: the control-plane lane runs on it when it fits (said aloud).
         const warm =
-          laneName === 'control-plane'
+          laneName === 'control-plane' && !early
             ? await warmStackForRun({
                 pin: target?.pin ?? PINNED_PILOT,
                 what: `egress-conformance run (${opts.title})`,
@@ -106,16 +109,19 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
               })
             : undefined;
         releaseWarm = warm?.release;
-        lane =
-          warm?.lane ??
-          (await createLane(laneName!, {
-            target,
-            keep: env.EGRESS_KEEP === '1',
-            reuse: env.EGRESS_REUSE === '1',
-            ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
-            artifactsDir: reportDir,
-          }));
+        lane = early
+          ? (await import('../lanes/control-plane/lane.ts')).ControlPlaneLane.attach(early.state)
+          : (warm?.lane ??
+            (await createLane(laneName!, {
+              target,
+              keep: env.EGRESS_KEEP === '1',
+              reuse: env.EGRESS_REUSE === '1',
+              ...(env.EGRESS_RUN_ID ? { runId: env.EGRESS_RUN_ID } : {}),
+              artifactsDir: reportDir,
+            })));
         info = await lane.setup();
+        // The attached lane knows the stack, not how it was started: `run`'s lane said that.
+        if (early) info = early.info;
         driver = new CaseDriver(lane);
       } catch (e) {
         setupError = keepSetupLogs((e as Error).message, reportDir);

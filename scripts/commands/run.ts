@@ -4,12 +4,14 @@
 import { execa } from 'execa';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvironmentError, UserError } from '../../helpers/model/errors.ts';
+import { EnvironmentError, ExitCodeError, UserError } from '../../helpers/model/errors.ts';
 import { expandCases, loadCatalogue } from '../../helpers/catalogue/load.ts';
 import { newRunId } from '../../helpers/lanes/kind/context.ts';
 import { chooseLane, dockerAnswers, parseLaneName } from '../../helpers/lanes/select.ts';
 import { resolveTarget, writeTarget } from '../../helpers/lanes/target.ts';
-import { findPinnedBuild } from '../../helpers/tools/pilot-discovery.ts';
+import { findPinnedBuild, type PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
+import { warmStackFits } from '../../helpers/stack/exclusive.ts';
+import { writeEarlyStack } from '../../helpers/suite/early-stack.ts';
 import { findIstioctlBuildSync } from '../../helpers/tools/pilot-locate.ts';
 import { ensurePilotDiscovery, installPilotDiscovery } from '../../helpers/tools/pilot-install.ts';
 import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
@@ -184,6 +186,9 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   const tmp = mkdtempSync(join(tmpdir(), 'egress-run-'));
   env.EGRESS_SELECT_FILE = writeSelection(tmp, selection);
   env.EGRESS_TARGET_FILE = writeTarget(tmp, target);
+  // The control-plane stack is started here, while vitest starts and reads the catalogue (seconds each, side by
+  // side on two cores), and handed to the suite; not when the suite will run on the warm stack.
+  const early = lane === 'control-plane' && !warmStackFits(target.pin!) ? await startEarlyStack(tmp, env, target.pin!, io.err) : undefined;
   const startedAt = new Date().toISOString();
   const child = execa(
     process.execPath,
@@ -261,6 +266,30 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   } finally {
     stopListening();
     process.off('exit', onExit);
+    await early?.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Starts the run's stack in this process; the suite finds it through EGRESS_STACK_FILE (early-stack.ts). */
+async function startEarlyStack(
+  tmp: string,
+  env: Record<string, string>,
+  pin: PilotDiscoveryPin,
+  say: (line: string) => void,
+): Promise<{ stop: () => Promise<void> }> {
+  const { ControlPlaneLane } = await import('../../helpers/lanes/control-plane/lane.ts');
+  const file = join(tmp, 'stack.json');
+  env.EGRESS_STACK_FILE = file;
+  const stack = new ControlPlaneLane({ pin, runId: env.EGRESS_RUN_ID, onProgress: say });
+  const started = stack.setup().then(
+    (info) => writeEarlyStack(file, { state: stack.state(), info }),
+    (e: Error) => writeEarlyStack(file, { error: e.message, ...(e instanceof ExitCodeError ? { exitCode: e.exitCode } : {}) }),
+  );
+  return {
+    stop: async () => {
+      await started;
+      await stack.teardown();
+    },
+  };
 }
