@@ -5,6 +5,11 @@
 //   else the root namespace's (pilot/pkg/model/push_context.go destinationRule), rules of one host and namespace
 //   merged where their exportTo allows and otherwise the later one alone (see destinationRuleFor); a subset it
 //   does not define has no cluster (the route's 503 NC, a closed connection on TCP).
+// - A subset of a DNS or DNS_ROUND_ROBIN entry keeps the entry's endpoints its labels select, inline in the
+//   cluster, and a STRICT_DNS/LOGICAL_DNS cluster without endpoints is not built (cluster_builder.go
+//   buildSubsetCluster, buildCluster "locality endpoints missing"); an entry without endpoints has one endpoint,
+//   its host, without labels (serviceentry/conversion.go convertServiceEntryToInstances), so a subset with labels
+//   has no cluster there.
 // - TLS: the subset's traffic policy over the rule's, port-level settings over both (cluster_traffic_policy.go
 //   MergeTrafficPolicy); ISTIO_MUTUAL without `sni` sends `outbound_.PORT_.SUBSET_.HOST` (cluster_tls.go).
 import type { HopTls, IstioConfig, ResourceSet } from '../model/types.ts';
@@ -123,17 +128,45 @@ export function clusterFor(
   proxyNs: string,
   /** The namespace of the service the proxy keeps for the host (scope.ts keptNamespaces); unset: the first entry's. */
   keptNs?: string,
-): { exists: boolean; tls?: HopTls; rule?: string } {
+): { exists: boolean; tls?: HopTls; rule?: string; why?: string } {
   const serviceNs =
     gatewayServiceFor(d.host)?.namespace ?? keptNs ?? resources.serviceEntries.find((se) => se.hosts.includes(d.host))?.namespace;
   const dr = destinationRuleFor(resources, d.host, proxyNs, serviceNs);
   const ref = dr ? `DestinationRule ${dr.from.join(' + ')}` : undefined;
   const subset = d.subset ? ((dr?.spec.subsets as Obj[] | undefined) ?? []).find((s) => s.name === d.subset) : undefined;
   if (d.subset && !subset) return { exists: false, ...(ref ? { rule: ref } : {}) };
+  const empty = subset && emptyDnsSubset(resources, d, subset, serviceNs);
+  if (empty) return { exists: false, ...(ref ? { rule: ref } : {}), why: `${ref}: ${empty}` };
   const tls =
     tlsOfPolicy(subset?.trafficPolicy as Obj | undefined, d.port) ?? tlsOfPolicy(dr?.spec.trafficPolicy as Obj | undefined, d.port);
   const mode = tls?.mode as string | undefined;
   if (!mode || mode === 'DISABLE') return { exists: true, ...(ref ? { rule: ref } : {}) };
   const sni = (tls?.sni as string | undefined) ?? (mode === 'ISTIO_MUTUAL' ? `outbound_.${d.port}_.${d.subset}_.${d.host}` : undefined);
   return { exists: true, tls: { mode: mode as HopTls['mode'], ...(sni ? { sni } : {}) }, ...(ref ? { rule: ref } : {}) };
+}
+
+/**
+ * Why a subset's cluster is not built for lack of endpoints, or undefined when it is (or may be). cluster_builder.go
+ * buildSubsetCluster filters the endpoints of a STRICT_DNS/LOGICAL_DNS cluster (resolution DNS, DNS_ROUND_ROBIN) by
+ * the subset's labels (a PASSTHROUGH load balancer makes it ORIGINAL_DST, without endpoints), and buildCluster
+ * drops such a cluster when none is left; an entry without endpoints and without workloadSelector has its host as
+ * its one endpoint, with no labels (serviceentry/conversion.go convertServiceEntryToInstances). A STATIC entry's
+ * cluster is EDS and is built whatever its endpoints; an entry selecting workloads is left to the other rules.
+ * Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/dns-subset-labels.yaml.
+ */
+function emptyDnsSubset(resources: ResourceSet, d: Destination, subset: Obj, serviceNs: string | undefined): string | undefined {
+  const labels = Object.entries((subset.labels as Record<string, string> | undefined) ?? {});
+  if (labels.length === 0) return undefined;
+  const lb = ((subset.trafficPolicy as Obj | undefined)?.loadBalancer as Obj | undefined)?.simple;
+  if (lb === 'PASSTHROUGH') return undefined;
+  const se = resources.serviceEntries.find(
+    (e) => (serviceNs === undefined || e.namespace === serviceNs) && e.hosts.includes(d.host) && e.ports.some((p) => p.number === d.port),
+  );
+  if (!se || (se.resolution !== 'DNS' && se.resolution !== 'DNS_ROUND_ROBIN') || se.workloadSelector !== undefined) return undefined;
+  const endpoints = (((se.manifest as Obj).spec as Obj | undefined)?.endpoints as Obj[] | undefined) ?? [];
+  const selects = (ep: Obj) => labels.every(([k, v]) => (ep.labels as Record<string, string> | undefined)?.[k] === v);
+  if (endpoints.length === 0)
+    return `subset ${d.subset} selects labels ${labels.map(([k, v]) => `${k}=${v}`).join(',')}, but ServiceEntry ${se.namespace}/${se.name} (resolution ${se.resolution}, no endpoints) has one endpoint, its host, without labels: istiod builds no DNS cluster without endpoints`;
+  if (endpoints.some(selects)) return undefined;
+  return `subset ${d.subset} selects labels ${labels.map(([k, v]) => `${k}=${v}`).join(',')}, which no endpoint of ServiceEntry ${se.namespace}/${se.name} (resolution ${se.resolution}) carries: istiod builds no DNS cluster without endpoints`;
 }

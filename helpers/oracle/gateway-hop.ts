@@ -196,7 +196,7 @@ export function followGateway<E extends Expectation>(
       ? undefined
       : `no ServiceEntry declares ${dest.host}`;
   if (!c2.exists || missing) {
-    why.push(`${at} has no cluster ${dest.cluster}${missing ? `: ${missing}` : ''}`);
+    why.push(`${at} has no cluster ${dest.cluster}${missing ? `: ${missing}` : c2.why ? `: ${c2.why}` : ''}`);
     return ends(dest.cluster, 'http-503');
   }
   if (c2.tls) why.push(`${c2.rule} makes the gateway originate TLS ${c2.tls.mode}${c2.tls.sni ? ` with SNI ${c2.tls.sni}` : ''}`);

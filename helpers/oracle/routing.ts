@@ -257,7 +257,9 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     why.push(
       missing
         ? `the sidecar has no cluster ${first.cluster}: ${missing}`
-        : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
+        : c1.why
+          ? `the sidecar has no cluster ${first.cluster}: ${c1.why}`
+          : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
     );
     // No cluster, no TLS originated on it.
     const { tls: _none, ...bare } = hop1;
