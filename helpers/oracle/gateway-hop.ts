@@ -185,7 +185,7 @@ export function followGateway<E extends Expectation>(
     why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
-  const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host));
+  const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host), gw.labels);
   // The gateway's scope is the services exported to its namespace, and a service's clusters are its non-UDP
   // ports (sidecar.go DefaultSidecarScopeForGateway, cluster_builder.go buildOutboundClusters): a route to a port
   // the entry lacks, or to an entry not exported to istio-system, names a cluster the gateway does not have.

@@ -162,3 +162,86 @@ spec: {hosts: [s.example.com], http: [{route: [{destination: {host: s.example.co
     expect(ask(scenario(none, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
   });
 });
+
+describe('meshConfig.defaultDestinationRuleExportTo ["."] makes a DestinationRule without exportTo private (push_context.go setDestinationRules)', () => {
+  // push_context.go setDestinationRules: `exportToSet.IsEmpty() && ps.exportToDefaults.destinationRule.Contains(
+  // visibility.Private)` → isPrivateOnly. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/default-destination-rule-export.yaml.
+  const r = (meshDefault: string) =>
+    loadYamlText(
+      `
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultDestinationRuleExportTo: ${meshDefault}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pay, namespace: frontend}
+spec: {hosts: [pay.example.com], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pay, namespace: frontend}
+spec: {host: pay.example.com, subsets: [{name: v1}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pay, namespace: default}
+spec: {hosts: [pay.example.com], exportTo: ["*"], http: [{route: [{destination: {host: pay.example.com, subset: v1}}]}]}
+`,
+      'dr.yaml',
+      emptyResources(),
+    );
+  const from = (ns: string, meshDefault: string) =>
+    expectProbe(
+      r(meshDefault),
+      { from: { namespace: ns }, to: parseProbeUrl('http://pay.example.com:8080/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+  it("another namespace loses the subset, the rule's own keeps it", () => {
+    expect(from('default', '["."]')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|8080|v1|pay.example.com', signal: 'http-503' });
+    expect(from('frontend', '["."]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080|v1|pay.example.com' });
+  });
+  it('`*`, or `.` beside `*` (only `.` counts)', () => {
+    expect(from('default', '["*"]').verdict).toBe('allowed');
+    expect(from('default', '[".", "*"]').verdict).toBe('blocked');
+  });
+});
+
+describe("a DestinationRule's workloadSelector picks the workloads it applies to (sidecar.go SidecarScope.DestinationRule)", () => {
+  // sidecar.go SidecarScope.DestinationRule: the first entry of the proxy's namespace whose selector the proxy's
+  // labels hold, else the last entry without a selector; a rule with a selector and one without stand apart.
+  // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/destination-rule-selector.yaml.
+  const dr = (name: string, selector: string, subset: string) => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${name}, namespace: default}
+spec: {host: api.example.com, ${selector ? `workloadSelector: {matchLabels: ${selector}}, ` : ''}subsets: [{name: ${subset}}]}
+`;
+  const vs = (subset: string) => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: default}
+spec: {hosts: [api.example.com], http: [{route: [{destination: {host: api.example.com, subset: ${subset}}}]}]}
+`;
+  const api = se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}');
+  const from = (r: ReturnType<typeof entries>, labels?: Record<string, string>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'default', ...(labels ? { labels } : {}) }, to: parseProbeUrl('http://api.example.com/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    ).verdict;
+  it('a client the selector does not pick has no subset cluster', () => {
+    const r = entries(api, dr('sel', '{app: other}', 'v1'), vs('v1'));
+    expect(from(r)).toBe('blocked');
+    expect(from(r, { app: 'other' })).toBe('allowed');
+  });
+  it('a rule with a selector and one without stay apart: each client gets one of them', () => {
+    const toV1 = entries(api, dr('a-all', '', 'v1'), dr('b-sel', '{app: other}', 'v2'), vs('v1'));
+    expect(from(toV1)).toBe('allowed');
+    expect(from(toV1, { app: 'other' })).toBe('blocked');
+    const toV2 = entries(api, dr('a-all', '', 'v1'), dr('b-sel', '{app: other}', 'v2'), vs('v2'));
+    expect(from(toV2)).toBe('blocked');
+    expect(from(toV2, { app: 'other' })).toBe('allowed');
+  });
+});
