@@ -180,7 +180,7 @@ export function clusterFor(
   const ref = dr ? `DestinationRule ${dr.from.join(' + ')}` : undefined;
   const subset = d.subset ? ((dr?.spec.subsets as Obj[] | undefined) ?? []).find((s) => s.name === d.subset) : undefined;
   if (d.subset && !subset) return { exists: false, ...(ref ? { rule: ref } : {}) };
-  const empty = subset && emptyDnsSubset(resources, d, subset, serviceNs);
+  const empty = subset && emptyDnsSubset(resources, d, subset, serviceNs, dr?.spec);
   if (empty) return { exists: false, ...(ref ? { rule: ref } : {}), why: `${ref}: ${empty}` };
   const tls =
     tlsOfPolicy(subset?.trafficPolicy as Obj | undefined, d.port) ?? tlsOfPolicy(dr?.spec.trafficPolicy as Obj | undefined, d.port);
@@ -199,11 +199,23 @@ export function clusterFor(
  * cluster is EDS and is built whatever its endpoints; an entry selecting workloads is left to the other rules.
  * Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/dns-subset-labels.yaml.
  */
-function emptyDnsSubset(resources: ResourceSet, d: Destination, subset: Obj, serviceNs: string | undefined): string | undefined {
+function emptyDnsSubset(
+  resources: ResourceSet,
+  d: Destination,
+  subset: Obj,
+  serviceNs: string | undefined,
+  ruleSpec: Obj | undefined,
+): string | undefined {
   const labels = Object.entries((subset.labels as Record<string, string> | undefined) ?? {});
   if (labels.length === 0) return undefined;
-  const lb = ((subset.trafficPolicy as Obj | undefined)?.loadBalancer as Obj | undefined)?.simple;
-  if (lb === 'PASSTHROUGH') return undefined;
+  // The rule's own PASSTHROUGH (top level or for the port) already made the parent cluster ORIGINAL_DST, whose type
+  // the subset cluster takes (cluster_builder.go applyDestinationRule applies the rule's policy first).
+  const passthrough = (policy: Obj | undefined) => {
+    const pl = ((policy?.portLevelSettings as Obj[] | undefined) ?? []).find((p) => (p.port as Obj | undefined)?.number === d.port);
+    return ((pl?.loadBalancer ?? policy?.loadBalancer) as Obj | undefined)?.simple === 'PASSTHROUGH';
+  };
+  const own = ((subset.trafficPolicy as Obj | undefined)?.loadBalancer as Obj | undefined)?.simple;
+  if (own === 'PASSTHROUGH' || passthrough(ruleSpec?.trafficPolicy as Obj | undefined)) return undefined;
   const se = resources.serviceEntries.find(
     (e) => (serviceNs === undefined || e.namespace === serviceNs) && e.hosts.includes(d.host) && e.ports.some((p) => p.number === d.port),
   );

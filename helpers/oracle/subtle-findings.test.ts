@@ -157,6 +157,24 @@ spec: {hosts: [s.example.com], http: [{route: [{destination: {host: s.example.co
     expect(ask(scenario(labelled, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
     expect(ask(scenario(labelled, '{name: v1, labels: {version: v2}}'), 'http://s.example.com:8081/').verdict).toBe('blocked');
   });
+  it("the rule's own PASSTHROUGH load balancer makes the subset ORIGINAL_DST too (applyDestinationRule)", () => {
+    const r = entries(
+      se('s', dns),
+      `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: s, namespace: default}
+spec: {host: s.example.com, trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}, subsets: [{name: v1, labels: {version: v1}}]}
+`,
+      `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: s, namespace: default}
+spec: {hosts: [s.example.com], http: [{route: [{destination: {host: s.example.com, subset: v1}}]}]}
+`,
+    );
+    expect(ask(r, 'http://s.example.com:8081/').verdict).toBe('allowed');
+  });
   it('resolution NONE (ORIGINAL_DST) needs no endpoints', () => {
     const none = '{hosts: [s.example.com], ports: [{number: 8081, name: http, protocol: HTTP}], resolution: NONE}';
     expect(ask(scenario(none, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
