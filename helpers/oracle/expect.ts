@@ -164,6 +164,20 @@ interface NameEntry {
   rank: (string | number)[];
 }
 
+/**
+ * An address 0.0.0.0 is no address to the listener: the service's DefaultAddress is then the wildcard
+ * istiod binds an address-less service to (listener.go buildSidecarOutboundListener keys it 0.0.0.0_<port>).
+ * A CIDR written on 0.0.0.0 (0.0.0.0/0, 0.0.0.0/1, ...) still binds the wildcard with a CIDR chain, but
+ * filterChainOpts.toFilterChainMatch leaves out every prefix range whose address is 0.0.0.0, and the conflict
+ * check (listener.go filterChainMatchEqual, cidrSet) skips it too: its chain matches every destination and
+ * conflicts with a match-all chain like an address-less entry's. Checked on istiod eed52ebb66ad (2026-12-03),
+ * fixtures/rules/unspecified-cidr.yaml.
+ */
+const UNSPECIFIED = '0.0.0.0';
+function onUnspecified(cidr: string): boolean {
+  return cidr.slice(0, cidr.indexOf('/')) === UNSPECIFIED;
+}
+
 /** A /32 or /128 range is a plain address to Istio (serviceentry/conversion.go). */
 function singleAddress(a: string): string {
   return a.endsWith('/32') || a.endsWith('/128') ? a.slice(0, a.lastIndexOf('/')) : a;
@@ -229,8 +243,11 @@ function visiblePorts(
           host,
           port: p.number,
           kind: k,
-          ips: auto ? [autoAddress(se, resources, hostIndex)] : se.addresses.map(singleAddress).filter((a) => !a.includes('/')),
-          cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/')),
+          ips: auto
+            ? [autoAddress(se, resources, hostIndex)]
+            : se.addresses.map(singleAddress).filter((a) => !a.includes('/') && a !== UNSPECIFIED),
+          cidrs: auto ? [] : se.addresses.map(singleAddress).filter((a) => a.includes('/') && !onUnspecified(a)),
+          ...(!auto && se.addresses.some((a) => a.includes('/') && onUnspecified(singleAddress(a))) ? { unspecifiedCidr: true } : {}),
           autoAllocated: auto,
           ...(instances.ips.length ? { instanceIps: instances.ips, ...(instances.own ? { ownInstanceIp: instances.own } : {}) } : {}),
           ...(instances.any ? { hasInstances: true } : {}),
@@ -557,7 +574,26 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     (sp) =>
       `${entryLabel(sp.se)} (${sp.host}) binds port ${sp.port} per instance, and the instances istiod holds for ${sp.se.namespace}/${sp.host}, other entries' included, have no IP address: no listener`,
   );
-  const reason = [...bindNote, `${decision.why} (${choice.why})`, ...vis.notes, ...instanceNotes, ...conflicts, landing.how].join('; ');
+  // listener.go buildSidecarOutboundListener: an HTTP_PROXY port's HTTP chain has no ALPN match; what the HTTP
+  // connection manager does with TLS or other bytes is the client's business (the lanes give no verdict either).
+  const proxyNote =
+    listener?.kind === 'wildcard' &&
+    listener.proxyHcm &&
+    probe.to.scheme !== 'http' &&
+    landing.rule !== 'se.sni-chain' &&
+    landing.rule !== 'se.cidr-chain' &&
+    landing.rule !== 'se.cidr-sni-chain'
+      ? [`not modelled: a non-HTTP call on ${listener.name}, whose HTTP_PROXY chain (no ALPN match) takes it to an HTTP connection manager`]
+      : [];
+  const reason = [
+    ...bindNote,
+    `${decision.why} (${choice.why})`,
+    ...vis.notes,
+    ...instanceNotes,
+    ...conflicts,
+    ...proxyNote,
+    landing.how,
+  ].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
   const rules: RuleId[] = [
@@ -578,5 +614,6 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     policy: decision.mode,
     rule: landing.rule,
     rules: [...new Set(rules)],
+    ...(proxyNote.length ? { notModelled: ['a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)'] } : {}),
   };
 }

@@ -185,7 +185,7 @@ export function followGateway<E extends Expectation>(
     why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);
   }
   why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} routes it to ${dest.cluster}`);
-  const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host));
+  const c2 = clusterFor(resources, dest, gw.namespace, keptNs?.(dest.host), gw.labels);
   // The gateway's scope is the services exported to its namespace, and a service's clusters are its non-UDP
   // ports (sidecar.go DefaultSidecarScopeForGateway, cluster_builder.go buildOutboundClusters): a route to a port
   // the entry lacks, or to an entry not exported to istio-system, names a cluster the gateway does not have.
@@ -196,7 +196,7 @@ export function followGateway<E extends Expectation>(
       ? undefined
       : `no ServiceEntry declares ${dest.host}`;
   if (!c2.exists || missing) {
-    why.push(`${at} has no cluster ${dest.cluster}${missing ? `: ${missing}` : ''}`);
+    why.push(`${at} has no cluster ${dest.cluster}${missing ? `: ${missing}` : c2.why ? `: ${c2.why}` : ''}`);
     return ends(dest.cluster, 'http-503');
   }
   if (c2.tls) why.push(`${c2.rule} makes the gateway originate TLS ${c2.tls.mode}${c2.tls.sni ? ` with SNI ${c2.tls.sni}` : ''}`);

@@ -86,6 +86,12 @@ export interface ServicePort {
   bind?: string;
   /** Set under captureMode NONE: the listener binds a socket of its own (Envoy still hands it captured calls to its address). */
   bindToPort?: boolean;
+  /**
+   * Set when the entry lists a CIDR on 0.0.0.0 (0.0.0.0/0, 0.0.0.0/1, ...): istiod builds its chain without
+   * the prefix range, so it is a match-all chain on the wildcard listener (see expect.ts onUnspecified); the
+   * CIDR is not in `cidrs`.
+   */
+  unspecifiedCidr?: boolean;
   /** Istio's processing order for the listening workload (export class, creation time, hostname). */
   rank: (string | number)[];
   /** Set when istiod names this port's cluster but does not build it: the rule and why. */
@@ -109,6 +115,11 @@ export interface WildcardListener {
   rules: RuleId[];
   /** The listener entry's protocol as istiod tracks it for conflicts ('UNSUPPORTED' once sniffed). */
   protocol: string;
+  /**
+   * Set while an HTTP_PROXY service's HTTP chain, which has no ALPN match, takes every connection the listener's
+   * other chains do not: a non-HTTP call then meets an HTTP connection manager (see buildListeners).
+   */
+  proxyHcm?: boolean;
 }
 
 export interface AddressListener {
@@ -208,7 +219,7 @@ export function buildListeners(
         if (existing) joinAddress(existing, sp, sniOnly);
         else out.set(name, { name, kind: 'address', ip, service: sp, conflicts: [], rules: sidecarPortRule(sp) });
       }
-      if (sp.cidrs.length === 0) {
+      if (sp.cidrs.length === 0 && !sp.unspecifiedCidr) {
         // Route `<port>` still has a virtual host for it: RDS takes every service with the port whose protocol is
         // HTTP or sniffed, whatever its address (httproute.go BuildSidecarOutboundVirtualHosts, route.go
         // BuildSidecarVirtualHostWrapper IsHTTPOrSniffed), so a request reaching another service's HTTP chain on
@@ -222,8 +233,43 @@ export function buildListeners(
     const l = wildcard(sp);
     const proto = portProtocol(sp);
     l.rules.push(...sidecarPortRule(sp));
-    if (isNew) l.protocol = sp.kind === 'http' || sp.kind === 'sniffed' ? 'UNSUPPORTED' : proto;
-    else if ((WELL_KNOWN.has(proto) || WELL_KNOWN.has(l.protocol)) && proto !== l.protocol) {
+    // listener.go buildSidecarOutboundListener: an HTTP_PROXY port's HTTP chain gets no ALPN match and the entry
+    // keeps the protocol HTTP_PROXY, which IsHTTP: an unset-protocol service processed after it is conflict
+    // AutoOverHTTP, which replaces the entry with its own chains (a match-all TCP chain and the sniffed HTTP chain),
+    // where after an HTTP service (protocol left Unsupported) it exits early. Checked on istiod eed52ebb66ad
+    // (2026-12-03), fixtures/rules/sniffed-after-http-proxy.yaml.
+    const overProxy = !isNew && l.protocol === 'HTTP_PROXY' && sp.kind === 'sniffed';
+    if (overProxy) {
+      l.rules.push('listener.sniffed-over-http-proxy');
+      l.proxyHcm = false;
+    }
+    if (proto === 'HTTP_PROXY' && sp.bind === undefined) {
+      // The same function builds an HTTP_PROXY port's chains before any conflict check and stores them as a new
+      // entry (conflict type NoConflict): a later HTTP_PROXY service replaces the chains earlier services left on
+      // the port with its match-all HTTP chain. Checked on istiod eed52ebb66ad (2026-12-03): a TCP entry's chain is
+      // gone, a raw TCP call reaches the HTTP connection manager.
+      if (!isNew) {
+        l.conflicts.push(...(l.matchAll ? [l.matchAll] : []), ...l.tls, ...l.cidr);
+        l.matchAll = undefined;
+        l.tls = [];
+        l.cidr = [];
+      }
+      l.proxyHcm = true;
+      l.protocol = 'HTTP_PROXY';
+      addHttp(l, sp);
+      continue;
+    }
+    // A match-all TCP chain merged after it equals that HTTP chain's empty match and is dropped (mergeTCPFilterChains).
+    if (l.proxyHcm && (sp.kind === 'tcp' || sp.kind === 'sniffed') && sp.cidrs.length === 0 && sp.ips.length === 0) {
+      conflict(l, sp, 'listener.tcp-conflict');
+      if (sp.kind === 'tcp') l.protocol = 'UNSUPPORTED';
+      continue;
+    }
+    if (sp.unspecifiedCidr && sp.kind !== 'http' && sp.bind === undefined) l.rules.push('listener.unspecified-cidr');
+    if (isNew) l.protocol = proto === 'HTTP_PROXY' ? proto : sp.kind === 'http' || sp.kind === 'sniffed' ? 'UNSUPPORTED' : proto;
+    else if (l.protocol === 'HTTP_PROXY' && sp.kind === 'http') {
+      // another HTTP service exits early: the entry stays HTTP_PROXY (its virtual host is on the port's route all the same)
+    } else if ((WELL_KNOWN.has(proto) || WELL_KNOWN.has(l.protocol)) && proto !== l.protocol) {
       // listener.go isConflictWithWellKnownPort: a server-first protocol (MongoDB, MySQL) never shares a port
       // with another protocol, because sniffing would break it; the service processed later loses the port.
       // Found by fuzzing (seed 12, path 306).
@@ -240,13 +286,15 @@ export function buildListeners(
         // A CIDR binds 0.0.0.0 too, so an Auto port meeting the Unsupported entry an HTTP (or sniffed) service
         // left there exits early as any sniffed port does: its prefix chain is never built (listener.go
         // buildSidecarOutboundListener; corpus master-2026-08-27 s6-7#0).
-        if (hadHttp) {
+        if (hadHttp && !overProxy) {
           conflict(l, sp, 'listener.sniffed-after-http');
           continue;
         }
       }
       l.cidr.push(sp);
-      continue;
+      // A CIDR on 0.0.0.0 beside this one is a service of its own (conversion.go, one per address) whose chain
+      // matches every destination (expect.ts onUnspecified).
+      if (!sp.unspecifiedCidr || sp.kind === 'sniffed') continue;
     }
     switch (sp.kind) {
       case 'http':
@@ -275,7 +323,7 @@ export function buildListeners(
       case 'sniffed': {
         const hadHttp = l.http !== undefined;
         addHttp(l, sp);
-        if (hadHttp) conflict(l, sp, 'listener.sniffed-after-http');
+        if (hadHttp && !overProxy) conflict(l, sp, 'listener.sniffed-after-http');
         else if (l.matchAll) conflict(l, sp, 'listener.tcp-conflict');
         else l.matchAll = sp;
         break;
@@ -382,6 +430,8 @@ export function instancesOnly(sp: ServicePort): boolean {
     sp.se.resolution === 'NONE' &&
     sp.ips.length === 0 &&
     sp.cidrs.length === 0 &&
+    // A CIDR on 0.0.0.0 is an address all the same: only a service whose address is 0.0.0.0 binds per instance.
+    !sp.unspecifiedCidr &&
     // A selector without labels is a selector all the same: istiod falls back to the wildcard listener only
     // when LabelSelectors is nil (listener.go), and conversion.go sets it from any workloadSelector; nor when the
     // service has instances, though none has an IP address to bind (listener.go skips those, binding nothing).

@@ -7,7 +7,7 @@ import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
 import { gatewayServiceFor, installedWorkloads, withInstalledServices } from './gateway.ts';
 import { portKind } from './listeners.ts';
-import { selectSidecar } from './policy.ts';
+import { podLabels, selectSidecar } from './policy.ts';
 import type { IstioVersion } from './version.ts';
 import { bypassedGateway, followGateway } from './gateway-hop.ts';
 import { isWildcard, subsetOf } from './hosts.ts';
@@ -96,7 +96,18 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const routing = resources.routing ?? [];
   if (routing.length === 0) return base;
   const notModelled: string[] = [];
-  const why: string[] = [];
+  // model/virtualservice_controller.go gives a VirtualService without exportTo meshConfig.defaultVirtualServiceExportTo
+  // (`.` its own namespace), but istiod eed52ebb66ad on the control-plane lane applied such a VirtualService in
+  // another namespace all the same (2026-12-03, mesh default ["."]): the model takes it as exported everywhere and
+  // says so.
+  const vsDefault = resources.mesh.meshConfig?.defaultVirtualServiceExportTo;
+  if (
+    Array.isArray(vsDefault) &&
+    !vsDefault.includes('*') &&
+    routing.some((r) => r.kind === 'VirtualService' && !((r.spec.exportTo as string[] | undefined) ?? []).length)
+  )
+    notModelled.push('meshConfig.defaultVirtualServiceExportTo (a VirtualService without exportTo is taken as exported everywhere)');
+  const why: string[] = notModelled.map((n) => `not modelled: ${n}`);
   const ns = probe.from.namespace;
   const meshRouting = scope ? routingSeenBy(resources, probe.from, probe.to.port, scope.v) : routing;
   const unimported = routing.filter((r) => !meshRouting.includes(r) && virtualServiceFor([r], probe.to.host, 'mesh', ns));
@@ -197,7 +208,13 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   rerouted =
     ((unbuilt && dest?.cluster !== base.cluster) || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
-  const c1 = clusterFor(resources, first, ns, scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined);
+  const c1 = clusterFor(
+    resources,
+    first,
+    ns,
+    scope ? keptServiceNamespace(resources, first.host, ns, scope.v) : undefined,
+    podLabels(probe.from),
+  );
   // A DestinationRule's TLS is set on the cluster it applies to (cluster_traffic_policy.go applyTrafficPolicy, the
   // cluster's transport socket): the unbuilt cluster the call still goes to has none. Corpus master-2026-08-27
   // s233-49#0.
@@ -257,7 +274,9 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     why.push(
       missing
         ? `the sidecar has no cluster ${first.cluster}: ${missing}`
-        : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
+        : c1.why
+          ? `the sidecar has no cluster ${first.cluster}: ${c1.why}`
+          : `no DestinationRule visible from ${ns} defines subset ${first.subset} of ${first.host}: the sidecar has no cluster ${first.cluster}`,
     );
     // No cluster, no TLS originated on it.
     const { tls: _none, ...bare } = hop1;

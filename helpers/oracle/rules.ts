@@ -54,6 +54,10 @@ export const RULES = {
   'listener.sniffed-after-http': 'an unset-protocol entry after an HTTP one on the port loses its TCP chain (listener.go)',
   'listener.sniffed-over-tcp':
     'an unset-protocol entry after a TCP one on an address listener adds its HTTP chain there: plain HTTP takes it (listener.go mergeTCPFilterChains)',
+  'listener.unspecified-cidr':
+    'a CIDR on 0.0.0.0 (0.0.0.0/0) gets a chain without its prefix range: it takes every destination and conflicts with a match-all chain (listener.go toFilterChainMatch, filterChainMatchEqual)',
+  'listener.sniffed-over-http-proxy':
+    'an unset-protocol entry after an HTTP_PROXY one on the port replaces its listener entry (conflict AutoOverHTTP): its match-all TCP chain takes non-HTTP traffic (listener.go buildSidecarOutboundListener)',
   'listener.instances-only': 'a non-HTTP port of a NONE entry selecting workloads binds per workload, not the wildcard (listener.go)',
   'listener.sidecar-port-protocol': "a Sidecar egress port's protocol builds the listener (listener.go buildSidecarOutboundListeners)",
 } as const;

@@ -1,0 +1,265 @@
+// Rules found by reading Istio's source for cases the fuzzer's generator does not produce, each confirmed on
+// the real istiod (`egress-conformance expect`) and pinned by a fixture in fixtures/rules/.
+import { describe, expect, it } from 'vitest';
+import { emptyResources, loadYamlText } from '../istio/load.ts';
+import { parseProbeUrl } from '../probes/url.ts';
+import { PINNED } from '../tools/versions.ts';
+import { expectProbe } from './index.ts';
+
+const V = PINNED.controlPlane.istioVersion;
+
+const entries = (...docs: string[]) => loadYamlText(docs.join('\n---\n'), 'subtle.yaml', emptyResources());
+const se = (name: string, spec: string) => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: default}
+spec: ${spec}
+`;
+const ask = (r: ReturnType<typeof entries>, to: string, policy: 'ALLOW_ANY' | 'REGISTRY_ONLY' = 'REGISTRY_ONLY') =>
+  expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(to) }, { istioVersion: V, policy });
+
+describe('a CIDR on 0.0.0.0 is no prefix: its chain matches every destination (listener.go toFilterChainMatch)', () => {
+  // pilot/pkg/networking/core/listener.go: a CIDR service binds the wildcard listener with a CIDR chain, but
+  // filterChainOpts.toFilterChainMatch leaves out a prefix range whose address is 0.0.0.0, and
+  // filterChainMatchEqual (cidrSet) skips it when checking conflicts. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/unspecified-cidr.yaml.
+  it('0.0.0.0/1 takes a destination outside 0.0.0.0/1 too', () => {
+    const r = entries(
+      se(
+        'half',
+        '{hosts: [half.example.com], addresses: [0.0.0.0/1], ports: [{number: 6000, name: tcp, protocol: TCP}], resolution: NONE}',
+      ),
+    );
+    const e = ask(r, 'tcp://203.0.113.5:6000');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|6000||half.example.com' });
+    expect(e.rules).toContain('listener.unspecified-cidr');
+  });
+
+  it('0.0.0.0/0 conflicts with an address-less TCP entry of the port: the first processed keeps the chain', () => {
+    const r = entries(
+      se(
+        'any-db',
+        '{hosts: [any-db.example.com], addresses: [0.0.0.0/0], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: NONE}',
+      ),
+      se('a-pg', '{hosts: [a-pg.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: NONE}'),
+    );
+    // istiod: listener 0.0.0.0_5432 → filter_chains[0] → outbound|5432||a-pg.example.com (a-pg sorts first by host).
+    expect(ask(r, 'tcp://203.0.113.5:5432')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||a-pg.example.com' });
+  });
+
+  it('an address 0.0.0.0 is the wildcard listener itself; a real CIDR keeps its prefix', () => {
+    const r = entries(
+      se('zero', '{hosts: [zero.example.com], addresses: [0.0.0.0], ports: [{number: 7000, name: tcp, protocol: TCP}], resolution: NONE}'),
+      se('net', '{hosts: [net.example.com], addresses: [10.0.0.0/8], ports: [{number: 7001, name: tcp, protocol: TCP}], resolution: NONE}'),
+    );
+    expect(ask(r, 'tcp://203.0.113.5:7000')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|7000||zero.example.com',
+      listener: '0.0.0.0_7000',
+    });
+    expect(ask(r, 'tcp://203.0.113.5:7001')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'tcp://203.0.113.5:7001').rules).not.toContain('listener.unspecified-cidr');
+  });
+});
+
+describe('an unset-protocol entry after an HTTP_PROXY one replaces its listener entry (listener.go AutoOverHTTP)', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListener: an HTTP_PROXY port builds an HTTP chain
+  // without ALPN match and the entry keeps protocol HTTP_PROXY (IsHTTP), so a later Auto port is AutoOverHTTP and
+  // overrides the entry with its TCP and sniffed HTTP chains; after a plain HTTP entry it exits early. Checked on
+  // istiod eed52ebb66ad (2026-12-03), fixtures/rules/sniffed-after-http-proxy.yaml.
+  const r = (first: string) =>
+    entries(
+      se('a-proxy', `{hosts: [a-proxy.example.com], ports: [{number: 3128, name: proxy, protocol: ${first}}], resolution: DNS}`),
+      se('b-sniff', '{hosts: [b-sniff.example.com], ports: [{number: 3128, name: sniff}], resolution: NONE}'),
+    );
+  it("non-HTTP traffic takes the sniffed entry's match-all chain", () => {
+    const e = ask(r('HTTP_PROXY'), 'tcp://203.0.113.5:3128');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|3128||b-sniff.example.com' });
+    expect(e.rules).toContain('listener.sniffed-over-http-proxy');
+  });
+  it("plain HTTP still takes route 3128, the HTTP_PROXY entry's virtual host or the catch-all", () => {
+    expect(ask(r('HTTP_PROXY'), 'http://a-proxy.example.com:3128/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|3128||a-proxy.example.com',
+    });
+    expect(ask(r('HTTP_PROXY'), 'http://unknown.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it('after a plain HTTP entry the sniffed entry loses its TCP chain', () => {
+    const e = ask(r('HTTP'), 'tcp://203.0.113.5:3128');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(e.rules).toContain('listener.sniffed-after-http');
+  });
+});
+
+describe('a later HTTP_PROXY entry replaces the chains earlier entries left on the port (listener.go NoConflict)', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListener builds an HTTP_PROXY port's chains before
+  // any conflict check and stores them as a new entry, so a TCP entry's match-all chain is gone; a TCP entry after
+  // it merges a match-all chain equal to the HTTP chain's empty match and is dropped. Either way a raw TCP call
+  // meets an HTTP connection manager, which istiod's lane reports as an error ("depends on the client bytes"):
+  // checked on istiod eed52ebb66ad (2026-12-03). The model says so aloud, and keeps the SNI chain of a TLS entry.
+  const r = (a: string, b: string) =>
+    entries(
+      se('a', `{hosts: [a.example.com], ports: [{number: 3129, name: p, protocol: ${a}}], resolution: NONE}`),
+      se('b', `{hosts: [b.example.com], ports: [{number: 3129, name: p, protocol: ${b}}], resolution: NONE}`),
+    );
+  it.each([
+    ['TCP', 'HTTP_PROXY'],
+    ['HTTP_PROXY', 'TCP'],
+  ])('%s then %s: a raw TCP call is not modelled, it takes no TCP chain', (a, b) => {
+    const e = ask(r(a, b), 'tcp://203.0.113.5:3129');
+    expect(e.notModelled).toEqual(['a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)']);
+    expect(e.cluster).not.toMatch(/^outbound/);
+    expect(ask(r(a, b), 'http://b.example.com:3129/').notModelled).toBeUndefined();
+  });
+  it('a TLS entry keeps its SNI chain beside the HTTP_PROXY one', () => {
+    const e = ask(r('HTTP_PROXY', 'TLS'), 'https://b.example.com:3129/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|3129||b.example.com' });
+    expect(e.notModelled).toBeUndefined();
+  });
+});
+
+describe("a DNS entry's subset keeps only the endpoints its labels select (cluster_builder.go buildSubsetCluster)", () => {
+  // cluster_builder.go: a STRICT_DNS/LOGICAL_DNS subset cluster's endpoints are filtered by the subset's labels and
+  // buildCluster drops such a cluster without endpoints; serviceentry/conversion.go gives an entry without endpoints
+  // one endpoint, its host, with no labels. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/dns-subset-labels.yaml.
+  const scenario = (entry: string, subset: string) =>
+    entries(
+      se('s', entry),
+      `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: s, namespace: default}
+spec: {host: s.example.com, subsets: [${subset}]}
+`,
+      `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: s, namespace: default}
+spec: {hosts: [s.example.com], http: [{route: [{destination: {host: s.example.com, subset: v1}}]}]}
+`,
+    );
+  const dns = '{hosts: [s.example.com], ports: [{number: 8081, name: http, protocol: HTTP}], resolution: DNS}';
+  it('a labelled subset of a DNS entry without endpoints has no cluster: 503', () => {
+    const e = ask(scenario(dns, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|8081|v1|s.example.com', signal: 'http-503' });
+    expect(e.reason).toContain('has one endpoint, its host, without labels');
+  });
+  it('a subset without labels, a PASSTHROUGH subset, or endpoints carrying the labels keep it', () => {
+    expect(ask(scenario(dns, '{name: v1}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
+    expect(
+      ask(
+        scenario(dns, '{name: v1, labels: {version: v1}, trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}}'),
+        'http://s.example.com:8081/',
+      ).verdict,
+    ).toBe('allowed');
+    const labelled =
+      '{hosts: [s.example.com], ports: [{number: 8081, name: http, protocol: HTTP}], resolution: DNS, endpoints: [{address: backend.example.org, labels: {version: v1}}]}';
+    expect(ask(scenario(labelled, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
+    expect(ask(scenario(labelled, '{name: v1, labels: {version: v2}}'), 'http://s.example.com:8081/').verdict).toBe('blocked');
+  });
+  it("the rule's own PASSTHROUGH load balancer makes the subset ORIGINAL_DST too (applyDestinationRule)", () => {
+    const r = entries(
+      se('s', dns),
+      `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: s, namespace: default}
+spec: {host: s.example.com, trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}, subsets: [{name: v1, labels: {version: v1}}]}
+`,
+      `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: s, namespace: default}
+spec: {hosts: [s.example.com], http: [{route: [{destination: {host: s.example.com, subset: v1}}]}]}
+`,
+    );
+    expect(ask(r, 'http://s.example.com:8081/').verdict).toBe('allowed');
+  });
+  it('resolution NONE (ORIGINAL_DST) needs no endpoints', () => {
+    const none = '{hosts: [s.example.com], ports: [{number: 8081, name: http, protocol: HTTP}], resolution: NONE}';
+    expect(ask(scenario(none, '{name: v1, labels: {version: v1}}'), 'http://s.example.com:8081/').verdict).toBe('allowed');
+  });
+});
+
+describe('meshConfig.defaultDestinationRuleExportTo ["."] makes a DestinationRule without exportTo private (push_context.go setDestinationRules)', () => {
+  // push_context.go setDestinationRules: `exportToSet.IsEmpty() && ps.exportToDefaults.destinationRule.Contains(
+  // visibility.Private)` → isPrivateOnly. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/default-destination-rule-export.yaml.
+  const r = (meshDefault: string) =>
+    loadYamlText(
+      `
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultDestinationRuleExportTo: ${meshDefault}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pay, namespace: frontend}
+spec: {hosts: [pay.example.com], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pay, namespace: frontend}
+spec: {host: pay.example.com, subsets: [{name: v1}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pay, namespace: default}
+spec: {hosts: [pay.example.com], exportTo: ["*"], http: [{route: [{destination: {host: pay.example.com, subset: v1}}]}]}
+`,
+      'dr.yaml',
+      emptyResources(),
+    );
+  const from = (ns: string, meshDefault: string) =>
+    expectProbe(
+      r(meshDefault),
+      { from: { namespace: ns }, to: parseProbeUrl('http://pay.example.com:8080/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+  it("another namespace loses the subset, the rule's own keeps it", () => {
+    expect(from('default', '["."]')).toMatchObject({ verdict: 'blocked', cluster: 'outbound|8080|v1|pay.example.com', signal: 'http-503' });
+    expect(from('frontend', '["."]')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080|v1|pay.example.com' });
+  });
+  it('`*`, or `.` beside `*` (only `.` counts)', () => {
+    expect(from('default', '["*"]').verdict).toBe('allowed');
+    expect(from('default', '[".", "*"]').verdict).toBe('blocked');
+  });
+});
+
+describe("a DestinationRule's workloadSelector picks the workloads it applies to (sidecar.go SidecarScope.DestinationRule)", () => {
+  // sidecar.go SidecarScope.DestinationRule: the first entry of the proxy's namespace whose selector the proxy's
+  // labels hold, else the last entry without a selector; a rule with a selector and one without stand apart.
+  // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/destination-rule-selector.yaml.
+  const dr = (name: string, selector: string, subset: string) => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${name}, namespace: default}
+spec: {host: api.example.com, ${selector ? `workloadSelector: {matchLabels: ${selector}}, ` : ''}subsets: [{name: ${subset}}]}
+`;
+  const vs = (subset: string) => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: default}
+spec: {hosts: [api.example.com], http: [{route: [{destination: {host: api.example.com, subset: ${subset}}}]}]}
+`;
+  const api = se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}');
+  const from = (r: ReturnType<typeof entries>, labels?: Record<string, string>) =>
+    expectProbe(
+      r,
+      { from: { namespace: 'default', ...(labels ? { labels } : {}) }, to: parseProbeUrl('http://api.example.com/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    ).verdict;
+  it('a client the selector does not pick has no subset cluster', () => {
+    const r = entries(api, dr('sel', '{app: other}', 'v1'), vs('v1'));
+    expect(from(r)).toBe('blocked');
+    expect(from(r, { app: 'other' })).toBe('allowed');
+  });
+  it('a rule with a selector and one without stay apart: each client gets one of them', () => {
+    const toV1 = entries(api, dr('a-all', '', 'v1'), dr('b-sel', '{app: other}', 'v2'), vs('v1'));
+    expect(from(toV1)).toBe('allowed');
+    expect(from(toV1, { app: 'other' })).toBe('blocked');
+    const toV2 = entries(api, dr('a-all', '', 'v1'), dr('b-sel', '{app: other}', 'v2'), vs('v2'));
+    expect(from(toV2)).toBe('blocked');
+    expect(from(toV2, { app: 'other' })).toBe('allowed');
+  });
+});
