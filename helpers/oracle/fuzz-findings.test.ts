@@ -670,3 +670,37 @@ spec:
     });
   });
 });
+
+describe('an address listener of a sniffed service has an HTTP chain (listener.go buildSidecarOutboundListener, ListenerProtocolAuto)', () => {
+  const r = res(`
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultConfig: {proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: port-80}]
+  resolution: DNS_ROUND_ROBIN
+  workloadSelector: {labels: {}}
+`);
+
+  it('plain HTTP to the auto-allocated address meets the unbuilt cluster on route a.example.com:80: Envoy answers 503 (fixtures/rules/fuzz-s6262-160.yaml)', () => {
+    expect(probe(r, 'default', 'http://a.example.com/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'http-503',
+      rule: 'se.dns-cluster-not-built',
+    });
+  });
+
+  it('a TCP connection takes the TCP chain, whose tcp_proxy closes it', () => {
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'tcp-close',
+    });
+  });
+});
