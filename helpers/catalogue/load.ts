@@ -23,7 +23,9 @@ function bad(file: string, what: string): never {
   throw new UserError(`${file}: ${what}`);
 }
 
-const SIGNALS = new Set(['http-502', 'tcp-close']);
+// Every BlockSignal the oracle answers with: the fuzzer pins what istiod did, a route's 503 to a cluster without
+// endpoints (fixtures/rules/fuzz-s6262-160.yaml) or Envoy's own 404 included (helpers/fuzz/fixture.ts pin).
+const SIGNALS = new Set(['http-502', 'http-503', 'http-404', 'tcp-close']);
 
 /**
  * `allowed outbound|5432||db.example.com` or `blocked BlackHoleCluster tcp-close`; a pseudo-cluster where a call
@@ -37,7 +39,7 @@ export function parsePinned(file: string, where: string, text: unknown): PinnedE
     : text.trim().split(/\s+/);
   if ((verdict !== 'allowed' && verdict !== 'blocked') || !cluster || rest.length)
     bad(file, `${where}: "${text}" is not "allowed|blocked CLUSTER [SIGNAL]"`);
-  if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502 or tcp-close`);
+  if (signal && !SIGNALS.has(signal)) bad(file, `${where}: signal "${signal}" is not http-502, http-503, http-404 or tcp-close`);
   return { verdict: verdict as Verdict, cluster, ...(signal ? { signal: signal as PinnedExpectation['signal'] } : {}) };
 }
 

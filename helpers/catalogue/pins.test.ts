@@ -99,6 +99,12 @@ describe('a pin', () => {
       cluster: 'BlackHoleCluster',
       signal: 'http-502',
     });
+    expect(parsePinned('f.yaml', 'probes[0]', 'blocked outbound|80||a.example.com http-503')).toEqual({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'http-503',
+    });
+    expect(() => parsePinned('f.yaml', 'probes[0]', 'blocked BlackHoleCluster forwarded')).toThrow(/is not http-502, http-503/);
     expect(() => parsePinned('f.yaml', 'probes[0]', 'blocked (no route) tcp-close extra')).toThrow(/f\.yaml: probes\[0\]/);
   });
 });

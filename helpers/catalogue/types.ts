@@ -5,7 +5,7 @@ import type { BlockSignal, PolicyMode, Probe, ResourceSet, TlsOrigin, Verdict } 
 export interface PinnedExpectation {
   verdict: Verdict;
   cluster: string;
-  /** How a blocked call shows itself (`http-502` or `tcp-close`), when pinned. */
+  /** How a blocked call shows itself (`http-502`, `http-503`, `http-404` or `tcp-close`), when pinned. */
   signal?: BlockSignal;
 }
 

@@ -628,3 +628,79 @@ spec: {egress: [${egress}]}
     });
   });
 });
+
+describe('a CIDR prefix chain is a TCP chain (listener.go buildSidecarOutboundListener: only the TCP opts get the CIDR)', () => {
+  const r = res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: frontend, creationTimestamp: "2026-01-01T00:00:02Z"}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 5432, name: p5432, protocol: GRPC, targetPort: 8000}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}, {address: 10.1.2.3}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: istio-system, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec:
+  hosts: [b.example.com]
+  ports: [{number: 5432, name: p5432}]
+  resolution: NONE
+  addresses: [192.0.2.0/24, 192.0.2.0/28]
+  location: MESH_INTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: through-gateway-0, namespace: frontend}
+spec:
+  hosts: [b.example.com]
+  gateways: [mesh]
+  http:
+  - match: [{port: 5432}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
+`);
+
+  it('plain HTTP into the range takes the tcp_proxy chain of the CIDR entry; another entry of the host being GRPC brings no http route to it (fixtures/rules/fuzz-s6262-23.yaml)', () => {
+    expect(probe(r, 'default', 'http://192.0.2.255:5432/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||b.example.com',
+      listener: '0.0.0.0_5432',
+      rule: 'se.cidr-chain',
+    });
+  });
+});
+
+describe('an address listener of a sniffed service has an HTTP chain (listener.go buildSidecarOutboundListener, ListenerProtocolAuto)', () => {
+  const r = res(`
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec: {meshConfig: {defaultConfig: {proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: port-80}]
+  resolution: DNS_ROUND_ROBIN
+  workloadSelector: {labels: {}}
+`);
+
+  it('plain HTTP to the auto-allocated address meets the unbuilt cluster on route a.example.com:80: Envoy answers 503 (fixtures/rules/fuzz-s6262-160.yaml)', () => {
+    expect(probe(r, 'default', 'http://a.example.com/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'http-503',
+      rule: 'se.dns-cluster-not-built',
+    });
+  });
+
+  it('a TCP connection takes the TCP chain, whose tcp_proxy closes it', () => {
+    expect(probe(r, 'default', 'tcp://a.example.com:80', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||a.example.com',
+      signal: 'tcp-close',
+    });
+  });
+});

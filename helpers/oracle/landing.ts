@@ -332,10 +332,17 @@ export function land(
     const why = l.service.autoAllocated
       ? `auto-allocated address of ${l.service.host}, answered by the sidecar's DNS proxy`
       : `address of ${entryLabel(l.service.se)}`;
+    // An unset-protocol (sniffed) service's own listener has an HTTP chain beside its TCP one (listener.go
+    // buildSidecarOutboundListener, ListenerProtocolAuto: buildSidecarOutboundHTTPListenerOpts with the HTTP
+    // inspector's plaintext ALPNs, route `<host>:<port>`): plain HTTP takes it, so for a cluster istiod names but
+    // does not build (or that has no endpoints) Envoy's router answers 503 where the tcp_proxy would close the
+    // connection. Found by fuzzing: fixtures/rules/fuzz-s6262-160.yaml (an auto-allocated address).
+    const httpChain = probe.to.scheme === 'http' && l.service.kind === 'sniffed';
     return toService(
       l.service,
-      `listener ${l.name} (${why}): ${sniOnly ? `TLS with SNI under ${l.service.host}` : 'every connection to it'}`,
+      `listener ${l.name} (${why}): ${sniOnly ? `TLS with SNI under ${l.service.host}` : httpChain ? `plain HTTP takes its HTTP chain, route ${l.service.host}:${l.service.port}` : 'every connection to it'}`,
       l.service.autoAllocated ? 'se.auto-address-listener' : 'se.address-listener',
+      httpChain,
     );
   }
   return landWildcard(l, probe, dst, mode, httpRouted);

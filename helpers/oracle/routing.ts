@@ -131,9 +131,17 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // like any other (its virtual host is built from the service, route.go; corpus master-2026-08-27 s82-11#0).
   const baseRule = (base as { rule?: string }).rule ?? '';
   const unbuilt = base.verdict === 'blocked' && UNBUILT.has(baseRule);
+  // A CIDR prefix chain is the entry's TCP chain whatever another entry of the host declares for the port: only
+  // buildSidecarOutboundTCPListenerOpts gets the CIDR (outboundListenerOpts.cidr, listener.go
+  // buildSidecarOutboundListener), the HTTP chain of a sniffed port matches no prefix, and Envoy narrows chains by
+  // destination prefix before ALPN, so plain HTTP into the range goes over tcp_proxy and no http route applies.
+  // Found by fuzzing: fixtures/rules/fuzz-s6262-23.yaml (a GRPC entry of the same host in another namespace).
+  const cidrChain = baseRule === 'se.cidr-chain';
   let kind =
     m && (base.verdict === 'allowed' || unbuilt)
-      ? portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
+      ? cidrChain
+        ? 'tcp'
+        : portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
       : undefined;
   let dest: Destination | undefined;
   // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
@@ -195,6 +203,8 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(
         `${ref} has no virtual host on route ${probe.to.port}: the service kept for ${probe.to.host} has no HTTP port ${probe.to.port}`,
       );
+    } else if (cidrChain && kindFor === 'http') {
+      why.push(`${ref} is not used: plain HTTP into the CIDR took the entry's TCP prefix chain, which no http route reaches`);
     } else if (kind !== kindFor && !(kind === 'tcp' && kindFor !== 'http')) {
       why.push(`${ref} is not used: the port is ${kind}, the call ${kindFor}`);
     } else if (kind === 'tls' && !vs.spec.tls && vs.spec.http) {
