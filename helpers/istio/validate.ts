@@ -4,7 +4,9 @@
 import { isIP } from 'node:net';
 import { isCidr } from '../net/addresses.ts';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Istio's own label pattern (pkg/config/labels dns1123LabelFmt), upper-case letters included: `istioctl validate`
+// accepts a host, port name or exportTo entry written with them.
+const DNS1123_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 const PROTOCOLS = new Set(['HTTP', 'HTTP_PROXY', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
 
 /**
@@ -19,7 +21,7 @@ export function hostProblem(host: string, opts: { allowPartial?: boolean } = {})
   if (host.length > 255) return `host "${host}" is longer than 255 characters`;
   const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
   const [first = '', ...rest] = labels; // split yields at least one label
-  const bad = `host "${host}" is not a valid DNS name (labels are lower-case letters, digits and "-"; only the first label may hold a wildcard)`;
+  const bad = `host "${host}" is not a valid DNS name (labels are letters, digits and "-"; only the first label may hold a wildcard)`;
   if (first !== '*') {
     const m = /^\*(-?)(.*)$/.exec(first);
     if (m) {

@@ -608,12 +608,29 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
   return {
     verdict: landing.blocked ? 'blocked' : 'allowed',
     cluster: landing.cluster,
-    reason,
+    reason: upperCaseHosts(scenario, probe) ? `${reason}; not modelled: ${UPPER_CASE_NOTE}` : reason,
     listener: listener?.name ?? 'virtualOutbound',
     ...(landing.signal ? { signal: landing.signal } : {}),
     policy: decision.mode,
     rule: landing.rule,
     rules: [...new Set(rules)],
-    ...(proxyNote.length ? { notModelled: ['a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)'] } : {}),
+    ...(proxyNote.length || upperCaseHosts(scenario, probe)
+      ? {
+          notModelled: [
+            ...(proxyNote.length ? ['a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)'] : []),
+            ...(upperCaseHosts(scenario, probe) ? [UPPER_CASE_NOTE] : []),
+          ],
+        }
+      : {}),
   };
+}
+
+/**
+ * Istio accepts upper-case letters in hosts (pkg/config/labels dns1123LabelFmt is [a-zA-Z0-9]); whether istiod
+ * and Envoy then compare names without regard to case is not modelled: the model compares them as written.
+ */
+const UPPER_CASE_NOTE = 'upper-case letters in host names (the model compares host names as written, case included)';
+function upperCaseHosts(scenario: ResourceSet, probe: Probe): boolean {
+  const upper = (h: string) => h !== h.toLowerCase();
+  return upper(probe.to.host) || scenario.serviceEntries.some((se) => se.hosts.some(upper));
 }

@@ -263,3 +263,24 @@ spec: {hosts: [api.example.com], http: [{route: [{destination: {host: api.exampl
     expect(from(toV2, { app: 'other' })).toBe('allowed');
   });
 });
+
+describe('upper-case letters in hosts (pkg/config/labels dns1123LabelFmt: [a-zA-Z0-9])', () => {
+  const yaml = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: up, namespace: default}
+spec: {hosts: [API.Example.com], ports: [{number: 443, name: TLS-Port, protocol: TLS}], resolution: DNS, exportTo: [default]}
+`;
+  it('are accepted, as the pinned istioctl validate accepts them, and the model says it compares names as written', () => {
+    const r = loadYamlText(yaml, 'upper.yaml', emptyResources());
+    const a = expectProbe(
+      r,
+      { from: { namespace: 'default' }, to: parseProbeUrl('https://api.example.com/') },
+      { istioVersion: V, policy: 'REGISTRY_ONLY' },
+    );
+    // Checked on istiod eed52ebb66ad (2026-12-03): no SNI chain for api.example.com, BlackHoleCluster.
+    expect(a).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(a.notModelled).toContain('upper-case letters in host names (the model compares host names as written, case included)');
+    expect(a.reason).toMatch(/not modelled: upper-case letters in host names/);
+  });
+});
