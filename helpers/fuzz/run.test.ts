@@ -205,3 +205,18 @@ describe('fuzz replay of one path', () => {
     expect(replayed).toEqual([[path, scenario]]);
   });
 });
+
+describe('fuzz shrinking', () => {
+  it('takes no step whose disagreement istiod does not repeat when the step is applied again', async () => {
+    // Every probe disagrees for the whole main pass (its 10 replays included); while shrinking, only on every
+    // other application: each smaller scenario disagrees once, then not when applied again.
+    const mainPass = 11;
+    const lane = new ModelAnsweringLane(V, (application) => (application <= mainPass || application % 2 === 1 ? PASSTHROUGH : undefined));
+    const summary = await runFuzz({ lane, oracleVersion: V, seed: 3, count: 1, shrinkTimeMs: 20_000 });
+    const [f] = summary.findings;
+    if (!f) throw new Error('the planted disagreement was not found');
+    expect(lane.applied).toBeGreaterThan(mainPass);
+    expect(f.shrinkSteps).toBe(0);
+    expect(f.shrunk.manifests).toEqual(f.original.manifests);
+  });
+});

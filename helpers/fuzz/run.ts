@@ -10,7 +10,7 @@ import { scenarioArb, type ScenarioArbOptions } from './generate.ts';
 import type { ScenarioOutcome } from './probe-outcome.ts';
 import { finishScenarios, runScenario } from './run-scenario.ts';
 import { admit, type FuzzScenario } from './scenario.ts';
-import { type Found, shrinkFinding } from './shrink.ts';
+import { type Found, SHRINK_REPLAYS, shrinkFinding } from './shrink.ts';
 import { DEFAULT_REPLAYS, settleByReplay } from './variance.ts';
 import { countLaneError, countRejected, countScenario, emptySummary, type FuzzSummary } from './summary.ts';
 
@@ -48,7 +48,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const summary = emptySummary();
   const found: Found[] = [];
   const simulator = opts.simulator ? new Simulator(opts.simulator) : undefined;
-  const ctx = { lane: opts.lane, oracleVersion: opts.oracleVersion, ...(simulator ? { simulator } : {}) };
+  // A shrink step replays fewer times than a found scenario (each step is a lane run), never more; --replays 0: none.
+  const ctx = {
+    lane: opts.lane,
+    oracleVersion: opts.oracleVersion,
+    replays: Math.min(opts.replays ?? DEFAULT_REPLAYS, SHRINK_REPLAYS),
+    ...(simulator ? { simulator } : {}),
+  };
   try {
     // With a path, fast-check starts at that generated value: the index goes on from there.
     let index = opts.path !== undefined ? Number(opts.path) - 1 : -1;

@@ -7,6 +7,7 @@ import type { Simulator } from '../tools/simulator.ts';
 import type { ScenarioOutcome } from './probe-outcome.ts';
 import { runScenario } from './run-scenario.ts';
 import { admit, type FuzzScenario } from './scenario.ts';
+import { settleByReplay } from './variance.ts';
 
 export interface Finding {
   /** fast-check path of the generated scenario (replay: same seed, this path). */
@@ -22,6 +23,20 @@ export interface ShrinkContext {
   lane: Lane;
   oracleVersion: string;
   simulator?: Simulator;
+  /**
+   * Each step that still disagrees is applied this many more times, and counts only if its disagreement holds
+   * (variance.ts): a shrink must not drift into a scenario where istiod itself answers two ways. Default 2; 0: never.
+   */
+  replays?: number;
+}
+
+export const SHRINK_REPLAYS = 2;
+
+/** Does the scenario still disagree, every replay included? A probe istiod answers otherwise on a replay is dropped. */
+async function stillDisagrees(s: FuzzScenario, outcome: ScenarioOutcome, ctx: ShrinkContext): Promise<boolean> {
+  if (outcome.disagreeing.length === 0) return false;
+  await settleByReplay(ctx.lane, s, outcome, ctx, ctx.replays ?? SHRINK_REPLAYS);
+  return outcome.disagreeing.length > 0;
 }
 
 /** A disagreeing scenario as the main pass met it. */
@@ -56,7 +71,7 @@ async function greedyTrim(
     } catch {
       return false;
     }
-    if (outcome.disagreeing.length === 0) return false;
+    if (!(await stillDisagrees(candidate, outcome, opts))) return false;
     step();
     cur = { s: candidate, outcome };
     return true;
@@ -89,7 +104,7 @@ export async function shrinkFinding(
       } catch {
         return true; // a lane failure is not the disagreement being shrunk
       }
-      if (outcome.disagreeing.length === 0) return true;
+      if (!(await stillDisagrees(s, outcome, ctx))) return true;
       steps++;
       last = { s, outcome };
       return false;
