@@ -92,7 +92,22 @@ export class ControlPlaneStack {
     return this.cluster.kubeconfig;
   }
 
+  /**
+   * Starts the stack; once more, on fresh ports, when a port picked free was taken by another process before
+   * ours bound it (several stacks starting on one machine: istiod's or a cluster component's `bind: address
+   * already in use`). Everything the failed attempt started is already ended by then.
+   */
   static async start(o: StackOptions): Promise<ControlPlaneStack> {
+    try {
+      return await ControlPlaneStack.startOnce(o);
+    } catch (e) {
+      if (!/address already in use/.test((e as Error).message)) throw e;
+      o.onProgress?.('control-plane: a port picked for the stack was taken meanwhile by another process; starting again on other ports');
+      return ControlPlaneStack.startOnce(o);
+    }
+  }
+
+  private static async startOnce(o: StackOptions): Promise<ControlPlaneStack> {
     const say = o.onProgress ?? (() => {});
     const build = !!o.build;
     const binary = o.binary ?? (await ensurePilotDiscovery({ build, onProgress: o.onProgress, pin: o.pin })).path;
