@@ -33,14 +33,15 @@ const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].
  * (its new subset names appended, the first top-level traffic policy kept), and otherwise stands beside it as an
  * entry of its own. No workloadSelector is modelled.
  */
-function pool(drs: IstioConfig[], ns: string, kind: Pool, root: string): Map<string, Consolidated[]> {
+function pool(drs: IstioConfig[], ns: string, kind: Pool): Map<string, Consolidated[]> {
   const out = new Map<string, Consolidated[]>();
   for (const r of drs.filter((x) => x.namespace === ns).sort(compareByCreation)) {
     const exportTo = new Set((r.spec.exportTo as string[] | undefined) ?? []);
     const local = exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(ns);
     // The mesh's defaultDestinationRuleExportTo is taken as `*` (unset in every scenario).
     const privateOnly = exportTo.size === 1 && (exportTo.has('.') || exportTo.has(ns));
-    const into = kind === 'local' ? local : kind === 'exported' ? !privateOnly : privateOnly && ns === root;
+    // 'rootLocal' is asked of the root namespace only.
+    const into = kind === 'local' ? local : kind === 'exported' ? !privateOnly : privateOnly;
     if (!into) continue;
     const host = String(r.spec.host);
     const list = out.get(host);
@@ -81,8 +82,8 @@ function mostSpecific(index: Map<string, Consolidated[]>, host: string): Consoli
 }
 
 /** getExportedDestinationRuleFromNamespace: the matched entries exported to the client's namespace. */
-function exportedFrom(drs: IstioConfig[], ns: string, host: string, clientNs: string, root: string): Consolidated[] {
-  return (mostSpecific(pool(drs, ns, 'exported', root), host) ?? []).filter(
+function exportedFrom(drs: IstioConfig[], ns: string, host: string, clientNs: string): Consolidated[] {
+  return (mostSpecific(pool(drs, ns, 'exported'), host) ?? []).filter(
     (c) => c.exportTo.size === 0 || c.exportTo.has('*') || c.exportTo.has(clientNs),
   );
 }
@@ -101,11 +102,11 @@ function destinationRuleFor(
 ): Consolidated | undefined {
   const drs = (resources.routing ?? []).filter((r) => r.kind === 'DestinationRule');
   const root = rootNamespace(resources);
-  const first = mostSpecific(pool(drs, proxyNs === root ? root : proxyNs, proxyNs === root ? 'rootLocal' : 'local', root), host);
+  const first = mostSpecific(pool(drs, proxyNs, proxyNs === root ? 'rootLocal' : 'local'), host);
   const found =
     (first?.length ? first : undefined) ??
-    (serviceNs ? nonEmpty(exportedFrom(drs, serviceNs, host, proxyNs, root)) : undefined) ??
-    nonEmpty(exportedFrom(drs, root, host, proxyNs, root));
+    (serviceNs ? nonEmpty(exportedFrom(drs, serviceNs, host, proxyNs)) : undefined) ??
+    nonEmpty(exportedFrom(drs, root, host, proxyNs));
   return found?.[found.length - 1];
 }
 
