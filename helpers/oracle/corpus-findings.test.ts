@@ -2547,6 +2547,9 @@ spec:
       ['sidecar', GW],
       ['gateway', 'outbound|80||b.example.com'],
     ]);
+    // The route is named by the port the server resolves to, the gateway Service's targetPort (model/gateway.go
+    // resolvePorts, gatewayRDSRouteName).
+    expect(e.reason).toContain('shares route http.8080');
   });
 });
 

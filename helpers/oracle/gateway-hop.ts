@@ -1,7 +1,7 @@
 // A call the sidecar sends to the egress gateway, followed through it: the Gateway server that takes it, the
 // TLS the two ends must agree on, the VirtualService bound to the server and the cluster the gateway sends it
 // to; and a direct call that bypasses a gateway routing its host. Pure.
-import type { BlockSignal, Expectation, Hop, Probe, ResourceSet } from '../model/types.ts';
+import type { BlockSignal, Expectation, Hop, IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { exportedTo } from './export-to.ts';
 import {
@@ -46,7 +46,6 @@ export function followGateway<E extends Expectation>(
     ? onPort.find((s) => sniMatched(s) && serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni))
     : undefined;
   const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s)));
-  const bySni = server && sni && sniMatched(server) ? server : undefined;
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -147,8 +146,9 @@ export function followGateway<E extends Expectation>(
       : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
   // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
-  // hosts that bound VirtualServices share), matched against the request's Host.
-  const hostOutside = bySni !== undefined && !serverTakes(bySni, probe.to.host);
+  // hosts that bound VirtualServices share), matched against the request's Host. Only a server picked by SNI can
+  // fail to name the Host.
+  const hostOutside = !serverTakes(server, probe.to.host);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
@@ -156,19 +156,17 @@ export function followGateway<E extends Expectation>(
   // Corpus master-2026-08-27 s234-104#2 (a VirtualService bound to the second Gateway on port 80).
   const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
   const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
-  let vs: ReturnType<typeof virtualServiceFor>;
-  let dest: Destination | undefined;
-  let routedBy = server;
+  let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
   for (const s of sharing) {
-    const v = virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
-    const d = v ? routeOf(resources, v, kind, s.ref, first.port, probe, notModelled) : undefined;
-    vs ??= v;
-    if (d) {
-      [vs, dest, routedBy] = [v, d, s];
+    const vs = virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
+    if (!vs) continue;
+    const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
+    if (dest) {
+      routed = { vs, dest, by: s };
       break;
     }
   }
-  if (!vs || !dest) {
+  if (!routed) {
     const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
     why.push(
       hostOutside
@@ -180,6 +178,7 @@ export function followGateway<E extends Expectation>(
     if (kind === 'http') return ends('(no route)', 'http-404');
     return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
   }
+  const { vs, dest, by: routedBy } = routed;
   if (routedBy !== server) {
     const target = gw.ports.find((p) => p.port === first.port)?.targetPort ?? first.port;
     why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);
