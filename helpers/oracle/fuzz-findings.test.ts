@@ -661,7 +661,7 @@ spec:
     route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
 `);
 
-  it('plain HTTP into the range takes the tcp_proxy chain of the CIDR entry; another entry of the host being GRPC brings no http route to it (fixtures/rules/fuzz-s6262-23.yaml)', () => {
+  it('plain HTTP into the range takes the tcp_proxy chain of the CIDR entry; another entry of the host being GRPC brings no http route to it (fuzz --seed 6262 --path 23)', () => {
     expect(probe(r, 'default', 'http://192.0.2.255:5432/', 'ALLOW_ANY')).toMatchObject({
       verdict: 'allowed',
       cluster: 'outbound|5432||b.example.com',
