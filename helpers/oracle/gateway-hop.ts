@@ -9,12 +9,13 @@ import {
   type GatewayService,
   INSTALL_GATEWAYS,
   namesGateway,
+  opaqueTcp,
   serverRoutes,
   serversOn,
   serverTakes,
 } from './gateway.ts';
 import { subsetOf } from './hosts.ts';
-import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
+import { compareByCreation, type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
   resources: ResourceSet,
@@ -45,7 +46,9 @@ export function followGateway<E extends Expectation>(
   const byNamedSni = sni
     ? onPort.find((s) => sniMatched(s) && serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni))
     : undefined;
-  const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s)));
+  // An opaque TCP server's chain matches no SNI: it takes whatever no server's SNI took (gateway.go
+  // createGatewayTCPFilterChainOpts, sniHosts nil), its hosts only choosing its VirtualServices.
+  const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s))) ?? onPort.find(opaqueTcp);
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -93,16 +96,42 @@ export function followGateway<E extends Expectation>(
   // its Gateway (buildGatewayNetworkFiltersFromTLSRoutes, ...FromTCPRoutes), and a listener without chains is not
   // built (MutableGatewayListener.build): before any TLS is read, nothing listens on the port. Corpus
   // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
+  // The VirtualServices a server's chains come from: bound to its Gateway, visible in the gateway's namespace,
+  // a host meeting one of the server's (gateway.go pickMatchingGatewayHosts), in push_context.go
+  // VirtualServicesForGateway's order: the namespace's own, those exported to it by name, the public ones, each
+  // by creation time.
+  const bucket = (r: IstioConfig) => {
+    const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
+    if (to.includes('*')) return 2;
+    return r.namespace === gw.namespace && to.some((t) => t === '.' || t === gw.namespace) ? 0 : 1;
+  };
+  const boundTo = (s: GatewayServer) =>
+    routing
+      .filter((r) => {
+        if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
+        if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
+        const hosts = (r.spec.hosts as string[] | undefined) ?? [];
+        return hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
+      })
+      .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+  // gateway.go l4SingleMatch: a tls or tcp route's match is its port and gateways only. A tls block needs a match
+  // to build a chain (one per match, by its sniHosts); a tcp block without one matches.
+  const l4Match = (m: Record<string, unknown>, vs: IstioConfig, s: GatewayServer) =>
+    (m.port === undefined || m.port === s.port.number) &&
+    (!Array.isArray(m.gateways) || m.gateways.length === 0 || namesGateway(vs.namespace, m.gateways as string[], s.ref));
+  const builds = (vs: IstioConfig, s: GatewayServer, k: 'tls' | 'tcp') =>
+    ((vs.spec[k] as Record<string, unknown>[] | undefined) ?? []).some((r) => {
+      if (!Array.isArray(r.route) || r.route.length === 0) return false;
+      const matches = (r.match as Record<string, unknown>[] | undefined) ?? [];
+      return k === 'tcp' && matches.length === 0 ? true : matches.some((m) => l4Match(m, vs, s));
+    });
+  // A listener is built only when one of the port's servers has a filter chain: an HTTP server always, a TLS or
+  // TCP server when a bound VirtualService has a route of its kind whose match fits (gateway.go
+  // createGatewayTCPFilterChainOpts, buildGatewayNetworkFiltersFromTLSRoutes / ...FromTCPRoutes;
+  // MutableGatewayListener.build drops a listener without chains).
   const chains = (s: GatewayServer) => {
     const k = serverRoutes(s);
-    if (k === 'http') return true;
-    return routing.some((r) => {
-      if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
-      if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
-      const hosts = (r.spec.hosts as string[] | undefined) ?? [];
-      const meets = hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
-      return meets && ((r.spec[k] as unknown[] | undefined) ?? []).length > 0;
-    });
+    return k === 'http' || boundTo(s).some((vs) => builds(vs, s, k));
   };
   if (!onPort.some(chains)) {
     why.push(
@@ -148,7 +177,8 @@ export function followGateway<E extends Expectation>(
   // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
   // hosts that bound VirtualServices share), matched against the request's Host. Only a server picked by SNI can
   // fail to name the Host.
-  const hostOutside = !serverTakes(server, probe.to.host);
+  // A TCP chain (opaque, or after terminating TLS) forwards bytes: no Host is read.
+  const hostOutside = kind !== 'tcp' && !serverTakes(server, probe.to.host);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
@@ -157,14 +187,19 @@ export function followGateway<E extends Expectation>(
   const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
   const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
   let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
+  // A TCP server's one chain forwards by the first bound VirtualService whose tcp route fits, whatever host the
+  // call was for (gateway.go buildGatewayNetworkFiltersFromTCPRoutes).
+  const candidates = (s: GatewayServer) =>
+    kind === 'tcp' ? boundTo(s) : [virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace)].filter((v) => v !== undefined);
   for (const s of sharing) {
-    const vs = virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
-    if (!vs) continue;
-    const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
-    if (dest) {
-      routed = { vs, dest, by: s };
-      break;
+    for (const vs of candidates(s)) {
+      const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
+      if (dest) {
+        routed = { vs, dest, by: s };
+        break;
+      }
     }
+    if (routed) break;
   }
   if (!routed) {
     const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
@@ -173,10 +208,10 @@ export function followGateway<E extends Expectation>(
         ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.host}`
         : `${at}: no VirtualService bound to ${refs} has a ${kind} route for ${probe.to.host}`,
     );
-    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
-    // nothing routes gets no filter chain, and a listener without chains is not built.
+    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT. A TLS or TCP call no chain
+    // takes meets a listener all the same (a chain of the port exists, checked above): Envoy closes it.
     if (kind === 'http') return ends('(no route)', 'http-404');
-    return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
+    return ends('(no filter chain)', 'tcp-close');
   }
   const { vs, dest, by: routedBy } = routed;
   if (routedBy !== server) {
