@@ -443,3 +443,25 @@ describe('TLS and TCP servers: which routes build their chains (gateway.go creat
     expect(end(from(load(...doc.manifests.map((m) => stringify(m))), 'edition.example.com'))).toBe('(connection refused)');
   });
 });
+
+describe('what the sidecar originates towards the gateway, as the gateway reads it (checked on istiod)', () => {
+  const fixture = (name: string) => {
+    const doc = parse(readFileSync(join(RULES_DIR, `${name}.yaml`), 'utf8')) as { manifests: unknown[] };
+    return load(...doc.manifests.map((m) => stringify(m)));
+  };
+  const from = (r: ReturnType<typeof load>, url: string) =>
+    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it("a PASSTHROUGH server's tls routes match the SNI the sidecar's DestinationRule sets, not the Host", () => {
+    const r = fixture('gateway-passthrough-by-origination-sni');
+    const e = from(r, 'http://other.example.com/');
+    expect(e.verdict).toBe('allowed');
+    expect(e.hops?.at(-1)?.cluster).toBe('outbound|443||edition.example.com');
+  });
+
+  it('TLS SIMPLE into a plain HTTP server is a protocol error, as Istio mTLS is', () => {
+    const e = from(fixture('gateway-tls-into-plain-http'), 'http://edition.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-503' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(protocol error)');
+  });
+});

@@ -174,11 +174,17 @@ export function followGateway<E extends Expectation>(
       ? ends('(protocol error)', 'tcp-close')
       : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
-  // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
-  // hosts that bound VirtualServices share), matched against the request's Host. Only a server picked by SNI can
-  // fail to name the Host.
-  // A TCP chain (opaque, or after terminating TLS) forwards bytes: no Host is read.
-  const hostOutside = kind !== 'tcp' && !serverTakes(server, probe.to.host);
+  // TLS of any mode (a DestinationRule's SIMPLE or MUTUAL to the gateway) meets a plain HTTP server's connection
+  // manager the same way. Checked on istiod eed52ebb66ad: fixtures/rules/gateway-tls-into-plain-http.yaml.
+  if (hop1.tls && kind === 'http' && server.port.protocol !== 'HTTPS') {
+    why.push(`the sidecar originates TLS ${hop1.tls.mode} to a plain HTTP server: the gateway cannot read the call`);
+    return ends('(protocol error)', 'tcp-close');
+  }
+  // An HTTP route holds virtual hosts for its server's hosts only (gateway.go buildGatewayHTTPRouteConfig: the
+  // server's hosts that bound VirtualServices share), matched against the request's Host; only a server picked by
+  // SNI can fail to name the Host. No other route reads the Host: a TCP chain (opaque, or after terminating TLS)
+  // forwards bytes, and a PASSTHROUGH chain is picked by the SNI.
+  const hostOutside = kind === 'http' && !serverTakes(server, probe.to.host);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
@@ -188,12 +194,15 @@ export function followGateway<E extends Expectation>(
   const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
   let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
   // A TCP server's one chain forwards by the first bound VirtualService whose tcp route fits, whatever host the
-  // call was for (gateway.go buildGatewayNetworkFiltersFromTCPRoutes).
+  // call was for (gateway.go buildGatewayNetworkFiltersFromTCPRoutes). A PASSTHROUGH server's chains are the tls
+  // matches of its bound VirtualServices, each matching its sniHosts against the SNI the call carries, which a
+  // sidecar originating TLS takes from its DestinationRule, not from the Host (buildGatewayNetworkFiltersFromTLSRoutes).
   const candidates = (s: GatewayServer) =>
-    kind === 'tcp' ? boundTo(s) : [virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace)].filter((v) => v !== undefined);
+    kind === 'http' ? [virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace)].filter((v) => v !== undefined) : boundTo(s);
+  const bySni = kind === 'tls' && named(server) !== probe.to.host ? { ...probe, to: { ...probe.to, host: named(server) } } : probe;
   for (const s of sharing) {
     for (const vs of candidates(s)) {
-      const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
+      const dest = routeOf(resources, vs, kind, s.ref, first.port, bySni, notModelled);
       if (dest) {
         routed = { vs, dest, by: s };
         break;
