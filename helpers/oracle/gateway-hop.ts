@@ -142,22 +142,26 @@ export function followGateway<E extends Expectation>(
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
   const kind = serverRoutes(server);
-  // Without a DestinationRule TLS setting the sidecar's cluster to the gateway, a mesh workload, originates Istio
-  // mTLS by auto mTLS with the SNI outbound_.<port>_.<subset>_.<gateway host> (cluster_tls.go
-  // buildUpstreamTLSSettings, autoMTLSEnabled), which no server's own hosts match (model/gateway.go
-  // GetSNIHostsForServer: the server's hosts are its chain's server_names), but a `*` server's chain has none
-  // (listener.go toFilterChainMatch drops them when `*` is among them) and takes it. Corpus master-2026-08-27
-  // s219-4#0, #10.
-  const autoMtls = wantsMtls && !hop1.tls && server.hosts.includes('*');
-  if (autoMtls) why.push(`${at}: the sidecar's auto mTLS reaches the chain of the server for *, which matches no SNI`);
-  if (wantsMtls && !hop1.tls && !autoMtls) {
+  // A server that terminates TLS (HTTPS or TLS, not PASSTHROUGH) has one chain with a TLS server socket, matching
+  // its hosts as SNI, none for `*` (model/gateway.go GetSNIHostsForServer, listener.go toFilterChainMatch). Without
+  // a DestinationRule TLS setting the sidecar sends the gateway plain text: auto mTLS reaches only endpoints labelled
+  // security.istio.io/tlsMode=istio, and the installed gateway Pods are not (cluster_tls.go, the gateway charts).
+  // Plain text carries no SNI: only a `*` server's chain takes it, and its TLS socket cannot read it. Checked on
+  // istiod eed52ebb66ad (2026-12-03): fixtures/rules/gateway-plain-into-terminating-tls.yaml.
+  const terminating = (s: GatewayServer) => s.tlsMode !== undefined && serverRoutes(s) !== 'tls';
+  // The client's own TLS (an https:// call) passes the sidecar as it is.
+  const plainText = !hop1.tls && probe.to.scheme !== 'https';
+  if (plainText && terminating(server)) {
+    if (onPort.some((s) => terminating(s) && s.hosts.includes('*'))) {
+      why.push(`${at}: the sidecar sends plain text to the chain of the server for *, whose TLS socket cannot read it`);
+      return ends('(handshake failed)', 'tcp-close');
+    }
     why.push(
-      `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`,
+      `${at} terminates TLS (${server.tlsMode}) but the sidecar sends no TLS to it (no DestinationRule TLS setting for ${first.cluster}): no chain takes plain text`,
     );
-    // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
     return ends('(no filter chain)', 'tcp-close');
   }
-  if (wantsMtls && !sentMtls && !autoMtls) {
+  if (wantsMtls && !sentMtls) {
     // listener.go BuildListenerTLSContext: an ISTIO_MUTUAL server requires a client certificate.
     why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
     return ends('(handshake failed)', 'tcp-close');
