@@ -1,7 +1,7 @@
 // VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
 // The sidecar's route (virtual-service.ts), the DestinationRule of its destination (destination-rule.ts), and,
 // when the destination is the egress gateway, the gateway's own (gateway-hop.ts).
-import type { Expectation, Hop, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
+import type { Expectation, Hop, PortProtocol, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
@@ -32,22 +32,32 @@ function portRouteKind(resources: ResourceSet, host: string, port: number, ns: s
 }
 
 /**
- * Does a service of the sidecar's route for port 80 have this VirtualService host? The route's services are the
- * egress listener's, one namespace per host name (the own namespace's, else the first in processing order:
- * sidecar.go selectServices), with port 80 (s140-6#8: an own-namespace entry without the port hides another
- * namespace's that has it).
+ * Does a service of the sidecar's route for `port` have this VirtualService host (with `httpOnly`, on an HTTP or
+ * sniffed port)? The route's services are the egress listener's, one namespace per host name (the own namespace's,
+ * else the first in processing order: sidecar.go selectServices), with the port (s140-6#8: an own-namespace entry
+ * without the port hides another namespace's that has it).
  */
-function routeHasHost(resources: ResourceSet, vsHost: string, ns: string, v: IstioVersion, sidecar: Sidecar | undefined): boolean {
+function routeHasHost(
+  resources: ResourceSet,
+  vsHost: string,
+  ns: string,
+  v: IstioVersion,
+  sidecar: Sidecar | undefined,
+  port = 80,
+  httpOnly = false,
+): boolean {
   const owners: HostOwner[] = [];
   for (const se of withInstalledServices(resources).serviceEntries) {
     const exp = exportedTo(se, ns, resources, v);
     if (!exp.visible) continue;
     for (const h of se.hosts)
-      if ((isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, 80, ns, v, h).imported)
+      if ((isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, port, ns, v, h).imported)
         owners.push({ host: h, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), h, se.namespace] });
   }
   const kept = keptNamespaces(owners, ns);
-  return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some((p) => p.number === 80));
+  const fits = (p: { number: number; protocol: string }) =>
+    p.number === port && (!httpOnly || p.protocol === '' || portKind(p.protocol as PortProtocol) === 'http');
+  return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some(fits));
 }
 
 /**
@@ -145,37 +155,42 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
         : portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
       : undefined;
   let dest: Destination | undefined;
-  // On port 80 a mesh VirtualService gives its hosts virtual hosts on the route whether or not a service has them
-  // (httproute.go BuildSidecarOutboundVirtualHosts filters VirtualServices by the registry only on other ports), so
-  // a request the route would leave to its catch-all follows the VirtualService. Corpus master-2026-08-27 s81-9#1.
-  const catchAll80 =
+  // A mesh VirtualService's hosts that no service of the route has get virtual hosts of their own (route.go
+  // buildSidecarVirtualHostsForVirtualService, VirtualServiceHosts) on each port where one of its hosts is a service
+  // of the route with an HTTP or sniffed port (serviceByPort, the route's services trimmed to its port), and on port
+  // 80 when it has none (the `listenPort == 80` case there; httproute.go filters VirtualServices by the registry only
+  // on other ports). So a request the route would leave to its catch-all follows the VirtualService. Corpus
+  // master-2026-08-27 s81-9#1 (port 80); on port 8080 beside an entry's HTTP port, checked on istiod eed52ebb66ad
+  // (2026-12-03): fixtures/rules/vs-non-registry-host-port.yaml.
+  const port = probe.to.port;
+  const catchAll =
     !m &&
-    probe.to.port === 80 &&
     probe.to.scheme === 'http' &&
     !probe.to.isIp &&
-    base.listener === '0.0.0.0_80' &&
+    base.listener === `0.0.0.0_${port}` &&
     (base.cluster !== 'BlackHoleCluster' || baseRule === 'mesh.registry-only-http');
-  const candidate80 =
-    catchAll80 && scope && meshHttpRouted(meshRouting, probe.to.host, ns, 80)
-      ? meshVirtualServiceFor(meshRouting, probe.to.host, ns, 80, 'http')
+  const candidate =
+    catchAll && scope && meshHttpRouted(meshRouting, probe.to.host, ns, port)
+      ? meshVirtualServiceFor(meshRouting, probe.to.host, ns, port, 'http')
       : undefined;
+  const ownSidecar = selectSidecar(resources, probe.from).sidecar;
+  const candidateHosts = (candidate?.spec.hosts as string[] | undefined) ?? [];
   // Only a host no service of the route has is such a virtual host of its own (route.go separateVSHostsAndServices:
   // a VirtualService host that names a service of the route takes that service's virtual host, which exists only
   // for an HTTP or sniffed port; s101-3#6).
-  const vs80 =
-    candidate80 &&
+  const vsOwnHost =
+    candidate &&
     scope &&
-    ((candidate80.spec.hosts as string[] | undefined) ?? []).some(
-      (h) => subsetOf(probe.to.host, h) && !routeHasHost(resources, h, ns, scope.v, selectSidecar(resources, probe.from).sidecar),
-    )
-      ? candidate80
+    candidateHosts.some((h) => subsetOf(probe.to.host, h) && !routeHasHost(resources, h, ns, scope.v, ownSidecar, port)) &&
+    (port === 80 || candidateHosts.some((h) => routeHasHost(resources, h, ns, scope.v, ownSidecar, port, true)))
+      ? candidate
       : undefined;
-  if (vs80) {
-    dest = routeOf(resources, vs80, 'http', 'mesh', 80, probe, notModelled);
+  if (vsOwnHost) {
+    dest = routeOf(resources, vsOwnHost, 'http', 'mesh', port, probe, notModelled);
     if (dest) {
       kind = 'http';
       why.push(
-        `VirtualService ${vs80.namespace}/${vs80.name} (mesh) has a virtual host for ${probe.to.host} on route 80 and routes it to ${dest.cluster}`,
+        `VirtualService ${vsOwnHost.namespace}/${vsOwnHost.name} (mesh) has a virtual host for ${probe.to.host} on route ${port} and routes it to ${dest.cluster}`,
       );
     }
   }
@@ -217,7 +232,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   }
   // A route back to the unbuilt cluster itself leaves the call as the base answer has it (s145-2#4).
   rerouted =
-    ((unbuilt && dest?.cluster !== base.cluster) || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
+    ((unbuilt && dest?.cluster !== base.cluster) || (vsOwnHost !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(
     resources,
@@ -245,7 +260,6 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // service; the subset clusters per service too): otherwise the router answers 503 NC, a tcp_proxy closes the
   // connection. The gateway's Service is a service like any other. Corpus master-2026-08-27 s84-4#1 (the entry
   // lacks the route's port), s89-7#0 (the gateway's Service is not exported to the client's namespace).
-  const ownSidecar = selectSidecar(resources, probe.from).sidecar;
   let missing =
     !dest && !gw
       ? undefined
@@ -261,7 +275,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // subset cluster its namespace's VirtualService routes to.
   // The service of the proxy's own namespace is taken without a visibility check (byNamespace[configNamespace]), so
   // an entry serviceEntryVisibility hides still gets its cluster that way: corpus master-2026-08-27 s198-10#0.
-  const routedBy = dest ? (vs80 ?? vs) : undefined;
+  const routedBy = dest ? (vsOwnHost ?? vs) : undefined;
   if (missing && routedBy && scope) {
     const visible =
       ownSidecar !== undefined &&
