@@ -207,7 +207,14 @@ export function originationManifests(d: OriginationDraw, i: number): Obj[] {
   const httpPort = portOf(t, 'http', d.pick);
   const tlsPort = d.rewrite ? portOf(t, 'tls', d.pick) : httpPort;
   const tls = { mode: 'SIMPLE', ...(d.sni ? { sni: t.host } : {}) };
-  const trafficPolicy = d.portLevel ? { portLevelSettings: [{ port: { number: tlsPort }, tls }] } : { tls };
+  // Top-level tls beside a port-level setting for the port that sets only a load balancer: the port-level setting
+  // replaces the policy for its port, so that port originates no TLS (networking/util GetPortLevelTrafficPolicy;
+  // fixtures/rules/destination-rule-port-level.yaml). Decided from the draw, not drawn: an extra draw would move
+  // every later scenario of a seed.
+  const lbOnly = !d.portLevel && d.pick % 2 === 1;
+  const trafficPolicy = d.portLevel
+    ? { portLevelSettings: [{ port: { number: tlsPort }, tls }] }
+    : { tls, ...(lbOnly ? { portLevelSettings: [{ port: { number: tlsPort }, loadBalancer: { simple: 'RANDOM' } }] } : {}) };
   const out = [meta('DestinationRule', `originate-${i}`, ns, withExport({ host, trafficPolicy }, d.drExport))];
   if (d.rewrite) {
     const http = [{ match: [{ port: httpPort }], route: [dest(host, tlsPort)] }];
