@@ -559,7 +559,10 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
       ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
       : undefined;
   const landing = land(listener, probe, dst, decision, tlsRouteSni, (host) =>
-    meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port),
+    meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port, {
+      namespace: probe.from.namespace,
+      labels: podLabels(probe.from),
+    }),
   );
   const conflicts = listener?.conflicts.length
     ? [

@@ -284,3 +284,177 @@ spec: {hosts: [API.Example.com], ports: [{number: 443, name: TLS-Port, protocol:
     expect(a.reason).toMatch(/not modelled: upper-case letters in host names/);
   });
 });
+
+const doc = (kind: string, name: string, spec: string, meta = '') => `
+apiVersion: networking.istio.io/v1
+kind: ${kind}
+metadata: {name: ${name}, namespace: default${meta}}
+spec: ${spec}
+`;
+const DESTS = se(
+  'dests',
+  '{hosts: [one.example.org, two.example.org, three.example.org], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+);
+const route = (host: string) => `[{route: [{destination: {host: ${host}}}]}]`;
+const askFrom = (r: ReturnType<typeof entries>, from: string, to: string, labels?: Record<string, string>) =>
+  expectProbe(
+    r,
+    { from: { namespace: from, ...(labels ? { labels } : {}) }, to: parseProbeUrl(to) },
+    { istioVersion: V, policy: 'REGISTRY_ONLY' },
+  );
+
+describe('which VirtualService takes an HTTP virtual host (route.go separateVSHostsAndServices, sidecar.go computeWildcardHostVirtualServiceIndex)', () => {
+  // pilot/pkg/networking/core/route/route.go separateVSHostsAndServices: a VirtualService takes a service of the
+  // route by an exact host, or by a wildcard host that overlaps it when mostSpecificWildcardVsIndex (sidecar.go
+  // computeWildcardHostVirtualServiceIndex, model/config.go MostSpecificHostMatch: exact first, then the longest
+  // wildcard) gives that host to it. A host no service has is a virtual host of its own on port 80
+  // (buildSidecarVirtualHostsForVirtualService `listenPort == 80`), elsewhere only beside a service the same
+  // VirtualService takes with an HTTP port there. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-wildcard-hosts.yaml.
+  const wildcardEntry = se(
+    'wild',
+    '{hosts: ["*.example.com"], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: NONE}',
+  );
+  it('an exact host under a wildcard entry is routed on port 80 only; on 8080 the wildcard entry keeps it', () => {
+    const r = entries(DESTS, wildcardEntry, doc('VirtualService', 'exact', `{hosts: [a.example.com], http: ${route('one.example.org')}}`));
+    expect(ask(r, 'http://a.example.com/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||one.example.org' });
+    expect(ask(r, 'http://a.example.com:8080/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
+  });
+
+  it('an exact host beats an older wildcard VirtualService, the most specific wildcard a broader one', () => {
+    const r = entries(
+      DESTS,
+      se(
+        'net',
+        '{hosts: [a.example.net, x.a.example.net], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+      ),
+      doc(
+        'VirtualService',
+        'aa-wild',
+        `{hosts: ["*.example.net"], http: ${route('one.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:00Z"',
+      ),
+      doc(
+        'VirtualService',
+        'zz-exact',
+        `{hosts: [a.example.net, "*.a.example.net"], http: ${route('two.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:05Z"',
+      ),
+    );
+    expect(ask(r, 'http://a.example.net/').cluster).toBe('outbound|80||two.example.org');
+    expect(ask(r, 'http://x.a.example.net:8080/').cluster).toBe('outbound|8080||two.example.org');
+    // The older wildcard matched services, so `*.example.net` is no virtual host of its own: the catch-all.
+    expect(ask(r, 'http://b.example.net/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+
+  it('a wildcard VirtualService more specific than a wildcard entry takes no part of it', () => {
+    const r = entries(
+      DESTS,
+      wildcardEntry,
+      doc('VirtualService', 'deeper', `{hosts: ["*.a.example.com"], http: ${route('one.example.org')}}`),
+    );
+    expect(ask(r, 'http://x.a.example.com/').cluster).toBe('outbound|80||*.example.com');
+    expect(ask(r, 'http://x.a.example.com:8080/').cluster).toBe('outbound|8080||*.example.com');
+  });
+
+  it('on 8080 a host no service has is routed beside a service the VirtualService takes there, not alone', () => {
+    const r = entries(
+      DESTS,
+      se('dev', '{hosts: [a.example.dev], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}'),
+      doc('VirtualService', 'mixed', `{hosts: [a.example.dev, nowhere.example.dev], http: ${route('two.example.org')}}`),
+      doc('VirtualService', 'lonely', `{hosts: [lonely.example.dev], http: ${route('one.example.org')}}`),
+    );
+    expect(ask(r, 'http://nowhere.example.dev:8080/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||two.example.org' });
+    expect(ask(r, 'http://lonely.example.dev:8080/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://lonely.example.dev/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||one.example.org' });
+  });
+});
+
+describe("a VirtualService's http routes as a sidecar gets them (route.go TranslateRoute, sourceMatchHTTP)", () => {
+  // pilot/pkg/networking/core/route/route.go TranslateRoute drops a match for another port and, by sourceMatchHTTP,
+  // one whose sourceLabels the Pod lacks or whose sourceNamespace is another (a match naming `mesh` among its
+  // gateways is kept whatever its source fields). BuildHTTPRoutesForVirtualService without any route builds no
+  // virtual host; with routes none of which matches the path, Envoy answers 404 (NR). Checked on istiod eed52ebb66ad
+  // (2026-12-03), fixtures/rules/vs-route-matching.yaml.
+  const api = se(
+    'api',
+    '{hosts: [api.example.com, src.example.com, fall.example.com], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+  );
+  it('routes that survive but do not match the path: 404, not the service route', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'api',
+        '{hosts: [api.example.com], http: [{match: [{uri: {prefix: /api}}], route: [{destination: {host: one.example.org}}]}, {match: [{port: 8080}], route: [{destination: {host: one.example.org, port: {number: 80}}}]}]}',
+      ),
+    );
+    expect(ask(r, 'http://api.example.com/')).toMatchObject({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' });
+    expect(ask(r, 'http://api.example.com/api/v1').cluster).toBe('outbound|80||one.example.org');
+    expect(ask(r, 'http://api.example.com:8080/').cluster).toBe('outbound|80||one.example.org');
+  });
+
+  it('sourceNamespace and sourceLabels pick the route; a match naming mesh ignores them', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'src',
+        '{hosts: [src.example.com], http: [{match: [{sourceNamespace: frontend}], route: [{destination: {host: one.example.org}}]}, {match: [{sourceLabels: {tier: gold}}], route: [{destination: {host: two.example.org}}]}, {match: [{gateways: [mesh], sourceNamespace: payments, uri: {prefix: /gw}}], route: [{destination: {host: three.example.org}}]}]}',
+      ),
+    );
+    expect(askFrom(r, 'frontend', 'http://src.example.com/').cluster).toBe('outbound|80||one.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/', { tier: 'gold' }).cluster).toBe('outbound|80||two.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/')).toMatchObject({ verdict: 'blocked', signal: 'http-404' });
+    expect(askFrom(r, 'default', 'http://src.example.com/gw').cluster).toBe('outbound|80||three.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/gw').notModelled).toBeUndefined();
+  });
+
+  it('a VirtualService with no route for the proxy leaves the host to the next one', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'fall-a',
+        '{hosts: [fall.example.com], http: [{match: [{sourceNamespace: frontend}], route: [{destination: {host: one.example.org}}]}]}',
+        ', creationTimestamp: "2026-01-01T00:00:00Z"',
+      ),
+      doc(
+        'VirtualService',
+        'fall-b',
+        `{hosts: [fall.example.com], http: ${route('two.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:05Z"',
+      ),
+    );
+    expect(askFrom(r, 'frontend', 'http://fall.example.com/').cluster).toBe('outbound|80||one.example.org');
+    expect(askFrom(r, 'default', 'http://fall.example.com/').cluster).toBe('outbound|80||two.example.org');
+  });
+});
+
+describe('short host names in a VirtualService are names of its namespace (config.go ResolveShortnameToFQDN)', () => {
+  // pilot/pkg/model/virtualservice.go ResolveVirtualServiceShortnames: hosts and destinations without a dot become
+  // `<name>.<namespace>.svc.cluster.local`. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-short-names.yaml.
+  const r = entries(
+    DESTS,
+    se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+    doc('VirtualService', 'short', `{hosts: [api, short], http: ${route('one.example.org')}}`),
+    doc('VirtualService', 'short-dest', `{hosts: [sd.example.com], http: ${route('one')}}`),
+  );
+  it('a request with Host `short` or `api` does not follow it; short.default.svc.cluster.local does', () => {
+    expect(ask(r, 'http://short/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://api/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://api.example.com/').cluster).toBe('outbound|80||api.example.com');
+    expect(askFrom(r, 'frontend', 'http://short.default.svc.cluster.local/').cluster).toBe('outbound|80||one.example.org');
+  });
+  it('a short destination names a cluster in the namespace, which nothing provides: 503', () => {
+    expect(ask(r, 'http://sd.example.com/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||one.default.svc.cluster.local',
+      signal: 'http-503',
+    });
+  });
+});
