@@ -2,7 +2,7 @@
 // Each landing names the rule that decided it (rules.ts) and the rules it passed on the way.
 import type { BlockSignal, Probe } from '../model/types.ts';
 import { ipInCidr } from '../net/addresses.ts';
-import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { altVirtualHosts, domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { clusterName, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import type { PolicyDecision } from './policy.ts';
 import type { RuleId } from './rules.ts';
@@ -122,6 +122,7 @@ function virtualHost(
   services: ServicePort[],
   host: string,
   routed: (host: string) => boolean = () => false,
+  proxyNs?: string,
 ): { sp: ServicePort; byAddress: boolean } | undefined {
   let best: { sp: ServicePort; rank: number; len: number } | undefined;
   // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains); an address
@@ -135,8 +136,15 @@ function virtualHost(
   for (const sp of services) {
     const m = domainMatches(host, sp.host);
     if (!m || m === 'any') continue;
-    const rank = m === 'exact' ? 2 : 1;
+    const rank = m === 'exact' ? 3 : 1;
     if (!best || rank > best.rank || (rank === best.rank && sp.host.length > best.len)) best = { sp, rank, len: sp.host.length };
+  }
+  // A host's other names for the proxy's DNS domain are exact domains of its virtual host too (hosts.ts
+  // altVirtualHosts), unless a service has that name itself (httproute.go dedupeDomains: an expanded host that is a
+  // known FQDN is dropped).
+  if ((!best || best.rank < 3) && proxyNs !== undefined && !services.some((sp) => sp.host === host)) {
+    const alt = services.find((sp) => altVirtualHosts(sp.host, proxyNs).includes(host));
+    if (alt) best = { sp: alt, rank: 2, len: alt.host.length };
   }
   return best ? { sp: best.sp, byAddress: false } : undefined;
 }
@@ -201,7 +209,7 @@ function landWildcard(
     );
   }
   if (scheme === 'http' && l.http) {
-    const vh = virtualHost(l.http, host, routed);
+    const vh = virtualHost(l.http, host, routed, probe.from.namespace);
     // conversion.go convertServices makes one service per host and address; the route keeps one of them per host
     // (httproute.go BuildSidecarOutboundVirtualHosts servicesByName), in krt collection order: which address is a
     // domain of the virtual host is arbitrary when the entry has several.

@@ -117,7 +117,11 @@ export interface ScopeContext {
  */
 export function applyRouting<E extends Expectation>(resources: ResourceSet, probe: Probe, base: E, scope?: ScopeContext): E {
   const routing = resources.routing ?? [];
-  if (routing.length === 0) return base;
+  // A call to the egress gateway's own Service goes on to the gateway even without any routing resource: with no
+  // Gateway it has no listener there and refuses the connection (the sidecar answers 503). Checked on istiod
+  // eed52ebb66ad (2026-12-03), fixtures/rules/alt-virtual-hosts.yaml.
+  const toGateway = gatewayServiceFor(/^outbound\|\d+\|[^|]*\|(.+)$/.exec(base.cluster)?.[1] ?? '') !== undefined;
+  if (routing.length === 0 && !toGateway) return base;
   const notModelled: string[] = [];
   // model/virtualservice_controller.go gives a VirtualService without exportTo meshConfig.defaultVirtualServiceExportTo
   // (`.` its own namespace), but istiod eed52ebb66ad on the control-plane lane applied such a VirtualService in
@@ -166,7 +170,13 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     m && (base.verdict === 'allowed' || unbuilt)
       ? cidrChain
         ? 'tcp'
-        : portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
+        : portRouteKind(
+            toGateway ? withInstalledServices(resources) : resources,
+            m[2]!,
+            Number(m[1]),
+            ns,
+            HTTP_CHAIN.has(baseRule) ? 'http' : undefined,
+          )
       : undefined;
   let dest: Destination | undefined;
   // A mesh VirtualService gives a host no service of the route has a virtual host of its own: on port 80 always, on

@@ -458,3 +458,32 @@ describe('short host names in a VirtualService are names of its namespace (confi
     });
   });
 });
+
+describe("a <name>.<ns>.svc.cluster.local host's shorter names on its HTTP route (httproute.go GenerateAltVirtualHosts)", () => {
+  // pilot/pkg/networking/core/httproute.go generateVirtualHostDomains adds GenerateAltVirtualHosts for the proxy's
+  // DNS domain <ns>.svc.cluster.local: generateAltVirtualHostsForKubernetesService gives <name>.<ns> and
+  // <name>.<ns>.svc, and <name> in the host's own namespace. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/alt-virtual-hosts.yaml.
+  const r = entries(
+    se('web', '{hosts: [web.default.svc.cluster.local], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+    se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+  );
+  it('`web` from its own namespace, `web.default` and `web.default.svc` from any', () => {
+    for (const to of ['http://web/', 'http://web.default/', 'http://web.default.svc/'])
+      expect(ask(r, to)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||web.default.svc.cluster.local' });
+    expect(askFrom(r, 'frontend', 'http://web.default/').cluster).toBe('outbound|80||web.default.svc.cluster.local');
+    expect(askFrom(r, 'frontend', 'http://web/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it('no shorter names for other hosts', () => {
+    expect(ask(r, 'http://api/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://web.default.svc.cluster/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it("the egress gateway's Service is reached so, and with no Gateway it refuses the call: 503", () => {
+    const e = ask(r, 'http://istio-egressgateway.istio-system/');
+    expect(e).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local',
+      signal: 'http-503',
+    });
+  });
+});
