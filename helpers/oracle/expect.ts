@@ -547,22 +547,21 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     : undefined;
   if (missing) decision.missingEgressCluster = missing;
   const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
-  const listeners = buildListeners(
-    vis.ports,
-    v,
-    (sp) => sp.port === probe.to.port && meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port) !== undefined,
-  );
+  const source = { namespace: probe.from.namespace, labels: podLabels(probe.from) };
+  const routeSni = (sp: ServicePort) =>
+    sp.port === probe.to.port ? meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port, source) : undefined;
+  const listeners = buildListeners(vis.ports, v, (sp) => routeSni(sp) !== undefined);
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = pickListener(listeners, dst, probe.to.port);
-  const tlsRouteSni =
-    listener?.kind === 'address' && listener.service.kind === 'tls'
-      ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
-      : undefined;
-  const landing = land(listener, probe, dst, decision, tlsRouteSni, (host) =>
-    meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port, {
-      namespace: probe.from.namespace,
-      labels: podLabels(probe.from),
-    }),
+  const tlsRouteSni = listener?.kind === 'address' && listener.service.kind === 'tls' ? routeSni(listener.service) : undefined;
+  const landing = land(
+    listener,
+    probe,
+    dst,
+    decision,
+    tlsRouteSni,
+    (host) => meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port, source),
+    routeSni,
   );
   const conflicts = listener?.conflicts.length
     ? [

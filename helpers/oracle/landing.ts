@@ -174,6 +174,7 @@ function landWildcard(
   dst: string | undefined,
   mode: PolicyDecision,
   routed?: (host: string) => boolean,
+  routeSni?: (sp: ServicePort) => string[] | undefined,
 ): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
@@ -227,8 +228,22 @@ function landWildcard(
     return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', 'route');
   }
   if (scheme === 'https' && !isIp) {
-    const sp = sniMatch(l.tls, host);
-    if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`, 'se.sni-chain');
+    // A TLS service whose mesh VirtualService has tls routes for the port gets one chain per route match, on that
+    // match's sniHosts, and no chain of its own (tls.go buildSidecarOutboundTLSFilterChainOpts: `!hasTLSMatch`):
+    // a server name under the service's host that no route names finds no chain. Checked on istiod eed52ebb66ad
+    // (2026-12-03), fixtures/rules/vs-tls-tcp-routes.yaml.
+    const chains = l.tls.flatMap((sp) => (routeSni?.(sp) ?? [sp.host]).map((name) => ({ sp, name })));
+    const hit =
+      chains.find((c) => c.name === host) ??
+      chains.filter((c) => isWildcard(c.name) && subsetOf(host, c.name)).sort((a, b) => b.name.length - a.name.length)[0];
+    if (hit) return toService(hit.sp, `${at}, SNI chain ${hit.name}`, 'se.sni-chain');
+    const unrouted = l.tls.find((sp) => routeSni?.(sp) && subsetOf(host, sp.host));
+    if (unrouted && !l.matchAll)
+      return policyLanding(
+        mode,
+        `${at}: VirtualService tls routes give ${unrouted.host} chains for SNI ${routeSni?.(unrouted)?.join(', ')} only, none for ${host}; default chain`,
+        'listener.default-chain',
+      );
   }
   const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
   if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`, 'se.tcp-port-capture');
@@ -255,6 +270,8 @@ export function land(
   tlsRouteSni?: string[],
   /** Whether a mesh VirtualService has an HTTP route for a host on the probe's port. */
   httpRouted?: (host: string) => boolean,
+  /** The SNIs of mesh VirtualService tls routes for a TLS service, when they replace its own chain. */
+  routeSni?: (sp: ServicePort) => string[] | undefined,
 ): Landing {
   if (!l && probe.to.port === PROXY_LISTEN_PORT) {
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
@@ -353,5 +370,5 @@ export function land(
       httpChain,
     );
   }
-  return landWildcard(l, probe, dst, mode, httpRouted);
+  return landWildcard(l, probe, dst, mode, httpRouted, routeSni);
 }

@@ -487,3 +487,51 @@ describe("a <name>.<ns>.svc.cluster.local host's shorter names on its HTTP route
     });
   });
 });
+
+describe('tls and tcp routes of a mesh VirtualService (tls.go buildSidecarOutboundTLSFilterChainOpts, matchTLS, matchTCP)', () => {
+  // pilot/pkg/networking/core/tls.go: a TLS service with tls routes for the port gets one chain per route match on its
+  // sniHosts and none of its own (`!hasTLSMatch`); matchTLS / matchTCP require every static field (gateways,
+  // sourceLabels, port, sourceNamespace). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-tls-tcp-routes.yaml.
+  const r = entries(
+    se('tls', '{hosts: ["*.secure.example.com", api.example.com], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}'),
+    se(
+      'backend',
+      '{hosts: [backend.example.org], ports: [{number: 443, name: tls, protocol: TLS}, {number: 8443, name: tls-alt, protocol: TLS}], resolution: DNS}',
+    ),
+    doc(
+      'VirtualService',
+      'tls',
+      '{hosts: ["*.secure.example.com"], tls: [{match: [{sniHosts: [a.secure.example.com]}], route: [{destination: {host: backend.example.org, port: {number: 8443}}}]}]}',
+    ),
+    doc(
+      'VirtualService',
+      'api-tls',
+      '{hosts: [api.example.com], tls: [{match: [{sniHosts: [api.example.com], sourceNamespace: frontend}], route: [{destination: {host: backend.example.org, port: {number: 443}}}]}]}',
+    ),
+    se(
+      'db',
+      '{hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 5433, name: tcp2, protocol: TCP}], resolution: NONE}',
+    ),
+    se(
+      'db2',
+      '{hosts: [db2.example.org], addresses: [192.0.2.50], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: 192.0.2.51}]}',
+    ),
+    doc(
+      'VirtualService',
+      'db',
+      '{hosts: [db.example.com], tcp: [{match: [{port: 5433}], route: [{destination: {host: db2.example.org, port: {number: 5432}}}]}, {match: [{sourceNamespace: frontend}], route: [{destination: {host: db2.example.org, port: {number: 5432}}}]}]}',
+    ),
+  );
+  it('a server name under the wildcard that no tls route names takes the default chain', () => {
+    expect(ask(r, 'https://a.secure.example.com/').cluster).toBe('outbound|8443||backend.example.org');
+    expect(ask(r, 'https://b.secure.example.com/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it('sourceNamespace picks the tls and the tcp route; other namespaces keep the entry', () => {
+    expect(ask(r, 'https://api.example.com/').cluster).toBe('outbound|443||api.example.com');
+    expect(askFrom(r, 'frontend', 'https://api.example.com/').cluster).toBe('outbound|443||backend.example.org');
+    expect(ask(r, 'tcp://203.0.113.5:5432').cluster).toBe('outbound|5432||db.example.com');
+    expect(askFrom(r, 'frontend', 'tcp://203.0.113.5:5432').cluster).toBe('outbound|5432||db2.example.org');
+    expect(ask(r, 'tcp://203.0.113.5:5433').cluster).toBe('outbound|5432||db2.example.org');
+  });
+});

@@ -232,18 +232,37 @@ export function meshHttpRouted(routing: IstioConfig[], host: string, ns: string,
  * it: tls.go buildSidecarOutboundTLSFilterChainOpts builds one chain per route match that fits the port and the
  * mesh gateway, matching its sniHosts, and then no chain of the service's own. Undefined when no route fits.
  */
-export function meshTlsRouteSni(routing: IstioConfig[], host: string, ns: string, port: number): string[] | undefined {
+export function meshTlsRouteSni(
+  routing: IstioConfig[],
+  host: string,
+  ns: string,
+  port: number,
+  source?: RouteSource,
+): string[] | undefined {
   const sni = routing
     .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
     .flatMap((r) => (r.spec.tls as Obj[] | undefined) ?? [])
     .filter((t) => ((t.route as Obj[] | undefined) ?? []).length > 0)
     .flatMap((t) => (t.match as Obj[] | undefined) ?? [])
-    .filter(
-      (m) =>
-        (m.port === undefined || m.port === port) && (!(m.gateways as string[] | undefined) || (m.gateways as string[]).includes('mesh')),
-    )
+    .filter((m) => l4MatchStatic(m, 'mesh', '', port, source))
     .flatMap((m) => (m.sniHosts as string[] | undefined) ?? []);
   return sni.length > 0 ? sni : undefined;
+}
+
+/**
+ * The static part of a tls or tcp route match (networking/core/tls.go matchTLS, matchTCP): every one of its
+ * gateways (none, or one naming the proxy's), sourceLabels (among the Pod's), port and sourceNamespace must hold,
+ * unlike an http match, where `gateways` stands alone. Without `source` the source fields are held to an empty Pod
+ * of namespace `''` (so a match naming any is dropped), as before they were modelled.
+ */
+function l4MatchStatic(m: Obj, boundTo: string, vsNs: string, port: number, source: RouteSource | undefined): boolean {
+  if (m.port !== undefined && m.port !== port) return false;
+  const gws = (m.gateways as string[] | undefined) ?? [];
+  if (gws.length > 0 && !(boundTo === 'mesh' ? gws.includes('mesh') : namesGateway(vsNs, gws, boundTo))) return false;
+  const labels = (m.sourceLabels as Record<string, string> | undefined) ?? {};
+  const src = source ?? { namespace: '', labels: {} };
+  if (!Object.entries(labels).every(([k, v]) => src.labels[k] === v)) return false;
+  return !m.sourceNamespace || m.sourceNamespace === src.namespace;
 }
 
 function uriMatches(uri: Obj | undefined, path: string): boolean {
@@ -299,11 +318,28 @@ export function routeOf(
   notModelled: string[],
   source?: RouteSource,
 ): Destination | undefined {
-  // Source fields are decided for http routes (route.go sourceMatchHTTP); tcp and tls ones are not modelled.
+  // Source fields are decided by route.go sourceMatchHTTP for http routes, by tls.go matchTLS / matchTCP (every field
+  // must hold) for tls and tcp ones. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/vs-tls-tcp-routes.yaml.
   const src = kind === 'http' ? source : undefined;
-  const routes = ((vs.spec[kind] as Obj[] | undefined) ?? []).filter((r) =>
-    routeMatch(r.match as Obj[] | undefined, boundTo, vs.namespace, port, probe.to.path || '/', probe.to.host, notModelled, src),
-  );
+  const routes = ((vs.spec[kind] as Obj[] | undefined) ?? []).filter((r) => {
+    if (kind !== 'http' && source) {
+      const match = (r.match as Obj[] | undefined) ?? [];
+      const l4 = match.filter((m) => l4MatchStatic(m, boundTo, vs.namespace, port, source));
+      if (match.length > 0 && l4.length === 0) return false;
+      const rest = l4.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !SOURCE_FIELDS.has(k))));
+      return routeMatch(
+        rest.length ? rest : undefined,
+        boundTo,
+        vs.namespace,
+        port,
+        probe.to.path || '/',
+        probe.to.host,
+        notModelled,
+        undefined,
+      );
+    }
+    return routeMatch(r.match as Obj[] | undefined, boundTo, vs.namespace, port, probe.to.path || '/', probe.to.host, notModelled, src);
+  });
   const r = routes[0];
   if (!r) return undefined;
   const dests = (r.route as Obj[] | undefined) ?? [];
