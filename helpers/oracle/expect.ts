@@ -269,6 +269,32 @@ function visiblePorts(
           if (importedBy(sidecar, se, p.number, ns, v, host).imported)
             push(host, hostIndex, kind, sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {});
         });
+      // A Sidecar egress listener whose port is HTTP_PROXY imports services whatever their ports (sidecar.go
+      // needsPortMatch), builds its port's listener for each (listener.go buildSidecarOutboundListeners, HTTP_PROXY:
+      // an HTTP chain right away) and routes with listener port 0 (httproute.go BuildSidecarOutboundVirtualHosts):
+      // mergeAllVirtualHosts keeps port 80's virtual hosts whole and only the `host:port` domains of other ports,
+      // which a Host never matches once the route ignores ports. So a request on that port reaches the port-80 HTTP
+      // services it imports, to outbound|80||host. Checked on istiod eed52ebb66ad (2026-12-03),
+      // fixtures/rules/sidecar-http-proxy-port.yaml.
+      if (p.number === 80 && (p.protocol === '' || portKind(p.protocol) === 'http'))
+        for (const e of sidecar?.egress ?? []) {
+          if (!e.port || (e.port.protocol ?? '').toUpperCase() !== 'HTTP_PROXY' || e.port.number === 80) continue;
+          const proxyPort = e.port.number;
+          se.hosts.forEach((host, hostIndex) => {
+            if (!importedBy(sidecar, se, proxyPort, ns, v, host).imported) return;
+            const before = ports.length;
+            push(host, hostIndex, 'http', { sidecarPortProtocol: 'HTTP_PROXY', clusterPort: 80 });
+            const sp = ports[before];
+            if (sp) {
+              sp.port = proxyPort;
+              sp.ips = [];
+              sp.cidrs = [];
+              delete sp.bind;
+              delete sp.bindToPort;
+              Object.assign(sp, listenerBinding(e));
+            }
+          });
+        }
       // The port-less egress listener builds this port too, after the one with the port, from its own imports
       // (listener.go buildSidecarOutboundListeners only skips the entries that listener locked).
       const own = portKind(p.protocol);
@@ -368,7 +394,7 @@ function egressListenerFor(sidecar: Sidecar | undefined, port: number): number {
 
 /**
  * The egress listeners that import one host of an entry: a listener with a port only when the entry has that
- * port (sidecar.go serviceMatchingListenerPort), the port-less one whatever its ports.
+ * port (sidecar.go serviceMatchingListenerPort) unless that port is HTTP_PROXY, the port-less one whatever its ports.
  */
 function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host: string, ns: string, v: IstioVersion): number[] {
   const egress = sidecar?.egress ?? [];
@@ -376,7 +402,9 @@ function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host
   return egress.flatMap((e, i) => {
     const port = e.port?.number;
     if (port === undefined) return importedBy(sidecar, se, 0, ns, v, host).imported ? [i] : [];
-    return se.ports.some((p) => p.number === port) && importedBy(sidecar, se, port, ns, v, host).imported ? [i] : [];
+    // An HTTP_PROXY listener matches no port (sidecar.go needsPortMatch).
+    const anyPort = (e.port?.protocol ?? '').toUpperCase() === 'HTTP_PROXY';
+    return (anyPort || se.ports.some((p) => p.number === port)) && importedBy(sidecar, se, port, ns, v, host).imported ? [i] : [];
   });
 }
 

@@ -95,7 +95,7 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http?: 
  * istiod does not build, Envoy's router then answers 503 (no cluster), where a tcp_proxy closes the connection.
  */
 function toService(sp: ServicePort, how: string, rule: RuleId, viaRoute = false): Landing {
-  const c = clusterName(sp.port, sp.host);
+  const c = clusterName(sp.clusterPort ?? sp.port, sp.host);
   if (sp.unbuilt) {
     return {
       cluster: c,

@@ -134,6 +134,13 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     routing.some((r) => r.kind === 'VirtualService' && !((r.spec.exportTo as string[] | undefined) ?? []).length)
   )
     notModelled.push('meshConfig.defaultVirtualServiceExportTo (a VirtualService without exportTo is taken as exported everywhere)');
+  // A Sidecar egress listener whose port is HTTP_PROXY routes with listener port 0 (httproute.go
+  // BuildSidecarOutboundVirtualHosts): route translation and destination ports follow other rules there.
+  const proxyPort = selectSidecar(resources, probe.from).sidecar?.egress.some(
+    (e) => e.port?.number === probe.to.port && (e.port.protocol ?? '').toUpperCase() === 'HTTP_PROXY',
+  );
+  if (proxyPort && routing.some((r) => r.kind === 'VirtualService'))
+    notModelled.push('VirtualService routes on a Sidecar egress port of protocol HTTP_PROXY (listener port 0)');
   const why: string[] = notModelled.map((n) => `not modelled: ${n}`);
   const ns = probe.from.namespace;
   const source: RouteSource = { namespace: ns, labels: podLabels(probe.from) };

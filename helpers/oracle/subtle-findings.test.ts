@@ -535,3 +535,41 @@ describe('tls and tcp routes of a mesh VirtualService (tls.go buildSidecarOutbou
     expect(ask(r, 'tcp://203.0.113.5:5433').cluster).toBe('outbound|5432||db2.example.org');
   });
 });
+
+describe('a Sidecar egress port of protocol HTTP_PROXY (listener.go buildSidecarOutboundListeners, httproute.go mergeAllVirtualHosts)', () => {
+  // pilot/pkg/model/sidecar.go needsPortMatch: an HTTP_PROXY egress listener imports services whatever their ports;
+  // listener.go builds its port's HTTP listener for each; httproute.go routes it with listener port 0, and
+  // mergeAllVirtualHosts keeps port 80's virtual hosts whole, other ports' only with `host:port` domains, which a
+  // Host never matches when the route ignores ports. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/sidecar-http-proxy-port.yaml.
+  const r = entries(
+    se(
+      'web',
+      '{hosts: [web.example.com], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+    ),
+    se('nine', '{hosts: [nine.example.com], ports: [{number: 9000, name: http, protocol: HTTP}], resolution: DNS}'),
+    `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: frontend}
+spec:
+  egress:
+  - port: {number: 3128, name: proxy, protocol: HTTP_PROXY}
+    hosts: ["default/*"]
+  - hosts: ["*/*"]
+`,
+  );
+  it('a request on the port reaches the port-80 HTTP services it imports, at their port-80 cluster', () => {
+    expect(askFrom(r, 'frontend', 'http://web.example.com:3128/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||web.example.com',
+      listener: '0.0.0.0_3128',
+    });
+  });
+  it("other ports' services and unknown hosts meet the catch-all; without the Sidecar there is no listener", () => {
+    expect(askFrom(r, 'frontend', 'http://nine.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(askFrom(r, 'frontend', 'http://unknown.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(askFrom(r, 'frontend', 'http://nine.example.com:9000/').cluster).toBe('outbound|9000||nine.example.com');
+    expect(ask(r, 'http://web.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+});
