@@ -230,6 +230,13 @@ function visiblePorts(
       // service it imports with its own protocol (listener.go buildSidecarOutboundListeners), a UDP port's included
       // (sidecar.go serviceMatchingListenerPort matches by number). Corpus master-2026-08-27 s230-159#0.
       if (!portKind(p.protocol) && !(kind && egressPort)) continue;
+      if (reservedForHttp(resources, p.number, sidecarPortProtocol ?? p.protocol, sidecar, egressPort ? p.number : 0)) {
+        if (rel && p.number === probe.to.port)
+          notes.push(
+            `${entryLabel(se)} port ${p.number} is an HTTP port on the sidecar's own ${p.number === meshPort(resources, 'proxyListenPort', 15001) ? 'outbound' : 'inbound'} capture port: istiod builds no listener for it (model/context.go conflictWithReservedListener)`,
+          );
+        continue;
+      }
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
@@ -382,6 +389,33 @@ function listenerBinding(e: SidecarEgress | undefined): Pick<ServicePort, 'bind'
   const bind = e?.bind || (none ? '127.0.0.1' : undefined);
   if (bind === undefined) return {};
   return { bind, ...(none || bind.startsWith('unix://') ? { bindToPort: true } : {}) };
+}
+
+function meshPort(resources: ResourceSet, key: 'proxyListenPort' | 'proxyInboundListenPort', dflt: number): number {
+  const v = resources.mesh.meshConfig?.[key];
+  return typeof v === 'number' && v > 0 ? v : dflt;
+}
+
+/**
+ * model/context.go CanBindToPort, conflictWithReservedListener: a listener on the wildcard (no bind and an HTTP
+ * protocol, which binds 0.0.0.0, or a bind of 0.0.0.0) may not take meshConfig.proxyListenPort (15001) or
+ * proxyInboundListenPort (15006), the sidecar's virtual listeners: istiod skips it (listener.go
+ * buildSidecarOutboundListeners). A TCP port without a bind is not checked. Envoy's static ports (15021, 15090)
+ * are checked against the proxy's metadata, which the pinned lane's proxies do not carry: not modelled. Checked
+ * on istiod eed52ebb66ad (2026-12-03), fixtures/rules/reserved-ports.yaml.
+ */
+function reservedForHttp(
+  resources: ResourceSet,
+  port: number,
+  protocol: string,
+  sidecar: Sidecar | undefined,
+  listenerPort: number,
+): boolean {
+  if (port !== meshPort(resources, 'proxyListenPort', 15001) && port !== meshPort(resources, 'proxyInboundListenPort', 15006)) return false;
+  const builder = sidecar?.egress[egressListenerFor(sidecar, listenerPort)];
+  const bind = builder?.bind || (builder?.captureMode?.toUpperCase() === 'NONE' ? '127.0.0.1' : '');
+  if (bind) return bind === '0.0.0.0';
+  return ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(protocol.toUpperCase());
 }
 
 /** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */

@@ -573,3 +573,33 @@ spec:
     expect(ask(r, 'http://web.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
   });
 });
+
+describe("an HTTP port on the sidecar's capture ports gets no listener (model/context.go conflictWithReservedListener)", () => {
+  // pilot/pkg/model/context.go CanBindToPort: a wildcard-bound listener (no bind and an HTTP protocol) may not take
+  // meshConfig.proxyListenPort (15001) or proxyInboundListenPort (15006); a TCP port without bind is not checked.
+  // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/reserved-ports.yaml.
+  const http = se(
+    'reserved-http',
+    '{hosts: [r.example.com], ports: [{number: 15006, name: http-a, protocol: HTTP}, {number: 15001, name: http-b, protocol: HTTP}, {number: 15021, name: http-c, protocol: HTTP}], resolution: DNS}',
+  );
+  it('HTTP on 15006 finds no listener; a TCP entry on 15006 keeps its match-all chain', () => {
+    expect(ask(entries(http), 'http://r.example.com:15006/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: 'virtualOutbound',
+    });
+    const r = entries(
+      http,
+      se('reserved-tcp', '{hosts: [t.example.com], ports: [{number: 15006, name: tcp-a, protocol: TCP}], resolution: NONE}'),
+    );
+    expect(ask(r, 'http://r.example.com:15006/').cluster).toBe('outbound|15006||t.example.com');
+    expect(ask(r, 'tcp://203.0.113.7:15006').cluster).toBe('outbound|15006||t.example.com');
+  });
+  it('HTTP on 15001 loops into the blackhole; 15021 is an ordinary port for the lane', () => {
+    expect(ask(entries(http), 'http://r.example.com:15001/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
+    expect(ask(entries(http), 'http://r.example.com:15021/').cluster).toBe('outbound|15021||r.example.com');
+  });
+});
