@@ -603,3 +603,34 @@ describe("an HTTP port on the sidecar's capture ports gets no listener (model/co
     expect(ask(entries(http), 'http://r.example.com:15021/').cluster).toBe('outbound|15021||r.example.com');
   });
 });
+
+describe('an egress gateway TCP server takes any connection on its port (gateway.go buildGatewayNetworkFiltersFromTCPRoutes)', () => {
+  // pilot/pkg/networking/core/gateway.go: a TCP server's chain matches no server name; its routes are the tcp routes
+  // of VirtualServices bound to its Gateway whose hosts meet the server's, and without any the gateway has no
+  // listener. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-tcp-server.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: api, namespace: default}, spec: {hosts: [api.example.com, other2.example.com], ports: [{name: tls, number: 443, protocol: TLS}], resolution: DNS}}',
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: api3, namespace: default}, spec: {hosts: [api3.example.com], ports: [{name: tcp, number: 9000, protocol: TCP}], resolution: DNS}}',
+      '{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {name: egress-tcp, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [api.example.com], port: {name: tcp, number: 443, protocol: TCP}}, {hosts: [other.example.com], port: {name: tcp-80, number: 80, protocol: TCP}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: api, namespace: default}, spec: {gateways: [mesh, istio-system/egress-tcp], hosts: [api.example.com], tcp: [{match: [{gateways: [istio-system/egress-tcp], port: 443}], route: [{destination: {host: api.example.com, port: {number: 443}}}]}], tls: [{match: [{gateways: [mesh], port: 443, sniHosts: [api.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: other2, namespace: default}, spec: {hosts: [other2.example.com], tls: [{match: [{port: 443, sniHosts: [other2.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: api3, namespace: default}, spec: {gateways: [mesh, istio-system/egress-tcp], hosts: [api3.example.com], tcp: [{match: [{gateways: [mesh], port: 9000}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]}, {match: [{gateways: [istio-system/egress-tcp], port: 80}], route: [{destination: {host: api3.example.com, port: {number: 9000}}}]}]}}',
+    ].join('\n---\n'),
+    'gateway-tcp.yaml',
+    emptyResources(),
+  );
+  it("TLS for another host sent to the server is routed by the server's tcp route", () => {
+    const e = ask(r, 'https://other2.example.com/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.map((h) => h.cluster)).toEqual([
+      'outbound|443||istio-egressgateway.istio-system.svc.cluster.local',
+      'outbound|443||api.example.com',
+    ]);
+  });
+  it('a server whose host meets no bound VirtualService has no chain: the gateway refuses the connection', () => {
+    const e = ask(r, 'tcp://203.0.113.5:9000');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
+  });
+});
