@@ -48,7 +48,7 @@ export function followGateway<E extends Expectation>(
   // A TCP server's chain matches no host (gateway.go buildGatewayNetworkFiltersFromTCPRoutes: no SNI): it takes any
   // call on its port, and its routes are those of the VirtualServices bound to it whose hosts meet the server's.
   // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-tcp-server.yaml.
-  const opaque = (s: GatewayServer) => serverRoutes(s) === 'tcp';
+  const opaque = (s: GatewayServer) => serverRoutes(s) === 'tcp' && !sniMatched(s);
   const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s))) ?? onPort.find(opaque);
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
@@ -152,7 +152,7 @@ export function followGateway<E extends Expectation>(
   // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
   // hosts that bound VirtualServices share), matched against the request's Host. Only a server picked by SNI can
   // fail to name the Host.
-  const hostOutside = !opaque(server) && !serverTakes(server, probe.to.host);
+  const hostOutside = serverRoutes(server) !== 'tcp' && !serverTakes(server, probe.to.host);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
@@ -162,7 +162,10 @@ export function followGateway<E extends Expectation>(
   const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
   let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
   for (const s of sharing) {
-    const vs = opaque(s) ? tcpVirtualServiceFor(routing, s, gw.namespace) : virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
+    const vs =
+      serverRoutes(s) === 'tcp'
+        ? tcpVirtualServiceFor(routing, s, gw.namespace)
+        : virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
     if (!vs) continue;
     const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
     if (dest) {

@@ -96,6 +96,12 @@ export function serverTakes(server: GatewayServer, host: string): boolean {
 export function serverRoutes(server: GatewayServer): 'http' | 'tls' | 'tcp' {
   if (['HTTP', 'HTTP2', 'GRPC', 'HTTP_PROXY'].includes(server.port.protocol)) return 'http';
   if (server.port.protocol === 'HTTPS' && server.tlsMode !== 'PASSTHROUGH' && server.tlsMode !== 'AUTO_PASSTHROUGH') return 'http';
+  // gateway.go createGatewayTCPFilterChainOpts: a TLS server that terminates TLS (a tls mode other than PASSTHROUGH)
+  // forwards what it decrypted by the tcp routes of its VirtualServices (buildGatewayNetworkFiltersFromTCPRoutes),
+  // its chain still matching its hosts as SNI. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/gateway-tls-istio-mutual-tcp.yaml.
+  if (server.port.protocol === 'TLS' && server.tlsMode && server.tlsMode !== 'PASSTHROUGH' && server.tlsMode !== 'AUTO_PASSTHROUGH')
+    return 'tcp';
   if (server.port.protocol === 'TLS' || server.port.protocol === 'HTTPS') return 'tls';
   return 'tcp';
 }

@@ -634,3 +634,29 @@ describe('an egress gateway TCP server takes any connection on its port (gateway
     expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
   });
 });
+
+describe('a TLS gateway server that terminates Istio mTLS forwards by tcp routes (gateway.go createGatewayTCPFilterChainOpts)', () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts: a TLS server that is not PASSTHROUGH
+  // terminates TLS and forwards by buildGatewayNetworkFiltersFromTCPRoutes; on the sidecar a tcp match's
+  // destinationSubnets are the chain's prefix ranges (tls.go). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/gateway-tls-istio-mutual-tcp.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: mongo, namespace: default}, spec: {addresses: [192.0.2.77], endpoints: [{address: 192.0.2.78}], hosts: [mongo.example.com], ports: [{name: tcp, number: 27017, protocol: TCP}], resolution: STATIC}}',
+      '{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {name: egress, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [mongo.example.com], port: {name: tls, number: 443, protocol: TLS}, tls: {mode: ISTIO_MUTUAL}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: egressgateway-for-mongo, namespace: default}, spec: {host: istio-egressgateway.istio-system.svc.cluster.local, subsets: [{name: mongo, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}, portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: mongo.example.com}}]}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: direct-mongo, namespace: default}, spec: {gateways: [mesh, istio-system/egress], hosts: [mongo.example.com], tcp: [{match: [{destinationSubnets: [192.0.2.77/32], gateways: [mesh], port: 27017}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}, subset: mongo}}]}, {match: [{gateways: [istio-system/egress], port: 443}], route: [{destination: {host: mongo.example.com, port: {number: 27017}}, weight: 100}]}]}}',
+    ].join('\n---\n'),
+    'gateway-tls-tcp.yaml',
+    emptyResources(),
+  );
+  it('the mongo pattern: the sidecar sends the address to the gateway subset, the gateway on to the entry', () => {
+    const e = ask(r, 'tcp://192.0.2.77:27017');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443|mongo|istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.map((h) => h.cluster)).toEqual([
+      'outbound|443|mongo|istio-egressgateway.istio-system.svc.cluster.local',
+      'outbound|27017||mongo.example.com',
+    ]);
+    expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'mongo.example.com' });
+  });
+});

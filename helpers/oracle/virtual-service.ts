@@ -7,6 +7,7 @@
 // - The first route whose match fits wins: `port`, `gateways`, `uri` exact/prefix/regex (route/route.go
 //   translateRouteMatch); its destination names `outbound|PORT|SUBSET|HOST`, the port being the destination's
 //   port, else the service's only port (route.go GetDestinationCluster).
+import { ipInCidr } from '../net/addresses.ts';
 import type { IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { exportedTo } from './export-to.ts';
 import { gatewayServiceFor, namesGateway } from './gateway.ts';
@@ -273,7 +274,7 @@ function uriMatches(uri: Obj | undefined, path: string): boolean {
   return true;
 }
 
-const MATCH_FIELDS = new Set(['port', 'gateways', 'uri', 'sniHosts', 'name']);
+const MATCH_FIELDS = new Set(['port', 'gateways', 'uri', 'sniHosts', 'name', 'destinationSubnets']);
 /** Match fields decided when the proxy is known (http routes: route.go sourceMatchHTTP). */
 const SOURCE_FIELDS = new Set(['sourceLabels', 'sourceNamespace']);
 
@@ -286,6 +287,7 @@ function routeMatch(
   sni: string,
   notModelled: string[],
   source: RouteSource | undefined,
+  dialled?: string,
 ): boolean {
   if (!match || match.length === 0) return true;
   const known = (k: string) => MATCH_FIELDS.has(k) || (source !== undefined && SOURCE_FIELDS.has(k));
@@ -297,6 +299,17 @@ function routeMatch(
     if (gws && !(boundTo === 'mesh' ? gws.includes('mesh') : namesGateway(vsNs, gws, boundTo))) return false;
     if (source && !matchTranslated(m, boundTo, vsNs, port, source)) return false;
     if (m.sniHosts && !(m.sniHosts as string[]).some((h) => subsetOf(sni, h))) return false;
+    // A tcp or tls match's destinationSubnets become the chain's prefix ranges (tls.go buildSidecarOutboundTLS/TCP
+    // FilterChainOpts): the dialled address must be in one. Known here for a call to an IP address only. Checked on
+    // istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-tls-istio-mutual-tcp.yaml.
+    const subnets = m.destinationSubnets as string[] | undefined;
+    if (subnets && subnets.length > 0) {
+      if (!dialled) {
+        notModelled.push('VirtualService match.destinationSubnets for a call by name');
+        return false;
+      }
+      if (!subnets.some((c) => (c.includes('/') ? ipInCidr(dialled, c) : dialled === c))) return false;
+    }
     return uriMatches(m.uri as Obj | undefined, path);
   });
 }
@@ -336,9 +349,20 @@ export function routeOf(
         probe.to.host,
         notModelled,
         undefined,
+        boundTo === 'mesh' && probe.to.isIp ? probe.to.host : undefined,
       );
     }
-    return routeMatch(r.match as Obj[] | undefined, boundTo, vs.namespace, port, probe.to.path || '/', probe.to.host, notModelled, src);
+    return routeMatch(
+      r.match as Obj[] | undefined,
+      boundTo,
+      vs.namespace,
+      port,
+      probe.to.path || '/',
+      probe.to.host,
+      notModelled,
+      src,
+      kind !== 'http' && boundTo === 'mesh' && probe.to.isIp ? probe.to.host : undefined,
+    );
   });
   const r = routes[0];
   if (!r) return undefined;
