@@ -660,3 +660,31 @@ describe('a TLS gateway server that terminates Istio mTLS forwards by tcp routes
     expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'mongo.example.com' });
   });
 });
+
+describe('servers the egress gateway drops when merging its Gateways (model/gateway.go mergeGateways)', () => {
+  // pilot/pkg/model/gateway.go mergeGateways (Gateways by creation time): after a port's plain-text server only
+  // HTTP servers join it when it is HTTP (canMergeProtocols); a TLS server repeating a TLS host of the port is
+  // dropped (CheckDuplicates). Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-merge-drops.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: ext, namespace: default}, spec: {hosts: [a.example.com, b.example.com, c.example.com], ports: [{name: http, number: 80, protocol: HTTP}, {name: tls, number: 443, protocol: TLS}], resolution: DNS}}',
+      "{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {creationTimestamp: '2026-01-01T00:00:00Z', name: gw-a, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [a.example.com], port: {name: http-a, number: 443, protocol: HTTP}}, {hosts: [c.example.com], port: {name: tls-c, number: 80, protocol: TLS}, tls: {mode: PASSTHROUGH}}]}}",
+      "{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {creationTimestamp: '2026-01-01T00:00:05Z', name: gw-b, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [b.example.com], port: {name: tcp-b, number: 443, protocol: TCP}}, {hosts: [c.example.com], port: {name: tls-c2, number: 80, protocol: TLS}, tls: {mode: PASSTHROUGH}}]}}",
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: a, namespace: default}, spec: {gateways: [mesh, istio-system/gw-a], hosts: [a.example.com], http: [{match: [{gateways: [mesh], port: 80}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}, {match: [{gateways: [istio-system/gw-a], port: 443}], route: [{destination: {host: a.example.com, port: {number: 80}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: b, namespace: default}, spec: {gateways: [mesh, istio-system/gw-b], hosts: [b.example.com], http: [{match: [{gateways: [mesh], port: 80}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}], tcp: [{match: [{gateways: [istio-system/gw-b], port: 443}], route: [{destination: {host: b.example.com, port: {number: 80}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: c, namespace: default}, spec: {gateways: [mesh, istio-system/gw-b], hosts: [c.example.com], tls: [{match: [{gateways: [mesh], port: 443, sniHosts: [c.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]}, {match: [{gateways: [istio-system/gw-b], port: 80, sniHosts: [c.example.com]}], route: [{destination: {host: c.example.com, port: {number: 443}}}]}]}}',
+    ].join('\n---\n'),
+    'gateway-merge.yaml',
+    emptyResources(),
+  );
+  it('a TCP server behind an HTTP one is dropped: the HTTP chain has no virtual host for its host, 404', () => {
+    expect(ask(r, 'http://a.example.com/').hops?.at(-1)?.cluster).toBe('outbound|80||a.example.com');
+    const e = ask(r, 'http://b.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-404' });
+  });
+  it('a TLS server repeating a host is dropped: the first has no route, the gateway no listener', () => {
+    const e = ask(r, 'https://c.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
+  });
+});
