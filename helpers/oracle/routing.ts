@@ -23,6 +23,7 @@ import {
   type RouteKind,
   type RouteSource,
   routeOf,
+  tcpVirtualServiceOfService,
   virtualServiceFor,
 } from './virtual-service.ts';
 import { routingSeenBy } from './vs-import.ts';
@@ -232,7 +233,10 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     : m && kind
       ? kind === 'http' && kindFor === 'http' && !cidrChain
         ? httpVirtualServiceOfService(meshRouting, m[2]!.toLowerCase(), ns, probe.to.port, source)
-        : meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind, source)
+        : kind === 'tcp' && !cidrChain
+          ? (tcpVirtualServiceOfService(meshRouting, m[2]!, ns) ??
+            meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind, source))
+          : meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind, source)
       : undefined;
   if (vs && kind) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;

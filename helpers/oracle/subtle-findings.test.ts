@@ -688,3 +688,34 @@ describe('servers the egress gateway drops when merging its Gateways (model/gate
     expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
   });
 });
+
+describe('tls and tcp routes of a VirtualService whose host is under a wildcard service (tls.go getConfigsForHost)', () => {
+  // pilot/pkg/networking/core/tls.go getConfigsForHost: the VirtualServices of a service are those with a host
+  // that overlaps the service's either way (host.Name.Matches). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-l4-wildcard-service.yaml.
+  it("an exact host's tls routes replace the wildcard entry's SNI chain", () => {
+    const r = entries(
+      se('wild', '{hosts: ["*.example.com"], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}'),
+      se('backend', '{hosts: [backend.example.org], ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}'),
+      doc(
+        'VirtualService',
+        'a',
+        '{hosts: [a.example.com], tls: [{match: [{sniHosts: [a.example.com]}], route: [{destination: {host: backend.example.org}}]}]}',
+      ),
+    );
+    expect(ask(r, 'https://a.example.com/').cluster).toBe('outbound|443||backend.example.org');
+    expect(ask(r, 'https://b.example.com/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it("an exact host's tcp route takes the wildcard entry's match-all chain, whatever was dialled", () => {
+    const r = entries(
+      se('wild-db', '{hosts: ["*.db.example.com"], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: NONE}'),
+      se(
+        'pg',
+        '{hosts: [pg.example.org], addresses: [192.0.2.60], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: 192.0.2.61}]}',
+      ),
+      doc('VirtualService', 'one-db', '{hosts: [one.db.example.com], tcp: [{route: [{destination: {host: pg.example.org}}]}]}'),
+    );
+    for (const to of ['tcp://203.0.113.5:5432', 'tcp://two.db.example.com:5432'])
+      expect(ask(r, to)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||pg.example.org' });
+  });
+});

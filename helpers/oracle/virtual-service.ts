@@ -199,6 +199,17 @@ export function nonRegistryVirtualHost(
   return best;
 }
 
+/**
+ * The VirtualService whose tcp routes a TCP chain of a service takes: the first, in the listener's order, with tcp
+ * routes among those whose hosts overlap the service's either way (listener.go buildSidecarOutboundListener,
+ * tls.go getConfigsForHost, buildSidecarOutboundTCPFilterChainOpts), whatever host the call was made to.
+ */
+export function tcpVirtualServiceOfService(routing: IstioConfig[], svcHost: string, ns: string): IstioConfig | undefined {
+  return meshOrder(routing, ns).find(
+    (r) => vsHosts(r).some((h) => overlaps(svcHost.toLowerCase(), h)) && ((r.spec.tcp as Obj[] | undefined) ?? []).length > 0,
+  );
+}
+
 export function meshVirtualServiceFor(
   routing: IstioConfig[],
   host: string,
@@ -240,8 +251,11 @@ export function meshTlsRouteSni(
   port: number,
   source?: RouteSource,
 ): string[] | undefined {
-  const sni = routing
-    .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
+  // listener.go takes the VirtualServices of a service by tls.go getConfigsForHost: a VirtualService host that
+  // overlaps the service's either way (host.Name.Matches), so an exact host's tls routes replace the chain of a
+  // wildcard service too. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/vs-l4-wildcard-service.yaml.
+  const sni = meshOrder(routing, ns)
+    .filter((r) => vsHosts(r).some((h) => overlaps(host.toLowerCase(), h)))
     .flatMap((r) => (r.spec.tls as Obj[] | undefined) ?? [])
     .filter((t) => ((t.route as Obj[] | undefined) ?? []).length > 0)
     .flatMap((t) => (t.match as Obj[] | undefined) ?? [])
