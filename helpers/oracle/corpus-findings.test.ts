@@ -1611,14 +1611,17 @@ spec:
   const GW = 'outbound|443|edition|istio-egressgateway.istio-system.svc.cluster.local';
   const hops = (e: ReturnType<typeof ask>) => e.hops?.map((h) => [h.kind, h.cluster]);
 
-  it('a `*` server takes it and routes it on (corpus master-2026-08-27 s219-4#0, #10)', () => {
+  it('a `*` server takes the plain text and its TLS socket fails the handshake (corpus master-2026-08-27 s219-4#0, #10)', () => {
+    // Stored once as routed, when the lane read plain text on a TLS-terminating chain as HTTP; applied again on
+    // istiod (2026-12-03) after the lane learned that Envoy's TLS socket cannot read it. No auto mTLS: the gateway
+    // Pods are not labelled security.istio.io/tlsMode=istio.
     const e = ask('*', 'http://api.example.net:443/');
-    expect(e).toMatchObject({ verdict: 'allowed', cluster: GW });
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: GW, signal: 'http-503' });
     expect(hops(e)).toEqual([
       ['sidecar', GW],
-      ['gateway', 'outbound|443||api.example.net'],
+      ['gateway', '(handshake failed)'],
     ]);
-    // A server of the host itself has no chain for the auto-mTLS SNI.
+    // A server of the host itself matches its host as SNI, which plain text does not carry.
     expect(hops(ask('api.example.net', 'http://api.example.net:443/'))).toEqual([
       ['sidecar', GW],
       ['gateway', '(no filter chain)'],

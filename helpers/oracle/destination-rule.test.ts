@@ -250,3 +250,46 @@ describe('ISTIO_MUTUAL without an sni', () => {
     expect(sidecar(r).tls).toEqual({ mode: 'ISTIO_MUTUAL', sni: 'outbound_.80_.v1_.a.example.com' });
   });
 });
+
+describe('port-level settings replace the traffic policy for their port (networking/util GetPortLevelTrafficPolicy)', () => {
+  const PORTS = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ports, namespace: payments}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}]
+  resolution: DNS
+  endpoints: [{address: 192.0.2.50}]`;
+  const lbOnly = `portLevelSettings: [{port: {number: 8080}, loadBalancer: {simple: RANDOM}}]`;
+
+  it('a port-level setting without tls originates none on its port; the other ports keep the top level (fixtures/rules/destination-rule-port-level.yaml)', () => {
+    const r = load(PORTS, dr('port-level', 'payments', `  trafficPolicy: {tls: {mode: SIMPLE, sni: top}, ${lbOnly}}\n`));
+    expect(sidecar(r, 'http://a.example.com/').tls).toEqual({ mode: 'SIMPLE', sni: 'top' });
+    expect(sidecar(r, 'http://a.example.com:8080/').tls).toBeUndefined();
+  });
+
+  it("a subset's port-level setting without tls overrides the rule's TLS for its port (MergeTrafficPolicy hasPortLevel)", () => {
+    const r = load(
+      PORTS,
+      dr('sub', 'payments', `  trafficPolicy: {tls: {mode: SIMPLE, sni: top}}\n  subsets: [{name: v1, trafficPolicy: {${lbOnly}}}]\n`),
+      toSubset('v1'),
+    );
+    expect(sidecar(r, 'http://a.example.com/').tls).toEqual({ mode: 'SIMPLE', sni: 'top' });
+    expect(sidecar(r, 'http://a.example.com:8080/').tls).toBeUndefined();
+  });
+
+  it("a subset's policy without tls or a port-level setting keeps the rule's, port level included", () => {
+    const r = load(
+      PORTS,
+      dr(
+        'keep',
+        'payments',
+        `  trafficPolicy: {portLevelSettings: [{port: {number: 8080}, tls: {mode: SIMPLE, sni: port-level}}]}\n  subsets: [{name: v1, trafficPolicy: {loadBalancer: {simple: RANDOM}}}]\n`,
+      ),
+      toSubset('v1'),
+    );
+    expect(sidecar(r, 'http://a.example.com:8080/').tls).toEqual({ mode: 'SIMPLE', sni: 'port-level' });
+    expect(sidecar(r, 'http://a.example.com/').tls).toBeUndefined();
+  });
+});

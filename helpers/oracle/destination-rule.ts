@@ -159,9 +159,16 @@ function destinationRuleFor(
 
 const nonEmpty = <T>(xs: T[]): T[] | undefined => (xs.length ? xs : undefined);
 
-function tlsOfPolicy(policy: Obj | undefined, port: number): Obj | undefined {
+/**
+ * A traffic policy's TLS for a port. A port-level setting for the port replaces the policy whole: a field it omits
+ * takes its default, not the top level's (networking/util GetPortLevelTrafficPolicy, shadowCopyPortTrafficPolicy),
+ * so a port-level setting without `tls` originates none. Checked on istiod eed52ebb66ad (2026-12-03),
+ * fixtures/rules/destination-rule-port-level.yaml.
+ */
+function tlsOfPolicy(policy: Obj | undefined, port: number): { tls?: Obj; portLevel: boolean } {
   const pl = ((policy?.portLevelSettings as Obj[] | undefined) ?? []).find((p) => (p.port as Obj | undefined)?.number === port);
-  return (pl?.tls as Obj | undefined) ?? (policy?.tls as Obj | undefined);
+  if (pl) return { tls: pl.tls as Obj | undefined, portLevel: true };
+  return { tls: policy?.tls as Obj | undefined, portLevel: false };
 }
 
 /** What a proxy in `proxyNs` does for a destination: the cluster exists (subset defined), and the TLS it originates. */
@@ -182,8 +189,11 @@ export function clusterFor(
   if (d.subset && !subset) return { exists: false, ...(ref ? { rule: ref } : {}) };
   const empty = subset && emptyDnsSubset(resources, d, subset, serviceNs, dr?.spec);
   if (empty) return { exists: false, ...(ref ? { rule: ref } : {}), why: `${ref}: ${empty}` };
+  // A subset's policy overrides the rule's TLS when it sets one, or when a port-level setting of its own decides
+  // the port (model/destination_rule.go MergeTrafficPolicy, hasPortLevel).
+  const own = subset?.trafficPolicy ? tlsOfPolicy(subset.trafficPolicy as Obj, d.port) : undefined;
   const tls =
-    tlsOfPolicy(subset?.trafficPolicy as Obj | undefined, d.port) ?? tlsOfPolicy(dr?.spec.trafficPolicy as Obj | undefined, d.port);
+    own && (own.tls !== undefined || own.portLevel) ? own.tls : tlsOfPolicy(dr?.spec.trafficPolicy as Obj | undefined, d.port).tls;
   const mode = tls?.mode as string | undefined;
   if (!mode || mode === 'DISABLE') return { exists: true, ...(ref ? { rule: ref } : {}) };
   const sni = (tls?.sni as string | undefined) ?? (mode === 'ISTIO_MUTUAL' ? `outbound_.${d.port}_.${d.subset}_.${d.host}` : undefined);

@@ -704,3 +704,53 @@ spec:
     });
   });
 });
+
+describe("an HTTP Sidecar egress port routes by the entry's own port protocol (httproute.go BuildSidecarOutboundVirtualHosts, route.go BuildSidecarVirtualHostWrapper)", () => {
+  const scenario = (protocol: string, extra = '') =>
+    res(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: w, namespace: istio-system}
+spec:
+  hosts: ["*.example.com"]
+  ports: [{number: 80, name: p-80${protocol ? `, protocol: ${protocol}` : ''}}]
+  resolution: NONE
+  workloadSelector: {labels: {}}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: a, namespace: frontend}
+spec: {egress: [{port: {number: 80, name: egress-80, protocol: HTTP}, hosts: ["istio-system/*"]}]}
+${extra}`);
+
+  it('a TCP entry gets the HTTP chain but no virtual host: route 80 answers from its catch-all (fixtures/rules/fuzz-s8888-38.yaml)', () => {
+    const r = scenario('TCP');
+    expect(probe(r, 'frontend', 'http://w.example.com:80/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: '0.0.0.0_80',
+      signal: 'http-502',
+    });
+    expect(probe(r, 'frontend', 'http://w.example.com:80/', 'REGISTRY_ONLY').rules).toContain('se.http-no-virtual-host');
+    expect(probe(r, 'frontend', 'http://w.example.com:80/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'PassthroughCluster',
+      listener: '0.0.0.0_80',
+    });
+  });
+
+  it.each(['TLS', 'HTTPS', 'MONGO'])('so does a %s entry', (protocol) => {
+    expect(probe(scenario(protocol), 'frontend', 'http://w.example.com:80/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
+  });
+
+  it.each(['', 'HTTP', 'GRPC'])('an entry whose own port is HTTP or unset (%s) keeps its virtual host', (protocol) => {
+    expect(probe(scenario(protocol), 'frontend', 'http://w.example.com:80/', 'REGISTRY_ONLY')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||*.example.com',
+      listener: '0.0.0.0_80',
+    });
+  });
+});

@@ -2,7 +2,11 @@
 // connection, which route then holds the request, and when the gateway has no listener at all. Each expectation
 // is read in the pinned source (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad): pilot/pkg/model/gateway.go
 // (MergeGateways, GetSNIHostsForServer) and pilot/pkg/networking/core/gateway.go, listener.go.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { RULES_DIR } from '../catalogue/load.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
@@ -181,9 +185,10 @@ spec:
     expect(hops(e)?.[1]).toEqual(['gateway', '(handshake failed)']);
   });
 
-  it("the sidecar's auto mTLS, whose SNI no server names, reaches the `*` server's chain and is routed", () => {
-    // cluster_tls.go buildUpstreamTLSSettings (autoMTLSEnabled): SNI outbound_.443_.edition_.<gateway host>; the
-    // `*` server's chain matches no server name (listener.go toFilterChainMatch).
+  it("without a DestinationRule TLS setting the sidecar sends plain text (no auto mTLS to a gateway Pod): the `*` server's TLS socket cannot read it", () => {
+    // cluster_tls.go: auto mTLS only towards endpoints labelled security.istio.io/tlsMode=istio, which the installed
+    // gateway Pods are not; the `*` server's chain matches no server name (listener.go toFilterChainMatch), so it
+    // takes the plain text, and its TLS server socket fails the handshake. Checked on istiod eed52ebb66ad.
     const r = load(
       ENTRY,
       gateway('egress', https('["*"]')),
@@ -194,9 +199,9 @@ spec:
     const e = ask(r, 'http://a.example.com/');
     expect(hops(e)).toEqual([
       ['sidecar', GW443],
-      ['gateway', 'outbound|80||a.example.com'],
+      ['gateway', '(handshake failed)'],
     ]);
-    expect(e.reason).toContain('auto mTLS reaches the chain of the server for *');
+    expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-503' });
   });
 });
 
@@ -392,5 +397,72 @@ describe('without a scope (applyRouting alone), every exported entry is in every
       ['sidecar', GW80],
       ['gateway', 'outbound|80||a.example.com'],
     ]);
+  });
+});
+
+describe('TLS and TCP servers: which routes build their chains (gateway.go createGatewayTCPFilterChainOpts), checked on istiod', () => {
+  // The four scenarios are the rule fixtures of the same names, run on the lane by suites/rules.test.ts.
+  const fixture = (name: string) => {
+    const doc = parse(readFileSync(join(RULES_DIR, `${name}.yaml`), 'utf8')) as { manifests: unknown[] };
+    return load(...doc.manifests.map((m) => stringify(m)));
+  };
+  const from = (r: ReturnType<typeof load>, host: string) =>
+    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(`https://${host}/`) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+  const end = (e: ReturnType<typeof from>) => e.hops?.at(-1)?.cluster;
+
+  it('a PASSTHROUGH server has chains for its tls matches only: another SNI meets the listener and no chain', () => {
+    const r = fixture('gateway-passthrough-unrouted-sni');
+    expect(end(from(r, 'edition.example.com'))).toBe('outbound|443||edition.example.com');
+    expect(from(r, 'other.example.com')).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
+    expect(end(from(r, 'other.example.com'))).toBe('(no filter chain)');
+  });
+
+  it('a TLS server terminating TLS forwards by tcp routes, not tls ones', () => {
+    const r = fixture('gateway-tls-terminate-tcp-route');
+    for (const h of ['edition.example.com', 'other.example.com']) {
+      expect(from(r, h).verdict).toBe('allowed');
+      expect(end(from(r, h))).toBe('outbound|443||edition.example.com');
+    }
+  });
+
+  it('an opaque TCP server takes a call for any host: its hosts choose VirtualServices, not calls', () => {
+    const r = fixture('gateway-opaque-tcp-any-host');
+    expect(end(from(r, 'other.example.com'))).toBe('outbound|443||edition.example.com');
+  });
+
+  it('an opaque TCP server forwards by the first bound VirtualService with a fitting tcp route, whatever the host', () => {
+    const r = fixture('gateway-tcp-first-virtual-service');
+    expect(end(from(r, 'edition.example.com'))).toBe('outbound|443||other.example.com');
+    expect(end(from(r, 'other.example.com'))).toBe('outbound|443||other.example.com');
+  });
+
+  it('a tcp route whose match names another port builds no chain: nothing listens, the connection is refused', () => {
+    const doc = parse(readFileSync(join(RULES_DIR, 'gateway-opaque-tcp-any-host.yaml'), 'utf8')) as {
+      manifests: { kind: string; spec: { tcp?: { match: { port: number }[] }[] } }[];
+    };
+    for (const m of doc.manifests) if (m.kind === 'VirtualService' && m.spec.tcp) m.spec.tcp[0]!.match[0]!.port = 8443;
+    expect(end(from(load(...doc.manifests.map((m) => stringify(m))), 'edition.example.com'))).toBe('(connection refused)');
+  });
+});
+
+describe('what the sidecar originates towards the gateway, as the gateway reads it (checked on istiod)', () => {
+  const fixture = (name: string) => {
+    const doc = parse(readFileSync(join(RULES_DIR, `${name}.yaml`), 'utf8')) as { manifests: unknown[] };
+    return load(...doc.manifests.map((m) => stringify(m)));
+  };
+  const from = (r: ReturnType<typeof load>, url: string) =>
+    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+
+  it("a PASSTHROUGH server's tls routes match the SNI the sidecar's DestinationRule sets, not the Host", () => {
+    const r = fixture('gateway-passthrough-by-origination-sni');
+    const e = from(r, 'http://other.example.com/');
+    expect(e.verdict).toBe('allowed');
+    expect(e.hops?.at(-1)?.cluster).toBe('outbound|443||edition.example.com');
+  });
+
+  it('TLS SIMPLE into a plain HTTP server is a protocol error, as Istio mTLS is', () => {
+    const e = from(fixture('gateway-tls-into-plain-http'), 'http://edition.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-503' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(protocol error)');
   });
 });

@@ -9,12 +9,13 @@ import {
   type GatewayService,
   INSTALL_GATEWAYS,
   namesGateway,
+  opaqueTcp,
   serverRoutes,
   serversOn,
   serverTakes,
 } from './gateway.ts';
 import { subsetOf } from './hosts.ts';
-import { type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
+import { compareByCreation, type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
   resources: ResourceSet,
@@ -45,11 +46,9 @@ export function followGateway<E extends Expectation>(
   const byNamedSni = sni
     ? onPort.find((s) => sniMatched(s) && serverTakes({ ...s, hosts: s.hosts.filter((h) => h !== '*') }, sni))
     : undefined;
-  // A TCP server's chain matches no host (gateway.go buildGatewayNetworkFiltersFromTCPRoutes: no SNI): it takes any
-  // call on its port, and its routes are those of the VirtualServices bound to it whose hosts meet the server's.
-  // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-tcp-server.yaml.
-  const opaque = (s: GatewayServer) => serverRoutes(s) === 'tcp' && !sniMatched(s);
-  const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s))) ?? onPort.find(opaque);
+  // An opaque TCP server's chain matches no SNI: it takes whatever no server's SNI took (gateway.go
+  // createGatewayTCPFilterChainOpts, sniHosts nil), its hosts only choosing its VirtualServices.
+  const server = byNamedSni ?? onPort.find((s) => serverTakes(s, named(s))) ?? onPort.find(opaqueTcp);
   // How a call ends at the gateway, as the lane names it: the gateway hop's pseudo-cluster, and what the client
   // sees. A plain-HTTP call reaches the gateway through its sidecar's HTTP route, whose router passes the
   // gateway's own answer (a 404) back and answers a connection the gateway refuses or closes with a 503
@@ -97,16 +96,42 @@ export function followGateway<E extends Expectation>(
   // its Gateway (buildGatewayNetworkFiltersFromTLSRoutes, ...FromTCPRoutes), and a listener without chains is not
   // built (MutableGatewayListener.build): before any TLS is read, nothing listens on the port. Corpus
   // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
+  // The VirtualServices a server's chains come from: bound to its Gateway, visible in the gateway's namespace,
+  // a host meeting one of the server's (gateway.go pickMatchingGatewayHosts), in push_context.go
+  // VirtualServicesForGateway's order: the namespace's own, those exported to it by name, the public ones, each
+  // by creation time.
+  const bucket = (r: IstioConfig) => {
+    const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
+    if (to.includes('*')) return 2;
+    return r.namespace === gw.namespace && to.some((t) => t === '.' || t === gw.namespace) ? 0 : 1;
+  };
+  const boundTo = (s: GatewayServer) =>
+    routing
+      .filter((r) => {
+        if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
+        if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
+        const hosts = (r.spec.hosts as string[] | undefined) ?? [];
+        return hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
+      })
+      .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+  // gateway.go l4SingleMatch: a tls or tcp route's match is its port and gateways only. A tls block needs a match
+  // to build a chain (one per match, by its sniHosts); a tcp block without one matches.
+  const l4Match = (m: Record<string, unknown>, vs: IstioConfig, s: GatewayServer) =>
+    (m.port === undefined || m.port === s.port.number) &&
+    (!Array.isArray(m.gateways) || m.gateways.length === 0 || namesGateway(vs.namespace, m.gateways as string[], s.ref));
+  const builds = (vs: IstioConfig, s: GatewayServer, k: 'tls' | 'tcp') =>
+    ((vs.spec[k] as Record<string, unknown>[] | undefined) ?? []).some((r) => {
+      if (!Array.isArray(r.route) || r.route.length === 0) return false;
+      const matches = (r.match as Record<string, unknown>[] | undefined) ?? [];
+      return k === 'tcp' && matches.length === 0 ? true : matches.some((m) => l4Match(m, vs, s));
+    });
+  // A listener is built only when one of the port's servers has a filter chain: an HTTP server always, a TLS or
+  // TCP server when a bound VirtualService has a route of its kind whose match fits (gateway.go
+  // createGatewayTCPFilterChainOpts, buildGatewayNetworkFiltersFromTLSRoutes / ...FromTCPRoutes;
+  // MutableGatewayListener.build drops a listener without chains).
   const chains = (s: GatewayServer) => {
     const k = serverRoutes(s);
-    if (k === 'http') return true;
-    return routing.some((r) => {
-      if (r.kind !== 'VirtualService' || !exportedTo(r, gw.namespace)) return false;
-      if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
-      const hosts = (r.spec.hosts as string[] | undefined) ?? [];
-      const meets = hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
-      return meets && ((r.spec[k] as unknown[] | undefined) ?? []).length > 0;
-    });
+    return k === 'http' || boundTo(s).some((vs) => builds(vs, s, k));
   };
   if (!onPort.some(chains)) {
     why.push(
@@ -117,22 +142,26 @@ export function followGateway<E extends Expectation>(
   const wantsMtls = server.tlsMode === 'ISTIO_MUTUAL';
   const sentMtls = hop1.tls?.mode === 'ISTIO_MUTUAL';
   const kind = serverRoutes(server);
-  // Without a DestinationRule TLS setting the sidecar's cluster to the gateway, a mesh workload, originates Istio
-  // mTLS by auto mTLS with the SNI outbound_.<port>_.<subset>_.<gateway host> (cluster_tls.go
-  // buildUpstreamTLSSettings, autoMTLSEnabled), which no server's own hosts match (model/gateway.go
-  // GetSNIHostsForServer: the server's hosts are its chain's server_names), but a `*` server's chain has none
-  // (listener.go toFilterChainMatch drops them when `*` is among them) and takes it. Corpus master-2026-08-27
-  // s219-4#0, #10.
-  const autoMtls = wantsMtls && !hop1.tls && server.hosts.includes('*');
-  if (autoMtls) why.push(`${at}: the sidecar's auto mTLS reaches the chain of the server for *, which matches no SNI`);
-  if (wantsMtls && !hop1.tls && !autoMtls) {
+  // A server that terminates TLS (HTTPS or TLS, not PASSTHROUGH) has one chain with a TLS server socket, matching
+  // its hosts as SNI, none for `*` (model/gateway.go GetSNIHostsForServer, listener.go toFilterChainMatch). Without
+  // a DestinationRule TLS setting the sidecar sends the gateway plain text: auto mTLS reaches only endpoints labelled
+  // security.istio.io/tlsMode=istio, and the installed gateway Pods are not (cluster_tls.go, the gateway charts).
+  // Plain text carries no SNI: only a `*` server's chain takes it, and its TLS socket cannot read it. Checked on
+  // istiod eed52ebb66ad (2026-12-03): fixtures/rules/gateway-plain-into-terminating-tls.yaml.
+  const terminating = (s: GatewayServer) => s.tlsMode !== undefined && serverRoutes(s) !== 'tls';
+  // The client's own TLS (an https:// call) passes the sidecar as it is.
+  const plainText = !hop1.tls && probe.to.scheme !== 'https';
+  if (plainText && terminating(server)) {
+    if (onPort.some((s) => terminating(s) && s.hosts.includes('*'))) {
+      why.push(`${at}: the sidecar sends plain text to the chain of the server for *, whose TLS socket cannot read it`);
+      return ends('(handshake failed)', 'tcp-close');
+    }
     why.push(
-      `${at} expects Istio mTLS but the sidecar sends no TLS to it (no DestinationRule with ISTIO_MUTUAL for ${first.cluster}): the handshake fails`,
+      `${at} terminates TLS (${server.tlsMode}) but the sidecar sends no TLS to it (no DestinationRule TLS setting for ${first.cluster}): no chain takes plain text`,
     );
-    // Plain text meets a listener whose chains all want TLS: no filter chain takes it, Envoy closes it.
     return ends('(no filter chain)', 'tcp-close');
   }
-  if (wantsMtls && !sentMtls && !autoMtls) {
+  if (wantsMtls && !sentMtls) {
     // listener.go BuildListenerTLSContext: an ISTIO_MUTUAL server requires a client certificate.
     why.push(`${at} expects Istio mTLS but the sidecar's ${hop1.tls?.mode} TLS presents no client certificate: the handshake fails`);
     return ends('(handshake failed)', 'tcp-close');
@@ -149,10 +178,17 @@ export function followGateway<E extends Expectation>(
       ? ends('(protocol error)', 'tcp-close')
       : done({ verdict: 'blocked', cluster: first.cluster }, [hop1]);
   }
-  // Its route holds virtual hosts for its own hosts only (gateway.go buildGatewayHTTPRouteConfig: the server's
-  // hosts that bound VirtualServices share), matched against the request's Host. Only a server picked by SNI can
-  // fail to name the Host.
-  const hostOutside = serverRoutes(server) !== 'tcp' && !serverTakes(server, probe.to.host);
+  // TLS of any mode (a DestinationRule's SIMPLE or MUTUAL to the gateway) meets a plain HTTP server's connection
+  // manager the same way. Checked on istiod eed52ebb66ad: fixtures/rules/gateway-tls-into-plain-http.yaml.
+  if (hop1.tls && kind === 'http' && server.port.protocol !== 'HTTPS') {
+    why.push(`the sidecar originates TLS ${hop1.tls.mode} to a plain HTTP server: the gateway cannot read the call`);
+    return ends('(protocol error)', 'tcp-close');
+  }
+  // An HTTP route holds virtual hosts for its server's hosts only (gateway.go buildGatewayHTTPRouteConfig: the
+  // server's hosts that bound VirtualServices share), matched against the request's Host; only a server picked by
+  // SNI can fail to name the Host. No other route reads the Host: a TCP chain (opaque, or after terminating TLS)
+  // forwards bytes, and a PASSTHROUGH chain is picked by the SNI.
+  const hostOutside = kind === 'http' && !serverTakes(server, probe.to.host);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
@@ -161,17 +197,22 @@ export function followGateway<E extends Expectation>(
   const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
   const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
   let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
+  // A TCP server's one chain forwards by the first bound VirtualService whose tcp route fits, whatever host the
+  // call was for (gateway.go buildGatewayNetworkFiltersFromTCPRoutes). A PASSTHROUGH server's chains are the tls
+  // matches of its bound VirtualServices, each matching its sniHosts against the SNI the call carries, which a
+  // sidecar originating TLS takes from its DestinationRule, not from the Host (buildGatewayNetworkFiltersFromTLSRoutes).
+  const candidates = (s: GatewayServer) =>
+    kind === 'http' ? [virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace)].filter((v) => v !== undefined) : boundTo(s);
+  const bySni = kind === 'tls' && named(server) !== probe.to.host ? { ...probe, to: { ...probe.to, host: named(server) } } : probe;
   for (const s of sharing) {
-    const vs =
-      serverRoutes(s) === 'tcp'
-        ? tcpVirtualServiceFor(routing, s, gw.namespace)
-        : virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace);
-    if (!vs) continue;
-    const dest = routeOf(resources, vs, kind, s.ref, first.port, probe, notModelled);
-    if (dest) {
-      routed = { vs, dest, by: s };
-      break;
+    for (const vs of candidates(s)) {
+      const dest = routeOf(resources, vs, kind, s.ref, first.port, bySni, notModelled);
+      if (dest) {
+        routed = { vs, dest, by: s };
+        break;
+      }
     }
+    if (routed) break;
   }
   if (!routed) {
     const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
@@ -180,10 +221,10 @@ export function followGateway<E extends Expectation>(
         ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.host}`
         : `${at}: no VirtualService bound to ${refs} has a ${kind} route for ${probe.to.host}`,
     );
-    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT; a TLS or TCP server
-    // nothing routes gets no filter chain, and a listener without chains is not built.
+    // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT. A TLS or TCP call no chain
+    // takes meets a listener all the same (a chain of the port exists, checked above): Envoy closes it.
     if (kind === 'http') return ends('(no route)', 'http-404');
-    return onPort.length === 1 ? ends('(connection refused)', 'tcp-close') : ends('(no filter chain)', 'tcp-close');
+    return ends('(no filter chain)', 'tcp-close');
   }
   const { vs, dest, by: routedBy } = routed;
   if (routedBy !== server) {
@@ -222,15 +263,4 @@ export function bypassedGateway(resources: ResourceSet, probe: Probe): string | 
       ),
     );
   return INSTALL_GATEWAYS.find(routes)?.workload;
-}
-
-/** The first VirtualService bound to a TCP server with tcp routes whose hosts meet the server's (gateway.go). */
-function tcpVirtualServiceFor(routing: IstioConfig[], s: GatewayServer, gwNs: string): IstioConfig | undefined {
-  return routing.find((r) => {
-    if (r.kind !== 'VirtualService' || !exportedTo(r, gwNs)) return false;
-    if (!namesGateway(r.namespace, (r.spec.gateways as string[] | undefined) ?? [], s.ref)) return false;
-    const hosts = (r.spec.hosts as string[] | undefined) ?? [];
-    const meets = hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
-    return meets && ((r.spec.tcp as unknown[] | undefined) ?? []).length > 0;
-  });
 }

@@ -87,7 +87,7 @@ export function serversOn(routing: IstioConfig[], gw: GatewayService, port: numb
   let plain: GatewayServer | undefined;
   let seen = false;
   const tlsHosts = new Set<string>();
-  const isHttp = (p: string) => ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(p);
+  const isHttp = (p: string) => HTTP_PROTOCOLS.has(p);
   for (const g of gateways) {
     const selector = (g.spec.selector ?? {}) as Record<string, string>;
     if (!Object.entries(selector).every(([k, v]) => gw.labels[k] === v)) continue;
@@ -99,7 +99,7 @@ export function serversOn(routing: IstioConfig[], gw: GatewayService, port: numb
         ref: `${g.namespace}/${g.name}`,
         port: { number: port, protocol: String(p.protocol ?? '').toUpperCase(), name: p.name as string | undefined },
         hosts: ((s.hosts ?? []) as string[]).map((h) => (h.includes('/') ? (h.split('/')[1] ?? h) : h)),
-        tlsMode: (s.tls as Obj | undefined)?.mode as string | undefined,
+        tlsMode: serverTlsMode(String(p.protocol ?? '').toUpperCase(), s.tls as Obj | undefined),
       };
       if (s.bind !== undefined) {
         // Servers bound to an address are listeners of their own; their merging is not modelled.
@@ -125,18 +125,35 @@ export function serverTakes(server: GatewayServer, host: string): boolean {
   return server.hosts.some((h) => h === '*' || subsetOf(host, h));
 }
 
-/** What the server hands to routing: HTTP requests (plain or after terminating TLS), or TLS by SNI. */
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY']);
+
+/**
+ * A server's TLS mode; a `tls` block without a mode is PASSTHROUGH, the enum's zero value (networking/v1alpha3
+ * ServerTLSSettings.TLSmode). An HTTP server's `tls` (an httpsRedirect) changes nothing of its routing.
+ */
+function serverTlsMode(protocol: string, tls: Obj | undefined): string | undefined {
+  if (!tls || typeof tls !== 'object') return undefined;
+  const mode = tls.mode as string | undefined;
+  return mode ?? (HTTP_PROTOCOLS.has(protocol) ? undefined : 'PASSTHROUGH');
+}
+
+/**
+ * What the server hands to routing (gateway.go buildGatewayTCPBasedFilterChains, createGatewayTCPFilterChainOpts;
+ * config/gateway IsPassThroughServer, IsHTTPSServerWithTLSTermination): HTTP requests for an HTTP server or an HTTPS
+ * one terminating TLS; TLS by SNI to the `tls` routes for a PASSTHROUGH server of any protocol; the `tcp` routes
+ * for an opaque TCP server and for a TLS (or other non-HTTP) server terminating TLS.
+ */
 export function serverRoutes(server: GatewayServer): 'http' | 'tls' | 'tcp' {
-  if (['HTTP', 'HTTP2', 'GRPC', 'HTTP_PROXY'].includes(server.port.protocol)) return 'http';
-  if (server.port.protocol === 'HTTPS' && server.tlsMode !== 'PASSTHROUGH' && server.tlsMode !== 'AUTO_PASSTHROUGH') return 'http';
-  // gateway.go createGatewayTCPFilterChainOpts: a TLS server that terminates TLS (a tls mode other than PASSTHROUGH)
-  // forwards what it decrypted by the tcp routes of its VirtualServices (buildGatewayNetworkFiltersFromTCPRoutes),
-  // its chain still matching its hosts as SNI. Checked on istiod eed52ebb66ad (2026-12-03),
-  // fixtures/rules/gateway-tls-istio-mutual-tcp.yaml.
-  if (server.port.protocol === 'TLS' && server.tlsMode && server.tlsMode !== 'PASSTHROUGH' && server.tlsMode !== 'AUTO_PASSTHROUGH')
-    return 'tcp';
-  if (server.port.protocol === 'TLS' || server.port.protocol === 'HTTPS') return 'tls';
+  const { protocol } = server.port;
+  if (HTTP_PROTOCOLS.has(protocol)) return 'http';
+  if (server.tlsMode === 'PASSTHROUGH' || server.tlsMode === 'AUTO_PASSTHROUGH') return 'tls';
+  if (protocol === 'HTTPS') return 'http';
   return 'tcp';
+}
+
+/** An opaque TCP server (no `tls`): its one filter chain matches no SNI, so it takes every connection to the port. */
+export function opaqueTcp(server: GatewayServer): boolean {
+  return serverRoutes(server) === 'tcp' && server.tlsMode === undefined;
 }
 
 /** Does a VirtualService's `gateways` list name this Gateway (short names are in the VirtualService's namespace)? */

@@ -367,7 +367,8 @@ export function buildListeners(
   const last = new Map<string, ServicePort>();
   for (const sp of ordered) if (!sp.catchAll) last.set(`${sp.host}:${sp.port}`, sp);
   for (const l of out.values())
-    if (l.kind === 'wildcard' && l.http) l.http = l.http.filter((sp) => sp.catchAll || last.get(`${sp.host}:${sp.port}`)?.se === sp.se);
+    if (l.kind === 'wildcard' && l.http)
+      l.http = l.http.filter((sp) => sp.catchAll || (last.get(`${sp.host}:${sp.port}`)?.se === sp.se && ownPortRouted(sp)));
   return out;
 }
 
@@ -410,6 +411,19 @@ function joinAddress(l: AddressListener, sp: ServicePort, sniOnly: (sp: ServiceP
     l.http = sp;
     l.rules.push('listener.sniffed-over-tcp');
   }
+}
+
+/**
+ * The route's virtual hosts come from the entry's own port, not the Sidecar egress port that built the listener:
+ * httproute.go BuildSidecarOutboundVirtualHosts keeps the service's port (svc.Ports.GetByPort) and route.go
+ * BuildSidecarVirtualHostWrapper builds a default virtual host only for a port that IsHTTPOrSniffed. So a TCP or
+ * TLS entry under an HTTP egress port gets an HTTP chain whose route has no virtual host for it. Found by fuzzing
+ * (seed 8888, path 38): fixtures/rules/fuzz-s8888-38.yaml.
+ */
+function ownPortRouted(sp: ServicePort): boolean {
+  if (sp.sidecarPortProtocol === undefined) return true;
+  const own = portKind(sp.se.ports.find((p) => p.number === sp.port)?.protocol ?? '');
+  return own === 'http' || own === 'sniffed';
 }
 
 function conflict(l: WildcardListener, sp: ServicePort, rule: RuleId): void {

@@ -63,7 +63,7 @@ describe('egress gateway (gateway.ts, routing.ts)', () => {
     ]);
     const broken = ask(edition('gateway-mutual-no-tls'), 'default', 'http://edition.example.com/');
     expect(broken.verdict).toBe('blocked');
-    expect(broken.reason).toMatch(/expects Istio mTLS but the sidecar sends no TLS/);
+    expect(broken.reason).toMatch(/terminates TLS \(ISTIO_MUTUAL\) but the sidecar sends no TLS/);
   });
 
   it('where a call ends at the gateway, named as the lane names it (gateway.go, listener.go BuildListenerTLSContext)', () => {

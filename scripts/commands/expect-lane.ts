@@ -51,6 +51,14 @@ export interface LaneExpectOptions {
 }
 
 /** Hops as one comparable line; a call that ends at the sidecar has none. */
+/**
+ * The hops worth showing, and comparing: any past the sidecar, or a sidecar hop that originates TLS (a
+ * DestinationRule's origination is part of the answer even on a one-hop call, and the model can get it wrong).
+ */
+export function telling(hops: Hop[] | undefined): Hop[] | undefined {
+  return hops && (hops.length > 1 || hops.some((h) => h.tls)) ? hops : undefined;
+}
+
 const pathOf = (hops: Hop[] | undefined) => (hops ? hops.map((h) => formatHop(h, true)).join(' → ') : '');
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
@@ -91,8 +99,9 @@ export async function expectOnLane(o: LaneExpectOptions): Promise<number> {
     const seen = answered.observations[i]!;
     const e = expectProbe(o.resources, probe, { istioVersion: pin.istioVersion, policy });
     const cluster = seen.cluster ?? '';
-    const model = { verdict: e.verdict, cluster: e.cluster, ...(e.hops && e.hops.length > 1 ? { hops: e.hops } : {}) };
-    const hops = seen.hops && seen.hops.length > 1 ? seen.hops : undefined;
+    const modelHops = telling(e.hops);
+    const model = { verdict: e.verdict, cluster: e.cluster, ...(modelHops ? { hops: modelHops } : {}) };
+    const hops = telling(seen.hops);
     return {
       from: formatProbeSource(probe.from),
       to: probe.to.raw,

@@ -12,9 +12,7 @@ import { resolveTarget, writeTarget } from '../../helpers/lanes/target.ts';
 import { findPinnedBuild, type PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
 import { warmStackFits } from '../../helpers/stack/exclusive.ts';
 import { writeEarlyStack } from '../../helpers/suite/early-stack.ts';
-import { findIstioctlBuildSync } from '../../helpers/tools/pilot-locate.ts';
-import { ensurePilotDiscovery, installPilotDiscovery } from '../../helpers/tools/pilot-install.ts';
-import { ensureKubeBinary } from '../../helpers/tools/kube-builds.ts';
+import { buildControlPlaneTools } from '../../helpers/lanes/control-plane/build-tools.ts';
 import { asserted, countOutcomes, type RunReport } from '../../helpers/report/results.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { runEnd } from '../../helpers/report/outcome.ts';
@@ -163,11 +161,10 @@ export async function runLaneSuite(flags: RunFlags, io: { out: (s: string) => vo
   // The Istio this run targets, resolved once: the lane, the model's rules and the reports all take it.
   const target = resolveTarget(lane, flags.istioVersion, process.env);
   if (lane === 'control-plane') {
-    // Build (or find) istiod, istioctl and the API server here, so their progress shows before the suite starts.
-    const pin = target.pin!;
-    await ensurePilotDiscovery({ build: true, pin, onProgress: io.err });
-    if (!findIstioctlBuildSync(pin)) await installPilotDiscovery({ program: 'istioctl', pin, onProgress: io.err });
-    for (const program of ['etcd', 'kube-apiserver'] as const) await ensureKubeBinary(program, { build: true, onProgress: io.err });
+    // Build (or find) istiod, istioctl and every program of the kwok cluster here, so their progress shows before
+    // the suite starts: the stack itself only builds when asked, and a first run on a fresh machine must not stop
+    // at the first program nobody built (found 2026-12-03: kwokctl was left out, the main job ended in exit 3).
+    await buildControlPlaneTools(target.pin!, io.err);
   }
   const started = Date.now();
   const reportDir = chosenReportDir ?? prepareReportDir(join('artifacts', lane), 'the default report dir (--report-dir)');

@@ -96,6 +96,12 @@ export function arrivalAfter(
   return { ip, port, ...(http ? { http } : {}) };
 }
 
+/** Whether a listener chain terminates TLS (its transport socket is a DownstreamTlsContext). */
+function terminatesTls(chain: XdsFilterChain): boolean {
+  const tc = chain.transport_socket?.typed_config as DecodedAny | undefined;
+  return isExpandedAny(tc) && typeNameOf(tc['@type']) === DOWNSTREAM_TLS;
+}
+
 /** Whether a listener chain's DownstreamTlsContext asks the peer for a certificate (`require_client_certificate`). */
 export function requiresClientCertificate(chain: XdsFilterChain): boolean {
   const tc = chain.transport_socket?.typed_config as DecodedAny | undefined;
@@ -123,10 +129,14 @@ export function evaluateArrival(snapshot: ConfigSnapshot, a: Arrival): Observati
     // istiod sets require_client_certificate on ISTIO_MUTUAL and MUTUAL servers (pilot/pkg/networking/core/
     // listener.go BuildListenerTLSContext); a peer that presents none, as SIMPLE origination or the client's
     // own TLS, fails the handshake.
-    handshakeFails: (chain) =>
-      requiresClientCertificate(chain) && a.tls && !a.tls.mutual
+    // Plain text that a chain without a transport_protocol match takes (a gateway server for `*` names no SNI)
+    // meets its TLS server socket, which reads it as a broken ClientHello and closes the connection.
+    handshakeFails: (chain) => {
+      if (!a.tls && terminatesTls(chain)) return 'the chain terminates TLS and the connection carries plain text';
+      return requiresClientCertificate(chain) && a.tls && !a.tls.mutual
         ? `the chain requires a client certificate and the ${a.tls.by === 'proxy' ? 'proxy' : 'client'}'s TLS presents none`
-        : undefined,
+        : undefined;
+    },
     requestAt: (chain) => {
       // A chain with a transport socket terminates TLS: a proxy's own TLS ends here, a client's cannot be read.
       const terminates = !!chain.transport_socket;
