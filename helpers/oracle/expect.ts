@@ -230,6 +230,13 @@ function visiblePorts(
       // service it imports with its own protocol (listener.go buildSidecarOutboundListeners), a UDP port's included
       // (sidecar.go serviceMatchingListenerPort matches by number). Corpus master-2026-08-27 s230-159#0.
       if (!portKind(p.protocol) && !(kind && egressPort)) continue;
+      if (reservedForHttp(resources, p.number, sidecarPortProtocol ?? p.protocol, sidecar, egressPort ? p.number : 0)) {
+        if (rel && p.number === probe.to.port)
+          notes.push(
+            `${entryLabel(se)} port ${p.number} is an HTTP port on the sidecar's own ${p.number === meshPort(resources, 'proxyListenPort', 15001) ? 'outbound' : 'inbound'} capture port: istiod builds no listener for it (model/context.go conflictWithReservedListener)`,
+          );
+        continue;
+      }
       const imp = importedBy(sidecar, se, p.number, ns, v);
       if (p.number === probe.to.port || !importNote) importNote = imp.why;
       if (rel && p.number === probe.to.port && imp.rule) rules.push(imp.rule);
@@ -269,6 +276,32 @@ function visiblePorts(
           if (importedBy(sidecar, se, p.number, ns, v, host).imported)
             push(host, hostIndex, kind, sidecarPortProtocol !== undefined ? { sidecarPortProtocol } : {});
         });
+      // A Sidecar egress listener whose port is HTTP_PROXY imports services whatever their ports (sidecar.go
+      // needsPortMatch), builds its port's listener for each (listener.go buildSidecarOutboundListeners, HTTP_PROXY:
+      // an HTTP chain right away) and routes with listener port 0 (httproute.go BuildSidecarOutboundVirtualHosts):
+      // mergeAllVirtualHosts keeps port 80's virtual hosts whole and only the `host:port` domains of other ports,
+      // which a Host never matches once the route ignores ports. So a request on that port reaches the port-80 HTTP
+      // services it imports, to outbound|80||host. Checked on istiod eed52ebb66ad (2026-12-03),
+      // fixtures/rules/sidecar-http-proxy-port.yaml.
+      if (p.number === 80 && (p.protocol === '' || portKind(p.protocol) === 'http'))
+        for (const e of sidecar?.egress ?? []) {
+          if (!e.port || (e.port.protocol ?? '').toUpperCase() !== 'HTTP_PROXY' || e.port.number === 80) continue;
+          const proxyPort = e.port.number;
+          se.hosts.forEach((host, hostIndex) => {
+            if (!importedBy(sidecar, se, proxyPort, ns, v, host).imported) return;
+            const before = ports.length;
+            push(host, hostIndex, 'http', { sidecarPortProtocol: 'HTTP_PROXY', clusterPort: 80 });
+            const sp = ports[before];
+            if (sp) {
+              sp.port = proxyPort;
+              sp.ips = [];
+              sp.cidrs = [];
+              delete sp.bind;
+              delete sp.bindToPort;
+              Object.assign(sp, listenerBinding(e));
+            }
+          });
+        }
       // The port-less egress listener builds this port too, after the one with the port, from its own imports
       // (listener.go buildSidecarOutboundListeners only skips the entries that listener locked).
       const own = portKind(p.protocol);
@@ -358,6 +391,33 @@ function listenerBinding(e: SidecarEgress | undefined): Pick<ServicePort, 'bind'
   return { bind, ...(none || bind.startsWith('unix://') ? { bindToPort: true } : {}) };
 }
 
+function meshPort(resources: ResourceSet, key: 'proxyListenPort' | 'proxyInboundListenPort', dflt: number): number {
+  const v = resources.mesh.meshConfig?.[key];
+  return typeof v === 'number' && v > 0 ? v : dflt;
+}
+
+/**
+ * model/context.go CanBindToPort, conflictWithReservedListener: a listener on the wildcard (no bind and an HTTP
+ * protocol, which binds 0.0.0.0, or a bind of 0.0.0.0) may not take meshConfig.proxyListenPort (15001) or
+ * proxyInboundListenPort (15006), the sidecar's virtual listeners: istiod skips it (listener.go
+ * buildSidecarOutboundListeners). A TCP port without a bind is not checked. Envoy's static ports (15021, 15090)
+ * are checked against the proxy's metadata, which the pinned lane's proxies do not carry: not modelled. Checked
+ * on istiod eed52ebb66ad (2026-12-03), fixtures/rules/reserved-ports.yaml.
+ */
+function reservedForHttp(
+  resources: ResourceSet,
+  port: number,
+  protocol: string,
+  sidecar: Sidecar | undefined,
+  listenerPort: number,
+): boolean {
+  if (port !== meshPort(resources, 'proxyListenPort', 15001) && port !== meshPort(resources, 'proxyInboundListenPort', 15006)) return false;
+  const builder = sidecar?.egress[egressListenerFor(sidecar, listenerPort)];
+  const bind = builder?.bind || (builder?.captureMode?.toUpperCase() === 'NONE' ? '127.0.0.1' : '');
+  if (bind) return bind === '0.0.0.0';
+  return ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(protocol.toUpperCase());
+}
+
 /** The Sidecar egress listener that covers a port (its index), or -1 for the default one of a workload without Sidecar egress. */
 function egressListenerFor(sidecar: Sidecar | undefined, port: number): number {
   const egress = sidecar?.egress ?? [];
@@ -368,7 +428,7 @@ function egressListenerFor(sidecar: Sidecar | undefined, port: number): number {
 
 /**
  * The egress listeners that import one host of an entry: a listener with a port only when the entry has that
- * port (sidecar.go serviceMatchingListenerPort), the port-less one whatever its ports.
+ * port (sidecar.go serviceMatchingListenerPort) unless that port is HTTP_PROXY, the port-less one whatever its ports.
  */
 function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host: string, ns: string, v: IstioVersion): number[] {
   const egress = sidecar?.egress ?? [];
@@ -376,7 +436,9 @@ function importingListeners(sidecar: Sidecar | undefined, se: ServiceEntry, host
   return egress.flatMap((e, i) => {
     const port = e.port?.number;
     if (port === undefined) return importedBy(sidecar, se, 0, ns, v, host).imported ? [i] : [];
-    return se.ports.some((p) => p.number === port) && importedBy(sidecar, se, port, ns, v, host).imported ? [i] : [];
+    // An HTTP_PROXY listener matches no port (sidecar.go needsPortMatch).
+    const anyPort = (e.port?.protocol ?? '').toUpperCase() === 'HTTP_PROXY';
+    return (anyPort || se.ports.some((p) => p.number === port)) && importedBy(sidecar, se, port, ns, v, host).imported ? [i] : [];
   });
 }
 
@@ -547,19 +609,21 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     : undefined;
   if (missing) decision.missingEgressCluster = missing;
   const meshRouting = routingSeenBy(resources, probe.from, probe.to.port, v);
-  const listeners = buildListeners(
-    vis.ports,
-    v,
-    (sp) => sp.port === probe.to.port && meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port) !== undefined,
-  );
+  const source = { namespace: probe.from.namespace, labels: podLabels(probe.from) };
+  const routeSni = (sp: ServicePort) =>
+    sp.port === probe.to.port ? meshTlsRouteSni(meshRouting, sp.host, probe.from.namespace, sp.port, source) : undefined;
+  const listeners = buildListeners(vis.ports, v, (sp) => routeSni(sp) !== undefined);
   const dst = destinationAddress(probe, vis.ports, resources, vis.namesOnly);
   const listener = pickListener(listeners, dst, probe.to.port);
-  const tlsRouteSni =
-    listener?.kind === 'address' && listener.service.kind === 'tls'
-      ? meshTlsRouteSni(meshRouting, listener.service.host, probe.from.namespace, probe.to.port)
-      : undefined;
-  const landing = land(listener, probe, dst, decision, tlsRouteSni, (host) =>
-    meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port),
+  const tlsRouteSni = listener?.kind === 'address' && listener.service.kind === 'tls' ? routeSni(listener.service) : undefined;
+  const landing = land(
+    listener,
+    probe,
+    dst,
+    decision,
+    tlsRouteSni,
+    (host) => meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port, source),
+    routeSni,
   );
   const conflicts = listener?.conflicts.length
     ? [

@@ -15,6 +15,7 @@
 //   VirtualService routes gets no route (Envoy answers 404 / closes the connection).
 import type { IstioConfig, PortProtocol, ProbeSource, ResourceSet, ServiceEntry } from '../model/types.ts';
 import { subsetOf } from './hosts.ts';
+import { creationSeconds } from './order.ts';
 
 export interface GatewayService {
   /** The Service's FQDN, as a VirtualService destination names it. */
@@ -68,20 +69,52 @@ type Obj = Record<string, unknown>;
 /** The servers of every Gateway that selects this gateway's Pods, on one port. */
 export function serversOn(routing: IstioConfig[], gw: GatewayService, port: number): GatewayServer[] {
   const out: GatewayServer[] = [];
-  for (const g of routing) {
-    if (g.kind !== 'Gateway') continue;
+  // model/gateway.go mergeGateways walks the Gateways by creation time, then name, then namespace
+  // (push_context.go sortConfigByCreationTime) and drops servers it cannot merge on a port: the port's first
+  // server that is not a TLS server (no tls block, or an HTTP protocol) is its plain-text server, and a later server
+  // on the port is kept beside it only when both protocols are HTTP (canMergeProtocols), so an HTTP server's port
+  // keeps no later TLS, HTTPS or TCP server; a TLS server repeating a host another TLS server of the port has
+  // (CheckDuplicates) is dropped too. A plain-text server after TLS servers is kept. Checked on istiod eed52ebb66ad
+  // (2026-12-03), fixtures/rules/gateway-merge-drops.yaml.
+  const gateways = routing
+    .filter((g) => g.kind === 'Gateway')
+    .sort(
+      (a, b) =>
+        creationSeconds(a.manifest) - creationSeconds(b.manifest) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+        (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0),
+    );
+  let plain: GatewayServer | undefined;
+  let seen = false;
+  const tlsHosts = new Set<string>();
+  const isHttp = (p: string) => HTTP_PROTOCOLS.has(p);
+  for (const g of gateways) {
     const selector = (g.spec.selector ?? {}) as Record<string, string>;
     if (!Object.entries(selector).every(([k, v]) => gw.labels[k] === v)) continue;
     for (const s of (g.spec.servers ?? []) as Obj[]) {
       const p = (s.port ?? {}) as Obj;
       if (p.number !== port) continue;
-      out.push({
+      const server: GatewayServer = {
         gateway: g,
         ref: `${g.namespace}/${g.name}`,
         port: { number: port, protocol: String(p.protocol ?? '').toUpperCase(), name: p.name as string | undefined },
         hosts: ((s.hosts ?? []) as string[]).map((h) => (h.includes('/') ? (h.split('/')[1] ?? h) : h)),
         tlsMode: serverTlsMode(String(p.protocol ?? '').toUpperCase(), s.tls as Obj | undefined),
-      });
+      };
+      if (s.bind !== undefined) {
+        // Servers bound to an address are listeners of their own; their merging is not modelled.
+        out.push(server);
+        continue;
+      }
+      if (s.tls !== undefined) {
+        if (server.hosts.some((h) => tlsHosts.has(h))) continue;
+        for (const h of server.hosts) tlsHosts.add(h);
+      }
+      const tlsServer = s.tls !== undefined && !isHttp(server.port.protocol);
+      if (seen && plain && !(isHttp(server.port.protocol) && isHttp(plain.port.protocol))) continue;
+      if (!tlsServer && !plain) plain = server;
+      seen = true;
+      out.push(server);
     }
   }
   return out;

@@ -26,3 +26,22 @@ export function domainMatches(hostHeader: string, domain: string): 'exact' | 'su
   if (domain.startsWith('*') && hostHeader.endsWith(domain.slice(1)) && hostHeader.length > domain.length - 1) return 'suffix';
   return undefined;
 }
+
+/**
+ * The other names an HTTP virtual host answers to for a proxy of namespace `proxyNs`, whose DNS domain is
+ * `<proxyNs>.svc.cluster.local` (pilot/pkg/networking/core/httproute.go GenerateAltVirtualHosts,
+ * generateAltVirtualHostsForKubernetesService): a host `<name>.<ns>.svc.cluster.local` also answers to `<name>.<ns>`
+ * and `<name>.<ns>.svc`, and, from its own namespace, to `<name>`; any other host to none (the trailing-dot form is
+ * left out: a probe cannot name it). A ServiceEntry with such a host gets them like a Kubernetes Service. Wildcard
+ * hosts are left out. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/alt-virtual-hosts.yaml.
+ */
+export function altVirtualHosts(hostname: string, proxyNs: string): string[] {
+  const suffix = '.svc.cluster.local';
+  if (isWildcard(hostname) || !hostname.endsWith(suffix)) return [];
+  const ih = hostname.indexOf('.svc.');
+  const dot = hostname.indexOf('.');
+  if (dot + 1 >= hostname.length || dot + 1 > ih) return [];
+  const name = hostname.slice(0, dot);
+  const short = hostname.slice(0, ih);
+  return hostname.slice(dot + 1, ih) === proxyNs ? [name, `${short}.svc`, short] : [short, `${short}.svc`];
+}

@@ -2,7 +2,7 @@
 // Each landing names the rule that decided it (rules.ts) and the rules it passed on the way.
 import type { BlockSignal, Probe } from '../model/types.ts';
 import { ipInCidr } from '../net/addresses.ts';
-import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { altVirtualHosts, domainMatches, isWildcard, subsetOf } from './hosts.ts';
 import { clusterName, type ListenerModel, type ServicePort, type WildcardListener } from './listeners.ts';
 import type { PolicyDecision } from './policy.ts';
 import type { RuleId } from './rules.ts';
@@ -95,7 +95,7 @@ function policyLanding(policy: PolicyDecision, how: string, via: RuleId, http?: 
  * istiod does not build, Envoy's router then answers 503 (no cluster), where a tcp_proxy closes the connection.
  */
 function toService(sp: ServicePort, how: string, rule: RuleId, viaRoute = false): Landing {
-  const c = clusterName(sp.port, sp.host);
+  const c = clusterName(sp.clusterPort ?? sp.port, sp.host);
   if (sp.unbuilt) {
     return {
       cluster: c,
@@ -122,6 +122,7 @@ function virtualHost(
   services: ServicePort[],
   host: string,
   routed: (host: string) => boolean = () => false,
+  proxyNs?: string,
 ): { sp: ServicePort; byAddress: boolean } | undefined {
   let best: { sp: ServicePort; rank: number; len: number } | undefined;
   // The virtual host's domains are the host name and the entry's addresses (generateVirtualHostDomains); an address
@@ -135,8 +136,15 @@ function virtualHost(
   for (const sp of services) {
     const m = domainMatches(host, sp.host);
     if (!m || m === 'any') continue;
-    const rank = m === 'exact' ? 2 : 1;
+    const rank = m === 'exact' ? 3 : 1;
     if (!best || rank > best.rank || (rank === best.rank && sp.host.length > best.len)) best = { sp, rank, len: sp.host.length };
+  }
+  // A host's other names for the proxy's DNS domain are exact domains of its virtual host too (hosts.ts
+  // altVirtualHosts), unless a service has that name itself (httproute.go dedupeDomains: an expanded host that is a
+  // known FQDN is dropped).
+  if ((!best || best.rank < 3) && proxyNs !== undefined && !services.some((sp) => sp.host === host)) {
+    const alt = services.find((sp) => altVirtualHosts(sp.host, proxyNs).includes(host));
+    if (alt) best = { sp: alt, rank: 2, len: alt.host.length };
   }
   return best ? { sp: best.sp, byAddress: false } : undefined;
 }
@@ -166,6 +174,7 @@ function landWildcard(
   dst: string | undefined,
   mode: PolicyDecision,
   routed?: (host: string) => boolean,
+  routeSni?: (sp: ServicePort) => string[] | undefined,
 ): Landing {
   const { scheme, host, port, isIp } = probe.to;
   const at = `listener ${l.name}`;
@@ -201,7 +210,7 @@ function landWildcard(
     );
   }
   if (scheme === 'http' && l.http) {
-    const vh = virtualHost(l.http, host, routed);
+    const vh = virtualHost(l.http, host, routed, probe.from.namespace);
     // conversion.go convertServices makes one service per host and address; the route keeps one of them per host
     // (httproute.go BuildSidecarOutboundVirtualHosts servicesByName), in krt collection order: which address is a
     // domain of the virtual host is arbitrary when the entry has several.
@@ -219,8 +228,22 @@ function landWildcard(
     return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', 'route');
   }
   if (scheme === 'https' && !isIp) {
-    const sp = sniMatch(l.tls, host);
-    if (sp) return toService(sp, `${at}, SNI chain ${sp.host}`, 'se.sni-chain');
+    // A TLS service whose mesh VirtualService has tls routes for the port gets one chain per route match, on that
+    // match's sniHosts, and no chain of its own (tls.go buildSidecarOutboundTLSFilterChainOpts: `!hasTLSMatch`):
+    // a server name under the service's host that no route names finds no chain. Checked on istiod eed52ebb66ad
+    // (2026-12-03), fixtures/rules/vs-tls-tcp-routes.yaml.
+    const chains = l.tls.flatMap((sp) => (routeSni?.(sp) ?? [sp.host]).map((name) => ({ sp, name })));
+    const hit =
+      chains.find((c) => c.name === host) ??
+      chains.filter((c) => isWildcard(c.name) && subsetOf(host, c.name)).sort((a, b) => b.name.length - a.name.length)[0];
+    if (hit) return toService(hit.sp, `${at}, SNI chain ${hit.name}`, 'se.sni-chain');
+    const unrouted = l.tls.find((sp) => routeSni?.(sp) && subsetOf(host, sp.host));
+    if (unrouted && !l.matchAll)
+      return policyLanding(
+        mode,
+        `${at}: VirtualService tls routes give ${unrouted.host} chains for SNI ${routeSni?.(unrouted)?.join(', ')} only, none for ${host}; default chain`,
+        'listener.default-chain',
+      );
   }
   const carried = scheme === 'http' ? 'plain HTTP' : scheme === 'https' ? 'TLS' : 'non-HTTP TCP';
   if (l.matchAll) return toService(l.matchAll, `${at}: ${carried} takes the match-all TCP chain`, 'se.tcp-port-capture');
@@ -247,6 +270,8 @@ export function land(
   tlsRouteSni?: string[],
   /** Whether a mesh VirtualService has an HTTP route for a host on the probe's port. */
   httpRouted?: (host: string) => boolean,
+  /** The SNIs of mesh VirtualService tls routes for a TLS service, when they replace its own chain. */
+  routeSni?: (sp: ServicePort) => string[] | undefined,
 ): Landing {
   if (!l && probe.to.port === PROXY_LISTEN_PORT) {
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
@@ -345,5 +370,5 @@ export function land(
       httpChain,
     );
   }
-  return landWildcard(l, probe, dst, mode, httpRouted);
+  return landWildcard(l, probe, dst, mode, httpRouted, routeSni);
 }

@@ -49,6 +49,12 @@ export interface ServicePort {
   se: ServiceEntry;
   host: string;
   port: number;
+  /**
+   * The service port a listener of another port routes to: set for the port-80 virtual hosts of a Sidecar egress
+   * listener whose port is HTTP_PROXY (its route merges every port's virtual hosts, httproute.go
+   * mergeAllVirtualHosts, of which only port 80's keep domains without a port).
+   */
+  clusterPort?: number;
   kind: PortKind;
   /** IP addresses (explicit or auto-allocated) the service binds; CIDRs are kept apart. */
   ips: string[];

@@ -1,7 +1,7 @@
 // VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
 // The sidecar's route (virtual-service.ts), the DestinationRule of its destination (destination-rule.ts), and,
 // when the destination is the egress gateway, the gateway's own (gateway-hop.ts).
-import type { Expectation, Hop, PortProtocol, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
+import type { Expectation, Hop, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
@@ -14,7 +14,18 @@ import { isWildcard, subsetOf } from './hosts.ts';
 import { exportedTo, importedBy } from './visibility.ts';
 import { clusterNotBuilt, type HostOwner, keptNamespaces } from './scope.ts';
 import { creationSeconds } from './order.ts';
-import { type Destination, meshHttpRouted, meshVirtualServiceFor, type RouteKind, routeOf, virtualServiceFor } from './virtual-service.ts';
+import {
+  type Destination,
+  httpRoutesTranslated,
+  httpVirtualServiceOfService,
+  meshVirtualServiceFor,
+  nonRegistryVirtualHost,
+  type RouteKind,
+  type RouteSource,
+  routeOf,
+  tcpVirtualServiceOfService,
+  virtualServiceFor,
+} from './virtual-service.ts';
 import { routingSeenBy } from './vs-import.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
@@ -32,32 +43,35 @@ function portRouteKind(resources: ResourceSet, host: string, port: number, ns: s
 }
 
 /**
- * Does a service of the sidecar's route for `port` have this VirtualService host (with `httpOnly`, on an HTTP or
- * sniffed port)? The route's services are the egress listener's, one namespace per host name (the own namespace's,
- * else the first in processing order: sidecar.go selectServices), with the port (s140-6#8: an own-namespace entry
- * without the port hides another namespace's that has it).
+ * The services of a sidecar's HTTP route for a port, by host (httproute.go BuildSidecarOutboundVirtualHosts
+ * servicesByName: the egress listener's services with a port of that number, whatever its protocol, one namespace
+ * per host as sidecar.go selectServices keeps it), each with whether that port is HTTP or sniffed (only those get a
+ * virtual host: route.go IsHTTPOrSniffed).
  */
-function routeHasHost(
+function routeRegistry(
   resources: ResourceSet,
-  vsHost: string,
   ns: string,
   v: IstioVersion,
   sidecar: Sidecar | undefined,
-  port = 80,
-  httpOnly = false,
-): boolean {
+  port: number,
+): Map<string, boolean> {
   const owners: HostOwner[] = [];
   for (const se of withInstalledServices(resources).serviceEntries) {
     const exp = exportedTo(se, ns, resources, v);
     if (!exp.visible) continue;
     for (const h of se.hosts)
-      if ((isWildcard(vsHost) ? subsetOf(h, vsHost) : h === vsHost) && importedBy(sidecar, se, port, ns, v, h).imported)
+      if (importedBy(sidecar, se, port, ns, v, h).imported)
         owners.push({ host: h, namespace: se.namespace, se, rank: [exp.exportClass, creationSeconds(se.manifest), h, se.namespace] });
   }
   const kept = keptNamespaces(owners, ns);
-  const fits = (p: { number: number; protocol: string }) =>
-    p.number === port && (!httpOnly || p.protocol === '' || portKind(p.protocol as PortProtocol) === 'http');
-  return owners.some((o) => kept.get(o.host) === o.namespace && o.se.ports.some(fits));
+  const out = new Map<string, boolean>();
+  for (const o of owners) {
+    if (kept.get(o.host) !== o.namespace) continue;
+    const p = o.se.ports.find((x) => x.number === port);
+    if (!p) continue;
+    out.set(o.host.toLowerCase(), (out.get(o.host.toLowerCase()) ?? false) || p.protocol === '' || portKind(p.protocol) === 'http');
+  }
+  return out;
 }
 
 /**
@@ -104,7 +118,11 @@ export interface ScopeContext {
  */
 export function applyRouting<E extends Expectation>(resources: ResourceSet, probe: Probe, base: E, scope?: ScopeContext): E {
   const routing = resources.routing ?? [];
-  if (routing.length === 0) return base;
+  // A call to the egress gateway's own Service goes on to the gateway even without any routing resource: with no
+  // Gateway it has no listener there and refuses the connection (the sidecar answers 503). Checked on istiod
+  // eed52ebb66ad (2026-12-03), fixtures/rules/alt-virtual-hosts.yaml.
+  const toGateway = gatewayServiceFor(/^outbound\|\d+\|[^|]*\|(.+)$/.exec(base.cluster)?.[1] ?? '') !== undefined;
+  if (routing.length === 0 && !toGateway) return base;
   const notModelled: string[] = [];
   // model/virtualservice_controller.go gives a VirtualService without exportTo meshConfig.defaultVirtualServiceExportTo
   // (`.` its own namespace), but istiod eed52ebb66ad on the control-plane lane applied such a VirtualService in
@@ -117,8 +135,16 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     routing.some((r) => r.kind === 'VirtualService' && !((r.spec.exportTo as string[] | undefined) ?? []).length)
   )
     notModelled.push('meshConfig.defaultVirtualServiceExportTo (a VirtualService without exportTo is taken as exported everywhere)');
+  // A Sidecar egress listener whose port is HTTP_PROXY routes with listener port 0 (httproute.go
+  // BuildSidecarOutboundVirtualHosts): route translation and destination ports follow other rules there.
+  const proxyPort = selectSidecar(resources, probe.from).sidecar?.egress.some(
+    (e) => e.port?.number === probe.to.port && (e.port.protocol ?? '').toUpperCase() === 'HTTP_PROXY',
+  );
+  if (proxyPort && routing.some((r) => r.kind === 'VirtualService'))
+    notModelled.push('VirtualService routes on a Sidecar egress port of protocol HTTP_PROXY (listener port 0)');
   const why: string[] = notModelled.map((n) => `not modelled: ${n}`);
   const ns = probe.from.namespace;
+  const source: RouteSource = { namespace: ns, labels: podLabels(probe.from) };
   const meshRouting = scope ? routingSeenBy(resources, probe.from, probe.to.port, scope.v) : routing;
   const unimported = routing.filter((r) => !meshRouting.includes(r) && virtualServiceFor([r], probe.to.host, 'mesh', ns));
   for (const r of unimported)
@@ -152,46 +178,47 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     m && (base.verdict === 'allowed' || unbuilt)
       ? cidrChain
         ? 'tcp'
-        : portRouteKind(resources, m[2]!, Number(m[1]), ns, HTTP_CHAIN.has(baseRule) ? 'http' : undefined)
+        : portRouteKind(
+            toGateway ? withInstalledServices(resources) : resources,
+            m[2]!,
+            Number(m[1]),
+            ns,
+            HTTP_CHAIN.has(baseRule) ? 'http' : undefined,
+          )
       : undefined;
   let dest: Destination | undefined;
-  // A mesh VirtualService's hosts that no service of the route has get virtual hosts of their own (route.go
-  // buildSidecarVirtualHostsForVirtualService, VirtualServiceHosts) on each port where one of its hosts is a service
-  // of the route with an HTTP or sniffed port (serviceByPort, the route's services trimmed to its port), and on port
-  // 80 when it has none (the `listenPort == 80` case there; httproute.go filters VirtualServices by the registry only
-  // on other ports). So a request the route would leave to its catch-all follows the VirtualService. Corpus
-  // master-2026-08-27 s81-9#1 (port 80); on port 8080 beside an entry's HTTP port, checked on istiod eed52ebb66ad
-  // (2026-12-03): fixtures/rules/vs-non-registry-host-port.yaml.
-  const port = probe.to.port;
-  const catchAll =
-    !m &&
+  // A mesh VirtualService gives a host no service of the route has a virtual host of its own: on port 80 always, on
+  // another port when it also takes a service with an HTTP port there (virtual-service.ts nonRegistryVirtualHost,
+  // route.go separateVSHostsAndServices / buildSidecarVirtualHostsForVirtualService). Its domain takes the request
+  // when the route would leave it to its catch-all (corpus master-2026-08-27 s81-9#1) or to a wildcard service's
+  // virtual host with a less specific domain (Envoy: exact before the longest suffix). Checked on istiod eed52ebb66ad
+  // (2026-12-03), fixtures/rules/vs-wildcard-hosts.yaml.
+  const httpChain =
     probe.to.scheme === 'http' &&
     !probe.to.isIp &&
-    base.listener === `0.0.0.0_${port}` &&
-    (base.cluster !== 'BlackHoleCluster' || baseRule === 'mesh.registry-only-http');
-  const candidate =
-    catchAll && scope && meshHttpRouted(meshRouting, probe.to.host, ns, port)
-      ? meshVirtualServiceFor(meshRouting, probe.to.host, ns, port, 'http')
-      : undefined;
-  const ownSidecar = selectSidecar(resources, probe.from).sidecar;
-  const candidateHosts = (candidate?.spec.hosts as string[] | undefined) ?? [];
-  // Only a host no service of the route has is such a virtual host of its own (route.go separateVSHostsAndServices:
-  // a VirtualService host that names a service of the route takes that service's virtual host, which exists only
-  // for an HTTP or sniffed port; s101-3#6).
-  const vsOwnHost =
-    candidate &&
-    scope &&
-    candidateHosts.some((h) => subsetOf(probe.to.host, h) && !routeHasHost(resources, h, ns, scope.v, ownSidecar, port)) &&
-    (port === 80 || candidateHosts.some((h) => routeHasHost(resources, h, ns, scope.v, ownSidecar, port, true)))
-      ? candidate
-      : undefined;
-  if (vsOwnHost) {
-    dest = routeOf(resources, vsOwnHost, 'http', 'mesh', port, probe, notModelled);
+    base.listener === `0.0.0.0_${probe.to.port}` &&
+    (m ? HTTP_CHAIN.has(baseRule) && kind === 'http' : base.cluster !== 'BlackHoleCluster' || baseRule.endsWith('registry-only-http'));
+  const registry =
+    httpChain && scope ? routeRegistry(resources, ns, scope.v, selectSidecar(resources, probe.from).sidecar, probe.to.port) : undefined;
+  const own = registry ? nonRegistryVirtualHost(meshRouting, probe.to.host, ns, probe.to.port, source, registry) : undefined;
+  const svcDomain = m?.[2];
+  const beatsService =
+    own !== undefined &&
+    (!svcDomain ||
+      (svcDomain !== probe.to.host && (own.domain === probe.to.host || (isWildcard(svcDomain) && own.domain.length > svcDomain.length))));
+  const vs80 = beatsService ? own.vs : undefined;
+  if (vs80) {
+    dest = routeOf(resources, vs80, 'http', 'mesh', probe.to.port, probe, notModelled, source);
     if (dest) {
       kind = 'http';
       why.push(
-        `VirtualService ${vsOwnHost.namespace}/${vsOwnHost.name} (mesh) has a virtual host for ${probe.to.host} on route ${port} and routes it to ${dest.cluster}`,
+        `VirtualService ${vs80.namespace}/${vs80.name} (mesh) has a virtual host ${own!.domain} on route ${probe.to.port}, no service of the route having that host, and routes it to ${dest.cluster}`,
       );
+    } else if (httpRoutesTranslated(vs80, 'mesh', probe.to.port, source) && notModelled.length === 0) {
+      why.push(
+        `VirtualService ${vs80.namespace}/${vs80.name} has a virtual host ${own!.domain} on route ${probe.to.port} whose routes do not match ${probe.to.path || '/'}: Envoy answers 404`,
+      );
+      return done({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' }, [{ ...sidecar, cluster: '(no route)' }]);
     }
   }
   if (!dest && (!m || !kind)) return done({}, [sidecar]);
@@ -199,7 +226,18 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // A VirtualService's virtual host carries its service's addresses as domains besides its names
   // (httproute.go generateVirtualHostDomains, GetAllAddressesForProxy): a call to an address is routed by the
   // VirtualService of the service that address belongs to, the host of the sidecar's cluster.
-  const vs = m && kind ? meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind) : undefined;
+  // On an HTTP route the VirtualService that took the service's virtual host routes it (virtual-service.ts
+  // httpVirtualServiceOfService); a VirtualService host the service does not have took no part of it.
+  const vs = vs80
+    ? undefined
+    : m && kind
+      ? kind === 'http' && kindFor === 'http' && !cidrChain
+        ? httpVirtualServiceOfService(meshRouting, m[2]!.toLowerCase(), ns, probe.to.port, source)
+        : kind === 'tcp' && !cidrChain
+          ? (tcpVirtualServiceOfService(meshRouting, m[2]!, ns) ??
+            meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind, source))
+          : meshVirtualServiceFor(meshRouting, probe.to.isIp ? m[2]! : probe.to.host, ns, probe.to.port, kind, source)
+      : undefined;
   if (vs && kind) {
     const ref = `VirtualService ${vs.namespace}/${vs.name}`;
     const keptNs = scope && !probe.to.isIp ? keptServiceNamespace(resources, probe.to.host, ns, scope.v) : undefined;
@@ -226,13 +264,28 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     } else if (kind === 'tls' && !vs.spec.tls && vs.spec.http) {
       why.push(`${ref} has only http routes, which a TLS port never uses (its chain matches SNI): no effect`);
     } else {
-      dest = routeOf(resources, vs, kind, 'mesh', probe.to.port, probe, notModelled);
+      dest = routeOf(resources, vs, kind, 'mesh', probe.to.port, probe, notModelled, source);
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
+      // The VirtualService's virtual host holds only its own routes (route.go buildSidecarVirtualHostsForVirtualService
+      // takes the service off the default virtual hosts, BuildSidecarVirtualHostWrapper): when some route survives
+      // translation for this proxy and port but none matches the request, Envoy finds no route and answers 404 (NR).
+      // Only a VirtualService none of whose routes survive leaves the service its default route. Checked on istiod
+      // eed52ebb66ad (2026-12-03), fixtures/rules/vs-route-matching.yaml.
+      if (
+        !dest &&
+        kind === 'http' &&
+        kindFor === 'http' &&
+        httpRoutesTranslated(vs, 'mesh', probe.to.port, source) &&
+        notModelled.length === 0
+      ) {
+        why.push(`its virtual host has routes for this proxy and port, none matching ${probe.to.path || '/'}: Envoy answers 404`);
+        return done({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' }, [{ ...sidecar, cluster: '(no route)' }]);
+      }
     }
   }
   // A route back to the unbuilt cluster itself leaves the call as the base answer has it (s145-2#4).
   rerouted =
-    ((unbuilt && dest?.cluster !== base.cluster) || (vsOwnHost !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
+    ((unbuilt && dest?.cluster !== base.cluster) || (vs80 !== undefined && base.cluster === 'BlackHoleCluster')) && dest !== undefined;
   const first: Destination = dest ?? { host: m![2]!, port: Number(m![1]), subset: '', cluster: base.cluster, facts: [] };
   const c1 = clusterFor(
     resources,
@@ -260,6 +313,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // service; the subset clusters per service too): otherwise the router answers 503 NC, a tcp_proxy closes the
   // connection. The gateway's Service is a service like any other. Corpus master-2026-08-27 s84-4#1 (the entry
   // lacks the route's port), s89-7#0 (the gateway's Service is not exported to the client's namespace).
+  const ownSidecar = selectSidecar(resources, probe.from).sidecar;
   let missing =
     !dest && !gw
       ? undefined
@@ -275,7 +329,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   // subset cluster its namespace's VirtualService routes to.
   // The service of the proxy's own namespace is taken without a visibility check (byNamespace[configNamespace]), so
   // an entry serviceEntryVisibility hides still gets its cluster that way: corpus master-2026-08-27 s198-10#0.
-  const routedBy = dest ? (vsOwnHost ?? vs) : undefined;
+  const routedBy = dest ? (vs80 ?? vs) : undefined;
   if (missing && routedBy && scope) {
     const visible =
       ownSidecar !== undefined &&

@@ -284,3 +284,438 @@ spec: {hosts: [API.Example.com], ports: [{number: 443, name: TLS-Port, protocol:
     expect(a.reason).toMatch(/not modelled: upper-case letters in host names/);
   });
 });
+
+const doc = (kind: string, name: string, spec: string, meta = '') => `
+apiVersion: networking.istio.io/v1
+kind: ${kind}
+metadata: {name: ${name}, namespace: default${meta}}
+spec: ${spec}
+`;
+const DESTS = se(
+  'dests',
+  '{hosts: [one.example.org, two.example.org, three.example.org], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+);
+const route = (host: string) => `[{route: [{destination: {host: ${host}}}]}]`;
+const askFrom = (r: ReturnType<typeof entries>, from: string, to: string, labels?: Record<string, string>) =>
+  expectProbe(
+    r,
+    { from: { namespace: from, ...(labels ? { labels } : {}) }, to: parseProbeUrl(to) },
+    { istioVersion: V, policy: 'REGISTRY_ONLY' },
+  );
+
+describe('which VirtualService takes an HTTP virtual host (route.go separateVSHostsAndServices, sidecar.go computeWildcardHostVirtualServiceIndex)', () => {
+  // pilot/pkg/networking/core/route/route.go separateVSHostsAndServices: a VirtualService takes a service of the
+  // route by an exact host, or by a wildcard host that overlaps it when mostSpecificWildcardVsIndex (sidecar.go
+  // computeWildcardHostVirtualServiceIndex, model/config.go MostSpecificHostMatch: exact first, then the longest
+  // wildcard) gives that host to it. A host no service has is a virtual host of its own on port 80
+  // (buildSidecarVirtualHostsForVirtualService `listenPort == 80`), elsewhere only beside a service the same
+  // VirtualService takes with an HTTP port there. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-wildcard-hosts.yaml.
+  const wildcardEntry = se(
+    'wild',
+    '{hosts: ["*.example.com"], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: NONE}',
+  );
+  it('an exact host under a wildcard entry is routed on port 80 only; on 8080 the wildcard entry keeps it', () => {
+    const r = entries(DESTS, wildcardEntry, doc('VirtualService', 'exact', `{hosts: [a.example.com], http: ${route('one.example.org')}}`));
+    expect(ask(r, 'http://a.example.com/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||one.example.org' });
+    expect(ask(r, 'http://a.example.com:8080/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||*.example.com' });
+  });
+
+  it('an exact host beats an older wildcard VirtualService, the most specific wildcard a broader one', () => {
+    const r = entries(
+      DESTS,
+      se(
+        'net',
+        '{hosts: [a.example.net, x.a.example.net], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+      ),
+      doc(
+        'VirtualService',
+        'aa-wild',
+        `{hosts: ["*.example.net"], http: ${route('one.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:00Z"',
+      ),
+      doc(
+        'VirtualService',
+        'zz-exact',
+        `{hosts: [a.example.net, "*.a.example.net"], http: ${route('two.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:05Z"',
+      ),
+    );
+    expect(ask(r, 'http://a.example.net/').cluster).toBe('outbound|80||two.example.org');
+    expect(ask(r, 'http://x.a.example.net:8080/').cluster).toBe('outbound|8080||two.example.org');
+    // The older wildcard matched services, so `*.example.net` is no virtual host of its own: the catch-all.
+    expect(ask(r, 'http://b.example.net/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+
+  it('a wildcard VirtualService more specific than a wildcard entry takes no part of it', () => {
+    const r = entries(
+      DESTS,
+      wildcardEntry,
+      doc('VirtualService', 'deeper', `{hosts: ["*.a.example.com"], http: ${route('one.example.org')}}`),
+    );
+    expect(ask(r, 'http://x.a.example.com/').cluster).toBe('outbound|80||*.example.com');
+    expect(ask(r, 'http://x.a.example.com:8080/').cluster).toBe('outbound|8080||*.example.com');
+  });
+
+  it('on 8080 a host no service has is routed beside a service the VirtualService takes there, not alone', () => {
+    const r = entries(
+      DESTS,
+      se('dev', '{hosts: [a.example.dev], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}'),
+      doc('VirtualService', 'mixed', `{hosts: [a.example.dev, nowhere.example.dev], http: ${route('two.example.org')}}`),
+      doc('VirtualService', 'lonely', `{hosts: [lonely.example.dev], http: ${route('one.example.org')}}`),
+    );
+    expect(ask(r, 'http://nowhere.example.dev:8080/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||two.example.org' });
+    expect(ask(r, 'http://lonely.example.dev:8080/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://lonely.example.dev/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||one.example.org' });
+  });
+});
+
+describe("a VirtualService's http routes as a sidecar gets them (route.go TranslateRoute, sourceMatchHTTP)", () => {
+  // pilot/pkg/networking/core/route/route.go TranslateRoute drops a match for another port and, by sourceMatchHTTP,
+  // one whose sourceLabels the Pod lacks or whose sourceNamespace is another (a match naming `mesh` among its
+  // gateways is kept whatever its source fields). BuildHTTPRoutesForVirtualService without any route builds no
+  // virtual host; with routes none of which matches the path, Envoy answers 404 (NR). Checked on istiod eed52ebb66ad
+  // (2026-12-03), fixtures/rules/vs-route-matching.yaml.
+  const api = se(
+    'api',
+    '{hosts: [api.example.com, src.example.com, fall.example.com], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+  );
+  it('routes that survive but do not match the path: 404, not the service route', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'api',
+        '{hosts: [api.example.com], http: [{match: [{uri: {prefix: /api}}], route: [{destination: {host: one.example.org}}]}, {match: [{port: 8080}], route: [{destination: {host: one.example.org, port: {number: 80}}}]}]}',
+      ),
+    );
+    expect(ask(r, 'http://api.example.com/')).toMatchObject({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' });
+    expect(ask(r, 'http://api.example.com/api/v1').cluster).toBe('outbound|80||one.example.org');
+    expect(ask(r, 'http://api.example.com:8080/').cluster).toBe('outbound|80||one.example.org');
+  });
+
+  it('sourceNamespace and sourceLabels pick the route; a match naming mesh ignores them', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'src',
+        '{hosts: [src.example.com], http: [{match: [{sourceNamespace: frontend}], route: [{destination: {host: one.example.org}}]}, {match: [{sourceLabels: {tier: gold}}], route: [{destination: {host: two.example.org}}]}, {match: [{gateways: [mesh], sourceNamespace: payments, uri: {prefix: /gw}}], route: [{destination: {host: three.example.org}}]}]}',
+      ),
+    );
+    expect(askFrom(r, 'frontend', 'http://src.example.com/').cluster).toBe('outbound|80||one.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/', { tier: 'gold' }).cluster).toBe('outbound|80||two.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/')).toMatchObject({ verdict: 'blocked', signal: 'http-404' });
+    expect(askFrom(r, 'default', 'http://src.example.com/gw').cluster).toBe('outbound|80||three.example.org');
+    expect(askFrom(r, 'default', 'http://src.example.com/gw').notModelled).toBeUndefined();
+  });
+
+  it('a VirtualService with no route for the proxy leaves the host to the next one', () => {
+    const r = entries(
+      DESTS,
+      api,
+      doc(
+        'VirtualService',
+        'fall-a',
+        '{hosts: [fall.example.com], http: [{match: [{sourceNamespace: frontend}], route: [{destination: {host: one.example.org}}]}]}',
+        ', creationTimestamp: "2026-01-01T00:00:00Z"',
+      ),
+      doc(
+        'VirtualService',
+        'fall-b',
+        `{hosts: [fall.example.com], http: ${route('two.example.org')}}`,
+        ', creationTimestamp: "2026-01-01T00:00:05Z"',
+      ),
+    );
+    expect(askFrom(r, 'frontend', 'http://fall.example.com/').cluster).toBe('outbound|80||one.example.org');
+    expect(askFrom(r, 'default', 'http://fall.example.com/').cluster).toBe('outbound|80||two.example.org');
+  });
+});
+
+describe('short host names in a VirtualService are names of its namespace (config.go ResolveShortnameToFQDN)', () => {
+  // pilot/pkg/model/virtualservice.go ResolveVirtualServiceShortnames: hosts and destinations without a dot become
+  // `<name>.<namespace>.svc.cluster.local`. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-short-names.yaml.
+  const r = entries(
+    DESTS,
+    se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+    doc('VirtualService', 'short', `{hosts: [api, short], http: ${route('one.example.org')}}`),
+    doc('VirtualService', 'short-dest', `{hosts: [sd.example.com], http: ${route('one')}}`),
+  );
+  it('a request with Host `short` or `api` does not follow it; short.default.svc.cluster.local does', () => {
+    expect(ask(r, 'http://short/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://api/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://api.example.com/').cluster).toBe('outbound|80||api.example.com');
+    expect(askFrom(r, 'frontend', 'http://short.default.svc.cluster.local/').cluster).toBe('outbound|80||one.example.org');
+  });
+  it('a short destination names a cluster in the namespace, which nothing provides: 503', () => {
+    expect(ask(r, 'http://sd.example.com/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||one.default.svc.cluster.local',
+      signal: 'http-503',
+    });
+  });
+});
+
+describe("a <name>.<ns>.svc.cluster.local host's shorter names on its HTTP route (httproute.go GenerateAltVirtualHosts)", () => {
+  // pilot/pkg/networking/core/httproute.go generateVirtualHostDomains adds GenerateAltVirtualHosts for the proxy's
+  // DNS domain <ns>.svc.cluster.local: generateAltVirtualHostsForKubernetesService gives <name>.<ns> and
+  // <name>.<ns>.svc, and <name> in the host's own namespace. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/alt-virtual-hosts.yaml.
+  const r = entries(
+    se('web', '{hosts: [web.default.svc.cluster.local], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+    se('api', '{hosts: [api.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+  );
+  it('`web` from its own namespace, `web.default` and `web.default.svc` from any', () => {
+    for (const to of ['http://web/', 'http://web.default/', 'http://web.default.svc/'])
+      expect(ask(r, to)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||web.default.svc.cluster.local' });
+    expect(askFrom(r, 'frontend', 'http://web.default/').cluster).toBe('outbound|80||web.default.svc.cluster.local');
+    expect(askFrom(r, 'frontend', 'http://web/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it('no shorter names for other hosts', () => {
+    expect(ask(r, 'http://api/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(ask(r, 'http://web.default.svc.cluster/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it("the egress gateway's Service is reached so, and with no Gateway it refuses the call: 503", () => {
+    const e = ask(r, 'http://istio-egressgateway.istio-system/');
+    expect(e).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local',
+      signal: 'http-503',
+    });
+  });
+});
+
+describe('tls and tcp routes of a mesh VirtualService (tls.go buildSidecarOutboundTLSFilterChainOpts, matchTLS, matchTCP)', () => {
+  // pilot/pkg/networking/core/tls.go: a TLS service with tls routes for the port gets one chain per route match on its
+  // sniHosts and none of its own (`!hasTLSMatch`); matchTLS / matchTCP require every static field (gateways,
+  // sourceLabels, port, sourceNamespace). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-tls-tcp-routes.yaml.
+  const r = entries(
+    se('tls', '{hosts: ["*.secure.example.com", api.example.com], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}'),
+    se(
+      'backend',
+      '{hosts: [backend.example.org], ports: [{number: 443, name: tls, protocol: TLS}, {number: 8443, name: tls-alt, protocol: TLS}], resolution: DNS}',
+    ),
+    doc(
+      'VirtualService',
+      'tls',
+      '{hosts: ["*.secure.example.com"], tls: [{match: [{sniHosts: [a.secure.example.com]}], route: [{destination: {host: backend.example.org, port: {number: 8443}}}]}]}',
+    ),
+    doc(
+      'VirtualService',
+      'api-tls',
+      '{hosts: [api.example.com], tls: [{match: [{sniHosts: [api.example.com], sourceNamespace: frontend}], route: [{destination: {host: backend.example.org, port: {number: 443}}}]}]}',
+    ),
+    se(
+      'db',
+      '{hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 5433, name: tcp2, protocol: TCP}], resolution: NONE}',
+    ),
+    se(
+      'db2',
+      '{hosts: [db2.example.org], addresses: [192.0.2.50], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: 192.0.2.51}]}',
+    ),
+    doc(
+      'VirtualService',
+      'db',
+      '{hosts: [db.example.com], tcp: [{match: [{port: 5433}], route: [{destination: {host: db2.example.org, port: {number: 5432}}}]}, {match: [{sourceNamespace: frontend}], route: [{destination: {host: db2.example.org, port: {number: 5432}}}]}]}',
+    ),
+  );
+  it('a server name under the wildcard that no tls route names takes the default chain', () => {
+    expect(ask(r, 'https://a.secure.example.com/').cluster).toBe('outbound|8443||backend.example.org');
+    expect(ask(r, 'https://b.secure.example.com/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it('sourceNamespace picks the tls and the tcp route; other namespaces keep the entry', () => {
+    expect(ask(r, 'https://api.example.com/').cluster).toBe('outbound|443||api.example.com');
+    expect(askFrom(r, 'frontend', 'https://api.example.com/').cluster).toBe('outbound|443||backend.example.org');
+    expect(ask(r, 'tcp://203.0.113.5:5432').cluster).toBe('outbound|5432||db.example.com');
+    expect(askFrom(r, 'frontend', 'tcp://203.0.113.5:5432').cluster).toBe('outbound|5432||db2.example.org');
+    expect(ask(r, 'tcp://203.0.113.5:5433').cluster).toBe('outbound|5432||db2.example.org');
+  });
+});
+
+describe('a Sidecar egress port of protocol HTTP_PROXY (listener.go buildSidecarOutboundListeners, httproute.go mergeAllVirtualHosts)', () => {
+  // pilot/pkg/model/sidecar.go needsPortMatch: an HTTP_PROXY egress listener imports services whatever their ports;
+  // listener.go builds its port's HTTP listener for each; httproute.go routes it with listener port 0, and
+  // mergeAllVirtualHosts keeps port 80's virtual hosts whole, other ports' only with `host:port` domains, which a
+  // Host never matches when the route ignores ports. Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/sidecar-http-proxy-port.yaml.
+  const r = entries(
+    se(
+      'web',
+      '{hosts: [web.example.com], ports: [{number: 80, name: http, protocol: HTTP}, {number: 8080, name: http-alt, protocol: HTTP}], resolution: DNS}',
+    ),
+    se('nine', '{hosts: [nine.example.com], ports: [{number: 9000, name: http, protocol: HTTP}], resolution: DNS}'),
+    `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: frontend}
+spec:
+  egress:
+  - port: {number: 3128, name: proxy, protocol: HTTP_PROXY}
+    hosts: ["default/*"]
+  - hosts: ["*/*"]
+`,
+  );
+  it('a request on the port reaches the port-80 HTTP services it imports, at their port-80 cluster', () => {
+    expect(askFrom(r, 'frontend', 'http://web.example.com:3128/')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|80||web.example.com',
+      listener: '0.0.0.0_3128',
+    });
+  });
+  it("other ports' services and unknown hosts meet the catch-all; without the Sidecar there is no listener", () => {
+    expect(askFrom(r, 'frontend', 'http://nine.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(askFrom(r, 'frontend', 'http://unknown.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    expect(askFrom(r, 'frontend', 'http://nine.example.com:9000/').cluster).toBe('outbound|9000||nine.example.com');
+    expect(ask(r, 'http://web.example.com:3128/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+});
+
+describe("an HTTP port on the sidecar's capture ports gets no listener (model/context.go conflictWithReservedListener)", () => {
+  // pilot/pkg/model/context.go CanBindToPort: a wildcard-bound listener (no bind and an HTTP protocol) may not take
+  // meshConfig.proxyListenPort (15001) or proxyInboundListenPort (15006); a TCP port without bind is not checked.
+  // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/reserved-ports.yaml.
+  const http = se(
+    'reserved-http',
+    '{hosts: [r.example.com], ports: [{number: 15006, name: http-a, protocol: HTTP}, {number: 15001, name: http-b, protocol: HTTP}, {number: 15021, name: http-c, protocol: HTTP}], resolution: DNS}',
+  );
+  it('HTTP on 15006 finds no listener; a TCP entry on 15006 keeps its match-all chain', () => {
+    expect(ask(entries(http), 'http://r.example.com:15006/')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+      listener: 'virtualOutbound',
+    });
+    const r = entries(
+      http,
+      se('reserved-tcp', '{hosts: [t.example.com], ports: [{number: 15006, name: tcp-a, protocol: TCP}], resolution: NONE}'),
+    );
+    expect(ask(r, 'http://r.example.com:15006/').cluster).toBe('outbound|15006||t.example.com');
+    expect(ask(r, 'tcp://203.0.113.7:15006').cluster).toBe('outbound|15006||t.example.com');
+  });
+  it('HTTP on 15001 loops into the blackhole; 15021 is an ordinary port for the lane', () => {
+    expect(ask(entries(http), 'http://r.example.com:15001/', 'ALLOW_ANY')).toMatchObject({
+      verdict: 'blocked',
+      cluster: 'BlackHoleCluster',
+    });
+    expect(ask(entries(http), 'http://r.example.com:15021/').cluster).toBe('outbound|15021||r.example.com');
+  });
+});
+
+describe('an egress gateway TCP server takes any connection on its port (gateway.go buildGatewayNetworkFiltersFromTCPRoutes)', () => {
+  // pilot/pkg/networking/core/gateway.go: a TCP server's chain matches no server name; its routes are the tcp routes
+  // of VirtualServices bound to its Gateway whose hosts meet the server's, and without any the gateway has no
+  // listener. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-tcp-server.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: api, namespace: default}, spec: {hosts: [api.example.com, other2.example.com], ports: [{name: tls, number: 443, protocol: TLS}], resolution: DNS}}',
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: api3, namespace: default}, spec: {hosts: [api3.example.com], ports: [{name: tcp, number: 9000, protocol: TCP}], resolution: DNS}}',
+      '{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {name: egress-tcp, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [api.example.com], port: {name: tcp, number: 443, protocol: TCP}}, {hosts: [other.example.com], port: {name: tcp-80, number: 80, protocol: TCP}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: api, namespace: default}, spec: {gateways: [mesh, istio-system/egress-tcp], hosts: [api.example.com], tcp: [{match: [{gateways: [istio-system/egress-tcp], port: 443}], route: [{destination: {host: api.example.com, port: {number: 443}}}]}], tls: [{match: [{gateways: [mesh], port: 443, sniHosts: [api.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: other2, namespace: default}, spec: {hosts: [other2.example.com], tls: [{match: [{port: 443, sniHosts: [other2.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: api3, namespace: default}, spec: {gateways: [mesh, istio-system/egress-tcp], hosts: [api3.example.com], tcp: [{match: [{gateways: [mesh], port: 9000}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]}, {match: [{gateways: [istio-system/egress-tcp], port: 80}], route: [{destination: {host: api3.example.com, port: {number: 9000}}}]}]}}',
+    ].join('\n---\n'),
+    'gateway-tcp.yaml',
+    emptyResources(),
+  );
+  it("TLS for another host sent to the server is routed by the server's tcp route", () => {
+    const e = ask(r, 'https://other2.example.com/');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.map((h) => h.cluster)).toEqual([
+      'outbound|443||istio-egressgateway.istio-system.svc.cluster.local',
+      'outbound|443||api.example.com',
+    ]);
+  });
+  it('a server whose host meets no bound VirtualService has no chain: the gateway refuses the connection', () => {
+    const e = ask(r, 'tcp://203.0.113.5:9000');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
+  });
+});
+
+describe('a TLS gateway server that terminates Istio mTLS forwards by tcp routes (gateway.go createGatewayTCPFilterChainOpts)', () => {
+  // pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts: a TLS server that is not PASSTHROUGH
+  // terminates TLS and forwards by buildGatewayNetworkFiltersFromTCPRoutes; on the sidecar a tcp match's
+  // destinationSubnets are the chain's prefix ranges (tls.go). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/gateway-tls-istio-mutual-tcp.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: mongo, namespace: default}, spec: {addresses: [192.0.2.77], endpoints: [{address: 192.0.2.78}], hosts: [mongo.example.com], ports: [{name: tcp, number: 27017, protocol: TCP}], resolution: STATIC}}',
+      '{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {name: egress, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [mongo.example.com], port: {name: tls, number: 443, protocol: TLS}, tls: {mode: ISTIO_MUTUAL}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: egressgateway-for-mongo, namespace: default}, spec: {host: istio-egressgateway.istio-system.svc.cluster.local, subsets: [{name: mongo, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}, portLevelSettings: [{port: {number: 443}, tls: {mode: ISTIO_MUTUAL, sni: mongo.example.com}}]}}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: direct-mongo, namespace: default}, spec: {gateways: [mesh, istio-system/egress], hosts: [mongo.example.com], tcp: [{match: [{destinationSubnets: [192.0.2.77/32], gateways: [mesh], port: 27017}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}, subset: mongo}}]}, {match: [{gateways: [istio-system/egress], port: 443}], route: [{destination: {host: mongo.example.com, port: {number: 27017}}, weight: 100}]}]}}',
+    ].join('\n---\n'),
+    'gateway-tls-tcp.yaml',
+    emptyResources(),
+  );
+  it('the mongo pattern: the sidecar sends the address to the gateway subset, the gateway on to the entry', () => {
+    const e = ask(r, 'tcp://192.0.2.77:27017');
+    expect(e).toMatchObject({ verdict: 'allowed', cluster: 'outbound|443|mongo|istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.map((h) => h.cluster)).toEqual([
+      'outbound|443|mongo|istio-egressgateway.istio-system.svc.cluster.local',
+      'outbound|27017||mongo.example.com',
+    ]);
+    expect(e.hops?.[0]?.tls).toMatchObject({ mode: 'ISTIO_MUTUAL', sni: 'mongo.example.com' });
+  });
+});
+
+describe('servers the egress gateway drops when merging its Gateways (model/gateway.go mergeGateways)', () => {
+  // pilot/pkg/model/gateway.go mergeGateways (Gateways by creation time): after a port's plain-text server only
+  // HTTP servers join it when it is HTTP (canMergeProtocols); a TLS server repeating a TLS host of the port is
+  // dropped (CheckDuplicates). Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/gateway-merge-drops.yaml.
+  const r = loadYamlText(
+    [
+      '{apiVersion: networking.istio.io/v1, kind: ServiceEntry, metadata: {name: ext, namespace: default}, spec: {hosts: [a.example.com, b.example.com, c.example.com], ports: [{name: http, number: 80, protocol: HTTP}, {name: tls, number: 443, protocol: TLS}], resolution: DNS}}',
+      "{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {creationTimestamp: '2026-01-01T00:00:00Z', name: gw-a, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [a.example.com], port: {name: http-a, number: 443, protocol: HTTP}}, {hosts: [c.example.com], port: {name: tls-c, number: 80, protocol: TLS}, tls: {mode: PASSTHROUGH}}]}}",
+      "{apiVersion: networking.istio.io/v1, kind: Gateway, metadata: {creationTimestamp: '2026-01-01T00:00:05Z', name: gw-b, namespace: istio-system}, spec: {selector: {istio: egressgateway}, servers: [{hosts: [b.example.com], port: {name: tcp-b, number: 443, protocol: TCP}}, {hosts: [c.example.com], port: {name: tls-c2, number: 80, protocol: TLS}, tls: {mode: PASSTHROUGH}}]}}",
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: a, namespace: default}, spec: {gateways: [mesh, istio-system/gw-a], hosts: [a.example.com], http: [{match: [{gateways: [mesh], port: 80}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}, {match: [{gateways: [istio-system/gw-a], port: 443}], route: [{destination: {host: a.example.com, port: {number: 80}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: b, namespace: default}, spec: {gateways: [mesh, istio-system/gw-b], hosts: [b.example.com], http: [{match: [{gateways: [mesh], port: 80}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 443}}}]}], tcp: [{match: [{gateways: [istio-system/gw-b], port: 443}], route: [{destination: {host: b.example.com, port: {number: 80}}}]}]}}',
+      '{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: c, namespace: default}, spec: {gateways: [mesh, istio-system/gw-b], hosts: [c.example.com], tls: [{match: [{gateways: [mesh], port: 443, sniHosts: [c.example.com]}], route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]}, {match: [{gateways: [istio-system/gw-b], port: 80, sniHosts: [c.example.com]}], route: [{destination: {host: c.example.com, port: {number: 443}}}]}]}}',
+    ].join('\n---\n'),
+    'gateway-merge.yaml',
+    emptyResources(),
+  );
+  it('a TCP server behind an HTTP one is dropped: the HTTP chain has no virtual host for its host, 404', () => {
+    expect(ask(r, 'http://a.example.com/').hops?.at(-1)?.cluster).toBe('outbound|80||a.example.com');
+    const e = ask(r, 'http://b.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-404' });
+  });
+  it('a TLS server repeating a host is dropped: the first has no route, the gateway no listener', () => {
+    const e = ask(r, 'https://c.example.com/');
+    expect(e).toMatchObject({ verdict: 'blocked', cluster: 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local' });
+    expect(e.hops?.at(-1)?.cluster).toBe('(connection refused)');
+  });
+});
+
+describe('tls and tcp routes of a VirtualService whose host is under a wildcard service (tls.go getConfigsForHost)', () => {
+  // pilot/pkg/networking/core/tls.go getConfigsForHost: the VirtualServices of a service are those with a host
+  // that overlaps the service's either way (host.Name.Matches). Checked on istiod eed52ebb66ad (2026-12-03),
+  // fixtures/rules/vs-l4-wildcard-service.yaml.
+  it("an exact host's tls routes replace the wildcard entry's SNI chain", () => {
+    const r = entries(
+      se('wild', '{hosts: ["*.example.com"], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}'),
+      se('backend', '{hosts: [backend.example.org], ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}'),
+      doc(
+        'VirtualService',
+        'a',
+        '{hosts: [a.example.com], tls: [{match: [{sniHosts: [a.example.com]}], route: [{destination: {host: backend.example.org}}]}]}',
+      ),
+    );
+    expect(ask(r, 'https://a.example.com/').cluster).toBe('outbound|443||backend.example.org');
+    expect(ask(r, 'https://b.example.com/')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+  });
+  it("an exact host's tcp route takes the wildcard entry's match-all chain, whatever was dialled", () => {
+    const r = entries(
+      se('wild-db', '{hosts: ["*.db.example.com"], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: NONE}'),
+      se(
+        'pg',
+        '{hosts: [pg.example.org], addresses: [192.0.2.60], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: 192.0.2.61}]}',
+      ),
+      doc('VirtualService', 'one-db', '{hosts: [one.db.example.com], tcp: [{route: [{destination: {host: pg.example.org}}]}]}'),
+    );
+    for (const to of ['tcp://203.0.113.5:5432', 'tcp://two.db.example.com:5432'])
+      expect(ask(r, to)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||pg.example.org' });
+  });
+});
