@@ -20,7 +20,7 @@ let server: Server;
 let dir = '';
 let client: ClientNodeK8s;
 /** How each request is answered the first time its method+path is seen: reset, busy, or fine. */
-let firstAnswer: 'reset' | 'busy' = 'reset';
+let firstAnswer: 'reset' | 'busy' | 'no-service-account' = 'reset';
 const seen = new Map<string, number>();
 
 function answer(req: IncomingMessage, res: ServerResponse): void {
@@ -31,6 +31,17 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
     return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(DISCOVERY));
   if (n === 1) {
     if (firstAnswer === 'reset') return void req.socket.destroy();
+    if (firstAnswer === 'no-service-account')
+      return void res.writeHead(403, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'pods "p" is forbidden: error looking up service account ns/default: serviceaccount "default" not found',
+          reason: 'Forbidden',
+          code: 403,
+        }),
+      );
     return void res
       .writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' })
       .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', code: 429 }));
@@ -90,6 +101,15 @@ describe('the shared Kubernetes client when the API server has just restarted', 
     );
     expect(isConnectionReset(err)).toBe(true);
     expect(seen.get('POST /api/v1/namespaces/ns/pods')).toBe(1);
+  });
+
+  it("a Pod refused because its new namespace's default ServiceAccount is not made yet is asked again (nothing was stored)", async () => {
+    firstAnswer = 'no-service-account';
+    seen.clear();
+    await client.apply(POD);
+    expect((await client.create(POD)).metadata.name).toBe('p');
+    expect(seen.get('PATCH /api/v1/namespaces/ns/pods/p')).toBe(2);
+    expect(seen.get('POST /api/v1/namespaces/ns/pods')).toBe(2);
   });
 
   it('a 429 is asked again for a create as well', async () => {

@@ -85,7 +85,19 @@ function whenBusyOrReset<T>(call: () => Promise<T>): Promise<T> {
 const RETRY = { retries: 8, intervalMs: 250, maxIntervalMs: 1500, factor: 1.6 };
 
 function isBusy(e: unknown): boolean {
-  return (e as { code?: unknown }).code === 429;
+  return (e as { code?: unknown }).code === 429 || isServiceAccountPending(e);
+}
+
+/**
+ * A Pod created in a namespace made a moment ago, before the service account controller has made its `default`
+ * ServiceAccount: the ServiceAccount admission plugin refuses it (403 "error looking up service account
+ * <ns>/default: serviceaccount \"default\" not found") until it exists, a second or so later. Seen on the kwok
+ * cluster in CI (2026-12-03); a real cluster has the same race.
+ */
+function isServiceAccountPending(e: unknown): boolean {
+  const { code, body, message } = e as { code?: unknown; body?: unknown; message?: unknown };
+  const text = `${typeof body === 'string' ? body : JSON.stringify(body ?? '')} ${typeof message === 'string' ? message : ''}`;
+  return code === 403 && /error looking up service account [^ ]+: serviceaccount .{0,4}default.{0,4} not found/.test(text);
 }
 
 /** node-fetch's FetchError for a socket closed under a request (ECONNRESET, "socket hang up"). */
