@@ -2,11 +2,9 @@
 // connection, which route then holds the request, and when the gateway has no listener at all. Each expectation
 // is read in the pinned source (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad): pilot/pkg/model/gateway.go
 // (MergeGateways, GetSNIHostsForServer) and pilot/pkg/networking/core/gateway.go, listener.go.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { RULES_DIR } from '../catalogue/load.ts';
+import type { ResourceSet } from '../model/types.ts';
+import { ruleFixture } from '../testing/rule-fixture.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
@@ -401,67 +399,51 @@ describe('without a scope (applyRouting alone), every exported entry is in every
 });
 
 describe('TLS and TCP servers: which routes build their chains (gateway.go createGatewayTCPFilterChainOpts), checked on istiod', () => {
-  // The four scenarios are the rule fixtures of the same names, run on the lane by suites/rules.test.ts.
-  const fixture = (name: string) => {
-    const doc = parse(readFileSync(join(RULES_DIR, `${name}.yaml`), 'utf8')) as { manifests: unknown[] };
-    return load(...doc.manifests.map((m) => stringify(m)));
-  };
-  const from = (r: ReturnType<typeof load>, host: string) =>
-    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(`https://${host}/`) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
-  const end = (e: ReturnType<typeof from>) => e.hops?.at(-1)?.cluster;
+  // The scenarios are the rule fixtures of the same names, run on the lane by suites/rules.test.ts.
+  const from = (r: ResourceSet, url: string) =>
+    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+  const end = (r: ResourceSet, host: string) => from(r, `https://${host}/`).hops?.at(-1)?.cluster;
 
   it('a PASSTHROUGH server has chains for its tls matches only: another SNI meets the listener and no chain', () => {
-    const r = fixture('gateway-passthrough-unrouted-sni');
-    expect(end(from(r, 'edition.example.com'))).toBe('outbound|443||edition.example.com');
-    expect(from(r, 'other.example.com')).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
-    expect(end(from(r, 'other.example.com'))).toBe('(no filter chain)');
+    const r = ruleFixture('gateway-passthrough-unrouted-sni');
+    expect(end(r, 'edition.example.com')).toBe('outbound|443||edition.example.com');
+    expect(from(r, 'https://other.example.com/')).toMatchObject({ verdict: 'blocked', signal: 'tcp-close' });
+    expect(end(r, 'other.example.com')).toBe('(no filter chain)');
   });
 
   it('a TLS server terminating TLS forwards by tcp routes, not tls ones', () => {
-    const r = fixture('gateway-tls-terminate-tcp-route');
+    const r = ruleFixture('gateway-tls-terminate-tcp-route');
     for (const h of ['edition.example.com', 'other.example.com']) {
-      expect(from(r, h).verdict).toBe('allowed');
-      expect(end(from(r, h))).toBe('outbound|443||edition.example.com');
+      expect(from(r, `https://${h}/`).verdict).toBe('allowed');
+      expect(end(r, h)).toBe('outbound|443||edition.example.com');
     }
   });
 
   it('an opaque TCP server takes a call for any host: its hosts choose VirtualServices, not calls', () => {
-    const r = fixture('gateway-opaque-tcp-any-host');
-    expect(end(from(r, 'other.example.com'))).toBe('outbound|443||edition.example.com');
+    expect(end(ruleFixture('gateway-opaque-tcp-any-host'), 'other.example.com')).toBe('outbound|443||edition.example.com');
   });
 
   it('an opaque TCP server forwards by the first bound VirtualService with a fitting tcp route, whatever the host', () => {
-    const r = fixture('gateway-tcp-first-virtual-service');
-    expect(end(from(r, 'edition.example.com'))).toBe('outbound|443||other.example.com');
-    expect(end(from(r, 'other.example.com'))).toBe('outbound|443||other.example.com');
+    const r = ruleFixture('gateway-tcp-first-virtual-service');
+    expect(end(r, 'edition.example.com')).toBe('outbound|443||other.example.com');
+    expect(end(r, 'other.example.com')).toBe('outbound|443||other.example.com');
   });
 
   it('a tcp route whose match names another port builds no chain: nothing listens, the connection is refused', () => {
-    const doc = parse(readFileSync(join(RULES_DIR, 'gateway-opaque-tcp-any-host.yaml'), 'utf8')) as {
-      manifests: { kind: string; spec: { tcp?: { match: { port: number }[] }[] } }[];
-    };
-    for (const m of doc.manifests) if (m.kind === 'VirtualService' && m.spec.tcp) m.spec.tcp[0]!.match[0]!.port = 8443;
-    expect(end(from(load(...doc.manifests.map((m) => stringify(m))), 'edition.example.com'))).toBe('(connection refused)');
+    const r = ruleFixture('gateway-opaque-tcp-any-host');
+    for (const c of r.routing ?? [])
+      for (const t of (c.spec.tcp as { match?: { port?: number }[] }[] | undefined) ?? []) for (const m of t.match ?? []) m.port = 8443;
+    expect(end(r, 'edition.example.com')).toBe('(connection refused)');
   });
-});
-
-describe('what the sidecar originates towards the gateway, as the gateway reads it (checked on istiod)', () => {
-  const fixture = (name: string) => {
-    const doc = parse(readFileSync(join(RULES_DIR, `${name}.yaml`), 'utf8')) as { manifests: unknown[] };
-    return load(...doc.manifests.map((m) => stringify(m)));
-  };
-  const from = (r: ReturnType<typeof load>, url: string) =>
-    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
 
   it("a PASSTHROUGH server's tls routes match the SNI the sidecar's DestinationRule sets, not the Host", () => {
-    const r = fixture('gateway-passthrough-by-origination-sni');
-    const e = from(r, 'http://other.example.com/');
+    const e = from(ruleFixture('gateway-passthrough-by-origination-sni'), 'http://other.example.com/');
     expect(e.verdict).toBe('allowed');
     expect(e.hops?.at(-1)?.cluster).toBe('outbound|443||edition.example.com');
   });
 
   it('TLS SIMPLE into a plain HTTP server is a protocol error, as Istio mTLS is', () => {
-    const e = from(fixture('gateway-tls-into-plain-http'), 'http://edition.example.com/');
+    const e = from(ruleFixture('gateway-tls-into-plain-http'), 'http://edition.example.com/');
     expect(e).toMatchObject({ verdict: 'blocked', signal: 'http-503' });
     expect(e.hops?.at(-1)?.cluster).toBe('(protocol error)');
   });

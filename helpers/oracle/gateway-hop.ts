@@ -15,7 +15,7 @@ import {
   serverTakes,
 } from './gateway.ts';
 import { subsetOf } from './hosts.ts';
-import { compareByCreation, type Destination, routeOf, virtualServiceFor } from './virtual-service.ts';
+import { type Destination, routeOf, viewOrder, virtualServiceFor } from './virtual-service.ts';
 
 export function followGateway<E extends Expectation>(
   resources: ResourceSet,
@@ -92,19 +92,8 @@ export function followGateway<E extends Expectation>(
   why.push(
     `${at}: Gateway ${server.ref} server ${server.port.protocol} ${first.port}${server.tlsMode ? ` (tls ${server.tlsMode})` : ''} takes ${named(server) === probe.to.host ? probe.to.host : `SNI ${named(server)}, the request's Host being ${probe.to.host}`}`,
   );
-  // gateway.go: a TLS or TCP server gets a filter chain only from the tls / tcp routes of VirtualServices bound to
-  // its Gateway (buildGatewayNetworkFiltersFromTLSRoutes, ...FromTCPRoutes), and a listener without chains is not
-  // built (MutableGatewayListener.build): before any TLS is read, nothing listens on the port. Corpus
-  // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
-  // The VirtualServices a server's chains come from: bound to its Gateway, visible in the gateway's namespace,
-  // a host meeting one of the server's (gateway.go pickMatchingGatewayHosts), in push_context.go
-  // VirtualServicesForGateway's order: the namespace's own, those exported to it by name, the public ones, each
-  // by creation time.
-  const bucket = (r: IstioConfig) => {
-    const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
-    if (to.includes('*')) return 2;
-    return r.namespace === gw.namespace && to.some((t) => t === '.' || t === gw.namespace) ? 0 : 1;
-  };
+  // The VirtualServices a server's chains come from: bound to its Gateway, visible in the gateway's namespace, a
+  // host meeting one of the server's (gateway.go pickMatchingGatewayHosts), in VirtualServicesForGateway's order.
   const boundTo = (s: GatewayServer) =>
     routing
       .filter((r) => {
@@ -113,7 +102,7 @@ export function followGateway<E extends Expectation>(
         const hosts = (r.spec.hosts as string[] | undefined) ?? [];
         return hosts.some((h) => s.hosts.some((sh) => sh === '*' || subsetOf(h, sh) || subsetOf(sh, h)));
       })
-      .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+      .sort(viewOrder(gw.namespace));
   // gateway.go l4SingleMatch: a tls or tcp route's match is its port and gateways only. A tls block needs a match
   // to build a chain (one per match, by its sniHosts); a tcp block without one matches.
   const l4Match = (m: Record<string, unknown>, vs: IstioConfig, s: GatewayServer) =>
@@ -128,7 +117,8 @@ export function followGateway<E extends Expectation>(
   // A listener is built only when one of the port's servers has a filter chain: an HTTP server always, a TLS or
   // TCP server when a bound VirtualService has a route of its kind whose match fits (gateway.go
   // createGatewayTCPFilterChainOpts, buildGatewayNetworkFiltersFromTLSRoutes / ...FromTCPRoutes;
-  // MutableGatewayListener.build drops a listener without chains).
+  // MutableGatewayListener.build drops a listener without chains: nothing listens on the port). Corpus
+  // master-2026-08-27 s235-117#2 (a PASSTHROUGH server whose VirtualService names a Gateway of its own namespace).
   const chains = (s: GatewayServer) => {
     const k = serverRoutes(s);
     return k === 'http' || boundTo(s).some((vs) => builds(vs, s, k));

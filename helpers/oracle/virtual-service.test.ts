@@ -1,10 +1,7 @@
 // Which VirtualService a sidecar applies to a host and which of its routes takes the call (virtual-service.ts).
 // Each expectation is read in the pinned source (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { RULES_DIR } from '../catalogue/load.ts';
+import { ruleFixture } from '../testing/rule-fixture.ts';
 import { emptyResources, loadYamlText } from '../istio/load.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
@@ -360,12 +357,9 @@ ${route}`,
 });
 
 describe("a mesh VirtualService's hosts that no service has (route.go buildSidecarVirtualHostsForVirtualService)", () => {
-  const r = () => {
-    const doc = parse(readFileSync(join(RULES_DIR, 'vs-non-registry-host-port.yaml'), 'utf8')) as { manifests: unknown[] };
-    return loadYamlText(doc.manifests.map((m) => stringify(m)).join('\n---\n'), 'vs.yaml', emptyResources());
-  };
+  const r = ruleFixture('vs-non-registry-host-port');
   const from = (url: string) =>
-    expectProbe(r(), { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
+    expectProbe(r, { from: { namespace: 'default' }, to: parseProbeUrl(url) }, { istioVersion: V, policy: 'REGISTRY_ONLY' });
 
   it('get a virtual host on a port where another host of it is a service with an HTTP port (fixtures/rules/vs-non-registry-host-port.yaml)', () => {
     expect(from('http://c.example.com:8080/')).toMatchObject({ verdict: 'allowed', cluster: 'outbound|8080||b.example.com' });

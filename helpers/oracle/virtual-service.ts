@@ -87,20 +87,29 @@ export function httpRoutesTranslated(vs: IstioConfig, boundTo: string, port: num
   });
 }
 
-/** The mesh VirtualServices a sidecar of `ns` sees, in the order its egress listener holds them (see below). */
-export function meshOrder(routing: IstioConfig[], ns: string): IstioConfig[] {
+/**
+ * The order in which a proxy of `ns` holds the VirtualServices it sees (push_context.go initVirtualServices' three
+ * indexes, read by SelectVirtualServices and VirtualServicesForGateway): those of `ns` kept there by exportTo, then
+ * those exported to `ns` by name, then the public ones, each by creation time.
+ */
+export function viewOrder(ns: string): (a: IstioConfig, b: IstioConfig) => number {
   const bucket = (r: IstioConfig) => {
     const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
     if (to.includes('*')) return 2;
     return r.namespace === ns && to.some((t) => t === '.' || t === ns) ? 0 : 1;
   };
+  return (a, b) => bucket(a) - bucket(b) || compareByCreation(a, b);
+}
+
+/** The mesh VirtualServices a sidecar of `ns` sees, in the order its egress listener holds them (see below). */
+export function meshOrder(routing: IstioConfig[], ns: string): IstioConfig[] {
   return routing
     .filter((r) => {
       if (r.kind !== 'VirtualService' || !exportedTo(r, ns)) return false;
       const gws = (r.spec.gateways as string[] | undefined) ?? [];
       return gws.length === 0 || gws.includes('mesh');
     })
-    .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+    .sort(viewOrder(ns));
 }
 
 const vsHosts = (vs: IstioConfig) => ((vs.spec.hosts as string[] | undefined) ?? []).map((h) => h.toLowerCase());
@@ -218,14 +227,7 @@ export function meshVirtualServiceFor(
   kind: RouteKind,
   source?: RouteSource,
 ): IstioConfig | undefined {
-  const bucket = (r: IstioConfig) => {
-    const to = (r.spec.exportTo as string[] | undefined) ?? ['*'];
-    if (to.includes('*')) return 2;
-    return r.namespace === ns && to.some((t) => t === '.' || t === ns) ? 0 : 1;
-  };
-  const candidates = routing
-    .filter((r) => virtualServiceFor([r], host, 'mesh', ns))
-    .sort((a, b) => bucket(a) - bucket(b) || compareByCreation(a, b));
+  const candidates = routing.filter((r) => virtualServiceFor([r], host, 'mesh', ns)).sort(viewOrder(ns));
   // A TLS or TCP chain takes its routes from the first VirtualService of the host that has routes of its kind
   // (tls.go buildSidecarOutboundTLSFilterChainOpts, tcp.go: each VirtualService's tls / tcp routes in turn).
   if (kind !== 'http') return candidates.find((r) => ((r.spec[kind] as Obj[] | undefined) ?? []).length > 0) ?? candidates[0];
