@@ -4,6 +4,7 @@
 // followed the call.
 import { formatHop } from '../model/hops.ts';
 import type { Expectation, Hop, Observation, ProbeTarget } from '../model/types.ts';
+import { hostHeader } from '../probes/url.ts';
 import { sameHops } from '../report/results.ts';
 import type { SimCall, SimResult } from '../tools/simulator.ts';
 import { ALLOW_ANY_DFP_CLUSTER } from './outcome.ts';
@@ -82,12 +83,6 @@ export function fromObservation(o: Observation): Answer {
     ...(o.hops ? { hops: o.hops } : {}),
     ...(o.error ? { error: o.error } : {}),
   };
-}
-
-/** The Host header curl sends (the port only when it is not the scheme's default). */
-function hostHeader(t: ProbeTarget): string {
-  const dflt = t.scheme === 'https' ? 443 : 80;
-  return t.port === dflt ? t.host : `${t.host}:${t.port}`;
 }
 
 /**

@@ -145,6 +145,11 @@ export interface ProbeTarget {
   path: string;
   /** True when host is an IPv4/IPv6 literal, matched against ServiceEntry addresses. */
   isIp: boolean;
+  /**
+   * The URL wrote the name with a trailing dot (`http://api.example.com./`), an absolute DNS name; `host` is kept
+   * without it. curl sends the dot in the Host header only: name resolution and SNI use the name without it.
+   */
+  absolute?: true;
   raw: string;
 }
 

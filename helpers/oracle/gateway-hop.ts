@@ -178,21 +178,24 @@ export function followGateway<E extends Expectation>(
   // server's hosts that bound VirtualServices share), matched against the request's Host; only a server picked by
   // SNI can fail to name the Host. No other route reads the Host: a TCP chain (opaque, or after terminating TLS)
   // forwards bytes, and a PASSTHROUGH chain is picked by the SNI.
-  const hostOutside = kind === 'http' && !serverTakes(server, probe.to.host);
+  // A gateway's virtual host has its host as written as its one domain (gateway.go buildGatewayHTTPRouteConfig), so
+  // a Host with a trailing dot is taken only by a `*` one: a `*` server host meeting a `*` VirtualService host.
+  const httpHost = probe.to.absolute ? '*' : probe.to.host;
+  const hostOutside = kind === 'http' && !serverTakes(server, httpHost);
   // model/gateway.go mergeGateways names every plain HTTP server of a port, whatever its Gateway, route http.<port>
   // (gatewayRDSRouteName), and gateway.go buildGatewayHTTPRouteConfig fills that one route from each of them, the
   // routes of a host's VirtualServices joining one virtual host: the request meets the VirtualServices bound to any
   // of those Gateways, not only to the first server that names its host. An HTTPS server keeps a route of its own.
   // Corpus master-2026-08-27 s234-104#2 (a VirtualService bound to the second Gateway on port 80).
   const plainHttp = (s: GatewayServer) => serverRoutes(s) === 'http' && s.port.protocol !== 'HTTPS';
-  const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, probe.to.host)) : [server];
+  const sharing = hostOutside ? [] : plainHttp(server) ? onPort.filter((s) => plainHttp(s) && serverTakes(s, httpHost)) : [server];
   let routed: { vs: IstioConfig; dest: Destination; by: GatewayServer } | undefined;
   // A TCP server's one chain forwards by the first bound VirtualService whose tcp route fits, whatever host the
   // call was for (gateway.go buildGatewayNetworkFiltersFromTCPRoutes). A PASSTHROUGH server's chains are the tls
   // matches of its bound VirtualServices, each matching its sniHosts against the SNI the call carries, which a
   // sidecar originating TLS takes from its DestinationRule, not from the Host (buildGatewayNetworkFiltersFromTLSRoutes).
   const candidates = (s: GatewayServer) =>
-    kind === 'http' ? [virtualServiceFor(routing, probe.to.host, s.ref, gw.namespace)].filter((v) => v !== undefined) : boundTo(s);
+    kind === 'http' ? [virtualServiceFor(routing, httpHost, s.ref, gw.namespace)].filter((v) => v !== undefined) : boundTo(s);
   const bySni = kind === 'tls' && named(server) !== probe.to.host ? { ...probe, to: { ...probe.to, host: named(server) } } : probe;
   for (const s of sharing) {
     for (const vs of candidates(s)) {
@@ -208,7 +211,7 @@ export function followGateway<E extends Expectation>(
     const refs = [...new Set(sharing.map((s) => s.ref))].join(' or ');
     why.push(
       hostOutside
-        ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.host}`
+        ? `${at}: the server's route has virtual hosts for its own hosts only, none for the request's Host ${probe.to.absolute ? `${probe.to.host}.` : probe.to.host}`
         : `${at}: no VirtualService bound to ${refs} has a ${kind} route for ${probe.to.host}`,
     );
     // gateway.go: an HTTP server nothing routes gets the 404 virtual host blackhole:PORT. A TLS or TCP call no chain

@@ -31,8 +31,8 @@ export function domainMatches(hostHeader: string, domain: string): 'exact' | 'su
  * The other names an HTTP virtual host answers to for a proxy of namespace `proxyNs`, whose DNS domain is
  * `<proxyNs>.svc.cluster.local` (pilot/pkg/networking/core/httproute.go GenerateAltVirtualHosts,
  * generateAltVirtualHostsForKubernetesService): a host `<name>.<ns>.svc.cluster.local` also answers to `<name>.<ns>`
- * and `<name>.<ns>.svc`, and, from its own namespace, to `<name>`; any other host to none (the trailing-dot form is
- * left out: a probe cannot name it). A ServiceEntry with such a host gets them like a Kubernetes Service. Wildcard
+ * and `<name>.<ns>.svc`, and, from its own namespace, to `<name>`; any other host to none (the absolute form with a
+ * trailing dot is left out here: a probe names it with ProbeTarget.absolute). A ServiceEntry with such a host gets them like a Kubernetes Service. Wildcard
  * hosts are left out. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/alt-virtual-hosts.yaml.
  */
 export function altVirtualHosts(hostname: string, proxyNs: string): string[] {

@@ -225,7 +225,12 @@ function landWildcard(
         vh.byAddress ? 'se.http-route-address' : 'se.http-route',
         true,
       );
-    return policyLanding(mode, `${at}, HTTP chain, route ${port}: no virtual host for ${host}`, 'se.http-no-virtual-host', 'route');
+    return policyLanding(
+      mode,
+      `${at}, HTTP chain, route ${port}: no virtual host for ${host}${probe.to.absolute ? '.' : ''}`,
+      'se.http-no-virtual-host',
+      'route',
+    );
   }
   if (scheme === 'https' && !isIp) {
     // A TLS service whose mesh VirtualService has tls routes for the port gets one chain per route match, on that

@@ -200,7 +200,11 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     (m ? HTTP_CHAIN.has(baseRule) && kind === 'http' : base.cluster !== 'BlackHoleCluster' || baseRule.endsWith('registry-only-http'));
   const registry =
     httpChain && scope ? routeRegistry(resources, ns, scope.v, selectSidecar(resources, probe.from).sidecar, probe.to.port) : undefined;
-  const own = registry ? nonRegistryVirtualHost(meshRouting, probe.to.host, ns, probe.to.port, source, registry) : undefined;
+  // A Host with a trailing dot matches a service's virtual host, which carries the absolute name as a domain
+  // (httproute.go GenerateAltVirtualHosts, PILOT_ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN, on by default), but not one of
+  // these: buildVirtualHost gives a host without a service only its name and name:port.
+  const requestHost = probe.to.absolute ? `${probe.to.host}.` : probe.to.host;
+  const own = registry ? nonRegistryVirtualHost(meshRouting, requestHost, ns, probe.to.port, source, registry) : undefined;
   const svcDomain = m?.[2];
   const beatsService =
     own !== undefined &&

@@ -17,7 +17,10 @@ export function parseProbeUrl(raw: string, what = '--probe'): ProbeTarget {
     throw new UserError(`${what}: scheme "${m[1]}" in "${raw}" is not supported; use http, https or tcp`);
   }
   // Group 2 is not optional: a match always has it.
-  const host = m[2]!.replace(/^\[|\]$/g, '').toLowerCase();
+  const written = m[2]!.replace(/^\[|\]$/g, '').toLowerCase();
+  // One trailing dot makes an absolute name, valid in a URL (RFC 3986 reg-name; curl takes it).
+  const absolute = written.length > 1 && written.endsWith('.') && isIP(written.slice(0, -1)) === 0;
+  const host = absolute ? written.slice(0, -1) : written;
   const isIp = isIP(host) !== 0;
   if (!isIp && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
     throw new UserError(`${what}: "${host}" in "${raw}" is not a valid hostname or IP address`);
@@ -32,7 +35,21 @@ export function parseProbeUrl(raw: string, what = '--probe'): ProbeTarget {
   if (scheme === 'tcp' && m[4] && m[4] !== '/') {
     throw new UserError(`${what}: "${raw}" has a path; tcp:// probes carry none`);
   }
-  return { scheme, host, port, path: m[4] ?? '/', isIp, raw };
+  return { scheme, host, port, path: m[4] ?? '/', isIp, ...(absolute ? { absolute: true as const } : {}), raw };
+}
+
+type Named = Pick<ProbeTarget, 'scheme' | 'host' | 'port'> & { absolute?: true };
+
+/** The host as the URL writes it: IPv6 in brackets, an absolute name with its trailing dot. */
+export function urlHost(target: Named): string {
+  if (isIP(target.host) === 6) return `[${target.host}]`;
+  return target.absolute ? `${target.host}.` : target.host;
+}
+
+/** The Host header curl sends: the URL's host, with the port only when it is not the scheme's default. */
+export function hostHeader(target: Named): string {
+  const dflt = target.scheme === 'https' ? 443 : 80;
+  return target.port === dflt ? urlHost(target) : `${urlHost(target)}:${target.port}`;
 }
 
 /**

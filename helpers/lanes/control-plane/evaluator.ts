@@ -4,7 +4,7 @@
 // listener is xds-walk.ts, which the hop evaluator shares.
 import type { Observation, Scheme } from '../../model/types.ts';
 import { clientTls, connectionFacts, selectListener } from './listener-select.ts';
-import { hostHeader } from './route-match.ts';
+import { hostHeader } from '../../probes/url.ts';
 import { walkFromListener } from './xds-walk.ts';
 import type { ConfigSnapshot } from './xds-types.ts';
 
@@ -13,6 +13,8 @@ export interface EvalTarget {
   host: string;
   port: number;
   isIp: boolean;
+  /** The URL's name ended in a dot: the Host header keeps it, SNI drops it (ProbeTarget.absolute). */
+  absolute?: true;
   /** Request path for HTTP route matching; `/` when absent. */
   path?: string;
 }

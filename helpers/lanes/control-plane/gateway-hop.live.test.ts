@@ -10,7 +10,7 @@ import { formatHop } from '../../model/hops.ts';
 import { findSimulatorSync, Simulator } from '../../tools/simulator.ts';
 import { PINNED_PILOT } from '../../tools/pilot-discovery.ts';
 import { findPilotDiscoverySync } from '../../tools/pilot-locate.ts';
-import { hostHeader } from './route-match.ts';
+import { hostHeader } from '../../probes/url.ts';
 import { GatewayHop } from './gateway-hop.ts';
 import type { Arrival } from './hop-eval.ts';
 import { arrivalCall, simulateHop } from './hop-referee.ts';

@@ -14,7 +14,8 @@ import type { BlockSignal, Hop, Observation, Probe } from '../../model/types.ts'
 import type { SidecarIdentity } from './proxy-node.ts';
 import type { XdsSnapshot } from './xds-types.ts';
 import { serverNameRank } from './filter-chain.ts';
-import { hostHeader, selectVirtualHost } from './route-match.ts';
+import { hostHeader } from '../../probes/url.ts';
+import { selectVirtualHost } from './route-match.ts';
 import { type GatewayPod, gatewayPods, runsRouter } from './gateway-pod.ts';
 import { arrivalAfter, clusterTls, evaluateArrival, hopOf, parseClusterName } from './hop-eval.ts';
 

@@ -2,7 +2,8 @@
 // prefix range, virtual hosts by domain, and the Host header a client sends.
 import { describe, expect, it } from 'vitest';
 import { longestPrefixMatch, selectFilterChain, serverNameRank } from './filter-chain.ts';
-import { hostHeader, selectVirtualHost } from './route-match.ts';
+import { hostHeader } from '../../probes/url.ts';
+import { selectVirtualHost } from './route-match.ts';
 
 describe('Envoy matching rules', () => {
   it('server names: exact beats the longest wildcard', () => {

@@ -109,7 +109,11 @@ export class SidecarObserver {
       resolved = externalAddressFor(t.host);
       resolvedBy = 'external-dns (TEST-NET-3 stand-in)';
     }
-    const obs = evaluate(snap, { scheme: t.scheme, host: t.host, port: t.port, isIp: t.isIp, path: t.path }, resolved);
+    const obs = evaluate(
+      snap,
+      { scheme: t.scheme, host: t.host, port: t.port, isIp: t.isIp, path: t.path, ...(t.absolute ? { absolute: t.absolute } : {}) },
+      resolved,
+    );
     obs.evidence = {
       ...obs.evidence,
       resolvedBy,

@@ -3,21 +3,12 @@
 //
 // Envoy (VirtualHost.domains): exact domain, then the longest `*.suffix`, then the longest `prefix*`, then
 // `*`. With ignore_port_in_host_matching the Host port is dropped first.
-import { isIPv6 } from 'node:net';
-import type { Scheme } from '../../model/types.ts';
 import type { TcpProxy, XdsRouteConfiguration } from './xds-types.ts';
 
 type VirtualHost = NonNullable<XdsRouteConfiguration['virtual_hosts']>[number];
 type Route = NonNullable<VirtualHost['routes']>[number];
 type RouteMatch = NonNullable<Route['match']>;
 type RouteAction = NonNullable<Route['route']>;
-
-/** The Host header curl sends: the port is omitted when it is the scheme's default. */
-export function hostHeader(target: { scheme: Scheme; host: string; port: number }): string {
-  const host = isIPv6(target.host) ? `[${target.host}]` : target.host;
-  const dflt = target.scheme === 'https' ? 443 : 80;
-  return target.port === dflt ? host : `${host}:${target.port}`;
-}
 
 /** Envoy virtual host selection. Returns the vhost and how it matched. */
 export function selectVirtualHost(routeConfig: XdsRouteConfiguration, host: string): { vhost?: VirtualHost; how?: string } {

@@ -23,6 +23,7 @@
 //   images keep telnet enabled (curl-container builds with the default protocol set); busybox `sh`
 //   has no /dev/tcp, so a shell alternative would need `nc`, which the image does not promise.
 import type { ProbeTarget } from '../../../model/types.ts';
+import { urlHost } from '../../../probes/url.ts';
 
 /** First word of the write-out line curl prints last. */
 export const PROBE_MARKER = '__egress_probe__';
@@ -84,10 +85,6 @@ function parsePin(resolve: string): Pin {
   throw new Error(`probeCommand: resolve "${resolve}" must be IP, IP:PORT or [IPv6]:PORT`);
 }
 
-function urlHost(target: ProbeTarget): string {
-  return target.host.includes(':') ? `[${target.host}]` : target.host;
-}
-
 function curlCommand(target: ProbeTarget, connectTimeout: number, maxTime: number | undefined, pin: Pin | undefined): string[] {
   const telnet = target.scheme === 'tcp';
   const argv = ['curl', '-q', '-sS', '-g', '--noproxy', '*', '--connect-timeout', String(connectTimeout)];
@@ -99,7 +96,10 @@ function curlCommand(target: ProbeTarget, connectTimeout: number, maxTime: numbe
     const pinned = pin.address.includes(':') ? `[${pin.address}]` : pin.address;
     // --resolve only replaces name resolution (no effect on an IP-literal URL, cannot change the
     // port); --connect-to redirects the connection while the URL, SNI and Host stay as written.
-    if (pin.port === undefined && !target.isIp) argv.push('--resolve', `${target.host}:${target.port}:${pinned}`);
+    // An absolute name is pinned as written too: whether curl's resolve cache keeps the dot has varied by version.
+    if (pin.port === undefined && !target.isIp)
+      for (const name of target.absolute ? [target.host, `${target.host}.`] : [target.host])
+        argv.push('--resolve', `${name}:${target.port}:${pinned}`);
     else argv.push('--connect-to', `${urlHost(target)}:${target.port}:${pinned}:${pin.port ?? target.port}`);
   }
   const path = telnet ? '' : target.path;

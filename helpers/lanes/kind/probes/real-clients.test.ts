@@ -69,6 +69,17 @@ describe.skipIf(curlMissing !== undefined)(`curl probes on loopback${curlMissing
     for (const s of standins.values()) await s.stop();
   });
 
+  // ProbeTarget.absolute: the trailing dot reaches the Host header and nothing else; the name is resolved (both
+  // --resolve pins) and sent as SNI without it. Istio's answer depends on it (absolute-host-trailing-dot rule fixture).
+  it('an absolute name: curl keeps the dot in the Host header only, resolving and sending SNI without it', async () => {
+    const plain = await probe(`http://api.example.com.:${upstream.port}/abs`, { resolve: '127.0.0.1', connectTimeoutSec: 2 });
+    expect(plain).toMatchObject({ verdict: 'allowed', evidence: { status: 200 } });
+    expect(upstream.seen.at(-1)).toMatchObject({ host: `api.example.com.:${upstream.port}`, path: '/abs' });
+    const tls = await probe(`https://api.example.com.:${secure.port}/abs`, { resolve: '127.0.0.1', connectTimeoutSec: 2 });
+    expect(tls).toMatchObject({ verdict: 'allowed', evidence: { status: 200 } });
+    expect(secure.seen.at(-1)).toMatchObject({ host: `api.example.com.:${secure.port}`, servername: 'api.example.com' });
+  });
+
   it('allowed: the real HTTP upstream answers, with the probe’s Host', async () => {
     const o = await probe('http://api.example.com/hello', pin(upstream.port));
     expect(o).toMatchObject({
