@@ -3,7 +3,7 @@
 // current context.
 import { Agent as HttpsAgent } from 'node:https';
 import { Writable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { retryWhile } from '../process/poll.ts';
 
 /** A Kubernetes object as applied (a catalogue object as written, a fixture, or one istioctl rendered). */
@@ -106,9 +106,22 @@ export function isConnectionReset(e: unknown): boolean {
   return code === 'ECONNRESET' || errno === 'ECONNRESET';
 }
 
+type ClientNode = typeof k8s;
+let clientNode: Promise<ClientNode> | undefined;
+
+/**
+ * Starts loading @kubernetes/client-node, once per process, and returns it. Evaluating it takes ~0.5 s (its
+ * generated models); a stack calls this before its cluster's processes start, so the load runs while they do
+ * instead of before them, and a command that never talks to an API server never pays it.
+ */
+export function loadClientNode(): Promise<ClientNode> {
+  clientNode ??= import('@kubernetes/client-node');
+  return clientNode;
+}
+
 /** Loads the kubeconfig from this file only: loadFromFile ignores $KUBECONFIG and ~/.kube/config. */
-export function loadKubeConfig(file: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+function loadKubeConfig(lib: ClientNode, file: string): k8s.KubeConfig {
+  const kc = new lib.KubeConfig();
   kc.loadFromFile(file);
   return kc;
 }
@@ -120,7 +133,7 @@ export function loadKubeConfig(file: string): k8s.KubeConfig {
  * ms on an open connection. The agent is made from the first request's own (same CA, certificate, key,
  * server name), with keepAlive added; its idle sockets do not keep the process alive (Node unrefs them).
  */
-export function keepConnectionsAlive(kc: k8s.KubeConfig): void {
+function keepConnectionsAlive(kc: k8s.KubeConfig): void {
   const authenticate = kc.applySecurityAuthentication.bind(kc);
   let shared: HttpsAgent | undefined;
   kc.applySecurityAuthentication = async (context) => {
@@ -132,23 +145,33 @@ export function keepConnectionsAlive(kc: k8s.KubeConfig): void {
   };
 }
 
-export class ClientNodeK8s implements K8sOps {
-  private readonly objects: k8s.KubernetesObjectApi;
-  private readonly core: k8s.CoreV1Api;
-  private readonly execApi: k8s.Exec;
+interface Clients {
+  lib: ClientNode;
+  objects: k8s.KubernetesObjectApi;
+  core: k8s.CoreV1Api;
+  execApi: k8s.Exec;
+}
 
-  constructor(readonly kubeconfigFile: string) {
-    const kc = loadKubeConfig(kubeconfigFile);
-    keepConnectionsAlive(kc);
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.execApi = new k8s.Exec(kc);
+export class ClientNodeK8s implements K8sOps {
+  private made?: Promise<Clients>;
+
+  /** The kubeconfig is read at the first call (client-node is loaded then, if nothing loaded it before). */
+  constructor(readonly kubeconfigFile: string) {}
+
+  private clients(): Promise<Clients> {
+    this.made ??= loadClientNode().then((lib) => {
+      const kc = loadKubeConfig(lib, this.kubeconfigFile);
+      keepConnectionsAlive(kc);
+      return { lib, objects: lib.KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(lib.CoreV1Api), execApi: new lib.Exec(kc) };
+    });
+    return this.made;
   }
 
   async get(ref: ObjectRef): Promise<K8sObject | undefined> {
+    const { objects } = await this.clients();
     try {
       return (await whenBusyOrReset(() =>
-        this.objects.read({
+        objects.read({
           apiVersion: ref.apiVersion,
           kind: ref.kind,
           metadata: { name: ref.name, namespace: ref.namespace },
@@ -161,21 +184,24 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<K8sObject> {
+    const { lib, objects } = await this.clients();
     return (await whenBusy(() =>
-      this.objects.create(toModel(obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER),
+      objects.create(toModel(lib, obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER),
     )) as unknown as K8sObject;
   }
 
   async apply(obj: K8sObject): Promise<void> {
+    const { lib, objects } = await this.clients();
     await whenBusyOrReset(() =>
-      this.objects.patch(toModel(obj), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
+      objects.patch(toModel(lib, obj), undefined, undefined, FIELD_MANAGER, true, lib.PatchStrategy.ServerSideApply),
     );
   }
 
   async delete(ref: ObjectRef, opts: { force?: boolean } = {}): Promise<boolean> {
+    const { objects } = await this.clients();
     try {
       await whenBusyOrReset(() =>
-        this.objects.delete(
+        objects.delete(
           { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
           undefined,
           undefined,
@@ -190,31 +216,36 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
-    const list = await whenBusyOrReset(() => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const { core } = await this.clients();
+    const list = await whenBusyOrReset(() => core.listNamespacedPod({ namespace, labelSelector }));
     return list.items as unknown as K8sObject[];
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]> {
+    const { objects } = await this.clients();
     const res = await whenBusyOrReset(() =>
-      this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+      objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
     );
     // A list's items carry no apiVersion/kind; give them back so callers can apply or delete them as they are.
     return res.items.map((o) => ({ ...(o as unknown as K8sObject), apiVersion, kind }));
   }
 
   async setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
-    await this.core.patchNamespacedPodStatus(
+    const { lib, core } = await this.clients();
+    await core.patchNamespacedPodStatus(
       { name, namespace, body: { status } },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      lib.setHeaderOptions('Content-Type', lib.PatchStrategy.MergePatch),
     );
   }
 
   /** A merge patch of a Node's status (the kwok cluster's fake Node: its kubelet port). */
   async setNodeStatus(name: string, status: Record<string, unknown>): Promise<void> {
-    await this.core.patchNodeStatus({ name, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    const { lib, core } = await this.clients();
+    await core.patchNodeStatus({ name, body: { status } }, lib.setHeaderOptions('Content-Type', lib.PatchStrategy.MergePatch));
   }
 
-  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+  async exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const { execApi } = await this.clients();
     return new Promise((resolve, reject) => {
       let stdout = '';
       let stderr = '';
@@ -231,7 +262,7 @@ export class ClientNodeK8s implements K8sOps {
         socket?.close();
         reject(new Error(`exec in ${namespace}/${pod} [${container}] timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.execApi
+      execApi
         .exec(
           namespace,
           pod,
@@ -263,7 +294,8 @@ export class ClientNodeK8s implements K8sOps {
   }
 
   async logs(namespace: string, pod: string, container: string, tailLines = 500): Promise<string> {
-    return await this.core.readNamespacedPodLog({ name: pod, namespace, container, tailLines });
+    const { core } = await this.clients();
+    return await core.readNamespacedPodLog({ name: pod, namespace, container, tailLines });
   }
 }
 
@@ -273,9 +305,9 @@ export class ClientNodeK8s implements K8sOps {
  * a CRD rendered by istioctl would lose its int-or-string markers and be refused. Reading the plain object
  * into the model first (client-node's loadYaml does that) keeps every field.
  */
-function toModel(obj: K8sObject): k8s.KubernetesObject {
+function toModel(lib: ClientNode, obj: K8sObject): k8s.KubernetesObject {
   // JSON is YAML; loadYaml is the exported door to the model deserializer.
-  return k8s.loadYaml<k8s.KubernetesObject>(JSON.stringify(obj));
+  return lib.loadYaml<k8s.KubernetesObject>(JSON.stringify(obj));
 }
 
 /** The exec status channel: Success → 0; NonZeroExitCode carries the code in details.causes[ExitCode]. */

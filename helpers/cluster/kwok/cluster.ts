@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../model/errors.ts';
-import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
+import { ClientNodeK8s, type K8sOps, loadClientNode } from '../../k8s/client.ts';
 import { pollUntil } from '../../process/poll.ts';
 import { PINNED } from '../../tools/versions.ts';
 import { freeLoopbackPort } from '../../process/ports.ts';
@@ -37,6 +37,8 @@ export interface KwokClusterOptions {
   portForwards?: PodPortForward[];
   readyTimeoutMs?: number;
   onProgress?: (line: string) => void;
+  /** Called once kwokctl is running: this process's own work that can overlap the components' start. */
+  whileStarting?: () => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -96,6 +98,8 @@ export class KwokCluster {
 
   static async create(opts: KwokClusterOptions): Promise<KwokCluster> {
     const say = opts.onProgress ?? (() => {});
+    // The API client is needed as soon as the API server answers; its load overlaps the restore and kwokctl.
+    void loadClientNode();
     const { kwokctl, binaries } = await kwokClusterBinaries(opts);
     const name = opts.name ?? `iec-${randomBytes(4).toString('hex')}`;
     const workdir = join(opts.dir, 'kwok');
@@ -138,11 +142,13 @@ export class KwokCluster {
         await restoreEtcdData(binaries.etcdutl, opts.snapshot, cluster.clusterDir);
       }
       const tRestored = performance.now();
-      const r = await execa(
+      const creating = execa(
         kwokctl,
         ['create', 'cluster', '--name', name, '--config', configFile, '--kubeconfig', join(opts.dir, 'kwokctl-kubeconfig.yaml')],
         { env, extendEnv: false, reject: false, all: true, timeout: opts.readyTimeoutMs ?? 120_000, stdin: 'ignore' },
       );
+      opts.whileStarting?.();
+      const r = await creating;
       if (r.exitCode !== 0)
         throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`);
       const k8s = new ClientNodeK8s(cluster.kubeconfig);

@@ -17,6 +17,7 @@ import { findIstioctlBuildSync } from '../../tools/pilot-locate.ts';
 import { ensurePilotDiscovery, installPilotDiscovery } from '../../tools/pilot-install.ts';
 import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
 import { Istiod, type IstiodAddresses, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
+import { preloadAdsProtos } from './xds-decode.ts';
 import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
 import { reapOnOwnerDeath } from '../../process/reaper.ts';
 import {
@@ -25,7 +26,7 @@ import {
   makeWebhookCerts,
   pointInjectionAtLocalIstiod,
   pointValidationAtLocalIstiod,
-  waitValidationAnswers,
+  waitValidationRefuses,
 } from './webhook.ts';
 import { waitInjectorAnswers } from '../../k8s/injector.ts';
 
@@ -135,7 +136,16 @@ export class ControlPlaneStack {
       // istiod's ports first: the cluster's port forwards lead the istiod Pod's ports to them (istiodPodPorts).
       const addresses = await pickIstiodAddresses();
       const portForwards = [{ name: 'istiod', namespace: ISTIO_NAMESPACE, ports: istiodPodPorts(addresses) }];
-      cluster = await KwokCluster.create({ dir: runDir, build, detached: o.detached, snapshot, portForwards, onProgress: o.onProgress });
+      cluster = await KwokCluster.create({
+        dir: runDir,
+        build,
+        detached: o.detached,
+        snapshot,
+        portForwards,
+        onProgress: o.onProgress,
+        // istiod's readiness is proven by an ADS fetch, whose protos would otherwise be parsed only then.
+        whileStarting: preloadAdsProtos,
+      });
       const t1 = performance.now();
       if (!snapshot) {
         say(`control-plane: cluster ready (${Math.round(t1 - t0)} ms); istioctl install -f ${operator.name}`);
@@ -181,10 +191,14 @@ export class ControlPlaneStack {
       const validators = hooks.value;
       const running = started.value;
       const t3 = performance.now();
-      await waitValidationAnswers(cluster.k8s, validators, 30_000);
-      await waitInjectorAnswers(cluster.k8s, INJECTOR_CHECK);
       // Restored Pods were force-deleted (fresh IPs); their Deployments bring them back meanwhile.
-      await waitIstioPods(cluster.k8s, 60_000);
+      // All three to the end, as above: none is left polling a stack that a failure of another tears down.
+      const waits = await Promise.allSettled([
+        waitValidationRefuses(cluster.k8s, validators, 30_000),
+        waitInjectorAnswers(cluster.k8s, INJECTOR_CHECK),
+        waitIstioPods(cluster.k8s, 60_000),
+      ]);
+      for (const w of waits) if (w.status === 'rejected') throw w.reason;
       const t4 = performance.now();
       if (o.detached) releaseReaper();
       const stack = new ControlPlaneStack(

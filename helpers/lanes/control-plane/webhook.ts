@@ -128,21 +128,57 @@ export function pointInjectionAtLocalIstiod(k8s: K8sOps, httpsAddr: string, caFi
   return pointAtLocalIstiod(k8s, 'MutatingWebhookConfiguration', httpsAddr, caFile);
 }
 
-/** Waits until istiod has switched its validating webhooks to Fail: the API server has reached it. */
-export async function waitValidationAnswers(k8s: K8sOps, names: string[], timeoutMs: number): Promise<void> {
+/**
+ * A Gateway every istiod webhook refuses: istiod's own readiness check sends one with this annotation
+ * (pkg/webhooks/validation/controller isDryRunOfInvalidConfigRejected, constants.AlwaysReject). Its server is
+ * valid, so only the webhook, never the CRD's schema, can refuse it.
+ */
+const ALWAYS_REFUSED: K8sObject = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Gateway',
+  metadata: {
+    name: 'iec-webhook-check',
+    namespace: ISTIO_NAMESPACE,
+    labels: { 'istio.io/rev': 'default' },
+    annotations: { 'internal.istio.io/webhook-always-reject': 'true' },
+  },
+  spec: { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
+};
+
+/**
+ * Waits until the API server sends Istio resources to istiod's webhook and istiod refuses what it must: a
+ * server-side dry run of ALWAYS_REFUSED is denied by the webhook. That is what makes a scenario's invalid
+ * resource refused at apply. istiod later switches the webhooks' failurePolicy to Fail after the same check
+ * of its own, on a backoff that can lag the webhook by a second or more; an answering webhook refuses either way.
+ */
+export async function waitValidationRefuses(k8s: K8sOps, names: string[], timeoutMs: number): Promise<void> {
+  let last = 'no dry run finished';
   const ok = await pollUntil(
     async () => {
-      const configs = await k8s.list(GV, 'ValidatingWebhookConfiguration', undefined, 'istio.io/rev=default');
-      const ours = configs.filter((c) => names.includes(c.metadata.name));
-      return ours.length > 0 && ours.every((c) => ((c.webhooks as Webhook[] | undefined) ?? []).every((w) => w.failurePolicy === 'Fail'));
+      try {
+        await k8s.create(ALWAYS_REFUSED, { dryRun: true });
+        last = 'was accepted';
+        return false;
+      } catch (err) {
+        last = `was refused, not by the webhook: ${errorText(err)}`;
+        return /denied the request/.test(errorText(err));
+      }
     },
     { timeoutMs, intervalMs: 20, maxIntervalMs: 100, factor: 1.4 },
   );
   if (!ok)
     throw new EnvironmentError(
-      `istiod did not switch its validating webhook (${names.join(', ') || 'none found'}) to fail-closed within ${timeoutMs} ms: ` +
-        'the API server did not reach it (see the istiod log: "Not ready to switch validation to fail-closed")',
+      `istiod's validating webhook (${names.join(', ') || 'none found'}) did not refuse an invalid Gateway within ${timeoutMs} ms: ` +
+        `a server-side dry run of Gateway ${ISTIO_NAMESPACE}/${ALWAYS_REFUSED.metadata.name} ${last}`,
     );
+}
+
+/** The API server's Status message (a webhook's refusal is in it), else the error's own. */
+function errorText(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') return body;
+  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  return (err as Error).message ?? String(err);
 }
 
 /**
