@@ -185,8 +185,10 @@ export class ClientNodeK8s implements K8sOps {
 
   async create(obj: K8sObject, opts: { dryRun?: boolean } = {}): Promise<K8sObject> {
     const { lib, objects } = await this.clients();
-    return (await whenBusy(() =>
-      objects.create(toModel(lib, obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER),
+    return (await whenBusy(() => objects.create(toModel(lib, obj), undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)).catch(
+      (e: unknown) => {
+        throw refusal(e, obj);
+      },
     )) as unknown as K8sObject;
   }
 
@@ -194,7 +196,9 @@ export class ClientNodeK8s implements K8sOps {
     const { lib, objects } = await this.clients();
     await whenBusyOrReset(() =>
       objects.patch(toModel(lib, obj), undefined, undefined, FIELD_MANAGER, true, lib.PatchStrategy.ServerSideApply),
-    );
+    ).catch((e: unknown) => {
+      throw refusal(e, obj);
+    });
   }
 
   async delete(ref: ObjectRef, opts: { force?: boolean } = {}): Promise<boolean> {
@@ -297,6 +301,27 @@ export class ClientNodeK8s implements K8sOps {
     const { core } = await this.clients();
     return await core.readNamespacedPodLog({ name: pod, namespace, container, tailLines });
   }
+}
+
+/**
+ * An API error whose message says which object was refused and the API server's own reason (client-node's
+ * message is `HTTP-Code: 400` then the raw body on later lines, which a one-line report drops). The code and
+ * body stay, so callers still tell a conflict or a webhook's denial apart.
+ */
+function refusal(err: unknown, obj: K8sObject): unknown {
+  const { code, body } = err as { code?: unknown; body?: unknown };
+  if (typeof code !== 'number') return err;
+  let reason: string | undefined;
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown } | undefined;
+    // A webhook's list of errors spans lines (`3 errors occurred:\n\t* …`): one line keeps all of them in a report.
+    if (typeof status?.message === 'string') reason = status.message.trim().replace(/\s*\n\s*/g, ' ');
+  } catch {
+    // not a Status: the message below says what there is
+  }
+  const at = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`;
+  const e = new Error(`${at} was refused by the API server (HTTP ${code}): ${reason ?? (err as Error).message?.split('\n')[0]}`);
+  return Object.assign(e, { code, body });
 }
 
 /**

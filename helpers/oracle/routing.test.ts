@@ -140,20 +140,18 @@ describe('VirtualService on an external HTTP host', () => {
     expect(e.path).toEqual(['sidecar outbound|443||api.example.com']);
     expect(e.reason).toMatch(/only http routes, which a TLS port never uses/);
   });
-  it('a match field the model does not read is said aloud', () => {
+  it("reads a header match against curl's request (no such header: the next route), and says aloud a route field it does not read", () => {
     const vs = files.routing!.find((r) => r.kind === 'VirtualService')!;
-    const withHeaders = {
-      ...files,
-      routing: [
-        {
-          ...vs,
-          spec: {
-            ...vs.spec,
-            http: [{ match: [{ headers: { x: { exact: 'y' } } }], route: [{ destination: { host: 'api-v2.example.com' } }] }],
-          },
-        },
-      ],
-    };
-    expect(ask(withHeaders, 'default', 'http://api.example.com/').notModelled).toContain('VirtualService match.headers');
+    const withRoutes = (http: unknown[]) => ({ ...files, routing: [{ ...vs, spec: { ...vs.spec, http } }] });
+    const v2 = { destination: { host: 'api-v2.example.com' } };
+    const v1 = { destination: { host: 'api.example.com' } };
+    const byHeader = withRoutes([{ match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [v2] }, { route: [v1] }]);
+    const e = ask(byHeader, 'default', 'http://api.example.com/');
+    expect(e.notModelled ?? []).toEqual([]);
+    expect(e.cluster).toBe('outbound|80||api.example.com');
+    const byAgent = withRoutes([{ match: [{ headers: { 'user-agent': { prefix: 'curl/' } } }], route: [v2] }, { route: [v1] }]);
+    expect(ask(byAgent, 'default', 'http://api.example.com/').cluster).toBe('outbound|80||api-v2.example.com');
+    const withFault = withRoutes([{ fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, route: [v2] }]);
+    expect(ask(withFault, 'default', 'http://api.example.com/').notModelled).toContain('VirtualService http.fault');
   });
 });

@@ -12,6 +12,8 @@ import type { IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { exportedTo } from './export-to.ts';
 import { gatewayServiceFor, namesGateway } from './gateway.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
+import { hostHeader } from '../probes/url.ts';
+import { REQUEST_FIELDS, requestFieldsHold, uriHolds } from './http-match.ts';
 import { creationSeconds } from './order.ts';
 
 type Obj = Record<string, unknown>;
@@ -282,15 +284,7 @@ function l4MatchStatic(m: Obj, boundTo: string, vsNs: string, port: number, sour
   return !m.sourceNamespace || m.sourceNamespace === src.namespace;
 }
 
-function uriMatches(uri: Obj | undefined, path: string): boolean {
-  if (!uri) return true;
-  if (typeof uri.exact === 'string') return path.split('?')[0] === uri.exact;
-  if (typeof uri.prefix === 'string') return path.startsWith(uri.prefix);
-  if (typeof uri.regex === 'string') return new RegExp(`^(?:${uri.regex})$`).test(path.split('?')[0] ?? path);
-  return true;
-}
-
-const MATCH_FIELDS = new Set(['port', 'gateways', 'uri', 'sniHosts', 'name', 'destinationSubnets']);
+const MATCH_FIELDS = new Set(['port', 'gateways', 'uri', 'sniHosts', 'name', 'destinationSubnets', ...REQUEST_FIELDS]);
 /** Match fields decided when the proxy is known (http routes: route.go sourceMatchHTTP). */
 const SOURCE_FIELDS = new Set(['sourceLabels', 'sourceNamespace']);
 
@@ -304,6 +298,8 @@ function routeMatch(
   notModelled: string[],
   source: RouteSource | undefined,
   dialled?: string,
+  /** The Host header as sent, for an http route; a tls or tcp route reads no request. */
+  authority?: string,
 ): boolean {
   if (!match || match.length === 0) return true;
   const known = (k: string) => MATCH_FIELDS.has(k) || (source !== undefined && SOURCE_FIELDS.has(k));
@@ -326,7 +322,7 @@ function routeMatch(
       }
       if (!subnets.some((c) => (c.includes('/') ? ipInCidr(dialled, c) : dialled === c))) return false;
     }
-    return uriMatches(m.uri as Obj | undefined, path);
+    return uriHolds(m.uri as Obj | undefined, path, m.ignoreUriCase === true) && (!authority || requestFieldsHold(m, authority, path));
   });
 }
 
@@ -378,6 +374,7 @@ export function routeOf(
       notModelled,
       src,
       kind !== 'http' && boundTo === 'mesh' && probe.to.isIp ? probe.to.host : undefined,
+      kind === 'http' ? hostHeader(probe.to) : undefined,
     );
   });
   const r = routes[0];

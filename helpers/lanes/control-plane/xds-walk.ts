@@ -92,7 +92,7 @@ function routeRequest(
   }
   evidence.virtualHost = vhost.name;
   evidence.virtualHostMatch = how;
-  const route = (vhost.routes ?? []).find((r) => routeMatches(r.match ?? {}, request.path));
+  const route = (vhost.routes ?? []).find((r) => routeMatches(r.match ?? {}, request));
   if (!route) return notFound(`no route in virtual host ${vhost.name} matches ${request.path}: Envoy would answer 404`);
   evidence.route = route.name ?? '(unnamed)';
   if (opts.routeFacts) {
