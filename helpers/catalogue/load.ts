@@ -25,7 +25,7 @@ function bad(file: string, what: string): never {
 
 // Every BlockSignal the oracle answers with: the fuzzer pins what istiod did, a route's 503 to a cluster without
 // endpoints (fixtures/rules/fuzz-s6262-160.yaml) or Envoy's own 404 included (helpers/fuzz/fixture.ts pin).
-const SIGNALS = new Set(['http-502', 'http-503', 'http-404', 'tcp-close']);
+const SIGNALS = new Set(['http-502', 'http-503', 'http-404', 'http-local', 'tcp-close']);
 
 /**
  * `allowed outbound|5432||db.example.com` or `blocked BlackHoleCluster tcp-close`; a pseudo-cluster where a call

@@ -109,7 +109,7 @@ export function corpusLine(id: string, s: FuzzScenario, probes: ProbeOutcome[]):
   };
 }
 
-const ENDINGS: ReadonlySet<Signal | undefined> = new Set(['http-502', 'http-503', 'http-404', 'tcp-close']);
+const ENDINGS: ReadonlySet<Signal | undefined> = new Set(['http-502', 'http-503', 'http-404', 'http-local', 'tcp-close']);
 
 /**
  * A stored answer with its derived fields read again by today's referee, from what was observed and stored

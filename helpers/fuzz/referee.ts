@@ -19,7 +19,7 @@ import { ALLOW_ANY_DFP_CLUSTER } from './outcome.ts';
  * answers 503 with the NC flag, where a tcp_proxy closes the connection); `http-404`: a gateway no route of which
  * takes the request. Two answers with the same verdict and cluster can still differ here.
  */
-export type Signal = 'forwarded' | 'http-502' | 'http-503' | 'http-404' | 'tcp-close' | 'no-listener' | 'dfp';
+export type Signal = 'forwarded' | 'http-502' | 'http-503' | 'http-404' | 'http-local' | 'tcp-close' | 'no-listener' | 'dfp';
 
 export interface Answer {
   verdict: 'allowed' | 'blocked' | 'error';
@@ -129,7 +129,7 @@ export function fromSimulator(r: SimResult, knownClusters?: ReadonlySet<string>)
   if (r.directResponse)
     return r.directResponse === 502
       ? { verdict: 'blocked', cluster: 'BlackHoleCluster', ...at, signal: signalOf('blocked', listener, undefined, 'http-502') }
-      : { verdict: 'error', ...at, error: `direct response ${r.directResponse}` };
+      : { verdict: 'blocked', cluster: '(direct response)', ...at, signal: signalOf('blocked', listener, undefined, 'http-local') };
   if (!r.cluster) return { verdict: 'error', ...at, error: 'simulator matched no cluster' };
   const blocked = r.cluster === 'BlackHoleCluster' || (knownClusters !== undefined && !knownClusters.has(r.cluster));
   const verdict = blocked ? 'blocked' : 'allowed';
@@ -151,7 +151,8 @@ export function sameAnswer(a: Answer, b: Answer): boolean {
   if (a.hops && b.hops && !sameHops(a.hops, b.hops)) return false;
   if (a.listener !== undefined && b.listener !== undefined) return sameListener(a.listener, b.listener) && sameSignal(a.signal, b.signal);
   // A side that saw no listener (a lane without xDS) can still tell an HTTP status from a closed connection.
-  const seen = (x: Signal | undefined) => (x === 'http-502' || x === 'http-503' || x === 'http-404' || x === 'tcp-close' ? x : undefined);
+  const seen = (x: Signal | undefined) =>
+    x === 'http-502' || x === 'http-503' || x === 'http-404' || x === 'http-local' || x === 'tcp-close' ? x : undefined;
   return sameSignal(seen(a.signal), seen(b.signal));
 }
 

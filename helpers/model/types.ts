@@ -165,17 +165,13 @@ export interface Probe {
 }
 
 /**
- * How a blocked call shows itself to the client:
- * - http-502: the HTTP route's catch-all answers 502 with `server: envoy`;
- * - tcp-close: the sidecar accepts then closes (BlackHoleCluster) — curl 52/56, TLS 35, psql "closed".
- */
-/**
  * How a blocked call shows itself: the sidecar's 502 direct response (BlackHoleCluster on an HTTP route), a
  * closed connection, Envoy's 503 for a route whose cluster the proxy does not have (RouteAction
- * cluster_not_found_response_code, 503 by default; response flag NC), or a gateway's 404 for a request no
- * route of it takes (flag NR).
+ * cluster_not_found_response_code, 503 by default; response flag NC), a 404 for a request no route takes
+ * (flag NR), or `http-local`: a route that answers the request itself, a VirtualService `directResponse` or
+ * `redirect` (cluster `(direct response)` or `(redirect)`): the client gets a status, nothing leaves the proxy.
  */
-export type BlockSignal = 'http-502' | 'http-503' | 'http-404' | 'tcp-close';
+export type BlockSignal = 'http-502' | 'http-503' | 'http-404' | 'http-local' | 'tcp-close';
 
 export interface Expectation {
   verdict: Verdict;

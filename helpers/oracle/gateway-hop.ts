@@ -55,7 +55,9 @@ export function followGateway<E extends Expectation>(
   // (Envoy's UF / UC flags); any other call rides a tcp_proxy, which closes the client's connection.
   const httpLeg = probe.to.scheme === 'http';
   const ends = (end: string, atGateway: BlockSignal): E => {
-    const signal: BlockSignal = !httpLeg ? 'tcp-close' : atGateway === 'http-404' ? 'http-404' : 'http-503';
+    // The sidecar's router passes the gateway's own answers back (a 404, a route's direct response or redirect).
+    const own = atGateway === 'http-404' || atGateway === 'http-502' || atGateway === 'http-local';
+    const signal: BlockSignal = !httpLeg ? 'tcp-close' : own ? atGateway : 'http-503';
     return done({ verdict: 'blocked', cluster: first.cluster, signal }, [hop1, gwHop(end)]);
   };
   if (!server) {
@@ -220,6 +222,10 @@ export function followGateway<E extends Expectation>(
     return ends('(no filter chain)', 'tcp-close');
   }
   const { vs, dest, by: routedBy } = routed;
+  if (dest.local) {
+    why.push(`${at}: VirtualService ${vs.namespace}/${vs.name} answers it itself (HTTP ${dest.local.status}); nothing leaves the gateway`);
+    return ends(dest.local.cluster, dest.local.signal);
+  }
   if (routedBy !== server) {
     const target = gw.ports.find((p) => p.port === first.port)?.targetPort ?? first.port;
     why.push(`${at}: its server of ${server.ref} shares route http.${target} with the one of ${routedBy.ref}`);

@@ -1,7 +1,7 @@
 // VirtualServices, DestinationRules and the egress gateway (gateway.ts) over the sidecar model. Pure.
 // The sidecar's route (virtual-service.ts), the DestinationRule of its destination (destination-rule.ts), and,
 // when the destination is the egress gateway, the gateway's own (gateway-hop.ts).
-import type { Expectation, Hop, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
+import type { Expectation, Hop, IstioConfig, Probe, ProbeSource, ResourceSet, Sidecar } from '../model/types.ts';
 import { clusterFor } from './destination-rule.ts';
 import { withDiscovery } from './discovery.ts';
 import { missingCluster } from './expect.ts';
@@ -162,6 +162,12 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
     reason: [base.reason, ...why].join('; '),
     ...(notModelled.length ? { notModelled: [...new Set(notModelled)] } : {}),
   });
+  const answeredLocally = (vs: IstioConfig, local: NonNullable<Destination['local']>): E => {
+    why.push(
+      `VirtualService ${vs.namespace}/${vs.name} (mesh) answers it itself: ${local.cluster === '(redirect)' ? 'a redirect' : 'a direct response'}, HTTP ${local.status}; nothing leaves the sidecar`,
+    );
+    return done({ verdict: 'blocked', cluster: local.cluster, signal: local.signal }, [{ ...sidecar, cluster: local.cluster }]);
+  };
   const m = /^outbound\|(\d+)\|\|(.+)$/.exec(base.cluster);
   // A route to the service's own cluster that istiod does not build still exists: a VirtualService replaces it
   // like any other (its virtual host is built from the service, route.go; corpus master-2026-08-27 s82-11#0).
@@ -213,6 +219,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
   const vs80 = beatsService ? own.vs : undefined;
   if (vs80) {
     dest = routeOf(resources, vs80, 'http', 'mesh', probe.to.port, probe, notModelled, source);
+    if (dest?.local) return answeredLocally(vs80, dest.local);
     if (dest) {
       kind = 'http';
       why.push(
@@ -269,6 +276,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(`${ref} has only http routes, which a TLS port never uses (its chain matches SNI): no effect`);
     } else {
       dest = routeOf(resources, vs, kind, 'mesh', probe.to.port, probe, notModelled, source);
+      if (dest?.local) return answeredLocally(vs, dest.local);
       why.push(dest ? `${ref} (mesh) routes it to ${dest.cluster}` : `${ref} has no ${kind} route matching the call`);
       // The VirtualService's virtual host holds only its own routes (route.go buildSidecarVirtualHostsForVirtualService
       // takes the service off the default virtual hosts, BuildSidecarVirtualHostWrapper): when some route survives

@@ -8,7 +8,7 @@
 //   translateRouteMatch); its destination names `outbound|PORT|SUBSET|HOST`, the port being the destination's
 //   port, else the service's only port (route.go GetDestinationCluster).
 import { ipInCidr } from '../net/addresses.ts';
-import type { IstioConfig, Probe, ResourceSet } from '../model/types.ts';
+import type { BlockSignal, IstioConfig, Probe, ResourceSet } from '../model/types.ts';
 import { exportedTo } from './export-to.ts';
 import { gatewayServiceFor, namesGateway } from './gateway.ts';
 import { domainMatches, isWildcard, subsetOf } from './hosts.ts';
@@ -25,6 +25,12 @@ export interface Destination {
   subset: string;
   cluster: string;
   facts: string[];
+  /**
+   * The route answers the request itself (route.go translateRoute: `directResponse` → direct_response, `redirect` →
+   * a RedirectAction; neither names a cluster): the call never leaves the proxy. A 502 is the blocking catch-all's
+   * answer to the client's eye.
+   */
+  local?: { cluster: '(direct response)' | '(redirect)' | 'BlackHoleCluster'; signal: BlockSignal; status: number };
 }
 
 /** The oldest VirtualService bound to `boundTo` (`mesh` or a Gateway `ns/name`) whose hosts cover the host. */
@@ -332,6 +338,20 @@ function servicePorts(resources: ResourceSet, host: string): number[] {
   return resources.serviceEntries.filter((se) => se.hosts.includes(host)).flatMap((se) => se.ports.map((p) => p.number));
 }
 
+/** HTTPRedirect.redirectCode (301 unless set) or HTTPDirectResponse.status of an http route, when it has one. */
+function localAnswer(r: Obj): Destination['local'] {
+  const direct = r.directResponse as Obj | undefined;
+  if (direct) {
+    const status = Number(direct.status);
+    return status === 502
+      ? { cluster: 'BlackHoleCluster', signal: 'http-502', status }
+      : { cluster: '(direct response)', signal: 'http-local', status };
+  }
+  const redirect = r.redirect as Obj | undefined;
+  if (redirect) return { cluster: '(redirect)', signal: 'http-local', status: Number(redirect.redirectCode ?? 301) };
+  return undefined;
+}
+
 /** The destination a VirtualService's route sends the call to, or undefined when no route matches. */
 export function routeOf(
   resources: ResourceSet,
@@ -379,6 +399,8 @@ export function routeOf(
   });
   const r = routes[0];
   if (!r) return undefined;
+  const answer = kind === 'http' ? localAnswer(r) : undefined;
+  if (answer) return { host: '', port, subset: '', cluster: answer.cluster, facts: [], local: answer };
   const dests = (r.route as Obj[] | undefined) ?? [];
   if (dests.length > 1) notModelled.push('VirtualService route weights (the first destination is taken)');
   const d = (dests[0]?.destination ?? {}) as Obj;
@@ -394,7 +416,7 @@ export function routeOf(
   if (kind === 'http' && typeof r.timeout === 'string') facts.push(`timeout ${r.timeout}`);
   const retries = (r.retries as Obj | undefined)?.attempts;
   if (kind === 'http' && typeof retries === 'number') facts.push(`retries ${retries}`);
-  for (const k of ['fault', 'mirror', 'rewrite', 'headers', 'redirect', 'directResponse', 'delegate'])
+  for (const k of ['fault', 'mirror', 'rewrite', 'headers', 'delegate'])
     if (r[k] !== undefined) notModelled.push(`VirtualService ${kind}.${k}`);
   return { host, port: p, subset, cluster: `outbound|${p}|${subset}|${host}`, facts };
 }

@@ -189,12 +189,12 @@ export class GatewayHop {
 
 /**
  * What the client sees of a call that ends at the gateway. Through its sidecar's HTTP route the router passes
- * the gateway's own HTTP answer back (its 404) and answers a connection the gateway refused or closed with a
+ * the gateway's own HTTP answer back (its 404, a route's own answer) and answers a connection the gateway refused or closed with a
  * 503 (Envoy's UF / UC response flags); through a tcp_proxy the client's connection is closed.
  */
 export function clientSignal(atGateway: BlockSignal | undefined, httpLeg: boolean): BlockSignal {
   if (!httpLeg) return 'tcp-close';
-  return atGateway === 'http-404' || atGateway === 'http-502' ? atGateway : 'http-503';
+  return atGateway === 'http-404' || atGateway === 'http-502' || atGateway === 'http-local' ? atGateway : 'http-503';
 }
 
 /** Whether a gateway's xDS names the host: a virtual host's domain or a filter chain's server name. */

@@ -62,6 +62,15 @@ export function walkFromListener(
   return routeRequest(snapshot, term.config, request, evidence, known, opts);
 }
 
+/** envoy.config.route.v3.RedirectAction.RedirectResponseCode, as the decoder spells it. */
+const REDIRECT_STATUS: Record<string, number> = {
+  MOVED_PERMANENTLY: 301,
+  FOUND: 302,
+  SEE_OTHER: 303,
+  TEMPORARY_REDIRECT: 307,
+  PERMANENT_REDIRECT: 308,
+};
+
 /** An HTTP connection manager's answer to a request: route config → virtual host → route → cluster. */
 function routeRequest(
   snapshot: ConfigSnapshot,
@@ -99,14 +108,22 @@ function routeRequest(
     const facts = routeFacts(route.route);
     if (facts.length) evidence.routeFacts = facts;
   }
+  // A route that answers itself: nothing leaves the proxy. A 502 is what the blocking catch-all answers, and a
+  // client cannot tell the two apart.
   if (route.direct_response) {
     const status = Number(route.direct_response.status);
     evidence.directResponse = status;
     if (status === 502) return { verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'http-502', evidence };
-    return { verdict: 'error', error: `direct response ${status}`, evidence };
+    return { verdict: 'blocked', cluster: '(direct response)', signal: 'http-local', evidence };
+  }
+  if (route.redirect) {
+    // RedirectAction.response_code: MOVED_PERMANENTLY (301) unless set.
+    const code = route.redirect.response_code;
+    evidence.redirect = { ...route.redirect, status: REDIRECT_STATUS[String(code ?? 'MOVED_PERMANENTLY')] ?? code };
+    return { verdict: 'blocked', cluster: '(redirect)', signal: 'http-local', evidence };
   }
   const cluster = clusterOfAction(route.route);
-  if (!cluster) return { verdict: 'error', error: `route ${route.name} has no cluster (redirect or cluster_header)`, evidence };
+  if (!cluster) return { verdict: 'error', error: `route ${route.name} names no cluster (cluster_header is not followed)`, evidence };
   return verdictForCluster(cluster, evidence, known);
 }
 

@@ -64,6 +64,23 @@ describe('classifyProbe on canned results', () => {
     }
   });
 
+  it("blocked http-404 / http-local: the sidecar's own empty answers and its redirects (no upstream time)", () => {
+    const nr = classifyProbe(H, res(0, http(404, { server: 'envoy' }) + wo({ exit: 0, status: 404 })));
+    expect(nr).toMatchObject({ verdict: 'blocked', signal: 'http-404' });
+    const direct = classifyProbe(H, res(0, http(403, { server: 'envoy' }) + wo({ exit: 0, status: 403 })));
+    expect(direct).toMatchObject({ verdict: 'blocked', signal: 'http-local', evidence: { status: 403 } });
+    const moved = classifyProbe(
+      H,
+      res(0, http(301, { server: 'envoy', location: 'https://api.example.com/' }, 'x') + wo({ exit: 0, status: 301, size: 1 })),
+    );
+    expect(moved).toMatchObject({ verdict: 'blocked', signal: 'http-local' });
+    const upstreamMoved = classifyProbe(
+      H,
+      res(0, http(301, { server: 'envoy', 'x-envoy-upstream-service-time': '2' }) + wo({ exit: 0, status: 301 })),
+    );
+    expect(upstreamMoved.verdict).toBe('allowed');
+  });
+
   it('blocked http-502: 502 + server: envoy + empty body', () => {
     const o = classifyProbe(H, res(0, http(502, { server: 'envoy' }) + wo({ exit: 0, status: 502 })));
     expect(o).toMatchObject({ verdict: 'blocked', signal: 'http-502', evidence: { status: 502, server: 'envoy', bytes: 0 } });

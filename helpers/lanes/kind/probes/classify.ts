@@ -13,7 +13,10 @@
 // - Blocked http-503 = the same empty local reply with 503: a route whose cluster the proxy was not sent
 //   (RouteAction cluster_not_found_response_code, 503 by default, flag NC; Envoy sends it without a body).
 // - Blocked http-404 = 404 AND `server: istio-envoy` AND empty body AND no upstream time: the egress gateway's
-//   own answer to a request none of its routes takes (Envoy's NR); a server's 404 is its own, so allowed.
+//   own answer to a request none of its routes takes (Envoy's NR); a server's 404 is its own, so allowed. The
+//   same with `server: envoy` is the sidecar's own NR.
+// - Blocked http-local = any other status with `server: envoy`, an empty body and no upstream time, or a 3xx
+//   with `server: envoy` and no upstream time: a route's direct response or redirect, written by the sidecar.
 // - Envoy's own local replies about the upstream ("upstream connect error…", "no healthy upstream",
 //   "upstream request timeout") mean the route existed but the server did not answer: error, never a
 //   verdict, whatever their status (usually 503/504, 502 for some reset reasons).
@@ -209,6 +212,14 @@ function classifyHttp(target: ProbeTarget, curl: CurlOutput, result: ProbeResult
     if (status === 404 && gatewayOwn && curl.headers['x-envoy-upstream-service-time'] === undefined) {
       return { verdict: 'blocked', signal: 'http-404', summary: 'HTTP 404 server=istio-envoy, empty body (no route)', evidence: ev };
     }
+    // Any other empty answer the sidecar wrote itself: its own 404 for a virtual host no route of which takes the
+    // request (NR), or a route's direct response (VirtualService directResponse without a body); and a redirect
+    // (3xx) whatever its body. Nothing left the sidecar.
+    if (local && status === 404)
+      return { verdict: 'blocked', signal: 'http-404', summary: 'HTTP 404 server=envoy, empty body (no route)', evidence: ev };
+    const redirect = status >= 300 && status < 400 && envoy && curl.headers['x-envoy-upstream-service-time'] === undefined;
+    if (local || redirect)
+      return { verdict: 'blocked', signal: 'http-local', summary: `HTTP ${status} server=envoy, the sidecar's own answer`, evidence: ev };
     return { verdict: 'allowed', summary: `HTTP ${status}${curl.headers.server ? ` server=${curl.headers.server}` : ''}`, evidence: ev };
   }
 
