@@ -39,6 +39,11 @@ export interface KwokClusterOptions {
   onProgress?: (line: string) => void;
   /** Called once kwokctl is running: this process's own work that can overlap the components' start. */
   whileStarting?: () => void;
+  /**
+   * Return as soon as the API server answers, leaving the restored Pods' replacement and the Node's kubelet port
+   * to `settled`, which the caller awaits before it calls the cluster ready (work of its own goes on meanwhile).
+   */
+  settleLater?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -77,6 +82,8 @@ let hookInstalled = false;
 
 export class KwokCluster {
   timings: KwokTimings = { createMs: 0, restoreMs: 0, nodeMs: 0 };
+  /** Done when the restored Pods are replaced and the Node names this cluster's kwok controller (see create). */
+  settled: Promise<void> = Promise.resolve();
   private deleted = false;
 
   private constructor(
@@ -156,15 +163,24 @@ export class KwokCluster {
       await cluster.waitReady(opts.readyTimeoutMs ?? 60_000);
       const t1 = performance.now();
       cluster.timings.createMs = t1 - tRestored;
-      if (opts.snapshot) await cluster.replaceRestoredPods();
-      const t2 = performance.now();
-      cluster.timings.restoreMs = tRestored - t0 + (t2 - t1);
-      await k8s.apply(fakeNode());
-      // The Node's kubelet port is where the API server sends `kubectl port-forward`, `logs` and `exec`: this
-      // cluster's kwok controller. kwok writes it only while the Node is not Ready yet (its node-initialize
-      // stage), so a Node restored from a snapshot still names the controller of the cluster it was saved from.
-      await k8s.setNodeStatus(NODE_NAME, { daemonEndpoints: { kubeletEndpoint: { Port: kwokController } } });
-      cluster.timings.nodeMs = performance.now() - t2;
+      const settle = async () => {
+        if (opts.snapshot) await cluster.replaceRestoredPods();
+        const t2 = performance.now();
+        cluster.timings.restoreMs = tRestored - t0 + (t2 - t1);
+        await k8s.apply(fakeNode());
+        // The Node's kubelet port is where the API server sends `kubectl port-forward`, `logs` and `exec`: this
+        // cluster's kwok controller. kwok writes it only while the Node is not Ready yet (its node-initialize
+        // stage), so a Node restored from a snapshot still names the controller of the cluster it was saved from.
+        await k8s.setNodeStatus(NODE_NAME, { daemonEndpoints: { kubeletEndpoint: { Port: kwokController } } });
+        cluster.timings.nodeMs = performance.now() - t2;
+      };
+      if (!opts.settleLater) {
+        await settle();
+        return cluster;
+      }
+      cluster.settled = settle();
+      // Awaited by the caller; a failure meanwhile must not go unheard before that.
+      cluster.settled.catch(() => {});
       return cluster;
     } catch (err) {
       await cluster.delete();

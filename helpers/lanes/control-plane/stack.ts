@@ -136,7 +136,11 @@ export class ControlPlaneStack {
       // istiod's ports first: the cluster's port forwards lead the istiod Pod's ports to them (istiodPodPorts).
       const addresses = await pickIstiodAddresses();
       const portForwards = [{ name: 'istiod', namespace: ISTIO_NAMESPACE, ports: istiodPodPorts(addresses) }];
+      // The webhook's certificates need no cluster: made while it starts (three openssl runs).
+      const certsMade = makeWebhookCerts(join(runDir, 'webhook-certs'));
+      certsMade.catch(() => {});
       cluster = await KwokCluster.create({
+        settleLater: !!snapshot,
         dir: runDir,
         build,
         detached: o.detached,
@@ -153,9 +157,12 @@ export class ControlPlaneStack {
         await storeSnapshot(parts, (f) => cluster!.snapshotSave(f));
       }
       const t2 = performance.now();
-      const istioMs = snapshot ? cluster.timings.restoreMs : t2 - t1;
-      say(`control-plane: Istio ${snapshot ? 'restored' : 'installed'} (${Math.round(istioMs)} ms); starting istiod`);
-      const certs = await makeWebhookCerts(join(runDir, 'webhook-certs'));
+      say(
+        snapshot
+          ? 'control-plane: Istio restored; starting istiod while the restored Pods are replaced'
+          : `control-plane: Istio installed (${Math.round(t2 - t1)} ms); starting istiod`,
+      );
+      const certs = await certsMade;
       // The webhooks are pointed at istiod while it starts. Both are awaited to the end, so a failure of either
       // (an API server that hangs up, an istiod that exits) is this start's error, never an unheard rejection,
       // and an istiod that started beside a failed webhook step is still known here and stopped.
@@ -182,7 +189,8 @@ export class ControlPlaneStack {
           // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
           debounceAfter: o.debounceAfter ?? '10ms',
         }),
-        o.whileIstiodStarts?.(cluster.k8s),
+        // The lane's Pods after the restored ones are replaced (the replacement deletes every Pod it lists).
+        cluster.settled.then(() => o.whileIstiodStarts?.(cluster!.k8s)),
       ]);
       if (started.status === 'fulfilled') istiod = started.value;
       if (hooks.status === 'rejected') throw hooks.reason;
@@ -215,7 +223,7 @@ export class ControlPlaneStack {
       );
       stack.timings = {
         clusterMs: t1 - t0 - (snapshot ? cluster.timings.restoreMs : 0),
-        istioMs,
+        istioMs: snapshot ? cluster.timings.restoreMs : t2 - t1,
         fromSnapshot: !!snapshot,
         istiodMs: t3 - t2,
         webhookMs: t4 - t3,
