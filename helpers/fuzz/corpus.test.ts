@@ -142,7 +142,7 @@ describe('corpus lines', () => {
     const back = JSON.parse(JSON.stringify(line)) as CorpusScenario;
     expect(back.probes[0]?.istiod).toMatchObject({ verdict: 'allowed', listener: '0.0.0.0_80', signal: 'forwarded', category: 'route' });
     expect(back.probes[0]?.istiod.path).toBe(
-      'dial 203.0.113.9:80 → listener 0.0.0.0_80 (wildcard) → chain filter_chains[0] → route 80 → virtual host a.example.com:80 → cluster outbound|80||a.example.com',
+      'dial 203.0.113.9:80 → listener 0.0.0.0_80 (wildcard) → chain filter_chains[0] → route 80 / virtual host a.example.com:80 → cluster outbound|80||a.example.com',
     );
     expect(back.probes[0]?.simulator).toMatchObject({ verdict: 'allowed', cluster: 'outbound|80||a.example.com' });
     const version = PINNED_BUILDS[0]?.istioVersion ?? '';

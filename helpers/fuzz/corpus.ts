@@ -27,7 +27,7 @@ import {
   sameAnswer,
   signalOf,
   simPath,
-  xdsPath,
+  lanePath,
 } from './referee.ts';
 import { scenarioPods } from './pods.ts';
 import type { ProbeOutcome } from './probe-outcome.ts';
@@ -80,7 +80,7 @@ function stored(answer: Answer): Answer {
 }
 
 export function istiodAnswer(o: Observation): CorpusAnswer {
-  return { ...stored(fromObservation(o)), category: categoryOfObservation(o), path: xdsPath(o) };
+  return { ...stored(fromObservation(o)), category: categoryOfObservation(o), path: lanePath(o) };
 }
 
 function storedVaries(v: Varies): Varies<CorpusAnswer> {

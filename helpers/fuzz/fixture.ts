@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ProbeOutcome } from './probe-outcome.ts';
 import type { Finding } from './shrink.ts';
-import { describeAnswer, fromObservation, fromOracle, fromSimulator, simPath, xdsPath } from './referee.ts';
+import { describeAnswer, fromObservation, fromOracle, fromSimulator, simPath, lanePath } from './referee.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -48,7 +48,7 @@ export function fixtureDocument(f: Finding, ctx: { seed: number; istio: string }
         oracle: describeAnswer(fromOracle(p.oracle)),
         oracleReason: p.oracle.reason,
         lane: `${p.lane.verdict}${p.lane.cluster ? ` ${p.lane.cluster}` : ''}${p.lane.error ? ` (${p.lane.error})` : ''}`,
-        xdsPath: xdsPath(p.lane),
+        xdsPath: lanePath(p.lane),
         ...(p.simulator
           ? { simulator: describeAnswer(fromSimulator(p.simulator, p.simulatorClusters)), simulatorPath: simPath(p.simulator) }
           : {}),

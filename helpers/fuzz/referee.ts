@@ -6,6 +6,7 @@ import { formatHop } from '../model/hops.ts';
 import type { Expectation, Hop, Observation, ProbeTarget } from '../model/types.ts';
 import { hostHeader } from '../probes/url.ts';
 import { sameHops } from '../report/results.ts';
+import { xdsPath } from '../report/xds-path.ts';
 import type { SimCall, SimResult } from '../tools/simulator.ts';
 import { ALLOW_ANY_DFP_CLUSTER } from './outcome.ts';
 
@@ -198,19 +199,9 @@ function hopsText(hops: Hop[] | undefined): string {
   return ` via ${hops.map((h) => formatHop(h, true)).join(' → ')}`;
 }
 
-/** The xDS path the lane followed: listener → chain → route config → virtual host → cluster. */
-export function xdsPath(o: Observation): string {
-  const e = o.evidence as Record<string, unknown>;
-  const parts = [
-    e.destination ? `dial ${String(e.destination)}` : undefined,
-    e.listener ? `listener ${String(e.listener)}${e.listenerMatch ? ` (${String(e.listenerMatch)})` : ''}` : undefined,
-    e.filterChain ? `chain ${String(e.filterChain)}` : undefined,
-    e.routeConfig ? `route ${String(e.routeConfig)}` : undefined,
-    e.virtualHost ? `virtual host ${String(e.virtualHost)}` : undefined,
-    e.directResponse ? `direct response ${String(e.directResponse)}` : undefined,
-    e.cluster ? `cluster ${String(e.cluster)}` : o.cluster ? `cluster ${o.cluster}` : undefined,
-  ].filter(Boolean);
-  return parts.join(' → ');
+/** The xDS path the lane followed, from where it dialled (helpers/report/xds-path.ts). */
+export function lanePath(o: Observation): string {
+  return xdsPath(o, { dial: true });
 }
 
 export function simPath(r: SimResult): string {

@@ -12,6 +12,7 @@ import { startState } from './apply.ts';
 import { checkConstraint, type ConstraintResult } from './constraints.ts';
 import { hintFor } from './hints.ts';
 import { type CheckFailure, failureOf } from './failure.ts';
+import { xdsPath } from '../report/xds-path.ts';
 import { modelObservation } from '../lanes/model/lane.ts';
 import { withDiscovery } from '../oracle/discovery.ts';
 import { sameHops } from '../report/results.ts';
@@ -61,19 +62,6 @@ export interface LabGrade {
 
 export function probeOf(check: LabCheck): Probe {
   return { from: check.from, to: check.to };
-}
-
-/** The istiod path, from the evidence the control-plane evaluator records. */
-export function pathOf(o: Observation): string {
-  const e = o.evidence ?? {};
-  const parts: string[] = [];
-  if (e.listener)
-    parts.push(`listener ${String(e.listener)}${e.listenerMatch && e.listenerMatch !== e.listener ? ` (${String(e.listenerMatch)})` : ''}`);
-  if (e.filterChain) parts.push(`chain ${String(e.filterChain)}`);
-  if (e.routeConfig) parts.push(`route ${String(e.routeConfig)}${e.virtualHost ? `, virtual host ${String(e.virtualHost)}` : ''}`);
-  if (e.directResponse !== undefined) parts.push(`direct response ${String(e.directResponse)}`);
-  else if (o.cluster) parts.push(`cluster ${o.cluster}`);
-  return parts.join(' → ');
 }
 
 /**
@@ -141,7 +129,7 @@ export async function gradeState(
         ...(o.hops ? { hops: o.hops } : {}),
         ...(failure ? { failure } : {}),
       }),
-      path: pathOf(o) || '(no path recorded)',
+      path: xdsPath(o) || '(no path recorded)',
       oracle,
       oracleDisagrees: grader.referee && disagree(o, oracle),
       ...(o.error ? { error: o.error } : {}),

@@ -7,6 +7,7 @@ import { formatHop, formatPath } from '../../helpers/model/hops.ts';
 import type { PilotDiscoveryPin } from '../../helpers/tools/pilot-discovery.ts';
 import { expectProbe } from '../../helpers/oracle/index.ts';
 import { formatProbeSource } from '../../helpers/probes/url.ts';
+import { xdsPath } from '../../helpers/report/xds-path.ts';
 import { renderTable } from '../../helpers/report/table.ts';
 import { onInterrupt } from '../../helpers/process/interrupt.ts';
 import { runCases, scenarioCases } from '../../helpers/driver/run-cases.ts';
@@ -61,24 +62,9 @@ export function telling(hops: Hop[] | undefined): Hop[] | undefined {
 
 const pathOf = (hops: Hop[] | undefined) => (hops ? hops.map((h) => formatHop(h, true)).join(' → ') : '');
 
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-
 /** istiod's path for one call, from the evaluator's evidence: what the sidecar would do, step by step. */
 export function istiodPath(o: Observation): string {
-  const e = o.evidence ?? {};
-  const steps: string[] = [];
-  const listener = str(e.listener);
-  if (listener) steps.push(`listener ${listener}${str(e.listenerMatch) && e.listenerMatch !== listener ? ` (${e.listenerMatch})` : ''}`);
-  if (str(e.filterChain)) steps.push(`chain ${e.filterChain}`);
-  if (str(e.routeConfig)) {
-    const vh = str(e.virtualHost);
-    const route = str(e.route);
-    steps.push(`route ${e.routeConfig}${vh ? ` / virtual host ${vh}` : ''}${route ? ` / ${route}` : ''}`);
-  }
-  if (e.directResponse !== undefined) steps.push(`direct response ${String(e.directResponse)}`);
-  if (o.cluster) steps.push(`cluster ${o.cluster}`);
-  if (o.error) steps.push(`error: ${o.error}`);
-  return steps.join(' → ') || '(no path: the evaluator recorded none)';
+  return xdsPath(o) || '(no path: the evaluator recorded none)';
 }
 
 interface Answered {
