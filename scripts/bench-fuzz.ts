@@ -17,7 +17,7 @@ const METHODS = { applyScenario: 'apply', replaceScenario: 'apply', observe: 'ob
  * Wraps the lane's per-scenario calls to add up their time. Only the outermost call counts: replaceScenario
  * applies through applyScenario, which must not be counted twice.
  */
-function timed(lane: Lane, spent: Record<Step, number>): Lane {
+function timed(lane: Lane, spent: Record<Step, number>, parts: Map<string, number>): Lane {
   let depth = 0;
   const calls = lane as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
   for (const [method, step] of Object.entries(METHODS)) {
@@ -31,6 +31,10 @@ function timed(lane: Lane, spent: Record<Step, number>): Lane {
       } finally {
         depth--;
         if (outermost) spent[step] += performance.now() - t;
+        // The control-plane lane's own split of an apply (ControlPlaneLane.lastApply), summed per part.
+        const split = (lane as { lastApply?: Record<string, number> }).lastApply;
+        if (outermost && step === 'apply' && split)
+          for (const [k, v] of Object.entries(split)) if (k.endsWith('Ms') && k !== 'totalMs') parts.set(k, (parts.get(k) ?? 0) + v);
       }
     };
   }
@@ -43,7 +47,8 @@ const program = new Command('bench-fuzz')
   .option('--no-simulator', "without Istio's simulator")
   .action(async (o: { count: string; seed: string; simulator: boolean }) => {
     const spent: Record<Step, number> = { apply: 0, observe: 0, clear: 0 };
-    const lane = timed(await createLane('control-plane', { out: (l) => process.stderr.write(`${l}\n`) }), spent);
+    const parts = new Map<string, number>();
+    const lane = timed(await createLane('control-plane', { out: (l) => process.stderr.write(`${l}\n`) }), spent, parts);
     const t0 = performance.now();
     try {
       const info = await lane.setup();
@@ -68,6 +73,8 @@ const program = new Command('bench-fuzz')
       console.log(
         `per scenario: apply (the previous scenario's objects deleted, this one's applied) ${per(spent.apply)}, observe ${per(spent.observe)}, clear ${per(spent.clear)}, rest (oracle, simulator, generation) ${per(rest)}`,
       );
+      if (parts.size)
+        console.log(`apply, within (the lane's own split): ${[...parts].map(([k, v]) => `${k.replace(/Ms$/, '')} ${per(v)}`).join(', ')}`);
       console.log(`outcome mix: ${formatMix(s.mix)}; ${s.disagreements} disagreements`);
     } finally {
       await lane.teardown();
