@@ -215,6 +215,13 @@ describe('a Sidecar egress listener bind keys the listener and leaves no CIDR ch
     expect(l.tls).toEqual([sp]);
   });
 
+  it('a TLS entry with only a CIDR under bind 127.0.0.1 keeps an SNI chain too (its address is a CIDR, whatever the bind)', () => {
+    const sp = svc('cidr', 'TLS', 443, { cidrs: ['10.1.0.0/16'], bind: '127.0.0.1' });
+    const l = wildcardOf([sp], '127.0.0.1_443');
+    expect(l.matchAll).toBeUndefined();
+    expect(l.tls).toEqual([sp]);
+  });
+
   it('a TLS entry with an IP and a CIDR under bind 0.0.0.0: the IP service a match-all chain, the CIDR service an SNI chain', () => {
     const sp = svc('both', 'TLS', 443, { ips: ['192.0.2.1'], cidrs: ['10.1.0.0/16'], bind: '0.0.0.0' });
     const l = wildcardOf([sp], '0.0.0.0_443');
@@ -320,6 +327,16 @@ describe('a later service on an address listener (listener.go mergeTCPFilterChai
     expect(l.fallback).toBeUndefined();
     expect(l.conflicts).toEqual([later]);
     expect(l.http).toBeUndefined();
+  });
+
+  it('VirtualService tls routes shape only a TLS port: a TCP holder keeps its match-all chain and a later one conflicts', () => {
+    // tls.go buildSidecarOutboundTLSFilterChainOpts returns nothing unless the listen port IsTLS; a TCP service's
+    // chain is buildSidecarOutboundTCPListenerOpts' match-all one.
+    const holder = svc('holder', 'TCP', 443, { ips: [ip] });
+    const later = svc('later', 'TCP', 443, { ips: [ip] });
+    const l = buildListeners([holder, later], V, () => true).get(`${ip}_443`) as AddressListener;
+    expect(l.fallback).toBeUndefined();
+    expect(l.conflicts).toEqual([later]);
   });
 
   it('a TLS holder whose mesh tls routes leave it SNI chains only: a later TCP match-all chain joins as the default chain', () => {
