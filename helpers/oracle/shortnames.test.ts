@@ -54,8 +54,54 @@ describe('ResolveVirtualServiceShortnames and setDestinationRules', () => {
     expect(vs.spec.hosts).toEqual(['api', 'api.example.com']);
   });
 
+  it('keeps every other field of the spec and of each route as written', () => {
+    const vs = config('VirtualService', {
+      hosts: ['api'],
+      gateways: ['mesh'],
+      exportTo: ['.'],
+      http: [
+        {
+          name: 'r',
+          match: [{ uri: { prefix: '/' } }],
+          timeout: '1s',
+          route: [{ destination: { host: 'one', subset: 'v1' }, weight: 100 }],
+        },
+      ],
+    });
+    const [got] = withResolvedShortnames(withRouting(vs)).routing!;
+    expect(got!.spec).toEqual({
+      hosts: ['api.default.svc.cluster.local'],
+      gateways: ['mesh'],
+      exportTo: ['.'],
+      http: [
+        {
+          name: 'r',
+          match: [{ uri: { prefix: '/' } }],
+          timeout: '1s',
+          route: [{ destination: { host: 'one.default.svc.cluster.local', subset: 'v1' }, weight: 100 }],
+        },
+      ],
+    });
+  });
+
+  it('resolves a delegate VirtualService (no hosts) by its destinations, and leaves one without short names alone', () => {
+    const delegate = config('VirtualService', { http: [{ route: [{ destination: { host: 'one' } }] }] });
+    const [got] = withResolvedShortnames(withRouting(delegate)).routing!;
+    expect(got!.spec).toEqual({ http: [{ route: [{ destination: { host: 'one.default.svc.cluster.local' } }] }] });
+    const full = withRouting(config('VirtualService', { http: [{ route: [{ destination: { host: 'one.example.com' } }] }] }));
+    expect(withResolvedShortnames(full)).toBe(full);
+  });
+
+  it('resolves a VirtualService with one short host among full ones', () => {
+    const [got] = withResolvedShortnames(withRouting(config('VirtualService', { hosts: ['a.example.com', 'api'] }))).routing!;
+    expect(got!.spec.hosts).toEqual(['a.example.com', 'api.default.svc.cluster.local']);
+  });
+
   it.each([
-    ['a tcp destination', { hosts: ['a.example.com'], tcp: [{ route: [{ destination: { host: 'one' } }] }] }],
+    [
+      'a tcp destination',
+      { hosts: ['a.example.com'], tcp: [{ route: [{ destination: { host: 'b.example.com' } }, { destination: { host: 'one' } }] }] },
+    ],
     ['a tls destination', { hosts: ['a.example.com'], tls: [{ route: [{ destination: { host: 'one' } }] }] }],
     ['an http mirror', { hosts: ['a.example.com'], http: [{ mirror: { host: 'one' } }] }],
     ['an http mirrors destination', { hosts: ['a.example.com'], http: [{ mirrors: [{ destination: { host: 'one' } }] }] }],
@@ -76,6 +122,7 @@ describe('ResolveVirtualServiceShortnames and setDestinationRules', () => {
     const full = withRouting(
       config('VirtualService', { hosts: ['a.example.com'], http: [{ route: [{ destination: { host: 'b.example.com' } }] }] }),
       config('DestinationRule', { host: 'b.example.com' }),
+      config('Gateway', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['api'] }] }),
     );
     expect(withResolvedShortnames(full)).toBe(full);
     const none = emptyResources();
