@@ -80,3 +80,49 @@ describe('version gates', () => {
     expect(expectProbe(EXCLUDING, other, { istioVersion: '1.31.0', policy: 'REGISTRY_ONLY' }).reason).not.toMatch(/version gate/);
   });
 });
+
+// Semver 2.0.0 §11 precedence (semver.org), which version.ts follows for pre-releases; and the version syntax the
+// command line takes (X.Y or X.Y.Z, an optional v and pre-release).
+describe('Istio versions, semver precedence rule by rule', () => {
+  const cmp = (a: string, b: string) => Math.sign(compareVersions(v(a), v(b)));
+
+  it('equal versions compare equal, with or without a pre-release', () => {
+    expect(cmp('1.30.3', '1.30.3')).toBe(0);
+    expect(cmp('1.31.0-alpha.1', '1.31.0-alpha.1')).toBe(0);
+  });
+
+  it('a shorter set of pre-release fields sorts first when the others are equal (§11.4.4)', () => {
+    expect(cmp('1.31.0-alpha', '1.31.0-alpha.1')).toBe(-1);
+    expect(cmp('1.31.0-alpha.1', '1.31.0-alpha')).toBe(1);
+  });
+
+  it('numeric identifiers compare as numbers, whatever their length (§11.4.1)', () => {
+    expect(cmp('1.31.0-alpha.100', '1.31.0-alpha.20')).toBe(1);
+    expect(cmp('1.31.0-alpha.20', '1.31.0-alpha.100')).toBe(-1);
+  });
+
+  it('a numeric identifier sorts before an alphanumeric one, digits at either end included (§11.4.3)', () => {
+    expect(cmp('1.31.0-2', '1.31.0-a1')).toBe(-1);
+    expect(cmp('1.31.0-a1', '1.31.0-2')).toBe(1);
+    expect(cmp('1.31.0-2', '1.31.0-1a')).toBe(-1);
+    expect(cmp('1.31.0-1a', '1.31.0-2')).toBe(1);
+  });
+
+  it('alphanumeric identifiers compare in ASCII order (§11.4.2)', () => {
+    expect(cmp('1.31.0-alpha', '1.31.0-beta')).toBe(-1);
+    expect(cmp('1.31.0-beta', '1.31.0-alpha')).toBe(1);
+  });
+
+  it('reads X.Y as X.Y.0, a multi-digit patch, a leading v and surrounding blanks', () => {
+    expect(v('1.30')).toMatchObject({ major: 1, minor: 30, patch: 0, pre: '' });
+    expect(v('1.30.10')).toMatchObject({ major: 1, minor: 30, patch: 10 });
+    expect(v('v1.30.3')).toMatchObject({ minor: 30, patch: 3 });
+    expect(v(' 1.30.3 ')).toMatchObject({ minor: 30, patch: 3, raw: ' 1.30.3 ' });
+  });
+
+  it('refuses text around a version, and says a 2-digit major is a version but not Istio 1.x', () => {
+    expect(() => v('1.30.3x')).toThrow(/"1\.30\.3x" is not an Istio version/);
+    expect(() => v('x1.30.3')).toThrow(/"x1\.30\.3" is not an Istio version/);
+    expect(() => v('11.0.0')).toThrow(/"11\.0\.0" is not an Istio 1\.x version/);
+  });
+});
