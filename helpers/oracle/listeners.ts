@@ -269,6 +269,11 @@ export function buildListeners(
     if (l.proxyHcm && (sp.kind === 'tcp' || sp.kind === 'sniffed') && sp.cidrs.length === 0 && sp.ips.length === 0) {
       conflict(l, sp, 'listener.tcp-conflict');
       if (sp.kind === 'tcp') l.protocol = 'UNSUPPORTED';
+      // An unset-protocol service that exits early still has its virtual host on route <port>, which is built from
+      // every service of the egress listener whose own port is HTTP or unset (httproute.go
+      // BuildSidecarOutboundVirtualHosts, route.go IsHTTPOrSniffed): the HTTP_PROXY chain's connection manager routes
+      // it. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/http-proxy-tcp-sniffed.yaml.
+      else addHttp(l, sp);
       continue;
     }
     if (sp.unspecifiedCidr && sp.kind !== 'http' && sp.bind === undefined) l.rules.push('listener.unspecified-cidr');
@@ -353,7 +358,9 @@ export function buildListeners(
       if (
         sp.port === port &&
         !sp.catchAll &&
-        (sp.kind === 'http' || sp.kind === 'sniffed') &&
+        // The entry's own port decides, not the Sidecar port that keyed its listener (ownPortRouted). Checked on
+        // istiod eed52ebb66ad (2026-12-03), fixtures/rules/sidecar-bound-tcp-port-route.yaml.
+        (sp.kind === 'http' || sp.kind === 'sniffed' || (sp.sidecarPortProtocol !== undefined && ownPortRouted(sp))) &&
         keyOf(sp) !== l.name &&
         (sp.bind !== undefined || boundHere) &&
         !http.includes(sp)
