@@ -249,7 +249,9 @@ export function buildListeners(
       l.rules.push('listener.sniffed-over-http-proxy');
       l.proxyHcm = false;
     }
-    if (proto === 'HTTP_PROXY' && sp.bind === undefined) {
+    // Whatever the bind (listener.go takes this branch on the port's protocol alone); a bind of 0.0.0.0 keys the same
+    // listener as none. Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/http-proxy-port-bound-any.yaml.
+    if (proto === 'HTTP_PROXY' && (sp.bind === undefined || sp.bind === '0.0.0.0')) {
       // The same function builds an HTTP_PROXY port's chains before any conflict check and stores them as a new
       // entry (conflict type NoConflict): a later HTTP_PROXY service replaces the chains earlier services left on
       // the port with its match-all HTTP chain. Checked on istiod eed52ebb66ad (2026-12-03): a TCP entry's chain is

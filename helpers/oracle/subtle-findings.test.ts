@@ -719,3 +719,33 @@ describe('tls and tcp routes of a VirtualService whose host is under a wildcard 
       expect(ask(r, to)).toMatchObject({ verdict: 'allowed', cluster: 'outbound|5432||pg.example.org' });
   });
 });
+
+describe('an HTTP_PROXY Sidecar port bound to 0.0.0.0 is the HTTP_PROXY listener all the same (listener.go)', () => {
+  // pilot/pkg/networking/core/listener.go buildSidecarOutboundListener takes its HTTP_PROXY branch on the port's
+  // protocol alone: the bind 0.0.0.0 keys the same listener, whose one HTTP chain has no ALPN match. A raw TCP call
+  // then meets an HTTP connection manager, which the model says aloud instead of answering. Found by mutation
+  // testing of listeners.ts; checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/http-proxy-port-bound-any.yaml
+  // (the lane, too, gives no verdict for the raw TCP call).
+  const sidecar = (bind: string) => `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: s, namespace: default}
+spec:
+  egress:
+    - {port: {number: 3128, protocol: HTTP_PROXY, name: proxy}, ${bind} hosts: ["./*"]}
+    - hosts: ["./*"]
+`;
+  it('with or without `bind: 0.0.0.0`, a raw TCP call is not modelled; plain HTTP takes the catch-all', () => {
+    for (const bind of ['', 'bind: 0.0.0.0,']) {
+      // A service the egress port imports: the port's listener is built from its services.
+      const r = entries(
+        sidecar(bind),
+        se('web', '{hosts: [web.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}'),
+      );
+      expect(ask(r, 'tcp://other.example.com:3128').notModelled, bind).toEqual([
+        'a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)',
+      ]);
+      expect(ask(r, 'http://other.example.com:3128/'), bind).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster' });
+    }
+  });
+});
