@@ -7,6 +7,7 @@
 // sets case_sensitive false on the path. Envoy then (http/header_utility.cc matchHeaders, route config): a missing
 // header fails a value match and passes an inverted presence match; a regex is a full match; a probe carries no JWT.
 // Checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/vs-request-matches.yaml.
+import { re2FullMatch } from '../probes/regex.ts';
 import { curlRequestHeaders, queryParameters } from '../probes/request.ts';
 
 type Obj = Record<string, unknown>;
@@ -14,19 +15,11 @@ type Obj = Record<string, unknown>;
 /** The request fields this module decides (besides `uri`); `statPrefix` only names the route's stats. */
 export const REQUEST_FIELDS = ['headers', 'withoutHeaders', 'authority', 'method', 'scheme', 'queryParams', 'ignoreUriCase', 'statPrefix'];
 
-function fullMatch(regex: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${regex})$`).test(value);
-  } catch {
-    return false;
-  }
-}
-
 /** util.ConvertToEnvoyMatch: exact, prefix or a full-match regex. */
 function stringMatches(m: Obj, value: string): boolean {
   if (typeof m.exact === 'string') return value === m.exact;
   if (typeof m.prefix === 'string') return value.startsWith(m.prefix);
-  if (typeof m.regex === 'string') return fullMatch(m.regex, value);
+  if (typeof m.regex === 'string') return re2FullMatch(m.regex, value);
   return true;
 }
 
@@ -71,6 +64,6 @@ export function uriHolds(uri: Obj | undefined, path: string, ignoreCase: boolean
   const pathOnly = path.split('?')[0] ?? path;
   if (typeof uri.exact === 'string') return fold(pathOnly) === fold(uri.exact);
   if (typeof uri.prefix === 'string') return fold(path).startsWith(fold(uri.prefix));
-  if (typeof uri.regex === 'string') return fullMatch(uri.regex, pathOnly);
+  if (typeof uri.regex === 'string') return re2FullMatch(uri.regex, pathOnly);
   return true;
 }

@@ -3,6 +3,7 @@
 //
 // Envoy (VirtualHost.domains): exact domain, then the longest `*.suffix`, then the longest `prefix*`, then
 // `*`. With ignore_port_in_host_matching the Host port is dropped first.
+import { re2FullMatch } from '../../probes/regex.ts';
 import { curlRequestHeaders, queryParameters } from '../../probes/request.ts';
 import type { TcpProxy, XdsRouteConfiguration } from './xds-types.ts';
 
@@ -51,15 +52,6 @@ export interface RouteRequest {
   path: string;
 }
 
-function safeRegex(regex: string, value: string): boolean {
-  try {
-    // RE2 and JavaScript agree on the patterns Istio writes; a full match, as Envoy's safe_regex.
-    return new RegExp(`^(?:${regex})$`).test(value);
-  } catch {
-    return false;
-  }
-}
-
 /** envoy.type.matcher.v3.StringMatcher. */
 function stringMatches(m: StringMatcher, value: string): boolean {
   const fold = (s: string) => (m.ignore_case ? s.toLowerCase() : s);
@@ -67,7 +59,7 @@ function stringMatches(m: StringMatcher, value: string): boolean {
   if (m.prefix !== undefined) return fold(value).startsWith(fold(m.prefix));
   if (m.suffix !== undefined) return fold(value).endsWith(fold(m.suffix));
   if (m.contains !== undefined) return fold(value).includes(fold(m.contains));
-  if (m.safe_regex?.regex !== undefined) return safeRegex(m.safe_regex.regex, value);
+  if (m.safe_regex?.regex !== undefined) return re2FullMatch(m.safe_regex.regex, value);
   return false;
 }
 
@@ -99,7 +91,7 @@ function headerMatches(m: HeaderMatcher, headers: Record<string, string>): boole
   else if (m.prefix_match !== undefined) match = value.startsWith(m.prefix_match);
   else if (m.suffix_match !== undefined) match = value.endsWith(m.suffix_match);
   else if (m.contains_match !== undefined) match = value.includes(m.contains_match);
-  else if (m.safe_regex_match?.regex !== undefined) match = safeRegex(m.safe_regex_match.regex, value);
+  else if (m.safe_regex_match?.regex !== undefined) match = re2FullMatch(m.safe_regex_match.regex, value);
   else if (m.range_match) {
     const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
     match = n >= Number(m.range_match.start) && n < Number(m.range_match.end);
@@ -133,7 +125,7 @@ export function routeMatches(match: RouteMatch, request: RouteRequest): boolean 
   else if (match.path_separated_prefix !== undefined) {
     const p = fold(match.path_separated_prefix);
     pathOk = pathOnly === p || pathOnly.startsWith(`${p}/`);
-  } else if (match.safe_regex?.regex !== undefined) pathOk = safeRegex(match.safe_regex.regex, request.path.split('?')[0] ?? '');
+  } else if (match.safe_regex?.regex !== undefined) pathOk = re2FullMatch(match.safe_regex.regex, request.path.split('?')[0] ?? '');
   else pathOk = false;
   if (!pathOk) return false;
   const headers = curlRequestHeaders(request.host, request.path);
