@@ -44,7 +44,12 @@ export interface K8sOps {
   apply(obj: K8sObject): Promise<void>;
   /** false when it was already absent. `force`: grace period 0 (a Pod goes at once, as `kubectl delete --force`). */
   delete(ref: ObjectRef, opts?: { force?: boolean }): Promise<boolean>;
-  listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]>;
+  /**
+   * Pods of a namespace (every namespace when undefined). `cached`: what the API server's watch cache holds
+   * now (resourceVersion 0), without waiting for it to catch up with etcd as a consistent list does; for a
+   * caller that made the last change to these Pods itself and has seen it in a list since.
+   */
+  listPods(namespace: string | undefined, labelSelector?: string, opts?: { cached?: boolean }): Promise<K8sObject[]>;
   /** Objects of one kind (in a namespace, or in all when it is undefined), optionally by label selector. */
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]>;
   /** Writes a Pod's status through the status subresource: what a kubelet does, for API servers without one. */
@@ -219,10 +224,16 @@ export class ClientNodeK8s implements K8sOps {
     }
   }
 
-  async listPods(namespace: string, labelSelector?: string): Promise<K8sObject[]> {
+  async listPods(namespace: string | undefined, labelSelector?: string, opts: { cached?: boolean } = {}): Promise<K8sObject[]> {
     const { core } = await this.clients();
-    const list = await whenBusyOrReset(() => core.listNamespacedPod({ namespace, labelSelector }));
-    return list.items as unknown as K8sObject[];
+    const resourceVersion = opts.cached ? '0' : undefined;
+    const list = await whenBusyOrReset(() =>
+      namespace === undefined
+        ? core.listPodForAllNamespaces({ labelSelector, resourceVersion })
+        : core.listNamespacedPod({ namespace, labelSelector, resourceVersion }),
+    );
+    // As list(): the items of a list carry no apiVersion/kind.
+    return list.items.map((o) => ({ ...(o as unknown as K8sObject), apiVersion: 'v1', kind: 'Pod' }));
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<K8sObject[]> {

@@ -224,8 +224,24 @@ export class KwokCluster {
     if (!ok) throw new EnvironmentError(`kube-apiserver of kwok cluster ${this.name} did not answer within ${timeoutMs} ms: ${why}`);
   }
 
+  /**
+   * Saves etcd without the Node's Lease. A kwok controller started on a restored Lease first tries to create
+   * it, is refused (it exists), and takes the Node over only on its retry 2.5 s later (node_lease_controller.go
+   * sync, seen in its log): no Pod became Running before that. So the controller is paused while its Lease
+   * is deleted and etcd is saved, and resumed after (it then makes the Lease again).
+   */
   async snapshotSave(file: string): Promise<void> {
-    await this.kwokctlRun(['snapshot', 'save', '--path', file]);
+    const kwok = recordedPids(this.clusterDir).filter((p) => p.name === 'kwok-controller');
+    const signal = (sig: NodeJS.Signals) => {
+      for (const p of kwok) process.kill(p.pid, sig);
+    };
+    signal('SIGSTOP');
+    try {
+      await this.k8s.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 'kube-node-lease', name: NODE_NAME });
+      await this.kwokctlRun(['snapshot', 'save', '--path', file]);
+    } finally {
+      signal('SIGCONT');
+    }
   }
 
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PINNED } from '../../tools/versions.ts';
 
 /** Bumped when what the lane puts into a cluster before saving changes shape. */
-const FORMAT = 'kwok-snapshot-1';
+const FORMAT = 'kwok-snapshot-2';
 
 export function snapshotDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');

@@ -26,14 +26,17 @@ export class AdsClient {
   private streamError?: Error;
   private sentNode = false;
 
+  /** Whether close() closes the channel too (one made for this stream alone). */
+  private readonly ownsChannel: boolean;
+
   constructor(
     readonly address: string,
     readonly identity: SidecarIdentity,
+    /** A channel to istiod shared with other streams (AdsChannel); without it, one of its own. */
+    shared?: AdsChannel,
   ) {
-    const { Ads } = loadAdsProtos();
-    this.client = new Ads(address, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    this.client = shared?.client ?? newAdsClient(address);
+    this.ownsChannel = !shared;
   }
 
   private ensureStream(): AdsStream {
@@ -113,8 +116,12 @@ export class AdsClient {
   /** CDS, LDS, then RDS for every route name the listeners refer to (plus NDS when DNS capture is on). */
   async fetch(opts: { timeoutMs?: number; nameTable?: boolean } = {}): Promise<XdsSnapshot> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    const cds = await this.request(TYPE.cluster, [], timeoutMs);
-    const lds = await this.request(TYPE.listener, [], timeoutMs);
+    // CDS, LDS (and NDS) are asked for at once: istiod answers each from the same push context, and only
+    // RDS depends on an answer (the route names in the listeners).
+    const cdsP = this.request(TYPE.cluster, [], timeoutMs);
+    const ldsP = this.request(TYPE.listener, [], timeoutMs);
+    const ndsP = opts.nameTable ? this.request(TYPE.nameTable, [], timeoutMs) : undefined;
+    const [cds, lds] = await Promise.all([cdsP, ldsP]);
     const clusters = decodeResources(cds, TYPE.cluster);
     const listeners = decodeResources(lds, TYPE.listener);
     this.routeNames = [...new Set(listeners.flatMap(routeNamesOf))].sort();
@@ -126,8 +133,8 @@ export class AdsClient {
       versions.rds = rds.version_info ?? '';
     }
     const snap: XdsSnapshot = { clusters, listeners, routes, versions };
-    if (opts.nameTable) {
-      const nds = await this.request(TYPE.nameTable, [], timeoutMs);
+    if (ndsP) {
+      const nds = await ndsP;
       snap.nameTable = decodeNameTables(nds);
       versions.nds = nds.version_info ?? '';
     }
@@ -146,7 +153,32 @@ export class AdsClient {
     } catch {
       /* already gone */
     }
-    this.client.close();
+    if (this.ownsChannel) this.client.close();
+  }
+}
+
+function newAdsClient(address: string): InstanceType<grpc.ServiceClientConstructor> {
+  const { Ads } = loadAdsProtos();
+  return new Ads(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+}
+
+/**
+ * One HTTP/2 connection to istiod for many one-shot fetches: each fetch is still a new ADS stream (so it
+ * sees istiod's current push context), without a TCP connection and handshake of its own.
+ */
+export class AdsChannel {
+  private made?: InstanceType<grpc.ServiceClientConstructor>;
+
+  constructor(readonly address: string) {}
+
+  get client(): InstanceType<grpc.ServiceClientConstructor> {
+    this.made ??= newAdsClient(this.address);
+    return this.made;
+  }
+
+  close(): void {
+    this.made?.close();
+    this.made = undefined;
   }
 }
 
@@ -154,9 +186,9 @@ export class AdsClient {
 export async function fetchSnapshot(
   address: string,
   identity: SidecarIdentity,
-  opts: { timeoutMs?: number; nameTable?: boolean } = {},
+  opts: { timeoutMs?: number; nameTable?: boolean; channel?: AdsChannel } = {},
 ): Promise<XdsSnapshot> {
-  const c = new AdsClient(address, identity);
+  const c = new AdsClient(address, identity, opts.channel);
   try {
     return await c.fetch(opts);
   } finally {
@@ -168,9 +200,9 @@ export async function fetchSnapshot(
 export async function fetchClusters(
   address: string,
   identity: SidecarIdentity,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; channel?: AdsChannel } = {},
 ): Promise<XdsSnapshot['clusters']> {
-  const c = new AdsClient(address, identity);
+  const c = new AdsClient(address, identity, opts.channel);
   try {
     return await c.clusters(opts);
   } finally {

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '../../process/poll.ts';
 import { EnvironmentError } from '../../model/errors.ts';
-import { fetchClusters, fetchSnapshot } from './ads-client.ts';
+import { AdsChannel, fetchClusters, fetchSnapshot } from './ads-client.ts';
 import type { SidecarIdentity } from './proxy-node.ts';
 import type { XdsSnapshot } from './xds-types.ts';
 import { freeLoopbackPort, ManagedProcess } from './process.ts';
@@ -90,6 +90,8 @@ export const PROBE_IDENTITY = (istioVersion: string): SidecarIdentity => ({
 export class Istiod {
   readonly logFile: string;
   readyAfterMs = 0;
+  /** The lane's fetches share one connection to istiod (each is still a stream of its own). */
+  private readonly channel: AdsChannel;
 
   private constructor(
     readonly opts: IstiodOptions,
@@ -98,6 +100,7 @@ export class Istiod {
     logFile: string,
   ) {
     this.logFile = logFile;
+    this.channel = new AdsChannel(addresses.grpc);
   }
 
   /** An istiod started by an earlier command (a detached exam lab): talked to, never stopped from here. */
@@ -211,15 +214,16 @@ export class Istiod {
 
   /** A fresh ADS fetch as the given sidecar: a new stream always sees istiod's current push context. */
   snapshot(identity: SidecarIdentity, opts: { nameTable?: boolean; timeoutMs?: number } = {}): Promise<XdsSnapshot> {
-    return fetchSnapshot(this.addresses.grpc, identity, opts);
+    return fetchSnapshot(this.addresses.grpc, identity, { ...opts, channel: this.channel });
   }
 
   /** The clusters of a fresh ADS fetch (CDS alone) as the given sidecar. */
   clusters(identity: SidecarIdentity, opts: { timeoutMs?: number } = {}): Promise<XdsSnapshot['clusters']> {
-    return fetchClusters(this.addresses.grpc, identity, opts);
+    return fetchClusters(this.addresses.grpc, identity, { ...opts, channel: this.channel });
   }
 
   async stop(): Promise<void> {
+    this.channel.close();
     await this.process?.stop(3000);
   }
 }

@@ -6,7 +6,7 @@
 // live API objects, never derived from a model of Istio, or it would share the oracle's mistakes.
 import { randomBytes } from 'node:crypto';
 import { ISTIO_NAMESPACE, modeOf } from '../../k8s/istio.ts';
-import type { K8sOps } from '../../k8s/client.ts';
+import type { K8sObject, K8sOps } from '../../k8s/client.ts';
 import { meshConfigOf, scenarioObjects, namespaceObjects } from '../../k8s/manifests.ts';
 import { ensureNamespaces, syncScenarioObjects } from '../../k8s/workloads.ts';
 import { UserError } from '../../model/errors.ts';
@@ -46,8 +46,12 @@ export class ControlPlaneLane implements Lane {
   private generation = 0;
   private current?: AppliedScenario & { handle: ScenarioHandle };
   private liveMarks?: LiveMarks;
-  /** This lane has just removed every object of its run (a clear): the next apply need not list them. */
-  private objectsRemoved = false;
+  /**
+   * The run's scenario objects on the cluster, as this lane last left them (undefined: not known, so listed).
+   * Listing them instead would be a consistent list right after a write, which waits 50–80 ms for the API
+   * server's watch cache to catch up with etcd.
+   */
+  private liveObjects?: K8sObject[];
   /** Scenario namespaces this lane has applied (a run never deletes a namespace). */
   private readonly namespaces = new Set<string>();
   private readonly pin: PilotDiscoveryPin;
@@ -165,11 +169,12 @@ export class ControlPlaneLane implements Lane {
     );
     for (const n of namespaces) this.namespaces.add(n);
     const barrierEntry = sentinel(generation, this.runId);
-    const removed = this.objectsRemoved;
-    this.objectsRemoved = false;
-    await syncScenarioObjects(k8s, objects, this.runId, removed ? { live: [] } : {});
+    const before = this.liveObjects;
+    this.liveObjects = undefined;
+    await syncScenarioObjects(k8s, objects, this.runId, before ? { live: before } : {});
     // Strictly after the scenario's entries: the barrier relies on the allocator's queue order.
     await k8s.apply(barrierEntry);
+    this.liveObjects = [...objects, barrierEntry];
     const t1 = performance.now();
     let checks = await barrier.allocator(barrierEntry, timeout);
     const t2 = performance.now();
@@ -234,8 +239,7 @@ export class ControlPlaneLane implements Lane {
     observer.reset();
     this.current = undefined;
     const timeout = this.opts.applyTimeoutMs ?? 20_000;
-    await syncScenarioObjects(k8s, [], this.runId);
-    this.objectsRemoved = true;
+    await this.removeObjects(k8s);
     // The scenario's own Pods go with it; the plain clients every scenario has stay.
     await pods.sync(sourcesFor(NO_RESOURCES), timeout);
     await mesh.write(handle.policy, {}, generation);
@@ -265,10 +269,17 @@ export class ControlPlaneLane implements Lane {
     if (this.current?.handle === previous) {
       observer.reset();
       this.current = undefined;
-      await syncScenarioObjects(k8s, [], this.runId);
-      this.objectsRemoved = true;
+      await this.removeObjects(k8s);
     }
     return this.applyScenario(name, policy, resources, sources);
+  }
+
+  /** Deletes the run's scenario objects (and the barrier entry, which carries the run's label too). */
+  private async removeObjects(k8s: K8sOps): Promise<void> {
+    const live = this.liveObjects;
+    this.liveObjects = undefined;
+    await syncScenarioObjects(k8s, [], this.runId, live ? { live } : {});
+    this.liveObjects = [];
   }
 
   async teardown(): Promise<void> {

@@ -2,7 +2,8 @@
 // Sidecars and ServiceEntries (in their namespace), and the caller's probe sources, each once.
 import { describe, expect, it } from 'vitest';
 import { clientFor } from '../../k8s/manifests.ts';
-import { NO_RESOURCES, sourcesFor } from './pods.ts';
+import type { K8sObject, K8sOps } from '../../k8s/client.ts';
+import { ClientPods, NO_RESOURCES, sourcesFor } from './pods.ts';
 import { resources, se, sidecar } from './testdata/resources.ts';
 
 const names = (r: Parameters<typeof sourcesFor>[0], extra: Parameters<typeof sourcesFor>[1] = []) =>
@@ -23,5 +24,54 @@ describe('a scenario’s client Pods', () => {
     expect(got).toContain(`default/${clientFor({ namespace: 'default', labels: { app: 'web' } }).name}`);
     expect(got).toContain(`team-a/${clientFor({ namespace: 'team-a', labels: { app: 'db' } }).name}`);
     expect(got).toContain('team-b/egress-client');
+  });
+});
+
+describe('client Pods read from the watch cache', () => {
+  // The one way a cache read could mislead the sync: a Pod it force-deleted still listed for a moment. A
+  // stand-in API whose cached list lags by one delete shows it; a real cluster cannot be made to lag on cue.
+  function laggingApi() {
+    const pods = new Map<string, K8sObject>();
+    let lagging: K8sObject[] = [];
+    let uid = 0;
+    const creates: string[] = [];
+    const api = {
+      creates,
+      async listPods(_ns: string | undefined, _sel?: string, opts: { cached?: boolean } = {}) {
+        return opts.cached ? [...pods.values(), ...lagging] : [...pods.values()];
+      },
+      async create(o: K8sObject) {
+        const made = structuredClone(o);
+        made.metadata.uid = `uid-${++uid}`;
+        made.status = { phase: 'Running', podIP: `10.244.0.${uid}`, conditions: [{ type: 'Ready', status: 'True' }] };
+        pods.set(`${o.metadata.namespace}/${o.metadata.name}`, made);
+        creates.push(`${o.metadata.namespace}/${o.metadata.name}`);
+        return made;
+      },
+      async delete(ref: { namespace?: string; name: string }) {
+        const k = `${ref.namespace}/${ref.name}`;
+        const gone = pods.get(k);
+        pods.delete(k);
+        if (gone) lagging = [gone];
+        return !!gone;
+      },
+      async apply() {},
+      async get() {
+        return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } };
+      },
+    };
+    return api;
+  }
+
+  it('makes again a Pod it deleted that the cache still lists', async () => {
+    const api = laggingApi();
+    const pods = new ClientPods(api as unknown as K8sOps, 'run-1');
+    const web = { namespace: 'default', labels: { app: 'web' } };
+    await pods.sync([web, { namespace: 'frontend' }], 1000);
+    await pods.sync([{ namespace: 'frontend' }], 1000);
+    const [again] = await pods.sync([web], 1000);
+    const name = `default/${clientFor(web).name}`;
+    expect(api.creates.filter((c) => c === name)).toHaveLength(2);
+    expect(again?.ip).toBe('10.244.0.3');
   });
 });

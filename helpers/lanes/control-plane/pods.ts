@@ -48,6 +48,14 @@ export class ClientPods {
   private readonly known = new Map<string, ClientPod>();
   private readonly namespaces = new Set<string>();
   private wantedSources: ProbeSource[] = [];
+  /**
+   * Pods are read from the API server's watch cache (a consistent list right after a write waits 50–80 ms
+   * here for the cache to catch up with etcd). The cache can only be behind in two ways, both covered: a
+   * Pod this object deleted may still show (its uid is remembered and skipped), and anything before this
+   * object existed (its first list is consistent). A Pod it created is seen in the cache before sync returns.
+   */
+  private readonly deletedUids = new Set<string>();
+  private listedOnce = false;
 
   constructor(
     private readonly k8s: K8sOps,
@@ -73,13 +81,14 @@ export class ClientPods {
     this.wantedSources = [...sources];
     const specs = sources.map(clientFor);
     const want = new Set(specs.map((s) => `${s.namespace}/${s.name}`));
-    const live = await this.k8s.list('v1', 'Pod', undefined, CLIENT_SELECTOR);
+    const live = await this.listClients();
     const have = new Set(live.map((p) => `${p.metadata.namespace}/${p.metadata.name}`));
     const stale = live.filter((p) => !want.has(`${p.metadata.namespace}/${p.metadata.name}`));
     await Promise.all(
-      stale.map((p) =>
-        this.k8s.delete({ apiVersion: 'v1', kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name }, { force: true }),
-      ),
+      stale.map(async (p) => {
+        await this.k8s.delete({ apiVersion: 'v1', kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name }, { force: true });
+        this.deletedUids.add(String(p.metadata.uid));
+      }),
     );
     for (const p of stale) this.known.delete(`${p.metadata.namespace}/${p.metadata.name}`);
     const missing = specs.filter((s) => !have.has(`${s.namespace}/${s.name}`));
@@ -108,12 +117,19 @@ export class ClientPods {
     for (const n of todo) this.namespaces.add(n);
   }
 
+  private async listClients() {
+    const cached = this.listedOnce;
+    this.listedOnce = true;
+    const pods = await this.k8s.listPods(undefined, CLIENT_SELECTOR, { cached });
+    return pods.filter((p) => !this.deletedUids.has(String(p.metadata.uid)));
+  }
+
   private async waitRunning(specs: { namespace: string; name: string; labels: Record<string, string> }[], timeoutMs: number) {
     if (specs.length === 0) return [];
     let pending = specs.map((s) => `${s.namespace}/${s.name}`);
     const ok = await pollUntil(
       async () => {
-        const pods = await this.k8s.list('v1', 'Pod', undefined, CLIENT_SELECTOR);
+        const pods = await this.listClients();
         for (const p of pods) {
           const st = p.status as { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] } | undefined;
           const ready = st?.phase === 'Running' && !!st.podIP && !!st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');

@@ -183,7 +183,12 @@ export class ControlPlaneStack {
           extraArgs: istiodCertArgs(certs),
           // As the installed Deployment sets it: the validation controller watches the webhook
           // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
-          extraEnv: { REVISION: 'default' },
+          // PILOT_MAX_REQUESTS_PER_SECOND: istiod admits new ADS streams at 15 + 5 × cores a second, one at a
+          // time (pilot/pkg/features/tuning.go RequestLimit; xds/discovery.go WaitForRequestLimit, burst 1):
+          // 25 a second here, a guard against a fleet of proxies reconnecting at once. The lane opens a fresh
+          // stream for every fetch and would wait about 40 ms for each; the limit decides when a stream is
+          // served, never what it is sent.
+          extraEnv: { REVISION: 'default', PILOT_MAX_REQUESTS_PER_SECOND: '10000' },
           // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
           // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
           // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
