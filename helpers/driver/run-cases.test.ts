@@ -5,7 +5,7 @@ import { expandCases, loadCatalogue } from '../catalogue/load.ts';
 import type { Lane, ScenarioHandle } from '../lanes/lane.ts';
 import { ModelLane } from '../lanes/model/lane.ts';
 import { ORACLE_ALIAS_NOTE, parseLaneName } from '../lanes/select.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
 import { expectProbe } from '../oracle/index.ts';
 import { PINNED } from '../tools/versions.ts';
 import { observeAll, runCases, withLane } from './run-cases.ts';
@@ -73,6 +73,29 @@ describe('runCases', () => {
       ...blocks.slice(1).map((b, i) => `replace ${blocks[i]} -> ${b}`),
       `clear ${blocks.at(-1)}`,
     ]);
+  });
+
+  it('applies each block knowing the sources its probes come from, each once', async () => {
+    class Sources extends Recorder {
+      asked: string[][] = [];
+      override async applyScenario(name: string, policy: PolicyMode, r: ResourceSet, sources: ProbeSource[] = []) {
+        this.asked.push(sources.map((s) => `${s.namespace}${s.labels ? JSON.stringify(s.labels) : ''}`));
+        return super.applyScenario(name, policy, r);
+      }
+    }
+    const lane = new Sources();
+    const some = cases.slice(0, 40);
+    await observeAll(lane, some);
+    const blocks = [...new Set(some.map((c) => `${c.policy}/${c.scenario.name}`))];
+    expect(lane.asked).toHaveLength(blocks.length);
+    blocks.forEach((b, i) => {
+      const want = new Set(
+        some
+          .filter((c) => `${c.policy}/${c.scenario.name}` === b)
+          .map((c) => `${c.probe.from.namespace}${c.probe.from.labels ? JSON.stringify(c.probe.from.labels) : ''}`),
+      );
+      expect(lane.asked[i]).toEqual([...want]);
+    });
   });
 
   it("a scenario that fails to apply: each of its probes is an `error` with the cause's first line, and the next scenario still runs", async () => {

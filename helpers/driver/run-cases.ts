@@ -4,7 +4,7 @@
 // lane is written once. It never owns the lane's lifetime: setup and teardown stay with the caller
 // (withLane below for those who want both around one call).
 import type { Lane, LaneInfo, ScenarioHandle } from '../lanes/lane.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
 
 /** What the driver needs of a case. A catalogue CaseRun fits as it is; a lab check or a fuzz probe builds one. */
 export interface DriverCase {
@@ -33,6 +33,19 @@ export interface DriverOptions {
   signal?: AbortSignal;
 }
 
+/** A block's probe sources, for the lane to have ready when it applies the block (its Pods, their xDS). */
+function sourcesByBlock<C extends DriverCase>(cases: readonly C[]): Map<C['scenario'], Map<PolicyMode, ProbeSource[]>> {
+  const out = new Map<C['scenario'], Map<PolicyMode, ProbeSource[]>>();
+  for (const c of cases) {
+    let byPolicy = out.get(c.scenario);
+    if (!byPolicy) out.set(c.scenario, (byPolicy = new Map()));
+    const list = byPolicy.get(c.policy) ?? [];
+    if (!list.some((s) => JSON.stringify(s) === JSON.stringify(c.probe.from))) list.push(c.probe.from);
+    byPolicy.set(c.policy, list);
+  }
+  return out;
+}
+
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 
 /**
@@ -48,11 +61,16 @@ interface Applied {
 
 export class CaseDriver<C extends DriverCase = DriverCase> {
   private current?: Applied;
+  private readonly sources?: Map<C['scenario'], Map<PolicyMode, ProbeSource[]>>;
 
   constructor(
     private readonly lane: Lane,
     private readonly opts: DriverOptions = {},
-  ) {}
+    /** Every case this driver will be asked for, when known: each block is applied knowing its probes' sources. */
+    cases?: readonly C[],
+  ) {
+    if (cases) this.sources = sourcesByBlock(cases);
+  }
 
   async observe(c: C): Promise<CaseObservation<C>> {
     const cur = this.current;
@@ -64,10 +82,11 @@ export class CaseDriver<C extends DriverCase = DriverCase> {
       const next: Applied = { scenario: c.scenario, policy: c.policy };
       this.current = next;
       const t0 = performance.now();
+      const sources = this.sources?.get(c.scenario)?.get(c.policy) ?? [];
       try {
         next.handle = replace
-          ? await replace(previous, c.scenario.name, c.policy, c.scenario.resources)
-          : await this.lane.applyScenario(c.scenario.name, c.policy, c.scenario.resources);
+          ? await replace(previous, c.scenario.name, c.policy, c.scenario.resources, sources)
+          : await this.lane.applyScenario(c.scenario.name, c.policy, c.scenario.resources, sources);
         this.opts.onApplied?.(next.handle, performance.now() - t0);
       } catch (e) {
         next.failure = `applying ${c.policy}/${c.scenario.name} failed: ${firstLine(e)}`;
@@ -105,9 +124,10 @@ export async function* runCases<C extends DriverCase>(
   cases: Iterable<C>,
   opts: DriverOptions = {},
 ): AsyncGenerator<CaseObservation<C>, void, undefined> {
-  const driver = new CaseDriver<C>(lane, opts);
+  const all = [...cases];
+  const driver = new CaseDriver<C>(lane, opts, all);
   try {
-    for (const c of cases) {
+    for (const c of all) {
       if (opts.signal?.aborted) return;
       yield await driver.observe(c);
     }

@@ -24,13 +24,13 @@ export async function finishScenarios(lane: Lane): Promise<void> {
   if (handle) await lane.clearScenario(handle);
 }
 
-async function apply(lane: Lane, s: FuzzScenario, resources: ResourceSet, workloads: ProbeSource[]): Promise<ScenarioHandle> {
+async function apply(lane: Lane, s: FuzzScenario, resources: ResourceSet, sources: ProbeSource[]): Promise<ScenarioHandle> {
   const name = `fuzz-${++scenarioCounter}`;
   const previous = applied.get(lane);
   applied.delete(lane);
-  if (previous && lane.replaceScenario) return lane.replaceScenario(previous, name, s.policy, resources, workloads);
+  if (previous && lane.replaceScenario) return lane.replaceScenario(previous, name, s.policy, resources, sources);
   if (previous) await lane.clearScenario(previous);
-  return lane.applyScenario(name, s.policy, resources, workloads);
+  return lane.applyScenario(name, s.policy, resources, sources);
 }
 
 /** Applies one admitted scenario, observes every probe, compares, clears. */
@@ -44,7 +44,14 @@ export async function runScenario(
   const resources = a.resources;
   // Every Pod the scenario has exists before it is applied, and the model is told which.
   const workloads = scenarioPods(resources, s.probes);
-  const handle = await apply(lane, s, resources, workloads);
+  // The lane is told the probes' sources: it makes the same Pods (those of the scenario's selectors and the
+  // plain clients besides), and fetches the sources' xDS as soon as the scenario is in.
+  const handle = await apply(
+    lane,
+    s,
+    resources,
+    s.probes.map((p) => toProbe(p).from),
+  );
   const probes: ProbeOutcome[] = [];
   let unknown: string[] = [];
   try {

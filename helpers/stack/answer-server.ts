@@ -25,11 +25,12 @@ async function answer(lane: Lane, conn: Socket, req: AnswerRequest, say: (l: str
     conn.end();
     return;
   }
-  const driver = new CaseDriver(lane);
+  const cases = scenarioCases('expect', req.policy, req.resources, req.probes);
+  const driver = new CaseDriver(lane, {}, cases);
   const t0 = performance.now();
   let answeredMs = 0;
   try {
-    for (const c of scenarioCases('expect', req.policy, req.resources, req.probes)) {
+    for (const c of cases) {
       // The asker shows istiod's path from the evidence; the raw xDS would only weigh on the socket.
       const { xds: _xds, ...observation } = (await driver.observe(c)).observation;
       send(conn, { type: 'observation', observation });

@@ -122,7 +122,7 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
         info = await lane.setup();
         // The attached lane knows the stack, not how it was started: `run`'s lane said that.
         if (early) info = early.info;
-        driver = new CaseDriver(lane);
+        driver = new CaseDriver(lane, {}, opts.cases);
       } catch (e) {
         setupError = keepSetupLogs((e as Error).message, reportDir);
         // The reporters print this error: let it name the kept copies, not files already removed.

@@ -148,8 +148,8 @@ export class ControlPlaneLane implements Lane {
 
   /**
    * Applies a scenario: its client Pods first (Running, Ready, with IPs), then its objects, then the
-   * barrier and the mesh with its marker. `sources`: probe sources beyond those the scenario's workload
-   * selectors name (a caller that knows its probes passes them, so no Pod appears after the apply).
+   * barrier and the mesh with its marker. `sources`: the probe sources the caller will observe from; their
+   * Pods are made with the scenario's (so none appears after the apply) and their xDS is fetched at once.
    */
   async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, sources: ProbeSource[] = []): Promise<ScenarioHandle> {
     const { k8s, barrier, observer, pods, mesh } = this.started();
@@ -199,6 +199,11 @@ export class ControlPlaneLane implements Lane {
     };
     const handle: ScenarioHandle = { name, policy };
     this.current = { handle, generation, proxyMetadata: proxyMetadataOf(live) };
+    // The sources the caller named are the ones it will probe from: their sidecars' xDS is fetched now.
+    observer.prefetch(
+      sources.map((s) => pods.get(s)).filter((p): p is ClientPod => p !== undefined),
+      this.current,
+    );
     return handle;
   }
 

@@ -42,6 +42,8 @@ const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 export class SidecarObserver {
   private readonly snapshots = new Map<string, XdsSnapshot>();
+  /** Fetches under way (prefetch, or a first observe), so a source is fetched once per scenario. */
+  private readonly fetching = new Map<string, Promise<XdsSnapshot>>();
 
   constructor(
     private readonly istiod: Istiod,
@@ -53,6 +55,7 @@ export class SidecarObserver {
   /** Forget every fetched snapshot (the scenario changed). */
   reset(): void {
     this.snapshots.clear();
+    this.fetching.clear();
     this.next?.reset();
   }
 
@@ -76,12 +79,31 @@ export class SidecarObserver {
     const key = `${pod.name}/${pod.namespace}`;
     const cached = this.snapshots.get(key);
     if (cached) return { snapshot: cached, identity, fresh: false };
+    const snapshot = await this.fetch(key, identity);
+    // The first observation of a scenario's source is the fresh fetch, whether or not it was started ahead.
+    const fresh = !this.snapshots.has(key);
+    this.snapshots.set(key, snapshot);
+    return { snapshot, identity, fresh };
+  }
+
+  /**
+   * Starts the fetches of these Pods' sidecars at once, after the scenario is applied and before its first
+   * probe: istiod builds one while the lane decodes another. Each is the fetch the Pod's first probe would
+   * have made (a fresh stream, after the barrier); a failure is reported by that probe.
+   */
+  prefetch(pods: ClientPod[], applied: AppliedScenario): void {
+    for (const pod of pods) this.fetch(`${pod.name}/${pod.namespace}`, this.identityOf(pod, applied)).catch(() => {});
+  }
+
+  private fetch(key: string, identity: SidecarIdentity): Promise<XdsSnapshot> {
+    const under = this.fetching.get(key);
+    if (under) return under;
     // pilot-agent runs its DNS proxy, and asks for the name table, when ISTIO_META_DNS_CAPTURE parses as a
     // Go bool that is true (pkg/env bool variables use strconv.ParseBool; anything else is the default, off).
     const dnsProxy = GO_TRUE.has(identity.extraMetadata?.DNS_CAPTURE ?? '');
-    const snapshot = await this.istiod.snapshot(identity, { nameTable: dnsProxy });
-    this.snapshots.set(key, snapshot);
-    return { snapshot, identity, fresh: true };
+    const started = this.istiod.snapshot(identity, { nameTable: dnsProxy });
+    this.fetching.set(key, started);
+    return started;
   }
 
   async observe(pod: ClientPod, applied: AppliedScenario, probe: Probe): Promise<Observation> {

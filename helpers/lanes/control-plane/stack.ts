@@ -192,7 +192,7 @@ export class ControlPlaneStack {
           // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
           // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
           // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
-          debounceAfter: o.debounceAfter ?? '10ms',
+          debounceAfter: o.debounceAfter ?? '1ms',
         }),
         // The lane's Pods after the restored ones are replaced (the replacement deletes every Pod it lists).
         cluster.settled.then(() => o.whileIstiodStarts?.(cluster!.k8s)),
