@@ -201,12 +201,13 @@ export function buildListeners(
   };
   for (const sp of ordered) {
     if (sp.catchAll) locked ??= new Set(out.keys());
-    if (sp.catchAll && instancesOnly(sp)) continue;
     if (instancesOnly(sp)) {
       // Its HTTP routes are built from the services, not the listeners: they appear if another service opens the port.
-      if (sp.kind === 'sniffed') routeOnly.push(sp);
+      if (sp.kind === 'sniffed' && !sp.catchAll) routeOnly.push(sp);
       // One listener per instance (selected Pod) address (listener.go buildSidecarOutboundListeners binds a
-      // Passthrough service with LabelSelectors to its instances' addresses).
+      // Passthrough service with LabelSelectors to its instances' addresses). The port-less egress listener does
+      // this too for a port a listener with the port has, on the instance keys that one left free. Checked on
+      // istiod eed52ebb66ad (2026-12-03), fixtures/rules/catch-all-instance-listeners.yaml.
       for (const ip of sp.instanceIps ?? []) {
         if (ip === sp.ownInstanceIp) continue;
         const name = `${ip}_${sp.port}`;
