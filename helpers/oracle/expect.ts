@@ -678,11 +678,12 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     policy: decision.mode,
     rule: landing.rule,
     rules: [...new Set(rules)],
-    ...(proxyNote.length || upperCaseHosts(scenario, probe)
+    ...(proxyNote.length || upperCaseHosts(scenario, probe) || landing.undecided
       ? {
           notModelled: [
             ...(proxyNote.length ? ['a non-HTTP call on an HTTP_PROXY port (an HTTP connection manager takes it)'] : []),
             ...(upperCaseHosts(scenario, probe) ? [UPPER_CASE_NOTE] : []),
+            ...(landing.undecided ? [landing.undecided] : []),
           ],
         }
       : {}),

@@ -19,6 +19,8 @@ export interface Landing {
   rule: RuleId;
   /** Rules passed before the deciding one (the chain or route that led to it). */
   via: RuleId[];
+  /** Set when istiod's answer depends on something the model cannot tell (said aloud as not modelled). */
+  undecided?: string;
 }
 
 /** Where an HTTP request meets a policy catch-all: a port's route, or virtualOutbound's DFP chain. */
@@ -218,13 +220,19 @@ function landWildcard(
       vh?.byAddress && vh.sp.se.addresses.length > 1
         ? ` (one of ${vh.sp.se.addresses.length} addresses; istiod keeps one per host, which one is arbitrary)`
         : '';
-    if (vh)
-      return toService(
+    if (vh) {
+      const landing = toService(
         vh.sp,
         `${at}, HTTP chain, route ${port}, virtual host ${vh.sp.host}:${port}${oneOfSeveral}`,
         vh.byAddress ? 'se.http-route-address' : 'se.http-route',
         true,
       );
+      // Tried on istiod eed52ebb66ad (2026-12-03): the address kept is neither the first nor the last declared,
+      // nor steady when a CIDR is among them (fuzz-s1-5, fixtures/rules/pending).
+      return oneOfSeveral
+        ? { ...landing, undecided: 'an HTTP call by address to an entry with several addresses (istiod keeps one per host)' }
+        : landing;
+    }
     return policyLanding(
       mode,
       `${at}, HTTP chain, route ${port}: no virtual host for ${host}${probe.to.absolute ? '.' : ''}`,
