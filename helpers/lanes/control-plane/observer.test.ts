@@ -42,3 +42,21 @@ describe('the sidecar observer’s fetches', () => {
     expect(again).toMatchObject({ fresh: true, snapshot: { versions: { cds: '2' } } });
   });
 });
+
+describe('a failed fetch', () => {
+  it('is not kept: the next probe of the source asks istiod again', async () => {
+    let calls = 0;
+    const istiod = {
+      async snapshot(): Promise<XdsSnapshot> {
+        calls++;
+        if (calls === 1) throw new Error('stream reset');
+        return { clusters: [], listeners: [], routes: [], versions: {} };
+      },
+    } as unknown as Istiod;
+    const observer = new SidecarObserver(istiod, '1.32.0');
+    observer.prefetch([pod], applied);
+    await expect(observer.snapshotFor(pod, applied)).rejects.toThrow('stream reset');
+    await expect(observer.snapshotFor(pod, applied)).resolves.toMatchObject({ fresh: true });
+    expect(calls).toBe(2);
+  });
+});

@@ -103,6 +103,10 @@ export class SidecarObserver {
     const dnsProxy = GO_TRUE.has(identity.extraMetadata?.DNS_CAPTURE ?? '');
     const started = this.istiod.snapshot(identity, { nameTable: dnsProxy });
     this.fetching.set(key, started);
+    // A failed fetch is not kept: the source's next probe asks again, as it did before fetches were shared.
+    started.catch(() => {
+      if (this.fetching.get(key) === started) this.fetching.delete(key);
+    });
     return started;
   }
 
