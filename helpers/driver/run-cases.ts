@@ -33,15 +33,23 @@ export interface DriverOptions {
   signal?: AbortSignal;
 }
 
+/** Each probe source once, in first-seen order (a source is its namespace and labels). */
+export function uniqueSources(sources: readonly ProbeSource[]): ProbeSource[] {
+  const seen = new Map<string, ProbeSource>();
+  for (const s of sources) {
+    const key = `${s.namespace}\n${JSON.stringify(Object.entries(s.labels ?? {}).sort())}`;
+    if (!seen.has(key)) seen.set(key, s);
+  }
+  return [...seen.values()];
+}
+
 /** A block's probe sources, for the lane to have ready when it applies the block (its Pods, their xDS). */
 function sourcesByBlock<C extends DriverCase>(cases: readonly C[]): Map<C['scenario'], Map<PolicyMode, ProbeSource[]>> {
   const out = new Map<C['scenario'], Map<PolicyMode, ProbeSource[]>>();
   for (const c of cases) {
     let byPolicy = out.get(c.scenario);
     if (!byPolicy) out.set(c.scenario, (byPolicy = new Map()));
-    const list = byPolicy.get(c.policy) ?? [];
-    if (!list.some((s) => JSON.stringify(s) === JSON.stringify(c.probe.from))) list.push(c.probe.from);
-    byPolicy.set(c.policy, list);
+    byPolicy.set(c.policy, uniqueSources([...(byPolicy.get(c.policy) ?? []), c.probe.from]));
   }
   return out;
 }

@@ -23,6 +23,11 @@ export interface Lane {
    * probe sources the caller will observe from, so a lane that makes Pods makes them all before applying.
    */
   applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, sources?: ProbeSource[]): Promise<ScenarioHandle>;
+  /**
+   * The Pods this lane runs for a scenario probed from `sources`, when it runs more than those sources' own
+   * (the model is told them: which Pods exist decides what a workloadSelector selects).
+   */
+  podsFor?(resources: ResourceSet, sources: ProbeSource[]): ProbeSource[];
   /** Observe what the mesh does with a probe under the applied scenario. */
   observe(handle: ScenarioHandle, probe: Probe): Promise<Observation>;
   /** Remove the scenario's resources. */

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandCases, loadCatalogue, RULES_DIR } from '../catalogue/load.ts';
+import { sourcesFor } from '../lanes/control-plane/pods.ts';
 import { expectProbe } from './index.ts';
 import { PINNED } from '../tools/versions.ts';
 
@@ -21,8 +22,12 @@ describe('pinned rule probes (fixtures/rules) on the oracle', () => {
   for (const c of pinned) {
     it(c.id, () => {
       const want = c.probe.expect[c.policy]!;
-      // The lane runs one client Pod per probe source of the scenario; a ServiceEntry workloadSelector sees them all.
-      const workloads = c.scenario.probes.map((p) => p.from);
+      // The pins are the control-plane lane's, whose Pods are those it runs for the scenario's probes (one per
+      // probe source, one per workload selector, the plain clients): a ServiceEntry workloadSelector sees them all.
+      const workloads = sourcesFor(
+        c.scenario.resources,
+        c.scenario.probes.map((p) => p.from),
+      );
       const got = expectProbe(c.scenario.resources, c.probe, { istioVersion: VERSION, policy: c.policy, workloads });
       expect({ verdict: got.verdict, cluster: got.cluster, ...(want.signal ? { signal: got.signal } : {}) }, got.reason).toEqual(want);
     });

@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { CaseRun } from '../catalogue/types.ts';
 import type { Lane, LaneInfo } from '../lanes/lane.ts';
-import { CaseDriver } from '../driver/run-cases.ts';
+import { CaseDriver, uniqueSources } from '../driver/run-cases.ts';
 import { createLane, parseLaneName, type LaneName } from '../lanes/select.ts';
 import { readTarget, resolveTarget } from '../lanes/target.ts';
 import { judge, type CaseResult, type RunReport } from '../report/results.ts';
 import { pinFor } from '../catalogue/pins.ts';
 import type { PinnedExpectation } from '../catalogue/types.ts';
-import type { Observation } from '../model/types.ts';
+import type { Observation, ProbeSource } from '../model/types.ts';
 import { writePartialReport, writeReports } from '../report/write.ts';
 import { keepRunLogs, keepSetupLogs } from '../report/logs.ts';
 import { prepareReportDir } from '../report/dir.ts';
@@ -92,6 +92,19 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
     const reportDir = env.EGRESS_REPORT_DIR ?? join(process.cwd(), 'artifacts');
     const startedAt = new Date().toISOString();
 
+    // The model is told the Pods the lane runs for a case's block: the driver applies each block with its
+    // probes' sources, and a lane may run more Pods than those (Lane.podsFor).
+    const blocks = scenarioBlocks(opts.cases);
+    const blockSources = new Map<CaseRun, ProbeSource[]>();
+    for (const block of blocks) {
+      const sources = uniqueSources(block.map((c) => c.probe.from));
+      for (const c of block) blockSources.set(c, sources);
+    }
+    const workloadsFor = (c: CaseRun): ProbeSource[] => {
+      const sources = blockSources.get(c) ?? [c.probe.from];
+      return lane?.podsFor?.(c.scenario.resources, sources) ?? sources;
+    };
+
     beforeAll(async () => {
       try {
         // A report dir that cannot be written fails here, in one line, before the lane creates anything.
@@ -159,19 +172,19 @@ export function defineLaneSuite(opts: LaneSuiteOptions): void {
           if (ran.has(c.id)) continue;
           const sig = interruptedBy();
           const message = sig ? `not run: interrupted by ${sig}` : 'not run: the run stopped first';
-          results.push({ ...caseBase(c, oracleVersion), outcome: 'skipped', message });
+          results.push({ ...caseBase(c, oracleVersion, workloadsFor(c)), outcome: 'skipped', message });
         }
         const files = writeReports(reportDir, report(false));
         process.stdout.write(`reports: ${files.join(', ')}\n`);
       }
     });
 
-    for (const block of scenarioBlocks(opts.cases)) {
+    for (const block of blocks) {
       const { scenario, policy } = block[0];
       describe(`${policy}/${scenario.name}`, () => {
         for (const c of block) {
           it(c.id, async ({ task, skip }) => {
-            const base = caseBase(c, oracleVersion);
+            const base = caseBase(c, oracleVersion, workloadsFor(c));
             const { expected } = base;
             // The run reporter prints the case from task meta, not the assertion below.
             const record = (r: CaseResult) => {

@@ -207,6 +207,11 @@ export class ControlPlaneLane implements Lane {
     return handle;
   }
 
+  /** The plain client of every client namespace, one Pod per workload selector, one per probe source. */
+  podsFor(resources: ResourceSet, sources: ProbeSource[]): ProbeSource[] {
+    return sourcesFor(resources, sources);
+  }
+
   /** The Pod of a probe's source; one the scenario did not name is made now (and goes with the scenario). */
   private async podFor(source: ProbeSource): Promise<ClientPod> {
     const { pods } = this.started();
