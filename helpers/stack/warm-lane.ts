@@ -3,9 +3,10 @@
 // meshConfig and policy over it), then the lane's live barrier waits until istiod has pushed exactly
 // that, and probes are observed as on a fresh stack. Teardown leaves the stack running for the next
 // command; the next scenario replaces this one's objects.
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../model/types.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../model/types.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lanes/lane.ts';
 import type { ControlPlaneLane, LaneState } from '../lanes/control-plane/lane.ts';
+import { NO_RESOURCES } from '../lanes/control-plane/pods.ts';
 import { ClientNodeK8s, type K8sOps } from '../k8s/client.ts';
 import { deepMerge, meshConfigOf, namespaceObjects, scenarioObjects } from '../k8s/manifests.ts';
 import { ensureNamespaces, syncScenarioObjects } from '../k8s/workloads.ts';
@@ -53,7 +54,13 @@ export class WarmLane implements Lane {
     };
   }
 
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
+  podsFor(resources: ResourceSet, sources: ProbeSource[]): ProbeSource[] {
+    return this.live.podsFor(resources, sources);
+  }
+
+  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, sources: ProbeSource[] = []): Promise<ScenarioHandle> {
+    // The Pods first, as on a fresh stack: the barrier below is then taken with them in the cluster.
+    await this.live.syncPods(resources, sources);
     const objects = scenarioObjects(resources, this.runId, ++this.generation);
     const namespaces = new Set(objects.map((o) => o.metadata.namespace!));
     await ensureNamespaces(
@@ -76,6 +83,8 @@ export class WarmLane implements Lane {
   async clearScenario(_handle: ScenarioHandle): Promise<void> {
     await syncScenarioObjects(this.k8s, [], this.runId);
     await writeMeshConfig(this.k8s, this.rec.baseMesh);
+    // The scenario's own Pods go; the plain clients stay for the next command.
+    await this.live.syncPods(NO_RESOURCES, []);
   }
 
   async diagnose(probe: Probe, dir: string): Promise<string[]> {

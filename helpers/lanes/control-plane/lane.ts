@@ -212,6 +212,14 @@ export class ControlPlaneLane implements Lane {
     return sourcesFor(resources, sources);
   }
 
+  /**
+   * Makes the client Pods exactly podsFor(resources, sources), Running and Ready with IPs: for a caller that
+   * writes a scenario itself (the warm stack) and must have them before its barrier, as applyScenario does.
+   */
+  async syncPods(resources: ResourceSet, sources: ProbeSource[]): Promise<void> {
+    await this.started().pods.sync(this.podsFor(resources, sources), this.opts.applyTimeoutMs ?? 20_000);
+  }
+
   /** The Pod of a probe's source; one the scenario did not name is made now (and goes with the scenario). */
   private async podFor(source: ProbeSource): Promise<ClientPod> {
     const { pods } = this.started();
