@@ -294,6 +294,17 @@ describe('the wildcard listener 0.0.0.0_<port> (listener.go buildSidecarOutbound
     );
   });
 
+  it('a /0 range on an address other than 0.0.0.0 keeps its prefix range (listener.go drops only constants.UnspecifiedIP): it takes every destination', () => {
+    const all = sp('all', 'tcp', 5432, { cidrs: ['10.0.0.0/0'] });
+    const other = sp('other', 'tcp', 5432);
+    expect(
+      ends(land(wild(5432, { cidr: [all], matchAll: other }), probe('tcp://db.example.com:5432'), '11.0.0.1', REGISTRY_ONLY)),
+    ).toMatchObject({
+      cluster: 'outbound|5432||all.example.com',
+      rule: 'se.cidr-chain',
+    });
+  });
+
   it('a TLS chain in the range needs its SNI, exact before the longest wildcard; without one, a plain chain of the range', () => {
     const star = sp('star', 'tls', 443, { host: '*.example.com', cidrs: ['10.1.0.0/16'] });
     const deeper = sp('deeper', 'tls', 443, { host: '*.api.example.com', cidrs: ['10.1.0.0/16'] });
@@ -440,6 +451,8 @@ describe('the wildcard listener 0.0.0.0_<port> (listener.go buildSidecarOutbound
     expect(at('https://x.api.example.com/').how).toMatch(/SNI chain x\.api\.example\.com →/);
     expect(ends(at('https://y.api.example.com/')).cluster).toBe('outbound|443||*.api.example.com');
     expect(ends(at('https://y.example.com/')).cluster).toBe('outbound|443||*.example.com');
+    // A name no chain takes: the default chain (no tls routes anywhere).
+    expect(ends(at('https://nowhere.org/')).via).toEqual(['listener.default-chain']);
     // tls.go: with tls routes the service gets one chain per route match, on its sniHosts, and none of its own.
     const routes = (s: ServicePort) => (s === star ? ['a.example.com', '*.b.example.com'] : undefined);
     expect(ends(at('https://a.example.com/', routes)).cluster).toBe('outbound|443||*.example.com');
