@@ -128,6 +128,8 @@ spec:
 `;
     const e = ask(yaml, 'http://a.example.com/');
     expect(e.path).toEqual(['sidecar outbound|80||a.example.com tls:SIMPLE']);
+    // No VirtualService: no route facts on the hop.
+    expect(e.hops?.[0]?.route).toBeUndefined();
     expect(e.reason).toMatch(/DestinationRule default\/dr applies for default/);
     expect(e.reason).not.toMatch(/not built/);
   });
@@ -178,11 +180,7 @@ spec:
 
   it("a mesh default exportTo other than '*' for a VirtualService without exportTo (istiod applied one elsewhere all the same)", () => {
     expect(withDefault(`${ENTRY}${VS}`, ['.']).notModelled).toContain(DEFAULT_EXPORT);
-    expect(withDefault(`${ENTRY}${VS}`, ['.']).reason).toMatch(/not modelled: meshConfig\.defaultVirtualServiceExportTo/);
-    expect(withDefault(`${ENTRY}${VS}`, ['*']).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
-    expect(withDefault(`${ENTRY}${VS}`, undefined).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
-    expect(withDefault(`${ENTRY}${VS}  exportTo: ["."]\n`, ['.']).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
-    // Only VirtualServices: a DestinationRule without exportTo is not concerned.
+    // Any VirtualService without exportTo, whatever else the routing holds.
     const dr = `${ENTRY}
 ---
 apiVersion: networking.istio.io/v1
@@ -191,6 +189,12 @@ metadata: {name: dr, namespace: default}
 spec:
   host: a.example.com
 `;
+    expect(withDefault(`${dr}${VS}`, ['.']).notModelled).toContain(DEFAULT_EXPORT);
+    expect(withDefault(`${ENTRY}${VS}`, ['.']).reason).toMatch(/not modelled: meshConfig\.defaultVirtualServiceExportTo/);
+    expect(withDefault(`${ENTRY}${VS}`, ['*']).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
+    expect(withDefault(`${ENTRY}${VS}`, undefined).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
+    expect(withDefault(`${ENTRY}${VS}  exportTo: ["."]\n`, ['.']).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
+    // Only VirtualServices: a DestinationRule without exportTo is not concerned.
     expect(withDefault(dr, ['.']).notModelled ?? []).not.toContain(DEFAULT_EXPORT);
   });
 
@@ -212,6 +216,16 @@ spec:
     expect(withDefault(`${ENTRY}${VS}${sidecar('HTTP_PROXY')}`, undefined).notModelled ?? []).not.toContain(note);
     expect(withDefault(`${ENTRY}${VS}${sidecar('HTTP')}`, undefined, 'http://a.example.com:8081/').notModelled ?? []).not.toContain(note);
     expect(withDefault(`${ENTRY}${sidecar('HTTP_PROXY')}`, undefined, 'http://a.example.com:8081/').notModelled ?? []).not.toContain(note);
+    const dr = `${ENTRY}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr, namespace: default}
+spec:
+  host: a.example.com
+`;
+    expect(withDefault(`${dr}${sidecar('HTTP_PROXY')}`, undefined, 'http://a.example.com:8081/').notModelled ?? []).not.toContain(note);
+    expect(withDefault(`${dr}${VS}${sidecar('HTTP_PROXY')}`, undefined, 'http://a.example.com:8081/').notModelled).toContain(note);
   });
 });
 
@@ -239,6 +253,8 @@ spec:
     expect(missed).toMatchObject({ verdict: 'blocked', cluster: '(no route)', signal: 'http-404' });
     expect(missed.path).toEqual(['sidecar (no route)']);
     expect(missed.reason).toMatch(/has a virtual host b\.example\.com on route 80 whose routes do not match \/other: Envoy answers 404/);
+    // No routing resource at all: the sidecar's answer as it is, no hop followed.
+    expect(ask(ENTRY, 'http://a.example.com/').hops).toBeUndefined();
     // Without the VirtualService, the catch-all's 502 (REGISTRY_ONLY).
     expect(ask(ENTRY, 'http://b.example.com/api')).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'http-502' });
     // Plain TCP or TLS to that name meets no HTTP route.
