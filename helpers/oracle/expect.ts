@@ -624,6 +624,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     tlsRouteSni,
     (host) => meshHttpRouted(meshRouting, host, probe.from.namespace, probe.to.port, source),
     routeSni,
+    meshPort(resources, 'proxyListenPort', 15001),
   );
   const conflicts = listener?.conflicts.length
     ? [

@@ -271,9 +271,6 @@ function landWildcard(
   return policyLanding(mode, `${at}: ${why}; default chain`, 'listener.default-chain');
 }
 
-/** meshConfig.proxyListenPort, the port virtualOutbound listens on (mesh.go default). */
-const PROXY_LISTEN_PORT = 15001;
-
 export function land(
   l: ListenerModel | undefined,
   probe: Probe,
@@ -285,18 +282,21 @@ export function land(
   httpRouted?: (host: string) => boolean,
   /** The SNIs of mesh VirtualService tls routes for a TLS service, when they replace its own chain. */
   routeSni?: (sp: ServicePort) => string[] | undefined,
+  /** meshConfig.proxyListenPort, the port virtualOutbound listens on (15001 unless the mesh says otherwise). */
+  capturePort = 15001,
 ): Landing {
-  if (!l && probe.to.port === PROXY_LISTEN_PORT) {
+  if (!l && probe.to.port === capturePort) {
     // listener_builder.go blackholeFilterChain: a call to the capture port itself would loop back into the
-    // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy. Upstream: TestLoop
-    // (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml).
+    // proxy, so virtualOutbound sends it to BlackHoleCluster whatever the policy; the port is the mesh's
+    // ProxyListenPort. Upstream: TestLoop (sidecar_simulation_test.go; fixtures/rules/upstream-loop.yaml);
+    // another port checked on istiod eed52ebb66ad (2026-12-03), fixtures/rules/capture-port-from-mesh.yaml.
     return {
       cluster: BLACKHOLE,
       blocked: true,
       signal: 'tcp-close',
       rule: 'capture-port.loop',
       via: [],
-      how: `port ${PROXY_LISTEN_PORT} is the sidecar's own capture port: virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
+      how: `port ${capturePort} is the sidecar's own capture port (meshConfig.proxyListenPort): virtualOutbound-blackhole chain → BlackHoleCluster under any policy`,
     };
   }
   if (!l)
