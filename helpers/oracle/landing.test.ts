@@ -4,37 +4,14 @@
 // buildCatchAllVirtualHost, listener_builder.go buildOutboundCatchAllNetworkFilterChains / blackholeFilterChain,
 // listener.go buildSidecarOutboundListener, tls.go buildSidecarOutboundTLSFilterChainOpts, cluster.go.
 import { describe, expect, it } from 'vitest';
-import type { PortProtocol, Probe, Resolution, ServiceEntry } from '../model/types.ts';
+import type { PortProtocol, Probe, ServiceEntry } from '../model/types.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { BLACKHOLE, DFP_CLUSTER, land } from './landing.ts';
 import type { AddressListener, PortKind, ServicePort, WildcardListener } from './listeners.ts';
 import type { PolicyDecision } from './policy.ts';
+import { testEntry, testServicePort } from '../testing/service-ports.ts';
 
-function entry(
-  name: string,
-  protocol: PortProtocol,
-  port: number,
-  o: { resolution?: Resolution; addresses?: string[]; endpoints?: string[] } = {},
-): ServiceEntry {
-  return {
-    kind: 'ServiceEntry',
-    name,
-    namespace: 'frontend',
-    order: 0,
-    hosts: [`${name}.example.com`],
-    addresses: o.addresses ?? [],
-    ports: [{ number: port, name: `p${port}`, protocol }],
-    location: 'MESH_EXTERNAL',
-    resolution: o.resolution ?? 'DNS',
-    endpoints: (o.endpoints ?? []).map((address) => ({ address })),
-    exportTo: [],
-    source: { file: 'landing.test.ts', doc: 1 },
-    manifest: {},
-  };
-}
-let created = 0;
-
-/** One host:port of an entry (only what land reads). */
+/** One host:port of an entry of that kind's protocol; `se` overrides fields of the entry. */
 function sp(
   name: string,
   kind: PortKind,
@@ -43,18 +20,7 @@ function sp(
 ): ServicePort {
   const { se: seOver, ...rest } = o;
   const protocol: PortProtocol = kind === 'http' ? 'HTTP' : kind === 'tls' ? 'TLS' : kind === 'sniffed' ? '' : 'TCP';
-  const se = { ...entry(name, protocol, port), ...seOver };
-  return {
-    se,
-    host: se.hosts[0]!,
-    port,
-    kind,
-    ips: [],
-    cidrs: [],
-    autoAllocated: false,
-    rank: [0, created++, se.hosts[0]!, 'frontend'],
-    ...rest,
-  };
+  return testServicePort({ ...testEntry(name, protocol, port), ...seOver }, port, kind, rest);
 }
 
 const wild = (port: number, o: Partial<WildcardListener> = {}): WildcardListener => ({

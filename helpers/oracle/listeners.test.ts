@@ -5,36 +5,13 @@
 // mergeTCPFilterChains and filterChainOpts.conflictsWith (a chain equal to an earlier one is dropped),
 // isConflictWithWellKnownPort, and tls.go buildSidecarOutboundTLSFilterChainOpts (when a TLS chain matches SNI).
 import { describe, expect, it } from 'vitest';
-import type { PortProtocol, Resolution, ServiceEntry } from '../model/types.ts';
+import type { PortProtocol, Resolution } from '../model/types.ts';
+import { testEntry, testServicePort } from '../testing/service-ports.ts';
 import { buildListeners, type AddressListener, type ServicePort, type WildcardListener } from './listeners.ts';
 import { parseIstioVersion } from './version.ts';
 
 const V = parseIstioVersion('1.30.3');
-let created = 0;
-
-/** A ServiceEntry with one port, as the loader gives it (only what buildListeners reads). */
-function entry(name: string, protocol: PortProtocol, port: number, o: { resolution?: Resolution; host?: string } = {}): ServiceEntry {
-  return {
-    kind: 'ServiceEntry',
-    name,
-    namespace: 'frontend',
-    order: created,
-    hosts: [o.host ?? `${name}.example.com`],
-    addresses: [],
-    ports: [{ number: port, name: `p${port}`, protocol }],
-    location: 'MESH_EXTERNAL',
-    resolution: o.resolution ?? 'DNS',
-    endpoints: [],
-    exportTo: [],
-    source: { file: 'listeners.test.ts', doc: 1 },
-    manifest: {},
-  };
-}
-
-/**
- * One host:port of an entry, processed after every one made before it (rank = creation order, as
- * expect.ts ranks entries by creation time). `kind` defaults to the port protocol's.
- */
+/** One host:port of an entry; `kind` follows the port protocol. */
 function svc(
   name: string,
   protocol: PortProtocol,
@@ -42,19 +19,9 @@ function svc(
   o: Partial<Omit<ServicePort, 'se' | 'port' | 'rank'>> & { resolution?: Resolution; host?: string } = {},
 ): ServicePort {
   const { resolution, host, ...rest } = o;
-  const se = entry(name, protocol, port, { ...(resolution ? { resolution } : {}), ...(host ? { host } : {}) });
+  const se = testEntry(name, protocol, port, { ...(resolution ? { resolution } : {}), ...(host ? { host } : {}) });
   const kind = protocol === 'HTTP' || protocol === 'HTTP_PROXY' ? 'http' : protocol === 'TLS' ? 'tls' : protocol === '' ? 'sniffed' : 'tcp';
-  return {
-    se,
-    host: se.hosts[0]!,
-    port,
-    kind,
-    ips: [],
-    cidrs: [],
-    autoAllocated: false,
-    rank: [0, created++, se.hosts[0]!, 'frontend'],
-    ...rest,
-  };
+  return testServicePort(se, port, kind, rest);
 }
 
 const wildcardOf = (ports: ServicePort[], name: string) => {
