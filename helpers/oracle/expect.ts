@@ -658,6 +658,7 @@ function expectAt(scenario: ResourceSet, probe: Probe, opts: OracleOptions): Ora
     ...conflicts,
     ...proxyNote,
     landing.how,
+    ...(landing.undecided ? [`not modelled: ${landing.undecided}`] : []),
   ].join('; ');
   const viaDns = dst !== undefined && !probe.to.isIp && listener?.kind === 'address' && !listener.service.autoAllocated;
   const instancesOnlyHere = vis.ports.some((sp) => sp.port === probe.to.port && instancesOnly(sp) && relevant(sp.se, probe));
