@@ -59,6 +59,36 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     expect(snap.clusters.map((c) => c.name)).toEqual(expect.arrayContaining(['PassthroughCluster', 'BlackHoleCluster']));
   });
 
+  it("fetches each probe source's xDS once per scenario, started as the scenario is applied, and again for the next", async () => {
+    const istiod = lane.istiodProcess!;
+    const fetch = istiod.snapshot.bind(istiod);
+    const asked: string[] = [];
+    istiod.snapshot = (identity, opts) => {
+      // The egress gateway's own fetches (istio-system, gateway-hop.ts) are another observer's.
+      if (identity.namespace !== 'istio-system') asked.push(identity.namespace);
+      return fetch(identity, opts);
+    };
+    try {
+      const sources = [{ namespace: 'frontend' }, { namespace: 'default' }];
+      const h = await lane.applyScenario('prefetch', 'REGISTRY_ONLY', resources([DB_TCP]), sources);
+      const seen = [];
+      for (const [from, url] of [
+        ['frontend', 'tcp://db.example.com:5432'],
+        ['frontend', 'tcp://unknown.example.com:6379'],
+        ['default', 'tcp://db.example.com:5432'],
+      ] as const)
+        seen.push(await lane.observe(h, probe(from, url)));
+      expect([...asked].sort(), asked.join(',')).toEqual(['default', 'frontend']);
+      expect(seen.map((o) => o.evidence.freshFetch)).toEqual([true, false, true]);
+      expect(seen.map((o) => o.cluster)).toEqual(['outbound|5432||db.example.com', 'BlackHoleCluster', 'outbound|5432||db.example.com']);
+      const next = await lane.applyScenario('prefetch-2', 'REGISTRY_ONLY', resources(), sources);
+      expect(await lane.observe(next, probe('frontend', 'tcp://db.example.com:5432'))).toMatchObject({ cluster: 'BlackHoleCluster' });
+      expect(asked).toHaveLength(4);
+    } finally {
+      istiod.snapshot = fetch;
+    }
+  });
+
   it('an unknown host: BlackHole under REGISTRY_ONLY, Passthrough under ALLOW_ANY', async () => {
     const ro = await run('REGISTRY_ONLY', resources(), probe('frontend', 'tcp://unknown.example.com:6379'));
     expect(ro).toMatchObject({ verdict: 'blocked', cluster: 'BlackHoleCluster', signal: 'tcp-close' });
