@@ -245,6 +245,12 @@ export class ClientNodeK8s implements K8sOps {
     return res.items.map((o) => ({ ...(o as unknown as K8sObject), apiVersion, kind }));
   }
 
+  /** One object of a kind in every namespace, asked once (no retry): enough to make the API server serve the kind. */
+  async listFirst(apiVersion: string, kind: string): Promise<void> {
+    const { objects } = await this.clients();
+    await objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, undefined, 1);
+  }
+
   async setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
     const { lib, core } = await this.clients();
     await core.patchNamespacedPodStatus(

@@ -21,6 +21,7 @@ import { kwokClusterBinaries } from './binaries.ts';
 import { fakeNode, kwokctlConfigurationYaml, NODE_NAME, type PodPortForward } from './config.ts';
 import { failureCause } from './kwokctl-output.ts';
 import { killPids, recordedPids, sameProgram } from './pids.ts';
+import { warmCustomResources } from './warm-custom-resources.ts';
 
 export interface KwokClusterOptions {
   /** The run's own folder; kwokctl's workdir (KWOK_WORKDIR) is made inside it. */
@@ -84,7 +85,12 @@ export class KwokCluster {
   timings: KwokTimings = { createMs: 0, restoreMs: 0, nodeMs: 0 };
   /** Done when the restored Pods are replaced and the Node names this cluster's kwok controller (see create). */
   settled: Promise<void> = Promise.resolve();
+  /** Done when the API server serves every custom resource (warm-custom-resources.ts); never rejects. */
+  warmed: Promise<void> = Promise.resolve();
+  private readonly stopWarming = new AbortController();
   private deleted = false;
+  /** `kwokctl create cluster` while it runs (create goes on before it exits); ended by delete. */
+  private creating?: { kill(): boolean };
 
   private constructor(
     readonly name: string,
@@ -154,16 +160,29 @@ export class KwokCluster {
         ['create', 'cluster', '--name', name, '--config', configFile, '--kubeconfig', join(opts.dir, 'kwokctl-kubeconfig.yaml')],
         { env, extendEnv: false, reject: false, all: true, timeout: opts.readyTimeoutMs ?? 120_000, stdin: 'ignore' },
       );
+      cluster.creating = creating;
+      // kwokctl forks every component and then asks `kubectl get --raw /version` every 200 ms before it exits
+      // (runtime/binary/cluster_operation.go waitServed). The API server is asked here directly instead, so the
+      // start goes on as soon as it answers; kwokctl's own exit is awaited in `settle`, and a failure of it
+      // before then ends the wait at once.
+      let kwokctlFailed: Error | undefined;
+      const kwokctlDone = creating.then((r) => {
+        if (r.exitCode !== 0)
+          throw new EnvironmentError(
+            `kwokctl create cluster ${name} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`,
+          );
+      });
+      kwokctlDone.catch((e: Error) => {
+        kwokctlFailed = e;
+      });
       opts.whileStarting?.();
-      const r = await creating;
-      if (r.exitCode !== 0)
-        throw new EnvironmentError(`kwokctl create cluster ${name} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`);
-      const k8s = new ClientNodeK8s(cluster.kubeconfig);
-      Object.assign(cluster, { k8s });
-      await cluster.waitReady(opts.readyTimeoutMs ?? 60_000);
+      const k8s = await cluster.waitReady(opts.readyTimeoutMs ?? 60_000, () => kwokctlFailed);
+      // A restored cluster already holds Istio's CRDs: the API server starts serving them now, not at istiod's lists.
+      if (opts.snapshot) cluster.warmed = warmCustomResources(k8s, cluster.stopWarming.signal);
       const t1 = performance.now();
       cluster.timings.createMs = t1 - tRestored;
       const settle = async () => {
+        await kwokctlDone;
         if (opts.snapshot) await cluster.replaceRestoredPods();
         const t2 = performance.now();
         cluster.timings.restoreMs = tRestored - t0 + (t2 - t1);
@@ -207,21 +226,39 @@ export class KwokCluster {
       throw new EnvironmentError(`kwokctl ${args.join(' ')} failed (exit ${r.exitCode})${failureCause(String(r.all ?? r.message))}`);
   }
 
-  private async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Waits until the API server lists Namespaces, or `failed` names kwokctl's failure. The API client is made once
+   * kube-apiserver has been started: kwokctl writes the kubeconfig before it starts any component, so it is
+   * complete by then (a client made from a half-written file would keep its error).
+   */
+  private async waitReady(timeoutMs: number, failed: () => Error | undefined): Promise<ClientNodeK8s> {
     let why = 'not asked yet';
+    let k8s: ClientNodeK8s | undefined;
     const ok = await pollUntil(
       async () => {
+        const failure = failed();
+        if (failure) throw failure;
+        if (!k8s) {
+          if (!recordedPids(this.clusterDir).some((p) => p.name === 'kube-apiserver')) {
+            why = 'kube-apiserver is not started yet';
+            return false;
+          }
+          k8s = new ClientNodeK8s(this.kubeconfig);
+          Object.assign(this, { k8s });
+        }
         try {
-          await this.k8s.list('v1', 'Namespace');
+          await k8s.list('v1', 'Namespace');
           return true;
         } catch (e) {
           why = (e as Error).message;
           return false;
         }
       },
-      { timeoutMs, intervalMs: 20, maxIntervalMs: 100, factor: 1.3 },
+      { timeoutMs, intervalMs: 20, maxIntervalMs: 40, factor: 1.3 },
     );
-    if (!ok) throw new EnvironmentError(`kube-apiserver of kwok cluster ${this.name} did not answer within ${timeoutMs} ms: ${why}`);
+    if (!ok || !k8s)
+      throw new EnvironmentError(`kube-apiserver of kwok cluster ${this.name} did not answer within ${timeoutMs} ms: ${why}`);
+    return k8s;
   }
 
   /**
@@ -272,6 +309,8 @@ export class KwokCluster {
     if (this.deleted) return;
     this.deleted = true;
     owned.delete(this);
+    this.creating?.kill();
+    this.stopWarming.abort();
     // SIGKILL first: the data is thrown away, and kube-apiserver's graceful drain costs seconds.
     killPids(this.clusterDir);
     await execa(this.kwokctl, ['delete', 'cluster', '--name', this.name], {

@@ -85,6 +85,17 @@ describe('kwokctl configuration', () => {
     });
   });
 
+  it('etcd elects itself within 100 ms: a 10 ms tick and a 100 ms election timeout (default 100 ms and 1 s)', () => {
+    const conf = parse(kwokctlConfigurationYaml({ binaries, kubeVersion: 'v1.35.4', etcdVersion: 'v3.6.5', cacheDir: '/w/cache' }));
+    const etcd = conf.componentsPatches.find((p: { name: string }) => p.name === 'etcd');
+    expect(etcd.extraArgs).toEqual(
+      expect.arrayContaining([
+        { key: 'heartbeat-interval', value: '10', override: false },
+        { key: 'election-timeout', value: '100', override: false },
+      ]),
+    );
+  });
+
   it('a snapshot key changes with the Istio build and the IstioOperator text', () => {
     const a = snapshotKey(['istio v1', 'operator x']);
     expect(snapshotKey(['istio v1', 'operator x'])).toBe(a);

@@ -109,7 +109,14 @@ export function kwokctlConfiguration(c: KwokConfigInput): Record<string, unknown
       { name: 'kube-controller-manager', extraArgs: [arg('leader-elect', 'false')] },
       { name: 'kube-scheduler', extraArgs: [arg('leader-elect', 'false')] },
       // Throw-away data: no fsync makes every API write faster.
-      { name: 'etcd', extraArgs: [arg('unsafe-no-fsync', 'true')] },
+      // A single member elects itself only after a random 1 to 10 ticks (raft's election timeout is drawn from
+      // [timeout, 2 × timeout) and etcd fast-forwards timeout - 1 ticks: etcdserver/server.go adjustTicks), and
+      // serves no client before that: 0.1-1.0 s at the default 100 ms tick, 10-100 ms at a 10 ms tick. No peer
+      // ever exists here, so the shorter timeout cannot cause a needless election.
+      {
+        name: 'etcd',
+        extraArgs: [arg('unsafe-no-fsync', 'true'), arg('heartbeat-interval', '10'), arg('election-timeout', '100')],
+      },
     ],
   };
 }

@@ -210,6 +210,7 @@ export class ControlPlaneStack {
         waitValidationRefuses(cluster.k8s, validators, 30_000),
         waitInjectorAnswers(cluster.k8s, INJECTOR_CHECK),
         waitIstioPods(cluster.k8s, 60_000),
+        cluster.warmed,
       ]);
       for (const w of waits) if (w.status === 'rejected') throw w.reason;
       const t4 = performance.now();
