@@ -4,6 +4,7 @@
 // machine that is 0.4-1.1 s of work before the last of them answers, and istiod, which lists every one of them before
 // it calls itself ready, started it only once its own start-up (0.3-0.5 s) was done. Asking once for each, as soon
 // as the API server answers, starts that work at once; istiod's lists then find it done or under way.
+import { setMaxListeners } from 'node:events';
 import type { ClientNodeK8s } from '../../k8s/client.ts';
 import { pollUntil } from '../../process/poll.ts';
 
@@ -25,6 +26,8 @@ export async function warmCustomResources(k8s: ClientNodeK8s, signal: AbortSigna
   } catch {
     return;
   }
+  // One wait per CRD, each listening on the same signal (Node warns past 10 listeners).
+  setMaxListeners(crds.length + 10, signal);
   await Promise.all(
     crds.map((crd) => {
       const spec = crd.spec as { group?: string; names?: { kind?: string }; versions?: CrdVersion[] } | undefined;
