@@ -35,7 +35,7 @@ export const SHRINK_REPLAYS = 2;
 /** Does the scenario still disagree, every replay included? A probe istiod answers otherwise on a replay is dropped. */
 async function stillDisagrees(s: FuzzScenario, outcome: ScenarioOutcome, ctx: ShrinkContext): Promise<boolean> {
   if (outcome.disagreeing.length === 0) return false;
-  await settleByReplay(ctx.lane, s, outcome, ctx, ctx.replays ?? SHRINK_REPLAYS);
+  await settleByReplay(ctx.lane, s, outcome, ctx, ctx.replays ?? SHRINK_REPLAYS, { freshProcess: false });
   return outcome.disagreeing.length > 0;
 }
 

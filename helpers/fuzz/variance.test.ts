@@ -87,6 +87,47 @@ describe('istiod varying', () => {
     expect(second.disagreeing).toHaveLength(1);
   });
 
+  it("replays on a fresh control plane when the lane's own never answered otherwise, and only then", async () => {
+    // The lane's process always passes the call through; a fresh one answers as the model.
+    const state = { fresh: false, freshStarts: 0 };
+    const lane = Object.assign(
+      TurningLane((_, p) => (p.to.port === 5432 && !state.fresh ? PASSTHROUGH : undefined)),
+      {
+        async withFreshControlPlane<T>(fn: () => Promise<T>): Promise<T> {
+          state.fresh = true;
+          state.freshStarts++;
+          try {
+            return await fn();
+          } finally {
+            state.fresh = false;
+          }
+        },
+      },
+    );
+    const outcome = await runScenario(lane, scenario, ctx);
+    expect(await settleByReplay(lane, scenario, outcome, ctx, 3)).toBe(1);
+    expect(state.freshStarts).toBe(1);
+    expect(lane.applied).toBe(7);
+    expect(outcome.probes[0]?.varies?.answers.map((t) => [t.answer.cluster, t.times])).toEqual([
+      ['PassthroughCluster', 4],
+      ['BlackHoleCluster', 3],
+    ]);
+    // Shrink steps keep to the lane's own process.
+    const again = await runScenario(lane, scenario, ctx);
+    expect(await settleByReplay(lane, scenario, again, ctx, 3, { freshProcess: false })).toBe(0);
+    expect(state.freshStarts).toBe(1);
+    // A disagreement the lane's own replays already settle starts no fresh control plane.
+    const turning = Object.assign(
+      TurningLane((n, p) => (n === 1 && p.to.port === 5432 ? PASSTHROUGH : undefined)),
+      {
+        withFreshControlPlane: lane.withFreshControlPlane,
+      },
+    );
+    const first = await runScenario(turning, scenario, ctx);
+    expect(await settleByReplay(turning, scenario, first, ctx, 3)).toBe(1);
+    expect(state.freshStarts).toBe(1);
+  });
+
   it('the fuzzer counts a varying probe apart from disagreements, and replays nothing with --replays 0', async () => {
     // Every third application, istiod "passes every call through".
     const flip = () => TurningLane((n) => (n % 3 === 1 ? PASSTHROUGH : undefined));

@@ -7,7 +7,7 @@
 // scenario again on the lane: never inferred from the rule it touches.
 import type { Lane } from '../lanes/lane.ts';
 import type { Simulator } from '../tools/simulator.ts';
-import type { ScenarioOutcome } from './probe-outcome.ts';
+import type { ProbeOutcome, ScenarioOutcome } from './probe-outcome.ts';
 import { type Answer, fromObservation, sameAnswer } from './referee.ts';
 import { runScenario } from './run-scenario.ts';
 import type { FuzzScenario } from './scenario.ts';
@@ -54,10 +54,26 @@ export async function replayScenario(
   return out;
 }
 
+/** How `p` of `outcome` was answered in `replays`, and whether istiod was then seen answering it two ways. */
+function replayed(outcome: ScenarioOutcome, p: ProbeOutcome, replays: ScenarioOutcome[]): { again: ProbeOutcome[]; varies?: Varies } {
+  const i = outcome.probes.indexOf(p);
+  const again = replays.map((r) => r.probes[i]).filter((q) => q !== undefined);
+  if (!again.some((q) => q.differences.length === 0)) return { again };
+  const varies = variesOf([fromObservation(p.lane), ...again.map((q) => fromObservation(q.lane))]);
+  return varies ? { again, varies } : { again };
+}
+
 /**
  * Settles a disagreeing scenario by replaying it: a disagreeing probe is taken out of `disagreeing` (and given
  * `varies`) only when, in some replay, the model, istiod and the simulator all agreed on it, while istiod
  * answered it otherwise in another run. Anything else stays a disagreement. Returns how many probes varied.
+ *
+ * The replays run on the lane's istiod first. A process that has run many scenarios can keep one map order
+ * for good (a Go map that once grew holds its entries far apart, and iteration starts at a random slot: nearly
+ * always in the same gap), so when a probe is still unsettled the scenario is applied as many times again on a
+ * fresh istiod, where the lane can start one (Lane.withFreshControlPlane): seed 1's scenario 5 answered the same
+ * way 11 times in one long run, and three ways over 51 runs in a process of its own. `freshProcess: false` (each
+ * shrink step) keeps to the lane's istiod: a step costs a start of istiod otherwise.
  */
 export async function settleByReplay(
   lane: Lane,
@@ -65,15 +81,17 @@ export async function settleByReplay(
   outcome: ScenarioOutcome,
   ctx: { oracleVersion: string; simulator?: Simulator },
   times: number,
+  opts: { freshProcess?: boolean } = {},
 ): Promise<number> {
   if (outcome.disagreeing.length === 0 || times < 1) return 0;
-  const replays = await replayScenario(lane, s, ctx, times);
+  let replays = await replayScenario(lane, s, ctx, times);
+  if ((opts.freshProcess ?? true) && lane.withFreshControlPlane && outcome.disagreeing.some((p) => !replayed(outcome, p, replays).varies)) {
+    const fresh = await lane.withFreshControlPlane(() => replayScenario(lane, s, ctx, times));
+    replays = [...replays, ...fresh];
+  }
   let varied = 0;
   for (const p of outcome.disagreeing) {
-    const i = outcome.probes.indexOf(p);
-    const again = replays.map((r) => r.probes[i]).filter((q) => q !== undefined);
-    if (!again.some((q) => q.differences.length === 0)) continue;
-    const varies = variesOf([fromObservation(p.lane), ...again.map((q) => fromObservation(q.lane))]);
+    const { varies } = replayed(outcome, p, replays);
     if (!varies) continue;
     p.varies = varies;
     p.differences = [];

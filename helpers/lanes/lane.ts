@@ -44,6 +44,12 @@ export interface Lane {
     sources?: ProbeSource[],
   ): Promise<ScenarioHandle>;
   /**
+   * Runs `fn` with every apply and observation of this lane answered by a control plane started afresh against
+   * the same cluster, then goes back to the lane's own. Some of istiod's choices are left to Go map order, which
+   * a long-running process can keep the same from one application to the next; a fresh process draws it again.
+   */
+  withFreshControlPlane?<T>(fn: () => Promise<T>): Promise<T>;
+  /**
    * Keep what explains a failed or errored probe (the source sidecar's config, logs) under `dir`;
    * returns the files written. Best effort: it never throws.
    */

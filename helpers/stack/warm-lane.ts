@@ -79,6 +79,10 @@ export class WarmLane implements Lane {
     return this.live.observeLive(probe);
   }
 
+  withFreshControlPlane<T>(fn: () => Promise<T>): Promise<T> {
+    return this.live.withFreshControlPlane(fn);
+  }
+
   /** Removes the scenario's objects and puts the installed mesh config back; the next sync waits for istiod. */
   async clearScenario(_handle: ScenarioHandle): Promise<void> {
     await syncScenarioObjects(this.k8s, [], this.runId);

@@ -138,7 +138,7 @@ export async function runFuzzCommand(
       io.out(`disagreements: oracle≠lane on ${summary.oracleLane} probe(s), simulator≠lane on ${summary.simulatorLane}`);
     if (summary.varied.length)
       io.out(
-        `istiod itself answered ${summary.varied.length} probe(s) two ways (each scenario applied ${p.replays} more times; in one run the model, istiod and the simulator agreed), not counted as disagreements: ${summary.varied.slice(0, 5).join('; ')}${summary.varied.length > 5 ? '; …' : ''}`,
+        `istiod itself answered ${summary.varied.length} probe(s) two ways (each scenario applied ${p.replays} more times, and as many again on a fresh istiod when those never varied; in one run the model, istiod and the simulator agreed), not counted as disagreements: ${summary.varied.slice(0, 5).join('; ')}${summary.varied.length > 5 ? '; …' : ''}`,
       );
     for (const [sig, paths] of summary.alsoSeen)
       if (paths.length) io.out(`same kind as above, not shrunk: ${sig} — generated scenario(s) ${paths.join(', ')}`);

@@ -189,6 +189,30 @@ describe.skipIf(!!missing)(`control-plane lane on a real API server and istiod $
     });
   });
 
+  it("a fresh istiod answers inside withFreshControlPlane, as the stack's own does, and is gone after it", async () => {
+    const own = lane.istiodProcess!;
+    const res = resources([DB_TCP]);
+    const before = await run('REGISTRY_ONLY', res, probe('frontend', 'tcp://db.example.com:5432'));
+    let freshPid = 0;
+    const inside = await lane.withFreshControlPlane(async () => {
+      const fresh = lane.istiodProcess!;
+      freshPid = fresh.pid!;
+      expect(fresh.pid).not.toBe(own.pid);
+      expect(fresh.addresses.grpc).not.toBe(own.addresses.grpc);
+      return run('REGISTRY_ONLY', res, probe('frontend', 'tcp://db.example.com:5432'));
+    });
+    const gist = (o: Observation) => ({ verdict: o.verdict, cluster: o.cluster, signal: o.signal, listener: o.evidence.listener });
+    expect(gist(inside)).toEqual(gist(before));
+    expect(before.cluster).toBe('outbound|5432||db.example.com');
+    // Pushed by another process: its own push count (the stack's istiod has pushed many times by now).
+    expect(inside.evidence.xdsVersions).not.toEqual(before.evidence.xdsVersions);
+    expect(lane.istiodProcess).toBe(own);
+    expect(isRecordedAlive(freshPid, own.opts.binary)).toBe(false);
+    expect(existsSync(join(dir, 'istiod-fresh-1'))).toBe(false);
+    // The stack's own istiod takes the next scenario again.
+    expect(await run('REGISTRY_ONLY', res, probe('frontend', 'tcp://other.example.com:5432'))).toMatchObject({ cluster: before.cluster });
+  });
+
   it('clearScenario removes the resources and a stale handle is refused', async () => {
     const h = await lane.applyScenario('clear', 'REGISTRY_ONLY', resources([DB_TCP]));
     await lane.clearScenario(h);

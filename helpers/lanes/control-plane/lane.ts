@@ -5,6 +5,8 @@
 // The lane imports nothing from the oracle: what it sends istiod (node metadata, labels) is read from the
 // live API objects, never derived from a model of Istio, or it would share the oracle's mistakes.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ISTIO_NAMESPACE, modeOf } from '../../k8s/istio.ts';
 import type { K8sObject, K8sOps } from '../../k8s/client.ts';
 import { meshConfigOf, scenarioObjects, namespaceObjects } from '../../k8s/manifests.ts';
@@ -24,7 +26,7 @@ import { GatewayHop } from './gateway-hop.ts';
 import { type LiveMarks, removeLiveMarks, syncLiveCluster } from './live-sync.ts';
 import { type AppliedScenario, proxyMetadataOf, SidecarObserver } from './observer.ts';
 import { type ClientPod, ClientPods, NO_RESOURCES, sourcesFor } from './pods.ts';
-import { ControlPlaneStack } from './stack.ts';
+import { ControlPlaneStack, startSecondIstiod } from './stack.ts';
 import { LaneStateHelpers, type LaneState } from './state.ts';
 
 import type { ApplyTimings, ControlPlaneLaneOptions, SetupTimings } from './options.ts';
@@ -44,6 +46,7 @@ export class ControlPlaneLane implements Lane {
   private pods?: ClientPods;
   private mesh?: MeshWriter;
   private generation = 0;
+  private freshIstiods = 0;
   private current?: AppliedScenario & { handle: ScenarioHandle };
   private liveMarks?: LiveMarks;
   /**
@@ -326,6 +329,36 @@ export class ControlPlaneLane implements Lane {
 
   static stopRecorded(state: LaneState): void {
     ControlPlaneStack.stopRecorded(state.stack);
+  }
+
+  /**
+   * Lane.withFreshControlPlane: a second istiod (startSecondIstiod) answers the applies and observations of `fn`;
+   * the stack's own istiod, which serves the webhooks, runs on meanwhile and takes over again after.
+   */
+  async withFreshControlPlane<T>(fn: () => Promise<T>): Promise<T> {
+    const { k8s } = this.started();
+    const own = { istiod: this.istiod!, barrier: this.barrier!, observer: this.observer! };
+    const runDir = this.runDir;
+    if (!runDir) throw new UserError('control-plane lane: a second istiod needs the run dir of the stack');
+    const name = `istiod-fresh-${++this.freshIstiods}`;
+    const fresh = await startSecondIstiod({
+      binary: own.istiod.opts.binary,
+      kubeconfig: own.istiod.opts.kubeconfig,
+      runDir,
+      name,
+      istioVersion: this.pin.istioVersion,
+    });
+    try {
+      this.istiod = fresh;
+      this.barrier = new Barrier(k8s, fresh, this.pin.istioVersion);
+      this.observer = new SidecarObserver(fresh, this.pin.istioVersion, new GatewayHop(k8s, fresh, this.pin.istioVersion));
+      return await fn();
+    } finally {
+      Object.assign(this, own);
+      own.observer.reset();
+      await fresh.stop();
+      rmSync(join(runDir, name), { recursive: true, force: true });
+    }
   }
 
   /** A lane over a stack an earlier command started detached: it observes the live cluster as it is. */

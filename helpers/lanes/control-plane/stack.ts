@@ -16,7 +16,7 @@ import type { PilotDiscoveryPin } from '../../tools/pilot-discovery.ts';
 import { findIstioctlBuildSync } from '../../tools/pilot-locate.ts';
 import { ensurePilotDiscovery, installPilotDiscovery } from '../../tools/pilot-install.ts';
 import { installOperator, istioctlInstall, snapshotParts, waitIstioPods } from './istio-install.ts';
-import { Istiod, type IstiodAddresses, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
+import { Istiod, type IstiodAddresses, type IstiodOptions, istiodPodPorts, pickIstiodAddresses } from './istiod.ts';
 import { preloadAdsProtos } from './xds-decode.ts';
 import { isRecordedAlive, killRecorded, removeOnExit } from './process.ts';
 import { reapOnOwnerDeath } from '../../process/reaper.ts';
@@ -26,7 +26,9 @@ import {
   makeWebhookCerts,
   pointInjectionAtLocalIstiod,
   pointValidationAtLocalIstiod,
+  type WebhookCerts,
   waitValidationRefuses,
+  webhookCertsIn,
 } from './webhook.ts';
 import { waitInjectorAnswers } from '../../k8s/injector.ts';
 
@@ -49,6 +51,66 @@ export interface StackOptions {
    * its failure is the start's.
    */
   whileIstiodStarts?: (k8s: K8sOps) => Promise<unknown>;
+}
+
+/** The flags and environment of the lane's istiod: the stack's own, and a second one started later (startSecondIstiod). */
+export function laneIstiodOptions(p: {
+  binary: string;
+  kubeconfig: string;
+  dir: string;
+  istioVersion: string;
+  addresses: IstiodAddresses;
+  certs: WebhookCerts;
+  detached?: boolean;
+  debounceAfter?: string;
+}): IstiodOptions {
+  return {
+    binary: p.binary,
+    kubeconfig: p.kubeconfig,
+    dir: p.dir,
+    istioVersion: p.istioVersion,
+    detached: p.detached,
+    addresses: p.addresses,
+    extraArgs: istiodCertArgs(p.certs),
+    // As the installed Deployment sets it: the validation controller watches the webhook
+    // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
+    // PILOT_MAX_REQUESTS_PER_SECOND: istiod admits new ADS streams at 15 + 5 × cores a second, one at a
+    // time (pilot/pkg/features/tuning.go RequestLimit; xds/discovery.go WaitForRequestLimit, burst 1):
+    // 25 a second here, a guard against a fleet of proxies reconnecting at once. The lane opens a fresh
+    // stream for every fetch and would wait about 40 ms for each; the limit decides when a stream is
+    // served, never what it is sent.
+    extraEnv: { REVISION: 'default', PILOT_MAX_REQUESTS_PER_SECOND: '10000' },
+    // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
+    // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
+    // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
+    debounceAfter: p.debounceAfter ?? '1ms',
+  };
+}
+
+/**
+ * A second istiod of the same build, flags and certificates against a running stack's cluster, on ports of its
+ * own, in `<runDir>/<name>`; the stack's istiod keeps running and keeps serving the webhooks. Ended by its stop()
+ * (and with this process). For answers istiod leaves to its own process state (variance.ts).
+ */
+export async function startSecondIstiod(p: {
+  binary: string;
+  kubeconfig: string;
+  runDir: string;
+  name: string;
+  istioVersion: string;
+}): Promise<Istiod> {
+  const dir = join(p.runDir, p.name);
+  mkdirSync(dir, { recursive: true });
+  return Istiod.start(
+    laneIstiodOptions({
+      binary: p.binary,
+      kubeconfig: p.kubeconfig,
+      dir,
+      istioVersion: p.istioVersion,
+      addresses: await pickIstiodAddresses(),
+      certs: webhookCertsIn(join(p.runDir, 'webhook-certs')),
+    }),
+  );
 }
 
 /** How long each stage of start took, for the benchmark and the README. */
@@ -173,27 +235,18 @@ export class ControlPlaneStack {
       mkdirSync(join(runDir, 'istiod'), { recursive: true });
       const [hooks, started, beside] = await Promise.allSettled([
         pointWebhooks(),
-        Istiod.start({
-          binary,
-          kubeconfig: cluster.kubeconfig,
-          dir: join(runDir, 'istiod'),
-          istioVersion: o.pin.istioVersion,
-          detached: o.detached,
-          addresses,
-          extraArgs: istiodCertArgs(certs),
-          // As the installed Deployment sets it: the validation controller watches the webhook
-          // configurations labelled istio.io/rev=<REVISION> (pilot/pkg/bootstrap/options.go, REVISION).
-          // PILOT_MAX_REQUESTS_PER_SECOND: istiod admits new ADS streams at 15 + 5 × cores a second, one at a
-          // time (pilot/pkg/features/tuning.go RequestLimit; xds/discovery.go WaitForRequestLimit, burst 1):
-          // 25 a second here, a guard against a fleet of proxies reconnecting at once. The lane opens a fresh
-          // stream for every fetch and would wait about 40 ms for each; the limit decides when a stream is
-          // served, never what it is sent.
-          extraEnv: { REVISION: 'default', PILOT_MAX_REQUESTS_PER_SECOND: '10000' },
-          // istiod waits this long for more changes before a push (default 100ms). The lane makes one change
-          // at a time and then waits for it, so a short quiet period only removes idle time; what is pushed
-          // is the same (pilot/pkg/features PILOT_DEBOUNCE_AFTER).
-          debounceAfter: o.debounceAfter ?? '1ms',
-        }),
+        Istiod.start(
+          laneIstiodOptions({
+            binary,
+            kubeconfig: cluster.kubeconfig,
+            dir: join(runDir, 'istiod'),
+            istioVersion: o.pin.istioVersion,
+            detached: o.detached,
+            addresses,
+            certs,
+            debounceAfter: o.debounceAfter,
+          }),
+        ),
         // The lane's Pods after the restored ones are replaced (the replacement deletes every Pod it lists).
         cluster.settled.then(() => o.whileIstiodStarts?.(cluster!.k8s)),
       ]);

@@ -49,10 +49,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     );
 }
 
+/** Where makeWebhookCerts(dir) writes its files. */
+export function webhookCertsIn(dir: string): WebhookCerts {
+  return { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+}
+
 /** A CA and a serving certificate for 127.0.0.1 and istiod's Service names, signed by it. */
 export async function makeWebhookCerts(dir: string): Promise<WebhookCerts> {
   mkdirSync(dir, { recursive: true });
-  const c = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+  const c = webhookCertsIn(dir);
   const caKey = join(dir, 'ca.key');
   const csr = join(dir, 'tls.csr');
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
