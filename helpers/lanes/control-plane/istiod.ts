@@ -177,7 +177,8 @@ export class Istiod {
           },
         );
       },
-      { timeoutMs: timeout, intervalMs: 20, maxIntervalMs: 100, factor: 1.4 },
+      // A short pause: `/ready` is a local HTTP call of a millisecond, and each pause is time the start waits for.
+      { timeoutMs: timeout, intervalMs: 20, maxIntervalMs: 30, factor: 1.4 },
     );
     if (!ready || proc.exited) {
       const died = !!proc.exited;
