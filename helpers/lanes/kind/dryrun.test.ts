@@ -196,7 +196,7 @@ describe('dry run and run', () => {
     expect(live.filter((e) => e.op === 'exec').length).toBe(dry.trace.filter((e) => e.op === 'exec').length);
   });
 
-  it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (client made on first use)', async () => {
+  it('also when proxy defaults change (clients recreated) and a probe comes from a labelled workload (its client made with its scenario)', async () => {
     const [probe] = DNS_CAPTURE.probes;
     if (!probe) throw new Error('SCENARIOS[1] has no probes');
     const labelled = { ...probe, from: { namespace: 'frontend', labels: { app: 'legacy' } } };

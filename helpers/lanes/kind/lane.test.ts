@@ -44,7 +44,7 @@ describe('KindLane', () => {
     await lane.clearScenario(h1);
 
     const h2 = await lane.applyScenario(s.name, 'REGISTRY_ONLY', s.resources);
-    // A probe from a labelled workload gets its own client pod, created on first use.
+    // A probe from a labelled workload the apply was not told of gets its own client pod, created on first use.
     const labelled = await lane.observe(h2, {
       from: { namespace: 'frontend', labels: { app: 'legacy' } },
       to: parseProbeUrl('http://api.example.com/'),
@@ -68,6 +68,26 @@ describe('KindLane', () => {
     expect(kept).toMatch(/ PassthroughCluster - 172\.18\.0\.4:5432 /);
     // Cleared once explicitly; the second application goes with the cluster at teardown.
     expect(h.fake.calls.filter((c) => c.op === 'delete' && c.kind === 'ServiceEntry')).toHaveLength(1);
+  });
+
+  it("a probe source named at apply gets its client before the scenario's barrier, and podsFor tells the model of it", async () => {
+    const h = harness();
+    const lane = h.lane({ runId: 'lane-3' });
+    await lane.setup();
+    const s = SCENARIOS[0];
+    const legacy = { namespace: 'frontend', labels: { app: 'legacy' } };
+    const before = lane.podsFor(s.resources, []);
+    expect(before).not.toContainEqual(legacy);
+    const handle = await lane.applyScenario(s.name, 'REGISTRY_ONLY', s.resources, [legacy]);
+    // Made by the apply, not by the first probe from it.
+    const pod = [...h.fake.store.values()].find((x) => x.kind === 'Pod' && x.metadata.labels?.app === 'legacy');
+    expect(pod?.metadata.namespace).toBe('frontend');
+    expect(lane.podsFor(s.resources, [])).toEqual(expect.arrayContaining([...before, legacy]));
+    const obs = await lane.observe(handle, { from: legacy, to: parseProbeUrl('http://api.example.com/') });
+    expect(obs.evidence.pod).toBe(`frontend/${pod?.metadata.name}`);
+    // The scenario's own barrier covered it: no second barrier at its first probe.
+    expect(obs.evidence.sync).toMatchObject({ generation: 1 });
+    await lane.teardown();
   });
 
   it('runs preflight, cluster, servers, DNS, namespaces, Istio per policy, clients, scenarios, teardown in order', async () => {

@@ -8,7 +8,7 @@ import { caseId } from '../../catalogue/load.ts';
 import { ClientNodeK8s, type K8sOps } from '../../k8s/client.ts';
 import { InterruptedError, StepError } from '../../model/errors.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
-import type { Observation, PolicyMode, Probe, ResourceSet } from '../../model/types.ts';
+import type { Observation, PolicyMode, Probe, ProbeSource, ResourceSet } from '../../model/types.ts';
 import type { Lane, LaneInfo, ScenarioHandle } from '../lane.ts';
 import { runContext, type RunContext, type RunOptions } from './context.ts';
 import { collectDiagnostics, saveAccessLogs } from './diagnostics.ts';
@@ -148,15 +148,33 @@ export class KindLane implements Lane {
     return this.info;
   }
 
-  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet): Promise<ScenarioHandle> {
+  /**
+   * Every client the run has made so far (a kind run keeps them: one per namespace and label set it has seen),
+   * and those of `sources` that applyScenario makes now.
+   */
+  podsFor(_resources: ResourceSet, sources: ProbeSource[]): ProbeSource[] {
+    const out = new Map<string, ProbeSource>();
+    for (const c of this.roster.all())
+      out.set(clientKey(c), { namespace: c.namespace, ...(Object.keys(c.labels).length ? { labels: c.labels } : {}) });
+    for (const s of sources) out.set(clientKey(clientFor(s)), s);
+    return [...out.values()];
+  }
+
+  async applyScenario(name: string, policy: PolicyMode, resources: ResourceSet, sources: ProbeSource[] = []): Promise<ScenarioHandle> {
     if (!this.info) await this.setup();
     if (this.applied) await this.clearScenario(this.applied.handle);
     const r = this.runner;
     const install = installSpec(this.ctx, policy, resources.mesh);
     const handle = { name, policy };
+    // The probes' clients not made yet are made before the scenario's barrier, which then waits for their
+    // sidecars too: which Pods exist decides what a workloadSelector selects, for every client.
+    const newClients = [...new Map(sources.map(clientFor).map((c) => [clientKey(c), c])).values()].filter((c) => !this.roster.has(c));
     await this.guarded(
       async () => {
-        const namespaces = this.roster.scenarioNamespaces([...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace));
+        const namespaces = this.roster.scenarioNamespaces([
+          ...[...resources.serviceEntries, ...resources.sidecars].map((x) => x.namespace),
+          ...newClients.map((c) => c.namespace),
+        ]);
         if (namespaces) await applyNamespaces(r, namespaces);
         if (this.installed?.key !== install.key) {
           await installIstio(r, this.ctx, install);
@@ -168,6 +186,10 @@ export class KindLane implements Lane {
           await ensureInjector(r, this.ctx, this.controller.signal);
           await ensureClients(r, this.ctx, this.roster.all(), this.clientsProxyKey !== undefined, install.proxyKey);
           this.clientsProxyKey = install.proxyKey;
+        }
+        if (newClients.length) {
+          for (const c of newClients) this.roster.add(c);
+          await ensureClients(r, this.ctx, newClients, false, install.proxyKey);
         }
         const objects = await applyScenarioObjects(r, this.ctx, this.state, name, policy, resources);
         const sync = await syncBarrier(r, this.ctx, {

@@ -28,6 +28,10 @@ export class Roster {
     return true;
   }
 
+  has(c: ClientSpec): boolean {
+    return this.clients.has(clientKey(c));
+  }
+
   all(): ClientSpec[] {
     return [...this.clients.values()];
   }
