@@ -54,13 +54,12 @@ export async function replayScenario(
   return out;
 }
 
-/** How `p` of `outcome` was answered in `replays`, and whether istiod was then seen answering it two ways. */
-function replayed(outcome: ScenarioOutcome, p: ProbeOutcome, replays: ScenarioOutcome[]): { again: ProbeOutcome[]; varies?: Varies } {
+/** Whether istiod was seen answering `p` of `outcome` two ways in `replays`, one run agreeing on every side. */
+function variesOnReplay(outcome: ScenarioOutcome, p: ProbeOutcome, replays: ScenarioOutcome[]): Varies | undefined {
   const i = outcome.probes.indexOf(p);
   const again = replays.map((r) => r.probes[i]).filter((q) => q !== undefined);
-  if (!again.some((q) => q.differences.length === 0)) return { again };
-  const varies = variesOf([fromObservation(p.lane), ...again.map((q) => fromObservation(q.lane))]);
-  return varies ? { again, varies } : { again };
+  if (!again.some((q) => q.differences.length === 0)) return undefined;
+  return variesOf([fromObservation(p.lane), ...again.map((q) => fromObservation(q.lane))]);
 }
 
 /**
@@ -85,13 +84,13 @@ export async function settleByReplay(
 ): Promise<number> {
   if (outcome.disagreeing.length === 0 || times < 1) return 0;
   let replays = await replayScenario(lane, s, ctx, times);
-  if ((opts.freshProcess ?? true) && lane.withFreshControlPlane && outcome.disagreeing.some((p) => !replayed(outcome, p, replays).varies)) {
+  if ((opts.freshProcess ?? true) && lane.withFreshControlPlane && outcome.disagreeing.some((p) => !variesOnReplay(outcome, p, replays))) {
     const fresh = await lane.withFreshControlPlane(() => replayScenario(lane, s, ctx, times));
     replays = [...replays, ...fresh];
   }
   let varied = 0;
   for (const p of outcome.disagreeing) {
-    const { varies } = replayed(outcome, p, replays);
+    const varies = variesOnReplay(outcome, p, replays);
     if (!varies) continue;
     p.varies = varies;
     p.differences = [];
