@@ -30,11 +30,20 @@ import { routingSeenBy } from './vs-import.ts';
 
 /** The kind of chain a registry host's port gives the call: HTTP route, SNI chain, or TCP. */
 function portRouteKind(resources: ResourceSet, host: string, port: number, ns: string, call?: RouteKind): RouteKind | undefined {
-  // The sidecar keeps its own namespace's entry for a host before another's (sidecar.go selectServices; s127-13#0).
+  // The sidecar keeps its own namespace's entry for a host before another's (sidecar.go selectServices; s127-13#0),
+  // and of the others the oldest, as istiod orders services (push_context.go SortServicesByCreationTime: creation
+  // second, then name, then namespace). Checked on istiod eed52ebb66ad (2026-12-04): an older HTTP entry in one
+  // namespace keeps its virtual host, which a mesh VirtualService then routes, over a newer TCP entry listed
+  // first in another (fixtures/rules/vs-host-oldest-other-namespace.yaml).
   const entries = resources.serviceEntries.filter((se) => se.hosts.some((h) => subsetOf(host, h)));
-  const p = [...entries.filter((se) => se.namespace === ns), ...entries.filter((se) => se.namespace !== ns)]
-    .flatMap((se) => se.ports)
-    .find((x) => x.number === port);
+  // Namespaces by their oldest entry of the host; within one namespace the entries' own order is kept (the
+  // sidecar merges their ports, sidecar.go appendSidecarServices; corpus s176-1#7).
+  const oldest = new Map<string, number>();
+  for (const se of entries) oldest.set(se.namespace, Math.min(oldest.get(se.namespace) ?? Infinity, creationSeconds(se.manifest)));
+  const others = entries
+    .filter((se) => se.namespace !== ns)
+    .sort((a, b) => oldest.get(a.namespace)! - oldest.get(b.namespace)! || a.namespace.localeCompare(b.namespace));
+  const p = [...entries.filter((se) => se.namespace === ns), ...others].flatMap((se) => se.ports).find((x) => x.number === port);
   if (!p) return undefined;
   if (['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes(p.protocol)) return 'http';
   if (p.protocol === 'TLS' || p.protocol === 'HTTPS') return 'tls';
@@ -268,10 +277,14 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
       why.push(
         `${ref} has no virtual host on route ${probe.to.port}: the service kept for ${probe.to.host} has no HTTP port ${probe.to.port}`,
       );
-    } else if (cidrChain && kindFor === 'http') {
-      why.push(`${ref} is not used: plain HTTP into the CIDR took the entry's TCP prefix chain, which no http route reaches`);
-    } else if (kind !== kindFor && !(kind === 'tcp' && kindFor !== 'http')) {
+    } else if (kind !== kindFor && kind !== 'tcp') {
+      // A call of any kind that takes a TCP chain (the port's, or a CIDR entry's prefix chain) meets that chain's
+      // tcp_proxy, built from the VirtualService's tcp routes (listener.go buildSidecarOutboundTCPListenerOpts,
+      // tcp.go): the bytes sent do not choose the routes. Checked on istiod eed52ebb66ad (2026-12-04): plain HTTP to
+      // a TCP port and into a TCP CIDR entry follows the tcp route (fixtures/rules/vs-tcp-route-takes-http.yaml).
       why.push(`${ref} is not used: the port is ${kind}, the call ${kindFor}`);
+    } else if (kind === 'tcp' && kindFor === 'http' && !vs.spec.tcp) {
+      why.push(`${ref} has no tcp route, and plain HTTP here took a TCP chain, which no http route reaches`);
     } else if (kind === 'tls' && !vs.spec.tls && vs.spec.http) {
       why.push(`${ref} has only http routes, which a TLS port never uses (its chain matches SNI): no effect`);
     } else {
