@@ -110,8 +110,13 @@ const HTTP_CHAIN: ReadonlySet<string> = new Set([
   'se.auto-address-listener',
 ]);
 
-/** An explicit exportTo of namespace names only (no `*`, `.` or `~`). */
-const namesOthers = (to: string[]) => to.length > 0 && to.every((t) => !['*', '.', '~'].includes(t));
+/**
+ * An explicit exportTo that keeps an entry from its own namespace: other namespaces' names, or `~` (none). Both
+ * still reach the gateway of that namespace through collectImportedServices, which reads every service of the
+ * namespace by host (push_context.go initServiceRegistry indexes `~` services too). Checked on istiod eed52ebb66ad
+ * (2026-12-04) for `~`: fixtures/rules/gateway-own-namespace-hidden-entry.yaml.
+ */
+const keptFromOwnNamespace = (to: string[]) => to.length > 0 && to.every((t) => t !== '*' && t !== '.');
 
 /** What deciding which clusters a proxy has needs: the version's visibility rules and the Pods that exist. */
 export interface ScopeContext {
@@ -413,7 +418,7 @@ export function applyRouting<E extends Expectation>(resources: ResourceSet, prob
                 serviceEntries: [
                   ...resources.serviceEntries.filter((se) => !own.includes(se)),
                   ...own.map((se) =>
-                    namesOthers(se.exportTo.length > 0 ? se.exportTo : (resources.mesh.defaultServiceExportTo ?? ['*']))
+                    keptFromOwnNamespace(se.exportTo.length > 0 ? se.exportTo : (resources.mesh.defaultServiceExportTo ?? ['*']))
                       ? { ...se, exportTo: ['.'] }
                       : se,
                   ),
