@@ -576,3 +576,138 @@ describe('a resolution-NONE entry selecting no Pod says nothing of instances wit
     expect(e.rules).toContain('listener.instances-only');
   });
 });
+
+describe("the instances istiod holds for a resolution-NONE entry's host (expect.ts instanceAddresses)", () => {
+  // serviceentry/conversion.go mergeServicesInstancesByNamespaceHost merges the instances of every entry of one
+  // namespace and host, oldest first (controller.go sortServicesByCreationTime), and skips a DNS_ROUND_ROBIN
+  // instance on a port that already has one; listener.go then binds the address-less NONE entry's non-HTTP port
+  // once per instance IP.
+  const entry = (name: string, created: string, spec: string, ns = 'default') =>
+    se(
+      name,
+      `{hosts: [backend.example.com], ports: [{number: 7000, name: tcp, protocol: TCP}], ${spec}}`,
+      ns,
+      `, creationTimestamp: "${created}"`,
+    );
+  const none = entry('n', '2026-01-01T00:00:00Z', 'resolution: NONE');
+  const statics = entry(
+    's',
+    '2026-01-02T00:00:00Z',
+    'addresses: [192.0.2.50], resolution: STATIC, endpoints: [{address: 192.0.2.9}, {address: 192.0.2.10}]',
+  );
+  const rr = (created: string) =>
+    entry('r', created, 'addresses: [192.0.2.51], resolution: DNS_ROUND_ROBIN, endpoints: [{address: 192.0.2.11}]');
+  const at = (r: ResourceSet, to: string) => ask(r, to).listener;
+
+  it("another entry's endpoints of the same namespace, host and port are the NONE entry's instances, each bound", () => {
+    const r = load(none, statics);
+    expect(at(r, 'tcp://192.0.2.9:7000')).toBe('192.0.2.9_7000');
+    expect(ask(r, 'tcp://192.0.2.10:7000')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|7000||backend.example.com',
+      listener: '192.0.2.10_7000',
+    });
+  });
+
+  it('a DNS_ROUND_ROBIN entry adds its endpoint only to a port without one yet', () => {
+    expect(at(load(none, statics, rr('2026-01-03T00:00:00Z')), 'tcp://192.0.2.11:7000')).toBe('virtualOutbound');
+    expect(at(load(none, statics, rr('2025-12-31T00:00:00Z')), 'tcp://192.0.2.11:7000')).toBe('192.0.2.11_7000');
+  });
+
+  it("another namespace's entry, or one without the port, gives none: the entry, without instances, takes the port's wildcard", () => {
+    const otherNs = entry(
+      's',
+      '2026-01-02T00:00:00Z',
+      'addresses: [192.0.2.50], resolution: STATIC, endpoints: [{address: 192.0.2.9}]',
+      'payments',
+    );
+    expect(at(load(none, otherNs), 'tcp://192.0.2.9:7000')).toBe('0.0.0.0_7000');
+    const otherPort = se(
+      's',
+      '{hosts: [backend.example.com], addresses: [192.0.2.50], ports: [{number: 7001, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: 192.0.2.9}]}',
+    );
+    expect(at(load(none, otherPort), 'tcp://192.0.2.9:7000')).toBe('0.0.0.0_7000');
+  });
+
+  it('the DNS proxy answers the host with the first instance (pkg/dns/server/name_table.go BuildNameTable)', () => {
+    expect(at(load(DNS_CAPTURE, none, statics), 'tcp://backend.example.com:7000')).toBe('192.0.2.9_7000');
+  });
+});
+
+describe('the Pods a resolution-NONE entry selects (expect.ts selectedPods)', () => {
+  // serviceentry/conversion.go: a workloadSelector's instances are the matching Pods of the entry's namespace;
+  // listener.go buildSidecarOutboundListeners binds a TCP port once per instance but not at the node's own IP. The
+  // addresses are stand-ins from the lane's Pod range, one per Pod of the list (the probe's source first).
+  const selecting = (capture: boolean) =>
+    load(
+      ...(capture ? [DNS_CAPTURE] : []),
+      se(
+        'a',
+        '{hosts: [a.example.com], ports: [{number: 9000, name: tcp, protocol: TCP}], resolution: NONE, workloadSelector: {labels: {}}}',
+      ),
+    );
+  const caller = { namespace: 'default', labels: { app: 'a' } };
+  const other = { namespace: 'default', labels: { app: 'b' } };
+  const plain = { namespace: 'default' };
+  const elsewhere = { namespace: 'payments' };
+  const from = (r: ResourceSet, to: string, workloads: ProbeSource[]) => ask(r, to, { from: caller, workloads });
+
+  it("binds every selected Pod of the entry's namespace but the caller's own, each once", () => {
+    const r = selecting(false);
+    const workloads = [plain, other, caller, elsewhere];
+    expect(from(r, 'tcp://10.244.0.200:9000', workloads).listener).toBe('virtualOutbound');
+    expect(from(r, 'tcp://10.244.0.201:9000', workloads)).toMatchObject({ verdict: 'allowed', listener: '10.244.0.201_9000' });
+    expect(from(r, 'tcp://10.244.0.202:9000', workloads).listener).toBe('10.244.0.202_9000');
+    // The caller listed again is the same Pod; a Pod of another namespace is not selected.
+    expect(from(r, 'tcp://10.244.0.203:9000', workloads).listener).toBe('virtualOutbound');
+    expect(from(r, 'tcp://10.244.0.204:9000', workloads).listener).toBe('virtualOutbound');
+  });
+
+  it("the name resolves to the namespace's plain client first, whose name sorts before every labelled one's", () => {
+    expect(from(selecting(true), 'tcp://a.example.com:9000', [plain, other, caller]).listener).toBe('10.244.0.201_9000');
+  });
+
+  it('selecting the caller alone, the name resolves to its own address, which has no listener (fuzz-s1-346)', () => {
+    expect(from(selecting(true), 'tcp://a.example.com:9000', [caller])).toMatchObject({ verdict: 'blocked', listener: 'virtualOutbound' });
+  });
+});
+
+describe('a whole answer, word for word', () => {
+  // listener.go binds an entry's IP address to <ip>_<port>, whose only chain goes to the entry's cluster; the
+  // answer lists the one rule that decided it and says nothing it did not use.
+  const r = load(
+    se('db', '{hosts: [db.example.com], addresses: [192.0.2.30], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}'),
+  );
+
+  it('by address, without a Sidecar', () => {
+    expect(ask(r, 'tcp://192.0.2.30:5432')).toEqual({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||db.example.com',
+      reason: [
+        'mesh outboundTrafficPolicy REGISTRY_ONLY (no Sidecar applies)',
+        'ServiceEntry default/db: exportTo unset, meshConfig.defaultServiceExportTo ["*"] (Istio default) exports it to every namespace',
+        'no Sidecar, so every exported service is imported (*/*)',
+        "listener 192.0.2.30_5432 (address of ServiceEntry default/db): every connection to it → outbound|5432||db.example.com of ServiceEntry default/db (resolution DNS: it connects to db.example.com's resolved address, not to the dialled one)",
+      ].join('; '),
+      listener: '192.0.2.30_5432',
+      policy: 'REGISTRY_ONLY',
+      rule: 'se.address-listener',
+      rules: ['se.address-listener'],
+    });
+  });
+
+  it('by name through the DNS proxy, with the Sidecar that applies', () => {
+    // pkg/dns/server/name_table.go answers the entry's host with its address.
+    const e = ask(
+      load(
+        DNS_CAPTURE,
+        se('db', '{hosts: [db.example.com], addresses: [192.0.2.30], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}'),
+        sidecar('{egress: [{hosts: ["*/*"]}]}'),
+      ),
+      'tcp://db.example.com:5432',
+    );
+    expect(e).toMatchObject({ verdict: 'allowed', listener: '192.0.2.30_5432' });
+    expect(e.rules).toEqual(['sidecar.namespace', 'dns.capture-address', 'se.address-listener']);
+    expect(e.notModelled).toBeUndefined();
+  });
+});
