@@ -711,3 +711,29 @@ describe('a whole answer, word for word', () => {
     expect(e.notModelled).toBeUndefined();
   });
 });
+
+describe('addresses and host names as istiod reads them', () => {
+  it('an IPv6 /128 range is a plain address with a listener of its own (serviceentry/conversion.go: full-length prefix)', () => {
+    const r = load(
+      se(
+        'db',
+        '{hosts: [db.example.com], addresses: ["2001:db8::7/128"], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: STATIC, endpoints: [{address: "2001:db8::8"}]}',
+      ),
+    );
+    expect(ask(r, 'tcp://[2001:db8::7]:5432')).toMatchObject({
+      verdict: 'allowed',
+      cluster: 'outbound|5432||db.example.com',
+      listener: '2001:db8::7_5432',
+      rule: 'se.address-listener',
+    });
+  });
+
+  it('an upper-case host anywhere in an entry is flagged, not only in its first host', () => {
+    const r = load(
+      se('up', '{hosts: [lower.example.com, UPPER.example.com], ports: [{number: 7000, name: tcp, protocol: TCP}], resolution: NONE}'),
+    );
+    expect(ask(r, 'tcp://lower.example.com:7000').notModelled).toEqual([
+      'upper-case letters in host names (the model compares host names as written, case included)',
+    ]);
+  });
+});
