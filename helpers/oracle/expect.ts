@@ -294,6 +294,10 @@ function visiblePorts(
             const sp = ports[before];
             if (sp) {
               sp.port = proxyPort;
+              // Port 80's virtual host keeps its address domains (generateVirtualHostDomains), and the route ignores
+              // ports: a request to the address on the proxy port reaches it. Checked on istiod eed52ebb66ad
+              // (2026-12-04), fixtures/rules/sidecar-http-proxy-port-address.yaml; found by a mutation survivor.
+              sp.addressDomains = sp.ips;
               sp.ips = [];
               sp.cidrs = [];
               delete sp.bind;

@@ -132,7 +132,7 @@ function virtualHost(
   // are built first (route.go BuildSidecarVirtualHostWrapper, httproute.go dedupeDomains). Corpus s107-2#4. An
   // entry with several addresses is one service per address, of which the route keeps one per host in map order:
   // whether its virtual host has this address at all is arbitrary (s64-8#2), so only a one-address entry's counts.
-  const byAddress = services.filter((sp) => sp.ips.includes(host));
+  const byAddress = services.filter((sp) => sp.ips.includes(host) || sp.addressDomains?.includes(host));
   const first = byAddress.find((sp) => routed(sp.host) && sp.se.addresses.length === 1) ?? byAddress[0];
   if (first) return { sp: first, byAddress: true };
   for (const sp of services) {

@@ -58,6 +58,11 @@ export interface ServicePort {
   kind: PortKind;
   /** IP addresses (explicit or auto-allocated) the service binds; CIDRs are kept apart. */
   ips: string[];
+  /**
+   * Addresses that are domains of the service's virtual host although its listener binds none of them (a port-80
+   * service routed on a Sidecar's HTTP_PROXY port: httproute.go generateVirtualHostDomains, mergeAllVirtualHosts).
+   */
+  addressDomains?: string[];
   cidrs: string[];
   autoAllocated: boolean;
   /**
