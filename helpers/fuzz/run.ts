@@ -88,7 +88,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           return true;
         }
         if (outcome.disagreeing.length > 0) {
-          const varied = await settleByReplay(opts.lane, s, outcome, ctx, opts.replays ?? DEFAULT_REPLAYS);
+          const varied = await settleByReplay(opts.lane, s, outcome, ctx, opts.replays ?? DEFAULT_REPLAYS, { say });
           if (varied)
             say(`scenario ${summary.scenarios + 1} (path ${index}): istiod answered ${varied} probe(s) otherwise when applied again`);
         }

@@ -128,6 +128,22 @@ describe('istiod varying', () => {
     expect(state.freshStarts).toBe(1);
   });
 
+  it('a fresh control plane that cannot start leaves the disagreement standing, says so, and does not end the run', async () => {
+    const said: string[] = [];
+    const lane = Object.assign(
+      TurningLane((_, p) => (p.to.port === 5432 ? PASSTHROUGH : undefined)),
+      {
+        async withFreshControlPlane<T>(): Promise<T> {
+          throw new Error('pilot-discovery ended (exit 255): listen tcp 127.0.0.1:1: bind: address already in use');
+        },
+      },
+    );
+    const outcome = await runScenario(lane, scenario, ctx);
+    expect(await settleByReplay(lane, scenario, outcome, ctx, 2, { say: (l) => said.push(l) })).toBe(0);
+    expect(outcome.disagreeing).toHaveLength(1);
+    expect(said).toEqual([expect.stringMatching(/^replays on a fresh istiod failed, the disagreement stands: .*address already in use/)]);
+  });
+
   it('the fuzzer counts a varying probe apart from disagreements, and replays nothing with --replays 0', async () => {
     // Every third application, istiod "passes every call through".
     const flip = () => TurningLane((n) => (n % 3 === 1 ? PASSTHROUGH : undefined));

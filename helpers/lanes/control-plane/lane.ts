@@ -347,6 +347,10 @@ export class ControlPlaneLane implements Lane {
       runDir,
       name,
       istioVersion: this.pin.istioVersion,
+    }).catch((e: unknown) => {
+      // Istiod.start has stopped what it started; its folder goes too.
+      rmSync(join(runDir, name), { recursive: true, force: true });
+      throw e;
     });
     try {
       this.istiod = fresh;
