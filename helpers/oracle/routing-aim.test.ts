@@ -3,11 +3,7 @@
 // DestinationRule's TLS. Each expectation is read in the pinned source (istio.io/istio
 // v0.0.0-20260827124520-eed52ebb66ad, pilot/pkg/networking/core/route/route.go, model/sidecar.go).
 import { describe, expect, it } from 'vitest';
-import { emptyResources, loadYamlText } from '../istio/load.ts';
-import { formatHop } from '../model/hops.ts';
-import { parseProbeUrl } from '../probes/url.ts';
-import { PINNED } from '../tools/versions.ts';
-import { expectProbe } from './index.ts';
+import { askModel, loadTestYaml } from '../testing/ask-model.ts';
 
 const ENTRY = `
 apiVersion: networking.istio.io/v1
@@ -19,19 +15,7 @@ spec:
   resolution: DNS
 `;
 
-function ask(yaml: string, url: string, from = 'default') {
-  const resources = loadYamlText(yaml, 'routing-aim.test.ts', emptyResources());
-  const e = expectProbe(
-    resources,
-    { from: { namespace: from }, to: parseProbeUrl(url, 'test') },
-    {
-      istioVersion: PINNED.controlPlane.istioVersion,
-      policy: 'REGISTRY_ONLY',
-      explainGates: false,
-    },
-  );
-  return { ...e, path: (e.hops ?? []).map((h) => formatHop(h, true)) };
-}
+const ask = (yaml: string, url: string, from = 'default') => askModel(yaml, url, from);
 
 describe('a mesh VirtualService that answers itself (route.go translateRoute, ApplyRedirect: MOVED_PERMANENTLY by default)', () => {
   const yaml = `${ENTRY}
@@ -165,17 +149,9 @@ spec:
 `;
   const DEFAULT_EXPORT = 'meshConfig.defaultVirtualServiceExportTo (a VirtualService without exportTo is taken as exported everywhere)';
   const withDefault = (yaml: string, exportTo: string[] | undefined, url = 'http://a.example.com/') => {
-    const resources = loadYamlText(yaml, 'routing-aim.test.ts', emptyResources());
+    const resources = loadTestYaml(yaml, 'routing-aim.test.ts');
     if (exportTo) resources.mesh.meshConfig.defaultVirtualServiceExportTo = exportTo;
-    return expectProbe(
-      resources,
-      { from: { namespace: 'default' }, to: parseProbeUrl(url, 'test') },
-      {
-        istioVersion: PINNED.controlPlane.istioVersion,
-        policy: 'REGISTRY_ONLY',
-        explainGates: false,
-      },
-    );
+    return askModel(resources, url);
   };
 
   it("a mesh default exportTo other than '*' for a VirtualService without exportTo (istiod applied one elsewhere all the same)", () => {

@@ -5,26 +5,14 @@
 // v0.0.0-20260827124520-eed52ebb66ad, pilot/pkg/networking/core and pilot/pkg/model) or pinned by a real istiod
 // answer, as each case says.
 import { describe, expect, it } from 'vitest';
-import { emptyResources, loadYamlText } from '../istio/load.ts';
-import { formatHop } from '../model/hops.ts';
-import type { PolicyMode, ResourceSet } from '../model/types.ts';
+import { askModel, loadTestYaml } from '../testing/ask-model.ts';
 import { parseProbeUrl } from '../probes/url.ts';
 import { PINNED } from '../tools/versions.ts';
-import { expectProbe } from './index.ts';
 import { expectProbe as sidecarAnswer } from './expect.ts';
 import { applyRouting } from './routing.ts';
 
-const load = (yaml: string) => loadYamlText(yaml, 'routing-rules.test.ts', emptyResources());
-
-function ask(yaml: string | ResourceSet, url: string, from = 'default', policy: PolicyMode = 'REGISTRY_ONLY') {
-  const resources = typeof yaml === 'string' ? load(yaml) : yaml;
-  const e = expectProbe(
-    resources,
-    { from: { namespace: from }, to: parseProbeUrl(url, 'test') },
-    { istioVersion: PINNED.controlPlane.istioVersion, policy, explainGates: false },
-  );
-  return { ...e, path: (e.hops ?? []).map((h) => formatHop(h, true)) };
-}
+const load = (yaml: string) => loadTestYaml(yaml, 'routing-rules.test.ts');
+const ask = askModel;
 
 const ENTRY_A = `
 apiVersion: networking.istio.io/v1
